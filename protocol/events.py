@@ -1,0 +1,116 @@
+"""Events: the entries of a group's one ordered log.
+
+An event is what the server decided happened. It carries the group's next
+gap-free ``seq``, an ``audience`` (see :mod:`protocol.roles`) and, for the
+``member`` audience, the ``subject`` it concerns. An event whose content is
+partly private is split into two events with two audiences (a check-in and
+its facilitators-only note; a deck and its presenter notes), so that one rule
+— :func:`protocol.roles.visible_to` — governs every delivery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ErrorCode, ProtocolError
+from .roles import AUDIENCES
+
+__all__ = ["EVENT_TYPES", "SEQ", "Event", "Draft", "parse_event"]
+
+#: Placeholder in a Draft's data for "the seq of this decision's first event".
+SEQ = "$seq"
+
+#: Every event type the log may hold.
+EVENT_TYPES = frozenset(
+    {
+        "session.started",
+        "session.ended",
+        "phase.changed",
+        "checkin.submitted",
+        "checkin.note",
+        "deck.loaded",
+        "deck.notes",
+        "slide.changed",
+        "poll.opened",
+        "poll.key",
+        "poll.voted",
+        "poll.closed",
+        "poll.revealed",
+        "chat.posted",
+        "chat.deleted",
+        "hand.raised",
+        "hand.lowered",
+        "homework.assigned",
+        "homework.submitted",
+        "member.muted",
+        "member.removed",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An event the session model decided on, before the hub gives it a seq.
+
+    ``data`` may hold the placeholder :data:`SEQ` as the value of an id field
+    (``poll_id``, ``message_id``, ``homework_id``, ``session_id``): the hub
+    replaces it with the seq of the *first* event of the same decision, so an
+    object is named by the event that created it (a poll and its answer key
+    share the poll's id).
+    """
+
+    type: str
+    audience: str
+    data: dict[str, Any] = field(default_factory=dict)
+    subject: int | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One logged event."""
+
+    seq: int
+    type: str
+    ts: float
+    actor: int  # member id; 0 for the server itself
+    actor_name: str
+    audience: str
+    subject: int | None
+    data: dict[str, Any]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "kind": "event",
+            "seq": self.seq,
+            "type": self.type,
+            "ts": self.ts,
+            "actor": self.actor,
+            "actor_name": self.actor_name,
+            "audience": self.audience,
+            "subject": self.subject,
+            "data": self.data,
+        }
+
+
+def parse_event(frame: dict[str, Any]) -> Event:
+    """Read an ``event`` frame (client side, or from storage)."""
+    try:
+        seq = frame["seq"]
+        etype = frame["type"]
+        audience = frame["audience"]
+        data = frame["data"]
+        if not isinstance(seq, int) or seq < 1 or etype not in EVENT_TYPES or audience not in AUDIENCES or not isinstance(data, dict):
+            raise ValueError
+        return Event(
+            seq=seq,
+            type=etype,
+            ts=float(frame.get("ts", 0.0)),
+            actor=int(frame.get("actor", 0)),
+            actor_name=str(frame.get("actor_name", "")),
+            audience=audience,
+            subject=frame.get("subject"),
+            data=data,
+        )
+    except (KeyError, TypeError, ValueError):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "The server sent an event this client cannot read; update the client.") from None

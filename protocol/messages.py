@@ -1,0 +1,377 @@
+"""Frame kinds, command schemas and validation at the boundary.
+
+A client sends three kinds of frame: ``hello`` (once, first), commands (one
+kind per thing a session does, each with a client-chosen ``id``) and nothing
+else. The server sends ``welcome``, ``event``, ``synced``, ``presence``,
+``ack`` and ``error``. :func:`parse_client_frame` checks every field's type,
+length and range in one place and returns a :class:`Hello` or a
+:class:`Command` whose ``data`` holds exactly the schema's fields, normalised.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ErrorCode, ProtocolError
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "PHASES",
+    "POLL_KINDS",
+    "HOMEWORK_KINDS",
+    "CHAT_TARGETS",
+    "Limits",
+    "Hello",
+    "Command",
+    "Field",
+    "COMMANDS",
+    "parse_client_frame",
+    "parse_command",
+    "hello_frame",
+    "command_frame",
+    "welcome_frame",
+    "event_frame",
+    "synced_frame",
+    "presence_frame",
+    "ack_frame",
+    "error_frame",
+]
+
+PROTOCOL_VERSION = 1
+
+#: The agenda of a session, in order.
+PHASES = ("checkin", "psychoeducation", "exercises", "discussion", "closing")
+PHASE_TITLES = {
+    "checkin": "Check-in",
+    "psychoeducation": "Psychoeducation",
+    "exercises": "Exercises",
+    "discussion": "Discussion",
+    "closing": "Closing",
+}
+POLL_KINDS = ("single", "multiple", "scale", "quiz")
+HOMEWORK_KINDS = ("text", "checklist", "emotion_log")
+CHAT_TARGETS = ("group", "facilitators")
+NOTE_VISIBILITY = ("group", "facilitators")
+
+MAX_ID = 64
+MAX_NAME = 80
+MAX_TEXT = 2000  # a chat line, a note
+MAX_LONG_TEXT = 60_000  # a slide deck in Markdown, a homework answer
+MAX_WORD = 40
+MAX_ITEMS = 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits the server announces in ``welcome``."""
+
+    max_frame: int
+    rate_per_s: float
+    burst: int
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"max_frame": self.max_frame, "rate_per_s": self.rate_per_s, "burst": self.burst}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a command: its wire type and its bounds.
+
+    ``type`` is one of ``str``, ``int``, ``bool``, ``list``, ``date`` (an ISO
+    ``YYYY-MM-DD`` string) or ``dict`` (with ``fields`` describing its keys).
+    """
+
+    name: str
+    type: str
+    required: bool = True
+    default: Any = None
+    max_len: int | None = None  # characters for str, items for list
+    min_len: int = 0
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[Any, ...] | None = None
+    item: "Field | None" = None  # list items
+    fields: tuple["Field", ...] = ()  # dict keys
+    nullable: bool = False
+
+
+def _s(name: str, max_len: int = MAX_TEXT, *, required: bool = True, default: Any = None, min_len: int = 0, choices=None) -> Field:
+    return Field(name, "str", required, default, max_len=max_len, min_len=min_len, choices=choices)
+
+
+def _i(name: str, lo: int | None = 0, hi: int | None = None, *, required: bool = True, default: Any = None, nullable: bool = False) -> Field:
+    return Field(name, "int", required, default, minimum=lo, maximum=hi, nullable=nullable)
+
+
+def _b(name: str, default: bool = False) -> Field:
+    return Field(name, "bool", False, default)
+
+
+def _l(name: str, item: Field, max_len: int = MAX_ITEMS, *, required: bool = False, min_len: int = 0) -> Field:
+    return Field(name, "list", required, [], max_len=max_len, min_len=min_len, item=item)
+
+
+_WORD = Field("word", "str", max_len=MAX_WORD, min_len=1)
+_OPTION = Field("option", "str", max_len=200, min_len=1)
+_ITEM = Field("item", "str", max_len=300, min_len=1)
+_INDEX = Field("index", "int", minimum=0, maximum=MAX_ITEMS - 1)
+_LOG_ENTRY = Field(
+    "entry",
+    "dict",
+    fields=(
+        Field("day", "date"),
+        _i("mood", 0, 10),
+        _l("feelings", _WORD, 8),
+        _s("note", MAX_TEXT, required=False, default=""),
+    ),
+)
+
+#: Every command kind and its fields. Permissions live in :mod:`protocol.roles`.
+COMMANDS: dict[str, tuple[Field, ...]] = {
+    "session.start": (_s("title", 200, required=False, default=""),),
+    "session.end": (_s("summary", MAX_TEXT, required=False, default=""),),
+    "phase.set": (_s("phase", choices=PHASES),),
+    "checkin.submit": (
+        Field("mood", "int", False, None, minimum=0, maximum=10, nullable=True),
+        _l("feelings", _WORD, 8),
+        _s("note", MAX_TEXT, required=False, default=""),
+        _s("note_to", required=False, default="facilitators", choices=NOTE_VISIBILITY),
+        _b("passed"),
+    ),
+    "deck.load": (_s("markdown", MAX_LONG_TEXT, min_len=1),),
+    "slide.goto": (_i("index", 0, 999),),
+    "poll.open": (
+        _s("question", 300, min_len=1),
+        _s("poll_kind", choices=POLL_KINDS),
+        _l("options", _OPTION, MAX_ITEMS),
+        Field("correct", "int", False, None, minimum=0, maximum=MAX_ITEMS - 1, nullable=True),
+        _b("anonymous", True),
+    ),
+    "poll.vote": (_i("poll_id", 1), _l("choices", Field("choice", "int", minimum=0, maximum=10), MAX_ITEMS, required=True, min_len=1)),
+    "poll.close": (_i("poll_id", 1),),
+    "poll.reveal": (_i("poll_id", 1),),
+    "chat.send": (
+        _s("text", MAX_TEXT, min_len=1),
+        _s("to", required=False, default="group", choices=CHAT_TARGETS),
+        _b("me"),
+    ),
+    "chat.delete": (_i("message_id", 1),),
+    "hand.raise": (),
+    "hand.lower": (_i("member_id", 1, required=False, default=None, nullable=True),),
+    "homework.assign": (
+        _s("title", 200, min_len=1),
+        _s("homework_kind", choices=HOMEWORK_KINDS),
+        _s("instructions", MAX_TEXT, required=False, default=""),
+        _l("items", _ITEM, MAX_ITEMS),
+        Field("due", "date"),
+    ),
+    "homework.submit": (
+        _i("homework_id", 1),
+        _s("text", MAX_LONG_TEXT, required=False, default=""),
+        _l("checked", _INDEX, MAX_ITEMS),
+        _l("log", _LOG_ENTRY, 14),
+    ),
+    "member.mute": (_i("member_id", 1), _b("muted", True)),
+    "member.remove": (_i("member_id", 1),),
+}
+
+
+@dataclass(frozen=True)
+class Hello:
+    """The first frame a client sends: version, credentials and an optional resume point."""
+
+    version: int
+    token: str
+    resume_from: int | None  # the last seq the client holds, or None for a fresh start
+    client: str = ""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A validated command: its kind, the client-chosen id and normalised data."""
+
+    kind: str
+    id: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _check(spec: Field, value: Any, where: str) -> Any:
+    if value is None:
+        if spec.nullable:
+            return None
+        raise ProtocolError(ErrorCode.INVALID, f"Field {where} must not be empty.")
+    t = spec.type
+    if t == "str" or t == "date":
+        if not isinstance(value, str):
+            raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be text.")
+        if t == "date":
+            try:
+                _dt.date.fromisoformat(value)
+            except ValueError:
+                raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be a date written YYYY-MM-DD.") from None
+            if len(value) != 10:
+                raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be a date written YYYY-MM-DD.")
+            return value
+        if spec.max_len is not None and len(value) > spec.max_len:
+            raise ProtocolError(ErrorCode.INVALID, f"Field {where} is longer than {spec.max_len} characters; shorten it.")
+        value = value.strip() if spec.min_len else value
+        if len(value) < spec.min_len:
+            raise ProtocolError(ErrorCode.INVALID, f"Field {where} must not be empty.")
+    elif t == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be a whole number.")
+        if spec.minimum is not None and value < spec.minimum or spec.maximum is not None and value > spec.maximum:
+            raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be between {spec.minimum} and {spec.maximum}.")
+    elif t == "bool":
+        if not isinstance(value, bool):
+            raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be true or false.")
+    elif t == "list":
+        if not isinstance(value, list):
+            raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be a list.")
+        if spec.max_len is not None and len(value) > spec.max_len:
+            raise ProtocolError(ErrorCode.INVALID, f"Field {where} has more than {spec.max_len} items.")
+        if len(value) < spec.min_len:
+            raise ProtocolError(ErrorCode.INVALID, f"Field {where} needs at least {spec.min_len} item.")
+        assert spec.item is not None
+        return [_check(spec.item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    elif t == "dict":
+        if not isinstance(value, dict):
+            raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be a map.")
+        return _check_fields(spec.fields, value, where + ".")
+    if spec.choices is not None and value not in spec.choices:
+        raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be one of: {', '.join(map(str, spec.choices))}.")
+    return value
+
+
+def _check_fields(fields: tuple[Field, ...], data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    known = {f.name for f in fields}
+    extra = [k for k in data if k not in known]
+    if extra:
+        raise ProtocolError(ErrorCode.INVALID, f"Unknown field {prefix}{extra[0]!s:.40}; remove it.")
+    out: dict[str, Any] = {}
+    for spec in fields:
+        if spec.name not in data:
+            if spec.required:
+                raise ProtocolError(ErrorCode.INVALID, f"Field {prefix}{spec.name} is required.")
+            default = spec.default
+            out[spec.name] = list(default) if isinstance(default, list) else default
+            continue
+        out[spec.name] = _check(spec, data[spec.name], prefix + spec.name)
+    return out
+
+
+def _command_id(frame: dict[str, Any]) -> str:
+    cid = frame.get("id")
+    if not isinstance(cid, str) or not 1 <= len(cid) <= MAX_ID:
+        raise ProtocolError(ErrorCode.BAD_FRAME, f"Every command needs an 'id': text of 1 to {MAX_ID} characters.")
+    return cid
+
+
+def parse_command(frame: dict[str, Any]) -> Command:
+    """Validate a command frame; raise :class:`ProtocolError` bound to its id when possible."""
+    kind = frame.get("kind")
+    if not isinstance(kind, str):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "A frame must have a 'kind' field that is text.")
+    cid = _command_id(frame)
+    fields = COMMANDS.get(kind)
+    if fields is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_KIND, f"This server does not know the command {kind[:40]!r}; update the client.", cid)
+    extra = [k for k in frame if k not in ("kind", "id", "data")]
+    data = frame.get("data", {})
+    if extra or not isinstance(data, dict):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "A command frame holds only 'kind', 'id' and a 'data' map.", cid)
+    try:
+        return Command(kind, cid, _check_fields(fields, data))
+    except ProtocolError as err:
+        raise err.with_id(cid) from None
+
+
+def parse_hello(frame: dict[str, Any]) -> Hello:
+    """Validate a ``hello`` frame."""
+    version = frame.get("v")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "The hello frame needs 'v', the protocol version number.")
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            ErrorCode.UNSUPPORTED_VERSION,
+            f"This server speaks protocol version {PROTOCOL_VERSION}, the client version {version}; update the client.",
+        )
+    token = frame.get("token")
+    if not isinstance(token, str) or not 1 <= len(token) <= 200:
+        raise ProtocolError(ErrorCode.UNAUTHORIZED, "No join token was sent; join with the token your facilitator gave you.")
+    resume = frame.get("resume_from")
+    if resume is not None and (isinstance(resume, bool) or not isinstance(resume, int) or resume < 0):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "The hello frame's 'resume_from' must be a sequence number or empty.")
+    client = frame.get("client", "")
+    if not isinstance(client, str):
+        client = ""
+    return Hello(version, token, resume, client[:MAX_NAME])
+
+
+def parse_client_frame(frame: dict[str, Any]) -> Hello | Command:
+    """Validate any frame a client may send."""
+    kind = frame.get("kind")
+    if kind == "hello":
+        return parse_hello(frame)
+    return parse_command(frame)
+
+
+# Frame builders: the one place that spells each frame's wire shape.
+
+
+def hello_frame(token: str, resume_from: int | None, client: str = "iop-tui") -> dict[str, Any]:
+    return {"kind": "hello", "v": PROTOCOL_VERSION, "token": token, "resume_from": resume_from, "client": client}
+
+
+def command_frame(kind: str, command_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"kind": kind, "id": command_id, "data": data or {}}
+
+
+def welcome_frame(
+    *,
+    member: dict[str, Any],
+    group: dict[str, Any],
+    roster: list[dict[str, Any]],
+    limits: Limits,
+    head_seq: int,
+    mode: str,
+    replay_from: int,
+) -> dict[str, Any]:
+    """``mode`` is ``"resume"`` (events after your seq follow) or ``"reset"``
+    (drop your state: every visible event from ``replay_from`` follows)."""
+    return {
+        "kind": "welcome",
+        "v": PROTOCOL_VERSION,
+        "member": member,
+        "group": group,
+        "roster": roster,
+        "limits": limits.to_wire(),
+        "head_seq": head_seq,
+        "mode": mode,
+        "replay_from": replay_from,
+    }
+
+
+def event_frame(event: "Any") -> dict[str, Any]:
+    return event.to_wire()
+
+
+def synced_frame(head_seq: int) -> dict[str, Any]:
+    """Sent after the catch-up replay: every later event is live."""
+    return {"kind": "synced", "head_seq": head_seq}
+
+
+def presence_frame(member: dict[str, Any], status: str) -> dict[str, Any]:
+    """``status`` is ``online``, ``reconnecting`` or ``offline``. Not part of the log."""
+    return {"kind": "presence", "member": member, "status": status}
+
+
+def ack_frame(command_id: str, seq: int | None) -> dict[str, Any]:
+    """``seq`` is the last seq the command caused (None when it caused no event)."""
+    return {"kind": "ack", "id": command_id, "seq": seq}
+
+
+def error_frame(err: ProtocolError) -> dict[str, Any]:
+    return {"kind": "error", "id": err.command_id, "code": err.code, "message": err.message}

@@ -1,0 +1,85 @@
+"""Roles, audiences and the one permission table.
+
+The server enforces these rules; clients only read them to hide what a role
+cannot do. Nothing here performs I/O.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FACILITATOR",
+    "PARTICIPANT",
+    "GUEST",
+    "ROLES",
+    "PERMISSIONS",
+    "may",
+    "EVERYONE",
+    "MEMBERS",
+    "FACILITATORS",
+    "MEMBER",
+    "AUDIENCES",
+    "visible_to",
+]
+
+FACILITATOR = "facilitator"
+PARTICIPANT = "participant"
+GUEST = "guest"
+ROLES = (FACILITATOR, PARTICIPANT, GUEST)
+
+_F = frozenset({FACILITATOR})
+_P = frozenset({PARTICIPANT})
+_FP = frozenset({FACILITATOR, PARTICIPANT})
+_PG = frozenset({PARTICIPANT, GUEST})
+_ALL = frozenset(ROLES)
+
+#: Which role may send which command kind. A kind missing here is refused to all.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "session.start": _F,
+    "session.end": _F,
+    "phase.set": _F,
+    "checkin.submit": _P,
+    "deck.load": _F,
+    "slide.goto": _F,
+    "poll.open": _F,
+    "poll.vote": _PG,
+    "poll.close": _F,
+    "poll.reveal": _F,
+    "chat.send": _ALL,
+    "chat.delete": _F,
+    "hand.raise": _PG,
+    "hand.lower": _ALL,  # one's own hand; a facilitator may lower anyone's
+    "homework.assign": _F,
+    "homework.submit": _P,
+    "member.mute": _F,
+    "member.remove": _F,
+}
+
+
+def may(role: str, kind: str) -> bool:
+    """Whether ``role`` may send a command of ``kind``."""
+    return role in PERMISSIONS.get(kind, ())
+
+
+# Audiences: who may ever receive an event, live, on replay or in an export.
+EVERYONE = "everyone"  # every role, guests included (a session's shared content)
+MEMBERS = "members"  # facilitators and participants; never guests
+FACILITATORS = "facilitators"  # facilitators only
+MEMBER = "member"  # one member (the event's subject) and the facilitators
+AUDIENCES = (EVERYONE, MEMBERS, FACILITATORS, MEMBER)
+
+
+def visible_to(audience: str, subject: int | None, role: str, member_id: int) -> bool:
+    """Whether an event with ``audience`` (and ``subject`` for MEMBER) may reach a receiver.
+
+    This one function decides fan-out, replay and export alike, so the three
+    can never disagree. Unknown audiences reach no one.
+    """
+    if role == FACILITATOR:
+        return audience in AUDIENCES
+    if audience == EVERYONE:
+        return True
+    if audience == MEMBERS:
+        return role == PARTICIPANT
+    if audience == MEMBER:
+        return subject is not None and subject == member_id
+    return False

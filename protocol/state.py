@@ -1,0 +1,351 @@
+"""A group's state, folded from the events its reader may see.
+
+The server folds every event (its state is what a facilitator sees); a client
+folds the events it receives. One fold, so the two can never disagree about
+what an event means. :meth:`GroupState.apply` is pure bookkeeping: it never
+refuses an event — deciding is the server's session model's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .events import Event
+from .roles import MEMBER
+
+__all__ = [
+    "RosterEntry",
+    "SessionInfo",
+    "Checkin",
+    "Poll",
+    "ChatLine",
+    "Homework",
+    "Submission",
+    "GroupState",
+]
+
+
+@dataclass
+class RosterEntry:
+    member_id: int
+    name: str
+    role: str
+    status: str = "offline"  # online | reconnecting | offline
+    muted: bool = False
+    removed: bool = False
+
+
+@dataclass
+class SessionInfo:
+    session_id: int  # the seq of its session.started event
+    title: str
+    started_at: float
+    ended_at: float | None = None
+    summary: str = ""
+
+
+@dataclass
+class Checkin:
+    member_id: int
+    name: str
+    mood: int | None
+    feelings: list[str]
+    passed: bool
+    note: str  # the note, when this reader may see it
+    note_private: bool  # the note was for the facilitators only
+    ts: float
+
+
+@dataclass
+class Poll:
+    poll_id: int
+    question: str
+    kind: str
+    options: list[str]
+    anonymous: bool
+    session_id: int | None
+    status: str = "open"  # open | closed | revealed
+    correct: int | None = None  # known to facilitators, and to all once revealed
+    votes: dict[int, list[int]] = field(default_factory=dict)  # the votes this reader may see
+    counts: list[int] | None = None  # revealed results
+    total: int = 0
+    names: dict[int, list[str]] | None = None  # option -> voters, when named and revealed
+
+    def tally(self) -> list[int]:
+        """Counts per option: the revealed results, else the votes this reader sees."""
+        if self.counts is not None:
+            return list(self.counts)
+        counts = [0] * self.option_count()
+        for choices in self.votes.values():
+            for c in choices:
+                if 0 <= c < len(counts):
+                    counts[c] += 1
+        return counts
+
+    def voters(self) -> int:
+        return self.total if self.counts is not None else len(self.votes)
+
+    def option_count(self) -> int:
+        return 11 if self.kind == "scale" else len(self.options)
+
+    def option_label(self, index: int) -> str:
+        if self.kind == "scale":
+            return str(index)
+        return self.options[index] if 0 <= index < len(self.options) else f"option {index + 1}"
+
+
+@dataclass
+class ChatLine:
+    message_id: int  # the seq of its chat.posted event
+    member_id: int
+    name: str
+    text: str
+    to: str  # group | facilitators
+    me: bool
+    ts: float
+    session_id: int | None
+    deleted: bool = False
+
+
+@dataclass
+class Submission:
+    member_id: int
+    name: str
+    text: str
+    checked: list[int]
+    log: list[dict[str, Any]]
+    ts: float
+    late: bool
+
+
+@dataclass
+class Homework:
+    homework_id: int
+    title: str
+    kind: str
+    instructions: str
+    items: list[str]
+    due: str
+    assigned_at: float
+    submissions: dict[int, Submission] = field(default_factory=dict)
+
+
+@dataclass
+class GroupState:
+    """Everything a reader knows about a group: fold events with :meth:`apply`."""
+
+    head_seq: int = 0
+    roster: dict[int, RosterEntry] = field(default_factory=dict)
+    session: SessionInfo | None = None  # the live session, if any
+    sessions: list[SessionInfo] = field(default_factory=list)  # every session seen, oldest first
+    phase: str | None = None
+    phase_since: float | None = None
+    checkins: dict[int, Checkin] = field(default_factory=dict)  # this session's round
+    deck_title: str = ""
+    slides: list[dict[str, str]] = field(default_factory=list)  # {"title", "body"}
+    notes: list[str] = field(default_factory=list)  # presenter notes (facilitators)
+    slide_index: int = 0
+    polls: dict[int, Poll] = field(default_factory=dict)
+    chat: list[ChatLine] = field(default_factory=list)
+    hands: list[int] = field(default_factory=list)  # raised hands, oldest first
+    homework: dict[int, Homework] = field(default_factory=dict)
+
+    # -- roster (from welcome and presence frames, not the log) -------------
+
+    def set_roster(self, entries: list[dict[str, Any]]) -> None:
+        self.roster = {}
+        for e in entries:
+            self.update_member(e)
+
+    def update_member(self, entry: dict[str, Any], status: str | None = None) -> RosterEntry:
+        mid = int(entry["id"])
+        current = self.roster.get(mid)
+        if current is None:
+            current = self.roster[mid] = RosterEntry(mid, str(entry.get("name", "")), str(entry.get("role", "participant")))
+        else:
+            current.name = str(entry.get("name", current.name))
+            current.role = str(entry.get("role", current.role))
+        if "status" in entry:
+            current.status = str(entry["status"])
+        if "muted" in entry:
+            current.muted = bool(entry["muted"])
+        if status is not None:
+            current.status = status
+        return current
+
+    def name_of(self, member_id: int) -> str:
+        entry = self.roster.get(member_id)
+        return entry.name if entry else f"member {member_id}"
+
+    # -- derived views -------------------------------------------------------
+
+    def current_polls(self) -> list[Poll]:
+        sid = self.session.session_id if self.session else None
+        return [p for p in self.polls.values() if p.session_id == sid or p.status == "open"]
+
+    def open_polls(self) -> list[Poll]:
+        return [p for p in self.polls.values() if p.status == "open"]
+
+    def checkin_round(self) -> list[Checkin]:
+        """This session's check-ins, lowest moods first, passes last."""
+        return sorted(self.checkins.values(), key=lambda c: (c.passed, c.mood if c.mood is not None else 11, c.ts))
+
+    def visible_chat(self) -> list[ChatLine]:
+        return [line for line in self.chat if not line.deleted]
+
+    # -- the fold ------------------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        """Fold one event. Events must arrive in seq order; older ones are ignored."""
+        if event.seq <= self.head_seq:
+            return
+        self.head_seq = event.seq
+        handler = getattr(self, "_on_" + event.type.replace(".", "_"), None)
+        if handler is not None:
+            handler(event, event.data)
+
+    def _sid(self) -> int | None:
+        return self.session.session_id if self.session else None
+
+    def _on_session_started(self, ev: Event, d: dict[str, Any]) -> None:
+        self.session = SessionInfo(int(d.get("session_id", ev.seq)), str(d.get("title", "")), ev.ts)
+        self.sessions.append(self.session)
+        self.phase, self.phase_since = None, ev.ts
+        self.checkins.clear()
+        self.hands.clear()
+        self.slide_index = 0
+
+    def _on_session_ended(self, ev: Event, d: dict[str, Any]) -> None:
+        if self.session is not None:
+            self.session.ended_at = ev.ts
+            self.session.summary = str(d.get("summary", ""))
+        self.session = None
+        self.phase, self.phase_since = None, ev.ts
+        self.hands.clear()
+        for poll in self.polls.values():
+            if poll.status == "open":
+                poll.status = "closed"
+
+    def _on_phase_changed(self, ev: Event, d: dict[str, Any]) -> None:
+        self.phase, self.phase_since = d["phase"], ev.ts
+
+    def _on_checkin_submitted(self, ev: Event, d: dict[str, Any]) -> None:
+        mid = int(d["member_id"])
+        note = str(d.get("note", ""))
+        private = bool(d.get("note_private", False))
+        self.checkins[mid] = Checkin(
+            mid, ev.actor_name or self.name_of(mid), d.get("mood"), list(d.get("feelings", [])),
+            bool(d.get("passed", False)), note, private, ev.ts,
+        )
+
+    def _on_checkin_note(self, ev: Event, d: dict[str, Any]) -> None:
+        checkin = self.checkins.get(int(d["member_id"]))
+        if checkin is not None:
+            checkin.note = str(d.get("note", ""))
+            checkin.note_private = True
+
+    def _on_deck_loaded(self, ev: Event, d: dict[str, Any]) -> None:
+        self.deck_title = str(d.get("title", ""))
+        self.slides = [{"title": str(s.get("title", "")), "body": str(s.get("body", ""))} for s in d.get("slides", [])]
+        self.notes = []
+        self.slide_index = 0
+
+    def _on_deck_notes(self, ev: Event, d: dict[str, Any]) -> None:
+        self.notes = [str(n) for n in d.get("notes", [])]
+
+    def _on_slide_changed(self, ev: Event, d: dict[str, Any]) -> None:
+        self.slide_index = int(d["index"])
+
+    def _on_poll_opened(self, ev: Event, d: dict[str, Any]) -> None:
+        pid = int(d["poll_id"])
+        self.polls[pid] = Poll(
+            pid, str(d["question"]), str(d["poll_kind"]), list(d.get("options", [])),
+            bool(d.get("anonymous", True)), self._sid(),
+        )
+
+    def _on_poll_key(self, ev: Event, d: dict[str, Any]) -> None:
+        poll = self.polls.get(int(d["poll_id"]))
+        if poll is not None:
+            poll.correct = d.get("correct")
+
+    def _on_poll_voted(self, ev: Event, d: dict[str, Any]) -> None:
+        poll = self.polls.get(int(d["poll_id"]))
+        if poll is not None:
+            poll.votes[int(d["member_id"])] = [int(c) for c in d.get("choices", [])]
+
+    def _on_poll_closed(self, ev: Event, d: dict[str, Any]) -> None:
+        poll = self.polls.get(int(d["poll_id"]))
+        if poll is not None and poll.status == "open":
+            poll.status = "closed"
+
+    def _on_poll_revealed(self, ev: Event, d: dict[str, Any]) -> None:
+        poll = self.polls.get(int(d["poll_id"]))
+        if poll is not None:
+            poll.status = "revealed"
+            poll.counts = [int(c) for c in d.get("counts", [])]
+            poll.total = int(d.get("total", 0))
+            if d.get("correct") is not None:
+                poll.correct = int(d["correct"])
+            names = d.get("names")
+            poll.names = {int(k): list(v) for k, v in names.items()} if isinstance(names, dict) else None
+
+    def _on_chat_posted(self, ev: Event, d: dict[str, Any]) -> None:
+        self.chat.append(
+            ChatLine(
+                int(d.get("message_id", ev.seq)), int(d["member_id"]), ev.actor_name or self.name_of(int(d["member_id"])),
+                str(d["text"]), str(d.get("to", "group")), bool(d.get("me", False)), ev.ts, self._sid(),
+            )
+        )
+
+    def _on_chat_deleted(self, ev: Event, d: dict[str, Any]) -> None:
+        mid = int(d["message_id"])
+        for line in self.chat:
+            if line.message_id == mid:
+                line.deleted = True
+                line.text = ""
+
+    def _on_hand_raised(self, ev: Event, d: dict[str, Any]) -> None:
+        mid = int(d["member_id"])
+        if mid not in self.hands:
+            self.hands.append(mid)
+
+    def _on_hand_lowered(self, ev: Event, d: dict[str, Any]) -> None:
+        mid = int(d["member_id"])
+        if mid in self.hands:
+            self.hands.remove(mid)
+
+    def _on_homework_assigned(self, ev: Event, d: dict[str, Any]) -> None:
+        hid = int(d["homework_id"])
+        self.homework[hid] = Homework(
+            hid, str(d["title"]), str(d["homework_kind"]), str(d.get("instructions", "")),
+            list(d.get("items", [])), str(d["due"]), ev.ts,
+        )
+
+    def _on_homework_submitted(self, ev: Event, d: dict[str, Any]) -> None:
+        hw = self.homework.get(int(d["homework_id"]))
+        if hw is not None:
+            mid = int(d["member_id"])
+            hw.submissions[mid] = Submission(
+                mid, ev.actor_name or self.name_of(mid), str(d.get("text", "")), list(d.get("checked", [])),
+                list(d.get("log", [])), ev.ts, bool(d.get("late", False)),
+            )
+
+    def _on_member_muted(self, ev: Event, d: dict[str, Any]) -> None:
+        entry = self.roster.get(int(d["member_id"]))
+        if entry is not None:
+            entry.muted = bool(d.get("muted", True))
+
+    def _on_member_removed(self, ev: Event, d: dict[str, Any]) -> None:
+        mid = int(d["member_id"])
+        entry = self.roster.get(mid)
+        if entry is not None:
+            entry.removed = True
+            entry.status = "offline"
+        if mid in self.hands:
+            self.hands.remove(mid)
+
+
+def is_private(event: Event) -> bool:
+    """Whether an event reached only its subject and the facilitators."""
+    return event.audience == MEMBER
