@@ -1,0 +1,504 @@
+"""The Textual face of iop-tui: one session, six panes, every action on a key.
+
+``IopApp(session)`` runs ``session.run()`` in a worker, subscribes to the
+session's notices and re-renders from ``session.model`` after each batch
+(messages up, attributes down). It is built for screen readers and slow
+links as much as for sighted users:
+
+- every state is said in words (presence, hands, unread, private lines,
+  errors), never by colour alone;
+- the terminal cursor sits on the focused row of every list and no cursor
+  blinks; nothing changes every second, so an idle app writes nothing;
+- animations are off unless ``TEXTUAL_ANIMATIONS`` says otherwise;
+  ``NO_COLOR`` is honoured, and the default theme uses the terminal's own
+  palette (``ansi-dark``), so a person's high-contrast scheme applies.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.filter import Monochrome, NoColor
+from textual.geometry import Offset
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Input, OptionList, TabbedContent, TextArea
+
+from protocol.errors import ProtocolError
+from protocol.messages import PHASE_TITLES, PHASES
+from protocol.roles import may
+
+from . import words
+from .screens.confirm import ConfirmScreen
+from .screens.fatal import FatalScreen
+from .screens.prompt import PromptScreen
+from .screens.session import PANE_TITLES, PANES, SessionScreen
+from .themes import HIGH_CONTRAST, resolve_theme
+from .widgets.chat import ChatPane
+from .widgets.cursor_list import row_cursor_offset
+from .widgets.status import HeaderLine, StatusLine
+
+__all__ = ["IopApp"]
+
+KEYS_HINT = "Keys: 1-6 panes, Escape leaves a field, Ctrl+P all commands, Ctrl+Q quits."
+PHASE_NOTICE_KINDS = frozenset({"phase", "phase.changed"})
+
+
+class SessionNotices(Message):
+    """The session reported frames; ``notices`` are the new sentences (may be empty)."""
+
+    def __init__(self, notices: list[Any]) -> None:
+        super().__init__()
+        self.notices = notices
+
+
+class SessionStopped(Message):
+    """``session.run()`` returned or failed; ``sentence`` says why (or is empty)."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__()
+        self.sentence = sentence
+
+
+class IopApp(App[int]):
+    """The iop-tui terminal client for one group session."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "iop-tui"
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    BINDINGS = [
+        Binding("1,f1", "show_pane('checkin')", "Pane: Check-in", show=False),
+        Binding("2,f2", "show_pane('slides')", "Pane: Slides", show=False),
+        Binding("3,f3", "show_pane('polls')", "Pane: Polls", show=False),
+        Binding("4,f4", "show_pane('chat')", "Pane: Chat", show=False),
+        Binding("5,f5", "show_pane('homework')", "Pane: Homework", show=False),
+        Binding("6,f6", "show_pane('people')", "Pane: People", show=False),
+        Binding("escape", "leave_field", "Leave text field", show=False),
+        Binding("h", "toggle_hand", "Hand up/down"),
+        Binding("f7", "next_phase", "Next phase"),
+        Binding("f8", "start_or_end_session", "Start/end session"),
+        Binding("ctrl+o", "load_plan", "Load session plan", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, session: Any, *, theme: str | None = None) -> None:
+        super().__init__()
+        self.session = session
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            self.animation_level = "none"
+        self.register_theme(HIGH_CONTRAST)
+        name, self._theme_warning = resolve_theme(theme, set(self.available_themes))
+        self.theme = name
+        self._apply_no_color()
+        self._pending: list[Any] = []
+        self._posted = False
+        self._fatal_shown = False
+        self._unsubscribe: Any = None
+        self._screen_ready = False
+        self.plan: Any = None  # the loaded session plan (iop_tui.plan.Plan), if any
+
+    # -- model access ----------------------------------------------------------
+
+    @property
+    def model(self) -> Any:
+        return self.session.model
+
+    def _role(self) -> str | None:
+        me = self.model.me
+        return me.role if me is not None else None
+
+    # -- the terminal cursor ----------------------------------------------------------
+
+    @property
+    def cursor_position(self) -> Offset:  # type: ignore[override]
+        """Where Textual parks the terminal cursor after each repaint.
+
+        Computed at paint time from the focused widget, so it is right even
+        after a scroll: the caret for text fields (which set it themselves),
+        the highlighted row for lists, the first cell of anything else. A
+        braille display or a screen reader's review cursor follows it.
+        """
+        focused = self.focused
+        if isinstance(focused, OptionList):
+            offset = row_cursor_offset(focused)
+            if offset is not None:
+                return offset
+        elif focused is not None and not isinstance(focused, (Input, TextArea)):
+            region = focused.content_region
+            if region.width and region.height:
+                return Offset(region.x, region.y)
+        return self._cursor_at
+
+    @cursor_position.setter
+    def cursor_position(self, value: Offset) -> None:
+        self._cursor_at = value
+
+    # -- colour ----------------------------------------------------------------
+
+    def _apply_no_color(self) -> None:
+        """Under NO_COLOR: no colour codes at all with an ANSI theme, greys otherwise."""
+        if not self.no_color:
+            return
+        wanted = NoColor() if self.native_ansi_color else Monochrome()
+        self._filters = [f for f in self._filters if not isinstance(f, (NoColor, Monochrome))]
+        self._filters.append(wanted)
+
+    def watch_theme(self, theme: str) -> None:
+        self._apply_no_color()
+
+    # -- start and stop ----------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return SessionScreen()
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.session.subscribe(self._from_session)
+        self.run_worker(self._run_session(), name="session", group="session", exit_on_error=False)
+
+    def session_screen_ready(self) -> None:
+        """Called by the session screen once its widgets exist: first render."""
+        self._screen_ready = True
+        self.status(KEYS_HINT)
+        if self._theme_warning:
+            self.say(self._theme_warning, error=True)
+        self._refresh_view([])
+        self.call_after_refresh(self._focus_active_pane)
+
+    async def _run_session(self) -> None:
+        sentence = ""
+        try:
+            await self.session.run()
+        except ProtocolError as exc:
+            sentence = exc.message
+        except OSError as exc:
+            sentence = f"The connection failed ({exc.__class__.__name__}); check the address and your network, then join again."
+        except Exception as exc:  # the face must never show a traceback
+            sentence = f"The session stopped unexpectedly ({exc.__class__.__name__}); quit and join again."
+        self.post_message(SessionStopped(sentence))
+
+    async def action_quit(self) -> None:
+        try:
+            await self.session.close()
+        finally:
+            self.exit(0)
+
+    def _from_session(self, notices: list[Any]) -> None:
+        """Session callback: coalesce bursts (a replay) into one repaint."""
+        self._pending.extend(notices)
+        if not self._posted:
+            self._posted = True
+            self.post_message(SessionNotices([]))
+
+    # -- notices -> view -----------------------------------------------------------
+
+    def on_session_notices(self, message: SessionNotices) -> None:
+        notices, self._pending, self._posted = self._pending, [], False
+        self._refresh_view(notices)
+
+    def on_session_stopped(self, message: SessionStopped) -> None:
+        conn_message = self._fatal_sentence()
+        sentence = conn_message or message.sentence
+        if sentence:
+            self._show_fatal(sentence)
+        elif not self._exit:
+            self.say("The session has closed; press Ctrl+Q to quit.", error=True)
+
+    def _fatal_sentence(self) -> str:
+        conn = getattr(self.model, "conn", None)
+        state = _get(conn, "state")
+        if state == "failed":
+            return str(_get(conn, "message") or "The server refused this client; ask your facilitator for a new invitation.")
+        return ""
+
+    def _show_fatal(self, sentence: str) -> None:
+        if self._fatal_shown:
+            return
+        self._fatal_shown = True
+        self.push_screen(FatalScreen(sentence))
+
+    def _refresh_view(self, notices: list[Any]) -> None:
+        model = self.model
+        screen = self._session_screen()
+        if screen is None:
+            return
+        for notice in notices:
+            self._announce(notice)
+        screen.show_model(model)
+        self._refresh_header()
+        self._refresh_chat_label()
+        self.refresh_bindings()
+        sentence = self._fatal_sentence()
+        if sentence:
+            self._show_fatal(sentence)
+
+    def _announce(self, notice: Any) -> None:
+        level = getattr(notice, "level", "info")
+        text = getattr(notice, "text", "")
+        live = getattr(notice, "live", True)
+        if not text or not live:
+            return
+        kind = getattr(notice, "kind", "")
+        pane = getattr(notice, "pane", None)
+        if kind in PHASE_NOTICE_KINDS:
+            if pane and not self.model.is_facilitator:
+                self.show_pane(pane, focus=False)
+            self.notify(text, markup=False, timeout=6)
+            self.status(text)
+        elif level == "error":
+            self.notify(text, severity="error", markup=False, timeout=8)
+            self.status(text, error=True)
+        elif level == "warning":
+            self.notify(text, severity="warning", markup=False, timeout=6)
+            self.status(text)
+        else:
+            self.status(text)
+
+    def _refresh_header(self) -> None:
+        screen = self._session_screen()
+        if screen is None:
+            return
+        model = self.model
+        header = words.header_text(model, time.time())
+        connection = words.connection_text(model)
+        if connection and connection not in header:
+            header = f"{header} · {connection}"
+        screen.query_one("#header", HeaderLine).show(header)
+
+    def _refresh_chat_label(self) -> None:
+        screen = self._session_screen()
+        if screen is None:
+            return
+        tabs = screen.query_one("#tabs", TabbedContent)
+        if tabs.active == "chat" and self.model.unread_chat:
+            self.model.mark_chat_read()
+        unread = self.model.unread_chat
+        label = f"Chat ({unread} unread)" if unread else "Chat"
+        tab = tabs.get_tab("chat")
+        if str(tab.label) != label:
+            tab.label = label
+
+    def session_screen(self) -> SessionScreen | None:
+        """The session screen once it is composed (tests and panes use it)."""
+        return self._session_screen()
+
+    def _session_screen(self) -> SessionScreen | None:
+        if not self._screen_ready:
+            return None
+        for screen in self.screen_stack:
+            if isinstance(screen, SessionScreen):
+                return screen
+        return None
+
+    # -- saying things -------------------------------------------------------------
+
+    def status(self, text: str, *, error: bool = False) -> None:
+        screen = self._session_screen()
+        if screen is not None:
+            screen.query_one("#status", StatusLine).show(text, error=error)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        """One sentence for this person: the status line, and a toast for problems."""
+        self.status(text, error=error)
+        if error:
+            self.notify(text, severity="error", markup=False, timeout=8)
+
+    # -- commands ------------------------------------------------------------------
+
+    def send_command(self, kind: str, data: dict[str, Any]) -> bool:
+        """Send a command; say why (one sentence) and return False if it cannot go."""
+        role = self._role()
+        if role is None:
+            self.say("Still joining the session; try again in a moment.", error=True)
+            return False
+        if not may(role, kind):
+            self.say(f"Your role ({role}) cannot do that here.", error=True)
+            return False
+        try:
+            self.session.send(kind, data)
+        except ProtocolError as exc:
+            self.say(exc.message, error=True)
+            return False
+        return True
+
+    def find_member(self, name: str) -> Any:
+        """The roster entry whose name matches (exactly, else a unique prefix), or None."""
+        wanted = name.strip().lower()
+        if not wanted:
+            return None
+        people = [e for e in self.model.state.roster.values() if not e.removed]
+        exact = [e for e in people if e.name.lower() == wanted]
+        if len(exact) == 1:
+            return exact[0]
+        prefix = [e for e in people if e.name.lower().startswith(wanted)]
+        return prefix[0] if len(prefix) == 1 else None
+
+    def moderate(self, what: str, entry: Any) -> None:
+        """mute, unmute, lower (a hand) or remove (after a yes) one member."""
+        if what == "mute":
+            self.send_command("member.mute", {"member_id": entry.member_id, "muted": True})
+        elif what == "unmute":
+            self.send_command("member.mute", {"member_id": entry.member_id, "muted": False})
+        elif what == "lower":
+            if entry.member_id not in self.model.state.hands:
+                self.say(f"{entry.name} has no hand up.")
+            else:
+                self.send_command("hand.lower", {"member_id": entry.member_id})
+        elif what == "remove":
+            question = f"Remove {entry.name} from the group? Their invitation stops working and they leave the session."
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self.send_command("member.remove", {"member_id": entry.member_id})
+                else:
+                    self.say(f"{entry.name} stays in the group.")
+
+            self.push_screen(ConfirmScreen(question), answer)
+
+    # -- actions (keys and the command palette) ------------------------------------
+
+    def show_pane(self, pane: str, *, focus: bool = True) -> None:
+        screen = self._session_screen()
+        if screen is None or pane not in PANES:
+            return
+        tabs = screen.query_one("#tabs", TabbedContent)
+        tabs.active = pane
+        if focus and self.screen is screen:
+            self.call_after_refresh(screen.focus_pane, pane)
+        self._refresh_chat_label()
+        self._refresh_header()
+
+    def action_show_pane(self, pane: str) -> None:
+        self.show_pane(pane)
+
+    def _focus_active_pane(self) -> None:
+        screen = self._session_screen()
+        if screen is not None and self.screen is screen:
+            screen.focus_pane(screen.query_one("#tabs", TabbedContent).active)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._refresh_chat_label()
+
+    def action_leave_field(self) -> None:
+        """Escape: move the focus to the tab row, where 1-6 switch panes."""
+        screen = self._session_screen()
+        if screen is not None and self.screen is screen:
+            from textual.widgets import Tabs
+
+            screen.query_one("#tabs", TabbedContent).query_one(Tabs).focus()
+
+    def action_toggle_hand(self) -> None:
+        me = self.model.me
+        if me is None:
+            return
+        if me.member_id in self.model.state.hands:
+            if self.send_command("hand.lower", {}):
+                self.say("Lowering your hand.")
+        elif self.send_command("hand.raise", {}):
+            self.say("Raising your hand.")
+
+    def set_phase(self, phase: str) -> None:
+        if self.send_command("phase.set", {"phase": phase}):
+            self.say(f"Moving the group to {PHASE_TITLES.get(phase, phase)}.")
+
+    def action_next_phase(self) -> None:
+        state = self.model.state
+        if state.session is None:
+            self.say("No session is running; press F8 to start one.", error=True)
+            return
+        current = PHASES.index(state.phase) if state.phase in PHASES else -1
+        if current + 1 >= len(PHASES):
+            self.say("This is the last phase, closing; press F8 to end the session.")
+            return
+        self.set_phase(PHASES[current + 1])
+
+    def action_start_or_end_session(self) -> None:
+        if self.model.state.session is None:
+            if self.send_command("session.start", {"title": ""}):
+                self.say("Starting the session.")
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes and self.send_command("session.end", {"summary": ""}):
+                self.say("Ending the session.")
+
+        self.push_screen(ConfirmScreen("End the session for everyone now?"), answer)
+
+    def action_load_plan(self) -> None:
+        def chosen(path: str | None) -> None:
+            if path:
+                self.load_plan(path)
+
+        self.push_screen(PromptScreen("Session plan file to load (TOML):", "for example: ~/plans/week3.toml"), chosen)
+
+    def load_plan(self, path: str) -> None:
+        """Read a session plan (iop_tui.plan), send its deck (and homework marked
+        assign_at_load), and keep its prepared polls and homework at hand in the
+        Polls and Homework panes."""
+        import datetime as dt
+
+        from .plan import PlanError, load_plan
+
+        try:
+            plan = load_plan(path)
+        except PlanError as exc:
+            self.say(str(exc), error=True)
+            return
+        commands = plan.commands(dt.date.today())
+        sent = 0
+        for kind, data in commands:
+            if not self.send_command(kind, data):
+                break
+            sent += 1
+        if sent < len(commands):
+            return
+        self.plan = plan
+        title = f"{plan.title}: " if plan.title else ""
+        self.say(
+            f"Plan loaded. {title}deck sent; {len(plan.polls)} polls ready in the Polls pane, "
+            f"{len(plan.homework)} homework ready in the Homework pane."
+        )
+        screen = self._session_screen()
+        if screen is not None:
+            screen.show_model(self.model)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        role = self._role()
+        if action in ("next_phase", "start_or_end_session", "load_plan"):
+            return role == "facilitator"
+        if action == "toggle_hand":
+            return role in ("participant", "guest")
+        return True
+
+    def get_system_commands(self, screen: Screen) -> Any:
+        yield from super().get_system_commands(screen)
+        for pane in PANES:
+            yield SystemCommand(f"Show pane: {PANE_TITLES[pane]}", f"Bring the {PANE_TITLES[pane]} pane forward", lambda p=pane: self.show_pane(p))
+        role = self._role()
+        if role in ("participant", "guest"):
+            yield SystemCommand("Hand: raise or lower my hand", "Ask to speak, or take your hand down", self.action_toggle_hand)
+        if role == "facilitator":
+            for phase in PHASES:
+                title = PHASE_TITLES[phase].lower()
+                yield SystemCommand(f"Phase: {title}", f"Move the whole group to the {title} phase", lambda p=phase: self.set_phase(p))
+            yield SystemCommand("Session: start or end", "Start a session, or end the running one", self.action_start_or_end_session)
+            yield SystemCommand("Session plan: load a file", "Send a plan's deck, polls and homework", self.action_load_plan)
+
+    # -- chat helpers used by tests and the palette ------------------------------------
+
+    def chat_pane(self) -> ChatPane | None:
+        screen = self._session_screen()
+        return screen.query_one(ChatPane) if screen is not None else None
+
+
+def _get(obj: Any, name: str) -> Any:
+    """Read a field of the connection snapshot, whether a dict or an object."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)

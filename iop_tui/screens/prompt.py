@@ -1,0 +1,40 @@
+"""Ask for one line of text (a file path) in a small dialog."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+__all__ = ["PromptScreen"]
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Enter returns the text; Escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, placeholder: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt-box"):
+            yield Static(self.question, markup=False)
+            field = Input(placeholder=self.placeholder, id="prompt-input", compact=True)
+            field.cursor_blink = False
+            yield field
+            yield Static("Enter confirms; Escape cancels.", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt-input").focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

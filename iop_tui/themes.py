@@ -1,0 +1,57 @@
+"""Themes for the Textual face, and how NO_COLOR is honoured.
+
+``ansi-dark`` and ``ansi-light`` are Textual's built-in themes that draw with
+the terminal's own 16-colour palette, so a person's high-contrast terminal
+scheme applies unchanged. ``iop-high-contrast`` is ours: black and white with
+one bright accent, for terminals that render true colour. Nothing in the app
+is said by colour alone, so every theme (and no colour at all) reads the same.
+"""
+
+from __future__ import annotations
+
+from textual.theme import Theme
+
+__all__ = ["HIGH_CONTRAST", "THEME_NAMES", "DEFAULT_THEME", "resolve_theme"]
+
+HIGH_CONTRAST = Theme(
+    name="iop-high-contrast",
+    primary="#FFFF00",
+    secondary="#00FFFF",
+    accent="#FFFF00",
+    warning="#FFFF00",
+    error="#FF6060",
+    success="#00FF00",
+    foreground="#FFFFFF",
+    background="#000000",
+    surface="#000000",
+    panel="#000000",
+    boost="#000000",
+    dark=True,
+    luminosity_spread=0.0,
+    text_alpha=1.0,
+    variables={
+        "block-cursor-foreground": "#000000",
+        "block-cursor-background": "#FFFF00",
+        "block-cursor-text-style": "bold",
+        "footer-key-foreground": "#FFFF00",
+        "input-selection-background": "#FFFF00 60%",
+        "border": "#FFFFFF",
+        "border-blurred": "#808080",
+    },
+)
+
+#: Themes a person may pick with ``--theme`` (any Textual built-in works too).
+THEME_NAMES = ("ansi-dark", "ansi-light", "iop-high-contrast", "textual-dark", "textual-light")
+
+#: The terminal's own palette: respects the user's colour scheme, never 24-bit.
+DEFAULT_THEME = "ansi-dark"
+
+
+def resolve_theme(name: str | None, available: set[str] | frozenset[str]) -> tuple[str, str | None]:
+    """Return (theme to use, one-sentence warning or None) for a requested name."""
+    if not name:
+        return DEFAULT_THEME, None
+    if name in available:
+        return name, None
+    choices = ", ".join(THEME_NAMES)
+    return DEFAULT_THEME, f"There is no theme called {name!r}; using {DEFAULT_THEME}. Choose one of: {choices}."

@@ -1,0 +1,195 @@
+"""The chat pane: an append-only scrollback and one input line.
+
+Lines are only ever added at the end (a deleted message's line is replaced
+by a sentence saying so), so a screen reader hears each new line once.
+Enter sends to the group; Ctrl+T (or ``/dm TEXT``) sends a private line to
+the facilitators, marked "private" on every screen that shows it. Slash
+commands (``/help`` lists them) cover hands, actions and moderation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from .cursor_list import CursorOptionList
+from .pane import Pane, plain, quiet_input, set_text
+
+__all__ = ["ChatPane", "chat_line_text", "HELP_LINES"]
+
+HELP_LINES = (
+    "Help: Enter sends your line to the group.",
+    "Help: /dm TEXT sends a private line to the facilitators only (Ctrl+T switches the input to private).",
+    "Help: /me TEXT says an action, for example /me nods.",
+    "Help: /hand raises your hand, or lowers it when it is up.",
+    "Help: /help lists these commands.",
+)
+FACILITATOR_HELP = (
+    "Help for facilitators: /delete N deletes message number N (or select it and press D).",
+    "Help for facilitators: /mute NAME, /unmute NAME, /remove NAME, /lower NAME (lowers a hand).",
+)
+
+
+def chat_line_text(line: Any, *, numbered: bool) -> str:
+    """One chat line in words: who first, private lines marked 'private'."""
+    suffix = f" (#{line.message_id})" if numbered else ""
+    if line.deleted:
+        return f"A message from {line.name} was deleted.{suffix}"
+    if line.to == "facilitators":
+        body = f"* {line.name} {line.text}" if line.me else f"{line.name}: {line.text}"
+        return f"private to facilitators, {body}{suffix}"
+    if line.me:
+        return f"* {line.name} {line.text}{suffix}"
+    return f"{line.name}: {line.text}{suffix}"
+
+
+class ChatPane(Pane):
+    """Chat scrollback, input line and slash commands."""
+
+    BINDINGS = [
+        Binding("ctrl+t", "toggle_private", "Private line on/off"),
+        Binding("d,delete", "delete_message", "Delete message"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._model: Any = None
+        self._ids: list[int | None] = []  # message id per row; None for local lines
+        self._texts: list[str] = []
+        self._private = False
+
+    def compose(self) -> ComposeResult:
+        yield CursorOptionList(id="chat-log", compact=True)
+        yield Static("Sending to: the group. Ctrl+T switches to a private line.", id="chat-target", markup=False)
+        yield quiet_input(id="chat-input", placeholder="Type a message and press Enter; /help lists commands", max_length=2000)
+
+    # -- rendering -----------------------------------------------------------
+
+    def show_model(self, model: Any) -> None:
+        self._model = model
+        log = self.query_one("#chat-log", CursorOptionList)
+        numbered = model.is_facilitator
+        lines = model.state.chat
+        ids = [line.message_id for line in lines]
+        shown = [i for i in self._ids if i is not None]
+        if shown != ids[: len(shown)]:  # the state was reset: start the scrollback again
+            log.clear_options()
+            self._ids, self._texts = [], []
+            shown = []
+        by_id = {line.message_id: line for line in lines}
+        for row, mid in enumerate(self._ids):
+            if mid is None:
+                continue
+            text = chat_line_text(by_id[mid], numbered=numbered)
+            if text != self._texts[row]:
+                log.replace_option_prompt_at_index(row, plain(text))
+                self._texts[row] = text
+        new = lines[len(shown):]
+        if new:
+            self._append([(line.message_id, chat_line_text(line, numbered=numbered)) for line in new])
+
+    def _append(self, rows: list[tuple[int | None, str]]) -> None:
+        log = self.query_one("#chat-log", CursorOptionList)
+        at_end = log.highlighted is None or log.highlighted >= log.option_count - 1
+        log.add_options([Option(plain(text)) for _, text in rows])
+        for mid, text in rows:
+            self._ids.append(mid)
+            self._texts.append(text)
+        if at_end and log.option_count:
+            log.highlighted = log.option_count - 1
+        log.scroll_end(animate=False)
+
+    def local(self, *texts: str) -> None:
+        """Add lines only this person sees (help, refusals) to the scrollback."""
+        self._append([(None, t) for t in texts])
+
+    def _set_target(self) -> None:
+        text = (
+            "Sending privately to the facilitators only. Ctrl+T switches back to the group."
+            if self._private else "Sending to: the group. Ctrl+T switches to a private line."
+        )
+        set_text(self.query_one("#chat-target", Static), text)
+
+    # -- actions -------------------------------------------------------------
+
+    def action_toggle_private(self) -> None:
+        self._private = not self._private
+        self._set_target()
+        self.say("Private line to the facilitators is on." if self._private else "Chat goes to the group again.")
+
+    def action_delete_message(self) -> None:
+        model = self._model
+        log = self.query_one("#chat-log", CursorOptionList)
+        if model is None or not model.is_facilitator:
+            return
+        index = log.highlighted
+        if index is None or index >= len(self._ids) or self._ids[index] is None:
+            self.say("Select a message in the chat first, then press D.", error=True)
+            return
+        self.send("chat.delete", {"message_id": self._ids[index]})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "delete_message":
+            if self._model is None or not self._model.is_facilitator:
+                return False
+            return self.query_one("#chat-log").has_focus
+        return True
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "chat-input":
+            return
+        event.stop()
+        text = event.value.strip()
+        if not text:
+            return
+        if self.run_line(text):
+            event.input.value = ""
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id == "chat-log":
+            event.stop()
+            self.query_one("#chat-input").focus()
+
+    def run_line(self, text: str) -> bool:
+        """Send a chat line or run a slash command; True when the input may be cleared."""
+        if not text.startswith("/"):
+            return self.send("chat.send", {"text": text, "to": "facilitators" if self._private else "group"})
+        command, _, rest = text[1:].partition(" ")
+        command, rest = command.lower(), rest.strip()
+        app = self.app
+        if command == "help":
+            self.local(*HELP_LINES)
+            if self._model is not None and self._model.is_facilitator:
+                self.local(*FACILITATOR_HELP)
+            return True
+        if command in ("dm", "private"):
+            if not rest:
+                self.local("Write the private line after /dm, for example: /dm I need a minute.")
+                return False
+            return self.send("chat.send", {"text": rest, "to": "facilitators"})
+        if command == "me":
+            if not rest:
+                self.local("Write the action after /me, for example: /me nods.")
+                return False
+            return self.send("chat.send", {"text": rest, "to": "facilitators" if self._private else "group", "me": True})
+        if command == "hand":
+            app.action_toggle_hand()  # type: ignore[attr-defined]
+            return True
+        if command == "delete":
+            if not rest.lstrip("#").isdigit():
+                self.local("Give the message number after /delete, for example: /delete 12.")
+                return False
+            return self.send("chat.delete", {"message_id": int(rest.lstrip("#"))})
+        if command in ("mute", "unmute", "remove", "lower"):
+            member = app.find_member(rest)  # type: ignore[attr-defined]
+            if member is None:
+                self.local(f"No one in the group is called {rest!r}; check the name in the People pane.")
+                return False
+            app.moderate(command, member)  # type: ignore[attr-defined]
+            return True
+        self.local(f"There is no command /{command}; type /help for the list.")
+        return False

@@ -1,0 +1,66 @@
+"""What every pane of the session screen shares.
+
+A pane is told the current :class:`~iop_tui.model.SessionModel` with
+:meth:`Pane.show_model` (attributes down) and asks the app to send commands
+with :meth:`Pane.send` (messages up). Panes only touch the screen when what
+they show has changed, so an idle session writes nothing to the terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Input, Static, TextArea
+
+__all__ = ["Pane", "set_text", "plain", "quiet_input", "quiet_text_area", "split_items"]
+
+
+def plain(text: str) -> Content:
+    """Text a member wrote, shown literally (never read as markup)."""
+    return Content(text)
+
+
+def set_text(widget: Static, text: str) -> None:
+    """Update a Static only when its text changes (no repaint otherwise)."""
+    if getattr(widget, "shown_text", None) != text:
+        widget.shown_text = text  # type: ignore[attr-defined]
+        widget.update(plain(text))
+
+
+def quiet_input(**kwargs: Any) -> Input:
+    """An Input whose cursor does not blink (a blink repaints twice a second)."""
+    kwargs.setdefault("compact", True)
+    widget = Input(**kwargs)
+    widget.cursor_blink = False
+    return widget
+
+
+def quiet_text_area(**kwargs: Any) -> TextArea:
+    """A TextArea whose cursor does not blink."""
+    kwargs.setdefault("compact", True)
+    widget = TextArea(**kwargs)
+    widget.cursor_blink = False
+    return widget
+
+
+def split_items(text: str) -> list[str]:
+    """Items written on one line separated by ';' (or one per line)."""
+    parts = text.replace("\n", ";").split(";")
+    return [p.strip() for p in parts if p.strip()]
+
+
+class Pane(VerticalScroll):
+    """The scrolling body of one tab."""
+
+    def show_model(self, model: Any) -> None:
+        """Render from the session model; called after every batch of notices."""
+
+    def send(self, kind: str, data: dict[str, Any]) -> bool:
+        """Send a command through the app; False (and a sentence shown) if refused locally."""
+        return self.app.send_command(kind, data)  # type: ignore[attr-defined]
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        """Tell the person something in one sentence (status line and a toast)."""
+        self.app.say(text, error=error)  # type: ignore[attr-defined]

@@ -1,0 +1,226 @@
+"""``iop-server``: run the relay and manage groups, invitations and members.
+
+    iop-server serve [--host 127.0.0.1] [--port 8765] [--data DIR]
+    iop-server group create NAME --facilitator NAME [--data DIR] [--json]
+    iop-server group list [--data DIR] [--json]
+    iop-server invite GROUP --name NAME [--role participant|guest|facilitator] [--data DIR] [--json]
+    iop-server revoke GROUP --name NAME [--data DIR]
+    iop-server members GROUP [--data DIR] [--json]
+
+GROUP is a group's name or numeric id. Errors are one sentence on stderr with
+exit code 2. ``serve`` prints ``iop-server listening on ws://HOST:PORT/`` once
+ready and logs joins and leaves (names and roles, never content) to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from protocol.roles import FACILITATOR, GUEST, PARTICIPANT
+
+from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S
+from .store import GroupRecord, Store, StoreError
+
+__all__ = ["main", "build_parser"]
+
+
+class CliError(Exception):
+    """A one-sentence error for the person at the terminal (exit code 2)."""
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("iop-tui"))
+
+
+def _add_data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", type=Path, default=None, metavar="DIR",
+        help=f"folder holding the relay's database (default: {default_data_dir()})",
+    )
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iop-server",
+        description="The iop-tui relay: run it, and manage groups and their members' join tokens.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="run the relay", description="Run the relay until interrupted.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port to listen on; 0 picks a free one (default: 8765)")
+    serve.add_argument("--rate", type=float, default=DEFAULT_RATE_PER_S, help=f"commands per second per connection (default: {DEFAULT_RATE_PER_S:g})")
+    serve.add_argument("--burst", type=int, default=DEFAULT_BURST, help=f"commands a connection may send at once (default: {DEFAULT_BURST})")
+    serve.add_argument("--quiet", action="store_true", help="do not log joins and leaves")
+    _add_data(serve)
+
+    group = commands.add_parser("group", help="create or list groups", description="Create or list groups.")
+    group_commands = group.add_subparsers(dest="group_command", metavar="ACTION", required=True)
+    create = group_commands.add_parser("create", help="create a group and its first facilitator", description="Create a group and its first facilitator, and print the facilitator's join token.")
+    create.add_argument("name", metavar="NAME", help="the group's name, e.g. 'Tuesday IOP'")
+    create.add_argument("--facilitator", required=True, metavar="NAME", help="the facilitator's name")
+    _add_data(create)
+    _add_json(create)
+    listing = group_commands.add_parser("list", help="list groups", description="List every group.")
+    _add_data(listing)
+    _add_json(listing)
+
+    invite = commands.add_parser("invite", help="add a member and print their join token", description="Add a member to a group and print their join token (shown once; only its hash is kept).")
+    invite.add_argument("group", metavar="GROUP", help="the group's name or id")
+    invite.add_argument("--name", required=True, help="the member's name as the group sees it")
+    invite.add_argument("--role", default=PARTICIPANT, choices=(PARTICIPANT, GUEST, FACILITATOR), help="the member's role (default: participant)")
+    _add_data(invite)
+    _add_json(invite)
+
+    revoke = commands.add_parser("revoke", help="revoke a member's join token", description="Revoke a member's join token; they can no longer join.")
+    revoke.add_argument("group", metavar="GROUP", help="the group's name or id")
+    revoke.add_argument("--name", required=True, help="the member's name")
+    _add_data(revoke)
+
+    members = commands.add_parser("members", help="list a group's members", description="List a group's members and their roles.")
+    members.add_argument("group", metavar="GROUP", help="the group's name or id")
+    _add_data(members)
+    _add_json(members)
+    return parser
+
+
+def _open_store(args: argparse.Namespace) -> Store:
+    data = args.data or default_data_dir()
+    try:
+        return Store(data)
+    except (sqlite3.Error, OSError) as exc:
+        raise CliError(f"Cannot open the data folder {data} ({exc}); check the path and its permissions.") from None
+
+
+def _group(store: Store, ref: str) -> GroupRecord:
+    found = store.find_group(ref)
+    if found is None:
+        raise CliError(f"There is no group {ref!r}; list groups with 'iop-server group list' or create one with 'iop-server group create'.")
+    return found
+
+
+def _print_member(args: argparse.Namespace, group: GroupRecord, member_id: int, name: str, role: str, token: str) -> None:
+    if args.json:
+        print(json.dumps({"group_id": group.id, "group": group.name, "member_id": member_id, "name": name, "role": role, "token": token}))
+    else:
+        print(f"{name} ({role}) can join {group.name} with the token: {token}")
+        print("Keep it private: it is shown only once. Join with: iop-tui join ws://HOST:PORT/ --token TOKEN")
+
+
+def _cmd_group(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    try:
+        if args.group_command == "list":
+            groups = store.groups()
+            if args.json:
+                print(json.dumps([{"group_id": g.id, "group": g.name, "members": len(store.members(g.id, include_revoked=False))} for g in groups]))
+            elif not groups:
+                print("No groups yet; create one with 'iop-server group create NAME --facilitator NAME'.")
+            else:
+                for g in groups:
+                    print(f"{g.id}\t{g.name}")
+            return 0
+        group_id = store.create_group(args.name)
+        member_id, token = store.add_member(group_id, args.facilitator, FACILITATOR)
+        group = store.group(group_id)
+        if not args.json:
+            print(f"Created the group {group.name} (id {group.id}).")
+        _print_member(args, group, member_id, args.facilitator.strip(), FACILITATOR, token)
+        return 0
+    finally:
+        store.close()
+
+
+def _cmd_invite(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    try:
+        group = _group(store, args.group)
+        member_id, token = store.add_member(group.id, args.name, args.role)
+        _print_member(args, group, member_id, args.name.strip(), args.role, token)
+        return 0
+    finally:
+        store.close()
+
+
+def _cmd_revoke(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    try:
+        group = _group(store, args.group)
+        matches = [m for m in store.members(group.id, include_revoked=False) if m.name == args.name.strip()]
+        if not matches:
+            raise CliError(f"{group.name} has no active member named {args.name!r}; see 'iop-server members {group.name!r}'.")
+        for m in matches:
+            store.revoke_member(m.id)
+        print(f"Revoked {args.name.strip()}'s join token for {group.name}; they can no longer join.")
+        return 0
+    finally:
+        store.close()
+
+
+def _cmd_members(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    try:
+        group = _group(store, args.group)
+        members = store.members(group.id)
+        if args.json:
+            print(json.dumps([{"member_id": m.id, "name": m.name, "role": m.role, "revoked": m.revoked} for m in members]))
+        else:
+            for m in members:
+                print("\t".join([str(m.id), m.name, m.role] + (["revoked"] if m.revoked else [])))
+        return 0
+    finally:
+        store.close()
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from .edge import RelayServer  # the management commands need no websockets
+
+    data = args.data or default_data_dir()
+    relay = RelayServer(data, args.host, args.port, rate_per_s=args.rate, burst=args.burst)
+    try:
+        await relay.start()
+    except OSError as exc:
+        raise CliError(f"Cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); choose another --host or --port.") from None
+    except (sqlite3.Error, StoreError) as exc:
+        raise CliError(f"Cannot open the data folder {data} ({exc}); check the path and its permissions.") from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"iop-server listening on {relay.url}", flush=True)
+    logging.getLogger("iop.server").info("serving data from %s", relay.store.path)
+    await stop.wait()
+    await relay.stop()
+    logging.getLogger("iop.server").info("stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    if getattr(args, "quiet", False):
+        logging.getLogger("iop.server").setLevel(logging.WARNING)
+    try:
+        if args.command == "serve":
+            return asyncio.run(_serve(args))
+        handler = {"group": _cmd_group, "invite": _cmd_invite, "revoke": _cmd_revoke, "members": _cmd_members}[args.command]
+        return handler(args)
+    except (CliError, StoreError) as exc:
+        print(f"iop-server: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

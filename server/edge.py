@@ -1,0 +1,387 @@
+"""The websocket edge: handshake, limits and frames in; the hub does the rest.
+
+:class:`RelayServer` runs a websockets 17 asyncio server. For each connection
+it waits for ``hello`` (10 s), checks the token against the store, hands the
+connection to the hub as a :class:`Connection` and then reads commands:
+rate limit, size limit, decode, validate, queue on the hub. Every bad frame
+gets an ``error`` frame with a code and the connection stays open.
+
+Sizes: websockets accepts messages up to ``4 * MAX_FRAME_BYTES``; a message
+over ``MAX_FRAME_BYTES`` but within that gets a ``too_large`` error and the
+connection stays open. A bigger message makes websockets close the
+connection with 1009 (message too big) before it is even read.
+
+Writes never wait: :meth:`Connection.write` queues a frame on the connection's
+websocket protocol and the :class:`Outbox` hands each connection's frames to
+its socket in one write at the end of the loop turn (never awaiting a drain),
+so a slow reader never slows anyone else; a connection whose unsent backlog
+passes ``send_buffer`` bytes is closed with 4008 and may resume later.
+
+Close codes: 4001 unauthorized, 4002 unsupported version, 4003 removed from
+the group, 4008 too slow, 1008 no hello, 1001 server shutting down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import resource
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
+
+from protocol.codec import MAX_FRAME_BYTES, decode, encode
+from protocol.errors import ErrorCode, ProtocolError
+from protocol.messages import Hello, Limits, error_frame, parse_command, parse_hello
+
+from .hub import Hub
+from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S, DEFAULT_SEND_BUFFER, HELLO_TIMEOUT
+from .store import MemberRecord, Store
+
+__all__ = [
+    "RelayServer",
+    "Connection",
+    "CLOSE_UNAUTHORIZED",
+    "CLOSE_UNSUPPORTED_VERSION",
+    "CLOSE_REMOVED",
+    "CLOSE_TOO_SLOW",
+    "raise_open_files_limit",
+]
+
+log = logging.getLogger("iop.server")
+
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_UNSUPPORTED_VERSION = 4002
+CLOSE_REMOVED = 4003
+CLOSE_TOO_SLOW = 4008
+CLOSE_POLICY = 1008
+
+#: Housekeeping turns (seconds) between two gc.freeze() calls.
+FREEZE_EVERY = 10
+
+
+
+def raise_open_files_limit() -> None:
+    """Raise the soft open-files limit to the hard limit: each member is a socket."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass
+
+
+class Outbox:
+    """Connections with frames queued during this turn of the event loop.
+
+    Frames are queued on each connection's websocket protocol as they are
+    decided and written out together at the end of the turn: one socket write
+    per connection per turn, however many events and acks it got.
+    """
+
+    __slots__ = ("_dirty", "_scheduled")
+
+    def __init__(self) -> None:
+        self._dirty: list[Connection] = []
+        self._scheduled = False
+
+    def add(self, conn: "Connection") -> None:
+        self._dirty.append(conn)
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        dirty, self._dirty = self._dirty, []
+        for conn in dirty:
+            conn.send_queued()
+
+
+class Connection:
+    """One member's websocket, as the hub sees it: identity plus non-blocking writes."""
+
+    __slots__ = (
+        "ws", "member_id", "name", "role", "group_id", "send_buffer",
+        "_limit", "_queued", "closing", "_outbox", "_tasks", "_on_close",
+    )
+
+    def __init__(
+        self, ws: ServerConnection, member_id: int, name: str, role: str, group_id: int,
+        send_buffer: int, outbox: Outbox, tasks: set, on_close,
+    ) -> None:
+        self.ws = ws
+        self.member_id = member_id
+        self.name = name
+        self.role = role
+        self.group_id = group_id
+        self.send_buffer = send_buffer
+        self._limit: int | None = send_buffer
+        self._queued = False
+        self.closing = False
+        self._outbox = outbox
+        self._tasks = tasks
+        self._on_close = on_close
+
+    def write(self, data: bytes) -> None:
+        """Queue one frame; it goes out at the end of this loop turn, never waiting."""
+        if self.closing:
+            return
+        protocol = self.ws.protocol
+        if protocol.state is not State.OPEN:
+            return
+        protocol.send_binary(data)
+        if not self._queued:
+            self._queued = True
+            self._outbox.add(self)
+
+    def send_queued(self) -> None:
+        """Hand every queued frame to the socket in one write; close the connection if it lags."""
+        self._queued = False
+        ws = self.ws
+        chunks = ws.protocol.data_to_send()
+        transport = ws.transport
+        if not chunks or transport.is_closing():
+            return
+        if all(chunks):
+            transport.writelines(chunks)
+        else:  # an end-of-stream marker: let websockets write it as it does
+            ws.protocol.writes[:0] = chunks
+            ws.send_data()
+        backlog = transport.get_write_buffer_size()
+        if self._limit is None:
+            self._limit = backlog + self.send_buffer  # what a replay left, plus the allowance
+        elif backlog > self._limit:
+            self.close(CLOSE_TOO_SLOW, "Too far behind; reconnect to resume.")
+        elif self._limit != self.send_buffer and backlog <= self.send_buffer:
+            self._limit = self.send_buffer  # the replay's backlog has drained
+
+    def allow_backlog(self) -> None:
+        """After a replay, accept the backlog it leaves plus the usual allowance."""
+        self._limit = None
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        loop = asyncio.get_running_loop()
+        # Leave the room now (not mid fan-out: on the next loop turn), even if
+        # the closing handshake waits for a reader that stopped reading.
+        loop.call_soon(self._on_close, self)
+        task = loop.create_task(self.ws.close(code, reason))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+class RelayServer:
+    """The relay: a store, a hub and a websocket server.
+
+    Use as ``async with RelayServer(data_dir) as relay:``; ``relay.url`` is
+    where clients connect, ``relay.store`` the open :class:`Store`.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        rate_per_s: float = DEFAULT_RATE_PER_S,
+        burst: int = DEFAULT_BURST,
+        hello_timeout: float = HELLO_TIMEOUT,
+        send_buffer: int = DEFAULT_SEND_BUFFER,
+        durable: bool = False,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.port = port
+        self.rate_per_s = float(rate_per_s)
+        self.burst = int(burst)
+        self.hello_timeout = hello_timeout
+        self.send_buffer = send_buffer
+        self.durable = durable
+        self.limits = Limits(MAX_FRAME_BYTES, self.rate_per_s, self.burst)
+        self.store: Store | None = None
+        self.hub: Hub | None = None
+        self._server = None
+        self._tasks: set[asyncio.Task] = set()
+        self._outbox = Outbox()
+
+    async def __aenter__(self) -> "RelayServer":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        raise_open_files_limit()
+        self.store = Store(self.data_dir, durable=self.durable, background_checkpoints=True)
+        self.hub = Hub(self.store, self.limits)
+        self._stopping = asyncio.Event()
+        self._checkpoints = asyncio.get_running_loop().create_task(self._checkpoint_regularly())
+        try:
+            self._server = await serve(
+                self._handle,
+                self.host,
+                self.port,
+                max_size=4 * MAX_FRAME_BYTES,
+                compression=None,
+                ping_interval=20,
+                ping_timeout=20,
+                max_queue=64,
+            )
+        except BaseException:
+            self._stopping.set()
+            await self._checkpoints
+            self.store.close()
+            raise
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"ws://{host}:{self.port}/"
+
+    async def serve_forever(self) -> None:
+        await self._server.wait_closed()
+
+    async def stop(self) -> None:
+        """Answer what is queued, close every connection with 1001, close the store."""
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        self.hub.close()
+        server.close()
+        await server.wait_closed()
+        self._stopping.set()
+        await self._checkpoints  # never cancelled mid-checkpoint: the thread shares the store
+        self.store.close()
+
+    async def _checkpoint_regularly(self, every: float = 1.0) -> None:
+        """Keep the WAL short without ever making the event loop wait for it.
+
+        Every ``FREEZE_EVERY`` turns it also moves what survived so far into the
+        garbage collector's permanent generation: the folded group states only
+        grow, and rescanning them in every full collection stalled the loop for
+        tens of milliseconds under load. Frozen objects are still freed by
+        reference counting when they die.
+        """
+        turns = 0
+        while True:
+            turns += 1
+            if turns % FREEZE_EVERY == 0:
+                gc.freeze()
+            try:
+                await asyncio.wait_for(self._stopping.wait(), every)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await asyncio.to_thread(self.store.checkpoint)
+            except Exception:
+                log.exception("checkpointing the database failed; will retry")
+
+    # -- one connection -----------------------------------------------------------
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        accepted = await self._handshake(ws)
+        if accepted is None:
+            return
+        conn, member, hello = accepted
+        try:
+            # No await between the handshake's last check and join(): the
+            # replay and the live registration happen in one loop step.
+            self.hub.join(conn, member, hello)
+            conn.allow_backlog()
+            await self._read_commands(conn)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.hub.leave(conn)
+
+    async def _refuse(self, ws: ServerConnection, err: ProtocolError, code: int) -> None:
+        try:
+            await ws.send(encode(error_frame(err)))
+            await ws.close(code, err.code)
+        except ConnectionClosed:
+            pass
+
+    async def _handshake(self, ws: ServerConnection) -> tuple[Connection, MemberRecord, Hello] | None:
+        try:
+            message = await asyncio.wait_for(ws.recv(), self.hello_timeout)
+        except TimeoutError:
+            await self._refuse(
+                ws,
+                ProtocolError(ErrorCode.HANDSHAKE, f"No hello arrived within {self.hello_timeout:g} seconds; reconnect and send hello first."),
+                CLOSE_POLICY,
+            )
+            return None
+        except ConnectionClosed:
+            return None
+        try:
+            frame = decode(message)
+            if frame.get("kind") != "hello":
+                raise ProtocolError(ErrorCode.HANDSHAKE, "The first frame must be hello; send hello before any command.")
+            hello = parse_hello(frame)
+        except ProtocolError as err:
+            code = {
+                ErrorCode.UNSUPPORTED_VERSION: CLOSE_UNSUPPORTED_VERSION,
+                ErrorCode.UNAUTHORIZED: CLOSE_UNAUTHORIZED,
+            }.get(err.code, CLOSE_POLICY)
+            await self._refuse(ws, err, code)
+            return None
+        member = self.store.member_for_token(hello.token)
+        if member is None or member.revoked:
+            await self._refuse(
+                ws,
+                ProtocolError(ErrorCode.UNAUTHORIZED, "This join token is unknown or was revoked; ask your facilitator for a new invitation."),
+                CLOSE_UNAUTHORIZED,
+            )
+            return None
+        if ws.protocol.state is not State.OPEN:
+            return None
+        conn = Connection(ws, member.id, member.name, member.role, member.group_id, self.send_buffer, self._outbox, self._tasks, self.hub.leave)
+        return conn, member, hello
+
+    async def _read_commands(self, conn: Connection) -> None:
+        ws = conn.ws
+        hub = self.hub
+        loop = asyncio.get_running_loop()
+        rate, burst = self.rate_per_s, float(self.burst)
+        tokens, last = burst, loop.time()
+        while True:
+            message = await ws.recv()
+            now = loop.time()
+            tokens = min(burst, tokens + (now - last) * rate)
+            last = now
+            try:
+                if tokens < 1.0:
+                    raise ProtocolError(
+                        ErrorCode.RATE_LIMITED,
+                        f"Too many messages at once (limit {rate:g} per second); wait a moment and send again.",
+                        _peek_id(message),
+                    )
+                tokens -= 1.0
+                frame = decode(message)
+                if frame.get("kind") == "hello":
+                    raise ProtocolError(ErrorCode.HANDSHAKE, "This connection already said hello; send commands now.")
+                command = parse_command(frame)
+            except ProtocolError as err:
+                conn.write(encode(error_frame(err)))
+                continue
+            hub.submit(conn, command)
+
+
+def _peek_id(message: Any) -> str | None:
+    """The command id of a frame we refuse without reading, when it can be seen cheaply."""
+    try:
+        frame = decode(message)
+    except ProtocolError:
+        return None
+    cid = frame.get("id")
+    return cid if isinstance(cid, str) and len(cid) <= 64 else None

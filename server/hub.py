@@ -1,0 +1,377 @@
+"""The hub: sequences, persists, fans out and replays each group's events.
+
+Per group the hub keeps one :class:`Room`: the group's full
+:class:`~protocol.state.GroupState` (folded from every stored event, roster
+from the members table), its head ``seq`` and the peers connected to it.
+
+A command travels like this, all on the event loop thread:
+
+1. :meth:`Hub.submit` queues it on its room and schedules one :meth:`Hub.flush`
+   for the next loop iteration, so commands that arrive together are
+   committed together (group commit).
+2. :meth:`Hub.flush` answers a retried ``(member, command id)`` from its first
+   result; otherwise it asks :func:`server.model.decide`, gives the drafts the
+   room's next gap-free seqs and folds them into the state.
+3. The batch's events and command results are written to the store in one
+   transaction *before anything is sent*.
+4. Each event is encoded once and written to every peer that
+   :func:`protocol.roles.visible_to` admits; then the sender gets its ``ack``
+   (or ``error``).
+
+Writes to peers never wait: a peer buffers what it cannot send yet and is
+closed with 4008 when it falls too far behind (see :mod:`server.edge`).
+Because joining computes the replay and registers the peer for live events
+without yielding to the loop, no event can fall between replay and live.
+
+The hub knows nothing about websockets: a peer is any object with
+``member_id``, ``name``, ``role``, ``group_id``, ``write(bytes)`` and
+``close(code, reason)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from protocol.codec import encode
+from protocol.errors import ErrorCode, ProtocolError
+from protocol.events import SEQ, Draft, Event
+from protocol.messages import (
+    Command,
+    Hello,
+    Limits,
+    ack_frame,
+    error_frame,
+    presence_frame,
+    synced_frame,
+    welcome_frame,
+)
+from protocol.roles import GUEST, visible_to
+from protocol.state import GroupState
+
+from .model import Actor, decide
+from .store import CommandResult, GroupRecord, MemberRecord, Store
+
+__all__ = ["Hub", "Peer", "Room", "CLOSE_REMOVED"]
+
+log = logging.getLogger("iop.server")
+
+CLOSE_REMOVED = 4003
+
+#: How many recent encoded events each room keeps for fast resumes.
+TAIL_EVENTS = 512
+
+
+class Peer(Protocol):
+    """What the hub needs from a connection."""
+
+    member_id: int
+    name: str
+    role: str
+    group_id: int
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self, code: int, reason: str) -> None: ...
+
+
+@dataclass(slots=True)
+class _Logged:
+    """An event in a room's tail: what fan-out and replay need, already encoded."""
+
+    seq: int
+    audience: str
+    subject: int | None
+    frame: bytes
+
+
+class Room:
+    """One group's live state, peers and recent events."""
+
+    def __init__(self, group: GroupRecord, state: GroupState, tail: deque[_Logged]) -> None:
+        self.group = group
+        self.state = state
+        self.tail = tail
+        self.peers: list[Any] = []
+        self.online: dict[int, int] = {}  # member_id -> number of live peers
+        self.pending: list[tuple[Any, Command]] = []
+
+    @property
+    def head(self) -> int:
+        return self.state.head_seq
+
+    def roster_wire(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": e.member_id,
+                "name": e.name,
+                "role": e.role,
+                "status": "online" if self.online.get(e.member_id) else "offline",
+                "muted": e.muted,
+            }
+            for e in self.state.roster.values()
+            if not e.removed
+        ]
+
+
+def _member_wire(peer: Any) -> dict[str, Any]:
+    return {"id": peer.member_id, "name": peer.name, "role": peer.role}
+
+
+def _substitute(data: dict[str, Any], seq: int) -> dict[str, Any]:
+    """Replace the :data:`SEQ` placeholder with ``seq`` (top level and nested maps)."""
+    out = {}
+    for key, value in data.items():
+        if value == SEQ:
+            value = seq
+        elif isinstance(value, dict):
+            value = _substitute(value, seq)
+        out[key] = value
+    return out
+
+
+@dataclass(slots=True)
+class _Outcome:
+    room: Room
+    peer: Any
+    command_id: str
+    result: CommandResult | None  # None: an internal failure, not stored
+    events: list[Event]
+
+
+class Hub:
+    """All rooms of one relay process, over one :class:`Store`."""
+
+    def __init__(self, store: Store, limits: Limits, *, clock=time.time) -> None:
+        self.store = store
+        self.limits = limits
+        self.clock = clock
+        self.rooms: dict[int, Room] = {}
+        self._dirty: list[Room] = []
+        self._flush_handle: asyncio.Handle | None = None
+
+    # -- rooms -------------------------------------------------------------
+
+    def room(self, group_id: int) -> Room:
+        """The group's room, folded from the store on first use."""
+        room = self.rooms.get(group_id)
+        if room is None:
+            room = self.rooms[group_id] = self._load(group_id)
+        return room
+
+    def _load(self, group_id: int) -> Room:
+        group = self.store.group(group_id)
+        if group is None:
+            raise LookupError(f"no group {group_id}")
+        state = GroupState()
+        self._refresh_roster(state, group_id)
+        tail: deque[_Logged] = deque(maxlen=TAIL_EVENTS)
+        for event in self.store.iter_events(group_id):
+            state.apply(event)
+            tail.append(_Logged(event.seq, event.audience, event.subject, encode(event.to_wire())))
+        return Room(group, state, tail)
+
+    def _refresh_roster(self, state: GroupState, group_id: int) -> None:
+        """Add members invited since the room was loaded (the CLI may run meanwhile)."""
+        for record in self.store.members(group_id):
+            if record.id not in state.roster:
+                entry = state.update_member({"id": record.id, "name": record.name, "role": record.role})
+                entry.removed = record.revoked
+            elif record.revoked:
+                state.roster[record.id].removed = True
+
+    # -- joining and leaving ---------------------------------------------------
+
+    def join(self, peer: Any, member: MemberRecord, hello: Hello) -> Room:
+        """Welcome ``peer``, replay what it missed, then make it live — without yielding."""
+        room = self.room(member.group_id)
+        self._refresh_roster(room.state, member.group_id)
+        head = room.head
+        resume = hello.resume_from
+        if peer.role == GUEST:
+            session = room.state.session
+            if session is None:
+                mode, start = "reset", head + 1
+            elif resume is not None and session.session_id - 1 <= resume <= head:
+                mode, start = "resume", resume + 1
+            else:
+                mode, start = "reset", session.session_id
+        elif resume is not None and resume <= head:
+            mode, start = "resume", resume + 1
+        else:
+            mode, start = "reset", 1
+        first_peer = not room.online.get(peer.member_id)
+        room.online[peer.member_id] = room.online.get(peer.member_id, 0) + 1
+        room.state.update_member({"id": peer.member_id}, status="online")
+        peer.write(
+            encode(
+                welcome_frame(
+                    member=_member_wire(peer),
+                    group={"id": room.group.id, "name": room.group.name},
+                    roster=[] if peer.role == GUEST else room.roster_wire(),
+                    limits=self.limits,
+                    head_seq=head,
+                    mode=mode,
+                    replay_from=start,
+                )
+            )
+        )
+        self._replay(room, peer, start)
+        peer.write(encode(synced_frame(head)))
+        room.peers.append(peer)
+        if first_peer:
+            self._presence(room, peer, "online", skip=peer)
+            log.info("%s (%s) joined %s", peer.name, peer.role, room.group.name)
+        return room
+
+    def _replay(self, room: Room, peer: Any, start: int) -> None:
+        role, member_id = peer.role, peer.member_id
+        tail = room.tail
+        if start > room.head:
+            return
+        if tail and tail[0].seq <= start:
+            for item in tail:
+                if item.seq >= start and visible_to(item.audience, item.subject, role, member_id):
+                    peer.write(item.frame)
+            return
+        for event in self.store.iter_events(room.group.id, start - 1):
+            if visible_to(event.audience, event.subject, role, member_id):
+                peer.write(encode(event.to_wire()))
+
+    def leave(self, peer: Any) -> None:
+        """Forget a closed peer; the member goes offline with its last connection."""
+        room = self.rooms.get(peer.group_id)
+        if room is None or peer not in room.peers:
+            return
+        room.peers.remove(peer)  # its queued commands still run: a retry is answered from the result
+        left = room.online.get(peer.member_id, 1) - 1
+        if left > 0:
+            room.online[peer.member_id] = left
+            return
+        room.online.pop(peer.member_id, None)
+        entry = room.state.roster.get(peer.member_id)
+        if entry is not None:
+            entry.status = "offline"
+        self._presence(room, peer, "offline")
+        log.info("%s (%s) left %s", peer.name, peer.role, room.group.name)
+
+    def _presence(self, room: Room, subject: Any, status: str, skip: Any = None) -> None:
+        frame = encode(presence_frame(_member_wire(subject), status))
+        for p in room.peers:
+            if p is not skip and p.role != GUEST:
+                p.write(frame)
+
+    # -- commands --------------------------------------------------------------
+
+    def submit(self, peer: Any, command: Command) -> None:
+        """Queue a validated command; it is decided and committed on the next loop turn."""
+        room = self.rooms[peer.group_id]
+        if not room.pending:
+            self._dirty.append(room)
+        room.pending.append((peer, command))
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Decide, commit and deliver every queued command (one transaction)."""
+        self._flush_handle = None
+        rooms, self._dirty = self._dirty, []
+        if not rooms:
+            return
+        now = self.clock()
+        outcomes: list[_Outcome] = []
+        to_store: list[tuple[int, Event]] = []
+        results: list[tuple[int, str, int, CommandResult]] = []
+        revoked: list[int] = []
+        seen: dict[tuple[int, str], CommandResult] = {}
+        for room in rooms:
+            pending, room.pending = room.pending, []
+            gid = room.group.id
+            for peer, command in pending:
+                key = (peer.member_id, command.id)
+                prior = seen.get(key) or self.store.command_result(*key)
+                if prior is not None:
+                    outcomes.append(_Outcome(room, peer, command.id, prior, []))
+                    continue
+                try:
+                    drafts = decide(room.state, Actor(peer.member_id, peer.name, peer.role), command, now)
+                    events = self._sequence(room, peer, drafts, now)
+                except ProtocolError as err:
+                    result = CommandResult(None, None, err.code, err.message)
+                    events = []
+                except Exception:
+                    log.exception("deciding %s for %s failed", command.kind, peer.name)
+                    outcomes.append(_Outcome(room, peer, command.id, None, []))
+                    continue
+                else:
+                    result = CommandResult(events[0].seq, events[-1].seq) if events else CommandResult(None, None)
+                    for event in events:
+                        room.state.apply(event)
+                        to_store.append((gid, event))
+                        if event.type == "member.removed":
+                            revoked.append(int(event.data["member_id"]))
+                seen[key] = result
+                results.append((peer.member_id, command.id, gid, result))
+                outcomes.append(_Outcome(room, peer, command.id, result, events))
+        try:
+            self.store.commit(to_store, results, revoked)
+        except Exception:
+            log.exception("saving %d events failed; nothing was applied", len(to_store))
+            for room in rooms:
+                self._reload(room)
+            for outcome in outcomes:
+                outcome.result, outcome.events = None, []
+            revoked = []
+        for outcome in outcomes:
+            self._deliver(outcome)
+        for member_id in revoked:
+            self._close_member(member_id)
+
+    def _sequence(self, room: Room, peer: Any, drafts: list[Draft], now: float) -> list[Event]:
+        first = room.head + 1
+        return [
+            Event(first + i, d.type, now, peer.member_id, peer.name, d.audience, d.subject, _substitute(d.data, first))
+            for i, d in enumerate(drafts)
+        ]
+
+    def _deliver(self, outcome: _Outcome) -> None:
+        room = outcome.room
+        peers = room.peers
+        for event in outcome.events:
+            frame = encode(event.to_wire())
+            audience, subject = event.audience, event.subject
+            room.tail.append(_Logged(event.seq, audience, subject, frame))
+            for p in peers:
+                if visible_to(audience, subject, p.role, p.member_id):
+                    p.write(frame)
+        result = outcome.result
+        if result is None:
+            err = ProtocolError(ErrorCode.INTERNAL, "The server could not save that; nothing was applied, so try again.")
+            outcome.peer.write(encode(error_frame(err.with_id(outcome.command_id))))
+        elif result.error_code is not None:
+            err = ProtocolError(result.error_code, result.error_message or "That was refused.", outcome.command_id)
+            outcome.peer.write(encode(error_frame(err)))
+        else:
+            outcome.peer.write(encode(ack_frame(outcome.command_id, result.last_seq)))
+
+    def _reload(self, room: Room) -> None:
+        fresh = self._load(room.group.id)
+        room.state, room.tail = fresh.state, fresh.tail
+        for member_id in room.online:
+            room.state.update_member({"id": member_id}, status="online")
+
+    def _close_member(self, member_id: int) -> None:
+        for room in self.rooms.values():
+            for p in list(room.peers):
+                if p.member_id == member_id:
+                    p.close(CLOSE_REMOVED, "You were removed from this group; ask your facilitator.")
+
+    def close(self) -> None:
+        """Run whatever is still queued, so every accepted command is answered."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+        self.flush()

@@ -1,0 +1,335 @@
+"""SQLite storage: groups, members (hashed tokens), the event log and command results.
+
+One file (``iop.sqlite3``) under the data folder, in WAL mode so the CLI can
+read and invite while a server runs. The schema is versioned with
+``PRAGMA user_version`` and an ordered list of migrations; opening a file runs
+whatever migrations it has not seen yet.
+
+Durability: ``synchronous=NORMAL`` in WAL mode keeps every committed
+transaction across a crash of the process (``kill -9``); a power failure may
+lose the last few commits. Pass ``durable=True`` for ``synchronous=FULL``.
+
+The hub writes a batch of events *and* the results of the commands that
+caused them in one transaction (:meth:`Store.commit`), so a command retried
+after a restart is answered from its first result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgpack
+
+from protocol.events import Event
+from protocol.roles import ROLES
+
+__all__ = [
+    "DB_NAME",
+    "GroupRecord",
+    "MemberRecord",
+    "CommandResult",
+    "Store",
+    "StoreError",
+    "hash_token",
+]
+
+DB_NAME = "iop.sqlite3"
+
+#: Ordered schema migrations; ``PRAGMA user_version`` is how many have run.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE groups (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE members (
+        id INTEGER PRIMARY KEY,
+        group_id INTEGER NOT NULL REFERENCES groups(id),
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        revoked INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX members_by_group ON members(group_id);
+    CREATE TABLE events (
+        group_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        ts REAL NOT NULL,
+        actor INTEGER NOT NULL,
+        actor_name TEXT NOT NULL,
+        audience TEXT NOT NULL,
+        subject INTEGER,
+        data BLOB NOT NULL,
+        PRIMARY KEY (group_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE command_results (
+        member_id INTEGER NOT NULL,
+        command_id TEXT NOT NULL,
+        group_id INTEGER NOT NULL,
+        first_seq INTEGER,
+        last_seq INTEGER,
+        error_code TEXT,
+        error_message TEXT,
+        ts REAL NOT NULL,
+        PRIMARY KEY (member_id, command_id)
+    ) WITHOUT ROWID;
+    """,
+)
+
+
+class StoreError(Exception):
+    """A request the store refuses, with a one-sentence message for a person."""
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    id: int
+    group_id: int
+    name: str
+    role: str
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """The first outcome of a command: the seqs it caused, or the error it got."""
+
+    first_seq: int | None
+    last_seq: int | None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a join token: its SHA-256, hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _pack(data: dict) -> bytes:
+    return msgpack.packb(data, use_bin_type=True)
+
+
+def _unpack(blob: bytes) -> dict:
+    return msgpack.unpackb(blob, raw=False, strict_map_key=False)
+
+
+def _event(row: tuple) -> Event:
+    seq, etype, ts, actor, actor_name, audience, subject, data = row
+    return Event(seq, etype, ts, actor, actor_name, audience, subject, _unpack(data))
+
+
+_EVENT_COLUMNS = "seq, type, ts, actor, actor_name, audience, subject, data"
+
+
+class Store:
+    """The relay's SQLite database. Use from one thread; open one per process."""
+
+    def __init__(self, path: Path, *, durable: bool = False, background_checkpoints: bool = False) -> None:
+        path = Path(path)
+        if path.is_dir() or not path.suffix:
+            path.mkdir(parents=True, exist_ok=True)
+            path = path / DB_NAME
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._checkpointer: sqlite3.Connection | None = None
+        if background_checkpoints:
+            # The relay copies the WAL back into the database from a worker
+            # thread (see checkpoint()), so the event loop never waits on it.
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+        self._migrate()
+
+    # -- schema ---------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"The data file {self.path} was written by a newer iop-server (schema {version}); upgrade iop-server."
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={number}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def checkpoint(self) -> None:
+        """Copy committed WAL pages into the database file; safe to call from one worker thread."""
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._checkpointer.execute("PRAGMA busy_timeout=5000")
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
+        self._db.close()
+
+    # -- groups and members ----------------------------------------------------
+
+    def create_group(self, name: str) -> int:
+        name = name.strip()
+        if not name:
+            raise StoreError("A group needs a name; give one.")
+        try:
+            cur = self._db.execute("INSERT INTO groups (name, created_at) VALUES (?, ?)", (name, time.time()))
+        except sqlite3.IntegrityError:
+            raise StoreError(f"A group named {name!r} already exists; choose another name.") from None
+        return cur.lastrowid
+
+    def group(self, group_id: int) -> GroupRecord | None:
+        row = self._db.execute("SELECT id, name FROM groups WHERE id = ?", (group_id,)).fetchone()
+        return GroupRecord(*row) if row else None
+
+    def group_by_name(self, name: str) -> GroupRecord | None:
+        row = self._db.execute("SELECT id, name FROM groups WHERE name = ?", (name,)).fetchone()
+        return GroupRecord(*row) if row else None
+
+    def find_group(self, ref: str) -> GroupRecord | None:
+        """A group by name, or by numeric id when no group has that name."""
+        found = self.group_by_name(ref)
+        if found is None and ref.strip().isdigit():
+            found = self.group(int(ref))
+        return found
+
+    def groups(self) -> list[GroupRecord]:
+        return [GroupRecord(*row) for row in self._db.execute("SELECT id, name FROM groups ORDER BY id")]
+
+    def add_member(self, group_id: int, name: str, role: str) -> tuple[int, str]:
+        """Add a member; return (member_id, token). Only the token's hash is stored."""
+        name = name.strip()
+        if role not in ROLES:
+            raise StoreError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+        if not name:
+            raise StoreError("A member needs a name; give one.")
+        if self.group(group_id) is None:
+            raise StoreError(f"There is no group with id {group_id}; create it first.")
+        taken = self._db.execute(
+            "SELECT 1 FROM members WHERE group_id = ? AND name = ? AND revoked = 0", (group_id, name)
+        ).fetchone()
+        if taken:
+            raise StoreError(f"The group already has a member named {name!r}; choose another name or revoke that one.")
+        token = secrets.token_urlsafe(24)
+        cur = self._db.execute(
+            "INSERT INTO members (group_id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            (group_id, name, role, hash_token(token), time.time()),
+        )
+        return cur.lastrowid, token
+
+    def revoke_member(self, member_id: int) -> None:
+        self._db.execute("UPDATE members SET revoked = 1 WHERE id = ?", (member_id,))
+
+    def member(self, member_id: int) -> MemberRecord | None:
+        row = self._db.execute(
+            "SELECT id, group_id, name, role, revoked FROM members WHERE id = ?", (member_id,)
+        ).fetchone()
+        return MemberRecord(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+
+    def member_for_token(self, token: str) -> MemberRecord | None:
+        row = self._db.execute(
+            "SELECT id, group_id, name, role, revoked FROM members WHERE token_hash = ?", (hash_token(token),)
+        ).fetchone()
+        return MemberRecord(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+
+    def members(self, group_id: int, *, include_revoked: bool = True) -> list[MemberRecord]:
+        sql = "SELECT id, group_id, name, role, revoked FROM members WHERE group_id = ?"
+        if not include_revoked:
+            sql += " AND revoked = 0"
+        rows = self._db.execute(sql + " ORDER BY id", (group_id,))
+        return [MemberRecord(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    # -- the event log ----------------------------------------------------------
+
+    def head_seq(self, group_id: int) -> int:
+        row = self._db.execute("SELECT MAX(seq) FROM events WHERE group_id = ?", (group_id,)).fetchone()
+        return row[0] or 0
+
+    def events_after(self, group_id: int, seq: int, limit: int | None = None) -> list[Event]:
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE group_id = ? AND seq > ? ORDER BY seq"
+        params: tuple = (group_id, seq)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        return [_event(row) for row in self._db.execute(sql, params)]
+
+    def iter_events(self, group_id: int, after: int = 0, chunk: int = 5000) -> Iterator[Event]:
+        """Every event after ``after``, in order, read in chunks."""
+        while True:
+            batch = self.events_after(group_id, after, chunk)
+            yield from batch
+            if len(batch) < chunk:
+                return
+            after = batch[-1].seq
+
+    def command_result(self, member_id: int, command_id: str) -> CommandResult | None:
+        row = self._db.execute(
+            "SELECT first_seq, last_seq, error_code, error_message FROM command_results"
+            " WHERE member_id = ? AND command_id = ?",
+            (member_id, command_id),
+        ).fetchone()
+        return CommandResult(*row) if row else None
+
+    def commit(
+        self,
+        events: Iterable[tuple[int, Event]],
+        results: Iterable[tuple[int, str, int, CommandResult]],
+        revoked: Iterable[int] = (),
+    ) -> None:
+        """Write a batch in one transaction: (group_id, event) pairs, command results
+        as (member_id, command_id, group_id, result), and members to revoke."""
+        now = time.time()
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(
+                "INSERT INTO events (group_id, seq, type, ts, actor, actor_name, audience, subject, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (gid, e.seq, e.type, e.ts, e.actor, e.actor_name, e.audience, e.subject, _pack(e.data))
+                    for gid, e in events
+                ],
+            )
+            db.executemany(
+                "INSERT INTO command_results (member_id, command_id, group_id, first_seq, last_seq,"
+                " error_code, error_message, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (mid, cid, gid, r.first_seq, r.last_seq, r.error_code, r.error_message, now)
+                    for mid, cid, gid, r in results
+                ],
+            )
+            for member_id in revoked:
+                db.execute("UPDATE members SET revoked = 1 WHERE id = ?", (member_id,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise

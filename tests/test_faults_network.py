@@ -1,0 +1,178 @@
+"""Network faults: abrupt cuts and a half-open member, audited for loss and duplicates.
+
+- Cuts: during a burst of chats, votes and check-ins from every member, the
+  members' TCP connections are aborted at random (no close frame). Each member
+  reconnects, resumes from its last seq and resends unanswered commands with
+  the same ids. The auditor (``tests/audit.py``) finds 0 lost, 0 duplicated.
+- Half-open: a member stops reading in the middle of a burst of large
+  events. The others keep receiving every event meanwhile (counts, not
+  times); the relay closes the slow one with 4008; it resumes with nothing
+  lost or repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+from audit import Auditor, ResilientClient
+from wsclient import seed
+
+from server.edge import RelayServer
+
+TIMEOUT = 20
+
+
+def members(seeded):
+    return [seeded.facilitator, *seeded.participants, seeded.guest]
+
+
+async def start_clients(url: str, seeded, auditor: Auditor, **kw) -> dict[str, ResilientClient]:
+    clients = {}
+    for cred in members(seeded):
+        log = auditor.log(cred.name, cred.member_id, cred.role, seeded.group_id)
+        clients[cred.name] = ResilientClient(url, cred.token, log, **kw).start()
+    for c in clients.values():
+        await c.wait_connected(TIMEOUT)
+    return clients
+
+
+async def finish(clients: dict[str, ResilientClient], auditor: Auditor, store, group_id: int) -> None:
+    """Wait for every answer, send a public marker, wait until everyone holds it, audit."""
+    for c in clients.values():
+        await c.wait_idle(TIMEOUT)
+    end = await clients["Dana"].command("chat.send", {"text": "end of the run"}, timeout=TIMEOUT)
+    assert end["kind"] == "ack", end
+    for c in clients.values():
+        await c.wait_seq(end["seq"], TIMEOUT)
+    report = auditor.check(store)
+    print(report.summary())
+    assert report.ok, report.summary()
+    assert report.delivered > 0
+
+
+async def member_load(client: ResilientClient, role: str, rng: random.Random, rounds: int, poll_id: int) -> None:
+    """Chats, a vote, a check-in and hands, at a pace under the rate limit."""
+    for i in range(rounds):
+        await client.send("chat.send", {"text": f"{client.log.name} line {i}"})
+        if role != "facilitator" and i == rounds // 3:
+            await client.send("poll.vote", {"poll_id": poll_id, "choices": [rng.randrange(2)]})
+        if role == "participant" and i == rounds // 2:
+            await client.send("checkin.submit", {"mood": rng.randrange(11), "feelings": ["tired"], "note": f"note {client.log.name}", "note_to": rng.choice(["group", "facilitators"])})
+        if role != "facilitator" and i % 7 == 3:
+            await client.send("hand.raise" if i % 14 == 3 else "hand.lower", {})
+        await asyncio.sleep(rng.uniform(0.002, 0.01))
+
+
+async def open_session(dana: ResilientClient) -> int:
+    for kind, data in (
+        ("session.start", {"title": "Faults"}),
+        ("phase.set", {"phase": "checkin"}),
+    ):
+        answer = await dana.command(kind, data, timeout=TIMEOUT)
+        assert answer["kind"] == "ack", answer
+    answer = await dana.command("poll.open", {"question": "Pick one", "poll_kind": "single", "options": ["A", "B"], "anonymous": False}, timeout=TIMEOUT)
+    assert answer["kind"] == "ack", answer
+    return answer["seq"]  # one event: the poll's id is its seq
+
+
+async def test_abrupt_cuts_during_a_burst_lose_and_repeat_nothing(tmp_path):
+    rng = random.Random(1128)
+    async with RelayServer(tmp_path / "data", rate_per_s=500, burst=200) as relay:
+        seeded = seed(relay.store, relay.url)
+        auditor = Auditor()
+        clients = await start_clients(relay.url, seeded, auditor)
+        try:
+            poll_id = await open_session(clients["Dana"])
+            load = [
+                asyncio.create_task(member_load(c, cred.role, random.Random(i), 60, poll_id))
+                for i, (c, cred) in enumerate(zip(clients.values(), members(seeded)))
+            ]
+            cuts = 0
+            while not all(t.done() for t in load):
+                await asyncio.sleep(rng.uniform(0.01, 0.06))
+                victim = rng.choice(list(clients.values()))
+                if victim.ws is not None:
+                    victim.cut()
+                    cuts += 1
+            await asyncio.wait_for(asyncio.gather(*load), TIMEOUT)
+            assert cuts >= 5
+            await finish(clients, auditor, relay.store, seeded.group_id)
+            assert sum(c.connects for c in clients.values()) > len(clients)
+            assert sum(log.resumes for log in auditor.logs) >= 5
+        finally:
+            for c in clients.values():
+                await c.close()
+
+
+async def test_cuts_right_after_sending_are_answered_once_after_resume(tmp_path):
+    """Send a command and cut before its ack can arrive, many times over."""
+    async with RelayServer(tmp_path / "data", rate_per_s=500, burst=200) as relay:
+        seeded = seed(relay.store, relay.url)
+        auditor = Auditor()
+        clients = await start_clients(relay.url, seeded, auditor)
+        try:
+            await open_session(clients["Dana"])
+            sam = clients["Sam"]
+            for i in range(25):
+                await sam.wait_connected(TIMEOUT)
+                await sam.send("chat.send", {"text": f"cut after send {i}"})
+                sam.cut()
+            await finish(clients, auditor, relay.store, seeded.group_id)
+            texts = [e.data["text"] for e in relay.store.events_after(seeded.group_id, 0) if e.type == "chat.posted" and e.actor == sam.log.member_id]
+            assert texts == [f"cut after send {i}" for i in range(25)]
+        finally:
+            for c in clients.values():
+                await c.close()
+
+
+def deck(i: int, size: int = 58_000) -> str:
+    """A deck whose deck.loaded event is close to the frame limit."""
+    slides = []
+    per = size // 4
+    for s in range(4):
+        slides.append(f"# Deck {i} slide {s}\n" + ("calm breathing " * (per // 15))[: per - 40])
+    return "\n---\n".join(slides)
+
+
+async def test_a_member_that_stops_reading_never_slows_the_others(tmp_path):
+    async with RelayServer(tmp_path / "data", rate_per_s=1000, burst=1000, send_buffer=256 * 1024) as relay:
+        seeded = seed(relay.store, relay.url)
+        auditor = Auditor()
+        clients = await start_clients(relay.url, seeded, auditor)
+        try:
+            await open_session(clients["Dana"])
+            dana, sam, alex, riley = clients["Dana"], clients["Sam"], clients["Alex"], clients["Riley"]
+            riley_id = riley.log.member_id
+            offline = asyncio.Event()
+            sam.on_frame = lambda f: offline.set() if f.get("kind") == "presence" and f["member"]["id"] == riley_id and f["status"] == "offline" else None
+            riley.pause_reading()
+            paused_at = len(riley.log.received)
+            sent_while_paused: list[int] = []
+            for i in range(400):
+                answer = await dana.command("deck.load", {"markdown": deck(i)}, timeout=TIMEOUT)
+                assert answer["kind"] == "ack", answer
+                loaded = relay.store.command_result(dana.log.member_id, answer["id"]).first_seq
+                sent_while_paused.append(loaded)
+                # Everyone else already holds this deck before the next one is sent.
+                for other in (sam, alex):
+                    await other.wait_seq(loaded, TIMEOUT)
+                if offline.is_set():
+                    break
+            assert offline.is_set(), "the relay never closed the member that stopped reading"
+            assert len(riley.log.received) == paused_at  # it really read nothing meanwhile
+            for other in (sam, alex):
+                got = set(other.log.received)
+                assert all(seq in got for seq in sent_while_paused), "the others missed decks while one member was stuck"
+            # More traffic while Riley is gone; then Riley reads again and resumes.
+            for i in range(5):
+                await sam.send("chat.send", {"text": f"while Riley was away {i}"})
+            riley.resume_reading()
+            await riley.wait_connected(TIMEOUT)
+            await finish(clients, auditor, relay.store, seeded.group_id)
+            assert 4008 in riley.log.close_codes, riley.log.close_codes
+            assert riley.log.resumes >= 1
+        finally:
+            for c in clients.values():
+                await c.close()
