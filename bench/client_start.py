@@ -164,11 +164,12 @@ def main() -> int:
             url = match.group(1)
             del group
 
-            client_first, client_joined, client_rss, idle = [], [], [], None
+            client_first, client_joined, client_ready, client_rss, idle = [], [], [], [], None
             for run in range(args.runs):
                 pty_run = PtyRun([sys.executable, "-c", CLIENT_APP, url, member["token"]], _env())
                 client_first.append(pty_run.wait_for(b"Check-in"))
                 client_joined.append(pty_run.wait_for(b"Bench group"))
+                client_ready.append(pty_run.wait_for(b"You have not checked in yet"))
                 if run == 0:
                     pty_run.read_for(3.0)  # let the join settle (toasts, focus)
                     idle = pty_run.read_for(args.idle)
@@ -187,9 +188,11 @@ def main() -> int:
                 server.kill()
 
     first, joined, rss = _median(client_first), _median(client_joined), _median(client_rss)
+    ready = _median(client_ready)
     base_first, base_rss = _median(minimal_first), _median(minimal_rss)
     idle_per_min = round((idle or 0) * 60 / args.idle)
-    print(f"client: first frame {first * 1000:.0f} ms, joined (group name shown) {joined * 1000:.0f} ms, peak RSS {rss / 1024:.1f} MiB")
+    print(f"client: first frame {first * 1000:.0f} ms, joined (group name shown) {joined * 1000:.0f} ms, "
+          f"check-in pane ready {ready * 1000:.0f} ms, peak RSS {rss / 1024:.1f} MiB")
     print(f"minimal five-tab app: first frame {base_first * 1000:.0f} ms, peak RSS {base_rss / 1024:.1f} MiB")
     print(f"client idle output: {idle} bytes in {args.idle:g} s")
     print(f"client_start start_ratio={first / base_first:.2f} rss_ratio={rss / base_rss:.2f} idle_bytes_per_min={idle_per_min}")

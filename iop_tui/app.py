@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from textual.app import App, SystemCommand
@@ -67,7 +68,7 @@ class SessionStopped(Message):
 class IopApp(App[int]):
     """The iop-tui terminal client for one group session."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     TITLE = "iop-tui"
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
@@ -160,6 +161,11 @@ class IopApp(App[int]):
         self._unsubscribe = self.session.subscribe(self._from_session)
         self.run_worker(self._run_session(), name="session", group="session", exit_on_error=False)
 
+    def pane_mounted(self, pane: Any) -> None:
+        """A pane was mounted (perhaps after the first frame): render it now."""
+        if self._session_screen() is not None:
+            pane.show_model(self.model)
+
     def session_screen_ready(self) -> None:
         """Called by the session screen once its widgets exist: first render."""
         self._screen_ready = True
@@ -167,7 +173,10 @@ class IopApp(App[int]):
         if self._theme_warning:
             self.say(self._theme_warning, error=True)
         self._refresh_view([])
-        self.call_after_refresh(self._focus_active_pane)
+
+    def panes_ready(self) -> None:
+        """Every pane body is mounted: put the focus in the active one."""
+        self._focus_active_pane()
 
     async def _run_session(self) -> None:
         sentence = ""
@@ -209,6 +218,9 @@ class IopApp(App[int]):
             self.say("The session has closed; press Ctrl+Q to quit.", error=True)
 
     def _fatal_sentence(self) -> str:
+        fatal = getattr(self.session, "fatal_message", None)
+        if fatal:
+            return str(fatal)
         conn = getattr(self.model, "conn", None)
         state = _get(conn, "state")
         if state == "failed":
@@ -245,8 +257,10 @@ class IopApp(App[int]):
         kind = getattr(notice, "kind", "")
         pane = getattr(notice, "pane", None)
         if kind in PHASE_NOTICE_KINDS:
-            if pane and not self.model.is_facilitator:
-                self.show_pane(pane, focus=False)
+            if pane in PANE_TITLES:
+                text = f"{text.rstrip('.')} — {PANE_TITLES[pane].lower()}."
+                if not self.model.is_facilitator:
+                    self.show_pane(pane)
             self.notify(text, markup=False, timeout=6)
             self.status(text)
         elif level == "error":
@@ -255,7 +269,9 @@ class IopApp(App[int]):
         elif level == "warning":
             self.notify(text, severity="warning", markup=False, timeout=6)
             self.status(text)
-        else:
+        elif kind == "welcome":
+            self.status(f"{text} {KEYS_HINT}")
+        elif kind != "synced":
             self.status(text)
 
     def _refresh_header(self) -> None:
@@ -264,9 +280,6 @@ class IopApp(App[int]):
             return
         model = self.model
         header = words.header_text(model, time.time())
-        connection = words.connection_text(model)
-        if connection and connection not in header:
-            header = f"{header} · {connection}"
         screen.query_one("#header", HeaderLine).show(header)
 
     def _refresh_chat_label(self) -> None:
@@ -287,7 +300,7 @@ class IopApp(App[int]):
         return self._session_screen()
 
     def _session_screen(self) -> SessionScreen | None:
-        if not self._screen_ready:
+        if not self._screen_ready or self._exit:
             return None
         for screen in self.screen_stack:
             if isinstance(screen, SessionScreen):
@@ -299,7 +312,8 @@ class IopApp(App[int]):
     def status(self, text: str, *, error: bool = False) -> None:
         screen = self._session_screen()
         if screen is not None:
-            screen.query_one("#status", StatusLine).show(text, error=error)
+            for line in screen.query("#status").results(StatusLine):
+                line.show(text, error=error)
 
     def say(self, text: str, *, error: bool = False) -> None:
         """One sentence for this person: the status line, and a toast for problems."""

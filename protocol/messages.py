@@ -223,7 +223,7 @@ def _check(spec: Field, value: Any, where: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be a whole number.")
         if spec.minimum is not None and value < spec.minimum or spec.maximum is not None and value > spec.maximum:
-            raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be between {spec.minimum} and {spec.maximum}.")
+            raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be {_range_words(spec)}.")
     elif t == "bool":
         if not isinstance(value, bool):
             raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be true or false.")
@@ -243,6 +243,15 @@ def _check(spec: Field, value: Any, where: str) -> Any:
     if spec.choices is not None and value not in spec.choices:
         raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be one of: {', '.join(map(str, spec.choices))}.")
     return value
+
+
+def _range_words(spec: Field) -> str:
+    """The allowed range of a whole-number field, in words."""
+    if spec.maximum is None:
+        return f"{spec.minimum} or more"
+    if spec.minimum is None:
+        return f"{spec.maximum} or less"
+    return f"between {spec.minimum} and {spec.maximum}"
 
 
 def _check_fields(fields: tuple[Field, ...], data: dict[str, Any], prefix: str = "") -> dict[str, Any]:

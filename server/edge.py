@@ -24,7 +24,6 @@ the group, 4008 too slow, 1008 no hello, 1001 server shutting down.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import resource
 from pathlib import Path
@@ -59,9 +58,6 @@ CLOSE_UNSUPPORTED_VERSION = 4002
 CLOSE_REMOVED = 4003
 CLOSE_TOO_SLOW = 4008
 CLOSE_POLICY = 1008
-
-#: Housekeeping turns (seconds) between two gc.freeze() calls.
-FREEZE_EVERY = 10
 
 
 
@@ -263,19 +259,8 @@ class RelayServer:
         self.store.close()
 
     async def _checkpoint_regularly(self, every: float = 1.0) -> None:
-        """Keep the WAL short without ever making the event loop wait for it.
-
-        Every ``FREEZE_EVERY`` turns it also moves what survived so far into the
-        garbage collector's permanent generation: the folded group states only
-        grow, and rescanning them in every full collection stalled the loop for
-        tens of milliseconds under load. Frozen objects are still freed by
-        reference counting when they die.
-        """
-        turns = 0
+        """Keep the WAL short without ever making the event loop wait for it."""
         while True:
-            turns += 1
-            if turns % FREEZE_EVERY == 0:
-                gc.freeze()
             try:
                 await asyncio.wait_for(self._stopping.wait(), every)
                 return

@@ -35,7 +35,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from protocol.codec import encode
 from protocol.errors import ErrorCode, ProtocolError
@@ -63,7 +63,7 @@ log = logging.getLogger("iop.server")
 CLOSE_REMOVED = 4003
 
 #: How many recent encoded events each room keeps for fast resumes.
-TAIL_EVENTS = 512
+TAIL_EVENTS = 256
 
 
 class Peer(Protocol):
@@ -79,9 +79,11 @@ class Peer(Protocol):
     def close(self, code: int, reason: str) -> None: ...
 
 
-@dataclass(slots=True)
-class _Logged:
-    """An event in a room's tail: what fan-out and replay need, already encoded."""
+class _Logged(NamedTuple):
+    """An event in a room's tail: what fan-out and replay need, already encoded.
+
+    A tuple of plain values, so the garbage collector soon stops tracking it.
+    """
 
     seq: int
     audience: str
@@ -152,6 +154,9 @@ class Hub:
         self.clock = clock
         self.rooms: dict[int, Room] = {}
         self._dirty: list[Room] = []
+        # Command ids with a stored result, per member with a live connection:
+        # a new id (nearly every command) is then known to be new without a query.
+        self._known: dict[int, set[str]] = {}
         self._flush_handle: asyncio.Handle | None = None
 
     # -- rooms -------------------------------------------------------------
@@ -253,6 +258,7 @@ class Hub:
             room.online[peer.member_id] = left
             return
         room.online.pop(peer.member_id, None)
+        self._known.pop(peer.member_id, None)  # reloaded from the store if needed again
         entry = room.state.roster.get(peer.member_id)
         if entry is not None:
             entry.status = "offline"
@@ -293,7 +299,12 @@ class Hub:
             gid = room.group.id
             for peer, command in pending:
                 key = (peer.member_id, command.id)
-                prior = seen.get(key) or self.store.command_result(*key)
+                known = self._known.get(peer.member_id)
+                if known is None:
+                    known = self._known[peer.member_id] = self.store.command_ids(peer.member_id)
+                prior = seen.get(key)
+                if prior is None and command.id in known:
+                    prior = self.store.command_result(*key)
                 if prior is not None:
                     outcomes.append(_Outcome(room, peer, command.id, prior, []))
                     continue
@@ -315,6 +326,7 @@ class Hub:
                         if event.type == "member.removed":
                             revoked.append(int(event.data["member_id"]))
                 seen[key] = result
+                known.add(command.id)
                 results.append((peer.member_id, command.id, gid, result))
                 outcomes.append(_Outcome(room, peer, command.id, result, events))
         try:

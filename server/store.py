@@ -291,6 +291,11 @@ class Store:
                 return
             after = batch[-1].seq
 
+    def command_ids(self, member_id: int) -> set[str]:
+        """Every command id this member has a stored result for."""
+        rows = self._db.execute("SELECT command_id FROM command_results WHERE member_id = ?", (member_id,))
+        return {row[0] for row in rows}
+
     def command_result(self, member_id: int, command_id: str) -> CommandResult | None:
         row = self._db.execute(
             "SELECT first_seq, last_seq, error_code, error_message FROM command_results"

@@ -36,7 +36,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from protocol.messages import PROTOCOL_VERSION, command_frame
 from protocol.roles import FACILITATOR, GUEST, visible_to
 
-__all__ = ["Auditor", "AuditReport", "ClientLog", "ResilientClient", "free_port", "secrets_in"]
+__all__ = ["Auditor", "AuditReport", "ClientLog", "ResilientClient", "RealMember", "free_port", "secrets_in"]
 
 #: Errors after which a good client resends the same command id later.
 RETRYABLE = frozenset({"rate_limited", "internal"})
@@ -97,6 +97,8 @@ class ClientLog:
     resumes: int = 0
     resets: int = 0
     frames: int = 0
+    #: error codes after which the client resends the same id (not a final answer)
+    retryable: frozenset = RETRYABLE
 
     @property
     def last_seq(self) -> int | None:
@@ -130,7 +132,7 @@ class ClientLog:
             cid = frame.get("id")
             if cid is None or cid not in self.sent:
                 self.anonymous_errors.append(frame)
-            elif frame.get("code") not in RETRYABLE:
+            elif frame.get("code") not in self.retryable:
                 self._answer(cid, error=frame.get("code"))
 
     def _answer(self, cid: str, ack: int | None = None, error: str | None = None) -> None:
@@ -523,3 +525,114 @@ def is_member_role(role: str) -> bool:
 
 def sees_everything(role: str) -> bool:
     return role == FACILITATOR
+
+
+class RealMember:
+    """The real client :class:`iop_tui.client.Connection`, recorded into a :class:`ClientLog`.
+
+    Same waiting and fault methods as :class:`ResilientClient`, so tests and
+    benches can drive either. The connection's own outbox, resends and
+    resume logic are what is under test here.
+    """
+
+    def __init__(self, url: str, token: str, log: ClientLog, *, backoff: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4)) -> None:
+        from iop_tui.client import Connection
+
+        self.log = log
+        log.retryable = frozenset()  # the real client drops a command on any error, and says so
+        self.conn = Connection(url, token, client_name="audit", backoff=backoff)
+        self.conn.add_listener(self._on_frame)
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.connects = 0
+
+    def _on_frame(self, frame: dict) -> None:
+        kind = frame.get("kind")
+        if kind != "status":
+            self.log.on_frame(frame)
+        if kind == "welcome":
+            self.connects += 1
+            self._last_ws = self.conn._ws
+        elif kind == "status" and frame.get("state") == "reconnecting" and frame.get("retry_in") is not None:
+            ws, self._last_ws = getattr(self, "_last_ws", None), None
+            if ws is not None:
+                self.log.close_codes.append(ws.close_code)
+        self._changed.set()
+
+    @property
+    def fatal(self) -> str | None:
+        return self.conn.fatal_message
+
+    @property
+    def outbox(self) -> dict:
+        return self.conn.outbox
+
+    @property
+    def ws(self) -> Any:
+        return self.conn._ws
+
+    def start(self) -> "RealMember":
+        self._task = asyncio.create_task(self.conn.run(), name=f"connection {self.log.name}")
+        return self
+
+    async def close(self) -> None:
+        await self.conn.close()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, 5)
+            except (asyncio.TimeoutError, Exception):
+                self._task.cancel()
+
+    async def send(self, kind: str, data: dict | None = None) -> str:
+        cid = self.conn.send(kind, data)
+        self.log.sent[cid] = (kind, dict(data or {}))
+        return cid
+
+    def cut(self) -> None:
+        ws = self.ws
+        if ws is not None and ws.transport is not None:
+            ws.transport.abort()
+
+    def pause_reading(self) -> None:
+        ws = self.ws
+        if ws is not None:
+            ws.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        ws = self.ws
+        if ws is not None:
+            ws.transport.resume_reading()
+
+    async def _until(self, cond: Callable[[], bool], timeout: float, what: str) -> None:
+        async def loop() -> None:
+            while not cond():
+                if self.fatal is not None:
+                    raise ConnectionError(f"{self.log.name} failed for good: {self.fatal}")
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            await asyncio.wait_for(loop(), timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError(
+                f"{self.log.name}: no {what} within {timeout} s (state {self.conn.state}, last seq {self.conn.last_seq}, outbox {len(self.outbox)})"
+            ) from None
+
+    async def wait_connected(self, timeout: float = 10) -> None:
+        await self._until(lambda: self.conn.connected, timeout, "sync")
+
+    async def wait_answered(self, cid: str, timeout: float = 10) -> None:
+        await self._until(lambda: self.log.answered(cid), timeout, f"answer to {cid}")
+
+    async def wait_idle(self, timeout: float = 20) -> None:
+        await self._until(lambda: not self.outbox, timeout, "empty outbox")
+
+    async def wait_seq(self, seq: int, timeout: float = 20) -> None:
+        await self._until(lambda: (self.log.last_seq or 0) >= seq, timeout, f"seq {seq}")
+
+    async def command(self, kind: str, data: dict | None = None, timeout: float = 10) -> dict:
+        cid = await self.send(kind, data)
+        await self.wait_answered(cid, timeout)
+        if cid in self.log.acks:
+            return {"kind": "ack", "id": cid, "seq": self.log.acks[cid]}
+        return {"kind": "error", "id": cid, "code": self.log.errors[cid]}

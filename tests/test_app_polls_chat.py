@@ -34,12 +34,12 @@ async def test_poll_vote_and_results_after_reveal(seeded) -> None:
             await wait_until(pilot2, lambda: "You voted: Grounding." in text_of(app2, "#poll-detail"), "the second vote")
 
             # The facilitator sees the live tally in words, then closes and reveals.
-            await wait_until(dpilot, lambda: "Breathing: 1 of 2, 50%" in text_of(dana, "#poll-results"), "the live tally")
+            await wait_until(dpilot, lambda: "2 Breathing: 1 of 2, 50%" in text_of(dana, "#poll-results"), "the live tally")
             await press_button(dpilot, dana, "#poll-close")
             await wait_until(dpilot, lambda: dana.session.model.state.open_polls() == [], "the poll to close")
             await press_button(dpilot, dana, "#poll-reveal")
 
-            await wait_until(pilot, lambda: "Breathing: 1 of 2, 50%" in text_of(app, "#poll-results"), "the results on the member's screen")
+            await wait_until(pilot, lambda: "2 Breathing: 1 of 2, 50%" in text_of(app, "#poll-results"), "the results on the member's screen")
             assert "Correct answer: Breathing." in text_of(app, "#poll-detail")
             assert any(line.startswith("Results: Which skill") for line in option_texts(app, "#poll-list"))
 

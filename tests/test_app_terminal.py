@@ -29,7 +29,7 @@ CLIENT = (
     "IopApp(ClientSession(sys.argv[1], sys.argv[2]), theme=sys.argv[3]).run()\n"
 )
 TRUECOLOR = re.compile(rb"\x1b\[[0-9;]*[34]8;2;")
-ANY_COLOUR = re.compile(rb"\x1b\[(?:[0-9;]*;)?(?:3[0-79]|4[0-79]|9[0-7]|10[0-7]|[34]8;[25])[;m]")
+ANY_COLOUR = re.compile(rb"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|4[0-7]|9[0-7]|10[0-7]|[34]8;[25])[;m]")  # 39 and 49 mean "default"
 
 
 class Terminal:

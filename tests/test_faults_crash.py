@@ -73,7 +73,9 @@ async def test_sigkill_under_load_loses_and_repeats_nothing(tmp_path):
         tasks = [asyncio.create_task(load(c, cred.role, i, stop, poll["seq"])) for i, (c, cred) in enumerate(zip(clients, creds))]
         kills = 0
         for _ in range(3):
-            # Let some commands be acked, then kill while more are in flight.
+            # Everyone is connected and some commands are acked; kill while more are in flight.
+            for c in clients:
+                await c.wait_connected(TIMEOUT)
             acked_before = sum(len(c.log.acks) for c in clients)
             while sum(len(c.log.acks) for c in clients) < acked_before + 60:
                 await asyncio.sleep(0.01)
@@ -96,6 +98,7 @@ async def test_sigkill_under_load_loses_and_repeats_nothing(tmp_path):
             report = auditor.check(store)
         finally:
             store.close()
+        print(report.summary())
         assert report.ok, report.summary()
         assert kills == 3 and sum(sent) > 100
         assert report.acked >= sum(sent)  # every command was finally answered with an ack
@@ -152,5 +155,56 @@ async def test_sigkill_with_a_burst_in_flight(tmp_path):
     finally:
         for c in clients:
             await c.close()
+        for p in processes:
+            with_suppressed(p)
+
+
+async def test_sigkill_under_load_with_the_real_client(tmp_path):
+    """The same crash, with iop_tui.client.Connection doing the resuming and resending."""
+    from audit import RealMember
+
+    data = tmp_path / "data"
+    seeded = seeded_data(data)
+    port = free_port()
+    server = start_server_process(data, port, *LIMITS)
+    processes = [server]
+    creds = [seeded.facilitator, *seeded.participants, seeded.guest]
+    auditor = Auditor()
+    members = [RealMember(server.url, c.token, auditor.log(c.name, c.member_id, c.role, seeded.group_id)).start() for c in creds]
+    try:
+        for m in members:
+            await m.wait_connected(TIMEOUT)
+        dana = members[0]
+        assert (await dana.command("session.start", {"title": "Real clients"}, timeout=TIMEOUT))["kind"] == "ack"
+        poll = await dana.command("poll.open", {"question": "Pick", "poll_kind": "single", "options": ["A", "B"]}, timeout=TIMEOUT)
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(load(m, cred.role, i, stop, poll["seq"])) for i, (m, cred) in enumerate(zip(members, creds))]
+        for _ in range(2):
+            for m in members:
+                await m.wait_connected(TIMEOUT)
+            acked_before = sum(len(m.log.acks) for m in members)
+            while sum(len(m.log.acks) for m in members) < acked_before + 40:
+                await asyncio.sleep(0.01)
+            server.kill()
+            server = await asyncio.to_thread(start_server_process, data, port, *LIMITS)
+            processes.append(server)
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), TIMEOUT)
+        for m in members:
+            await m.wait_idle(TIMEOUT)
+        end = await dana.command("chat.send", {"text": "end"}, timeout=TIMEOUT)
+        for m in members:
+            await m.wait_seq(end["seq"], TIMEOUT)
+        store = Store(data)
+        try:
+            report = auditor.check(store)
+        finally:
+            store.close()
+        print(report.summary())
+        assert report.ok, report.summary()
+        assert sum(log.resumes for log in auditor.logs) >= 2 * len(members)
+    finally:
+        for m in members:
+            await m.close()
         for p in processes:
             with_suppressed(p)

@@ -16,7 +16,7 @@ import asyncio
 import random
 
 import pytest
-from audit import Auditor, ResilientClient
+from audit import Auditor, RealMember, ResilientClient
 from wsclient import seed
 
 from server.edge import RelayServer
@@ -28,11 +28,15 @@ def members(seeded):
     return [seeded.facilitator, *seeded.participants, seeded.guest]
 
 
-async def start_clients(url: str, seeded, auditor: Auditor, **kw) -> dict[str, ResilientClient]:
+#: The members under test: the raw resilient test client, and the real iop_tui Connection.
+KINDS = {"raw": ResilientClient, "real": RealMember}
+
+
+async def start_clients(url: str, seeded, auditor: Auditor, kind: str = "raw") -> dict[str, ResilientClient]:
     clients = {}
     for cred in members(seeded):
         log = auditor.log(cred.name, cred.member_id, cred.role, seeded.group_id)
-        clients[cred.name] = ResilientClient(url, cred.token, log, **kw).start()
+        clients[cred.name] = KINDS[kind](url, cred.token, log).start()
     for c in clients.values():
         await c.wait_connected(TIMEOUT)
     return clients
@@ -77,12 +81,13 @@ async def open_session(dana: ResilientClient) -> int:
     return answer["seq"]  # one event: the poll's id is its seq
 
 
-async def test_abrupt_cuts_during_a_burst_lose_and_repeat_nothing(tmp_path):
+@pytest.mark.parametrize("kind", list(KINDS))
+async def test_abrupt_cuts_during_a_burst_lose_and_repeat_nothing(tmp_path, kind):
     rng = random.Random(1128)
     async with RelayServer(tmp_path / "data", rate_per_s=500, burst=200) as relay:
         seeded = seed(relay.store, relay.url)
         auditor = Auditor()
-        clients = await start_clients(relay.url, seeded, auditor)
+        clients = await start_clients(relay.url, seeded, auditor, kind)
         try:
             poll_id = await open_session(clients["Dana"])
             load = [
@@ -106,12 +111,13 @@ async def test_abrupt_cuts_during_a_burst_lose_and_repeat_nothing(tmp_path):
                 await c.close()
 
 
-async def test_cuts_right_after_sending_are_answered_once_after_resume(tmp_path):
+@pytest.mark.parametrize("kind", list(KINDS))
+async def test_cuts_right_after_sending_are_answered_once_after_resume(tmp_path, kind):
     """Send a command and cut before its ack can arrive, many times over."""
     async with RelayServer(tmp_path / "data", rate_per_s=500, burst=200) as relay:
         seeded = seed(relay.store, relay.url)
         auditor = Auditor()
-        clients = await start_clients(relay.url, seeded, auditor)
+        clients = await start_clients(relay.url, seeded, auditor, kind)
         try:
             await open_session(clients["Dana"])
             sam = clients["Sam"]
@@ -136,17 +142,25 @@ def deck(i: int, size: int = 58_000) -> str:
     return "\n---\n".join(slides)
 
 
-async def test_a_member_that_stops_reading_never_slows_the_others(tmp_path):
+@pytest.mark.parametrize("kind", list(KINDS))
+async def test_a_member_that_stops_reading_never_slows_the_others(tmp_path, kind):
     async with RelayServer(tmp_path / "data", rate_per_s=1000, burst=1000, send_buffer=256 * 1024) as relay:
         seeded = seed(relay.store, relay.url)
         auditor = Auditor()
-        clients = await start_clients(relay.url, seeded, auditor)
+        clients = await start_clients(relay.url, seeded, auditor, kind)
         try:
             await open_session(clients["Dana"])
             dana, sam, alex, riley = clients["Dana"], clients["Sam"], clients["Alex"], clients["Riley"]
             riley_id = riley.log.member_id
             offline = asyncio.Event()
-            sam.on_frame = lambda f: offline.set() if f.get("kind") == "presence" and f["member"]["id"] == riley_id and f["status"] == "offline" else None
+            sam_log_frame = sam.log.on_frame
+
+            def watch(f: dict) -> None:
+                sam_log_frame(f)
+                if f.get("kind") == "presence" and f["member"]["id"] == riley_id and f["status"] == "offline":
+                    offline.set()
+
+            sam.log.on_frame = watch
             riley.pause_reading()
             paused_at = len(riley.log.received)
             sent_while_paused: list[int] = []

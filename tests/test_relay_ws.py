@@ -247,7 +247,9 @@ async def test_a_retried_command_id_is_applied_once(seeded):
         again = await sam.command("chat.send", {"text": "only once"}, id="retry-1")
         assert again == first
         refused = await sam.wait_ack(await sam.send("session.start", {}, id="retry-2"))
-        refused_again = await sam.wait_ack(await sam.send("session.start", {}, id="retry-2"))
+        mark = len(sam.frames)
+        refused_again = await sam.wait_ack(await sam.send("session.start", {}, id="retry-2"), start=mark)
+        assert refused_again is not refused and refused_again == refused
         assert refused["code"] == refused_again["code"] == "forbidden"
         other = await sam.command("chat.send", {"text": "next"})
         assert other["seq"] == first["seq"] + 1
@@ -446,3 +448,49 @@ async def test_shutdown_closes_connections_with_1001(tmp_path):
         await sam.wait_synced()
         await relay.stop()
         assert await sam.wait_closed() == 1001
+
+
+async def test_replay_older_than_the_memory_tail_comes_from_the_store(tmp_path, monkeypatch):
+    import server.hub
+
+    monkeypatch.setattr(server.hub, "TAIL_EVENTS", 3)
+    async with RelayServer(tmp_path) as relay:
+        g = seed(relay.store, relay.url)
+        sam_c, alex_c, _ = g.participants
+        async with connected(relay.url, g.facilitator, sam_c) as (dana, sam):
+            await dana.command("session.start", {"title": "Week 1"})
+            await dana.command("phase.set", {"phase": "checkin"})
+            await sam.command("checkin.submit", {"mood": 2, "note": PRIVATE_NOTE})
+            await sam.command("chat.send", {"text": PRIVATE_CHAT, "to": "facilitators"})
+            last = [(await dana.command("chat.send", {"text": f"later {i}"}))["seq"] for i in range(6)][-1]
+        assert relay.hub.rooms[g.group_id].tail[0].seq > 2, "the early events left the tail"
+        async with connected(relay.url, g.facilitator, sam_c, alex_c) as (dana, sam, alex):
+            assert seqs(dana) == list(range(1, last + 1))
+            assert PRIVATE_NOTE in text_of(sam) and PRIVATE_CHAT in text_of(dana)
+            assert PRIVATE_NOTE not in text_of(alex) and PRIVATE_CHAT not in text_of(alex)
+        async with RawClient(relay.url, alex_c.token, resume_from=1) as alex:
+            await alex.wait_synced()
+            assert alex.welcome["mode"] == "resume"
+            assert seqs(alex) == [s for s in range(2, last + 1) if s in {e["seq"] for e in dana.events if e["audience"] == "everyone" or e["type"] == "checkin.submitted"}]
+
+
+async def test_a_failed_save_applies_nothing_and_a_retry_works(seeded, relay):
+    """Another process holds the database's write lock: the command fails as a whole."""
+    import sqlite3
+
+    relay.store._db.execute("PRAGMA busy_timeout=50")
+    async with connected(seeded.url, seeded.facilitator, seeded.participants[0]) as (dana, sam):
+        before = await dana.command("chat.send", {"text": "before"})
+        other = sqlite3.connect(relay.store.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            failed = await sam.wait_ack(await sam.send("chat.send", {"text": "during"}, id="locked"))
+            assert (failed["kind"], failed["code"]) == ("error", "internal")
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        retried = await sam.command("chat.send", {"text": "during"}, id="locked")
+        assert retried["seq"] == before["seq"] + 1, "the failed attempt used no seq"
+        await dana.recv_until(is_event("chat.posted", text="during"))
+        assert [e["data"]["text"] for e in dana.events] == ["before", "during"]
+        assert relay.store.head_seq(seeded.group_id) == retried["seq"]

@@ -178,12 +178,12 @@ class RawClient:
         except asyncio.TimeoutError:
             raise AssertionError(f"no matching frame within {timeout} s; last frames: {self.frames[-5:]}") from None
 
-    async def wait_ack(self, command_id: str, timeout: float = 5) -> dict[str, Any]:
-        """The ack or error answering ``command_id`` (searched from the first frame)."""
+    async def wait_ack(self, command_id: str, timeout: float = 5, *, start: int = 0) -> dict[str, Any]:
+        """The ack or error answering ``command_id``, searched from frame index ``start``."""
 
         async def scan() -> dict[str, Any]:
             while True:
-                for frame in self.frames:
+                for frame in self.frames[start:]:
                     if frame.get("kind") in ("ack", "error") and frame.get("id") == command_id:
                         return frame
                 if self._closed.is_set():
@@ -198,8 +198,9 @@ class RawClient:
 
     async def command(self, kind: str, data: dict[str, Any] | None = None, id: str | None = None, timeout: float = 5) -> dict[str, Any]:
         """Send a command and return its ack; raise AssertionError with the error if refused."""
+        start = len(self.frames)
         cid = await self.send(kind, data, id)
-        answer = await self.wait_ack(cid, timeout)
+        answer = await self.wait_ack(cid, timeout, start=start)
         if answer["kind"] != "ack":
             raise AssertionError(f"{kind} was refused: {answer}")
         return answer

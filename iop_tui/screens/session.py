@@ -11,6 +11,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.widget import MountError
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from ..widgets.chat import ChatPane
@@ -60,13 +61,28 @@ class SessionScreen(Screen[None]):
         yield HeaderLine("Joining the session…", id="header", markup=False)
         with TabbedContent(initial="checkin", id="tabs"):
             for pane in PANES:
-                with TabPane(PANE_TITLES[pane], id=pane):
-                    yield _BODIES[pane](id=f"{pane}-pane")
+                yield TabPane(PANE_TITLES[pane], id=pane)
         yield StatusLine("", id="status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.app.session_screen_ready()  # type: ignore[attr-defined]
+        # Pane bodies are mounted just after the first frame, so the header
+        # and the tab row show at once (the active pane first).
+        self.call_after_refresh(self._mount_bodies)
+
+    async def _mount_bodies(self) -> None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        order = sorted(PANES, key=lambda p: p != tabs.active)
+        for pane in order:
+            tab_pane = tabs.get_pane(pane)
+            if not tab_pane.is_attached or tab_pane.children:
+                continue
+            try:
+                await tab_pane.mount(_BODIES[pane](id=f"{pane}-pane"))
+            except MountError:
+                return  # the app is closing
+        self.app.panes_ready()  # type: ignore[attr-defined]
 
     def panes(self) -> list[Pane]:
         return list(self.query(Pane))

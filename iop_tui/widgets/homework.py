@@ -15,25 +15,14 @@ from textual.containers import Vertical
 from textual.widgets import Button, Label, OptionList, RadioButton, RadioSet, Static, TextArea
 from textual.widgets.option_list import Option
 
+from ..words import homework_status
 from .cursor_list import CursorOptionList, CursorSelectionList
 from .toggles import WordCheckbox, WordRadioButton
 from .pane import Pane, plain, quiet_input, quiet_text_area, set_text, split_items
 
-__all__ = ["HomeworkPane", "homework_status", "completion_lines", "parse_log"]
+__all__ = ["HomeworkPane", "completion_lines", "parse_log"]
 
 KIND_WORDS = {"text": "free text", "checklist": "checklist", "emotion_log": "emotion log"}
-
-
-def homework_status(hw: Any, member_id: int | None, today: dt.date) -> str:
-    """'submitted', 'submitted late', 'late, not submitted' or 'not started'."""
-    sub = hw.submissions.get(member_id) if member_id is not None else None
-    if sub is not None:
-        return "submitted late" if sub.late else "submitted"
-    try:
-        overdue = dt.date.fromisoformat(hw.due) < today
-    except ValueError:
-        overdue = False
-    return "late, not submitted" if overdue else "not started"
 
 
 def completion_lines(hw: Any, roster: dict[int, Any]) -> list[str]:
@@ -71,6 +60,30 @@ def parse_log(text: str) -> list[dict[str, Any]]:
     return entries
 
 
+class _HomeworkTools(Vertical):
+    """The facilitator's homework tools: prepared homework and an assignment form."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prepared-hw-box", classes="form"):
+            yield Label("Homework prepared in the plan: Enter assigns one.")
+            yield CursorOptionList(id="prepared-hw", classes="short-list", compact=True)
+        with Vertical(id="hw-form", classes="form"):
+            yield Label("Assign homework. Title:")
+            yield quiet_input(id="hw-title", placeholder="for example: Thought record")
+            yield Label("Kind:")
+            with RadioSet(id="hw-kind", classes="inline", compact=True):
+                yield WordRadioButton("free text", value=True, id="hwkind-text")
+                yield WordRadioButton("checklist", id="hwkind-checklist")
+                yield WordRadioButton("emotion log", id="hwkind-emotion_log")
+            yield Label("Instructions:")
+            yield quiet_input(id="hw-instructions", placeholder="what to do")
+            yield Label("Checklist items, separated by ; (checklist only):")
+            yield quiet_input(id="hw-items", placeholder="Walk; Call a friend")
+            yield Label("Due date, YYYY-MM-DD:")
+            yield quiet_input(id="hw-due", placeholder="2026-12-01", max_length=10)
+            yield Button("Assign homework", id="hw-assign", variant="primary", compact=True)
+
+
 class HomeworkPane(Pane):
     """Assignments, submission forms and completion."""
 
@@ -92,24 +105,9 @@ class HomeworkPane(Pane):
             yield quiet_text_area(id="hw-log", classes="answer")
             yield Button("Submit homework", id="hw-submit", variant="primary", compact=True)
         yield Static("", id="hw-completion", markup=False)
-        with Vertical(id="prepared-hw-box", classes="form"):
-            yield Label("Homework prepared in the plan: Enter assigns one.")
-            yield CursorOptionList(id="prepared-hw", classes="short-list", compact=True)
-        with Vertical(id="hw-form", classes="form"):
-            yield Label("Assign homework. Title:")
-            yield quiet_input(id="hw-title", placeholder="for example: Thought record")
-            yield Label("Kind:")
-            with RadioSet(id="hw-kind", classes="inline", compact=True):
-                yield WordRadioButton("free text", value=True, id="hwkind-text")
-                yield WordRadioButton("checklist", id="hwkind-checklist")
-                yield WordRadioButton("emotion log", id="hwkind-emotion_log")
-            yield Label("Instructions:")
-            yield quiet_input(id="hw-instructions", placeholder="what to do")
-            yield Label("Checklist items, separated by ; (checklist only):")
-            yield quiet_input(id="hw-items", placeholder="Walk; Call a friend")
-            yield Label("Due date, YYYY-MM-DD:")
-            yield quiet_input(id="hw-due", placeholder="2026-12-01", max_length=10)
-            yield Button("Assign homework", id="hw-assign", variant="primary", compact=True)
+
+    def facilitator_tools(self) -> Any:
+        yield _HomeworkTools(classes="tools")
 
     # -- rendering -----------------------------------------------------------
 
@@ -123,8 +121,9 @@ class HomeworkPane(Pane):
     def show_model(self, model: Any) -> None:
         self._model = model
         state = model.state
-        self.query_one("#hw-form").display = model.is_facilitator
-        self._show_prepared(model.is_facilitator)
+        self.mount_facilitator_tools(model)
+        if model.is_facilitator and self.query("#prepared-hw-box"):
+            self._show_prepared(model.is_facilitator)
         today = dt.date.today()
         me = model.me
         my_id = me.member_id if me is not None else None

@@ -57,6 +57,27 @@ class Pane(VerticalScroll):
     def show_model(self, model: Any) -> None:
         """Render from the session model; called after every batch of notices."""
 
+    def on_mount(self) -> None:
+        # Panes may be mounted late (lazily, after the first frame): catch up.
+        self.app.pane_mounted(self)  # type: ignore[attr-defined]
+
+    def mount_facilitator_tools(self, model: Any) -> None:
+        """Mount the facilitator-only forms the first time a facilitator is seen.
+
+        Members never build them: fewer widgets, less memory, a faster start
+        on a low-resource machine.
+        """
+        if model.is_facilitator and not getattr(self, "_tools_mounted", False):
+            self._tools_mounted = True
+            tools = list(self.facilitator_tools())
+            if tools:
+                self.mount_all(tools)
+                self.call_after_refresh(self.show_model, model)
+
+    def facilitator_tools(self) -> Any:
+        """Widgets only facilitators get (yielded), mounted at the end of the pane."""
+        return ()
+
     def send(self, kind: str, data: dict[str, Any]) -> bool:
         """Send a command through the app; False (and a sentence shown) if refused locally."""
         return self.app.send_command(kind, data)  # type: ignore[attr-defined]

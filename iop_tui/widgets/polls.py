@@ -48,6 +48,30 @@ def result_block(poll: Any) -> str:
     return "\n".join(out)
 
 
+class _PollTools(Vertical):
+    """The facilitator's poll tools: prepared polls from the plan and a new-poll form."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prepared-polls-box", classes="form"):
+            yield Label("Polls prepared in the plan: Enter opens one.")
+            yield CursorOptionList(id="prepared-polls", classes="short-list", compact=True)
+        with Vertical(id="poll-form", classes="form"):
+            yield Label("New poll. Question:")
+            yield quiet_input(id="poll-question", placeholder="the question")
+            yield Label("Kind:")
+            with RadioSet(id="poll-kind", classes="inline", compact=True):
+                yield WordRadioButton("single", value=True, id="kind-single")
+                yield WordRadioButton("multiple", id="kind-multiple")
+                yield WordRadioButton("scale", id="kind-scale")
+                yield WordRadioButton("quiz", id="kind-quiz")
+            yield Label("Options, separated by ; (not needed for a scale):")
+            yield quiet_input(id="poll-options", placeholder="Yes; No; Not sure")
+            yield Label("Quiz only: number of the correct option (1 is the first):")
+            yield quiet_input(id="poll-correct", placeholder="1", type="integer", max_length=2)
+            yield WordCheckbox("Anonymous to the group", value=True, id="poll-anonymous", compact=True)
+            yield Button("Open poll", id="poll-open", variant="primary", compact=True)
+
+
 class PollsPane(Pane):
     """Current polls, voting, results; the facilitator's poll controls."""
 
@@ -71,24 +95,9 @@ class PollsPane(Pane):
         with Horizontal(id="poll-controls", classes="buttons"):
             yield Button("Close poll", id="poll-close", compact=True)
             yield Button("Reveal results", id="poll-reveal", variant="primary", compact=True)
-        with Vertical(id="prepared-polls-box", classes="form"):
-            yield Label("Polls prepared in the plan: Enter opens one.")
-            yield CursorOptionList(id="prepared-polls", classes="short-list", compact=True)
-        with Vertical(id="poll-form", classes="form"):
-            yield Label("New poll. Question:")
-            yield quiet_input(id="poll-question", placeholder="the question")
-            yield Label("Kind:")
-            with RadioSet(id="poll-kind", classes="inline", compact=True):
-                yield WordRadioButton("single", value=True, id="kind-single")
-                yield WordRadioButton("multiple", id="kind-multiple")
-                yield WordRadioButton("scale", id="kind-scale")
-                yield WordRadioButton("quiz", id="kind-quiz")
-            yield Label("Options, separated by ; (not needed for a scale):")
-            yield quiet_input(id="poll-options", placeholder="Yes; No; Not sure")
-            yield Label("Quiz only: number of the correct option (1 is the first):")
-            yield quiet_input(id="poll-correct", placeholder="1", type="integer", max_length=2)
-            yield WordCheckbox("Anonymous to the group", value=True, id="poll-anonymous", compact=True)
-            yield Button("Open poll", id="poll-open", variant="primary", compact=True)
+
+    def facilitator_tools(self) -> Any:
+        yield _PollTools(classes="tools")
 
     # -- rendering -----------------------------------------------------------
 
@@ -102,8 +111,9 @@ class PollsPane(Pane):
     def show_model(self, model: Any) -> None:
         self._model = model
         facilitator = model.is_facilitator
-        self.query_one("#poll-form").display = facilitator
-        self._show_prepared(facilitator)
+        self.mount_facilitator_tools(model)
+        if facilitator and self.query("#prepared-polls-box"):
+            self._show_prepared(facilitator)
         state = model.state
         polls = sorted(state.current_polls(), key=lambda p: p.poll_id)
         ids = [p.poll_id for p in polls]

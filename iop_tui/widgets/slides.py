@@ -30,6 +30,16 @@ def slide_status(index: int, count: int, browsing: bool) -> str:
     return f"Slide {index + 1} of {count} · live"
 
 
+class _DeckForm(Vertical):
+    """The facilitator's deck loader: a path on this computer."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("Load a deck: path of a Markdown file on this computer (slides separated by ---):")
+        with Horizontal(classes="row"):
+            yield quiet_input(id="deck-path", placeholder="for example: ~/decks/week3.md")
+            yield Button("Load deck", id="deck-load", compact=True)
+
+
 class SlidesPane(Pane, can_focus=True):
     """The current slide as Markdown, with paging and (for facilitators) controls."""
 
@@ -49,11 +59,9 @@ class SlidesPane(Pane, can_focus=True):
         yield Static("No slides yet; the facilitator loads a deck.", id="slide-status", classes="lead", markup=False)
         yield Vertical(id="slide-body")
         yield Static("", id="slide-notes", markup=False)
-        with Vertical(id="deck-form", classes="form"):
-            yield Label("Load a deck: path of a Markdown file on this computer (slides separated by ---):")
-            with Horizontal(classes="row"):
-                yield quiet_input(id="deck-path", placeholder="for example: ~/decks/week3.md")
-                yield Button("Load deck", id="deck-load", compact=True)
+
+    def facilitator_tools(self) -> Any:
+        yield _DeckForm(id="deck-form", classes="form")
 
     # -- rendering -----------------------------------------------------------
 
@@ -62,7 +70,7 @@ class SlidesPane(Pane, can_focus=True):
 
     def show_model(self, model: Any) -> None:
         self._model = model
-        self.query_one("#deck-form").display = model.is_facilitator
+        self.mount_facilitator_tools(model)
         self._redraw()
 
     def _redraw(self) -> None:

@@ -1,0 +1,201 @@
+"""``iop-tui``: join a group session in the terminal, or try the demo.
+
+    iop-tui join URL --token TOKEN [--plain] [--theme T] [--verbosity V]
+    iop-tui [--plain] [--theme T]                     rejoin with the saved invitation
+    iop-tui demo [--as facilitator|participant] [--plain]
+
+``--plain`` is the screen-reader face: one line per event, typed commands.
+It never imports textual, so this module imports the Textual app only when
+the full-screen face is asked for. Every failure a person can cause or meet
+(a wrong address, a refused token, a server that is gone, an old client) is
+said in one sentence with exit code 1 (could not join) or 2 (usage); there
+is never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+VERBOSITIES = ("quiet", "normal", "all")
+HOW_TO_JOIN = "join with: iop-tui join ws://HOST:PORT/ --token TOKEN (your facilitator gives you both)"
+
+
+class CliError(Exception):
+    """One sentence for the person at the terminal; ``code`` is the exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _face_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    default = None if top else argparse.SUPPRESS  # a subcommand's options must not reset the top level's
+    parser.add_argument("--plain", action="store_true", default=False if top else argparse.SUPPRESS,
+                        help="plain line mode for screen readers: one line per event, commands typed as /help lists")
+    parser.add_argument("--theme", default=default, metavar="THEME",
+                        help="colour theme of the full-screen face: ansi-dark (default), ansi-light, high-contrast or any Textual theme")
+    parser.add_argument("--verbosity", choices=VERBOSITIES, default="normal" if top else argparse.SUPPRESS,
+                        help="plain mode only: quiet (chat, phases, polls, your errors), normal, or all (every arrival, hand and acknowledgement)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iop-tui",
+        description="A terminal room for group therapy sessions. Without a command, rejoins with the invitation saved by 'iop-tui join'.",
+        epilog="Plain mode keys: type a line to chat, /help for commands, Control D to leave.",
+    )
+    _face_options(parser, top=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    join = commands.add_parser("join", help="join a group with the address and token your facilitator gave you",
+                               description="Join a group session and save the invitation so 'iop-tui' alone rejoins.")
+    join.add_argument("url", metavar="URL", help="the relay's address, such as ws://example.org:8765/")
+    join.add_argument("--token", required=True, help="your personal join token")
+    _face_options(join)
+    demo = commands.add_parser("demo", help="try a live demo session with simulated members, all on this machine",
+                               description="Start a relay on this machine, a group with four simulated members and a session on reframing thoughts, and join it. Quitting stops everything the demo started.")
+    demo.add_argument("--as", dest="as_role", choices=("facilitator", "participant"), default="facilitator",
+                      help="join as the facilitator, Dana (default), or as a participant while a simulated facilitator runs the session")
+    _face_options(demo)
+    return parser
+
+
+def _check_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise CliError(f"{url!r} is not a relay address; it looks like ws://HOST:PORT/ (check what your facilitator sent).", EXIT_USAGE)
+    del port
+    return url.strip()
+
+
+async def _probe(url: str) -> None:
+    """Fail fast, in one sentence, when nothing listens at the address."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "wss" else 80)
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), 10)
+    except (OSError, asyncio.TimeoutError) as exc:
+        reason = getattr(exc, "strerror", None) or ("no answer" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__)
+        raise CliError(f"Cannot reach the relay at {url} ({reason}); check the address and that the server is running.") from None
+    writer.close()
+
+
+def _save_when_joined(session: Any, url: str, token: str) -> None:
+    """Save the invitation once the server has accepted it (so a typo is never saved)."""
+    saved = False
+
+    def save() -> None:
+        try:
+            from .config import save_credentials
+
+            save_credentials(url, token)
+        except OSError as exc:
+            print(f"Could not save the invitation ({exc.strerror}); you will need the token to join next time.", file=sys.stderr)
+
+    def on_notices(_notices: list[Any]) -> None:
+        nonlocal saved
+        if not saved and session.model.me is not None and session.model.synced:
+            saved = True
+            asyncio.get_running_loop().call_soon(save)  # after the face has said the first line
+
+    session.subscribe(on_notices)
+
+
+def _on_hangup(callback: Any) -> None:
+    """Leave cleanly on SIGTERM or SIGHUP (a closed terminal) instead of dying mid-write."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(sig, callback)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+
+async def _plain(session: Any, url: str, verbosity: str, plan: Any = None) -> int:
+    from .plain import run_plain
+
+    await _probe(url)
+    task = asyncio.current_task()
+    _on_hangup(lambda: task.cancel() if task is not None else None)
+    try:
+        return await run_plain(session, stdin=sys.stdin, stdout=sys.stdout, verbosity=verbosity, plan=plan)
+    except asyncio.CancelledError:
+        return EXIT_OK
+
+
+async def _full_screen(session: Any, url: str, theme: str | None, plan: Any = None) -> Any:
+    await _probe(url)
+    from .app import IopApp  # only now: plain mode must never load textual
+
+    app = IopApp(session, theme=theme)
+    if plan is not None:
+        app.plan = plan
+    _on_hangup(app.exit)
+    result = await app.run_async()
+    return app.return_code if app.return_code is not None else result
+
+
+def run_face(session: Any, url: str, *, plain: bool, theme: str | None, verbosity: str, plan: Any = None) -> int:
+    """Run the chosen face on ``session`` until the person leaves; return the exit code."""
+    if plain:
+        return asyncio.run(_plain(session, url, verbosity, plan))
+    code = asyncio.run(_full_screen(session, url, theme, plan))
+    if getattr(session, "fatal_message", None):
+        raise CliError(str(session.fatal_message))
+    return int(code) if isinstance(code, int) else EXIT_OK
+
+
+def _join(url: str, token: str, args: argparse.Namespace, save: bool) -> int:
+    from .session import ClientSession
+
+    url = _check_url(url)
+    token = token.strip()
+    if not token:
+        raise CliError("The token is empty; copy the whole token your facilitator sent.", EXIT_USAGE)
+    session = ClientSession(url, token)
+    if save:
+        _save_when_joined(session, url, token)
+    return run_face(session, url, plain=args.plain, theme=args.theme, verbosity=args.verbosity)
+
+
+def _rejoin(args: argparse.Namespace) -> int:
+    from .config import load_credentials
+
+    saved = load_credentials()
+    if saved is None:
+        raise CliError(f"No saved invitation yet; {HOW_TO_JOIN}.", EXIT_USAGE)
+    url, token = saved
+    return _join(url, token, args, save=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``iop-tui`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(as_role=args.as_role, plain=args.plain, theme=args.theme, verbosity=args.verbosity)
+        if args.command == "join":
+            return _join(args.url, args.token, args, save=True)
+        return _rejoin(args)
+    except CliError as err:
+        print(f"iop-tui: {err}", file=sys.stderr)
+        return err.code
+    except KeyboardInterrupt:
+        return EXIT_OK

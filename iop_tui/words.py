@@ -1,0 +1,536 @@
+"""Every sentence iop-tui says about the session, shared by both faces.
+
+The Textual face and the plain screen-reader face say the same things in
+the same words, so one module writes them. Each sentence is one line with
+the important words first ("Chat, Sam: ...", "Poll open: ..."), carries no
+meaning in colour, position or box-drawing characters, and never changes
+by itself from one second to the next: elapsed time is said in whole
+minutes, so a screen reader is not made to read a ticking clock.
+
+Everything here is pure: functions of the folded
+:class:`~protocol.state.GroupState` (or the client's
+:class:`~iop_tui.model.SessionModel`) and, where time matters, an explicit
+``now``. Nothing here imports textual or performs I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from protocol.events import Event, parse_event
+from protocol.messages import PHASE_TITLES, PHASES
+from protocol.roles import FACILITATOR, GUEST
+from protocol.state import Checkin, GroupState, Homework, Poll, Submission
+
+__all__ = [
+    "PANES",
+    "PHASE_PANES",
+    "PHASE_HINTS",
+    "phase_pane",
+    "phase_name",
+    "phase_title",
+    "describe",
+    "hint_for",
+    "checkin_line",
+    "poll_open_line",
+    "poll_result_lines",
+    "option_list",
+    "slide_line",
+    "chat_line",
+    "homework_line",
+    "homework_status",
+    "due_text",
+    "presence_line",
+    "minutes_text",
+    "connection_text",
+    "header_text",
+    "summary_lines",
+    "facilitator_lines",
+    "forbidden_text",
+    "COMMAND_ACTIONS",
+]
+
+#: The panes a notice may bring forward.
+PANES = ("checkin", "slides", "polls", "chat", "homework")
+
+#: Which pane each phase of the agenda is about.
+PHASE_PANES = {
+    "checkin": "checkin",
+    "psychoeducation": "slides",
+    "exercises": "polls",
+    "discussion": "chat",
+    "closing": "homework",
+}
+
+#: What a participant can do in each phase, said as a hint the plain face appends.
+PHASE_HINTS = {
+    "checkin": "Type /checkin followed by your mood 0 to 10.",
+    "psychoeducation": "The slides follow the facilitator.",
+    "exercises": "When a poll opens, type /vote and a number.",
+    "discussion": "Type a line to chat, /dm to write to the facilitators only, /hand to raise your hand.",
+    "closing": "Type /homework to see this week's homework.",
+}
+
+#: What each command does, to finish "As a guest you cannot ...".
+COMMAND_ACTIONS = {
+    "session.start": "start a session",
+    "session.end": "end a session",
+    "phase.set": "change the session's phase",
+    "checkin.submit": "check in",
+    "deck.load": "load a slide deck",
+    "slide.goto": "move the slides",
+    "poll.open": "open a poll",
+    "poll.vote": "vote in polls",
+    "poll.close": "close a poll",
+    "poll.reveal": "reveal poll results",
+    "chat.send": "send chat messages",
+    "chat.delete": "delete chat messages",
+    "hand.raise": "raise a hand",
+    "hand.lower": "lower a hand",
+    "homework.assign": "assign homework",
+    "homework.submit": "submit homework",
+    "member.mute": "mute members",
+    "member.remove": "remove members",
+}
+
+_VOTE_HINTS = {
+    "single": "Type /vote and a number.",
+    "quiz": "Type /vote and a number.",
+    "multiple": "Type /vote and one or more numbers.",
+    "scale": "Type /vote and a number from 0 to 10.",
+}
+
+
+# -- small pieces -------------------------------------------------------------
+
+
+def forbidden_text(role: str, kind: str) -> str:
+    """``"As a guest you cannot check in."``: one sentence for a command this role may not send."""
+    article = "an" if role[:1].lower() in "aeiou" else "a"
+    return f"As {article} {role} you cannot {COMMAND_ACTIONS.get(kind, 'do that')}."
+
+
+def phase_pane(phase: str | None) -> str | None:
+    """The pane a phase is about (``None`` for no phase or an unknown one)."""
+    return PHASE_PANES.get(phase or "")
+
+
+def phase_title(phase: str | None) -> str:
+    """``"Check-in"``: the phase's name as a title."""
+    if not phase:
+        return "No phase"
+    return PHASE_TITLES.get(phase, phase.replace("_", " ").capitalize())
+
+
+def phase_name(phase: str | None) -> str:
+    """``"check-in"``: the phase's name inside a sentence."""
+    return phase_title(phase).lower()
+
+
+def _name(state: GroupState, member_id: int | None, fallback: str = "") -> str:
+    if member_id is None:
+        return fallback or "someone"
+    entry = state.roster.get(member_id)
+    if entry is not None and entry.name:
+        return entry.name
+    return fallback or f"member {member_id}"
+
+
+def _role(state: GroupState, me_id: int | None) -> str | None:
+    entry = state.roster.get(me_id) if me_id is not None else None
+    return entry.role if entry is not None else None
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def minutes_text(seconds: float) -> str:
+    """Whole minutes in words: ``"12 min"``; ``"under a minute"`` below one."""
+    minutes = int(max(0.0, seconds) // 60)
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 120:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def due_text(due: str, today: _dt.date | None = None) -> str:
+    """``"Friday 4 December"`` (with the year when it is not this year)."""
+    try:
+        day = _dt.date.fromisoformat(due)
+    except (TypeError, ValueError):
+        return str(due)
+    today = today or _dt.date.today()
+    text = f"{day.strftime('%A')} {day.day} {day.strftime('%B')}"
+    if day.year != today.year:
+        text += f" {day.year}"
+    return text
+
+
+def option_list(poll: Poll) -> str:
+    """``"1 better, 2 the same, 3 worse"``: options numbered from 1 (scale: ``"0 to 10"``)."""
+    if poll.kind == "scale":
+        return "0 to 10"
+    return ", ".join(f"{i + 1} {option}" for i, option in enumerate(poll.options))
+
+
+def _choices_text(poll: Poll, choices: list[int]) -> str:
+    if poll.kind == "scale":
+        return ", ".join(str(c) for c in choices)
+    return ", ".join(f"{c + 1} {poll.option_label(c)}" for c in choices)
+
+
+# -- lines about state ------------------------------------------------------------
+
+
+def checkin_line(checkin: Checkin, *, you: bool = False) -> str:
+    """``"Check-in, Alex: mood 3 of 10, anxious, tired. Note for facilitators: ..."``.
+
+    The note appears whenever this reader holds it: a member never receives
+    another member's private note, so it can only show for its writer and the
+    facilitators.
+    """
+    lead = "Your check-in: " if you else f"Check-in, {checkin.name}: "
+    if checkin.passed:
+        text = lead + "passed"
+    else:
+        parts = [f"mood {checkin.mood} of 10" if checkin.mood is not None else "no mood given"]
+        parts.extend(checkin.feelings)
+        text = lead + ", ".join(parts)
+    if checkin.note:
+        label = "Note for facilitators" if checkin.note_private else "Note"
+        text += f". {label}: {checkin.note}"
+    return text + "."
+
+
+def poll_open_line(poll: Poll, state: GroupState, *, hints: bool = False) -> str:
+    """``"Poll open, 1 of 3: How did the week go? Options: 1 better, 2 the same, 3 worse."``
+
+    The "N of M" count appears only when several polls are open at once.
+    """
+    open_polls = state.open_polls()
+    label = "Quiz open" if poll.kind == "quiz" else "Poll open"
+    if len(open_polls) > 1 and poll in open_polls:
+        label += f", {open_polls.index(poll) + 1} of {len(open_polls)}"
+    question = poll.question.rstrip()
+    if question and question[-1] not in "?.!":
+        question += "."
+    text = f"{label}: {question} Options: {option_list(poll)}."
+    if poll.kind == "multiple":
+        text += " Choose one or more."
+    if poll.anonymous:
+        text += " Answers are anonymous to the group."
+    if hints:
+        text += " " + _VOTE_HINTS.get(poll.kind, _VOTE_HINTS["single"])
+    return text
+
+
+def poll_result_lines(poll: Poll) -> list[str]:
+    """One line per option, in option order: ``"2 the same: 4 of 9, 44%"``.
+
+    Percentages are of the people who voted (a multiple-choice poll's can add
+    up to more than 100). The correct answer of a quiz says so in words, and a
+    named poll lists who chose what.
+    """
+    counts = poll.tally()
+    voters = poll.voters()
+    lines = []
+    for index in range(poll.option_count()):
+        count = counts[index] if index < len(counts) else 0
+        percent = round(100 * count / voters) if voters else 0
+        label = poll.option_label(index) if poll.kind == "scale" else f"{index + 1} {poll.option_label(index)}"
+        line = f"{label}: {count} of {voters}, {percent}%"
+        if poll.correct is not None and poll.correct == index:
+            line += ", the correct answer"
+        names = (poll.names or {}).get(index)
+        if names:
+            line += " (" + ", ".join(names) + ")"
+        lines.append(line)
+    return lines
+
+
+def slide_line(state: GroupState, index: int | None = None) -> str:
+    """``"Slide 3 of 8, Cognitive distortions"``."""
+    if not state.slides:
+        return "No slides loaded"
+    index = state.slide_index if index is None else index
+    index = max(0, min(index, len(state.slides) - 1))
+    title = state.slides[index].get("title", "") or "untitled"
+    return f"Slide {index + 1} of {len(state.slides)}, {title}"
+
+
+def chat_line(text: str, name: str, to: str = "group", me: bool = False) -> str:
+    """``"Chat, Sam: hello"``; ``"Private to facilitators, Sam: ..."``; ``"Chat: Sam waves"``."""
+    if to == "facilitators":
+        return f"Private to facilitators, {name}: {text}" if not me else f"Private to facilitators: {name} {text}"
+    return f"Chat, {name}: {text}" if not me else f"Chat: {name} {text}"
+
+
+def homework_status(hw: Homework, member_id: int | None, today: _dt.date | None = None) -> str:
+    """``"submitted"``, ``"submitted late"``, ``"not started"`` or ``"late"`` for one member."""
+    sub: Submission | None = hw.submissions.get(member_id) if member_id is not None else None
+    if sub is not None:
+        return "submitted late" if sub.late else "submitted"
+    today = today or _dt.date.today()
+    try:
+        overdue = _dt.date.fromisoformat(hw.due) < today
+    except ValueError:
+        overdue = False
+    return "late" if overdue else "not started"
+
+
+def homework_line(hw: Homework, member_id: int | None, today: _dt.date | None = None) -> str:
+    """``"Homework: Thought record, due Friday 4 December, submitted"``."""
+    return f"Homework: {hw.title}, due {due_text(hw.due, today)}, {homework_status(hw, member_id, today)}"
+
+
+def presence_line(name: str, status: str) -> str:
+    """``"Sam is here."`` / ``"Sam left."`` / ``"Sam is reconnecting."``"""
+    if status == "online":
+        return f"{name} is here."
+    if status == "reconnecting":
+        return f"{name} is reconnecting."
+    return f"{name} left."
+
+
+# -- one sentence per event -----------------------------------------------------------
+
+
+def hint_for(event: Event | dict[str, Any], state: GroupState, me_id: int | None) -> str | None:
+    """What this reader can do about an event, as a short instruction (or None).
+
+    Only participants and guests get hints; the plain face appends them.
+    """
+    ev = event if isinstance(event, Event) else parse_event(event)
+    role = _role(state, me_id)
+    if role == FACILITATOR:
+        return None
+    if ev.type == "phase.changed":
+        phase = ev.data.get("phase")
+        if role == GUEST and phase in ("checkin", "closing"):
+            return None  # guests neither check in nor get homework
+        return PHASE_HINTS.get(phase)
+    if ev.type == "poll.opened":
+        poll = state.polls.get(int(ev.data.get("poll_id", 0)))
+        return _VOTE_HINTS.get(poll.kind if poll else "single")
+    return None
+
+
+def describe(event: Event | dict[str, Any], state: GroupState, me_id: int | None, *, hints: bool = False) -> str | None:
+    """One sentence about an event, for a reader whose own id is ``me_id``.
+
+    ``state`` is the reader's state *after* the event was folded (so a slide
+    change can name the slide and a poll can be counted). Returns None for an
+    event that needs no sentence of its own (presenter notes, a quiz key).
+    With ``hints`` the sentence ends with what the reader can type about it.
+    """
+    ev = event if isinstance(event, Event) else parse_event(event)
+    d = ev.data
+    text = _describe(ev, d, state, me_id)
+    if text is None:
+        return None
+    if hints:
+        hint = hint_for(ev, state, me_id)
+        if hint:
+            text = f"{text} {hint}"
+    return text
+
+
+def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None) -> str | None:
+    t = ev.type
+    actor = ev.actor_name or _name(state, ev.actor)
+    if t == "session.started":
+        title = str(d.get("title", "")).strip()
+        return f"Session started: {title}." if title else "Session started."
+    if t == "session.ended":
+        summary = str(d.get("summary", "")).strip()
+        return f"Session ended. Summary: {summary}" if summary else "Session ended."
+    if t == "phase.changed":
+        return f"Phase: {phase_name(d.get('phase'))}."
+    if t == "checkin.submitted":
+        checkin = state.checkins.get(int(d.get("member_id", 0)))
+        if checkin is None:
+            return None
+        return checkin_line(checkin, you=checkin.member_id == me_id)
+    if t == "checkin.note":
+        mid = int(d.get("member_id", 0))
+        if mid == me_id:
+            return f"Your check-in note for facilitators: {d.get('note', '')}"
+        return f"Check-in note for facilitators, {_name(state, mid, actor)}: {d.get('note', '')}"
+    if t == "deck.loaded":
+        count = len(d.get("slides", []))
+        title = str(d.get("title", "")).strip() or "untitled"
+        return f"Slides loaded: {title}, {_plural(count, 'slide')}."
+    if t == "slide.changed":
+        return slide_line(state, int(d.get("index", 0)))
+    if t == "poll.opened":
+        poll = state.polls.get(int(d.get("poll_id", 0)))
+        return poll_open_line(poll, state) if poll is not None else None
+    if t == "poll.voted":
+        poll = state.polls.get(int(d.get("poll_id", 0)))
+        if poll is None:
+            return None
+        choices = _choices_text(poll, [int(c) for c in d.get("choices", [])])
+        mid = int(d.get("member_id", 0))
+        if mid == me_id:
+            return f"Your vote is in: {choices}."
+        return f"Vote, {_name(state, mid, actor)}: {choices}, on {poll.question}"
+    if t == "poll.closed":
+        poll = state.polls.get(int(d.get("poll_id", 0)))
+        return f"Poll closed: {poll.question}" if poll is not None else "Poll closed."
+    if t == "poll.revealed":
+        poll = state.polls.get(int(d.get("poll_id", 0)))
+        if poll is None:
+            return None
+        return f"Poll results, {poll.question} " + "; ".join(poll_result_lines(poll)) + "."
+    if t == "chat.posted":
+        mid = int(d.get("member_id", 0))
+        return chat_line(str(d.get("text", "")), _name(state, mid, actor), str(d.get("to", "group")), bool(d.get("me", False)))
+    if t == "chat.deleted":
+        line = next((c for c in state.chat if c.message_id == int(d.get("message_id", 0))), None)
+        who = f" from {line.name}" if line is not None else ""
+        return f"Message deleted: a chat line{who} was removed by a facilitator."
+    if t == "hand.raised":
+        mid = int(d.get("member_id", 0))
+        place = state.hands.index(mid) + 1 if mid in state.hands else len(state.hands)
+        if mid == me_id:
+            return f"Your hand is raised, number {place} in the queue."
+        return f"Hand raised, {_name(state, mid, actor)}, number {place} in the queue."
+    if t == "hand.lowered":
+        mid = int(d.get("member_id", 0))
+        if mid == me_id:
+            return "Your hand is lowered."
+        return f"Hand lowered, {_name(state, mid)}."
+    if t == "homework.assigned":
+        title = str(d.get("title", ""))
+        return f"Homework assigned: {title}, due {due_text(str(d.get('due', '')))}."
+    if t == "homework.submitted":
+        hw = state.homework.get(int(d.get("homework_id", 0)))
+        title = hw.title if hw is not None else "homework"
+        late = ", late" if d.get("late") else ""
+        mid = int(d.get("member_id", 0))
+        if mid == me_id:
+            return f"Homework submitted: {title}{late}."
+        return f"Homework submitted, {_name(state, mid, actor)}: {title}{late}."
+    if t == "member.muted":
+        mid = int(d.get("member_id", 0))
+        muted = bool(d.get("muted", True))
+        if mid == me_id:
+            if muted:
+                return "You are muted: you can follow the session but not post until a facilitator unmutes you."
+            return "You are unmuted: you can post again."
+        return f"{'Muted' if muted else 'Unmuted'}, {_name(state, mid)}."
+    if t == "member.removed":
+        mid = int(d.get("member_id", 0))
+        if mid == me_id:
+            return "You were removed from this group; ask your facilitator if this is a mistake."
+        return f"Removed from the group, {_name(state, mid)}."
+    return None  # deck.notes, poll.key: folded into state, no sentence of their own
+
+
+# -- the header and the connection -------------------------------------------------------
+
+
+def _conn_field(conn: Any, name: str) -> Any:
+    if conn is None:
+        return None
+    if isinstance(conn, dict):
+        return conn.get(name)
+    return getattr(conn, name, None)
+
+
+def connection_text(model: Any) -> str:
+    """The connection in words: ``"connected"``, ``"reconnecting in 3 s"``,
+    ``"offline — 2 messages waiting, reconnecting in 3 s"``, ``"connecting"``,
+    ``"disconnected: <why>"``."""
+    conn = getattr(model, "conn", None)
+    state = _conn_field(conn, "state") or "connecting"
+    pending = int(_conn_field(conn, "pending") or 0)
+    retry_in = _conn_field(conn, "retry_in")
+    message = _conn_field(conn, "message")
+    if state == "connected":
+        return "connected"
+    if state == "failed":
+        return f"disconnected: {message}" if message else "disconnected"
+    waiting = f"offline — {_plural(pending, 'message')} waiting" if pending else ""
+    if state == "reconnecting":
+        retry = f"reconnecting in {retry_in:g} s" if isinstance(retry_in, (int, float)) else "reconnecting"
+        return f"{waiting}, {retry}" if waiting else retry
+    if state == "offline":
+        return waiting or "offline"
+    return f"{waiting}, connecting" if waiting else "connecting"
+
+
+def header_text(model: Any, now: float) -> str:
+    """``"Tuesday IOP · Session: Week 3 · Phase: Check-in, 12 min · connected"``.
+
+    Minutes are whole, so the header changes at most once a minute.
+    """
+    state: GroupState = model.state
+    parts = [model.group_name or "iop-tui"]
+    session = state.session
+    if session is None:
+        parts.append("No session running")
+    else:
+        parts.append(f"Session: {session.title}" if session.title else "Session running")
+        if state.phase:
+            since = state.phase_since if state.phase_since is not None else now
+            parts.append(f"Phase: {phase_title(state.phase)}, {minutes_text(now - since)}")
+        else:
+            parts.append(f"Started {minutes_text(now - session.started_at)} ago" if now - session.started_at >= 60 else "Just started")
+    parts.append(connection_text(model))
+    return " · ".join(parts)
+
+
+def summary_lines(model: Any, now: float, today: _dt.date | None = None) -> list[str]:
+    """Where things stand, one line each: what the plain face says after joining.
+
+    The header, then the live slide, open polls, this reader's check-in and
+    open homework, and (for facilitators) the check-in round and hands.
+    """
+    state: GroupState = model.state
+    me = model.me
+    me_id = me.member_id if me is not None else None
+    lines = [header_text(model, now) + "."]
+    if state.session is not None and state.slides:
+        lines.append(slide_line(state) + ".")
+    for poll in state.open_polls():
+        line = poll_open_line(poll, state)
+        mine = poll.votes.get(me_id) if me_id is not None else None
+        if mine:
+            line += f" You voted {_choices_text(poll, mine)}."
+        lines.append(line)
+    if me is not None and me.role == FACILITATOR:
+        if state.session is not None:
+            lines.extend(facilitator_lines(state))
+    else:
+        mine = state.checkins.get(me_id) if me_id is not None else None
+        if mine is not None:
+            lines.append(checkin_line(mine, you=True))
+        for hw in state.homework.values():
+            status = homework_status(hw, me_id, today)
+            if status in ("not started", "late"):
+                lines.append(homework_line(hw, me_id, today) + ".")
+    if me_id is not None and me_id in state.hands:
+        lines.append(f"Your hand is raised, number {state.hands.index(me_id) + 1} in the queue.")
+    return lines
+
+
+def facilitator_lines(state: GroupState) -> list[str]:
+    """The round at a glance: who checked in (lowest moods first), who has not, hands."""
+    participants = [e for e in state.roster.values() if e.role == "participant" and not e.removed]
+    done = state.checkin_round()
+    lines = [f"Checked in: {len(done)} of {len(participants)}."]
+    if done:
+        lines.append("Round, lowest mood first: " + "; ".join(
+            f"{c.name} passed" if c.passed else f"{c.name} {c.mood if c.mood is not None else 'no mood'}" for c in done
+        ) + ".")
+    missing = [e.name for e in participants if e.member_id not in state.checkins]
+    if missing:
+        lines.append("Not checked in yet: " + ", ".join(missing) + ".")
+    if state.hands:
+        lines.append("Hands raised, in order: " + ", ".join(_name(state, m) for m in state.hands) + ".")
+    return lines

@@ -1,0 +1,538 @@
+"""The session model: what a command means, given the group's state.
+
+:func:`decide` is a pure function. It takes the server's full
+:class:`~protocol.state.GroupState` (folded from every event, roster loaded
+from the store), the member acting, a command already validated by
+:func:`protocol.messages.parse_command` and the time, and returns the events
+to log as :class:`~protocol.events.Draft` objects — or raises
+:class:`~protocol.errors.ProtocolError` with a stable code and one sentence
+saying what happened and what to do. It performs no I/O and reads no clock:
+the hub owns sequencing, storage and delivery, so every rule of a session can
+be tested here without a socket or an event loop.
+
+A decision may produce several events (a check-in and its private note, a
+deck and its presenter notes, a quiz and its answer key). Id fields hold
+:data:`~protocol.events.SEQ`, which the hub replaces with the seq of the
+decision's first event. A command that would change nothing (moving to the
+slide already shown, muting a muted member) returns no event; the hub then
+acks it with ``seq`` None.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from protocol.deck import parse_deck
+from protocol.errors import ErrorCode, ProtocolError
+from protocol.events import SEQ, Draft
+from protocol.messages import Command
+from protocol.roles import (
+    EVERYONE,
+    FACILITATOR,
+    FACILITATORS,
+    GUEST,
+    MEMBER,
+    MEMBERS,
+    PARTICIPANT,
+    PERMISSIONS,
+    may,
+)
+from protocol.state import ChatLine, GroupState, Poll, RosterEntry
+
+__all__ = ["Actor", "decide", "MIN_OPTIONS", "MAX_LOG_DAYS"]
+
+#: Polls with options need at least this many.
+MIN_OPTIONS = 2
+#: An emotion log covers at most two weeks of days.
+MAX_LOG_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The member issuing a command, as the hub authenticated them."""
+
+    member_id: int
+    name: str
+    role: str
+
+
+def decide(state: GroupState, actor: Actor, command: Command, now: float) -> list[Draft]:
+    """Return the events ``command`` causes, or raise :class:`ProtocolError`.
+
+    ``now`` is seconds since the epoch; it is read only to learn today's date
+    (UTC) for homework due dates.
+    """
+    handler = _HANDLERS.get(command.kind)
+    if handler is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_KIND, f"This server does not know the command {command.kind[:40]!r}; update the client.")
+    if not may(actor.role, command.kind):
+        raise ProtocolError(ErrorCode.FORBIDDEN, _forbidden_sentence(command.kind))
+    entry = state.roster.get(actor.member_id)
+    if entry is not None and entry.removed:
+        raise ProtocolError(ErrorCode.FORBIDDEN, "You were removed from this group, so nothing you send is accepted; ask your facilitator.")
+    return handler(_Context(state, actor, command.data, now))
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Context:
+    state: GroupState
+    actor: Actor
+    data: dict[str, Any]
+    now: float
+
+    @property
+    def muted(self) -> bool:
+        entry = self.state.roster.get(self.actor.member_id)
+        return entry is not None and entry.muted
+
+    @property
+    def today(self) -> _dt.date:
+        return _dt.datetime.fromtimestamp(self.now, _dt.timezone.utc).date()
+
+
+#: What each command does, as the end of "Only facilitators can ...".
+_ACTIONS = {
+    "session.start": "start a session",
+    "session.end": "end a session",
+    "phase.set": "change the session's phase",
+    "checkin.submit": "check in",
+    "deck.load": "load a slide deck",
+    "slide.goto": "move slides",
+    "poll.open": "open a poll",
+    "poll.vote": "vote in polls",
+    "poll.close": "close a poll",
+    "poll.reveal": "reveal poll results",
+    "chat.send": "send chat messages",
+    "chat.delete": "delete chat messages",
+    "hand.raise": "raise a hand",
+    "hand.lower": "lower a hand",
+    "homework.assign": "assign homework",
+    "homework.submit": "submit homework",
+    "member.mute": "mute members",
+    "member.remove": "remove members",
+}
+
+_ROLE_PLURALS = {FACILITATOR: "facilitators", PARTICIPANT: "participants", GUEST: "guests"}
+
+
+def _forbidden_sentence(kind: str) -> str:
+    roles = [r for r in (FACILITATOR, PARTICIPANT, GUEST) if r in PERMISSIONS.get(kind, ())]
+    action = _ACTIONS.get(kind, "do that")
+    if not roles:
+        return f"No one can {action} in this group."
+    who = " and ".join(_ROLE_PLURALS[r] for r in roles)
+    return f"Only {who} can {action}."
+
+
+def _fail(code: str, message: str) -> ProtocolError:
+    return ProtocolError(code, message)
+
+
+def _need_session(ctx: _Context, doing: str) -> int:
+    """Return the live session's id, or refuse: ``doing`` needs one."""
+    if ctx.state.session is None:
+        raise _fail(ErrorCode.CONFLICT, f"No session is running, so you cannot {doing} now; start one first.")
+    return ctx.state.session.session_id
+
+
+def _need_session_as_member(ctx: _Context, doing: str) -> int:
+    """Like :func:`_need_session`, worded for someone who cannot start one."""
+    if ctx.state.session is None:
+        raise _fail(ErrorCode.CONFLICT, f"No session is running, so you cannot {doing} now; wait for the facilitator to start one.")
+    return ctx.state.session.session_id
+
+
+def _poll(ctx: _Context) -> Poll:
+    poll = ctx.state.polls.get(ctx.data["poll_id"])
+    if poll is None:
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no poll {ctx.data['poll_id']}; refresh and pick one from the list.")
+    return poll
+
+
+def _chat_audience(line: ChatLine, state: GroupState) -> tuple[str, int | None]:
+    """Where a chat line went: the same rule for posting and deleting it."""
+    if line.to != "facilitators":
+        return EVERYONE, None
+    sender = state.roster.get(line.member_id)
+    if sender is not None and sender.role == FACILITATOR:
+        return FACILITATORS, None
+    return MEMBER, line.member_id
+
+
+def _chat_target(to: str, role: str, member_id: int) -> tuple[str, int | None]:
+    if to != "facilitators":
+        return EVERYONE, None
+    if role == FACILITATOR:
+        return FACILITATORS, None
+    return MEMBER, member_id
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# -- sessions and phases -------------------------------------------------------
+
+
+def _session_start(ctx: _Context) -> list[Draft]:
+    live = ctx.state.session
+    if live is not None:
+        raise _fail(ErrorCode.CONFLICT, f"The session {live.title!r} is already running; end it before starting another.")
+    title = ctx.data["title"].strip() or f"Session {len(ctx.state.sessions) + 1}"
+    return [Draft("session.started", EVERYONE, {"session_id": SEQ, "title": title})]
+
+
+def _session_end(ctx: _Context) -> list[Draft]:
+    live = ctx.state.session
+    if live is None:
+        raise _fail(ErrorCode.CONFLICT, "No session is running, so there is nothing to end.")
+    drafts = [Draft("poll.closed", EVERYONE, {"poll_id": p.poll_id}) for p in ctx.state.open_polls()]
+    drafts.append(Draft("session.ended", EVERYONE, {"session_id": live.session_id, "summary": ctx.data["summary"].strip()}))
+    return drafts
+
+
+def _phase_set(ctx: _Context) -> list[Draft]:
+    _need_session(ctx, "change the phase")
+    phase = ctx.data["phase"]
+    if ctx.state.phase == phase:
+        return []
+    return [Draft("phase.changed", EVERYONE, {"phase": phase})]
+
+
+# -- check-in ------------------------------------------------------------------
+
+
+def _checkin_submit(ctx: _Context) -> list[Draft]:
+    _need_session_as_member(ctx, "check in")
+    d = ctx.data
+    passed = bool(d["passed"])
+    note = d["note"].strip()
+    if passed:
+        mood, feelings = None, []
+    else:
+        mood = d["mood"]
+        if mood is None:
+            raise _fail(ErrorCode.INVALID, "Choose a mood from 0 to 10, or pass.")
+        feelings = _distinct_words(d["feelings"])
+    private = bool(note) and d["note_to"] == "facilitators"
+    if note and not private and ctx.muted:
+        raise _fail(
+            ErrorCode.FORBIDDEN,
+            "A facilitator has muted you, so your note cannot go to the group; send it to the facilitators instead.",
+        )
+    mid = ctx.actor.member_id
+    submitted = {
+        "member_id": mid,
+        "mood": mood,
+        "feelings": feelings,
+        "passed": passed,
+        "note": "" if private else note,
+        "note_private": private,
+    }
+    drafts = [Draft("checkin.submitted", MEMBERS, submitted)]
+    if private:
+        drafts.append(Draft("checkin.note", MEMBER, {"member_id": mid, "note": note}, subject=mid))
+    return drafts
+
+
+def _distinct_words(words: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for word in words:
+        key = word.casefold()
+        if key not in seen:
+            seen.add(key)
+            out.append(word)
+    return out
+
+
+# -- slides --------------------------------------------------------------------
+
+
+def _deck_load(ctx: _Context) -> list[Draft]:
+    deck = parse_deck(ctx.data["markdown"])
+    slides = [{"title": s.title, "body": s.body} for s in deck.slides]
+    notes = [s.notes for s in deck.slides]
+    return [
+        Draft("deck.loaded", EVERYONE, {"deck_id": SEQ, "title": deck.title, "slides": slides}),
+        Draft("deck.notes", FACILITATORS, {"deck_id": SEQ, "notes": notes}),
+    ]
+
+
+def _slide_goto(ctx: _Context) -> list[Draft]:
+    index = ctx.data["index"]
+    count = len(ctx.state.slides)
+    if count == 0:
+        raise _fail(ErrorCode.NOT_FOUND, "No slide deck is loaded; load a deck first.")
+    if index >= count:
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no slide {index + 1}; the deck has {_plural(count, 'slide')}.")
+    if index == ctx.state.slide_index:
+        return []
+    return [Draft("slide.changed", EVERYONE, {"index": index})]
+
+
+# -- polls ---------------------------------------------------------------------
+
+
+def _poll_open(ctx: _Context) -> list[Draft]:
+    _need_session(ctx, "open a poll")
+    d = ctx.data
+    kind, options, correct = d["poll_kind"], list(d["options"]), d["correct"]
+    if kind == "scale":
+        if options:
+            raise _fail(ErrorCode.INVALID, "A scale poll runs from 0 to 10 and takes no options; remove them.")
+    else:
+        if len(options) < MIN_OPTIONS:
+            raise _fail(ErrorCode.INVALID, f"A {kind} poll needs at least {MIN_OPTIONS} options; add another.")
+        folded = [o.casefold() for o in options]
+        if len(set(folded)) != len(folded):
+            raise _fail(ErrorCode.INVALID, "Two options read the same; make every option different.")
+    if kind == "quiz":
+        if correct is None or correct >= len(options):
+            raise _fail(ErrorCode.INVALID, f"A quiz needs its correct answer: the number of one of its {len(options)} options, counting from 0.")
+    elif correct is not None:
+        raise _fail(ErrorCode.INVALID, "Only a quiz has a correct answer; remove it or make the poll a quiz.")
+    opened = {"poll_id": SEQ, "question": d["question"], "poll_kind": kind, "options": options, "anonymous": bool(d["anonymous"])}
+    drafts = [Draft("poll.opened", EVERYONE, opened)]
+    if kind == "quiz":
+        drafts.append(Draft("poll.key", FACILITATORS, {"poll_id": SEQ, "correct": correct}))
+    return drafts
+
+
+def _poll_vote(ctx: _Context) -> list[Draft]:
+    poll = _poll(ctx)
+    if poll.status != "open":
+        raise _fail(ErrorCode.CONFLICT, "That poll is closed, so it takes no more votes.")
+    choices = list(ctx.data["choices"])
+    count = poll.option_count()
+    if poll.kind == "multiple":
+        if len(set(choices)) != len(choices):
+            raise _fail(ErrorCode.INVALID, "Each option can be chosen once; remove the repeated choice.")
+    elif len(choices) != 1:
+        raise _fail(ErrorCode.INVALID, "This poll takes exactly one choice; pick one.")
+    if any(c >= count for c in choices):
+        if poll.kind == "scale":
+            raise _fail(ErrorCode.INVALID, "Choose a point from 0 to 10.")
+        raise _fail(ErrorCode.INVALID, f"This poll has {_plural(count, 'option')}; choose from 0 to {count - 1}.")
+    if poll.kind == "multiple":
+        choices.sort()
+    mid = ctx.actor.member_id
+    return [Draft("poll.voted", MEMBER, {"poll_id": poll.poll_id, "member_id": mid, "choices": choices}, subject=mid)]
+
+
+def _poll_close(ctx: _Context) -> list[Draft]:
+    poll = _poll(ctx)
+    if poll.status != "open":
+        raise _fail(ErrorCode.CONFLICT, "That poll is already closed.")
+    return [Draft("poll.closed", EVERYONE, {"poll_id": poll.poll_id})]
+
+
+def _poll_reveal(ctx: _Context) -> list[Draft]:
+    poll = _poll(ctx)
+    if poll.status == "revealed":
+        raise _fail(ErrorCode.CONFLICT, "That poll's results are already shown to the group.")
+    count = poll.option_count()
+    counts = [0] * count
+    voters: dict[int, list[str]] = {i: [] for i in range(count)}
+    for member_id, choices in poll.votes.items():
+        for c in choices:
+            if 0 <= c < count:
+                counts[c] += 1
+                voters[c].append(ctx.state.name_of(member_id))
+    names = None if poll.anonymous else {str(i): sorted(v, key=str.casefold) for i, v in voters.items()}
+    revealed = {
+        "poll_id": poll.poll_id,
+        "counts": counts,
+        "total": len(poll.votes),
+        "correct": poll.correct if poll.kind == "quiz" else None,
+        "names": names,
+    }
+    drafts = []
+    if poll.status == "open":
+        drafts.append(Draft("poll.closed", EVERYONE, {"poll_id": poll.poll_id}))
+    drafts.append(Draft("poll.revealed", EVERYONE, revealed))
+    return drafts
+
+
+# -- chat and hands --------------------------------------------------------------
+
+
+def _chat_send(ctx: _Context) -> list[Draft]:
+    actor, d = ctx.actor, ctx.data
+    text = d["text"].strip()
+    if not text:
+        raise _fail(ErrorCode.INVALID, "The message is empty; write something before sending.")
+    if actor.role == GUEST:
+        _need_session_as_member(ctx, "chat")
+    to = d["to"]
+    if ctx.muted and to != "facilitators":
+        raise _fail(
+            ErrorCode.FORBIDDEN,
+            "A facilitator has muted you in the group chat; you can still write to the facilitators privately.",
+        )
+    audience, subject = _chat_target(to, actor.role, actor.member_id)
+    posted = {"message_id": SEQ, "member_id": actor.member_id, "text": text, "to": to, "me": bool(d["me"])}
+    return [Draft("chat.posted", audience, posted, subject=subject)]
+
+
+def _chat_delete(ctx: _Context) -> list[Draft]:
+    message_id = ctx.data["message_id"]
+    line = next((ln for ln in ctx.state.chat if ln.message_id == message_id), None)
+    if line is None or line.deleted:
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no message {message_id} to delete; it may already be gone.")
+    audience, subject = _chat_audience(line, ctx.state)
+    return [Draft("chat.deleted", audience, {"message_id": message_id}, subject=subject)]
+
+
+def _hand_raise(ctx: _Context) -> list[Draft]:
+    _need_session_as_member(ctx, "raise your hand")
+    if ctx.muted:
+        raise _fail(
+            ErrorCode.FORBIDDEN,
+            "A facilitator has muted you, so you cannot raise your hand; you can still write to the facilitators privately.",
+        )
+    mid = ctx.actor.member_id
+    if mid in ctx.state.hands:
+        raise _fail(ErrorCode.CONFLICT, "Your hand is already up; the facilitator will come to you.")
+    return [Draft("hand.raised", EVERYONE, {"member_id": mid})]
+
+
+def _hand_lower(ctx: _Context) -> list[Draft]:
+    actor = ctx.actor
+    target = ctx.data["member_id"]
+    own = target is None or target == actor.member_id
+    if own:
+        target = actor.member_id
+    elif actor.role != FACILITATOR:
+        raise _fail(ErrorCode.FORBIDDEN, "You can lower only your own hand; the facilitator can lower others'.")
+    elif target not in ctx.state.roster:
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no member {target} in this group.")
+    if target not in ctx.state.hands:
+        if own:
+            raise _fail(ErrorCode.CONFLICT, "Your hand is not raised, so there is nothing to lower.")
+        raise _fail(ErrorCode.CONFLICT, f"{ctx.state.name_of(target)}'s hand is not raised.")
+    return [Draft("hand.lowered", EVERYONE, {"member_id": target})]
+
+
+# -- homework ------------------------------------------------------------------
+
+
+def _homework_assign(ctx: _Context) -> list[Draft]:
+    d = ctx.data
+    kind, items = d["homework_kind"], list(d["items"])
+    if kind == "checklist":
+        if not items:
+            raise _fail(ErrorCode.INVALID, "A checklist needs at least one item; add one.")
+    elif items:
+        raise _fail(ErrorCode.INVALID, "Only checklist homework has items; remove them or make it a checklist.")
+    due = _dt.date.fromisoformat(d["due"])
+    if due < ctx.today:
+        raise _fail(ErrorCode.INVALID, f"The due date {d['due']} is in the past; choose today or a later day.")
+    assigned = {
+        "homework_id": SEQ,
+        "title": d["title"],
+        "homework_kind": kind,
+        "instructions": d["instructions"].strip(),
+        "items": items,
+        "due": d["due"],
+    }
+    return [Draft("homework.assigned", MEMBERS, assigned)]
+
+
+def _homework_submit(ctx: _Context) -> list[Draft]:
+    d = ctx.data
+    hw = ctx.state.homework.get(d["homework_id"])
+    if hw is None:
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no homework {d['homework_id']}; refresh and pick one from the list.")
+    text, checked, log = d["text"].strip(), list(d["checked"]), list(d["log"])
+    if hw.kind == "text":
+        if checked or log:
+            raise _fail(ErrorCode.INVALID, "This homework takes written text only; send your answer as text.")
+        if not text:
+            raise _fail(ErrorCode.INVALID, "Your answer is empty; write something before submitting.")
+    elif hw.kind == "checklist":
+        if text or log:
+            raise _fail(ErrorCode.INVALID, "This homework is a checklist; send the items you checked.")
+        if any(i >= len(hw.items) for i in checked):
+            raise _fail(ErrorCode.INVALID, f"The checklist has {_plural(len(hw.items), 'item')}; check from 0 to {len(hw.items) - 1}.")
+        if len(set(checked)) != len(checked):
+            raise _fail(ErrorCode.INVALID, "An item was checked twice; check each item once.")
+        checked.sort()
+    else:
+        if text or checked:
+            raise _fail(ErrorCode.INVALID, "This homework is an emotion log; send your days, moods and feelings.")
+        if not 1 <= len(log) <= MAX_LOG_DAYS:
+            raise _fail(ErrorCode.INVALID, f"An emotion log needs 1 to {MAX_LOG_DAYS} days; add a day.")
+        days = [entry["day"] for entry in log]
+        if len(set(days)) != len(days):
+            raise _fail(ErrorCode.INVALID, "A day appears twice in the log; keep one entry per day.")
+        log = sorted(
+            ({"day": e["day"], "mood": e["mood"], "feelings": _distinct_words(e["feelings"]), "note": e["note"].strip()} for e in log),
+            key=lambda e: e["day"],
+        )
+    mid = ctx.actor.member_id
+    late = ctx.today > _dt.date.fromisoformat(hw.due)
+    submitted = {"homework_id": hw.homework_id, "member_id": mid, "text": text, "checked": checked, "log": log, "late": late}
+    return [Draft("homework.submitted", MEMBER, submitted, subject=mid)]
+
+
+# -- moderation ------------------------------------------------------------------
+
+
+def _target(ctx: _Context, doing: str) -> RosterEntry:
+    """The member a moderation command names, or a refusal."""
+    target = ctx.data["member_id"]
+    entry = ctx.state.roster.get(target)
+    if entry is None:
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no member {target} in this group.")
+    if target == ctx.actor.member_id:
+        raise _fail(ErrorCode.FORBIDDEN, f"You cannot {doing} yourself.")
+    if entry.role == FACILITATOR:
+        raise _fail(ErrorCode.FORBIDDEN, f"You cannot {doing} a facilitator.")
+    if entry.removed:
+        raise _fail(ErrorCode.CONFLICT, f"{entry.name} has already been removed from this group.")
+    return entry
+
+
+def _member_mute(ctx: _Context) -> list[Draft]:
+    entry = _target(ctx, "mute")
+    muted = bool(ctx.data["muted"])
+    if entry.muted == muted:
+        return []
+    return [Draft("member.muted", EVERYONE, {"member_id": entry.member_id, "muted": muted})]
+
+
+def _member_remove(ctx: _Context) -> list[Draft]:
+    entry = _target(ctx, "remove")
+    drafts = []
+    if entry.member_id in ctx.state.hands:
+        drafts.append(Draft("hand.lowered", EVERYONE, {"member_id": entry.member_id}))
+    drafts.append(Draft("member.removed", EVERYONE, {"member_id": entry.member_id}))
+    return drafts
+
+
+_HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
+    "session.start": _session_start,
+    "session.end": _session_end,
+    "phase.set": _phase_set,
+    "checkin.submit": _checkin_submit,
+    "deck.load": _deck_load,
+    "slide.goto": _slide_goto,
+    "poll.open": _poll_open,
+    "poll.vote": _poll_vote,
+    "poll.close": _poll_close,
+    "poll.reveal": _poll_reveal,
+    "chat.send": _chat_send,
+    "chat.delete": _chat_delete,
+    "hand.raise": _hand_raise,
+    "hand.lower": _hand_lower,
+    "homework.assign": _homework_assign,
+    "homework.submit": _homework_submit,
+    "member.mute": _member_mute,
+    "member.remove": _member_remove,
+}
