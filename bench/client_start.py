@@ -144,7 +144,7 @@ def _median(values: list[float]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="launches of each program (median reported)")
+    parser.add_argument("--runs", type=int, default=5, help="launches of each program (median reported)")
     parser.add_argument("--idle", type=float, default=25.0, help="seconds of idle output to measure")
     args = parser.parse_args()
 
@@ -165,7 +165,8 @@ def main() -> int:
             del group
 
             client_first, client_joined, client_ready, client_rss, idle = [], [], [], [], None
-            for run in range(args.runs):
+            minimal_first, minimal_rss = [], []
+            for run in range(args.runs):  # interleaved, so drift in the machine's load hits both alike
                 pty_run = PtyRun([sys.executable, "-c", CLIENT_APP, url, member["token"]], _env())
                 client_first.append(pty_run.wait_for(b"Check-in"))
                 client_joined.append(pty_run.wait_for(b"Bench group"))
@@ -175,8 +176,6 @@ def main() -> int:
                     idle = pty_run.read_for(args.idle)
                 client_rss.append(pty_run.quit())
 
-            minimal_first, minimal_rss = [], []
-            for _ in range(args.runs):
                 pty_run = PtyRun([sys.executable, "-c", MINIMAL_APP], _env())
                 minimal_first.append(pty_run.wait_for(b"Check-in"))
                 minimal_rss.append(pty_run.quit())

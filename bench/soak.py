@@ -4,9 +4,10 @@
 
 Starts ``python -m server serve`` on a fixed free port with a fresh data
 folder and seeds ``--groups`` groups of ``--members`` (one facilitator, one
-guest, the rest participants). Every member is a resilient client
-(``tests/audit.py``: resumes from its last seq, resends unanswered commands
-with the same ids) and acts at a lively pace: chats (some private to the
+guest, the rest participants). Every member is the real client
+:class:`iop_tui.client.Connection` (``--client raw``: the raw resilient test
+client of ``tests/audit.py``), which resumes from its last seq and resends
+unanswered commands with the same ids, and acts at a lively pace: chats (some private to the
 facilitators), votes, check-ins with private notes, hands; facilitators open
 and close polls. At random (seeded) intervals the harness injects a fault:
 SIGKILL the relay and start it again on the same data and port, abort a few
@@ -34,7 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
-from audit import Auditor, ResilientClient, free_port  # noqa: E402
+from audit import Auditor, RealMember, ResilientClient, free_port  # noqa: E402
 from procs import start_server_process  # noqa: E402
 from wsclient import Cred  # noqa: E402
 
@@ -181,7 +182,11 @@ class Soak:
         for gid, creds in seeded:
             group_clients = []
             for cred in creds:
-                c = ResilientClient(lambda: self.url, cred.token, self.auditor.log(cred.name, cred.member_id, cred.role, gid)).start()
+                log = self.auditor.log(cred.name, cred.member_id, cred.role, gid)
+                if args.client == "real":
+                    c = RealMember(self.url, cred.token, log).start()
+                else:
+                    c = ResilientClient(self.url, cred.token, log).start()
                 group_clients.append(c)
                 self.clients.append(c)
             self.groups.append((gid, group_clients))
@@ -244,6 +249,7 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--fault-every", type=float, default=8.0, help="mean seconds between injected faults")
+    parser.add_argument("--client", choices=("real", "raw"), default="real", help="iop_tui.client.Connection (real) or the raw resilient test client")
     return asyncio.run(Soak(parser.parse_args()).run())
 
 

@@ -23,24 +23,21 @@ from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.filter import Monochrome, NoColor
 from textual.geometry import Offset
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Input, OptionList, TabbedContent, TextArea
+from textual.widgets import TabbedContent
 
 from protocol.errors import ProtocolError
 from protocol.messages import PHASE_TITLES, PHASES
 from protocol.roles import may
 
 from . import words
-from .screens.confirm import ConfirmScreen
 from .screens.fatal import FatalScreen
-from .screens.prompt import PromptScreen
 from .screens.session import PANE_TITLES, PANES, SessionScreen
 from .themes import HIGH_CONTRAST, resolve_theme
-from .widgets.chat import ChatPane
-from .widgets.cursor_list import row_cursor_offset
 from .widgets.status import HeaderLine, StatusLine
 
 __all__ = ["IopApp"]
@@ -124,6 +121,10 @@ class IopApp(App[int]):
         the highlighted row for lists, the first cell of anything else. A
         braille display or a screen reader's review cursor follows it.
         """
+        from textual.widgets import Input, OptionList, TextArea
+
+        from .widgets.cursor_list import row_cursor_offset
+
         focused = self.focused
         if isinstance(focused, OptionList):
             offset = row_cursor_offset(focused)
@@ -234,6 +235,12 @@ class IopApp(App[int]):
         self.push_screen(FatalScreen(sentence))
 
     def _refresh_view(self, notices: list[Any]) -> None:
+        try:
+            self._render_view(notices)
+        except NoMatches:
+            return  # widgets vanish only while the app closes
+
+    def _render_view(self, notices: list[Any]) -> None:
         model = self.model
         screen = self._session_screen()
         if screen is None:
@@ -371,6 +378,8 @@ class IopApp(App[int]):
                 else:
                     self.say(f"{entry.name} stays in the group.")
 
+            from .screens.confirm import ConfirmScreen
+
             self.push_screen(ConfirmScreen(question), answer)
 
     # -- actions (keys and the command palette) ------------------------------------
@@ -381,10 +390,14 @@ class IopApp(App[int]):
             return
         tabs = screen.query_one("#tabs", TabbedContent)
         tabs.active = pane
-        if focus and self.screen is screen:
-            self.call_after_refresh(screen.focus_pane, pane)
+        self.call_after_refresh(self._bring_forward, screen, pane, focus)
         self._refresh_chat_label()
         self._refresh_header()
+
+    async def _bring_forward(self, screen: SessionScreen, pane: str, focus: bool) -> None:
+        await screen.ensure_body(pane)
+        if focus and self.screen is screen and screen.query_one("#tabs", TabbedContent).active == pane:
+            screen.focus_pane(pane)
 
     def action_show_pane(self, pane: str) -> None:
         self.show_pane(pane)
@@ -440,12 +453,16 @@ class IopApp(App[int]):
             if yes and self.send_command("session.end", {"summary": ""}):
                 self.say("Ending the session.")
 
+        from .screens.confirm import ConfirmScreen
+
         self.push_screen(ConfirmScreen("End the session for everyone now?"), answer)
 
     def action_load_plan(self) -> None:
         def chosen(path: str | None) -> None:
             if path:
                 self.load_plan(path)
+
+        from .screens.prompt import PromptScreen
 
         self.push_screen(PromptScreen("Session plan file to load (TOML):", "for example: ~/plans/week3.toml"), chosen)
 
@@ -501,12 +518,6 @@ class IopApp(App[int]):
                 yield SystemCommand(f"Phase: {title}", f"Move the whole group to the {title} phase", lambda p=phase: self.set_phase(p))
             yield SystemCommand("Session: start or end", "Start a session, or end the running one", self.action_start_or_end_session)
             yield SystemCommand("Session plan: load a file", "Send a plan's deck, polls and homework", self.action_load_plan)
-
-    # -- chat helpers used by tests and the palette ------------------------------------
-
-    def chat_pane(self) -> ChatPane | None:
-        screen = self._session_screen()
-        return screen.query_one(ChatPane) if screen is not None else None
 
 
 def _get(obj: Any, name: str) -> Any:

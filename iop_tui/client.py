@@ -81,6 +81,9 @@ OPEN_TIMEOUT = 10.0
 #: Seconds to wait for the relay to answer our close before dropping the socket.
 CLOSE_TIMEOUT = 2.0
 
+#: What a person is told when the relay sends a frame this client cannot read.
+UNREADABLE = "An update from the server could not be read; if this repeats, update iop-tui."
+
 Listener = Callable[[dict[str, Any]], None]
 
 
@@ -294,7 +297,9 @@ class Connection:
                 try:
                     frame = decode(message, max_size=MAX_SERVER_FRAME)
                 except ProtocolError:
-                    continue  # an unreadable frame from the relay: skip it, keep the connection
+                    # An unreadable frame from the relay: say so, keep the connection.
+                    self._emit({"kind": "error", "id": None, "code": ErrorCode.BAD_FRAME, "message": UNREADABLE})
+                    continue
                 kind = frame.get("kind")
                 if kind == "welcome":
                     welcomed = True

@@ -193,7 +193,12 @@ def _tempo() -> float:
 
 
 def _say(text: str, plain: bool) -> None:
-    print(text, file=sys.stdout if plain else sys.stderr, flush=True)
+    if plain:  # broken at spaces like every plain line, so a screen reader hears whole words
+        from .plain import _width, wrap
+
+        print("\n".join(wrap(text, _width(sys.stdout))), flush=True)
+    else:
+        print(text, file=sys.stderr, flush=True)
 
 
 def run_demo(*, as_role: str = "facilitator", plain: bool = False, theme: str | None = None, verbosity: str = "normal") -> int:
@@ -209,6 +214,9 @@ def run_demo(*, as_role: str = "facilitator", plain: bool = False, theme: str | 
         plan = load_plan(DEMO_PLAN)
         tempo = _tempo()
         _say("Starting the demo: a relay on this machine and a group with four simulated members.", plain)
+        if plain:
+            who = "Dana, the facilitator" if as_role == "facilitator" else "a participant; Dana, a simulated facilitator, runs the session"
+            _say(f"You are {who}. Type /help for commands, Control D to leave.", plain)
         relay = Relay()
         participants = PARTICIPANTS + ((YOU,) if as_role == "participant" else ())
         creds = relay.seed(participants)
@@ -223,9 +231,6 @@ def run_demo(*, as_role: str = "facilitator", plain: bool = False, theme: str | 
             bots = BotThread(url, tokens, plan, None, tempo)
             bots.start()
             token = creds[FACILITATOR_NAME]["token"]
-        if plain:
-            who = "Dana, the facilitator" if as_role == "facilitator" else "a participant; Dana, a simulated facilitator, runs the session"
-            _say(f"You are {who}. Type /help for commands, Control D to leave.", plain)
         from .session import ClientSession
 
         return run_face(ClientSession(url, token), url, plain=plain, theme=theme, verbosity=verbosity, plan=plan if as_role == "facilitator" else None)

@@ -19,7 +19,7 @@ from typing import Any
 
 from protocol.errors import ProtocolError
 from protocol.events import parse_event
-from protocol.roles import FACILITATOR, may
+from protocol.roles import FACILITATOR, GUEST, may
 from protocol.state import Checkin, GroupState, Homework, Poll, RosterEntry, Submission
 
 from . import words
@@ -99,6 +99,7 @@ class SessionModel:
         self.resuming = False  # the current replay follows a resume (events are missed, not history)
         self.unread_chat = 0
         self.last_error: str | None = None
+        self._said_error: str | None = None  # the last error sentence a notice said
         self.limits: dict[str, Any] = {}
         self.acked: dict[str, int | None] = {}  # command id -> last seq it caused
 
@@ -194,7 +195,7 @@ class SessionModel:
         if mode != "resume":
             self.state = GroupState()
             self.unread_chat = 0
-            if had_state:
+            if had_state and member.get("role") != GUEST:  # guests start over each session by design
                 notices.append(Notice("The server sent the group's history afresh; the view was rebuilt from it.", None, "warning", True, "connection"))
         roster = list(frame.get("roster") or [])
         self.state.set_roster(roster)
@@ -222,7 +223,12 @@ class SessionModel:
             return [Notice(err.message, None, "warning", True, "error")]
         if event.seq <= self.state.head_seq:
             return []  # a duplicate delivery: already folded, never shown twice
-        self.state.apply(event)
+        try:
+            self.state.apply(event)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # A malformed event from the relay: skip it (its seq is taken) rather than stop.
+            self.state.head_seq = max(self.state.head_seq, event.seq)
+            return [Notice(f"An update from the server could not be read ({event.type}); if this repeats, update iop-tui.", None, "warning", self.synced, "error", False, event.seq)]
         if event.type == "member.removed" and self.me is not None and event.data.get("member_id") == self.me.member_id:
             self.me.removed = True
         live = self.synced
@@ -236,6 +242,8 @@ class SessionModel:
         level = "info"
         if event.type in ("member.muted", "member.removed") and event.data.get("member_id") == me_id:
             level = "error" if event.type == "member.removed" else "warning"
+            if level == "error":
+                self._said_error = text
         hint = words.hint_for(event, self.state, me_id)
         if event.type == "phase.changed":
             return [Notice(text, words.phase_pane(event.data.get("phase")), level, live, "phase", missed, event.seq, hint)]
@@ -266,7 +274,7 @@ class SessionModel:
 
     def _on_error(self, frame: dict[str, Any]) -> list[Notice]:
         message = str(frame.get("message") or "The server refused that.")
-        self.last_error = message
+        self.last_error = self._said_error = message
         return [Notice(message, None, "error", True, "error")]
 
     def _on_status(self, frame: dict[str, Any]) -> list[Notice]:
@@ -285,8 +293,8 @@ class SessionModel:
             self.synced = False
         if state == "failed":
             message = self.conn.message or "The connection failed; join again."
-            if message == self.last_error:
-                return []  # the server's error frame already said it
+            if message == self._said_error:
+                return []  # an error frame or the removal event already said it
             return [Notice(message, None, "error", True, "connection")]
         if state == "reconnecting" and before.state in ("connected", "connecting"):
             text = self.conn.message or "The connection was lost; reconnecting."

@@ -24,9 +24,7 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import re
-import shlex
 import threading
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, TextIO
 
@@ -46,17 +44,14 @@ PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one l
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"), None)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # Unicode category Cc, less the whitespace below
+_SPACE = re.compile(r"[\t\n\r\v\f]")
+
+
 def clean(text: Any) -> str:
     """One printable line: control characters (escape included) removed, whitespace collapsed."""
-    out = []
-    for ch in str(text).translate(_BIDI):
-        if ch in "\t\n\r\v\f":
-            out.append(" ")
-        elif unicodedata.category(ch) == "Cc":
-            continue
-        else:
-            out.append(ch)
-    return " ".join("".join(out).split())
+    text = _CONTROL.sub("", _SPACE.sub(" ", str(text).translate(_BIDI)))
+    return " ".join(text.split())
 
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -175,6 +170,21 @@ _PHASE_ALIASES.update({"check-in": "checkin", "check": "checkin", "psychoed": "p
 _DOUBLE_STOP = re.compile(r"(?<!\.)([.?!])\.(?!\.)")  # "week.." and "today?." read as one stop
 
 
+_CHECK_IN = re.compile(r"\b([Cc])heck-in\b")
+_PERCENT = re.compile(r"(\d)%")
+
+
+def _speakable(line: str) -> str:
+    """Small changes so a console screen reader says our sentences as words.
+
+    Fenrir (and speakup) read "-" as "dash" and drop "%": "Check-in" becomes
+    "Check in", "25%" becomes "25 percent"; a doubled full stop becomes one.
+    """
+    line = _DOUBLE_STOP.sub(r"\1", line)
+    line = _CHECK_IN.sub(lambda m: m.group(1) + "heck in", line)
+    return _PERCENT.sub(r"\1 percent", line)
+
+
 def _get(obj: Any, name: str, default: Any = None) -> Any:
     if isinstance(obj, dict):
         return obj.get(name, default)
@@ -199,8 +209,8 @@ class _Say(Exception):
 
 @dataclass
 class _Presence:
-    joined: list[str]
-    left: list[str]
+    before: dict[str, bool]  # name -> was here when the burst began
+    after: dict[str, bool]  # name -> is here now
 
 
 class PlainFace:
@@ -218,7 +228,7 @@ class PlainFace:
         self.verbosity = verbosity
         self.plan = plan
         self._joined = False
-        self._presence = _Presence([], [])
+        self._presence = _Presence({}, {})
         self._presence_handle: asyncio.TimerHandle | None = None
         self._statuses: dict[int, str] = {}
         self._conn_state: str | None = None
@@ -237,8 +247,11 @@ class PlainFace:
 
     # -- output ----------------------------------------------------------------
 
-    def say(self, text: str) -> None:
-        line = _DOUBLE_STOP.sub(r"\1", clean(text))
+    def say(self, text: str, *, verbatim: bool = False) -> None:
+        """Write one line; ``verbatim`` keeps a person's own words exactly as written."""
+        line = clean(text)
+        if not verbatim:
+            line = _speakable(line)
         if line:
             self._write(line)
 
@@ -336,6 +349,8 @@ class PlainFace:
             poll = max(state.polls.values(), key=lambda p: p.poll_id, default=None)
             if poll is not None:
                 line = words.poll_open_line(poll, state, hints=not facilitator)
+                if poll.kind == "scale" and not facilitator:
+                    line = line.replace(" Options: 0 to 10.", "")  # the hint says "a number from 0 to 10"
                 if facilitator:
                     n = self._poll_number(poll)
                     line += f" It is poll {n}: /close {n} closes it, /reveal {n} shows the results."
@@ -356,7 +371,7 @@ class PlainFace:
         if kind == "chat.posted":
             if quiet and text.startswith("Private"):
                 return
-            self.say(text)
+            self.say(text, verbatim=True)
             return
         if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed"):
             return
@@ -390,7 +405,10 @@ class PlainFace:
         if self.verbosity == "all":
             self.say(f"{'Joined' if joined else 'Left'}: {name}.")
             return
-        (self._presence.joined if joined else self._presence.left).append(name)
+        # remember who was here before the burst and who is here at its end: a quick
+        # leave-and-return (a flaky link) cancels out instead of making two lines
+        self._presence.before.setdefault(name, not joined)
+        self._presence.after[name] = joined
         if self._presence_handle is None:
             try:
                 loop = asyncio.get_running_loop()
@@ -401,18 +419,19 @@ class PlainFace:
 
     def flush_presence(self) -> None:
         """Say the gathered arrivals and departures in one line."""
+        if self._presence_handle is not None:
+            self._presence_handle.cancel()
         self._presence_handle = None
-        joined, left = self._presence.joined, self._presence.left
-        self._presence = _Presence([], [])
-        both = set(joined) & set(left)
+        burst, self._presence = self._presence, _Presence({}, {})
+        joined = [n for n, here in burst.after.items() if here and not burst.before[n]]
+        left = [n for n, here in burst.after.items() if not here and burst.before[n]]
         parts = []
         if joined:
-            parts.append("Joined: " + ", ".join(dict.fromkeys(joined)) + ".")
+            parts.append("Joined: " + ", ".join(joined) + ".")
         if left:
-            parts.append("Left: " + ", ".join(dict.fromkeys(n for n in left if n not in both or left.count(n) > joined.count(n))) + ".")
-        line = " ".join(p for p in parts if not p.endswith(": ."))
-        if line:
-            self.say(line)
+            parts.append("Left: " + ", ".join(left) + ".")
+        if parts:
+            self.say(" ".join(parts))
 
     # -- connection -------------------------------------------------------------------
 
@@ -478,11 +497,15 @@ class PlainFace:
 
     def _result_parts(self, poll: Any) -> list[str]:
         """Result lines; a scale's options nobody chose are left out (eleven zeros are noise)."""
-        lines = words.poll_result_lines(poll)
         if poll.kind == "scale":
             counts = poll.tally()
-            lines = [line for i, line in enumerate(lines) if i < len(counts) and counts[i]]
-        return lines
+            chosen = [(value, n) for value, n in enumerate(counts) if n]
+            total = sum(n for _, n in chosen)
+            if not total:
+                return []
+            average = sum(value * n for value, n in chosen) / total
+            return [f"{n} chose {value}" for value, n in chosen] + [f"average {average:.1f}"]
+        return words.poll_result_lines(poll)
 
     def _results_line(self, poll: Any) -> str:
         parts = self._result_parts(poll) or ["no votes"]
@@ -537,6 +560,8 @@ class PlainFace:
         except ProtocolError as err:
             self.say(err.message)
             return False
+        if _get(getattr(self.model, "conn", None), "state") not in ("connected", None):
+            self.say("Not connected: it will be sent when the connection is back.")
         return True
 
     def _need_facilitator(self) -> None:
@@ -831,7 +856,7 @@ class PlainFace:
                 body = f"Private to facilitators, {who}: {text}"
             else:
                 body = f"Chat, {who}: {text}"
-            self.say(body + (f" (message {line.message_id})" if facilitator else ""))
+            self.say(body + (f" (message {line.message_id})" if facilitator else ""), verbatim=True)
         mark = getattr(self.model, "mark_chat_read", None)
         if callable(mark):
             mark()
@@ -1050,11 +1075,53 @@ def _reader(stdin: Any, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -
             pass
 
 
+def wrap(line: str, width: int) -> list[str]:
+    """Break a line at spaces so no row is wider than ``width``.
+
+    A console screen reader reads a terminal row by row and pauses at each
+    row's end: a word the terminal splits at the margin is heard as two
+    ("membe , rs"). Breaking at spaces ourselves keeps every word whole.
+    """
+    if width < 20 or len(line) <= width:
+        return [line]
+    rows, current = [], ""
+    for word in line.split(" "):
+        while len(word) > width:
+            if current:
+                rows.append(current)
+                current = ""
+            rows.append(word[:width])
+            word = word[width:]
+        if not current:
+            current = word
+        elif len(current) + 1 + len(word) <= width:
+            current += " " + word
+        else:
+            rows.append(current)
+            current = word
+    if current:
+        rows.append(current)
+    return rows
+
+
+def _width(stdout: Any) -> int:
+    """Usable columns when writing to a terminal (one fewer than the terminal), else 0."""
+    import os
+
+    try:
+        if stdout.isatty():
+            return os.get_terminal_size(stdout.fileno()).columns - 1
+    except (AttributeError, OSError, ValueError):
+        pass
+    return 0
+
+
 def _writer(stdout: TextIO) -> Callable[[str], None]:
     binary = getattr(stdout, "buffer", None)
 
     def write(line: str) -> None:
-        data = (line.replace("\x1b", "") + "\n").encode("utf-8", "replace")
+        rows = wrap(line.replace("\x1b", ""), _width(stdout))
+        data = ("\n".join(rows) + "\n").encode("utf-8", "replace")
         try:
             if binary is not None:
                 binary.write(data)

@@ -19,7 +19,7 @@ import datetime as _dt
 from typing import Any
 
 from protocol.events import Event, parse_event
-from protocol.messages import PHASE_TITLES, PHASES
+from protocol.messages import PHASE_TITLES
 from protocol.roles import FACILITATOR, GUEST
 from protocol.state import Checkin, GroupState, Homework, Poll, Submission
 

@@ -60,7 +60,6 @@ CLOSE_TOO_SLOW = 4008
 CLOSE_POLICY = 1008
 
 
-
 def raise_open_files_limit() -> None:
     """Raise the soft open-files limit to the hard limit: each member is a socket."""
     try:
@@ -102,8 +101,8 @@ class Connection:
     """One member's websocket, as the hub sees it: identity plus non-blocking writes."""
 
     __slots__ = (
-        "ws", "member_id", "name", "role", "group_id", "send_buffer",
-        "_limit", "_queued", "closing", "_outbox", "_tasks", "_on_close",
+        "ws", "member_id", "name", "role", "group_id", "send_buffer", "live", "cursor",
+        "_queued", "closing", "_outbox", "_tasks", "_on_close",
     )
 
     def __init__(
@@ -116,8 +115,9 @@ class Connection:
         self.role = role
         self.group_id = group_id
         self.send_buffer = send_buffer
-        self._limit: int | None = send_buffer
         self._queued = False
+        self.live = False
+        self.cursor = 0
         self.closing = False
         self._outbox = outbox
         self._tasks = tasks
@@ -143,22 +143,24 @@ class Connection:
         transport = ws.transport
         if not chunks or transport.is_closing():
             return
-        if all(chunks):
-            transport.writelines(chunks)
-        else:  # an end-of-stream marker: let websockets write it as it does
-            ws.protocol.writes[:0] = chunks
-            ws.send_data()
-        backlog = transport.get_write_buffer_size()
-        if self._limit is None:
-            self._limit = backlog + self.send_buffer  # what a replay left, plus the allowance
-        elif backlog > self._limit:
+        data = [chunk for chunk in chunks if chunk]
+        transport.writelines(data)
+        if len(data) < len(chunks) and transport.can_write_eof():
+            transport.write_eof()  # websockets' end-of-stream marker, written as it does
+        if transport.get_write_buffer_size() > self.send_buffer:
             self.close(CLOSE_TOO_SLOW, "Too far behind; reconnect to resume.")
-        elif self._limit != self.send_buffer and backlog <= self.send_buffer:
-            self._limit = self.send_buffer  # the replay's backlog has drained
 
-    def allow_backlog(self) -> None:
-        """After a replay, accept the backlog it leaves plus the usual allowance."""
-        self._limit = None
+    async def drain(self) -> None:
+        """Send what is queued, then wait until the socket's buffer is low again
+        (yielding to the loop at least once, so a long replay never hogs it)."""
+        self.send_queued()
+        try:
+            await self.ws.drain()
+            await asyncio.sleep(0)
+        except OSError:
+            pass  # the connection is gone; its handler ends with ConnectionClosed
+        if self.ws.protocol.state is not State.OPEN:
+            self.closing = True  # nothing more to write: stop a replay early
 
     def close(self, code: int, reason: str) -> None:
         if self.closing:
@@ -206,6 +208,7 @@ class RelayServer:
         self._server = None
         self._tasks: set[asyncio.Task] = set()
         self._outbox = Outbox()
+        self._buckets: dict[int, list[float]] = {}  # member_id -> [tokens, last refill]
 
     async def __aenter__(self) -> "RelayServer":
         await self.start()
@@ -219,7 +222,7 @@ class RelayServer:
         self.store = Store(self.data_dir, durable=self.durable, background_checkpoints=True)
         self.hub = Hub(self.store, self.limits)
         self._stopping = asyncio.Event()
-        self._checkpoints = asyncio.get_running_loop().create_task(self._checkpoint_regularly())
+        self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
         try:
             self._server = await serve(
                 self._handle,
@@ -233,7 +236,7 @@ class RelayServer:
             )
         except BaseException:
             self._stopping.set()
-            await self._checkpoints
+            await self._housekeeper
             self.store.close()
             raise
         self.port = self._server.sockets[0].getsockname()[1]
@@ -255,11 +258,13 @@ class RelayServer:
         server.close()
         await server.wait_closed()
         self._stopping.set()
-        await self._checkpoints  # never cancelled mid-checkpoint: the thread shares the store
+        await self._housekeeper  # never cancelled mid-checkpoint: the thread shares the store
         self.store.close()
 
-    async def _checkpoint_regularly(self, every: float = 1.0) -> None:
-        """Keep the WAL short without ever making the event loop wait for it."""
+    async def _housekeeping(self, every: float = 1.0) -> None:
+        """Once a second: close connections of members revoked meanwhile (the CLI
+        may revoke while the server runs), and keep the WAL short from a worker
+        thread so the event loop never waits for a checkpoint."""
         while True:
             try:
                 await asyncio.wait_for(self._stopping.wait(), every)
@@ -267,9 +272,10 @@ class RelayServer:
             except TimeoutError:
                 pass
             try:
+                self.hub.close_revoked()
                 await asyncio.to_thread(self.store.checkpoint)
             except Exception:
-                log.exception("checkpointing the database failed; will retry")
+                log.exception("housekeeping failed (checkpoint or revocations); will retry")
 
     # -- one connection -----------------------------------------------------------
 
@@ -279,10 +285,10 @@ class RelayServer:
             return
         conn, member, hello = accepted
         try:
-            # No await between the handshake's last check and join(): the
-            # replay and the live registration happen in one loop step.
+            # join() welcomes and registers; catch_up() replays at the pace
+            # the member reads, then makes the connection live.
             self.hub.join(conn, member, hello)
-            conn.allow_backlog()
+            await self.hub.catch_up(conn)
             await self._read_commands(conn)
         except ConnectionClosed:
             pass
@@ -338,20 +344,23 @@ class RelayServer:
         hub = self.hub
         loop = asyncio.get_running_loop()
         rate, burst = self.rate_per_s, float(self.burst)
-        tokens, last = burst, loop.time()
+        # One bucket per member, shared by all their connections and kept
+        # across reconnects: more connections never mean a higher rate.
+        bucket = self._buckets.setdefault(conn.member_id, [burst, loop.time()])
         while True:
             message = await ws.recv()
             now = loop.time()
-            tokens = min(burst, tokens + (now - last) * rate)
-            last = now
+            tokens = min(burst, bucket[0] + (now - bucket[1]) * rate)
+            bucket[1] = now
             try:
                 if tokens < 1.0:
+                    bucket[0] = tokens
                     raise ProtocolError(
                         ErrorCode.RATE_LIMITED,
                         f"Too many messages at once (limit {rate:g} per second); wait a moment and send again.",
                         _peek_id(message),
                     )
-                tokens -= 1.0
+                bucket[0] = tokens - 1.0
                 frame = decode(message)
                 if frame.get("kind") == "hello":
                     raise ProtocolError(ErrorCode.HANDSHAKE, "This connection already said hello; send commands now.")

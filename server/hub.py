@@ -20,12 +20,13 @@ A command travels like this, all on the event loop thread:
 
 Writes to peers never wait: a peer buffers what it cannot send yet and is
 closed with 4008 when it falls too far behind (see :mod:`server.edge`).
-Because joining computes the replay and registers the peer for live events
-without yielding to the loop, no event can fall between replay and live.
+A joining member is registered at once but receives live events only after
+:meth:`Hub.catch_up` has replayed the log to the head at the pace it reads;
+checking the head and going live happen in one loop step, so no event falls
+between replay and live, and none comes twice.
 
-The hub knows nothing about websockets: a peer is any object with
-``member_id``, ``name``, ``role``, ``group_id``, ``write(bytes)`` and
-``close(code, reason)``.
+The hub knows nothing about websockets: a peer is any object shaped like
+:class:`Peer`.
 """
 
 from __future__ import annotations
@@ -60,10 +61,15 @@ __all__ = ["Hub", "Peer", "Room", "CLOSE_REMOVED"]
 
 log = logging.getLogger("iop.server")
 
+CLOSE_REVOKED = 4001
 CLOSE_REMOVED = 4003
 
 #: How many recent encoded events each room keeps for fast resumes.
 TAIL_EVENTS = 256
+#: A member's replay writes about this many bytes, then waits for the socket to drain.
+REPLAY_CHUNK_BYTES = 64 * 1024
+#: Events read from the store per replay step.
+REPLAY_CHUNK_EVENTS = 500
 
 
 class Peer(Protocol):
@@ -73,8 +79,13 @@ class Peer(Protocol):
     name: str
     role: str
     group_id: int
+    closing: bool
+    live: bool  # set by the hub: receives live events (its replay is done)
+    cursor: int  # set by the hub: the next seq its replay looks at
 
     def write(self, data: bytes) -> None: ...
+
+    async def drain(self) -> None: ...
 
     def close(self, code: int, reason: str) -> None: ...
 
@@ -192,7 +203,8 @@ class Hub:
     # -- joining and leaving ---------------------------------------------------
 
     def join(self, peer: Any, member: MemberRecord, hello: Hello) -> Room:
-        """Welcome ``peer``, replay what it missed, then make it live — without yielding."""
+        """Welcome ``peer`` and register it; a guest is replayed and live at once,
+        a member next runs :meth:`catch_up`."""
         room = self.room(member.group_id)
         self._refresh_roster(room.state, member.group_id)
         head = room.head
@@ -225,27 +237,68 @@ class Hub:
                 )
             )
         )
-        self._replay(room, peer, start)
-        peer.write(encode(synced_frame(head)))
+        peer.live = False
+        peer.cursor = start
         room.peers.append(peer)
+        if peer.role == GUEST:
+            # A guest's replay is one session at most: sent at once, so it
+            # never reaches past the session into what follows it.
+            while peer.cursor <= head:
+                self._replay_chunk(room, peer, max_bytes=None)
+            self._go_live(room, peer)
         if first_peer:
             self._presence(room, peer, "online", skip=peer)
             log.info("%s (%s) joined %s", peer.name, peer.role, room.group.name)
         return room
 
-    def _replay(self, room: Room, peer: Any, start: int) -> None:
-        role, member_id = peer.role, peer.member_id
+    async def catch_up(self, peer: Any) -> None:
+        """Replay what ``peer`` missed at the pace it reads, then send ``synced`` and go live.
+
+        Frames go out a chunk at a time and the next chunk waits until the
+        socket has drained (``peer.drain()``), so a joiner that never reads
+        pins one chunk, not the group's history. Events logged meanwhile are
+        read from the log like the rest (live fan-out skips a peer until it is
+        live); the last check of the head and going live happen in one step of
+        the loop, so no event is lost or repeated.
+        """
+        room = self.rooms[peer.group_id]
+        while not peer.live and not peer.closing:
+            if peer.cursor > room.head:
+                self._go_live(room, peer)
+                return
+            self._replay_chunk(room, peer, REPLAY_CHUNK_BYTES)
+            await peer.drain()
+
+    def _go_live(self, room: Room, peer: Any) -> None:
+        peer.write(encode(synced_frame(room.head)))
+        peer.live = True
+
+    def _replay_chunk(self, room: Room, peer: Any, max_bytes: int | None) -> None:
+        """Write the visible events from ``peer.cursor`` on, up to about ``max_bytes``."""
+        role, member_id, cursor = peer.role, peer.member_id, peer.cursor
+        limit = max_bytes if max_bytes is not None else float("inf")
+        written = 0
         tail = room.tail
-        if start > room.head:
-            return
-        if tail and tail[0].seq <= start:
+        if tail and tail[0].seq <= cursor:
             for item in tail:
-                if item.seq >= start and visible_to(item.audience, item.subject, role, member_id):
+                if item.seq < cursor:
+                    continue
+                cursor = item.seq + 1
+                if visible_to(item.audience, item.subject, role, member_id):
                     peer.write(item.frame)
-            return
-        for event in self.store.iter_events(room.group.id, start - 1):
-            if visible_to(event.audience, event.subject, role, member_id):
-                peer.write(encode(event.to_wire()))
+                    written += len(item.frame)
+                    if written >= limit:
+                        break
+        else:
+            for event in self.store.events_after(room.group.id, cursor - 1, REPLAY_CHUNK_EVENTS):
+                cursor = event.seq + 1
+                if visible_to(event.audience, event.subject, role, member_id):
+                    frame = encode(event.to_wire())
+                    peer.write(frame)
+                    written += len(frame)
+                    if written >= limit:
+                        break
+        peer.cursor = cursor
 
     def leave(self, peer: Any) -> None:
         """Forget a closed peer; the member goes offline with its last connection."""
@@ -294,6 +347,7 @@ class Hub:
         results: list[tuple[int, str, int, CommandResult]] = []
         revoked: list[int] = []
         seen: dict[tuple[int, str], CommandResult] = {}
+        between_sessions: set[int] = set()  # seqs logged while no session ran: never for guests
         for room in rooms:
             pending, room.pending = room.pending, []
             gid = room.group.id
@@ -322,6 +376,8 @@ class Hub:
                     result = CommandResult(events[0].seq, events[-1].seq) if events else CommandResult(None, None)
                     for event in events:
                         room.state.apply(event)
+                        if room.state.session is None and event.type != "session.ended":
+                            between_sessions.add(event.seq)
                         to_store.append((gid, event))
                         if event.type == "member.removed":
                             revoked.append(int(event.data["member_id"]))
@@ -339,7 +395,7 @@ class Hub:
                 outcome.result, outcome.events = None, []
             revoked = []
         for outcome in outcomes:
-            self._deliver(outcome)
+            self._deliver(outcome, between_sessions)
         for member_id in revoked:
             self._close_member(member_id)
 
@@ -350,15 +406,18 @@ class Hub:
             for i, d in enumerate(drafts)
         ]
 
-    def _deliver(self, outcome: _Outcome) -> None:
+    def _deliver(self, outcome: _Outcome, between_sessions: set[int] = frozenset()) -> None:
         room = outcome.room
         peers = room.peers
         for event in outcome.events:
             frame = encode(event.to_wire())
             audience, subject = event.audience, event.subject
             room.tail.append(_Logged(event.seq, audience, subject, frame))
+            # Guests see a session's shared content only (replay starts them at
+            # its session.started): nothing logged between sessions, even live.
+            no_guests = event.seq in between_sessions
             for p in peers:
-                if visible_to(audience, subject, p.role, p.member_id):
+                if p.live and visible_to(audience, subject, p.role, p.member_id) and not (no_guests and p.role == GUEST):
                     p.write(frame)
         result = outcome.result
         if result is None:
@@ -381,6 +440,20 @@ class Hub:
             for p in list(room.peers):
                 if p.member_id == member_id:
                     p.close(CLOSE_REMOVED, "You were removed from this group; ask your facilitator.")
+
+    def close_revoked(self) -> None:
+        """Close the connections of members revoked since they joined (e.g. by the CLI)."""
+        online = [mid for room in self.rooms.values() for mid in room.online]
+        if not online:
+            return
+        revoked = self.store.revoked_among(online)
+        for room in self.rooms.values():
+            for p in list(room.peers):
+                if p.member_id in revoked:
+                    entry = room.state.roster.get(p.member_id)
+                    if entry is not None:
+                        entry.removed = True
+                    p.close(CLOSE_REVOKED, "Your join token was revoked; ask your facilitator for a new invitation.")
 
     def close(self) -> None:
         """Run whatever is still queued, so every accepted command is answered."""

@@ -261,6 +261,17 @@ class Store:
         ).fetchone()
         return MemberRecord(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
 
+    def revoked_among(self, member_ids: Iterable[int]) -> set[int]:
+        """Which of these members have been revoked (perhaps by another process)."""
+        ids = list(member_ids)
+        found: set[int] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT id FROM members WHERE revoked = 1 AND id IN ({marks})", chunk)
+            found.update(row[0] for row in rows)
+        return found
+
     def members(self, group_id: int, *, include_revoked: bool = True) -> list[MemberRecord]:
         sql = "SELECT id, group_id, name, role, revoked FROM members WHERE group_id = ?"
         if not include_revoked:

@@ -186,6 +186,7 @@ class Auditor:
 
     def __init__(self) -> None:
         self.logs: list[ClientLog] = []
+        self._between: dict[int, set[int]] = {}
 
     def log(self, name: str, member_id: int, role: str, group_id: int) -> ClientLog:
         entry = ClientLog(name, member_id, role, group_id)
@@ -209,6 +210,7 @@ class Auditor:
             if seqs != list(range(1, len(seqs) + 1)):
                 report.lost += 1
                 report.problems.append(f"group {gid}: seqs are not gap-free 1..{len(seqs)}: {_gaps(seqs)}")
+        self._between = {gid: between_sessions(evs) for gid, evs in events.items()}
         for log in self.logs:
             report.add(self._check_log(log, by_seq[log.group_id], store, require_answers))
         # Events no command result accounts for (a command applied twice leaves one).
@@ -288,7 +290,7 @@ class Auditor:
             if e is None:
                 r.lost += 1
                 r.problems.append(f"{log.name}: received seq {seq} that the store does not hold")
-            elif not visible_to(e.audience, e.subject, log.role, log.member_id):
+            elif not self.entitled(log, e):
                 r.leaked += 1
                 r.problems.append(f"{log.name} ({log.role}) received {e.type} seq {seq} (audience {e.audience}, subject {e.subject})")
         r.delivered += len(seen)
@@ -296,10 +298,17 @@ class Auditor:
             upto = max(seen) if seen else log.base - 1
             for seq in range(log.base, upto + 1):
                 e = events.get(seq)
-                if e is not None and seq not in seen and visible_to(e.audience, e.subject, log.role, log.member_id):
+                if e is not None and seq not in seen and self.entitled(log, e):
                     r.lost += 1
                     r.problems.append(f"{log.name}: never received seq {seq} ({e.type})")
         return r
+
+    def entitled(self, log: ClientLog, event: Any) -> bool:
+        """Whether ``log``'s member may receive ``event``: its audience, and for a
+        guest, only what was logged while a session ran (a session's shared content)."""
+        if not visible_to(event.audience, event.subject, log.role, log.member_id):
+            return False
+        return log.role != GUEST or event.seq not in self._between.get(log.group_id, ())
 
     def expected_head(self, store: Any, log: ClientLog) -> int:
         """The last seq in the store this member may see (what it must reach to be done)."""
@@ -308,6 +317,21 @@ class Auditor:
             if visible_to(e.audience, e.subject, log.role, log.member_id):
                 last = e.seq
         return last
+
+
+def between_sessions(events: list[Any]) -> set[int]:
+    """Seqs of events logged while no session ran (``session.ended`` belongs to its session)."""
+    live = False
+    out: set[int] = set()
+    for e in events:
+        if e.type == "session.started":
+            live = True
+        elif e.type == "session.ended":
+            live = False
+            continue
+        if not live:
+            out.add(e.seq)
+    return out
 
 
 def _gaps(seqs: list[int]) -> str:
@@ -573,7 +597,18 @@ class RealMember:
 
     def start(self) -> "RealMember":
         self._task = asyncio.create_task(self.conn.run(), name=f"connection {self.log.name}")
+        self._task.add_done_callback(lambda _t: self._changed.set())
         return self
+
+    def _run_state(self) -> str:
+        """How the connection's run() is doing (a crash there would leave its state stale)."""
+        task = self._task
+        if task is None or not task.done():
+            return "running"
+        if task.cancelled():
+            return "cancelled"
+        exc = task.exception()
+        return f"ended with {exc!r}" if exc else "ended"
 
     async def close(self) -> None:
         await self.conn.close()
@@ -615,7 +650,8 @@ class RealMember:
             await asyncio.wait_for(loop(), timeout)
         except asyncio.TimeoutError:
             raise AssertionError(
-                f"{self.log.name}: no {what} within {timeout} s (state {self.conn.state}, last seq {self.conn.last_seq}, outbox {len(self.outbox)})"
+                f"{self.log.name}: no {what} within {timeout} s (state {self.conn.state}, run() {self._run_state()}, "
+                f"last seq {self.conn.last_seq}, outbox {len(self.outbox)}, closes {self.log.close_codes[-5:]})"
             ) from None
 
     async def wait_connected(self, timeout: float = 10) -> None:

@@ -109,18 +109,23 @@ class PtyProgram:
         else:
             os.write(self.master, b"\x04")
 
+    @property
+    def flat(self) -> str:
+        """The output with line breaks as spaces: plain mode wraps long lines at the terminal's width."""
+        return " ".join(self.text.split())
+
     async def wait_for(self, needle: str, timeout: float = 15, count: int = 1) -> str:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self.text.count(needle) < count:
+        while self.flat.count(needle) < count:
             if loop.time() > deadline:
                 raise AssertionError(f"timed out waiting for {needle!r}; the program printed:\n{self.text[-3000:]}")
-            if self.proc.poll() is not None and self.text.count(needle) < count:
+            if self.proc.poll() is not None and self.flat.count(needle) < count:
                 await asyncio.sleep(0.2)
-                if self.text.count(needle) < count:
+                if self.flat.count(needle) < count:
                     raise AssertionError(f"the program exited ({self.proc.returncode}) before printing {needle!r}:\n{self.text[-3000:]}")
             await asyncio.sleep(0.05)
-        return self.text
+        return self.flat
 
     async def wait_exit(self, timeout: float = 15) -> int:
         loop = asyncio.get_running_loop()

@@ -371,3 +371,39 @@ async def test_a_token_opens_only_its_own_group(relay_fast):
             other = two if grp is one else one
             foreign = {m.name for m in store.members(other.group_id)} - {m.name for m in store.members(grp.group_id)}
             assert not secrets_in(c.frames, {"Group two" if grp is one else "Group one", *foreign})
+
+
+async def test_a_guest_sees_nothing_between_sessions(relay_fast):
+    """A guest sees the shared content of a session only: not the group's life between sessions,
+    live or on replay, even when the guest stays connected after the session ends."""
+    g = make_group(relay_fast.store, "Guest between sessions")
+    store, gid = relay_fast.store, g.group_id
+    async with contextlib.AsyncExitStack() as stack:
+        dana = await stack.enter_async_context(RawClient(relay_fast.url, g.facilitator.token))
+        sam = await stack.enter_async_context(RawClient(relay_fast.url, g.actor[PARTICIPANT].token))
+        await dana.command("chat.send", {"text": "BEFORE-ANY-SESSION group chat"})
+        await dana.command("session.start", {"title": "Family session"})
+        jo = await stack.enter_async_context(RawClient(relay_fast.url, g.guest.token))
+        await jo.wait_synced(TIMEOUT)
+        await sam.command("chat.send", {"text": "during the session"})
+        ended = await dana.command("session.end", {"summary": "Thanks all"})
+        await jo.recv_until(lambda f: f.get("kind") == "event" and f["type"] == "session.ended", TIMEOUT)
+        between = [
+            (await sam.command("chat.send", {"text": "BETWEEN-SESSIONS how was your week"}))["seq"],
+            (await dana.command("chat.send", {"text": "BETWEEN-SESSIONS reminder for members"}))["seq"],
+        ]
+        # A guest joining now (no session) and one resuming from the ended session.
+        late = await stack.enter_async_context(RawClient(relay_fast.url, g.guest.token))
+        resumed = await stack.enter_async_context(RawClient(relay_fast.url, g.guest.token, resume_from=ended["seq"]))
+        for c in (late, resumed):
+            await c.wait_synced(TIMEOUT)
+        nxt = await dana.command("session.start", {"title": "Next family session"})
+        for c in (jo, late, resumed):
+            await c.recv_until(lambda f: f.get("kind") == "event" and f["seq"] >= nxt["seq"], TIMEOUT, consume=False)
+        problems = []
+        for name, c in (("connected guest", jo), ("guest joining between sessions", late), ("guest resuming after the session", resumed)):
+            got = {f["seq"] for f in c.events}
+            if got & set(between) or secrets_in(c.frames, {"BETWEEN-SESSIONS", "BEFORE-ANY-SESSION"}):
+                problems.append(f"{name} received between-session events {sorted(got & set(between))}")
+        assert not problems, problems
+        assert store.head_seq(gid) == nxt["seq"]

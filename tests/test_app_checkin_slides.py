@@ -90,7 +90,10 @@ async def test_slides_follow_facilitator_and_member_browses(seeded, tmp_path: Pa
             dana.session_screen().query_one("#slides-pane").focus()
             await dpilot.press("right")
             await wait_until(pilot, lambda: "Slide 2 of 3 · live" in text_of(app, "#slide-status"), "the member's slide to follow")
-            await wait_until(pilot, lambda: "In for four" in screen_text(app), "slide 2's text on the member's screen")
+            try:
+                await wait_until(pilot, lambda: "In for four" in screen_text(app), "slide 2's text on the member's screen")
+            except AssertionError:
+                print(screen_text(app)); print(app.session_screen().query_one("#slides-pane").tree); raise
 
             # The member pages back on their own, then returns to live.
             app.session_screen().query_one("#slides-pane").focus()

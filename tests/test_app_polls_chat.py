@@ -67,12 +67,12 @@ async def test_chat_group_private_help_and_unread(seeded) -> None:
         await dpilot.press("f4")
         await wait_until(dpilot, lambda: any(t.startswith("private to facilitators, Sam: I need a minute") for t in option_texts(dana, "#chat-log")), "the private line on Dana's screen")
 
-        # Alex sees the group line (and an unread count on the tab), never the private one.
+        # Alex sees an unread count on the tab, then the group line, never the private one.
+        await wait_until(pilot2, lambda: "Chat (1 unread)" in screen_text(app2), "the unread count on Alex's tab")
+        await pilot2.press("f4")
         await wait_until(pilot2, lambda: "Sam: hello everyone" in option_texts(app2, "#chat-log"), "the group line on Alex's screen")
-        assert "Chat (1 unread)" in screen_text(app2)
         assert not any("need a minute" in t for t in option_texts(app2, "#chat-log"))
         assert "need a minute" not in screen_text(app2)
-        await pilot2.press("f4")
         await wait_until(pilot2, lambda: "unread" not in screen_text(app2), "the unread count to clear")
 
         # The facilitator deletes Sam's group line with /delete N; everyone's line says so.

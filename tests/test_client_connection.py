@@ -20,7 +20,7 @@ from protocol.codec import decode, encode
 from protocol.errors import ProtocolError
 from protocol.messages import Limits, synced_frame, welcome_frame
 from server.edge import RelayServer
-from wsclient import RawClient, is_event
+from wsclient import RawClient
 
 import iop_tui.client as client_module
 from iop_tui import words
@@ -297,6 +297,8 @@ async def test_removed_member_is_told_and_not_retried(seeded) -> None:
         assert alex.session.fatal_message == "You were removed from this group; ask your facilitator if this is a mistake."
         assert alex.model.conn.state == "failed"
         assert [s["state"] for s in alex.statuses].count("connecting") == 1
+        said = [n.text for n in alex.notices if n.level == "error"]
+        assert said == ["You were removed from this group; ask your facilitator if this is a mistake."]  # once, not twice
 
 
 async def test_unsupported_version_is_final(relay, seeded, monkeypatch) -> None:
@@ -409,6 +411,66 @@ async def test_a_refusal_retrying_may_cure_is_said_and_retried() -> None:
             said = next(s for s in client.statuses if s["retry_in"])
             assert said["message"] == "The server {store} is busy. Retrying in 0.05 s."
             assert client.model.conn.state != "failed"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_replaced_store_resets_the_view_instead_of_leaving_a_gap(relay, seeded, tmp_path) -> None:
+    """The relay comes back with an older copy of its data: the client's seq is ahead, so it starts over."""
+    import shutil
+
+    data_dir, port = relay.data_dir, relay.port
+    await relay.stop()
+    shutil.copytree(data_dir, tmp_path / "older")  # members, no events yet
+    relay = RelayServer(data_dir, port=port)
+    await relay.start()
+    sam = Running(seeded.url, seeded.participants[0].token, backoff=HOLD)
+    try:
+        async with sam:
+            await sam.joined()
+            async with RawClient(relay.url, seeded.facilitator.token) as dana:
+                await dana.wait_synced()
+                await dana.command("session.start", {"title": "Week 3"})
+                await dana.command("chat.send", {"text": "only in the newer store"})
+            await until(lambda: len(sam.model.state.chat) == 1, "the chat line")
+            assert sam.session.connection.last_seq == 2
+            await relay.stop()
+            relay = RelayServer(tmp_path / "older", port=port)
+            await relay.start()
+            async with RawClient(relay.url, seeded.facilitator.token) as dana:
+                await dana.wait_synced()
+                await dana.command("chat.send", {"text": "in the older store"})
+            sam.session.retry_now()
+            await sam.joined()
+            welcomes = [f for f in sam.frames if f.get("kind") == "welcome"]
+            assert welcomes[-1]["mode"] == "reset"
+            assert [c.text for c in sam.model.state.chat] == ["in the older store"]
+            assert sam.model.state.session is None
+            assert any(n.level == "warning" and "afresh" in n.text for n in sam.notices)
+            async with Running(relay.url, seeded.participants[0].token) as fresh:
+                await fresh.joined()
+                assert state_view(fresh.model) == state_view(sam.model)
+    finally:
+        await relay.stop()
+
+
+async def test_an_unreadable_frame_is_said_and_the_connection_stays() -> None:
+    async def handler(ws) -> None:
+        await ws.recv()
+        await ws.send(encode(welcome_frame(member={"id": 2, "name": "Sam", "role": "participant"}, group={"id": 1, "name": "G"},
+                                           roster=[], limits=Limits(65536, 20.0, 40), head_seq=0, mode="reset", replay_from=1)))
+        await ws.send(b"\xc1 not msgpack")
+        await ws.send(encode(synced_frame(0)))
+        await ws.wait_closed()
+
+    server = await serve(handler, "127.0.0.1", 0, compression=None)
+    try:
+        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+        async with Running(url, "token", backoff=FAST) as client:
+            await client.joined()
+            assert [n.text for n in client.notices if n.level == "warning" or n.level == "error"] == [client_module.UNREADABLE]
+            assert client.model.conn.state == "connected"
     finally:
         server.close()
         await server.wait_closed()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from framekit import ALEX, DANA, JO, SAM, T0, Log, presence, status, synced, welcome
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iop_tui.model import Notice, SessionModel
 
@@ -230,3 +232,54 @@ def test_notices_carry_the_typing_hint_for_the_plain_face() -> None:
     jo, _ = joined(JO, Log())
     jo.apply(opened)
     assert jo.apply(phase)[0].hint is None  # guests do not check in
+
+
+def _session_log() -> list[dict]:
+    log = Log()
+    frames = [log.session(), log.phase("checkin"), log.checkin(ALEX, 4, ["ok"]), log.chat(ALEX, "hi"),
+              log.poll("Q?", ["a", "b"]), log.vote(SAM, 5, [0]), log.hand(SAM), log.chat(DANA, "welcome"),
+              log.phase("discussion"), log.hand(SAM, up=False), log.homework("Journal", "2026-12-04")]
+    return frames
+
+
+def _folded(frames: list[dict], cut: int | None = None, repeats: list[int] | None = None) -> tuple[SessionModel, list[Notice]]:
+    model = SessionModel()
+    said: list[Notice] = []
+    said += model.apply(welcome(SAM))
+    head = cut if cut is not None else len(frames)
+    for i, frame in enumerate(frames[:head]):
+        for _ in range(1 + (repeats[i] if repeats else 0)):
+            said += model.apply(frame)
+    said += model.apply(synced(head))
+    if cut is not None:
+        said += model.apply(status("reconnecting", retry_in=1.0))
+        said += model.apply(welcome(SAM, mode="resume", head_seq=len(frames), replay_from=cut + 1))
+        for frame in frames[cut:]:
+            said += model.apply(frame)
+        said += model.apply(synced(len(frames)))
+    return model, said
+
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=11, max_size=11), st.integers(0, 11))
+def test_redeliveries_and_resumes_fold_to_the_same_state(repeats: list[int], cut: int) -> None:
+    """However often an event is delivered and wherever the cut falls, the view is the same."""
+    frames = _session_log()
+    clean, clean_said = _folded(frames)
+    noisy, noisy_said = _folded(frames, repeats=repeats)
+    resumed, resumed_said = _folded(frames, cut=cut)
+    for other in (noisy, resumed):
+        assert other.state == clean.state
+    event_texts = lambda said: [n.text for n in said if n.seq is not None]  # noqa: E731
+    assert event_texts(noisy_said) == event_texts(clean_said) == event_texts(resumed_said)
+    assert [n.seq for n in resumed_said if n.missed] == list(range(cut + 1, len(frames) + 1))
+
+
+def test_a_malformed_event_is_skipped_with_a_warning_not_a_crash() -> None:
+    model, log = joined()
+    broken = log.event("phase.changed", {})  # no phase
+    (notice,) = model.apply(broken)
+    assert notice.level == "warning" and "could not be read" in notice.text
+    assert model.state.head_seq == broken["seq"]
+    assert model.apply(log.chat(ALEX, "still here"))[0].text == "Chat, Alex: still here"

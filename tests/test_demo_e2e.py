@@ -93,9 +93,9 @@ async def test_plain_demo_with_piped_input(tmp_path):
     env = client_env(tmp_path / "config", IOP_DEMO_TEMPO="0.2")
     with PtyProgram(demo_argv("--plain", "--as", "participant"), env, stdin_pipe=True) as demo:
         try:
-            await demo.wait_for("Joined Tuesday IOP as You, participant. Session Week 3: Reframing thoughts is live, phase check-in.", timeout=40)
+            await demo.wait_for("Joined Tuesday IOP as You, participant. Session Week 3: Reframing thoughts is live, phase check in.", timeout=40)
             relay_pid, data_dir = relay_of(demo.proc.pid)
-            await demo.wait_for("Check-in, Sam: mood", timeout=30)
+            await demo.wait_for("Check in, Sam: mood", timeout=30)
             await demo.wait_for("How are you arriving today", timeout=30)
             demo.type("/checkin 6 curious -- first time here")
             demo.type("/vote 6")
@@ -106,7 +106,7 @@ async def test_plain_demo_with_piped_input(tmp_path):
             assert await demo.wait_exit(30) == 0
         finally:
             demo.close()
-    out = demo.text
+    out = demo.flat
     assert b"\x1b" not in bytes(demo.output)
     assert "Traceback" not in out
     assert "Left Tuesday IOP." in out

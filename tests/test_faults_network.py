@@ -190,3 +190,41 @@ async def test_a_member_that_stops_reading_never_slows_the_others(tmp_path, kind
         finally:
             for c in clients.values():
                 await c.close()
+
+
+async def test_a_joiner_that_never_reads_its_replay_pins_a_bounded_backlog(tmp_path):
+    """Backlog in bytes, read from the relay's transports: no time involved."""
+    import msgpack
+    from websockets.asyncio.client import connect
+
+    from protocol.codec import MAX_FRAME_BYTES
+
+    send_buffer = 256 * 1024
+    async with RelayServer(tmp_path / "data", rate_per_s=10_000, burst=10_000, send_buffer=send_buffer) as relay:
+        seeded = seed(relay.store, relay.url)
+        auditor = Auditor()
+        dana = ResilientClient(relay.url, seeded.facilitator.token, auditor.log("Dana", seeded.facilitator.member_id, "facilitator", seeded.group_id)).start()
+        try:
+            await dana.wait_connected(TIMEOUT)
+            for i in range(200):  # ~12 MB: more than loopback's socket buffers absorb
+                assert (await dana.command("deck.load", {"markdown": deck(i)}, timeout=TIMEOUT))["kind"] == "ack"
+            sam = seeded.participants[0]
+            stuck = []
+            for _ in range(3):
+                ws = await connect(relay.url, compression=None, max_size=None, ping_interval=None)
+                ws.transport.pause_reading()
+                await ws.send(msgpack.packb({"kind": "hello", "v": 1, "token": sam.token, "resume_from": None}))
+                stuck.append(ws)
+            room = relay.hub.rooms[seeded.group_id]
+
+            async def joined() -> None:
+                while len([p for p in room.peers if p.member_id == sam.member_id]) < 3:
+                    await asyncio.sleep(0.01)
+
+            await asyncio.wait_for(joined(), TIMEOUT)
+            backlogs = [p.ws.transport.get_write_buffer_size() for p in room.peers if p.member_id == sam.member_id]
+            for ws in stuck:
+                ws.transport.abort()
+            assert max(backlogs) <= send_buffer + 2 * MAX_FRAME_BYTES, f"relay-side backlog per stuck joiner: {backlogs} bytes"
+        finally:
+            await dana.close()

@@ -109,12 +109,6 @@ async def test_a_flood_of_bad_frames_is_limited_too_and_costs_others_nothing(tmp
             assert guest.close_code is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="relay finding: the token bucket is per connection (server/edge.py _read_commands), "
-    "so a member multiplies its rate by opening more connections; remove this marker when the "
-    "bucket is kept per member",
-)
 async def test_more_connections_do_not_multiply_a_members_rate(tmp_path):
     """A member flooding from five connections gets no more than one bucket's worth through.
 

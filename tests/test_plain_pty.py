@@ -76,7 +76,7 @@ async def test_member_session_over_a_pty(relay_proc, tmp_path):
         try:
             await sam.wait_for("Joined Tuesday IOP as Sam, participant.")
             text = await sam.wait_for("Type /checkin followed by your mood")
-            assert "Session Week 3: Reframing thoughts is live, phase check-in." in text
+            assert "Session Week 3: Reframing thoughts is live, phase check in." in text
             assert "Hi all, earlier message" not in text, "the catch-up replay is summarised, not narrated"
             assert "1 chat message so far in this session" in text
 
@@ -84,7 +84,7 @@ async def test_member_session_over_a_pty(relay_proc, tmp_path):
             await command(alex, "checkin.submit", {"mood": 6, "feelings": ["calm"], "note": "ALEX-SECRET-NOTE", "note_to": "facilitators", "passed": False})
             await command(alex, "chat.send", {"text": "ALEX-PRIVATE-LINE", "to": "facilitators"})
             await command(alex, "chat.send", {"text": "colour \x1b[31mred\x1b[0m bell\x07 done", "to": "group"})
-            await sam.wait_for("Check-in, Alex: mood 6 of 10, calm.")
+            await sam.wait_for("Check in, Alex: mood 6 of 10, calm.")
             await sam.wait_for("Chat, Alex: colour [31mred[0m bell done")
 
             sam.type("/checkin 4 tired, hopeful -- slept badly")
@@ -134,14 +134,14 @@ async def test_member_session_over_a_pty(relay_proc, tmp_path):
         finally:
             sam.close()
     raw = bytes(sam.output)
-    out = sam.text
+    out = sam.flat
     assert b"\x1b" not in raw, "plain mode never writes an escape byte"
     assert b"\x07" not in raw
     assert "Traceback" not in out
     for private in ("ALEX-SECRET-NOTE", "ALEX-PRIVATE-LINE"):
         assert private not in out, "another member's private words reached Sam"
     for line in (
-        "Check-in, Alex: mood 6 of 10, calm.",
+        "Check in, Alex: mood 6 of 10, calm.",
         "Slide 3 of 8, Common thinking traps:",
         "Poll open: Which thinking trap",
         "Your vote is in: 3 Mind reading.",
@@ -152,7 +152,7 @@ async def test_member_session_over_a_pty(relay_proc, tmp_path):
     ):
         assert out.count(line) == 1, f"{line!r} appears {out.count(line)} times:\n{out}"
     for marker in ("# ", "**", "`"):
-        assert not any(l.startswith(marker) for l in out.splitlines()), f"Markdown {marker!r} reached the plain output"
+        assert not any(l.startswith(marker) for l in sam.text.splitlines()), f"Markdown {marker!r} reached the plain output"
     loaded = importtime.read_text()
     assert "iop_tui.plain" in loaded and "websockets" in loaded, "the import log is real"
     assert not any(l.split("|")[-1].strip().split(".")[0] == "textual" for l in loaded.splitlines() if "|" in l), "plain mode loaded textual"
@@ -179,9 +179,9 @@ async def test_facilitator_plain_commands(relay_proc, tmp_path):
             dana.type("/start")
             await dana.wait_for("Session started: Week 3: Reframing thoughts.")
             dana.type("/phase check-in")
-            await dana.wait_for("Phase: check-in.")
+            await dana.wait_for("Phase: check in.")
             await command(sam, "checkin.submit", {"mood": 3, "feelings": ["low"], "note": "SAM-NOTE", "note_to": "facilitators", "passed": False})
-            await dana.wait_for("Check-in note for facilitators, Sam: SAM-NOTE")
+            await dana.wait_for("Check in note for facilitators, Sam: SAM-NOTE")
             dana.type("/round")
             await dana.wait_for("Sam: mood 3, low. Private note: SAM-NOTE")
             dana.type("/poll plan 3")
@@ -252,3 +252,36 @@ def test_help_everywhere():
     for args in ([], ["join"], ["demo"]):
         done = subprocess.run([sys.executable, "-m", "iop_tui", *args, "--help"], cwd=REPO, env=client_env(Path("/nonexistent")), capture_output=True, text=True, timeout=30)
         assert done.returncode == 0 and "usage: iop-tui" in done.stdout, done.stderr
+
+
+async def test_connection_lost_and_back(tmp_path):
+    """The relay dies and comes back: one line each way, and a line typed while offline is sent once."""
+    data = tmp_path / "data"
+    creds = seed_group(data, participants=("Sam", "Alex"))
+    server = start_server_process(data)
+    port = int(server.url.rsplit(":", 1)[1].strip("/"))
+    alex = None
+    with PtyProgram(plain_argv(server.url, creds["Sam"]["token"]), client_env(tmp_path / "config")) as sam:
+        try:
+            await sam.wait_for("Joined Tuesday IOP as Sam")
+            server.kill()
+            await sam.wait_for("Connection lost. Reconnecting")
+            sam.type("typed while the relay was down")
+            await sam.wait_for("Not connected: it will be sent when the connection is back.")
+            await asyncio.sleep(1.5)
+            server = start_server_process(data, port)
+            await sam.wait_for("Reconnected. 1 message sent.", timeout=30)
+            await sam.wait_for("Chat, Sam: typed while the relay was down")
+            alex, alex_task = await joined(server.url, creds["Alex"]["token"])
+            assert [c.text for c in alex.model.state.chat] == ["typed while the relay was down"], "sent exactly once"
+            sam.eof()
+            assert await sam.wait_exit() == 0
+        finally:
+            sam.close()
+            if alex is not None:
+                await alex.close()
+            server.stop()
+    out = sam.flat
+    assert out.count("Connection lost.") == 1, out
+    assert out.count("Reconnected.") == 1, out
+    assert b"\x1b" not in bytes(sam.output)

@@ -236,8 +236,8 @@ async def test_presence_reaches_members_not_guests(seeded):
             assert (online["member"], online["status"]) == ({"id": seeded.participants[0].member_id, "name": "Sam", "role": "participant"}, "online")
         offline = await dana.recv_until(about_sam)
         assert offline["status"] == "offline"
-        await dana.command("chat.send", {"text": "sync point"})
-        await jo.recv_until(is_event("chat.posted"))
+        await dana.command("session.start", {"title": "sync point"})  # guests see sessions only
+        await jo.recv_until(is_event("session.started"))
         assert not [f for f in jo.frames if f["kind"] == "presence"]
 
 
@@ -494,3 +494,51 @@ async def test_a_failed_save_applies_nothing_and_a_retry_works(seeded, relay):
         await dana.recv_until(is_event("chat.posted", text="during"))
         assert [e["data"]["text"] for e in dana.events] == ["before", "during"]
         assert relay.store.head_seq(seeded.group_id) == retried["seq"]
+
+
+async def test_a_token_revoked_by_the_cli_closes_the_live_connection(seeded, relay):
+    from procs import run_cli
+
+    riley_c = seeded.participants[2]
+    async with connected(seeded.url, seeded.facilitator, riley_c) as (dana, riley):
+        result = await asyncio.to_thread(run_cli, "revoke", seeded.group_name, "--name", "Riley", "--data", str(relay.data_dir))
+        assert result.returncode == 0, result.stderr
+        assert await riley.wait_closed(timeout=10) == 4001
+        await dana.recv_until(lambda f: f["kind"] == "presence" and f["member"]["name"] == "Riley" and f["status"] == "offline")
+        await dana.command("chat.send", {"text": "Riley no longer reads this"})
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+        assert "Riley" not in {m["name"] for m in dana.welcome["roster"]}
+
+
+async def test_events_logged_during_a_paced_replay_arrive_once_in_order(tmp_path, monkeypatch):
+    import server.hub
+
+    monkeypatch.setattr(server.hub, "REPLAY_CHUNK_BYTES", 300)  # a few events per step
+    monkeypatch.setattr(server.hub, "TAIL_EVENTS", 8)  # most of the replay comes from the store
+    async with RelayServer(tmp_path, rate_per_s=1000, burst=1000) as relay:
+        g = seed(relay.store, relay.url)
+        sam_c, alex_c, _ = g.participants
+        async with connected(relay.url, g.facilitator) as (dana,):
+            for i in range(60):
+                await dana.send("chat.send", {"text": f"history {i}"})
+            await dana.recv_until(lambda f: f.get("kind") == "ack" and f["seq"] == 60)
+
+            async def keep_posting() -> list[int]:
+                return [(await dana.command("chat.send", {"text": f"during {i}"}))["seq"] for i in range(30)]
+
+            async def join(cred) -> RawClient:
+                client = RawClient(relay.url, cred.token)
+                await client.__aenter__()
+                return client
+
+            posted, sam, alex = await asyncio.gather(keep_posting(), join(sam_c), join(alex_c))
+            try:
+                for c in (sam, alex):
+                    await c.wait_synced()
+                    await c.recv_until(lambda f: f.get("kind") == "event" and f["seq"] == posted[-1])
+                    assert seqs(c) == list(range(1, posted[-1] + 1))
+                    (synced,) = [f for f in c.frames if f["kind"] == "synced"]
+                    assert c.welcome["head_seq"] <= synced["head_seq"] <= posted[-1]
+            finally:
+                await sam.close()
+                await alex.close()

@@ -7,20 +7,14 @@ down to every pane; panes send commands up through the app.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widget import MountError
+from textual.widget import MountError, Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from ..widgets.chat import ChatPane
-from ..widgets.checkin import CheckinPane
-from ..widgets.homework import HomeworkPane
-from ..widgets.pane import Pane
-from ..widgets.people import PeoplePane
-from ..widgets.polls import PollsPane
-from ..widgets.slides import SlidesPane
 from ..widgets.status import HeaderLine, StatusLine
 
 __all__ = ["SessionScreen", "PANES", "PANE_TITLES"]
@@ -35,14 +29,22 @@ PANE_TITLES = {
     "homework": "Homework",
     "people": "People",
 }
+#: Where each pane's body lives; imported after the first frame.
 _BODIES = {
-    "checkin": CheckinPane,
-    "slides": SlidesPane,
-    "polls": PollsPane,
-    "chat": ChatPane,
-    "homework": HomeworkPane,
-    "people": PeoplePane,
+    "checkin": ("checkin", "CheckinPane"),
+    "slides": ("slides", "SlidesPane"),
+    "polls": ("polls", "PollsPane"),
+    "chat": ("chat", "ChatPane"),
+    "homework": ("homework", "HomeworkPane"),
+    "people": ("people", "PeoplePane"),
 }
+
+
+def _body(pane: str) -> Widget:
+    module, name = _BODIES[pane]
+    return getattr(importlib.import_module(f"iop_tui.widgets.{module}"), name)(id=f"{pane}-pane")
+
+
 #: What takes the focus when a pane is brought forward.
 _FOCUS = {
     "checkin": ("#checkin-mood", "#checkin-pane"),
@@ -54,12 +56,29 @@ _FOCUS = {
 }
 
 
+class PaneTabs(TabbedContent):
+    """Tabs whose pane changes only by a key, a click or a phase, never by focus.
+
+    Textual brings a pane forward when a widget inside it is focused; a focus
+    message that arrives late (after the person or a phase already moved on)
+    would then flip the pane back. Here the app moves focus only into the
+    active pane, so that rule has nothing to add and is turned off.
+    """
+
+    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        event.stop()
+
+
 class SessionScreen(Screen[None]):
     """Everything of one live session on one screen."""
 
+    #: Focus is placed by the app (in the active pane); Textual's auto focus
+    #: could land in a pane mounted in the background and bring it forward.
+    AUTO_FOCUS = None
+
     def compose(self) -> ComposeResult:
         yield HeaderLine("Joining the session…", id="header", markup=False)
-        with TabbedContent(initial="checkin", id="tabs"):
+        with PaneTabs(initial="checkin", id="tabs"):
             for pane in PANES:
                 yield TabPane(PANE_TITLES[pane], id=pane)
         yield StatusLine("", id="status", markup=False)
@@ -67,24 +86,34 @@ class SessionScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.app.session_screen_ready()  # type: ignore[attr-defined]
-        # Pane bodies are mounted just after the first frame, so the header
-        # and the tab row show at once (the active pane first).
-        self.call_after_refresh(self._mount_bodies)
+        # A pane's body is built the first time it is shown, after the first
+        # frame: the header and the tab row appear at once, and a member who
+        # never opens a pane never pays for its widgets.
+        self.call_after_refresh(self._first_body)
 
-    async def _mount_bodies(self) -> None:
-        tabs = self.query_one("#tabs", TabbedContent)
-        order = sorted(PANES, key=lambda p: p != tabs.active)
-        for pane in order:
-            tab_pane = tabs.get_pane(pane)
-            if not tab_pane.is_attached or tab_pane.children:
-                continue
-            try:
-                await tab_pane.mount(_BODIES[pane](id=f"{pane}-pane"))
-            except MountError:
-                return  # the app is closing
+    async def _first_body(self) -> None:
+        await self.ensure_body(self.query_one("#tabs", TabbedContent).active)
         self.app.panes_ready()  # type: ignore[attr-defined]
 
-    def panes(self) -> list[Pane]:
+    async def ensure_body(self, pane: str) -> None:
+        """Mount the body of ``pane`` unless it is already there."""
+        if pane not in _BODIES:
+            return
+        tab_pane = self.query_one("#tabs", TabbedContent).get_pane(pane)
+        if not tab_pane.is_attached or tab_pane.children:
+            return
+        try:
+            await tab_pane.mount(_body(pane))
+        except MountError:
+            return  # the app is closing
+
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            await self.ensure_body(event.pane.id)
+
+    def panes(self) -> list[Widget]:
+        from ..widgets.pane import Pane
+
         return list(self.query(Pane))
 
     def show_model(self, model: Any) -> None:

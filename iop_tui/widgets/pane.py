@@ -11,22 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from textual.containers import VerticalScroll
-from textual.content import Content
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, TextArea
+
+from .text import plain, set_text
 
 __all__ = ["Pane", "set_text", "plain", "quiet_input", "quiet_text_area", "split_items"]
-
-
-def plain(text: str) -> Content:
-    """Text a member wrote, shown literally (never read as markup)."""
-    return Content(text)
-
-
-def set_text(widget: Static, text: str) -> None:
-    """Update a Static only when its text changes (no repaint otherwise)."""
-    if getattr(widget, "shown_text", None) != text:
-        widget.shown_text = text  # type: ignore[attr-defined]
-        widget.update(plain(text))
 
 
 def quiet_input(**kwargs: Any) -> Input:

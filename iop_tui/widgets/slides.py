@@ -54,6 +54,7 @@ class SlidesPane(Pane, can_focus=True):
         self._browse: int | None = None  # a member's own slide while browsing
         self._shown: tuple[str, str] | None = None
         self._model: Any = None
+        self._markdown: Any = None  # the Markdown widget, once there is a deck
 
     def compose(self) -> ComposeResult:
         yield Static("No slides yet; the facilitator loads a deck.", id="slide-status", classes="lead", markup=False)
@@ -103,14 +104,13 @@ class SlidesPane(Pane, can_focus=True):
         if self._shown == key:
             return
         self._shown = key
+        if self._markdown is not None:
+            self._markdown.update(body)
+            return
         from textual.widgets import Markdown  # imported on first use: markdown-it is heavy
 
-        container = self.query_one("#slide-body", Vertical)
-        existing = container.query(Markdown)
-        if existing:
-            existing.first().update(body)
-        else:
-            container.mount(Markdown(body, id="slide-markdown"))
+        self._markdown = Markdown(body, id="slide-markdown")
+        self.query_one("#slide-body", Vertical).mount(self._markdown)
 
     # -- actions -------------------------------------------------------------
 

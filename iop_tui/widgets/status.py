@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from .pane import set_text
+from .text import set_text
 
 __all__ = ["HeaderLine", "StatusLine"]
 
