@@ -234,6 +234,7 @@ class PlainFace:
         self._conn_state: str | None = None
         self._pending_before = 0
         self._last_slide: tuple[str, int] | None = None
+        self._told_all_voted: set[int] = set()
         self.fatal: str | None = None
 
     @property
@@ -363,9 +364,14 @@ class PlainFace:
         if kind == "poll.closed":
             self.say(text)
             return
-        if kind == "poll.voted" or kind.startswith("hand."):
-            mine = text.startswith("Your ")
-            if mine or everything or (facilitator and not quiet):
+        if kind == "poll.voted":
+            if text.startswith("Your ") or everything:
+                self.say(text)
+            elif facilitator and not quiet:
+                self._all_voted()
+            return
+        if kind.startswith("hand."):
+            if text.startswith("Your ") or everything or (facilitator and not quiet):
                 self.say(text)
             return
         if kind == "chat.posted":
@@ -376,6 +382,16 @@ class PlainFace:
         if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed"):
             return
         self.say(text)
+
+    def _all_voted(self) -> None:
+        """Tell a facilitator once when every participant here has voted in an open poll."""
+        state = self.model.state
+        here = {e.member_id for e in state.roster.values() if e.role != FACILITATOR and e.status == "online" and not e.removed}
+        for poll in state.open_polls():
+            if here and here <= set(poll.votes) and poll.poll_id not in self._told_all_voted:
+                self._told_all_voted.add(poll.poll_id)
+                n = self._poll_number(poll)
+                self.say(f"Everyone here has voted in poll {n}, {_plural(len(poll.votes), 'vote')}: /close {n} closes it, /reveal {n} shows the results.")
 
     def _latest(self, kind: str) -> Any:
         polls = [p for p in self.model.state.polls.values() if p.status == kind]
@@ -1183,8 +1199,9 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
                 face.flush_presence()
                 write(f"Left {clean(session.model.group_name or 'the session')}.")
                 break
-    except asyncio.CancelledError:
+    except asyncio.CancelledError:  # Control C, or the terminal closed
         code = 0
+        write(f"Left {clean(session.model.group_name or 'the session')}.")
     finally:
         if callable(unsubscribe):
             unsubscribe()

@@ -102,7 +102,7 @@ def _open_store(args: argparse.Namespace) -> Store:
     data = args.data or default_data_dir()
     try:
         return Store(data)
-    except (sqlite3.Error, OSError) as exc:
+    except sqlite3.Error as exc:
         raise CliError(f"Cannot open the data folder {data} ({exc}); check the path and its permissions.") from None
 
 
@@ -212,10 +212,12 @@ async def _serve(args: argparse.Namespace) -> int:
     relay = RelayServer(data, args.host, args.port, rate_per_s=args.rate, burst=args.burst)
     try:
         await relay.start()
+    except StoreError:
+        raise
+    except sqlite3.Error as exc:
+        raise CliError(f"Cannot open the data folder {data} ({exc}); check the path and its permissions.") from None
     except OSError as exc:
         raise CliError(f"Cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); choose another --host or --port.") from None
-    except (sqlite3.Error, StoreError) as exc:
-        raise CliError(f"Cannot open the data folder {data} ({exc}); check the path and its permissions.") from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -140,15 +140,19 @@ class Store:
     """The relay's SQLite database. Use from one thread; open one per process."""
 
     def __init__(self, path: Path, *, durable: bool = False, background_checkpoints: bool = False) -> None:
+        """Open (creating if needed) the database in the folder ``path``, or the file ``path``."""
         path = Path(path)
-        if path.is_dir() or not path.suffix:
-            path.mkdir(parents=True, exist_ok=True)
-            path = path / DB_NAME
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if path.is_dir() or not path.suffix:
+                path.mkdir(parents=True, exist_ok=True)
+                path = path / DB_NAME
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"Cannot open the data at {path} ({exc}); check the path and its permissions.") from None
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.execute("PRAGMA foreign_keys=ON")

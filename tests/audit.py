@@ -310,11 +310,13 @@ class Auditor:
             return False
         return log.role != GUEST or event.seq not in self._between.get(log.group_id, ())
 
-    def expected_head(self, store: Any, log: ClientLog) -> int:
-        """The last seq in the store this member may see (what it must reach to be done)."""
+    def expected_head(self, store: Any, log: ClientLog, upto: int | None = None) -> int:
+        """The last seq (up to ``upto``) this member may receive: what it must reach to be done."""
+        events = store.events_after(log.group_id, 0)
+        self._between[log.group_id] = between_sessions(events)
         last = 0
-        for e in store.events_after(log.group_id, 0):
-            if visible_to(e.audience, e.subject, log.role, log.member_id):
+        for e in events:
+            if (upto is None or e.seq <= upto) and self.entitled(log, e):
                 last = e.seq
         return last
 

@@ -115,3 +115,12 @@ def test_management_works_while_the_server_runs(tmp_path):
         assert welcome["group"] == {"id": created["group_id"], "name": "Tuesday IOP"}
         assert {m["name"] for m in welcome["roster"]} == {"Dana", "Sam"}
         server.stop()
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["group", "list"]])
+def test_an_unusable_data_folder_is_one_sentence(tmp_path, command):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run_cli(*command, "--data", str(blocker / "data"))
+    assert result.returncode == 2
+    assert "Cannot open the data" in result.stderr and "Traceback" not in result.stderr

@@ -49,7 +49,7 @@ async def finish(clients: dict[str, ResilientClient], auditor: Auditor, store, g
     end = await clients["Dana"].command("chat.send", {"text": "end of the run"}, timeout=TIMEOUT)
     assert end["kind"] == "ack", end
     for c in clients.values():
-        await c.wait_seq(end["seq"], TIMEOUT)
+        await c.wait_seq(auditor.expected_head(store, c.log, end["seq"]), TIMEOUT)
     report = auditor.check(store)
     print(report.summary())
     assert report.ok, report.summary()
@@ -228,3 +228,51 @@ async def test_a_joiner_that_never_reads_its_replay_pins_a_bounded_backlog(tmp_p
             assert max(backlogs) <= send_buffer + 2 * MAX_FRAME_BYTES, f"relay-side backlog per stuck joiner: {backlogs} bytes"
         finally:
             await dana.close()
+
+
+async def test_a_joiner_cut_during_its_replay_is_cleaned_up(tmp_path):
+    """Members that vanish mid-replay (never reading, then cut) leave the room, and the
+    others carry on: the facilitator sees them go offline and everyone else's live events flow."""
+    import msgpack
+    from websockets.asyncio.client import connect
+
+    async with RelayServer(tmp_path / "data", rate_per_s=10_000, burst=10_000, send_buffer=256 * 1024) as relay:
+        seeded = seed(relay.store, relay.url)
+        auditor = Auditor()
+        clients = await start_clients(relay.url, seeded, auditor)
+        try:
+            dana, alex = clients["Dana"], clients["Alex"]
+            for i in range(120):
+                assert (await dana.command("deck.load", {"markdown": deck(i)}, timeout=TIMEOUT))["kind"] == "ack"
+            riley = seeded.participants[2]
+            await clients["Riley"].close()  # Riley's only connections are now the stuck ones
+            offline = asyncio.Event()
+            watch_log = dana.log.on_frame
+
+            def watch(f: dict) -> None:
+                watch_log(f)
+                if f.get("kind") == "presence" and f["member"]["id"] == riley.member_id:
+                    (offline.set if f["status"] == "offline" else offline.clear)()
+
+            dana.log.on_frame = watch
+            await asyncio.wait_for(offline.wait(), TIMEOUT)
+            offline.clear()
+            stuck = []
+            for _ in range(4):
+                ws = await connect(relay.url, compression=None, max_size=None, ping_interval=None)
+                ws.transport.pause_reading()
+                await ws.send(msgpack.packb({"kind": "hello", "v": 1, "token": riley.token, "resume_from": None}))
+                stuck.append(ws)
+            for i in range(5):
+                await alex.send("chat.send", {"text": f"while Riley is stuck {i}"})
+            await alex.wait_idle(TIMEOUT)
+            for ws in stuck:
+                ws.transport.abort()
+            await asyncio.wait_for(offline.wait(), TIMEOUT)
+            room = relay.hub.rooms[seeded.group_id]
+            assert not [p for p in room.peers if p.member_id == riley.member_id]
+            del clients["Riley"]
+            await finish(clients, auditor, relay.store, seeded.group_id)
+        finally:
+            for c in clients.values():
+                await c.close()

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import pytest
-
 from wsclient import RawClient
 
 from server.edge import RelayServer

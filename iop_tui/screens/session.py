@@ -66,6 +66,7 @@ class PaneTabs(TabbedContent):
     """
 
     def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        event.prevent_default()  # the base class's handler would switch panes
         event.stop()
 
 

@@ -45,7 +45,7 @@ class _RowCursor:
     """
 
     def _on_focus(self, event) -> None:  # noqa: ANN001 - Textual event
-        super()._on_focus(event)  # type: ignore[misc]
+        # Textual also runs the base classes' _on_focus (handlers follow the MRO).
         if self.highlighted is None and self.option_count:  # type: ignore[attr-defined]
             self.highlighted = 0  # type: ignore[attr-defined]
 
