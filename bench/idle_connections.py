@@ -53,6 +53,18 @@ def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def relay_sockets(pid: int) -> int:
+    """Sockets the relay process itself holds open (its fds that are sockets)."""
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                count += 1
+        except OSError:
+            pass
+    return count
+
+
 # -- worker: one client process holding many connections ----------------------------
 
 
@@ -167,6 +179,7 @@ def main() -> int:
             pid = server.pid
             time.sleep(0.5)
             rss_empty = rss_kib(pid)
+            base_sockets = relay_sockets(pid)  # listening socket, the loop's self-pipe
             # Phase 1: one member per group, so every room is loaded.
             first = [g[0] for g in groups]
             rest = [t for g in groups for t in g[1:]]
@@ -186,6 +199,7 @@ def main() -> int:
             print(f"relay: {fds} open fds, RSS {rss_full / 1024:.1f} MiB; idling {args.idle:g} s (past a ping interval)...")
             time.sleep(args.idle)
             rss_idle = rss_kib(pid)
+            sockets = relay_sockets(pid) - base_sockets
             alive = server.proc.poll() is None
             for p in warm + procs:
                 p.stdin.close()
@@ -194,12 +208,13 @@ def main() -> int:
                 line = p.stdout.readline()
                 held_end += json.loads(line)["held_at_end"] if line else 0
                 p.wait(30)
-        held = held1 + held2
+        # What counts is what the relay holds: its own member sockets, not the clients' view.
+        held = min(held_end, sockets)
         total = (rss_idle - rss_empty) / max(held, 1)
-        marginal = (rss_idle - rss_warm) / max(held2, 1)
-        print(f"after idling: RSS {rss_idle / 1024:.1f} MiB, still connected {held_end}, relay alive {alive}")
+        marginal = (rss_idle - rss_warm) / max(held - held1, 1)
+        print(f"after idling: RSS {rss_idle / 1024:.1f} MiB; clients think {held_end} are open, the relay holds {sockets} member sockets; relay alive {alive}")
         print(f"KiB per connection: total {total:.1f} (from the empty relay), marginal {marginal:.1f} (rooms loaded)")
-        print(f"idle_connections held={held_end} kib_per_conn={total:.1f} limit={hard}")
+        print(f"idle_connections held={held} kib_per_conn={total:.1f} limit={hard}")
     return 0
 
 

@@ -229,6 +229,11 @@ class Soak:
                 store.close()
             print(f"events stored {events}; commands sent {self.sent}; faults: {self.kills} relay kills, {self.cuts} cuts, {self.pauses} stalled readers")
             print(report.summary())
+            codes: dict[str, int] = {}
+            for log in self.auditor.logs:
+                for code in log.errors.values():
+                    codes[code] = codes.get(code, 0) + 1
+            print(f"refusals by code (state conflicts are expected: a vote on a closed poll, a second hand): {codes}")
             print(f"soak minutes={args.minutes:g} acked={report.acked} lost={report.lost} dup={report.duplicated} resumes={report.resumes} rss_start_mb={rss_start:.1f} rss_end_mb={rss_end:.1f}")
             return 0 if report.ok else 1
         finally:

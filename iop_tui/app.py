@@ -265,7 +265,8 @@ class IopApp(App[int]):
         pane = getattr(notice, "pane", None)
         if kind in PHASE_NOTICE_KINDS:
             if pane in PANE_TITLES:
-                text = f"{text.rstrip('.')} — {PANE_TITLES[pane].lower()}."
+                if PANE_TITLES[pane].lower() not in text.lower():
+                    text = f"{text.rstrip('.')} — {PANE_TITLES[pane].lower()}."
                 if not self.model.is_facilitator:
                     self.show_pane(pane)
             self.notify(text, markup=False, timeout=6)

@@ -118,11 +118,13 @@ def _on_hangup(callback: Any) -> None:
     """Leave cleanly on SIGTERM or SIGHUP (a closed terminal) instead of dying mid-write."""
     import signal
 
+    if not hasattr(signal, "SIGHUP"):  # Windows: the event loop cannot handle signals
+        return
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGHUP):
         try:
             loop.add_signal_handler(sig, callback)
-        except (NotImplementedError, RuntimeError, ValueError):
+        except (RuntimeError, ValueError):
             pass
 
 

@@ -463,8 +463,9 @@ class PlainFace:
         if state == "reconnecting":
             self._pending_before = pending
             retry = _get(conn, "retry_in")
-            when = f" in {_plural(int(round(float(retry))), 'second')}" if retry else ""
-            self.say(f"Connection lost. Reconnecting{when}.")
+            seconds = int(round(float(retry))) if isinstance(retry, (int, float)) else 0
+            when = f" in {_plural(seconds, 'second')}" if seconds >= 1 else ""
+            self.say(f"Connection lost. Reconnecting{when}; what you type is kept and sent when it is back.")
         elif state == "connected" and previous in ("reconnecting", "offline"):
             sent = self._pending_before
             self._pending_before = 0
@@ -520,7 +521,7 @@ class PlainFace:
             if not total:
                 return []
             average = sum(value * n for value, n in chosen) / total
-            return [f"{n} chose {value}" for value, n in chosen] + [f"average {average:.1f}"]
+            return [f"{n} chose {value}" for value, n in chosen] + [f"average {average:.1f}".removesuffix(".0")]
         return words.poll_result_lines(poll)
 
     def _results_line(self, poll: Any) -> str:

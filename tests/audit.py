@@ -34,7 +34,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from protocol.messages import PROTOCOL_VERSION, command_frame
-from protocol.roles import FACILITATOR, GUEST, visible_to
+from protocol.roles import GUEST, visible_to
 
 __all__ = ["Auditor", "AuditReport", "ClientLog", "ResilientClient", "RealMember", "free_port", "secrets_in"]
 
@@ -543,14 +543,6 @@ class ResilientClient:
         if cid in self.log.acks:
             return {"kind": "ack", "id": cid, "seq": self.log.acks[cid]}
         return {"kind": "error", "id": cid, "code": self.log.errors[cid]}
-
-
-def is_member_role(role: str) -> bool:
-    return role != GUEST
-
-
-def sees_everything(role: str) -> bool:
-    return role == FACILITATOR
 
 
 class RealMember:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import pytest
 from audit import secrets_in
-from wsclient import Cred, RawClient, is_kind
+from wsclient import Cred, RawClient
 
 from protocol.roles import FACILITATOR, GUEST, MEMBER, MEMBERS, PARTICIPANT, EVERYONE, FACILITATORS, PERMISSIONS, ROLES, may, visible_to
 from protocol.messages import COMMANDS
@@ -407,3 +407,45 @@ async def test_a_guest_sees_nothing_between_sessions(relay_fast):
                 problems.append(f"{name} received between-session events {sorted(got & set(between))}")
         assert not problems, problems
         assert store.head_seq(gid) == nxt["seq"]
+
+
+async def test_privacy_details_deletes_anonymous_results_and_other_hands(relay_fast):
+    """Deleting a private line tells only its audience; an anonymous result names no one;
+    a participant cannot lower someone else's hand."""
+    g = make_group(relay_fast.store, "Details")
+    store, gid = relay_fast.store, g.group_id
+    sam_cred = g.actor[PARTICIPANT]
+    async with contextlib.AsyncExitStack() as stack:
+        dana = await stack.enter_async_context(RawClient(relay_fast.url, g.facilitator.token))
+        sam = await stack.enter_async_context(RawClient(relay_fast.url, sam_cred.token))
+        alex = await stack.enter_async_context(RawClient(relay_fast.url, g.other.token))
+        jo = await stack.enter_async_context(RawClient(relay_fast.url, g.guest.token))
+        await dana.command("session.start", {"title": "Details"})
+        private = await sam.command("chat.send", {"text": SECRETS["chat"], "to": "facilitators"})
+        await dana.command("chat.delete", {"message_id": private["seq"]})
+        anon = await dana.command("poll.open", {"question": "How tired?", "poll_kind": "scale", "anonymous": True})
+        await sam.command("poll.vote", {"poll_id": anon["seq"], "choices": [9]})
+        await alex.command("poll.vote", {"poll_id": anon["seq"], "choices": [2]})
+        await dana.command("poll.close", {"poll_id": anon["seq"]})
+        await dana.command("poll.reveal", {"poll_id": anon["seq"]})
+        await alex.command("hand.raise", {})
+        head = store.head_seq(gid)
+        answer = await sam.wait_ack(await sam.send("hand.lower", {"member_id": g.other.member_id}), TIMEOUT)
+        assert answer["kind"] == "error" and answer["code"] == "forbidden", answer
+        assert store.head_seq(gid) == head
+        end = (await dana.command("chat.send", {"text": "end"}))["seq"]
+        for c in (dana, sam, alex, jo):
+            await c.recv_until(lambda f: f.get("kind") == "event" and f["seq"] >= end, TIMEOUT, consume=False)
+        posted = {e.data["message_id"]: e for e in store.events_after(gid, 0) if e.type == "chat.posted"}
+        for e in store.events_after(gid, 0):
+            if e.type == "chat.deleted":
+                line = posted[e.data["message_id"]]
+                assert (e.audience, e.subject) == (line.audience, line.subject), (e, line)
+        for c in (alex, jo):
+            assert not [f for f in c.events if f["type"] == "chat.deleted" and f["data"]["message_id"] == private["seq"]]
+        revealed = [f for f in alex.events if f["type"] == "poll.revealed"]
+        assert revealed and revealed[0]["data"].get("names") is None, revealed
+        for c in (alex, jo):
+            polls = [f for f in c.events if f["type"].startswith("poll.")]
+            assert not secrets_in(polls, {"Sam"}), "an anonymous poll named a voter"
+            assert not [f for f in polls if f["data"].get("member_id") == sam_cred.member_id], "someone else's vote arrived"

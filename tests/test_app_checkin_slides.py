@@ -105,3 +105,14 @@ async def test_slides_follow_facilitator_and_member_browses(seeded, tmp_path: Pa
             await pilot.press("l")
             await wait_until(pilot, lambda: "Slide 3 of 3 · live" in text_of(app, "#slide-status"), "back to live")
             await wait_until(pilot, lambda: "Surf the urge" in screen_text(app), "slide 3's text")
+
+
+async def test_refused_command_is_one_sentence_on_screen(seeded) -> None:
+    """The relay refuses a check-in outside a session: one sentence, no traceback."""
+    async with joined(seeded.url, seeded.participants[0].token) as (app, pilot):
+        await type_into(pilot, app, "#checkin-mood", "5")
+        await press_button(pilot, app, "#checkin-submit")
+        await wait_until(pilot, lambda: text_of(app, "#status").startswith("Problem: "), "the refusal on the status line")
+        sentence = text_of(app, "#status")
+        assert sentence.endswith(".") and "Traceback" not in sentence and "\n" not in sentence
+        assert "Traceback" not in screen_text(app)

@@ -19,7 +19,7 @@ import termios
 import time
 from pathlib import Path
 
-from apphelp import joined, text_of, wait_until
+from apphelp import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 CLIENT = (

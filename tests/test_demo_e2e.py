@@ -10,7 +10,6 @@ members act quickly; nothing here asserts on time.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
 import subprocess

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from wsclient import RawClient
+from wsclient import RawClient, seed
 
 from server.edge import RelayServer
 
@@ -21,8 +21,6 @@ RATE, BURST = 20.0, 10
 
 
 async def test_a_flooder_is_rate_limited_and_the_others_carry_on(tmp_path):
-    from wsclient import seed
-
     async with RelayServer(tmp_path / "data", rate_per_s=RATE, burst=BURST) as relay:
         seeded = seed(relay.store, relay.url)
         store, gid = relay.store, seeded.group_id
@@ -78,8 +76,6 @@ async def test_a_flooder_is_rate_limited_and_the_others_carry_on(tmp_path):
 
 
 async def test_a_flood_of_bad_frames_is_limited_too_and_costs_others_nothing(tmp_path):
-    from wsclient import seed
-
     async with RelayServer(tmp_path / "data", rate_per_s=RATE, burst=BURST) as relay:
         seeded = seed(relay.store, relay.url)
         store, gid = relay.store, seeded.group_id
@@ -112,8 +108,6 @@ async def test_more_connections_do_not_multiply_a_members_rate(tmp_path):
 
     The refill rate is made negligible so the bound does not depend on time.
     """
-    from wsclient import seed
-
     async with RelayServer(tmp_path / "data", rate_per_s=0.001, burst=BURST) as relay:
         seeded = seed(relay.store, relay.url)
         sam_cred = seeded.participants[0]

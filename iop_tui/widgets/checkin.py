@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.validation import Number
 from textual.widgets import Button, Label, RadioButton, RadioSet, Static
 
-from .toggles import WordCheckbox, WordRadioButton
 from .pane import Pane, quiet_input, set_text
+from .toggles import WordRadioButton
 
 __all__ = ["CheckinPane", "checkin_line", "round_lines"]
 

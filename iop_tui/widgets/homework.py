@@ -17,8 +17,8 @@ from textual.widgets.option_list import Option
 
 from ..words import homework_status
 from .cursor_list import CursorOptionList, CursorSelectionList
-from .toggles import WordCheckbox, WordRadioButton
 from .pane import Pane, plain, quiet_input, quiet_text_area, set_text, split_items
+from .toggles import WordRadioButton
 
 __all__ = ["HomeworkPane", "completion_lines", "parse_log"]
 

@@ -18,8 +18,8 @@ from textual.widgets.option_list import Option
 
 from .. import words
 from .cursor_list import CursorOptionList, CursorSelectionList
-from .toggles import WordCheckbox, WordRadioButton
 from .pane import Pane, plain, quiet_input, set_text, split_items
+from .toggles import WordCheckbox, WordRadioButton
 
 __all__ = ["PollsPane", "poll_summary", "result_block"]
 
@@ -186,7 +186,10 @@ class PollsPane(Pane):
         self.query_one("#poll-reveal", Button).disabled = poll.status == "revealed"
 
     def _fill_vote(self, poll: Any) -> None:
-        labels = [poll.option_label(i) for i in range(poll.option_count())]
+        labels = [
+            poll.option_label(i) if poll.kind == "scale" else f"{i + 1} {poll.option_label(i)}"
+            for i in range(poll.option_count())
+        ]
         key = (poll.poll_id, poll.kind, tuple(labels))
         single = self.query_one("#vote-single", CursorOptionList)
         multiple = self.query_one("#vote-multiple", CursorSelectionList)
@@ -207,6 +210,10 @@ class PollsPane(Pane):
             multiple.add_options([(plain(label), i) for i, label in enumerate(labels)])
         else:
             single.set_options([Option(plain(label)) for label in labels])
+        # A new poll while this pane has the focus: put it on the answers.
+        focused = self.app.focused
+        if focused is None or focused is self or (focused.id or "").startswith("poll-list"):
+            self.call_after_refresh((multiple if is_multiple else single).focus)
 
     # -- events --------------------------------------------------------------
 

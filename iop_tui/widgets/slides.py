@@ -173,4 +173,5 @@ class SlidesPane(Pane, can_focus=True):
             self.say(f"The file {path} could not be read ({exc.__class__.__name__}); check it is a text file.", error=True)
             return
         if self.send("deck.load", {"markdown": markdown}):
-            self.say(f"Deck sent from {path.name}.")
+            self.say(f"Deck sent from {path.name}; Right and Left now move everyone's slide.")
+            self.focus()

@@ -16,8 +16,10 @@ def plain(text: str) -> Content:
 def set_text(widget: Static, text: str) -> None:
     """Update a Static only when its text changes (no repaint otherwise).
 
-    The text shown is kept in ``widget.shown_text`` (tests read it).
+    The text shown is kept in ``widget.shown_text`` (tests read it); a
+    widget with no text is hidden so it takes no room.
     """
     if getattr(widget, "shown_text", None) != text:
         widget.shown_text = text  # type: ignore[attr-defined]
         widget.update(plain(text))
+        widget.display = bool(text)  # an empty line takes no room
