@@ -77,6 +77,14 @@ async def worker(url: str, tokens: list[str], local_ip: str, parallel: int) -> N
     failed = 0
     errors: dict[str, int] = {}
     sem = asyncio.Semaphore(parallel)
+    drains: list[asyncio.Task] = []
+
+    async def drain(ws) -> None:
+        try:
+            async for _ in ws:
+                pass
+        except Exception:
+            pass
 
     async def one(token: str) -> None:
         nonlocal failed
@@ -91,6 +99,10 @@ async def worker(url: str, tokens: list[str], local_ip: str, parallel: int) -> N
                     if frame.get("kind") == "error":
                         raise RuntimeError(frame.get("code"))
                 held.append(ws)
+                # Keep reading (presence frames, pings): websockets stops reading a
+                # socket whose messages nobody consumes, and the relay rightly
+                # closes a member that stops reading.
+                drains.append(asyncio.create_task(drain(ws)))
             except Exception as exc:  # count and go on: the point is how many hold
                 failed += 1
                 key = type(exc).__name__ + (f": {exc}"[:60] if str(exc) else "")

@@ -122,6 +122,7 @@ def main() -> None:
     med = {k: (statistics.median(t for t, _ in v), statistics.median(r for _, r in v)) for k, v in results.items()}
     for name, (start, rss) in med.items():
         print(f"{name:6s} first line best {best[name] * 1000:6.1f} ms, median {start * 1000:6.1f} ms   peak RSS {rss:5.1f} MiB   ({args.runs} runs)")
+    print(f"median start ratio {med['plain'][0] / med['floor'][0]:.2f} (noisier when the machine is busy)")
     start_ratio = best["plain"] / best["floor"]
     rss_ratio = med["plain"][1] / med["floor"][1]
     print(f"plain_start start_ratio={start_ratio:.2f} rss_ratio={rss_ratio:.2f}")

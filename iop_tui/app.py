@@ -90,7 +90,7 @@ class IopApp(App[int]):
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"
         self.register_theme(HIGH_CONTRAST)
-        name, self._theme_warning = resolve_theme(theme, set(self.available_themes))
+        name, self.theme_warning = resolve_theme(theme, set(self.available_themes))
         self.theme = name
         self._apply_no_color()
         self._pending: list[Any] = []
@@ -117,23 +117,33 @@ class IopApp(App[int]):
         """Where Textual parks the terminal cursor after each repaint.
 
         Computed at paint time from the focused widget, so it is right even
-        after a scroll: the caret for text fields (which set it themselves),
-        the highlighted row for lists, the first cell of anything else. A
-        braille display or a screen reader's review cursor follows it.
+        after a scroll: the caret in a text field, the highlighted row of a
+        list, the highlighted choice of a radio set, the first cell of
+        anything else. A braille display or a screen reader's review cursor
+        follows it. (Textual's own assignments are kept as the fallback.)
         """
-        from textual.widgets import Input, OptionList, TextArea
+        from textual.widgets import Input, OptionList, RadioSet, TextArea
 
         from .widgets.cursor_list import row_cursor_offset
 
         focused = self.focused
+        if focused is None:
+            return self._cursor_at
+        if isinstance(focused, (Input, TextArea)):
+            return focused.cursor_screen_offset  # the caret, after any scroll
         if isinstance(focused, OptionList):
             offset = row_cursor_offset(focused)
             if offset is not None:
                 return offset
-        elif focused is not None and not isinstance(focused, (Input, TextArea)):
-            region = focused.content_region
-            if region.width and region.height:
-                return Offset(region.x, region.y)
+        target = focused
+        if isinstance(focused, RadioSet):
+            buttons = list(focused.children)
+            index = focused._selected  # the highlighted choice
+            if index is not None and 0 <= index < len(buttons):
+                target = buttons[index]
+        region = target.content_region
+        if region.width and region.height:
+            return Offset(region.x, region.y)
         return self._cursor_at
 
     @cursor_position.setter
@@ -171,8 +181,8 @@ class IopApp(App[int]):
         """Called by the session screen once its widgets exist: first render."""
         self._screen_ready = True
         self.status(KEYS_HINT)
-        if self._theme_warning:
-            self.say(self._theme_warning, error=True)
+        if self.theme_warning:
+            self.say(self.theme_warning, error=True)
         self._refresh_view([])
 
     def panes_ready(self) -> None:

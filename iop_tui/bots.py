@@ -128,9 +128,12 @@ class _Bot:
 
         async def later() -> None:
             await asyncio.sleep(delay)
-            result = action()
-            if asyncio.iscoroutine(result):
-                await result
+            try:
+                result = action()
+                if asyncio.iscoroutine(result):
+                    await result
+            except (KeyError, IndexError, ValueError, AttributeError):
+                pass  # the moment passed (a poll closed, the phase moved on)
 
         task = asyncio.ensure_future(later())
         self._tasks.add(task)
@@ -169,7 +172,10 @@ class MemberBot(_Bot):
         runner = await self.connect()
         while not runner.done():
             if self.model.synced:
-                self.step()
+                try:
+                    self.step()
+                except (KeyError, IndexError, ValueError, AttributeError):
+                    pass  # a state this persona did not expect: sit this tick out, like a person would
             await asyncio.sleep(TICK_S)
 
     def step(self) -> None:

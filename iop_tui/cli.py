@@ -14,10 +14,12 @@ is never a traceback.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["main", "build_parser"]
 
@@ -34,7 +36,9 @@ class CliError(Exception):
         self.code = code
 
 
-def _face_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+def _face_options(parser: "argparse.ArgumentParser", *, top: bool = False) -> None:
+    import argparse
+
     default = None if top else argparse.SUPPRESS  # a subcommand's options must not reset the top level's
     parser.add_argument("--plain", action="store_true", default=False if top else argparse.SUPPRESS,
                         help="plain line mode for screen readers: one line per event, commands typed as /help lists")
@@ -44,7 +48,9 @@ def _face_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None
                         help="plain mode only: quiet (chat, phases, polls, your errors), normal, or all (every arrival, hand and acknowledgement)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> "argparse.ArgumentParser":
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="iop-tui",
         description="A terminal room for group therapy sessions. Without a command, rejoins with the invitation saved by 'iop-tui join'.",
@@ -88,7 +94,15 @@ async def _probe(url: str) -> None:
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), 10)
     except (OSError, asyncio.TimeoutError) as exc:
-        reason = getattr(exc, "strerror", None) or ("no answer" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__)
+        import os
+
+        errno = getattr(exc, "errno", None)
+        if isinstance(exc, asyncio.TimeoutError):
+            reason = "no answer"
+        elif errno:
+            reason = os.strerror(errno).lower()
+        else:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise CliError(f"Cannot reach the relay at {url} ({reason}); check the address and that the server is running.") from None
     writer.close()
 
@@ -156,13 +170,15 @@ def run_face(session: Any, url: str, *, plain: bool, theme: str | None, verbosit
     """Run the chosen face on ``session`` until the person leaves; return the exit code."""
     if plain:
         return asyncio.run(_plain(session, url, verbosity, plan))
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CliError("The full-screen view needs a terminal; add --plain for the line mode that works with pipes and screen readers.", EXIT_USAGE)
     code = asyncio.run(_full_screen(session, url, theme, plan))
     if getattr(session, "fatal_message", None):
         raise CliError(str(session.fatal_message))
     return int(code) if isinstance(code, int) else EXIT_OK
 
 
-def _join(url: str, token: str, args: argparse.Namespace, save: bool) -> int:
+def _join(url: str, token: str, args: Any, save: bool) -> int:
     from .session import ClientSession
 
     url = _check_url(url)
@@ -175,7 +191,7 @@ def _join(url: str, token: str, args: argparse.Namespace, save: bool) -> int:
     return run_face(session, url, plain=args.plain, theme=args.theme, verbosity=args.verbosity)
 
 
-def _rejoin(args: argparse.Namespace) -> int:
+def _rejoin(args: Any) -> int:
     from .config import load_credentials
 
     saved = load_credentials()
@@ -185,9 +201,58 @@ def _rejoin(args: argparse.Namespace) -> int:
     return _join(url, token, args, save=False)
 
 
+class _Args:
+    """Parsed arguments, shaped like argparse's namespace."""
+
+    def __init__(self, command: str | None, **values: Any) -> None:
+        self.command = command
+        self.plain, self.theme, self.verbosity = False, None, "normal"
+        self.__dict__.update(values)
+
+
+def _quick_parse(argv: list[str]) -> _Args | None:
+    """Parse the everyday forms without loading argparse; None means "let argparse do it".
+
+    ``iop-tui [--plain]`` and ``iop-tui join URL --token T [--plain] [--verbosity V]
+    [--theme T]`` are how people start the client every week; on a small machine every
+    millisecond before the first line counts (bench/plain_start.py). Anything else
+    (help, demo, mistakes) goes through argparse, which explains itself.
+    """
+    rest = list(argv)
+    command = None
+    values: dict[str, Any] = {}
+    if rest[:1] == ["join"]:
+        if len(rest) < 2 or rest[1].startswith("-"):
+            return None
+        command, values["url"], rest = "join", rest[1], rest[2:]
+    while rest:
+        option = rest.pop(0)
+        if option == "--plain":
+            values["plain"] = True
+        elif option in ("--token", "--theme", "--verbosity") and rest and not rest[0].startswith("--"):
+            values[option[2:]] = rest.pop(0)
+        else:
+            return None
+    if values.get("verbosity", "normal") not in VERBOSITIES or (command == "join") != ("token" in values):
+        return None
+    return _Args(command, **values)
+
+
+def _quiet_libraries() -> None:
+    """Library log records never reach the terminal: a person sees sentences, not tracebacks."""
+    import logging  # already loaded by asyncio and websockets
+
+    for name in ("websockets", "asyncio"):
+        logger = logging.getLogger(name)
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``iop-tui`` console script."""
-    args = build_parser().parse_args(argv)
+    _quiet_libraries()
+    argv = sys.argv[1:] if argv is None else argv
+    args = _quick_parse(argv) or build_parser().parse_args(argv)
     try:
         if args.command == "demo":
             from .demo import run_demo

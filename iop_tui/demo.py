@@ -206,6 +206,9 @@ def run_demo(*, as_role: str = "facilitator", plain: bool = False, theme: str | 
     from .cli import CliError, run_face
     from .plan import DEMO_PLAN, PlanError, load_plan
 
+    if not plain and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("iop-tui demo: the full-screen view needs a terminal; add --plain for the line mode that works with pipes and screen readers.", file=sys.stderr)
+        return 2
     relay: Relay | None = None
     bots: BotThread | None = None
     for sig in (signal.SIGTERM, signal.SIGHUP):  # while setting up; the face installs its own

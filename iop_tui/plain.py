@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -1123,8 +1124,6 @@ def wrap(line: str, width: int) -> list[str]:
 
 def _width(stdout: Any) -> int:
     """Usable columns when writing to a terminal (one fewer than the terminal), else 0."""
-    import os
-
     try:
         if stdout.isatty():
             return os.get_terminal_size(stdout.fileno()).columns - 1

@@ -1,8 +1,8 @@
-"""Themes for the Textual face, and how NO_COLOR is honoured.
+"""Themes for the Textual face (NO_COLOR is handled in IopApp._apply_no_color).
 
 ``ansi-dark`` and ``ansi-light`` are Textual's built-in themes that draw with
 the terminal's own 16-colour palette, so a person's high-contrast terminal
-scheme applies unchanged. ``iop-high-contrast`` is ours: black and white with
+scheme applies unchanged. ``high-contrast`` is ours: black and white with
 one bright accent, for terminals that render true colour. Nothing in the app
 is said by colour alone, so every theme (and no colour at all) reads the same.
 """
@@ -14,7 +14,7 @@ from textual.theme import Theme
 __all__ = ["HIGH_CONTRAST", "THEME_NAMES", "DEFAULT_THEME", "resolve_theme"]
 
 HIGH_CONTRAST = Theme(
-    name="iop-high-contrast",
+    name="high-contrast",
     primary="#FFFF00",
     secondary="#00FFFF",
     accent="#FFFF00",
@@ -41,7 +41,9 @@ HIGH_CONTRAST = Theme(
 )
 
 #: Themes a person may pick with ``--theme`` (any Textual built-in works too).
-THEME_NAMES = ("ansi-dark", "ansi-light", "iop-high-contrast", "textual-dark", "textual-light")
+THEME_NAMES = ("ansi-dark", "ansi-light", "high-contrast", "textual-dark", "textual-light")
+
+_ALIASES = {"iop-high-contrast": "high-contrast", "contrast": "high-contrast", "ansi": "ansi-dark"}
 
 #: The terminal's own palette: respects the user's colour scheme, never 24-bit.
 DEFAULT_THEME = "ansi-dark"
@@ -51,6 +53,7 @@ def resolve_theme(name: str | None, available: set[str] | frozenset[str]) -> tup
     """Return (theme to use, one-sentence warning or None) for a requested name."""
     if not name:
         return DEFAULT_THEME, None
+    name = _ALIASES.get(name, name)
     if name in available:
         return name, None
     choices = ", ".join(THEME_NAMES)

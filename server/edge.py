@@ -2,9 +2,10 @@
 
 :class:`RelayServer` runs a websockets 17 asyncio server. For each connection
 it waits for ``hello`` (10 s), checks the token against the store, hands the
-connection to the hub as a :class:`Connection` and then reads commands:
-rate limit, size limit, decode, validate, queue on the hub. Every bad frame
-gets an ``error`` frame with a code and the connection stays open.
+connection to the hub as a :class:`Connection` (welcome, then a replay paced
+by how fast the member reads) and then reads commands: rate limit (one token
+bucket per member), size limit, decode, validate, queue on the hub. Every bad
+frame gets an ``error`` frame with a code and the connection stays open.
 
 Sizes: websockets accepts messages up to ``4 * MAX_FRAME_BYTES``; a message
 over ``MAX_FRAME_BYTES`` but within that gets a ``too_large`` error and the
@@ -17,8 +18,9 @@ its socket in one write at the end of the loop turn (never awaiting a drain),
 so a slow reader never slows anyone else; a connection whose unsent backlog
 passes ``send_buffer`` bytes is closed with 4008 and may resume later.
 
-Close codes: 4001 unauthorized, 4002 unsupported version, 4003 removed from
-the group, 4008 too slow, 1008 no hello, 1001 server shutting down.
+Close codes: 4001 unauthorized (also when revoked while connected), 4002
+unsupported version, 4003 removed from the group, 4008 too slow, 1008 no
+hello, 1009 message too big, 1001 server shutting down.
 """
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ def _member_wire(peer: Any) -> dict[str, Any]:
 
 
 def _substitute(data: dict[str, Any], seq: int) -> dict[str, Any]:
-    """Replace the :data:`SEQ` placeholder with ``seq`` (top level and nested maps)."""
+    """Replace the :data:`SEQ` marker with ``seq`` (top level and nested maps)."""
     out = {}
     for key, value in data.items():
         if value == SEQ:
@@ -168,6 +168,7 @@ class Hub:
         # Command ids with a stored result, per member with a live connection:
         # a new id (nearly every command) is then known to be new without a query.
         self._known: dict[int, set[str]] = {}
+        self._actors: dict[int, Actor] = {}
         self._flush_handle: asyncio.Handle | None = None
 
     # -- rooms -------------------------------------------------------------
@@ -363,7 +364,10 @@ class Hub:
                     outcomes.append(_Outcome(room, peer, command.id, prior, []))
                     continue
                 try:
-                    drafts = decide(room.state, Actor(peer.member_id, peer.name, peer.role), command, now)
+                    actor = self._actors.get(peer.member_id)
+                    if actor is None:
+                        actor = self._actors[peer.member_id] = Actor(peer.member_id, peer.name, peer.role)
+                    drafts = decide(room.state, actor, command, now)
                     events = self._sequence(room, peer, drafts, now)
                 except ProtocolError as err:
                     result = CommandResult(None, None, err.code, err.message)

@@ -113,3 +113,10 @@ async def test_plain_demo_with_piped_input(tmp_path):
     assert "Rough weekend" not in out, "Sam's note for the facilitators reached a participant"
     assert wait_gone(relay_pid), "the relay process outlived the demo"
     assert not data_dir.exists(), "the demo's temporary folder was left behind"
+
+
+def test_full_screen_demo_without_a_terminal_says_so(tmp_path):
+    done = subprocess.run(demo_argv(), env=client_env(tmp_path / "config"), cwd=REPO, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    assert "needs a terminal" in done.stderr and "--plain" in done.stderr
+    assert "Traceback" not in done.stderr

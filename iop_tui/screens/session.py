@@ -47,7 +47,7 @@ def _body(pane: str) -> Widget:
 
 #: What takes the focus when a pane is brought forward.
 _FOCUS = {
-    "checkin": ("#checkin-mood", "#checkin-pane"),
+    "checkin": ("#checkin-pane",),  # not the mood field: keys 1-6 keep working; Tab enters the form
     "slides": ("#slides-pane",),
     "polls": ("#vote-single", "#vote-multiple", "#poll-list", "#poll-question", "#polls-pane"),
     "chat": ("#chat-input",),

@@ -64,7 +64,7 @@ class ChatPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield CursorOptionList(id="chat-log", compact=True)
-        yield Static("Sending to: the group. Ctrl+T switches to a private line.", id="chat-target", markup=False)
+        yield Static("Sending to: the group. Ctrl+T: private line. F1-F6: panes.", id="chat-target", markup=False)
         yield quiet_input(id="chat-input", placeholder="Type a message and press Enter; /help lists commands", max_length=2000)
 
     # -- rendering -----------------------------------------------------------
@@ -109,8 +109,8 @@ class ChatPane(Pane):
 
     def _set_target(self) -> None:
         text = (
-            "Sending privately to the facilitators only. Ctrl+T switches back to the group."
-            if self._private else "Sending to: the group. Ctrl+T switches to a private line."
+            "Sending privately to the facilitators only. Ctrl+T: back to the group. F1-F6: panes."
+            if self._private else "Sending to: the group. Ctrl+T: private line. F1-F6: panes."
         )
         set_text(self.query_one("#chat-target", Static), text)
 

@@ -32,7 +32,8 @@ def checkin_line(checkin: Any) -> str:
         parts.append(f"{label}: {checkin.note}")
     elif checkin.note_private:
         parts.append("a private note for the facilitators")
-    return "; ".join(parts) + "."
+    text = "; ".join(parts)
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def round_lines(state: Any) -> list[str]:
