@@ -183,7 +183,8 @@ class IopApp(App[int]):
         self.status(KEYS_HINT)
         if self.theme_warning:
             self.say(self.theme_warning, error=True)
-        self._refresh_view([])
+        notices, self._pending = self._pending, []
+        self._refresh_view(notices)
 
     def panes_ready(self) -> None:
         """Every pane body is mounted: put the focus in the active one."""
@@ -217,7 +218,10 @@ class IopApp(App[int]):
     # -- notices -> view -----------------------------------------------------------
 
     def on_session_notices(self, message: SessionNotices) -> None:
-        notices, self._pending, self._posted = self._pending, [], False
+        self._posted = False
+        if self._session_screen() is None:
+            return  # kept in _pending until the screen is ready
+        notices, self._pending = self._pending, []
         self._refresh_view(notices)
 
     def on_session_stopped(self, message: SessionStopped) -> None:
