@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
 from audit import Auditor, ResilientClient, free_port
 from procs import start_server_process
 from wsclient import seed
@@ -50,7 +51,9 @@ async def load(client: ResilientClient, role: str, seed_value: int, stop: asynci
     return sent
 
 
-async def test_sigkill_under_load_loses_and_repeats_nothing(tmp_path):
+@pytest.mark.parametrize("stop", ["sigkill", "sigterm"])
+async def test_a_relay_stopped_under_load_loses_and_repeats_nothing(tmp_path, stop):
+    """SIGKILL is a crash; SIGTERM a clean shutdown (answer what is queued, close with 1001)."""
     data = tmp_path / "data"
     seeded = seeded_data(data)
     port = free_port()
@@ -80,7 +83,10 @@ async def test_sigkill_under_load_loses_and_repeats_nothing(tmp_path):
             while sum(len(c.log.acks) for c in clients) < acked_before + 60:
                 await asyncio.sleep(0.01)
             await asyncio.sleep(rng.uniform(0, 0.05))
-            server.kill()
+            if stop == "sigkill":
+                server.kill()
+            else:
+                assert await asyncio.to_thread(server.stop) == 0, server.stderr_text()[-2000:]
             kills += 1
             await asyncio.sleep(rng.uniform(0.05, 0.3))  # members queue commands while it is down
             server = await asyncio.to_thread(start_server_process, data, port, *LIMITS)

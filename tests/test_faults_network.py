@@ -276,3 +276,42 @@ async def test_a_joiner_cut_during_its_replay_is_cleaned_up(tmp_path):
         finally:
             for c in clients.values():
                 await c.close()
+
+
+async def test_a_long_catch_up_while_the_group_keeps_talking(tmp_path):
+    """A member resumes from far behind (past the relay's in-memory tail) while others keep
+    sending: its paced catch-up crosses from the store to the tail to live with nothing lost
+    or repeated."""
+    async with RelayServer(tmp_path / "data", rate_per_s=100_000, burst=100_000, send_buffer=64 * 1024) as relay:
+        seeded = seed(relay.store, relay.url)
+        auditor = Auditor()
+        clients = await start_clients(relay.url, seeded, auditor)
+        try:
+            await open_session(clients["Dana"])
+            dana, alex, sam = clients["Dana"], clients["Alex"], clients["Sam"]
+            await sam.close()
+            for i in range(1500):
+                await (dana if i % 2 else alex).send("chat.send", {"text": f"while Sam is away {i} " + "x" * 200})
+            await dana.wait_idle(TIMEOUT)
+            await alex.wait_idle(TIMEOUT)
+            back = clients["Sam"] = ResilientClient(relay.url, seeded.participants[0].token, sam.log).start()
+
+            async def keep_talking() -> None:
+                for i in range(600):
+                    await (dana if i % 2 else alex).send("chat.send", {"text": f"during the catch-up {i}"})
+                    if i % 50 == 0:
+                        await asyncio.sleep(0)
+
+            async def cut_mid_catch_up() -> None:
+                held = len(sam.log.received)
+                while len(sam.log.received) < held + 300:
+                    await asyncio.sleep(0.001)
+                back.cut()  # a second cut, in the middle of the paced replay
+
+            await asyncio.wait_for(asyncio.gather(keep_talking(), cut_mid_catch_up()), TIMEOUT)
+            await back.wait_connected(TIMEOUT)
+            await finish(clients, auditor, relay.store, seeded.group_id)
+            assert sam.log.resumes >= 2 and sam.log.resets == 0
+        finally:
+            for c in clients.values():
+                await c.close()
