@@ -301,7 +301,7 @@ class IopApp(App[int]):
         if screen is None:
             return
         model = self.model
-        header = words.header_text(model, time.time())
+        header = words.header_text(model, time.time(), clock=True)
         screen.query_one("#header", HeaderLine).show(header)
 
     def _refresh_chat_label(self) -> None:

@@ -157,6 +157,11 @@ def minutes_text(seconds: float) -> str:
     return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
+def clock_text(ts: float) -> str:
+    """A time of day on this machine's clock, ``"14:05"``."""
+    return _dt.datetime.fromtimestamp(ts).strftime("%H:%M")
+
+
 def due_text(due: str, today: _dt.date | None = None) -> str:
     """``"Friday 4 December"`` (with the year when it is not this year)."""
     try:
@@ -203,7 +208,7 @@ def checkin_line(checkin: Checkin, *, you: bool = False) -> str:
     if checkin.note:
         label = "Note for facilitators" if checkin.note_private else "Note"
         text += f". {label}: {checkin.note}"
-    return text + "."
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def poll_open_line(poll: Poll, state: GroupState, *, hints: bool = False) -> str:
@@ -464,10 +469,14 @@ def connection_text(model: Any) -> str:
     return f"{waiting}, connecting" if waiting else "connecting"
 
 
-def header_text(model: Any, now: float) -> str:
+def header_text(model: Any, now: float, *, clock: bool = False) -> str:
     """``"Tuesday IOP · Session: Week 3 · Phase: Check-in, 12 min · connected"``.
 
-    Minutes are whole, so the header changes at most once a minute.
+    Minutes are whole, so the text changes at most once a minute. With
+    ``clock`` the phase's elapsed time is given by its start time instead
+    (``"Phase: Check-in since 14:05"``): a full-screen header that stays
+    true without being redrawn every minute, so an idle client writes nothing
+    to a slow link or a screen reader.
     """
     state: GroupState = model.state
     parts = [model.group_name or "iop-tui"]
@@ -478,7 +487,12 @@ def header_text(model: Any, now: float) -> str:
         parts.append(f"Session: {session.title}" if session.title else "Session running")
         if state.phase:
             since = state.phase_since if state.phase_since is not None else now
-            parts.append(f"Phase: {phase_title(state.phase)}, {minutes_text(now - since)}")
+            if clock:
+                parts.append(f"Phase: {phase_title(state.phase)} since {clock_text(since)}")
+            else:
+                parts.append(f"Phase: {phase_title(state.phase)}, {minutes_text(now - since)}")
+        elif clock:
+            parts.append(f"Started {clock_text(session.started_at)}")
         else:
             parts.append(f"Started {minutes_text(now - session.started_at)} ago" if now - session.started_at >= 60 else "Just started")
     parts.append(connection_text(model))
