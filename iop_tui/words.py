@@ -20,7 +20,7 @@ from typing import Any
 
 from protocol.events import Event, parse_event
 from protocol.messages import PHASE_TITLES
-from protocol.roles import FACILITATOR, GUEST
+from protocol.roles import ACTIONS, FACILITATOR, GUEST
 from protocol.state import Checkin, GroupState, Homework, Poll, Submission
 
 __all__ = [
@@ -72,27 +72,7 @@ PHASE_HINTS = {
     "closing": "Type /homework to see this week's homework.",
 }
 
-#: What each command does, to finish "As a guest you cannot ...".
-COMMAND_ACTIONS = {
-    "session.start": "start a session",
-    "session.end": "end a session",
-    "phase.set": "change the session's phase",
-    "checkin.submit": "check in",
-    "deck.load": "load a slide deck",
-    "slide.goto": "move the slides",
-    "poll.open": "open a poll",
-    "poll.vote": "vote in polls",
-    "poll.close": "close a poll",
-    "poll.reveal": "reveal poll results",
-    "chat.send": "send chat messages",
-    "chat.delete": "delete chat messages",
-    "hand.raise": "raise a hand",
-    "hand.lower": "lower a hand",
-    "homework.assign": "assign homework",
-    "homework.submit": "submit homework",
-    "member.mute": "mute members",
-    "member.remove": "remove members",
-}
+COMMAND_ACTIONS = ACTIONS
 
 _VOTE_HINTS = {
     "single": "Type /vote and a number.",

@@ -13,6 +13,7 @@ __all__ = [
     "ROLES",
     "PERMISSIONS",
     "may",
+    "ACTIONS",
     "EVERYONE",
     "MEMBERS",
     "FACILITATORS",
@@ -52,6 +53,30 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "homework.submit": _P,
     "member.mute": _F,
     "member.remove": _F,
+}
+
+
+#: What each command does, in words: the end of "Only facilitators can ..." or
+#: "As a guest you cannot ...", so refusals on both sides say the same thing.
+ACTIONS: dict[str, str] = {
+    "session.start": "start a session",
+    "session.end": "end a session",
+    "phase.set": "change the session's phase",
+    "checkin.submit": "check in",
+    "deck.load": "load a slide deck",
+    "slide.goto": "move slides",
+    "poll.open": "open a poll",
+    "poll.vote": "vote in polls",
+    "poll.close": "close a poll",
+    "poll.reveal": "reveal poll results",
+    "chat.send": "send chat messages",
+    "chat.delete": "delete chat messages",
+    "hand.raise": "raise a hand",
+    "hand.lower": "lower a hand",
+    "homework.assign": "assign homework",
+    "homework.submit": "submit homework",
+    "member.mute": "mute members",
+    "member.remove": "remove members",
 }
 
 

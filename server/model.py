@@ -29,6 +29,7 @@ from protocol.errors import ErrorCode, ProtocolError
 from protocol.events import SEQ, Draft
 from protocol.messages import Command
 from protocol.roles import (
+    ACTIONS,
     EVERYONE,
     FACILITATOR,
     FACILITATORS,
@@ -95,34 +96,13 @@ class _Context:
         return _dt.datetime.fromtimestamp(self.now, _dt.timezone.utc).date()
 
 
-#: What each command does, as the end of "Only facilitators can ...".
-_ACTIONS = {
-    "session.start": "start a session",
-    "session.end": "end a session",
-    "phase.set": "change the session's phase",
-    "checkin.submit": "check in",
-    "deck.load": "load a slide deck",
-    "slide.goto": "move slides",
-    "poll.open": "open a poll",
-    "poll.vote": "vote in polls",
-    "poll.close": "close a poll",
-    "poll.reveal": "reveal poll results",
-    "chat.send": "send chat messages",
-    "chat.delete": "delete chat messages",
-    "hand.raise": "raise a hand",
-    "hand.lower": "lower a hand",
-    "homework.assign": "assign homework",
-    "homework.submit": "submit homework",
-    "member.mute": "mute members",
-    "member.remove": "remove members",
-}
 
 _ROLE_PLURALS = {FACILITATOR: "facilitators", PARTICIPANT: "participants", GUEST: "guests"}
 
 
 def _forbidden_sentence(kind: str) -> str:
     roles = [r for r in (FACILITATOR, PARTICIPANT, GUEST) if r in PERMISSIONS.get(kind, ())]
-    action = _ACTIONS.get(kind, "do that")
+    action = ACTIONS.get(kind, "do that")
     if not roles:
         return f"No one can {action} in this group."
     who = " and ".join(_ROLE_PLURALS[r] for r in roles)
