@@ -17,6 +17,7 @@ links as much as for sighted users:
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from protocol.roles import may
 from . import words
 from .screens.fatal import FatalScreen
 from .screens.session import PANE_TITLES, PANES, SessionScreen
+from .hangup import watch_terminal
 from .themes import HIGH_CONTRAST, resolve_theme
 from .widgets.status import HeaderLine, StatusLine
 
@@ -171,6 +173,15 @@ class IopApp(App[int]):
     def on_mount(self) -> None:
         self._unsubscribe = self.session.subscribe(self._from_session)
         self.run_worker(self._run_session(), name="session", group="session", exit_on_error=False)
+        if not self.is_headless and sys.__stdin__ is not None:
+            watch_terminal(sys.__stdin__.fileno(), self._terminal_gone)
+
+    def _terminal_gone(self) -> None:
+        """The terminal hung up (called from the watcher thread): leave."""
+        try:
+            self.call_from_thread(self.exit)
+        except RuntimeError:  # the app already stopped
+            pass
 
     def pane_mounted(self, pane: Any) -> None:
         """A pane was mounted (perhaps after the first frame): render it now."""

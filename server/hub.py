@@ -70,8 +70,6 @@ TAIL_EVENTS = 256
 REPLAY_CHUNK_BYTES = 64 * 1024
 #: Events read from the store per replay step.
 REPLAY_CHUNK_EVENTS = 500
-#: Seconds commands wait to be committed together (group commit).
-FLUSH_DELAY = 0.002
 
 
 class Peer(Protocol):
@@ -336,7 +334,7 @@ class Hub:
             self._dirty.append(room)
         room.pending.append((peer, command))
         if self._flush_handle is None:
-            self._flush_handle = asyncio.get_running_loop().call_later(FLUSH_DELAY, self.flush)
+            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
 
     def flush(self) -> None:
         """Decide, commit and deliver every queued command (one transaction)."""

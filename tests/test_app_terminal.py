@@ -126,3 +126,24 @@ async def test_wrong_token_is_one_sentence_and_q_quits(relay) -> None:
         assert sentence and "Traceback" not in sentence
         await pilot.press("q")
         await wait_until(pilot, lambda: app._exit, "the app to quit")
+
+
+async def test_client_leaves_when_its_terminal_goes_away(seeded) -> None:
+    """A pty closed without SIGHUP (a crashed terminal) must not leave a client spinning.
+
+    Without the hang-up watcher Textual reads end-of-file forever at most of a
+    core, with the group's session still in memory.
+    """
+    term = Terminal([sys.executable, "-c", CLIENT, seeded.url, seeded.participants[0].token, "ansi-dark"], _env())
+    try:
+        await term.wait_for(b"Tuesday IOP")
+        os.close(term.master)
+        for _ in range(100):
+            if term.proc.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert term.proc.poll() is not None, "the client kept running after its terminal went away"
+    finally:
+        if term.proc.poll() is None:
+            os.killpg(term.proc.pid, signal.SIGKILL)
+            term.proc.wait(5)
