@@ -164,7 +164,14 @@ def _session_start(ctx: _Context) -> list[Draft]:
     if live is not None:
         raise _fail(ErrorCode.CONFLICT, f"The session {live.title!r} is already running; end it before starting another.")
     title = ctx.data["title"].strip() or f"Session {len(ctx.state.sessions) + 1}"
-    return [Draft("session.started", EVERYONE, {"session_id": SEQ, "title": title})]
+    drafts = [Draft("session.started", EVERYONE, {"session_id": SEQ, "title": title})]
+    state = ctx.state
+    if state.slides:
+        # A deck prepared before the session opens it again inside the session,
+        # so a guest (who sees this session only) gets the slides too.
+        drafts.append(Draft("deck.loaded", EVERYONE, {"deck_id": SEQ, "title": state.deck_title, "slides": [dict(s) for s in state.slides]}))
+        drafts.append(Draft("deck.notes", FACILITATORS, {"deck_id": SEQ, "notes": list(state.notes)}))
+    return drafts
 
 
 def _session_end(ctx: _Context) -> list[Draft]:

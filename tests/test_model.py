@@ -810,3 +810,38 @@ def test_unknown_kind_is_refused(live: Room):
         decide(live.state, DANA, Command("whiteboard.draw", "c", {}), NOW)
     assert caught.value.code == ErrorCode.UNKNOWN_KIND
 
+
+
+def test_a_deck_prepared_before_the_session_is_reopened_inside_it_for_guests() -> None:
+    """Guests replay only the live session: the deck loaded ahead must be inside it."""
+    from protocol.events import Event
+    from protocol.roles import visible_to
+
+    state = GroupState()
+    state.set_roster([{"id": 1, "name": "Dana", "role": "facilitator"}, {"id": 5, "name": "Jo", "role": "guest"}])
+    dana = Actor(1, "Dana", "facilitator")
+    seq = 0
+
+    def run(kind: str, data: dict) -> list[Event]:
+        nonlocal seq
+        drafts = decide(state, dana, parse_command({"kind": kind, "id": f"c{seq}", "data": data}), 1_700_000_000.0)
+        first = seq + 1
+        events = []
+        for d in drafts:
+            seq += 1
+            payload = {k: (first if v == SEQ else v) for k, v in d.data.items()}
+            ev = Event(seq, d.type, 1_700_000_000.0, 1, "Dana", d.audience, d.subject, payload)
+            state.apply(ev)
+            events.append(ev)
+        return events
+
+    run("deck.load", {"markdown": "# One\nhello\nNotes: secret\n---\n# Two\nbye"})
+    started = run("session.start", {"title": "Week 3"})
+    assert [e.type for e in started] == ["session.started", "deck.loaded", "deck.notes"]
+    guest = GroupState()
+    for ev in started:
+        if visible_to(ev.audience, ev.subject, "guest", 5):
+            guest.apply(ev)
+    assert [s["title"] for s in guest.slides] == ["One", "Two"]
+    assert guest.notes == [] and "secret" not in repr(guest)
+    assert state.notes == ["secret", ""]
