@@ -19,9 +19,11 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import signal
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -29,6 +31,7 @@ from platformdirs import user_data_dir
 from protocol.roles import FACILITATOR, GUEST, PARTICIPANT
 
 from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S
+from .export import member_export
 from .store import GroupRecord, Store, StoreError
 
 __all__ = ["main", "build_parser"]
@@ -90,6 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("group", metavar="GROUP", help="the group's name or id")
     revoke.add_argument("--name", required=True, help="the member's name")
     _add_data(revoke)
+
+    export = commands.add_parser(
+        "export",
+        help="export what one member may see of a group's log",
+        description="Write one member's copy of the group's log as JSON: exactly the events they may see "
+        "(never another member's private notes or lines). The file is created readable by its owner only.",
+    )
+    export.add_argument("group", metavar="GROUP", help="the group's name or id")
+    export.add_argument("--name", required=True, help="the member's name")
+    export.add_argument("--out", type=Path, required=True, help="the file to write (it must not exist yet)")
+    _add_data(export)
 
     members = commands.add_parser("members", help="list a group's members", description="List a group's members and their roles.")
     members.add_argument("group", metavar="GROUP", help="the group's name or id")
@@ -186,6 +200,28 @@ def _cmd_members(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    try:
+        group = _group(store, args.group)
+        matches = [m for m in store.members(group.id) if m.name == args.name.strip()]
+        if not matches:
+            raise CliError(f"{group.name} has no member named {args.name!r}; see 'iop-server members {group.name!r}'.")
+        document = member_export(group, matches[0], store.iter_events(group.id), time.time())
+        try:
+            fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise CliError(f"{args.out} already exists; choose a new file name so nothing is overwritten.") from None
+        except OSError as exc:
+            raise CliError(f"Cannot create {args.out} ({exc.strerror}); check the folder and its permissions.") from None
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(document, out, ensure_ascii=False, indent=1)
+        print(f"Wrote {len(document['events'])} events that {matches[0].name} may see to {args.out} (readable by you only).")
+        return 0
+    finally:
+        store.close()
+
+
 #: Seconds between two full garbage collections in ``serve``.
 FULL_COLLECTION_EVERY = 300.0
 
@@ -241,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return asyncio.run(_serve(args))
-        handler = {"group": _cmd_group, "invite": _cmd_invite, "revoke": _cmd_revoke, "members": _cmd_members}[args.command]
+        handler = {"group": _cmd_group, "invite": _cmd_invite, "revoke": _cmd_revoke, "members": _cmd_members, "export": _cmd_export}[args.command]
         return handler(args)
     except (CliError, StoreError) as exc:
         print(f"iop-server: {exc}", file=sys.stderr)

@@ -449,3 +449,54 @@ async def test_privacy_details_deletes_anonymous_results_and_other_hands(relay_f
             polls = [f for f in c.events if f["type"].startswith("poll.")]
             assert not secrets_in(polls, {"Sam"}), "an anonymous poll named a voter"
             assert not [f for f in polls if f["data"].get("member_id") == sam_cred.member_id], "someone else's vote arrived"
+
+
+async def test_an_export_holds_exactly_what_its_member_may_see(relay_fast, tmp_path):
+    """``iop-server export`` (a real subprocess on the real SQLite file) honours every audience.
+
+    A member's export has the events a replay would give them and no secret of
+    anyone else; a guest's has nothing from between sessions; the file is
+    readable by its owner only.
+    """
+    import json
+    import os
+    import stat
+
+    from procs import run_cli
+
+    g = make_group(relay_fast.store, "Export")
+    await private_scenario(relay_fast.url, g)
+    async with RawClient(relay_fast.url, g.facilitator.token) as dana:
+        await dana.command("session.end", {"summary": "done"})
+        between = (await dana.command("chat.send", {"text": "SECRET-BETWEEN-SESSIONS for members only"}))["seq"]
+    exported = {}
+    for cred in (g.facilitator, g.actor[PARTICIPANT], g.other, g.target, g.guest):
+        out = tmp_path / f"{cred.name}.json"
+        done = await asyncio.to_thread(run_cli, "export", "Export", "--name", cred.name, "--out", str(out), "--data", str(relay_fast.data_dir))
+        assert done.returncode == 0, done.stderr
+        assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+        exported[cred.name] = json.loads(out.read_text(encoding="utf-8"))
+    problems = []
+    for cred in (g.facilitator, g.actor[PARTICIPANT], g.other, g.target, g.guest):
+        doc = exported[cred.name]
+        assert doc["member"]["name"] == cred.name
+        seqs = [e["seq"] for e in doc["events"]]
+        async with RawClient(relay_fast.url, cred.token) as c:
+            await asyncio.wait_for(c.wait_synced(), TIMEOUT)
+            replayed = [f["seq"] for f in c.events]
+        if cred.role == GUEST:
+            assert between not in seqs
+            want = [e.seq for e in relay_fast.store.events_after(g.group_id, 0)
+                    if visible_to(e.audience, e.subject, GUEST, cred.member_id) and e.seq < between]
+            if seqs != want:
+                problems.append(f"guest export {seqs} != {want}")
+        else:
+            want = [e.seq for e in relay_fast.store.events_after(g.group_id, 0) if visible_to(e.audience, e.subject, cred.role, cred.member_id)]
+            if seqs != want or seqs != replayed:
+                problems.append(f"{cred.name}: export {seqs}, replay {replayed}, entitled {want}")
+        leaked = secrets_in([doc], set(SECRETS.values())) - allowed_secrets(cred.role, cred.name)
+        if leaked:
+            problems.append(f"{cred.name}'s export holds {leaked}")
+    assert not problems, problems
+    again = await asyncio.to_thread(run_cli, "export", "Export", "--name", "Sam", "--out", str(tmp_path / "Sam.json"), "--data", str(relay_fast.data_dir))
+    assert again.returncode == 2 and "already exists" in again.stderr
