@@ -37,6 +37,7 @@ from protocol.roles import may
 
 from . import words
 from .screens.fatal import FatalScreen
+from .screens.hidden import HiddenScreen
 from .screens.session import PANE_TITLES, PANES, SessionScreen
 from .hangup import watch_terminal
 from .themes import HIGH_CONTRAST, resolve_theme
@@ -83,6 +84,7 @@ class IopApp(App[int]):
         Binding("f7", "next_phase", "Next phase"),
         Binding("f8", "start_or_end_session", "Start/end session"),
         Binding("ctrl+o", "load_plan", "Load session plan", show=False),
+        Binding("f12", "hide", "Hide screen", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -531,8 +533,31 @@ class IopApp(App[int]):
             return role in ("participant", "guest")
         return True
 
+    # -- quick hide ----------------------------------------------------------------
+
+    @property
+    def hidden(self) -> bool:
+        stack = self.screen_stack
+        return bool(stack) and isinstance(stack[-1], HiddenScreen)
+
+    def action_hide(self) -> None:
+        """Cover the session at once (F12); it keeps running underneath."""
+        if not self.hidden:
+            self.clear_notifications()
+            self.push_screen(HiddenScreen())
+
+    def action_reveal(self) -> None:
+        if self.hidden:
+            self.pop_screen()
+
+    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
+        """Notifications, except while the screen is hidden (they would show content)."""
+        if not self.hidden:
+            super().notify(message, **kwargs)
+
     def get_system_commands(self, screen: Screen) -> Any:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Hide the screen", "Cover the session at once; Enter brings it back (F12)", self.action_hide)
         for pane in PANES:
             yield SystemCommand(f"Show pane: {PANE_TITLES[pane]}", f"Bring the {PANE_TITLES[pane]} pane forward", lambda p=pane: self.show_pane(p))
         role = self._role()
