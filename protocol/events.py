@@ -53,7 +53,7 @@ EVENT_TYPES = frozenset(
 class Draft:
     """An event the session model decided on, before the hub gives it a seq.
 
-    ``data`` may hold the placeholder :data:`SEQ` as the value of an id field
+    ``data`` may hold the marker :data:`SEQ` as the value of an id field
     (``poll_id``, ``message_id``, ``homework_id``, ``session_id``): the hub
     replaces it with the seq of the *first* event of the same decision, so an
     object is named by the event that created it (a poll and its answer key

@@ -16,15 +16,15 @@ class PromptScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, question: str, placeholder: str = "") -> None:
+    def __init__(self, question: str, example: str = "") -> None:
         super().__init__()
         self.question = question
-        self.placeholder = placeholder
+        self.example = example
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
             yield Static(self.question, markup=False)
-            field = Input(placeholder=self.placeholder, id="prompt-input", compact=True)
+            field = Input(placeholder=self.example, id="prompt-input", compact=True)
             field.cursor_blink = False
             yield field
             yield Static("Enter confirms; Escape cancels.", markup=False)
