@@ -49,9 +49,9 @@ def _body(pane: str) -> Widget:
 _FOCUS = {
     "checkin": ("#checkin-pane",),  # not the mood field: keys 1-6 keep working; Tab enters the form
     "slides": ("#slides-pane",),
-    "polls": ("#vote-single", "#vote-multiple", "#poll-list", "#poll-question", "#polls-pane"),
+    "polls": ("#vote-single", "#vote-multiple", "#poll-list", "#prepared-polls", "#poll-question", "#polls-pane"),
     "chat": ("#chat-input",),
-    "homework": ("#hw-list", "#hw-title", "#homework-pane"),
+    "homework": ("#hw-list", "#prepared-hw", "#hw-title", "#homework-pane"),
     "people": ("#people-list",),
 }
 
