@@ -158,7 +158,7 @@ COMMAND_HELP: list[tuple[str, str, bool]] = [
     ("/mute NAME", "mute a member; /unmute NAME lets them speak again.", True),
     ("/remove NAME", "remove a member from the group.", True),
     ("/assign KIND DUE \"Title\" items", "assign homework; KIND is text, checklist or emotion_log, DUE a date or +N days, checklist items separated by semicolons; /assign plan assigns the plan's homework.", True),
-    ("/completion", "who has submitted each homework.", True),
+    ("/completion", "who has submitted each homework; /completion and a number reads what each member handed in.", True),
     ("/plan PATH", "load a session plan: its deck, prepared polls and homework.", True),
 ]
 
@@ -1038,6 +1038,17 @@ class PlainFace:
         if not items:
             raise _Say("No homework has been assigned.")
         members = [e for e in state.roster.values() if e.role == "participant" and not e.removed]
+        if rest.strip():
+            number = rest.strip()
+            if not number.isdigit() or not 1 <= int(number) <= len(items):
+                raise _Say(f"There is no homework {number}; type /homework to see the numbers.")
+            hw = items[int(number) - 1]
+            if not hw.submissions:
+                raise _Say(f"Nobody has submitted {clean(hw.title)} yet.")
+            for sub in sorted(hw.submissions.values(), key=lambda s: s.name.lower()):
+                late = ", late" if sub.late else ""
+                self.say(f"{clean(sub.name)}{late}: {clean(words.submission_text(hw, sub))}")
+            return
         for i, hw in enumerate(items, 1):
             done = [f"{clean(s.name)}{' (late)' if s.late else ''}" for s in hw.submissions.values()]
             missing = [clean(e.name) for e in members if e.member_id not in hw.submissions]

@@ -49,6 +49,7 @@ __all__ = [
     "facilitator_lines",
     "forbidden_text",
     "COMMAND_ACTIONS",
+    "submission_text",
 ]
 
 #: The panes a notice may bring forward.
@@ -265,6 +266,27 @@ def homework_status(hw: Homework, member_id: int | None, today: _dt.date | None 
     except ValueError:
         overdue = False
     return "late" if overdue else "not started"
+
+
+def submission_text(hw: Homework, sub: Submission) -> str:
+    """What a member handed in, in one line a facilitator can read or hear:
+    ``"wrote: I caught two thoughts..."``, ``"ticked 3 of 6: Day 1, Day 2, Day 4"``,
+    ``"logged 2 days: 2026-11-20 mood 4, tired; 2026-11-21 mood 6"``."""
+    if hw.kind == "checklist":
+        ticked = [hw.items[i] for i in sorted(sub.checked) if 0 <= i < len(hw.items)]
+        if not ticked:
+            return f"ticked none of {len(hw.items)}"
+        return f"ticked {len(ticked)} of {len(hw.items)}: " + ", ".join(ticked)
+    if hw.kind == "emotion_log":
+        days = []
+        for entry in sub.log:
+            day = f"{entry.get('day', '')} mood {entry.get('mood', '')}"
+            feelings = ", ".join(entry.get("feelings", []))
+            note = str(entry.get("note", "")).strip()
+            days.append(day + (f", {feelings}" if feelings else "") + (f", {note}" if note else ""))
+        return f"logged {len(days)} day{'s' if len(days) != 1 else ''}: " + "; ".join(days)
+    text = " ".join(sub.text.split())
+    return f"wrote: {text}" if text else "wrote nothing"
 
 
 def homework_line(hw: Homework, member_id: int | None, today: _dt.date | None = None) -> str:

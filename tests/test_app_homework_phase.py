@@ -36,6 +36,8 @@ async def test_homework_assign_submit_and_completion(seeded) -> None:
         await wait_until(dpilot, lambda: "Sam: submitted" in text_of(dana, "#hw-completion"), "completion on Dana's screen")
         assert "Completion: 1 of 3 submitted." in text_of(dana, "#hw-completion")
         assert "Alex: not yet" in text_of(dana, "#hw-completion")
+        # The facilitator reads what was handed in, not only that it was.
+        assert "Sam: submitted; ticked 2 of 3: Walk, Sleep by eleven" in text_of(dana, "#hw-completion")
 
 
 async def test_phase_change_brings_pane_forward_on_member_app(seeded) -> None:

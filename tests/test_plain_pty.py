@@ -196,6 +196,12 @@ async def test_facilitator_plain_commands(relay_proc, tmp_path):
             await dana.wait_for("Notes for slide 2:")
             dana.type("/poll open single \"Ready for a break?\" yes; no")
             await dana.wait_for("Ready for a break? Options: 1 yes, 2 no.")
+            dana.type('/assign text +3 days "Journal" Write what you noticed.')
+            await until(lambda: sam.model.state.homework, "Sam to get the homework")
+            hw_id = next(iter(sam.model.state.homework))
+            await command(sam, "homework.submit", {"homework_id": hw_id, "text": "SAM-JOURNAL caught two thoughts"})
+            dana.type("/completion 1")
+            await dana.wait_for("Sam: wrote: SAM-JOURNAL caught two thoughts")
             dana.eof()
             assert await dana.wait_exit() == 0
         finally:

@@ -191,3 +191,18 @@ def test_every_sentence_of_a_session_is_one_plain_line() -> None:
         lines = words.summary_lines(model, frames[-1]["ts"], dt.date(2026, 12, 1))
         assert lines and all(not BOX_OR_NEWLINE.search(s) for s in lines)
     assert "Session ended. Summary: Good work." in said
+
+
+def test_submission_text_reads_what_was_handed_in() -> None:
+    from protocol.state import Homework, Submission
+
+    checklist = Homework(1, "Plan", "checklist", "", ["Walk", "Call", "Sleep"], "2030-01-01", 0.0)
+    sub = Submission(2, "Sam", "", [2, 0], [], 0.0, False)
+    assert words.submission_text(checklist, sub) == "ticked 2 of 3: Walk, Sleep"
+    assert words.submission_text(checklist, Submission(2, "Sam", "", [], [], 0.0, False)) == "ticked none of 3"
+    text = Homework(3, "Journal", "text", "", [], "2030-01-01", 0.0)
+    assert words.submission_text(text, Submission(2, "Sam", "I caught\\ntwo thoughts", [], [], 0.0, False)) == "wrote: I caught\\ntwo thoughts"
+    assert words.submission_text(text, Submission(2, "Sam", "line one\nline two", [], [], 0.0, False)) == "wrote: line one line two"
+    log = Homework(4, "Log", "emotion_log", "", [], "2030-01-01", 0.0)
+    entries = [{"day": "2026-11-20", "mood": 4, "feelings": ["tired"], "note": ""}, {"day": "2026-11-21", "mood": 6, "feelings": [], "note": "better"}]
+    assert words.submission_text(log, Submission(2, "Sam", "", [], entries, 0.0, False)) == "logged 2 days: 2026-11-20 mood 4, tired; 2026-11-21 mood 6, better"

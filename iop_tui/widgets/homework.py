@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import Button, Label, OptionList, RadioButton, RadioSet, Static, TextArea
 from textual.widgets.option_list import Option
 
+from .. import words
 from ..words import homework_status
 from .cursor_list import CursorOptionList, CursorSelectionList
 from .pane import Pane, plain, quiet_input, quiet_text_area, set_text, split_items
@@ -26,16 +27,20 @@ KIND_WORDS = {"text": "free text", "checklist": "checklist", "emotion_log": "emo
 
 
 def completion_lines(hw: Any, roster: dict[int, Any]) -> list[str]:
-    """Per participant: 'Sam: submitted' or 'Alex: not yet'."""
+    """Per participant: 'Sam: submitted; wrote: ...' or 'Alex: not yet'."""
     lines = []
     people = sorted((e for e in roster.values() if e.role == "participant" and not e.removed), key=lambda e: e.name)
     known = {e.member_id for e in people}
+
+    def handed_in(name: str, sub: Any) -> str:
+        return f"{name}: {'submitted late' if sub.late else 'submitted'}; {words.submission_text(hw, sub)}"
+
     for entry in people:
         sub = hw.submissions.get(entry.member_id)
-        lines.append(f"{entry.name}: " + ("not yet" if sub is None else "submitted late" if sub.late else "submitted"))
+        lines.append(f"{entry.name}: not yet" if sub is None else handed_in(entry.name, sub))
     for mid, sub in hw.submissions.items():
         if mid not in known:
-            lines.append(f"{sub.name}: " + ("submitted late" if sub.late else "submitted"))
+            lines.append(handed_in(sub.name, sub))
     done = len(hw.submissions)
     return [f"Completion: {done} of {max(len(people), done)} submitted."] + lines
 
