@@ -39,7 +39,7 @@ from protocol.codec import MAX_FRAME_BYTES, decode, encode
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import Hello, Limits, error_frame, parse_command, parse_hello
 
-from .hub import Hub
+from .hub import PRESENCE_GRACE, Hub
 from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S, DEFAULT_SEND_BUFFER, HELLO_TIMEOUT
 from .store import MemberRecord, Store
 
@@ -60,6 +60,9 @@ CLOSE_UNSUPPORTED_VERSION = 4002
 CLOSE_REMOVED = 4003
 CLOSE_TOO_SLOW = 4008
 CLOSE_POLICY = 1008
+#: Ways a connection ends that mean the link broke, not that the member left:
+#: no close frame (1006), a keepalive timeout (1011), too slow to keep up (4008).
+LOST_CLOSE_CODES = frozenset({None, 1006, 1011, CLOSE_TOO_SLOW})
 
 
 def raise_open_files_limit() -> None:
@@ -104,7 +107,7 @@ class Connection:
 
     __slots__ = (
         "ws", "member_id", "name", "role", "group_id", "send_buffer", "live", "cursor",
-        "_queued", "closing", "_outbox", "_tasks", "_on_close",
+        "_queued", "closing", "_outbox", "_tasks", "_on_close", "lost",
     )
 
     def __init__(
@@ -121,6 +124,7 @@ class Connection:
         self.live = False
         self.cursor = 0
         self.closing = False
+        self.lost = False  # the link broke rather than being closed: the member is "reconnecting"
         self._outbox = outbox
         self._tasks = tasks
         self._on_close = on_close
@@ -195,8 +199,10 @@ class RelayServer:
         hello_timeout: float = HELLO_TIMEOUT,
         send_buffer: int = DEFAULT_SEND_BUFFER,
         durable: bool = False,
+        presence_grace: float = PRESENCE_GRACE,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.presence_grace = presence_grace
         self.host = host
         self.port = port
         self.rate_per_s = float(rate_per_s)
@@ -222,7 +228,7 @@ class RelayServer:
     async def start(self) -> None:
         raise_open_files_limit()
         self.store = Store(self.data_dir, durable=self.durable, background_checkpoints=True)
-        self.hub = Hub(self.store, self.limits)
+        self.hub = Hub(self.store, self.limits, presence_grace=self.presence_grace)
         self._stopping = asyncio.Event()
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
         try:
@@ -295,6 +301,7 @@ class RelayServer:
         except ConnectionClosed:
             pass
         finally:
+            conn.lost = ws.close_code in LOST_CLOSE_CODES
             self.hub.leave(conn)
 
     async def _refuse(self, ws: ServerConnection, err: ProtocolError, code: int) -> None:

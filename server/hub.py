@@ -68,6 +68,10 @@ CLOSE_REMOVED = 4003
 TAIL_EVENTS = 256
 #: A member's replay writes about this many bytes, then waits for the socket to drain.
 REPLAY_CHUNK_BYTES = 64 * 1024
+#: Seconds a member whose connection was lost (not closed) shows as
+#: "reconnecting" before the others are told they left: a blip on a bad link
+#: should not read as someone walking out of the group.
+PRESENCE_GRACE = 30.0
 #: Events read from the store per replay step.
 REPLAY_CHUNK_EVENTS = 500
 
@@ -111,6 +115,7 @@ class Room:
         self.tail = tail
         self.peers: list[Any] = []
         self.online: dict[int, int] = {}  # member_id -> number of live peers
+        self.away: dict[int, asyncio.TimerHandle] = {}  # lost members within their grace period
         self.pending: list[tuple[Any, Command]] = []
 
     @property
@@ -123,7 +128,7 @@ class Room:
                 "id": e.member_id,
                 "name": e.name,
                 "role": e.role,
-                "status": "online" if self.online.get(e.member_id) else "offline",
+                "status": "online" if self.online.get(e.member_id) else "reconnecting" if e.member_id in self.away else "offline",
                 "muted": e.muted,
             }
             for e in self.state.roster.values()
@@ -159,10 +164,11 @@ class _Outcome:
 class Hub:
     """All rooms of one relay process, over one :class:`Store`."""
 
-    def __init__(self, store: Store, limits: Limits, *, clock=time.time) -> None:
+    def __init__(self, store: Store, limits: Limits, *, clock=time.time, presence_grace: float = PRESENCE_GRACE) -> None:
         self.store = store
         self.limits = limits
         self.clock = clock
+        self.presence_grace = presence_grace
         self.rooms: dict[int, Room] = {}
         self._dirty: list[Room] = []
         # Command ids with a stored result, per member with a live connection:
@@ -222,6 +228,9 @@ class Hub:
             mode, start = "resume", resume + 1
         else:
             mode, start = "reset", 1
+        away = room.away.pop(peer.member_id, None)
+        if away is not None:
+            away.cancel()
         first_peer = not room.online.get(peer.member_id)
         room.online[peer.member_id] = room.online.get(peer.member_id, 0) + 1
         room.state.update_member({"id": peer.member_id}, status="online")
@@ -249,7 +258,10 @@ class Hub:
             self._go_live(room, peer)
         if first_peer:
             self._presence(room, peer, "online", skip=peer)
-            log.info("%s (%s) joined %s", peer.name, peer.role, room.group.name)
+            if away is not None:
+                log.info("%s (%s) reconnected to %s", peer.name, peer.role, room.group.name)
+            else:
+                log.info("%s (%s) joined %s", peer.name, peer.role, room.group.name)
         return room
 
     async def catch_up(self, peer: Any) -> None:
@@ -313,6 +325,22 @@ class Hub:
             return
         room.online.pop(peer.member_id, None)
         self._known.pop(peer.member_id, None)  # reloaded from the store if needed again
+        entry = room.state.roster.get(peer.member_id)
+        if getattr(peer, "lost", False) and self.presence_grace > 0 and not (entry is not None and entry.removed):
+            # The link broke (no close from the member): they are probably coming back.
+            if entry is not None:
+                entry.status = "reconnecting"
+            self._presence(room, peer, "reconnecting")
+            room.away[peer.member_id] = asyncio.get_running_loop().call_later(self.presence_grace, self._gone, room, peer)
+            log.info("%s (%s) lost the connection to %s", peer.name, peer.role, room.group.name)
+            return
+        self._gone(room, peer)
+
+    def _gone(self, room: Room, peer: Any) -> None:
+        """The member left (or did not come back in time): say so once."""
+        room.away.pop(peer.member_id, None)
+        if room.online.get(peer.member_id):
+            return
         entry = room.state.roster.get(peer.member_id)
         if entry is not None:
             entry.status = "offline"

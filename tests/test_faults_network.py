@@ -236,7 +236,7 @@ async def test_a_joiner_cut_during_its_replay_is_cleaned_up(tmp_path):
     import msgpack
     from websockets.asyncio.client import connect
 
-    async with RelayServer(tmp_path / "data", rate_per_s=10_000, burst=10_000, send_buffer=256 * 1024) as relay:
+    async with RelayServer(tmp_path / "data", rate_per_s=10_000, burst=10_000, send_buffer=256 * 1024, presence_grace=0.5) as relay:
         seeded = seed(relay.store, relay.url)
         auditor = Auditor()
         clients = await start_clients(relay.url, seeded, auditor)

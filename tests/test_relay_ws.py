@@ -194,10 +194,11 @@ async def test_resume_after_a_cut_gets_exactly_the_missed_events(seeded):
             await sam.recv_until(is_event("chat.posted"))
             held = sam.last_seq
             await sam.abort()
-        presence = await dana.recv_until(lambda f: f["kind"] == "presence" and f["member"]["name"] == "Sam" and f["status"] == "offline")
+        presence = await dana.recv_until(lambda f: f["kind"] == "presence" and f["member"]["name"] == "Sam" and f["status"] == "reconnecting")
         assert presence["member"]["role"] == "participant"
         missed = [(await dana.command("chat.send", {"text": f"missed {i}"}))["seq"] for i in range(3)]
         async with RawClient(seeded.url, sam_c.token, resume_from=held) as sam:
+            await dana.recv_until(lambda f: f["kind"] == "presence" and f["member"]["name"] == "Sam" and f["status"] == "online")
             synced = await sam.wait_synced()
             assert sam.welcome["mode"] == "resume" and sam.welcome["replay_from"] == held + 1
             assert seqs(sam) == missed and synced["head_seq"] == missed[-1]
@@ -542,3 +543,46 @@ async def test_events_logged_during_a_paced_replay_arrive_once_in_order(tmp_path
             finally:
                 await sam.close()
                 await alex.close()
+
+
+async def test_presence_says_reconnecting_for_a_cut_and_left_for_a_goodbye(tmp_path):
+    """A broken link reads as "reconnecting" for a grace period, then "offline";
+    a member who closes the connection has left at once; one who comes back in
+    time is simply online again, and nobody is told they left."""
+    async with RelayServer(tmp_path / "data", presence_grace=0.5) as relay:
+        g = seed(relay.store, relay.url)
+        sam_c, alex_c = g.participants[0], g.participants[1]
+
+        def about(name: str):
+            return lambda f: f["kind"] == "presence" and f["member"]["name"] == name
+
+        async with connected(relay.url, g.facilitator) as (dana,):
+            async with RawClient(relay.url, alex_c.token) as alex:
+                await alex.wait_synced()
+            assert (await dana.recv_until(about("Alex")))["status"] == "online"
+            assert (await dana.recv_until(about("Alex")))["status"] == "offline"
+
+            sam = RawClient(relay.url, sam_c.token)
+            await sam.__aenter__()
+            await sam.wait_synced()
+            assert (await dana.recv_until(about("Sam")))["status"] == "online"
+            await sam.abort()
+            assert (await dana.recv_until(about("Sam")))["status"] == "reconnecting"
+            async with RawClient(relay.url, g.facilitator.token) as late:
+                assert {m["name"]: m["status"] for m in late.welcome["roster"]}["Sam"] == "reconnecting"
+            assert (await dana.recv_until(about("Sam"), timeout=5))["status"] == "offline"
+
+            async with RawClient(relay.url, sam_c.token) as sam:
+                await sam.wait_synced()
+                assert (await dana.recv_until(about("Sam")))["status"] == "online"
+                await sam.abort()
+            assert (await dana.recv_until(about("Sam")))["status"] == "reconnecting"
+            async with RawClient(relay.url, sam_c.token) as sam:
+                await sam.wait_synced()
+                assert (await dana.recv_until(about("Sam")))["status"] == "online"
+                await asyncio.sleep(0.8)  # past the grace period: no "offline" may follow
+                await dana.command("chat.send", {"text": "marker"})
+                await dana.recv_until(lambda f: f.get("kind") == "ack")
+            assert (await dana.recv_until(about("Sam")))["status"] == "offline"  # the goodbye
+            statuses = [f["status"] for f in dana.frames if f.get("kind") == "presence" and f["member"]["name"] == "Sam"]
+            assert statuses[-3:] == ["reconnecting", "online", "offline"], statuses
