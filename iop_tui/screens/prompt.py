@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from ..widgets.pane import quiet_input
+
 __all__ = ["PromptScreen"]
 
 
@@ -24,9 +26,7 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
             yield Static(self.question, markup=False)
-            field = Input(placeholder=self.example, id="prompt-input", compact=True)
-            field.cursor_blink = False
-            yield field
+            yield quiet_input(hint=self.example, id="prompt-input")
             yield Static("Enter confirms; Escape cancels.", markup=False)
 
     def on_mount(self) -> None:

@@ -65,7 +65,7 @@ class ChatPane(Pane):
     def compose(self) -> ComposeResult:
         yield CursorOptionList(id="chat-log", compact=True)
         yield Static("Sending to: the group. Ctrl+T: private line. F1-F6: panes.", id="chat-target", markup=False)
-        yield quiet_input(id="chat-input", placeholder="Type a message and press Enter; /help lists commands", max_length=2000)
+        yield quiet_input(id="chat-input", hint="Type a message and press Enter; /help lists commands", max_length=2000)
 
     # -- rendering -----------------------------------------------------------
 

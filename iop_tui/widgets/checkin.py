@@ -57,13 +57,13 @@ class CheckinPane(Pane):
         with Vertical(id="checkin-form", classes="form"):
             yield Label("Mood, 0 (very low) to 10 (very good):")
             yield quiet_input(
-                id="checkin-mood", placeholder="0 to 10", type="integer",
+                id="checkin-mood", hint="0 to 10", type="integer",
                 validators=[Number(minimum=0, maximum=10)], max_length=2,
             )
             yield Label("Feeling words, separated by commas:")
-            yield quiet_input(id="checkin-feelings", placeholder="for example: tired, hopeful")
+            yield quiet_input(id="checkin-feelings", hint="for example: tired, hopeful")
             yield Label("Note (optional):")
-            yield quiet_input(id="checkin-note", placeholder="a few words, or leave empty")
+            yield quiet_input(id="checkin-note", hint="a few words, or leave empty")
             yield Label("Who may read the note:")
             with RadioSet(id="checkin-note-to", compact=True):
                 yield WordRadioButton("Facilitators only", value=True, id="note-facilitators")

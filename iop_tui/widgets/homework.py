@@ -74,18 +74,18 @@ class _HomeworkTools(Vertical):
             yield CursorOptionList(id="prepared-hw", classes="short-list", compact=True)
         with Vertical(id="hw-form", classes="form"):
             yield Label("Assign homework. Title:")
-            yield quiet_input(id="hw-title", placeholder="for example: Thought record")
+            yield quiet_input(id="hw-title", hint="for example: Thought record")
             yield Label("Kind:")
             with RadioSet(id="hw-kind", classes="inline", compact=True):
                 yield WordRadioButton("free text", value=True, id="hwkind-text")
                 yield WordRadioButton("checklist", id="hwkind-checklist")
                 yield WordRadioButton("emotion log", id="hwkind-emotion_log")
             yield Label("Instructions:")
-            yield quiet_input(id="hw-instructions", placeholder="what to do")
+            yield quiet_input(id="hw-instructions", hint="what to do")
             yield Label("Checklist items, separated by ; (checklist only):")
-            yield quiet_input(id="hw-items", placeholder="Walk; Call a friend")
+            yield quiet_input(id="hw-items", hint="Walk; Call a friend")
             yield Label("Due date, YYYY-MM-DD:")
-            yield quiet_input(id="hw-due", placeholder="2026-12-01", max_length=10)
+            yield quiet_input(id="hw-due", hint="YYYY-MM-DD", max_length=10)
             yield Button("Assign homework", id="hw-assign", variant="primary", compact=True)
 
 

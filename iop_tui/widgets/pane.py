@@ -18,10 +18,13 @@ from .text import plain, set_text
 __all__ = ["Pane", "set_text", "plain", "quiet_input", "quiet_text_area", "split_items"]
 
 
-def quiet_input(**kwargs: Any) -> Input:
-    """An Input whose cursor does not blink (a blink repaints twice a second)."""
+def quiet_input(*, hint: str = "", **kwargs: Any) -> Input:
+    """An Input whose cursor does not blink (a blink repaints twice a second).
+
+    ``hint`` is the grey example text shown while the field is empty.
+    """
     kwargs.setdefault("compact", True)
-    widget = Input(**kwargs)
+    widget = Input(placeholder=hint, **kwargs)
     widget.cursor_blink = False
     return widget
 

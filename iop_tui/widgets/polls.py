@@ -57,7 +57,7 @@ class _PollTools(Vertical):
             yield CursorOptionList(id="prepared-polls", classes="short-list", compact=True)
         with Vertical(id="poll-form", classes="form"):
             yield Label("New poll. Question:")
-            yield quiet_input(id="poll-question", placeholder="the question")
+            yield quiet_input(id="poll-question", hint="the question")
             yield Label("Kind:")
             with RadioSet(id="poll-kind", classes="inline", compact=True):
                 yield WordRadioButton("single", value=True, id="kind-single")
@@ -65,9 +65,9 @@ class _PollTools(Vertical):
                 yield WordRadioButton("scale", id="kind-scale")
                 yield WordRadioButton("quiz", id="kind-quiz")
             yield Label("Options, separated by ; (not needed for a scale):")
-            yield quiet_input(id="poll-options", placeholder="Yes; No; Not sure")
+            yield quiet_input(id="poll-options", hint="Yes; No; Not sure")
             yield Label("Quiz only: number of the correct option (1 is the first):")
-            yield quiet_input(id="poll-correct", placeholder="1", type="integer", max_length=2)
+            yield quiet_input(id="poll-correct", hint="1", type="integer", max_length=2)
             yield WordCheckbox("Anonymous to the group", value=True, id="poll-anonymous", compact=True)
             yield Button("Open poll", id="poll-open", variant="primary", compact=True)
 

@@ -36,7 +36,7 @@ class _DeckForm(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("Load a deck: path of a Markdown file on this computer (slides separated by ---):")
         with Horizontal(classes="row"):
-            yield quiet_input(id="deck-path", placeholder="for example: ~/decks/week3.md")
+            yield quiet_input(id="deck-path", hint="for example: ~/decks/week3.md")
             yield Button("Load deck", id="deck-load", compact=True)
 
 
