@@ -345,7 +345,31 @@ def _gaps(seqs: list[int]) -> str:
 _ids = itertools.count(1)
 
 
-class ResilientClient:
+class _Waits:
+    """Waiting on a member's log: shared by :class:`ResilientClient` and :class:`RealMember`,
+    which provide ``_until``, ``log``, ``outbox`` and ``send``."""
+
+    async def wait_answered(self, cid: str, timeout: float = 10) -> None:
+        await self._until(lambda: self.log.answered(cid), timeout, f"answer to {cid}")
+
+    async def wait_idle(self, timeout: float = 20) -> None:
+        """Until every queued command has its final answer."""
+        await self._until(lambda: not self.outbox, timeout, "empty outbox")
+
+    async def wait_seq(self, seq: int, timeout: float = 20) -> None:
+        """Until this member holds ``seq`` (or a later one)."""
+        await self._until(lambda: (self.log.last_seq or 0) >= seq, timeout, f"seq {seq}")
+
+    async def command(self, kind: str, data: dict | None = None, timeout: float = 10) -> dict:
+        """Send and wait: return {"kind": "ack", "seq": ...} or {"kind": "error", "code": ...}."""
+        cid = await self.send(kind, data)
+        await self.wait_answered(cid, timeout)
+        if cid in self.log.acks:
+            return {"kind": "ack", "id": cid, "seq": self.log.acks[cid]}
+        return {"kind": "error", "id": cid, "code": self.log.errors[cid]}
+
+
+class ResilientClient(_Waits):
     """A member that reconnects, resumes and resends, recording into a :class:`ClientLog`.
 
     ``url`` may be a string or a callable returning the current URL. The
@@ -525,27 +549,9 @@ class ResilientClient:
     async def wait_connected(self, timeout: float = 10) -> None:
         await self._until(self.connected.is_set, timeout, "sync")
 
-    async def wait_answered(self, cid: str, timeout: float = 10) -> None:
-        await self._until(lambda: self.log.answered(cid), timeout, f"answer to {cid}")
-
-    async def wait_idle(self, timeout: float = 20) -> None:
-        """Until every queued command has its final answer."""
-        await self._until(lambda: not self.outbox, timeout, "empty outbox")
-
-    async def wait_seq(self, seq: int, timeout: float = 20) -> None:
-        """Until this member holds ``seq`` (or a later one)."""
-        await self._until(lambda: (self.log.last_seq or 0) >= seq, timeout, f"seq {seq}")
-
-    async def command(self, kind: str, data: dict | None = None, timeout: float = 10) -> dict:
-        """Send and wait: return {"kind": "ack", "seq": ...} or {"kind": "error", "code": ...}."""
-        cid = await self.send(kind, data)
-        await self.wait_answered(cid, timeout)
-        if cid in self.log.acks:
-            return {"kind": "ack", "id": cid, "seq": self.log.acks[cid]}
-        return {"kind": "error", "id": cid, "code": self.log.errors[cid]}
 
 
-class RealMember:
+class RealMember(_Waits):
     """The real client :class:`iop_tui.client.Connection`, recorded into a :class:`ClientLog`.
 
     Same waiting and fault methods as :class:`ResilientClient`, so tests and
@@ -651,18 +657,3 @@ class RealMember:
     async def wait_connected(self, timeout: float = 10) -> None:
         await self._until(lambda: self.conn.connected, timeout, "sync")
 
-    async def wait_answered(self, cid: str, timeout: float = 10) -> None:
-        await self._until(lambda: self.log.answered(cid), timeout, f"answer to {cid}")
-
-    async def wait_idle(self, timeout: float = 20) -> None:
-        await self._until(lambda: not self.outbox, timeout, "empty outbox")
-
-    async def wait_seq(self, seq: int, timeout: float = 20) -> None:
-        await self._until(lambda: (self.log.last_seq or 0) >= seq, timeout, f"seq {seq}")
-
-    async def command(self, kind: str, data: dict | None = None, timeout: float = 10) -> dict:
-        cid = await self.send(kind, data)
-        await self.wait_answered(cid, timeout)
-        if cid in self.log.acks:
-            return {"kind": "ack", "id": cid, "seq": self.log.acks[cid]}
-        return {"kind": "error", "id": cid, "code": self.log.errors[cid]}
