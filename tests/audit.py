@@ -345,6 +345,18 @@ def _gaps(seqs: list[int]) -> str:
 _ids = itertools.count(1)
 
 
+async def settle(members: list, sender, timeout: float) -> int:
+    """Wait until every member's commands are answered, send a public marker from
+    ``sender`` and wait until every member holds it; return the marker's seq."""
+    for member in members:
+        await member.wait_idle(timeout)
+    end = await sender.command("chat.send", {"text": "end of the run"}, timeout=timeout)
+    assert end["kind"] == "ack", end
+    for member in members:
+        await member.wait_seq(end["seq"], timeout)
+    return end["seq"]
+
+
 class _Waits:
     """Waiting on a member's log: shared by :class:`ResilientClient` and :class:`RealMember`,
     which provide ``_until``, ``log``, ``outbox`` and ``send``."""

@@ -16,7 +16,7 @@ import asyncio
 import random
 
 import pytest
-from audit import Auditor, ResilientClient, free_port
+from audit import Auditor, ResilientClient, free_port, settle
 from procs import start_server_process
 from wsclient import seed
 
@@ -94,11 +94,7 @@ async def test_a_relay_stopped_under_load_loses_and_repeats_nothing(tmp_path, st
             assert server.url == url
         stop.set()
         sent = await asyncio.wait_for(asyncio.gather(*tasks), TIMEOUT)
-        for c in clients:
-            await c.wait_idle(TIMEOUT)
-        end = await dana.command("chat.send", {"text": "end of the run"}, timeout=TIMEOUT)
-        for c in clients:
-            await c.wait_seq(end["seq"], TIMEOUT)
+        await settle(clients, dana, TIMEOUT)
         store = Store(data)
         try:
             report = auditor.check(store)
@@ -145,11 +141,7 @@ async def test_sigkill_with_a_burst_in_flight(tmp_path):
             server.kill()
             server = await asyncio.to_thread(start_server_process, data, port, *LIMITS)
             processes.append(server)
-        for c in clients:
-            await c.wait_idle(TIMEOUT)
-        end = await clients[0].command("chat.send", {"text": "end"}, timeout=TIMEOUT)
-        for c in clients:
-            await c.wait_seq(end["seq"], TIMEOUT)
+        await settle(clients, clients[0], TIMEOUT)
         store = Store(data)
         try:
             report = auditor.check(store)
@@ -196,11 +188,7 @@ async def test_sigkill_under_load_with_the_real_client(tmp_path):
             processes.append(server)
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), TIMEOUT)
-        for m in members:
-            await m.wait_idle(TIMEOUT)
-        end = await dana.command("chat.send", {"text": "end"}, timeout=TIMEOUT)
-        for m in members:
-            await m.wait_seq(end["seq"], TIMEOUT)
+        await settle(members, dana, TIMEOUT)
         store = Store(data)
         try:
             report = auditor.check(store)
