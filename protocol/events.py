@@ -45,6 +45,7 @@ EVENT_TYPES = frozenset(
         "homework.submitted",
         "member.muted",
         "member.removed",
+        "guest.arrived",
     }
 )
 

@@ -6,6 +6,8 @@ cannot do. Nothing here performs I/O.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 __all__ = [
     "FACILITATOR",
     "PARTICIPANT",
@@ -20,7 +22,11 @@ __all__ = [
     "MEMBER",
     "AUDIENCES",
     "visible_to",
+    "SHARED_MATERIAL",
+    "Visit",
+    "sees",
 ]
+
 
 FACILITATOR = "facilitator"
 PARTICIPANT = "participant"
@@ -108,3 +114,58 @@ def visible_to(audience: str, subject: int | None, role: str, member_id: int) ->
     if audience == MEMBER:
         return subject is not None and subject == member_id
     return False
+
+
+#: What a guest who arrives in the middle of a session still receives from
+#: before their arrival: the session's shared material (its start, phase,
+#: deck and live slide, the polls and whether they closed, the hand queue).
+#: Chat lines, deletions, results with voter names — anything members *said*
+#: or *did* before the guest came in — are not material, and stay with them.
+SHARED_MATERIAL = frozenset(
+    {
+        "session.started",
+        "phase.changed",
+        "deck.loaded",
+        "slide.changed",
+        "poll.opened",
+        "poll.closed",
+        "hand.raised",
+        "hand.lowered",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A guest's part in one session, as the log records it.
+
+    ``start`` is the session's id (the seq of its ``session.started``),
+    ``arrived`` the seq of the guest's ``guest.arrived`` and ``end`` the seq
+    of ``session.ended`` (None while the session runs).
+    """
+
+    start: int
+    arrived: int
+    end: int | None = None
+
+    def covers(self, seq: int, etype: str) -> bool:
+        """Whether an event at ``seq`` of type ``etype`` belongs to this visit."""
+        if seq < self.start or (self.end is not None and seq > self.end):
+            return False
+        return seq >= self.arrived or etype in SHARED_MATERIAL
+
+
+def sees(role: str, member_id: int, audience: str, subject: int | None, seq: int, etype: str, visits=()) -> bool:
+    """The one rule: whether an event reaches a reader, live, on replay or in an export.
+
+    The event's audience must admit the reader (:func:`visible_to`); a guest
+    moreover sees only the sessions they attended (``visits``, folded from the
+    log's ``guest.arrived`` events): each from their arrival on, plus the
+    session's shared material from before it. Never the group's life between
+    sessions, never another session.
+    """
+    if not visible_to(audience, subject, role, member_id):
+        return False
+    if role != GUEST:
+        return True
+    return any(visit.covers(seq, etype) for visit in visits)

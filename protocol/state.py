@@ -9,10 +9,11 @@ refuses an event — deciding is the server's session model's job.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from .events import Event
-from .roles import MEMBER
+from .roles import GUEST, MEMBER, Visit, sees
 
 __all__ = [
     "RosterEntry",
@@ -23,6 +24,8 @@ __all__ = [
     "Homework",
     "Submission",
     "GroupState",
+    "guest_visits",
+    "visible_events",
 ]
 
 
@@ -150,6 +153,8 @@ class GroupState:
     chat: list[ChatLine] = field(default_factory=list)
     hands: list[int] = field(default_factory=list)  # raised hands, oldest first
     homework: dict[int, Homework] = field(default_factory=dict)
+    visits: dict[int, list[Visit]] = field(default_factory=dict)  # guest id -> the sessions they attended
+    names: dict[int, str] = field(default_factory=dict)  # member id -> name, learned from events' actors
 
     # -- roster (from welcome and presence frames, not the log) -------------
 
@@ -175,8 +180,16 @@ class GroupState:
         return current
 
     def name_of(self, member_id: int) -> str:
+        """A member's name: from the roster, else as the log named them; never an internal id."""
         entry = self.roster.get(member_id)
-        return entry.name if entry else f"member {member_id}"
+        if entry is not None and entry.name:
+            return entry.name
+        return self.names.get(member_id) or "someone"
+
+    def visited(self, member_id: int) -> bool:
+        """Whether guest ``member_id`` has arrived in the live session."""
+        sid = self._sid()
+        return sid is not None and any(v.start == sid for v in self.visits.get(member_id, ()))
 
     # -- derived views -------------------------------------------------------
 
@@ -201,6 +214,8 @@ class GroupState:
         if event.seq <= self.head_seq:
             return
         self.head_seq = event.seq
+        if event.actor and event.actor_name:
+            self.names[event.actor] = event.actor_name
         handler = getattr(self, "_on_" + event.type.replace(".", "_"), None)
         if handler is not None:
             handler(event, event.data)
@@ -223,6 +238,8 @@ class GroupState:
         self.session = None
         self.phase, self.phase_since = None, ev.ts
         self.hands.clear()
+        for mid, visits in self.visits.items():
+            self.visits[mid] = [Visit(v.start, v.arrived, ev.seq) if v.end is None else v for v in visits]
         for poll in self.polls.values():
             if poll.status == "open":
                 poll.status = "closed"
@@ -336,6 +353,11 @@ class GroupState:
         if entry is not None:
             entry.muted = bool(d.get("muted", True))
 
+    def _on_guest_arrived(self, ev: Event, d: dict[str, Any]) -> None:
+        sid = self._sid()
+        if sid is not None:
+            self.visits.setdefault(int(d["member_id"]), []).append(Visit(sid, ev.seq))
+
     def _on_member_removed(self, ev: Event, d: dict[str, Any]) -> None:
         mid = int(d["member_id"])
         entry = self.roster.get(mid)
@@ -349,3 +371,21 @@ class GroupState:
 def is_private(event: Event) -> bool:
     """Whether an event reached only its subject and the facilitators."""
     return event.audience == MEMBER
+
+
+def guest_visits(events: Iterable[Event], member_id: int) -> list[Visit]:
+    """The sessions a guest attended, folded from a group's log (oldest first)."""
+    state = GroupState()
+    for event in events:
+        if event.type in ("session.started", "session.ended", "guest.arrived"):
+            state.apply(event)
+        else:
+            state.head_seq = max(state.head_seq, event.seq)
+    return state.visits.get(member_id, [])
+
+
+def visible_events(events: Iterable[Event], role: str, member_id: int) -> list[Event]:
+    """The events of a group's log, in order, that one reader may see (export, audits)."""
+    log = list(events)
+    visits = guest_visits(log, member_id) if role == GUEST else []
+    return [e for e in log if sees(role, member_id, e.audience, e.subject, e.seq, e.type, visits)]

@@ -15,7 +15,7 @@ A command travels like this, all on the event loop thread:
 3. The batch's events and command results are written to the store in one
    transaction *before anything is sent*.
 4. Each event is encoded once and written to every peer that
-   :func:`protocol.roles.visible_to` admits; then the sender gets its ``ack``
+   :func:`protocol.roles.sees` admits; then the sender gets its ``ack``
    (or ``error``).
 
 Writes to peers never wait: a peer buffers what it cannot send yet and is
@@ -51,10 +51,10 @@ from protocol.messages import (
     synced_frame,
     welcome_frame,
 )
-from protocol.roles import GUEST, visible_to
+from protocol.roles import GUEST, sees
 from protocol.state import GroupState
 
-from .model import Actor, decide
+from .model import Actor, arrival, decide
 from .store import CommandResult, GroupRecord, MemberRecord, Store
 
 __all__ = ["Hub", "Peer", "Room", "CLOSE_REMOVED"]
@@ -104,6 +104,7 @@ class _Logged(NamedTuple):
     audience: str
     subject: int | None
     frame: bytes
+    type: str = ""
 
 
 class Room:
@@ -195,7 +196,7 @@ class Hub:
         tail: deque[_Logged] = deque(maxlen=TAIL_EVENTS)
         for event in self.store.iter_events(group_id):
             state.apply(event)
-            tail.append(_Logged(event.seq, event.audience, event.subject, encode(event.to_wire())))
+            tail.append(_Logged(event.seq, event.audience, event.subject, encode(event.to_wire()), event.type))
         return Room(group, state, tail)
 
     def _refresh_roster(self, state: GroupState, group_id: int) -> None:
@@ -214,6 +215,8 @@ class Hub:
         a member next runs :meth:`catch_up`."""
         room = self.room(member.group_id)
         self._refresh_roster(room.state, member.group_id)
+        if peer.role == GUEST:
+            self._arrive(room, peer)
         head = room.head
         resume = hello.resume_from
         if peer.role == GUEST:
@@ -264,6 +267,20 @@ class Hub:
                 log.info("%s (%s) joined %s", peer.name, peer.role, room.group.name)
         return room
 
+    def _arrive(self, room: Room, peer: Any) -> None:
+        """Log that a guest is now in the live session (once per session), before
+        their replay: what they see of it is counted from this event."""
+        drafts = arrival(room.state, peer.member_id)
+        if not drafts:
+            return
+        now, first = self.clock(), room.head + 1
+        # Logged by the relay itself (actor 0), not by a command of the guest.
+        events = [Event(first + i, d.type, now, 0, "", d.audience, d.subject, _substitute(d.data, first)) for i, d in enumerate(drafts)]
+        self.store.commit([(room.group.id, e) for e in events], [], [])
+        for event in events:
+            room.state.apply(event)
+        self._fan_out(room, events)
+
     async def catch_up(self, peer: Any) -> None:
         """Replay what ``peer`` missed at the pace it reads, then send ``synced`` and go live.
 
@@ -289,6 +306,7 @@ class Hub:
     def _replay_chunk(self, room: Room, peer: Any, max_bytes: int | None) -> None:
         """Write the visible events from ``peer.cursor`` on, up to about ``max_bytes``."""
         role, member_id, cursor = peer.role, peer.member_id, peer.cursor
+        visits = room.state.visits.get(member_id, ())
         limit = max_bytes if max_bytes is not None else float("inf")
         written = 0
         tail = room.tail
@@ -297,7 +315,7 @@ class Hub:
                 if item.seq < cursor:
                     continue
                 cursor = item.seq + 1
-                if visible_to(item.audience, item.subject, role, member_id):
+                if sees(role, member_id, item.audience, item.subject, item.seq, item.type, visits):
                     peer.write(item.frame)
                     written += len(item.frame)
                     if written >= limit:
@@ -305,7 +323,7 @@ class Hub:
         else:
             for event in self.store.events_after(room.group.id, cursor - 1, REPLAY_CHUNK_EVENTS):
                 cursor = event.seq + 1
-                if visible_to(event.audience, event.subject, role, member_id):
+                if sees(role, member_id, event.audience, event.subject, event.seq, event.type, visits):
                     frame = encode(event.to_wire())
                     peer.write(frame)
                     written += len(frame)
@@ -376,7 +394,6 @@ class Hub:
         results: list[tuple[int, str, int, CommandResult]] = []
         revoked: list[int] = []
         seen: dict[tuple[int, str], CommandResult] = {}
-        between_sessions: set[int] = set()  # seqs logged while no session ran: never for guests
         for room in rooms:
             pending, room.pending = room.pending, []
             gid = room.group.id
@@ -408,8 +425,6 @@ class Hub:
                     result = CommandResult(events[0].seq, events[-1].seq) if events else CommandResult(None, None)
                     for event in events:
                         room.state.apply(event)
-                        if room.state.session is None and event.type != "session.ended":
-                            between_sessions.add(event.seq)
                         to_store.append((gid, event))
                         if event.type == "member.removed":
                             revoked.append(int(event.data["member_id"]))
@@ -427,7 +442,7 @@ class Hub:
                 outcome.result, outcome.events = None, []
             revoked = []
         for outcome in outcomes:
-            self._deliver(outcome, between_sessions)
+            self._deliver(outcome)
         for member_id in revoked:
             self._close_member(member_id)
 
@@ -438,19 +453,8 @@ class Hub:
             for i, d in enumerate(drafts)
         ]
 
-    def _deliver(self, outcome: _Outcome, between_sessions: set[int] = frozenset()) -> None:
-        room = outcome.room
-        peers = room.peers
-        for event in outcome.events:
-            frame = encode(event.to_wire())
-            audience, subject = event.audience, event.subject
-            room.tail.append(_Logged(event.seq, audience, subject, frame))
-            # Guests see a session's shared content only (replay starts them at
-            # its session.started): nothing logged between sessions, even live.
-            no_guests = event.seq in between_sessions
-            for p in peers:
-                if p.live and visible_to(audience, subject, p.role, p.member_id) and not (no_guests and p.role == GUEST):
-                    p.write(frame)
+    def _deliver(self, outcome: _Outcome) -> None:
+        self._fan_out(outcome.room, outcome.events)
         result = outcome.result
         if result is None:
             err = ProtocolError(ErrorCode.INTERNAL, "The server could not save that; nothing was applied, so try again.")
@@ -460,6 +464,18 @@ class Hub:
             outcome.peer.write(encode(error_frame(err)))
         else:
             outcome.peer.write(encode(ack_frame(outcome.command_id, result.last_seq)))
+
+    def _fan_out(self, room: Room, events: list[Event]) -> None:
+        """Log ``events`` in the room's tail and write each to every live peer the one rule admits."""
+        peers = room.peers
+        for event in events:
+            frame = encode(event.to_wire())
+            audience, subject = event.audience, event.subject
+            room.tail.append(_Logged(event.seq, audience, subject, frame, event.type))
+            visits = room.state.visits
+            for p in peers:
+                if p.live and sees(p.role, p.member_id, audience, subject, event.seq, event.type, visits.get(p.member_id, ())):
+                    p.write(frame)
 
     def _reload(self, room: Room) -> None:
         fresh = self._load(room.group.id)

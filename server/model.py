@@ -42,7 +42,7 @@ from protocol.roles import (
 )
 from protocol.state import ChatLine, GroupState, Poll, RosterEntry
 
-__all__ = ["Actor", "decide", "MIN_OPTIONS", "MAX_LOG_DAYS"]
+__all__ = ["Actor", "decide", "arrival", "MIN_OPTIONS", "MAX_LOG_DAYS"]
 
 #: Polls with options need at least this many.
 MIN_OPTIONS = 2
@@ -74,6 +74,16 @@ def decide(state: GroupState, actor: Actor, command: Command, now: float) -> lis
     if entry is not None and entry.removed:
         raise ProtocolError(ErrorCode.FORBIDDEN, "You were removed from this group, so nothing you send is accepted; ask your facilitator.")
     return handler(_Context(state, actor, command.data, now))
+
+
+def arrival(state: GroupState, guest_id: int) -> list[Draft]:
+    """The event that a guest is now in the live session (none if no session runs
+    or they already arrived in it): from it on, they see the session (see
+    :func:`protocol.roles.sees`)."""
+    session = state.session
+    if session is None or state.visited(guest_id):
+        return []
+    return [Draft("guest.arrived", MEMBER, {"member_id": guest_id, "session_id": session.session_id}, subject=guest_id)]
 
 
 # -- helpers -------------------------------------------------------------------
@@ -144,6 +154,16 @@ def _chat_audience(line: ChatLine, state: GroupState) -> tuple[str, int | None]:
     return MEMBER, line.member_id
 
 
+def _of_live_session(state: GroupState, audience: str, session_id: int | None) -> str:
+    """The audience of news about an object (a poll, a chat line) of session
+    ``session_id``: news of another session, or of the time between sessions,
+    is for members only, so a guest of the live session never reads it."""
+    live = state.session.session_id if state.session is not None else None
+    if audience == EVERYONE and (session_id is None or session_id != live):
+        return MEMBERS
+    return audience
+
+
 def _chat_target(to: str, role: str, member_id: int) -> tuple[str, int | None]:
     if to != "facilitators":
         return EVERYONE, None
@@ -171,6 +191,10 @@ def _session_start(ctx: _Context) -> list[Draft]:
         # so a guest (who sees this session only) gets the slides too.
         drafts.append(Draft("deck.loaded", EVERYONE, {"deck_id": SEQ, "title": state.deck_title, "slides": [dict(s) for s in state.slides]}))
         drafts.append(Draft("deck.notes", FACILITATORS, {"deck_id": SEQ, "notes": list(state.notes)}))
+    for entry in state.roster.values():
+        # Guests already connected are in the session from its first moment.
+        if entry.role == GUEST and entry.status == "online" and not entry.removed:
+            drafts.append(Draft("guest.arrived", MEMBER, {"member_id": entry.member_id, "session_id": SEQ}, subject=entry.member_id))
     return drafts
 
 
@@ -316,7 +340,7 @@ def _poll_close(ctx: _Context) -> list[Draft]:
     poll = _poll(ctx)
     if poll.status != "open":
         raise _fail(ErrorCode.CONFLICT, "That poll is already closed.")
-    return [Draft("poll.closed", EVERYONE, {"poll_id": poll.poll_id})]
+    return [Draft("poll.closed", _of_live_session(ctx.state, EVERYONE, poll.session_id), {"poll_id": poll.poll_id})]
 
 
 def _poll_reveal(ctx: _Context) -> list[Draft]:
@@ -339,10 +363,11 @@ def _poll_reveal(ctx: _Context) -> list[Draft]:
         "correct": poll.correct if poll.kind == "quiz" else None,
         "names": names,
     }
+    audience = _of_live_session(ctx.state, EVERYONE, poll.session_id)
     drafts = []
     if poll.status == "open":
-        drafts.append(Draft("poll.closed", EVERYONE, {"poll_id": poll.poll_id}))
-    drafts.append(Draft("poll.revealed", EVERYONE, revealed))
+        drafts.append(Draft("poll.closed", audience, {"poll_id": poll.poll_id}))
+    drafts.append(Draft("poll.revealed", audience, revealed))
     return drafts
 
 
@@ -373,6 +398,7 @@ def _chat_delete(ctx: _Context) -> list[Draft]:
     if line is None or line.deleted:
         raise _fail(ErrorCode.NOT_FOUND, f"There is no message {message_id} to delete; it may already be gone.")
     audience, subject = _chat_audience(line, ctx.state)
+    audience = _of_live_session(ctx.state, audience, line.session_id)
     return [Draft("chat.deleted", audience, {"message_id": message_id}, subject=subject)]
 
 

@@ -6,7 +6,7 @@ and floods. Each member's frames go through a :class:`ClientLog`; at the end
 persisted) and counts:
 
 - **lost**: an acknowledged command whose events are not in the store, a
-  store event a member was entitled to (by :func:`protocol.roles.visible_to`)
+  store event a member was entitled to (by the one rule, :func:`protocol.roles.sees`)
   but never received, a gap in a group's seqs;
 - **duplicated**: a seq a member received twice (since its last ``reset``),
   an event in the store that no command result accounts for (a command applied
@@ -34,7 +34,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from protocol.messages import PROTOCOL_VERSION, command_frame
-from protocol.roles import GUEST, visible_to
+from protocol.roles import GUEST, sees
+from protocol.state import guest_visits
 
 __all__ = ["Auditor", "AuditReport", "ClientLog", "ResilientClient", "RealMember", "free_port", "secrets_in"]
 
@@ -186,7 +187,8 @@ class Auditor:
 
     def __init__(self) -> None:
         self.logs: list[ClientLog] = []
-        self._between: dict[int, set[int]] = {}
+        self._events: dict[int, list[Any]] = {}  # group id -> its log, for guests' visits
+        self._visits: dict[tuple[int, int, int], Any] = {}
 
     def log(self, name: str, member_id: int, role: str, group_id: int) -> ClientLog:
         entry = ClientLog(name, member_id, role, group_id)
@@ -210,7 +212,7 @@ class Auditor:
             if seqs != list(range(1, len(seqs) + 1)):
                 report.lost += 1
                 report.problems.append(f"group {gid}: seqs are not gap-free 1..{len(seqs)}: {_gaps(seqs)}")
-        self._between = {gid: between_sessions(evs) for gid, evs in events.items()}
+        self._events = events
         for log in self.logs:
             report.add(self._check_log(log, by_seq[log.group_id], store, require_answers))
         # Events no command result accounts for (a command applied twice leaves one).
@@ -304,36 +306,27 @@ class Auditor:
         return r
 
     def entitled(self, log: ClientLog, event: Any) -> bool:
-        """Whether ``log``'s member may receive ``event``: its audience, and for a
-        guest, only what was logged while a session ran (a session's shared content)."""
-        if not visible_to(event.audience, event.subject, log.role, log.member_id):
-            return False
-        return log.role != GUEST or event.seq not in self._between.get(log.group_id, ())
+        """Whether ``log``'s member may receive ``event``, by the one rule
+        (:func:`protocol.roles.sees`): its audience, and for a guest only the
+        sessions they attended, from their arrival."""
+        visits: Any = ()
+        if log.role == GUEST:
+            evs = self._events.get(log.group_id, [])
+            key = (log.group_id, log.member_id, len(evs))
+            if key not in self._visits:
+                self._visits[key] = guest_visits(evs, log.member_id)
+            visits = self._visits[key]
+        return sees(log.role, log.member_id, event.audience, event.subject, event.seq, event.type, visits)
 
     def expected_head(self, store: Any, log: ClientLog, upto: int | None = None) -> int:
         """The last seq (up to ``upto``) this member may receive: what it must reach to be done."""
         events = store.events_after(log.group_id, 0)
-        self._between[log.group_id] = between_sessions(events)
+        self._events[log.group_id] = events
         last = 0
         for e in events:
             if (upto is None or e.seq <= upto) and self.entitled(log, e):
                 last = e.seq
         return last
-
-
-def between_sessions(events: list[Any]) -> set[int]:
-    """Seqs of events logged while no session ran (``session.ended`` belongs to its session)."""
-    live = False
-    out: set[int] = set()
-    for e in events:
-        if e.type == "session.started":
-            live = True
-        elif e.type == "session.ended":
-            live = False
-            continue
-        if not live:
-            out.add(e.seq)
-    return out
 
 
 def _gaps(seqs: list[int]) -> str:

@@ -29,6 +29,7 @@ from wsclient import Cred, RawClient
 
 from protocol.roles import FACILITATOR, GUEST, MEMBER, MEMBERS, PARTICIPANT, EVERYONE, FACILITATORS, PERMISSIONS, ROLES, may, visible_to
 from protocol.messages import COMMANDS
+from protocol.state import visible_events
 from server.edge import RelayServer
 
 TIMEOUT = 10
@@ -210,6 +211,7 @@ CONTRACT_AUDIENCE = {
     "poll.key": FACILITATORS, "poll.voted": MEMBER, "poll.closed": EVERYONE, "poll.revealed": EVERYONE,
     "homework.assigned": MEMBERS, "homework.submitted": MEMBER, "hand.raised": EVERYONE,
     "hand.lowered": EVERYONE, "member.muted": EVERYONE, "member.removed": EVERYONE, "chat.deleted": None,
+    "guest.arrived": MEMBER,
     "chat.posted": None,  # depends on "to": checked below
 }
 
@@ -254,9 +256,8 @@ def allowed_secrets(role: str, name: str) -> set[str]:
 def check_receiver(store, g: Group, client: RawClient, cred: Cred, start: int) -> list[str]:
     """Compare what ``client`` got with the store's events from ``start``; return problems."""
     problems = []
-    events = store.events_after(g.group_id, start - 1)
     got = [f["seq"] for f in client.events]
-    want = [e.seq for e in events if visible_to(e.audience, e.subject, cred.role, cred.member_id)]
+    want = [e.seq for e in visible_events(store.events_after(g.group_id, 0), cred.role, cred.member_id) if e.seq >= start]
     if sorted(set(got)) != got:
         problems.append(f"{cred.name}: repeated or unordered seqs {got}")
     if got != want:
@@ -319,7 +320,8 @@ async def test_private_events_reach_only_their_audience_on_replay(relay_fast, ho
         resume = None if how == "fresh" else marks["session"]
         async with RawClient(relay_fast.url, cred.token, resume_from=resume) as c:
             synced = await asyncio.wait_for(c.wait_synced(), TIMEOUT)
-            assert synced["head_seq"] == head
+            # A guest's first join in a session logs their arrival.
+            assert synced["head_seq"] == (head if cred.role != GUEST else relay_fast.store.head_seq(g.group_id))
             start = c.welcome["replay_from"]
             if how == "resume":
                 assert c.welcome["mode"] == "resume" and start == marks["session"] + 1, c.welcome
@@ -485,11 +487,9 @@ async def test_an_export_holds_exactly_what_its_member_may_see(relay_fast, tmp_p
             await asyncio.wait_for(c.wait_synced(), TIMEOUT)
             replayed = [f["seq"] for f in c.events]
         if cred.role == GUEST:
-            assert between not in seqs
-            want = [e.seq for e in relay_fast.store.events_after(g.group_id, 0)
-                    if visible_to(e.audience, e.subject, GUEST, cred.member_id) and e.seq < between]
-            if seqs != want:
-                problems.append(f"guest export {seqs} != {want}")
+            # Jo attended no session: her export holds nothing of the group.
+            if seqs:
+                problems.append(f"guest export {seqs} though the guest attended no session")
         else:
             want = [e.seq for e in relay_fast.store.events_after(g.group_id, 0) if visible_to(e.audience, e.subject, cred.role, cred.member_id)]
             if seqs != want or seqs != replayed:
@@ -500,3 +500,127 @@ async def test_an_export_holds_exactly_what_its_member_may_see(relay_fast, tmp_p
     assert not problems, problems
     again = await asyncio.to_thread(run_cli, "export", "Export", "--name", "Sam", "--out", str(tmp_path / "Sam.json"), "--data", str(relay_fast.data_dir))
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+# -- guests get only their session, from the moment they arrive -----------------------
+
+
+def _types(client: RawClient) -> list[str]:
+    return [f["type"] for f in client.events]
+
+
+async def test_a_guest_who_joins_mid_session_gets_the_shared_material_but_nothing_said_before_they_arrived(relay_fast):
+    """The deck and the live slide, the phase and the open poll reach a guest who
+    arrives late; no chat line, deletion notice or voter name from before they
+    arrived does, not on the first join, nor on a fresh rejoin, nor on a resume."""
+    g = make_group(relay_fast.store, "Guest arrives late")
+    sam_cred = g.actor[PARTICIPANT]
+    async with contextlib.AsyncExitStack() as stack:
+        dana = await stack.enter_async_context(RawClient(relay_fast.url, g.facilitator.token))
+        sam = await stack.enter_async_context(RawClient(relay_fast.url, sam_cred.token))
+        await dana.command("session.start", {"title": "Family session"})
+        await dana.command("phase.set", {"phase": "exercises"})
+        await dana.command("deck.load", {"markdown": DECK})
+        await dana.command("slide.goto", {"index": 1})
+        named = (await dana.command("poll.open", {"question": "Named before?", "poll_kind": "single", "options": ["A", "B"], "anonymous": False}))["seq"]
+        await sam.command("poll.vote", {"poll_id": named, "choices": [0]})
+        await dana.command("poll.reveal", {"poll_id": named})
+        still_open = (await dana.command("poll.open", {"question": "Open at arrival?", "poll_kind": "scale"}))["seq"]
+        early = (await sam.command("chat.send", {"text": "BEFORE-ARRIVAL I relapsed on Friday"}))["seq"]
+        await sam.command("chat.send", {"text": "BEFORE-ARRIVAL second line"})
+        await dana.command("chat.delete", {"message_id": early})
+        await sam.command("hand.raise", {})
+        jo = await stack.enter_async_context(RawClient(relay_fast.url, g.guest.token))
+        await jo.wait_synced(TIMEOUT)
+        after = (await sam.command("chat.send", {"text": "AFTER-ARRIVAL welcome Jo"}))["seq"]
+        await jo.recv_until(lambda f: f.get("kind") == "event" and f["seq"] >= after, TIMEOUT, consume=False)
+        rejoin = await stack.enter_async_context(RawClient(relay_fast.url, g.guest.token))
+        await rejoin.wait_synced(TIMEOUT)
+        resumed = await stack.enter_async_context(RawClient(relay_fast.url, g.guest.token, resume_from=jo.events[0]["seq"]))
+        await resumed.wait_synced(TIMEOUT)
+        problems = []
+        for name, c in (("first join", jo), ("fresh rejoin", rejoin)):
+            types = _types(c)
+            for shared in ("session.started", "phase.changed", "deck.loaded", "slide.changed", "poll.opened", "hand.raised"):
+                if shared not in types:
+                    problems.append(f"{name}: no {shared} (the session's shared material)")
+            if still_open not in [f["data"].get("poll_id") for f in c.events if f["type"] == "poll.opened"]:
+                problems.append(f"{name}: the poll open at arrival is missing")
+            if after not in [f["seq"] for f in c.events]:
+                problems.append(f"{name}: the line said after arrival is missing")
+        for name, c in (("first join", jo), ("fresh rejoin", rejoin), ("resume", resumed)):
+            types = _types(c)
+            for private in ("chat.deleted", "poll.revealed"):
+                if private in types:
+                    problems.append(f"{name}: got {private} from before arrival")
+            if secrets_in(c.frames, {"BEFORE-ARRIVAL"}):
+                problems.append(f"{name}: read chat from before arrival")
+            if [f for f in c.events if f["type"] == "chat.posted" and f["seq"] < after]:
+                problems.append(f"{name}: got a chat line from before arrival")
+            if secrets_in([f for f in c.events if f["type"] != "hand.raised" and f["seq"] < after], {"Sam"}):
+                problems.append(f"{name}: learned Sam's name from before arrival other than by the raised hand")
+        assert not problems, problems
+
+
+async def test_a_guest_never_receives_results_or_deletions_from_past_sessions(relay_fast):
+    """Live, while a guest attends session two, the facilitator reveals a named
+    poll and deletes a chat line from session one: the guest receives neither."""
+    g = make_group(relay_fast.store, "Past sessions")
+    sam_cred = g.actor[PARTICIPANT]
+    async with contextlib.AsyncExitStack() as stack:
+        dana = await stack.enter_async_context(RawClient(relay_fast.url, g.facilitator.token))
+        sam = await stack.enter_async_context(RawClient(relay_fast.url, sam_cred.token))
+        await dana.command("session.start", {"title": "Session one"})
+        old_poll = (await dana.command("poll.open", {"question": "PAST-POLL named?", "poll_kind": "single", "options": ["Yes", "No"], "anonymous": False}))["seq"]
+        await sam.command("poll.vote", {"poll_id": old_poll, "choices": [1]})
+        old_line = (await sam.command("chat.send", {"text": "PAST-SESSION line"}))["seq"]
+        await dana.command("session.end", {"summary": "one"})
+        await dana.command("session.start", {"title": "Session two"})
+        jo = await stack.enter_async_context(RawClient(relay_fast.url, g.guest.token))
+        await jo.wait_synced(TIMEOUT)
+        await dana.command("poll.reveal", {"poll_id": old_poll})
+        await dana.command("chat.delete", {"message_id": old_line})
+        end = (await dana.command("chat.send", {"text": "marker"}))["seq"]
+        await jo.recv_until(lambda f: f.get("kind") == "event" and f["seq"] >= end, TIMEOUT, consume=False)
+        got = [(f["seq"], f["type"]) for f in jo.events if f["type"] in ("poll.revealed", "poll.closed", "chat.deleted")]
+        assert not got, f"a guest of session two received {got} about session one"
+        assert not secrets_in(jo.frames, {"Sam", "PAST-POLL", "PAST-SESSION"})
+        # The members still see both.
+        await sam.recv_until(lambda f: f.get("kind") == "event" and f["type"] == "poll.revealed", TIMEOUT, consume=False)
+        await sam.recv_until(lambda f: f.get("kind") == "event" and f["type"] == "chat.deleted", TIMEOUT, consume=False)
+
+
+async def test_a_guest_export_holds_only_the_sessions_they_attended_from_their_arrival(relay_fast, tmp_path):
+    """Session one (no guest) is absent from the guest's export; of session two
+    it holds the shared material and what happened from their arrival on."""
+    import json
+
+    from procs import run_cli
+
+    g = make_group(relay_fast.store, "Guest export")
+    sam_cred = g.actor[PARTICIPANT]
+    async with contextlib.AsyncExitStack() as stack:
+        dana = await stack.enter_async_context(RawClient(relay_fast.url, g.facilitator.token))
+        sam = await stack.enter_async_context(RawClient(relay_fast.url, sam_cred.token))
+        one = (await dana.command("session.start", {"title": "SESSION-ONE"}))["seq"]
+        poll = (await dana.command("poll.open", {"question": "ONE-POLL?", "poll_kind": "single", "options": ["A", "B"], "anonymous": False}))["seq"]
+        await sam.command("poll.vote", {"poll_id": poll, "choices": [0]})
+        await dana.command("poll.reveal", {"poll_id": poll})
+        await sam.command("chat.send", {"text": "ONE-CHAT before the guest was invited"})
+        ended = (await dana.command("session.end", {"summary": "ONE-SUMMARY"}))["seq"]
+        two = (await dana.command("session.start", {"title": "Session two"}))["seq"]
+        await sam.command("chat.send", {"text": "TWO-EARLY before Jo arrived"})
+        jo = await stack.enter_async_context(RawClient(relay_fast.url, g.guest.token))
+        await jo.wait_synced(TIMEOUT)
+        late = (await sam.command("chat.send", {"text": "TWO-LATE after Jo arrived"}))["seq"]
+        await jo.recv_until(lambda f: f.get("kind") == "event" and f["seq"] >= late, TIMEOUT, consume=False)
+        received = [f["seq"] for f in jo.events]
+    out = tmp_path / "jo.json"
+    done = await asyncio.to_thread(run_cli, "export", "Guest export", "--name", "Jo", "--out", str(out), "--data", str(relay_fast.data_dir))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    seqs = [e["seq"] for e in doc["events"]]
+    assert not [s for s in seqs if one <= s <= ended], f"session one in a guest's export: {seqs}"
+    assert not secrets_in([doc], {"SESSION-ONE", "ONE-POLL", "ONE-CHAT", "ONE-SUMMARY", "TWO-EARLY"})
+    assert two in seqs and late in seqs
+    assert seqs == received, "the export holds exactly what the guest received"

@@ -782,6 +782,7 @@ def test_every_event_type_is_produced_by_some_decision():
             produced.update(e.type for e in room.log)
             produced.update(e.type for e in room.do(BY_ROLE[role], kind, data))
     room = Room()
+    room.state.update_member({"id": JO.member_id}, status="online")  # a guest connected when the session starts
     room.start()
     room.do(SAM, "checkin.submit", {"mood": 2, "note": "x"})
     room.poll("quiz", ["a", "b"], correct=0)

@@ -117,7 +117,8 @@ def check_privacy(dana: RawClient, sam: RawClient, alex: RawClient, riley: RawCl
             assert secret not in text_of(c), (c.welcome["member"]["name"], secret)
     if jo is not None:
         assert "shared with all" not in text_of(jo), "a check-in is for members, not guests"
-        assert all(e["audience"] == "everyone" for e in jo.events)
+        jo_id = jo.welcome["member"]["id"]
+        assert all(e["audience"] == "everyone" or (e["type"] == "guest.arrived" and e["subject"] == jo_id) for e in jo.events)
         assert not jo.welcome["roster"]
         assert not [f for f in jo.frames if f["kind"] == "presence"]
 
@@ -156,9 +157,11 @@ async def test_guests_get_only_the_live_session(seeded):
         async with RawClient(seeded.url, jo_c.token, resume_from=0) as jo:
             synced = await jo.wait_synced()
             assert jo.welcome["mode"] == "reset" and jo.welcome["replay_from"] == started["seq"]
-            assert seqs(jo) == [started["seq"], started["seq"] + 1]
-            assert synced["head_seq"] == started["seq"] + 1
-            assert "BEFORE-SESSION" not in text_of(jo)
+            # The session's start and Jo's own arrival; the line said before she came is not hers.
+            arrived = started["seq"] + 2
+            assert seqs(jo) == [started["seq"], arrived] and jo.events[-1]["type"] == "guest.arrived"
+            assert synced["head_seq"] == arrived
+            assert "BEFORE-SESSION" not in text_of(jo) and "welcome, families" not in text_of(jo)
 
 
 async def test_a_participant_is_refused_every_facilitator_command(seeded):
