@@ -31,7 +31,7 @@ from typing import Any, Callable, TextIO
 
 from protocol.errors import ProtocolError
 from protocol.messages import PHASE_TITLES, PHASES
-from protocol.roles import FACILITATOR, may
+from protocol.roles import FACILITATOR, GUEST, may
 
 from . import words
 
@@ -162,6 +162,21 @@ COMMAND_HELP: list[tuple[str, str, bool]] = [
     ("/plan PATH", "load a session plan: its deck, prepared polls and homework.", True),
 ]
 
+#: The protocol command each help entry sends: help lists an entry only to a
+#: role the permission table (protocol.roles.PERMISSIONS) allows to send it.
+HELP_SENDS: dict[str, str] = {
+    "/checkin": "checkin.submit",
+    "/pass": "checkin.submit",
+    "/vote": "poll.vote",
+    "/dm": "chat.send",
+    "/me": "chat.send",
+    "/hand": "hand.raise",
+    "/homework": "homework.submit",
+    "/submit": "homework.submit",
+    "/check": "homework.submit",
+    "/log": "homework.submit",
+}
+
 _PHASE_ALIASES = {p: p for p in PHASES}
 _PHASE_ALIASES.update({"check-in": "checkin", "check": "checkin", "psychoed": "psychoeducation", "slides": "psychoeducation",
                        "exercise": "exercises", "polls": "exercises", "discuss": "discussion", "close": "closing"})
@@ -237,6 +252,7 @@ class PlainFace:
         self._last_slide: tuple[str, int] | None = None
         self._told_all_voted: set[int] = set()
         self.fatal: str | None = None
+        self.last_said = ""  # the last line written, so a final sentence is never said twice in a row
 
     @property
     def model(self) -> Any:
@@ -255,6 +271,7 @@ class PlainFace:
         if not verbatim:
             line = _speakable(line)
         if line:
+            self.last_said = line
             self._write(line)
 
     def _is_facilitator(self) -> bool:
@@ -297,7 +314,9 @@ class PlainFace:
         else:
             parts.append("No session is live right now.")
         here = [e for e in state.roster.values() if e.status == "online" and not e.removed]
-        if here:
+        if me.role == GUEST:
+            parts.append(words.GUEST_ROSTER)
+        elif here:
             parts.append(f"{_plural(len(here), 'person', 'people')} here.")
         sid = state.session.session_id if state.session is not None else None
         chat = [c for c in state.visible_chat() if sid is not None and c.session_id == sid]
@@ -596,9 +615,13 @@ class PlainFace:
 
     def _cmd_help(self, rest: str) -> None:
         facilitator = self._is_facilitator()
+        me = self.model.me
         self.say("Commands, one per line:")
         for usage, help_text, fac in COMMAND_HELP:
             if fac and not facilitator:
+                continue
+            kind = HELP_SENDS.get(usage.split(" ", 1)[0])
+            if kind is not None and me is not None and not may(me.role, kind):
                 continue
             self.say(f"{usage}: {help_text}")
 
@@ -754,6 +777,11 @@ class PlainFace:
 
     def _cmd_who(self, rest: str) -> None:
         state = self.model.state
+        me = self.model.me
+        if me is not None and me.role == GUEST:
+            self.say(words.GUEST_ROSTER)
+            self.say(words.hands_text(state))
+            return
         people = [e for e in state.roster.values() if not e.removed]
         if not people:
             raise _Say("The list of members is not available to you.")
@@ -771,8 +799,7 @@ class PlainFace:
         self.say(f"Here, {len(here)}: " + (", ".join(label(e) for e in here) or "nobody") + ".")
         if away:
             self.say("Away: " + ", ".join(label(e) for e in away) + ".")
-        hands = [state.name_of(m) for m in state.hands]
-        self.say("Hands raised: " + ", ".join(map(clean, hands)) + "." if hands else "No hands raised.")
+        self.say(words.hands_text(state))
 
     def _homework_list(self) -> list[Any]:
         return [self.model.state.homework[k] for k in sorted(self.model.state.homework)]
@@ -1256,7 +1283,8 @@ def _ended(face: PlainFace, runner: asyncio.Future, write: Callable[[str], None]
         elif exc is not None:
             sentence = f"The session stopped unexpectedly ({type(exc).__name__}); join again."
     if sentence:
-        write(sentence)
+        if _speakable(sentence) != face.last_said:  # the removal was already said as it happened
+            write(sentence)
         return 1
     write("The session has closed.")
     return 0

@@ -50,6 +50,8 @@ __all__ = [
     "forbidden_text",
     "COMMAND_ACTIONS",
     "submission_text",
+    "GUEST_ROSTER",
+    "hands_text",
 ]
 
 #: The panes a notice may bring forward.
@@ -115,7 +117,7 @@ def _name(state: GroupState, member_id: int | None, fallback: str = "") -> str:
     entry = state.roster.get(member_id)
     if entry is not None and entry.name:
         return entry.name
-    return fallback or f"member {member_id}"
+    return fallback or state.name_of(member_id)
 
 
 def _role(state: GroupState, me_id: int | None) -> str | None:
@@ -303,6 +305,17 @@ def presence_line(name: str, status: str) -> str:
     return f"{name} left."
 
 
+#: What a guest hears instead of a head count: guests get no list of members.
+GUEST_ROSTER = "As a guest you hear the names of people as they speak or raise a hand; the list of members is kept for the group."
+
+
+def hands_text(state: GroupState) -> str:
+    """``"Hands raised: Sam, Alex."``: the queue by name, oldest first, never by id."""
+    if not state.hands:
+        return "No hands raised."
+    return "Hands raised: " + ", ".join(state.name_of(m) for m in state.hands) + "."
+
+
 # -- one sentence per event -----------------------------------------------------------
 
 
@@ -435,6 +448,9 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
         if mid == me_id:
             return "You were removed from this group; ask your facilitator if this is a mistake."
         return f"Removed from the group, {_name(state, mid)}."
+    if t == "guest.arrived":
+        mid = int(d.get("member_id", 0))
+        return None if mid == me_id else f"Guest joined the session: {_name(state, mid)}."
     return None  # deck.notes, poll.key: folded into state, no sentence of their own
 
 

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 from textual.widgets.option_list import Option
 
+from .. import words
 from .cursor_list import CursorOptionList
 from .pane import Pane, plain, set_text
 
@@ -95,7 +96,7 @@ class PeoplePane(Pane):
         if model.is_facilitator:
             help_text = "On a person: M mutes or unmutes, H lowers their hand, R removes them from the group."
         elif model.me is not None and model.me.role == "guest":
-            help_text = ""
+            help_text = words.GUEST_ROSTER
         else:
             help_text = "Press H on any pane outside a text field, or type /hand in chat, to raise or lower your hand."
         set_text(self.query_one("#people-help", Static), help_text)
