@@ -21,6 +21,8 @@ __all__ = [
     "PHASES",
     "POLL_KINDS",
     "HOMEWORK_KINDS",
+    "MAX_OPTIONS",
+    "SCALE_POINTS",
     "CHAT_TARGETS",
     "Limits",
     "Hello",
@@ -61,6 +63,11 @@ MAX_TEXT = 2000  # a chat line, a note
 MAX_LONG_TEXT = 60_000  # a slide deck in Markdown, a homework answer
 MAX_WORD = 40
 MAX_ITEMS = 20
+#: A poll's options, and so the choices a vote may name: one limit, used by
+#: poll.open and poll.vote alike.
+MAX_OPTIONS = MAX_ITEMS
+#: A scale poll's points, 0 to 10.
+SCALE_POINTS = 11
 
 
 @dataclass(frozen=True)
@@ -145,11 +152,14 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
     "poll.open": (
         _s("question", 300, min_len=1),
         _s("poll_kind", choices=POLL_KINDS),
-        _l("options", _OPTION, MAX_ITEMS),
-        Field("correct", "int", False, None, minimum=0, maximum=MAX_ITEMS - 1, nullable=True),
+        _l("options", _OPTION, MAX_OPTIONS),
+        Field("correct", "int", False, None, minimum=0, maximum=MAX_OPTIONS - 1, nullable=True),
         _b("anonymous", True),
     ),
-    "poll.vote": (_i("poll_id", 1), _l("choices", Field("choice", "int", minimum=0, maximum=10), MAX_ITEMS, required=True, min_len=1)),
+    "poll.vote": (
+        _i("poll_id", 1),
+        _l("choices", Field("choice", "int", minimum=0, maximum=max(MAX_OPTIONS, SCALE_POINTS) - 1), MAX_OPTIONS, required=True, min_len=1),
+    ),
     "poll.close": (_i("poll_id", 1),),
     "poll.reveal": (_i("poll_id", 1),),
     "chat.send": (

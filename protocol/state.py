@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .events import Event
+from .messages import SCALE_POINTS
 from .roles import GUEST, MEMBER, Visit, sees
 
 __all__ = [
@@ -90,7 +91,7 @@ class Poll:
         return self.total if self.counts is not None else len(self.votes)
 
     def option_count(self) -> int:
-        return 11 if self.kind == "scale" else len(self.options)
+        return SCALE_POINTS if self.kind == "scale" else len(self.options)
 
     def option_label(self, index: int) -> str:
         if self.kind == "scale":

@@ -624,3 +624,26 @@ async def test_a_guest_export_holds_only_the_sessions_they_attended_from_their_a
     assert not secrets_in([doc], {"SESSION-ONE", "ONE-POLL", "ONE-CHAT", "ONE-SUMMARY", "TWO-EARLY"})
     assert two in seqs and late in seqs
     assert seqs == received, "the export holds exactly what the guest received"
+
+
+async def test_every_option_a_poll_accepts_can_be_voted_for(relay_fast):
+    """One limit: a poll may have as many options as a vote may name, the last included."""
+    from protocol.messages import MAX_OPTIONS
+
+    g = make_group(relay_fast.store, "Many options")
+    async with RawClient(relay_fast.url, g.facilitator.token) as dana, RawClient(relay_fast.url, g.actor[PARTICIPANT].token) as sam, \
+            RawClient(relay_fast.url, g.other.token) as alex:
+        await dana.command("session.start", {"title": "Options"})
+        options = [f"Option {i + 1}" for i in range(MAX_OPTIONS)]
+        single = (await dana.command("poll.open", {"question": "Pick the last?", "poll_kind": "single", "options": options}))["seq"]
+        multiple = (await dana.command("poll.open", {"question": "Pick many?", "poll_kind": "multiple", "options": options}))["seq"]
+        await dana.command("poll.open", {"question": "Which?", "poll_kind": "quiz", "options": options, "correct": MAX_OPTIONS - 1})
+        quiz = (await alex.recv_until(lambda f: f.get("kind") == "event" and f["type"] == "poll.opened" and f["data"]["question"] == "Which?", TIMEOUT))["data"]["poll_id"]
+        await sam.command("poll.vote", {"poll_id": single, "choices": [MAX_OPTIONS - 1]})
+        await sam.command("poll.vote", {"poll_id": multiple, "choices": list(range(11, MAX_OPTIONS))})
+        await alex.command("poll.vote", {"poll_id": quiz, "choices": [MAX_OPTIONS - 1]})
+        too_many = await dana.wait_ack(await dana.send("poll.open", {"question": "Too many?", "poll_kind": "single", "options": options + ["One more"]}), TIMEOUT)
+        assert too_many["kind"] == "error" and too_many["code"] == "invalid", too_many
+        assert str(MAX_OPTIONS) in too_many["message"], too_many["message"]
+        beyond = await sam.wait_ack(await sam.send("poll.vote", {"poll_id": quiz, "choices": [MAX_OPTIONS]}), TIMEOUT)
+        assert beyond["kind"] == "error" and beyond["code"] == "invalid", beyond
