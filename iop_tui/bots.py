@@ -26,6 +26,10 @@ from protocol.roles import may
 __all__ = ["Persona", "PERSONAS", "MemberBot", "FacilitatorBot", "run_bots"]
 
 TICK_S = 0.25  # how often a bot looks at its own view of the session (never shown to anyone)
+#: The longest the simulated facilitator waits for the people present to vote
+#: or check in before moving on. Not scaled by the tempo: the person trying the
+#: demo reads and types at their own pace, whatever the bots' pace.
+PATIENCE_S = 90.0
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,6 @@ PERSONAS: dict[str, Persona] = {
         raises_hand=True, homework_text="Tried it twice. Hard, but I did it.",
         poll_bias=0,
     ),
-    "You": Persona("You", 6, ("curious",)),
 }
 
 
@@ -240,9 +243,23 @@ class MemberBot(_Bot):
 class FacilitatorBot(_Bot):
     """Runs the demo plan's agenda so a person joining as a participant sees a live session."""
 
-    def __init__(self, url: str, token: str, plan: Any, tempo: float = 1.0, seed: int = 3, name: str = "Dana") -> None:
+    def __init__(self, url: str, token: str, plan: Any, tempo: float = 1.0, seed: int = 3, name: str = "Dana",
+                 patience: float = PATIENCE_S) -> None:
         super().__init__(url, token, name, tempo, seed)
         self.plan = plan
+        self.patience = patience
+
+    def _present(self) -> list[int]:
+        """The participants online now: the people whose pace the agenda follows."""
+        return [e.member_id for e in self.state.roster.values() if e.role == "participant" and e.status == "online" and not e.removed]
+
+    async def wait_for_everyone(self, done: Callable[[int], bool], low: float, high: float) -> None:
+        """Wait the usual pause, then until everyone present is ``done`` (or :attr:`patience` runs out)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.patience
+        await self.wait(low, high)
+        while loop.time() < deadline and not all(done(mid) for mid in self._present()):
+            await asyncio.sleep(TICK_S)
 
     async def setup(self) -> None:
         """Start the session, load the deck and open the check-in (before anyone else joins)."""
@@ -278,7 +295,8 @@ class FacilitatorBot(_Bot):
         new = [pid for pid in self.state.polls if pid not in before]
         if not new:
             return
-        await self.wait(*open_s)
+        poll = self.state.polls[new[0]]
+        await self.wait_for_everyone(lambda mid: mid in poll.votes, *open_s)
         await self.command("poll.close", {"poll_id": new[0]})
         await self.command("poll.reveal", {"poll_id": new[0]})
 
@@ -290,7 +308,7 @@ class FacilitatorBot(_Bot):
         try:
             await self.wait(8, 12)
             await self._poll_round(1, (20, 26))
-            await self.wait(12, 18)
+            await self.wait_for_everyone(lambda mid: mid in self.state.checkins, 12, 18)
             await self.command("chat.send", {"text": "Thank you all for checking in. Let's look at this week's topic.", "to": "group"})
             await self.wait(3, 5)
             await self.command("phase.set", {"phase": "psychoeducation"})

@@ -4,7 +4,7 @@ The demo runs the real programs, nothing faked:
 
 1. a temporary data folder, seeded with ``python -m server group create`` and
    ``invite --json`` (group "Tuesday IOP": facilitator Dana, participants Sam,
-   Alex, Riley and Morgan, and "You" when the person joins as a participant);
+   Alex, Riley and Morgan, and Jamie — the person — when they join as a participant);
 2. the relay as a separate process, ``python -m server serve --port 0``;
 3. the demo plan (:data:`iop_tui.plan.DEMO_PLAN`): as the facilitator, start
    "Week 3: Reframing thoughts", load the deck, open the check-in;
@@ -40,7 +40,9 @@ __all__ = ["DemoError", "Relay", "run_demo", "GROUP", "FACILITATOR_NAME", "PARTI
 GROUP = "Tuesday IOP"
 FACILITATOR_NAME = "Dana"
 PARTICIPANTS = ("Sam", "Alex", "Riley", "Morgan")
-YOU = "You"
+#: The person's own member in ``--as participant``: a name like the others', so
+#: the group reads "Chat, Jamie: ..." and the facilitator says "Go ahead, Jamie."
+YOU = "Jamie"
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -218,7 +220,7 @@ def run_demo(*, as_role: str = "facilitator", plain: bool = False, theme: str | 
         tempo = _tempo()
         _say("Starting the demo: a relay on this machine and a group with four simulated members.", plain)
         if plain:
-            who = "Dana, the facilitator" if as_role == "facilitator" else "a participant; Dana, a simulated facilitator, runs the session"
+            who = "Dana, the facilitator" if as_role == "facilitator" else f"{YOU}, a participant; Dana, a simulated facilitator, runs the session and waits for your check-in and votes"
             _say(f"You are {who}. Type /help for commands, Control D to leave.", plain)
         relay = Relay()
         participants = PARTICIPANTS + ((YOU,) if as_role == "participant" else ())

@@ -92,7 +92,7 @@ async def test_plain_demo_with_piped_input(tmp_path):
     env = client_env(tmp_path / "config", IOP_DEMO_TEMPO="0.2")
     with PtyProgram(demo_argv("--plain", "--as", "participant"), env, stdin_pipe=True) as demo:
         try:
-            await demo.wait_for("Joined Tuesday IOP as You, participant. Session Week 3: Reframing thoughts is live, phase check in.", timeout=40)
+            await demo.wait_for("Joined Tuesday IOP as Jamie, participant. Session Week 3: Reframing thoughts is live, phase check in.", timeout=40)
             relay_pid, data_dir = relay_of(demo.proc.pid)
             await demo.wait_for("Check in, Sam: mood", timeout=30)
             await demo.wait_for("How are you arriving today", timeout=30)
@@ -100,7 +100,7 @@ async def test_plain_demo_with_piped_input(tmp_path):
             demo.type("/vote 6")
             await demo.wait_for("Your vote is in", timeout=20)
             demo.type("Hello everyone")
-            await demo.wait_for("Chat, You: Hello everyone", timeout=20)
+            await demo.wait_for("Chat, Jamie: Hello everyone", timeout=20)
             demo.eof()
             assert await demo.wait_exit(30) == 0
         finally:
@@ -109,7 +109,7 @@ async def test_plain_demo_with_piped_input(tmp_path):
     assert b"\x1b" not in bytes(demo.output)
     assert "Traceback" not in out
     assert "Left Tuesday IOP." in out
-    assert out.count("Chat, You: Hello everyone") == 1
+    assert out.count("Chat, Jamie: Hello everyone") == 1
     assert "Rough weekend" not in out, "Sam's note for the facilitators reached a participant"
     assert wait_gone(relay_pid), "the relay process outlived the demo"
     assert not data_dir.exists(), "the demo's temporary folder was left behind"
