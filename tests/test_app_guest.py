@@ -26,3 +26,16 @@ async def test_a_guest_joining_mid_session_sees_raised_hands_by_name_and_no_earl
             await wait_until(pilot, lambda: "LATER-LINE" in screen_text(app), "the line said after arrival")
             assert "EARLIER-LINE" not in screen_text(app)
             assert "member 2" not in screen_text(app) and "member 3" not in screen_text(app)
+
+
+async def test_a_removed_guest_is_told_once(seeded) -> None:
+    from iop_tui.screens.fatal import FatalScreen
+
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+        await dana.command("session.start", {"title": "Family week"})
+        async with joined(seeded.url, seeded.guest.token) as (app, pilot):
+            await dana.command("member.remove", {"member_id": seeded.guest.member_id})
+            await wait_until(pilot, lambda: isinstance(app.screen, FatalScreen), "the removal to be said")
+            await pilot.pause()
+            shown = screen_text(app)
+            assert " ".join(shown.split()).count("You were removed") == 1, shown
