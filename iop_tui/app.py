@@ -472,18 +472,32 @@ class IopApp(App[int]):
         self.set_phase(PHASES[current + 1])
 
     def action_start_or_end_session(self) -> None:
+        """F8: start (asking a title, the loaded plan's by default) or end (asking a
+        summary, warning about polls that would end unseen, and confirming)."""
         if self.model.state.session is None:
-            if self.send_command("session.start", {"title": ""}):
-                self.say("Starting the session.")
+
+            def titled(title: str | None) -> None:
+                if title is None:
+                    self.say("The session was not started.")
+                elif self.model.state.session is None and self.send_command("session.start", {"title": title}):
+                    self.say("Starting the session.")
+
+            from .screens.prompt import PromptScreen
+
+            default = self.plan.title if self.plan is not None and self.plan.title else ""
+            question = "Title of the session (Enter starts it; empty numbers it):"
+            self.push_screen(PromptScreen(question, "for example: Week 3: Reframing thoughts", value=default, allow_empty=True), titled)
             return
 
-        def answer(yes: bool | None) -> None:
-            if yes and self.send_command("session.end", {"summary": ""}):
+        def ended(choice: dict[str, Any] | None) -> None:
+            if choice is None:
+                self.say("The session keeps running.")
+            elif self.model.state.session is not None and self.send_command("session.end", choice):
                 self.say("Ending the session.")
 
-        from .screens.confirm import ConfirmScreen
+        from .screens.end import EndSessionScreen
 
-        self.push_screen(ConfirmScreen("End the session for everyone now?"), answer)
+        self.push_screen(EndSessionScreen(self.model.state), ended)
 
     def action_load_plan(self) -> None:
         def chosen(path: str | None) -> None:
