@@ -45,6 +45,8 @@ from .widgets.status import HeaderLine, StatusLine
 
 __all__ = ["IopApp"]
 
+#: Seconds a private line's notice stays on screen (group chat gets none).
+PRIVATE_NOTICE_S = 30
 KEYS_HINT = "Keys: 1-6 panes, Escape leaves a field, Ctrl+P all commands, Ctrl+Q quits."
 PHASE_NOTICE_KINDS = frozenset({"phase", "phase.changed"})
 
@@ -304,10 +306,20 @@ class IopApp(App[int]):
         elif level == "warning":
             self.notify(text, severity="warning", markup=False, timeout=6)
             self.status(text)
+        elif kind == "chat.posted" and self._private_from_others(notice):
+            # A private line stands apart: it stays on screen for half a minute.
+            self.notify(text, title="Private line", severity="warning", markup=False, timeout=PRIVATE_NOTICE_S)
+            self.status(text)
         elif kind == "welcome":
             self.status(f"{text} {KEYS_HINT}")
         elif kind != "synced":
             self.status(text)
+
+    def _private_from_others(self, notice: Any) -> bool:
+        """Whether a chat notice is a private-thread line someone else wrote."""
+        seq = getattr(notice, "seq", None)
+        line = next((c for c in reversed(self.model.state.chat) if c.message_id == seq), None)
+        return line is not None and line.thread is not None and line.member_id != self.model.me_id
 
     def _refresh_header(self) -> None:
         screen = self._session_screen()
@@ -322,10 +334,11 @@ class IopApp(App[int]):
         if screen is None:
             return
         tabs = screen.query_one("#tabs", TabbedContent)
-        if tabs.active == "chat" and self.model.unread_chat:
+        if tabs.active == "chat" and (self.model.unread_chat or self.model.unread_private):
             self.model.mark_chat_read()
-        unread = self.model.unread_chat
-        label = f"Chat ({unread} unread)" if unread else "Chat"
+        unread, private = self.model.unread_chat, self.model.unread_private
+        counts = ([f"Private {private}"] if private else []) + ([f"{unread} unread"] if unread else [])
+        label = f"Chat ({', '.join(counts)})" if counts else "Chat"
         tab = tabs.get_tab("chat")
         if str(tab.label) != label:
             tab.label = label
@@ -499,6 +512,21 @@ class IopApp(App[int]):
 
         self.push_screen(EndSessionScreen(self.model.state), ended)
 
+    def _chat_reply(self) -> None:
+        """The palette's reply: bring the chat forward and reply to its selected line."""
+        screen = self._session_screen()
+        if screen is None:
+            return
+        self.show_pane("chat", focus=False)
+
+        async def reply() -> None:
+            await screen.ensure_body("chat")
+            from .widgets.chat import ChatPane
+
+            screen.query_one(ChatPane).action_reply()
+
+        self.call_after_refresh(reply)
+
     def action_load_plan(self) -> None:
         def chosen(path: str | None) -> None:
             if path:
@@ -577,6 +605,9 @@ class IopApp(App[int]):
         role = self._role()
         if role in ("participant", "guest"):
             yield SystemCommand("Hand: raise or lower my hand", "Ask to speak, or take your hand down", self.action_toggle_hand)
+            yield SystemCommand("Chat: private line to the facilitators", "Only the facilitators read it (R on the chat, or /dm)", lambda: self._chat_reply())
+        if role == "facilitator":
+            yield SystemCommand("Chat: reply privately to the selected member", "Answer the member of the selected chat line; only they and the facilitators read it (R)", lambda: self._chat_reply())
         if role == "facilitator":
             for phase in PHASES:
                 title = PHASE_TITLES[phase].lower()
