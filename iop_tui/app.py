@@ -46,7 +46,7 @@ from .widgets.status import HeaderLine, StatusLine
 __all__ = ["IopApp"]
 
 #: Seconds a private line's notice stays on screen (group chat gets none).
-PRIVATE_NOTICE_S = 30
+PRIVATE_NOTICE_S = 15
 KEYS_HINT = "Keys: 1-6 panes, Escape leaves a field, Ctrl+P all commands, Ctrl+Q quits."
 PHASE_NOTICE_KINDS = frozenset({"phase", "phase.changed"})
 
@@ -307,7 +307,7 @@ class IopApp(App[int]):
             self.notify(text, severity="warning", markup=False, timeout=6)
             self.status(text)
         elif kind == "chat.posted" and self._private_from_others(notice):
-            # A private line stands apart: it stays on screen for half a minute.
+            # A private line stands apart: it stays on screen for 15 seconds.
             self.notify(text, title="Private line", severity="warning", markup=False, timeout=PRIVATE_NOTICE_S)
             self.status(text)
         elif kind == "welcome":
