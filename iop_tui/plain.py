@@ -238,7 +238,7 @@ class PlainFace:
         self._pending_before = 0
         self._last_slide: tuple[str, int] | None = None
         self._told_all_voted: set[int] = set()
-        self._end_summary: str | None = None  # a summary given with /end, waiting for /end yes
+        self._end_summary: tuple[int, str] | None = None  # (session id, summary) given with /end, waiting for /end yes
         self.fatal: str | None = None
 
     @property
@@ -922,9 +922,10 @@ class PlainFace:
             raise _Say("No session is running, so there is nothing to end.")
         answer = rest.strip().lower().split()
         if answer[:1] == ["yes"] and set(answer[1:]) <= {"--no-reveal"}:
-            summary, self._end_summary = self._end_summary, None
-            if summary is None:
+            pending, self._end_summary = self._end_summary, None
+            if pending is None or pending[0] != state.session.session_id:
                 raise _Say("There is nothing to confirm yet; type /end and a one-line summary first.")
+            summary = pending[1]
             reveal = words.end_warning(state) is not None and "--no-reveal" not in answer
             self._send("session.end", {"summary": summary, "reveal": reveal})
             return
@@ -936,7 +937,7 @@ class PlainFace:
         if not answer:
             raise _Say(words.END_ASK)
         summary = "" if answer == [words.END_NO_SUMMARY] else rest.strip()
-        self._end_summary = summary
+        self._end_summary = (state.session.session_id, summary)
         self.say(words.end_plain_question(state, summary), verbatim=True)
 
     def _cmd_reply(self, rest: str) -> None:
