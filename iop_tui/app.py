@@ -487,6 +487,8 @@ class IopApp(App[int]):
     def action_start_or_end_session(self) -> None:
         """F8: start (asking a title, the loaded plan's by default) or end (asking a
         summary, warning about polls that would end unseen, and confirming)."""
+        if not isinstance(self.screen, SessionScreen):
+            return  # a dialog is already open: F8 again does not stack another
         if self.model.state.session is None:
 
             def titled(title: str | None) -> None:

@@ -110,9 +110,10 @@ async def test_escape_keeps_the_session_and_unticking_reveal_closes_polls_unseen
         assert dana.session.model.state.session.title == "Week 4"
         dana.send_command("poll.open", {"question": "Sleep?", "poll_kind": "scale"})
         await wait_until(dpilot, lambda: dana.session.model.state.open_polls(), "the poll")
-        await dpilot.press("f8")
+        await dpilot.press("f8", "f8")  # a second F8 does not stack a second dialog
+        assert len(dana.screen_stack) == 2
         await dpilot.press("escape")
-        assert dana.session.model.state.session is not None
+        assert dana.session.model.state.session is not None and len(dana.screen_stack) == 1
         await dpilot.press("f8")
         dana.screen.query_one("#end-reveal").value = False
         await dpilot.press(*keys("done"), "enter")
