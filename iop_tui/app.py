@@ -45,6 +45,8 @@ from .widgets.status import HeaderLine, StatusLine
 
 __all__ = ["IopApp"]
 
+#: Seconds a private line's notice stays on screen (group chat gets none).
+PRIVATE_NOTICE_S = 15
 KEYS_HINT = "Keys: 1-6 panes, Escape leaves a field, Ctrl+P all commands, Ctrl+Q quits."
 PHASE_NOTICE_KINDS = frozenset({"phase", "phase.changed"})
 
@@ -304,10 +306,20 @@ class IopApp(App[int]):
         elif level == "warning":
             self.notify(text, severity="warning", markup=False, timeout=6)
             self.status(text)
+        elif kind == "chat.posted" and self._private_from_others(notice):
+            # A private line stands apart: it stays on screen for 15 seconds.
+            self.notify(text, title="Private line", severity="warning", markup=False, timeout=PRIVATE_NOTICE_S)
+            self.status(text)
         elif kind == "welcome":
             self.status(f"{text} {KEYS_HINT}")
         elif kind != "synced":
             self.status(text)
+
+    def _private_from_others(self, notice: Any) -> bool:
+        """Whether a chat notice is a private-thread line someone else wrote."""
+        seq = getattr(notice, "seq", None)
+        line = next((c for c in reversed(self.model.state.chat) if c.message_id == seq), None)
+        return line is not None and line.thread is not None and line.member_id != self.model.me_id
 
     def _refresh_header(self) -> None:
         screen = self._session_screen()
@@ -322,10 +334,11 @@ class IopApp(App[int]):
         if screen is None:
             return
         tabs = screen.query_one("#tabs", TabbedContent)
-        if tabs.active == "chat" and self.model.unread_chat:
+        if tabs.active == "chat" and (self.model.unread_chat or self.model.unread_private):
             self.model.mark_chat_read()
-        unread = self.model.unread_chat
-        label = f"Chat ({unread} unread)" if unread else "Chat"
+        unread, private = self.model.unread_chat, self.model.unread_private
+        counts = ([f"Private {private}"] if private else []) + ([f"{unread} unread"] if unread else [])
+        label = f"Chat ({', '.join(counts)})" if counts else "Chat"
         tab = tabs.get_tab("chat")
         if str(tab.label) != label:
             tab.label = label
@@ -472,18 +485,49 @@ class IopApp(App[int]):
         self.set_phase(PHASES[current + 1])
 
     def action_start_or_end_session(self) -> None:
+        """F8: start (asking a title, the loaded plan's by default) or end (asking a
+        summary, warning about polls that would end unseen, and confirming)."""
+        if not isinstance(self.screen, SessionScreen):
+            return  # a dialog is already open: F8 again does not stack another
         if self.model.state.session is None:
-            if self.send_command("session.start", {"title": ""}):
-                self.say("Starting the session.")
+
+            def titled(title: str | None) -> None:
+                if title is None:
+                    self.say("The session was not started.")
+                elif self.model.state.session is None and self.send_command("session.start", {"title": title}):
+                    self.say("Starting the session.")
+
+            from .screens.prompt import PromptScreen
+
+            default = self.plan.title if self.plan is not None and self.plan.title else ""
+            question = "Title of the session (Enter starts it; empty numbers it):"
+            self.push_screen(PromptScreen(question, "for example: Week 3: Reframing thoughts", value=default, allow_empty=True), titled)
             return
 
-        def answer(yes: bool | None) -> None:
-            if yes and self.send_command("session.end", {"summary": ""}):
+        def ended(choice: dict[str, Any] | None) -> None:
+            if choice is None:
+                self.say("The session keeps running.")
+            elif self.model.state.session is not None and self.send_command("session.end", choice):
                 self.say("Ending the session.")
 
-        from .screens.confirm import ConfirmScreen
+        from .screens.end import EndSessionScreen
 
-        self.push_screen(ConfirmScreen("End the session for everyone now?"), answer)
+        self.push_screen(EndSessionScreen(self.model.state), ended)
+
+    def _chat_reply(self) -> None:
+        """The palette's reply: bring the chat forward and reply to its selected line."""
+        screen = self._session_screen()
+        if screen is None:
+            return
+        self.show_pane("chat", focus=False)
+
+        async def reply() -> None:
+            await screen.ensure_body("chat")
+            from .widgets.chat import ChatPane
+
+            screen.query_one(ChatPane).action_reply()
+
+        self.call_after_refresh(reply)
 
     def action_load_plan(self) -> None:
         def chosen(path: str | None) -> None:
@@ -563,6 +607,9 @@ class IopApp(App[int]):
         role = self._role()
         if role in ("participant", "guest"):
             yield SystemCommand("Hand: raise or lower my hand", "Ask to speak, or take your hand down", self.action_toggle_hand)
+            yield SystemCommand("Chat: private line to the facilitators", "Only the facilitators read it (R on the chat, or /dm)", lambda: self._chat_reply())
+        if role == "facilitator":
+            yield SystemCommand("Chat: reply privately to the selected member", "Answer the member of the selected chat line; only they and the facilitators read it (R)", lambda: self._chat_reply())
         if role == "facilitator":
             for phase in PHASES:
                 title = PHASE_TITLES[phase].lower()

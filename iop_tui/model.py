@@ -19,7 +19,7 @@ from typing import Any
 
 from protocol.errors import ProtocolError
 from protocol.events import parse_event
-from protocol.roles import FACILITATOR, GUEST, may
+from protocol.roles import FACILITATOR, GUEST, MEMBER, may
 from protocol.state import Checkin, GroupState, Homework, Poll, RosterEntry, Submission
 
 from . import words
@@ -98,6 +98,7 @@ class SessionModel:
         self.welcomed = False
         self.resuming = False  # the current replay follows a resume (events are missed, not history)
         self.unread_chat = 0
+        self.unread_private = 0  # private-thread lines from others, counted apart from group chat
         self.last_error: str | None = None
         self._said_error: str | None = None  # the last error sentence a notice said
         self.limits: dict[str, Any] = {}
@@ -175,6 +176,15 @@ class SessionModel:
 
     def mark_chat_read(self) -> None:
         self.unread_chat = 0
+        self.unread_private = 0
+
+    def mark_private_read(self) -> None:
+        self.unread_private = 0
+
+    def private_thread(self, member_id: int) -> list[Any]:
+        """One member's private thread with the facilitators, oldest first: their
+        private lines and the facilitators' replies (what this reader holds)."""
+        return [line for line in self.state.visible_chat() if line.thread == member_id]
 
     # -- the fold --------------------------------------------------------------
 
@@ -195,6 +205,7 @@ class SessionModel:
         if mode != "resume":
             self.state = GroupState()
             self.unread_chat = 0
+            self.unread_private = 0
             if had_state and member.get("role") != GUEST:  # guests start over each session by design
                 notices.append(Notice("The server sent the group's history afresh; the view was rebuilt from it.", None, "warning", True, "connection"))
         roster = list(frame.get("roster") or [])
@@ -235,7 +246,10 @@ class SessionModel:
         missed = not live and self.resuming
         me_id = self.me_id
         if event.type == "chat.posted" and (live or missed) and event.data.get("member_id") != me_id:
-            self.unread_chat += 1
+            if event.audience == MEMBER:
+                self.unread_private += 1
+            else:
+                self.unread_chat += 1
         text = words.describe(event, self.state, me_id)
         if text is None:
             return []

@@ -132,7 +132,8 @@ COMMAND_HELP: list[tuple[str, str, bool]] = [
     ("/slides", "list the slide titles.", False),
     ("/vote N", "vote in the newest open poll; give several numbers for a multiple-choice poll.", False),
     ("/poll", "read the open polls and the results again.", False),
-    ("/dm TEXT", "send a private line to the facilitators only.", False),
+    ("/dm TEXT", "send a private line to the facilitators only; /reply TEXT does the same.", False),
+    ("/thread", "read your private thread with the facilitators; facilitators add a name: /thread NAME.", False),
     ("/me TEXT", "post an action to the group, such as /me nods.", False),
     ("/hand", "raise your hand; /lower lowers it.", False),
     ("/who", "who is here, and whose hands are raised.", False),
@@ -143,8 +144,9 @@ COMMAND_HELP: list[tuple[str, str, bool]] = [
     ("/history N", "read the last N chat messages, 10 if no number is given.", False),
     ("/status", "the connection and the session.", False),
     ("/quit", "leave; Control D does the same.", False),
-    ("/start TITLE", "start a session.", True),
-    ("/end SUMMARY", "end the session.", True),
+    ("/start TITLE", "start a session; with a plan loaded, /start alone uses the plan's title.", True),
+    ("/end SUMMARY", "end the session with a one-line summary, or /end --no-summary; then /end yes confirms.", True),
+    ("/reply NAME TEXT", "answer one member privately: only they and the facilitators read it.", True),
     ("/phase NAME", "move to a phase: checkin, psychoeducation, exercises, discussion or closing.", True),
     ("/deck PATH", "load a Markdown slide deck from a file.", True),
     ("/next", "next slide; /prev goes back, /goto N jumps to slide N.", True),
@@ -251,6 +253,7 @@ class PlainFace:
         self._pending_before = 0
         self._last_slide: tuple[str, int] | None = None
         self._told_all_voted: set[int] = set()
+        self._end_summary: tuple[int, str] | None = None  # (session id, summary) given with /end, waiting for /end yes
         self.fatal: str | None = None
         self.last_said = ""  # the last line written, so a final sentence is never said twice in a row
 
@@ -395,13 +398,21 @@ class PlainFace:
                 self.say(text)
             return
         if kind == "chat.posted":
-            if quiet and text.startswith("Private"):
-                return
-            self.say(text, verbatim=True)
+            line = self._chat_line(_get(notice, "seq"))
+            hint = words.reply_hint(line, state, self.model.me_id) if line is not None else None
+            if quiet and text.startswith("Private") and not (hint and not facilitator):
+                return  # quiet still says a facilitator's reply to this member
+            self.say(f"{text} {hint}" if hint else text, verbatim=True)
             return
         if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed"):
             return
         self.say(text)
+
+    def _chat_line(self, seq: Any) -> Any:
+        """The chat line a chat.posted notice (by its seq) created, if it is still held."""
+        if seq is None:
+            return None
+        return next((c for c in reversed(self.model.state.chat) if c.message_id == seq), None)
 
     def _all_voted(self) -> None:
         """Tell a facilitator once when every participant here has voted in an open poll."""
@@ -895,7 +906,9 @@ class PlainFace:
         for line in lines:
             who = clean(line.name)
             text = clean(line.text)
-            if line.me:
+            if line.to == "member":
+                body = clean(words.thread_line(line, self.model.state, self.model.me_id))
+            elif line.me:
                 body = f"Chat, {who} {text}"
             elif line.to == "facilitators":
                 body = f"Private to facilitators, {who}: {text}"
@@ -920,12 +933,89 @@ class PlainFace:
 
     def _cmd_start(self, rest: str) -> None:
         self._need_facilitator()
-        title = rest or (self.plan.title if self.plan is not None else "")
+        untitled = rest.strip().lower() == "--untitled"
+        title = "" if untitled else rest or (self.plan.title if self.plan is not None else "")
+        if not title and not untitled:
+            raise _Say(words.START_ASK)
         self._send("session.start", {"title": title})
 
     def _cmd_end(self, rest: str) -> None:
+        """/end SUMMARY (or --no-summary) asks; /end yes ends, revealing unseen polls
+        unless --no-reveal follows; /end no keeps the session running."""
         self._need_facilitator()
-        self._send("session.end", {"summary": rest})
+        state = self.model.state
+        if state.session is None:
+            self._end_summary = None
+            raise _Say("No session is running, so there is nothing to end.")
+        answer = rest.strip().lower().split()
+        if answer[:1] == ["yes"] and set(answer[1:]) <= {"--no-reveal"}:
+            pending, self._end_summary = self._end_summary, None
+            if pending is None or pending[0] != state.session.session_id:
+                raise _Say("There is nothing to confirm yet; type /end and a one-line summary first.")
+            summary = pending[1]
+            reveal = words.end_warning(state) is not None and "--no-reveal" not in answer
+            self._send("session.end", {"summary": summary, "reveal": reveal})
+            return
+        if answer in (["no"], ["cancel"]):
+            if self._end_summary is None:
+                raise _Say("There is nothing to cancel; the session keeps running.")
+            self._end_summary = None
+            raise _Say("The session keeps running.")
+        if not answer:
+            raise _Say(words.END_ASK)
+        summary = "" if answer == [words.END_NO_SUMMARY] else rest.strip()
+        self._end_summary = (state.session.session_id, summary)
+        self.say(words.end_plain_question(state, summary), verbatim=True)
+
+    def _cmd_reply(self, rest: str) -> None:
+        """A facilitator: /reply NAME TEXT answers one member privately. A member:
+        /reply TEXT answers the facilitators (the same as /dm)."""
+        if not self._is_facilitator():
+            if not rest:
+                raise _Say("Type /reply and your private line for the facilitators.")
+            self._send("chat.send", {"text": rest, "to": "facilitators"})
+            return
+        usage = "Type /reply, the member's name and your private line, for example /reply Sam See you after group."
+        if not rest:
+            raise _Say(usage)
+        entry, text = self._member_prefix(rest)
+        if not text:
+            raise _Say(usage)
+        self._send("chat.reply", {"member_id": entry.member_id, "text": text})
+
+    def _member_prefix(self, rest: str) -> tuple[Any, str]:
+        """The member whose name begins ``rest`` (longest name first, any case) and the text after it."""
+        folded = rest.casefold()
+        people = sorted((e for e in self.model.state.roster.values() if not e.removed and e.name),
+                        key=lambda e: len(e.name), reverse=True)
+        for entry in people:
+            name = entry.name.casefold()
+            if folded.startswith(name) and (len(folded) == len(name) or not folded[len(name)].isalnum()):
+                return entry, rest[len(entry.name):].lstrip(" :,").strip()
+        first = rest.split(None, 1)[0]
+        raise _Say(f"Nobody called {clean(first)[:40]} is in the group; type /who to hear the names.")
+
+    def _cmd_thread(self, rest: str) -> None:
+        """One member's private thread with the facilitators (a member: their own)."""
+        state, me_id = self.model.state, self.model.me_id
+        if self._is_facilitator():
+            if not rest:
+                raise _Say("Type /thread and a member's name, for example /thread Sam.")
+            entry, extra = self._member_prefix(rest)
+            if extra:
+                raise _Say(f"Nobody called {clean(rest)[:40]} is in the group; type /who to hear the names.")
+            lines = self.model.private_thread(entry.member_id)
+            if not lines:
+                raise _Say(f"{clean(entry.name)} has no private lines with the facilitators yet; /reply {clean(entry.name)} writes to them.")
+            self.say(f"Private thread with {clean(entry.name)}, {_plural(len(lines), 'line')}, oldest first:", verbatim=True)
+        else:
+            lines = self.model.private_thread(me_id) if me_id is not None else []
+            if not lines:
+                raise _Say("You have no private lines with the facilitators yet; /dm writes to them.")
+            self.say(f"Your private thread with the facilitators, {_plural(len(lines), 'line')}, oldest first:", verbatim=True)
+        for line in lines:
+            self.say(words.thread_line(line, state, me_id), verbatim=True)
+        self.model.mark_private_read()
 
     def _cmd_phase(self, rest: str) -> None:
         self._need_facilitator()

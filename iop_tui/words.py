@@ -52,6 +52,10 @@ __all__ = [
     "submission_text",
     "GUEST_ROSTER",
     "hands_text",
+    "private_reply_line",
+    "thread_line",
+    "end_warning",
+    "END_NO_SUMMARY",
 ]
 
 #: The panes a notice may bring forward.
@@ -257,6 +261,25 @@ def chat_line(text: str, name: str, to: str = "group", me: bool = False) -> str:
     return f"Chat, {name}: {text}" if not me else f"Chat: {name} {text}"
 
 
+def private_reply_line(text: str, sender: str, member: str, *, for_member: bool = False, me: bool = False) -> str:
+    """A facilitator's private reply into a member's thread.
+
+    The member reads ``"Private from Dana: ..."``; the facilitators read
+    ``"Private to Sam from Dana: ..."`` (an action: ``"Private to Sam: Dana waves"``).
+    """
+    if for_member:
+        return f"Private from {sender}: {text}" if not me else f"Private: {sender} {text}"
+    return f"Private to {member} from {sender}: {text}" if not me else f"Private to {member}: {sender} {text}"
+
+
+def thread_line(line: Any, state: GroupState, me_id: int | None) -> str:
+    """One line of a member's private thread with the facilitators, as :func:`describe` says it."""
+    if line.to == "member":
+        member = _name(state, line.thread)
+        return private_reply_line(line.text, line.name, member, for_member=line.thread == me_id, me=line.me)
+    return chat_line(line.text, line.name, line.to, line.me)
+
+
 def homework_status(hw: Homework, member_id: int | None, today: _dt.date | None = None) -> str:
     """``"submitted"``, ``"submitted late"``, ``"not started"`` or ``"late"`` for one member."""
     sub: Submission | None = hw.submissions.get(member_id) if member_id is not None else None
@@ -406,6 +429,12 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
         if poll is None:
             return None
         return f"Poll results, {poll.question} " + "; ".join(poll_result_lines(poll)) + "."
+    if t == "chat.posted" and d.get("to") == "member":
+        thread = ev.subject if ev.subject is not None else d.get("thread")
+        return private_reply_line(
+            str(d.get("text", "")), _name(state, int(d.get("member_id", 0)), actor), _name(state, thread),
+            for_member=thread is not None and thread == me_id, me=bool(d.get("me", False)),
+        )
     if t == "chat.posted":
         mid = int(d.get("member_id", 0))
         return chat_line(str(d.get("text", "")), _name(state, mid, actor), str(d.get("to", "group")), bool(d.get("me", False)))
@@ -566,3 +595,69 @@ def facilitator_lines(state: GroupState) -> list[str]:
     if state.hands:
         lines.append("Hands raised, in order: " + ", ".join(_name(state, m) for m in state.hands) + ".")
     return lines
+
+
+# -- private threads and ending a session -------------------------------------------------
+
+#: What to type to answer a private line, said after it in the plain face.
+REPLY_HINT = "Type /reply and your answer."
+START_ASK = "Type /start and a title for the session, for example /start Week 3; /start --untitled numbers it instead."
+END_ASK = "To end the session, type /end and a one-line summary, or /end --no-summary."
+END_NO_SUMMARY = "--no-summary"
+
+
+def reply_hint(line: Any, state: GroupState, me_id: int | None) -> str | None:
+    """What to type to answer a private line from someone else (None for one's own or group lines)."""
+    if line.thread is None or line.member_id == me_id:
+        return None
+    if _role(state, me_id) == FACILITATOR:
+        return f"Type /reply {_name(state, line.thread)} and your answer."
+    return REPLY_HINT
+
+
+def end_polls(state: GroupState) -> tuple[list[Poll], list[Poll]]:
+    """Polls that would end unseen: (still open, closed in this session but not revealed)."""
+    sid = state.session.session_id if state.session is not None else None
+    open_polls = sorted(state.open_polls(), key=lambda p: p.poll_id)
+    hidden = sorted((p for p in state.polls.values() if p.status == "closed" and p.session_id == sid), key=lambda p: p.poll_id)
+    return open_polls, hidden
+
+
+def _polls_noun(polls: list[Poll]) -> tuple[str, str]:
+    """("quiz", "quizzes") when every one is a quiz, else ("poll", "polls")."""
+    return ("quiz", "quizzes") if all(p.kind == "quiz" for p in polls) else ("poll", "polls")
+
+
+def end_warning(state: GroupState) -> str | None:
+    """``"2 polls are still open and 1 closed quiz is not revealed"``, or None when nothing would end unseen."""
+    open_polls, hidden = end_polls(state)
+    parts = []
+    if open_polls:
+        one, many = _polls_noun(open_polls)
+        parts.append(f"1 {one} is still open" if len(open_polls) == 1 else f"{len(open_polls)} {many} are still open")
+    if hidden:
+        one, many = _polls_noun(hidden)
+        parts.append(f"1 closed {one} is not revealed" if len(hidden) == 1 else f"{len(hidden)} closed {many} are not revealed")
+    return " and ".join(parts) or None
+
+
+def end_question(state: GroupState, summary: str) -> str:
+    """``"End Week 3 for everyone, with the summary: ...?"``: what ending now would do."""
+    title = state.session.title if state.session is not None and state.session.title else "the session"
+    text = f"End {title} for everyone, "
+    summary = summary.strip()
+    if summary:
+        return text + f"with the summary: {summary}" + ("" if summary.endswith((".", "!", "?")) else ".")
+    return text + "without a summary?"
+
+
+def end_plain_question(state: GroupState, summary: str) -> str:
+    """The plain face's one-line confirmation, with what to type."""
+    question = end_question(state, summary)
+    warning = end_warning(state)
+    if warning is None:
+        return f"{question} /end yes ends it; /end no keeps it running."
+    open_polls, hidden = end_polls(state)
+    its = "its" if len(open_polls) + len(hidden) == 1 else "their"
+    return (f"{question} {warning}: /end yes reveals {its} results to the group and ends; "
+            "/end yes --no-reveal ends without them; /end no keeps the session running.")

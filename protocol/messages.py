@@ -138,7 +138,7 @@ _LOG_ENTRY = Field(
 #: Every command kind and its fields. Permissions live in :mod:`protocol.roles`.
 COMMANDS: dict[str, tuple[Field, ...]] = {
     "session.start": (_s("title", 200, required=False, default=""),),
-    "session.end": (_s("summary", MAX_TEXT, required=False, default=""),),
+    "session.end": (_s("summary", MAX_TEXT, required=False, default=""), _b("reveal")),
     "phase.set": (_s("phase", choices=PHASES),),
     "checkin.submit": (
         Field("mood", "int", False, None, minimum=0, maximum=10, nullable=True),
@@ -167,6 +167,7 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
         _s("to", required=False, default="group", choices=CHAT_TARGETS),
         _b("me"),
     ),
+    "chat.reply": (_i("member_id", 1), _s("text", MAX_TEXT, min_len=1), _b("me")),
     "chat.delete": (_i("message_id", 1),),
     "hand.raise": (),
     "hand.lower": (_i("member_id", 1, required=False, default=None, nullable=True),),

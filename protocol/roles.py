@@ -52,6 +52,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "poll.close": _F,
     "poll.reveal": _F,
     "chat.send": _ALL,
+    "chat.reply": _F,  # a private line to one member, who answers with chat.send to "facilitators"
     "chat.delete": _F,
     "hand.raise": _PG,
     "hand.lower": _ALL,  # one's own hand; a facilitator may lower anyone's
@@ -76,6 +77,7 @@ ACTIONS: dict[str, str] = {
     "poll.close": "close a poll",
     "poll.reveal": "reveal poll results",
     "chat.send": "send chat messages",
+    "chat.reply": "reply privately to one member",
     "chat.delete": "delete chat messages",
     "hand.raise": "raise a hand",
     "hand.lower": "lower a hand",

@@ -110,6 +110,10 @@ class ChatLine:
     ts: float
     session_id: int | None
     deleted: bool = False
+    #: The member whose private thread with the facilitators holds this line
+    #: (their own private lines and the facilitators' replies to them); None
+    #: for group chat and for lines among facilitators only.
+    thread: int | None = None
 
 
 @dataclass
@@ -313,6 +317,7 @@ class GroupState:
             ChatLine(
                 int(d.get("message_id", ev.seq)), int(d["member_id"]), ev.actor_name or self.name_of(int(d["member_id"])),
                 str(d["text"]), str(d.get("to", "group")), bool(d.get("me", False)), ev.ts, self._sid(),
+                thread=ev.subject if ev.audience == MEMBER else None,
             )
         )
 

@@ -146,6 +146,8 @@ def _poll(ctx: _Context) -> Poll:
 
 def _chat_audience(line: ChatLine, state: GroupState) -> tuple[str, int | None]:
     """Where a chat line went: the same rule for posting and deleting it."""
+    if line.to == "member":
+        return MEMBER, line.thread
     if line.to != "facilitators":
         return EVERYONE, None
     sender = state.roster.get(line.member_id)
@@ -202,7 +204,15 @@ def _session_end(ctx: _Context) -> list[Draft]:
     live = ctx.state.session
     if live is None:
         raise _fail(ErrorCode.CONFLICT, "No session is running, so there is nothing to end.")
-    drafts = [Draft("poll.closed", EVERYONE, {"poll_id": p.poll_id}) for p in ctx.state.open_polls()]
+    drafts: list[Draft] = []
+    if ctx.data["reveal"]:
+        # Every poll of this session (and any still open) that the group has not
+        # seen the results of is closed and revealed, so a quiz never ends unseen.
+        for poll in sorted(ctx.state.polls.values(), key=lambda p: p.poll_id):
+            if poll.status == "open" or (poll.status == "closed" and poll.session_id == live.session_id):
+                drafts.extend(_reveal_drafts(ctx.state, poll))
+    else:
+        drafts.extend(Draft("poll.closed", EVERYONE, {"poll_id": p.poll_id}) for p in ctx.state.open_polls())
     drafts.append(Draft("session.ended", EVERYONE, {"session_id": live.session_id, "summary": ctx.data["summary"].strip()}))
     return drafts
 
@@ -347,6 +357,11 @@ def _poll_reveal(ctx: _Context) -> list[Draft]:
     poll = _poll(ctx)
     if poll.status == "revealed":
         raise _fail(ErrorCode.CONFLICT, "That poll's results are already shown to the group.")
+    return _reveal_drafts(ctx.state, poll)
+
+
+def _reveal_drafts(state: GroupState, poll: Poll) -> list[Draft]:
+    """Close (if open) and reveal one poll: the one rule for poll.reveal and session.end."""
     count = poll.option_count()
     counts = [0] * count
     voters: dict[int, list[str]] = {i: [] for i in range(count)}
@@ -354,7 +369,7 @@ def _poll_reveal(ctx: _Context) -> list[Draft]:
         for c in choices:
             if 0 <= c < count:
                 counts[c] += 1
-                voters[c].append(ctx.state.name_of(member_id))
+                voters[c].append(state.name_of(member_id))
     names = None if poll.anonymous else {str(i): sorted(v, key=str.casefold) for i, v in voters.items()}
     revealed = {
         "poll_id": poll.poll_id,
@@ -390,6 +405,25 @@ def _chat_send(ctx: _Context) -> list[Draft]:
     audience, subject = _chat_target(to, actor.role, actor.member_id)
     posted = {"message_id": SEQ, "member_id": actor.member_id, "text": text, "to": to, "me": bool(d["me"])}
     return [Draft("chat.posted", audience, posted, subject=subject)]
+
+
+def _chat_reply(ctx: _Context) -> list[Draft]:
+    """A facilitator's private line to one member: it joins that member's thread
+    with the facilitators (audience MEMBER, subject the member)."""
+    d = ctx.data
+    text = d["text"].strip()
+    if not text:
+        raise _fail(ErrorCode.INVALID, "The message is empty; write something before sending.")
+    target = d["member_id"]
+    entry = ctx.state.roster.get(target)
+    if entry is None:
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no member {target} in this group; pick someone from the People pane.")
+    if entry.role == FACILITATOR:
+        raise _fail(ErrorCode.INVALID, f"{entry.name} is a facilitator and already reads every private line; write to the facilitators instead.")
+    if entry.removed:
+        raise _fail(ErrorCode.CONFLICT, f"{entry.name} has been removed from this group, so they cannot receive a reply.")
+    posted = {"message_id": SEQ, "member_id": ctx.actor.member_id, "text": text, "to": "member", "thread": target, "me": bool(d["me"])}
+    return [Draft("chat.posted", MEMBER, posted, subject=target)]
 
 
 def _chat_delete(ctx: _Context) -> list[Draft]:
@@ -541,6 +575,7 @@ _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "poll.close": _poll_close,
     "poll.reveal": _poll_reveal,
     "chat.send": _chat_send,
+    "chat.reply": _chat_reply,
     "chat.delete": _chat_delete,
     "hand.raise": _hand_raise,
     "hand.lower": _hand_lower,

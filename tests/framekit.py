@@ -78,6 +78,11 @@ class Log:
         return self.event("chat.posted", {"message_id": "$seq", "member_id": who["id"], "text": text, "to": to, "me": me},
                           actor=who, audience=audience, subject=subject)
 
+    def reply(self, who: dict[str, Any], member: dict[str, Any], text: str) -> dict[str, Any]:
+        """A facilitator's private reply (chat.reply) into ``member``'s thread."""
+        return self.event("chat.posted", {"message_id": "$seq", "member_id": who["id"], "text": text, "to": "member", "thread": member["id"], "me": False},
+                          actor=who, audience=MEMBER, subject=member["id"])
+
     def checkin(self, who: dict[str, Any], mood: int | None, feelings: list[str], *, note: str = "", private: bool = False, passed: bool = False) -> dict[str, Any]:
         return self.event("checkin.submitted", {"member_id": who["id"], "mood": mood, "feelings": feelings, "passed": passed,
                                                 "note": "" if private else note, "note_private": private},

@@ -100,6 +100,7 @@ async def setup_state(url: str, g: Group) -> dict[str, int]:
 def table_data(kind: str, ids: dict[str, int], g: Group) -> dict:
     return {
         "chat.send": {"text": "table line"},
+        "chat.reply": {"member_id": g.other.member_id, "text": "table reply"},
         "hand.raise": {},
         "hand.lower": {},
         "checkin.submit": {"mood": 5, "feelings": ["ok"], "note": "fine", "note_to": "group"},
@@ -122,7 +123,7 @@ def table_data(kind: str, ids: dict[str, int], g: Group) -> dict:
 
 #: Table order: members' own actions first, destructive ones last.
 ORDER = [
-    "chat.send", "hand.raise", "hand.lower", "checkin.submit", "poll.vote", "homework.submit",
+    "chat.send", "chat.reply", "hand.raise", "hand.lower", "checkin.submit", "poll.vote", "homework.submit",
     "deck.load", "slide.goto", "poll.open", "poll.close", "poll.reveal", "chat.delete",
     "homework.assign", "phase.set", "member.mute", "member.remove", "session.start", "session.end",
 ]
@@ -197,6 +198,7 @@ async def test_bad_credentials_open_nothing(relay_fast, credential):
 SECRETS = {
     "note": "SECRET-CHECKIN-NOTE slept two hours",
     "chat": "SECRET-PRIVATE-LINE to the facilitators",
+    "reply": "SECRET-PRIVATE-REPLY from Dana to Sam",
     "notes": "SECRET-PRESENTER-NOTES",
     "homework": "SECRET-HOMEWORK-ANSWER about my week",
     "other_homework": "SECRET-OTHER-HOMEWORK from Alex",
@@ -235,6 +237,7 @@ async def private_scenario(url: str, g: Group) -> dict[str, int]:
         await alex.command("poll.vote", {"poll_id": poll_id, "choices": [0]})
         await sam.command("chat.send", {"text": SECRETS["chat"], "to": "facilitators"})
         await sam.command("chat.send", {"text": "a line for everyone"})
+        await dana.command("chat.reply", {"member_id": sam_cred.member_id, "text": SECRETS["reply"]})
         hw = await dana.command("homework.assign", {"title": "Journal", "homework_kind": "text", "due": "2030-01-31"})
         hw_id = (await sam.recv_until(lambda f: f.get("kind") == "event" and f["type"] == "homework.assigned"))["data"]["homework_id"]
         assert hw_id <= hw["seq"]
@@ -247,7 +250,7 @@ def allowed_secrets(role: str, name: str) -> set[str]:
     if role == FACILITATOR:
         return set(SECRETS.values())
     if name == "Sam":
-        return {SECRETS["note"], SECRETS["chat"], SECRETS["homework"]}
+        return {SECRETS["note"], SECRETS["chat"], SECRETS["reply"], SECRETS["homework"]}
     if name == "Alex":
         return {SECRETS["other_note"], SECRETS["other_homework"]}
     return set()
@@ -279,6 +282,9 @@ def check_contract_audiences(store, g: Group) -> None:
         if e.type in ("chat.posted", "chat.deleted"):
             if e.type == "chat.posted" and e.data.get("to") == "facilitators":
                 assert (e.audience, e.subject) == (MEMBER, e.data["member_id"]), e
+            if e.type == "chat.posted" and e.data.get("to") == "member":
+                # A facilitator's private reply: the member it answers and the facilitators.
+                assert (e.audience, e.subject) == (MEMBER, e.data["thread"]), e
             continue
         assert e.audience == expected, e
         if expected == MEMBER:

@@ -25,7 +25,7 @@ Surf the urge.
 
 
 async def start_session(app, pilot) -> None:
-    await pilot.press("f8")
+    await pilot.press("f8", "enter")  # F8 asks a title; Enter keeps the default
     await wait_until(pilot, lambda: app.session.model.state.session is not None, "the session to start")
 
 

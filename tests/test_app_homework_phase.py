@@ -44,7 +44,7 @@ async def test_phase_change_brings_pane_forward_on_member_app(seeded) -> None:
     sam = seeded.participants[0]
     async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), joined(seeded.url, sam.token) as (app, pilot):
         tabs = app.session_screen().query_one("#tabs")
-        await dpilot.press("f8")
+        await dpilot.press("f8", "enter")  # F8 asks a title; Enter keeps the default
         await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
         await pilot.press("f6")
         assert tabs.active == "people"
@@ -63,7 +63,7 @@ async def test_phase_change_brings_pane_forward_on_member_app(seeded) -> None:
 async def test_cursor_follows_highlight_and_moderation_keys(seeded) -> None:
     async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), \
             joined(seeded.url, seeded.participants[0].token) as (app, pilot):
-        await dpilot.press("f8")
+        await dpilot.press("f8", "enter")  # F8 asks a title; Enter keeps the default
         await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
         await dpilot.press("f6")
         people = dana.session_screen().query_one("#people-list")

@@ -8,7 +8,7 @@ from apphelp import joined, option_texts, press_button, screen_text, text_of, ty
 async def test_poll_vote_and_results_after_reveal(seeded) -> None:
     sam, alex = seeded.participants[0], seeded.participants[1]
     async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot):
-        await dpilot.press("f8")
+        await dpilot.press("f8", "enter")  # F8 asks a title; Enter keeps the default
         await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
         await dpilot.press("f3")
         await type_into(dpilot, dana, "#poll-question", "Which skill helped most?")

@@ -17,7 +17,7 @@ async def test_theme_names_and_an_unknown_theme(seeded) -> None:
 
 async def test_guest_sees_shared_panes_only(seeded) -> None:
     async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot):
-        await dpilot.press("f8")
+        await dpilot.press("f8", "enter")  # F8 asks a title; Enter keeps the default
         await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
         async with joined(seeded.url, seeded.guest.token) as (app, pilot):
             assert "Guests do not check in" in text_of(app, "#checkin-mine")

@@ -283,3 +283,27 @@ def test_a_malformed_event_is_skipped_with_a_warning_not_a_crash() -> None:
     assert notice.level == "warning" and "could not be read" in notice.text
     assert model.state.head_seq == broken["seq"]
     assert model.apply(log.chat(ALEX, "still here"))[0].text == "Chat, Alex: still here"
+
+
+def test_a_private_line_counts_apart_from_group_chat_and_is_announced_distinctly() -> None:
+    """A private reply from a facilitator is "Private from Dana" for its member, counts in
+    unread_private (not the group's unread), and the facilitator reads it as "Private to Sam from Dana"."""
+    model, log = joined(SAM)
+    model.apply(log.chat(ALEX, "hello all"))
+    notices = model.apply(log.reply(DANA, SAM, "Yes, stay on after group."))
+    assert texts(notices) == ["Private from Dana: Yes, stay on after group."]
+    assert notices[0].kind == "chat.posted" and notices[0].pane == "chat"
+    assert (model.unread_chat, model.unread_private) == (1, 1)
+    model.apply(log.chat(SAM, "can we talk?", to="facilitators"))  # my own line is not unread
+    assert (model.unread_chat, model.unread_private) == (1, 1)
+    assert [(c.text, c.thread) for c in model.private_thread(SAM["id"])] == [("Yes, stay on after group.", SAM["id"]), ("can we talk?", SAM["id"])]
+    model.mark_chat_read()
+    assert (model.unread_chat, model.unread_private) == (0, 0)
+
+    dana, log2 = joined(DANA)
+    dana.apply(log2.chat(SAM, "can we talk?", to="facilitators"))
+    said = dana.apply(log2.reply(DANA, SAM, "Yes."))
+    assert texts(said) == ["Private to Sam from Dana: Yes."]
+    assert (dana.unread_chat, dana.unread_private) == (0, 1)  # Sam's line; Dana's own reply is not unread
+    assert [c.text for c in dana.private_thread(SAM["id"])] == ["can we talk?", "Yes."]
+    assert dana.private_thread(ALEX["id"]) == []

@@ -182,6 +182,8 @@ def _prepared(kind: str, actor: Actor) -> tuple[Room, dict[str, Any]]:
         return room, {"question": "Sleep?", "poll_kind": "scale"}
     if kind == "chat.send":
         return room, {"text": "hi"}
+    if kind == "chat.reply":
+        return room, {"member_id": SAM.member_id, "text": "I saw your note; let's talk after."}
     if kind == "chat.delete":
         return room, {"message_id": room.say(ALEX)}
     if kind == "hand.raise":
@@ -271,6 +273,25 @@ def test_session_end_closes_open_polls_first(live: Room):
     assert [e.type for e in events] == ["poll.closed", "poll.closed", "session.ended"]
     assert {e.data["poll_id"] for e in events[:2]} == {open_a, open_b}
     assert all(p.status == "closed" for p in live.state.polls.values())
+
+
+def test_ending_with_reveal_shows_every_unrevealed_poll_of_the_session(live: Room):
+    quiz = live.poll("quiz", ["a", "b"], correct=1)
+    scale = live.poll("scale")
+    closed = live.poll()
+    shown = live.poll()
+    live.do(SAM, "poll.vote", {"poll_id": quiz, "choices": [1]})
+    live.do(DANA, "poll.close", {"poll_id": closed})
+    live.do(DANA, "poll.reveal", {"poll_id": shown})
+    events = live.do(DANA, "session.end", {"summary": "Thanks.", "reveal": True})
+    assert [(e.type, e.data.get("poll_id")) for e in events] == [
+        ("poll.closed", quiz), ("poll.revealed", quiz), ("poll.closed", scale), ("poll.revealed", scale),
+        ("poll.revealed", closed), ("session.ended", None),
+    ]
+    assert all(e.audience == EVERYONE for e in events)
+    sams = live.view(SAM).polls
+    assert sams[quiz].status == "revealed" and sams[quiz].correct == 1 and sams[quiz].counts == [0, 1]
+    assert {p.status for p in sams.values()} == {"revealed"}
 
 
 def test_phase_set(room: Room):
@@ -519,6 +540,34 @@ def test_private_line_to_the_facilitators(live: Room):
     assert [c.text for c in live.view(CASEY).visible_chat()] == ["can we talk after?", "Sam asked to talk"]
     assert [c.text for c in live.view(SAM).visible_chat()] == ["can we talk after?"]
     assert live.view(ALEX).visible_chat() == [] and live.view(JO).visible_chat() == []
+
+
+def test_a_facilitator_replies_privately_to_one_member_and_the_facilitators(live: Room):
+    asked = live.say(SAM, "can we talk after?", to="facilitators")
+    (reply,) = live.do(DANA, "chat.reply", {"member_id": SAM.member_id, "text": " Yes, stay on after group. "})
+    assert (reply.type, reply.audience, reply.subject) == ("chat.posted", MEMBER, SAM.member_id)
+    assert reply.data == {"message_id": reply.seq, "member_id": DANA.member_id, "text": "Yes, stay on after group.",
+                          "to": "member", "thread": SAM.member_id, "me": False}
+    # Sam's thread with the facilitators holds both lines, for Sam and for every facilitator.
+    for reader in (SAM, CASEY, DANA):
+        thread = [(c.message_id, c.thread) for c in live.view(reader).visible_chat()]
+        assert thread == [(asked, SAM.member_id), (reply.seq, SAM.member_id)], reader.name
+    assert live.view(ALEX).visible_chat() == [] and live.view(JO).visible_chat() == []
+    # Deleting the reply tells only its audience.
+    (deleted,) = live.do(DANA, "chat.delete", {"message_id": reply.seq})
+    assert (deleted.audience, deleted.subject) == (MEMBER, SAM.member_id)
+
+
+def test_a_private_reply_needs_a_current_member_who_is_not_a_facilitator(live: Room):
+    assert live.refuse(SAM, "chat.reply", {"member_id": ALEX.member_id, "text": "hi"}).code == ErrorCode.FORBIDDEN
+    err = live.refuse(DANA, "chat.reply", {"member_id": 99, "text": "hi"})
+    assert err.code == ErrorCode.NOT_FOUND and err.message.endswith(".")
+    err = live.refuse(DANA, "chat.reply", {"member_id": CASEY.member_id, "text": "hi"})
+    assert err.code == ErrorCode.INVALID and "Casey" in err.message
+    live.do(DANA, "member.remove", {"member_id": RILEY.member_id})
+    err = live.refuse(DANA, "chat.reply", {"member_id": RILEY.member_id, "text": "hi"})
+    assert err.code == ErrorCode.CONFLICT and "Riley" in err.message
+    assert live.do(DANA, "chat.reply", {"member_id": JO.member_id, "text": "welcome, Jo"})  # a guest's thread too
 
 
 def test_chat_refusals(room: Room):

@@ -172,6 +172,7 @@ async def test_a_participant_is_refused_every_facilitator_command(seeded):
         "deck.load": {"markdown": "# a"}, "slide.goto": {"index": 0},
         "poll.open": {"question": "q", "poll_kind": "single", "options": ["a", "b"]},
         "poll.close": {"poll_id": 1}, "poll.reveal": {"poll_id": 1}, "chat.delete": {"message_id": 1},
+        "chat.reply": {"member_id": seeded.participants[1].member_id, "text": "only for you"},
         "homework.assign": {"title": "t", "homework_kind": "text", "due": "2030-01-01"},
         "member.mute": {"member_id": seeded.participants[1].member_id},
         "member.remove": {"member_id": seeded.participants[1].member_id},

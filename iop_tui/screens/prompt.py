@@ -18,15 +18,17 @@ class PromptScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, question: str, example: str = "") -> None:
+    def __init__(self, question: str, example: str = "", *, value: str = "", allow_empty: bool = False) -> None:
         super().__init__()
         self.question = question
         self.example = example
+        self.value = value  # the text the field starts with (a default the person may keep)
+        self.allow_empty = allow_empty  # Enter on an empty field returns "" rather than cancelling
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
             yield Static(self.question, markup=False)
-            yield quiet_input(hint=self.example, id="prompt-input")
+            yield quiet_input(hint=self.example, id="prompt-input", value=self.value)
             yield Static("Enter confirms; Escape cancels.", markup=False)
 
     def on_mount(self) -> None:
@@ -34,7 +36,8 @@ class PromptScreen(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value.strip() or None)
+        text = event.value.strip()
+        self.dismiss(text if text or self.allow_empty else None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from .. import words
 from .cursor_list import CursorOptionList
 from .pane import Pane, plain, quiet_input, set_text
 
@@ -29,16 +30,21 @@ HELP_LINES = (
     "Help: /help lists these commands.",
 )
 FACILITATOR_HELP = (
+    "Help for facilitators: select a member's line and press R to answer them privately, or /reply NAME TEXT.",
+    "Help for facilitators: /thread NAME reads a member's private thread with the facilitators.",
     "Help for facilitators: /delete N deletes message number N (or select it and press D).",
     "Help for facilitators: /mute NAME, /unmute NAME, /remove NAME, /lower NAME (lowers a hand).",
 )
 
 
-def chat_line_text(line: Any, *, numbered: bool) -> str:
+def chat_line_text(line: Any, *, numbered: bool, model: Any = None) -> str:
     """One chat line in words: who first, private lines marked 'private'."""
     suffix = f" (#{line.message_id})" if numbered else ""
     if line.deleted:
         return f"A message from {line.name} was deleted.{suffix}"
+    if line.to == "member" and model is not None:
+        text = words.thread_line(line, model.state, model.me_id)
+        return "p" + text[1:] + suffix  # "private from Dana: ...", "private to Sam from Dana: ..."
     if line.to == "facilitators":
         body = f"* {line.name} {line.text}" if line.me else f"{line.name}: {line.text}"
         return f"private to facilitators, {body}{suffix}"
@@ -52,6 +58,7 @@ class ChatPane(Pane):
 
     BINDINGS = [
         Binding("ctrl+t", "toggle_private", "Private line on/off"),
+        Binding("r", "reply", "Reply privately"),
         Binding("d,delete", "delete_message", "Delete message"),
     ]
 
@@ -61,6 +68,7 @@ class ChatPane(Pane):
         self._ids: list[int | None] = []  # message id per row; None for local lines
         self._texts: list[str] = []
         self._private = False
+        self._reply_to: int | None = None  # a facilitator answering this member privately
 
     def compose(self) -> ComposeResult:
         yield CursorOptionList(id="chat-log", compact=True)
@@ -84,13 +92,13 @@ class ChatPane(Pane):
         for row, mid in enumerate(self._ids):
             if mid is None:
                 continue
-            text = chat_line_text(by_id[mid], numbered=numbered)
+            text = chat_line_text(by_id[mid], numbered=numbered, model=model)
             if text != self._texts[row]:
                 log.replace_option_prompt_at_index(row, plain(text))
                 self._texts[row] = text
         new = lines[len(shown):]
         if new:
-            self._append([(line.message_id, chat_line_text(line, numbered=numbered)) for line in new])
+            self._append([(line.message_id, chat_line_text(line, numbered=numbered, model=model)) for line in new])
 
     def _append(self, rows: list[tuple[int | None, str]]) -> None:
         log = self.query_one("#chat-log", CursorOptionList)
@@ -108,18 +116,62 @@ class ChatPane(Pane):
         self._append([(None, t) for t in texts])
 
     def _set_target(self) -> None:
-        text = (
-            "Sending privately to the facilitators only. Ctrl+T: back to the group. F1-F6: panes."
-            if self._private else "Sending to: the group. Ctrl+T: private line. F1-F6: panes."
-        )
+        if self._reply_to is not None and self._model is not None:
+            name = self._model.state.name_of(self._reply_to)
+            text = f"Replying privately to {name} (and the facilitators). Ctrl+T: back to the group."
+        elif self._private:
+            text = "Sending privately to the facilitators only. Ctrl+T: back to the group. F1-F6: panes."
+        else:
+            text = "Sending to: the group. Ctrl+T: private line. F1-F6: panes."
         set_text(self.query_one("#chat-target", Static), text)
 
     # -- actions -------------------------------------------------------------
 
     def action_toggle_private(self) -> None:
+        if self._reply_to is not None:
+            self._reply_to = None
+            self._private = False
+            self._set_target()
+            self.say("Chat goes to the group again.")
+            return
         self._private = not self._private
         self._set_target()
         self.say("Private line to the facilitators is on." if self._private else "Chat goes to the group again.")
+
+    def reply_to(self, member_id: int) -> None:
+        """Answer one member privately: the input sends chat.reply until Ctrl+T."""
+        self._reply_to, self._private = member_id, False
+        self._set_target()
+        self.query_one("#chat-input").focus()
+        name = self._model.state.name_of(member_id) if self._model is not None else "the member"
+        self.say(f"Replying privately to {name}; only they and the facilitators read it.")
+
+    def action_reply(self) -> None:
+        """R on a line: a facilitator answers its member (the thread's, else the sender)
+        privately; a member answers the facilitators privately."""
+        model = self._model
+        if model is None:
+            return
+        if not model.is_facilitator:
+            self._private, self._reply_to = True, None
+            self._set_target()
+            self.query_one("#chat-input").focus()
+            self.say("Private line to the facilitators is on.")
+            return
+        log = self.query_one("#chat-log", CursorOptionList)
+        index = log.highlighted
+        mid = self._ids[index] if index is not None and index < len(self._ids) else None
+        line = next((c for c in model.state.chat if c.message_id == mid), None) if mid is not None else None
+        target = None
+        if line is not None:
+            target = line.thread
+            sender = model.state.roster.get(line.member_id)
+            if target is None and sender is not None and sender.role != "facilitator" and not sender.removed:
+                target = sender.member_id
+        if target is None:
+            self.say("Select a member's line in the chat first, then press R to answer them privately.", error=True)
+            return
+        self.reply_to(target)
 
     def action_delete_message(self) -> None:
         model = self._model
@@ -133,6 +185,8 @@ class ChatPane(Pane):
         self.send("chat.delete", {"message_id": self._ids[index]})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reply":
+            return self._model is not None and self._model.role is not None and self.query_one("#chat-log").has_focus
         if action == "delete_message":
             if self._model is None or not self._model.is_facilitator:
                 return False
@@ -157,6 +211,8 @@ class ChatPane(Pane):
     def run_line(self, text: str) -> bool:
         """Send a chat line or run a slash command; True when the input may be cleared."""
         if not text.startswith("/"):
+            if self._reply_to is not None:
+                return self.send("chat.reply", {"member_id": self._reply_to, "text": text})
             return self.send("chat.send", {"text": text, "to": "facilitators" if self._private else "group"})
         command, _, rest = text[1:].partition(" ")
         command, rest = command.lower(), rest.strip()
@@ -171,6 +227,10 @@ class ChatPane(Pane):
                 self.local("Write the private line after /dm, for example: /dm I need a minute.")
                 return False
             return self.send("chat.send", {"text": rest, "to": "facilitators"})
+        if command == "reply":
+            return self._reply_command(rest)
+        if command == "thread":
+            return self._thread_command(rest)
         if command == "me":
             if not rest:
                 self.local("Write the action after /me, for example: /me nods.")
@@ -193,3 +253,50 @@ class ChatPane(Pane):
             return True
         self.local(f"There is no command /{command}; type /help for the list.")
         return False
+
+    def _named(self, rest: str) -> tuple[Any, str]:
+        """The member whose name begins ``rest`` (longest name first, any case) and the text after it."""
+        people = sorted((e for e in self._model.state.roster.values() if not e.removed and e.name), key=lambda e: len(e.name), reverse=True)
+        folded = rest.casefold()
+        for entry in people:
+            name = entry.name.casefold()
+            if folded.startswith(name) and (len(folded) == len(name) or not folded[len(name)].isalnum()):
+                return entry, rest[len(entry.name):].lstrip(" :,").strip()
+        return None, rest
+
+    def _reply_command(self, rest: str) -> bool:
+        """/reply NAME TEXT (facilitators) or /reply TEXT (members: to the facilitators)."""
+        model = self._model
+        if model is None:
+            return False
+        if not model.is_facilitator:
+            if not rest:
+                self.local("Write your private line after /reply, for example: /reply Thank you.")
+                return False
+            return self.send("chat.send", {"text": rest, "to": "facilitators"})
+        entry, text = self._named(rest)
+        if entry is None or not text:
+            self.local("Give a member's name and your line after /reply, for example: /reply Sam See you after group.")
+            return False
+        return self.send("chat.reply", {"member_id": entry.member_id, "text": text})
+
+    def _thread_command(self, rest: str) -> bool:
+        """/thread NAME (facilitators) or /thread (members): the private thread as local lines."""
+        model = self._model
+        if model is None:
+            return False
+        if model.is_facilitator:
+            entry, extra = self._named(rest)
+            if entry is None or extra:
+                self.local("Give a member's name after /thread, for example: /thread Sam.")
+                return False
+            lines, head = model.private_thread(entry.member_id), f"Private thread with {entry.name}"
+        else:
+            lines, head = model.private_thread(model.me_id), "Your private thread with the facilitators"
+        if not lines:
+            self.local(f"{head}: no lines yet.")
+            return True
+        count = f"{len(lines)} line" + ("" if len(lines) == 1 else "s")
+        self.local(f"{head}, {count}, oldest first:", *(words.thread_line(c, model.state, model.me_id) for c in lines))
+        model.mark_private_read()
+        return True
