@@ -378,7 +378,7 @@ def _reveal_drafts(state: GroupState, poll: Poll) -> list[Draft]:
         "correct": poll.correct if poll.kind == "quiz" else None,
         "names": names,
     }
-    audience = _of_live_session(ctx.state, EVERYONE, poll.session_id)
+    audience = _of_live_session(state, EVERYONE, poll.session_id)
     drafts = []
     if poll.status == "open":
         drafts.append(Draft("poll.closed", audience, {"poll_id": poll.poll_id}))
