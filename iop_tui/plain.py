@@ -32,6 +32,7 @@ from typing import Any, Callable, TextIO
 from protocol.errors import ProtocolError
 from protocol.messages import PHASE_TITLES, PHASES
 from protocol.roles import FACILITATOR, GUEST, may
+from protocol.text import one_line
 
 from . import words
 
@@ -42,17 +43,13 @@ PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one l
 
 # -- text hygiene ------------------------------------------------------------------
 
-_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"), None)
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # Unicode category Cc, less the whitespace below
-_SPACE = re.compile(r"[\t\n\r\v\f]")
 
 
 def clean(text: Any) -> str:
-    """One printable line: control characters (escape included) removed, whitespace collapsed."""
-    text = _CONTROL.sub("", _SPACE.sub(" ", str(text).translate(_BIDI)))
-    return " ".join(text.split())
+    """One printable line: the shared cleaner (:func:`protocol.text.one_line`):
+    escape sequences, controls and format characters removed, a member's line
+    breaks said as " / "."""
+    return one_line(text)
 
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
