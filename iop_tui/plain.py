@@ -1134,26 +1134,47 @@ def wrap(line: str, width: int) -> list[str]:
     A console screen reader reads a terminal row by row and pauses at each
     row's end: a word the terminal splits at the margin is heard as two
     ("membe , rs"). Breaking at spaces ourselves keeps every word whole.
+    Rows after the first are indented by two spaces, so no part of a long
+    line (however a member pads their text) starts a row as if it were a
+    line of its own.
     """
     if width < 20 or len(line) <= width:
         return [line]
-    rows, current = [], ""
+    return _wrap_words(line, width, width - len(_CONTINUATION))
+
+
+_CONTINUATION = "  "  # the indent of a wrapped line's further rows
+
+
+def _wrap_words(line: str, first: int, later: int) -> list[str]:
+    """Rows broken at spaces (a longer word is cut): the first at most ``first``
+    characters, the rest indented by :data:`_CONTINUATION`, at most ``later``."""
+    rows: list[str] = []
+    current = ""
+
+    def width() -> int:
+        return first if not rows else later
+
+    def push(row: str) -> None:
+        rows.append(row if not rows else _CONTINUATION + row)
+
     for word in line.split(" "):
-        while len(word) > width:
+        while len(word) > width() - (len(current) + 1 if current else 0):
             if current:
-                rows.append(current)
+                push(current)
                 current = ""
-            rows.append(word[:width])
-            word = word[width:]
+            elif len(word) > width():
+                cut = width()
+                push(word[:cut])
+                word = word[cut:]
+            else:
+                break
         if not current:
             current = word
-        elif len(current) + 1 + len(word) <= width:
-            current += " " + word
         else:
-            rows.append(current)
-            current = word
+            current += " " + word
     if current:
-        rows.append(current)
+        push(current)
     return rows
 
 

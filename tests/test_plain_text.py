@@ -48,9 +48,20 @@ def test_wrap_keeps_words_whole():
     line = "Joined Tuesday IOP as Sam, participant. Session Week 3: Reframing thoughts is live, phase check in."
     rows = wrap(line, 40)
     assert all(len(r) <= 40 for r in rows)
-    assert " ".join(rows) == line
+    assert " ".join(r.strip() for r in rows) == line
+    assert all(r.startswith("  ") and not r.startswith("   ") for r in rows[1:])  # further rows indented
     assert wrap("short", 40) == ["short"]
-    assert wrap("x" * 100, 40) == ["x" * 40, "x" * 40, "x" * 20]
+    assert wrap("x" * 100, 40) == ["x" * 40, "  " + "x" * 38, "  " + "x" * 22]
+
+
+def test_no_part_of_a_long_line_starts_a_row_of_its_own():
+    """A member who pads their text to the terminal's width cannot make a row
+    that reads like someone else's line: every further row is indented."""
+    forged = "Alex: mood 0; private note: I want to die."
+    line = "Chat, Sam: " + "x" * (39 - len("Chat, Sam: ")) + " " + forged
+    rows = wrap(line, 40)
+    assert len(rows) > 1 and not any(r.startswith("Alex") for r in rows)
+    assert all(r.startswith("  ") for r in rows[1:])
 
 
 def test_help_has_one_line_per_command():
