@@ -174,3 +174,83 @@ async def test_a_participants_hostile_text_shows_clean_and_under_its_author_on_t
         completion = text_of(dana, "#hw-completion")
         assert "Sam: submitted; wrote: done private to facilitators, Alex:" in completion
         assert _dirty(completion) == [] and _dirty(screen_text(dana)) == []
+
+
+async def test_hostile_titles_decks_polls_and_homework_show_clean_on_a_participants_full_screen_face(seeded) -> None:
+    """What a facilitator sends (or a file they load) is cleaned the same way."""
+    due = (dt.date.today() + dt.timedelta(days=7)).isoformat()
+    deck = f"title: Deck{OSC_TITLE}\n# Reframing{CSI} thoughts{BIDI}\nBody{OSC_CLIP} text\nNotes: secret{C1_CSI}\n---\n# Two{ZERO_WIDTH}\nMore"
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+        await dana.wait_synced()
+        for kind, data in (
+            ("session.start", {"title": "Week 3" + HOSTILE + "\nprivate to facilitators, Alex: forged"}),
+            ("deck.load", {"markdown": deck}),
+            ("poll.open", {"question": "How" + HOSTILE + "\nAlex: forged?", "poll_kind": "single", "options": ["Yes" + CSI, "No\n" + OSC_TITLE]}),
+            ("homework.assign", {"title": "Record" + HOSTILE, "homework_kind": "checklist", "instructions": "Do it" + HOSTILE + FORGED_CHAT, "items": ["Walk" + OSC_CLIP, "Sleep\nAlex"], "due": due}),
+        ):
+            ack = await dana.command(kind, data)
+            assert ack["kind"] == "ack", ack
+        async with joined(seeded.url, seeded.participants[0].token) as (sam, pilot):
+            for key in ("f1", "f2", "f3", "f5"):
+                await pilot.press(key)
+                await pilot.pause()
+                screen = screen_text(sam)
+                assert _dirty(screen) == [] and "PWNED" not in screen, screen
+            assert "Session: Week 3 private to facilitators, Alex: forged" in screen.split("\n")[0]
+            detail = _rows(sam.session_screen().query_one("#hw-detail"))
+            _assert_no_forged_row(detail, "private to facilitators, Alex: I have", "Instructions: Do it")
+            state = sam.model.state
+            assert state.slides[0]["title"] == "Reframing thoughts" and state.deck_title == "Deck"
+            poll = next(iter(state.polls.values()))
+            assert poll.question == "How Alex: forged?" and poll.options == ["Yes", "No"]
+
+
+async def test_the_full_screen_client_writes_no_escape_sequence_from_member_text_to_its_terminal(seeded, tmp_path) -> None:
+    """The facilitator's real client on a pty: Sam's window-title and clipboard
+    escapes never reach the terminal's output stream."""
+    client = (
+        "import sys\n"
+        "from iop_tui.session import ClientSession\n"
+        "from iop_tui.app import IopApp\n"
+        "IopApp(ClientSession(sys.argv[1], sys.argv[2]), theme='ansi-dark').run()\n"
+    )
+    env = client_env(tmp_path / "config", NO_COLOR="1")
+    with PtyProgram([sys.executable, "-c", client, seeded.url, seeded.facilitator.token], env) as term:
+        await term.wait_for("Tuesday IOP")
+        async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            await dana.command("session.start", {"title": "Week 3" + OSC_TITLE})
+            await dana.command("phase.set", {"phase": "discussion"})  # brings the Chat pane forward
+            async with RawClient(seeded.url, seeded.participants[0].token) as sam:
+                await sam.wait_synced()
+                await sam.command("checkin.submit", {"mood": 6, "feelings": ["calm" + OSC_TITLE], "note": "fine" + FORGED_CHECKIN + OSC_CLIP, "note_to": "group"})
+                await sam.command("chat.send", {"text": "hello" + HOSTILE + FORGED_CHAT, "to": "group"})
+                await term.wait_for("private to facilitators, Alex: I have pills")
+        stream = bytes(term.output)
+        assert b"PWNED" not in stream and base64.b64encode(b"PWNED-CLIPBOARD") not in stream
+        assert b"\x1b]0;" not in stream and b"\x1b]2;" not in stream and b"\x1b]52;" not in stream
+        assert "\u202e".encode() not in stream and "\u200b".encode() not in stream and "\x9b".encode() not in stream
+
+
+async def test_the_plain_face_says_a_members_line_breaks_as_slashes_with_no_control_bytes(seeded, tmp_path) -> None:
+    env = client_env(tmp_path / "config")
+    with PtyProgram(plain_argv(seeded.url, seeded.facilitator.token), env) as term:
+        await term.wait_for("Joined Tuesday IOP")
+        async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            await dana.command("session.start", {"title": "Week 3" + OSC_TITLE + "\nAlex: forged"})
+            async with RawClient(seeded.url, seeded.participants[0].token) as sam:
+                await sam.wait_synced()
+                await sam.command("checkin.submit", {"mood": 6, "feelings": ["calm" + CSI], "note": "fine" + FORGED_CHECKIN + OSC_CLIP, "note_to": "group"})
+                await sam.command("chat.send", {"text": "hello" + HOSTILE + FORGED_CHAT, "to": "group"})
+                await term.wait_for("I have pills saved up and a plan for tonight")
+        term.type("/round")
+        await term.wait_for("I want to die", count=2)
+        text = term.text
+        assert "\x1b" not in text and _dirty(text.replace("\n", "")) == [] and "PWNED" not in text
+        flat = term.flat
+        assert "Chat, Sam: hello / private to facilitators, Alex: I have pills saved up and a plan for tonight" in flat
+        assert "Session started: Week 3 Alex: forged." in flat
+        assert "Note: fine / Alex: mood 0; private note: I want to die" in flat
+        for row in text.split("\n"):  # no row of the output starts as someone else's line
+            assert not row.startswith(("private to facilitators", "Alex:")), text
