@@ -32,7 +32,7 @@ from typing import Any, Callable, TextIO
 from protocol.errors import ProtocolError
 from protocol.messages import PHASE_TITLES, PHASES
 from protocol.roles import FACILITATOR, GUEST, may
-from protocol.text import one_line
+from protocol.text import clean_text, one_line
 
 from . import words
 
@@ -942,7 +942,7 @@ class PlainFace:
             markdown = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise _Say(f"Cannot read {path} ({getattr(exc, 'strerror', None) or type(exc).__name__}); check the path.") from None
-        self._send("deck.load", {"markdown": markdown})
+        self._send("deck.load", {"markdown": clean_text(markdown)})  # a file is cleaned like the network
 
     def _goto(self, index: int) -> None:
         slides = self.model.state.slides

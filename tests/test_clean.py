@@ -254,3 +254,45 @@ async def test_the_plain_face_says_a_members_line_breaks_as_slashes_with_no_cont
         assert "Note: fine / Alex: mood 0; private note: I want to die" in flat
         for row in text.split("\n"):  # no row of the output starts as someone else's line
             assert not row.startswith(("private to facilitators", "Alex:")), text
+
+
+def _toml(text: str) -> str:
+    """A TOML basic string holding ``text`` (control characters as escapes)."""
+    return '"' + "".join(c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}" for c in text) + '"'
+
+
+def test_a_plan_file_is_cleaned_like_the_network(tmp_path) -> None:
+    from iop_tui.plan import load_plan
+
+    (tmp_path / "deck.md").write_text(f"# One{OSC_TITLE}\nBody{CSI} text{BIDI}\n---\n# Two\nMore{OSC_CLIP}\n", encoding="utf-8")
+    (tmp_path / "plan.toml").write_text(
+        f"title = {_toml('Week 3' + HOSTILE)}\ndeck = \"deck.md\"\n\n"
+        f"[[polls]]\nquestion = {_toml('How' + OSC_TITLE + chr(10) + 'Alex: forged?')}\nkind = \"single\"\n"
+        f"options = [{_toml('Yes' + CSI)}, {_toml('No' + ZERO_WIDTH)}]\n\n"
+        f"[[homework]]\ntitle = {_toml('Record' + OSC_CLIP)}\nkind = \"checklist\"\n"
+        f"instructions = {_toml('Do it' + HOSTILE + FORGED_CHAT)}\nitems = [{_toml('Walk' + C1_CSI)}]\ndue = \"+7 days\"\n",
+        encoding="utf-8",
+    )
+    plan = load_plan(tmp_path / "plan.toml")
+    assert plan.title == "Week 3"
+    assert plan.polls[0].question == "How Alex: forged?" and plan.polls[0].options == ("Yes", "No")
+    hw = plan.homework[0]
+    assert hw.title == "Record" and hw.items == ("Walk",) and hw.instructions == "Do it" + FORGED_CHAT
+    assert plan.markdown == "# One\nBody text\n---\n# Two\nMore"
+
+
+async def test_a_deck_file_loaded_from_the_slides_pane_reaches_the_group_clean(seeded, tmp_path) -> None:
+    deck = tmp_path / f"week3{OSC_TITLE}.md"
+    deck.write_text(f"title: Deck{OSC_TITLE}\n# One{CSI}\nBody{OSC_CLIP}\nNotes: mine{BIDI}\n---\n# Two\n", encoding="utf-8")
+    async with joined(seeded.url, seeded.facilitator.token) as (dana, pilot):
+        dana.session.send("session.start", {"title": "Week 3"})
+        await wait_until(pilot, lambda: dana.model.state.session is not None, "the session")
+        await pilot.press("f2")
+        await pilot.pause()
+        dana.session_screen().query_one("#deck-path").value = str(deck)
+        dana.session_screen().query_one("#deck-load").press()
+        await wait_until(pilot, lambda: dana.model.state.slides, "the deck")
+        assert _dirty(screen_text(dana)) == [] and "PWNED" not in screen_text(dana)
+        async with RawClient(seeded.url, seeded.participants[0].token) as sam:
+            loaded = await sam.recv_until(is_event("deck.loaded"))
+        assert loaded["data"]["title"] == "Deck" and loaded["data"]["slides"][0]["body"] == "# One\nBody"
