@@ -33,6 +33,7 @@ from textual.widgets import TabbedContent
 
 from protocol.errors import ProtocolError
 from protocol.messages import PHASE_TITLES, PHASES
+from protocol.text import one_line
 from protocol.roles import may
 
 from . import words
@@ -261,7 +262,7 @@ class IopApp(App[int]):
         if self._fatal_shown:
             return
         self._fatal_shown = True
-        self.push_screen(FatalScreen(sentence))
+        self.push_screen(FatalScreen(one_line(sentence)))
 
     def _refresh_view(self, notices: list[Any]) -> None:
         try:
@@ -365,6 +366,7 @@ class IopApp(App[int]):
 
     def say(self, text: str, *, error: bool = False) -> None:
         """One sentence for this person: the status line, and a toast for problems."""
+        text = one_line(text)  # it may name a file or quote the relay
         self.status(text, error=error)
         if error:
             self.notify(text, severity="error", markup=False, timeout=8)

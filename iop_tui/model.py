@@ -21,6 +21,7 @@ from protocol.errors import ProtocolError
 from protocol.events import parse_event
 from protocol.roles import FACILITATOR, GUEST, MEMBER, may
 from protocol.state import Checkin, GroupState, Homework, Poll, RosterEntry, Submission
+from protocol.text import clean_frame, one_line
 
 from . import words
 
@@ -189,7 +190,13 @@ class SessionModel:
     # -- the fold --------------------------------------------------------------
 
     def apply(self, frame: dict[str, Any]) -> list[Notice]:
-        """Fold one frame; return the sentences it deserves (often none)."""
+        """Fold one frame; return the sentences it deserves (often none).
+
+        Every string in the frame is cleaned first (:func:`protocol.text.clean_frame`),
+        so no face ever holds a control character from the network; each
+        notice is one line, a member's line breaks shown as " / ".
+        """
+        frame = clean_frame(frame)
         kind = frame.get("kind")
         handler = getattr(self, "_on_" + str(kind), None)
         if handler is None:
@@ -253,6 +260,7 @@ class SessionModel:
         text = words.describe(event, self.state, me_id)
         if text is None:
             return []
+        text = one_line(text)
         level = "info"
         if event.type in ("member.muted", "member.removed") and event.data.get("member_id") == me_id:
             level = "error" if event.type == "member.removed" else "warning"

@@ -32,6 +32,7 @@ from typing import Any, Callable, TextIO
 from protocol.errors import ProtocolError
 from protocol.messages import PHASE_TITLES, PHASES
 from protocol.roles import FACILITATOR, GUEST, may
+from protocol.text import clean_text, one_line
 
 from . import words
 
@@ -42,17 +43,13 @@ PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one l
 
 # -- text hygiene ------------------------------------------------------------------
 
-_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"), None)
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # Unicode category Cc, less the whitespace below
-_SPACE = re.compile(r"[\t\n\r\v\f]")
 
 
 def clean(text: Any) -> str:
-    """One printable line: control characters (escape included) removed, whitespace collapsed."""
-    text = _CONTROL.sub("", _SPACE.sub(" ", str(text).translate(_BIDI)))
-    return " ".join(text.split())
+    """One printable line: the shared cleaner (:func:`protocol.text.one_line`):
+    escape sequences, controls and format characters removed, a member's line
+    breaks said as " / "."""
+    return one_line(text)
 
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -1035,7 +1032,7 @@ class PlainFace:
             markdown = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise _Say(f"Cannot read {path} ({getattr(exc, 'strerror', None) or type(exc).__name__}); check the path.") from None
-        self._send("deck.load", {"markdown": markdown})
+        self._send("deck.load", {"markdown": clean_text(markdown)})  # a file is cleaned like the network
 
     def _goto(self, index: int) -> None:
         slides = self.model.state.slides
@@ -1227,26 +1224,47 @@ def wrap(line: str, width: int) -> list[str]:
     A console screen reader reads a terminal row by row and pauses at each
     row's end: a word the terminal splits at the margin is heard as two
     ("membe , rs"). Breaking at spaces ourselves keeps every word whole.
+    Rows after the first are indented by two spaces, so no part of a long
+    line (however a member pads their text) starts a row as if it were a
+    line of its own.
     """
     if width < 20 or len(line) <= width:
         return [line]
-    rows, current = [], ""
+    return _wrap_words(line, width, width - len(_CONTINUATION))
+
+
+_CONTINUATION = "  "  # the indent of a wrapped line's further rows
+
+
+def _wrap_words(line: str, first: int, later: int) -> list[str]:
+    """Rows broken at spaces (a longer word is cut): the first at most ``first``
+    characters, the rest indented by :data:`_CONTINUATION`, at most ``later``."""
+    rows: list[str] = []
+    current = ""
+
+    def width() -> int:
+        return first if not rows else later
+
+    def push(row: str) -> None:
+        rows.append(row if not rows else _CONTINUATION + row)
+
     for word in line.split(" "):
-        while len(word) > width:
+        while len(word) > width() - (len(current) + 1 if current else 0):
             if current:
-                rows.append(current)
+                push(current)
                 current = ""
-            rows.append(word[:width])
-            word = word[width:]
+            elif len(word) > width():
+                cut = width()
+                push(word[:cut])
+                word = word[cut:]
+            else:
+                break
         if not current:
             current = word
-        elif len(current) + 1 + len(word) <= width:
-            current += " " + word
         else:
-            rows.append(current)
-            current = word
+            current += " " + word
     if current:
-        rows.append(current)
+        push(current)
     return rows
 
 

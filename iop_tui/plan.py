@@ -42,6 +42,7 @@ from typing import Any
 from protocol.deck import parse_deck
 from protocol.errors import ProtocolError
 from protocol.messages import HOMEWORK_KINDS, POLL_KINDS, parse_command
+from protocol.text import clean_line, clean_text
 
 __all__ = ["PlanError", "PlannedPoll", "PlannedHomework", "Plan", "load_plan", "resolve_due", "DEMO_PLAN"]
 
@@ -164,7 +165,7 @@ def _text(table: dict[str, Any], key: str, where: str, name: str, default: str |
         raise PlanError(f"{name}: {where} needs a {key!r}.")
     if not isinstance(value, str):
         raise PlanError(f"{name}: {key!r} in {where} must be text in quotes.")
-    return value
+    return clean_text(value) if key == "instructions" else clean_line(value)  # a file is shown like the network
 
 
 def _poll(table: Any, number: int, name: str) -> PlannedPoll:
@@ -191,7 +192,7 @@ def _poll(table: Any, number: int, name: str) -> PlannedPoll:
     anonymous = table.get("anonymous", True)
     if not isinstance(anonymous, bool):
         raise PlanError(f"{name}: 'anonymous' in {where} must be true or false.")
-    poll = PlannedPoll(question, kind, tuple(options), correct, anonymous)
+    poll = PlannedPoll(question, kind, tuple(clean_line(o) for o in options), correct, anonymous)
     _validate(poll.command(), where, name)
     return poll
 
@@ -220,7 +221,7 @@ def _homework(table: Any, number: int, name: str, today: _dt.date) -> PlannedHom
     if not isinstance(assign, bool):
         raise PlanError(f"{name}: 'assign_at_load' in {where} must be true or false.")
     homework = PlannedHomework(
-        _text(table, "title", where, name), kind, _text(table, "instructions", where, name, ""), tuple(items), due, assign
+        _text(table, "title", where, name), kind, _text(table, "instructions", where, name, ""), tuple(clean_line(i) for i in items), due, assign
     )
     _validate(homework.command(today), where, name)
     return homework
@@ -262,7 +263,7 @@ def load_plan(path: str | Path, today: _dt.date | None = None) -> Plan:
     deck_name = _text(data, "deck", "the plan", name)
     deck_path = (path.parent / deck_name).resolve()
     try:
-        markdown = deck_path.read_text(encoding="utf-8")
+        markdown = clean_text(deck_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PlanError(f"{name} names the deck {deck_name!r}, but there is no file {deck_path}; check the 'deck' path.") from None
     except (OSError, UnicodeDecodeError) as exc:

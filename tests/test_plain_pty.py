@@ -85,7 +85,7 @@ async def test_member_session_over_a_pty(relay_proc, tmp_path):
             await command(alex, "chat.send", {"text": "ALEX-PRIVATE-LINE", "to": "facilitators"})
             await command(alex, "chat.send", {"text": "colour \x1b[31mred\x1b[0m bell\x07 done", "to": "group"})
             await sam.wait_for("Check in, Alex: mood 6 of 10, calm.")
-            await sam.wait_for("Chat, Alex: colour [31mred[0m bell done")
+            await sam.wait_for("Chat, Alex: colour red bell done")  # the colour codes go whole, not only their ESC byte
 
             sam.type("/checkin 4 tired, hopeful -- slept badly")
             await sam.wait_for("mood 4 of 10, tired, hopeful")

@@ -24,7 +24,9 @@ def test_clean_strips_every_control_character():
     out = clean(hostile)
     assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in out)
     assert "\u202e" not in out
-    assert out == "red [31mtext[0m bell nul csi rtl next line"
+    # Escape sequences go whole (C1 CSI, then " c" as its intermediate and final
+    # byte, as a terminal reads it); a line break is said as " / ".
+    assert out == "red text bell nulsi rtl / next line"
 
 
 def test_markdown_lines_read_as_plain_text():
@@ -46,9 +48,20 @@ def test_wrap_keeps_words_whole():
     line = "Joined Tuesday IOP as Sam, participant. Session Week 3: Reframing thoughts is live, phase check in."
     rows = wrap(line, 40)
     assert all(len(r) <= 40 for r in rows)
-    assert " ".join(rows) == line
+    assert " ".join(r.strip() for r in rows) == line
+    assert all(r.startswith("  ") and not r.startswith("   ") for r in rows[1:])  # further rows indented
     assert wrap("short", 40) == ["short"]
-    assert wrap("x" * 100, 40) == ["x" * 40, "x" * 40, "x" * 20]
+    assert wrap("x" * 100, 40) == ["x" * 40, "  " + "x" * 38, "  " + "x" * 22]
+
+
+def test_no_part_of_a_long_line_starts_a_row_of_its_own():
+    """A member who pads their text to the terminal's width cannot make a row
+    that reads like someone else's line: every further row is indented."""
+    forged = "Alex: mood 0; private note: I want to die."
+    line = "Chat, Sam: " + "x" * (39 - len("Chat, Sam: ")) + " " + forged
+    rows = wrap(line, 40)
+    assert len(rows) > 1 and not any(r.startswith("Alex") for r in rows)
+    assert all(r.startswith("  ") for r in rows[1:])
 
 
 def test_help_has_one_line_per_command():
@@ -105,7 +118,7 @@ async def test_catch_up_is_one_summary_line_then_live_events():
     assert fed.lines[0].startswith("Joined Tuesday IOP as Sam, participant. Session Week 3 is live, phase check in.")
     assert "5 chat messages so far in this session" in fed.lines[0]
     fed.event("chat.posted", {"message_id": fed.seq + 1, "member_id": 1, "text": "new \x1b]0;title\x07", "to": "group", "me": False})
-    assert fed.lines[-1] == "Chat, Dana: new ]0;title"
+    assert fed.lines[-1] == "Chat, Dana: new"  # the whole OSC goes, not only its ESC byte
 
 
 async def test_presence_burst_is_one_line():

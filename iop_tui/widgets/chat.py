@@ -18,7 +18,8 @@ from textual.widgets.option_list import Option
 
 from .. import words
 from .cursor_list import CursorOptionList
-from .pane import Pane, plain, quiet_input, set_text
+from .pane import Pane, quiet_input, set_text
+from .text import hanging
 
 __all__ = ["ChatPane", "chat_line_text", "HELP_LINES"]
 
@@ -94,7 +95,7 @@ class ChatPane(Pane):
                 continue
             text = chat_line_text(by_id[mid], numbered=numbered, model=model)
             if text != self._texts[row]:
-                log.replace_option_prompt_at_index(row, plain(text))
+                log.replace_option_prompt_at_index(row, hanging(text))
                 self._texts[row] = text
         new = lines[len(shown):]
         if new:
@@ -103,7 +104,7 @@ class ChatPane(Pane):
     def _append(self, rows: list[tuple[int | None, str]]) -> None:
         log = self.query_one("#chat-log", CursorOptionList)
         at_end = log.highlighted is None or log.highlighted >= log.option_count - 1
-        log.add_options([Option(plain(text)) for _, text in rows])
+        log.add_options([Option(hanging(text)) for _, text in rows])
         for mid, text in rows:
             self._ids.append(mid)
             self._texts.append(text)

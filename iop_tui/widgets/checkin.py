@@ -15,6 +15,7 @@ from textual.validation import Number
 from textual.widgets import Button, Label, RadioButton, RadioSet, Static
 
 from .pane import Pane, quiet_input, set_text
+from .text import set_rows
 from .toggles import WordRadioButton
 
 __all__ = ["CheckinPane", "checkin_line", "round_lines"]
@@ -89,18 +90,18 @@ class CheckinPane(Pane):
             elif own.passed:
                 set_text(mine, "You passed this round. You may still check in.")
             else:
-                set_text(mine, "You checked in: " + checkin_line(own).split(": ", 1)[1])
+                set_rows(mine, ["You checked in: " + checkin_line(own).split(": ", 1)[1]])
         elif me.role == "guest":
             set_text(mine, "Guests do not check in; members share how they are here.")
         else:
             set_text(mine, "The check-in round, lowest moods first.")
         if me is not None and me.role == "guest":
-            text = ""
+            rows = []
         elif state.session is None and not state.checkins:
-            text = "No session is running; the round starts with the next session."
+            rows = ["No session is running; the round starts with the next session."]
         else:
-            text = "\n".join(round_lines(state))
-        set_text(self.query_one("#checkin-round", Static), text)
+            rows = round_lines(state)
+        set_rows(self.query_one("#checkin-round", Static), rows)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "checkin-pass":

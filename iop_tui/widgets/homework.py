@@ -19,6 +19,7 @@ from .. import words
 from ..words import homework_status
 from .cursor_list import CursorOptionList, CursorSelectionList
 from .pane import Pane, plain, quiet_input, quiet_text_area, set_text, split_items
+from .text import set_rows
 from .toggles import WordRadioButton
 
 __all__ = ["HomeworkPane", "completion_lines", "parse_log"]
@@ -196,11 +197,11 @@ class HomeworkPane(Pane):
         participant = me is not None and me.role == "participant"
         if participant:
             lines.append("Status: " + homework_status(hw, my_id, dt.date.today()) + ".")
-        set_text(detail, "\n".join(lines))
+        set_rows(detail, lines)
         box.display = participant
         if participant:
             self._fill_form(hw, hw.submissions.get(my_id))
-        set_text(completion, "\n".join(completion_lines(hw, model.state.roster)) if model.is_facilitator else "")
+        set_rows(completion, completion_lines(hw, model.state.roster) if model.is_facilitator else [])
 
     def _fill_form(self, hw: Any, sub: Any) -> None:
         key = (hw.homework_id, sub.ts if sub is not None else 0.0)

@@ -17,7 +17,8 @@ from textual.widgets.option_list import Option
 
 from .. import words
 from .cursor_list import CursorOptionList
-from .pane import Pane, plain, set_text
+from .pane import Pane, set_text
+from .text import hanging
 
 __all__ = ["PeoplePane", "person_line"]
 
@@ -84,7 +85,7 @@ class PeoplePane(Pane):
         plist = self.query_one("#people-list", PeopleList)
         if ids != self._ids or rows != self._rows:
             highlighted = plist.highlighted
-            plist.set_options([Option(plain(r)) for r in rows])
+            plist.set_options([Option(hanging(r)) for r in rows])
             if ids:
                 plist.highlighted = 0 if highlighted is None else min(highlighted, len(ids) - 1)
             self._ids, self._rows = ids, rows

@@ -18,6 +18,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
 
+from protocol.text import clean_line, clean_text
+
 from .pane import Pane, quiet_input, set_text
 
 __all__ = ["SlidesPane", "slide_status"]
@@ -172,6 +174,6 @@ class SlidesPane(Pane, can_focus=True):
         except (OSError, UnicodeDecodeError) as exc:
             self.say(f"The file {path} could not be read ({exc.__class__.__name__}); check it is a text file.", error=True)
             return
-        if self.send("deck.load", {"markdown": markdown}):
-            self.say(f"Deck sent from {path.name}; Right and Left now move everyone's slide.")
+        if self.send("deck.load", {"markdown": clean_text(markdown)}):  # a file is cleaned like the network
+            self.say(f"Deck sent from {clean_line(path.name)}; Right and Left now move everyone's slide.")
             self.focus()
