@@ -18,8 +18,25 @@ from .roles import AUDIENCES
 
 __all__ = ["EVENT_TYPES", "SEQ", "Event", "Draft", "parse_event"]
 
+class _SeqMarker:
+    """The type of :data:`SEQ`: one object, never equal to anything a member can send.
+
+    The marker lives outside the namespace of member text (a chat line that
+    reads ``$seq`` stays text), and it cannot be encoded: a draft whose marker
+    was not replaced fails loudly instead of reaching the log.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SEQ"
+
+    def __reduce__(self) -> str:
+        return "SEQ"
+
+
 #: Placeholder in a Draft's data for "the seq of this decision's first event".
-SEQ = "$seq"
+SEQ = _SeqMarker()
 
 #: Every event type the log may hold.
 EVENT_TYPES = frozenset(

@@ -11,6 +11,7 @@ length and range in one place and returns a :class:`Hello` or a
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "Field",
     "COMMANDS",
     "parse_client_frame",
+    "parse_day",
     "parse_command",
     "hello_frame",
     "command_frame",
@@ -208,6 +210,24 @@ class Command:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_day(text: str) -> _dt.date | None:
+    """A calendar day written exactly ``YYYY-MM-DD`` (ASCII digits), or None.
+
+    ``date.fromisoformat`` alone also takes ISO week dates (``2026-W05-3``),
+    ordinal dates and other spellings of one day, which would let one day be
+    logged twice; only the one literal form is a date on the wire.
+    """
+    if not _DAY.fullmatch(text):
+        return None
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def _check(spec: Field, value: Any, where: str) -> Any:
     if value is None:
         if spec.nullable:
@@ -218,13 +238,10 @@ def _check(spec: Field, value: Any, where: str) -> Any:
         if not isinstance(value, str):
             raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be text.")
         if t == "date":
-            try:
-                _dt.date.fromisoformat(value)
-            except ValueError:
-                raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be a date written YYYY-MM-DD.") from None
-            if len(value) != 10:
+            day = parse_day(value)
+            if day is None:
                 raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be a date written YYYY-MM-DD.")
-            return value
+            return day.isoformat()
         if spec.max_len is not None and len(value) > spec.max_len:
             raise ProtocolError(ErrorCode.INVALID, f"Field {where} is longer than {spec.max_len} characters; shorten it.")
         value = value.strip() if spec.min_len else value

@@ -145,7 +145,7 @@ def _substitute(data: dict[str, Any], seq: int) -> dict[str, Any]:
     """Replace the :data:`SEQ` marker with ``seq`` (top level and nested maps)."""
     out = {}
     for key, value in data.items():
-        if value == SEQ:
+        if value is SEQ:
             value = seq
         elif isinstance(value, dict):
             value = _substitute(value, seq)
