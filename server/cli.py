@@ -4,8 +4,10 @@
     iop-server group create NAME --facilitator NAME [--data DIR] [--json]
     iop-server group list [--data DIR] [--json]
     iop-server invite GROUP --name NAME [--role participant|guest|facilitator] [--data DIR] [--json]
-    iop-server revoke GROUP --name NAME [--data DIR]
+    iop-server invite GROUP (--name NAME | --id ID) --new-token [--data DIR] [--json]
+    iop-server revoke GROUP (--name NAME | --id ID) [--data DIR]
     iop-server members GROUP [--data DIR] [--json]
+    iop-server export GROUP (--name NAME | --id ID) --out FILE [--data DIR]
 
 GROUP is a group's name or numeric id. Errors are one sentence on stderr with
 exit code 2. ``serve`` prints ``iop-server listening on ws://HOST:PORT/`` once
@@ -32,7 +34,7 @@ from protocol.roles import FACILITATOR, GUEST, PARTICIPANT
 
 from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S
 from .export import member_export
-from .store import GroupRecord, Store, StoreError
+from .store import GroupRecord, MemberRecord, Store, StoreError
 
 __all__ = ["main", "build_parser"]
 
@@ -54,6 +56,12 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
 
 def _add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
+def _add_who(parser: argparse.ArgumentParser) -> None:
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--name", help="the member's name (case and accents as you like)")
+    who.add_argument("--id", type=int, metavar="ID", help="the member's id, as 'iop-server members' shows it")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,14 +92,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     invite = commands.add_parser("invite", help="add a member and print their join token", description="Add a member to a group and print their join token (shown once; only its hash is kept).")
     invite.add_argument("group", metavar="GROUP", help="the group's name or id")
-    invite.add_argument("--name", required=True, help="the member's name as the group sees it")
+    invite.add_argument("--name", help="the member's name as the group sees it (unique in the group, whatever the case)")
     invite.add_argument("--role", default=PARTICIPANT, choices=(PARTICIPANT, GUEST, FACILITATOR), help="the member's role (default: participant)")
+    invite.add_argument(
+        "--new-token", action="store_true",
+        help="give an existing member (found by --name or --id) a new join token, keeping their history; "
+        "the old token stops working and a revoked member can join again",
+    )
+    invite.add_argument("--id", type=int, metavar="ID", help="with --new-token: the member's id, as 'members' shows it")
     _add_data(invite)
     _add_json(invite)
 
     revoke = commands.add_parser("revoke", help="revoke a member's join token", description="Revoke a member's join token; they can no longer join.")
     revoke.add_argument("group", metavar="GROUP", help="the group's name or id")
-    revoke.add_argument("--name", required=True, help="the member's name")
+    _add_who(revoke)
     _add_data(revoke)
 
     export = commands.add_parser(
@@ -101,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(never another member's private notes or lines). The file is created readable by its owner only.",
     )
     export.add_argument("group", metavar="GROUP", help="the group's name or id")
-    export.add_argument("--name", required=True, help="the member's name")
+    _add_who(export)
     export.add_argument("--out", type=Path, required=True, help="the file to write (it must not exist yet)")
     _add_data(export)
 
@@ -153,18 +167,60 @@ def _cmd_group(args: argparse.Namespace) -> int:
         group = store.group(group_id)
         if not args.json:
             print(f"Created the group {group.name} (id {group.id}).")
-        _print_member(args, group, member_id, args.facilitator.strip(), FACILITATOR, token)
+        _print_member(args, group, member_id, store.member(member_id).name, FACILITATOR, token)
         return 0
     finally:
         store.close()
 
 
+def _pick_member(store: Store, group: GroupRecord, name: str | None, member_id: int | None, *, active_only: bool, prefer_active: bool) -> MemberRecord:
+    """The one member ``--name`` or ``--id`` means, or a one-sentence refusal.
+
+    A name is matched by :func:`protocol.names.name_key`; where several members
+    share it (a database from before names were unique), active members come
+    first when ``prefer_active``, and a choice that is still ambiguous is
+    refused with the ids to choose from.
+    """
+    if member_id is not None:
+        found = store.member(member_id)
+        if found is None or found.group_id != group.id:
+            raise CliError(f"{group.name} has no member with id {member_id}; see 'iop-server members {group.name!r}'.")
+        if active_only and found.revoked:
+            raise CliError(f"{found.name} (id {found.id}) is already revoked in {group.name}; nothing to do.")
+        return found
+    assert name is not None
+    matches = store.members_named(group.id, name)
+    active = [m for m in matches if not m.revoked]
+    if active_only or (prefer_active and active):
+        matches = active
+    if not matches:
+        which = "active member" if active_only else "member"
+        raise CliError(f"{group.name} has no {which} named {name.strip()!r}; see 'iop-server members {group.name!r}'.")
+    if len(matches) > 1:
+        ids = ", ".join(f"{m.id} ({m.role}{', revoked' if m.revoked else ''})" for m in matches)
+        raise CliError(f"{len(matches)} members of {group.name} are named {matches[0].name!r}: ids {ids}; choose one with --id.")
+    return matches[0]
+
+
 def _cmd_invite(args: argparse.Namespace) -> int:
+    if not args.new_token and args.id is not None:
+        raise CliError("--id names an existing member, so it goes with --new-token; to add someone new give --name.")
+    if args.name is None and args.id is None:
+        raise CliError("Give the member's name with --name (or, with --new-token, their id with --id).")
     store = _open_store(args)
     try:
         group = _group(store, args.group)
+        if args.new_token:
+            member = _pick_member(store, group, args.name, args.id, active_only=False, prefer_active=True)
+            token = store.reissue_token(member.id)
+            if not args.json:
+                was = " Their revocation is lifted." if member.revoked else ""
+                print(f"{member.name} (id {member.id}) has a new join token; the old one no longer works.{was}")
+            _print_member(args, group, member.id, member.name, member.role, token)
+            return 0
         member_id, token = store.add_member(group.id, args.name, args.role)
-        _print_member(args, group, member_id, args.name.strip(), args.role, token)
+        added = store.member(member_id)
+        _print_member(args, group, member_id, added.name, args.role, token)
         return 0
     finally:
         store.close()
@@ -174,12 +230,9 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
     store = _open_store(args)
     try:
         group = _group(store, args.group)
-        matches = [m for m in store.members(group.id, include_revoked=False) if m.name == args.name.strip()]
-        if not matches:
-            raise CliError(f"{group.name} has no active member named {args.name!r}; see 'iop-server members {group.name!r}'.")
-        for m in matches:
-            store.revoke_member(m.id)
-        print(f"Revoked {args.name.strip()}'s join token for {group.name}; they can no longer join.")
+        member = _pick_member(store, group, args.name, args.id, active_only=True, prefer_active=True)
+        store.revoke_member(member.id)
+        print(f"Revoked {member.name}'s join token for {group.name} (id {member.id}); they can no longer join or act.")
         return 0
     finally:
         store.close()
@@ -204,10 +257,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     store = _open_store(args)
     try:
         group = _group(store, args.group)
-        matches = [m for m in store.members(group.id) if m.name == args.name.strip()]
-        if not matches:
-            raise CliError(f"{group.name} has no member named {args.name!r}; see 'iop-server members {group.name!r}'.")
-        document = member_export(group, matches[0], store.iter_events(group.id), time.time())
+        member = _pick_member(store, group, args.name, args.id, active_only=False, prefer_active=True)
+        document = member_export(group, member, store.iter_events(group.id), time.time())
         try:
             fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
@@ -216,7 +267,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise CliError(f"Cannot create {args.out} ({exc.strerror}); check the folder and its permissions.") from None
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(document, out, ensure_ascii=False, indent=1)
-        print(f"Wrote {len(document['events'])} events that {matches[0].name} may see to {args.out} (readable by you only).")
+        print(f"Wrote {len(document['events'])} events that {member.name} (id {member.id}) may see to {args.out} (readable by you only).")
         return 0
     finally:
         store.close()

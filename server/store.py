@@ -27,6 +27,7 @@ from pathlib import Path
 import msgpack
 
 from protocol.events import Event
+from protocol.names import find_by_name, tidy_name
 from protocol.roles import ROLES
 
 __all__ = [
@@ -84,6 +85,15 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     """,
 )
+
+
+def _taken_sentence(member: "MemberRecord") -> str:
+    if member.revoked:
+        return (
+            f"The group already has a member named {member.name!r} (id {member.id}, revoked); give them a new token "
+            f"with 'iop-server invite GROUP --name {member.name!r} --new-token', or choose another name."
+        )
+    return f"The group already has a member named {member.name!r} (id {member.id}); choose another name."
 
 
 class StoreError(Exception):
@@ -230,25 +240,49 @@ class Store:
         return [GroupRecord(*row) for row in self._db.execute("SELECT id, name FROM groups ORDER BY id")]
 
     def add_member(self, group_id: int, name: str, role: str) -> tuple[int, str]:
-        """Add a member; return (member_id, token). Only the token's hash is stored."""
-        name = name.strip()
+        """Add a member; return (member_id, token). Only the token's hash is stored.
+
+        Names are unique in a group by :func:`protocol.names.name_key` (case,
+        Unicode form and spacing aside), revoked members included: someone who
+        comes back gets a new token with :meth:`reissue_token`, never a second
+        record under their name.
+        """
+        name = tidy_name(name)
         if role not in ROLES:
             raise StoreError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
         if not name:
             raise StoreError("A member needs a name; give one.")
         if self.group(group_id) is None:
             raise StoreError(f"There is no group with id {group_id}; create it first.")
-        taken = self._db.execute(
-            "SELECT 1 FROM members WHERE group_id = ? AND name = ? AND revoked = 0", (group_id, name)
-        ).fetchone()
-        if taken:
-            raise StoreError(f"The group already has a member named {name!r}; choose another name or revoke that one.")
-        token = secrets.token_urlsafe(24)
-        cur = self._db.execute(
-            "INSERT INTO members (group_id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-            (group_id, name, role, hash_token(token), time.time()),
-        )
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            taken = self.members_named(group_id, name)
+            if taken:
+                self._db.execute("ROLLBACK")
+                raise StoreError(_taken_sentence(taken[0]))
+            token = secrets.token_urlsafe(24)
+            cur = self._db.execute(
+                "INSERT INTO members (group_id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                (group_id, name, role, hash_token(token), time.time()),
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            self._db.execute("ROLLBACK")
+            raise
         return cur.lastrowid, token
+
+    def members_named(self, group_id: int, name: str) -> list[MemberRecord]:
+        """The group's members (revoked ones too) whose name has the key of ``name``."""
+        return find_by_name(self.members(group_id), name)
+
+    def reissue_token(self, member_id: int) -> str:
+        """Give a member a new join token (the old one stops working) and lift a revocation.
+
+        The member keeps their id, so their history stays theirs.
+        """
+        token = secrets.token_urlsafe(24)
+        self._db.execute("UPDATE members SET token_hash = ?, revoked = 0 WHERE id = ?", (hash_token(token), member_id))
+        return token
 
     def revoke_member(self, member_id: int) -> None:
         self._db.execute("UPDATE members SET revoked = 1 WHERE id = ?", (member_id,))

@@ -86,3 +86,131 @@ async def test_one_day_cannot_be_logged_twice_under_two_spellings(seeded):
         await sam.command("homework.submit", {"homework_id": homework_id, "log": log[:1]})
         stored = await dana.recv_until(is_event("homework.submitted"))
         assert [e["day"] for e in stored["data"]["log"]] == ["2026-02-04"]
+
+
+# -- 8.5 and 9.2: one name, one person; export and revoke the right one ------------
+
+import json  # noqa: E402
+
+from procs import run_cli  # noqa: E402
+
+
+def _ok(result) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _cli_json(*args: str) -> dict:
+    return json.loads(_ok(run_cli(*args, "--json")))
+
+
+def _one_sentence_error(result, *words: str) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    text = result.stderr.strip()
+    assert len(text.splitlines()) == 1 and "Traceback" not in text, text
+    for word in words:
+        assert word in text, text
+    return text
+
+
+@pytest.fixture
+def group_dir(tmp_path):
+    data = str(tmp_path / "data")
+    _ok(run_cli("group", "create", "Tuesday IOP", "--facilitator", "Zoë 李", "--data", data))
+    return data
+
+
+@pytest.mark.parametrize("other", ["zoë 李", "ZOË 李", "Zoe\u0308 李", " Zoë  李 "])
+def test_a_name_that_differs_only_in_case_or_unicode_form_is_refused(group_dir, other):
+    result = run_cli("invite", "Tuesday IOP", "--name", other, "--data", group_dir)
+    _one_sentence_error(result, "already has a member named 'Zoë 李'")
+    members = _cli_json("members", "Tuesday IOP", "--data", group_dir)
+    assert [m["name"] for m in members] == ["Zoë 李"]
+
+
+def test_a_revoked_members_name_is_not_given_to_someone_new_and_reissue_keeps_the_member(group_dir):
+    sam = _cli_json("invite", "Tuesday IOP", "--name", "Sam", "--data", group_dir)
+    _ok(run_cli("revoke", "Tuesday IOP", "--name", "sam", "--data", group_dir))
+    refused = run_cli("invite", "Tuesday IOP", "--name", "Sam", "--data", group_dir)
+    _one_sentence_error(refused, "already has a member named 'Sam'", "revoked", "--new-token")
+    again = _cli_json("invite", "Tuesday IOP", "--name", "SAM", "--new-token", "--data", group_dir)
+    assert again["member_id"] == sam["member_id"] and again["name"] == "Sam" and again["token"] != sam["token"]
+    members = _cli_json("members", "Tuesday IOP", "--data", group_dir)
+    assert [(m["name"], m["revoked"]) for m in members] == [("Zoë 李", False), ("Sam", False)]
+    missing = run_cli("invite", "Tuesday IOP", "--name", "Kim", "--new-token", "--data", group_dir)
+    _one_sentence_error(missing, "no member named 'Kim'")
+
+
+async def test_a_reissued_token_opens_the_same_member_with_their_history_and_the_old_one_is_refused(tmp_path):
+    from procs import start_server_process
+
+    data = str(tmp_path / "data")
+    dana = _cli_json("group", "create", "Tuesday IOP", "--facilitator", "Dana", "--data", data)
+    sam = _cli_json("invite", "Tuesday IOP", "--name", "Sam", "--data", data)
+    with start_server_process(tmp_path / "data") as server:
+        async with RawClient(server.url, sam["token"]) as first:
+            await first.wait_synced()
+            await first.command("chat.send", {"text": "before the new token"})
+        new = await asyncio.to_thread(_cli_json, "invite", "Tuesday IOP", "--name", "Sam", "--new-token", "--data", data)
+        async with RawClient(server.url, sam["token"]) as old:
+            assert old.welcome is None and await old.wait_closed() == 4001
+        async with RawClient(server.url, new["token"]) as again:
+            await again.wait_synced()
+            assert again.welcome["member"]["id"] == sam["member_id"]
+            assert [e["data"]["text"] for e in again.events if e["type"] == "chat.posted"] == ["before the new token"]
+            await again.command("chat.send", {"text": "after"})
+        async with RawClient(server.url, dana["token"]) as facilitator:
+            await facilitator.wait_synced()
+            posted = [(e["actor"], e["data"]["text"]) for e in facilitator.events if e["type"] == "chat.posted"]
+            assert posted == [(sam["member_id"], "before the new token"), (sam["member_id"], "after")]
+        server.stop()
+
+
+def _legacy_duplicate(data: str, name: str, role: str) -> int:
+    """A second member with a taken name, as databases written before names were unique hold."""
+    from server.store import Store
+
+    store = Store(data)
+    try:
+        group = store.find_group("Tuesday IOP")
+        token_hash = f"legacy-{name}-{role}"
+        return store._db.execute(
+            "INSERT INTO members (group_id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, 0)",
+            (group.id, name, role, token_hash),
+        ).lastrowid
+    finally:
+        store.close()
+
+
+async def test_export_by_name_takes_the_active_member_never_a_revoked_namesake(tmp_path):
+    data = str(tmp_path / "data")
+    dana = _cli_json("group", "create", "Tuesday IOP", "--facilitator", "Dana", "--data", data)
+    kim_old = _cli_json("invite", "Tuesday IOP", "--name", "Kim", "--role", "facilitator", "--data", data)
+    _ok(run_cli("revoke", "Tuesday IOP", "--name", "Kim", "--data", data))
+    kim_new = _legacy_duplicate(data, "Kim", "participant")
+    out = tmp_path / "kim.json"
+    said = _ok(run_cli("export", "Tuesday IOP", "--name", "kim", "--out", str(out), "--data", data))
+    document = json.loads(out.read_text())
+    assert document["member"] == {"id": kim_new, "name": "Kim", "role": "participant", "revoked": False}
+    assert "Kim" in said and kim_old["member_id"] != kim_new and dana["member_id"] != kim_new
+
+
+def test_an_ambiguous_name_is_refused_with_the_ids_and_an_id_chooses(tmp_path):
+    data = str(tmp_path / "data")
+    _cli_json("group", "create", "Tuesday IOP", "--facilitator", "Dana", "--data", data)
+    first = _cli_json("invite", "Tuesday IOP", "--name", "Kim", "--data", data)
+    second = _legacy_duplicate(data, "kim", "participant")
+    for command in (["export", "--out", str(tmp_path / "x.json")], ["revoke"]):
+        result = run_cli(command[0], "Tuesday IOP", "--name", "Kim", *command[1:], "--data", data)
+        _one_sentence_error(result, str(first["member_id"]), str(second), "--id")
+    assert not (tmp_path / "x.json").exists()
+    out = tmp_path / "second.json"
+    _ok(run_cli("export", "Tuesday IOP", "--id", str(second), "--out", str(out), "--data", data))
+    assert json.loads(out.read_text())["member"]["id"] == second
+    _ok(run_cli("revoke", "Tuesday IOP", "--id", str(first["member_id"]), "--data", data))
+    members = _cli_json("members", "Tuesday IOP", "--data", data)
+    assert [(m["member_id"], m["revoked"]) for m in members][1:] == [(first["member_id"], True), (second, False)]
+    wrong = run_cli("export", "Tuesday IOP", "--id", "999", "--out", str(tmp_path / "y.json"), "--data", data)
+    _one_sentence_error(wrong, "no member with id 999")
+    both = run_cli("export", "Tuesday IOP", "--out", str(tmp_path / "z.json"), "--data", data)
+    assert both.returncode == 2 and "--name" in both.stderr and "--id" in both.stderr

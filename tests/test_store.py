@@ -75,8 +75,12 @@ def test_revoke_marks_the_member_and_keeps_the_record(store):
     assert store.member_for_token(token).revoked is True
     assert [m.revoked for m in store.members(gid)] == [True]
     assert store.members(gid, include_revoked=False) == []
-    # the name is free again once revoked
-    store.add_member(gid, "Sam", "participant")
+    # the name stays Sam's: a new token for the same member lifts the revocation
+    with pytest.raises(StoreError, match="revoked.*--new-token"):
+        store.add_member(gid, "sam", "participant")
+    new_token = store.reissue_token(mid)
+    assert store.member_for_token(token) is None
+    assert store.member_for_token(new_token) == store.member(mid) and store.member(mid).revoked is False
 
 
 def test_refusals_are_one_sentence_store_errors(store):
