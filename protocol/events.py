@@ -63,6 +63,7 @@ EVENT_TYPES = frozenset(
         "member.muted",
         "member.removed",
         "guest.arrived",
+        "member.reinstated",
     }
 )
 

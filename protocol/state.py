@@ -180,6 +180,8 @@ class GroupState:
             current.status = str(entry["status"])
         if "muted" in entry:
             current.muted = bool(entry["muted"])
+        if "removed" in entry:
+            current.removed = bool(entry["removed"])
         if status is not None:
             current.status = status
         return current
@@ -208,6 +210,23 @@ class GroupState:
     def checkin_round(self) -> list[Checkin]:
         """This session's check-ins, lowest moods first, passes last."""
         return sorted(self.checkins.values(), key=lambda c: (c.passed, c.mood if c.mood is not None else 11, c.ts))
+
+    def active_participants(self) -> list[RosterEntry]:
+        """Participants still in the group (not removed, not revoked)."""
+        return [e for e in self.roster.values() if e.role == "participant" and not e.removed]
+
+    def revoked_members(self) -> list[RosterEntry]:
+        """Members removed from the group or whose token was revoked, by name."""
+        return sorted((e for e in self.roster.values() if e.removed), key=lambda e: e.name.casefold())
+
+    def completion(self, homework: Homework) -> tuple[int, int]:
+        """(submitted, expected) for homework, counting active participants only.
+
+        A revoked member's submission stays readable but no longer counts, so
+        completion never reads "3 of 2".
+        """
+        active = {e.member_id for e in self.active_participants()}
+        return sum(1 for mid in homework.submissions if mid in active), len(active)
 
     def visible_chat(self) -> list[ChatLine]:
         return [line for line in self.chat if not line.deleted]
@@ -372,6 +391,11 @@ class GroupState:
             entry.status = "offline"
         if mid in self.hands:
             self.hands.remove(mid)
+
+    def _on_member_reinstated(self, ev: Event, d: dict[str, Any]) -> None:
+        entry = self.roster.get(int(d["member_id"]))
+        if entry is not None:
+            entry.removed = False
 
 
 def is_private(event: Event) -> bool:

@@ -41,7 +41,7 @@ from protocol.messages import Hello, Limits, error_frame, parse_command, parse_h
 
 from .hub import PRESENCE_GRACE, Hub
 from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S, DEFAULT_SEND_BUFFER, HELLO_TIMEOUT
-from .store import MemberRecord, Store
+from .store import MemberRecord, Store, hash_token
 
 __all__ = [
     "RelayServer",
@@ -107,7 +107,7 @@ class Connection:
 
     __slots__ = (
         "ws", "member_id", "name", "role", "group_id", "send_buffer", "live", "cursor",
-        "_queued", "closing", "_outbox", "_tasks", "_on_close", "lost",
+        "_queued", "closing", "_outbox", "_tasks", "_on_close", "lost", "token_hash",
     )
 
     def __init__(
@@ -125,6 +125,7 @@ class Connection:
         self.cursor = 0
         self.closing = False
         self.lost = False  # the link broke rather than being closed: the member is "reconnecting"
+        self.token_hash: str | None = None  # the token it joined with: a new one closes it
         self._outbox = outbox
         self._tasks = tasks
         self._on_close = on_close
@@ -346,6 +347,7 @@ class RelayServer:
         if ws.protocol.state is not State.OPEN:
             return None
         conn = Connection(ws, member.id, member.name, member.role, member.group_id, self.send_buffer, self._outbox, self._tasks, self.hub.leave)
+        conn.token_hash = hash_token(hello.token)
         return conn, member, hello
 
     async def _read_commands(self, conn: Connection) -> None:

@@ -51,7 +51,7 @@ from protocol.messages import (
     synced_frame,
     welcome_frame,
 )
-from protocol.roles import GUEST, sees
+from protocol.roles import EVERYONE, GUEST, sees
 from protocol.state import GroupState
 
 from .model import Actor, arrival, decide
@@ -118,6 +118,7 @@ class Room:
         self.online: dict[int, int] = {}  # member_id -> number of live peers
         self.away: dict[int, asyncio.TimerHandle] = {}  # lost members within their grace period
         self.pending: list[tuple[Any, Command]] = []
+        self.membership = True  # compare the roster with the members table on the next flush
 
     @property
     def head(self) -> int:
@@ -131,9 +132,9 @@ class Room:
                 "role": e.role,
                 "status": "online" if self.online.get(e.member_id) else "reconnecting" if e.member_id in self.away else "offline",
                 "muted": e.muted,
+                **({"removed": True} if e.removed else {}),
             }
             for e in self.state.roster.values()
-            if not e.removed
         ]
 
 
@@ -177,6 +178,11 @@ class Hub:
         self._known: dict[int, set[str]] = {}
         self._actors: dict[int, Actor] = {}
         self._flush_handle: asyncio.Handle | None = None
+        # Revocations and new tokens come from the CLI in another process: the
+        # store's data_version tells when it committed, and every flush checks
+        # it before deciding anything (see check_members).
+        self._data_version = store.data_version()
+        self._tokens: dict[int, tuple[str, bool]] = {}  # member_id -> (token hash, revoked), as last read
 
     # -- rooms -------------------------------------------------------------
 
@@ -185,6 +191,7 @@ class Hub:
         room = self.rooms.get(group_id)
         if room is None:
             room = self.rooms[group_id] = self._load(group_id)
+            self._want_membership(room)
         return room
 
     def _load(self, group_id: int) -> Room:
@@ -200,21 +207,90 @@ class Hub:
         return Room(group, state, tail)
 
     def _refresh_roster(self, state: GroupState, group_id: int) -> None:
-        """Add members invited since the room was loaded (the CLI may run meanwhile)."""
+        """Add members invited since the room was loaded (the CLI may run meanwhile).
+
+        Whether a member is removed is the log's word (``member.removed`` and
+        ``member.reinstated`` events); :meth:`_membership_drafts` logs those
+        events when the members table says otherwise, so every reader's fold
+        agrees with the store.
+        """
         for record in self.store.members(group_id):
             if record.id not in state.roster:
-                entry = state.update_member({"id": record.id, "name": record.name, "role": record.role})
-                entry.removed = record.revoked
-            elif record.revoked:
-                state.roster[record.id].removed = True
+                state.update_member({"id": record.id, "name": record.name, "role": record.role})
+
+    # -- revocations and new tokens ---------------------------------------------
+
+    def check_members(self, *, schedule: bool = True) -> None:
+        """Act on revocations and new tokens committed by another process, at once.
+
+        Cheap when nothing changed (one ``PRAGMA data_version``); it runs at
+        the start of every flush and every join, so no command is decided and
+        no event is sent to a member after their revocation was committed.
+        Connections of a revoked member, or opened with a token since replaced,
+        are closed with 4001; each loaded room logs the change on its next flush.
+        """
+        version = self.store.data_version()
+        if version == self._data_version:
+            return
+        self._data_version = version
+        online = {p.member_id for room in self.rooms.values() for p in room.peers}
+        self._tokens = self.store.token_states(online)
+        for room in self.rooms.values():
+            for p in list(room.peers):
+                refusal = self._refusal(p)
+                if refusal is not None:
+                    p.close(CLOSE_REVOKED, refusal)
+            self._want_membership(room, schedule=schedule)
+
+    def _refusal(self, peer: Any) -> str | None:
+        """Why this connection may no longer act, or None."""
+        state = self._tokens.get(peer.member_id)
+        if state is None:
+            return None
+        token_hash, revoked = state
+        if revoked:
+            return "Your join token was revoked; ask your facilitator for a new invitation."
+        joined_with = getattr(peer, "token_hash", None)
+        if joined_with is not None and joined_with != token_hash:
+            return "Your join token was replaced by a new one; join again with the new token."
+        return None
+
+    def _want_membership(self, room: Room, *, schedule: bool = True) -> None:
+        room.membership = True
+        if room not in self._dirty:
+            self._dirty.append(room)
+        if schedule and self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+
+    def _membership_drafts(self, room: Room) -> list[Draft]:
+        """Events that bring the log's roster in line with the members table."""
+        room.membership = False
+        self._refresh_roster(room.state, room.group.id)
+        drafts = []
+        for record in self.store.members(room.group.id):
+            entry = room.state.roster[record.id]
+            if record.revoked and not entry.removed:
+                if record.id in room.state.hands:
+                    drafts.append(Draft("hand.lowered", EVERYONE, {"member_id": record.id}))
+                drafts.append(Draft("member.removed", EVERYONE, {"member_id": record.id, "revoked": True}))
+            elif entry.removed and not record.revoked:
+                drafts.append(Draft("member.reinstated", EVERYONE, {"member_id": record.id}))
+        return drafts
 
     # -- joining and leaving ---------------------------------------------------
 
     def join(self, peer: Any, member: MemberRecord, hello: Hello) -> Room:
         """Welcome ``peer`` and register it; a guest is replayed and live at once,
         a member next runs :meth:`catch_up`."""
+        self.check_members()
         room = self.room(member.group_id)
         self._refresh_roster(room.state, member.group_id)
+        if room.membership:
+            # Log a revocation or reinstatement before the welcome, so the
+            # joiner's roster already says it (a reissued member is back in).
+            if self._flush_handle is not None:
+                self._flush_handle.cancel()
+            self.flush()
         if peer.role == GUEST:
             self._arrive(room, peer)
         head = room.head
@@ -385,6 +461,7 @@ class Hub:
     def flush(self) -> None:
         """Decide, commit and deliver every queued command (one transaction)."""
         self._flush_handle = None
+        self.check_members(schedule=False)
         rooms, self._dirty = self._dirty, []
         if not rooms:
             return
@@ -397,7 +474,19 @@ class Hub:
         for room in rooms:
             pending, room.pending = room.pending, []
             gid = room.group.id
+            if room.membership:
+                events = self._sequence_server(room, self._membership_drafts(room), now)
+                for event in events:
+                    room.state.apply(event)
+                    to_store.append((gid, event))
+                if events:
+                    outcomes.append(_Outcome(room, None, "", None, events))
             for peer, command in pending:
+                refusal = self._refusal(peer)
+                if refusal is not None:
+                    # Not stored: the member may be given a new token and retry.
+                    peer.write(encode(error_frame(ProtocolError(ErrorCode.UNAUTHORIZED, refusal, command.id))))
+                    continue
                 key = (peer.member_id, command.id)
                 known = self._known.get(peer.member_id)
                 if known is None:
@@ -453,9 +542,19 @@ class Hub:
             for i, d in enumerate(drafts)
         ]
 
+    def _sequence_server(self, room: Room, drafts: list[Draft], now: float) -> list[Event]:
+        """Events the relay itself decided (actor 0), such as a revocation from the CLI."""
+        first = room.head + 1
+        return [
+            Event(first + i, d.type, now, 0, "", d.audience, d.subject, _substitute(d.data, first))
+            for i, d in enumerate(drafts)
+        ]
+
     def _deliver(self, outcome: _Outcome) -> None:
         self._fan_out(outcome.room, outcome.events)
         result = outcome.result
+        if outcome.peer is None:
+            return  # the relay's own events: nobody waits for an answer
         if result is None:
             err = ProtocolError(ErrorCode.INTERNAL, "The server could not save that; nothing was applied, so try again.")
             outcome.peer.write(encode(error_frame(err.with_id(outcome.command_id))))
@@ -480,6 +579,7 @@ class Hub:
     def _reload(self, room: Room) -> None:
         fresh = self._load(room.group.id)
         room.state, room.tail = fresh.state, fresh.tail
+        room.membership = True
         for member_id in room.online:
             room.state.update_member({"id": member_id}, status="online")
 
@@ -490,18 +590,13 @@ class Hub:
                     p.close(CLOSE_REMOVED, "You were removed from this group; ask your facilitator.")
 
     def close_revoked(self) -> None:
-        """Close the connections of members revoked since they joined (e.g. by the CLI)."""
-        online = [mid for room in self.rooms.values() for mid in room.online]
-        if not online:
-            return
-        revoked = self.store.revoked_among(online)
-        for room in self.rooms.values():
-            for p in list(room.peers):
-                if p.member_id in revoked:
-                    entry = room.state.roster.get(p.member_id)
-                    if entry is not None:
-                        entry.removed = True
-                    p.close(CLOSE_REVOKED, "Your join token was revoked; ask your facilitator for a new invitation.")
+        """Close the connections of members revoked since they joined (e.g. by the CLI).
+
+        Called once a second by the edge's housekeeping, so a revocation is
+        logged and shown even in a room where nobody sends anything;
+        :meth:`flush` and :meth:`join` check before acting anyway.
+        """
+        self.check_members()
 
     def close(self) -> None:
         """Run whatever is still queued, so every accepted command is answered."""

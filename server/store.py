@@ -310,6 +310,21 @@ class Store:
             found.update(row[0] for row in rows)
         return found
 
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (the CLI) commits."""
+        return self._db.execute("PRAGMA data_version").fetchone()[0]
+
+    def token_states(self, member_ids: Iterable[int]) -> dict[int, tuple[str, bool]]:
+        """For each of these members that exists: (the hash of their current token, revoked)."""
+        ids = list(member_ids)
+        found: dict[int, tuple[str, bool]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT id, token_hash, revoked FROM members WHERE id IN ({marks})", chunk)
+            found.update((row[0], (row[1], bool(row[2]))) for row in rows)
+        return found
+
     def members(self, group_id: int, *, include_revoked: bool = True) -> list[MemberRecord]:
         sql = "SELECT id, group_id, name, role, revoked FROM members WHERE group_id = ?"
         if not include_revoked:

@@ -214,3 +214,105 @@ def test_an_ambiguous_name_is_refused_with_the_ids_and_an_id_chooses(tmp_path):
     _one_sentence_error(wrong, "no member with id 999")
     both = run_cli("export", "Tuesday IOP", "--out", str(tmp_path / "z.json"), "--data", data)
     assert both.returncode == 2 and "--name" in both.stderr and "--id" in both.stderr
+
+
+# -- 9.16 and 8.5: a revocation takes effect on the very next command ------------
+
+
+def _other_process_store(relay):
+    """A second connection to the relay's database, as the CLI in another process opens it."""
+    from server.store import Store
+
+    return Store(relay.data_dir)
+
+
+async def test_a_revoked_member_cannot_act_even_once_after_the_revocation(seeded, relay):
+    sam_c = seeded.participants[0]
+    async with connected(seeded.url, seeded.facilitator, sam_c) as (dana, sam):
+        await sam.command("chat.send", {"text": "before"})
+        cli = _other_process_store(relay)
+        try:
+            for attempt in range(5):
+                cli.revoke_member(sam_c.member_id)
+                cid = await sam.send("chat.send", {"text": f"after the revocation {attempt}"})
+                with contextlib.suppress(ConnectionError):  # closed (4001) before any answer: fine too
+                    answer = await sam.wait_ack(cid, TIMEOUT)
+                    assert answer["kind"] == "error" and answer["code"] == "unauthorized", answer
+                if sam.close_code is not None:
+                    break
+                cli.reissue_token(sam_c.member_id)  # never reached once the window is closed
+        finally:
+            cli.close()
+        assert await sam.wait_closed(TIMEOUT) == 4001
+        removed = await dana.recv_until(is_event("member.removed", member_id=sam_c.member_id))
+        assert removed["data"].get("revoked") is True
+        await dana.command("chat.send", {"text": "Sam no longer reads this"})
+    texts = [e.data["text"] for e in relay.store.iter_events(seeded.group_id) if e.type == "chat.posted"]
+    assert texts == ["before", "Sam no longer reads this"]
+
+
+async def test_a_new_token_closes_connections_opened_with_the_old_one(seeded, relay):
+    sam_c = seeded.participants[0]
+    async with connected(seeded.url, sam_c) as (sam,):
+        cli = _other_process_store(relay)
+        try:
+            cli.reissue_token(sam_c.member_id)
+        finally:
+            cli.close()
+        cid = await sam.send("chat.send", {"text": "with the old token"})
+        with contextlib.suppress(ConnectionError):
+            answer = await sam.wait_ack(cid, TIMEOUT)
+            assert answer["kind"] == "error" and answer["code"] == "unauthorized"
+        assert await sam.wait_closed(TIMEOUT) == 4001
+    assert [e for e in relay.store.iter_events(seeded.group_id) if e.type == "chat.posted"] == []
+
+
+async def test_a_revoked_member_leaves_the_hand_queue_and_completion_counts_and_shows_as_revoked(seeded, relay):
+    from protocol.events import parse_event
+    from protocol.state import GroupState
+
+    sam_c, alex_c, riley_c = seeded.participants
+    async with connected(seeded.url, seeded.facilitator, sam_c, alex_c) as (dana, sam, alex):
+        await dana.command("session.start", {"title": "Hands"})
+        await dana.command("homework.assign", {"title": "Walk", "homework_kind": "text", "due": "2030-01-31"})
+        homework_id = (await dana.recv_until(is_event("homework.assigned")))["data"]["homework_id"]
+        await sam.command("hand.raise")
+        await alex.command("hand.raise")
+        await sam.command("homework.submit", {"homework_id": homework_id, "text": "walked"})
+        cli = _other_process_store(relay)
+        try:
+            cli.revoke_member(sam_c.member_id)
+        finally:
+            cli.close()
+        await dana.command("chat.send", {"text": "next"})
+        await dana.recv_until(is_event("member.removed", member_id=sam_c.member_id))
+        await alex.recv_until(is_event("member.removed", member_id=sam_c.member_id))
+    async with RawClient(seeded.url, seeded.facilitator.token) as fresh:
+        await fresh.wait_synced()
+        state = GroupState()
+        state.set_roster(fresh.welcome["roster"])
+        for frame in fresh.events:
+            state.apply(parse_event(frame))
+    assert state.hands == [alex_c.member_id]
+    assert state.roster[sam_c.member_id].removed is True
+    assert [e.name for e in state.revoked_members()] == ["Sam"]
+    assert state.completion(state.homework[homework_id]) == (0, 2)  # Alex and Riley; Sam's no longer counts
+
+
+async def test_a_member_given_a_new_token_after_a_revocation_is_back_in_the_group(seeded, relay):
+    sam_c = seeded.participants[0]
+    cli = _other_process_store(relay)
+    try:
+        async with connected(seeded.url, seeded.facilitator) as (dana,):
+            cli.revoke_member(sam_c.member_id)
+            await dana.command("chat.send", {"text": "one"})
+            await dana.recv_until(is_event("member.removed", member_id=sam_c.member_id))
+            token = cli.reissue_token(sam_c.member_id)
+            async with RawClient(seeded.url, token) as sam:
+                await sam.wait_synced()
+                assert {m["id"]: m.get("removed") for m in sam.welcome["roster"]}[sam_c.member_id] is not True
+                await sam.command("chat.send", {"text": "I am back"})
+            await dana.recv_until(is_event("member.reinstated", member_id=sam_c.member_id))
+            await dana.recv_until(is_event("chat.posted", text="I am back"))
+    finally:
+        cli.close()
