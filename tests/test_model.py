@@ -836,7 +836,8 @@ def test_every_event_type_is_produced_by_some_decision():
     room.do(SAM, "checkin.submit", {"mood": 2, "note": "x"})
     room.poll("quiz", ["a", "b"], correct=0)
     produced.update(e.type for e in room.log)
-    assert produced == set(EVENT_TYPES)
+    # member.reinstated is the relay's own event (a new token from the CLI), not a decision.
+    assert produced | {"member.reinstated"} == set(EVENT_TYPES)
 
 
 def test_decide_is_pure(live: Room):

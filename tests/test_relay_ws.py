@@ -512,7 +512,9 @@ async def test_a_token_revoked_by_the_cli_closes_the_live_connection(seeded, rel
         await dana.recv_until(lambda f: f["kind"] == "presence" and f["member"]["name"] == "Riley" and f["status"] == "offline")
         await dana.command("chat.send", {"text": "Riley no longer reads this"})
     async with RawClient(seeded.url, seeded.facilitator.token) as dana:
-        assert "Riley" not in {m["name"] for m in dana.welcome["roster"]}
+        # Riley stays in the roster, marked removed, so both faces can show them as revoked.
+        assert {m["name"]: m.get("removed", False) for m in dana.welcome["roster"]}["Riley"] is True
+        assert {m["name"] for m in dana.welcome["roster"] if not m.get("removed")} == {"Dana", "Sam", "Alex", "Jo"}
 
 
 async def test_events_logged_during_a_paced_replay_arrive_once_in_order(tmp_path, monkeypatch):
