@@ -390,16 +390,12 @@ class IopApp(App[int]):
         return True
 
     def find_member(self, name: str) -> Any:
-        """The roster entry whose name matches (exactly, else a unique prefix), or None."""
-        wanted = name.strip().lower()
-        if not wanted:
-            return None
-        people = [e for e in self.model.state.roster.values() if not e.removed]
-        exact = [e for e in people if e.name.lower() == wanted]
-        if len(exact) == 1:
-            return exact[0]
-        prefix = [e for e in people if e.name.lower().startswith(wanted)]
-        return prefix[0] if len(prefix) == 1 else None
+        """The roster entry whose name matches (exactly, else a unique prefix), or None.
+
+        Names match as the relay keeps them unique: case, Unicode form and
+        spacing aside (:meth:`protocol.state.GroupState.member_named`).
+        """
+        return self.model.state.member_named(name)
 
     def moderate(self, what: str, entry: Any) -> None:
         """mute, unmute, lower (a hand) or remove (after a yes) one member."""

@@ -808,6 +808,9 @@ class PlainFace:
         if away:
             self.say("Away: " + ", ".join(label(e) for e in away) + ".")
         self.say(words.hands_text(state))
+        revoked = words.revoked_line(state)
+        if revoked:
+            self.say(clean(revoked))
 
     def _homework_list(self) -> list[Any]:
         return [self.model.state.homework[k] for k in sorted(self.model.state.homework)]
@@ -828,7 +831,7 @@ class PlainFace:
         for i, hw in enumerate(items, 1):
             mine = hw.submissions.get(me.member_id) if me is not None else None
             if self._is_facilitator():
-                status = f"{_plural(len(hw.submissions), 'submission')}"
+                status = words.completion_text(self.model.state, hw)
             elif mine is None:
                 status = "not submitted yet"
             else:
@@ -1104,11 +1107,10 @@ class PlainFace:
         self._send("chat.delete", {"message_id": self._number(rest, "The message number")})
 
     def _member(self, name: str) -> Any:
-        wanted = name.strip().lower()
-        found = [e for e in self.model.state.roster.values() if e.name.lower() == wanted and not e.removed]
-        if not found:
+        found = self.model.state.member_named(name)
+        if found is None:
             raise _Say(f"Nobody called {clean(name)[:40]} is in the group; type /who to hear the names.")
-        return found[0]
+        return found
 
     def _cmd_mute(self, rest: str) -> None:
         self._need_facilitator()
@@ -1166,7 +1168,7 @@ class PlainFace:
         for i, hw in enumerate(items, 1):
             done = [f"{clean(s.name)}{' (late)' if s.late else ''}" for s in hw.submissions.values()]
             missing = [clean(e.name) for e in members if e.member_id not in hw.submissions]
-            self.say(f"Homework {i}, {clean(hw.title)}, due {_ordinal_date(hw.due)}: {len(done)} of {len(members)} submitted.")
+            self.say(f"Homework {i}, {clean(hw.title)}, due {_ordinal_date(hw.due)}: {words.completion_text(state, hw)}.")
             if done:
                 self.say("Submitted: " + ", ".join(done) + ".")
             if missing:

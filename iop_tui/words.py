@@ -33,6 +33,8 @@ __all__ = [
     "describe",
     "hint_for",
     "checkin_line",
+    "revoked_line",
+    "completion_text",
     "poll_open_line",
     "poll_result_lines",
     "option_list",
@@ -474,12 +476,18 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
         return f"{'Muted' if muted else 'Unmuted'}, {_name(state, mid)}."
     if t == "member.removed":
         mid = int(d.get("member_id", 0))
+        if d.get("revoked"):
+            if mid == me_id:
+                return "Your join token was revoked; ask your facilitator for a new invitation."
+            return f"Revoked, {_name(state, mid)}: their join token no longer works."
         if mid == me_id:
             return "You were removed from this group; ask your facilitator if this is a mistake."
         return f"Removed from the group, {_name(state, mid)}."
     if t == "guest.arrived":
         mid = int(d.get("member_id", 0))
         return None if mid == me_id else f"Guest joined the session: {_name(state, mid)}."
+    if t == "member.reinstated":
+        return f"Back in the group, {_name(state, int(d.get('member_id', 0)))}: they have a new join token."
     return None  # deck.notes, poll.key: folded into state, no sentence of their own
 
 
@@ -578,6 +586,20 @@ def summary_lines(model: Any, now: float, today: _dt.date | None = None) -> list
     if me_id is not None and me_id in state.hands:
         lines.append(f"Your hand is raised, number {state.hands.index(me_id) + 1} in the queue.")
     return lines
+
+
+def revoked_line(state: GroupState) -> str | None:
+    """Who is no longer in the group (removed, or their token revoked), or None."""
+    gone = state.revoked_members()
+    if not gone:
+        return None
+    return "Revoked: " + ", ".join(e.name for e in gone) + "."
+
+
+def completion_text(state: GroupState, hw: Homework) -> str:
+    """How many participants still in the group handed ``hw`` in: "1 of 2 submitted"."""
+    done, expected = state.completion(hw)
+    return f"{done} of {expected} submitted"
 
 
 def facilitator_lines(state: GroupState) -> list[str]:

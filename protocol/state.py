@@ -15,6 +15,7 @@ from typing import Any
 from .events import Event
 from .messages import SCALE_POINTS
 from .roles import GUEST, MEMBER, Visit, sees
+from .names import name_key
 
 __all__ = [
     "RosterEntry",
@@ -210,6 +211,20 @@ class GroupState:
     def checkin_round(self) -> list[Checkin]:
         """This session's check-ins, lowest moods first, passes last."""
         return sorted(self.checkins.values(), key=lambda c: (c.passed, c.mood if c.mood is not None else 11, c.ts))
+
+    def member_named(self, name: str) -> RosterEntry | None:
+        """The member still in the group whose name is ``name`` by
+        :func:`~protocol.names.name_key` (case, Unicode form and spacing aside),
+        else the only one whose name starts so; None when none or several."""
+        key = name_key(name)
+        if not key:
+            return None
+        people = [e for e in self.roster.values() if not e.removed]
+        exact = [e for e in people if name_key(e.name) == key]
+        if len(exact) == 1:
+            return exact[0]
+        prefix = [e for e in people if name_key(e.name).startswith(key)]
+        return prefix[0] if len(prefix) == 1 and not exact else None
 
     def active_participants(self) -> list[RosterEntry]:
         """Participants still in the group (not removed, not revoked)."""

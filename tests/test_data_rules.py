@@ -316,3 +316,119 @@ async def test_a_member_given_a_new_token_after_a_revocation_is_back_in_the_grou
             await dana.recv_until(is_event("chat.posted", text="I am back"))
     finally:
         cli.close()
+
+
+# -- 8.5: both faces find a member by the same name key and show who is revoked ------
+
+
+def _named_group(store) -> dict[str, object]:
+    from wsclient import Cred
+
+    gid = store.create_group("Names")
+    creds = {}
+    for name, role in (("Dana", "facilitator"), ("Zoë 李", "participant"), ("Sam", "participant"), ("Alex", "participant")):
+        mid, token = store.add_member(gid, name, role)
+        creds[name] = Cred(mid, name, role, token)
+    return creds
+
+
+@contextlib.asynccontextmanager
+async def _plain(url: str, token: str):
+    from iop_tui.plain import PlainFace
+    from iop_tui.session import ClientSession
+
+    session = ClientSession(url, token)
+    lines: list[str] = []
+    face = PlainFace(session, lines.append, "normal")
+    session.subscribe(face.on_notices)
+    runner = asyncio.create_task(session.run())
+    try:
+        for _ in range(500):
+            if session.model.synced and session.model.me is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert session.model.synced
+        yield face, session, lines
+    finally:
+        await session.close()
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await runner
+
+
+async def _until(condition, what: str):
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_plain_face_mutes_a_member_written_in_another_case_and_unicode_form(relay):
+    creds = _named_group(relay.store)
+    async with connected(relay.url, creds["Zoë 李"]) as (zoe,):
+        async with _plain(relay.url, creds["Dana"].token) as (face, session, lines):
+            face.handle("/mute ZOE\u0308 李")
+            muted = await zoe.recv_until(is_event("member.muted", member_id=creds["Zoë 李"].member_id))
+            assert muted["data"]["muted"] is True
+            assert not any("Nobody called" in line for line in lines), lines
+
+
+async def test_plain_who_and_homework_show_a_revoked_member_as_revoked_and_never_count_them(relay):
+    creds = _named_group(relay.store)
+    async with connected(relay.url, creds["Dana"], creds["Sam"]) as (dana, sam):
+        await dana.command("homework.assign", {"title": "Walk", "homework_kind": "text", "due": "2030-01-31"})
+        homework_id = (await dana.recv_until(is_event("homework.assigned")))["data"]["homework_id"]
+        await sam.command("homework.submit", {"homework_id": homework_id, "text": "walked"})
+        cli = _other_process_store(relay)
+        try:
+            cli.revoke_member(creds["Sam"].member_id)
+        finally:
+            cli.close()
+        await dana.recv_until(is_event("member.removed", member_id=creds["Sam"].member_id), TIMEOUT)
+    async with _plain(relay.url, creds["Dana"].token) as (face, session, lines):
+        face.handle("/who")
+        assert "Revoked: Sam." in lines, lines
+        face.handle("/homework")
+        assert any(line.startswith("Homework 1, Walk") and line.endswith(": 0 of 2 submitted.") for line in lines), lines
+        face.handle("/completion")
+        assert any(line.startswith("Homework 1, Walk") and line.endswith(": 0 of 2 submitted.") for line in lines[-4:]), lines
+
+
+async def test_textual_chat_mutes_a_member_written_in_another_case(relay):
+    from apphelp import joined, type_into, wait_until
+
+    creds = _named_group(relay.store)
+    async with connected(relay.url, creds["Zoë 李"]) as (zoe,):
+        async with joined(relay.url, creds["Dana"].token) as (app, pilot):
+            for written in ("zoë 李", "ZOE\u0308  李"):
+                found = app.find_member(written)
+                assert found is not None and found.name == "Zoë 李", written
+            await pilot.press("4")
+            await type_into(pilot, app, "#chat-input", "/mute alex")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.session.model.state.roster[creds["Alex"].member_id].muted, "Alex muted")
+
+
+async def test_textual_people_and_homework_panes_show_a_revoked_member_apart(relay):
+    from apphelp import joined, text_of, wait_until
+
+    creds = _named_group(relay.store)
+    async with connected(relay.url, creds["Dana"], creds["Sam"]) as (dana, sam):
+        await dana.command("homework.assign", {"title": "Walk", "homework_kind": "text", "due": "2030-01-31"})
+        homework_id = (await dana.recv_until(is_event("homework.assigned")))["data"]["homework_id"]
+        await sam.command("homework.submit", {"homework_id": homework_id, "text": "walked"})
+        cli = _other_process_store(relay)
+        try:
+            cli.revoke_member(creds["Sam"].member_id)
+        finally:
+            cli.close()
+        await dana.recv_until(is_event("member.removed", member_id=creds["Sam"].member_id), TIMEOUT)
+    async with joined(relay.url, creds["Dana"].token) as (app, pilot):
+        await pilot.press("6")
+        await wait_until(pilot, lambda: "Revoked: Sam." in text_of(app, "#people-hands"), "the revoked line")
+        from iop_tui.widgets.homework import completion_lines
+
+        lines = completion_lines(app.session.model.state.homework[homework_id], app.session.model.state)
+        assert lines[0] == "Completion: 0 of 2 submitted."
+        assert "Sam (revoked): submitted; wrote: walked" in lines, lines

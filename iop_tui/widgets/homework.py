@@ -27,10 +27,11 @@ __all__ = ["HomeworkPane", "completion_lines", "parse_log"]
 KIND_WORDS = {"text": "free text", "checklist": "checklist", "emotion_log": "emotion log"}
 
 
-def completion_lines(hw: Any, roster: dict[int, Any]) -> list[str]:
-    """Per participant: 'Sam: submitted; wrote: ...' or 'Alex: not yet'."""
+def completion_lines(hw: Any, state: Any) -> list[str]:
+    """Per participant: 'Sam: submitted; wrote: ...' or 'Alex: not yet'; revoked members' work is marked."""
     lines = []
-    people = sorted((e for e in roster.values() if e.role == "participant" and not e.removed), key=lambda e: e.name)
+    roster = state.roster
+    people = sorted(state.active_participants(), key=lambda e: e.name)
     known = {e.member_id for e in people}
 
     def handed_in(name: str, sub: Any) -> str:
@@ -41,9 +42,9 @@ def completion_lines(hw: Any, roster: dict[int, Any]) -> list[str]:
         lines.append(f"{entry.name}: not yet" if sub is None else handed_in(entry.name, sub))
     for mid, sub in hw.submissions.items():
         if mid not in known:
-            lines.append(handed_in(sub.name, sub))
-    done = len(hw.submissions)
-    return [f"Completion: {done} of {max(len(people), done)} submitted."] + lines
+            gone = mid in roster and roster[mid].removed
+            lines.append(handed_in(f"{sub.name} (revoked)" if gone else sub.name, sub))
+    return [f"Completion: {words.completion_text(state, hw)}."] + lines
 
 
 def parse_log(text: str) -> list[dict[str, Any]]:
@@ -201,7 +202,7 @@ class HomeworkPane(Pane):
         box.display = participant
         if participant:
             self._fill_form(hw, hw.submissions.get(my_id))
-        set_rows(completion, completion_lines(hw, model.state.roster) if model.is_facilitator else [])
+        set_rows(completion, completion_lines(hw, model.state) if model.is_facilitator else [])
 
     def _fill_form(self, hw: Any, sub: Any) -> None:
         key = (hw.homework_id, sub.ts if sub is not None else 0.0)

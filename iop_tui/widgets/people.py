@@ -90,9 +90,11 @@ class PeoplePane(Pane):
                 plist.highlighted = 0 if highlighted is None else min(highlighted, len(ids) - 1)
             self._ids, self._rows = ids, rows
         hands = [state.name_of(m) for m in state.hands]
+        revoked = words.revoked_line(state)
         set_text(
             self.query_one("#people-hands", Static),
-            ("Hands up, oldest first: " + ", ".join(hands) + ".") if hands else "No hands are up.",
+            (("Hands up, oldest first: " + ", ".join(hands) + ".") if hands else "No hands are up.")
+            + (" " + revoked if revoked else ""),
         )
         if model.is_facilitator:
             help_text = "On a person: M mutes or unmutes, H lowers their hand, R removes them from the group."
