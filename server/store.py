@@ -17,8 +17,11 @@ after a restart is answered from its first result.
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import secrets
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -41,6 +44,8 @@ __all__ = [
 ]
 
 DB_NAME = "iop.sqlite3"
+
+log = logging.getLogger("iop.server")
 
 #: Ordered schema migrations; ``PRAGMA user_version`` is how many have run.
 MIGRATIONS: tuple[str, ...] = (
@@ -125,6 +130,29 @@ class CommandResult:
     error_message: str | None = None
 
 
+def _owner_only(folder: Path | None, db: Path) -> None:
+    """Make the data folder 0700 and the database files 0600, warning when they were wider."""
+    wanted = [(folder, 0o700)] if folder is not None else []
+    wanted += [(Path(f"{db}{suffix}"), 0o600) for suffix in ("", "-wal", "-shm", "-journal")]
+    for target, mode in wanted:
+        try:
+            current = stat.S_IMODE(target.stat().st_mode)
+        except OSError:
+            continue  # not there (yet): SQLite creates it with the database file's mode
+        if current & ~mode & 0o777 == 0:
+            continue
+        what = "data folder" if mode == 0o700 else "database file"
+        try:
+            target.chmod(mode)
+        except OSError as exc:
+            log.warning(
+                "The %s %s is readable by other users (mode %04o) and could not be changed (%s); run: chmod %o %s",
+                what, target, current, exc.strerror, mode, target,
+            )
+        else:
+            log.warning("The %s %s was readable by other users (mode %04o); it is now %04o, its owner's only.", what, target, current, mode)
+
+
 def hash_token(token: str) -> str:
     """The stored form of a join token: its SHA-256, hex."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -152,17 +180,25 @@ class Store:
     def __init__(self, path: Path, *, durable: bool = False, background_checkpoints: bool = False) -> None:
         """Open (creating if needed) the database in the folder ``path``, or the file ``path``."""
         path = Path(path)
+        folder: Path | None = None
+        # What members write is health information: everything the store
+        # creates is its owner's alone (folder 0700, files 0600, -wal and -shm
+        # included: SQLite gives those the database file's mode).
+        old_umask = os.umask(0o077)
         try:
             if path.is_dir() or not path.suffix:
-                path.mkdir(parents=True, exist_ok=True)
-                path = path / DB_NAME
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+                folder, path = path, path / DB_NAME
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the data at {path} ({exc}); check the path and its permissions.") from None
+        finally:
+            os.umask(old_umask)
         self.path = path
+        _owner_only(folder, path)
         self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.execute("PRAGMA foreign_keys=ON")

@@ -432,3 +432,61 @@ async def test_textual_people_and_homework_panes_show_a_revoked_member_apart(rel
         lines = completion_lines(app.session.model.state.homework[homework_id], app.session.model.state)
         assert lines[0] == "Completion: 0 of 2 submitted."
         assert "Sam (revoked): submitted; wrote: walked" in lines, lines
+
+
+# -- 9.6: health data is readable by its owner only -----------------------------------
+
+import os  # noqa: E402
+import sqlite3  # noqa: E402
+import stat  # noqa: E402
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@contextlib.contextmanager
+def _umask(mask: int):
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+async def test_a_new_data_folder_and_its_database_files_are_owner_only(tmp_path):
+    from procs import start_server_process
+
+    data = tmp_path / "fresh" / "data"
+    with _umask(0o022):
+        _ok(run_cli("group", "create", "Tuesday IOP", "--facilitator", "Dana", "--data", str(data)))
+        with start_server_process(data) as server:
+            sam = await asyncio.to_thread(_cli_json, "invite", "Tuesday IOP", "--name", "Sam", "--data", str(data))
+            async with RawClient(server.url, sam["token"]) as c:
+                await c.wait_synced()
+                await c.command("chat.send", {"text": "private"})
+                files = {p.name: _mode(p) for p in data.iterdir()}
+            server.stop()
+            assert "wider" not in server.stderr_text()
+    assert _mode(data) == 0o700
+    assert {"iop.sqlite3", "iop.sqlite3-wal", "iop.sqlite3-shm"} <= set(files)
+    assert {name: mode for name, mode in files.items() if mode != 0o600} == {}
+
+
+def test_a_data_folder_readable_by_others_is_tightened_with_a_warning(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)
+    db = sqlite3.connect(data / "iop.sqlite3")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE t (x)")
+    db.close()
+    os.chmod(data / "iop.sqlite3", 0o644)
+    result = run_cli("group", "list", "--data", str(data))
+    assert result.returncode == 0, result.stderr
+    assert _mode(data) == 0o700 and _mode(data / "iop.sqlite3") == 0o600
+    warning = result.stderr
+    assert "readable by other users" in warning and "0755" in warning and "0700" in warning, warning
+    assert "Traceback" not in warning
+    again = run_cli("group", "list", "--data", str(data))
+    assert "readable by other users" not in again.stderr
