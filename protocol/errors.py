@@ -24,6 +24,7 @@ class ErrorCode:
     CONFLICT = "conflict"  # the command does not fit the session's current state
     HANDSHAKE = "handshake"  # a command before hello, or a second hello
     INTERNAL = "internal"  # the server failed; nothing was applied
+    QUOTA_EXCEEDED = "quota_exceeded"  # the member has stored as much as they may (per hour or in total)
 
     ALL = frozenset(
         {
@@ -39,6 +40,7 @@ class ErrorCode:
             CONFLICT,
             HANDSHAKE,
             INTERNAL,
+            QUOTA_EXCEEDED,
         }
     )
 

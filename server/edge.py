@@ -40,6 +40,7 @@ from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import Hello, Limits, error_frame, parse_command, parse_hello
 
 from .hub import PRESENCE_GRACE, Hub
+from .quota import Quota
 from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S, DEFAULT_SEND_BUFFER, HELLO_TIMEOUT
 from .store import MemberRecord, Store, hash_token
 
@@ -201,8 +202,10 @@ class RelayServer:
         send_buffer: int = DEFAULT_SEND_BUFFER,
         durable: bool = False,
         presence_grace: float = PRESENCE_GRACE,
+        quota: Quota | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.quota = quota
         self.presence_grace = presence_grace
         self.host = host
         self.port = port
@@ -229,7 +232,7 @@ class RelayServer:
     async def start(self) -> None:
         raise_open_files_limit()
         self.store = Store(self.data_dir, durable=self.durable, background_checkpoints=True)
-        self.hub = Hub(self.store, self.limits, presence_grace=self.presence_grace)
+        self.hub = Hub(self.store, self.limits, presence_grace=self.presence_grace, quota=self.quota)
         self._stopping = asyncio.Event()
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
         try:

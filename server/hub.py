@@ -55,6 +55,7 @@ from protocol.roles import EVERYONE, GUEST, sees
 from protocol.state import GroupState
 
 from .model import Actor, arrival, decide
+from .quota import Quota
 from .store import CommandResult, GroupRecord, MemberRecord, Store
 
 __all__ = ["Hub", "Peer", "Room", "CLOSE_REMOVED"]
@@ -166,8 +167,11 @@ class _Outcome:
 class Hub:
     """All rooms of one relay process, over one :class:`Store`."""
 
-    def __init__(self, store: Store, limits: Limits, *, clock=time.time, presence_grace: float = PRESENCE_GRACE) -> None:
+    def __init__(
+        self, store: Store, limits: Limits, *, clock=time.time, presence_grace: float = PRESENCE_GRACE, quota: Quota | None = None,
+    ) -> None:
         self.store = store
+        self.quota = quota if quota is not None else Quota()
         self.limits = limits
         self.clock = clock
         self.presence_grace = presence_grace
@@ -470,6 +474,7 @@ class Hub:
         to_store: list[tuple[int, Event]] = []
         results: list[tuple[int, str, int, CommandResult]] = []
         revoked: list[int] = []
+        usage: dict[int, int] = {}  # member_id -> bytes this batch stores for them
         seen: dict[tuple[int, str], CommandResult] = {}
         for room in rooms:
             pending, room.pending = room.pending, []
@@ -503,7 +508,12 @@ class Hub:
                         actor = self._actors[peer.member_id] = Actor(peer.member_id, peer.name, peer.role)
                     drafts = decide(room.state, actor, command, now)
                     events = self._sequence(room, peer, drafts, now)
+                    size = self._charge(peer.member_id, events, now, usage)
                 except ProtocolError as err:
+                    if err.code == ErrorCode.QUOTA_EXCEEDED:
+                        # Not remembered against the id: the same command may fit later.
+                        peer.write(encode(error_frame(err.with_id(command.id))))
+                        continue
                     result = CommandResult(None, None, err.code, err.message)
                     events = []
                 except Exception:
@@ -511,6 +521,8 @@ class Hub:
                     outcomes.append(_Outcome(room, peer, command.id, None, []))
                     continue
                 else:
+                    if size:
+                        usage[peer.member_id] = usage.get(peer.member_id, 0) + size
                     result = CommandResult(events[0].seq, events[-1].seq) if events else CommandResult(None, None)
                     for event in events:
                         room.state.apply(event)
@@ -522,7 +534,9 @@ class Hub:
                 results.append((peer.member_id, command.id, gid, result))
                 outcomes.append(_Outcome(room, peer, command.id, result, events))
         try:
-            self.store.commit(to_store, results, revoked)
+            self.store.commit(to_store, results, revoked, usage.items())
+            for member_id, size in usage.items():
+                self.quota.add(member_id, size, now)
         except Exception:
             log.exception("saving %d events failed; nothing was applied", len(to_store))
             for room in rooms:
@@ -541,6 +555,16 @@ class Hub:
             Event(first + i, d.type, now, peer.member_id, peer.name, d.audience, d.subject, _substitute(d.data, first))
             for i, d in enumerate(drafts)
         ]
+
+    def _charge(self, member_id: int, events: list[Event], now: float, usage: dict[int, int]) -> int:
+        """The bytes ``events`` would store for the member; refuse past their quota."""
+        if not events:
+            return 0
+        size = sum(len(encode(e.data)) for e in events)
+        if member_id not in self.quota.totals:
+            self.quota.totals[member_id] = self.store.stored_bytes(member_id)
+        self.quota.check(member_id, size, now, usage.get(member_id, 0))
+        return size
 
     def _sequence_server(self, room: Room, drafts: list[Draft], now: float) -> list[Event]:
         """Events the relay itself decided (actor 0), such as a revocation from the CLI."""

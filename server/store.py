@@ -89,6 +89,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (member_id, command_id)
     ) WITHOUT ROWID;
     """,
+    # 2: bytes each member's commands have stored, for the storage quota (server/quota.py).
+    """
+    CREATE TABLE member_usage (
+        member_id INTEGER PRIMARY KEY,
+        bytes INTEGER NOT NULL
+    );
+    INSERT INTO member_usage (member_id, bytes)
+        SELECT actor, SUM(LENGTH(data)) FROM events WHERE actor > 0 GROUP BY actor;
+    """,
 )
 
 
@@ -346,6 +355,11 @@ class Store:
             found.update(row[0] for row in rows)
         return found
 
+    def stored_bytes(self, member_id: int) -> int:
+        """How many bytes of event data this member's commands have stored."""
+        row = self._db.execute("SELECT bytes FROM member_usage WHERE member_id = ?", (member_id,)).fetchone()
+        return row[0] if row else 0
+
     def data_version(self) -> int:
         """A number that changes whenever another connection (the CLI) commits."""
         return self._db.execute("PRAGMA data_version").fetchone()[0]
@@ -409,9 +423,11 @@ class Store:
         events: Iterable[tuple[int, Event]],
         results: Iterable[tuple[int, str, int, CommandResult]],
         revoked: Iterable[int] = (),
+        usage: Iterable[tuple[int, int]] = (),
     ) -> None:
         """Write a batch in one transaction: (group_id, event) pairs, command results
-        as (member_id, command_id, group_id, result), and members to revoke."""
+        as (member_id, command_id, group_id, result), members to revoke, and
+        (member_id, bytes) to add to what each member has stored."""
         now = time.time()
         db = self._db
         db.execute("BEGIN IMMEDIATE")
@@ -434,6 +450,11 @@ class Store:
             )
             for member_id in revoked:
                 db.execute("UPDATE members SET revoked = 1 WHERE id = ?", (member_id,))
+            db.executemany(
+                "INSERT INTO member_usage (member_id, bytes) VALUES (?, ?)"
+                " ON CONFLICT (member_id) DO UPDATE SET bytes = bytes + excluded.bytes",
+                list(usage),
+            )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -490,3 +490,60 @@ def test_a_data_folder_readable_by_others_is_tightened_with_a_warning(tmp_path):
     assert "Traceback" not in warning
     again = run_cli("group", "list", "--data", str(data))
     assert "readable by other users" not in again.stderr
+
+
+# -- 9.11: what one member may store ------------------------------------------------------
+
+
+async def _homework(dana: RawClient) -> int:
+    await dana.command("homework.assign", {"title": "Journal", "homework_kind": "text", "due": "2030-01-31"})
+    return (await dana.recv_until(is_event("homework.assigned")))["data"]["homework_id"]
+
+
+async def test_a_member_who_resubmits_homework_is_stopped_at_the_hourly_quota_and_others_are_not(tmp_path):
+    from server.edge import RelayServer
+    from server.quota import Quota
+    from wsclient import seed
+
+    quota = Quota(per_hour=200_000, total=10_000_000)
+    async with RelayServer(tmp_path / "data", rate_per_s=1000, burst=1000, quota=quota) as relay:
+        g = seed(relay.store, relay.url)
+        sam_c, alex_c, _ = g.participants
+        async with connected(relay.url, g.facilitator, sam_c, alex_c) as (dana, sam, alex):
+            homework_id = await _homework(dana)
+            answer_text = "x" * 59_990
+            accepted = refused = None
+            for attempt in range(10):
+                start = len(sam.frames)
+                cid = await sam.send("homework.submit", {"homework_id": homework_id, "text": answer_text + str(attempt)})
+                answer = await sam.wait_ack(cid, TIMEOUT, start=start)
+                if answer["kind"] == "error":
+                    refused = answer
+                    break
+                accepted = attempt + 1
+            assert accepted == 3 and refused is not None, refused  # 3 x 60 KB fit in 200 KB, the fourth does not
+            assert refused["code"] == "quota_exceeded"
+            assert "in the last hour" in refused["message"] and refused["message"].endswith(".")
+            await alex.command("homework.submit", {"homework_id": homework_id, "text": answer_text})
+            await sam.command("chat.send", {"text": "a short line still fits"})
+        stored = [e for e in relay.store.iter_events(g.group_id) if e.type == "homework.submitted" and e.actor == sam_c.member_id]
+        assert len(stored) == 3
+
+
+async def test_the_total_quota_holds_across_a_restart(tmp_path):
+    from server.edge import RelayServer
+    from server.quota import Quota
+    from wsclient import seed
+
+    quota = Quota(per_hour=10_000_000, total=150_000)
+    async with RelayServer(tmp_path / "data", rate_per_s=1000, burst=1000, quota=quota) as relay:
+        g = seed(relay.store, relay.url)
+        sam_c = g.participants[0]
+        async with connected(relay.url, g.facilitator, sam_c) as (dana, sam):
+            homework_id = await _homework(dana)
+            await sam.command("homework.submit", {"homework_id": homework_id, "text": "y" * 60_000})
+            await sam.command("homework.submit", {"homework_id": homework_id, "text": "z" * 60_000})
+    async with RelayServer(tmp_path / "data", rate_per_s=1000, burst=1000, quota=Quota(per_hour=10_000_000, total=150_000)) as relay:
+        async with connected(relay.url, sam_c) as (sam,):
+            refused = await _refusal(sam, "homework.submit", {"homework_id": homework_id, "text": "w" * 60_000})
+            assert refused["code"] == "quota_exceeded" and "in total" in refused["message"]
