@@ -31,6 +31,7 @@ from typing import Any, Callable, TextIO
 
 from protocol.errors import ProtocolError
 from protocol.messages import PHASE_TITLES, PHASES
+from protocol.messages import parse_day
 from protocol.roles import FACILITATOR, GUEST, may
 from protocol.text import clean_text, one_line
 
@@ -880,10 +881,10 @@ class PlainFace:
         elif day_word == "yesterday":
             day = today - _dt.timedelta(days=1)
         else:
-            try:
-                day = _dt.date.fromisoformat(day_word)
-            except ValueError:
-                raise _Say("The day must be today, yesterday or a date written YYYY-MM-DD.") from None
+            parsed = parse_day(day_word)
+            if parsed is None:
+                raise _Say("The day must be today, yesterday or a date written YYYY-MM-DD.")
+            day = parsed
         mood = self._number(tokens[2], "Your mood")
         if not 0 <= mood <= 10:
             raise _Say("Your mood must be a number from 0 to 10.")
