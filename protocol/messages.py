@@ -286,7 +286,8 @@ def _check_fields(fields: tuple[Field, ...], data: dict[str, Any], prefix: str =
     known = {f.name for f in fields}
     extra = [k for k in data if k not in known]
     if extra:
-        raise ProtocolError(ErrorCode.INVALID, f"Unknown field {prefix}{extra[0]!s:.40}; remove it.")
+        shown = "".join(c if c.isprintable() else "?" for c in f"{extra[0]!s:.40}")
+        raise ProtocolError(ErrorCode.INVALID, f"Unknown field {prefix}{shown}; remove it.")
     out: dict[str, Any] = {}
     for spec in fields:
         if spec.name not in data:
