@@ -51,7 +51,7 @@ from protocol.messages import (
     synced_frame,
     welcome_frame,
 )
-from protocol.roles import EVERYONE, GUEST, sees
+from protocol.roles import EVERYONE, FACILITATOR, GUEST, sees
 from protocol.state import GroupState
 
 from .model import Actor, arrival, decide
@@ -508,7 +508,7 @@ class Hub:
                         actor = self._actors[peer.member_id] = Actor(peer.member_id, peer.name, peer.role)
                     drafts = decide(room.state, actor, command, now)
                     events = self._sequence(room, peer, drafts, now)
-                    size = self._charge(peer.member_id, events, now, usage)
+                    size = self._charge(peer.member_id, events, now, usage, peer.role)
                 except ProtocolError as err:
                     if err.code == ErrorCode.QUOTA_EXCEEDED:
                         # Not remembered against the id: the same command may fit later.
@@ -556,14 +556,14 @@ class Hub:
             for i, d in enumerate(drafts)
         ]
 
-    def _charge(self, member_id: int, events: list[Event], now: float, usage: dict[int, int]) -> int:
+    def _charge(self, member_id: int, events: list[Event], now: float, usage: dict[int, int], role: str) -> int:
         """The bytes ``events`` would store for the member; refuse past their quota."""
         if not events:
             return 0
         size = sum(len(encode(e.data)) for e in events)
         if member_id not in self.quota.totals:
             self.quota.totals[member_id] = self.store.stored_bytes(member_id)
-        self.quota.check(member_id, size, now, usage.get(member_id, 0))
+        self.quota.check(member_id, size, now, usage.get(member_id, 0), facilitator=role == FACILITATOR)
         return size
 
     def _sequence_server(self, room: Room, drafts: list[Draft], now: float) -> list[Event]:

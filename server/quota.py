@@ -24,6 +24,10 @@ __all__ = ["MEMBER_BYTES_PER_HOUR", "MEMBER_BYTES_TOTAL", "Quota"]
 MEMBER_BYTES_PER_HOUR = 4 * 1024 * 1024
 #: Bytes one member's commands may add to the log in all.
 MEMBER_BYTES_TOTAL = 64 * 1024 * 1024
+#: Facilitators' limits are this many times a member's: they load slide decks
+#: (up to 60,000 characters, with presenter notes) and each session start logs
+#: the deck again, so their legitimate writes are far larger than a member's.
+FACILITATOR_FACTOR = 16
 #: The window of the hourly limit, in seconds.
 WINDOW = 3600.0
 
@@ -37,9 +41,12 @@ def _size_words(n: int) -> str:
 class Quota:
     """Per-member storage accounting for one relay process."""
 
-    def __init__(self, per_hour: int = MEMBER_BYTES_PER_HOUR, total: int = MEMBER_BYTES_TOTAL) -> None:
+    def __init__(
+        self, per_hour: int = MEMBER_BYTES_PER_HOUR, total: int = MEMBER_BYTES_TOTAL, facilitator_factor: int = FACILITATOR_FACTOR,
+    ) -> None:
         self.per_hour = int(per_hour)
         self.total = int(total)
+        self.facilitator_factor = int(facilitator_factor)
         self.totals: dict[int, int] = {}  # member_id -> bytes stored in all (loaded from the store on first use)
         self._recent: dict[int, deque[tuple[float, int]]] = {}
         self._hour: dict[int, int] = {}
@@ -54,24 +61,26 @@ class Quota:
         self._hour[member_id] = used
         return used
 
-    def check(self, member_id: int, size: int, now: float, pending: int = 0) -> None:
+    def check(self, member_id: int, size: int, now: float, pending: int = 0, *, facilitator: bool = False) -> None:
         """Refuse (raise ``quota_exceeded``) if ``size`` more bytes would pass a limit.
 
         ``pending`` is what the member already added in this batch, not yet recorded.
         """
         if size <= 0:
             return
-        if self.used_this_hour(member_id, now) + pending + size > self.per_hour:
+        factor = self.facilitator_factor if facilitator else 1
+        per_hour, total = self.per_hour * factor, self.total * factor
+        if self.used_this_hour(member_id, now) + pending + size > per_hour:
             raise ProtocolError(
                 ErrorCode.QUOTA_EXCEEDED,
-                f"That would take what you stored in the last hour past the limit of {_size_words(self.per_hour)} "
-                "per member; wait a while before sending more, or ask your facilitator.",
+                f"That would take what you stored in the last hour past the limit of {_size_words(per_hour)} "
+                f"{'per facilitator' if facilitator else 'per member'}; wait a while before sending more, or ask your facilitator.",
             )
-        if self.totals.get(member_id, 0) + pending + size > self.total:
+        if self.totals.get(member_id, 0) + pending + size > total:
             raise ProtocolError(
                 ErrorCode.QUOTA_EXCEEDED,
-                f"That would take what you stored in total past the limit of {_size_words(self.total)} "
-                "per member; nothing more can be kept for you, so ask your facilitator.",
+                f"That would take what you stored in total past the limit of {_size_words(total)} "
+                f"{'per facilitator' if facilitator else 'per member'}; nothing more can be kept for you, so ask your facilitator.",
             )
 
     def add(self, member_id: int, size: int, now: float) -> None:

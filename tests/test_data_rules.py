@@ -526,6 +526,9 @@ async def test_a_member_who_resubmits_homework_is_stopped_at_the_hourly_quota_an
             assert "in the last hour" in refused["message"] and refused["message"].endswith(".")
             await alex.command("homework.submit", {"homework_id": homework_id, "text": answer_text})
             await sam.command("chat.send", {"text": "a short line still fits"})
+            # A facilitator's limits are 16 times a member's: five 50 KB decks fit.
+            for i in range(5):
+                await dana.command("deck.load", {"markdown": f"# Deck {i}\n" + "calm breathing " * 3_300})
         stored = [e for e in relay.store.iter_events(g.group_id) if e.type == "homework.submitted" and e.actor == sam_c.member_id]
         assert len(stored) == 3
 
