@@ -985,14 +985,10 @@ class PlainFace:
         self._send("chat.reply", {"member_id": entry.member_id, "text": text})
 
     def _member_prefix(self, rest: str) -> tuple[Any, str]:
-        """The member whose name begins ``rest`` (longest name first, any case) and the text after it."""
-        folded = rest.casefold()
-        people = sorted((e for e in self.model.state.roster.values() if not e.removed and e.name),
-                        key=lambda e: len(e.name), reverse=True)
-        for entry in people:
-            name = entry.name.casefold()
-            if folded.startswith(name) and (len(folded) == len(name) or not folded[len(name)].isalnum()):
-                return entry, rest[len(entry.name):].lstrip(" :,").strip()
+        """The member whose name begins ``rest`` (the shared name key, longest name first) and the text after it."""
+        entry, text = self.model.state.member_at_start(rest)
+        if entry is not None:
+            return entry, text
         first = rest.split(None, 1)[0]
         raise _Say(f"Nobody called {clean(first)[:40]} is in the group; type /who to hear the names.")
 

@@ -8,6 +8,7 @@ refuses an event — deciding is the server's session model's job.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from collections.abc import Iterable
 from typing import Any
@@ -16,6 +17,8 @@ from .events import Event
 from .messages import SCALE_POINTS
 from .roles import GUEST, MEMBER, Visit, sees
 from .names import name_key
+
+_WORD = re.compile(r"\S+")
 
 __all__ = [
     "RosterEntry",
@@ -225,6 +228,19 @@ class GroupState:
             return exact[0]
         prefix = [e for e in people if name_key(e.name).startswith(key)]
         return prefix[0] if len(prefix) == 1 and not exact else None
+
+    def member_at_start(self, text: str) -> tuple[RosterEntry | None, str]:
+        """The member still in the group whose name begins ``text`` (by
+        :func:`~protocol.names.name_key`, longest name first) and the text after
+        it ("Zoë 李: see you" -> Zoë 李, "see you"); (None, text) when none."""
+        spans = [m.span() for m in _WORD.finditer(text)][:8]
+        keys = {name_key(e.name): e for e in self.roster.values() if not e.removed and e.name}
+        for count in range(len(spans), 0, -1):
+            head = text[: spans[count - 1][1]].rstrip(":,")
+            entry = keys.get(name_key(head))
+            if entry is not None:
+                return entry, text[spans[count - 1][1]:].lstrip(" :,").strip()
+        return None, text
 
     def active_participants(self) -> list[RosterEntry]:
         """Participants still in the group (not removed, not revoked)."""

@@ -565,3 +565,13 @@ async def test_plain_log_takes_only_a_day_written_yyyy_mm_dd(relay):
             face.handle("/log 1 2026-02-04 4 calm")
             submitted = await dana.recv_until(is_event("homework.submitted"))
             assert [e["day"] for e in submitted["data"]["log"]] == ["2026-02-04"]
+
+
+async def test_plain_reply_finds_a_member_written_in_another_unicode_form(relay):
+    creds = _named_group(relay.store)
+    async with connected(relay.url, creds["Zoë 李"]) as (zoe,):
+        async with _plain(relay.url, creds["Dana"].token) as (face, session, lines):
+            face.handle("/reply ZOE\u0308  李: see you after group")
+            replied = await zoe.recv_until(lambda f: f.get("kind") == "event" and f.get("subject") == creds["Zoë 李"].member_id, TIMEOUT)
+            assert "see you after group" in repr(replied["data"])
+            assert not any("Nobody called" in line for line in lines), lines

@@ -256,14 +256,8 @@ class ChatPane(Pane):
         return False
 
     def _named(self, rest: str) -> tuple[Any, str]:
-        """The member whose name begins ``rest`` (longest name first, any case) and the text after it."""
-        people = sorted((e for e in self._model.state.roster.values() if not e.removed and e.name), key=lambda e: len(e.name), reverse=True)
-        folded = rest.casefold()
-        for entry in people:
-            name = entry.name.casefold()
-            if folded.startswith(name) and (len(folded) == len(name) or not folded[len(name)].isalnum()):
-                return entry, rest[len(entry.name):].lstrip(" :,").strip()
-        return None, rest
+        """The member whose name begins ``rest`` (the shared name key, longest name first) and the text after it."""
+        return self._model.state.member_at_start(rest)
 
     def _reply_command(self, rest: str) -> bool:
         """/reply NAME TEXT (facilitators) or /reply TEXT (members: to the facilitators)."""
