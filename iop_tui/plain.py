@@ -29,6 +29,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TextIO
 
+from protocol.deck import heading_text
 from protocol.errors import ProtocolError
 from protocol.messages import PHASE_TITLES, PHASES
 from protocol.roles import FACILITATOR, GUEST, may
@@ -52,16 +53,25 @@ def clean(text: Any) -> str:
     return one_line(text)
 
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_BULLET = re.compile(r"^\s*[-*+]\s+(\[[ xX]\]\s+)?")
-_QUOTE = re.compile(r"^\s*>+\s?")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)]*)\)")
-_HTML = re.compile(r"</?[A-Za-z][^>]*>")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
+# Every pattern below runs on one line of a deck or a member's text, and none can
+# backtrack: [ \t] rather than \s, possessive runs, and no group may scan past the
+# next bracket or marker of its own kind. The work is linear in the line's length.
+_FENCE = re.compile(r"^[ \t]*+(```|~~~)")
+_RULE = re.compile(r"^[ \t]*+([-*_])(?:[ \t]*+\1){2,}+[ \t]*+$")
+_BULLET = re.compile(r"^[ \t]*+[-*+][ \t]++(\[[ xX]\][ \t]++)?")
+_QUOTE = re.compile(r"^[ \t]*+>++[ \t]?")
+_TABLE_RULE = re.compile(r"^[ \t]*+\|?[ \t]*+:?-{2,}+:?[ \t]*+(?:\|[ \t]*+:?-{2,}+:?[ \t]*+)*+\|?[ \t]*+$")
+_IMAGE = re.compile(r"!\[([^\[\]]*)\]\([^()]*\)")
+_LINK = re.compile(r"\[([^\[\]]+)\]\(([^()]*)\)")
+_HTML = re.compile(r"</?[A-Za-z][^<>]*>")
+_EMPHASIS = re.compile(
+    r"\*\*(?=[^ \t])([^*]+?)(?<=[^ \t])\*\*|__(?=[^ \t])([^_]+?)(?<=[^ \t])__|~~(?=[^ \t])([^~]+?)(?<=[^ \t])~~"
+    r"|\*(?=[^ \t])([^*]+?)(?<=[^ \t])\*|_(?=[^ \t])([^_]+?)(?<=[^ \t])_"
+)
+
+
+def _emphasised(match: re.Match[str]) -> str:
+    return next(group for group in match.groups() if group is not None)
 
 
 def _inline(text: str) -> str:
@@ -70,11 +80,11 @@ def _inline(text: str) -> str:
     text = _HTML.sub("", text)
     text = text.replace("`", "")
     for _ in range(2):  # nested emphasis, e.g. ***word***
-        text = _EMPHASIS.sub(lambda m: m.group(2), text)
+        text = _EMPHASIS.sub(_emphasised, text)
     return text
 
 
-_NUMBERED = re.compile(r"^\s*\d+[.)]\s+")
+_NUMBERED = re.compile(r"^[ \t]*+\d++[.)][ \t]++")
 
 
 def markdown_lines(markdown: str, skip_title: str | None = None) -> list[str]:
@@ -92,10 +102,10 @@ def markdown_lines(markdown: str, skip_title: str | None = None) -> list[str]:
         if not raw.strip() or _FENCE.match(raw) or _RULE.match(raw) or _TABLE_RULE.match(raw):
             joinable = False
             continue
-        heading = _HEADING.match(raw)
+        heading = heading_text(raw)
         paragraph = False
-        if heading:
-            text = heading.group(1)
+        if heading is not None:
+            text = heading
             if skip_title is not None and not lines and clean(_inline(text)) == clean(skip_title):
                 continue
         elif raw.strip().startswith("|") or raw.count("|") >= 2:
