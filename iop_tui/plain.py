@@ -192,7 +192,7 @@ _PHASE_ALIASES.update({"check-in": "checkin", "check": "checkin", "psychoed": "p
 
 
 
-_DOUBLE_STOP = re.compile(r"(?<!\.)([.?!])\.(?!\.)")  # "week.." and "today?." read as one stop
+_DOUBLE_STOP = re.compile(r"(?<!\.)([.?!])\.(?![./\\])")  # "week.." and "today?." read as one stop; "../" stays a path
 
 
 _CHECK_IN = re.compile(r"\b([Cc])heck-in\b")
@@ -1035,13 +1035,12 @@ class PlainFace:
         self._need_facilitator()
         if not rest:
             raise _Say("Type /deck and the path of a Markdown file.")
-        from pathlib import Path
+        from .plan import PlanError, read_deck
 
-        path = Path(rest.strip().strip("\"'")).expanduser()
         try:
-            markdown = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise _Say(f"Cannot read {path} ({getattr(exc, 'strerror', None) or type(exc).__name__}); check the path.") from None
+            markdown = read_deck(rest.strip().strip("\"'"))
+        except PlanError as err:
+            raise _Say(str(err)) from None
         self._send("deck.load", {"markdown": clean_text(markdown)})  # a file is cleaned like the network
 
     def _goto(self, index: int) -> None:
