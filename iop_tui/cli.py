@@ -96,6 +96,12 @@ async def _probe(url: str) -> None:
     except (OSError, asyncio.TimeoutError) as exc:
         import os
 
+        import socket
+
+        if isinstance(exc, socket.gaierror):
+            from .words import unknown_host_text
+
+            raise CliError(unknown_host_text(url, parts.hostname or url)) from None
         errno = getattr(exc, "errno", None)
         if isinstance(exc, asyncio.TimeoutError):
             reason = "no answer"

@@ -498,7 +498,10 @@ class PlainFace:
             return
         previous, self._conn_state = self._conn_state, state
         pending = int(_get(conn, "pending", 0) or 0)
-        if state == "reconnecting":
+        if state == "reconnecting" and not self._joined and _get(conn, "message"):
+            # Never joined: "connection lost" would be wrong; say what answered, and how to leave.
+            self.say(clean(_get(conn, "message")) + " Type /status to check, or Control D to leave.")
+        elif state == "reconnecting":
             self._pending_before = pending
             retry = _get(conn, "retry_in")
             seconds = int(round(float(retry))) if isinstance(retry, (int, float)) else 0
@@ -930,6 +933,12 @@ class PlainFace:
         model = self.model
         state = model.state
         self.say("Connection: " + clean(words.connection_text(model)) + ".")
+        if not self._joined:
+            conn = getattr(model, "conn", None)
+            if _get(conn, "message"):
+                self.say(clean(_get(conn, "message")))
+            self.say(words.not_joined_yet_text())
+            return
         if state.session is not None:
             phase = PHASE_TITLES.get(state.phase or "", "no phase yet").lower()
             self.say(f"Session {clean(state.session.title or 'untitled')} is live, phase {phase}.")
@@ -1327,10 +1336,21 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
                 break
             line = getter.result()
             if line is not None and not face.joined:
+                if _answers_before_join(line):
+                    if not face.handle(line):  # /quit: leave at once
+                        write(f"Left {clean(session.model.group_name or 'the session')}.")
+                        break
+                    continue
                 backlog.append(line)
                 continue
             if line is None:
-                # End of input: let the join finish and what was typed go out first, then leave.
+                # End of input: let the join finish and what was typed go out first, then leave;
+                # with nothing typed, or no relay answering yet, leave at once.
+                if not face.joined and (not backlog or _conn_state(session) not in ("connecting", "connected")):
+                    if backlog:
+                        write(f"{_plural(len(backlog), 'typed line')} not sent: the join had not finished.")
+                    write("Left.")
+                    break
                 await _until(lambda: face.joined or runner.done(), JOIN_WAIT_S)
                 if runner.done():
                     code = _ended(face, runner, write)
@@ -1376,6 +1396,17 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
 
 
 JOIN_WAIT_S = 15.0  # at end of input, how long to wait for the join to finish
+
+#: Commands that answer even before the join has finished (the rest wait for it).
+_BEFORE_JOIN = ("/status", "/quit", "/exit", "/q")
+
+
+def _answers_before_join(line: str) -> bool:
+    return line.strip().split(" ", 1)[0].lower() in _BEFORE_JOIN
+
+
+def _conn_state(session: Any) -> Any:
+    return _get(getattr(session.model, "conn", None), "state")
 SEND_WAIT_S = 5.0  # and for commands already sent to be answered
 
 
