@@ -1325,6 +1325,10 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
     threading.Thread(target=_reader, args=(stdin, loop, queue), name="plain-stdin", daemon=True).start()
     runner = asyncio.ensure_future(session.run())
     code = 0
+    try:
+        interactive = bool(stdin.isatty())
+    except (AttributeError, ValueError, OSError):
+        interactive = False
     backlog: list[str] = []  # lines typed (or piped) before the join finished
     try:
         while True:
@@ -1344,14 +1348,18 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
                 backlog.append(line)
                 continue
             if line is None:
-                # End of input: let the join finish and what was typed go out first, then leave;
-                # with nothing typed, or no relay answering yet, leave at once.
-                if not face.joined and (not backlog or _conn_state(session) not in ("connecting", "connected")):
+                # End of input: let the join finish and what was typed go out first, then leave.
+                # A person's Control D with nothing typed leaves at once; a pipe waits for the
+                # first answer, but never through retries at an address that is not answering.
+                if not face.joined and not (backlog or not interactive):
+                    write("Left.")
+                    break
+                await _until(lambda: face.joined or runner.done() or _conn_state(session) not in ("connecting", "connected"), JOIN_WAIT_S)
+                if not face.joined and not runner.done():
                     if backlog:
                         write(f"{_plural(len(backlog), 'typed line')} not sent: the join had not finished.")
                     write("Left.")
                     break
-                await _until(lambda: face.joined or runner.done(), JOIN_WAIT_S)
                 if runner.done():
                     code = _ended(face, runner, write)
                     break
