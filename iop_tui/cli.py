@@ -1,6 +1,7 @@
 """``iop-tui``: join a group session in the terminal, or try the demo.
 
-    iop-tui join URL --token TOKEN [--plain] [--theme T] [--verbosity V]
+    iop-tui join URL [--plain] [--theme T] [--verbosity V]   asks for the token
+    iop-tui join URL --token-file PATH | --token - [...]       the token from a file or standard input
     iop-tui [--plain] [--theme T]                     rejoin with the saved invitation
     iop-tui demo [--as facilitator|participant] [--plain]
 
@@ -25,7 +26,8 @@ __all__ = ["main", "build_parser"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 VERBOSITIES = ("quiet", "normal", "all")
-HOW_TO_JOIN = "join with: iop-tui join ws://HOST:PORT/ --token TOKEN (your facilitator gives you both)"
+HOW_TO_JOIN = "join with: iop-tui join ws://HOST:PORT/ and paste the token when asked (your facilitator gives you both)"
+TOKEN_PROMPT = "Join token (from your facilitator; it is not shown as you type): "
 
 
 class CliError(Exception):
@@ -61,7 +63,11 @@ def build_parser() -> "argparse.ArgumentParser":
     join = commands.add_parser("join", help="join a group with the address and token your facilitator gave you",
                                description="Join a group session and save the invitation so 'iop-tui' alone rejoins.")
     join.add_argument("url", metavar="URL", help="the relay's address, such as ws://example.org:8765/")
-    join.add_argument("--token", required=True, help="your personal join token")
+    join.add_argument("--token", default=None, metavar="TOKEN",
+                      help="'-' reads your join token from standard input; without --token or --token-file you are asked for it."
+                           " A token written here is taken out of the command line at once, but stays in your shell history")
+    join.add_argument("--token-file", default=None, metavar="PATH", help="read your join token from the first line of this file")
+    join.add_argument("--token-fd", type=int, default=None, help=argparse.SUPPRESS)
     _face_options(join)
     demo = commands.add_parser("demo", help="try a live demo session with simulated members, all on this machine",
                                description="Start a relay on this machine, a group with four simulated members and a session on reframing thoughts, and join it. Quitting stops everything the demo started.")
@@ -96,6 +102,12 @@ async def _probe(url: str) -> None:
     except (OSError, asyncio.TimeoutError) as exc:
         import os
 
+        import socket
+
+        if isinstance(exc, socket.gaierror):
+            from .words import unknown_host_text
+
+            raise CliError(unknown_host_text(url, parts.hostname or url)) from None
         errno = getattr(exc, "errno", None)
         if isinstance(exc, asyncio.TimeoutError):
             reason = "no answer"
@@ -191,6 +203,92 @@ def _join(url: str, token: str, args: Any, save: bool) -> int:
     return run_face(session, url, plain=args.plain, theme=args.theme, verbosity=args.verbosity)
 
 
+def _first_line(data: str) -> str:
+    for line in data.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _read_fd(fd: int) -> str:
+    import os
+
+    chunks = []
+    try:
+        while True:
+            chunk = os.read(fd, 4096)
+            if not chunk or sum(map(len, chunks)) > 64 * 1024:
+                break
+            chunks.append(chunk)
+    except OSError as exc:
+        raise CliError(f"Could not read the token from file descriptor {fd} ({exc.strerror}); paste it when asked instead.") from None
+    finally:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _token(args: Any, from_command_line: bool) -> str:
+    """The join token, from a prompt, a file, standard input or (re-executed) the command line.
+
+    A token written as ``--token TOKEN`` would stay readable by every user of
+    the computer (``ps``, ``/proc/PID/cmdline``) for the whole session, so the
+    client starts itself again at once without it, handing the token over on
+    a pipe (``--token-fd``).
+    """
+    if args.token_fd is not None:
+        return _first_line(_read_fd(args.token_fd))
+    if args.token_file is not None:
+        from .plan import PlanError, read_text_file
+
+        try:
+            return _first_line(read_text_file(args.token_file, 64 * 1024, "token file"))
+        except PlanError as err:
+            raise CliError(str(err), EXIT_USAGE) from None
+    if args.token == "-":
+        return _first_line(sys.stdin.readline())
+    if args.token is not None:
+        if from_command_line:
+            _reexec_without(args.token)
+        return args.token
+    if not sys.stdin.isatty():
+        raise CliError("No token given; run iop-tui join URL in a terminal and paste it when asked, "
+                       "or give --token-file PATH, or --token - with the token on standard input.", EXIT_USAGE)
+    import getpass
+
+    try:
+        return getpass.getpass(TOKEN_PROMPT)
+    except EOFError:
+        raise CliError("No token given; paste the token your facilitator sent when asked.", EXIT_USAGE) from None
+
+
+def _reexec_without(token: str) -> None:
+    """Start this program again with the token taken out of its command line (POSIX only)."""
+    import os
+
+    if os.name != "posix" or not getattr(sys, "orig_argv", None):
+        return
+    argv = list(sys.orig_argv)
+    for i, arg in enumerate(argv):
+        if arg == "--token" and i + 1 < len(argv) and argv[i + 1] == token:
+            del argv[i : i + 2]
+            break
+        if arg == f"--token={token}":
+            del argv[i]
+            break
+    else:
+        return
+    read, write = os.pipe()
+    os.write(write, token.encode("utf-8"))
+    os.close(write)
+    os.set_inheritable(read, True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [*argv, "--token-fd", str(read)])
+
+
 def _rejoin(args: Any) -> int:
     from .config import load_credentials
 
@@ -207,6 +305,7 @@ class _Args:
     def __init__(self, command: str | None, **values: Any) -> None:
         self.command = command
         self.plain, self.theme, self.verbosity = False, None, "normal"
+        self.token = self.token_file = self.token_fd = None
         self.__dict__.update(values)
 
 
@@ -229,11 +328,14 @@ def _quick_parse(argv: list[str]) -> _Args | None:
         option = rest.pop(0)
         if option == "--plain":
             values["plain"] = True
-        elif option in ("--token", "--theme", "--verbosity") and rest and not rest[0].startswith("--"):
-            values[option[2:]] = rest.pop(0)
+        elif option in ("--token", "--theme", "--verbosity", "--token-file") and rest and not rest[0].startswith("--"):
+            values[option[2:].replace("-", "_")] = rest.pop(0)
+        elif option == "--token-fd" and rest and rest[0].isdigit():
+            values["token_fd"] = int(rest.pop(0))
         else:
             return None
-    if values.get("verbosity", "normal") not in VERBOSITIES or (command == "join") != ("token" in values):
+    given = [key for key in ("token", "token_file", "token_fd") if key in values]
+    if values.get("verbosity", "normal") not in VERBOSITIES or len(given) > 1 or (command != "join" and given):
         return None
     return _Args(command, **values)
 
@@ -251,6 +353,7 @@ def _quiet_libraries() -> None:
 def main(argv: list[str] | None = None) -> int:
     """The ``iop-tui`` console script."""
     _quiet_libraries()
+    from_command_line = argv is None
     argv = sys.argv[1:] if argv is None else argv
     args = _quick_parse(argv) or build_parser().parse_args(argv)
     try:
@@ -259,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_demo(as_role=args.as_role, plain=args.plain, theme=args.theme, verbosity=args.verbosity)
         if args.command == "join":
-            return _join(args.url, args.token, args, save=True)
+            return _join(args.url, _token(args, from_command_line=from_command_line), args, save=True)
         return _rejoin(args)
     except CliError as err:
         print(f"iop-tui: {err}", file=sys.stderr)

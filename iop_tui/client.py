@@ -29,15 +29,18 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage, InvalidStatus, InvalidURI
 
 from protocol.codec import decode, encode
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import command_frame, hello_frame, parse_command
+
+from . import words
 
 __all__ = [
     "Connection",
@@ -72,6 +75,8 @@ FATAL_CLOSE_CODES = {
 }
 _FATAL_ERROR_CODES = {ErrorCode.UNAUTHORIZED: 4001, ErrorCode.UNSUPPORTED_VERSION: 4002}
 _TOO_SLOW = 4008
+#: HTTP answers worth retrying: a proxy in front of a relay that is restarting (and 5xx).
+_RETRY_STATUS = (408, 425, 429)
 _GOING_AWAY = 1001
 
 #: Seconds to wait for the relay's welcome after hello.
@@ -85,6 +90,27 @@ CLOSE_TIMEOUT = 2.0
 UNREADABLE = "An update from the server could not be read; if this repeats, update iop-tui."
 
 Listener = Callable[[dict[str, Any]], None]
+
+
+def _not_http(url: str, exc: InvalidMessage) -> str | None:
+    """What answered, when the handshake's answer was not a websocket upgrade; None for a cut."""
+    cause = exc.__cause__
+    if not isinstance(cause, ValueError):
+        return None  # EOFError and the like: the connection closed mid-handshake
+    line = str(cause).rpartition(": ")[2]
+    parts = line.split(" ", 2)
+    if len(parts) >= 2 and parts[0].startswith("HTTP/") and parts[1].isdigit():
+        return words.not_a_relay_text(url, int(parts[1]), parts[2] if len(parts) > 2 else "")
+    return words.not_a_relay_answer_text(url)
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).hostname or url
+    except ValueError:
+        return url
 
 
 class _Fatal(Exception):
@@ -134,6 +160,7 @@ class Connection:
         self._wake: asyncio.Event | None = None
         self._running = False
         self._opening: asyncio.Task | None = None  # the connection attempt under way
+        self._ever_welcomed = False  # a relay has answered at this address at least once
 
     # -- listeners ------------------------------------------------------------
 
@@ -271,7 +298,21 @@ class Connection:
             raise _Fatal(f"{self.url} is not a server address; it should look like ws://host:port/.") from None
         except InvalidStatus as exc:
             status = exc.response.status_code
-            return False, f"The server at {self.url} answered with HTTP status {status}, not a session; retrying in {{delay}} s."
+            if status in _RETRY_STATUS or status >= 500:
+                return False, words.relay_not_ready_text(self.url, status)
+            sentence = words.not_a_relay_text(self.url, status, exc.response.reason_phrase)
+            if not self._ever_welcomed:
+                raise _Fatal(sentence) from None  # a definite answer: retrying cannot turn it into a relay
+            return False, sentence.rstrip(".") + "; retrying in {delay} s."
+        except InvalidMessage as exc:
+            sentence = _not_http(self.url, exc)
+            if sentence is None:
+                return False, unreachable  # closed during the handshake: a relay may be busy
+            if not self._ever_welcomed:
+                raise _Fatal(sentence) from None
+            return False, sentence.rstrip(".") + "; retrying in {delay} s."
+        except socket.gaierror:
+            return False, words.unknown_host_text(self.url, _host(self.url)).rstrip(".") + "; retrying in {delay} s."
         except (OSError, TimeoutError, InvalidHandshake, asyncio.TimeoutError):
             return False, unreachable
         if self._closing:
@@ -297,12 +338,17 @@ class Connection:
                 try:
                     frame = decode(message, max_size=MAX_SERVER_FRAME)
                 except ProtocolError:
+                    if not welcomed and not self._ever_welcomed:
+                        raise _Fatal(words.not_a_relay_service_text(self.url)) from None
                     # An unreadable frame from the relay: say so, keep the connection.
                     self._emit({"kind": "error", "id": None, "code": ErrorCode.BAD_FRAME, "message": UNREADABLE})
                     continue
                 kind = frame.get("kind")
+                if not welcomed and kind not in ("welcome", "error") and not self._ever_welcomed:
+                    raise _Fatal(words.not_a_relay_service_text(self.url))  # an echo server, another protocol
                 if kind == "welcome":
                     welcomed = True
+                    self._ever_welcomed = True
                     self._on_welcome(frame)
                     self._emit(frame)
                     self._queue = asyncio.Queue()

@@ -29,6 +29,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TextIO
 
+from protocol.deck import heading_text
 from protocol.errors import ProtocolError
 from protocol.messages import PHASE_TITLES, PHASES
 from protocol.messages import parse_day
@@ -53,16 +54,25 @@ def clean(text: Any) -> str:
     return one_line(text)
 
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_BULLET = re.compile(r"^\s*[-*+]\s+(\[[ xX]\]\s+)?")
-_QUOTE = re.compile(r"^\s*>+\s?")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)]*)\)")
-_HTML = re.compile(r"</?[A-Za-z][^>]*>")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
+# Every pattern below runs on one line of a deck or a member's text, and none can
+# backtrack: [ \t] rather than \s, possessive runs, and no group may scan past the
+# next bracket or marker of its own kind. The work is linear in the line's length.
+_FENCE = re.compile(r"^[ \t]*+(```|~~~)")
+_RULE = re.compile(r"^[ \t]*+([-*_])(?:[ \t]*+\1){2,}+[ \t]*+$")
+_BULLET = re.compile(r"^[ \t]*+[-*+][ \t]++(\[[ xX]\][ \t]++)?")
+_QUOTE = re.compile(r"^[ \t]*+>++[ \t]?")
+_TABLE_RULE = re.compile(r"^[ \t]*+\|?[ \t]*+:?-{2,}+:?[ \t]*+(?:\|[ \t]*+:?-{2,}+:?[ \t]*+)*+\|?[ \t]*+$")
+_IMAGE = re.compile(r"!\[([^\[\]]*)\]\([^()]*\)")
+_LINK = re.compile(r"\[([^\[\]]+)\]\(([^()]*)\)")
+_HTML = re.compile(r"</?[A-Za-z][^<>]*>")
+_EMPHASIS = re.compile(
+    r"\*\*(?=[^ \t])([^*]+?)(?<=[^ \t])\*\*|__(?=[^ \t])([^_]+?)(?<=[^ \t])__|~~(?=[^ \t])([^~]+?)(?<=[^ \t])~~"
+    r"|\*(?=[^ \t])([^*]+?)(?<=[^ \t])\*|_(?=[^ \t])([^_]+?)(?<=[^ \t])_"
+)
+
+
+def _emphasised(match: re.Match[str]) -> str:
+    return next(group for group in match.groups() if group is not None)
 
 
 def _inline(text: str) -> str:
@@ -71,11 +81,11 @@ def _inline(text: str) -> str:
     text = _HTML.sub("", text)
     text = text.replace("`", "")
     for _ in range(2):  # nested emphasis, e.g. ***word***
-        text = _EMPHASIS.sub(lambda m: m.group(2), text)
+        text = _EMPHASIS.sub(_emphasised, text)
     return text
 
 
-_NUMBERED = re.compile(r"^\s*\d+[.)]\s+")
+_NUMBERED = re.compile(r"^[ \t]*+\d++[.)][ \t]++")
 
 
 def markdown_lines(markdown: str, skip_title: str | None = None) -> list[str]:
@@ -93,10 +103,10 @@ def markdown_lines(markdown: str, skip_title: str | None = None) -> list[str]:
         if not raw.strip() or _FENCE.match(raw) or _RULE.match(raw) or _TABLE_RULE.match(raw):
             joinable = False
             continue
-        heading = _HEADING.match(raw)
+        heading = heading_text(raw)
         paragraph = False
-        if heading:
-            text = heading.group(1)
+        if heading is not None:
+            text = heading
             if skip_title is not None and not lines and clean(_inline(text)) == clean(skip_title):
                 continue
         elif raw.strip().startswith("|") or raw.count("|") >= 2:
@@ -183,7 +193,7 @@ _PHASE_ALIASES.update({"check-in": "checkin", "check": "checkin", "psychoed": "p
 
 
 
-_DOUBLE_STOP = re.compile(r"(?<!\.)([.?!])\.(?!\.)")  # "week.." and "today?." read as one stop
+_DOUBLE_STOP = re.compile(r"(?<!\.)([.?!])\.(?![./\\])")  # "week.." and "today?." read as one stop; "../" stays a path
 
 
 _CHECK_IN = re.compile(r"\b([Cc])heck-in\b")
@@ -489,7 +499,10 @@ class PlainFace:
             return
         previous, self._conn_state = self._conn_state, state
         pending = int(_get(conn, "pending", 0) or 0)
-        if state == "reconnecting":
+        if state == "reconnecting" and not self._joined and _get(conn, "message"):
+            # Never joined: "connection lost" would be wrong; say what answered, and how to leave.
+            self.say(clean(_get(conn, "message")) + " Type /status to check, or Control D to leave.")
+        elif state == "reconnecting":
             self._pending_before = pending
             retry = _get(conn, "retry_in")
             seconds = int(round(float(retry))) if isinstance(retry, (int, float)) else 0
@@ -924,6 +937,12 @@ class PlainFace:
         model = self.model
         state = model.state
         self.say("Connection: " + clean(words.connection_text(model)) + ".")
+        if not self._joined:
+            conn = getattr(model, "conn", None)
+            if _get(conn, "message"):
+                self.say(clean(_get(conn, "message")))
+            self.say(words.not_joined_yet_text())
+            return
         if state.session is not None:
             phase = PHASE_TITLES.get(state.phase or "", "no phase yet").lower()
             self.say(f"Session {clean(state.session.title or 'untitled')} is live, phase {phase}.")
@@ -1025,13 +1044,12 @@ class PlainFace:
         self._need_facilitator()
         if not rest:
             raise _Say("Type /deck and the path of a Markdown file.")
-        from pathlib import Path
+        from .plan import PlanError, read_deck
 
-        path = Path(rest.strip().strip("\"'")).expanduser()
         try:
-            markdown = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise _Say(f"Cannot read {path} ({getattr(exc, 'strerror', None) or type(exc).__name__}); check the path.") from None
+            markdown = read_deck(rest.strip().strip("\"'"))
+        except PlanError as err:
+            raise _Say(str(err)) from None
         self._send("deck.load", {"markdown": clean_text(markdown)})  # a file is cleaned like the network
 
     def _goto(self, index: int) -> None:
@@ -1306,6 +1324,10 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
     threading.Thread(target=_reader, args=(stdin, loop, queue), name="plain-stdin", daemon=True).start()
     runner = asyncio.ensure_future(session.run())
     code = 0
+    try:
+        interactive = bool(stdin.isatty())
+    except (AttributeError, ValueError, OSError):
+        interactive = False
     backlog: list[str] = []  # lines typed (or piped) before the join finished
     try:
         while True:
@@ -1317,11 +1339,26 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
                 break
             line = getter.result()
             if line is not None and not face.joined:
+                if _answers_before_join(line):
+                    if not face.handle(line):  # /quit: leave at once
+                        write(f"Left {clean(session.model.group_name or 'the session')}.")
+                        break
+                    continue
                 backlog.append(line)
                 continue
             if line is None:
                 # End of input: let the join finish and what was typed go out first, then leave.
-                await _until(lambda: face.joined or runner.done(), JOIN_WAIT_S)
+                # A person's Control D with nothing typed leaves at once; a pipe waits for the
+                # first answer, but never through retries at an address that is not answering.
+                if not face.joined and not (backlog or not interactive):
+                    write("Left.")
+                    break
+                await _until(lambda: face.joined or runner.done() or _conn_state(session) not in ("connecting", "connected"), JOIN_WAIT_S)
+                if not face.joined and not runner.done():
+                    if backlog:
+                        write(f"{_plural(len(backlog), 'typed line')} not sent: the join had not finished.")
+                    write("Left.")
+                    break
                 if runner.done():
                     code = _ended(face, runner, write)
                     break
@@ -1366,6 +1403,17 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
 
 
 JOIN_WAIT_S = 15.0  # at end of input, how long to wait for the join to finish
+
+#: Commands that answer even before the join has finished (the rest wait for it).
+_BEFORE_JOIN = ("/status", "/quit", "/exit", "/q")
+
+
+def _answers_before_join(line: str) -> bool:
+    return line.strip().split(" ", 1)[0].lower() in _BEFORE_JOIN
+
+
+def _conn_state(session: Any) -> Any:
+    return _get(getattr(session.model, "conn", None), "state")
 SEND_WAIT_S = 5.0  # and for commands already sent to be answered
 
 

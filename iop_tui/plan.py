@@ -33,21 +33,41 @@ place), not halfway through a session.
 from __future__ import annotations
 
 import datetime as _dt
+import errno as _errno
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from protocol.deck import parse_deck
+from protocol.deck import MAX_DECK_CHARS, parse_deck
 from protocol.errors import ProtocolError
 from protocol.messages import HOMEWORK_KINDS, POLL_KINDS, parse_command
 from protocol.text import clean_line, clean_text
 
-__all__ = ["PlanError", "PlannedPoll", "PlannedHomework", "Plan", "load_plan", "resolve_due", "DEMO_PLAN"]
+__all__ = [
+    "PlanError",
+    "PlannedPoll",
+    "PlannedHomework",
+    "Plan",
+    "load_plan",
+    "read_deck",
+    "read_text_file",
+    "resolve_due",
+    "DEMO_PLAN",
+    "MAX_PLAN_BYTES",
+    "MAX_DECK_BYTES",
+]
 
 #: The plan the demo runs: a psychoeducation session on cognitive reframing.
 DEMO_PLAN = Path(__file__).resolve().parent / "demo_content" / "plan.toml"
+
+#: Largest plan file read: a plan is a few kilobytes of TOML.
+MAX_PLAN_BYTES = 256 * 1024
+#: Largest deck file read: the deck's character bound, each character up to 4 bytes of UTF-8.
+MAX_DECK_BYTES = MAX_DECK_CHARS * 4
 
 _TOP_KEYS = ("title", "deck", "polls", "homework")
 _POLL_KEYS = ("question", "kind", "options", "correct", "anonymous")
@@ -150,6 +170,92 @@ def resolve_due(due: str, today: _dt.date) -> str:
     raise PlanError(f"The due date {due!r} is not a date; write it as YYYY-MM-DD or as \"+N days\".")
 
 
+def read_text_file(path: str | Path, limit: int, what: str = "file", *, follow_links: bool = True) -> str:
+    """Read a UTF-8 text file of at most ``limit`` bytes; raise :class:`PlanError` with one sentence.
+
+    Only a regular file is read: a device (``/dev/zero``), a pipe or a socket
+    is refused before any byte is read, and the file is opened without
+    blocking, so a FIFO with no writer cannot hang the client. At most
+    ``limit + 1`` bytes are read, so a file that grows while it is read
+    cannot exhaust memory either. ``follow_links=False`` refuses a path whose
+    last part is a symbolic link (a path already resolved and checked).
+    """
+    path = Path(path).expanduser()
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise PlanError(f"There is no {what} at {path}; check the path.") from None
+    except IsADirectoryError:
+        raise PlanError(f"{path} is a folder; give the path of the {what} itself.") from None
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        if exc.errno in (_errno.ENXIO, _errno.EOPNOTSUPP):
+            reason = "it is a socket or a device, not a file"
+        elif exc.errno == _errno.ELOOP:
+            reason = "it became a symbolic link"
+        raise PlanError(f"Cannot read the {what} {path} ({reason}); check the path and its permissions.") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise PlanError(f"{path} is a folder; give the path of the {what} itself.")
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a pipe" if stat.S_ISFIFO(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file"
+            raise PlanError(f"{path} is {kind}, not a text file; give the path of the {what} itself.")
+        if info.st_size > limit:
+            raise PlanError(f"The {what} {path} is too large: at most {limit // 1024:,} KB; split it or remove what it does not need.")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(65536, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise PlanError(f"The {what} {path} is too large: at most {limit // 1024:,} KB; split it or remove what it does not need.")
+    except OSError as exc:
+        raise PlanError(f"Cannot read the {what} {path} ({(exc.strerror or type(exc).__name__).lower()}); check the file.") from None
+    finally:
+        os.close(fd)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise PlanError(f"The {what} {path} is not UTF-8 text; save it as UTF-8 (a Markdown or text file).") from None
+
+
+def read_deck(path: str | Path) -> str:
+    """A facilitator's own deck file, read and checked; raise :class:`PlanError` with one sentence.
+
+    Any path the facilitator names is allowed (they chose the file), but only a
+    regular UTF-8 file within the deck's bounds, which the deck parser checks
+    before anything is sent.
+    """
+    markdown = clean_text(read_text_file(path, MAX_DECK_BYTES, "deck"))
+    try:
+        parse_deck(markdown)
+    except ProtocolError as err:
+        raise PlanError(f"{Path(path).expanduser().name}: {err.message}") from None
+    return markdown
+
+
+def _inside(folder: Path, name: str, plan_name: str) -> Path:
+    """``name`` resolved against the plan's ``folder``; refuse any path that leaves it.
+
+    Symbolic links are followed before the check, so a link inside the folder
+    that points elsewhere (``/etc/passwd``, ``/dev/zero``) is refused too.
+    """
+    target = (folder / name).resolve()
+    if not target.is_relative_to(folder):
+        raise PlanError(
+            f"{plan_name} names the deck {name!r}, which is outside the plan's folder {folder}; "
+            "put the deck beside the plan (or in a folder inside it) and name it by its relative path."
+        )
+    return target
+
+
 def _check_keys(table: Any, known: tuple[str, ...], where: str, name: str) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise PlanError(f"{name}: {where} must be a table of keys; see the example plan in iop_tui/demo_content.")
@@ -240,18 +346,9 @@ def load_plan(path: str | Path, today: _dt.date | None = None) -> Plan:
     path = Path(path).expanduser()
     name = path.name
     today = today or _dt.date.today()
+    text = read_text_file(path, MAX_PLAN_BYTES, "plan file")
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PlanError(f"There is no plan file at {path}; check the path.") from None
-    except IsADirectoryError:
-        raise PlanError(f"{path} is a folder; give the path of the plan's .toml file.") from None
-    except OSError as exc:
-        raise PlanError(f"Cannot read the plan file {path} ({exc.strerror}); check its permissions.") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise PlanError(f"{name} is not UTF-8 text; save it as UTF-8.") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         text = str(exc)
         found = _LINE.search(text)
@@ -261,13 +358,10 @@ def load_plan(path: str | Path, today: _dt.date | None = None) -> Plan:
     data = _check_keys(data, _TOP_KEYS, "the plan", name)
     title = _text(data, "title", "the plan", name, "")
     deck_name = _text(data, "deck", "the plan", name)
-    deck_path = (path.parent / deck_name).resolve()
-    try:
-        markdown = clean_text(deck_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanError(f"{name} names the deck {deck_name!r}, but there is no file {deck_path}; check the 'deck' path.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError(f"Cannot read the deck {deck_path} ({exc}); save it as UTF-8 text.") from None
+    deck_path = _inside(path.parent.resolve(), deck_name, name)
+    if not deck_path.exists():
+        raise PlanError(f"{name} names the deck {deck_name!r}, but there is no file {deck_path}; check the 'deck' path.")
+    markdown = clean_text(read_text_file(deck_path, MAX_DECK_BYTES, "deck", follow_links=False))
     try:
         parse_deck(markdown)
         _validate(("deck.load", {"markdown": markdown}), "the deck", name)

@@ -683,3 +683,46 @@ def end_plain_question(state: GroupState, summary: str) -> str:
     its = "its" if len(open_polls) + len(hidden) == 1 else "their"
     return (f"{question} {warning}: /end yes reveals {its} results to the group and ends; "
             "/end yes --no-reveal ends without them; /end no keeps the session running.")
+
+
+# -- what answered at the relay's address ---------------------------------------------
+
+
+def not_a_relay_text(url: str, status: int, reason: str = "") -> str:
+    """An HTTP answer without a websocket upgrade: a web server, not our relay."""
+    said = f"HTTP {status} {reason}".strip()
+    return (
+        f"The address {url} answered as a web server ({said}), not as an iop-tui relay; "
+        "check the address and port your facilitator sent."
+    )
+
+
+def not_a_relay_service_text(url: str) -> str:
+    """A websocket service that does not speak our protocol."""
+    return (
+        f"The address {url} answered with a websocket service that is not an iop-tui relay; "
+        "check the address and port your facilitator sent."
+    )
+
+
+def not_a_relay_answer_text(url: str) -> str:
+    """Something answered that speaks neither HTTP nor our protocol (a mail or SSH server)."""
+    return f"The address {url} answered, but not as an iop-tui relay; check the address and port your facilitator sent."
+
+
+def relay_not_ready_text(url: str, status: int) -> str:
+    """A proxy's 5xx or 429 in front of the relay: worth retrying; ``{delay}`` is filled in later."""
+    return f"The server at {url} answered HTTP {status}: the relay behind it is not ready; retrying in {{delay}} s."
+
+
+def unknown_host_text(url: str, host: str) -> str:
+    """The server's name does not resolve (getaddrinfo's "unknown error -2")."""
+    return (
+        f"The server name {host} in {url} could not be found; "
+        "check the address for typing mistakes and that this computer is online."
+    )
+
+
+def not_joined_yet_text() -> str:
+    """What /status adds before the first join has finished."""
+    return "Not joined yet; what you type is kept until the join finishes, and Control D leaves."

@@ -138,7 +138,7 @@ def deck(i: int, size: int = 58_000) -> str:
     slides = []
     per = size // 4
     for s in range(4):
-        slides.append(f"# Deck {i} slide {s}\n" + ("calm breathing " * (per // 15))[: per - 40])
+        slides.append(f"# Deck {i} slide {s}\n" + ("calm breathing\n" * (per // 15))[: per - 40])
     return "\n---\n".join(slides)
 
 

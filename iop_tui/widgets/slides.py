@@ -165,14 +165,13 @@ class SlidesPane(Pane, can_focus=True):
         if not raw:
             self.say("Type the path of a Markdown file first.", error=True)
             return
+        from ..plan import PlanError, read_deck
+
         path = Path(raw).expanduser()
         try:
-            markdown = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            self.say(f"There is no file at {path}; check the path.", error=True)
-            return
-        except (OSError, UnicodeDecodeError) as exc:
-            self.say(f"The file {path} could not be read ({exc.__class__.__name__}); check it is a text file.", error=True)
+            markdown = read_deck(path)
+        except PlanError as err:
+            self.say(str(err), error=True)
             return
         if self.send("deck.load", {"markdown": clean_text(markdown)}):  # a file is cleaned like the network
             self.say(f"Deck sent from {clean_line(path.name)}; Right and Left now move everyone's slide.")
