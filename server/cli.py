@@ -146,7 +146,7 @@ def _print_member(args: argparse.Namespace, group: GroupRecord, member_id: int, 
         print(json.dumps({"group_id": group.id, "group": group.name, "member_id": member_id, "name": name, "role": role, "token": token}))
     else:
         print(f"{name} ({role}) can join {group.name} with the token: {token}")
-        print("Keep it private: it is shown only once. Join with: iop-tui join ws://HOST:PORT/ --token TOKEN")
+        print("Keep it private: it is shown only once. Join with: iop-tui join ws://HOST:PORT/ and paste the token when asked")
 
 
 def _cmd_group(args: argparse.Namespace) -> int:
