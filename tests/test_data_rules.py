@@ -528,7 +528,7 @@ async def test_a_member_who_resubmits_homework_is_stopped_at_the_hourly_quota_an
             await sam.command("chat.send", {"text": "a short line still fits"})
             # A facilitator's limits are 16 times a member's: five 50 KB decks fit.
             for i in range(5):
-                await dana.command("deck.load", {"markdown": f"# Deck {i}\n" + "calm breathing " * 3_300})
+                await dana.command("deck.load", {"markdown": f"# Deck {i}\n" + "calm breathing, one line at a time\n" * 1_400})
         stored = [e for e in relay.store.iter_events(g.group_id) if e.type == "homework.submitted" and e.actor == sam_c.member_id]
         assert len(stored) == 3
 
