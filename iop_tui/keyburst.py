@@ -13,15 +13,17 @@ person could arrive. Then:
 
 - one key alone is handled as always (a hotkey is still a hotkey);
 - several keys together are a burst: in a text field they are inserted as
-  one piece of text (line breaks and tabs become spaces in a one-line field;
-  an Enter at the very end still submits); anywhere else none of them is a
-  command, and the person is told so in one sentence;
-- a single key that follows a burst closely (``QUIET`` seconds, by the time
-  the terminal's keys were read) still belongs to it, so a long paste read
-  in several chunks never lets a stray letter through as a command.
+  one piece of text (line breaks and tabs become spaces in a one-line field,
+  and no Enter in a burst sends anything: the person reads the text and
+  presses Enter themselves); anywhere else none of them is a command, and
+  the person is told so in one sentence;
+- a key that follows a burst closely (``QUIET`` seconds, by the time the
+  terminal's keys were read) still belongs to it, so a long paste read in
+  several chunks never lets a stray letter or Enter through as a command.
 
 So the work per burst is one insertion, whatever its length, and a burst
-never sends a command (no hand raised or lowered, no vote, no confirmation).
+never sends a command (no hand raised or lowered, no message sent, no vote,
+no confirmation).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from textual.widgets import Input, TextArea
 
 from . import words
 
-__all__ = ["KeyBurst", "QUIET", "text_field"]
+__all__ = ["KeyBurst", "QUIET", "text_field", "one_line"]
 
 #: Seconds after a burst's last key in which a lone printable key still counts as part of it.
 QUIET = 0.1
@@ -64,9 +66,12 @@ class KeyBurst:
     def pending(self) -> bool:
         return bool(self.keys)
 
+    def _follows_burst(self, event: events.Key) -> bool:
+        return self._last_burst_at is not None and event.time - self._last_burst_at < QUIET
+
     def take(self, event: events.Key) -> bool:
         """Hold ``event`` if it may be part of a burst; False means handle it now."""
-        if event.is_printable or (self.keys and event.key in _TEXT_KEYS):
+        if event.is_printable or (event.key in _TEXT_KEYS and (self.keys or self._follows_burst(event))):
             if not self.keys:
                 self.app.call_later(self.flush)
             self.keys.append(event)
@@ -78,15 +83,15 @@ class KeyBurst:
         keys, self.keys = self.keys, []
         if not keys:
             return
-        follows_burst = self._last_burst_at is not None and keys[0].time - self._last_burst_at < QUIET
+        follows_burst = self._follows_burst(keys[0])
         field = text_field(self.app.focused)
-        if len(keys) == 1 and (field is not None or not follows_burst):
+        if len(keys) == 1 and not follows_burst:
             self._last_burst_at = None
             await self.app.handle_key_now(keys[0])
             return
         self._last_burst_at = keys[-1].time
         if field is not None:
-            await self._insert(field, keys)
+            self._insert(field, keys)
             return
         self._ignored = self._ignored + len(keys) if follows_burst else len(keys)
         sentence = words.burst_ignored_text(self._ignored)
@@ -95,13 +100,11 @@ class KeyBurst:
         else:
             self.app.say(sentence, error=True)
 
-    async def _insert(self, field: Input | TextArea, keys: list[events.Key]) -> None:
-        submit = None
-        if isinstance(field, Input) and keys[-1].key == "enter":
-            submit = keys.pop()  # an Enter at the very end still submits the line
+    @staticmethod
+    def _insert(field: Input | TextArea, keys: list[events.Key]) -> None:
         text = "".join(_TEXT_KEYS.get(k.key, k.character or "") for k in keys)
         if isinstance(field, Input):
-            text = text.replace("\n", " ").replace("\t", " ")
+            text = one_line(text)
             start, end = field.selection
             if start == end:
                 field.insert_text_at_cursor(text)
@@ -109,5 +112,8 @@ class KeyBurst:
                 field.replace(text, *sorted((start, end)))
         else:
             field.insert(text)
-        if submit is not None:
-            await self.app.handle_key_now(submit)
+
+
+def one_line(text: str) -> str:
+    """Text for a one-line field: each line break or tab becomes a space, nothing is dropped."""
+    return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ").replace("\t", " ")

@@ -199,6 +199,19 @@ async def test_a_burst_of_keys_in_a_text_field_is_text(seeded) -> None:
             assert hand_events(dana) == []
 
 
+async def test_a_pasted_text_of_several_lines_keeps_every_line_in_the_chat_box(seeded) -> None:
+    sam = seeded.participants[0]
+    async with joined(seeded.url, sam.token) as (app, pilot):
+        screen = app.session_screen()
+        await pilot.press("f4")
+        box = screen.query_one("#chat-input", Input)
+        await wait_until(pilot, lambda: app.focused is box, "the chat input")
+        app.post_message(events.Paste("first line\nsecond line\r\nthird\tline\n"))
+        await wait_until(pilot, lambda: "third" in box.value, "the paste in the box")
+        assert box.value == "first line second line third line "
+        assert not app.session.model.state.chat
+
+
 # -- 8.7: the pane that comes forward has its first field focused ---------------------
 
 
