@@ -497,7 +497,7 @@ class IopApp(App[int]):
             return False
         active = screen.query_one("#tabs", TabbedContent).active
         for field in list(self._edited):
-            value = field.value if hasattr(field, "value") else getattr(field, "text", "")
+            value = field.value if isinstance(field, Input) else field.text
             if value.strip() and field.is_attached and any(a.id == active for a in field.ancestors):
                 return True
         return False

@@ -127,6 +127,36 @@ async def test_a_member_who_is_not_typing_follows_the_phase_to_its_pane(seeded) 
             await wait_until(pilot, lambda: tabs.active == "homework", "the homework to come forward")
 
 
+async def test_text_that_was_sent_no_longer_holds_the_pane_forward(seeded) -> None:
+    """A submitted homework answer stays in its box, but it is sent: the next phase may move on."""
+    import datetime as dt
+
+    sam = seeded.participants[0]
+    due = (dt.date.today() + dt.timedelta(days=7)).isoformat()
+    async with joined(seeded.url, sam.token) as (app, pilot):
+        model = app.session.model
+        screen = app.session_screen()
+        tabs = screen.query_one("#tabs")
+        async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+            await start(dana, pilot, model)
+            await dana.wait_ack(await dana.send("homework.assign", {
+                "title": "Thought record", "homework_kind": "text", "instructions": "", "items": [], "due": due}))
+            await set_phase(dana, pilot, model, "closing")
+            await wait_until(pilot, lambda: tabs.active == "homework", "the homework pane")
+            await type_into(pilot, app, "#hw-text", "I noticed")
+            screen.query_one("#hw-list").focus()
+            await pilot.pause()
+            await set_phase(dana, pilot, model, "discussion")
+            assert tabs.active == "homework"  # unsent text: the pane stays
+            assert "Press F4 to see the chat" in text_of(app, "#status")
+            await press_button(pilot, app, "#hw-submit")
+            await wait_until(pilot, lambda: model.state.homework and model.state.homework[min(model.state.homework)].submissions, "the submission")
+            screen.query_one("#hw-list").focus()
+            await pilot.pause()
+            await set_phase(dana, pilot, model, "exercises")
+            await wait_until(pilot, lambda: tabs.active == "polls", "the polls to come forward once the answer was sent")
+
+
 # -- 8.2: bursts of keys and over-long text ---------------------------------------
 
 
