@@ -105,11 +105,13 @@ class KeyBurst:
         text = "".join(_TEXT_KEYS.get(k.key, k.character or "") for k in keys)
         if isinstance(field, Input):
             text = one_line(text)
-            start, end = field.selection
-            if start == end:
-                field.insert_text_at_cursor(text)
-            else:
-                field.replace(text, *sorted((start, end)))
+            before = field.value
+            start, end = sorted(field.selection)
+            field.replace(text, start, end)
+            if field.value == before and text.strip() != text:
+                # A field that takes only some text (a number, a date) refused the spaces
+                # that line breaks became: "4" and Enter typed quickly is still the mood 4.
+                field.replace(text.strip(), start, end)
         else:
             field.insert(text)
 

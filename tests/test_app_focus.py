@@ -229,6 +229,15 @@ async def test_a_burst_of_keys_in_a_text_field_is_text(seeded) -> None:
             assert hand_events(dana) == []
 
 
+async def test_a_number_and_enter_that_arrive_together_still_give_the_mood(seeded) -> None:
+    async with joined(seeded.url, seeded.participants[0].token) as (app, pilot):
+        mood = app.session_screen().query_one("#checkin-mood", Input)
+        await wait_until(pilot, lambda: app.focused is mood, "the mood field")
+        send_burst(app, "4\r")
+        await wait_until(pilot, lambda: mood.value == "4", "the mood 4")
+        assert app.session_screen().query_one("#tabs").active == "checkin"
+
+
 async def test_a_pasted_text_of_several_lines_keeps_every_line_in_the_chat_box(seeded) -> None:
     sam = seeded.participants[0]
     async with joined(seeded.url, sam.token) as (app, pilot):
