@@ -270,6 +270,20 @@ async def test_a_participants_check_in_opens_on_the_mood_field(seeded) -> None:
         await wait_until(pilot, lambda: app.focused is mood, "the mood field after F1")
 
 
+async def test_coming_back_into_a_filled_field_adds_to_its_text(seeded) -> None:
+    """Tab back into a note and type: the note grows; the first key never replaces it."""
+    async with joined(seeded.url, seeded.participants[0].token) as (app, pilot):
+        screen = app.session_screen()
+        await type_into(pilot, app, "#checkin-note", "rough week")
+        note = screen.query_one("#checkin-note", Input)
+        await pilot.press("tab")
+        assert app.focused is not note
+        await pilot.press("shift+tab")
+        assert app.focused is note
+        await pilot.press(*keys_of(", better now"))
+        assert note.value == "rough week, better now"
+
+
 async def test_a_refused_check_in_focuses_the_field_to_correct(seeded) -> None:
     sam = seeded.participants[0]
     async with joined(seeded.url, sam.token) as (app, pilot):
