@@ -19,9 +19,11 @@ from __future__ import annotations
 import os
 import sys
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -29,7 +31,7 @@ from textual.filter import Monochrome, NoColor
 from textual.geometry import Offset
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import TabbedContent
+from textual.widgets import Input, TabbedContent
 
 from protocol.errors import ProtocolError
 from protocol.messages import PHASE_TITLES, PHASES
@@ -41,6 +43,7 @@ from .screens.fatal import FatalScreen
 from .screens.hidden import HiddenScreen
 from .screens.session import PANE_TITLES, PANES, SessionScreen
 from .hangup import watch_terminal
+from .keyburst import KeyBurst, one_line, text_field
 from .themes import HIGH_CONTRAST, resolve_theme
 from .widgets.status import HeaderLine, StatusLine
 
@@ -106,6 +109,9 @@ class IopApp(App[int]):
         self._unsubscribe: Any = None
         self._screen_ready = False
         self.plan: Any = None  # the loaded session plan (iop_tui.plan.Plan), if any
+        self._burst = KeyBurst(self)  # keys that arrive together (an unbracketed paste)
+        self._auto_focus = False  # the focus was placed by the app, and the person has not acted since
+        self._edited: weakref.WeakSet[Any] = weakref.WeakSet()  # text fields the person typed into
 
     # -- model access ----------------------------------------------------------
 
@@ -298,7 +304,10 @@ class IopApp(App[int]):
                 if PANE_TITLES[pane].lower() not in text.lower():
                     text = f"{text.rstrip('.')} — {PANE_TITLES[pane].lower()}."
                 if not self.model.is_facilitator:
-                    self.show_pane(pane)
+                    if self.is_typing():
+                        text = words.phase_waiting_text(self.model.state.phase, PANE_TITLES[pane], f"F{PANES.index(pane) + 1}")
+                    else:
+                        self.show_pane(pane)
             self.notify(text, markup=False, timeout=6)
             self.status(text)
         elif level == "error":
@@ -436,6 +445,7 @@ class IopApp(App[int]):
     async def _bring_forward(self, screen: SessionScreen, pane: str, focus: bool) -> None:
         await screen.ensure_body(pane)
         if focus and self.screen is screen and screen.query_one("#tabs", TabbedContent).active == pane:
+            self._auto_focus = True
             screen.focus_pane(pane)
 
     def action_show_pane(self, pane: str) -> None:
@@ -444,7 +454,64 @@ class IopApp(App[int]):
     def _focus_active_pane(self) -> None:
         screen = self._session_screen()
         if screen is not None and self.screen is screen:
+            self._auto_focus = True
             screen.focus_pane(screen.query_one("#tabs", TabbedContent).active)
+
+    # -- typing: the person's keys come first -------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys from the terminal pass through the burst filter (iop_tui.keyburst) first."""
+        if isinstance(event, (events.InputEvent, events.Paste)) and not event.is_forwarded:
+            if isinstance(event, (events.Key, events.Paste, events.MouseDown)):
+                self._auto_focus = False  # the person acts: the focus is theirs now
+                field = text_field(self.focused)
+                if field is not None and not isinstance(event, events.MouseDown):
+                    self._edited.add(field)
+            if isinstance(event, events.Key) and self._burst.take(event):
+                return
+            if self._burst.pending:
+                await self._burst.flush()  # keys held before this event are handled first
+            if isinstance(event, events.Paste) and isinstance(self.focused, Input) and one_line(event.text) != event.text:
+                # Textual keeps only the first line of a paste into a one-line field: keep every line.
+                event = events.Paste(one_line(event.text))
+        await super().on_event(event)
+
+    async def handle_key_now(self, event: events.Key) -> None:
+        """Handle one key as Textual would (bindings, then the focused widget)."""
+        await super().on_event(event)
+
+    def is_typing(self) -> bool:
+        """Is the person writing? Then nothing may move the focus away from them.
+
+        True while keys are held (a burst being read), when the focus is in a text
+        field the person has reached or acted in (not one the app focused on its own
+        and left untouched), or when a text field of the pane in front holds text the
+        person typed and has not sent.
+        """
+        if self._burst.pending:
+            return True
+        if text_field(self.focused) is not None and not self._auto_focus:
+            return True
+        screen = self._session_screen()
+        if screen is None:
+            return False
+        active = screen.query_one("#tabs", TabbedContent).active
+        for field in list(self._edited):
+            value = field.value if isinstance(field, Input) else field.text
+            if value.strip() and field.is_attached and any(a.id == active for a in field.ancestors):
+                return True
+        return False
+
+    def fields_sent(self, pane: Any) -> None:
+        """What the person typed in ``pane`` has been sent: it no longer holds the pane forward."""
+        for field in list(self._edited):
+            if pane in field.ancestors:
+                self._edited.discard(field)
+
+    def place_focus(self, widget: Any) -> None:
+        """Focus ``widget`` on the app's own initiative (the person's next key makes it theirs)."""
+        self._auto_focus = True
+        widget.focus()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self._refresh_chat_label()

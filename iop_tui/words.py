@@ -726,3 +726,38 @@ def unknown_host_text(url: str, host: str) -> str:
 def not_joined_yet_text() -> str:
     """What /status adds before the first join has finished."""
     return "Not joined yet; what you type is kept until the join finishes, and Control D leaves."
+
+
+# -- typing: what the full-screen face says about keys and text the person gave ----------
+
+
+def phase_waiting_text(phase: str | None, pane_title: str, key: str) -> str:
+    """``"Phase: psychoeducation. Press F2 to see the slides; what you are typing stays here."``
+
+    Said instead of moving the person when a phase changes while they type.
+    """
+    return f"Phase: {phase_name(phase)}. Press {key} to see the {pane_title.lower()}; what you are typing stays here."
+
+
+def too_long_text(length: int, limit: int, what: str = "message") -> str:
+    """``"Your message is 100,000 characters; the limit is 2,000. It is kept in the box for you to shorten."``"""
+    return f"Your {what} is {length:,} characters; the limit is {limit:,}. It is kept in the box for you to shorten."
+
+
+def feeling_word_too_long_text(word: str, limit: int) -> str:
+    """One feeling word over the limit, named by its start so the person finds it."""
+    start = word if len(word) <= 12 else word[:12] + "…"
+    return f"The feeling word {start!r} is {len(word):,} characters; the limit is {limit}. Shorten it in the feelings field."
+
+
+def too_many_feelings_text(count: int, limit: int) -> str:
+    return f"You gave {count} feeling words; the limit is {limit}. Remove some in the feelings field."
+
+
+def burst_ignored_text(count: int) -> str:
+    """Keys that arrived together outside a text field (a paste the terminal did not mark)."""
+    keys = "1 key" if count == 1 else f"{count:,} keys"
+    return (
+        f"{keys} arrived at once, faster than typing, so none was taken as a command; "
+        "to paste text, first move into a text field."
+    )

@@ -19,7 +19,7 @@ async def test_f12_hides_everything_and_enter_brings_it_back(seeded) -> None:
         model = app.session.model
         async with RawClient(seeded.url, seeded.facilitator.token) as dana:
             await dana.wait_ack(await dana.send("session.start", {"title": "Week 3"}))
-            await pilot.press("4")
+            await pilot.press("f4")  # the mood field has the focus: F4, not 4
             await type_into(pilot, app, "#chat-input", "half typed")  # focus in a text field
             await pilot.press("f12")
             await wait_until(pilot, lambda: app.hidden, "the screen to hide")

@@ -30,7 +30,7 @@ async def test_app_says_reconnecting_comes_back_and_shows_each_line_once(seeded,
         data_dir, port = relay.data_dir, relay.port
         await relay.stop()
         await wait_until(pilot, lambda: model.conn.state in ("reconnecting", "connecting"), "the app to notice the cut")
-        await pilot.press("4")  # the chat pane
+        await pilot.press("f4")  # the chat pane (the mood field has the focus: F4, not 4)
         await wait_until(pilot, lambda: "reconnecting" in screen_text(app), "the header to say reconnecting")
         await type_into(pilot, app, "#chat-input", "typed offline")
         await pilot.press("enter")

@@ -47,7 +47,7 @@ def _body(pane: str) -> Widget:
 
 #: What takes the focus when a pane is brought forward.
 _FOCUS = {
-    "checkin": ("#checkin-pane",),  # not the mood field: keys 1-6 keep working; Tab enters the form
+    "checkin": ("#checkin-mood", "#checkin-pane"),  # a participant's mood field: a digit is a mood, not a pane
     "slides": ("#slides-pane",),
     "polls": ("#vote-single", "#vote-multiple", "#poll-list", "#prepared-polls", "#poll-question", "#polls-pane"),
     "chat": ("#chat-input",),

@@ -16,6 +16,8 @@ from textual.binding import Binding
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from protocol.messages import MAX_TEXT
+
 from .. import words
 from .cursor_list import CursorOptionList
 from .pane import Pane, quiet_input, set_text
@@ -70,11 +72,13 @@ class ChatPane(Pane):
         self._texts: list[str] = []
         self._private = False
         self._reply_to: int | None = None  # a facilitator answering this member privately
+        self._over_limit = False
 
     def compose(self) -> ComposeResult:
         yield CursorOptionList(id="chat-log", compact=True)
         yield Static("Sending to: the group. Ctrl+T: private line. F1-F6: panes.", id="chat-target", markup=False)
-        yield quiet_input(id="chat-input", hint="Type a message and press Enter; /help lists commands", max_length=2000)
+        # No max_length: a longer text is kept and the limit said (see _too_long), never cut or dropped.
+        yield quiet_input(id="chat-input", hint="Type a message and press Enter; /help lists commands")
 
     # -- rendering -----------------------------------------------------------
 
@@ -201,8 +205,26 @@ class ChatPane(Pane):
         text = event.value.strip()
         if not text:
             return
+        if self._too_long(text, toast=True):
+            return
         if self.run_line(text):
             event.input.value = ""
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "chat-input":
+            was_over = self._over_limit
+            self._over_limit = self._too_long(event.value.strip(), toast=not was_over)
+
+    def _too_long(self, text: str, *, toast: bool) -> bool:
+        """Over the limit? Then say so (the length, the limit, kept in the box) and keep it."""
+        if len(text) <= MAX_TEXT:
+            return False
+        sentence = words.too_long_text(len(text), MAX_TEXT)
+        if toast:
+            self.say(sentence, error=True)
+        else:
+            self.app.status(sentence, error=True)  # type: ignore[attr-defined]
+        return True
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id == "chat-log":

@@ -14,6 +14,9 @@ from textual.containers import Horizontal, Vertical
 from textual.validation import Number
 from textual.widgets import Button, Label, RadioButton, RadioSet, Static
 
+from protocol.messages import MAX_TEXT, MAX_WORD
+
+from .. import words
 from .pane import Pane, quiet_input, set_text
 from .text import set_rows
 from .toggles import WordRadioButton
@@ -79,6 +82,8 @@ class CheckinPane(Pane):
         me = model.me
         form = self.query_one("#checkin-form")
         is_participant = me is not None and me.role == "participant"
+        if is_participant and not form.display:
+            self.call_after_refresh(self._focus_form)  # the form appears: its first field takes the focus
         form.display = is_participant
         mine = self.query_one("#checkin-mine", Static)
         if me is None:
@@ -111,19 +116,47 @@ class CheckinPane(Pane):
             event.stop()
             self._submit()
 
+    def _focus_form(self) -> None:
+        """Focus the mood field if this pane is in front and nothing in it has the focus yet."""
+        focused = self.app.focused
+        mood = self.query_one("#checkin-mood")
+        if mood.display and self.is_on_screen and (focused is None or focused is self):
+            self.app.place_focus(mood)  # type: ignore[attr-defined]
+
+    #: Enter in a field moves on to the next one; Enter in the note (the last) submits.
+    _NEXT_FIELD = {"checkin-mood": "#checkin-feelings", "checkin-feelings": "#checkin-note"}
+
     def on_input_submitted(self, event: Any) -> None:
         if event.input.id and event.input.id.startswith("checkin-"):
             event.stop()
-            self._submit()
+            following = self._NEXT_FIELD.get(event.input.id)
+            if following:
+                self.query_one(following).focus()
+            else:
+                self._submit()
+
+    def _refuse(self, sentence: str, field: str) -> None:
+        """Say what is wrong and put the focus on the field to correct; what was typed stays."""
+        self.say(sentence, error=True)
+        self.query_one(field).focus()
 
     def _submit(self) -> None:
         raw = self.query_one("#checkin-mood").value.strip()
         if not raw.isdigit() or not 0 <= int(raw) <= 10:
-            self.say("Mood must be a whole number from 0 to 10; type it in the mood field.", error=True)
-            self.query_one("#checkin-mood").focus()
+            self._refuse("Mood must be a whole number from 0 to 10; type it in the mood field.", "#checkin-mood")
             return
         feelings = [w.strip() for w in self.query_one("#checkin-feelings").value.split(",") if w.strip()]
+        long_words = [w for w in feelings if len(w) > MAX_WORD]
+        if long_words:
+            self._refuse(words.feeling_word_too_long_text(long_words[0], MAX_WORD), "#checkin-feelings")
+            return
+        if len(feelings) > 8:
+            self._refuse(words.too_many_feelings_text(len(feelings), 8), "#checkin-feelings")
+            return
         note = self.query_one("#checkin-note").value.strip()
+        if len(note) > MAX_TEXT:
+            self._refuse(words.too_long_text(len(note), MAX_TEXT, "note"), "#checkin-note")
+            return
         to_group = self.query_one("#note-group", RadioButton).value
         data = {
             "mood": int(raw),
@@ -133,3 +166,4 @@ class CheckinPane(Pane):
         }
         if self.send("checkin.submit", data):
             self.say("Check-in sent.")
+            self.app.fields_sent(self)  # type: ignore[attr-defined]

@@ -272,6 +272,7 @@ class HomeworkPane(Pane):
                 return
         if self.send("homework.submit", data):
             self.say(f"Homework sent: {hw.title}.")
+            self.app.fields_sent(self)  # type: ignore[attr-defined]
 
     def _assign(self) -> None:
         kind = "text"

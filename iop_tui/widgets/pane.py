@@ -24,6 +24,9 @@ def quiet_input(*, hint: str = "", **kwargs: Any) -> Input:
     ``hint`` is the grey example text shown while the field is empty.
     """
     kwargs.setdefault("compact", True)
+    # Coming back into a filled field puts the caret at the end, never a selection of
+    # all its text that the next key would replace (a note would be lost to one letter).
+    kwargs.setdefault("select_on_focus", False)
     widget = Input(placeholder=hint, **kwargs)
     widget.cursor_blink = False
     return widget
