@@ -43,7 +43,7 @@ from .screens.fatal import FatalScreen
 from .screens.hidden import HiddenScreen
 from .screens.session import PANE_TITLES, PANES, SessionScreen
 from .hangup import watch_terminal
-from .keyburst import KeyBurst, one_line, text_field
+from .keyburst import KeyBurst, spaces_for_breaks, text_field
 from .themes import HIGH_CONTRAST, resolve_theme
 from .widgets.status import HeaderLine, StatusLine
 
@@ -471,9 +471,9 @@ class IopApp(App[int]):
                 return
             if self._burst.pending:
                 await self._burst.flush()  # keys held before this event are handled first
-            if isinstance(event, events.Paste) and isinstance(self.focused, Input) and one_line(event.text) != event.text:
+            if isinstance(event, events.Paste) and isinstance(self.focused, Input) and spaces_for_breaks(event.text) != event.text:
                 # Textual keeps only the first line of a paste into a one-line field: keep every line.
-                event = events.Paste(one_line(event.text))
+                event = events.Paste(spaces_for_breaks(event.text))
         await super().on_event(event)
 
     async def handle_key_now(self, event: events.Key) -> None:

@@ -35,7 +35,7 @@ from textual.widgets import Input, TextArea
 
 from . import words
 
-__all__ = ["KeyBurst", "QUIET", "text_field", "one_line"]
+__all__ = ["KeyBurst", "QUIET", "text_field", "spaces_for_breaks"]
 
 #: Seconds after a burst's last key in which a lone printable key still counts as part of it.
 QUIET = 0.1
@@ -104,7 +104,7 @@ class KeyBurst:
     def _insert(field: Input | TextArea, keys: list[events.Key]) -> None:
         text = "".join(_TEXT_KEYS.get(k.key, k.character or "") for k in keys)
         if isinstance(field, Input):
-            text = one_line(text)
+            text = spaces_for_breaks(text)
             before = field.value
             start, end = sorted(field.selection)
             field.replace(text, start, end)
@@ -116,6 +116,6 @@ class KeyBurst:
             field.insert(text)
 
 
-def one_line(text: str) -> str:
+def spaces_for_breaks(text: str) -> str:
     """Text for a one-line field: each line break or tab becomes a space, nothing is dropped."""
     return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ").replace("\t", " ")
