@@ -826,13 +826,15 @@ def header_fit(model: Any, now: float, width: int) -> str:
     state: GroupState = model.state
     title = state.session.title if state.session is not None else ""
     group = model.group_name or "iop-tui"
+
+    def shorten(whole: str, part: str, least: int) -> str:
+        over = len(whole) - width
+        if over <= 0 or len(part) <= least:
+            return whole
+        short = part[: max(least, len(part) - over - 1)].rstrip() + "…"
+        return whole.replace(part, short, 1)
+
     if title:
-        over = len(text) - width
-        keep = max(8, len(title) - over - 1)
-        short = title[:keep].rstrip() + "…"
-        text = text.replace(f"Session: {title}", f"Session: {short}", 1)
-    if len(text) > width and len(group) > 12:
-        over = len(text) - width
-        short_group = group[: max(12, len(group) - over - 1)].rstrip() + "…"
-        text = short_group + text[len(group):]
+        text = shorten(text, f"Session: {title}", len("Session: ") + 1)
+    text = shorten(text, group, 4)
     return text[:width]

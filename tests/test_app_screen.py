@@ -6,11 +6,14 @@ client joined to a real relay, and read back from the rendered screen.
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from apphelp import joined, option_texts, press_button, screen_text, text_of, type_into, wait_until
 
+from iop_tui.app import IopApp
 from iop_tui.plan import load_plan
+from iop_tui.session import ClientSession
 from iop_tui.screens.confirm import ConfirmScreen
 
 PLAN = Path(__file__).resolve().parent.parent / "iop_tui" / "demo_content" / "plan.toml"
@@ -128,3 +131,157 @@ async def test_slash_hand_raises_and_slash_lower_lowers_as_in_plain_mode(seeded)
         await type_into(pilot, app, "#chat-input", "/lower")
         await pilot.press("enter")
         await wait_until(pilot, lambda: not app.session.model.state.hands, "the hand to go down")
+
+
+# -- 80x24: nothing wraps, nothing is cut, nothing covers ---------------------------------------------
+
+
+def _footer_row(app) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+def _footer_labels(app) -> list[str]:
+    """The descriptions of the keys the footer shows right now."""
+    return [b.description for _, b, enabled, _ in app.screen.active_bindings.values() if b.show and enabled]
+
+
+async def test_header_is_one_row_and_footer_labels_are_whole_at_80x24(seeded) -> None:
+    plan = load_plan(PLAN)
+    async with joined(seeded.url, seeded.facilitator.token) as (app, pilot):
+        app.plan = plan
+        await _start(app, pilot, "Week 3: Cognitive reframing and thought records for the whole group")
+        app.session.send("phase.set", {"phase": "psychoeducation"})
+        app.session.send("deck.load", {"markdown": plan.markdown})
+        await wait_until(pilot, lambda: app.session.model.state.slides and app.session.model.state.phase, "the deck and phase")
+        for key in ("1", "2", "3", "6", "4"):
+            await pilot.press(key)
+            await pilot.pause(0.3)
+            rows = screen_text(app).splitlines()
+            assert "Phase: Psychoeducation since" in rows[0] and rows[0].rstrip().endswith("connected"), rows[0]
+            assert rows[1].lstrip().startswith("Check-in"), f"the header wrapped: {rows[:2]}"
+            footer = _footer_row(app)
+            for label in _footer_labels(app):
+                assert label in footer, f"footer label {label!r} cut on pane {key}: {footer!r}"
+    sam = seeded.participants[0]
+    async with joined(seeded.url, sam.token) as (app, pilot):
+        for key in ("1", "2", "3", "6", "4"):
+            await pilot.press(key)
+            await pilot.pause(0.3)
+            footer = _footer_row(app)
+            for label in _footer_labels(app):
+                assert label in footer, f"member's footer label {label!r} cut on pane {key}: {footer!r}"
+
+
+@asynccontextmanager
+async def joined_with_toasts(url: str, token: str):
+    """Like apphelp.joined, with Textual's notifications on (run_test turns them off by default)."""
+    session = ClientSession(url, token)
+    app = IopApp(session)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, lambda: session.model.synced and session.model.me is not None, "the join")
+        yield app, pilot
+        await session.close()
+
+
+async def test_a_notice_never_covers_presenter_notes_or_form_fields(seeded) -> None:
+    plan = load_plan(PLAN)
+    async with joined_with_toasts(seeded.url, seeded.facilitator.token) as (app, pilot):
+        await _start(app, pilot)
+        app.session.send("deck.load", {"markdown": plan.markdown})
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "Presenter notes" in screen_text(app), "the presenter notes")
+        before = screen_text(app).splitlines()[4:-2]
+        app.notify("A line from elsewhere.", timeout=6)
+        app.say("The deck could not be read; check the path.", error=True)
+        await pilot.pause(0.3)
+        after = screen_text(app).splitlines()
+        assert after[4:-2] == before, "a notice covered the pane"
+        assert "Problem: The deck could not be read; check the path." in "\n".join(after[-3:])
+
+
+async def test_the_next_slide_starts_at_its_title(seeded) -> None:
+    long_body = "\n\n".join(f"Line {i} of a long slide." for i in range(40))
+    deck = f"# First slide\n\n{long_body}\n\n---\n\n# Second slide\n\nShort."
+    sam = seeded.participants[0]
+    async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), joined(seeded.url, sam.token) as (app, pilot):
+        await _start(dana, dpilot)
+        dana.session.send("deck.load", {"markdown": deck})
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "First slide" in screen_text(app), "the first slide")
+        pane = app.session_screen().query_one("#slides-pane")
+        pane.focus()
+        await pilot.press("end")
+        await pilot.pause(0.3)
+        body = lambda: "\n".join(screen_text(app).splitlines()[4:-2])  # the pane, not the status line
+        assert pane.scroll_y > 0 and "First slide" not in body()
+        await pilot.press("right")
+        await wait_until(pilot, lambda: "Slide 2 of 2" in screen_text(app), "the second slide")
+        await pilot.pause(0.2)
+        assert "Second slide" in body(), "the next slide kept the old scroll position"
+
+
+async def test_form_labels_are_never_cut(seeded) -> None:
+    async with joined(seeded.url, seeded.facilitator.token) as (app, pilot):
+        await _start(app, pilot)
+        await pilot.press("3")
+        await wait_until(pilot, lambda: app.session_screen().query("#poll-form"), "the poll form")
+        await pilot.pause(0.3)
+        form = app.session_screen().query_one("#polls-pane")
+        form.scroll_to_widget(app.session_screen().query_one("#poll-options"), animate=False)
+        await pilot.pause(0.2)
+        text = " ".join(screen_text(app).split())
+        assert "(not needed for a scale):" in text, text
+        await pilot.press("2")
+        await wait_until(pilot, lambda: app.session_screen().query("#deck-form"), "the deck form")
+        await pilot.pause(0.3)
+        text = " ".join(screen_text(app).split())
+        assert "(slides separated by ---):" in text, text
+
+
+async def test_opening_chat_shows_the_newest_lines(seeded) -> None:
+    sam = seeded.participants[0]
+    async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), joined(seeded.url, sam.token) as (app, pilot):
+        await _start(dana, dpilot)
+        await pilot.press("4")  # the chat is built, then left for another pane
+        await pilot.pause(0.2)
+        await pilot.press("escape", "1")
+        for i in range(30):
+            words = " ".join(["and this is how the week went"] * (i % 4 + 1))
+            dana.session.send("chat.send", {"text": f"{words}, line number {i}"})
+        await wait_until(pilot, lambda: len(app.session.model.state.chat) == 30, "thirty lines")
+        await pilot.pause(0.2)
+        await pilot.press("4")
+        await pilot.pause(0.3)
+        pane = " ".join(" ".join(screen_text(app).splitlines()[3:-4]).split())  # the chat log's rows
+        assert "line number 29" in pane, "the chat did not scroll to the newest line"
+
+
+async def test_between_sessions_the_round_says_no_session_is_running(seeded) -> None:
+    sam = seeded.participants[0]
+    async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), joined(seeded.url, sam.token) as (app, pilot):
+        await _start(dana, dpilot)
+        app.session.send("checkin.submit", {"mood": 5, "feelings": ["calm"]})
+        await wait_until(dpilot, lambda: dana.session.model.state.checkins, "the check-in")
+        dana.session.send("session.end", {"summary": ""})
+        await wait_until(dpilot, lambda: dana.session.model.state.session is None, "the end")
+        await dpilot.press("1")
+        await pilot.pause(0.2)
+        assert text_of(dana, "#checkin-round") == "No session is running; the round starts with the next session."
+        assert "Not yet" not in screen_text(dana)
+
+
+async def test_the_selected_row_carries_a_marker_not_only_a_style(seeded, monkeypatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    plan = load_plan(PLAN)
+    async with joined(seeded.url, seeded.facilitator.token) as (app, pilot):
+        app.plan = plan
+        await _start(app, pilot)
+        await pilot.press("3")
+        await wait_until(pilot, lambda: _rows(app, "#prepared-polls"), "the prepared polls")
+        prepared = app.session_screen().query_one("#prepared-polls")
+        prepared.focus()
+        prepared.highlighted = 1
+        await pilot.pause(0.2)
+        rows = [r.strip().lstrip("▌") for r in screen_text(app).splitlines()]
+        assert any(r.startswith("> Prepared 2:") for r in rows), rows
+        assert not any(r.startswith("> Prepared 1:") for r in rows)

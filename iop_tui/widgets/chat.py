@@ -60,9 +60,9 @@ class ChatPane(Pane):
     """Chat scrollback, input line and slash commands."""
 
     BINDINGS = [
-        Binding("ctrl+t", "toggle_private", "Private line on/off"),
-        Binding("r", "reply", "Reply privately"),
-        Binding("d,delete", "delete_message", "Delete message"),
+        Binding("ctrl+t", "toggle_private", "Private on/off"),
+        Binding("r", "reply", "Reply"),
+        Binding("d,delete", "delete_message", "Delete"),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -115,6 +115,21 @@ class ChatPane(Pane):
         if at_end and log.option_count:
             log.highlighted = log.option_count - 1
         log.scroll_end(animate=False)
+        if at_end and not self.is_on_screen:
+            self._to_end = True  # lines laid out while hidden: scroll again when shown
+
+    def on_show(self) -> None:
+        """Opening the chat shows its newest lines (unless a line was picked above)."""
+        if getattr(self, "_to_end", False):
+            self._to_end = False
+            log = self.query_one("#chat-log", CursorOptionList)
+            if log.option_count:
+                log.highlighted = log.option_count - 1
+
+            def to_end() -> None:
+                log.scroll_end(animate=False, immediate=True)  # after the lines are laid out at the real width
+
+            self.call_after_refresh(lambda: self.call_after_refresh(to_end))
 
     def local(self, *texts: str) -> None:
         """Add lines only this person sees (help, refusals) to the scrollback."""
