@@ -285,3 +285,17 @@ async def test_the_selected_row_carries_a_marker_not_only_a_style(seeded, monkey
         rows = [r.strip().lstrip("▌") for r in screen_text(app).splitlines()]
         assert any(r.startswith("> Prepared 2:") for r in rows), rows
         assert not any(r.startswith("> Prepared 1:") for r in rows)
+
+
+async def test_the_homework_form_takes_plus_seven_like_plain_mode(seeded) -> None:
+    import datetime as dt
+
+    async with joined(seeded.url, seeded.facilitator.token) as (app, pilot):
+        await pilot.press("5")
+        await wait_until(pilot, lambda: app.session_screen().query("#hw-form"), "the homework form")
+        await type_into(pilot, app, "#hw-title", "Thought record")
+        app.session_screen().query_one("#hw-due").value = "+7"
+        await press_button(pilot, app, "#hw-assign")
+        await wait_until(pilot, lambda: app.session.model.state.homework, "the homework")
+        hw = next(iter(app.session.model.state.homework.values()))
+        assert hw.due == (dt.date.today() + dt.timedelta(days=7)).isoformat()
