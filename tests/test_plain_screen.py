@@ -176,3 +176,22 @@ def test_a_limit_is_said_as_a_friendly_sentence(kind, data, sentence) -> None:
     with pytest.raises(ProtocolError) as err:
         parse_command({"kind": kind, "id": "c1", "data": data})
     assert err.value.message == sentence
+
+
+def test_every_limited_field_has_a_friendly_name_in_the_one_table() -> None:
+    from protocol.messages import COMMANDS, LIMIT_WORDS
+
+    def walk(kind, fields, prefix=""):
+        for f in fields:
+            path = prefix + f.name
+            if f.type in ("str", "list") and f.max_len is not None and f.choices is None:
+                yield kind, path, f.type
+            if f.type == "list" and f.item is not None:
+                item = f.item
+                if item.type == "str" and item.max_len is not None:
+                    yield kind, path + "[]", "str"
+                if item.type == "dict":
+                    yield from walk(kind, item.fields, path + "[].")
+
+    missing = [(k, p) for kind, fields in COMMANDS.items() for k, p, _ in walk(kind, fields) if (k, p) not in LIMIT_WORDS]
+    assert not missing, f"limits with no sentence: {missing}"
