@@ -88,6 +88,7 @@ LIMIT_WORDS: dict[tuple[str, str], str | tuple[str, str]] = {
     ("poll.open", "options[]"): "A poll option",
     ("poll.vote", "choices"): ("A vote", "choices"),
     ("chat.send", "text"): "A chat line",
+    ("chat.reply", "text"): "A private reply",
     ("homework.assign", "title"): "A homework title",
     ("homework.assign", "instructions"): "The homework instructions",
     ("homework.assign", "items"): ("A checklist", "items"),
