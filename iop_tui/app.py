@@ -669,13 +669,19 @@ class IopApp(App[int]):
         """Notices go to the status line, never to a toast over the panes.
 
         A toast covered presenter notes and form fields for seconds at 80x24;
-        the status line above the footer covers nothing. Nothing is said while
-        the screen is hidden (it would show content). Before the session
-        screen exists (a fatal screen), Textual's own toast is used.
+        the status line above the footer covers nothing. The one exception is
+        a titled notice (a private line someone wrote to you, which must stand
+        apart and last): it is also a toast. Nothing is said while the screen
+        is hidden (it would show content). Before the session screen exists (a
+        fatal screen), Textual's own toast is used.
         """
         if self.hidden:
             return
         if self._session_screen() is not None:
+            if kwargs.get("title"):
+                self.status(str(message))
+                super().notify(message, **kwargs)
+                return
             self.status(str(message), error=kwargs.get("severity") == "error")
             return
         super().notify(message, **kwargs)
