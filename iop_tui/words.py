@@ -817,8 +817,9 @@ def session_line(state: GroupState) -> str:
 def header_fit(model: Any, now: float, width: int) -> str:
     """The full-screen header (:func:`header_text` with a clock) in one row of ``width`` cells.
 
-    When it is too long, the session title is shortened first (ending "…"),
-    then the group name; the phase and the connection are always said whole.
+    When it is too long, the labels "Session:" and "Phase:" go first, then
+    the session title is shortened (ending "…"), then the group name; the
+    phase and the connection are always said whole.
     """
     text = header_text(model, now, clock=True)
     if len(text) <= width:
@@ -834,7 +835,12 @@ def header_fit(model: Any, now: float, width: int) -> str:
         short = part[: max(least, len(part) - over - 1)].rstrip() + "…"
         return whole.replace(part, short, 1)
 
+    # First the labels go (the words say what they are), then the title is shortened.
     if title:
-        text = shorten(text, f"Session: {title}", len("Session: ") + 1)
+        text = text.replace(f" · Session: {title} · ", f" · {title} · ", 1)
+    if len(text) > width:
+        text = text.replace(" · Phase: ", " · ", 1)
+    if title:
+        text = shorten(text, title, 1)
     text = shorten(text, group, 4)
     return text[:width]
