@@ -380,7 +380,8 @@ class PlainFace:
         if kind == "poll.opened":
             poll = max(state.polls.values(), key=lambda p: p.poll_id, default=None)
             if poll is not None:
-                line = words.poll_open_line(poll, state, hints=not facilitator, number=self._poll_number(poll))
+                number = self._poll_number(poll) if facilitator else None  # facilitators close and reveal by number
+                line = words.poll_open_line(poll, state, hints=not facilitator, number=number)
                 if poll.kind == "scale" and not facilitator:
                     line = line.replace(" Options: 0 to 10.", "")  # the hint says "a number from 0 to 10"
                 if facilitator:

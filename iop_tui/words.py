@@ -204,14 +204,12 @@ def poll_open_line(poll: Poll, state: GroupState, *, hints: bool = False, number
     """``"Poll open, 1 of 3: How did the week go? Options: 1 better, 2 the same, 3 worse."``
 
     The "N of M" count appears only when several polls are open at once. A
-    face that numbers polls (``/close 3``) passes ``number`` and the line says
-    ``"Quiz 3 open: ..."`` instead: one number per poll, never two.
+    face that numbers polls (``/close 3``) passes ``number``: the line then
+    ends "It is poll 3." and has no "N of M", so a poll has one number, never two.
     """
     open_polls = state.open_polls()
     label = "Quiz open" if poll.kind == "quiz" else "Poll open"
-    if number is not None:
-        label = f"{'Quiz' if poll.kind == 'quiz' else 'Poll'} {number} open"
-    elif len(open_polls) > 1 and poll in open_polls:
+    if number is None and len(open_polls) > 1 and poll in open_polls:
         label += f", {open_polls.index(poll) + 1} of {len(open_polls)}"
     question = poll.question.rstrip()
     if question and question[-1] not in "?.!":
@@ -221,6 +219,8 @@ def poll_open_line(poll: Poll, state: GroupState, *, hints: bool = False, number
         text += " Choose one or more."
     if poll.anonymous:
         text += " Answers are anonymous to the group."
+    if number is not None:
+        text += f" It is poll {number}."
     if hints:
         text += " " + _VOTE_HINTS.get(poll.kind, _VOTE_HINTS["single"])
     return text
