@@ -108,7 +108,7 @@ async def test_d_in_chat_asks_before_deleting_a_members_message(seeded) -> None:
         await wait_until(dpilot, lambda: _dialog(dana), "the delete question again")
         await dpilot.press("y")
         await wait_until(dpilot, lambda: any(line.deleted for line in dana.session.model.state.chat), "the deletion")
-        await pilot.press("4")
+        await pilot.press("f4")
         await wait_until(pilot, lambda: any("was deleted" in t for t in _rows(app, "#chat-log")), "the deletion on Sam's screen")
 
 
@@ -118,7 +118,7 @@ async def test_slash_hand_raises_and_slash_lower_lowers_as_in_plain_mode(seeded)
         await _start(dana, dpilot)
         await wait_until(pilot, lambda: app.session.model.state.session is not None, "the session on Sam's screen")
         hands = app.session.model.state
-        await pilot.press("4")
+        await pilot.press("f4")
         await wait_until(pilot, lambda: _rows(app, "#chat-log") is not None and app.session_screen().query("#chat-input"), "the chat")
         await type_into(pilot, app, "#chat-input", "/hand")
         await pilot.press("enter")
@@ -189,7 +189,7 @@ async def test_a_notice_never_covers_presenter_notes_or_form_fields(seeded) -> N
     async with joined_with_toasts(seeded.url, seeded.facilitator.token) as (app, pilot):
         await _start(app, pilot)
         app.session.send("deck.load", {"markdown": plan.markdown})
-        await pilot.press("2")
+        await pilot.press("f2")
         await wait_until(pilot, lambda: "Presenter notes" in screen_text(app), "the presenter notes")
         before = screen_text(app).splitlines()[4:-2]
         app.notify("A line from elsewhere.", timeout=6)
@@ -207,7 +207,7 @@ async def test_the_next_slide_starts_at_its_title(seeded) -> None:
     async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), joined(seeded.url, sam.token) as (app, pilot):
         await _start(dana, dpilot)
         dana.session.send("deck.load", {"markdown": deck})
-        await pilot.press("2")
+        await pilot.press("f2")
         await wait_until(pilot, lambda: "First slide" in screen_text(app), "the first slide")
         pane = app.session_screen().query_one("#slides-pane")
         pane.focus()
@@ -232,7 +232,7 @@ async def test_form_labels_are_never_cut(seeded) -> None:
         await pilot.pause(0.2)
         text = " ".join(screen_text(app).split())
         assert "(not needed for a scale):" in text, text
-        await pilot.press("2")
+        await pilot.press("f2")
         await wait_until(pilot, lambda: app.session_screen().query("#deck-form"), "the deck form")
         await pilot.pause(0.3)
         text = " ".join(screen_text(app).split())
@@ -243,15 +243,15 @@ async def test_opening_chat_shows_the_newest_lines(seeded) -> None:
     sam = seeded.participants[0]
     async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), joined(seeded.url, sam.token) as (app, pilot):
         await _start(dana, dpilot)
-        await pilot.press("4")  # the chat is built, then left for another pane
+        await pilot.press("f4")  # the chat is built, then left for another pane
         await pilot.pause(0.2)
-        await pilot.press("escape", "1")
+        await pilot.press("f1")
         for i in range(30):
             words = " ".join(["and this is how the week went"] * (i % 4 + 1))
             dana.session.send("chat.send", {"text": f"{words}, line number {i}"})
         await wait_until(pilot, lambda: len(app.session.model.state.chat) == 30, "thirty lines")
         await pilot.pause(0.2)
-        await pilot.press("4")
+        await pilot.press("f4")
         await pilot.pause(0.3)
         pane = " ".join(" ".join(screen_text(app).splitlines()[3:-4]).split())  # the chat log's rows
         assert "line number 29" in pane, "the chat did not scroll to the newest line"
