@@ -86,11 +86,12 @@ class IopApp(App[int]):
         Binding("5,f5", "show_pane('homework')", "Pane: Homework", show=False),
         Binding("6,f6", "show_pane('people')", "Pane: People", show=False),
         Binding("escape", "leave_field", "Leave text field", show=False),
-        Binding("h", "toggle_hand", "Hand up/down"),
+        # Footer words are short so every key fits at 80 columns; the palette says more.
+        Binding("h", "toggle_hand", "Hand", tooltip="Raise or lower your hand"),
         Binding("f7", "next_phase", "Next phase"),
-        Binding("f8", "start_or_end_session", "Start/end session"),
+        Binding("f8", "start_or_end_session", "Start/end", tooltip="Start the session, or end it after you confirm"),
         Binding("ctrl+o", "load_plan", "Load session plan", show=False),
-        Binding("f12", "hide", "Hide screen", priority=True),
+        Binding("f12", "hide", "Hide", tooltip="Hide the screen at once", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -336,8 +337,13 @@ class IopApp(App[int]):
         if screen is None:
             return
         model = self.model
-        header = words.header_text(model, time.time(), clock=True)
+        width = max(20, self.size.width - 2)  # the header's padding: one cell each side
+        header = words.header_fit(model, time.time(), width)
         screen.query_one("#header", HeaderLine).show(header)
+
+    def on_resize(self, event: Any) -> None:
+        """A narrower or wider terminal: the header is fitted to one row again."""
+        self._refresh_header()
 
     def _refresh_chat_label(self) -> None:
         screen = self._session_screen()
@@ -660,9 +666,25 @@ class IopApp(App[int]):
             self.pop_screen()
 
     def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
-        """Notifications, except while the screen is hidden (they would show content)."""
-        if not self.hidden:
-            super().notify(message, **kwargs)
+        """Notices go to the status line, never to a toast over the panes.
+
+        A toast covered presenter notes and form fields for seconds at 80x24;
+        the status line above the footer covers nothing. The one exception is
+        a titled notice (a private line someone wrote to you, which must stand
+        apart and last): it is also a toast. Nothing is said while the screen
+        is hidden (it would show content). Before the session screen exists (a
+        fatal screen), Textual's own toast is used.
+        """
+        if self.hidden:
+            return
+        if self._session_screen() is not None:
+            if kwargs.get("title"):
+                self.status(str(message))
+                super().notify(message, **kwargs)
+                return
+            self.status(str(message), error=kwargs.get("severity") == "error")
+            return
+        super().notify(message, **kwargs)
 
     def get_system_commands(self, screen: Screen) -> Any:
         yield from super().get_system_commands(screen)

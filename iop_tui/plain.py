@@ -167,7 +167,7 @@ COMMAND_HELP: list[tuple[str, str, bool]] = [
     ("/delete N", "delete chat message N; /history shows the numbers.", True),
     ("/mute NAME", "mute a member; /unmute NAME lets them speak again.", True),
     ("/remove NAME", "remove a member from the group.", True),
-    ("/assign KIND DUE \"Title\" items", "assign homework; KIND is text, checklist or emotion_log, DUE a date or +N days, checklist items separated by semicolons; /assign plan assigns the plan's homework.", True),
+    ("/assign KIND DUE \"Title\" items", "assign homework; KIND is text, checklist or emotion_log, DUE a date YYYY-MM-DD or +N for N days from today, checklist items separated by semicolons; /assign plan assigns the plan's homework.", True),
     ("/completion", "who has submitted each homework; /completion and a number reads what each member handed in.", True),
     ("/plan PATH", "load a session plan: its deck, prepared polls and homework.", True),
 ]
@@ -380,12 +380,13 @@ class PlainFace:
         if kind == "poll.opened":
             poll = max(state.polls.values(), key=lambda p: p.poll_id, default=None)
             if poll is not None:
-                line = words.poll_open_line(poll, state, hints=not facilitator)
+                number = self._poll_number(poll) if facilitator else None  # facilitators close and reveal by number
+                line = words.poll_open_line(poll, state, hints=not facilitator, number=number)
                 if poll.kind == "scale" and not facilitator:
                     line = line.replace(" Options: 0 to 10.", "")  # the hint says "a number from 0 to 10"
                 if facilitator:
                     n = self._poll_number(poll)
-                    line += f" It is poll {n}: /close {n} closes it, /reveal {n} shows the results."
+                    line += f" /close {n} closes it, /reveal {n} shows the results."
                 self.say(line)
             return
         if kind == "poll.revealed":
@@ -786,7 +787,7 @@ class PlainFace:
     def _cmd_hand(self, rest: str) -> None:
         me = self.model.me
         if me is not None and me.member_id in self.model.state.hands:
-            raise _Say("Your hand is already raised; /lower lowers it.")
+            raise _Say(words.HAND_ALREADY_UP)
         self._send("hand.raise", {})
 
     def _cmd_lower(self, rest: str) -> None:
@@ -943,11 +944,7 @@ class PlainFace:
                 self.say(clean(_get(conn, "message")))
             self.say(words.not_joined_yet_text())
             return
-        if state.session is not None:
-            phase = PHASE_TITLES.get(state.phase or "", "no phase yet").lower()
-            self.say(f"Session {clean(state.session.title or 'untitled')} is live, phase {phase}.")
-        else:
-            self.say("No session is live right now.")
+        self.say(words.session_line(state))
 
     # facilitator commands
 
@@ -1101,6 +1098,8 @@ class PlainFace:
     def _cmd_round(self, rest: str) -> None:
         self._need_facilitator()
         state = self.model.state
+        if state.session is None:
+            raise _Say(words.NO_ROUND)
         round_ = state.checkin_round()
         members = [e for e in state.roster.values() if e.role == "participant" and not e.removed]
         waiting = [clean(e.name) for e in members if e.member_id not in state.checkins]
@@ -1118,8 +1117,18 @@ class PlainFace:
             self.say("Not yet: " + ", ".join(waiting) + ".")
 
     def _cmd_delete(self, rest: str) -> None:
+        """/delete N asks in one line what it would delete; /delete N yes deletes."""
         self._need_facilitator()
-        self._send("chat.delete", {"message_id": self._number(rest, "The message number")})
+        number, _, answer = rest.partition(" ")
+        message_id = self._number(number.lstrip("#"), "The message number")
+        line = next((c for c in self.model.state.chat if c.message_id == message_id), None)
+        if line is None:
+            raise _Say(f"There is no message {message_id}; type /history to hear the numbers.")
+        if line.deleted:
+            raise _Say(f"Message {message_id} is already deleted.")
+        if answer.strip().lower() not in ("yes", "y"):
+            raise _Say(f"{words.delete_question(line)} Type /delete {message_id} yes")
+        self._send("chat.delete", {"message_id": message_id})
 
     def _member(self, name: str) -> Any:
         found = self.model.state.member_named(name)
@@ -1150,7 +1159,7 @@ class PlainFace:
                 self._send(kind, data)
             return
         usage = 'Write it like this: /assign checklist +6 days "Thought record" Day 1; Day 2; Day 3.'
-        match = re.match(r'\s*(text|checklist|emotion_log)\s+(\+\s*\d+\s*days?|\d{4}-\d{2}-\d{2})\s+"([^"]+)"\s*(.*)$', rest, re.IGNORECASE)
+        match = re.match(r'\s*(text|checklist|emotion_log)\s+(\+[ \t]*[0-9]+(?:[ \t]*days?)?|[^\s"]+)\s+"([^"]+)"\s*(.*)$', rest, re.IGNORECASE)
         if not match:
             raise _Say(usage)
         kind, due, title, tail = match.groups()

@@ -72,7 +72,8 @@ MAX_DECK_BYTES = MAX_DECK_CHARS * 4
 _TOP_KEYS = ("title", "deck", "polls", "homework")
 _POLL_KEYS = ("question", "kind", "options", "correct", "anonymous")
 _HOMEWORK_KEYS = ("title", "kind", "instructions", "items", "due", "assign_at_load")
-_RELATIVE_DUE = re.compile(r"^\+\s*(\d{1,3})\s*days?$", re.IGNORECASE)
+_RELATIVE_DUE = re.compile(r"^\+[ \t]*([0-9]{1,3})(?:[ \t]*days?)?$", re.IGNORECASE)
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
@@ -157,17 +158,21 @@ class Plan:
 
 
 def resolve_due(due: str, today: _dt.date) -> str:
-    """``"+N days"`` -> today + N as YYYY-MM-DD; a YYYY-MM-DD date stays as it is."""
-    text = due.strip()
+    """The one due-date parser both faces and plans use.
+
+    ``"+7"``, ``"+7 days"`` or ``"+1 day"`` -> today plus that many days as
+    YYYY-MM-DD; a ``YYYY-MM-DD`` date stays as it is.
+    """
+    text = str(due).strip()
     match = _RELATIVE_DUE.match(text)
     if match:
         return (today + _dt.timedelta(days=int(match.group(1)))).isoformat()
     try:
-        if len(text) == 10:
+        if _ISO_DAY.match(text):
             return _dt.date.fromisoformat(text).isoformat()
     except ValueError:
         pass
-    raise PlanError(f"The due date {due!r} is not a date; write it as YYYY-MM-DD or as \"+N days\".")
+    raise PlanError(f"The due date {str(due)[:40]!r} is not a date; write it as YYYY-MM-DD, or +7 for a week from today.")
 
 
 def read_text_file(path: str | Path, limit: int, what: str = "file", *, follow_links: bool = True) -> str:

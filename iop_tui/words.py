@@ -200,14 +200,16 @@ def checkin_line(checkin: Checkin, *, you: bool = False) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def poll_open_line(poll: Poll, state: GroupState, *, hints: bool = False) -> str:
+def poll_open_line(poll: Poll, state: GroupState, *, hints: bool = False, number: int | None = None) -> str:
     """``"Poll open, 1 of 3: How did the week go? Options: 1 better, 2 the same, 3 worse."``
 
-    The "N of M" count appears only when several polls are open at once.
+    The "N of M" count appears only when several polls are open at once. A
+    face that numbers polls (``/close 3``) passes ``number``: the line then
+    ends "It is poll 3." and has no "N of M", so a poll has one number, never two.
     """
     open_polls = state.open_polls()
     label = "Quiz open" if poll.kind == "quiz" else "Poll open"
-    if len(open_polls) > 1 and poll in open_polls:
+    if number is None and len(open_polls) > 1 and poll in open_polls:
         label += f", {open_polls.index(poll) + 1} of {len(open_polls)}"
     question = poll.question.rstrip()
     if question and question[-1] not in "?.!":
@@ -217,6 +219,8 @@ def poll_open_line(poll: Poll, state: GroupState, *, hints: bool = False) -> str
         text += " Choose one or more."
     if poll.anonymous:
         text += " Answers are anonymous to the group."
+    if number is not None:
+        text += f" It is poll {number}."
     if hints:
         text += " " + _VOTE_HINTS.get(poll.kind, _VOTE_HINTS["single"])
     return text
@@ -761,3 +765,82 @@ def burst_ignored_text(count: int) -> str:
         f"{keys} arrived at once, faster than typing, so none was taken as a command; "
         "to paste text, first move into a text field."
     )
+# -- questions before what cannot be undone, and sentences both faces share ------------
+
+#: What either face says when a session is not running and the round is asked for.
+NO_ROUND = "No session is running; the round starts with the next session."
+#: /hand when the hand is already up: /hand only raises, /lower lowers (both faces).
+HAND_ALREADY_UP = "Your hand is already raised; /lower lowers it."
+#: /lower (or H) when the hand is not up.
+HAND_NOT_UP = "Your hand is not raised; /hand raises it."
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """``'I felt better'``: member text in quotes, one line, cut at ``limit`` characters."""
+    one_line = " ".join(str(text).split())
+    if len(one_line) > limit:
+        one_line = one_line[: limit - 1].rstrip() + "…"
+    return f"'{one_line}'"
+
+
+def delete_question(line: Any) -> str:
+    """``"Delete Sam's message 'I felt better'?"``: asked before a chat line is deleted."""
+    return f"Delete {line.name}'s message {quoted(line.text)}?"
+
+
+def close_question(poll: Any) -> str:
+    """Asked before a poll is closed: closing cannot be undone."""
+    return f"Close the poll {quoted(poll.question)}? Nobody can vote in it after this, and it cannot be reopened."
+
+
+def reopen_question(question: str) -> str:
+    """Asked before a prepared poll that was already opened this session is opened again."""
+    return f"The poll {quoted(question)} was already opened in this session. Open it again as a new poll?"
+
+
+def prepared_opened(question: str, state: GroupState) -> bool:
+    """True when a poll with this question was opened in the current session (or is open)."""
+    wanted = " ".join(question.split()).casefold()
+    return any(" ".join(p.question.split()).casefold() == wanted for p in state.current_polls())
+
+
+def session_line(state: GroupState) -> str:
+    """``"Session Week 3 is live, phase check-in."`` / ``"... is live; no phase chosen yet."``."""
+    if state.session is None:
+        return "No session is live right now."
+    title = state.session.title or "untitled"
+    if state.phase:
+        return f"Session {title} is live, phase {phase_name(state.phase)}."
+    return f"Session {title} is live; no phase chosen yet."
+
+
+def header_fit(model: Any, now: float, width: int) -> str:
+    """The full-screen header (:func:`header_text` with a clock) in one row of ``width`` cells.
+
+    When it is too long, the labels "Session:" and "Phase:" go first, then
+    the session title is shortened (ending "…"), then the group name; the
+    phase and the connection are always said whole.
+    """
+    text = header_text(model, now, clock=True)
+    if len(text) <= width:
+        return text
+    state: GroupState = model.state
+    title = state.session.title if state.session is not None else ""
+    group = model.group_name or "iop-tui"
+
+    def shorten(whole: str, part: str, least: int) -> str:
+        over = len(whole) - width
+        if over <= 0 or len(part) <= least:
+            return whole
+        short = part[: max(least, len(part) - over - 1)].rstrip() + "…"
+        return whole.replace(part, short, 1)
+
+    # First the labels go (the words say what they are), then the title is shortened.
+    if title:
+        text = text.replace(f" · Session: {title} · ", f" · {title} · ", 1)
+    if len(text) > width:
+        text = text.replace(" · Phase: ", " · ", 1)
+    if title:
+        text = shorten(text, title, 1)
+    text = shorten(text, group, 4)
+    return text[:width]

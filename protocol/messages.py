@@ -72,6 +72,55 @@ MAX_OPTIONS = MAX_ITEMS
 SCALE_POINTS = 11
 
 
+#: Every limited field, said to a person: (command, field) -> what it is called.
+#: A text field reads "The deck is too long: at most 60,000 characters."; a
+#: list reads "A check-in has too many feeling words: at most 8." (owner,
+#: items). ``[]`` stands for any item of a list. The README lists the same.
+LIMIT_WORDS: dict[tuple[str, str], str | tuple[str, str]] = {
+    ("session.start", "title"): "The session title",
+    ("session.end", "summary"): "The session summary",
+    ("checkin.submit", "feelings"): ("A check-in", "feeling words"),
+    ("checkin.submit", "feelings[]"): "A feeling word",
+    ("checkin.submit", "note"): "A check-in note",
+    ("deck.load", "markdown"): "The deck",
+    ("poll.open", "question"): "A poll question",
+    ("poll.open", "options"): ("A poll", "options"),
+    ("poll.open", "options[]"): "A poll option",
+    ("poll.vote", "choices"): ("A vote", "choices"),
+    ("chat.send", "text"): "A chat line",
+    ("chat.reply", "text"): "A private reply",
+    ("homework.assign", "title"): "A homework title",
+    ("homework.assign", "instructions"): "The homework instructions",
+    ("homework.assign", "items"): ("A checklist", "items"),
+    ("homework.assign", "items[]"): "A checklist item",
+    ("homework.submit", "text"): "A homework answer",
+    ("homework.submit", "checked"): ("A checklist", "ticked items"),
+    ("homework.submit", "log"): ("An emotion log", "days"),
+    ("homework.submit", "log[].feelings"): ("A day of the emotion log", "feeling words"),
+    ("homework.submit", "log[].feelings[]"): "A feeling word",
+    ("homework.submit", "log[].note"): "A note in the emotion log",
+}
+
+
+def limit_sentence(kind: str, where: str, limit: int, *, items: bool = False) -> str:
+    """One sentence for a field over its limit, from :data:`LIMIT_WORDS`."""
+    path = re.sub(r"\[[0-9]+\]", "[]", where)
+    said = LIMIT_WORDS.get((kind, path))
+    if items:
+        owner, things = said if isinstance(said, tuple) else (f"The field {path}", "items")
+        return f"{owner} has too many {things}: at most {limit:,}."
+    noun = said if isinstance(said, str) else f"The field {path}"
+    return f"{noun} is too long: at most {limit:,} characters."
+
+
+class _OverLimit(ProtocolError):
+    """A field over its limit; :func:`parse_command` says it with :func:`limit_sentence`."""
+
+    def __init__(self, where: str, limit: int, items: bool) -> None:
+        super().__init__(ErrorCode.INVALID, limit_sentence("", where, limit, items=items))
+        self.where, self.limit, self.items = where, limit, items
+
+
 @dataclass(frozen=True)
 class Limits:
     """Limits the server announces in ``welcome``."""
@@ -243,7 +292,7 @@ def _check(spec: Field, value: Any, where: str) -> Any:
                 raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be a date written YYYY-MM-DD.")
             return day.isoformat()
         if spec.max_len is not None and len(value) > spec.max_len:
-            raise ProtocolError(ErrorCode.INVALID, f"Field {where} is longer than {spec.max_len} characters; shorten it.")
+            raise _OverLimit(where, spec.max_len, False)
         value = value.strip() if spec.min_len else value
         if len(value) < spec.min_len:
             raise ProtocolError(ErrorCode.INVALID, f"Field {where} must not be empty.")
@@ -259,7 +308,7 @@ def _check(spec: Field, value: Any, where: str) -> Any:
         if not isinstance(value, list):
             raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be a list.")
         if spec.max_len is not None and len(value) > spec.max_len:
-            raise ProtocolError(ErrorCode.INVALID, f"Field {where} has more than {spec.max_len} items.")
+            raise _OverLimit(where, spec.max_len, True)
         if len(value) < spec.min_len:
             raise ProtocolError(ErrorCode.INVALID, f"Field {where} needs at least {spec.min_len} item.")
         assert spec.item is not None
@@ -322,6 +371,9 @@ def parse_command(frame: dict[str, Any]) -> Command:
         raise ProtocolError(ErrorCode.BAD_FRAME, "A command frame holds only 'kind', 'id' and a 'data' map.", cid)
     try:
         return Command(kind, cid, _check_fields(fields, data))
+    except _OverLimit as over:
+        sentence = limit_sentence(kind, over.where, over.limit, items=over.items)
+        raise ProtocolError(ErrorCode.INVALID, sentence, cid) from None
     except ProtocolError as err:
         raise err.with_id(cid) from None
 

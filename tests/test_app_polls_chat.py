@@ -36,6 +36,7 @@ async def test_poll_vote_and_results_after_reveal(seeded) -> None:
             # The facilitator sees the live tally in words, then closes and reveals.
             await wait_until(dpilot, lambda: "2 Breathing: 1 of 2, 50%" in text_of(dana, "#poll-results"), "the live tally")
             await press_button(dpilot, dana, "#poll-close")
+            await dpilot.press("y")  # closing cannot be undone: it asks first
             await wait_until(dpilot, lambda: dana.session.model.state.open_polls() == [], "the poll to close")
             await press_button(dpilot, dana, "#poll-reveal")
 
@@ -79,4 +80,5 @@ async def test_chat_group_private_help_and_unread(seeded) -> None:
         message_id = next(l.message_id for l in dana.session.model.state.chat if l.text == "hello everyone")
         await type_into(dpilot, dana, "#chat-input", f"/delete {message_id}")
         await dpilot.press("enter")
+        await dpilot.press("y")  # deleting cannot be undone: it asks first
         await wait_until(pilot2, lambda: "A message from Sam was deleted." in option_texts(app2, "#chat-log"), "the deletion on Alex's screen")

@@ -196,7 +196,9 @@ async def test_hostile_titles_decks_polls_and_homework_show_clean_on_a_participa
                 await pilot.pause()
                 screen = screen_text(sam)
                 assert _dirty(screen) == [] and "PWNED" not in screen, screen
-            assert "Session: Week 3 private to facilitators, Alex: forged" in screen.split("\n")[0]
+            # The title's line break stays inside the one header row (fitted to 80 columns with "…").
+            assert "Week 3 private to facilita" in screen.split("\n")[0]
+            assert "Alex: forged" not in screen.split("\n")[1]
             detail = _rows(sam.session_screen().query_one("#hw-detail"))
             _assert_no_forged_row(detail, "private to facilitators, Alex: I have", "Instructions: Do it")
             state = sam.model.state

@@ -19,17 +19,18 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No, keep it") -> None:
         super().__init__()
         self.question = question
+        self.yes_label, self.no_label = yes, no
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Static(self.question, id="confirm-question", markup=False)
             yield Static("Press Y for yes or N for no.", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("No, keep it", id="confirm-no", compact=True)
-                yield Button("Yes", id="confirm-yes", variant="error", compact=True)
+                yield Button(self.no_label, id="confirm-no", compact=True)
+                yield Button(self.yes_label, id="confirm-yes", variant="error", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#confirm-no").focus()

@@ -83,7 +83,7 @@ class SessionScreen(Screen[None]):
             for pane in PANES:
                 yield TabPane(PANE_TITLES[pane], id=pane)
         yield StatusLine("", id="status", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.app.session_screen_ready()  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ HELP_LINES = (
     "Help: Enter sends your line to the group.",
     "Help: /dm TEXT sends a private line to the facilitators only (Ctrl+T switches the input to private).",
     "Help: /me TEXT says an action, for example /me nods.",
-    "Help: /hand raises your hand, or lowers it when it is up.",
+    "Help: /hand raises your hand; /lower lowers it (H does either outside a text field).",
     "Help: /help lists these commands.",
 )
 FACILITATOR_HELP = (
@@ -60,9 +60,9 @@ class ChatPane(Pane):
     """Chat scrollback, input line and slash commands."""
 
     BINDINGS = [
-        Binding("ctrl+t", "toggle_private", "Private line on/off"),
-        Binding("r", "reply", "Reply privately"),
-        Binding("d,delete", "delete_message", "Delete message"),
+        Binding("ctrl+t", "toggle_private", "Private on/off"),
+        Binding("r", "reply", "Reply"),
+        Binding("d,delete", "delete_message", "Delete"),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -115,6 +115,21 @@ class ChatPane(Pane):
         if at_end and log.option_count:
             log.highlighted = log.option_count - 1
         log.scroll_end(animate=False)
+        if at_end and not self.is_on_screen:
+            self._to_end = True  # lines laid out while hidden: scroll again when shown
+
+    def on_show(self) -> None:
+        """Opening the chat shows its newest lines (unless a line was picked above)."""
+        if getattr(self, "_to_end", False):
+            self._to_end = False
+            log = self.query_one("#chat-log", CursorOptionList)
+            if log.option_count:
+                log.highlighted = log.option_count - 1
+
+            def to_end() -> None:
+                log.scroll_end(animate=False, immediate=True)  # after the lines are laid out at the real width
+
+            self.call_after_refresh(lambda: self.call_after_refresh(to_end))
 
     def local(self, *texts: str) -> None:
         """Add lines only this person sees (help, refusals) to the scrollback."""
@@ -187,7 +202,30 @@ class ChatPane(Pane):
         if index is None or index >= len(self._ids) or self._ids[index] is None:
             self.say("Select a message in the chat first, then press D.", error=True)
             return
-        self.send("chat.delete", {"message_id": self._ids[index]})
+        self.ask_delete(self._ids[index])
+
+    def ask_delete(self, message_id: int) -> bool:
+        """Delete a chat line after a yes (the dialog's default is No); False if there is none."""
+        from .. import words
+        from ..screens.confirm import ConfirmScreen
+
+        line = next((c for c in self._model.state.chat if c.message_id == message_id), None) if self._model else None
+        if line is None:
+            self.local(f"There is no message {message_id}; the numbers are shown after each line.")
+            return False
+        if line.deleted:
+            self.local(f"Message {message_id} is already deleted.")
+            return True
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                if self.send("chat.delete", {"message_id": message_id}):
+                    self.say(f"Deleting {line.name}'s message {words.quoted(line.text)}.")
+            else:
+                self.say("The message stays.")
+
+        self.app.push_screen(ConfirmScreen(words.delete_question(line), yes="Delete", no="No, keep it"), answer)
+        return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "reply":
@@ -231,6 +269,22 @@ class ChatPane(Pane):
             event.stop()
             self.query_one("#chat-input").focus()
 
+    def _hand(self, *, raise_it: bool) -> bool:
+        """/hand raises, /lower lowers: the same in both faces (H is the one toggle)."""
+        from .. import words
+
+        me = self._model.me if self._model is not None else None
+        up = me is not None and me.member_id in self._model.state.hands
+        if raise_it and up:
+            self.local(words.HAND_ALREADY_UP)
+            return True
+        if not raise_it and not up:
+            self.local(words.HAND_NOT_UP)
+            return True
+        if self.send("hand.raise" if raise_it else "hand.lower", {}):
+            self.say("Raising your hand." if raise_it else "Lowering your hand.")
+        return True
+
     def run_line(self, text: str) -> bool:
         """Send a chat line or run a slash command; True when the input may be cleared."""
         if not text.startswith("/"):
@@ -259,14 +313,18 @@ class ChatPane(Pane):
                 self.local("Write the action after /me, for example: /me nods.")
                 return False
             return self.send("chat.send", {"text": rest, "to": "facilitators" if self._private else "group", "me": True})
-        if command == "hand":
-            app.action_toggle_hand()  # type: ignore[attr-defined]
-            return True
+        if command in ("hand", "raise"):
+            return self._hand(raise_it=True)
+        if command == "lower" and not rest:
+            if self._model is not None and self._model.is_facilitator:
+                self.local("Write the name after /lower, for example: /lower Sam.")
+                return False
+            return self._hand(raise_it=False)
         if command == "delete":
             if not rest.lstrip("#").isdigit():
                 self.local("Give the message number after /delete, for example: /delete 12.")
                 return False
-            return self.send("chat.delete", {"message_id": int(rest.lstrip("#"))})
+            return self.ask_delete(int(rest.lstrip("#")))
         if command in ("mute", "unmute", "remove", "lower"):
             member = app.find_member(rest)  # type: ignore[attr-defined]
             if member is None:

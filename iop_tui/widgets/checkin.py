@@ -102,8 +102,8 @@ class CheckinPane(Pane):
             set_text(mine, "The check-in round, lowest moods first.")
         if me is not None and me.role == "guest":
             rows = []
-        elif state.session is None and not state.checkins:
-            rows = ["No session is running; the round starts with the next session."]
+        elif state.session is None:
+            rows = [words.NO_ROUND]  # the last round is over: no stale "Not yet" between sessions
         else:
             rows = round_lines(state)
         set_rows(self.query_one("#checkin-round", Static), rows)

@@ -5,7 +5,9 @@ after each repaint. ``Input`` and ``TextArea`` set that position; option
 lists do not. A braille display or a screen reader's review cursor follows
 the terminal cursor, so without it a list's selection is invisible to them.
 :func:`row_cursor_offset` finds the highlighted row on screen; the app reads
-it at paint time. Checkbox rows say "[x]" or "[ ]", not only a colour.
+it at paint time. Checkbox rows say "[x]" or "[ ]", not only a colour, and
+the highlighted row starts with "> " (the others with two spaces), so the
+selection shows without colour or bold (``NO_COLOR``, a monochrome screen).
 """
 
 from __future__ import annotations
@@ -37,12 +39,35 @@ def row_cursor_offset(option_list: OptionList) -> Offset | None:
     return Offset(region.x, y)
 
 
+#: The first cells of the highlighted row's first line; other rows get spaces.
+MARKER = "> "
+
+
 class _RowCursor:
     """Mixin for OptionList subclasses: a focused list always has a highlighted row.
 
     The app's ``cursor_position`` (see :class:`iop_tui.app.IopApp`) puts the
-    terminal cursor on that row at every repaint.
+    terminal cursor on that row at every repaint. Every row has a gutter of
+    two cells at its left; the highlighted row's first line shows ``MARKER``.
     """
+
+    def _get_left_gutter_width(self) -> int:
+        return super()._get_left_gutter_width() + len(MARKER)  # type: ignore[misc]
+
+    def _marked(self, strip: Strip, y: int) -> Strip:
+        """``strip`` with the marker gutter in front of it."""
+        mark = " " * len(MARKER)
+        style = self.get_visual_style("option-list--option").rich_style  # type: ignore[attr-defined]
+        try:
+            index, line_offset = self._lines[int(self.scroll_offset.y) + y]  # type: ignore[attr-defined]
+        except IndexError:
+            index, line_offset = None, None
+        if index is not None and index == self.highlighted:  # type: ignore[attr-defined]
+            style = self.get_visual_style("option-list--option", "option-list--option-highlighted").rich_style  # type: ignore[attr-defined]
+            if line_offset == 0:
+                mark = MARKER
+        width = self.scrollable_content_region.width  # type: ignore[attr-defined]
+        return Strip([Segment(mark, style), *strip], strip.cell_length + len(mark)).crop(0, width)
 
     def _on_focus(self, event) -> None:  # noqa: ANN001 - Textual event
         # Textual also runs the base classes' _on_focus (handlers follow the MRO).
@@ -51,17 +76,20 @@ class _RowCursor:
 
 
 class CursorOptionList(_RowCursor, OptionList):
-    """An OptionList whose highlighted row carries the terminal cursor."""
+    """An OptionList whose highlighted row carries the terminal cursor and a "> " marker."""
+
+    def render_line(self, y: int) -> Strip:
+        return self._marked(super().render_line(y), y)
 
 
 class CursorSelectionList(_RowCursor, SelectionList):
-    """A SelectionList whose rows say "[x]" or "[ ]" and whose highlight carries the cursor."""
+    """A SelectionList whose rows say "[x]" or "[ ]" and whose highlight carries the cursor and a "> " marker."""
 
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
         segments = list(strip)
         if len(segments) < 3 or segments[1].text != ToggleButton.BUTTON_INNER:
-            return strip
+            return self._marked(strip, y)
         _, scroll_y = self.scroll_offset
         try:
             value = self.get_option_at_index(int(scroll_y) + y).value
@@ -71,4 +99,4 @@ class CursorSelectionList(_RowCursor, SelectionList):
         marks = ("[", "x" if ticked else " ", "]")
         for i, mark in enumerate(marks):
             segments[i] = Segment(mark, segments[i].style, segments[i].control)
-        return Strip(segments, strip.cell_length)
+        return self._marked(Strip(segments, strip.cell_length), y)

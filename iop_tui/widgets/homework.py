@@ -86,8 +86,8 @@ class _HomeworkTools(Vertical):
             yield quiet_input(id="hw-instructions", hint="what to do")
             yield Label("Checklist items, separated by ; (checklist only):")
             yield quiet_input(id="hw-items", hint="Walk; Call a friend")
-            yield Label("Due date, YYYY-MM-DD:")
-            yield quiet_input(id="hw-due", hint="YYYY-MM-DD", max_length=10)
+            yield Label("Due date: YYYY-MM-DD, or +7 for a week from today:")
+            yield quiet_input(id="hw-due", hint="+7 or YYYY-MM-DD", max_length=12)
             yield Button("Assign homework", id="hw-assign", variant="primary", compact=True)
 
 
@@ -285,12 +285,12 @@ class HomeworkPane(Pane):
         if not title:
             self.say("Give the homework a title first.", error=True)
             return
+        from ..plan import PlanError, resolve_due
+
         try:
-            dt.date.fromisoformat(due)
-            if len(due) != 10:
-                raise ValueError
-        except ValueError:
-            self.say("Write the due date as YYYY-MM-DD, for example 2026-12-01.", error=True)
+            due = resolve_due(due, dt.date.today())  # the one parser both faces use
+        except PlanError as exc:
+            self.say(str(exc), error=True)
             return
         if kind == "checklist" and not items:
             self.say("A checklist needs items, separated by ;.", error=True)

@@ -40,9 +40,9 @@ class PeopleList(CursorOptionList):
     """The roster; facilitator keys act on the highlighted person."""
 
     BINDINGS = [
-        Binding("m", "moderate('mute')", "Mute or unmute"),
-        Binding("h", "moderate('lower')", "Lower hand"),
-        Binding("r", "moderate('remove')", "Remove from group"),
+        Binding("m", "moderate('mute')", "Mute"),
+        Binding("h", "moderate('lower')", "Lower"),
+        Binding("r", "moderate('remove')", "Remove"),
     ]
 
     def action_moderate(self, what: str) -> None:

@@ -113,7 +113,7 @@ class PollsPane(Pane):
         facilitator = model.is_facilitator
         self.mount_facilitator_tools(model)
         if facilitator and self.query("#prepared-polls-box"):
-            self._show_prepared(facilitator)
+            self._show_prepared(facilitator, model.state)
         state = model.state
         polls = sorted(state.current_polls(), key=lambda p: p.poll_id)
         ids = [p.poll_id for p in polls]
@@ -135,12 +135,16 @@ class PollsPane(Pane):
         )
         self._render_selected()
 
-    def _show_prepared(self, facilitator: bool) -> None:
+    def _show_prepared(self, facilitator: bool, state: Any) -> None:
         plan = getattr(self.app, "plan", None)
         polls = plan.polls if (facilitator and plan is not None) else ()
         box = self.query_one("#prepared-polls-box")
         box.display = bool(polls)
-        rows = tuple(f"Prepared {i}: {p.describe()}" for i, p in enumerate(polls, 1))
+        # A prepared poll already opened this session says so: Enter on it asks first.
+        rows = tuple(
+            f"Prepared {i}{', opened' if words.prepared_opened(p.question, state) else ''}: {p.describe()}"
+            for i, p in enumerate(polls, 1)
+        )
         if rows != getattr(self, "_prepared_rows", ()):
             self._prepared_rows = rows
             self.query_one("#prepared-polls", CursorOptionList).set_options([Option(plain(r)) for r in rows])
@@ -226,9 +230,7 @@ class PollsPane(Pane):
             event.stop()
             plan = getattr(self.app, "plan", None)
             if plan is not None and event.option_index < len(plan.polls):
-                kind, data = plan.polls[event.option_index].command()
-                if self.send(kind, data):
-                    self.say(f"Poll opened: {data['question']}")
+                self._open_prepared(plan.polls[event.option_index])
             return
         if event.option_list.id == "vote-single":
             event.stop()
@@ -248,13 +250,60 @@ class PollsPane(Pane):
                 self.say("Vote sent: " + ", ".join(poll.option_label(c) for c in choices) + ".")
         elif bid == "poll-close" and poll is not None:
             event.stop()
-            self.send("poll.close", {"poll_id": poll.poll_id})
+            self._close(poll)
         elif bid == "poll-reveal" and poll is not None:
             event.stop()
             self.send("poll.reveal", {"poll_id": poll.poll_id})
+            self._focus_poll_list()
         elif bid == "poll-open":
             event.stop()
             self._open_poll()
+
+    # -- what cannot be undone asks first; the focus then rests on the poll list --
+
+    def _focus_poll_list(self) -> None:
+        """After an action the focus rests on the poll list, never on a control that acts."""
+        plist = self.query_one("#poll-list", CursorOptionList)
+        self.call_after_refresh(plist.focus)
+
+    def _close(self, poll: Any) -> None:
+        """Close a poll after a yes (the dialog's default is No)."""
+        from ..screens.confirm import ConfirmScreen
+
+        poll_id, question = poll.poll_id, poll.question
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                if self.send("poll.close", {"poll_id": poll_id}):
+                    self.say(f"Closing the poll: {question}")
+            else:
+                self.say("The poll stays open.")
+            self._focus_poll_list()
+
+        self.app.push_screen(ConfirmScreen(words.close_question(poll), yes="Close poll", no="No, keep it open"), answer)
+
+    def _open_prepared(self, prepared: Any) -> None:
+        """Open a prepared poll; one already opened this session is opened again only after a yes."""
+        kind, data = prepared.command()
+        prepared_list = self.query_one("#prepared-polls", CursorOptionList)
+
+        def go() -> None:
+            if self.send(kind, data):
+                self.say(f"Poll opened: {data['question']}")
+
+        if self._model is None or not words.prepared_opened(prepared.question, self._model.state):
+            go()
+            return
+        from ..screens.confirm import ConfirmScreen
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                go()
+            else:
+                self.say("Not opened again.")
+            self.call_after_refresh(prepared_list.focus)
+
+        self.app.push_screen(ConfirmScreen(words.reopen_question(prepared.question), yes="Open again", no="No"), answer)
 
     def _open_poll(self) -> None:
         question = self.query_one("#poll-question").value.strip()

@@ -36,7 +36,7 @@ class _DeckForm(Vertical):
     """The facilitator's deck loader: a path on this computer."""
 
     def compose(self) -> ComposeResult:
-        yield Label("Load a deck: path of a Markdown file on this computer (slides separated by ---):")
+        yield Label("Load a deck: a Markdown file on this computer (slides separated by ---):")
         with Horizontal(classes="row"):
             yield quiet_input(id="deck-path", hint="for example: ~/decks/week3.md")
             yield Button("Load deck", id="deck-load", compact=True)
@@ -46,9 +46,9 @@ class SlidesPane(Pane, can_focus=True):
     """The current slide as Markdown, with paging and (for facilitators) controls."""
 
     BINDINGS = [
-        Binding("right,right_square_bracket", "next_slide", "Next slide"),
-        Binding("left,left_square_bracket", "previous_slide", "Previous slide"),
-        Binding("l", "live", "Back to live slide"),
+        Binding("right,right_square_bracket", "next_slide", "Next"),
+        Binding("left,left_square_bracket", "previous_slide", "Previous"),
+        Binding("l", "live", "Live slide"),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -105,6 +105,9 @@ class SlidesPane(Pane, can_focus=True):
         key = (str(index), body)
         if self._shown == key:
             return
+        if self._shown is not None and self._shown[0] != key[0]:
+            # Another slide: start at its title, not at the old slide's scroll position.
+            self.call_after_refresh(self.scroll_home, animate=False)
         self._shown = key
         if self._markdown is not None:
             self._markdown.update(body)
