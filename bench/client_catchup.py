@@ -27,12 +27,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
 
-from framekit import ALEX, DANA, SAM, Log, synced, welcome  # noqa: E402
+from tests.support.framekit import ALEX, DANA, SAM, Log, synced, welcome  # noqa: E402
 
-from iop_tui.model import SessionModel  # noqa: E402
-from iop_tui.session import ClientSession  # noqa: E402
+from iop_tui.core.model import SessionModel  # noqa: E402
+from iop_tui.core.session import ClientSession  # noqa: E402
 
 
 def history(count: int) -> list[dict]:
@@ -79,7 +78,7 @@ async def wait_for(condition, timeout: float = 60.0) -> None:
 
 async def bench_join(count: int, missed: int) -> tuple[float, float]:
     from server.edge import RelayServer
-    from wsclient import RawClient, seed
+    from tests.support.wsclient import RawClient, seed
 
     with tempfile.TemporaryDirectory() as tmp:
         async with RelayServer(Path(tmp), rate_per_s=1e6, burst=10**6) as relay:

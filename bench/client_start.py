@@ -55,8 +55,8 @@ Five().run()
 
 CLIENT_APP = r'''
 import sys
-from iop_tui.session import ClientSession
-from iop_tui.app import IopApp
+from iop_tui.core.session import ClientSession
+from iop_tui.tui.app import IopApp
 
 IopApp(ClientSession(sys.argv[1], sys.argv[2]), theme=sys.argv[3] if len(sys.argv) > 3 else None).run()
 '''

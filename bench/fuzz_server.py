@@ -7,7 +7,7 @@ every frame is parsed, not just throttled), seeds two groups, and runs a real
 session in one of them (a facilitator, three participants and a guest
 chatting, voting and checking in with private notes) while fuzzers — members
 of both groups with every role, plus unauthenticated connections — send
-frames drawn from ``tests/fuzzframes.py``: wrong types for every field of
+frames drawn from ``tests/support/fuzzframes.py``: wrong types for every field of
 every command kind, malformed msgpack, text frames, unknown kinds, a second
 hello, frames before the handshake and messages over the size limit.
 
@@ -15,7 +15,7 @@ Checks: every bad frame gets exactly one ``error`` frame with a known code;
 the relay process never dies (``crashes``); no event is stored from a refused
 frame and no member receives an event or a secret it may not see
 (``leaked``); the session's members lose and repeat nothing
-(``other_members_ok``, by the auditor in ``tests/audit.py``).
+(``other_members_ok``, by the auditor in ``tests/support/audit.py``).
 Last line: ``fuzz frames=N crashes=0 leaked=0 other_members_ok=true``.
 """
 
@@ -31,15 +31,15 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
+sys.path.insert(0, str(HERE.parent))
 
 import msgpack  # noqa: E402
-from audit import Auditor, ResilientClient, secrets_in  # noqa: E402
-from fuzzframes import field_cases, malformed_messages, pack, random_message  # noqa: E402
-from procs import start_server_process  # noqa: E402
+from tests.support.audit import Auditor, ResilientClient, secrets_in  # noqa: E402
+from tests.support.fuzzframes import field_cases, malformed_messages, pack, random_message  # noqa: E402
+from tests.support.procs import start_server_process  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
-from wsclient import seed  # noqa: E402
+from tests.support.wsclient import seed  # noqa: E402
 
 from protocol.codec import MAX_FRAME_BYTES  # noqa: E402
 from protocol.errors import ErrorCode  # noqa: E402

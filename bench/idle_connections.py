@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
+sys.path.insert(0, str(HERE.parent))
 
 
 def raise_nofile() -> int:
@@ -177,7 +177,7 @@ def main() -> int:
         asyncio.run(worker(args.url, json.loads(Path(args.worker).read_text()), args.local_ip, args.parallel))
         return 0
 
-    from procs import start_server_process
+    from tests.support.procs import start_server_process
 
     limit = raise_nofile()
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]

@@ -5,8 +5,8 @@
 Starts ``python -m server serve`` on a fixed free port with a fresh data
 folder and seeds ``--groups`` groups of ``--members`` (one facilitator, one
 guest, the rest participants). Every member is the real client
-:class:`iop_tui.client.Connection` (``--client raw``: the raw resilient test
-client of ``tests/audit.py``), which resumes from its last seq and resends
+:class:`iop_tui.core.connection.Connection` (``--client raw``: the raw resilient test
+client of ``tests/support/audit.py``), which resumes from its last seq and resends
 unanswered commands with the same ids, and acts at a lively pace: chats (some private to the
 facilitators), votes, check-ins with private notes, hands; facilitators open
 and close polls. At random (seeded) intervals the harness injects a fault:
@@ -33,11 +33,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
+sys.path.insert(0, str(HERE.parent))
 
-from audit import Auditor, RealMember, ResilientClient, free_port  # noqa: E402
-from procs import start_server_process  # noqa: E402
-from wsclient import Cred  # noqa: E402
+from tests.support.audit import Auditor, RealMember, ResilientClient, free_port  # noqa: E402
+from tests.support.procs import start_server_process  # noqa: E402
+from tests.support.wsclient import Cred  # noqa: E402
 
 from server.store import Store  # noqa: E402
 
@@ -254,7 +254,7 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--fault-every", type=float, default=8.0, help="mean seconds between injected faults")
-    parser.add_argument("--client", choices=("real", "raw"), default="real", help="iop_tui.client.Connection (real) or the raw resilient test client")
+    parser.add_argument("--client", choices=("real", "raw"), default="real", help="iop_tui.core.connection.Connection (real) or the raw resilient test client")
     return asyncio.run(Soak(parser.parse_args()).run())
 
 

@@ -1,4 +1,4 @@
-"""``iop-tui``: join a group session in the terminal, or try the demo.
+"""``iop-tui``: the command line -> which face, with which invitation; nothing else.
 
     iop-tui join URL [--plain] [--theme T] [--verbosity V]   asks for the token
     iop-tui join URL --token-file PATH | --token - [...]       the token from a file or standard input
@@ -19,23 +19,16 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
+from iop_tui.launch import EXIT_OK, EXIT_USAGE, CliError, check_url, run_face
+
 if TYPE_CHECKING:
     import argparse
 
 __all__ = ["main", "build_parser"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 VERBOSITIES = ("quiet", "normal", "all")
 HOW_TO_JOIN = "join with: iop-tui join ws://HOST:PORT/ and paste the token when asked (your facilitator gives you both)"
 TOKEN_PROMPT = "Join token (from your facilitator; it is not shown as you type): "
-
-
-class CliError(Exception):
-    """One sentence for the person at the terminal; ``code`` is the exit code."""
-
-    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _face_options(parser: "argparse.ArgumentParser", *, top: bool = False) -> None:
@@ -77,55 +70,13 @@ def build_parser() -> "argparse.ArgumentParser":
     return parser
 
 
-def _check_url(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        parts, port = None, None
-    if parts is None or parts.scheme not in ("ws", "wss") or not parts.hostname:
-        raise CliError(f"{url!r} is not a relay address; it looks like ws://HOST:PORT/ (check what your facilitator sent).", EXIT_USAGE)
-    del port
-    return url.strip()
-
-
-async def _probe(url: str) -> None:
-    """Fail fast, in one sentence, when nothing listens at the address."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "wss" else 80)
-    try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), 10)
-    except (OSError, asyncio.TimeoutError) as exc:
-        import os
-
-        import socket
-
-        if isinstance(exc, socket.gaierror):
-            from .words import unknown_host_text
-
-            raise CliError(unknown_host_text(url, parts.hostname or url)) from None
-        errno = getattr(exc, "errno", None)
-        if isinstance(exc, asyncio.TimeoutError):
-            reason = "no answer"
-        elif errno:
-            reason = os.strerror(errno).lower()
-        else:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise CliError(f"Cannot reach the relay at {url} ({reason}); check the address and that the server is running.") from None
-    writer.close()
-
-
 def _save_when_joined(session: Any, url: str, token: str) -> None:
     """Save the invitation once the server has accepted it (so a typo is never saved)."""
     saved = False
 
     def save() -> None:
         try:
-            from .config import save_credentials
+            from iop_tui.core.config import save_credentials
 
             save_credentials(url, token)
         except OSError as exc:
@@ -140,60 +91,10 @@ def _save_when_joined(session: Any, url: str, token: str) -> None:
     session.subscribe(on_notices)
 
 
-def _on_hangup(callback: Any) -> None:
-    """Leave cleanly on SIGTERM or SIGHUP (a closed terminal) instead of dying mid-write."""
-    import signal
-
-    if not hasattr(signal, "SIGHUP"):  # Windows: the event loop cannot handle signals
-        return
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        try:
-            loop.add_signal_handler(sig, callback)
-        except (RuntimeError, ValueError):
-            pass
-
-
-async def _plain(session: Any, url: str, verbosity: str, plan: Any = None) -> int:
-    from .plain import run_plain
-
-    await _probe(url)
-    task = asyncio.current_task()
-    _on_hangup(lambda: task.cancel() if task is not None else None)
-    try:
-        return await run_plain(session, stdin=sys.stdin, stdout=sys.stdout, verbosity=verbosity, plan=plan)
-    except asyncio.CancelledError:
-        return EXIT_OK
-
-
-async def _full_screen(session: Any, url: str, theme: str | None, plan: Any = None) -> Any:
-    await _probe(url)
-    from .app import IopApp  # only now: plain mode must never load textual
-
-    app = IopApp(session, theme=theme)
-    if plan is not None:
-        app.plan = plan
-    _on_hangup(app.exit)
-    result = await app.run_async()
-    return app.return_code if app.return_code is not None else result
-
-
-def run_face(session: Any, url: str, *, plain: bool, theme: str | None, verbosity: str, plan: Any = None) -> int:
-    """Run the chosen face on ``session`` until the person leaves; return the exit code."""
-    if plain:
-        return asyncio.run(_plain(session, url, verbosity, plan))
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise CliError("The full-screen view needs a terminal; add --plain for the line mode that works with pipes and screen readers.", EXIT_USAGE)
-    code = asyncio.run(_full_screen(session, url, theme, plan))
-    if getattr(session, "fatal_message", None):
-        raise CliError(str(session.fatal_message))
-    return int(code) if isinstance(code, int) else EXIT_OK
-
-
 def _join(url: str, token: str, args: Any, save: bool) -> int:
-    from .session import ClientSession
+    from iop_tui.core.session import ClientSession
 
-    url = _check_url(url)
+    url = check_url(url)
     token = token.strip()
     if not token:
         raise CliError("The token is empty; copy the whole token your facilitator sent.", EXIT_USAGE)
@@ -241,7 +142,7 @@ def _token(args: Any, from_command_line: bool) -> str:
     if args.token_fd is not None:
         return _first_line(_read_fd(args.token_fd))
     if args.token_file is not None:
-        from .plan import PlanError, read_text_file
+        from iop_tui.core.plan import PlanError, read_text_file
 
         try:
             return _first_line(read_text_file(args.token_file, 64 * 1024, "token file"))
@@ -290,7 +191,7 @@ def _reexec_without(token: str) -> None:
 
 
 def _rejoin(args: Any) -> int:
-    from .config import load_credentials
+    from iop_tui.core.config import load_credentials
 
     saved = load_credentials()
     if saved is None:
@@ -358,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _quick_parse(argv) or build_parser().parse_args(argv)
     try:
         if args.command == "demo":
-            from .demo import run_demo
+            from iop_tui.demo.runner import run_demo
 
             return run_demo(as_role=args.as_role, plain=args.plain, theme=args.theme, verbosity=args.verbosity)
         if args.command == "join":

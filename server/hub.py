@@ -10,7 +10,7 @@ A command travels like this, all on the event loop thread:
    for the next loop iteration, so commands that arrive together are
    committed together (group commit).
 2. :meth:`Hub.flush` answers a retried ``(member, command id)`` from its first
-   result; otherwise it asks :func:`server.model.decide`, gives the drafts the
+   result; otherwise it asks :func:`server.rules.decide`, gives the drafts the
    room's next gap-free seqs and folds them into the state.
 3. The batch's events and command results are written to the store in one
    transaction *before anything is sent*.
@@ -54,7 +54,7 @@ from protocol.messages import (
 from protocol.roles import EVERYONE, FACILITATOR, GUEST, sees
 from protocol.state import GroupState
 
-from .model import Actor, arrival, decide
+from .rules import Actor, arrival, decide
 from .quota import Quota
 from .store import CommandResult, GroupRecord, MemberRecord, Store
 

@@ -1,5 +1,9 @@
 """Shared fixtures: a running relay on a free loopback port, and a seeded group.
 
+Each test is marked by its folder: ``unit`` (no sockets, seconds), ``relay`` (a
+real relay on loopback), ``faces`` (Textual's pilot, a pty, tmux), so
+``pytest -m unit`` (or ``pytest tests/unit``) is the fast loop.
+
 ``relay``: a :class:`server.edge.RelayServer` with its data in ``tmp_path``.
 ``seeded``: group "Tuesday IOP" on that relay with facilitator Dana,
 participants Sam, Alex and Riley and guest Jo (see :class:`wsclient.Seeded`).
@@ -7,14 +11,20 @@ participants Sam, Alex and Riley and guest Jo (see :class:`wsclient.Seeded`).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tests.support.wsclient import Seeded, seed
 
-from wsclient import Seeded, seed  # noqa: E402
+LAYERS = ("unit", "relay", "faces")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        layer = Path(str(item.path)).parent.name
+        if layer in LAYERS:
+            item.add_marker(getattr(pytest.mark, layer))
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The client's core: connection, view model, session, every sentence, plans, config. Never imports textual."""

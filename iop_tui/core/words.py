@@ -1,0 +1,846 @@
+"""Every sentence iop-tui says about the session, shared by both faces.
+
+The Textual face and the plain screen-reader face say the same things in
+the same words, so one module writes them. Each sentence is one line with
+the important words first ("Chat, Sam: ...", "Poll open: ..."), carries no
+meaning in colour, position or box-drawing characters, and never changes
+by itself from one second to the next: elapsed time is said in whole
+minutes, so a screen reader is not made to read a ticking clock.
+
+Everything here is pure: functions of the folded
+:class:`~protocol.state.GroupState` (or the client's
+:class:`~iop_tui.core.model.SessionModel`) and, where time matters, an explicit
+``now``. Nothing here imports textual or performs I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from protocol.events import Event, parse_event
+from protocol.messages import PHASE_TITLES
+from protocol.roles import ACTIONS, FACILITATOR, GUEST
+from protocol.state import Checkin, GroupState, Homework, Poll, Submission
+
+__all__ = [
+    "PANES",
+    "PHASE_PANES",
+    "PHASE_HINTS",
+    "phase_pane",
+    "phase_name",
+    "phase_title",
+    "describe",
+    "hint_for",
+    "checkin_line",
+    "revoked_line",
+    "completion_text",
+    "poll_open_line",
+    "poll_result_lines",
+    "option_list",
+    "slide_line",
+    "chat_line",
+    "homework_line",
+    "homework_status",
+    "due_text",
+    "presence_line",
+    "minutes_text",
+    "connection_text",
+    "header_text",
+    "summary_lines",
+    "facilitator_lines",
+    "forbidden_text",
+    "COMMAND_ACTIONS",
+    "submission_text",
+    "GUEST_ROSTER",
+    "hands_text",
+    "private_reply_line",
+    "thread_line",
+    "end_warning",
+    "END_NO_SUMMARY",
+]
+
+#: The panes a notice may bring forward.
+PANES = ("checkin", "slides", "polls", "chat", "homework")
+
+#: Which pane each phase of the agenda is about.
+PHASE_PANES = {
+    "checkin": "checkin",
+    "psychoeducation": "slides",
+    "exercises": "polls",
+    "discussion": "chat",
+    "closing": "homework",
+}
+
+#: What a participant can do in each phase, said as a hint the plain face appends.
+PHASE_HINTS = {
+    "checkin": "Type /checkin followed by your mood 0 to 10.",
+    "psychoeducation": "The slides follow the facilitator.",
+    "exercises": "When a poll opens, type /vote and a number.",
+    "discussion": "Type a line to chat, /dm to write to the facilitators only, /hand to raise your hand.",
+    "closing": "Type /homework to see this week's homework.",
+}
+
+COMMAND_ACTIONS = ACTIONS
+
+_VOTE_HINTS = {
+    "single": "Type /vote and a number.",
+    "quiz": "Type /vote and a number.",
+    "multiple": "Type /vote and one or more numbers.",
+    "scale": "Type /vote and a number from 0 to 10.",
+}
+
+
+# -- small pieces -------------------------------------------------------------
+
+
+def forbidden_text(role: str, kind: str) -> str:
+    """``"As a guest you cannot check in."``: one sentence for a command this role may not send."""
+    article = "an" if role[:1].lower() in "aeiou" else "a"
+    return f"As {article} {role} you cannot {COMMAND_ACTIONS.get(kind, 'do that')}."
+
+
+def phase_pane(phase: str | None) -> str | None:
+    """The pane a phase is about (``None`` for no phase or an unknown one)."""
+    return PHASE_PANES.get(phase or "")
+
+
+def phase_title(phase: str | None) -> str:
+    """``"Check-in"``: the phase's name as a title."""
+    if not phase:
+        return "No phase"
+    return PHASE_TITLES.get(phase, phase.replace("_", " ").capitalize())
+
+
+def phase_name(phase: str | None) -> str:
+    """``"check-in"``: the phase's name inside a sentence."""
+    return phase_title(phase).lower()
+
+
+def _name(state: GroupState, member_id: int | None, fallback: str = "") -> str:
+    if member_id is None:
+        return fallback or "someone"
+    entry = state.roster.get(member_id)
+    if entry is not None and entry.name:
+        return entry.name
+    return fallback or state.name_of(member_id)
+
+
+def _role(state: GroupState, me_id: int | None) -> str | None:
+    entry = state.roster.get(me_id) if me_id is not None else None
+    return entry.role if entry is not None else None
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def minutes_text(seconds: float) -> str:
+    """Whole minutes in words: ``"12 min"``; ``"under a minute"`` below one."""
+    minutes = int(max(0.0, seconds) // 60)
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 120:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def clock_text(ts: float) -> str:
+    """A time of day on this machine's clock, ``"14:05"``."""
+    return _dt.datetime.fromtimestamp(ts).strftime("%H:%M")
+
+
+def due_text(due: str, today: _dt.date | None = None) -> str:
+    """``"Friday 4 December"`` (with the year when it is not this year)."""
+    try:
+        day = _dt.date.fromisoformat(due)
+    except (TypeError, ValueError):
+        return str(due)
+    today = today or _dt.date.today()
+    text = f"{day.strftime('%A')} {day.day} {day.strftime('%B')}"
+    if day.year != today.year:
+        text += f" {day.year}"
+    return text
+
+
+def option_list(poll: Poll) -> str:
+    """``"1 better, 2 the same, 3 worse"``: options numbered from 1 (scale: ``"0 to 10"``)."""
+    if poll.kind == "scale":
+        return "0 to 10"
+    return ", ".join(f"{i + 1} {option}" for i, option in enumerate(poll.options))
+
+
+def _choices_text(poll: Poll, choices: list[int]) -> str:
+    if poll.kind == "scale":
+        return ", ".join(str(c) for c in choices)
+    return ", ".join(f"{c + 1} {poll.option_label(c)}" for c in choices)
+
+
+# -- lines about state ------------------------------------------------------------
+
+
+def checkin_line(checkin: Checkin, *, you: bool = False) -> str:
+    """``"Check-in, Alex: mood 3 of 10, anxious, tired. Note for facilitators: ..."``.
+
+    The note appears whenever this reader holds it: a member never receives
+    another member's private note, so it can only show for its writer and the
+    facilitators.
+    """
+    lead = "Your check-in: " if you else f"Check-in, {checkin.name}: "
+    if checkin.passed:
+        text = lead + "passed"
+    else:
+        parts = [f"mood {checkin.mood} of 10" if checkin.mood is not None else "no mood given"]
+        parts.extend(checkin.feelings)
+        text = lead + ", ".join(parts)
+    if checkin.note:
+        label = "Note for facilitators" if checkin.note_private else "Note"
+        text += f". {label}: {checkin.note}"
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def poll_open_line(poll: Poll, state: GroupState, *, hints: bool = False, number: int | None = None) -> str:
+    """``"Poll open, 1 of 3: How did the week go? Options: 1 better, 2 the same, 3 worse."``
+
+    The "N of M" count appears only when several polls are open at once. A
+    face that numbers polls (``/close 3``) passes ``number``: the line then
+    ends "It is poll 3." and has no "N of M", so a poll has one number, never two.
+    """
+    open_polls = state.open_polls()
+    label = "Quiz open" if poll.kind == "quiz" else "Poll open"
+    if number is None and len(open_polls) > 1 and poll in open_polls:
+        label += f", {open_polls.index(poll) + 1} of {len(open_polls)}"
+    question = poll.question.rstrip()
+    if question and question[-1] not in "?.!":
+        question += "."
+    text = f"{label}: {question} Options: {option_list(poll)}."
+    if poll.kind == "multiple":
+        text += " Choose one or more."
+    if poll.anonymous:
+        text += " Answers are anonymous to the group."
+    if number is not None:
+        text += f" It is poll {number}."
+    if hints:
+        text += " " + _VOTE_HINTS.get(poll.kind, _VOTE_HINTS["single"])
+    return text
+
+
+def poll_result_lines(poll: Poll) -> list[str]:
+    """One line per option, in option order: ``"2 the same: 4 of 9, 44%"``.
+
+    Percentages are of the people who voted (a multiple-choice poll's can add
+    up to more than 100). The correct answer of a quiz says so in words, and a
+    named poll lists who chose what.
+    """
+    counts = poll.tally()
+    voters = poll.voters()
+    lines = []
+    for index in range(poll.option_count()):
+        count = counts[index] if index < len(counts) else 0
+        percent = round(100 * count / voters) if voters else 0
+        label = poll.option_label(index) if poll.kind == "scale" else f"{index + 1} {poll.option_label(index)}"
+        line = f"{label}: {count} of {voters}, {percent}%"
+        if poll.correct is not None and poll.correct == index:
+            line += ", the correct answer"
+        names = (poll.names or {}).get(index)
+        if names:
+            line += " (" + ", ".join(names) + ")"
+        lines.append(line)
+    return lines
+
+
+def slide_line(state: GroupState, index: int | None = None) -> str:
+    """``"Slide 3 of 8, Cognitive distortions"``."""
+    if not state.slides:
+        return "No slides loaded"
+    index = state.slide_index if index is None else index
+    index = max(0, min(index, len(state.slides) - 1))
+    title = state.slides[index].get("title", "") or "untitled"
+    return f"Slide {index + 1} of {len(state.slides)}, {title}"
+
+
+def chat_line(text: str, name: str, to: str = "group", me: bool = False) -> str:
+    """``"Chat, Sam: hello"``; ``"Private to facilitators, Sam: ..."``; ``"Chat: Sam waves"``."""
+    if to == "facilitators":
+        return f"Private to facilitators, {name}: {text}" if not me else f"Private to facilitators: {name} {text}"
+    return f"Chat, {name}: {text}" if not me else f"Chat: {name} {text}"
+
+
+def private_reply_line(text: str, sender: str, member: str, *, for_member: bool = False, me: bool = False) -> str:
+    """A facilitator's private reply into a member's thread.
+
+    The member reads ``"Private from Dana: ..."``; the facilitators read
+    ``"Private to Sam from Dana: ..."`` (an action: ``"Private to Sam: Dana waves"``).
+    """
+    if for_member:
+        return f"Private from {sender}: {text}" if not me else f"Private: {sender} {text}"
+    return f"Private to {member} from {sender}: {text}" if not me else f"Private to {member}: {sender} {text}"
+
+
+def thread_line(line: Any, state: GroupState, me_id: int | None) -> str:
+    """One line of a member's private thread with the facilitators, as :func:`describe` says it."""
+    if line.to == "member":
+        member = _name(state, line.thread)
+        return private_reply_line(line.text, line.name, member, for_member=line.thread == me_id, me=line.me)
+    return chat_line(line.text, line.name, line.to, line.me)
+
+
+def homework_status(hw: Homework, member_id: int | None, today: _dt.date | None = None) -> str:
+    """``"submitted"``, ``"submitted late"``, ``"not started"`` or ``"late"`` for one member."""
+    sub: Submission | None = hw.submissions.get(member_id) if member_id is not None else None
+    if sub is not None:
+        return "submitted late" if sub.late else "submitted"
+    today = today or _dt.date.today()
+    try:
+        overdue = _dt.date.fromisoformat(hw.due) < today
+    except ValueError:
+        overdue = False
+    return "late" if overdue else "not started"
+
+
+def submission_text(hw: Homework, sub: Submission) -> str:
+    """What a member handed in, in one line a facilitator can read or hear:
+    ``"wrote: I caught two thoughts..."``, ``"ticked 3 of 6: Day 1, Day 2, Day 4"``,
+    ``"logged 2 days: 2026-11-20 mood 4, tired; 2026-11-21 mood 6"``."""
+    if hw.kind == "checklist":
+        ticked = [hw.items[i] for i in sorted(sub.checked) if 0 <= i < len(hw.items)]
+        if not ticked:
+            return f"ticked none of {len(hw.items)}"
+        return f"ticked {len(ticked)} of {len(hw.items)}: " + ", ".join(ticked)
+    if hw.kind == "emotion_log":
+        days = []
+        for entry in sub.log:
+            day = f"{entry.get('day', '')} mood {entry.get('mood', '')}"
+            feelings = ", ".join(entry.get("feelings", []))
+            note = str(entry.get("note", "")).strip()
+            days.append(day + (f", {feelings}" if feelings else "") + (f", {note}" if note else ""))
+        return f"logged {len(days)} day{'s' if len(days) != 1 else ''}: " + "; ".join(days)
+    text = " ".join(sub.text.split())
+    return f"wrote: {text}" if text else "wrote nothing"
+
+
+def homework_line(hw: Homework, member_id: int | None, today: _dt.date | None = None) -> str:
+    """``"Homework: Thought record, due Friday 4 December, submitted"``."""
+    return f"Homework: {hw.title}, due {due_text(hw.due, today)}, {homework_status(hw, member_id, today)}"
+
+
+def presence_line(name: str, status: str) -> str:
+    """``"Sam is here."`` / ``"Sam left."`` / ``"Sam is reconnecting."``"""
+    if status == "online":
+        return f"{name} is here."
+    if status == "reconnecting":
+        return f"{name} is reconnecting."
+    return f"{name} left."
+
+
+#: What a guest hears instead of a head count: guests get no list of members.
+GUEST_ROSTER = "As a guest you hear the names of people as they speak or raise a hand; the list of members is kept for the group."
+
+
+def hands_text(state: GroupState) -> str:
+    """``"Hands raised: Sam, Alex."``: the queue by name, oldest first, never by id."""
+    if not state.hands:
+        return "No hands raised."
+    return "Hands raised: " + ", ".join(state.name_of(m) for m in state.hands) + "."
+
+
+# -- one sentence per event -----------------------------------------------------------
+
+
+def hint_for(event: Event | dict[str, Any], state: GroupState, me_id: int | None) -> str | None:
+    """What this reader can do about an event, as a short instruction (or None).
+
+    Only participants and guests get hints; the plain face appends them.
+    """
+    ev = event if isinstance(event, Event) else parse_event(event)
+    role = _role(state, me_id)
+    if role == FACILITATOR:
+        return None
+    if ev.type == "phase.changed":
+        phase = ev.data.get("phase")
+        if role == GUEST and phase in ("checkin", "closing"):
+            return None  # guests neither check in nor get homework
+        return PHASE_HINTS.get(phase)
+    if ev.type == "poll.opened":
+        poll = state.polls.get(int(ev.data.get("poll_id", 0)))
+        return _VOTE_HINTS.get(poll.kind if poll else "single")
+    return None
+
+
+def describe(event: Event | dict[str, Any], state: GroupState, me_id: int | None, *, hints: bool = False) -> str | None:
+    """One sentence about an event, for a reader whose own id is ``me_id``.
+
+    ``state`` is the reader's state *after* the event was folded (so a slide
+    change can name the slide and a poll can be counted). Returns None for an
+    event that needs no sentence of its own (presenter notes, a quiz key).
+    With ``hints`` the sentence ends with what the reader can type about it.
+    """
+    ev = event if isinstance(event, Event) else parse_event(event)
+    d = ev.data
+    text = _describe(ev, d, state, me_id)
+    if text is None:
+        return None
+    if hints:
+        hint = hint_for(ev, state, me_id)
+        if hint:
+            text = f"{text} {hint}"
+    return text
+
+
+def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None) -> str | None:
+    t = ev.type
+    actor = ev.actor_name or _name(state, ev.actor)
+    if t == "session.started":
+        title = str(d.get("title", "")).strip()
+        return f"Session started: {title}." if title else "Session started."
+    if t == "session.ended":
+        summary = str(d.get("summary", "")).strip()
+        return f"Session ended. Summary: {summary}" if summary else "Session ended."
+    if t == "phase.changed":
+        return f"Phase: {phase_name(d.get('phase'))}."
+    if t == "checkin.submitted":
+        checkin = state.checkins.get(int(d.get("member_id", 0)))
+        if checkin is None:
+            return None
+        return checkin_line(checkin, you=checkin.member_id == me_id)
+    if t == "checkin.note":
+        mid = int(d.get("member_id", 0))
+        if mid == me_id:
+            return f"Your check-in note for facilitators: {d.get('note', '')}"
+        return f"Check-in note for facilitators, {_name(state, mid, actor)}: {d.get('note', '')}"
+    if t == "deck.loaded":
+        count = len(d.get("slides", []))
+        title = str(d.get("title", "")).strip() or "untitled"
+        return f"Slides loaded: {title}, {_plural(count, 'slide')}."
+    if t == "slide.changed":
+        return slide_line(state, int(d.get("index", 0)))
+    if t == "poll.opened":
+        poll = state.polls.get(int(d.get("poll_id", 0)))
+        return poll_open_line(poll, state) if poll is not None else None
+    if t == "poll.voted":
+        poll = state.polls.get(int(d.get("poll_id", 0)))
+        if poll is None:
+            return None
+        choices = _choices_text(poll, [int(c) for c in d.get("choices", [])])
+        mid = int(d.get("member_id", 0))
+        if mid == me_id:
+            return f"Your vote is in: {choices}."
+        return f"Vote, {_name(state, mid, actor)}: {choices}, on {poll.question}"
+    if t == "poll.closed":
+        poll = state.polls.get(int(d.get("poll_id", 0)))
+        return f"Poll closed: {poll.question}" if poll is not None else "Poll closed."
+    if t == "poll.revealed":
+        poll = state.polls.get(int(d.get("poll_id", 0)))
+        if poll is None:
+            return None
+        return f"Poll results, {poll.question} " + "; ".join(poll_result_lines(poll)) + "."
+    if t == "chat.posted" and d.get("to") == "member":
+        thread = ev.subject if ev.subject is not None else d.get("thread")
+        return private_reply_line(
+            str(d.get("text", "")), _name(state, int(d.get("member_id", 0)), actor), _name(state, thread),
+            for_member=thread is not None and thread == me_id, me=bool(d.get("me", False)),
+        )
+    if t == "chat.posted":
+        mid = int(d.get("member_id", 0))
+        return chat_line(str(d.get("text", "")), _name(state, mid, actor), str(d.get("to", "group")), bool(d.get("me", False)))
+    if t == "chat.deleted":
+        line = next((c for c in state.chat if c.message_id == int(d.get("message_id", 0))), None)
+        who = f" from {line.name}" if line is not None else ""
+        return f"Message deleted: a chat line{who} was removed by a facilitator."
+    if t == "hand.raised":
+        mid = int(d.get("member_id", 0))
+        place = state.hands.index(mid) + 1 if mid in state.hands else len(state.hands)
+        if mid == me_id:
+            return f"Your hand is raised, number {place} in the queue."
+        return f"Hand raised, {_name(state, mid, actor)}, number {place} in the queue."
+    if t == "hand.lowered":
+        mid = int(d.get("member_id", 0))
+        if mid == me_id:
+            return "Your hand is lowered."
+        return f"Hand lowered, {_name(state, mid)}."
+    if t == "homework.assigned":
+        title = str(d.get("title", ""))
+        return f"Homework assigned: {title}, due {due_text(str(d.get('due', '')))}."
+    if t == "homework.submitted":
+        hw = state.homework.get(int(d.get("homework_id", 0)))
+        title = hw.title if hw is not None else "homework"
+        late = ", late" if d.get("late") else ""
+        mid = int(d.get("member_id", 0))
+        if mid == me_id:
+            return f"Homework submitted: {title}{late}."
+        return f"Homework submitted, {_name(state, mid, actor)}: {title}{late}."
+    if t == "member.muted":
+        mid = int(d.get("member_id", 0))
+        muted = bool(d.get("muted", True))
+        if mid == me_id:
+            if muted:
+                return "You are muted: you can follow the session but not post until a facilitator unmutes you."
+            return "You are unmuted: you can post again."
+        return f"{'Muted' if muted else 'Unmuted'}, {_name(state, mid)}."
+    if t == "member.removed":
+        mid = int(d.get("member_id", 0))
+        if d.get("revoked"):
+            if mid == me_id:
+                return "Your join token was revoked; ask your facilitator for a new invitation."
+            return f"Revoked, {_name(state, mid)}: their join token no longer works."
+        if mid == me_id:
+            return "You were removed from this group; ask your facilitator if this is a mistake."
+        return f"Removed from the group, {_name(state, mid)}."
+    if t == "guest.arrived":
+        mid = int(d.get("member_id", 0))
+        return None if mid == me_id else f"Guest joined the session: {_name(state, mid)}."
+    if t == "member.reinstated":
+        return f"Back in the group, {_name(state, int(d.get('member_id', 0)))}: they have a new join token."
+    return None  # deck.notes, poll.key: folded into state, no sentence of their own
+
+
+# -- the header and the connection -------------------------------------------------------
+
+
+def _conn_field(conn: Any, name: str) -> Any:
+    if conn is None:
+        return None
+    if isinstance(conn, dict):
+        return conn.get(name)
+    return getattr(conn, name, None)
+
+
+def connection_text(model: Any) -> str:
+    """The connection in words: ``"connected"``, ``"reconnecting in 3 s"``,
+    ``"offline — 2 messages waiting, reconnecting in 3 s"``, ``"connecting"``,
+    ``"disconnected: <why>"``."""
+    conn = getattr(model, "conn", None)
+    state = _conn_field(conn, "state") or "connecting"
+    pending = int(_conn_field(conn, "pending") or 0)
+    retry_in = _conn_field(conn, "retry_in")
+    message = _conn_field(conn, "message")
+    if state == "connected":
+        return "connected"
+    if state == "failed":
+        return f"disconnected: {message}" if message else "disconnected"
+    waiting = f"offline — {_plural(pending, 'message')} waiting" if pending else ""
+    if state == "reconnecting":
+        retry = f"reconnecting in {retry_in:g} s" if isinstance(retry_in, (int, float)) else "reconnecting"
+        return f"{waiting}, {retry}" if waiting else retry
+    if state == "offline":
+        return waiting or "offline"
+    return f"{waiting}, connecting" if waiting else "connecting"
+
+
+def header_text(model: Any, now: float, *, clock: bool = False) -> str:
+    """``"Tuesday IOP · Session: Week 3 · Phase: Check-in, 12 min · connected"``.
+
+    Minutes are whole, so the text changes at most once a minute. With
+    ``clock`` the phase's elapsed time is given by its start time instead
+    (``"Phase: Check-in since 14:05"``): a full-screen header that stays
+    true without being redrawn every minute, so an idle client writes nothing
+    to a slow link or a screen reader.
+    """
+    state: GroupState = model.state
+    parts = [model.group_name or "iop-tui"]
+    session = state.session
+    if session is None:
+        parts.append("No session running")
+    else:
+        parts.append(f"Session: {session.title}" if session.title else "Session running")
+        if state.phase:
+            since = state.phase_since if state.phase_since is not None else now
+            if clock:
+                parts.append(f"Phase: {phase_title(state.phase)} since {clock_text(since)}")
+            else:
+                parts.append(f"Phase: {phase_title(state.phase)}, {minutes_text(now - since)}")
+        elif clock:
+            parts.append(f"Started {clock_text(session.started_at)}")
+        else:
+            parts.append(f"Started {minutes_text(now - session.started_at)} ago" if now - session.started_at >= 60 else "Just started")
+    parts.append(connection_text(model))
+    return " · ".join(parts)
+
+
+def summary_lines(model: Any, now: float, today: _dt.date | None = None) -> list[str]:
+    """Where things stand, one line each: what the plain face says after joining.
+
+    The header, then the live slide, open polls, this reader's check-in and
+    open homework, and (for facilitators) the check-in round and hands.
+    """
+    state: GroupState = model.state
+    me = model.me
+    me_id = me.member_id if me is not None else None
+    lines = [header_text(model, now) + "."]
+    if state.session is not None and state.slides:
+        lines.append(slide_line(state) + ".")
+    for poll in state.open_polls():
+        line = poll_open_line(poll, state)
+        mine = poll.votes.get(me_id) if me_id is not None else None
+        if mine:
+            line += f" You voted {_choices_text(poll, mine)}."
+        lines.append(line)
+    if me is not None and me.role == FACILITATOR:
+        if state.session is not None:
+            lines.extend(facilitator_lines(state))
+    else:
+        mine = state.checkins.get(me_id) if me_id is not None else None
+        if mine is not None:
+            lines.append(checkin_line(mine, you=True))
+        for hw in state.homework.values():
+            status = homework_status(hw, me_id, today)
+            if status in ("not started", "late"):
+                lines.append(homework_line(hw, me_id, today) + ".")
+    if me_id is not None and me_id in state.hands:
+        lines.append(f"Your hand is raised, number {state.hands.index(me_id) + 1} in the queue.")
+    return lines
+
+
+def revoked_line(state: GroupState) -> str | None:
+    """Who is no longer in the group (removed, or their token revoked), or None."""
+    gone = state.revoked_members()
+    if not gone:
+        return None
+    return "Revoked: " + ", ".join(e.name for e in gone) + "."
+
+
+def completion_text(state: GroupState, hw: Homework) -> str:
+    """How many participants still in the group handed ``hw`` in: "1 of 2 submitted"."""
+    done, expected = state.completion(hw)
+    return f"{done} of {expected} submitted"
+
+
+def facilitator_lines(state: GroupState) -> list[str]:
+    """The round at a glance: who checked in (lowest moods first), who has not, hands."""
+    participants = [e for e in state.roster.values() if e.role == "participant" and not e.removed]
+    done = state.checkin_round()
+    lines = [f"Checked in: {len(done)} of {len(participants)}."]
+    if done:
+        lines.append("Round, lowest mood first: " + "; ".join(
+            f"{c.name} passed" if c.passed else f"{c.name} {c.mood if c.mood is not None else 'no mood'}" for c in done
+        ) + ".")
+    missing = [e.name for e in participants if e.member_id not in state.checkins]
+    if missing:
+        lines.append("Not checked in yet: " + ", ".join(missing) + ".")
+    if state.hands:
+        lines.append("Hands raised, in order: " + ", ".join(_name(state, m) for m in state.hands) + ".")
+    return lines
+
+
+# -- private threads and ending a session -------------------------------------------------
+
+#: What to type to answer a private line, said after it in the plain face.
+REPLY_HINT = "Type /reply and your answer."
+START_ASK = "Type /start and a title for the session, for example /start Week 3; /start --untitled numbers it instead."
+END_ASK = "To end the session, type /end and a one-line summary, or /end --no-summary."
+END_NO_SUMMARY = "--no-summary"
+
+
+def reply_hint(line: Any, state: GroupState, me_id: int | None) -> str | None:
+    """What to type to answer a private line from someone else (None for one's own or group lines)."""
+    if line.thread is None or line.member_id == me_id:
+        return None
+    if _role(state, me_id) == FACILITATOR:
+        return f"Type /reply {_name(state, line.thread)} and your answer."
+    return REPLY_HINT
+
+
+def end_polls(state: GroupState) -> tuple[list[Poll], list[Poll]]:
+    """Polls that would end unseen: (still open, closed in this session but not revealed)."""
+    sid = state.session.session_id if state.session is not None else None
+    open_polls = sorted(state.open_polls(), key=lambda p: p.poll_id)
+    hidden = sorted((p for p in state.polls.values() if p.status == "closed" and p.session_id == sid), key=lambda p: p.poll_id)
+    return open_polls, hidden
+
+
+def _polls_noun(polls: list[Poll]) -> tuple[str, str]:
+    """("quiz", "quizzes") when every one is a quiz, else ("poll", "polls")."""
+    return ("quiz", "quizzes") if all(p.kind == "quiz" for p in polls) else ("poll", "polls")
+
+
+def end_warning(state: GroupState) -> str | None:
+    """``"2 polls are still open and 1 closed quiz is not revealed"``, or None when nothing would end unseen."""
+    open_polls, hidden = end_polls(state)
+    parts = []
+    if open_polls:
+        one, many = _polls_noun(open_polls)
+        parts.append(f"1 {one} is still open" if len(open_polls) == 1 else f"{len(open_polls)} {many} are still open")
+    if hidden:
+        one, many = _polls_noun(hidden)
+        parts.append(f"1 closed {one} is not revealed" if len(hidden) == 1 else f"{len(hidden)} closed {many} are not revealed")
+    return " and ".join(parts) or None
+
+
+def end_question(state: GroupState, summary: str) -> str:
+    """``"End Week 3 for everyone, with the summary: ...?"``: what ending now would do."""
+    title = state.session.title if state.session is not None and state.session.title else "the session"
+    text = f"End {title} for everyone, "
+    summary = summary.strip()
+    if summary:
+        return text + f"with the summary: {summary}" + ("" if summary.endswith((".", "!", "?")) else ".")
+    return text + "without a summary?"
+
+
+def end_plain_question(state: GroupState, summary: str) -> str:
+    """The plain face's one-line confirmation, with what to type."""
+    question = end_question(state, summary)
+    warning = end_warning(state)
+    if warning is None:
+        return f"{question} /end yes ends it; /end no keeps it running."
+    open_polls, hidden = end_polls(state)
+    its = "its" if len(open_polls) + len(hidden) == 1 else "their"
+    return (f"{question} {warning}: /end yes reveals {its} results to the group and ends; "
+            "/end yes --no-reveal ends without them; /end no keeps the session running.")
+
+
+# -- what answered at the relay's address ---------------------------------------------
+
+
+def not_a_relay_text(url: str, status: int, reason: str = "") -> str:
+    """An HTTP answer without a websocket upgrade: a web server, not our relay."""
+    said = f"HTTP {status} {reason}".strip()
+    return (
+        f"The address {url} answered as a web server ({said}), not as an iop-tui relay; "
+        "check the address and port your facilitator sent."
+    )
+
+
+def not_a_relay_service_text(url: str) -> str:
+    """A websocket service that does not speak our protocol."""
+    return (
+        f"The address {url} answered with a websocket service that is not an iop-tui relay; "
+        "check the address and port your facilitator sent."
+    )
+
+
+def not_a_relay_answer_text(url: str) -> str:
+    """Something answered that speaks neither HTTP nor our protocol (a mail or SSH server)."""
+    return f"The address {url} answered, but not as an iop-tui relay; check the address and port your facilitator sent."
+
+
+def relay_not_ready_text(url: str, status: int) -> str:
+    """A proxy's 5xx or 429 in front of the relay: worth retrying; ``{delay}`` is filled in later."""
+    return f"The server at {url} answered HTTP {status}: the relay behind it is not ready; retrying in {{delay}} s."
+
+
+def unknown_host_text(url: str, host: str) -> str:
+    """The server's name does not resolve (getaddrinfo's "unknown error -2")."""
+    return (
+        f"The server name {host} in {url} could not be found; "
+        "check the address for typing mistakes and that this computer is online."
+    )
+
+
+def not_joined_yet_text() -> str:
+    """What /status adds before the first join has finished."""
+    return "Not joined yet; what you type is kept until the join finishes, and Control D leaves."
+
+
+# -- typing: what the full-screen face says about keys and text the person gave ----------
+
+
+def phase_waiting_text(phase: str | None, pane_title: str, key: str) -> str:
+    """``"Phase: psychoeducation. Press F2 to see the slides; what you are typing stays here."``
+
+    Said instead of moving the person when a phase changes while they type.
+    """
+    return f"Phase: {phase_name(phase)}. Press {key} to see the {pane_title.lower()}; what you are typing stays here."
+
+
+def too_long_text(length: int, limit: int, what: str = "message") -> str:
+    """``"Your message is 100,000 characters; the limit is 2,000. It is kept in the box for you to shorten."``"""
+    return f"Your {what} is {length:,} characters; the limit is {limit:,}. It is kept in the box for you to shorten."
+
+
+def feeling_word_too_long_text(word: str, limit: int) -> str:
+    """One feeling word over the limit, named by its start so the person finds it."""
+    start = word if len(word) <= 12 else word[:12] + "…"
+    return f"The feeling word {start!r} is {len(word):,} characters; the limit is {limit}. Shorten it in the feelings field."
+
+
+def too_many_feelings_text(count: int, limit: int) -> str:
+    return f"You gave {count} feeling words; the limit is {limit}. Remove some in the feelings field."
+
+
+def burst_ignored_text(count: int) -> str:
+    """Keys that arrived together outside a text field (a paste the terminal did not mark)."""
+    keys = "1 key" if count == 1 else f"{count:,} keys"
+    return (
+        f"{keys} arrived at once, faster than typing, so none was taken as a command; "
+        "to paste text, first move into a text field."
+    )
+# -- questions before what cannot be undone, and sentences both faces share ------------
+
+#: What either face says when a session is not running and the round is asked for.
+NO_ROUND = "No session is running; the round starts with the next session."
+#: /hand when the hand is already up: /hand only raises, /lower lowers (both faces).
+HAND_ALREADY_UP = "Your hand is already raised; /lower lowers it."
+#: /lower (or H) when the hand is not up.
+HAND_NOT_UP = "Your hand is not raised; /hand raises it."
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """``'I felt better'``: member text in quotes, one line, cut at ``limit`` characters."""
+    one_line = " ".join(str(text).split())
+    if len(one_line) > limit:
+        one_line = one_line[: limit - 1].rstrip() + "…"
+    return f"'{one_line}'"
+
+
+def delete_question(line: Any) -> str:
+    """``"Delete Sam's message 'I felt better'?"``: asked before a chat line is deleted."""
+    return f"Delete {line.name}'s message {quoted(line.text)}?"
+
+
+def close_question(poll: Any) -> str:
+    """Asked before a poll is closed: closing cannot be undone."""
+    return f"Close the poll {quoted(poll.question)}? Nobody can vote in it after this, and it cannot be reopened."
+
+
+def reopen_question(question: str) -> str:
+    """Asked before a prepared poll that was already opened this session is opened again."""
+    return f"The poll {quoted(question)} was already opened in this session. Open it again as a new poll?"
+
+
+def prepared_opened(question: str, state: GroupState) -> bool:
+    """True when a poll with this question was opened in the current session (or is open)."""
+    wanted = " ".join(question.split()).casefold()
+    return any(" ".join(p.question.split()).casefold() == wanted for p in state.current_polls())
+
+
+def session_line(state: GroupState) -> str:
+    """``"Session Week 3 is live, phase check-in."`` / ``"... is live; no phase chosen yet."``."""
+    if state.session is None:
+        return "No session is live right now."
+    title = state.session.title or "untitled"
+    if state.phase:
+        return f"Session {title} is live, phase {phase_name(state.phase)}."
+    return f"Session {title} is live; no phase chosen yet."
+
+
+def header_fit(model: Any, now: float, width: int) -> str:
+    """The full-screen header (:func:`header_text` with a clock) in one row of ``width`` cells.
+
+    When it is too long, the labels "Session:" and "Phase:" go first, then
+    the session title is shortened (ending "…"), then the group name; the
+    phase and the connection are always said whole.
+    """
+    text = header_text(model, now, clock=True)
+    if len(text) <= width:
+        return text
+    state: GroupState = model.state
+    title = state.session.title if state.session is not None else ""
+    group = model.group_name or "iop-tui"
+
+    def shorten(whole: str, part: str, least: int) -> str:
+        over = len(whole) - width
+        if over <= 0 or len(part) <= least:
+            return whole
+        short = part[: max(least, len(part) - over - 1)].rstrip() + "…"
+        return whole.replace(part, short, 1)
+
+    # First the labels go (the words say what they are), then the title is shortened.
+    if title:
+        text = text.replace(f" · Session: {title} · ", f" · {title} · ", 1)
+    if len(text) > width:
+        text = text.replace(" · Phase: ", " · ", 1)
+    if title:
+        text = shorten(text, title, 1)
+    text = shorten(text, group, 4)
+    return text[:width]

@@ -1,0 +1,1 @@
+"""The demo runner, its simulated members and its content."""

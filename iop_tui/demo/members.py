@@ -1,0 +1,396 @@
+"""Simulated group members for the demo: real clients acting at a human pace.
+
+Each bot is a real :class:`~iop_tui.core.session.ClientSession` holding its own
+invitation token, so everything it does goes through the relay exactly as a
+person's commands would (permissions, privacy, sequencing). Bots watch their
+own view of the session and react: they check in when the check-in phase
+starts (one of them with a note for the facilitators only), say something
+about a slide, vote when a poll opens, chat and raise a hand in the
+discussion, and submit homework once it is assigned. A facilitator bot runs
+the agenda when the person trying the demo is a participant.
+
+Delays are seconds apart, randomised from a fixed seed (the same demo each
+run) and scaled by ``tempo`` (``IOP_DEMO_TEMPO``; tests use a small tempo).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from protocol.errors import ProtocolError
+from protocol.roles import may
+
+__all__ = ["Persona", "PERSONAS", "MemberBot", "FacilitatorBot", "run_bots"]
+
+TICK_S = 0.25  # how often a bot looks at its own view of the session (never shown to anyone)
+#: The longest the simulated facilitator waits for the people present to vote
+#: or check in before moving on. Not scaled by the tempo: the person trying the
+#: demo reads and types at their own pace, whatever the bots' pace.
+PATIENCE_S = 90.0
+
+
+@dataclass(frozen=True)
+class Persona:
+    """What one simulated participant says and does."""
+
+    name: str
+    mood: int
+    feelings: tuple[str, ...]
+    note: str = ""
+    note_to: str = "facilitators"
+    arrive_s: tuple[float, float] = (1.0, 4.0)
+    slide_remark: tuple[int, str] | None = None  # (slide index, chat line)
+    discussion: tuple[str, ...] = ()
+    raises_hand: bool = False
+    homework_text: str = ""
+    poll_bias: int = 0  # which option this persona leans to (index)
+
+
+PERSONAS: dict[str, Persona] = {
+    "Sam": Persona(
+        "Sam", 4, ("tired", "anxious"), note="Rough weekend; I didn't sleep much on Sunday.",
+        note_to="facilitators", arrive_s=(0.5, 2.0),
+        slide_remark=(2, "Mind reading is definitely me. I always assume people are annoyed with me."),
+        discussion=("I tried the breathing exercise from last week before a hard phone call. It helped a bit.",),
+        raises_hand=True, homework_text="Monday: a text went unanswered; I caught the mind reading and wrote a balanced thought.",
+        poll_bias=2,
+    ),
+    "Alex": Persona(
+        "Alex", 7, ("hopeful", "calm"), note="Started the new job this week.", note_to="group", arrive_s=(1.5, 4.0),
+        slide_remark=(1, "The ABC model makes sense. I skip straight from A to C."),
+        discussion=("Writing the thought down made it look smaller for me.", "Same here, Sam. Catching it is half the work."),
+        homework_text="Did three thought records; the fortune telling ones were the easiest to catch.",
+        poll_bias=1,
+    ),
+    "Riley": Persona(
+        "Riley", 5, ("okay", "distracted"), arrive_s=(2.5, 6.0),
+        slide_remark=(5, "A balanced thought that I actually believe, not forced positivity. I like that."),
+        discussion=("I find the evidence against column really hard.",),
+        homework_text="",
+        poll_bias=3,
+    ),
+    "Morgan": Persona(
+        "Morgan", 3, ("low", "irritable", "lonely"), arrive_s=(4.0, 8.0),
+        discussion=("Should statements are my big one. I should be further along by now.",),
+        raises_hand=True, homework_text="Tried it twice. Hard, but I did it.",
+        poll_bias=0,
+    ),
+}
+
+
+@dataclass
+class _Bot:
+    """Common machinery: a session, delays from a seeded generator, safe sends."""
+
+    url: str
+    token: str
+    name: str
+    tempo: float = 1.0
+    seed: int = 3
+    session: Any = None
+    rng: random.Random = field(init=False)
+    _tasks: set = field(default_factory=set, init=False)
+    _done: set = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(f"iop-demo-{self.seed}-{self.name}")
+
+    @property
+    def model(self) -> Any:
+        return self.session.model
+
+    @property
+    def state(self) -> Any:
+        return self.session.model.state
+
+    def me_id(self) -> int | None:
+        me = self.model.me
+        return me.member_id if me is not None else None
+
+    def pause(self, low: float, high: float) -> float:
+        return self.rng.uniform(low, high) * self.tempo
+
+    def send(self, kind: str, data: dict[str, Any]) -> bool:
+        me = self.model.me
+        if me is None or not may(me.role, kind):
+            return False
+        try:
+            self.session.send(kind, data)
+        except ProtocolError:
+            return False
+        return True
+
+    def once(self, key: Any, delay: float, action: Callable[[], Any]) -> None:
+        """Run ``action`` after ``delay`` seconds, only the first time ``key`` is seen."""
+        if key in self._done:
+            return
+        self._done.add(key)
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            try:
+                result = action()
+                if asyncio.iscoroutine(result):
+                    await result
+            except (KeyError, IndexError, ValueError, AttributeError):
+                pass  # the moment passed (a poll closed, the phase moved on)
+
+        task = asyncio.ensure_future(later())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def connect(self) -> asyncio.Future:
+        from iop_tui.core.session import ClientSession
+
+        self.session = ClientSession(self.url, self.token)
+        runner = asyncio.ensure_future(self.session.run())
+        for _ in range(int(20 / TICK_S)):
+            if self.model.synced and self.model.me is not None or runner.done():
+                break
+            await asyncio.sleep(TICK_S)
+        return runner
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self.session is not None:
+            try:
+                await asyncio.wait_for(self.session.close(), 3)
+            except (asyncio.TimeoutError, Exception):
+                pass
+
+
+class MemberBot(_Bot):
+    """A simulated participant reacting to what happens in the session."""
+
+    def __init__(self, url: str, token: str, persona: Persona, tempo: float = 1.0, seed: int = 3) -> None:
+        super().__init__(url, token, persona.name, tempo, seed)
+        self.persona = persona
+
+    async def run(self) -> None:
+        await asyncio.sleep(self.pause(*self.persona.arrive_s))
+        runner = await self.connect()
+        while not runner.done():
+            if self.model.synced:
+                try:
+                    self.step()
+                except (KeyError, IndexError, ValueError, AttributeError):
+                    pass  # a state this persona did not expect: sit this tick out, like a person would
+            await asyncio.sleep(TICK_S)
+
+    def step(self) -> None:
+        state, me, p = self.state, self.me_id(), self.persona
+        if me is None or state.session is None:
+            return
+        sid = state.session.session_id
+        phase = state.phase
+        if phase == "checkin" and me not in state.checkins:
+            self.once(("checkin", sid), self.pause(3, 12), self._check_in)
+        if phase == "psychoeducation" and p.slide_remark and state.slide_index == p.slide_remark[0] and state.slides:
+            self.once(("slide", sid, p.slide_remark[0]), self.pause(2, 5), lambda: self._chat(p.slide_remark[1]))
+        for poll in state.open_polls():
+            if me not in poll.votes:
+                self.once(("vote", poll.poll_id), self.pause(4, 14), lambda poll=poll: self._vote(poll))
+        if phase == "discussion":
+            for i, line in enumerate(p.discussion):
+                self.once(("discuss", sid, i), self.pause(4 + 10 * i, 12 + 14 * i), lambda line=line: self._chat(line))
+            if p.raises_hand:
+                self.once(("hand", sid), self.pause(2, 8), lambda: self.send("hand.raise", {}))
+        for hw in state.homework.values():
+            if me not in hw.submissions and (p.homework_text or hw.kind != "text"):
+                self.once(("homework", hw.homework_id), self.pause(6, 20), lambda hw=hw: self._submit(hw))
+
+    def _chat(self, text: str, to: str = "group") -> None:
+        self.send("chat.send", {"text": text, "to": to})
+
+    def _check_in(self) -> None:
+        p = self.persona
+        if self.me_id() in self.state.checkins:
+            return
+        mood = max(0, min(10, p.mood + self.rng.choice((-1, 0, 0, 1))))
+        self.send("checkin.submit", {"mood": mood, "feelings": list(p.feelings), "note": p.note, "note_to": p.note_to, "passed": False})
+
+    def _vote(self, poll: Any) -> None:
+        if poll.status != "open" or self.me_id() in poll.votes:
+            return
+        if poll.kind == "scale":
+            choices = [max(0, min(10, self.persona.mood + self.rng.choice((-1, 0, 1))))]
+        elif poll.kind == "quiz":
+            # most of the group gets the quiz right; Riley guesses
+            choices = [1 if self.persona.name != "Riley" else min(3, len(poll.options) - 1)]
+        else:
+            choices = [min(self.persona.poll_bias, len(poll.options) - 1)]
+            if poll.kind == "multiple" and len(poll.options) > 1:
+                choices = sorted({choices[0], self.rng.randrange(len(poll.options))})
+        self.send("poll.vote", {"poll_id": poll.poll_id, "choices": choices})
+
+    def _submit(self, hw: Any) -> None:
+        if self.me_id() in hw.submissions:
+            return
+        text = self.persona.homework_text
+        checked = sorted(self.rng.sample(range(len(hw.items)), k=min(len(hw.items), self.rng.randint(1, 3)))) if hw.items else []
+        log = []
+        if hw.kind == "emotion_log":
+            import datetime as dt
+
+            log = [{"day": dt.date.today().isoformat(), "mood": self.persona.mood, "feelings": list(self.persona.feelings), "note": ""}]
+        self.send("homework.submit", {"homework_id": hw.homework_id, "text": text, "checked": checked, "log": log})
+
+
+class FacilitatorBot(_Bot):
+    """Runs the demo plan's agenda so a person joining as a participant sees a live session."""
+
+    def __init__(self, url: str, token: str, plan: Any, tempo: float = 1.0, seed: int = 3, name: str = "Dana",
+                 patience: float = PATIENCE_S) -> None:
+        super().__init__(url, token, name, tempo, seed)
+        self.plan = plan
+        self.patience = patience
+
+    def _present(self) -> list[int]:
+        """The participants online now: the people whose pace the agenda follows."""
+        return [e.member_id for e in self.state.roster.values() if e.role == "participant" and e.status == "online" and not e.removed]
+
+    async def wait_for_everyone(self, done: Callable[[int], bool], low: float, high: float) -> None:
+        """Wait the usual pause, then until everyone present is ``done`` (or :attr:`patience` runs out)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.patience
+        await self.wait(low, high)
+        while loop.time() < deadline and not all(done(mid) for mid in self._present()):
+            await asyncio.sleep(TICK_S)
+
+    async def setup(self) -> None:
+        """Start the session, load the deck and open the check-in (before anyone else joins)."""
+        import datetime as dt
+
+        runner = await self.connect()
+        if runner.done():
+            return
+        if self.state.session is None:
+            await self.command("session.start", {"title": self.plan.title})
+        for kind, data in self.plan.commands(dt.date.today()):
+            await self.command(kind, data)
+        await self.command("phase.set", {"phase": "checkin"})
+
+    async def command(self, kind: str, data: dict[str, Any], timeout: float = 10) -> None:
+        """Send and wait until the relay has applied it (the log's head moves)."""
+        before = self.state.head_seq
+        if not self.send(kind, data):
+            return
+        for _ in range(int(timeout / 0.05)):
+            if self.state.head_seq > before:
+                return
+            await asyncio.sleep(0.05)
+
+    async def wait(self, low: float, high: float) -> None:
+        await asyncio.sleep(self.pause(low, high))
+
+    async def _poll_round(self, number: int, open_s: tuple[float, float]) -> None:
+        if number > len(self.plan.polls):
+            return
+        before = set(self.state.polls)
+        await self.command(*self.plan.polls[number - 1].command())
+        new = [pid for pid in self.state.polls if pid not in before]
+        if not new:
+            return
+        poll = self.state.polls[new[0]]
+        await self.wait_for_everyone(lambda mid: mid in poll.votes, *open_s)
+        await self.command("poll.close", {"poll_id": new[0]})
+        await self.command("poll.reveal", {"poll_id": new[0]})
+
+    async def run(self) -> None:
+        """The agenda: check-in, slides, polls, discussion, closing with homework."""
+        import datetime as dt
+
+        hands_task = asyncio.ensure_future(self._answer_hands())
+        try:
+            await self.wait(8, 12)
+            await self._poll_round(1, (20, 26))
+            await self.wait_for_everyone(lambda mid: mid in self.state.checkins, 12, 18)
+            await self.command("chat.send", {"text": "Thank you all for checking in. Let's look at this week's topic.", "to": "group"})
+            await self.wait(3, 5)
+            await self.command("phase.set", {"phase": "psychoeducation"})
+            for index in range(1, len(self.state.slides)):
+                await self.wait(9, 14)
+                await self.command("slide.goto", {"index": index})
+            await self.wait(6, 9)
+            await self.command("phase.set", {"phase": "exercises"})
+            await self.wait(3, 5)
+            await self._poll_round(2, (20, 28))
+            await self.wait(5, 8)
+            await self._poll_round(3, (20, 28))
+            await self.wait(5, 8)
+            await self.command("phase.set", {"phase": "discussion"})
+            await self.command("chat.send", {"text": "What stood out for you today? Raise your hand if you'd like to speak.", "to": "group"})
+            await self.wait(40, 55)
+            await self.command("phase.set", {"phase": "closing"})
+            for kind, data in self.plan.assignments(dt.date.today()):
+                await self.command(kind, data)
+            await self.command("chat.send", {"text": "This week's homework is in the Homework pane. Thank you for your work today; see you next week.", "to": "group"})
+            await asyncio.Event().wait()  # stay in the room
+        finally:
+            hands_task.cancel()
+
+    async def _answer_hands(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            hands = list(self.state.hands)
+            if not hands:
+                continue
+            first = hands[0]
+            await self.wait(6, 10)
+            if first in self.state.hands:
+                await self.command("chat.send", {"text": f"Go ahead, {self.state.name_of(first)}.", "to": "group"})
+                await self.command("hand.lower", {"member_id": first})
+
+
+async def run_bots(
+    url: str,
+    tokens: dict[str, str],
+    *,
+    plan: Any,
+    facilitator_token: str | None,
+    tempo: float = 1.0,
+    seed: int = 3,
+    ready: Callable[[], None] | None = None,
+) -> None:
+    """Run the demo's simulated members until cancelled.
+
+    ``tokens`` maps participant names to tokens. With ``facilitator_token`` a
+    facilitator bot sets the session up and runs the agenda; without it the
+    session is set up by a short-lived facilitator connection in the caller.
+    ``ready`` is called once the session is set up, before members arrive.
+    """
+    bots: list[_Bot] = []
+    tasks: list[asyncio.Future] = []
+    try:
+        if facilitator_token is not None:
+            facilitator = FacilitatorBot(url, facilitator_token, plan, tempo, seed)
+            bots.append(facilitator)
+            await facilitator.setup()
+            tasks.append(asyncio.ensure_future(facilitator.run()))
+        if ready is not None:
+            ready()
+        for name, token in tokens.items():
+            persona = PERSONAS.get(name) or Persona(name, 5, ("okay",))
+            bot = MemberBot(url, token, persona, tempo, seed)
+            bots.append(bot)
+            tasks.append(asyncio.ensure_future(bot.run()))
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(bot.close() for bot in bots), return_exceptions=True)
+
+
+async def setup_session(url: str, token: str, plan: Any, tempo: float = 1.0) -> None:
+    """As the facilitator: start the plan's session, load its deck, open the check-in, then leave."""
+    bot = FacilitatorBot(url, token, plan, tempo)
+    try:
+        await bot.setup()
+    finally:
+        await bot.close()
+

@@ -1,0 +1,121 @@
+"""Keys that arrive together: a paste the terminal did not bracket (Textual face).
+
+A terminal without bracketed paste (tmux ``paste-buffer``, ``send-keys -l``,
+a serial console) delivers pasted text as one key event per character. Taken
+one by one, a 100 KB paste costs one edit and one repaint per character, and
+wherever the focus is not in a text field every letter is a command: ``h``
+raises a hand, digits switch panes, Enter votes, ``y`` confirms.
+
+:class:`KeyBurst` sits in front of the app's key handling. Printable keys
+(and Enter, Tab and line feeds that follow them) are held until the messages
+already queued have been read, which is exactly when the next key typed by a
+person could arrive. Then:
+
+- one key alone is handled as always (a hotkey is still a hotkey);
+- several keys together are a burst: in a text field they are inserted as
+  one piece of text (line breaks and tabs become spaces in a one-line field,
+  and no Enter in a burst sends anything: the person reads the text and
+  presses Enter themselves); anywhere else none of them is a command, and
+  the person is told so in one sentence;
+- a key that follows a burst closely (``QUIET`` seconds, by the time the
+  terminal's keys were read) still belongs to it, so a long paste read in
+  several chunks never lets a stray letter or Enter through as a command.
+
+So the work per burst is one insertion, whatever its length, and a burst
+never sends a command (no hand raised or lowered, no message sent, no vote,
+no confirmation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import events
+from textual.widgets import Input, TextArea
+
+from iop_tui.core import words
+
+__all__ = ["KeyBurst", "QUIET", "text_field", "spaces_for_breaks"]
+
+#: Seconds after a burst's last key in which a lone printable key still counts as part of it.
+QUIET = 0.1
+
+#: Keys that are text inside a burst although they are not printable.
+_TEXT_KEYS = {"enter": "\n", "tab": "\t", "ctrl+j": "\n"}
+
+
+def text_field(widget: Any) -> Input | TextArea | None:
+    """``widget`` if it is a text field the person can type into, else None."""
+    if isinstance(widget, Input):
+        return widget
+    if isinstance(widget, TextArea) and not widget.read_only:
+        return widget
+    return None
+
+
+class KeyBurst:
+    """Holds printable keys until the queue is read, then handles them as one burst or one key."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.keys: list[events.Key] = []
+        self._last_burst_at: float | None = None  # time of the newest key of the current burst
+        self._ignored = 0  # keys ignored in the current burst (for the sentence)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.keys)
+
+    def _follows_burst(self, event: events.Key) -> bool:
+        return self._last_burst_at is not None and event.time - self._last_burst_at < QUIET
+
+    def take(self, event: events.Key) -> bool:
+        """Hold ``event`` if it may be part of a burst; False means handle it now."""
+        if event.is_printable or (event.key in _TEXT_KEYS and (self.keys or self._follows_burst(event))):
+            if not self.keys:
+                self.app.call_later(self.flush)
+            self.keys.append(event)
+            return True
+        return False
+
+    async def flush(self) -> None:
+        """Handle the held keys: one key as itself, several as a burst."""
+        keys, self.keys = self.keys, []
+        if not keys:
+            return
+        follows_burst = self._follows_burst(keys[0])
+        field = text_field(self.app.focused)
+        if len(keys) == 1 and not follows_burst:
+            self._last_burst_at = None
+            await self.app.handle_key_now(keys[0])
+            return
+        self._last_burst_at = keys[-1].time
+        if field is not None:
+            self._insert(field, keys)
+            return
+        self._ignored = self._ignored + len(keys) if follows_burst else len(keys)
+        sentence = words.burst_ignored_text(self._ignored)
+        if follows_burst:
+            self.app.status(sentence)  # the same burst read in several chunks: one toast
+        else:
+            self.app.say(sentence, error=True)
+
+    @staticmethod
+    def _insert(field: Input | TextArea, keys: list[events.Key]) -> None:
+        text = "".join(_TEXT_KEYS.get(k.key, k.character or "") for k in keys)
+        if isinstance(field, Input):
+            text = spaces_for_breaks(text)
+            before = field.value
+            start, end = sorted(field.selection)
+            field.replace(text, start, end)
+            if field.value == before and text.strip() != text:
+                # A field that takes only some text (a number, a date) refused the spaces
+                # that line breaks became: "4" and Enter typed quickly is still the mood 4.
+                field.replace(text.strip(), start, end)
+        else:
+            field.insert(text)
+
+
+def spaces_for_breaks(text: str) -> str:
+    """Text for a one-line field: each line break or tab becomes a space, nothing is dropped."""
+    return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ").replace("\t", " ")

@@ -1,0 +1,377 @@
+"""The chat pane: an append-only scrollback and one input line.
+
+Lines are only ever added at the end (a deleted message's line is replaced
+by a sentence saying so), so a screen reader hears each new line once.
+Enter sends to the group; Ctrl+T (or ``/dm TEXT``) sends a private line to
+the facilitators, marked "private" on every screen that shows it. Slash
+commands (``/help`` lists them) cover hands, actions and moderation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from protocol.messages import MAX_TEXT
+
+from iop_tui.core import words
+from iop_tui.tui.widgets.cursor_list import CursorOptionList
+from iop_tui.tui.widgets.pane import Pane, quiet_input, set_text
+from iop_tui.tui.widgets.text import hanging
+
+__all__ = ["ChatPane", "chat_line_text", "HELP_LINES"]
+
+HELP_LINES = (
+    "Help: Enter sends your line to the group.",
+    "Help: /dm TEXT sends a private line to the facilitators only (Ctrl+T switches the input to private).",
+    "Help: /me TEXT says an action, for example /me nods.",
+    "Help: /hand raises your hand; /lower lowers it (H does either outside a text field).",
+    "Help: /help lists these commands.",
+)
+FACILITATOR_HELP = (
+    "Help for facilitators: select a member's line and press R to answer them privately, or /reply NAME TEXT.",
+    "Help for facilitators: /thread NAME reads a member's private thread with the facilitators.",
+    "Help for facilitators: /delete N deletes message number N (or select it and press D).",
+    "Help for facilitators: /mute NAME, /unmute NAME, /remove NAME, /lower NAME (lowers a hand).",
+)
+
+
+def chat_line_text(line: Any, *, numbered: bool, model: Any = None) -> str:
+    """One chat line in words: who first, private lines marked 'private'."""
+    suffix = f" (#{line.message_id})" if numbered else ""
+    if line.deleted:
+        return f"A message from {line.name} was deleted.{suffix}"
+    if line.to == "member" and model is not None:
+        text = words.thread_line(line, model.state, model.me_id)
+        return "p" + text[1:] + suffix  # "private from Dana: ...", "private to Sam from Dana: ..."
+    if line.to == "facilitators":
+        body = f"* {line.name} {line.text}" if line.me else f"{line.name}: {line.text}"
+        return f"private to facilitators, {body}{suffix}"
+    if line.me:
+        return f"* {line.name} {line.text}{suffix}"
+    return f"{line.name}: {line.text}{suffix}"
+
+
+class ChatPane(Pane):
+    """Chat scrollback, input line and slash commands."""
+
+    BINDINGS = [
+        Binding("ctrl+t", "toggle_private", "Private on/off"),
+        Binding("r", "reply", "Reply"),
+        Binding("d,delete", "delete_message", "Delete"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._model: Any = None
+        self._ids: list[int | None] = []  # message id per row; None for local lines
+        self._texts: list[str] = []
+        self._private = False
+        self._reply_to: int | None = None  # a facilitator answering this member privately
+        self._over_limit = False
+
+    def compose(self) -> ComposeResult:
+        yield CursorOptionList(id="chat-log", compact=True)
+        yield Static("Sending to: the group. Ctrl+T: private line. F1-F6: panes.", id="chat-target", markup=False)
+        # No max_length: a longer text is kept and the limit said (see _too_long), never cut or dropped.
+        yield quiet_input(id="chat-input", hint="Type a message and press Enter; /help lists commands")
+
+    # -- rendering -----------------------------------------------------------
+
+    def show_model(self, model: Any) -> None:
+        self._model = model
+        log = self.query_one("#chat-log", CursorOptionList)
+        numbered = model.is_facilitator
+        lines = model.state.chat
+        ids = [line.message_id for line in lines]
+        shown = [i for i in self._ids if i is not None]
+        if shown != ids[: len(shown)]:  # the state was reset: start the scrollback again
+            log.clear_options()
+            self._ids, self._texts = [], []
+            shown = []
+        by_id = {line.message_id: line for line in lines}
+        for row, mid in enumerate(self._ids):
+            if mid is None:
+                continue
+            text = chat_line_text(by_id[mid], numbered=numbered, model=model)
+            if text != self._texts[row]:
+                log.replace_option_prompt_at_index(row, hanging(text))
+                self._texts[row] = text
+        new = lines[len(shown):]
+        if new:
+            self._append([(line.message_id, chat_line_text(line, numbered=numbered, model=model)) for line in new])
+
+    def _append(self, rows: list[tuple[int | None, str]]) -> None:
+        log = self.query_one("#chat-log", CursorOptionList)
+        at_end = log.highlighted is None or log.highlighted >= log.option_count - 1
+        log.add_options([Option(hanging(text)) for _, text in rows])
+        for mid, text in rows:
+            self._ids.append(mid)
+            self._texts.append(text)
+        if at_end and log.option_count:
+            log.highlighted = log.option_count - 1
+        log.scroll_end(animate=False)
+        if at_end and not self.is_on_screen:
+            self._to_end = True  # lines laid out while hidden: scroll again when shown
+
+    def on_show(self) -> None:
+        """Opening the chat shows its newest lines (unless a line was picked above)."""
+        if getattr(self, "_to_end", False):
+            self._to_end = False
+            log = self.query_one("#chat-log", CursorOptionList)
+            if log.option_count:
+                log.highlighted = log.option_count - 1
+
+            def to_end() -> None:
+                log.scroll_end(animate=False, immediate=True)  # after the lines are laid out at the real width
+
+            self.call_after_refresh(lambda: self.call_after_refresh(to_end))
+
+    def local(self, *texts: str) -> None:
+        """Add lines only this person sees (help, refusals) to the scrollback."""
+        self._append([(None, t) for t in texts])
+
+    def _set_target(self) -> None:
+        if self._reply_to is not None and self._model is not None:
+            name = self._model.state.name_of(self._reply_to)
+            text = f"Replying privately to {name} (and the facilitators). Ctrl+T: back to the group."
+        elif self._private:
+            text = "Sending privately to the facilitators only. Ctrl+T: back to the group. F1-F6: panes."
+        else:
+            text = "Sending to: the group. Ctrl+T: private line. F1-F6: panes."
+        set_text(self.query_one("#chat-target", Static), text)
+
+    # -- actions -------------------------------------------------------------
+
+    def action_toggle_private(self) -> None:
+        if self._reply_to is not None:
+            self._reply_to = None
+            self._private = False
+            self._set_target()
+            self.say("Chat goes to the group again.")
+            return
+        self._private = not self._private
+        self._set_target()
+        self.say("Private line to the facilitators is on." if self._private else "Chat goes to the group again.")
+
+    def reply_to(self, member_id: int) -> None:
+        """Answer one member privately: the input sends chat.reply until Ctrl+T."""
+        self._reply_to, self._private = member_id, False
+        self._set_target()
+        self.query_one("#chat-input").focus()
+        name = self._model.state.name_of(member_id) if self._model is not None else "the member"
+        self.say(f"Replying privately to {name}; only they and the facilitators read it.")
+
+    def action_reply(self) -> None:
+        """R on a line: a facilitator answers its member (the thread's, else the sender)
+        privately; a member answers the facilitators privately."""
+        model = self._model
+        if model is None:
+            return
+        if not model.is_facilitator:
+            self._private, self._reply_to = True, None
+            self._set_target()
+            self.query_one("#chat-input").focus()
+            self.say("Private line to the facilitators is on.")
+            return
+        log = self.query_one("#chat-log", CursorOptionList)
+        index = log.highlighted
+        mid = self._ids[index] if index is not None and index < len(self._ids) else None
+        line = next((c for c in model.state.chat if c.message_id == mid), None) if mid is not None else None
+        target = None
+        if line is not None:
+            target = line.thread
+            sender = model.state.roster.get(line.member_id)
+            if target is None and sender is not None and sender.role != "facilitator" and not sender.removed:
+                target = sender.member_id
+        if target is None:
+            self.say("Select a member's line in the chat first, then press R to answer them privately.", error=True)
+            return
+        self.reply_to(target)
+
+    def action_delete_message(self) -> None:
+        model = self._model
+        log = self.query_one("#chat-log", CursorOptionList)
+        if model is None or not model.is_facilitator:
+            return
+        index = log.highlighted
+        if index is None or index >= len(self._ids) or self._ids[index] is None:
+            self.say("Select a message in the chat first, then press D.", error=True)
+            return
+        self.ask_delete(self._ids[index])
+
+    def ask_delete(self, message_id: int) -> bool:
+        """Delete a chat line after a yes (the dialog's default is No); False if there is none."""
+        from iop_tui.core import words
+        from iop_tui.tui.screens.confirm import ConfirmScreen
+
+        line = next((c for c in self._model.state.chat if c.message_id == message_id), None) if self._model else None
+        if line is None:
+            self.local(f"There is no message {message_id}; the numbers are shown after each line.")
+            return False
+        if line.deleted:
+            self.local(f"Message {message_id} is already deleted.")
+            return True
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                if self.send("chat.delete", {"message_id": message_id}):
+                    self.say(f"Deleting {line.name}'s message {words.quoted(line.text)}.")
+            else:
+                self.say("The message stays.")
+
+        self.app.push_screen(ConfirmScreen(words.delete_question(line), yes="Delete", no="No, keep it"), answer)
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reply":
+            return self._model is not None and self._model.role is not None and self.query_one("#chat-log").has_focus
+        if action == "delete_message":
+            if self._model is None or not self._model.is_facilitator:
+                return False
+            return self.query_one("#chat-log").has_focus
+        return True
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "chat-input":
+            return
+        event.stop()
+        text = event.value.strip()
+        if not text:
+            return
+        if self._too_long(text, toast=True):
+            return
+        if self.run_line(text):
+            event.input.value = ""
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "chat-input":
+            was_over = self._over_limit
+            self._over_limit = self._too_long(event.value.strip(), toast=not was_over)
+
+    def _too_long(self, text: str, *, toast: bool) -> bool:
+        """Over the limit? Then say so (the length, the limit, kept in the box) and keep it."""
+        if len(text) <= MAX_TEXT:
+            return False
+        sentence = words.too_long_text(len(text), MAX_TEXT)
+        if toast:
+            self.say(sentence, error=True)
+        else:
+            self.app.status(sentence, error=True)  # type: ignore[attr-defined]
+        return True
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id == "chat-log":
+            event.stop()
+            self.query_one("#chat-input").focus()
+
+    def _hand(self, *, raise_it: bool) -> bool:
+        """/hand raises, /lower lowers: the same in both faces (H is the one toggle)."""
+        from iop_tui.core import words
+
+        me = self._model.me if self._model is not None else None
+        up = me is not None and me.member_id in self._model.state.hands
+        if raise_it and up:
+            self.local(words.HAND_ALREADY_UP)
+            return True
+        if not raise_it and not up:
+            self.local(words.HAND_NOT_UP)
+            return True
+        if self.send("hand.raise" if raise_it else "hand.lower", {}):
+            self.say("Raising your hand." if raise_it else "Lowering your hand.")
+        return True
+
+    def run_line(self, text: str) -> bool:
+        """Send a chat line or run a slash command; True when the input may be cleared."""
+        if not text.startswith("/"):
+            if self._reply_to is not None:
+                return self.send("chat.reply", {"member_id": self._reply_to, "text": text})
+            return self.send("chat.send", {"text": text, "to": "facilitators" if self._private else "group"})
+        command, _, rest = text[1:].partition(" ")
+        command, rest = command.lower(), rest.strip()
+        app = self.app
+        if command == "help":
+            self.local(*HELP_LINES)
+            if self._model is not None and self._model.is_facilitator:
+                self.local(*FACILITATOR_HELP)
+            return True
+        if command in ("dm", "private"):
+            if not rest:
+                self.local("Write the private line after /dm, for example: /dm I need a minute.")
+                return False
+            return self.send("chat.send", {"text": rest, "to": "facilitators"})
+        if command == "reply":
+            return self._reply_command(rest)
+        if command == "thread":
+            return self._thread_command(rest)
+        if command == "me":
+            if not rest:
+                self.local("Write the action after /me, for example: /me nods.")
+                return False
+            return self.send("chat.send", {"text": rest, "to": "facilitators" if self._private else "group", "me": True})
+        if command in ("hand", "raise"):
+            return self._hand(raise_it=True)
+        if command == "lower" and not rest:
+            if self._model is not None and self._model.is_facilitator:
+                self.local("Write the name after /lower, for example: /lower Sam.")
+                return False
+            return self._hand(raise_it=False)
+        if command == "delete":
+            if not rest.lstrip("#").isdigit():
+                self.local("Give the message number after /delete, for example: /delete 12.")
+                return False
+            return self.ask_delete(int(rest.lstrip("#")))
+        if command in ("mute", "unmute", "remove", "lower"):
+            member = app.find_member(rest)  # type: ignore[attr-defined]
+            if member is None:
+                self.local(f"No one in the group is called {rest!r}; check the name in the People pane.")
+                return False
+            app.moderate(command, member)  # type: ignore[attr-defined]
+            return True
+        self.local(f"There is no command /{command}; type /help for the list.")
+        return False
+
+    def _named(self, rest: str) -> tuple[Any, str]:
+        """The member whose name begins ``rest`` (the shared name key, longest name first) and the text after it."""
+        return self._model.state.member_at_start(rest)
+
+    def _reply_command(self, rest: str) -> bool:
+        """/reply NAME TEXT (facilitators) or /reply TEXT (members: to the facilitators)."""
+        model = self._model
+        if model is None:
+            return False
+        if not model.is_facilitator:
+            if not rest:
+                self.local("Write your private line after /reply, for example: /reply Thank you.")
+                return False
+            return self.send("chat.send", {"text": rest, "to": "facilitators"})
+        entry, text = self._named(rest)
+        if entry is None or not text:
+            self.local("Give a member's name and your line after /reply, for example: /reply Sam See you after group.")
+            return False
+        return self.send("chat.reply", {"member_id": entry.member_id, "text": text})
+
+    def _thread_command(self, rest: str) -> bool:
+        """/thread NAME (facilitators) or /thread (members): the private thread as local lines."""
+        model = self._model
+        if model is None:
+            return False
+        if model.is_facilitator:
+            entry, extra = self._named(rest)
+            if entry is None or extra:
+                self.local("Give a member's name after /thread, for example: /thread Sam.")
+                return False
+            lines, head = model.private_thread(entry.member_id), f"Private thread with {entry.name}"
+        else:
+            lines, head = model.private_thread(model.me_id), "Your private thread with the facilitators"
+        if not lines:
+            self.local(f"{head}: no lines yet.")
+            return True
+        count = f"{len(lines)} line" + ("" if len(lines) == 1 else "s")
+        self.local(f"{head}, {count}, oldest first:", *(words.thread_line(c, model.state, model.me_id) for c in lines))
+        model.mark_private_read()
+        return True

@@ -1,0 +1,116 @@
+"""The people pane: who is here, in words.
+
+Each row says the name, role and presence ("online", "away", "offline"),
+then "hand up" and "muted" when they apply — never colour alone. A
+facilitator moderates from the highlighted row: M mutes or unmutes, H lowers
+a hand, R removes (after a confirmation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+from textual.widgets.option_list import Option
+
+from iop_tui.core import words
+from iop_tui.tui.widgets.cursor_list import CursorOptionList
+from iop_tui.tui.widgets.pane import Pane, set_text
+from iop_tui.tui.widgets.text import hanging
+
+__all__ = ["PeoplePane", "person_line"]
+
+PRESENCE_WORDS = {"online": "online", "reconnecting": "away", "offline": "offline"}
+
+
+def person_line(entry: Any, hands: list[int], me_id: int | None) -> str:
+    """'Sam (participant): online, hand up, muted'."""
+    who = f"{entry.name} (you)" if entry.member_id == me_id else entry.name
+    words = [PRESENCE_WORDS.get(entry.status, entry.status)]
+    if entry.member_id in hands:
+        words.append(f"hand up, number {hands.index(entry.member_id) + 1} in the queue")
+    if entry.muted:
+        words.append("muted")
+    return f"{who} ({entry.role}): " + ", ".join(words)
+
+
+class PeopleList(CursorOptionList):
+    """The roster; facilitator keys act on the highlighted person."""
+
+    BINDINGS = [
+        Binding("m", "moderate('mute')", "Mute"),
+        Binding("h", "moderate('lower')", "Lower"),
+        Binding("r", "moderate('remove')", "Remove"),
+    ]
+
+    def action_moderate(self, what: str) -> None:
+        pane = self.parent
+        if isinstance(pane, PeoplePane):
+            pane.moderate_selected(what)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "moderate":
+            model = getattr(self.app, "model", None)
+            return bool(model is not None and model.is_facilitator)
+        return True
+
+
+class PeoplePane(Pane):
+    """Roster with presence, raised hands and mutes."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._model: Any = None
+        self._ids: list[int] = []
+        self._rows: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="people-hands", classes="lead", markup=False)
+        yield PeopleList(id="people-list", compact=True)
+        yield Static("", id="people-help", markup=False)
+
+    def show_model(self, model: Any) -> None:
+        self._model = model
+        state = model.state
+        me_id = model.me.member_id if model.me is not None else None
+        order = {"facilitator": 0, "participant": 1, "guest": 2}
+        people = sorted(
+            (e for e in state.roster.values() if not e.removed),
+            key=lambda e: (order.get(e.role, 3), e.name.lower()),
+        )
+        ids = [e.member_id for e in people]
+        rows = [person_line(e, state.hands, me_id) for e in people]
+        plist = self.query_one("#people-list", PeopleList)
+        if ids != self._ids or rows != self._rows:
+            highlighted = plist.highlighted
+            plist.set_options([Option(hanging(r)) for r in rows])
+            if ids:
+                plist.highlighted = 0 if highlighted is None else min(highlighted, len(ids) - 1)
+            self._ids, self._rows = ids, rows
+        hands = [state.name_of(m) for m in state.hands]
+        revoked = words.revoked_line(state)
+        set_text(
+            self.query_one("#people-hands", Static),
+            (("Hands up, oldest first: " + ", ".join(hands) + ".") if hands else "No hands are up.")
+            + (" " + revoked if revoked else ""),
+        )
+        if model.is_facilitator:
+            help_text = "On a person: M mutes or unmutes, H lowers their hand, R removes them from the group."
+        elif model.me is not None and model.me.role == "guest":
+            help_text = words.GUEST_ROSTER
+        else:
+            help_text = "Press H on any pane outside a text field, or type /hand in chat, to raise or lower your hand."
+        set_text(self.query_one("#people-help", Static), help_text)
+
+    def moderate_selected(self, what: str) -> None:
+        index = self.query_one("#people-list", PeopleList).highlighted
+        if self._model is None or index is None or index >= len(self._ids):
+            self.say("Choose a person in the list first.", error=True)
+            return
+        entry = self._model.state.roster.get(self._ids[index])
+        if entry is not None:
+            if what == "mute":
+                what = "unmute" if entry.muted else "mute"
+            self.app.moderate(what, entry)  # type: ignore[attr-defined]

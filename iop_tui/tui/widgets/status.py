@@ -1,0 +1,31 @@
+"""The header line and the status line: the session's state in words.
+
+The header says the group, the session, the phase with its elapsed whole
+minutes, and the connection ("connected", "reconnecting in 3 s", "offline —
+2 messages waiting"). It changes only when something happens (an event, a
+connection change, a key press) — never on a per-second clock — so an idle
+app writes nothing and a screen reader is not read a ticking timer.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from iop_tui.tui.widgets.text import set_text
+
+__all__ = ["HeaderLine", "StatusLine"]
+
+
+class HeaderLine(Static):
+    """One line: group · session · phase (N min) · connection."""
+
+    def show(self, text: str) -> None:
+        set_text(self, text)
+
+
+class StatusLine(Static):
+    """The latest sentence for this person: a notice, a refusal, a hint."""
+
+    def show(self, text: str, *, error: bool = False) -> None:
+        self.set_class(error, "-error")
+        set_text(self, ("Problem: " + text) if error and not text.startswith("Problem") else text)

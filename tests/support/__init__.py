@@ -1,0 +1,1 @@
+"""What the tests share: raw websocket members, a relay process, pty and pilot helpers, the auditor."""

@@ -1,0 +1,82 @@
+"""Helpers for the Textual app tests: a real ClientSession in a real IopApp.
+
+``joined(url, token)`` runs ``IopApp`` at 80x24 with Textual's pilot and
+returns once the session has caught up with the relay. ``wait_until`` polls a
+condition between pilot pauses and fails with a sentence instead of hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Callable
+
+from iop_tui.tui.app import IopApp
+from iop_tui.core.session import ClientSession
+
+__all__ = ["joined", "wait_until", "text_of", "screen_text", "press_button", "type_into"]
+
+SIZE = (80, 24)
+
+
+async def wait_until(pilot: Any, condition: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
+    """Pause the pilot until ``condition()`` is truthy; fail after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+@asynccontextmanager
+async def joined(url: str, token: str, *, theme: str | None = None) -> AsyncIterator[tuple[IopApp, Any]]:
+    """An IopApp joined to the relay as the member holding ``token``."""
+    session = ClientSession(url, token)
+    app = IopApp(session, theme=theme)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: session.model.synced and session.model.me is not None, "the join to finish")
+        await pilot.pause()
+        yield app, pilot
+        await session.close()
+
+
+def text_of(app: IopApp, selector: str) -> str:
+    """The text a Static of the session screen shows (set through the panes)."""
+    screen = app.session_screen()
+    return getattr(screen.query_one(selector), "shown_text", "")
+
+
+def screen_text(app: IopApp) -> str:
+    """What the 80x24 terminal shows right now, as plain text lines."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def option_texts(app: IopApp, selector: str) -> list[str]:
+    widget = app.session_screen().query_one(selector)
+    return [str(option.prompt) for option in widget.options]
+
+
+async def press_button(pilot: Any, app: IopApp, selector: str) -> None:
+    """Press a button the way Enter on it would."""
+    app.session_screen().query_one(selector).press()
+    await pilot.pause()
+
+
+async def type_into(pilot: Any, app: IopApp, selector: str, text: str) -> None:
+    """Focus an input and type ``text`` key by key."""
+    widget = app.session_screen().query_one(selector)
+    widget.focus()
+    await pilot.pause()
+    widget.value = ""
+    await pilot.press(*[_key(c) for c in text])
+
+
+def _key(char: str) -> str:
+    names = {" ": "space", ";": "semicolon", ",": "comma", "/": "slash", "-": "minus", ".": "full_stop",
+             "'": "apostrophe", "?": "question_mark", "!": "exclamation_mark", ":": "colon", "#": "number_sign",
+             "~": "tilde", "_": "underscore"}
+    return names.get(char, char)
