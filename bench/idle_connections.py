@@ -167,7 +167,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=20_000)
     parser.add_argument("--group-size", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--parallel", type=int, default=200, help="connection attempts in flight per worker")
+    parser.add_argument("--parallel", type=int, default=60, help="connection attempts in flight per worker (the relay lets one address have 64 waiting for their hello)")
     parser.add_argument("--idle", type=float, default=25.0, help="seconds to stay idle (past one ping interval) before counting again")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)

@@ -128,7 +128,10 @@ class WsClient(asyncio.Protocol):
 
 async def ws_connect(host: str, port: int, path: str, on_message) -> WsClient:
     loop = asyncio.get_running_loop()
-    _, client = await loop.create_connection(lambda: WsClient(on_message), host, port)
+    # Each worker connects from a loopback address of its own: the relay lets one
+    # address have at most 64 connections waiting for their hello.
+    local = (f"127.0.0.{2 + os.getpid() % 250}", 0) if host.startswith("127.") else None
+    _, client = await loop.create_connection(lambda: WsClient(on_message), host, port, local_addr=local)
     key = base64.b64encode(os.urandom(16)).decode()
     client.transport.write(
         (
@@ -204,8 +207,8 @@ async def _worker(mode: str, host: str, port: int, groups: dict[int, list[tuple[
 
         return on_message
 
-    for chunk in range(0, len(members), 100):
-        batch = members[chunk : chunk + 100]
+    for chunk in range(0, len(members), 50):
+        batch = members[chunk : chunk + 50]
         for m in batch:
             m.synced = asyncio.get_running_loop().create_future()
         clients = await asyncio.gather(

@@ -4,8 +4,22 @@
 it waits for ``hello`` (10 s), checks the token against the store, hands the
 connection to the hub as a :class:`Connection` (welcome, then a replay paced
 by how fast the member reads) and then reads commands: rate limit (one token
-bucket per member), size limit, decode, validate, queue on the hub. Every bad
-frame gets an ``error`` frame with a code and the connection stays open.
+bucket per member, counted on the raw frame before it is decoded), size limit,
+decode (bounded: :func:`protocol.codec.decode_command`), validate, queue on
+the hub. Every bad frame within the rate gets an ``error`` frame with a code
+and the connection stays open. Past the rate, frames are dropped unread: the
+first of a burst gets one ``rate_limited`` error, and a connection that sends
+a further ``burst`` frames regardless is cut with 4029 (nothing more is read),
+and the member's new connections are held, unread, until ``flood_penalty`` s
+have passed.
+
+A member holds at most ``max_connections_per_member`` connections (3): a
+newer one closes the oldest with 4009, so a member back from a cut is never
+locked out by its own half-open sockets. An address holds at most
+``max_pending_per_address`` connections that have not yet said a valid hello
+(64); more are closed as soon as they are accepted. Errors of the server
+itself (an accept that fails for want of file descriptors, a refused address)
+are logged once per ``LOG_INTERVAL`` with a count, never with a traceback.
 
 Sizes: websockets accepts messages up to ``4 * MAX_FRAME_BYTES``; a message
 over ``MAX_FRAME_BYTES`` but within that gets a ``too_large`` error and the
@@ -19,13 +33,16 @@ so a slow reader never slows anyone else; a connection whose unsent backlog
 passes ``send_buffer`` bytes is closed with 4008 and may resume later.
 
 Close codes: 4001 unauthorized (also when revoked while connected), 4002
-unsupported version, 4003 removed from the group, 4008 too slow, 1008 no
-hello, 1009 message too big, 1001 server shutting down.
+unsupported version, 4003 removed from the group, 4008 too slow, 4009
+replaced by a newer connection of the same member, 4029 kept flooding after
+a rate_limited error, 1008 no hello, 1009 message too big, 1001 server
+shutting down.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import resource
 from pathlib import Path
@@ -35,13 +52,23 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from protocol.codec import MAX_FRAME_BYTES, decode, encode
+from protocol.codec import MAX_FRAME_BYTES, decode_command, encode, frame_cost
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import Hello, Limits, error_frame, parse_command, parse_hello
 
 from .hub import PRESENCE_GRACE, Hub
 from .quota import Quota
-from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S, DEFAULT_SEND_BUFFER, HELLO_TIMEOUT
+from .limits import (
+    DEFAULT_BURST,
+    DEFAULT_RATE_PER_S,
+    DEFAULT_SEND_BUFFER,
+    FLOOD_PENALTY,
+    HELLO_TIMEOUT,
+    LOG_INTERVAL,
+    MAX_CONNECTIONS_PER_MEMBER,
+    MAX_PENDING_PER_ADDRESS,
+    MESSAGE_QUEUE,
+)
 from .store import MemberRecord, Store, hash_token
 
 __all__ = [
@@ -51,6 +78,8 @@ __all__ = [
     "CLOSE_UNSUPPORTED_VERSION",
     "CLOSE_REMOVED",
     "CLOSE_TOO_SLOW",
+    "CLOSE_REPLACED",
+    "CLOSE_FLOODING",
     "raise_open_files_limit",
 ]
 
@@ -60,6 +89,8 @@ CLOSE_UNAUTHORIZED = 4001
 CLOSE_UNSUPPORTED_VERSION = 4002
 CLOSE_REMOVED = 4003
 CLOSE_TOO_SLOW = 4008
+CLOSE_REPLACED = 4009
+CLOSE_FLOODING = 4029
 CLOSE_POLICY = 1008
 #: Ways a connection ends that mean the link broke, not that the member left:
 #: no close frame (1006), a keepalive timeout (1011), too slow to keep up (4008).
@@ -74,6 +105,46 @@ def raise_open_files_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     except (ValueError, OSError):
         pass
+
+
+class OncePerInterval:
+    """Say a recurring problem once per ``interval`` seconds, with how often it recurred.
+
+    ``note(key)`` returns None while the problem is being counted, or the number
+    of times it happened since it was last said (1 the first time).
+    """
+
+    def __init__(self, interval: float = LOG_INTERVAL, clock=None) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._seen: dict[str, list[float]] = {}  # key -> [last said, count since]
+
+    def note(self, key: str) -> int | None:
+        now = (self._clock or asyncio.get_running_loop().time)()
+        entry = self._seen.get(key)
+        if entry is None or now - entry[0] >= self.interval:
+            count = 1 if entry is None else entry[1] + 1
+            self._seen[key] = [now, 0]
+            return count
+        entry[1] += 1
+        return None
+
+
+class _EdgeConnection(ServerConnection):
+    """A websocket connection that counts against its address until it says hello."""
+
+    def __init__(self, *args: Any, relay: "RelayServer", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.relay = relay
+        self.pending_address: str | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self.relay._admit(self, transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.relay._settle(self)
+        super().connection_lost(exc)
 
 
 class Outbox:
@@ -170,6 +241,19 @@ class Connection:
         if self.ws.protocol.state is not State.OPEN:
             self.closing = True  # nothing more to write: stop a replay early
 
+    def cut(self, code: int, reason: str) -> None:
+        """Close at once: send what is queued and a close frame, then end the TCP
+        connection without reading anything more (no waiting for the peer's reply)."""
+        if self.closing:
+            return
+        self.closing = True
+        asyncio.get_running_loop().call_soon(self._on_close, self)
+        ws = self.ws
+        if ws.protocol.state is State.OPEN:
+            ws.protocol.send_close(code, reason)
+        self.send_queued()
+        ws.transport.close()
+
     def close(self, code: int, reason: str) -> None:
         if self.closing:
             return
@@ -203,6 +287,9 @@ class RelayServer:
         durable: bool = False,
         presence_grace: float = PRESENCE_GRACE,
         quota: Quota | None = None,
+        max_pending_per_address: int = MAX_PENDING_PER_ADDRESS,
+        max_connections_per_member: int = MAX_CONNECTIONS_PER_MEMBER,
+        flood_penalty: float = FLOOD_PENALTY,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.quota = quota
@@ -221,6 +308,14 @@ class RelayServer:
         self._tasks: set[asyncio.Task] = set()
         self._outbox = Outbox()
         self._buckets: dict[int, list[float]] = {}  # member_id -> [tokens, last refill]
+        self.max_pending_per_address = max_pending_per_address
+        self.max_connections_per_member = max_connections_per_member
+        self._pending: dict[str, int] = {}  # address -> connections not yet past hello
+        self._members: dict[int, list[Connection]] = {}  # member_id -> open connections, oldest first
+        self.flood_penalty = flood_penalty
+        self._benched: dict[int, float] = {}  # member_id -> loop time until which new connections are refused
+        self._said = OncePerInterval()
+        self._old_exception_handler = None
 
     async def __aenter__(self) -> "RelayServer":
         await self.start()
@@ -235,6 +330,9 @@ class RelayServer:
         self.hub = Hub(self.store, self.limits, presence_grace=self.presence_grace, quota=self.quota)
         self._stopping = asyncio.Event()
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
+        loop = asyncio.get_running_loop()
+        self._old_exception_handler = loop.get_exception_handler()
+        loop.set_exception_handler(self._loop_exception)
         try:
             self._server = await serve(
                 self._handle,
@@ -244,14 +342,67 @@ class RelayServer:
                 compression=None,
                 ping_interval=20,
                 ping_timeout=20,
-                max_queue=64,
+                max_queue=MESSAGE_QUEUE,
+                open_timeout=self.hello_timeout,
+                create_connection=functools.partial(_EdgeConnection, relay=self),
             )
         except BaseException:
             self._stopping.set()
             await self._housekeeper
             self.store.close()
+            loop.set_exception_handler(self._old_exception_handler)
             raise
         self.port = self._server.sockets[0].getsockname()[1]
+
+    def connections(self, member_id: int) -> list[Connection]:
+        """The member's open connections, oldest first."""
+        return list(self._members.get(member_id, ()))
+
+    # -- what the server says about itself ------------------------------------------
+
+    def _say(self, key: str, message: str) -> None:
+        """Log ``message`` as a warning, at most once per interval for ``key``."""
+        count = self._said.note(key)
+        if count is not None:
+            log.warning("%s%s", message, f" ({count - 1} more like it since the last report)" if count > 1 else "")
+
+    def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """The event loop's errors (a failed accept when file descriptors run out):
+        one line per kind and interval, no traceback."""
+        message = str(context.get("message") or "unexpected error in the event loop")
+        exc = context.get("exception")
+        if isinstance(exc, OSError):
+            self._say(f"loop:{message}", f"{message}: {exc}; raise the open-files limit or find who holds the connections")
+        elif self._said.note(f"loop:{message}") is not None:
+            loop.default_exception_handler(context)  # a defect: keep its traceback, once per interval
+
+    # -- admission ---------------------------------------------------------------
+
+    def _admit(self, ws: _EdgeConnection, transport: asyncio.BaseTransport) -> None:
+        """Count a new socket against its address; close it at once past the cap."""
+        peer = transport.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
+        if self._pending.get(address, 0) >= self.max_pending_per_address:
+            transport.abort()
+            self._say(
+                f"pending:{address}",
+                f"Refused a connection from {address}: {self.max_pending_per_address} of its connections have not said hello yet",
+            )
+            return
+        self._pending[address] = self._pending.get(address, 0) + 1
+        ws.pending_address = address
+
+    def _settle(self, ws: ServerConnection) -> None:
+        """The socket said a valid hello, or closed: it no longer counts as pending."""
+        address = getattr(ws, "pending_address", None)
+        if address is None:
+            return
+        ws.pending_address = None
+        left = self._pending.get(address, 1) - 1
+        if left > 0:
+            self._pending[address] = left
+        else:
+            self._pending.pop(address, None)
 
     @property
     def url(self) -> str:
@@ -272,6 +423,7 @@ class RelayServer:
         self._stopping.set()
         await self._housekeeper  # never cancelled mid-checkpoint: the thread shares the store
         self.store.close()
+        asyncio.get_running_loop().set_exception_handler(self._old_exception_handler)
 
     async def _housekeeping(self, every: float = 1.0) -> None:
         """Once a second: close connections of members revoked meanwhile (the CLI
@@ -286,6 +438,8 @@ class RelayServer:
             try:
                 self.hub.close_revoked()
                 await asyncio.to_thread(self.store.checkpoint)
+            except OSError as exc:  # e.g. no file descriptor left for the worker thread
+                self._say("housekeeping", f"Housekeeping (checkpoint or revocations) failed: {exc}; will retry")
             except Exception:
                 log.exception("housekeeping failed (checkpoint or revocations); will retry")
 
@@ -296,6 +450,13 @@ class RelayServer:
         if accepted is None:
             return
         conn, member, hello = accepted
+        mine = self._members.setdefault(member.id, [])
+        while len(mine) >= self.max_connections_per_member:
+            mine.pop(0).close(
+                CLOSE_REPLACED,
+                f"Replaced by a newer connection of the same member (at most {self.max_connections_per_member}).",
+            )
+        mine.append(conn)
         try:
             # join() welcomes and registers; catch_up() replays at the pace
             # the member reads, then makes the connection live.
@@ -305,15 +466,25 @@ class RelayServer:
         except ConnectionClosed:
             pass
         finally:
+            if conn in mine:
+                mine.remove(conn)
+            if not mine and self._members.get(member.id) is mine:
+                del self._members[member.id]
             conn.lost = ws.close_code in LOST_CLOSE_CODES
             self.hub.leave(conn)
 
     async def _refuse(self, ws: ServerConnection, err: ProtocolError, code: int) -> None:
-        try:
-            await ws.send(encode(error_frame(err)))
-            await ws.close(code, err.code)
-        except ConnectionClosed:
-            pass
+        """Send the error and a close frame, then end the TCP connection without
+        waiting for the peer's reply (a peer that keeps sending cannot hold it open)."""
+        protocol = ws.protocol
+        if protocol.state is not State.OPEN:
+            return
+        protocol.send_binary(encode(error_frame(err)))
+        protocol.send_close(code, err.code)
+        data = [chunk for chunk in protocol.data_to_send() if chunk]
+        ws.transport.writelines(data)
+        ws.transport.close()
+        await ws.wait_closed()
 
     async def _handshake(self, ws: ServerConnection) -> tuple[Connection, MemberRecord, Hello] | None:
         try:
@@ -328,7 +499,7 @@ class RelayServer:
         except ConnectionClosed:
             return None
         try:
-            frame = decode(message)
+            frame = decode_command(message)
             if frame.get("kind") != "hello":
                 raise ProtocolError(ErrorCode.HANDSHAKE, "The first frame must be hello; send hello before any command.")
             hello = parse_hello(frame)
@@ -347,8 +518,27 @@ class RelayServer:
                 CLOSE_UNAUTHORIZED,
             )
             return None
+        benched = self._benched.get(member.id)
+        if benched is not None:
+            # Closed for flooding a moment ago: hold this connection (unread; it
+            # still counts against its address) until the penalty is over, so
+            # reconnecting at once buys nothing and costs the relay nothing.
+            wait = benched - asyncio.get_running_loop().time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                member = self.store.member_for_token(hello.token)  # it may have been revoked meanwhile
+                if member is None or member.revoked:
+                    await self._refuse(
+                        ws,
+                        ProtocolError(ErrorCode.UNAUTHORIZED, "This join token is unknown or was revoked; ask your facilitator for a new invitation."),
+                        CLOSE_UNAUTHORIZED,
+                    )
+                    return None
+            if self._benched.get(member.id) == benched:
+                del self._benched[member.id]
         if ws.protocol.state is not State.OPEN:
             return None
+        self._settle(ws)
         conn = Connection(ws, member.id, member.name, member.role, member.group_id, self.send_buffer, self._outbox, self._tasks, self.hub.leave)
         conn.token_hash = hash_token(hello.token)
         return conn, member, hello
@@ -361,35 +551,46 @@ class RelayServer:
         # One bucket per member, shared by all their connections and kept
         # across reconnects: more connections never mean a higher rate.
         bucket = self._buckets.setdefault(conn.member_id, [burst, loop.time()])
+        dropped = 0  # frames dropped unread since this connection was last under its rate
         while True:
             message = await ws.recv()
             now = loop.time()
             tokens = min(burst, bucket[0] + (now - bucket[1]) * rate)
             bucket[1] = now
-            try:
-                if tokens < 1.0:
-                    bucket[0] = tokens
-                    raise ProtocolError(
+            cost = frame_cost(len(message))
+            if tokens < cost:
+                # Over the rate: drop it unread. The first of a burst is told once;
+                # a connection that goes on regardless is closed.
+                bucket[0] = tokens
+                dropped += 1
+                if dropped == 1:
+                    conn.write(encode(error_frame(ProtocolError(
                         ErrorCode.RATE_LIMITED,
-                        f"Too many messages at once (limit {rate:g} per second); wait a moment and send again.",
-                        _peek_id(message),
-                    )
-                bucket[0] = tokens - 1.0
-                frame = decode(message)
+                        f"Too many messages at once (at most {self.burst} at once, {rate:g} a second); "
+                        "what you sent after this was dropped, so wait a moment and send it again.",
+                    ))))
+                elif dropped > self.burst:
+                    # After the commands already accepted are answered (the hub's
+                    # flush was scheduled first), cut the connection; read nothing
+                    # more, and refuse the member's new connections for a while.
+                    self._benched[conn.member_id] = now + self.flood_penalty
+                    loop.call_soon(conn.cut, CLOSE_FLOODING, "Too many messages after a warning; slow down, then reconnect.")
+                    self._say(f"flood:{conn.member_id}", f"Closed a connection of {conn.name} (member {conn.member_id}) for sending too many messages")
+                    await ws.wait_closed()
+                    return
+                continue
+            bucket[0] = tokens - cost
+            if dropped and bucket[0] >= burst - cost:
+                dropped = 0  # quiet long enough for a full bucket: a new burst may be told again
+            try:
+                frame = decode_command(message)
                 if frame.get("kind") == "hello":
                     raise ProtocolError(ErrorCode.HANDSHAKE, "This connection already said hello; send commands now.")
                 command = parse_command(frame)
             except ProtocolError as err:
                 conn.write(encode(error_frame(err)))
-                continue
-            hub.submit(conn, command)
-
-
-def _peek_id(message: Any) -> str | None:
-    """The command id of a frame we refuse without reading, when it can be seen cheaply."""
-    try:
-        frame = decode(message)
-    except ProtocolError:
-        return None
-    cid = frame.get("id")
-    return cid if isinstance(cid, str) and len(cid) <= 64 else None
+            else:
+                hub.submit(conn, command)
+            # Let other connections have a turn after each frame read, so a
+            # burst from one member never holds the loop for the whole burst.
+            await asyncio.sleep(0)

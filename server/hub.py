@@ -284,8 +284,8 @@ class Hub:
     # -- joining and leaving ---------------------------------------------------
 
     def join(self, peer: Any, member: MemberRecord, hello: Hello) -> Room:
-        """Welcome ``peer`` and register it; a guest is replayed and live at once,
-        a member next runs :meth:`catch_up`."""
+        """Welcome ``peer`` and register it; it next runs :meth:`catch_up`
+        (a guest's replay, paced like a member's, starts at its session's start)."""
         self.check_members()
         room = self.room(member.group_id)
         self._refresh_roster(room.state, member.group_id)
@@ -333,12 +333,6 @@ class Hub:
         peer.live = False
         peer.cursor = start
         room.peers.append(peer)
-        if peer.role == GUEST:
-            # A guest's replay is one session at most: sent at once, so it
-            # never reaches past the session into what follows it.
-            while peer.cursor <= head:
-                self._replay_chunk(room, peer, max_bytes=None)
-            self._go_live(room, peer)
         if first_peer:
             self._presence(room, peer, "online", skip=peer)
             if away is not None:
@@ -372,43 +366,49 @@ class Hub:
         the loop, so no event is lost or repeated.
         """
         room = self.rooms[peer.group_id]
+        batch: list[_Logged] = []  # events read from the store, not all sent yet
         while not peer.live and not peer.closing:
             if peer.cursor > room.head:
                 self._go_live(room, peer)
                 return
-            self._replay_chunk(room, peer, REPLAY_CHUNK_BYTES)
+            tail = room.tail
+            if tail and tail[0].seq <= peer.cursor:
+                self._replay_chunk(room, peer, tail, REPLAY_CHUNK_BYTES)
+            else:
+                if not batch or batch[-1].seq < peer.cursor:
+                    # Older than the room's tail: read from the store in a worker
+                    # thread (on a connection of its own), never on the event loop.
+                    batch = await asyncio.to_thread(self._read_log, room.group.id, peer.cursor - 1)
+                    if peer.live or peer.closing:
+                        return
+                self._replay_chunk(room, peer, batch, REPLAY_CHUNK_BYTES)
             await peer.drain()
+
+    def _read_log(self, group_id: int, after: int) -> list[_Logged]:
+        """Up to ``REPLAY_CHUNK_EVENTS`` stored events after ``after``, encoded (in a worker thread)."""
+        return [
+            _Logged(e.seq, e.audience, e.subject, encode(e.to_wire()), e.type)
+            for e in self.store.read_events_after(group_id, after, REPLAY_CHUNK_EVENTS)
+        ]
 
     def _go_live(self, room: Room, peer: Any) -> None:
         peer.write(encode(synced_frame(room.head)))
         peer.live = True
 
-    def _replay_chunk(self, room: Room, peer: Any, max_bytes: int | None) -> None:
-        """Write the visible events from ``peer.cursor`` on, up to about ``max_bytes``."""
+    def _replay_chunk(self, room: Room, peer: Any, logged, max_bytes: int) -> None:
+        """Write the visible events of ``logged`` from ``peer.cursor`` on, up to about ``max_bytes``."""
         role, member_id, cursor = peer.role, peer.member_id, peer.cursor
         visits = room.state.visits.get(member_id, ())
-        limit = max_bytes if max_bytes is not None else float("inf")
         written = 0
-        tail = room.tail
-        if tail and tail[0].seq <= cursor:
-            for item in tail:
-                if item.seq < cursor:
-                    continue
-                cursor = item.seq + 1
-                if sees(role, member_id, item.audience, item.subject, item.seq, item.type, visits):
-                    peer.write(item.frame)
-                    written += len(item.frame)
-                    if written >= limit:
-                        break
-        else:
-            for event in self.store.events_after(room.group.id, cursor - 1, REPLAY_CHUNK_EVENTS):
-                cursor = event.seq + 1
-                if sees(role, member_id, event.audience, event.subject, event.seq, event.type, visits):
-                    frame = encode(event.to_wire())
-                    peer.write(frame)
-                    written += len(frame)
-                    if written >= limit:
-                        break
+        for item in logged:
+            if item.seq < cursor:
+                continue
+            cursor = item.seq + 1
+            if sees(role, member_id, item.audience, item.subject, item.seq, item.type, visits):
+                peer.write(item.frame)
+                written += len(item.frame)
+                if written >= max_bytes:
+                    break
         peer.cursor = cursor
 
     def leave(self, peer: Any) -> None:

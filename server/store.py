@@ -22,6 +22,7 @@ import os
 import secrets
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -212,6 +213,8 @@ class Store:
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._checkpointer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
         if background_checkpoints:
             # The relay copies the WAL back into the database from a worker
             # thread (see checkpoint()), so the event loop never waits on it.
@@ -249,6 +252,10 @@ class Store:
         self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         if self._checkpointer is not None:
             self._checkpointer.close()
             self._checkpointer = None
@@ -395,6 +402,17 @@ class Store:
             sql += " LIMIT ?"
             params += (limit,)
         return [_event(row) for row in self._db.execute(sql, params)]
+
+    def read_events_after(self, group_id: int, seq: int, limit: int) -> list[Event]:
+        """:meth:`events_after` on a connection of its own, for worker threads: it
+        sees committed batches only (WAL), so the event loop's writes go on meanwhile."""
+        with self._reader_lock:
+            if self._reader is None:
+                self._reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                self._reader.execute("PRAGMA busy_timeout=5000")
+                self._reader.execute("PRAGMA query_only=ON")
+            sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE group_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+            return [_event(row) for row in self._reader.execute(sql, (group_id, seq, limit))]
 
     def iter_events(self, group_id: int, after: int = 0, chunk: int = 5000) -> Iterator[Event]:
         """Every event after ``after``, in order, read in chunks."""

@@ -36,7 +36,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage, InvalidStatus, InvalidURI
 
-from protocol.codec import decode, encode
+from protocol.codec import decode, encode, frame_cost
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import command_frame, hello_frame, parse_command
 
@@ -72,11 +72,13 @@ FATAL_CLOSE_CODES = {
     4001: "The server did not accept this join token; ask your facilitator for a new invitation.",
     4002: "The server speaks another protocol version; update iop-tui and join again.",
     4003: "You were removed from this group; ask your facilitator if this is a mistake.",
+    4009: "You joined again from another window or device, so this one was closed; close it, or join again here.",
 }
 _FATAL_ERROR_CODES = {ErrorCode.UNAUTHORIZED: 4001, ErrorCode.UNSUPPORTED_VERSION: 4002}
 _TOO_SLOW = 4008
 #: HTTP answers worth retrying: a proxy in front of a relay that is restarting (and 5xx).
 _RETRY_STATUS = (408, 425, 429)
+_FLOODING = 4029
 _GOING_AWAY = 1001
 
 #: Seconds to wait for the relay's welcome after hello.
@@ -419,6 +421,8 @@ class Connection:
             raise _Fatal(FATAL_CLOSE_CODES[code])
         if code == _TOO_SLOW:
             return "This client fell behind the session; catching up in {delay} s."
+        if code == _FLOODING:
+            return "The server closed this connection because too much was sent at once; reconnecting in {delay} s."
         if code == _GOING_AWAY:
             return "The server is restarting; reconnecting in {delay} s."
         if not welcomed:
@@ -438,8 +442,10 @@ class Connection:
             now = loop.time()
             tokens = min(burst, tokens + (now - last) * rate)
             last = now
-            if tokens < 1.0:
-                await asyncio.sleep((1.0 - tokens) / rate)
-                tokens, last = 1.0, loop.time()
-            tokens -= 1.0
-            await ws.send(encode(frame))
+            data = encode(frame)
+            cost = min(float(frame_cost(len(data))), burst)  # the relay's rule: bigger frames cost more
+            if tokens < cost:
+                await asyncio.sleep((cost - tokens) / rate)
+                tokens, last = cost, loop.time()
+            tokens -= cost
+            await ws.send(data)

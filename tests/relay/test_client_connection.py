@@ -474,3 +474,37 @@ async def test_an_unreadable_frame_is_said_and_the_connection_stays() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_a_client_replaced_by_newer_connections_of_its_member_says_so_and_does_not_fight_back(seeded) -> None:
+    """Three newer connections of the same member close this one with 4009; it stops
+    with a sentence instead of reconnecting and closing one of them in turn."""
+    async with Running(seeded.url, seeded.participants[1].token) as alex:
+        await alex.joined()
+        newer = [RawClient(seeded.url, seeded.participants[1].token) for _ in range(3)]
+        for c in newer:
+            await c.__aenter__()
+        try:
+            await asyncio.wait_for(alex.task, 5)
+            assert alex.session.fatal_message == client_module.FATAL_CLOSE_CODES[4009]
+            assert alex.model.conn.state == "failed"
+            assert all(c.close_code is None for c in newer)
+        finally:
+            for c in newer:
+                await c.close()
+
+
+async def test_a_client_sending_several_big_decks_paces_them_and_is_never_rate_limited(tmp_path) -> None:
+    """A 50 KB frame costs the relay's bucket 7 tokens: the client counts it so too."""
+    async with RelayServer(tmp_path / "data", rate_per_s=20, burst=12) as relay:
+        from wsclient import seed
+
+        g = seed(relay.store, relay.url)
+        async with Running(relay.url, g.facilitator.token) as dana:
+            await dana.joined()
+            for i in range(4):
+                dana.session.send("deck.load", {"markdown": f"# Deck {i}\n\n" + "words " * 8000})
+            await until(lambda: not dana.session.connection.outbox, "every deck to be answered", timeout=30)
+            errors = [f for f in dana.frames if f.get("kind") == "error"]
+            assert errors == []
+            assert len([f for f in dana.frames if f.get("kind") == "ack"]) == 4

@@ -484,12 +484,21 @@ class ResilientClient(_Waits):
 
     def _answered(self, frame: dict) -> None:
         cid = frame.get("id")
+        if cid is None and frame.get("kind") == "error" and frame.get("code") == "rate_limited":
+            # Frames over the relay's rate are dropped unread and told once:
+            # resend whatever is still unanswered a little later.
+            asyncio.get_running_loop().call_later(self.retry_after, self._resend_outstanding)
+            return
         if cid not in self.outbox:
             return
         if frame.get("kind") == "error" and frame.get("code") in RETRYABLE:
             asyncio.get_running_loop().call_later(self.retry_after, self._resend, cid)
             return
         del self.outbox[cid]
+
+    def _resend_outstanding(self) -> None:
+        for cid in list(self.outbox):
+            self._resend(cid)
 
     def _resend(self, cid: str) -> None:
         frame = self.outbox.get(cid)

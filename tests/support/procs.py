@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import selectors
 import signal
 import subprocess
@@ -81,12 +82,20 @@ class ServerProcess:
         self._stderr.close()
 
 
-def start_server_process(data_dir: Path, port: int = 0, *extra: str, timeout: float = 20) -> ServerProcess:
-    """Start ``python -m server serve`` and wait for its listening line."""
+def start_server_process(data_dir: Path, port: int = 0, *extra: str, timeout: float = 20, open_files: int | None = None) -> ServerProcess:
+    """Start ``python -m server serve`` and wait for its listening line.
+
+    ``open_files`` caps the process's open files (soft and hard), as a small machine would.
+    """
     stderr_file = tempfile.TemporaryFile()
+
+    def limit_files() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "server", "serve", "--port", str(port), "--data", str(data_dir), *extra],
-        cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=stderr_file,
+        cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=stderr_file, preexec_fn=limit_files,
     )
     selector = selectors.DefaultSelector()
     selector.register(proc.stdout, selectors.EVENT_READ)
