@@ -497,13 +497,13 @@ async def test_a_client_replaced_by_newer_connections_of_its_member_says_so_and_
 async def test_a_client_sending_several_big_decks_paces_them_and_is_never_rate_limited(tmp_path) -> None:
     """A 50 KB frame costs the relay's bucket 7 tokens: the client counts it so too."""
     async with RelayServer(tmp_path / "data", rate_per_s=20, burst=12) as relay:
-        from wsclient import seed
+        from tests.support.wsclient import seed
 
         g = seed(relay.store, relay.url)
         async with Running(relay.url, g.facilitator.token) as dana:
             await dana.joined()
             for i in range(4):
-                dana.session.send("deck.load", {"markdown": f"# Deck {i}\n\n" + "words " * 8000})
+                dana.session.send("deck.load", {"markdown": f"# Deck {i}\n\n" + ("words " * 10 + "\n") * 800})
             await until(lambda: not dana.session.connection.outbox, "every deck to be answered", timeout=30)
             errors = [f for f in dana.frames if f.get("kind") == "error"]
             assert errors == []

@@ -304,6 +304,8 @@ async def test_a_guest_that_never_reads_is_paced_not_flooded_and_gets_the_whole_
             dana = await stack.enter_async_context(RawClient(relay.url, seeded.facilitator.token))
             await dana.wait_synced(TIMEOUT)
             await dana.command("session.start", {"title": "Long"}, timeout=TIMEOUT)
+            async with RawClient(relay.url, seeded.guest.token) as early:
+                await early.wait_synced(TIMEOUT)  # the guest arrives: what follows is theirs to see
             text = "z" * 1990
             ids = [await dana.send("chat.send", {"text": f"{i} {text}"}) for i in range(3000)]
             last = await dana.wait_ack(ids[-1], 60)
@@ -352,6 +354,8 @@ async def test_a_guest_still_replaying_when_the_session_ends_gets_no_line_writte
             dana = await stack.enter_async_context(RawClient(relay.url, seeded.facilitator.token))
             await dana.wait_synced(TIMEOUT)
             await dana.command("session.start", {"title": "First"}, timeout=TIMEOUT)
+            async with RawClient(relay.url, seeded.guest.token) as early:
+                await early.wait_synced(TIMEOUT)  # the guest arrives: what follows is theirs to see
             ids = [await dana.send("chat.send", {"text": f"{i} " + "z" * 1990}) for i in range(3000)]
             assert (await dana.wait_ack(ids[-1], 60))["kind"] == "ack"
 
