@@ -52,7 +52,8 @@ def frame_cost(size: int) -> int:
 
 def encode(frame: dict[str, Any]) -> bytes:
     """Encode a frame as msgpack."""
-    return msgpack.packb(frame, use_bin_type=True)
+    packed: bytes = msgpack.packb(frame, use_bin_type=True)
+    return packed
 
 
 def decode_command(data: bytes | str) -> dict[str, Any]:

@@ -13,11 +13,19 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .errors import ErrorCode, ProtocolError
+from .events import Event
 
 __all__ = [
+    "Phase",
+    "PollKind",
+    "HomeworkKind",
+    "ChatTarget",
+    "NoteVisibility",
+    "PresenceStatus",
+    "WelcomeMode",
     "PROTOCOL_VERSION",
     "PHASES",
     "POLL_KINDS",
@@ -45,19 +53,31 @@ __all__ = [
 
 PROTOCOL_VERSION = 1
 
+# Status fields: each Literal is the set of values its field takes on the wire,
+# and each tuple below lists the same values in order (a unit test keeps them equal).
+Phase = Literal["checkin", "psychoeducation", "exercises", "discussion", "closing"]
+PollKind = Literal["single", "multiple", "scale", "quiz"]
+HomeworkKind = Literal["text", "checklist", "emotion_log"]
+ChatTarget = Literal["group", "facilitators"]  # chat.send's "to"
+NoteVisibility = Literal["group", "facilitators"]  # checkin.submit's "note_to"
+PresenceStatus = Literal["online", "reconnecting", "offline"]  # a presence frame's "status"
+WelcomeMode = Literal["resume", "reset"]  # a welcome frame's "mode"
+
 #: The agenda of a session, in order.
-PHASES = ("checkin", "psychoeducation", "exercises", "discussion", "closing")
-PHASE_TITLES = {
+PHASES: tuple[Phase, ...] = ("checkin", "psychoeducation", "exercises", "discussion", "closing")
+PHASE_TITLES: dict[str, str] = {
     "checkin": "Check-in",
     "psychoeducation": "Psychoeducation",
     "exercises": "Exercises",
     "discussion": "Discussion",
     "closing": "Closing",
 }
-POLL_KINDS = ("single", "multiple", "scale", "quiz")
-HOMEWORK_KINDS = ("text", "checklist", "emotion_log")
-CHAT_TARGETS = ("group", "facilitators")
-NOTE_VISIBILITY = ("group", "facilitators")
+POLL_KINDS: tuple[PollKind, ...] = ("single", "multiple", "scale", "quiz")
+HOMEWORK_KINDS: tuple[HomeworkKind, ...] = ("text", "checklist", "emotion_log")
+CHAT_TARGETS: tuple[ChatTarget, ...] = ("group", "facilitators")
+NOTE_VISIBILITY: tuple[NoteVisibility, ...] = ("group", "facilitators")
+PRESENCE_STATUSES: tuple[PresenceStatus, ...] = ("online", "reconnecting", "offline")
+WELCOME_MODES: tuple[WelcomeMode, ...] = ("resume", "reset")
 
 MAX_ID = 64
 MAX_NAME = 80
@@ -155,7 +175,7 @@ class Field:
     nullable: bool = False
 
 
-def _s(name: str, max_len: int = MAX_TEXT, *, required: bool = True, default: Any = None, min_len: int = 0, choices=None) -> Field:
+def _s(name: str, max_len: int = MAX_TEXT, *, required: bool = True, default: Any = None, min_len: int = 0, choices: tuple[str, ...] | None = None) -> Field:
     return Field(name, "str", required, default, max_len=max_len, min_len=min_len, choices=choices)
 
 
@@ -426,7 +446,7 @@ def welcome_frame(
     roster: list[dict[str, Any]],
     limits: Limits,
     head_seq: int,
-    mode: str,
+    mode: WelcomeMode,
     replay_from: int,
 ) -> dict[str, Any]:
     """``mode`` is ``"resume"`` (events after your seq follow) or ``"reset"``
@@ -444,7 +464,7 @@ def welcome_frame(
     }
 
 
-def event_frame(event: "Any") -> dict[str, Any]:
+def event_frame(event: Event) -> dict[str, Any]:
     return event.to_wire()
 
 
@@ -453,7 +473,7 @@ def synced_frame(head_seq: int) -> dict[str, Any]:
     return {"kind": "synced", "head_seq": head_seq}
 
 
-def presence_frame(member: dict[str, Any], status: str) -> dict[str, Any]:
+def presence_frame(member: dict[str, Any], status: PresenceStatus) -> dict[str, Any]:
     """``status`` is ``online``, ``reconnecting`` or ``offline``. Not part of the log."""
     return {"kind": "presence", "member": member, "status": status}
 

@@ -6,9 +6,13 @@ cannot do. Nothing here performs I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final, Literal
 
 __all__ = [
+    "Role",
+    "Audience",
     "FACILITATOR",
     "PARTICIPANT",
     "GUEST",
@@ -28,10 +32,13 @@ __all__ = [
 ]
 
 
-FACILITATOR = "facilitator"
-PARTICIPANT = "participant"
-GUEST = "guest"
-ROLES = (FACILITATOR, PARTICIPANT, GUEST)
+#: A member's role, as the wire and the store spell it.
+Role = Literal["facilitator", "participant", "guest"]
+
+FACILITATOR: Final = "facilitator"
+PARTICIPANT: Final = "participant"
+GUEST: Final = "guest"
+ROLES: tuple[Role, ...] = (FACILITATOR, PARTICIPANT, GUEST)
 
 _F = frozenset({FACILITATOR})
 _P = frozenset({PARTICIPANT})
@@ -94,11 +101,13 @@ def may(role: str, kind: str) -> bool:
 
 
 # Audiences: who may ever receive an event, live, on replay or in an export.
-EVERYONE = "everyone"  # every role, guests included (a session's shared content)
-MEMBERS = "members"  # facilitators and participants; never guests
-FACILITATORS = "facilitators"  # facilitators only
-MEMBER = "member"  # one member (the event's subject) and the facilitators
-AUDIENCES = (EVERYONE, MEMBERS, FACILITATORS, MEMBER)
+Audience = Literal["everyone", "members", "facilitators", "member"]
+
+EVERYONE: Final = "everyone"  # every role, guests included (a session's shared content)
+MEMBERS: Final = "members"  # facilitators and participants; never guests
+FACILITATORS: Final = "facilitators"  # facilitators only
+MEMBER: Final = "member"  # one member (the event's subject) and the facilitators
+AUDIENCES: tuple[Audience, ...] = (EVERYONE, MEMBERS, FACILITATORS, MEMBER)
 
 
 def visible_to(audience: str, subject: int | None, role: str, member_id: int) -> bool:
@@ -157,7 +166,9 @@ class Visit:
         return seq >= self.arrived or etype in SHARED_MATERIAL
 
 
-def sees(role: str, member_id: int, audience: str, subject: int | None, seq: int, etype: str, visits=()) -> bool:
+def sees(
+    role: str, member_id: int, audience: str, subject: int | None, seq: int, etype: str, visits: Iterable[Visit] = ()
+) -> bool:
     """The one rule: whether an event reaches a reader, live, on replay or in an export.
 
     The event's audience must admit the reader (:func:`visible_to`); a guest

@@ -150,4 +150,5 @@ def clean_frame(frame: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(frame, dict):
         return frame
     multiline = MULTILINE_FIELDS.get(str(frame.get("type"))) if frame.get("kind") == "event" else None
-    return clean_tree(frame, multiline or frozenset())
+    cleaned: dict[str, Any] = clean_tree(frame, multiline or frozenset())
+    return cleaned

@@ -32,11 +32,11 @@ its socket in one write at the end of the loop turn (never awaiting a drain),
 so a slow reader never slows anyone else; a connection whose unsent backlog
 passes ``send_buffer`` bytes is closed with 4008 and may resume later.
 
-Close codes: 4001 unauthorized (also when revoked while connected), 4002
-unsupported version, 4003 removed from the group, 4008 too slow, 4009
-replaced by a newer connection of the same member, 4029 kept flooding after
-a rate_limited error, 1008 no hello, 1009 message too big, 1001 server
-shutting down.
+Close codes (:class:`protocol.errors.CloseCode`): 4001 unauthorized (also
+when revoked while connected), 4002 unsupported version, 4003 removed from the
+group, 4008 too slow, 4009 replaced by a newer connection of the same member,
+4029 kept flooding after a rate_limited error, 1008 no hello, 1009 message too
+big (websockets' own), 1001 server shutting down.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from protocol.codec import MAX_FRAME_BYTES, decode_command, encode, frame_cost
-from protocol.errors import ErrorCode, ProtocolError
+from protocol.errors import CloseCode, ErrorCode, ProtocolError, hello_close_code
 from protocol.messages import Hello, Limits, error_frame, parse_command, parse_hello
 
 from .hub import PRESENCE_GRACE, Hub
@@ -74,27 +74,14 @@ from .store import MemberRecord, Store, hash_token
 __all__ = [
     "RelayServer",
     "Connection",
-    "CLOSE_UNAUTHORIZED",
-    "CLOSE_UNSUPPORTED_VERSION",
-    "CLOSE_REMOVED",
-    "CLOSE_TOO_SLOW",
-    "CLOSE_REPLACED",
-    "CLOSE_FLOODING",
     "raise_open_files_limit",
 ]
 
 log = logging.getLogger("iop.server")
 
-CLOSE_UNAUTHORIZED = 4001
-CLOSE_UNSUPPORTED_VERSION = 4002
-CLOSE_REMOVED = 4003
-CLOSE_TOO_SLOW = 4008
-CLOSE_REPLACED = 4009
-CLOSE_FLOODING = 4029
-CLOSE_POLICY = 1008
 #: Ways a connection ends that mean the link broke, not that the member left:
 #: no close frame (1006), a keepalive timeout (1011), too slow to keep up (4008).
-LOST_CLOSE_CODES = frozenset({None, 1006, 1011, CLOSE_TOO_SLOW})
+LOST_CLOSE_CODES = frozenset({None, 1006, 1011, CloseCode.TOO_SLOW})
 
 
 def raise_open_files_limit() -> None:
@@ -227,7 +214,7 @@ class Connection:
         if len(data) < len(chunks) and transport.can_write_eof():
             transport.write_eof()  # websockets' end-of-stream marker, written as it does
         if transport.get_write_buffer_size() > self.send_buffer:
-            self.close(CLOSE_TOO_SLOW, "Too far behind; reconnect to resume.")
+            self.close(CloseCode.TOO_SLOW, "Too far behind; reconnect to resume.")
 
     async def drain(self) -> None:
         """Send what is queued, then wait until the socket's buffer is low again
@@ -241,7 +228,7 @@ class Connection:
         if self.ws.protocol.state is not State.OPEN:
             self.closing = True  # nothing more to write: stop a replay early
 
-    def cut(self, code: int, reason: str) -> None:
+    def cut(self, code: CloseCode, reason: str) -> None:
         """Close at once: send what is queued and a close frame, then end the TCP
         connection without reading anything more (no waiting for the peer's reply)."""
         if self.closing:
@@ -254,7 +241,7 @@ class Connection:
         self.send_queued()
         ws.transport.close()
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, code: CloseCode, reason: str) -> None:
         if self.closing:
             return
         self.closing = True
@@ -453,7 +440,7 @@ class RelayServer:
         mine = self._members.setdefault(member.id, [])
         while len(mine) >= self.max_connections_per_member:
             mine.pop(0).close(
-                CLOSE_REPLACED,
+                CloseCode.REPLACED,
                 f"Replaced by a newer connection of the same member (at most {self.max_connections_per_member}).",
             )
         mine.append(conn)
@@ -473,7 +460,7 @@ class RelayServer:
             conn.lost = ws.close_code in LOST_CLOSE_CODES
             self.hub.leave(conn)
 
-    async def _refuse(self, ws: ServerConnection, err: ProtocolError, code: int) -> None:
+    async def _refuse(self, ws: ServerConnection, err: ProtocolError, code: CloseCode) -> None:
         """Send the error and a close frame, then end the TCP connection without
         waiting for the peer's reply (a peer that keeps sending cannot hold it open)."""
         protocol = ws.protocol
@@ -493,7 +480,7 @@ class RelayServer:
             await self._refuse(
                 ws,
                 ProtocolError(ErrorCode.HANDSHAKE, f"No hello arrived within {self.hello_timeout:g} seconds; reconnect and send hello first."),
-                CLOSE_POLICY,
+                CloseCode.POLICY,
             )
             return None
         except ConnectionClosed:
@@ -504,18 +491,14 @@ class RelayServer:
                 raise ProtocolError(ErrorCode.HANDSHAKE, "The first frame must be hello; send hello before any command.")
             hello = parse_hello(frame)
         except ProtocolError as err:
-            code = {
-                ErrorCode.UNSUPPORTED_VERSION: CLOSE_UNSUPPORTED_VERSION,
-                ErrorCode.UNAUTHORIZED: CLOSE_UNAUTHORIZED,
-            }.get(err.code, CLOSE_POLICY)
-            await self._refuse(ws, err, code)
+            await self._refuse(ws, err, hello_close_code(err.code))
             return None
         member = self.store.member_for_token(hello.token)
         if member is None or member.revoked:
             await self._refuse(
                 ws,
                 ProtocolError(ErrorCode.UNAUTHORIZED, "This join token is unknown or was revoked; ask your facilitator for a new invitation."),
-                CLOSE_UNAUTHORIZED,
+                CloseCode.UNAUTHORIZED,
             )
             return None
         benched = self._benched.get(member.id)
@@ -531,7 +514,7 @@ class RelayServer:
                     await self._refuse(
                         ws,
                         ProtocolError(ErrorCode.UNAUTHORIZED, "This join token is unknown or was revoked; ask your facilitator for a new invitation."),
-                        CLOSE_UNAUTHORIZED,
+                        CloseCode.UNAUTHORIZED,
                     )
                     return None
             if self._benched.get(member.id) == benched:
@@ -574,7 +557,7 @@ class RelayServer:
                     # flush was scheduled first), cut the connection; read nothing
                     # more, and refuse the member's new connections for a while.
                     self._benched[conn.member_id] = now + self.flood_penalty
-                    loop.call_soon(conn.cut, CLOSE_FLOODING, "Too many messages after a warning; slow down, then reconnect.")
+                    loop.call_soon(conn.cut, CloseCode.FLOODING, "Too many messages after a warning; slow down, then reconnect.")
                     self._say(f"flood:{conn.member_id}", f"Closed a connection of {conn.name} (member {conn.member_id}) for sending too many messages")
                     await ws.wait_closed()
                     return

@@ -39,12 +39,14 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from protocol.codec import encode
-from protocol.errors import ErrorCode, ProtocolError
+from protocol.errors import CloseCode, ErrorCode, ProtocolError
 from protocol.events import SEQ, Draft, Event
 from protocol.messages import (
     Command,
     Hello,
     Limits,
+    PresenceStatus,
+    WelcomeMode,
     ack_frame,
     error_frame,
     presence_frame,
@@ -58,12 +60,10 @@ from .rules import Actor, arrival, decide
 from .quota import Quota
 from .store import CommandResult, GroupRecord, MemberRecord, Store
 
-__all__ = ["Hub", "Peer", "Room", "CLOSE_REMOVED"]
+__all__ = ["Hub", "Peer", "Room"]
 
 log = logging.getLogger("iop.server")
 
-CLOSE_REVOKED = 4001
-CLOSE_REMOVED = 4003
 
 #: How many recent encoded events each room keeps for fast resumes.
 TAIL_EVENTS = 256
@@ -92,7 +92,7 @@ class Peer(Protocol):
 
     async def drain(self) -> None: ...
 
-    def close(self, code: int, reason: str) -> None: ...
+    def close(self, code: CloseCode, reason: str) -> None: ...
 
 
 class _Logged(NamedTuple):
@@ -243,7 +243,7 @@ class Hub:
             for p in list(room.peers):
                 refusal = self._refusal(p)
                 if refusal is not None:
-                    p.close(CLOSE_REVOKED, refusal)
+                    p.close(CloseCode.UNAUTHORIZED, refusal)
             self._want_membership(room, schedule=schedule)
 
     def _refusal(self, peer: Any) -> str | None:
@@ -299,6 +299,7 @@ class Hub:
             self._arrive(room, peer)
         head = room.head
         resume = hello.resume_from
+        mode: WelcomeMode
         if peer.role == GUEST:
             session = room.state.session
             if session is None:
@@ -445,7 +446,7 @@ class Hub:
         self._presence(room, peer, "offline")
         log.info("%s (%s) left %s", peer.name, peer.role, room.group.name)
 
-    def _presence(self, room: Room, subject: Any, status: str, skip: Any = None) -> None:
+    def _presence(self, room: Room, subject: Any, status: PresenceStatus, skip: Any = None) -> None:
         frame = encode(presence_frame(_member_wire(subject), status))
         for p in room.peers:
             if p is not skip and p.role != GUEST:
@@ -611,7 +612,7 @@ class Hub:
         for room in self.rooms.values():
             for p in list(room.peers):
                 if p.member_id == member_id:
-                    p.close(CLOSE_REMOVED, "You were removed from this group; ask your facilitator.")
+                    p.close(CloseCode.REMOVED, "You were removed from this group; ask your facilitator.")
 
     def close_revoked(self) -> None:
         """Close the connections of members revoked since they joined (e.g. by the CLI).

@@ -31,13 +31,13 @@ import asyncio
 import secrets
 import socket
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Final, Literal
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage, InvalidStatus, InvalidURI
 
 from protocol.codec import decode, encode, frame_cost
-from protocol.errors import ErrorCode, ProtocolError
+from protocol.errors import HELLO_CLOSE_CODES, CloseCode, ErrorCode, ProtocolError
 from protocol.messages import command_frame, hello_frame, parse_command
 
 from iop_tui.core import words
@@ -45,6 +45,7 @@ from iop_tui.core import words
 __all__ = [
     "Connection",
     "Listener",
+    "ConnectionState",
     "DEFAULT_BACKOFF",
     "MAX_SERVER_FRAME",
     "FATAL_CLOSE_CODES",
@@ -55,11 +56,14 @@ __all__ = [
     "FAILED",
 ]
 
-CONNECTING = "connecting"
-CONNECTED = "connected"
-RECONNECTING = "reconnecting"
-OFFLINE = "offline"
-FAILED = "failed"
+#: A ``status`` frame's ``state``: where the connection is now.
+ConnectionState = Literal["connecting", "connected", "reconnecting", "offline", "failed"]
+
+CONNECTING: Final = "connecting"
+CONNECTED: Final = "connected"
+RECONNECTING: Final = "reconnecting"
+OFFLINE: Final = "offline"
+FAILED: Final = "failed"
 
 #: Seconds to wait before each reconnection attempt; the last one repeats.
 DEFAULT_BACKOFF = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
@@ -68,18 +72,14 @@ DEFAULT_BACKOFF = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 MAX_SERVER_FRAME = 2 * 1024 * 1024
 
 #: Close codes after which retrying cannot help, and the sentence each deserves.
-FATAL_CLOSE_CODES = {
-    4001: "The server did not accept this join token; ask your facilitator for a new invitation.",
-    4002: "The server speaks another protocol version; update iop-tui and join again.",
-    4003: "You were removed from this group; ask your facilitator if this is a mistake.",
-    4009: "You joined again from another window or device, so this one was closed; close it, or join again here.",
+FATAL_CLOSE_CODES: dict[int, str] = {
+    CloseCode.UNAUTHORIZED: "The server did not accept this join token; ask your facilitator for a new invitation.",
+    CloseCode.UNSUPPORTED_VERSION: "The server speaks another protocol version; update iop-tui and join again.",
+    CloseCode.REMOVED: "You were removed from this group; ask your facilitator if this is a mistake.",
+    CloseCode.REPLACED: "You joined again from another window or device, so this one was closed; close it, or join again here.",
 }
-_FATAL_ERROR_CODES = {ErrorCode.UNAUTHORIZED: 4001, ErrorCode.UNSUPPORTED_VERSION: 4002}
-_TOO_SLOW = 4008
 #: HTTP answers worth retrying: a proxy in front of a relay that is restarting (and 5xx).
 _RETRY_STATUS = (408, 425, 429)
-_FLOODING = 4029
-_GOING_AWAY = 1001
 
 #: Seconds to wait for the relay's welcome after hello.
 WELCOME_TIMEOUT = 15.0
@@ -147,7 +147,7 @@ class Connection:
         self.backoff = tuple(float(b) for b in backoff) or DEFAULT_BACKOFF
         #: The last seq this client holds; sent as ``resume_from`` in hello.
         self.last_seq: int | None = resume_from
-        self.state = CONNECTING
+        self.state: ConnectionState = CONNECTING
         self.retry_in: float | None = None
         self.message: str | None = None
         self.fatal_message: str | None = None
@@ -180,7 +180,7 @@ class Connection:
         for listener in list(self._listeners):
             listener(frame)
 
-    def _status(self, state: str, *, retry_in: float | None = None, message: str | None = None) -> None:
+    def _status(self, state: ConnectionState, *, retry_in: float | None = None, message: str | None = None) -> None:
         self.state, self.retry_in, self.message = state, retry_in, message
         self._emit(self.status_frame())
 
@@ -411,19 +411,20 @@ class Connection:
         """Decide what a close means: raise :class:`_Fatal`, or return the retry sentence."""
         code = ws.close_code
         if refusal is not None:
-            fatal_code = _FATAL_ERROR_CODES.get(str(refusal.get("code")))
+            # A refused hello's error code says which close follows, should the close itself be lost.
+            fatal_code = HELLO_CLOSE_CODES.get(str(refusal.get("code")), code)
             message = refusal.get("message")
-            if fatal_code is not None or code in FATAL_CLOSE_CODES:
-                raise _Fatal(str(message or FATAL_CLOSE_CODES[fatal_code or code]))
+            if fatal_code is not None and fatal_code in FATAL_CLOSE_CODES:
+                raise _Fatal(str(message or FATAL_CLOSE_CODES[fatal_code]))
             if message:  # refused for a reason retrying may cure: say it, and retry
                 return f"{str(message).rstrip('.')}. Retrying in {{delay}} s."
         if code in FATAL_CLOSE_CODES:
             raise _Fatal(FATAL_CLOSE_CODES[code])
-        if code == _TOO_SLOW:
+        if code == CloseCode.TOO_SLOW:
             return "This client fell behind the session; catching up in {delay} s."
-        if code == _FLOODING:
+        if code == CloseCode.FLOODING:
             return "The server closed this connection because too much was sent at once; reconnecting in {delay} s."
-        if code == _GOING_AWAY:
+        if code == CloseCode.GOING_AWAY:
             return "The server is restarting; reconnecting in {delay} s."
         if not welcomed:
             return f"The server at {self.url} closed the connection before welcoming us; retrying in {{delay}} s."
