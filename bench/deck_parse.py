@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from iop_tui.plain.face import markdown_lines  # noqa: E402
-from protocol.deck import MAX_DECK_CHARS, MAX_SLIDES, parse_deck  # noqa: E402
-from protocol.errors import ProtocolError  # noqa: E402
+from iop_tui.plain.face import markdown_lines
+from protocol.deck import MAX_DECK_CHARS, MAX_SLIDES, parse_deck
+from protocol.errors import ProtocolError
 
 NORMAL_SLIDE = (
     "## Noticing a thought\nA thought is **not** a fact: name it, check the evidence for and against it,"

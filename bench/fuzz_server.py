@@ -92,7 +92,7 @@ async def fuzz_connection(url: str, token: str, messages, tally: Tally) -> None:
             done_sending = True
             if errors < sent:
                 await asyncio.wait_for(reader, 60)
-        except (ConnectionClosed, asyncio.TimeoutError):
+        except (TimeoutError, ConnectionClosed):
             tally.closed_early += 1
         finally:
             reader.cancel()
@@ -164,7 +164,7 @@ async def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--connections", type=int, default=4, help="fuzzing connections after hello")
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     rng = random.Random(args.seed)
     tmp = tempfile.TemporaryDirectory(prefix="iop-fuzz-")
@@ -253,7 +253,7 @@ async def main() -> int:
         store = Store(data)
         try:
             report = auditor.check(store)
-            stray = [e for e in store.events_after(other.group_id, head_before[other.group_id])]
+            stray = list(store.events_after(other.group_id, head_before[other.group_id]))
             stray += [e for e in store.events_after(group.group_id, head_before[group.group_id]) if e.actor == fuzz_member]
         finally:
             store.close()

@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 
 
 def raise_nofile() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
@@ -214,7 +214,7 @@ async def _worker(mode: str, host: str, port: int, groups: dict[int, list[tuple[
         clients = await asyncio.gather(
             *(ws_connect(host, port, "/" if relay else f"/room/{m.group}", handler(m)) for m in batch)
         )
-        for m, client in zip(batch, clients):
+        for m, client in zip(batch, clients, strict=True):
             m.client = client
             if relay:
                 client.send(msgpack.packb({"kind": "hello", "v": 1, "token": m.token, "resume_from": None, "client": "bench"}))
@@ -254,7 +254,7 @@ async def _worker(mode: str, host: str, port: int, groups: dict[int, list[tuple[
             break
         await asyncio.sleep(0.05)
     lost = dup = deliveries = sent = 0
-    for gid, ms in by_group.items():
+    for ms in by_group.values():
         keys = {(m.index, n) for m in ms for n in range(m.sent)}
         for m in ms:
             deliveries += len(m.seqs)

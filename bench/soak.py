@@ -150,7 +150,7 @@ class Soak:
             try:
                 await asyncio.wait_for(self.stop.wait(), self.rng.uniform(every * 0.5, every * 1.5))
                 return
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             pick = self.rng.random()
             if pick < 0.35:
@@ -175,7 +175,7 @@ class Soak:
 
     async def run(self) -> int:
         args = self.args
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         seeded = seed_groups(self.data, args.groups, args.members)
         await self.start_server()
@@ -216,7 +216,7 @@ class Soak:
                 c.resume_reading()
             for c in self.clients:
                 await c.wait_idle(120)
-            for gid, cs in self.groups:
+            for _gid, cs in self.groups:
                 end = await cs[0].command("chat.send", {"text": "end of the soak"}, timeout=60)
                 for c in cs:
                     await c.wait_seq(end["seq"], 120)

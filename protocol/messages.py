@@ -170,8 +170,8 @@ class Field:
     minimum: int | None = None
     maximum: int | None = None
     choices: tuple[Any, ...] | None = None
-    item: "Field | None" = None  # list items
-    fields: tuple["Field", ...] = ()  # dict keys
+    item: Field | None = None  # list items
+    fields: tuple[Field, ...] = ()  # dict keys
     nullable: bool = False
 
 
@@ -319,7 +319,7 @@ def _check(spec: Field, value: Any, where: str) -> Any:
     elif t == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be a whole number.")
-        if spec.minimum is not None and value < spec.minimum or spec.maximum is not None and value > spec.maximum:
+        if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
             raise ProtocolError(ErrorCode.INVALID, f"Field {where} must be {_range_words(spec)}.")
     elif t == "bool":
         if not isinstance(value, bool):

@@ -164,10 +164,11 @@ def _cmd_group(args: argparse.Namespace) -> int:
             return 0
         group_id = store.create_group(args.name)
         member_id, token = store.add_member(group_id, args.facilitator, FACILITATOR)
-        group = store.group(group_id)
+        group, founder = store.group(group_id), store.member(member_id)
+        assert group is not None and founder is not None  # both made just above
         if not args.json:
             print(f"Created the group {group.name} (id {group.id}).")
-        _print_member(args, group, member_id, store.member(member_id).name, FACILITATOR, token)
+        _print_member(args, group, member_id, founder.name, FACILITATOR, token)
         return 0
     finally:
         store.close()
@@ -220,6 +221,7 @@ def _cmd_invite(args: argparse.Namespace) -> int:
             return 0
         member_id, token = store.add_member(group.id, args.name, args.role)
         added = store.member(member_id)
+        assert added is not None  # made just above
         _print_member(args, group, member_id, added.name, args.role, token)
         return 0
     finally:

@@ -48,7 +48,7 @@ import resource
 from pathlib import Path
 from typing import Any
 
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
@@ -148,7 +148,7 @@ class Outbox:
         self._dirty: list[Connection] = []
         self._scheduled = False
 
-    def add(self, conn: "Connection") -> None:
+    def add(self, conn: Connection) -> None:
         self._dirty.append(conn)
         if not self._scheduled:
             self._scheduled = True
@@ -289,9 +289,9 @@ class RelayServer:
         self.send_buffer = send_buffer
         self.durable = durable
         self.limits = Limits(MAX_FRAME_BYTES, self.rate_per_s, self.burst)
-        self.store: Store | None = None
-        self.hub: Hub | None = None
-        self._server = None
+        self.store: Store  # opened by start()
+        self.hub: Hub  # made by start()
+        self._server: Server | None = None
         self._tasks: set[asyncio.Task] = set()
         self._outbox = Outbox()
         self._buckets: dict[int, list[float]] = {}  # member_id -> [tokens, last refill]
@@ -304,7 +304,7 @@ class RelayServer:
         self._said = OncePerInterval()
         self._old_exception_handler = None
 
-    async def __aenter__(self) -> "RelayServer":
+    async def __aenter__(self) -> RelayServer:
         await self.start()
         return self
 
@@ -397,6 +397,8 @@ class RelayServer:
         return f"ws://{host}:{self.port}/"
 
     async def serve_forever(self) -> None:
+        if self._server is None:
+            raise RuntimeError("The relay is not started; call start() first.")
         await self._server.wait_closed()
 
     async def stop(self) -> None:

@@ -11,7 +11,7 @@ export is the whole log.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from protocol.events import Event
@@ -28,11 +28,11 @@ def member_export(group: GroupRecord, member: MemberRecord, events: Iterable[Eve
     for event in visible_events(events, member.role, member.id):
         wire = event.to_wire()
         wire.pop("kind")
-        wire["time"] = _dt.datetime.fromtimestamp(event.ts, _dt.timezone.utc).isoformat(timespec="seconds")
+        wire["time"] = _dt.datetime.fromtimestamp(event.ts, _dt.UTC).isoformat(timespec="seconds")
         kept.append(wire)
     return {
         "format": "iop-tui member export 1",
-        "exported_at": _dt.datetime.fromtimestamp(now, _dt.timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": _dt.datetime.fromtimestamp(now, _dt.UTC).isoformat(timespec="seconds"),
         "group": {"id": group.id, "name": group.name},
         "member": {"id": member.id, "name": member.name, "role": member.role, "revoked": member.revoked},
         "events": kept,

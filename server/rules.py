@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from protocol.deck import parse_deck
 from protocol.errors import ErrorCode, ProtocolError
@@ -103,7 +104,7 @@ class _Context:
 
     @property
     def today(self) -> _dt.date:
-        return _dt.datetime.fromtimestamp(self.now, _dt.timezone.utc).date()
+        return _dt.datetime.fromtimestamp(self.now, _dt.UTC).date()
 
 
 

@@ -102,7 +102,7 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-def _taken_sentence(member: "MemberRecord") -> str:
+def _taken_sentence(member: MemberRecord) -> str:
     if member.revoked:
         return (
             f"The group already has a member named {member.name!r} (id {member.id}, revoked); give them a new token "
@@ -271,6 +271,7 @@ class Store:
             cur = self._db.execute("INSERT INTO groups (name, created_at) VALUES (?, ?)", (name, time.time()))
         except sqlite3.IntegrityError:
             raise StoreError(f"A group named {name!r} already exists; choose another name.") from None
+        assert cur.lastrowid is not None  # an INSERT always sets it
         return cur.lastrowid
 
     def group(self, group_id: int) -> GroupRecord | None:
@@ -321,6 +322,7 @@ class Store:
         except sqlite3.Error:
             self._db.execute("ROLLBACK")
             raise
+        assert cur.lastrowid is not None  # an INSERT always sets it
         return cur.lastrowid, token
 
     def members_named(self, group_id: int, name: str) -> list[MemberRecord]:

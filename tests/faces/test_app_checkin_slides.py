@@ -93,7 +93,8 @@ async def test_slides_follow_facilitator_and_member_browses(seeded, tmp_path: Pa
             try:
                 await wait_until(pilot, lambda: "In for four" in screen_text(app), "slide 2's text on the member's screen")
             except AssertionError:
-                print(screen_text(app)); print(app.session_screen().query_one("#slides-pane").tree); raise
+                print(screen_text(app), app.session_screen().query_one("#slides-pane").tree, sep="\n")
+                raise
 
             # The member pages back on their own, then returns to live.
             app.session_screen().query_one("#slides-pane").focus()

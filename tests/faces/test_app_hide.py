@@ -25,7 +25,7 @@ async def test_f12_hides_everything_and_enter_brings_it_back(seeded) -> None:
             await wait_until(pilot, lambda: app.hidden, "the screen to hide")
             await dana.wait_ack(await dana.send("phase.set", {"phase": "discussion"}))
             await dana.wait_ack(await dana.send("chat.send", {"text": "Sam, how was your week?"}))
-            await wait_until(pilot, lambda: any("how was your week" in l.text for l in model.state.chat), "the line to arrive")
+            await wait_until(pilot, lambda: any("how was your week" in line.text for line in model.state.chat), "the line to arrive")
             await pilot.pause(0.3)
             shown = screen_text(app)
             assert HIDDEN_TEXT in shown

@@ -77,7 +77,7 @@ async def test_chat_group_private_help_and_unread(seeded) -> None:
         await wait_until(pilot2, lambda: "unread" not in screen_text(app2), "the unread count to clear")
 
         # The facilitator deletes Sam's group line with /delete N; everyone's line says so.
-        message_id = next(l.message_id for l in dana.session.model.state.chat if l.text == "hello everyone")
+        message_id = next(line.message_id for line in dana.session.model.state.chat if line.text == "hello everyone")
         await type_into(dpilot, dana, "#chat-input", f"/delete {message_id}")
         await dpilot.press("enter")
         await dpilot.press("y")  # deleting cannot be undone: it asks first

@@ -8,7 +8,6 @@ exactly once with nothing missing.
 
 from __future__ import annotations
 
-import asyncio
 
 from tests.support.apphelp import joined, option_texts, screen_text, type_into, wait_until
 from server.edge import RelayServer
@@ -25,7 +24,7 @@ async def test_app_says_reconnecting_comes_back_and_shows_each_line_once(seeded,
         async with RawClient(seeded.url, dana.token) as fac:
             await fac.wait_ack(await fac.send("session.start", {"title": "Week 3"}))
             await fac.wait_ack(await fac.send("chat.send", {"text": "before the cut"}))
-        await wait_until(pilot, lambda: any(l.text == "before the cut" for l in model.state.chat), "the first line")
+        await wait_until(pilot, lambda: any(line.text == "before the cut" for line in model.state.chat), "the first line")
 
         data_dir, port = relay.data_dir, relay.port
         await relay.stop()
@@ -46,20 +45,20 @@ async def test_app_says_reconnecting_comes_back_and_shows_each_line_once(seeded,
             await wait_until(pilot, lambda: model.conn.state == "connected", "the app to reconnect", timeout=20)
             await wait_until(
                 pilot,
-                lambda: {"typed offline", "after the restart"} <= {l.text for l in model.state.chat},
+                lambda: {"typed offline", "after the restart"} <= {line.text for line in model.state.chat},
                 "both lines after the restart",
                 timeout=20,
             )
             await pilot.pause(0.3)
             assert "connected" in screen_text(app).splitlines()[0]
-            texts = [l.text for l in model.state.visible_chat()]
+            texts = [line.text for line in model.state.visible_chat()]
             assert texts.count("before the cut") == 1
             assert texts.count("typed offline") == 1
             assert texts.count("after the restart") == 1
             shown = "\n".join(option_texts(app, "#chat-log"))
             for line in ("before the cut", "typed offline", "after the restart"):
                 assert shown.count(line) == 1, shown
-            seqs = [l.message_id for l in model.state.chat]
+            seqs = [line.message_id for line in model.state.chat]
             assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
         finally:
             await app.session.close()

@@ -6,11 +6,11 @@ from tests.support.apphelp import joined, screen_text, text_of, wait_until
 
 
 async def test_theme_names_and_an_unknown_theme(seeded) -> None:
-    async with joined(seeded.url, seeded.participants[0].token, theme="ansi-light") as (app, pilot):
+    async with joined(seeded.url, seeded.participants[0].token, theme="ansi-light") as (app, _pilot):
         assert app.theme == "ansi-light"
-    async with joined(seeded.url, seeded.participants[0].token, theme="high-contrast") as (app, pilot):
+    async with joined(seeded.url, seeded.participants[0].token, theme="high-contrast") as (app, _pilot):
         assert app.theme == "high-contrast"
-    async with joined(seeded.url, seeded.participants[0].token, theme="sparkly") as (app, pilot):
+    async with joined(seeded.url, seeded.participants[0].token, theme="sparkly") as (app, _pilot):
         assert app.theme == "ansi-dark"
         assert app.theme_warning.startswith("There is no theme called 'sparkly'; using ansi-dark.")
 

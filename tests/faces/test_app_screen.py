@@ -213,7 +213,9 @@ async def test_the_next_slide_starts_at_its_title(seeded) -> None:
         pane.focus()
         await pilot.press("end")
         await pilot.pause(0.3)
-        body = lambda: "\n".join(screen_text(app).splitlines()[4:-2])  # the pane, not the status line
+        def body() -> str:  # the pane, not the status line
+            return "\n".join(screen_text(app).splitlines()[4:-2])
+
         assert pane.scroll_y > 0 and "First slide" not in body()
         await pilot.press("right")
         await wait_until(pilot, lambda: "Slide 2 of 2" in screen_text(app), "the second slide")

@@ -17,7 +17,6 @@ import datetime as dt
 import sys
 import unicodedata
 
-import pytest
 
 from tests.support.apphelp import joined, screen_text, text_of, wait_until
 from tests.support.plainpty import PtyProgram, client_env, plain_argv

@@ -10,7 +10,6 @@ the truth about who is here, and hear "You were removed" once.
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, AsyncIterator
+from typing import Any
+from collections.abc import AsyncIterator
 
 from iop_tui.plain.face import PlainFace
 from iop_tui.core.session import ClientSession
@@ -57,7 +58,7 @@ async def members(url: str, *tokens: str) -> AsyncIterator[list[Member]]:
             session.subscribe(face.on_notices)
             task = asyncio.create_task(session.run())
             running.append((Member(session, face, lines), task))
-            await until(lambda: face.joined, "a member to join")
+            await until(lambda face=face: face.joined, "a member to join")
         yield [m for m, _ in running]
     finally:
         for m, task in running:
@@ -143,7 +144,7 @@ async def test_ending_in_plain_mode_asks_a_summary_warns_confirms_and_reveals_th
         dana.type("/end We named our thinking traps.")
         sam_mark = len(sam.lines)
         dana.type("/end yes")
-        results = await sam.wait_line(lambda l: l.startswith("Poll results, Which is a thought?"), "the quiz's results at Sam's", sam_mark)
+        results = await sam.wait_line(lambda line: line.startswith("Poll results, Which is a thought?"), "the quiz's results at Sam's", sam_mark)
         assert "1 I am bad: 1 of 1, 100 percent, the correct answer" in results
         await sam.wait_line("Session ended. Summary: We named our thinking traps.", "the summary at Sam's", sam_mark)
         assert [p.status for p in sam.model.state.polls.values()] == ["revealed"]

@@ -152,10 +152,10 @@ async def test_member_session_over_a_pty(relay_proc, tmp_path):
     ):
         assert out.count(line) == 1, f"{line!r} appears {out.count(line)} times:\n{out}"
     for marker in ("# ", "**", "`"):
-        assert not any(l.startswith(marker) for l in sam.text.splitlines()), f"Markdown {marker!r} reached the plain output"
+        assert not any(line.startswith(marker) for line in sam.text.splitlines()), f"Markdown {marker!r} reached the plain output"
     loaded = importtime.read_text()
     assert "iop_tui.plain.face" in loaded and "websockets" in loaded, "the import log is real"
-    assert not any(l.split("|")[-1].strip().split(".")[0] == "textual" for l in loaded.splitlines() if "|" in l), "plain mode loaded textual"
+    assert not any(line.split("|")[-1].strip().split(".")[0] == "textual" for line in loaded.splitlines() if "|" in line), "plain mode loaded textual"
     for session, task in ((dana, dana_task), (alex, alex_task)):
         await session.close()
         await asyncio.wait_for(task, 10)
@@ -213,7 +213,7 @@ async def test_facilitator_plain_commands(relay_proc, tmp_path):
 
 
 async def test_refusals_are_one_sentence(relay_proc, tmp_path):
-    server, creds = relay_proc
+    server, _creds = relay_proc
     env = client_env(tmp_path / "config")
     cases = [
         (plain_argv(server.url, "not-a-real-token"), 1),
@@ -278,7 +278,7 @@ async def test_connection_lost_and_back(tmp_path):
             server = start_server_process(data, port)
             await sam.wait_for("Reconnected. 1 message sent.", timeout=30)
             await sam.wait_for("Chat, Sam: typed while the relay was down")
-            alex, alex_task = await joined(server.url, creds["Alex"]["token"])
+            alex, _alex_task = await joined(server.url, creds["Alex"]["token"])
             assert [c.text for c in alex.model.state.chat] == ["typed while the relay was down"], "sent exactly once"
             sam.eof()
             assert await sam.wait_exit() == 0

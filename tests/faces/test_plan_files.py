@@ -151,5 +151,5 @@ async def test_the_slides_path_field_refuses_a_device_and_a_fifo_in_one_sentence
             await type_into(pilot, dana, "#deck-path", "")
             dana.session_screen().query_one("#deck-path").value = path
             await pilot.press("enter")
-            await wait_until(pilot, lambda: words in text_of(dana, "#status"), f"the refusal of {path}")
+            await wait_until(pilot, lambda words=words: words in text_of(dana, "#status"), f"the refusal of {path}")
         assert dana.session.model.state.slides == [] or not dana.session.model.state.slides

@@ -87,7 +87,7 @@ async def setup_state(url: str, g: Group) -> dict[str, int]:
         await dana.command("deck.load", {"markdown": DECK})
         for name in ("vote", "close", "reveal"):
             ack = await dana.command("poll.open", {"question": f"Poll {name}?", "poll_kind": "single", "options": ["A", "B"], "anonymous": False})
-            ids[f"poll_{name}"] = (await dana.recv_until(lambda f: f.get("kind") == "event" and f["type"] == "poll.opened" and f["data"]["question"] == f"Poll {name}?"))["data"]["poll_id"]
+            ids[f"poll_{name}"] = (await dana.recv_until(lambda f, name=name: f.get("kind") == "event" and f["type"] == "poll.opened" and f["data"]["question"] == f"Poll {name}?"))["data"]["poll_id"]
             assert ids[f"poll_{name}"] <= ack["seq"]
         await dana.command("poll.close", {"poll_id": ids["poll_reveal"]})
         ack = await dana.command("chat.send", {"text": "to be deleted"})
@@ -308,7 +308,7 @@ async def test_private_events_reach_only_their_audience_live(relay_fast):
             await c.recv_until(lambda f: f.get("kind") == "event" and f["seq"] >= end, TIMEOUT, consume=False)
         check_contract_audiences(relay_fast.store, g)
         problems = []
-        for c, cred in zip(clients, watchers):
+        for c, cred in zip(clients, watchers, strict=True):
             start = c.welcome["replay_from"]
             problems += check_receiver(relay_fast.store, g, c, cred, start)
         assert not problems, problems
@@ -371,7 +371,7 @@ async def test_a_token_opens_only_its_own_group(relay_fast):
             end_two = (await dana_two.command("chat.send", {"text": "end two"}))["seq"]
         for c, grp in watch.items():
             last = end if grp is one else end_two
-            await c.recv_until(lambda f: f.get("kind") == "event" and f["seq"] >= last, TIMEOUT, consume=False)
+            await c.recv_until(lambda f, last=last: f.get("kind") == "event" and f["seq"] >= last, TIMEOUT, consume=False)
             own = {e.seq: e for e in store.events_after(grp.group_id, 0)}
             for f in c.events:
                 e = own.get(f["seq"])
@@ -489,6 +489,8 @@ async def test_an_export_holds_exactly_what_its_member_may_see(relay_fast, tmp_p
         doc = exported[cred.name]
         assert doc["member"]["name"] == cred.name
         seqs = [e["seq"] for e in doc["events"]]
+        if (between in seqs) != (cred.role != GUEST):
+            problems.append(f"{cred.name}'s export {'lacks' if cred.role != GUEST else 'holds'} the members-only line between sessions")
         async with RawClient(relay_fast.url, cred.token) as c:
             await asyncio.wait_for(c.wait_synced(), TIMEOUT)
             replayed = [f["seq"] for f in c.events]

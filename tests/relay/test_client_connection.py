@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import socket
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import pytest
 from websockets.asyncio.server import serve
@@ -66,7 +67,7 @@ class Running:
     def model(self):
         return self.session.model
 
-    async def __aenter__(self) -> "Running":
+    async def __aenter__(self) -> Running:
         self.task = asyncio.create_task(self.session.run())
         return self
 
@@ -74,7 +75,7 @@ class Running:
         await self.session.close()
         await asyncio.wait_for(self.task, 5)
 
-    async def joined(self) -> "Running":
+    async def joined(self) -> Running:
         await until(lambda: self.model.synced and self.model.conn.state == "connected", "the join to finish")
         return self
 

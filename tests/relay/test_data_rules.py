@@ -271,7 +271,7 @@ async def test_a_revoked_member_leaves_the_hand_queue_and_completion_counts_and_
     from protocol.events import parse_event
     from protocol.state import GroupState
 
-    sam_c, alex_c, riley_c = seeded.participants
+    sam_c, alex_c, _riley_c = seeded.participants
     async with connected(seeded.url, seeded.facilitator, sam_c, alex_c) as (dana, sam, alex):
         await dana.command("session.start", {"title": "Hands"})
         await dana.command("homework.assign", {"title": "Walk", "homework_kind": "text", "due": "2030-01-31"})
@@ -367,7 +367,7 @@ async def _until(condition, what: str):
 async def test_plain_face_mutes_a_member_written_in_another_case_and_unicode_form(relay):
     creds = _named_group(relay.store)
     async with connected(relay.url, creds["Zoë 李"]) as (zoe,):
-        async with _plain(relay.url, creds["Dana"].token) as (face, session, lines):
+        async with _plain(relay.url, creds["Dana"].token) as (face, _session, lines):
             face.handle("/mute ZOE\u0308 李")
             muted = await zoe.recv_until(is_event("member.muted", member_id=creds["Zoë 李"].member_id))
             assert muted["data"]["muted"] is True
@@ -386,7 +386,7 @@ async def test_plain_who_and_homework_show_a_revoked_member_as_revoked_and_never
         finally:
             cli.close()
         await dana.recv_until(is_event("member.removed", member_id=creds["Sam"].member_id), TIMEOUT)
-    async with _plain(relay.url, creds["Dana"].token) as (face, session, lines):
+    async with _plain(relay.url, creds["Dana"].token) as (face, _session, lines):
         face.handle("/who")
         assert "Revoked: Sam." in lines, lines
         face.handle("/homework")
@@ -399,7 +399,7 @@ async def test_textual_chat_mutes_a_member_written_in_another_case(relay):
     from tests.support.apphelp import joined, type_into, wait_until
 
     creds = _named_group(relay.store)
-    async with connected(relay.url, creds["Zoë 李"]) as (zoe,):
+    async with connected(relay.url, creds["Zoë 李"]) as (_zoe,):
         async with joined(relay.url, creds["Dana"].token) as (app, pilot):
             for written in ("zoë 李", "ZOE\u0308  李"):
                 found = app.find_member(written)
@@ -570,7 +570,7 @@ async def test_plain_log_takes_only_a_day_written_yyyy_mm_dd(relay):
 async def test_plain_reply_finds_a_member_written_in_another_unicode_form(relay):
     creds = _named_group(relay.store)
     async with connected(relay.url, creds["Zoë 李"]) as (zoe,):
-        async with _plain(relay.url, creds["Dana"].token) as (face, session, lines):
+        async with _plain(relay.url, creds["Dana"].token) as (face, _session, lines):
             face.handle("/reply ZOE\u0308  李: see you after group")
             replied = await zoe.recv_until(lambda f: f.get("kind") == "event" and f.get("subject") == creds["Zoë 李"].member_id, TIMEOUT)
             assert "see you after group" in repr(replied["data"])

@@ -73,7 +73,7 @@ async def test_a_relay_stopped_under_load_loses_and_repeats_nothing(tmp_path, st
         poll = await dana.command("poll.open", {"question": "Pick", "poll_kind": "single", "options": ["A", "B"], "anonymous": False}, timeout=TIMEOUT)
         assert poll["kind"] == "ack", poll
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(load(c, cred.role, i, stop, poll["seq"])) for i, (c, cred) in enumerate(zip(clients, creds))]
+        tasks = [asyncio.create_task(load(c, cred.role, i, stop, poll["seq"])) for i, (c, cred) in enumerate(zip(clients, creds, strict=True))]
         kills = 0
         for _ in range(3):
             # Everyone is connected and some commands are acked; kill while more are in flight.
@@ -176,7 +176,7 @@ async def test_sigkill_under_load_with_the_real_client(tmp_path):
         assert (await dana.command("session.start", {"title": "Real clients"}, timeout=TIMEOUT))["kind"] == "ack"
         poll = await dana.command("poll.open", {"question": "Pick", "poll_kind": "single", "options": ["A", "B"]}, timeout=TIMEOUT)
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(load(m, cred.role, i, stop, poll["seq"])) for i, (m, cred) in enumerate(zip(members, creds))]
+        tasks = [asyncio.create_task(load(m, cred.role, i, stop, poll["seq"])) for i, (m, cred) in enumerate(zip(members, creds, strict=True))]
         for _ in range(2):
             for m in members:
                 await m.wait_connected(TIMEOUT)

@@ -92,7 +92,7 @@ async def test_abrupt_cuts_during_a_burst_lose_and_repeat_nothing(tmp_path, kind
             poll_id = await open_session(clients["Dana"])
             load = [
                 asyncio.create_task(member_load(c, cred.role, random.Random(i), 60, poll_id))
-                for i, (c, cred) in enumerate(zip(clients.values(), members(seeded)))
+                for i, (c, cred) in enumerate(zip(clients.values(), members(seeded), strict=True))
             ]
             cuts = 0
             while not all(t.done() for t in load):

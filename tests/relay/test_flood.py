@@ -23,9 +23,9 @@ from tests.support.procs import start_server_process
 from tests.support.wsclient import RawClient, seed
 
 from protocol.codec import MAX_FRAME_BYTES, decode_command
-from protocol.errors import ErrorCode, ProtocolError
+from protocol.errors import CloseCode, ErrorCode, ProtocolError
 from protocol.messages import MAX_ITEMS, PROTOCOL_VERSION, parse_command
-from server.edge import CLOSE_FLOODING, CLOSE_REPLACED, RelayServer
+from server.edge import RelayServer
 
 TIMEOUT = 10
 RATE, BURST = 20.0, 10
@@ -55,7 +55,7 @@ async def test_a_flooding_socket_gets_one_rate_limit_error_then_is_closed_and_th
             with contextlib.suppress(Exception):  # the relay may close Sam mid-flood
                 for i in range(flood):
                     await sam.send("chat.send", {"text": f"flood {i}"}, id=f"flood-{i}")
-            assert await sam.wait_closed(TIMEOUT) == CLOSE_FLOODING
+            assert await sam.wait_closed(TIMEOUT) == CloseCode.FLOODING
             assert sam.ws.close_reason, "a flooder is told why it was closed"
 
             limited = _errors(sam, ErrorCode.RATE_LIMITED)
@@ -103,7 +103,7 @@ async def test_a_flood_of_bad_frames_gets_one_error_is_closed_and_costs_others_n
             with contextlib.suppress(Exception):
                 for i in range(500):
                     await guest.send_raw(b"\xc1not msgpack" if i % 2 else "text frame")
-            assert await guest.wait_closed(TIMEOUT) == CLOSE_FLOODING
+            assert await guest.wait_closed(TIMEOUT) == CloseCode.FLOODING
             assert len(_errors(guest, ErrorCode.RATE_LIMITED)) == 1
             # Within its burst each bad frame was answered; past it, nothing more.
             assert len(_errors(guest, ErrorCode.BAD_FRAME)) <= BURST
@@ -130,7 +130,7 @@ async def test_more_connections_do_not_multiply_a_members_rate(tmp_path):
                     for i in range(3 * BURST):
                         await c.send("chat.send", {"text": f"{n}-{i}"})
             for c in conns:
-                assert await c.wait_closed(TIMEOUT) == CLOSE_FLOODING
+                assert await c.wait_closed(TIMEOUT) == CloseCode.FLOODING
             stored = [e for e in relay.store.events_after(seeded.group_id, head) if e.actor == sam_cred.member_id]
             assert 1 <= len(stored) <= BURST + 1, f"{len(stored)} commands got through for one member with a burst of {BURST}"
 
@@ -145,7 +145,7 @@ async def test_a_big_frame_costs_more_of_the_rate_than_a_small_one(tmp_path):
             with contextlib.suppress(Exception):
                 for _ in range(4 * BURST):
                     await sam.send_raw(big)
-            assert await sam.wait_closed(TIMEOUT) == CLOSE_FLOODING
+            assert await sam.wait_closed(TIMEOUT) == CloseCode.FLOODING
             answered = [f for f in sam.frames if f.get("kind") == "error" and f.get("code") != ErrorCode.RATE_LIMITED]
             assert len(answered) <= BURST // 8 + 1, f"{len(answered)} frames of 64 KiB were decoded on a burst of {BURST}"
 
@@ -160,7 +160,7 @@ async def test_a_fourth_connection_of_one_member_closes_the_oldest(relay, seeded
             c = await stack.enter_async_context(RawClient(relay.url, sam_cred.token))
             await c.wait_synced(TIMEOUT)
             conns.append(c)
-        assert await conns[0].wait_closed(TIMEOUT) == CLOSE_REPLACED
+        assert await conns[0].wait_closed(TIMEOUT) == CloseCode.REPLACED
         assert "connection" in conns[0].ws.close_reason
         for c in conns[1:]:
             await c.command("chat.send", {"text": "still here"}, timeout=TIMEOUT)
@@ -183,7 +183,7 @@ async def test_a_hundred_connections_of_one_token_leave_three_open_and_another_m
         for c in conns[-3:]:
             await c.wait_synced(TIMEOUT)
         codes = [await c.wait_closed(TIMEOUT) for c in conns[:-3]]
-        assert codes == [CLOSE_REPLACED] * 97
+        assert codes == [CloseCode.REPLACED] * 97
         alex = await stack.enter_async_context(RawClient(relay.url, seeded.participants[1].token))
         await alex.wait_synced(TIMEOUT)
         assert len([e for e in alex.events if e["type"] == "chat.posted"]) == 30

@@ -45,7 +45,7 @@ class Bystanders:
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
 
-    async def __aenter__(self) -> "Bystanders":
+    async def __aenter__(self) -> Bystanders:
         self._stack = contextlib.AsyncExitStack()
         sam_cred, alex_cred = self.seeded.participants[:2]
         self.sam = await self._stack.enter_async_context(RawClient(self.url, sam_cred.token))

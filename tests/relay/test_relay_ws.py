@@ -50,7 +50,7 @@ def seqs(client: RawClient) -> list[int]:
 async def settle(*clients: RawClient, seq: int) -> None:
     """Wait until each client received its last visible event up to ``seq``."""
     for c in clients:
-        await c.recv_until(lambda f: f.get("kind") == "event" and f["seq"] >= seq or f.get("kind") == "ack" and (f.get("seq") or 0) >= seq, consume=False)
+        await c.recv_until(lambda f: (f.get("kind") == "event" and f["seq"] >= seq) or (f.get("kind") == "ack" and (f.get("seq") or 0) >= seq), consume=False)
 
 
 async def run_session(seeded: Seeded) -> dict[str, int]:

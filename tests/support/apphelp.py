@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable
+from typing import Any
+from collections.abc import AsyncIterator, Callable
 
 from iop_tui.tui.app import IopApp
 from iop_tui.core.session import ClientSession

@@ -27,7 +27,8 @@ import asyncio
 import itertools
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import msgpack
 from websockets.asyncio.client import connect
@@ -169,7 +170,7 @@ class AuditReport:
     def ok(self) -> bool:
         return self.lost == 0 and self.duplicated == 0 and self.leaked == 0 and self.unanswered == 0
 
-    def add(self, other: "AuditReport") -> None:
+    def add(self, other: AuditReport) -> None:
         for name in ("acked", "refused", "unanswered", "delivered", "lost", "duplicated", "leaked", "resumes", "resets"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems.extend(other.problems)
@@ -414,7 +415,7 @@ class ResilientClient(_Waits):
     def url(self) -> str:
         return self._url() if callable(self._url) else self._url
 
-    def start(self) -> "ResilientClient":
+    def start(self) -> ResilientClient:
         self._task = asyncio.create_task(self._run(), name=f"client {self.log.name}")
         return self
 
@@ -467,7 +468,7 @@ class ResilientClient(_Waits):
                         self._changed.set()
             except asyncio.CancelledError:
                 raise
-            except (ConnectionClosed, OSError, InvalidHandshake, InvalidURI, TimeoutError, asyncio.TimeoutError):
+            except (ConnectionClosed, OSError, InvalidHandshake, InvalidURI, TimeoutError):
                 pass
             finally:
                 ws, self.ws = self.ws, None
@@ -555,7 +556,7 @@ class ResilientClient(_Waits):
 
         try:
             await asyncio.wait_for(loop(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(
                 f"{self.log.name}: no {what} within {timeout} s (last seq {self.log.last_seq}, outbox {len(self.outbox)}, connects {self.connects})"
             ) from None
@@ -609,7 +610,7 @@ class RealMember(_Waits):
     def ws(self) -> Any:
         return self.conn._ws
 
-    def start(self) -> "RealMember":
+    def start(self) -> RealMember:
         self._task = asyncio.create_task(self.conn.run(), name=f"connection {self.log.name}")
         self._task.add_done_callback(lambda _t: self._changed.set())
         return self
@@ -629,7 +630,7 @@ class RealMember(_Waits):
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, 5)
-            except (asyncio.TimeoutError, Exception):
+            except (TimeoutError, Exception):
                 self._task.cancel()
 
     async def send(self, kind: str, data: dict | None = None) -> str:
@@ -662,7 +663,7 @@ class RealMember(_Waits):
 
         try:
             await asyncio.wait_for(loop(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(
                 f"{self.log.name}: no {what} within {timeout} s (state {self.conn.state}, run() {self._run_state()}, "
                 f"last seq {self.conn.last_seq}, outbox {len(self.outbox)}, closes {self.log.close_codes[-5:]})"

@@ -20,7 +20,8 @@ may change the store.
 from __future__ import annotations
 
 import random
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import msgpack
 

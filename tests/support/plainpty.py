@@ -151,7 +151,7 @@ class PtyProgram:
         except OSError:
             pass
 
-    def __enter__(self) -> "PtyProgram":
+    def __enter__(self) -> PtyProgram:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -71,7 +71,7 @@ class ServerProcess:
             self.kill()
             raise
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self
 
     def __exit__(self, *exc) -> None:

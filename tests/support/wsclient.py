@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import msgpack
 from websockets.asyncio.client import connect
@@ -100,7 +101,7 @@ class RawClient:
         self._reader: asyncio.Task | None = None
         self.ws = None
 
-    async def __aenter__(self) -> "RawClient":
+    async def __aenter__(self) -> RawClient:
         self.ws = await connect(self.url, compression=None, max_size=None, open_timeout=5)
         self._reader = asyncio.create_task(self._read())
         if self.send_hello:
@@ -119,7 +120,7 @@ class RawClient:
         if self._reader is not None:
             try:
                 await asyncio.wait_for(self._reader, 5)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 self._reader.cancel()
 
     async def abort(self) -> None:
@@ -175,7 +176,7 @@ class RawClient:
 
         try:
             return await asyncio.wait_for(scan(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(f"no matching frame within {timeout} s; last frames: {self.frames[-5:]}") from None
 
     async def wait_ack(self, command_id: str, timeout: float = 5, *, start: int = 0) -> dict[str, Any]:
@@ -193,7 +194,7 @@ class RawClient:
 
         try:
             return await asyncio.wait_for(scan(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(f"no ack for {command_id} within {timeout} s; last frames: {self.frames[-5:]}") from None
 
     async def command(self, kind: str, data: dict[str, Any] | None = None, id: str | None = None, timeout: float = 5) -> dict[str, Any]:

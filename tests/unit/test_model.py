@@ -35,7 +35,7 @@ from protocol.roles import (
 from protocol.state import GroupState
 from server.rules import Actor, decide
 
-NOW = dt.datetime(2026, 11, 28, 18, 30, tzinfo=dt.timezone.utc).timestamp()
+NOW = dt.datetime(2026, 11, 28, 18, 30, tzinfo=dt.UTC).timestamp()
 TODAY = "2026-11-28"
 YESTERDAY = "2026-11-27"
 TOMORROW = "2026-11-29"
@@ -722,7 +722,7 @@ def test_late_submission_and_resubmission(room: Room):
 
 def test_due_today_is_judged_in_utc():
     # 23:30 UTC on the 28th: the 28th is still today; the 27th is past.
-    late_evening = Room(now=dt.datetime(2026, 11, 28, 23, 30, tzinfo=dt.timezone.utc).timestamp())
+    late_evening = Room(now=dt.datetime(2026, 11, 28, 23, 30, tzinfo=dt.UTC).timestamp())
     assert late_evening.homework("text", due=TODAY)
     assert late_evening.refuse(DANA, "homework.assign", {"title": "T", "homework_kind": "text", "due": YESTERDAY}).code == ErrorCode.INVALID
 

@@ -66,7 +66,7 @@ def test_no_part_of_a_long_line_starts_a_row_of_its_own():
 
 def test_help_has_one_line_per_command():
     assert len({usage for usage, _, _ in COMMAND_HELP}) == len(COMMAND_HELP)
-    for usage, text, _ in COMMAND_HELP:
+    for _usage, text, _ in COMMAND_HELP:
         assert text.endswith(".") and "\n" not in text
 
 

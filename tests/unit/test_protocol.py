@@ -495,7 +495,7 @@ _DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 def test_protocol_doc_permission_table_matches_the_code():
     text = _DOC.read_text(encoding="utf-8")
     rows = re.findall(r"^\| `([a-z]+\.[a-z]+)` \|([^|]*)\|([^|]*)\|([^|]*)\|", text, re.MULTILINE)
-    table = {kind: {role for role, cell in zip(ROLES, cells) if "✓" in cell} for kind, *cells in rows if kind in COMMANDS}
+    table = {kind: {role for role, cell in zip(ROLES, cells, strict=True) if "✓" in cell} for kind, *cells in rows if kind in COMMANDS}
     assert table == {kind: set(roles) for kind, roles in PERMISSIONS.items()}
 
 

@@ -76,7 +76,7 @@ def test_revoke_marks_the_member_and_keeps_the_record(store):
     assert [m.revoked for m in store.members(gid)] == [True]
     assert store.members(gid, include_revoked=False) == []
     # the name stays Sam's: a new token for the same member lifts the revocation
-    with pytest.raises(StoreError, match="revoked.*--new-token"):
+    with pytest.raises(StoreError, match=r"revoked.*--new-token"):
         store.add_member(gid, "sam", "participant")
     new_token = store.reissue_token(mid)
     assert store.member_for_token(token) is None
