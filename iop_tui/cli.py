@@ -31,7 +31,7 @@ HOW_TO_JOIN = "join with: iop-tui join ws://HOST:PORT/ and paste the token when 
 TOKEN_PROMPT = "Join token (from your facilitator; it is not shown as you type): "
 
 
-def _face_options(parser: "argparse.ArgumentParser", *, top: bool = False) -> None:
+def _face_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     import argparse
 
     default = None if top else argparse.SUPPRESS  # a subcommand's options must not reset the top level's
@@ -43,7 +43,7 @@ def _face_options(parser: "argparse.ArgumentParser", *, top: bool = False) -> No
                         help="plain mode only: quiet (chat, phases, polls, your errors), normal, or all (every arrival, hand and acknowledgement)")
 
 
-def build_parser() -> "argparse.ArgumentParser":
+def build_parser() -> argparse.ArgumentParser:
     import argparse
 
     parser = argparse.ArgumentParser(

@@ -50,7 +50,7 @@ async def _probe(url: str) -> None:
     port = parts.port or (443 if parts.scheme == "wss" else 80)
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), 10)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         import os
 
         import socket

@@ -307,15 +307,15 @@ class Connection:
                 raise _Fatal(sentence) from None  # a definite answer: retrying cannot turn it into a relay
             return False, sentence.rstrip(".") + "; retrying in {delay} s."
         except InvalidMessage as exc:
-            sentence = _not_http(self.url, exc)
-            if sentence is None:
+            not_http = _not_http(self.url, exc)
+            if not_http is None:
                 return False, unreachable  # closed during the handshake: a relay may be busy
             if not self._ever_welcomed:
-                raise _Fatal(sentence) from None
-            return False, sentence.rstrip(".") + "; retrying in {delay} s."
+                raise _Fatal(not_http) from None
+            return False, not_http.rstrip(".") + "; retrying in {delay} s."
         except socket.gaierror:
             return False, words.unknown_host_text(self.url, _host(self.url)).rstrip(".") + "; retrying in {delay} s."
-        except (OSError, TimeoutError, InvalidHandshake, asyncio.TimeoutError):
+        except (OSError, TimeoutError, InvalidHandshake):
             return False, unreachable
         if self._closing:
             await ws.close()
@@ -367,7 +367,9 @@ class Connection:
                 elif kind in ("ack", "error"):
                     if not welcomed and kind == "error":
                         refusal = frame
-                    self.outbox.pop(frame.get("id"), None)
+                    answered = frame.get("id")
+                    if isinstance(answered, str):  # an id-less refusal answers nothing in the outbox
+                        self.outbox.pop(answered, None)
                 self._emit(frame)
                 if kind == "synced" and welcomed and not self._synced:
                     self._synced = True

@@ -137,26 +137,24 @@ class SessionModel:
 
     def my_vote(self, poll: Poll | int) -> list[int] | None:
         """The choices this member voted in ``poll`` (a Poll or a poll id), or None."""
-        if not isinstance(poll, Poll):
-            poll = self.state.polls.get(int(poll))
-        if poll is None or self.me_id is None:
+        found = poll if isinstance(poll, Poll) else self.state.polls.get(int(poll))
+        if found is None or self.me_id is None:
             return None
-        return poll.votes.get(self.me_id)
+        return found.votes.get(self.me_id)
 
     def my_submission(self, homework: Homework | int) -> Submission | None:
         """This member's submission for ``homework`` (a Homework or its id), or None."""
-        if not isinstance(homework, Homework):
-            homework = self.state.homework.get(int(homework))
-        if homework is None or self.me_id is None:
+        found = homework if isinstance(homework, Homework) else self.state.homework.get(int(homework))
+        if found is None or self.me_id is None:
             return None
-        return homework.submissions.get(self.me_id)
+        return found.submissions.get(self.me_id)
 
     def hand_raised(self) -> bool:
         return self.me_id is not None and self.me_id in self.state.hands
 
     def hand_position(self) -> int | None:
         """This member's place in the raise-hand queue (1 first), or None."""
-        if not self.hand_raised():
+        if self.me_id is None or self.me_id not in self.state.hands:
             return None
         return self.state.hands.index(self.me_id) + 1
 

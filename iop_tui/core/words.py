@@ -361,7 +361,7 @@ def hint_for(event: Event | dict[str, Any], state: GroupState, me_id: int | None
         phase = ev.data.get("phase")
         if role == GUEST and phase in ("checkin", "closing"):
             return None  # guests neither check in nor get homework
-        return PHASE_HINTS.get(phase)
+        return PHASE_HINTS.get(str(phase))
     if ev.type == "poll.opened":
         poll = state.polls.get(int(ev.data.get("poll_id", 0)))
         return _VOTE_HINTS.get(poll.kind if poll else "single")
@@ -580,9 +580,9 @@ def summary_lines(model: Any, now: float, today: _dt.date | None = None) -> list
         if state.session is not None:
             lines.extend(facilitator_lines(state))
     else:
-        mine = state.checkins.get(me_id) if me_id is not None else None
-        if mine is not None:
-            lines.append(checkin_line(mine, you=True))
+        my_checkin = state.checkins.get(me_id) if me_id is not None else None
+        if my_checkin is not None:
+            lines.append(checkin_line(my_checkin, you=True))
         for hw in state.homework.values():
             status = homework_status(hw, me_id, today)
             if status in ("not started", "late"):

@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from protocol.errors import ProtocolError
 from protocol.roles import may
@@ -148,7 +149,7 @@ class _Bot:
         self.session = ClientSession(self.url, self.token)
         runner = asyncio.ensure_future(self.session.run())
         for _ in range(int(20 / TICK_S)):
-            if self.model.synced and self.model.me is not None or runner.done():
+            if (self.model.synced and self.model.me is not None) or runner.done():
                 break
             await asyncio.sleep(TICK_S)
         return runner
@@ -159,7 +160,7 @@ class _Bot:
         if self.session is not None:
             try:
                 await asyncio.wait_for(self.session.close(), 3)
-            except (asyncio.TimeoutError, Exception):
+            except (TimeoutError, Exception):
                 pass
 
 

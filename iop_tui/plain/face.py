@@ -27,7 +27,8 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
+from collections.abc import Callable
 
 from protocol.deck import heading_text
 from protocol.errors import ProtocolError
@@ -448,7 +449,7 @@ class PlainFace:
             before = self._statuses.get(mid, "offline")
             now = entry.status
             self._statuses[mid] = now
-            if me is not None and mid == me.member_id or before == now:
+            if (me is not None and mid == me.member_id) or before == now:
                 continue
             if now == "online" and before == "offline":
                 self._presence_change(entry.name, joined=True)
@@ -506,7 +507,7 @@ class PlainFace:
         elif state == "reconnecting":
             self._pending_before = pending
             retry = _get(conn, "retry_in")
-            seconds = int(round(float(retry))) if isinstance(retry, (int, float)) else 0
+            seconds = round(float(retry)) if isinstance(retry, (int, float)) else 0
             when = f" in {_plural(seconds, 'second')}" if seconds >= 1 else ""
             self.say(f"Connection lost. Reconnecting{when}; what you type is kept and sent when it is back.")
         elif state == "connected" and previous in ("reconnecting", "offline"):
@@ -1400,13 +1401,13 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
             face._presence_handle.cancel()
         try:
             await asyncio.wait_for(session.close(), 5)
-        except (asyncio.TimeoutError, Exception):
+        except (TimeoutError, Exception):
             pass
         if not runner.done():
             runner.cancel()
         try:
             await asyncio.wait_for(asyncio.gather(runner, return_exceptions=True), 5)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
+        except (TimeoutError, asyncio.CancelledError):
             pass
     return code
 

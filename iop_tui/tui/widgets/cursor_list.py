@@ -69,7 +69,7 @@ class _RowCursor:
         width = self.scrollable_content_region.width  # type: ignore[attr-defined]
         return Strip([Segment(mark, style), *strip], strip.cell_length + len(mark)).crop(0, width)
 
-    def _on_focus(self, event) -> None:  # noqa: ANN001 - Textual event
+    def _on_focus(self, event) -> None:
         # Textual also runs the base classes' _on_focus (handlers follow the MRO).
         if self.highlighted is None and self.option_count:  # type: ignore[attr-defined]
             self.highlighted = 0  # type: ignore[attr-defined]

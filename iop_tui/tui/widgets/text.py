@@ -10,7 +10,7 @@ is indented under it.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from textual.content import Content
 from textual.css.styles import RulesMap
