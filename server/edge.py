@@ -46,7 +46,8 @@ import functools
 import logging
 import resource
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -110,7 +111,7 @@ class OncePerInterval:
         now = (self._clock or asyncio.get_running_loop().time)()
         entry = self._seen.get(key)
         if entry is None or now - entry[0] >= self.interval:
-            count = 1 if entry is None else entry[1] + 1
+            count = 1 if entry is None else int(entry[1]) + 1
             self._seen[key] = [now, 0]
             return count
         entry[1] += 1
@@ -120,14 +121,14 @@ class OncePerInterval:
 class _EdgeConnection(ServerConnection):
     """A websocket connection that counts against its address until it says hello."""
 
-    def __init__(self, *args: Any, relay: "RelayServer", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, relay: RelayServer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.relay = relay
         self.pending_address: str | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        self.relay._admit(self, transport)
+        self.relay._admit(self, cast(asyncio.Transport, transport))  # a stream server's transport
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.relay._settle(self)
@@ -302,7 +303,7 @@ class RelayServer:
         self.flood_penalty = flood_penalty
         self._benched: dict[int, float] = {}  # member_id -> loop time until which new connections are refused
         self._said = OncePerInterval()
-        self._old_exception_handler = None
+        self._old_exception_handler: Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object] | None = None
 
     async def __aenter__(self) -> RelayServer:
         await self.start()
@@ -331,7 +332,8 @@ class RelayServer:
                 ping_timeout=20,
                 max_queue=MESSAGE_QUEUE,
                 open_timeout=self.hello_timeout,
-                create_connection=functools.partial(_EdgeConnection, relay=self),
+                # websockets types this as a class; it calls any factory of connections the same way.
+                create_connection=functools.partial(_EdgeConnection, relay=self),  # type: ignore[arg-type]
             )
         except BaseException:
             self._stopping.set()
@@ -365,7 +367,7 @@ class RelayServer:
 
     # -- admission ---------------------------------------------------------------
 
-    def _admit(self, ws: _EdgeConnection, transport: asyncio.BaseTransport) -> None:
+    def _admit(self, ws: _EdgeConnection, transport: asyncio.Transport) -> None:
         """Count a new socket against its address; close it at once past the cap."""
         peer = transport.get_extra_info("peername")
         address = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
@@ -381,10 +383,9 @@ class RelayServer:
 
     def _settle(self, ws: ServerConnection) -> None:
         """The socket said a valid hello, or closed: it no longer counts as pending."""
-        address = getattr(ws, "pending_address", None)
-        if address is None:
+        if not isinstance(ws, _EdgeConnection) or ws.pending_address is None:
             return
-        ws.pending_address = None
+        address, ws.pending_address = ws.pending_address, None
         left = self._pending.get(address, 1) - 1
         if left > 0:
             self._pending[address] = left

@@ -89,7 +89,7 @@ def test_a_refused_hello_closes_as_the_relay_and_the_client_both_expect():
     assert hello_close_code(ErrorCode.BAD_FRAME) == hello_close_code(ErrorCode.HANDSHAKE) == 1008
     # Every close a refused hello leads to stops the client with a sentence, never a retry.
     assert set(HELLO_CLOSE_CODES.values()) <= set(connection.FATAL_CLOSE_CODES)
-    assert set(connection.FATAL_CLOSE_CODES) == {CloseCode.UNAUTHORIZED, CloseCode.UNSUPPORTED_VERSION, CloseCode.REMOVED}
+    assert set(connection.FATAL_CLOSE_CODES) == {CloseCode.UNAUTHORIZED, CloseCode.UNSUPPORTED_VERSION, CloseCode.REMOVED, CloseCode.REPLACED}
 
 
 @pytest.mark.parametrize(
