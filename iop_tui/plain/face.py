@@ -410,11 +410,13 @@ class PlainFace:
         if kind == "chat.posted":
             line = self._chat_line(_get(notice, "seq"))
             hint = words.reply_hint(line, state, self.model.me_id) if line is not None else None
-            if quiet and text.startswith("Private") and not (hint and not facilitator):
-                return  # quiet still says a facilitator's reply to this member
+            to_me = hint and not facilitator  # a facilitator's reply to this member
+            from_member = facilitator and line is not None and line.thread is not None and line.member_id == line.thread
+            if quiet and text.startswith("Private") and not (to_me or from_member):
+                return  # quiet still says every private line addressed to this reader
             self.say(f"{text} {hint}" if hint else text, verbatim=True)
             return
-        if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed"):
+        if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed", "checkin.note"):
             return
         self.say(text)
 

@@ -198,3 +198,23 @@ async def test_verbosity_levels(verbosity):
     assert "Chat, Alex: hi" in said
     assert any(line.startswith("Hand raised, Alex") for line in said) == (verbosity == "all")
     assert any(line.startswith("Check in, Alex") for line in said) == (verbosity != "quiet")
+
+
+@pytest.mark.parametrize("verbosity", ["quiet", "normal", "all"])
+async def test_a_facilitator_hears_every_line_addressed_to_the_facilitators_whatever_the_verbosity(verbosity):
+    """Issue 11's defect: in quiet mode a facilitator heard neither a member's
+    private line nor a private check-in note (0 lines in quiet, 3 in normal)."""
+    fed = Fed(role="facilitator", verbosity=verbosity)
+    fed.welcome()
+    fed.event("session.started", {"session_id": 1, "title": "Week 3"})
+    fed.event("phase.changed", {"phase": "checkin"})
+    fed.synced()
+    before = len(fed.lines)
+    fed.event("chat.posted", {"message_id": fed.seq + 1, "member_id": 2, "text": "I don't feel safe tonight", "to": "facilitators", "me": False},
+              actor=2, name="Sam", audience="member", subject=2)
+    fed.event("checkin.submitted", {"member_id": 2, "mood": 1, "feelings": ["scared"], "note": "", "note_private": True, "passed": False},
+              actor=2, name="Sam", audience="members")
+    fed.event("checkin.note", {"member_id": 2, "note": "I stopped my meds"}, actor=2, name="Sam", audience="member", subject=2)
+    said = fed.lines[before:]
+    assert any("I don't feel safe tonight" in line and "Sam" in line for line in said), said
+    assert any("I stopped my meds" in line and "Sam" in line for line in said), said
