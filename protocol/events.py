@@ -64,6 +64,16 @@ EVENT_TYPES = frozenset(
         "member.removed",
         "guest.arrived",
         "member.reinstated",
+        # safety (docs/protocol.md, "Safety"): urgent help, alerts, measures, safety details
+        "urgent.raised",
+        "alert.raised",
+        "urgent.acknowledged",
+        "urgent.emailed",
+        "measure.given",
+        "measure.answered",
+        "measure.scored",
+        "safety.contact",
+        "checkin.location",
     }
 )
 

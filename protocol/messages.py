@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from .errors import ErrorCode, ProtocolError
 from .events import Event
+from .measures import MEASURES
 
 __all__ = [
     "Phase",
@@ -90,6 +91,11 @@ MAX_ITEMS = 20
 MAX_OPTIONS = MAX_ITEMS
 #: A scale poll's points, 0 to 10.
 SCALE_POINTS = 11
+#: Where a member is, or an emergency contact: one short line.
+MAX_LOCATION = 200
+#: The standard measures a facilitator may give (protocol.measures) and their longest item count.
+MEASURE_KEYS = tuple(MEASURES)
+MAX_MEASURE_ITEMS = max(len(m.items) for m in MEASURES.values())
 
 
 #: Every limited field, said to a person: (command, field) -> what it is called.
@@ -102,6 +108,9 @@ LIMIT_WORDS: dict[tuple[str, str], str | tuple[str, str]] = {
     ("checkin.submit", "feelings"): ("A check-in", "feeling words"),
     ("checkin.submit", "feelings[]"): "A feeling word",
     ("checkin.submit", "note"): "A check-in note",
+    ("checkin.submit", "location"): "Where you are",
+    ("urgent.raise", "text"): "An urgent request",
+    ("safety.contact", "contact"): "An emergency contact",
     ("deck.load", "markdown"): "The deck",
     ("poll.open", "question"): "A poll question",
     ("poll.open", "options"): ("A poll", "options"),
@@ -217,6 +226,7 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
         _s("note", MAX_TEXT, required=False, default=""),
         _s("note_to", required=False, default="facilitators", choices=NOTE_VISIBILITY),
         _b("passed"),
+        _s("location", MAX_LOCATION, required=False, default=""),  # for the facilitators only
     ),
     "deck.load": (_s("markdown", MAX_LONG_TEXT, min_len=1),),
     "slide.goto": (_i("index", 0, 999),),
@@ -257,6 +267,11 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
     ),
     "member.mute": (_i("member_id", 1), _b("muted", True)),
     "member.remove": (_i("member_id", 1),),
+    "urgent.raise": (_s("text", MAX_TEXT, required=False, default=""),),
+    "urgent.acknowledge": (_i("alert_id", 1),),
+    "measure.give": (_s("measure", choices=MEASURE_KEYS), _i("member_id", 1, required=False, default=None, nullable=True)),
+    "measure.answer": (_i("measure_id", 1), _i("item", 0, MAX_MEASURE_ITEMS - 1), _i("answer", 0, 3)),
+    "safety.contact": (_i("member_id", 1, required=False, default=None, nullable=True), _s("contact", MAX_LOCATION, min_len=1)),
 }
 
 

@@ -67,6 +67,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "homework.submit": _P,
     "member.mute": _F,
     "member.remove": _F,
+    "urgent.raise": _PG,  # any member, in or between sessions
+    "urgent.acknowledge": _F,
+    "measure.give": _F,
+    "measure.answer": _P,
+    "safety.contact": _FP,  # a member their own; a facilitator anyone's
 }
 
 
@@ -92,6 +97,11 @@ ACTIONS: dict[str, str] = {
     "homework.submit": "submit homework",
     "member.mute": "mute members",
     "member.remove": "remove members",
+    "urgent.raise": "ask for urgent help",
+    "urgent.acknowledge": "acknowledge an urgent request",
+    "measure.give": "give a questionnaire",
+    "measure.answer": "answer a questionnaire",
+    "safety.contact": "set an emergency contact",
 }
 
 

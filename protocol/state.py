@@ -21,6 +21,10 @@ from .names import name_key
 _WORD = re.compile(r"\S+")
 
 __all__ = [
+    "Alert",
+    "GivenMeasure",
+    "MeasureResponse",
+    "DEFAULT_ALERT_MOOD",
     "RosterEntry",
     "SessionInfo",
     "Checkin",
@@ -144,6 +148,51 @@ class Homework:
 
 
 @dataclass
+class Alert:
+    """A request for urgent help, or an alert the relay raised for the facilitators.
+
+    ``alert_id`` is the seq of the ``urgent.raised`` or ``alert.raised`` event.
+    ``source`` is ``member`` (the member asked), ``checkin`` or ``measure``.
+    """
+
+    alert_id: int
+    member_id: int
+    source: str
+    text: str
+    ts: float
+    acknowledged_by: int | None = None
+    acknowledged_name: str = ""
+    emailed: bool = False
+
+
+@dataclass
+class GivenMeasure:
+    """A questionnaire a facilitator gave: to one member, or to the group (``member_id`` None)."""
+
+    measure_id: int  # the seq of its measure.given event
+    measure: str  # a key of protocol.measures.MEASURES
+    member_id: int | None
+    ts: float
+
+
+@dataclass
+class MeasureResponse:
+    """One member's answers to one given measure (the answers this reader may see)."""
+
+    measure_id: int
+    measure: str
+    member_id: int
+    answers: dict[int, int] = field(default_factory=dict)  # item index -> 0..3
+    total: int | None = None  # set once every item is answered
+    band: str = ""
+    ts: float = 0.0
+
+
+#: The mood at or below which a check-in raises an alert, unless the group sets another.
+DEFAULT_ALERT_MOOD = 2
+
+
+@dataclass
 class GroupState:
     """Everything a reader knows about a group: fold events with :meth:`apply`."""
 
@@ -164,6 +213,15 @@ class GroupState:
     homework: dict[int, Homework] = field(default_factory=dict)
     visits: dict[int, list[Visit]] = field(default_factory=dict)  # guest id -> the sessions they attended
     names: dict[int, str] = field(default_factory=dict)  # member id -> name, learned from events' actors
+    # Safety (visible to facilitators; a member sees their own).
+    alerts: dict[int, Alert] = field(default_factory=dict)
+    measures: dict[int, GivenMeasure] = field(default_factory=dict)
+    responses: dict[tuple[int, int], MeasureResponse] = field(default_factory=dict)  # (measure_id, member_id)
+    contacts: dict[int, str] = field(default_factory=dict)  # member id -> emergency contact
+    locations: dict[int, str] = field(default_factory=dict)  # member id -> where they are, as confirmed at this session's check-in
+    # The group's alert settings: the relay loads them from its store (like the roster), never from the log.
+    alert_mood: int = DEFAULT_ALERT_MOOD
+    watch_words: frozenset[str] = frozenset()  # casefolded feeling words that raise an alert
 
     # -- roster (from welcome and presence frames, not the log) -------------
 
@@ -283,6 +341,7 @@ class GroupState:
         self.sessions.append(self.session)
         self.phase, self.phase_since = None, ev.ts
         self.checkins.clear()
+        self.locations.clear()
         self.hands.clear()
         self.slide_index = 0
 
@@ -427,6 +486,58 @@ class GroupState:
         entry = self.roster.get(int(d["member_id"]))
         if entry is not None:
             entry.removed = False
+
+    # -- safety --------------------------------------------------------------
+
+    def _on_urgent_raised(self, ev: Event, d: dict[str, Any]) -> None:
+        self.alerts[ev.seq] = Alert(ev.seq, int(d["member_id"]), "member", str(d.get("text", "")), ev.ts)
+
+    def _on_alert_raised(self, ev: Event, d: dict[str, Any]) -> None:
+        self.alerts[ev.seq] = Alert(ev.seq, int(d["member_id"]), str(d.get("source", "")), str(d.get("reason", "")), ev.ts)
+
+    def _on_urgent_acknowledged(self, ev: Event, d: dict[str, Any]) -> None:
+        alert = self.alerts.get(int(d["alert_id"]))
+        if alert is not None and alert.acknowledged_by is None:
+            alert.acknowledged_by = int(d.get("by", ev.actor))
+            alert.acknowledged_name = ev.actor_name or self.name_of(alert.acknowledged_by)
+
+    def _on_urgent_emailed(self, ev: Event, d: dict[str, Any]) -> None:
+        alert = self.alerts.get(int(d["alert_id"]))
+        if alert is not None:
+            alert.emailed = True
+
+    def unacknowledged(self) -> list[Alert]:
+        """Alerts no facilitator has acknowledged yet, oldest first."""
+        return [a for a in sorted(self.alerts.values(), key=lambda a: a.alert_id) if a.acknowledged_by is None]
+
+    def _on_measure_given(self, ev: Event, d: dict[str, Any]) -> None:
+        mid = d.get("member_id")
+        self.measures[int(d.get("measure_id", ev.seq))] = GivenMeasure(
+            int(d.get("measure_id", ev.seq)), str(d["measure"]), int(mid) if mid is not None else None, ev.ts
+        )
+
+    def _response(self, d: dict[str, Any], ts: float) -> MeasureResponse:
+        key = (int(d["measure_id"]), int(d["member_id"]))
+        found = self.responses.get(key)
+        if found is None:
+            found = self.responses[key] = MeasureResponse(key[0], str(d.get("measure", "")), key[1], ts=ts)
+        return found
+
+    def _on_measure_answered(self, ev: Event, d: dict[str, Any]) -> None:
+        response = self._response(d, ev.ts)
+        response.answers[int(d["item"])] = int(d["answer"])
+        response.ts = ev.ts
+
+    def _on_measure_scored(self, ev: Event, d: dict[str, Any]) -> None:
+        response = self._response(d, ev.ts)
+        response.total = int(d["total"])
+        response.band = str(d.get("band", ""))
+
+    def _on_safety_contact(self, ev: Event, d: dict[str, Any]) -> None:
+        self.contacts[int(d["member_id"])] = str(d.get("contact", ""))
+
+    def _on_checkin_location(self, ev: Event, d: dict[str, Any]) -> None:
+        self.locations[int(d["member_id"])] = str(d.get("location", ""))
 
 
 def is_private(event: Event) -> bool:

@@ -59,6 +59,8 @@ from protocol.messages import Hello, Limits, error_frame, parse_command, parse_h
 
 from .hub import PRESENCE_GRACE, Hub
 from .quota import Quota
+from .notify import SMTP_TIMEOUT, Notifier, SmtpSettings
+from .oncall import ON_CALL_AFTER, OnCall
 from .limits import (
     DEFAULT_BURST,
     DEFAULT_RATE_PER_S,
@@ -278,8 +280,13 @@ class RelayServer:
         max_pending_per_address: int = MAX_PENDING_PER_ADDRESS,
         max_connections_per_member: int = MAX_CONNECTIONS_PER_MEMBER,
         flood_penalty: float = FLOOD_PENALTY,
+        smtp: SmtpSettings | None = None,
+        on_call_after: float = ON_CALL_AFTER,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.smtp = smtp
+        self.on_call_after = on_call_after
+        self.oncall: OnCall | None = None
         self.quota = quota
         self.presence_grace = presence_grace
         self.host = host
@@ -316,6 +323,11 @@ class RelayServer:
         raise_open_files_limit()
         self.store = Store(self.data_dir, durable=self.durable, background_checkpoints=True)
         self.hub = Hub(self.store, self.limits, presence_grace=self.presence_grace, quota=self.quota)
+        if self.smtp is not None:
+            self.oncall = OnCall(self.hub, Notifier(self.smtp), after=self.on_call_after)
+            self.oncall.resume()
+        elif self.store.groups_on_call():
+            log.warning("Some groups have an on-call address but no mail server is set; start with --smtp-host to email urgent requests.")
         self._stopping = asyncio.Event()
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
         loop = asyncio.get_running_loop()
@@ -407,6 +419,13 @@ class RelayServer:
         if self._server is None:
             return
         server, self._server = self._server, None
+        if self.oncall is not None:
+            # An email being handed over finishes and is logged, so a restart never sends it twice.
+            try:
+                await asyncio.wait_for(self.oncall.wait_sent(), SMTP_TIMEOUT)
+            except TimeoutError:
+                log.warning("an on-call email was still being sent at shutdown; it will be sent again after the restart")
+            self.oncall.close()
         self.hub.close()
         server.close()
         await server.wait_closed()

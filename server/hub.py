@@ -36,7 +36,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Callable, NamedTuple, Protocol
 
 from protocol.codec import encode
 from protocol.errors import CloseCode, ErrorCode, ProtocolError
@@ -176,6 +176,8 @@ class Hub:
         self.clock = clock
         self.presence_grace = presence_grace
         self.rooms: dict[int, Room] = {}
+        #: Called with (room, events) after events are delivered (the on-call watcher, server/oncall.py).
+        self.watcher: Callable[[Room, list[Event]], None] | None = None
         self._dirty: list[Room] = []
         # Command ids with a stored result, per member with a live connection:
         # a new id (nearly every command) is then known to be new without a query.
@@ -221,6 +223,8 @@ class Hub:
         for record in self.store.members(group_id):
             if record.id not in state.roster:
                 state.update_member({"id": record.id, "name": record.name, "role": record.role})
+        settings = self.store.group_settings(group_id)
+        state.alert_mood, state.watch_words = settings.alert_mood, frozenset(settings.watch_words)
 
     # -- revocations and new tokens ---------------------------------------------
 
@@ -509,7 +513,8 @@ class Hub:
                         actor = self._actors[peer.member_id] = Actor(peer.member_id, peer.name, peer.role)
                     drafts = decide(room.state, actor, command, now)
                     events = self._sequence(room, peer, drafts, now)
-                    size = self._charge(peer.member_id, events, now, usage, peer.role)
+                    # Asking for help is never refused for want of storage.
+                    size = 0 if command.kind == "urgent.raise" else self._charge(peer.member_id, events, now, usage, peer.role)
                 except ProtocolError as err:
                     if err.code == ErrorCode.QUOTA_EXCEEDED:
                         # Not remembered against the id: the same command may fit later.
@@ -600,6 +605,25 @@ class Hub:
             for p in peers:
                 if p.live and sees(p.role, p.member_id, audience, subject, event.seq, event.type, visits.get(p.member_id, ())):
                     p.write(frame)
+        if self.watcher is not None and events:
+            self.watcher(room, events)
+
+    def record(self, room: Room, drafts: list[Draft]) -> list[Event]:
+        """Log events the relay itself decided (actor 0), such as an email sent: stored, then delivered."""
+        if self._dirty:  # anything queued is decided first
+            if self._flush_handle is not None:
+                self._flush_handle.cancel()
+            self.flush()
+        events = self._sequence_server(room, drafts, self.clock())
+        self.store.commit([(room.group.id, e) for e in events], [], [])
+        for event in events:
+            room.state.apply(event)
+        self._fan_out(room, events)
+        return events
+
+    def facilitators_online(self, room: Room) -> bool:
+        """Whether a facilitator of the room has a live connection."""
+        return any(p.role == FACILITATOR and not p.closing for p in room.peers)
 
     def _reload(self, room: Room) -> None:
         fresh = self._load(room.group.id)

@@ -26,6 +26,7 @@ from typing import Any
 from collections.abc import Callable
 
 from protocol.deck import parse_deck
+from protocol.measures import MEASURES, band, needs_alert, score
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.events import SEQ, Draft
 from protocol.messages import Command
@@ -259,7 +260,25 @@ def _checkin_submit(ctx: _Context) -> list[Draft]:
     drafts = [Draft("checkin.submitted", MEMBERS, submitted)]
     if private:
         drafts.append(Draft("checkin.note", MEMBER, {"member_id": mid, "note": note}, subject=mid))
+    location = d["location"].strip()
+    if location:
+        drafts.append(Draft("checkin.location", MEMBER, {"member_id": mid, "location": location}, subject=mid))
+    reason = _checkin_alert(ctx.state, mood, feelings)
+    if reason:
+        drafts.append(Draft("alert.raised", FACILITATORS, {"member_id": mid, "source": "checkin", "reason": reason}))
     return drafts
+
+
+def _checkin_alert(state: GroupState, mood: int | None, feelings: list[str]) -> str:
+    """Why a check-in needs the facilitators' attention ("" when it does not):
+    a mood at or below the group's threshold, or a feeling word on its watch list."""
+    reasons = []
+    if mood is not None and mood <= state.alert_mood:
+        reasons.append(f"mood {mood}, at or below {state.alert_mood}")
+    watched = [w for w in feelings if w.casefold() in state.watch_words]
+    if watched:
+        reasons.append("watched feeling words: " + ", ".join(watched))
+    return "; ".join(reasons)
 
 
 def _distinct_words(words: list[str]) -> list[str]:
@@ -564,6 +583,84 @@ def _member_remove(ctx: _Context) -> list[Draft]:
     return drafts
 
 
+# -- safety ----------------------------------------------------------------------
+
+
+def _urgent_raise(ctx: _Context) -> list[Draft]:
+    """A member asks for help now, in or between sessions (even when muted): the
+    facilitators and the member see it (the member, that it was sent)."""
+    mid = ctx.actor.member_id
+    return [Draft("urgent.raised", MEMBER, {"member_id": mid, "text": ctx.data["text"].strip()}, subject=mid)]
+
+
+def _urgent_acknowledge(ctx: _Context) -> list[Draft]:
+    alert_id = ctx.data["alert_id"]
+    alert = ctx.state.alerts.get(alert_id)
+    if alert is None:
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no urgent request or alert {alert_id}; check the number and try again.")
+    if alert.acknowledged_by is not None:
+        who = alert.acknowledged_name or ctx.state.name_of(alert.acknowledged_by)
+        raise _fail(ErrorCode.CONFLICT, f"{who} has already acknowledged that; nothing more to do.")
+    audience, subject = (MEMBER, alert.member_id) if alert.source == "member" else (FACILITATORS, None)
+    data = {"alert_id": alert_id, "member_id": alert.member_id, "by": ctx.actor.member_id}
+    return [Draft("urgent.acknowledged", audience, data, subject=subject)]
+
+
+def _measure_give(ctx: _Context) -> list[Draft]:
+    d = ctx.data
+    target = d["member_id"]
+    if target is not None:
+        entry = ctx.state.roster.get(target)
+        if entry is None:
+            raise _fail(ErrorCode.NOT_FOUND, f"There is no member {target} in this group; pick someone from the People pane.")
+        if entry.role != PARTICIPANT or entry.removed:
+            raise _fail(ErrorCode.INVALID, f"{entry.name} is not a participant of this group, so they cannot answer a questionnaire.")
+        return [Draft("measure.given", MEMBER, {"measure_id": SEQ, "measure": d["measure"], "member_id": target}, subject=target)]
+    return [Draft("measure.given", MEMBERS, {"measure_id": SEQ, "measure": d["measure"], "member_id": None})]
+
+
+def _measure_answer(ctx: _Context) -> list[Draft]:
+    d = ctx.data
+    mid = ctx.actor.member_id
+    given = ctx.state.measures.get(d["measure_id"])
+    if given is None or given.member_id not in (None, mid):
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no questionnaire {d['measure_id']} for you; ask your facilitator.")
+    measure = MEASURES[given.measure]
+    item, answer = d["item"], d["answer"]
+    if item >= len(measure.items):
+        raise _fail(ErrorCode.INVALID, f"{measure.title} has {len(measure.items)} questions; answer from 1 to {len(measure.items)}.")
+    response = ctx.state.responses.get((given.measure_id, mid))
+    if response is not None and response.total is not None:
+        raise _fail(ErrorCode.CONFLICT, f"You have already answered every question of this {measure.title}; thank you.")
+    answered = {"measure_id": given.measure_id, "measure": measure.key, "member_id": mid, "item": item, "answer": answer}
+    drafts = [Draft("measure.answered", MEMBER, answered, subject=mid)]
+    if needs_alert(measure, item, answer):
+        reason = f"{measure.title} question {item + 1} answered {answer}"
+        drafts.append(Draft("alert.raised", FACILITATORS, {"member_id": mid, "source": "measure", "reason": reason}))
+    answers = dict(response.answers) if response is not None else {}
+    answers[item] = answer
+    if len(answers) == len(measure.items):
+        total = score(measure, answers)
+        scored = {"measure_id": given.measure_id, "measure": measure.key, "member_id": mid, "total": total, "band": band(measure, total)}
+        drafts.append(Draft("measure.scored", MEMBER, scored, subject=mid))
+    return drafts
+
+
+def _safety_contact(ctx: _Context) -> list[Draft]:
+    target = ctx.data["member_id"]
+    actor = ctx.actor
+    if target is None or target == actor.member_id:
+        target = actor.member_id
+        if actor.role == FACILITATOR:
+            raise _fail(ErrorCode.INVALID, "Name the member whose emergency contact this is.")
+    elif actor.role != FACILITATOR:
+        raise _fail(ErrorCode.FORBIDDEN, "You can set only your own emergency contact.")
+    entry = ctx.state.roster.get(target)
+    if entry is None or entry.role != PARTICIPANT:
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no participant {target} in this group.")
+    return [Draft("safety.contact", MEMBER, {"member_id": target, "contact": ctx.data["contact"].strip()}, subject=target)]
+
+
 _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "session.start": _session_start,
     "session.end": _session_end,
@@ -584,4 +681,9 @@ _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "homework.submit": _homework_submit,
     "member.mute": _member_mute,
     "member.remove": _member_remove,
+    "urgent.raise": _urgent_raise,
+    "urgent.acknowledge": _urgent_acknowledge,
+    "measure.give": _measure_give,
+    "measure.answer": _measure_answer,
+    "safety.contact": _safety_contact,
 }

@@ -37,6 +37,7 @@ from protocol.roles import ROLES
 __all__ = [
     "DB_NAME",
     "GroupRecord",
+    "GroupSettings",
     "MemberRecord",
     "CommandResult",
     "Store",
@@ -99,6 +100,16 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO member_usage (member_id, bytes)
         SELECT actor, SUM(LENGTH(data)) FROM events WHERE actor > 0 GROUP BY actor;
     """,
+    # 3: each group's safety settings: the on-call email address, the check-in
+    # mood at or below which an alert is raised, the feeling words watched for.
+    """
+    CREATE TABLE group_settings (
+        group_id INTEGER PRIMARY KEY REFERENCES groups(id),
+        on_call TEXT NOT NULL DEFAULT '',
+        alert_mood INTEGER NOT NULL DEFAULT 2,
+        watch_words TEXT NOT NULL DEFAULT ''
+    );
+    """,
 )
 
 
@@ -128,6 +139,15 @@ class MemberRecord:
     name: str
     role: str
     revoked: bool
+
+
+@dataclass(frozen=True)
+class GroupSettings:
+    """A group's safety settings (``iop-server group set``)."""
+
+    on_call: str = ""  # the email address urgent requests go to when no facilitator is connected
+    alert_mood: int = 2  # a check-in mood at or below this raises an alert
+    watch_words: tuple[str, ...] = ()  # feeling words that raise an alert (casefolded)
 
 
 @dataclass(frozen=True)
@@ -288,6 +308,35 @@ class Store:
         if found is None and ref.strip().isdigit():
             found = self.group(int(ref))
         return found
+
+    def group_settings(self, group_id: int) -> GroupSettings:
+        row = self._db.execute("SELECT on_call, alert_mood, watch_words FROM group_settings WHERE group_id = ?", (group_id,)).fetchone()
+        if row is None:
+            return GroupSettings()
+        return GroupSettings(row[0], row[1], tuple(w for w in row[2].split("\n") if w))
+
+    def set_group_settings(
+        self, group_id: int, *, on_call: str | None = None, alert_mood: int | None = None, watch_words: Iterable[str] | None = None
+    ) -> GroupSettings:
+        """Change some of a group's safety settings; return them all."""
+        now = self.group_settings(group_id)
+        words = now.watch_words if watch_words is None else tuple(dict.fromkeys(w.strip().casefold() for w in watch_words if w.strip()))
+        new = GroupSettings(
+            now.on_call if on_call is None else on_call.strip(),
+            now.alert_mood if alert_mood is None else alert_mood,
+            words,
+        )
+        self._db.execute(
+            "INSERT INTO group_settings (group_id, on_call, alert_mood, watch_words) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (group_id) DO UPDATE SET on_call = excluded.on_call, alert_mood = excluded.alert_mood,"
+            " watch_words = excluded.watch_words",
+            (group_id, new.on_call, new.alert_mood, "\n".join(new.watch_words)),
+        )
+        return new
+
+    def groups_on_call(self) -> list[int]:
+        """The groups that have an on-call address."""
+        return [row[0] for row in self._db.execute("SELECT group_id FROM group_settings WHERE on_call != '' ORDER BY group_id")]
 
     def groups(self) -> list[GroupRecord]:
         return [GroupRecord(*row) for row in self._db.execute("SELECT id, name FROM groups ORDER BY id")]

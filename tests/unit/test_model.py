@@ -200,6 +200,16 @@ def _prepared(kind: str, actor: Actor) -> tuple[Room, dict[str, Any]]:
         return room, {"homework_id": room.homework(), "text": "Done."}
     if kind in ("member.mute", "member.remove"):
         return room, {"member_id": RILEY.member_id}
+    if kind == "urgent.raise":
+        return room, {"text": "I need to talk to someone now."}
+    if kind == "urgent.acknowledge":
+        return room, {"alert_id": room.do(SAM, "urgent.raise", {"text": "help"})[0].seq}
+    if kind == "measure.give":
+        return room, {"measure": "phq9"}
+    if kind == "measure.answer":
+        return room, {"measure_id": room.do(DANA, "measure.give", {"measure": "gad7"})[0].seq, "item": 0, "answer": 1}
+    if kind == "safety.contact":
+        return room, {"contact": "Lee (sister) 555-0100"} if actor.role != FACILITATOR else {"member_id": SAM.member_id, "contact": "Lee 555-0100"}
     raise AssertionError(f"no example for {kind}")
 
 
@@ -835,9 +845,14 @@ def test_every_event_type_is_produced_by_some_decision():
     room.start()
     room.do(SAM, "checkin.submit", {"mood": 2, "note": "x"})
     room.poll("quiz", ["a", "b"], correct=0)
+    room.do(ALEX, "checkin.submit", {"mood": 7, "location": "at home"})
+    given = room.do(DANA, "measure.give", {"measure": "gad7", "member_id": ALEX.member_id})[0].seq
+    for item in range(7):
+        room.do(ALEX, "measure.answer", {"measure_id": given, "item": item, "answer": 0})
     produced.update(e.type for e in room.log)
-    # member.reinstated is the relay's own event (a new token from the CLI), not a decision.
-    assert produced | {"member.reinstated"} == set(EVENT_TYPES)
+    # member.reinstated is the relay's own event (a new token from the CLI), not a decision;
+    # so is urgent.emailed (the on-call watch, server/oncall.py).
+    assert produced | {"member.reinstated", "urgent.emailed"} == set(EVENT_TYPES)
 
 
 def test_decide_is_pure(live: Room):
