@@ -3,6 +3,7 @@
     iop-server serve [--host 127.0.0.1] [--port 8765] [--data DIR]
     iop-server group create NAME --facilitator NAME [--data DIR] [--json]
     iop-server group list [--data DIR] [--json]
+    iop-server group set GROUP [--on-call EMAIL] [--alert-mood N] [--watch WORD,...] [--data DIR]
     iop-server invite GROUP --name NAME [--role participant|guest|facilitator] [--data DIR] [--json]
     iop-server invite GROUP (--name NAME | --id ID) --new-token [--data DIR] [--json]
     iop-server revoke GROUP (--name NAME | --id ID) [--data DIR]
@@ -22,6 +23,7 @@ import gc
 import json
 import logging
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -34,6 +36,8 @@ from protocol.roles import FACILITATOR, GUEST, PARTICIPANT
 
 from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S
 from .export import member_export
+from .notify import SmtpSettings
+from .oncall import ON_CALL_AFTER
 from .store import GroupRecord, MemberRecord, Store, StoreError
 
 __all__ = ["main", "build_parser"]
@@ -77,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--rate", type=float, default=DEFAULT_RATE_PER_S, help=f"commands per second per connection (default: {DEFAULT_RATE_PER_S:g})")
     serve.add_argument("--burst", type=int, default=DEFAULT_BURST, help=f"commands a connection may send at once (default: {DEFAULT_BURST})")
     serve.add_argument("--quiet", action="store_true", help="do not log joins and leaves")
+    serve.add_argument("--smtp-host", default=None, metavar="HOST", help="mail server for on-call emails (default: $IOP_SMTP_HOST; none: no email)")
+    serve.add_argument("--smtp-port", type=int, default=None, metavar="PORT", help="its port (default: $IOP_SMTP_PORT or 25)")
+    serve.add_argument("--smtp-from", default=None, metavar="EMAIL", help="the sender of on-call emails (default: $IOP_SMTP_FROM or iop-server@localhost)")
+    serve.add_argument(
+        "--on-call-after", type=float, default=ON_CALL_AFTER, metavar="SECONDS",
+        help=f"email an urgent request to the group's on-call address when no facilitator is connected this long (default: {ON_CALL_AFTER:g})",
+    )
     _add_data(serve)
 
     group = commands.add_parser("group", help="create or list groups", description="Create or list groups.")
@@ -89,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     listing = group_commands.add_parser("list", help="list groups", description="List every group.")
     _add_data(listing)
     _add_json(listing)
+    settings = group_commands.add_parser(
+        "set", help="set a group's safety settings",
+        description="Set a group's safety settings: where urgent requests go when no facilitator is connected, "
+        "and which check-ins raise an alert for the facilitators. With no option, print them.",
+    )
+    settings.add_argument("group", metavar="GROUP", help="the group's name or id")
+    settings.add_argument("--on-call", metavar="EMAIL", help="the on-call email address ('' removes it)")
+    settings.add_argument("--alert-mood", type=int, metavar="N", help="a check-in mood at or below N (0-10) raises an alert (default: 2)")
+    settings.add_argument("--watch", metavar="WORD,...", help="feeling words that raise an alert, comma-separated ('' clears the list)")
+    _add_data(settings)
 
     invite = commands.add_parser("invite", help="add a member and print their join token", description="Add a member to a group and print their join token (shown once; only its hash is kept).")
     invite.add_argument("group", metavar="GROUP", help="the group's name or id")
@@ -162,6 +183,8 @@ def _cmd_group(args: argparse.Namespace) -> int:
                 for g in groups:
                     print(f"{g.id}\t{g.name}")
             return 0
+        if args.group_command == "set":
+            return _group_set(store, args)
         group_id = store.create_group(args.name)
         member_id, token = store.add_member(group_id, args.facilitator, FACILITATOR)
         group, founder = store.group(group_id), store.member(member_id)
@@ -172,6 +195,24 @@ def _cmd_group(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
+
+
+def _group_set(store: Store, args: argparse.Namespace) -> int:
+    group = _group(store, args.group)
+    on_call = args.on_call
+    if on_call is not None and on_call.strip() and not _EMAIL.fullmatch(on_call.strip()):
+        raise CliError(f"{on_call.strip()!r} does not look like an email address; give one like oncall@clinic.example.")
+    if args.alert_mood is not None and not 0 <= args.alert_mood <= 10:
+        raise CliError("--alert-mood is a mood from 0 to 10; give one in that range.")
+    watch = None if args.watch is None else [w for w in args.watch.split(",") if w.strip()]
+    now = store.set_group_settings(group.id, on_call=on_call, alert_mood=args.alert_mood, watch_words=watch)
+    print(f"{group.name}: on-call {now.on_call or 'none (urgent requests are not emailed)'}; "
+          f"a check-in mood at or below {now.alert_mood} raises an alert; "
+          f"watched feeling words: {', '.join(now.watch_words) or 'none'}.")
+    return 0
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _pick_member(store: Store, group: GroupRecord, name: str | None, member_id: int | None, *, active_only: bool, prefer_active: bool) -> MemberRecord:
@@ -298,7 +339,13 @@ async def _serve(args: argparse.Namespace) -> int:
     from .edge import RelayServer  # the management commands need no websockets
 
     data = args.data or default_data_dir()
-    relay = RelayServer(data, args.host, args.port, rate_per_s=args.rate, burst=args.burst)
+    smtp = SmtpSettings.from_env()
+    if args.smtp_host:
+        base = smtp or SmtpSettings(args.smtp_host)
+        smtp = SmtpSettings(args.smtp_host, base.port, base.sender)
+    if smtp is not None and (args.smtp_port is not None or args.smtp_from):
+        smtp = SmtpSettings(smtp.host, args.smtp_port or smtp.port, args.smtp_from or smtp.sender)
+    relay = RelayServer(data, args.host, args.port, rate_per_s=args.rate, burst=args.burst, smtp=smtp, on_call_after=args.on_call_after)
     try:
         await relay.start()
     except StoreError:

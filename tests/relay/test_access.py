@@ -13,8 +13,9 @@
   received frame for the secret strings).
 - A token of one group never opens another group.
 
-The relay has no export function or CLI (``iop-server`` offers serve, group,
-invite, revoke, members); when one exists it must join the audience table.
+Every safety event kind (urgent requests, alerts, acknowledgements,
+questionnaires, safety details) is in the same matrix, live, on replay and in
+``iop-server export``; the on-call email's event is in tests/relay/test_oncall.py.
 """
 
 from __future__ import annotations
@@ -94,11 +95,20 @@ async def setup_state(url: str, g: Group) -> dict[str, int]:
         ids["message"] = (await dana.recv_until(lambda f: f.get("kind") == "event" and f["type"] == "chat.posted"))["data"]["message_id"]
         await dana.command("homework.assign", {"title": "Log", "homework_kind": "text", "instructions": "", "items": [], "due": "2030-01-31"})
         ids["homework"] = (await dana.recv_until(lambda f: f.get("kind") == "event" and f["type"] == "homework.assigned"))["data"]["homework_id"]
+        ids["measure"] = (await dana.command("measure.give", {"measure": "phq9"}))["seq"]
+        async with RawClient(url, g.other.token) as alex:
+            await asyncio.wait_for(alex.wait_synced(), TIMEOUT)
+            ids["alert"] = (await alex.command("urgent.raise", {"text": "table request"}))["seq"]
         return ids
 
 
-def table_data(kind: str, ids: dict[str, int], g: Group) -> dict:
+def table_data(kind: str, ids: dict[str, int], g: Group, role: str = PARTICIPANT) -> dict:
     return {
+        "urgent.raise": {"text": "table urgent"},
+        "urgent.acknowledge": {"alert_id": ids["alert"]},
+        "measure.give": {"measure": "gad7", "member_id": g.other.member_id},
+        "measure.answer": {"measure_id": ids["measure"], "item": 0, "answer": 1},
+        "safety.contact": {"member_id": g.other.member_id, "contact": "table contact"} if role == FACILITATOR else {"contact": "table contact"},
         "chat.send": {"text": "table line"},
         "chat.reply": {"member_id": g.other.member_id, "text": "table reply"},
         "hand.raise": {},
@@ -124,6 +134,7 @@ def table_data(kind: str, ids: dict[str, int], g: Group) -> dict:
 #: Table order: members' own actions first, destructive ones last.
 ORDER = [
     "chat.send", "chat.reply", "hand.raise", "hand.lower", "checkin.submit", "poll.vote", "homework.submit",
+    "urgent.raise", "urgent.acknowledge", "measure.give", "measure.answer", "safety.contact",
     "deck.load", "slide.goto", "poll.open", "poll.close", "poll.reveal", "chat.delete",
     "homework.assign", "phase.set", "member.mute", "member.remove", "session.start", "session.end",
 ]
@@ -147,7 +158,7 @@ async def test_every_role_against_every_command(relay_fast, role):
         await asyncio.wait_for(c.wait_synced(), TIMEOUT)
         for kind in ORDER:
             head = store.head_seq(g.group_id)
-            answer = await c.wait_ack(await c.send(kind, table_data(kind, ids, g)), TIMEOUT)
+            answer = await c.wait_ack(await c.send(kind, table_data(kind, ids, g, role)), TIMEOUT)
             after = store.head_seq(g.group_id)
             if may(role, kind):
                 if answer["kind"] == "error" and answer["code"] == "forbidden":
@@ -203,6 +214,9 @@ SECRETS = {
     "homework": "SECRET-HOMEWORK-ANSWER about my week",
     "other_homework": "SECRET-OTHER-HOMEWORK from Alex",
     "other_note": "SECRET-OTHER-NOTE from Alex",
+    "urgent": "SECRET-URGENT-REQUEST I do not feel safe tonight",
+    "location": "SECRET-LOCATION at my brother's flat",
+    "contact": "SECRET-CONTACT Lee 555-0100",
 }
 
 #: The audience the contract gives each event type (private ones with their subject).
@@ -215,7 +229,14 @@ CONTRACT_AUDIENCE = {
     "hand.lowered": EVERYONE, "member.muted": EVERYONE, "member.removed": EVERYONE, "chat.deleted": None,
     "guest.arrived": MEMBER,
     "chat.posted": None,  # depends on "to": checked below
+    "urgent.raised": MEMBER, "alert.raised": FACILITATORS, "urgent.emailed": FACILITATORS,
+    "urgent.acknowledged": None,  # the acknowledged alert's audience: checked below
+    "measure.given": None,  # members, or the one member it was given to: checked below
+    "measure.answered": MEMBER, "measure.scored": MEMBER, "safety.contact": MEMBER, "checkin.location": MEMBER,
 }
+
+#: Event types that reach no one but the facilitators and, at most, the member they concern.
+SAFETY_PRIVATE = ("urgent.raised", "urgent.acknowledged", "measure.answered", "measure.scored", "safety.contact", "checkin.location")
 
 
 async def private_scenario(url: str, g: Group) -> dict[str, int]:
@@ -227,7 +248,16 @@ async def private_scenario(url: str, g: Group) -> dict[str, int]:
         alex = await stack.enter_async_context(RawClient(url, g.other.token))
         marks = {"session": (await dana.command("session.start", {"title": "Private"}))["seq"]}
         await dana.command("phase.set", {"phase": "checkin"})
-        await sam.command("checkin.submit", {"mood": 2, "feelings": ["low"], "note": SECRETS["note"], "note_to": "facilitators"})
+        await sam.command("checkin.submit", {"mood": 2, "feelings": ["low"], "note": SECRETS["note"], "note_to": "facilitators", "location": SECRETS["location"]})
+        await sam.command("safety.contact", {"contact": SECRETS["contact"]})
+        urgent = (await sam.command("urgent.raise", {"text": SECRETS["urgent"]}))["seq"]
+        await dana.command("urgent.acknowledge", {"alert_id": urgent})
+        phq = (await dana.command("measure.give", {"measure": "phq9"}))["seq"]
+        for item, answer in enumerate([2, 2, 1, 2, 1, 1, 1, 0, 1]):  # item 9 above 0: an alert
+            await sam.command("measure.answer", {"measure_id": phq, "item": item, "answer": answer})
+        await alex.command("measure.answer", {"measure_id": phq, "item": 0, "answer": 3})
+        gad = (await dana.command("measure.give", {"measure": "gad7", "member_id": sam_cred.member_id}))["seq"]
+        await sam.command("measure.answer", {"measure_id": gad, "item": 0, "answer": 2})
         await alex.command("checkin.submit", {"mood": 6, "feelings": ["ok"], "note": SECRETS["other_note"], "note_to": "facilitators"})
         await dana.command("deck.load", {"markdown": DECK})
         quiz = await dana.command("poll.open", {"question": "Which is a thought?", "poll_kind": "quiz", "options": ["I am bad", "It rained"], "correct": 0, "anonymous": True})
@@ -250,7 +280,7 @@ def allowed_secrets(role: str, name: str) -> set[str]:
     if role == FACILITATOR:
         return set(SECRETS.values())
     if name == "Sam":
-        return {SECRETS["note"], SECRETS["chat"], SECRETS["reply"], SECRETS["homework"]}
+        return {SECRETS["note"], SECRETS["chat"], SECRETS["reply"], SECRETS["homework"], SECRETS["urgent"], SECRETS["location"], SECRETS["contact"]}
     if name == "Alex":
         return {SECRETS["other_note"], SECRETS["other_homework"]}
     return set()
@@ -271,12 +301,20 @@ def check_receiver(store, g: Group, client: RawClient, cred: Cred, start: int) -
     for f in client.events:
         if f["type"] in ("poll.key", "deck.notes") and cred.role != FACILITATOR:
             problems.append(f"{cred.name} ({cred.role}) got {f['type']}")
-        if f["type"] in ("poll.voted", "homework.submitted", "checkin.note") and cred.role != FACILITATOR and f["data"].get("member_id") != cred.member_id:
+        if f["type"] in ("poll.voted", "homework.submitted", "checkin.note", *SAFETY_PRIVATE) and cred.role != FACILITATOR and f["data"].get("member_id") != cred.member_id:
             problems.append(f"{cred.name} got another member's {f['type']}")
+        if f["type"] in ("alert.raised", "urgent.emailed") and cred.role != FACILITATOR:
+            problems.append(f"{cred.name} ({cred.role}) got {f['type']}")
+        if f["type"] == "measure.given" and cred.role == GUEST:
+            problems.append(f"{cred.name} (guest) got a questionnaire")
     return problems
 
 
 def check_contract_audiences(store, g: Group) -> None:
+    logged = {e.type for e in store.events_after(g.group_id, 0)}
+    # urgent.emailed is covered by tests/relay/test_oncall.py (it needs a mail server).
+    assert set(CONTRACT_AUDIENCE) - {"member.reinstated", "urgent.emailed"} <= logged | {"guest.arrived", "member.removed", "member.muted", "chat.deleted", "hand.raised", "hand.lowered", "poll.closed", "poll.revealed", "session.ended", "slide.changed"}, logged
+    assert set(SAFETY_PRIVATE) | {"alert.raised", "measure.given"} <= logged, logged
     for e in store.events_after(g.group_id, 0):
         expected = CONTRACT_AUDIENCE[e.type]
         if e.type in ("chat.posted", "chat.deleted"):
@@ -285,6 +323,14 @@ def check_contract_audiences(store, g: Group) -> None:
             if e.type == "chat.posted" and e.data.get("to") == "member":
                 # A facilitator's private reply: the member it answers and the facilitators.
                 assert (e.audience, e.subject) == (MEMBER, e.data["thread"]), e
+            continue
+        if e.type == "urgent.acknowledged":
+            raised = next(r for r in store.events_after(g.group_id, 0) if r.seq == e.data["alert_id"])
+            assert (e.audience, e.subject) == ((MEMBER, raised.subject) if raised.type == "urgent.raised" else (FACILITATORS, None)), e
+            continue
+        if e.type == "measure.given":
+            target = e.data["member_id"]
+            assert (e.audience, e.subject) == ((MEMBERS, None) if target is None else (MEMBER, target)), e
             continue
         assert e.audience == expected, e
         if expected == MEMBER:
