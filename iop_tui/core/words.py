@@ -492,7 +492,27 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
         return None if mid == me_id else f"Guest joined the session: {_name(state, mid)}."
     if t == "member.reinstated":
         return f"Back in the group, {_name(state, int(d.get('member_id', 0)))}: they have a new join token."
-    return None  # deck.notes, poll.key: folded into state, no sentence of their own
+    if t in ("urgent.raised", "alert.raised", "urgent.acknowledged", "urgent.emailed"):
+        return _safety_sentence(ev, d, state, me_id)
+    return None  # deck.notes, poll.key, questionnaire answers: folded into state, no sentence of their own
+
+
+def _safety_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None) -> str:
+    """Urgent requests and alerts: the important words first, the member named, the number to acknowledge."""
+    t, mid = ev.type, int(d.get("member_id", 0))
+    if t == "urgent.raised":
+        if mid == me_id:
+            return "Urgent request sent to the facilitators; they will be told at once."
+        said = str(d.get("text", "")).strip()
+        return f"URGENT, {_name(state, mid)} asks for help now" + (f": {said}" if said else ".").rstrip(".") + f". Alert {ev.seq}."
+    if t == "alert.raised":
+        return f"ALERT, {_name(state, mid)}: {d.get('reason', '')}. Alert {ev.seq}."
+    if t == "urgent.acknowledged":
+        by = ev.actor_name or _name(state, int(d.get("by", 0)))
+        if mid == me_id:
+            return f"{by} has seen your urgent request."
+        return f"Acknowledged by {by}: the request from {_name(state, mid)}."
+    return f"Emailed the on-call address about {_name(state, mid)}'s request: no facilitator was connected."
 
 
 # -- the header and the connection -------------------------------------------------------

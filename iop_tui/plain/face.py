@@ -42,6 +42,8 @@ from iop_tui.core import words
 __all__ = ["run_plain", "PlainFace", "clean", "markdown_lines", "COMMAND_HELP", "VERBOSITIES"]
 
 VERBOSITIES = ("quiet", "normal", "all")
+#: Urgent requests, alerts and their acknowledgement are said in every verbosity.
+SAFETY_KINDS = ("urgent.raised", "alert.raised", "urgent.acknowledged", "urgent.emailed")
 PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one line
 
 # -- text hygiene ------------------------------------------------------------------
@@ -416,7 +418,7 @@ class PlainFace:
                 return  # quiet still says every private line addressed to this reader
             self.say(f"{text} {hint}" if hint else text, verbatim=True)
             return
-        if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed", "checkin.note"):
+        if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed", "checkin.note", *SAFETY_KINDS):
             return
         self.say(text)
 

@@ -218,3 +218,27 @@ async def test_a_facilitator_hears_every_line_addressed_to_the_facilitators_what
     said = fed.lines[before:]
     assert any("I don't feel safe tonight" in line and "Sam" in line for line in said), said
     assert any("I stopped my meds" in line and "Sam" in line for line in said), said
+
+
+@pytest.mark.parametrize("verbosity", ["quiet", "normal", "all"])
+async def test_an_urgent_request_is_said_to_a_facilitator_whole_in_every_verbosity(verbosity):
+    fed = Fed(role="facilitator", verbosity=verbosity)
+    fed.welcome()
+    fed.synced()
+    before = len(fed.lines)
+    fed.event("urgent.raised", {"member_id": 2, "text": "I don't feel safe tonight"}, actor=2, name="Sam", audience="member", subject=2)
+    alert = fed.seq
+    fed.event("alert.raised", {"member_id": 3, "source": "checkin", "reason": "mood 1, at or below 2"}, actor=3, name="Alex", audience="facilitators")
+    said = fed.lines[before:]
+    assert said[0] == f"URGENT, Sam asks for help now: I don't feel safe tonight. Alert {alert}.", said
+    assert said[1].startswith("ALERT, Alex: mood 1, at or below 2."), said
+
+
+async def test_the_member_is_told_the_request_was_sent_and_who_has_seen_it():
+    fed = Fed(role="participant", verbosity="quiet")
+    fed.welcome()
+    fed.synced()
+    before = len(fed.lines)
+    fed.event("urgent.raised", {"member_id": 2, "text": "help"}, actor=2, name="Sam", audience="member", subject=2)
+    fed.event("urgent.acknowledged", {"alert_id": fed.seq, "member_id": 2, "by": 1}, actor=1, name="Dana", audience="member", subject=2)
+    assert fed.lines[before:] == ["Urgent request sent to the facilitators; they will be told at once.", "Dana has seen your urgent request."]
