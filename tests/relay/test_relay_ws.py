@@ -176,6 +176,8 @@ async def test_a_participant_is_refused_every_facilitator_command(seeded):
         "homework.assign": {"title": "t", "homework_kind": "text", "due": "2030-01-01"},
         "member.mute": {"member_id": seeded.participants[1].member_id},
         "member.remove": {"member_id": seeded.participants[1].member_id},
+        "urgent.acknowledge": {"alert_id": 1},
+        "measure.give": {"measure": "phq9"},
     }
     async with connected(seeded.url, seeded.facilitator, seeded.participants[0]) as (dana, sam):
         await dana.command("session.start", {"title": "Week 1"})
