@@ -36,7 +36,8 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
+from collections.abc import Callable
 
 from protocol.codec import encode
 from protocol.errors import CloseCode, ErrorCode, ProtocolError

@@ -37,7 +37,7 @@ class SmtpSettings:
     timeout: float = SMTP_TIMEOUT
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "SmtpSettings | None":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings | None:
         """Settings from ``IOP_SMTP_HOST``/``IOP_SMTP_PORT``/``IOP_SMTP_FROM``, or None without a host."""
         env = os.environ if env is None else env
         host = env.get("IOP_SMTP_HOST", "").strip()

@@ -43,7 +43,7 @@ ALERT_EVENTS = ("urgent.raised", "alert.raised")
 
 def email_text(member: str, group: str, ts: float) -> tuple[str, str]:
     """The on-call email's subject and body: who, where and when; nothing clinical."""
-    when = _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = _dt.datetime.fromtimestamp(ts, _dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     subject = f"iop-tui: {member} in {group} needs a facilitator now"
     body = (
         f"{member}, a member of the group {group}, needs a facilitator's attention: "

@@ -151,7 +151,7 @@ async def test_a_connected_facilitator_gets_the_request_at_once_and_acknowledgin
 
 async def test_a_phq9_item_9_answer_alerts_the_connected_facilitator_at_once(tmp_path):
     async with RelayServer(tmp_path / "data") as relay:
-        gid, dana_cred, sam_cred = make_group(relay.store, on_call="")
+        _gid, dana_cred, sam_cred = make_group(relay.store, on_call="")
         async with RawClient(relay.url, dana_cred.token) as dana, RawClient(relay.url, sam_cred.token) as sam:
             await dana.wait_synced(TIMEOUT)
             await sam.wait_synced(TIMEOUT)

@@ -43,10 +43,10 @@ def test_the_answer_scale_is_the_published_one():
 
 
 def test_a_total_needs_every_item_answered_and_sums_them():
-    assert score(PHQ9, {i: 3 for i in range(9)}) == 27
+    assert score(PHQ9, dict.fromkeys(range(9), 3)) == 27
     assert score(GAD7, {i: i % 4 for i in range(7)}) == 0 + 1 + 2 + 3 + 0 + 1 + 2
     with pytest.raises(ValueError):
-        score(PHQ9, {i: 1 for i in range(8)})
+        score(PHQ9, dict.fromkeys(range(8), 1))
 
 
 def test_only_phq9_item_9_above_0_needs_an_alert():
