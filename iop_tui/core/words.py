@@ -984,3 +984,24 @@ def thread_head(name: str | None, count: int) -> str:
     """The line before a private thread (``name`` None: one's own thread)."""
     whose = f"Private thread with {name}" if name is not None else "Your private thread with the facilitators"
     return f"{whose}, {_plural(count, 'line')}, oldest first:"
+
+
+#: Where the full-screen face shows what a read-only plain command says: (pane title, key).
+LOCAL_PANES = {
+    "who": ("People", "6"),
+    "history": ("Chat", "4"),
+    "slide": ("Slides", "2"),
+    "slides": ("Slides", "2"),
+    "notes": ("Slides", "2"),
+    "poll": ("Polls", "3"),
+    "poll plan": ("Polls", "3"),
+    "homework": ("Homework", "5"),
+    "completion": ("Homework", "5"),
+    "round": ("Check-in", "1"),
+}
+FILES_IN_PANES = "Control O loads a session plan; the Slides pane's path field loads a deck."
+
+
+def help_line(usage: str, text: str) -> str:
+    """One help entry as the full-screen chat shows it."""
+    return f"Help: {usage}: {text}"
