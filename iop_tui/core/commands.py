@@ -592,7 +592,7 @@ def _reply(rest: str, ctx: Context) -> Outcome:
     return send("chat.reply", {"member_id": entry.member_id, "text": text})
 
 
-_PHASE_ALIASES = {p: p for p in PHASES}
+_PHASE_ALIASES: dict[str, str] = {p: p for p in PHASES}
 _PHASE_ALIASES.update({"check-in": "checkin", "check": "checkin", "psychoed": "psychoeducation", "slides": "psychoeducation",
                        "exercise": "exercises", "polls": "exercises", "discuss": "discussion", "close": "closing"})
 

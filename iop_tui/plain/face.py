@@ -10,16 +10,17 @@ The I/O loop is :mod:`iop_tui.plain.run`. Never imports textual.
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
-from protocol.errors import ProtocolError
-from protocol.roles import GUEST
-from protocol.text import clean_text
+from typing import Any
+from collections.abc import Callable
 
 from iop_tui.core import words
 from iop_tui.core.commands import COMMAND_HELP, Context, Memory, Outcome, interpret
 from iop_tui.plain.narrator import VERBOSITIES, Narrator
-from iop_tui.plain.text import clean, get as _get, markdown_lines, ordinal_date, plural
+from iop_tui.plain.text import clean, markdown_lines, ordinal_date, plural
+from iop_tui.plain.text import get as _get
+from protocol.errors import ProtocolError
+from protocol.roles import GUEST
+from protocol.text import clean_text
 
 __all__ = ["PlainFace", "VERBOSITIES", "COMMAND_HELP"]
 

@@ -118,7 +118,7 @@ async def _textual(tmp_path: Path, role: str, line: str):
             return _events_after(relay.store, seeded.group_id, head), option_texts(app, "#chat-log")[before:]
 
 
-@pytest.mark.parametrize("role, line", SENDS, ids=[f"{r} {l}" for r, l in SENDS])
+@pytest.mark.parametrize("role, line", SENDS, ids=[f"{who} {typed}" for who, typed in SENDS])
 async def test_a_typed_command_sends_the_same_command_from_both_faces(tmp_path: Path, role: str, line: str) -> None:
     plain_events, _ = await _plain(tmp_path, role, line)
     tui_events, _ = await _textual(tmp_path, role, line)
@@ -126,7 +126,7 @@ async def test_a_typed_command_sends_the_same_command_from_both_faces(tmp_path: 
     assert plain_events == tui_events
 
 
-@pytest.mark.parametrize("role, line", REFUSALS, ids=[f"{r} {l}" for r, l in REFUSALS])
+@pytest.mark.parametrize("role, line", REFUSALS, ids=[f"{who} {typed}" for who, typed in REFUSALS])
 async def test_a_mistake_gets_the_same_sentence_in_both_faces(tmp_path: Path, role: str, line: str) -> None:
     plain_events, plain_lines = await _plain(tmp_path, role, line)
     tui_events, tui_lines = await _textual(tmp_path, role, line)

@@ -189,7 +189,7 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize("role, line, sentence", REFUSALS, ids=[f"{r} {l}" for r, l, _ in REFUSALS])
+@pytest.mark.parametrize("role, line, sentence", REFUSALS, ids=[f"{who} {typed}" for who, typed, _ in REFUSALS])
 def test_a_mistake_is_refused_in_one_sentence(role: str, line: str, sentence: str) -> None:
     outcome = Room(role)(line)
     assert outcome.refusal == sentence
@@ -214,7 +214,7 @@ def test_every_command_has_help_or_is_an_alias_of_one_that_has() -> None:
     for name, cmd in COMMANDS.items():
         assert cmd.help or name in ("unmute", "lower", "unlower", "prev", "previous", "back", "goto") or cmd.names[0] in documented, name
     assert len({usage for usage, _, _ in COMMAND_HELP}) == len(COMMAND_HELP)
-    for usage, text, _ in COMMAND_HELP:
+    for _usage, text, _ in COMMAND_HELP:
         assert text.endswith(".") and "\n" not in text
 
 
