@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from iop_tui.plain.face import markdown_lines
+from iop_tui.plain.text import markdown_lines
 from protocol.deck import MAX_DECK_CHARS, MAX_SLIDES, parse_deck
 from protocol.errors import ProtocolError
 

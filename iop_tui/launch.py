@@ -85,7 +85,7 @@ def _on_hangup(callback: Any) -> None:
 
 
 async def _plain(session: Any, url: str, verbosity: str, plan: Any = None) -> int:
-    from iop_tui.plain.face import run_plain
+    from iop_tui.plain.run import run_plain
 
     await _probe(url)
     task = asyncio.current_task()

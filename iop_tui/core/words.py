@@ -97,7 +97,8 @@ _VOTE_HINTS = {
 def forbidden_text(role: str, kind: str) -> str:
     """``"As a guest you cannot check in."``: one sentence for a command this role may not send."""
     article = "an" if role[:1].lower() in "aeiou" else "a"
-    return f"As {article} {role} you cannot {COMMAND_ACTIONS.get(kind, 'do that')}."
+    action = COMMAND_ACTIONS.get(kind) or LOCAL_ACTIONS.get(kind, "do that")
+    return f"As {article} {role} you cannot {action}."
 
 
 def phase_pane(phase: str | None) -> str | None:
@@ -864,3 +865,163 @@ def header_fit(model: Any, now: float, width: int) -> str:
         text = shorten(text, title, 1)
     text = shorten(text, group, 4)
     return text[:width]
+
+
+# -- the command interpreter's sentences (iop_tui.core.commands), the same in both faces -------
+
+#: What a command that reads or loads something (no protocol command) lets a role do, for
+#: :func:`forbidden_text` (the protocol kinds' actions are :data:`COMMAND_ACTIONS`).
+LOCAL_ACTIONS = {
+    "round": "read the check-in round",
+    "notes": "read presenter notes",
+    "completion": "read who has handed in homework",
+    "plan": "load a session plan",
+    "poll plan": "open prepared polls",
+    "lower NAME": "lower someone else's hand",
+}
+
+HELP_HEAD = "Commands, one per line:"
+NO_COMMAND_TEXT = "There is no command /{name}; type /help to hear the commands."
+NOT_A_NUMBER = "{what} must be a number; type /help to hear how."
+MOOD_RANGE = "Your mood must be a number from 0 to 10."
+CHECKIN_USAGE = "Give your mood from 0 to 10, for example: /checkin 6 tired, hopeful -- slept badly."
+NO_POLL_OPEN = "No poll is open."
+VOTE_USAGE = "Type /vote and the number of your choice."
+VOTE_SCALE = "This poll is a scale: type /vote and one number from 0 to 10."
+VOTE_ONE = "This poll takes one choice; type /vote and one number."
+POLL_OPEN_USAGE = 'Write it like this: /poll open single "How was your week?" better; the same; worse.'
+POLL_KIND = "The poll kind must be single, multiple, scale or quiz. " + POLL_OPEN_USAGE
+POLL_QUOTES = "Put the question in double quotes. " + POLL_OPEN_USAGE
+QUIZ_NEEDS_ANSWER = "A quiz needs the right answer: add correct= and the option's number at the end."
+NO_SUCH_POLL = "There is no such poll; type /poll to hear the polls and their numbers."
+NO_PLAN = "No plan is loaded; type /plan and the path of a plan file."
+PLAN_USAGE = "Type /plan and the path of a plan file."
+DECK_USAGE = "Type /deck and the path of a Markdown file."
+DM_USAGE = "Type /dm and your message for the facilitators."
+ME_USAGE = "Type /me and an action, such as /me nods."
+MEMBER_REPLY_USAGE = "Type /reply and your private line for the facilitators."
+REPLY_USAGE = "Type /reply, the member's name and your private line, for example /reply Sam See you after group."
+THREAD_USAGE = "Type /thread and a member's name, for example /thread Sam."
+LOWER_USAGE = "Type /lower and the member's name, for example /lower Sam."
+MEMBER_USAGE = "Type /{command} and the member's name, for example /{command} Sam."
+DELETE_USAGE = "Type /delete and the message number, for example /delete 12; /history shows the numbers."
+ASSIGN_USAGE = 'Write it like this: /assign checklist +6 days "Thought record" Day 1; Day 2; Day 3.'
+PHASE_USAGE = "Name a phase: checkin, psychoeducation, exercises, discussion or closing."
+NO_HOMEWORK = "No homework has been assigned."
+SUBMIT_USAGE = "Type /submit {number} and your answer."
+CHECK_USAGE = "Type /check, the homework number, then the item numbers, for example /check 1 2 3."
+LOG_USAGE = "Type /log, the homework number, the day, your mood 0 to 10 and feelings, for example /log 1 today 6 calm, tired."
+LOG_DAY = "The day must be today, yesterday or a date written YYYY-MM-DD."
+NO_SLIDES = "No slides are loaded."
+NO_SLIDES_TO_MOVE = "No slides are loaded; type /deck and a path, or /plan."
+NO_SESSION_TO_END = "No session is running, so there is nothing to end."
+NOTHING_TO_CONFIRM = "There is nothing to confirm yet; type /end and a one-line summary first."
+NOTHING_TO_CANCEL = "There is nothing to cancel; the session keeps running."
+SESSION_KEEPS_RUNNING = "The session keeps running."
+MESSAGE_STAYS = "The message stays."
+RAISING_HAND = "Raising your hand."
+LOWERING_HAND = "Lowering your hand."
+
+
+def no_command_text(name: str) -> str:
+    """``"There is no command /frobnicate; ..."``: an unknown slash command."""
+    return NO_COMMAND_TEXT.format(name=name[:30])
+
+
+def not_a_number_text(what: str) -> str:
+    """``"Your mood must be a number; ..."``."""
+    return NOT_A_NUMBER.format(what=what)
+
+
+def no_member_text(name: str) -> str:
+    """A name that finds nobody (or several): the same sentence in both faces."""
+    return f"Nobody called {name[:40]} is in the group; type /who to hear the names."
+
+
+def choose_range_text(what: str, high: int) -> str:
+    """``"Choose a number from 1 to 3."`` (``what`` is "a number" or "items")."""
+    return f"Choose {what} from 1 to {high}."
+
+
+def no_message_text(message_id: int) -> str:
+    return f"There is no message {message_id}; type /history to hear the numbers."
+
+
+def message_gone_text(message_id: int) -> str:
+    return f"Message {message_id} is already deleted."
+
+
+def deleting_text(line: Any) -> str:
+    """Said once the deletion of a chat line is sent."""
+    return f"Deleting {line.name}'s message {quoted(line.text)}."
+
+
+def remove_question(name: str) -> str:
+    """Asked before a member is removed: their invitation stops working."""
+    return f"Remove {name} from the group? Their invitation stops working and they leave the session."
+
+
+def stays_text(name: str) -> str:
+    """Said when a removal is declined."""
+    return f"{name} stays in the group."
+
+
+def no_hand_text(name: str) -> str:
+    return f"{name} has no hand up."
+
+
+def no_homework_text(number: Any, any_assigned: bool = True) -> str:
+    return f"There is no homework {number}; type /homework to hear the list." if any_assigned else NO_HOMEWORK
+
+
+def no_checklist_text(title: str) -> str:
+    return f"{title} has no checklist items; use /submit."
+
+
+def slides_range_text(count: int) -> str:
+    return f"The deck has slides 1 to {count}."
+
+
+def type_yes_text(question: str, typed: str) -> str:
+    """A question the plain face asks before what cannot be undone, with what to type."""
+    return f"{question} Type {typed} yes"
+
+
+def shown_in_pane_text(pane_title: str, key: str) -> str:
+    """The full-screen face shows what a read-only plain command says, in a pane."""
+    return f"The {pane_title} pane shows that: press {key}."
+
+
+NO_OWN_THREAD = "You have no private lines with the facilitators yet; /dm writes to them."
+
+
+def no_thread_text(name: str) -> str:
+    """/thread NAME when that member has no private lines yet."""
+    return f"{name} has no private lines with the facilitators yet; /reply {name} writes to them."
+
+
+def thread_head(name: str | None, count: int) -> str:
+    """The line before a private thread (``name`` None: one's own thread)."""
+    whose = f"Private thread with {name}" if name is not None else "Your private thread with the facilitators"
+    return f"{whose}, {_plural(count, 'line')}, oldest first:"
+
+
+#: Where the full-screen face shows what a read-only plain command says: (pane title, key).
+LOCAL_PANES = {
+    "who": ("People", "6"),
+    "history": ("Chat", "4"),
+    "slide": ("Slides", "2"),
+    "slides": ("Slides", "2"),
+    "notes": ("Slides", "2"),
+    "poll": ("Polls", "3"),
+    "poll plan": ("Polls", "3"),
+    "homework": ("Homework", "5"),
+    "completion": ("Homework", "5"),
+    "round": ("Check-in", "1"),
+}
+FILES_IN_PANES = "Control O loads a session plan; the Slides pane's path field loads a deck."
+
+
+def help_line(usage: str, text: str) -> str:
+    """One help entry as the full-screen chat shows it."""
+    return f"Help: {usage}: {text}"

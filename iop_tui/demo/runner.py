@@ -196,9 +196,9 @@ def _tempo() -> float:
 
 def _say(text: str, plain: bool) -> None:
     if plain:  # broken at spaces like every plain line, so a screen reader hears whole words
-        from iop_tui.plain.face import _width, wrap
+        from iop_tui.plain.text import terminal_width, wrap
 
-        print("\n".join(wrap(text, _width(sys.stdout))), flush=True)
+        print("\n".join(wrap(text, terminal_width(sys.stdout))), flush=True)
     else:
         print(text, file=sys.stderr, flush=True)
 

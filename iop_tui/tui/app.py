@@ -395,7 +395,7 @@ class IopApp(App[int]):
             self.say("Still joining the session; try again in a moment.", error=True)
             return False
         if not may(role, kind):
-            self.say(f"Your role ({role}) cannot do that here.", error=True)
+            self.say(words.forbidden_text(role, kind), error=True)
             return False
         try:
             self.session.send(kind, data)
@@ -413,28 +413,12 @@ class IopApp(App[int]):
         return self.model.state.member_named(name)
 
     def moderate(self, what: str, entry: Any) -> None:
-        """mute, unmute, lower (a hand) or remove (after a yes) one member."""
-        if what == "mute":
-            self.send_command("member.mute", {"member_id": entry.member_id, "muted": True})
-        elif what == "unmute":
-            self.send_command("member.mute", {"member_id": entry.member_id, "muted": False})
-        elif what == "lower":
-            if entry.member_id not in self.model.state.hands:
-                self.say(f"{entry.name} has no hand up.")
-            else:
-                self.send_command("hand.lower", {"member_id": entry.member_id})
-        elif what == "remove":
-            question = f"Remove {entry.name} from the group? Their invitation stops working and they leave the session."
+        """mute, unmute, lower (a hand) or remove (after a yes) one member: the
+        intent ``/mute NAME`` builds (:func:`iop_tui.core.commands.moderate`)."""
+        from iop_tui.core.commands import moderate
+        from iop_tui.tui.intents import carry_out
 
-            def answer(yes: bool | None) -> None:
-                if yes:
-                    self.send_command("member.remove", {"member_id": entry.member_id})
-                else:
-                    self.say(f"{entry.name} stays in the group.")
-
-            from iop_tui.tui.screens.confirm import ConfirmScreen
-
-            self.push_screen(ConfirmScreen(question), answer)
+        carry_out(self, moderate(what, entry, self.model), send=self.send_command, say=self.say, refuse=self.say)
 
     # -- actions (keys and the command palette) ------------------------------------
 

@@ -126,7 +126,7 @@ async def test_member_session_over_a_pty(relay_proc, tmp_path):
             sam.type("/bogus")
             await sam.wait_for("There is no command /bogus; type /help to hear the commands.")
             sam.type("/next")
-            await sam.wait_for("Only facilitators can do that")
+            await sam.wait_for("As a participant you cannot move slides.")  # words.forbidden_text, in both faces
 
             sam.eof()
             assert await sam.wait_exit() == 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from iop_tui.plain.face import markdown_lines
+from iop_tui.plain.text import markdown_lines
 from protocol.deck import MAX_DECK_CHARS, MAX_DECK_LINES, MAX_LINE_CHARS, heading_text, parse_deck
 from protocol.errors import ErrorCode, ProtocolError
 from tests.support.wsclient import RawClient, is_event

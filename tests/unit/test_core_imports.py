@@ -21,8 +21,8 @@ pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
 
-CORE = {"iop_tui.core.connection", "iop_tui.core.model", "iop_tui.core.words", "iop_tui.core.session", "iop_tui.core.config", "iop_tui.core.plan"}
-PLAIN = {"iop_tui.plain.face"}
+CORE = {"iop_tui.core.connection", "iop_tui.core.model", "iop_tui.core.words", "iop_tui.core.session", "iop_tui.core.config", "iop_tui.core.plan", "iop_tui.core.commands"}
+PLAIN = {"iop_tui.plain.face", "iop_tui.plain.narrator", "iop_tui.plain.run", "iop_tui.plain.text"}
 PROTOCOL = {"protocol.codec", "protocol.errors", "protocol.events", "protocol.messages", "protocol.roles", "protocol.state", "protocol.text"}
 
 

@@ -13,7 +13,9 @@ import asyncio
 
 import pytest
 
-from iop_tui.plain.face import COMMAND_HELP, PlainFace, clean, markdown_lines, wrap
+from iop_tui.core.commands import COMMAND_HELP
+from iop_tui.plain.face import PlainFace
+from iop_tui.plain.text import clean, markdown_lines, wrap
 from iop_tui.core.session import ClientSession
 from protocol.deck import parse_deck
 from iop_tui.core.plan import DEMO_PLAN, load_plan
@@ -160,7 +162,7 @@ async def test_typed_commands_and_refusals():
     fed.face.handle("/frobnicate")
     assert fed.lines[-1] == "There is no command /frobnicate; type /help to hear the commands."
     fed.face.handle("/phase closing")
-    assert fed.lines[-1].startswith("Only facilitators can do that")
+    assert fed.lines[-1] == "As a participant you cannot change the session's phase."  # words.forbidden_text, in both faces
     count = len(sent)
     assert fed.face.handle("/quit") is False
     assert len(sent) == count

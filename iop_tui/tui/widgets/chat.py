@@ -3,8 +3,9 @@
 Lines are only ever added at the end (a deleted message's line is replaced
 by a sentence saying so), so a screen reader hears each new line once.
 Enter sends to the group; Ctrl+T (or ``/dm TEXT``) sends a private line to
-the facilitators, marked "private" on every screen that shows it. Slash
-commands (``/help`` lists them) cover hands, actions and moderation.
+the facilitators, marked "private" on every screen that shows it. Every typed
+line goes through the core's one interpreter (:mod:`iop_tui.core.commands`),
+as in the plain face: the same commands, the same sentences.
 """
 
 from __future__ import annotations
@@ -19,26 +20,13 @@ from textual.widgets.option_list import Option
 from protocol.messages import MAX_TEXT
 
 from iop_tui.core import words
+from iop_tui.core.commands import Context, Memory, Outcome, interpret
+from iop_tui.tui.intents import carry_out
 from iop_tui.tui.widgets.cursor_list import CursorOptionList
 from iop_tui.tui.widgets.pane import Pane, quiet_input, set_text
 from iop_tui.tui.widgets.text import hanging
 
-__all__ = ["ChatPane", "chat_line_text", "HELP_LINES"]
-
-HELP_LINES = (
-    "Help: Enter sends your line to the group.",
-    "Help: /dm TEXT sends a private line to the facilitators only (Ctrl+T switches the input to private).",
-    "Help: /me TEXT says an action, for example /me nods.",
-    "Help: /hand raises your hand; /lower lowers it (H does either outside a text field).",
-    "Help: /help lists these commands.",
-)
-FACILITATOR_HELP = (
-    "Help for facilitators: select a member's line and press R to answer them privately, or /reply NAME TEXT.",
-    "Help for facilitators: /thread NAME reads a member's private thread with the facilitators.",
-    "Help for facilitators: /delete N deletes message number N (or select it and press D).",
-    "Help for facilitators: /mute NAME, /unmute NAME, /remove NAME, /lower NAME (lowers a hand).",
-)
-
+__all__ = ["ChatPane", "chat_line_text"]
 
 def chat_line_text(line: Any, *, numbered: bool, model: Any = None) -> str:
     """One chat line in words: who first, private lines marked 'private'."""
@@ -73,6 +61,7 @@ class ChatPane(Pane):
         self._private = False
         self._reply_to: int | None = None  # a facilitator answering this member privately
         self._over_limit = False
+        self._memory = Memory()
 
     def compose(self) -> ComposeResult:
         yield CursorOptionList(id="chat-log", compact=True)
@@ -205,27 +194,8 @@ class ChatPane(Pane):
         self.ask_delete(self._ids[index])
 
     def ask_delete(self, message_id: int) -> bool:
-        """Delete a chat line after a yes (the dialog's default is No); False if there is none."""
-        from iop_tui.core import words
-        from iop_tui.tui.screens.confirm import ConfirmScreen
-
-        line = next((c for c in self._model.state.chat if c.message_id == message_id), None) if self._model else None
-        if line is None:
-            self.local(f"There is no message {message_id}; the numbers are shown after each line.")
-            return False
-        if line.deleted:
-            self.local(f"Message {message_id} is already deleted.")
-            return True
-
-        def answer(yes: bool | None) -> None:
-            if yes:
-                if self.send("chat.delete", {"message_id": message_id}):
-                    self.say(f"Deleting {line.name}'s message {words.quoted(line.text)}.")
-            else:
-                self.say("The message stays.")
-
-        self.app.push_screen(ConfirmScreen(words.delete_question(line), yes="Delete", no="No, keep it"), answer)
-        return True
+        """D on a line: the same intent as ``/delete N`` (asked first, default No)."""
+        return self.run_line(f"/delete {message_id}")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "reply":
@@ -269,109 +239,38 @@ class ChatPane(Pane):
             event.stop()
             self.query_one("#chat-input").focus()
 
-    def _hand(self, *, raise_it: bool) -> bool:
-        """/hand raises, /lower lowers: the same in both faces (H is the one toggle)."""
-        from iop_tui.core import words
-
-        me = self._model.me if self._model is not None else None
-        up = me is not None and me.member_id in self._model.state.hands
-        if raise_it and up:
-            self.local(words.HAND_ALREADY_UP)
-            return True
-        if not raise_it and not up:
-            self.local(words.HAND_NOT_UP)
-            return True
-        if self.send("hand.raise" if raise_it else "hand.lower", {}):
-            self.say("Raising your hand." if raise_it else "Lowering your hand.")
-        return True
-
     def run_line(self, text: str) -> bool:
         """Send a chat line or run a slash command; True when the input may be cleared."""
-        if not text.startswith("/"):
-            if self._reply_to is not None:
-                return self.send("chat.reply", {"member_id": self._reply_to, "text": text})
-            return self.send("chat.send", {"text": text, "to": "facilitators" if self._private else "group"})
-        command, _, rest = text[1:].partition(" ")
-        command, rest = command.lower(), rest.strip()
-        app = self.app
-        if command == "help":
-            self.local(*HELP_LINES)
-            if self._model is not None and self._model.is_facilitator:
-                self.local(*FACILITATOR_HELP)
-            return True
-        if command in ("dm", "private"):
-            if not rest:
-                self.local("Write the private line after /dm, for example: /dm I need a minute.")
-                return False
-            return self.send("chat.send", {"text": rest, "to": "facilitators"})
-        if command == "reply":
-            return self._reply_command(rest)
-        if command == "thread":
-            return self._thread_command(rest)
-        if command == "me":
-            if not rest:
-                self.local("Write the action after /me, for example: /me nods.")
-                return False
-            return self.send("chat.send", {"text": rest, "to": "facilitators" if self._private else "group", "me": True})
-        if command in ("hand", "raise"):
-            return self._hand(raise_it=True)
-        if command == "lower" and not rest:
-            if self._model is not None and self._model.is_facilitator:
-                self.local("Write the name after /lower, for example: /lower Sam.")
-                return False
-            return self._hand(raise_it=False)
-        if command == "delete":
-            if not rest.lstrip("#").isdigit():
-                self.local("Give the message number after /delete, for example: /delete 12.")
-                return False
-            return self.ask_delete(int(rest.lstrip("#")))
-        if command in ("mute", "unmute", "remove", "lower"):
-            member = app.find_member(rest)  # type: ignore[attr-defined]
-            if member is None:
-                self.local(f"No one in the group is called {rest!r}; check the name in the People pane.")
-                return False
-            app.moderate(command, member)  # type: ignore[attr-defined]
-            return True
-        self.local(f"There is no command /{command}; type /help for the list.")
-        return False
-
-    def _named(self, rest: str) -> tuple[Any, str]:
-        """The member whose name begins ``rest`` (the shared name key, longest name first) and the text after it."""
-        return self._model.state.member_at_start(rest)
-
-    def _reply_command(self, rest: str) -> bool:
-        """/reply NAME TEXT (facilitators) or /reply TEXT (members: to the facilitators)."""
         model = self._model
         if model is None:
             return False
-        if not model.is_facilitator:
-            if not rest:
-                self.local("Write your private line after /reply, for example: /reply Thank you.")
-                return False
-            return self.send("chat.send", {"text": rest, "to": "facilitators"})
-        entry, text = self._named(rest)
-        if entry is None or not text:
-            self.local("Give a member's name and your line after /reply, for example: /reply Sam See you after group.")
-            return False
-        return self.send("chat.reply", {"member_id": entry.member_id, "text": text})
+        context = Context(model, plan=getattr(self.app, "plan", None), private=self._private, reply_to=self._reply_to, memory=self._memory)
+        return self.carry_out(interpret(text, context))
 
-    def _thread_command(self, rest: str) -> bool:
-        """/thread NAME (facilitators) or /thread (members): the private thread as local lines."""
+    def carry_out(self, outcome: Outcome) -> bool:
+        """Do what the interpreter said: send (after a yes if it asks), refuse, or show."""
+        if outcome.leave:
+            self.run_action("app.quit")
+            return True
+        if outcome.local and not outcome.refusal:
+            self._show_local(outcome.local, outcome.arg)
+            return True
+        return carry_out(self, outcome, send=self.send, say=self.say, refuse=self.local)
+
+    def _show_local(self, what: str, arg: Any) -> None:
+        """A read-only request: help and threads here, the rest where a pane shows it."""
         model = self._model
-        if model is None:
-            return False
-        if model.is_facilitator:
-            entry, extra = self._named(rest)
-            if entry is None or extra:
-                self.local("Give a member's name after /thread, for example: /thread Sam.")
-                return False
-            lines, head = model.private_thread(entry.member_id), f"Private thread with {entry.name}"
+        if what == "help":
+            self.local(*(words.help_line(entry.usage, entry.text) for entry in arg))
+        elif what == "thread":
+            lines = model.private_thread(arg)
+            name = None if arg == model.me_id else model.state.name_of(arg)
+            self.local(words.thread_head(name, len(lines)), *(words.thread_line(c, model.state, model.me_id) for c in lines))
+            model.mark_private_read()
+        elif what == "status":
+            self.local("Connection: " + words.connection_text(model) + ".", words.session_line(model.state))
+        elif what in ("deck", "plan"):
+            self.local(words.FILES_IN_PANES)
         else:
-            lines, head = model.private_thread(model.me_id), "Your private thread with the facilitators"
-        if not lines:
-            self.local(f"{head}: no lines yet.")
-            return True
-        count = f"{len(lines)} line" + ("" if len(lines) == 1 else "s")
-        self.local(f"{head}, {count}, oldest first:", *(words.thread_line(c, model.state, model.me_id) for c in lines))
-        model.mark_private_read()
-        return True
+            title, key = words.LOCAL_PANES[what]
+            self.local(words.shown_in_pane_text(title, key))

@@ -1,0 +1,824 @@
+"""The one command interpreter: a typed line becomes what to do, for both faces.
+
+:func:`interpret` turns a line ("/vote 2", "/mute Sam", "hello all") and the
+current :class:`Context` (the session model, a loaded plan, today) into one
+:class:`Outcome`:
+
+- ``sends``: protocol commands to send (kind + data), in order; when ``ask``
+  is set they go only after the person says yes (the Textual face asks in a
+  dialog, the plain face prints ``ask_typed`` and waits for "/... yes");
+- ``local``: a read-only request (``"help"``, ``"who"``, ``"history"``, ...)
+  that the face renders from the model, with its parsed ``arg``;
+- ``refusal``: one sentence saying why nothing happens;
+- ``leave``: the person asked to go.
+
+Every sentence comes from :mod:`iop_tui.core.words`, members are found by one
+rule (:meth:`protocol.state.GroupState.member_named`: the shared name key, or
+a unique prefix), a role's refusal is :func:`words.forbidden_text`, and the
+help table (:func:`help_entries`) is generated from the same definitions and
+the permission table. A new command is one function under ``@command``.
+
+Pure: no I/O, no clock (``Context.today``), no event loop, no textual.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from protocol.messages import PHASES, parse_day
+from protocol.roles import FACILITATOR, GUEST, PARTICIPANT, ROLES, may
+
+from iop_tui.core import words
+from iop_tui.core.plan import PlanError, resolve_due
+
+__all__ = ["Send", "Outcome", "Context", "Memory", "Command", "COMMANDS", "interpret", "help_entries", "COMMAND_HELP", "moderate", "LEAVE_NAMES"]
+
+
+@dataclass(frozen=True)
+class Send:
+    """One protocol command to send."""
+
+    kind: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a typed line asks for (see the module docstring)."""
+
+    sends: tuple[Send, ...] = ()
+    local: str = ""
+    arg: Any = None
+    refusal: str = ""
+    ask: str = ""  # a yes/no question before the sends go
+    ask_typed: str = ""  # the same question for a typed reply ("... Type /delete 3 yes")
+    declined: str = ""  # said when the answer is no
+    done: str = ""  # may be said once the sends are accepted ("Raising your hand.")
+    leave: bool = False
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.sends or self.local or self.refusal or self.ask or self.leave)
+
+
+@dataclass
+class Memory:
+    """What the conversation remembers between lines, kept by the face: the
+    summary given with ``/end SUMMARY`` until ``/end yes`` or ``/end no``."""
+
+    end: tuple[int, str] | None = None  # (session id, summary)
+
+
+@dataclass
+class Context:
+    """What a line is read against. ``private`` and ``reply_to`` are the
+    full-screen chat input's modes (plain chat then goes to the facilitators, or
+    is a private reply to one member)."""
+
+    model: Any
+    plan: Any = None
+    today: _dt.date = field(default_factory=_dt.date.today)
+    private: bool = False
+    reply_to: int | None = None
+    memory: Memory = field(default_factory=Memory)
+
+    @property
+    def state(self) -> Any:
+        return self.model.state
+
+    @property
+    def role(self) -> str | None:
+        me = self.model.me
+        return me.role if me is not None else None
+
+    @property
+    def me_id(self) -> int | None:
+        me = self.model.me
+        return me.member_id if me is not None else None
+
+
+class Refused(Exception):
+    """A command cannot run; the message is the sentence to say."""
+
+
+Handler = Callable[[str, Context], Outcome]
+
+
+@dataclass(frozen=True)
+class Help:
+    """One help line: ``usage: text``, listed to the roles in ``who`` (a protocol
+    kind, read through the permission table, or a set of roles)."""
+
+    usage: str
+    text: str
+    who: str | frozenset[str] = frozenset(ROLES)
+
+    def offered_to(self, role: str | None) -> bool:
+        if role is None:
+            return isinstance(self.who, frozenset) and self.who == frozenset(ROLES)
+        return may(role, self.who) if isinstance(self.who, str) else role in self.who
+
+
+@dataclass(frozen=True)
+class Command:
+    names: tuple[str, ...]
+    handler: Handler
+    help: tuple[Help, ...]
+
+
+COMMANDS: dict[str, Command] = {}
+_ORDER: list[Command] = []
+_FAC = frozenset({FACILITATOR})
+_MEMBERS = frozenset({PARTICIPANT, GUEST})
+
+#: Names that leave the session (answered before the join finishes, too).
+LEAVE_NAMES = ("quit", "exit", "q")
+
+
+def command(*names: str, help: tuple[Help, ...] = ()) -> Callable[[Handler], Handler]:
+    """Register a command under ``names`` (the first is its name) with its help lines."""
+
+    def register(handler: Handler) -> Handler:
+        cmd = Command(names, handler, help)
+        _ORDER.append(cmd)
+        for name in names:
+            COMMANDS[name] = cmd
+        return handler
+
+    return register
+
+
+# -- reading a line --------------------------------------------------------------------
+
+
+def interpret(line: str, ctx: Context) -> Outcome:
+    """One typed line -> one :class:`Outcome` (see the module docstring)."""
+    text = line.strip()
+    if not text:
+        return Outcome()
+    if not text.startswith("/") or text.startswith("//"):
+        return _chat(text[1:] if text.startswith("//") else text, ctx)
+    name, _, rest = text[1:].partition(" ")
+    name, rest = name.lower(), rest.strip()
+    if name in LEAVE_NAMES:
+        return Outcome(leave=True)
+    cmd = COMMANDS.get(name)
+    if cmd is None:
+        return Outcome(refusal=words.no_command_text(words_clean(name)))
+    try:
+        outcome = cmd.handler(rest, ctx)
+    except Refused as said:
+        return Outcome(refusal=str(said))
+    return _permitted(outcome, ctx)
+
+
+def _permitted(outcome: Outcome, ctx: Context) -> Outcome:
+    """A send this role may not make is refused here, in the one sentence."""
+    role = ctx.role
+    if role is not None:
+        for send in outcome.sends:
+            if not may(role, send.kind):
+                return Outcome(refusal=words.forbidden_text(role, send.kind))
+    return outcome
+
+
+def words_clean(text: str) -> str:
+    """Typed text quoted back in a sentence: one line, no control characters."""
+    from protocol.text import one_line
+
+    return one_line(text)
+
+
+def send(kind: str, data: dict[str, Any], **extra: Any) -> Outcome:
+    return Outcome(sends=(Send(kind, data),), **extra)
+
+
+def _need(ctx: Context, kind: str) -> None:
+    """Refuse at once (before reading the rest) a command this role may not use."""
+    role = ctx.role
+    if role is None:
+        return
+    allowed = may(role, kind) if kind in words.COMMAND_ACTIONS else role == FACILITATOR
+    if not allowed:
+        raise Refused(words.forbidden_text(role, kind))
+
+
+def _number(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise Refused(words.not_a_number_text(what)) from None
+
+
+def _member(name: str, ctx: Context) -> Any:
+    found = ctx.state.member_named(name) if name else None
+    if found is None:
+        raise Refused(words.no_member_text(words_clean(name)))
+    return found
+
+
+def _member_at_start(rest: str, ctx: Context) -> tuple[Any, str]:
+    """The member whose name begins ``rest`` and the text after it (``/reply Zoë 李: hi``)."""
+    entry, text = ctx.state.member_at_start(rest)
+    if entry is None:
+        raise Refused(words.no_member_text(words_clean(rest.split(None, 1)[0] if rest.split() else rest)))
+    return entry, text
+
+
+def _feelings(text: str) -> list[str]:
+    parts = text.split(",") if "," in text else text.split()
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _mood(text: str) -> int:
+    mood = _number(text, "Your mood")
+    if not 0 <= mood <= 10:
+        raise Refused(words.MOOD_RANGE)
+    return mood
+
+
+# -- chat --------------------------------------------------------------------------------
+
+
+def _chat(text: str, ctx: Context) -> Outcome:
+    if ctx.reply_to is not None:
+        return _permitted(send("chat.reply", {"member_id": ctx.reply_to, "text": text}), ctx)
+    return _permitted(send("chat.send", {"text": text, "to": "facilitators" if ctx.private else "group"}), ctx)
+
+
+@command("help", "h", help=(
+    Help("any text", "a line not starting with a slash is chat to the whole group."),
+    Help("/help", "list every command."),
+))
+def _help(rest: str, ctx: Context) -> Outcome:
+    return Outcome(local="help", arg=help_entries(ctx.role))
+
+
+@command("checkin", help=(Help(
+    "/checkin MOOD feelings -- note",
+    "check in with your mood from 0 to 10, feeling words separated by commas, and an optional note for the facilitators; add --group before the two dashes to share the note with the group.",
+    "checkin.submit"),))
+def _checkin(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "checkin.submit")
+    note, head = "", rest
+    if re.search(r"(^|\s)--(\s|$)", rest):
+        head, note = re.split(r"(?:^|\s)--(?:\s|$)", rest, maxsplit=1)
+    note_to, kept = "facilitators", []
+    for token in head.split():
+        if token.lower() in ("--group", "-g", "group:"):
+            note_to = "group"
+        elif token.lower() in ("--private", "--facilitators", "-p"):
+            note_to = "facilitators"
+        else:
+            kept.append(token)
+    if not kept:
+        raise Refused(words.CHECKIN_USAGE)
+    mood = _mood(kept[0])
+    return send("checkin.submit", {"mood": mood, "feelings": _feelings(" ".join(kept[1:])), "note": note.strip(), "note_to": note_to, "passed": False})
+
+
+@command("pass", help=(Help("/pass", "pass on this check-in.", "checkin.submit"),))
+def _pass(rest: str, ctx: Context) -> Outcome:
+    return send("checkin.submit", {"mood": None, "feelings": [], "note": "", "passed": True})
+
+
+@command("slide", help=(Help("/slide", "read the current slide again; /slide and a number reads another slide."),))
+def _slide(rest: str, ctx: Context) -> Outcome:
+    return Outcome(local="slide", arg=ctx.state.slide_index if not rest else _number(rest, "The slide") - 1)
+
+
+@command("slides", help=(Help("/slides", "list the slide titles."),))
+def _slides(rest: str, ctx: Context) -> Outcome:
+    if not ctx.state.slides:
+        raise Refused(words.NO_SLIDES)
+    return Outcome(local="slides")
+
+
+@command("vote", help=(Help("/vote N", "vote in the newest open poll; give several numbers for a multiple-choice poll.", "poll.vote"),))
+def _vote(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "poll.vote")
+    polls = ctx.state.open_polls()
+    if not polls:
+        raise Refused(words.NO_POLL_OPEN)
+    poll = max(polls, key=lambda p: p.poll_id)
+    numbers = [_number(t, "Your vote") for t in rest.replace(",", " ").split()]
+    if not numbers:
+        raise Refused(words.VOTE_USAGE)
+    if poll.kind == "scale":
+        if len(numbers) != 1 or not 0 <= numbers[0] <= 10:
+            raise Refused(words.VOTE_SCALE)
+        choices = numbers
+    else:
+        if any(not 1 <= n <= len(poll.options) for n in numbers):
+            raise Refused(words.choose_range_text("a number", len(poll.options)))
+        if poll.kind != "multiple" and len(numbers) > 1:
+            raise Refused(words.VOTE_ONE)
+        choices = sorted({n - 1 for n in numbers})
+    return send("poll.vote", {"poll_id": poll.poll_id, "choices": choices})
+
+
+@command("poll", help=(
+    Help("/poll", "read the open polls and the results again."),
+))
+def _poll(rest: str, ctx: Context) -> Outcome:
+    parts = rest.split(None, 1)
+    sub = parts[0].lower() if parts else ""
+    tail = parts[1] if len(parts) > 1 else ""
+    if sub == "open":
+        _need(ctx, "poll.open")
+        return _poll_open(tail)
+    if sub == "plan":
+        _need(ctx, "poll plan")
+        if ctx.plan is None:
+            raise Refused(words.NO_PLAN)
+        if not tail:
+            return Outcome(local="poll plan")
+        try:
+            kind, data = ctx.plan.poll(_number(tail, "The poll")).command()
+        except PlanError as err:
+            raise Refused(str(err)) from None
+        return send(kind, data)
+    if not ctx.state.current_polls():
+        raise Refused("There are no polls in this session.")
+    return Outcome(local="poll")
+
+
+_FLAG = re.compile(r"(?:^|\s)(correct=\d+|named)\s*$")
+
+
+def _poll_open(spec: str) -> Outcome:
+    parts = spec.split(None, 1)
+    if len(parts) < 2:
+        raise Refused(words.POLL_OPEN_USAGE)
+    kind, rest = parts[0].lower(), parts[1]
+    if kind not in ("single", "multiple", "scale", "quiz"):
+        raise Refused(words.POLL_KIND)
+    match = re.match(r'\s*"([^"]+)"\s*(.*)$', rest) or re.match(r"\s*'([^']+)'\s*(.*)$", rest)
+    if match:
+        question, tail = match.group(1), match.group(2)
+    elif "?" in rest:
+        question, _, tail = rest.partition("?")
+        question += "?"
+    else:
+        raise Refused(words.POLL_QUOTES)
+    correct, anonymous = None, True
+    flags = _FLAG.findall(tail)
+    while flags:
+        flag = flags[0]
+        tail = tail[: tail.rfind(flag)].rstrip()
+        if flag == "named":
+            anonymous = False
+        else:
+            correct = int(flag.split("=")[1]) - 1
+        flags = _FLAG.findall(tail)
+    options = [o.strip() for o in tail.split(";") if o.strip()]
+    if kind == "quiz" and correct is None:
+        raise Refused(words.QUIZ_NEEDS_ANSWER)
+    if kind == "scale":
+        options = []
+    return send("poll.open", {"question": question, "poll_kind": kind, "options": options, "correct": correct, "anonymous": anonymous})
+
+
+@command("dm", "private", help=(Help("/dm TEXT", "send a private line to the facilitators only; /reply TEXT does the same.", "chat.send"),))
+def _dm(rest: str, ctx: Context) -> Outcome:
+    if not rest:
+        raise Refused(words.DM_USAGE)
+    return send("chat.send", {"text": rest, "to": "facilitators"})
+
+
+@command("thread", help=(Help("/thread", "read your private thread with the facilitators; facilitators add a name: /thread NAME."),))
+def _thread(rest: str, ctx: Context) -> Outcome:
+    """A facilitator: one member's private thread; a member: their own."""
+    if ctx.role != FACILITATOR:
+        if ctx.me_id is None or not ctx.model.private_thread(ctx.me_id):
+            raise Refused(words.NO_OWN_THREAD)
+        return Outcome(local="thread", arg=ctx.me_id)
+    if not rest:
+        raise Refused(words.THREAD_USAGE)
+    entry, extra = _member_at_start(rest, ctx)
+    if extra:
+        raise Refused(words.no_member_text(words_clean(rest)))
+    if not ctx.model.private_thread(entry.member_id):
+        raise Refused(words.no_thread_text(words_clean(entry.name)))
+    return Outcome(local="thread", arg=entry.member_id)
+
+
+@command("me", help=(Help("/me TEXT", "post an action to the group, such as /me nods.", "chat.send"),))
+def _me(rest: str, ctx: Context) -> Outcome:
+    if not rest:
+        raise Refused(words.ME_USAGE)
+    return send("chat.send", {"text": rest, "to": "facilitators" if ctx.private else "group", "me": True})
+
+
+@command("hand", "raise", help=(Help("/hand", "raise your hand; /lower lowers it.", "hand.raise"),))
+def _hand(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "hand.raise")
+    if ctx.me_id is not None and ctx.me_id in ctx.state.hands:
+        raise Refused(words.HAND_ALREADY_UP)
+    return send("hand.raise", {}, done=words.RAISING_HAND)
+
+
+@command("lower", "unlower")
+def _lower(rest: str, ctx: Context) -> Outcome:
+    """A member lowers their own hand; a facilitator names whose."""
+    if ctx.role == FACILITATOR:
+        if not rest:
+            raise Refused(words.LOWER_USAGE)
+        return moderate("lower", _member(rest, ctx), ctx.model)
+    if rest:
+        _need(ctx, "lower NAME")
+    if ctx.me_id is not None and ctx.me_id not in ctx.state.hands:
+        raise Refused(words.HAND_NOT_UP)
+    return send("hand.lower", {"member_id": None}, done=words.LOWERING_HAND)
+
+
+@command("who", help=(Help("/who", "who is here, and whose hands are raised."),))
+def _who(rest: str, ctx: Context) -> Outcome:
+    return Outcome(local="who")
+
+
+def _homework_list(ctx: Context) -> list[Any]:
+    return [ctx.state.homework[k] for k in sorted(ctx.state.homework)]
+
+
+def _homework(number: str, ctx: Context) -> Any:
+    items = _homework_list(ctx)
+    n = _number(number, "The homework number")
+    if not 1 <= n <= len(items):
+        raise Refused(words.no_homework_text(n, bool(items)))
+    return items[n - 1]
+
+
+def _mine(hw: Any, ctx: Context) -> Any:
+    return hw.submissions.get(ctx.me_id) if ctx.me_id is not None else None
+
+
+@command("homework", help=(Help("/homework", "list homework with due dates and whether you have submitted it.", "homework.submit"),))
+def _homework_cmd(rest: str, ctx: Context) -> Outcome:
+    if not ctx.state.homework:
+        raise Refused(words.NO_HOMEWORK)
+    return Outcome(local="homework")
+
+
+@command("submit", help=(Help("/submit N TEXT", "submit text for homework number N.", "homework.submit"),))
+def _submit(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "homework.submit")
+    number, _, text = rest.partition(" ")
+    hw = _homework(number, ctx)
+    if not text.strip():
+        raise Refused(words.SUBMIT_USAGE.format(number=number))
+    return send("homework.submit", {"homework_id": hw.homework_id, "text": text.strip(), "checked": [], "log": []})
+
+
+@command("check", help=(Help("/check N I J", "tick items I and J of checklist homework number N.", "homework.submit"),))
+def _check(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "homework.submit")
+    tokens = rest.replace(",", " ").split()
+    if len(tokens) < 2:
+        raise Refused(words.CHECK_USAGE)
+    hw = _homework(tokens[0], ctx)
+    if not hw.items:
+        raise Refused(words.no_checklist_text(words_clean(hw.title)))
+    numbers = [_number(t, "An item") for t in tokens[1:]]
+    if any(not 1 <= n <= len(hw.items) for n in numbers):
+        raise Refused(words.choose_range_text("items", len(hw.items)))
+    mine = _mine(hw, ctx)
+    checked = sorted(set(mine.checked if mine else []) | {n - 1 for n in numbers})
+    return send("homework.submit", {"homework_id": hw.homework_id, "text": mine.text if mine else "", "checked": checked, "log": list(mine.log) if mine else []})
+
+
+@command("log", help=(Help("/log N DAY MOOD feelings", "add a day to emotion-log homework N; DAY is today, yesterday or a date written YYYY-MM-DD.", "homework.submit"),))
+def _log(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "homework.submit")
+    tokens = rest.split(None, 3)
+    if len(tokens) < 3:
+        raise Refused(words.LOG_USAGE)
+    hw = _homework(tokens[0], ctx)
+    day_word = tokens[1].lower()
+    if day_word == "today":
+        day = ctx.today
+    elif day_word == "yesterday":
+        day = ctx.today - _dt.timedelta(days=1)
+    else:
+        parsed = parse_day(day_word)
+        if parsed is None:
+            raise Refused(words.LOG_DAY)
+        day = parsed
+    mood = _mood(tokens[2])
+    mine = _mine(hw, ctx)
+    log = [e for e in (mine.log if mine else []) if e.get("day") != day.isoformat()]
+    log.append({"day": day.isoformat(), "mood": mood, "feelings": _feelings(tokens[3] if len(tokens) > 3 else ""), "note": ""})
+    log.sort(key=lambda e: e.get("day", ""))
+    return send("homework.submit", {"homework_id": hw.homework_id, "text": mine.text if mine else "", "checked": list(mine.checked) if mine else [], "log": log})
+
+
+@command("history", help=(Help("/history N", "read the last N chat messages, 10 if no number is given."),))
+def _history(rest: str, ctx: Context) -> Outcome:
+    count = _number(rest, "The number of messages") if rest else 10
+    if not ctx.state.visible_chat():
+        raise Refused("No chat messages yet.")
+    return Outcome(local="history", arg=max(1, count))
+
+
+@command("status", help=(Help("/status", "the connection and the session."),))
+def _status(rest: str, ctx: Context) -> Outcome:
+    return Outcome(local="status")
+
+
+@command("quit", help=(Help("/quit", "leave; Control D does the same."),))
+def _quit(rest: str, ctx: Context) -> Outcome:
+    return Outcome(leave=True)  # /quit is read before the table; this gives it its help line
+
+
+# -- facilitators ----------------------------------------------------------------------
+
+
+@command("start", help=(Help("/start TITLE", "start a session; with a plan loaded, /start alone uses the plan's title.", "session.start"),))
+def _start(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "session.start")
+    untitled = rest.strip().lower() == "--untitled"
+    title = "" if untitled else rest or (ctx.plan.title if ctx.plan is not None else "")
+    if not title and not untitled:
+        raise Refused(words.START_ASK)
+    return send("session.start", {"title": title})
+
+
+@command("end", help=(Help("/end SUMMARY", "end the session with a one-line summary, or /end --no-summary; then /end yes confirms.", "session.end"),))
+def _end(rest: str, ctx: Context) -> Outcome:
+    """/end SUMMARY (or --no-summary) asks; /end yes ends, revealing unseen polls
+    unless --no-reveal follows; /end no keeps the session running."""
+    _need(ctx, "session.end")
+    state, memory = ctx.state, ctx.memory
+    if state.session is None:
+        memory.end = None
+        raise Refused(words.NO_SESSION_TO_END)
+    answer = rest.strip().lower().split()
+    if answer[:1] == ["yes"] and set(answer[1:]) <= {"--no-reveal"}:
+        pending, memory.end = memory.end, None
+        if pending is None or pending[0] != state.session.session_id:
+            raise Refused(words.NOTHING_TO_CONFIRM)
+        return send("session.end", {"summary": pending[1], "reveal": words.end_warning(state) is not None and "--no-reveal" not in answer})
+    if answer in (["no"], ["cancel"]):
+        if memory.end is None:
+            raise Refused(words.NOTHING_TO_CANCEL)
+        memory.end = None
+        raise Refused(words.SESSION_KEEPS_RUNNING)
+    if not answer:
+        raise Refused(words.END_ASK)
+    summary = "" if answer == [words.END_NO_SUMMARY] else rest.strip()
+    memory.end = (state.session.session_id, summary)
+    return send("session.end", {"summary": summary, "reveal": words.end_warning(state) is not None},
+                ask=words.end_question(state, summary), ask_typed=words.end_plain_question(state, summary),
+                declined=words.SESSION_KEEPS_RUNNING)
+
+
+@command("reply", help=(Help("/reply NAME TEXT", "answer one member privately: only they and the facilitators read it.", "chat.reply"),))
+def _reply(rest: str, ctx: Context) -> Outcome:
+    """A facilitator: /reply NAME TEXT answers one member privately. A member:
+    /reply TEXT answers the facilitators (the same as /dm)."""
+    if ctx.role != FACILITATOR:
+        if not rest:
+            raise Refused(words.MEMBER_REPLY_USAGE)
+        return send("chat.send", {"text": rest, "to": "facilitators"})
+    if not rest:
+        raise Refused(words.REPLY_USAGE)
+    entry, text = _member_at_start(rest, ctx)
+    if not text:
+        raise Refused(words.REPLY_USAGE)
+    return send("chat.reply", {"member_id": entry.member_id, "text": text})
+
+
+_PHASE_ALIASES: dict[str, str] = {p: p for p in PHASES}
+_PHASE_ALIASES.update({"check-in": "checkin", "check": "checkin", "psychoed": "psychoeducation", "slides": "psychoeducation",
+                       "exercise": "exercises", "polls": "exercises", "discuss": "discussion", "close": "closing"})
+
+
+@command("phase", help=(Help("/phase NAME", "move to a phase: checkin, psychoeducation, exercises, discussion or closing.", "phase.set"),))
+def _phase(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "phase.set")
+    phase = _PHASE_ALIASES.get(rest.lower().strip())
+    if phase is None:
+        raise Refused(words.PHASE_USAGE)
+    return send("phase.set", {"phase": phase})
+
+
+@command("deck", help=(Help("/deck PATH", "load a Markdown slide deck from a file.", "deck.load"),))
+def _deck(rest: str, ctx: Context) -> Outcome:
+    """Reading the file is the face's (this module does no I/O): a local action with the path."""
+    _need(ctx, "deck.load")
+    if not rest:
+        raise Refused(words.DECK_USAGE)
+    return Outcome(local="deck", arg=rest.strip().strip("\"'"))
+
+
+def _goto(index: int, ctx: Context) -> Outcome:
+    slides = ctx.state.slides
+    if not slides:
+        raise Refused(words.NO_SLIDES_TO_MOVE)
+    if not 0 <= index < len(slides):
+        raise Refused(words.slides_range_text(len(slides)))
+    return send("slide.goto", {"index": index})
+
+
+@command("next", help=(Help("/next", "next slide; /prev goes back, /goto N jumps to slide N.", "slide.goto"),))
+def _next(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "slide.goto")
+    return _goto(ctx.state.slide_index + 1, ctx)
+
+
+@command("prev", "previous", "back")
+def _prev(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "slide.goto")
+    return _goto(ctx.state.slide_index - 1, ctx)
+
+
+@command("goto")
+def _goto_cmd(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "slide.goto")
+    return _goto(_number(rest, "The slide") - 1, ctx)
+
+
+@command("notes", help=(Help("/notes", "read the presenter notes of the current slide.", _FAC),))
+def _notes(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "notes")
+    state = ctx.state
+    index = state.slide_index if not rest else _number(rest, "The slide") - 1
+    notes = state.notes[index] if 0 <= index < len(state.notes) else ""
+    if not notes.strip():
+        raise Refused(f"Slide {index + 1} has no presenter notes.")
+    return Outcome(local="notes", arg=index)
+
+
+# The help lines of /poll open and /poll plan, listed after /notes as before.
+_POLL_FAC_HELP = (
+    Help('/poll open KIND "Question" one; two', "open a poll; KIND is single, multiple, scale or quiz; add correct=N for a quiz and named to show voters' names.", "poll.open"),
+    Help("/poll plan N", "open prepared poll N from the loaded plan; /poll plan lists them.", "poll.open"),
+)
+
+
+def _poll_by_number(rest: str, ctx: Context) -> Any:
+    polls = sorted(ctx.state.polls)
+    n = _number(rest, "The poll number")
+    if not 1 <= n <= len(polls):
+        raise Refused(words.NO_SUCH_POLL)
+    return ctx.state.polls[polls[n - 1]]
+
+
+@command("close", help=(Help("/close N", "close poll N.", "poll.close"),))
+def _close(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "poll.close")
+    return send("poll.close", {"poll_id": _poll_by_number(rest, ctx).poll_id})
+
+
+@command("reveal", help=(Help("/reveal N", "show everyone the results of poll N.", "poll.reveal"),))
+def _reveal(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "poll.reveal")
+    return send("poll.reveal", {"poll_id": _poll_by_number(rest, ctx).poll_id})
+
+
+@command("round", help=(Help("/round", "the check-in round, lowest moods first.", _FAC),))
+def _round(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "round")
+    if ctx.state.session is None:
+        raise Refused(words.NO_ROUND)
+    return Outcome(local="round")
+
+
+@command("delete", help=(Help("/delete N", "delete chat message N; /history shows the numbers.", "chat.delete"),))
+def _delete(rest: str, ctx: Context) -> Outcome:
+    """/delete N asks what it would delete; /delete N yes deletes."""
+    _need(ctx, "chat.delete")
+    number, _, answer = rest.partition(" ")
+    if not number:
+        raise Refused(words.DELETE_USAGE)
+    message_id = _number(number.lstrip("#"), "The message number")
+    line = next((c for c in ctx.state.chat if c.message_id == message_id), None)
+    if line is None:
+        raise Refused(words.no_message_text(message_id))
+    if line.deleted:
+        raise Refused(words.message_gone_text(message_id))
+    out = send("chat.delete", {"message_id": message_id}, done=words.deleting_text(line))
+    if answer.strip().lower() in ("yes", "y"):
+        return out
+    question = words.delete_question(line)
+    return Outcome(sends=out.sends, done=out.done, ask=question, ask_typed=words.type_yes_text(question, f"/delete {message_id}"),
+                   declined=words.MESSAGE_STAYS)
+
+
+def moderate(what: str, entry: Any, model: Any, *, confirmed: bool = False) -> Outcome:
+    """Mute, unmute, lower a hand or remove ``entry``: what ``/mute NAME`` and the
+    People pane's keys both build. Removing asks first unless ``confirmed``."""
+    role = model.me.role if model.me is not None else None
+    if what in ("mute", "unmute"):
+        out = send("member.mute", {"member_id": entry.member_id, "muted": what == "mute"})
+    elif what == "lower":
+        if entry.member_id not in model.state.hands:
+            return Outcome(refusal=words.no_hand_text(entry.name))
+        out = send("hand.lower", {"member_id": entry.member_id})
+    else:
+        out = send("member.remove", {"member_id": entry.member_id})
+        if not confirmed:
+            question = words.remove_question(entry.name)
+            out = Outcome(sends=out.sends, ask=question, ask_typed=words.type_yes_text(question, f"/remove {entry.name}"),
+                          declined=words.stays_text(entry.name))
+    if role is not None and not may(role, out.sends[0].kind):
+        return Outcome(refusal=words.forbidden_text(role, out.sends[0].kind))
+    return out
+
+
+def _moderation(what: str) -> Handler:
+    kind = "member.remove" if what == "remove" else "member.mute"
+
+    def handler(rest: str, ctx: Context) -> Outcome:
+        _need(ctx, kind)
+        confirmed = False
+        if what == "remove" and rest.lower().endswith(" yes") and ctx.state.member_named(rest) is None:
+            rest, confirmed = rest[: -len(" yes")].rstrip(), True
+        if not rest:
+            raise Refused(words.MEMBER_USAGE.format(command=what))
+        return moderate(what, _member(rest, ctx), ctx.model, confirmed=confirmed)
+
+    return handler
+
+
+command("mute", help=(Help("/mute NAME", "mute a member; /unmute NAME lets them speak again.", "member.mute"),))(_moderation("mute"))
+command("unmute")(_moderation("unmute"))
+command("remove", help=(Help("/remove NAME", "remove a member from the group; it asks first, and /remove NAME yes confirms.", "member.remove"),))(_moderation("remove"))
+
+
+@command("assign", help=(Help('/assign KIND DUE "Title" items', "assign homework; KIND is text, checklist or emotion_log, DUE a date YYYY-MM-DD or +N for N days from today, checklist items separated by semicolons; /assign plan assigns the plan's homework.", "homework.assign"),))
+def _assign(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "homework.assign")
+    if rest.split(None, 1)[:1] == ["plan"]:
+        if ctx.plan is None:
+            raise Refused(words.NO_PLAN)
+        return Outcome(sends=tuple(Send(kind, data) for kind, data in ctx.plan.assignments(ctx.today)))
+    match = re.match(r'\s*(text|checklist|emotion_log)\s+(\+[ \t]*[0-9]+(?:[ \t]*days?)?|[^\s"]+)\s+"([^"]+)"\s*(.*)$', rest, re.IGNORECASE)
+    if not match:
+        raise Refused(words.ASSIGN_USAGE)
+    kind, due, title, tail = match.groups()
+    try:
+        due_date = resolve_due(due, ctx.today)
+    except PlanError as err:
+        raise Refused(str(err)) from None
+    checklist = kind.lower() == "checklist"
+    items = [i.strip() for i in tail.split(";") if i.strip()] if checklist else []
+    instructions = "" if checklist else tail.strip()
+    return send("homework.assign", {"title": title, "homework_kind": kind.lower(), "instructions": instructions, "items": items, "due": due_date})
+
+
+@command("completion", help=(Help("/completion", "who has submitted each homework; /completion and a number reads what each member handed in.", _FAC),))
+def _completion(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "completion")
+    items = _homework_list(ctx)
+    if not items:
+        raise Refused(words.NO_HOMEWORK)
+    if not rest.strip():
+        return Outcome(local="completion")
+    number = rest.strip()
+    if not number.isdigit() or not 1 <= int(number) <= len(items):
+        raise Refused(f"There is no homework {words_clean(number)[:20]}; type /homework to see the numbers.")
+    hw = items[int(number) - 1]
+    if not hw.submissions:
+        raise Refused(f"Nobody has submitted {words_clean(hw.title)} yet.")
+    return Outcome(local="completion", arg=hw)
+
+
+@command("plan", help=(Help("/plan PATH", "load a session plan: its deck, prepared polls and homework.", _FAC),))
+def _plan(rest: str, ctx: Context) -> Outcome:
+    """Reading the file is the face's: a local action with the path."""
+    _need(ctx, "plan")
+    if not rest:
+        raise Refused(words.PLAN_USAGE)
+    return Outcome(local="plan", arg=rest.strip().strip("\"'"))
+
+
+# -- the help table ----------------------------------------------------------------------
+
+_HELP_ORDER = (
+    "help", "checkin", "pass", "slide", "slides", "vote", "poll", "dm", "thread", "me", "hand", "who", "homework",
+    "submit", "check", "log", "history", "status", "quit", "start", "end", "reply", "phase", "deck", "next", "notes",
+    "poll open", "close", "reveal", "round", "delete", "mute", "remove", "assign", "completion", "plan",
+)
+
+
+def _all_help() -> list[Help]:
+    table: list[Help] = []
+    for name in _HELP_ORDER:
+        table.extend(_POLL_FAC_HELP if name == "poll open" else COMMANDS[name].help)
+    return table
+
+
+def help_entries(role: str | None) -> list[Help]:
+    """The help lines a role is offered, in help order (the permission table decides)."""
+    return [h for h in _all_help() if h.offered_to(role)]
+
+
+#: Every help line as (usage, text, facilitators only): the whole table, for documents and tests.
+COMMAND_HELP: list[tuple[str, str, bool]] = [
+    (h.usage, h.text, not any(h.offered_to(r) for r in (PARTICIPANT, GUEST))) for h in _all_help()
+]

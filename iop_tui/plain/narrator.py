@@ -1,0 +1,367 @@
+"""The plain face's narrator: the session's notices as lines, in order.
+
+Every event is one line, the important words first; nothing is redrawn, no
+colour, no spinner, nothing on a timer tick. The catch-up replay on joining is
+summarised in one line, and a burst of arrivals and departures becomes one line
+("Joined: Sam, Alex."). :class:`Narrator` is driven by the session's notices
+(subscribe :meth:`Narrator.on_notices`); :class:`~iop_tui.plain.face.PlainFace`
+adds the typed commands on top of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
+
+from protocol.messages import PHASE_TITLES
+from protocol.roles import FACILITATOR, GUEST
+
+from iop_tui.core import words
+from iop_tui.plain.text import clean, get as _get, markdown_lines, plural as _plural, speakable as _speakable
+
+__all__ = ["Narrator", "VERBOSITIES", "PRESENCE_WINDOW_S"]
+
+VERBOSITIES = ("quiet", "normal", "all")
+#: Urgent requests, alerts and their acknowledgement are said in every verbosity.
+SAFETY_KINDS = ("urgent.raised", "alert.raised", "urgent.acknowledged", "urgent.emailed")
+PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one line
+
+
+@dataclass
+class _Presence:
+    before: dict[str, bool]  # name -> was here when the burst began
+    after: dict[str, bool]  # name -> is here now
+
+
+class Narrator:
+    """Says a session as lines: ``write`` receives one already-cleaned line at a time."""
+
+    def __init__(self, session: Any, write: Callable[[str], None], verbosity: str = "normal") -> None:
+        if verbosity not in VERBOSITIES:
+            raise ValueError(f"verbosity must be one of {VERBOSITIES}")
+        self.session = session
+        self._write = write
+        self.verbosity = verbosity
+        self._joined = False
+        self._presence = _Presence({}, {})
+        self._presence_handle: asyncio.TimerHandle | None = None
+        self._statuses: dict[int, str] = {}
+        self._conn_state: str | None = None
+        self._pending_before = 0
+        self._last_slide: tuple[str, int] | None = None
+        self._told_all_voted: set[int] = set()
+        self.fatal: str | None = None
+        self.last_said = ""  # the last line written, so a final sentence is never said twice in a row
+
+    @property
+    def model(self) -> Any:
+        return self.session.model
+
+    @property
+    def joined(self) -> bool:
+        """Whether the first catch-up is done (typed lines wait until then)."""
+        return self._joined
+
+    # -- output ----------------------------------------------------------------
+
+    def say(self, text: str, *, verbatim: bool = False) -> None:
+        """Write one line; ``verbatim`` keeps a person's own words exactly as written."""
+        line = clean(text)
+        if not verbatim:
+            line = _speakable(line)
+        if line:
+            self.last_said = line
+            self._write(line)
+
+    def _is_facilitator(self) -> bool:
+        me = self.model.me
+        return me is not None and me.role == FACILITATOR
+
+    # -- notices ---------------------------------------------------------------
+
+    def on_notices(self, notices: list[Any]) -> None:
+        """Session callback, after every frame."""
+        try:
+            self._on_notices(notices)
+        except Exception as exc:  # a face must never die of a sentence
+            self.say(f"Could not describe an update ({type(exc).__name__}); type /status to check the session.")
+
+    def _on_notices(self, notices: list[Any]) -> None:
+        model = self.model
+        self._connection_lines()
+        if not model.synced or model.me is None:
+            return
+        if not self._joined:
+            self._joined = True
+            self._snapshot_presence()
+            self._say_joined()
+            return
+        for notice in notices:
+            if not _get(notice, "live", True):
+                continue
+            self._narrate(notice)
+        self._track_presence()
+
+    def _say_joined(self) -> None:
+        model, state = self.model, self.model.state
+        me = model.me
+        parts = [f"Joined {model.group_name or 'the group'} as {me.name}, {me.role}."]
+        if state.session is not None:
+            phase = PHASE_TITLES.get(state.phase or "", "")
+            title = state.session.title or "untitled"
+            parts.append(f"Session {title} is live" + (f", phase {phase.lower()}." if phase else ", no phase yet."))
+        else:
+            parts.append("No session is live right now.")
+        here = [e for e in state.roster.values() if e.status == "online" and not e.removed]
+        if me.role == GUEST:
+            parts.append(words.GUEST_ROSTER)
+        elif here:
+            parts.append(f"{_plural(len(here), 'person', 'people')} here.")
+        sid = state.session.session_id if state.session is not None else None
+        chat = [c for c in state.visible_chat() if sid is not None and c.session_id == sid]
+        if chat:
+            parts.append(f"{_plural(len(chat), 'chat message')} so far in this session; type /history to read them.")
+        open_polls = state.open_polls()
+        if open_polls:
+            parts.append(f"{_plural(len(open_polls), 'poll')} open; type /poll to hear {'it' if len(open_polls) == 1 else 'them'}.")
+        if state.phase:
+            parts.append(words.PHASE_HINTS.get(state.phase, "") if not self._is_facilitator() else "")
+        self.say(" ".join(p for p in parts if p))
+        if state.session is not None and state.phase == "psychoeducation" and state.slides:
+            self._say_slide(state.slide_index)
+        if state.slides:
+            self._last_slide = (state.deck_title, state.slide_index)
+
+    def _narrate(self, notice: Any) -> None:
+        kind = str(_get(notice, "kind", "") or "")
+        level = str(_get(notice, "level", "info") or "info")
+        text = str(_get(notice, "text", "") or "")
+        state = self.model.state
+        facilitator = self._is_facilitator()
+        quiet, everything = self.verbosity == "quiet", self.verbosity == "all"
+        if kind in ("presence", "connection", "welcome", "synced"):
+            return  # presence is gathered from the roster, connection lines from the status
+        if level == "error" or kind == "error":
+            self.say(text)
+            return
+        if kind == "phase":
+            if state.phase:
+                hint = "" if facilitator else " " + words.PHASE_HINTS.get(state.phase, "")
+                self.say(f"Phase: {words.phase_name(state.phase)}.{hint}")
+                if state.phase == "psychoeducation" and state.slides and not quiet:
+                    self._last_slide = (state.deck_title, state.slide_index)
+                    self._say_slide(state.slide_index)
+            return
+        if kind == "slide.changed":
+            key = (state.deck_title, state.slide_index)
+            if not quiet and key != self._last_slide:
+                self._last_slide = key
+                self._say_slide(state.slide_index)
+            return
+        if kind == "deck.loaded":
+            self._last_slide = (state.deck_title, state.slide_index)
+            if not quiet:
+                self.say(text + " Type /slides to list them.")
+                if state.phase == "psychoeducation":
+                    self._say_slide(state.slide_index)
+            return
+        if kind == "poll.opened":
+            poll = max(state.polls.values(), key=lambda p: p.poll_id, default=None)
+            if poll is not None:
+                number = self._poll_number(poll) if facilitator else None  # facilitators close and reveal by number
+                line = words.poll_open_line(poll, state, hints=not facilitator, number=number)
+                if poll.kind == "scale" and not facilitator:
+                    line = line.replace(" Options: 0 to 10.", "")  # the hint says "a number from 0 to 10"
+                if facilitator:
+                    n = self._poll_number(poll)
+                    line += f" /close {n} closes it, /reveal {n} shows the results."
+                self.say(line)
+            return
+        if kind == "poll.revealed":
+            poll = self._latest("revealed")
+            self.say(self._results_line(poll) if poll is not None else text)
+            return
+        if kind == "poll.closed":
+            self.say(text)
+            return
+        if kind == "poll.voted":
+            if text.startswith("Your ") or everything:
+                self.say(text)
+            elif facilitator and not quiet:
+                self._all_voted()
+            return
+        if kind.startswith("hand."):
+            if text.startswith("Your ") or everything or (facilitator and not quiet):
+                self.say(text)
+            return
+        if kind == "chat.posted":
+            line = self._chat_line(_get(notice, "seq"))
+            hint = words.reply_hint(line, state, self.model.me_id) if line is not None else None
+            to_me = hint and not facilitator  # a facilitator's reply to this member
+            from_member = facilitator and line is not None and line.thread is not None and line.member_id == line.thread
+            if quiet and text.startswith("Private") and not (to_me or from_member):
+                return  # quiet still says every private line addressed to this reader
+            self.say(f"{text} {hint}" if hint else text, verbatim=True)
+            return
+        if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed", "checkin.note", *SAFETY_KINDS):
+            return
+        self.say(text)
+
+    def _chat_line(self, seq: Any) -> Any:
+        """The chat line a chat.posted notice (by its seq) created, if it is still held."""
+        if seq is None:
+            return None
+        return next((c for c in reversed(self.model.state.chat) if c.message_id == seq), None)
+
+    def _all_voted(self) -> None:
+        """Tell a facilitator once when every participant here has voted in an open poll."""
+        state = self.model.state
+        here = {e.member_id for e in state.roster.values() if e.role != FACILITATOR and e.status == "online" and not e.removed}
+        for poll in state.open_polls():
+            if here and here <= set(poll.votes) and poll.poll_id not in self._told_all_voted:
+                self._told_all_voted.add(poll.poll_id)
+                n = self._poll_number(poll)
+                self.say(f"Everyone here has voted in poll {n}, {_plural(len(poll.votes), 'vote')}: /close {n} closes it, /reveal {n} shows the results.")
+
+    def _latest(self, kind: str) -> Any:
+        polls = [p for p in self.model.state.polls.values() if p.status == kind]
+        return max(polls, key=lambda p: p.poll_id, default=None)
+
+    # -- presence -------------------------------------------------------------------
+
+    def _snapshot_presence(self) -> None:
+        self._statuses = {mid: e.status for mid, e in self.model.state.roster.items()}
+
+    def _track_presence(self) -> None:
+        me = self.model.me
+        for mid, entry in self.model.state.roster.items():
+            before = self._statuses.get(mid, "offline")
+            now = entry.status
+            self._statuses[mid] = now
+            if (me is not None and mid == me.member_id) or before == now:
+                continue
+            if now == "online" and before == "offline":
+                self._presence_change(entry.name, joined=True)
+            elif now == "offline":
+                self._presence_change(entry.name, joined=False)
+
+    def _presence_change(self, name: str, joined: bool) -> None:
+        if self.verbosity == "quiet":
+            return
+        if self.verbosity == "all":
+            self.say(f"{'Joined' if joined else 'Left'}: {name}.")
+            return
+        # remember who was here before the burst and who is here at its end: a quick
+        # leave-and-return (a flaky link) cancels out instead of making two lines
+        self._presence.before.setdefault(name, not joined)
+        self._presence.after[name] = joined
+        if self._presence_handle is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.flush_presence()
+                return
+            self._presence_handle = loop.call_later(PRESENCE_WINDOW_S, self.flush_presence)
+
+    def flush_presence(self) -> None:
+        """Say the gathered arrivals and departures in one line."""
+        if self._presence_handle is not None:
+            self._presence_handle.cancel()
+        self._presence_handle = None
+        burst, self._presence = self._presence, _Presence({}, {})
+        joined = [n for n, here in burst.after.items() if here and not burst.before[n]]
+        left = [n for n, here in burst.after.items() if not here and burst.before[n]]
+        parts = []
+        if joined:
+            parts.append("Joined: " + ", ".join(joined) + ".")
+        if left:
+            parts.append("Left: " + ", ".join(left) + ".")
+        if parts:
+            self.say(" ".join(parts))
+
+    # -- connection -------------------------------------------------------------------
+
+    def _connection_lines(self) -> None:
+        conn = getattr(self.model, "conn", None)
+        state = _get(conn, "state")
+        if state is None or state == self._conn_state:
+            if state == "reconnecting":
+                self._pending_before = max(self._pending_before, int(_get(conn, "pending", 0) or 0))
+            return
+        previous, self._conn_state = self._conn_state, state
+        pending = int(_get(conn, "pending", 0) or 0)
+        if state == "reconnecting" and not self._joined and _get(conn, "message"):
+            # Never joined: "connection lost" would be wrong; say what answered, and how to leave.
+            self.say(clean(_get(conn, "message")) + " Type /status to check, or Control D to leave.")
+        elif state == "reconnecting":
+            self._pending_before = pending
+            retry = _get(conn, "retry_in")
+            seconds = round(float(retry)) if isinstance(retry, (int, float)) else 0
+            when = f" in {_plural(seconds, 'second')}" if seconds >= 1 else ""
+            self.say(f"Connection lost. Reconnecting{when}; what you type is kept and sent when it is back.")
+        elif state == "connected" and previous in ("reconnecting", "offline"):
+            sent = self._pending_before
+            self._pending_before = 0
+            self.say("Reconnected." + (f" {_plural(sent, 'message')} sent." if sent else ""))
+        elif state == "offline" and previous is not None:
+            self.say("Offline." + (f" {_plural(pending, 'message')} waiting to be sent." if pending else ""))
+        elif state == "failed":
+            self.fatal = clean(_get(conn, "message") or "The server refused this client; ask your facilitator for a new invitation.")
+
+    # -- slides and polls ----------------------------------------------------------------
+
+    def _say_slide(self, index: int) -> None:
+        slides = self.model.state.slides
+        if not slides:
+            self.say("No slides are loaded.")
+            return
+        if not 0 <= index < len(slides):
+            self.say(f"There is no slide {index + 1}; the deck has {len(slides)} slides.")
+            return
+        slide = slides[index]
+        title = clean(slide.get("title", "")) or "untitled"
+        self.say(f"Slide {index + 1} of {len(slides)}, {title}:")
+        for line in markdown_lines(slide.get("body", ""), skip_title=title):
+            self.say(line)
+
+    def _poll_number(self, poll: Any) -> int:
+        return sorted(self.model.state.polls).index(poll.poll_id) + 1
+
+    def _options_text(self, poll: Any) -> str:
+        if poll.kind == "scale":
+            return "Answer from 0 to 10."
+        return "Options: " + ", ".join(f"{i} {clean(o)}" for i, o in enumerate(poll.options, 1)) + "."
+
+
+    def _result_parts(self, poll: Any) -> list[str]:
+        """Result lines; a scale's options nobody chose are left out (eleven zeros are noise)."""
+        if poll.kind == "scale":
+            counts = poll.tally()
+            chosen = [(value, n) for value, n in enumerate(counts) if n]
+            total = sum(n for _, n in chosen)
+            if not total:
+                return []
+            average = sum(value * n for value, n in chosen) / total
+            return [f"{n} chose {value}" for value, n in chosen] + [f"average {average:.1f}".removesuffix(".0")]
+        return words.poll_result_lines(poll)
+
+    def _results_line(self, poll: Any) -> str:
+        parts = self._result_parts(poll) or ["no votes"]
+        return f"Poll results, {clean(poll.question)} " + "; ".join(parts) + "."
+
+    def _poll_result(self, poll: Any) -> list[str]:
+        status = {"open": "open", "closed": "closed", "revealed": "results"}.get(poll.status, poll.status)
+        head = f"Poll {self._poll_number(poll)} {status}: {clean(poll.question)}"
+        lines = []
+        if poll.status == "revealed" or self._is_facilitator():
+            lines.append(f"{head} {_plural(poll.voters(), 'vote')}.")
+            lines.extend(self._result_parts(poll))
+        else:
+            lines.append(f"{head} {self._options_text(poll)}")
+        me = self.model.me
+        mine = poll.votes.get(me.member_id) if me is not None else None
+        if mine:
+            lines.append("Your vote: " + ", ".join(clean(poll.option_label(c)) for c in mine) + ".")
+        return lines

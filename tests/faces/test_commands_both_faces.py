@@ -1,0 +1,134 @@
+"""The same typed line through both faces: the same command reaches the relay, or the same sentence.
+
+Each case runs one line twice, on two identical relays: in the plain face (a
+PlainFace on a real ClientSession over loopback) and in the full-screen chat
+input (IopApp under Textual's pilot). Both call the core's one interpreter, so
+the events the relay stores after the line are equal, and a refusal is the same
+sentence (the plain face's last line, the chat log's last line).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from iop_tui.core.session import ClientSession
+from iop_tui.plain.face import PlainFace
+from server.edge import RelayServer
+from tests.support.apphelp import joined, option_texts, type_into, wait_until
+from tests.support.wsclient import RawClient, is_event, seed
+
+TIMEOUT = 10.0
+
+SENDS = [
+    ("participant", "hello all"),
+    ("participant", "/dm I need a minute"),
+    ("participant", "/reply thank you"),
+    ("participant", "/me nods"),
+    ("participant", "/hand"),
+    ("participant", "/checkin 4 tired, hopeful -- slept badly"),
+    ("facilitator", "/mute sam"),
+    ("facilitator", "/reply Sam see you after group"),
+    ("facilitator", "/phase closing"),
+    ("facilitator", "/delete 2 yes"),
+    ("facilitator", '/poll open single "Warm up?" yes; no'),
+]
+
+REFUSALS = [
+    ("participant", "/frobnicate"),
+    ("participant", "/phase closing"),
+    ("participant", "/mute Alex"),
+    ("participant", "/lower"),
+    ("participant", "/dm"),
+    ("participant", "/vote 1"),
+    ("facilitator", "/mute Morgan"),
+    ("facilitator", "/reply Morgan hi"),
+    ("facilitator", "/thread Sam"),
+    ("facilitator", "/lower Sam"),
+    ("facilitator", "/delete 99"),
+    ("facilitator", "/next"),
+    ("facilitator", "/vote 1"),
+]
+
+
+async def _prepared(store, url: str):
+    """Dana starts a session and Sam says one line (message 2)."""
+    seeded = seed(store, url)
+    async with RawClient(url, seeded.facilitator.token) as dana, RawClient(url, seeded.participants[0].token) as sam:
+        await dana.wait_synced()
+        await sam.wait_synced()
+        await dana.command("session.start", {"title": "Week 3"})
+        await sam.recv_until(is_event("session.started"))
+        await sam.command("chat.send", {"text": "I slept badly", "to": "group"})
+        await dana.recv_until(is_event("chat.posted"))
+    return seeded
+
+
+def _cred(seeded, role: str):
+    return seeded.facilitator if role == "facilitator" else seeded.participants[0]
+
+
+def _events_after(store, group_id: int, head: int) -> list[tuple[str, int, dict]]:
+    return [(e.type, e.actor, e.data) for e in store.events_after(group_id, head) if e.type not in ("member.joined", "member.left", "presence")]
+
+
+async def _until(condition, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TIMEOUT
+    while not condition():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def _plain(tmp_path: Path, role: str, line: str):
+    """(events the relay stored after the line, the face's last line)."""
+    async with RelayServer(tmp_path / "plain") as relay:
+        seeded = await _prepared(relay.store, relay.url)
+        session = ClientSession(relay.url, _cred(seeded, role).token)
+        lines: list[str] = []
+        face = PlainFace(session, lines.append)
+        session.subscribe(face.on_notices)
+        task = asyncio.create_task(session.run())
+        try:
+            await _until(lambda: face.joined, "the plain face to join")
+            head = relay.store.head_seq(seeded.group_id)
+            mark = len(lines)
+            face.handle(line)
+            await _until(lambda: not session.pending, "the relay to answer")
+            return _events_after(relay.store, seeded.group_id, head), lines[mark:]
+        finally:
+            await session.close()
+            await asyncio.wait_for(task, TIMEOUT)
+
+
+async def _textual(tmp_path: Path, role: str, line: str):
+    """(events the relay stored after the line, the chat log's lines added by it)."""
+    async with RelayServer(tmp_path / "tui") as relay:
+        seeded = await _prepared(relay.store, relay.url)
+        async with joined(relay.url, _cred(seeded, role).token) as (app, pilot):
+            await pilot.press("f4")
+            head = relay.store.head_seq(seeded.group_id)
+            before = len(option_texts(app, "#chat-log"))
+            await type_into(pilot, app, "#chat-input", line)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: not app.session.pending, "the relay to answer")
+            await pilot.pause()
+            return _events_after(relay.store, seeded.group_id, head), option_texts(app, "#chat-log")[before:]
+
+
+@pytest.mark.parametrize("role, line", SENDS, ids=[f"{who} {typed}" for who, typed in SENDS])
+async def test_a_typed_command_sends_the_same_command_from_both_faces(tmp_path: Path, role: str, line: str) -> None:
+    plain_events, _ = await _plain(tmp_path, role, line)
+    tui_events, _ = await _textual(tmp_path, role, line)
+    assert plain_events, "the line caused an event"
+    assert plain_events == tui_events
+
+
+@pytest.mark.parametrize("role, line", REFUSALS, ids=[f"{who} {typed}" for who, typed in REFUSALS])
+async def test_a_mistake_gets_the_same_sentence_in_both_faces(tmp_path: Path, role: str, line: str) -> None:
+    plain_events, plain_lines = await _plain(tmp_path, role, line)
+    tui_events, tui_lines = await _textual(tmp_path, role, line)
+    assert plain_events == tui_events == []
+    assert len(plain_lines) == 1 and plain_lines == [t.replace("Check-in", "Check in") for t in tui_lines], (plain_lines, tui_lines)

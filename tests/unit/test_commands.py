@@ -1,0 +1,226 @@
+"""The one command interpreter (iop_tui.core.commands), on a real SessionModel fed real frames.
+
+Each command: the intent a typed line becomes (protocol kind + data), its
+refusals (one sentence, from words), and its place in the help a role is offered.
+No socket, no face: the interpreter is pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from iop_tui.core import words
+from iop_tui.core.commands import COMMAND_HELP, COMMANDS, Context, Memory, Send, help_entries, interpret, moderate
+from iop_tui.core.model import SessionModel
+
+pytestmark = pytest.mark.unit
+
+TODAY = dt.date(2030, 1, 10)
+ROSTER = [
+    {"id": 1, "name": "Dana", "role": "facilitator", "status": "online", "muted": False},
+    {"id": 2, "name": "Sam", "role": "participant", "status": "online", "muted": False},
+    {"id": 3, "name": "Zoë 李", "role": "participant", "status": "online", "muted": False},
+    {"id": 4, "name": "Samira", "role": "participant", "status": "online", "muted": False},
+    {"id": 5, "name": "Jo", "role": "guest", "status": "online", "muted": False},
+]
+ME = {"facilitator": ROSTER[0], "participant": ROSTER[1], "guest": ROSTER[4]}
+
+
+class Room:
+    """A SessionModel as one member sees a live session: a poll open, a chat line, homework."""
+
+    def __init__(self, role: str) -> None:
+        self.model = SessionModel()
+        self.seq = 0
+        me = ME[role]
+        self.model.apply({"kind": "welcome", "v": 1, "member": {"id": me["id"], "name": me["name"], "role": role},
+                          "group": {"id": 1, "name": "Tuesday IOP"}, "roster": ROSTER, "limits": {}, "head_seq": 0,
+                          "mode": "reset", "replay_from": 1})
+        self.event("session.started", {"session_id": 1, "title": "Week 3"})
+        self.event("deck.loaded", {"title": "Reframing", "slides": [{"title": "One", "body": "a"}, {"title": "Two", "body": "b"}]})
+        self.event("poll.opened", {"poll_id": 7, "question": "How?", "poll_kind": "single", "options": ["good", "bad"], "anonymous": True})
+        self.event("chat.posted", {"message_id": 4, "member_id": 2, "text": "hello all", "to": "group", "me": False}, actor=2, name="Sam")
+        self.event("homework.assigned", {"homework_id": 9, "title": "Walk", "homework_kind": "checklist", "items": ["Mon", "Tue"], "due": "2030-01-20"})
+        self.model.apply({"kind": "synced", "head_seq": self.seq})
+        self.memory = Memory()
+
+    def event(self, etype: str, data: dict, actor: int = 1, name: str = "Dana") -> None:
+        self.seq += 1
+        self.model.apply({"kind": "event", "seq": self.seq, "type": etype, "ts": 1000.0 + self.seq, "actor": actor,
+                          "actor_name": name, "audience": "everyone", "subject": None, "data": data})
+
+    def __call__(self, line: str, **kwargs):
+        return interpret(line, Context(self.model, today=TODAY, memory=self.memory, **kwargs))
+
+
+def sends(outcome) -> list[tuple[str, dict]]:
+    return [(s.kind, s.data) for s in outcome.sends]
+
+
+@pytest.fixture
+def sam() -> Room:
+    return Room("participant")
+
+
+@pytest.fixture
+def dana() -> Room:
+    return Room("facilitator")
+
+
+# -- intents -------------------------------------------------------------------------------
+
+MEMBER_INTENTS = [
+    ("hello all", [("chat.send", {"text": "hello all", "to": "group"})]),
+    ("//slash at the start", [("chat.send", {"text": "/slash at the start", "to": "group"})]),
+    ("/dm I need a minute", [("chat.send", {"text": "I need a minute", "to": "facilitators"})]),
+    ("/private I need a minute", [("chat.send", {"text": "I need a minute", "to": "facilitators"})]),
+    ("/reply thank you", [("chat.send", {"text": "thank you", "to": "facilitators"})]),
+    ("/me nods", [("chat.send", {"text": "nods", "to": "group", "me": True})]),
+    ("/hand", [("hand.raise", {})]),
+    ("/vote 2", [("poll.vote", {"poll_id": 7, "choices": [1]})]),
+    ("/checkin 4 tired, hopeful --group -- slept badly", [("checkin.submit", {"mood": 4, "feelings": ["tired", "hopeful"], "note": "slept badly", "note_to": "group", "passed": False})]),
+    ("/pass", [("checkin.submit", {"mood": None, "feelings": [], "note": "", "passed": True})]),
+    ("/check 1 2", [("homework.submit", {"homework_id": 9, "text": "", "checked": [1], "log": []})]),
+]
+
+
+@pytest.mark.parametrize("line, expected", MEMBER_INTENTS, ids=[line for line, _ in MEMBER_INTENTS])
+def test_a_members_typed_line_becomes_the_command_it_names(sam: Room, line: str, expected) -> None:
+    outcome = sam(line)
+    assert not outcome.refusal, outcome.refusal
+    assert sends(outcome) == expected
+
+
+FACILITATOR_INTENTS = [
+    ("/start Week 4", [("session.start", {"title": "Week 4"})]),
+    ("/phase check-in", [("phase.set", {"phase": "checkin"})]),
+    ("/next", [("slide.goto", {"index": 1})]),
+    ("/goto 1", [("slide.goto", {"index": 0})]),
+    ("/close 1", [("poll.close", {"poll_id": 7})]),
+    ("/reveal 1", [("poll.reveal", {"poll_id": 7})]),
+    ("/mute sam", [("member.mute", {"member_id": 2, "muted": True})]),
+    ("/unmute ZOE\u0308 李", [("member.mute", {"member_id": 3, "muted": False})]),
+    ("/mute zo", [("member.mute", {"member_id": 3, "muted": True})]),
+    ("/reply Zoë 李: see you", [("chat.reply", {"member_id": 3, "text": "see you"})]),
+    ("/remove Samira yes", [("member.remove", {"member_id": 4})]),
+    ("/delete 4 yes", [("chat.delete", {"message_id": 4})]),
+    ('/poll open quiz "Which?" A; B correct=2 named', [("poll.open", {"question": "Which?", "poll_kind": "quiz", "options": ["A", "B"], "correct": 1, "anonymous": False})]),
+    ('/assign text +7 days "Journal" Write a page', [("homework.assign", {"title": "Journal", "homework_kind": "text", "instructions": "Write a page", "items": [], "due": "2030-01-17"})]),
+]
+
+
+@pytest.mark.parametrize("line, expected", FACILITATOR_INTENTS, ids=[line for line, _ in FACILITATOR_INTENTS])
+def test_a_facilitators_typed_line_becomes_the_command_it_names(dana: Room, line: str, expected) -> None:
+    outcome = dana(line)
+    assert not outcome.refusal and not outcome.ask, (outcome.refusal, outcome.ask)
+    assert sends(outcome) == expected
+
+
+def test_the_full_screen_inputs_modes_send_privately(sam: Room, dana: Room) -> None:
+    assert sends(sam("hi", private=True)) == [("chat.send", {"text": "hi", "to": "facilitators"})]
+    assert sends(sam("/me sighs", private=True)) == [("chat.send", {"text": "sighs", "to": "facilitators", "me": True})]
+    assert sends(dana("see you", reply_to=2)) == [("chat.reply", {"member_id": 2, "text": "see you"})]
+
+
+def test_what_cannot_be_undone_asks_first_and_a_typed_yes_confirms(dana: Room) -> None:
+    delete = dana("/delete 4")
+    assert delete.ask == "Delete Sam's message 'hello all'?"
+    assert delete.ask_typed == "Delete Sam's message 'hello all'? Type /delete 4 yes"
+    assert sends(delete) == [("chat.delete", {"message_id": 4})], "the sends wait for the yes"
+    remove = dana("/remove Samira")
+    assert remove.ask == words.remove_question("Samira") and remove.declined == "Samira stays in the group."
+    end = dana("/end We named our traps.")
+    assert end.ask.startswith("End Week 3 for everyone") and "/end yes" in end.ask_typed
+    assert sends(dana("/end yes")) == [("session.end", {"summary": "We named our traps.", "reveal": True})]
+    assert dana("/end yes").refusal == words.NOTHING_TO_CONFIRM
+
+
+def test_the_people_panes_keys_build_the_same_intent_as_the_typed_command(dana: Room) -> None:
+    sam_entry = dana.model.state.roster[2]
+    assert moderate("mute", sam_entry, dana.model).sends == dana("/mute Sam").sends
+    assert moderate("remove", sam_entry, dana.model).ask == dana("/remove Sam").ask
+    assert moderate("lower", sam_entry, dana.model).refusal == "Sam has no hand up."
+
+
+def test_read_only_requests_are_local_actions_for_the_face(sam: Room, dana: Room) -> None:
+    assert sam("/who").local == "who" and not sam("/who").sends
+    assert sam("/history 3").local == "history" and sam("/history 3").arg == 3
+    assert sam("/slide 2").local == "slide" and sam("/slide 2").arg == 1
+    assert dana("/round").local == "round"
+    assert sam("/status").local == "status"
+    assert dana("/deck ~/deck.md").local == "deck" and dana("/deck ~/deck.md").arg == "~/deck.md", "the face reads the file"
+    assert sam("/quit").leave and sam("/exit").leave
+
+
+# -- refusals: one sentence each, from words ---------------------------------------------------
+
+REFUSALS = [
+    ("participant", "/frobnicate", "There is no command /frobnicate; type /help to hear the commands."),
+    ("participant", "/phase closing", "As a participant you cannot change the session's phase."),
+    ("participant", "/round", "As a participant you cannot read the check-in round."),
+    ("participant", "/mute Dana", "As a participant you cannot mute members."),
+    ("guest", "/checkin 5", "As a guest you cannot check in."),
+    ("facilitator", "/vote 1", "As a facilitator you cannot vote in polls."),
+    ("participant", "/checkin eleven", "Your mood must be a number; type /help to hear how."),
+    ("participant", "/checkin 12", words.MOOD_RANGE),
+    ("participant", "/vote 3", "Choose a number from 1 to 2."),
+    ("participant", "/vote 1 2", words.VOTE_ONE),
+    ("participant", "/dm", words.DM_USAGE),
+    ("participant", "/me", words.ME_USAGE),
+    ("participant", "/lower", words.HAND_NOT_UP),
+    ("participant", "/thread", words.NO_OWN_THREAD),
+    ("participant", "/submit 3 text", "There is no homework 3; type /homework to hear the list."),
+    ("facilitator", "/mute Morgan", "Nobody called Morgan is in the group; type /who to hear the names."),
+    ("facilitator", "/mute Sa", "Nobody called Sa is in the group; type /who to hear the names."),
+    ("facilitator", "/reply Morgan hi", "Nobody called Morgan is in the group; type /who to hear the names."),
+    ("facilitator", "/thread Sam", words.no_thread_text("Sam")),
+    ("facilitator", "/lower", words.LOWER_USAGE),
+    ("facilitator", "/lower Sam", "Sam has no hand up."),
+    ("facilitator", "/delete 99", words.no_message_text(99)),
+    ("facilitator", "/close 5", words.NO_SUCH_POLL),
+    ("facilitator", "/phase lunch", words.PHASE_USAGE),
+    ("facilitator", "/start", words.START_ASK),
+    ("facilitator", "/end", words.END_ASK),
+    ("facilitator", "/poll open single", words.POLL_OPEN_USAGE),
+    ("facilitator", "/assign text", words.ASSIGN_USAGE),
+    ("facilitator", "/poll plan 1", words.NO_PLAN),
+]
+
+
+@pytest.mark.parametrize("role, line, sentence", REFUSALS, ids=[f"{who} {typed}" for who, typed, _ in REFUSALS])
+def test_a_mistake_is_refused_in_one_sentence(role: str, line: str, sentence: str) -> None:
+    outcome = Room(role)(line)
+    assert outcome.refusal == sentence
+    assert not outcome.sends
+
+
+# -- help ------------------------------------------------------------------------------------
+
+
+def test_help_is_generated_per_role_from_the_permission_table(sam: Room, dana: Room) -> None:
+    usages = {role: [h.usage for h in help_entries(role)] for role in ("participant", "guest", "facilitator")}
+    assert "/checkin MOOD feelings -- note" in usages["participant"]
+    assert "/checkin MOOD feelings -- note" not in usages["guest"] and "/submit N TEXT" not in usages["guest"]
+    assert "/vote N" in usages["guest"] and "/hand" in usages["guest"]
+    assert "/mute NAME" in usages["facilitator"] and "/mute NAME" not in usages["participant"]
+    assert "/vote N" not in usages["facilitator"], "a facilitator cannot vote, so is not offered it"
+    assert sam("/help").local == "help" and [h.usage for h in sam("/help").arg] == usages["participant"]
+
+
+def test_every_command_has_help_or_is_an_alias_of_one_that_has() -> None:
+    documented = {cmd.names[0] for cmd in COMMANDS.values() if cmd.help}
+    for name, cmd in COMMANDS.items():
+        assert cmd.help or name in ("unmute", "lower", "unlower", "prev", "previous", "back", "goto") or cmd.names[0] in documented, name
+    assert len({usage for usage, _, _ in COMMAND_HELP}) == len(COMMAND_HELP)
+    for _usage, text, _ in COMMAND_HELP:
+        assert text.endswith(".") and "\n" not in text
+
+
+def test_the_interpreter_is_pure(sam: Room) -> None:
+    before = (sam.model.state.chat[:], dict(sam.model.state.hands and {}))
+    sam("/hand")
+    sam("hello")
+    assert sam.model.state.chat == before[0], "interpreting sends nothing and changes no state"
+    assert isinstance(sam("/hand").sends[0], Send)
