@@ -11,11 +11,7 @@ deck, and decks of the same bound built to make a backtracking parser stall
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from iop_tui.plain.text import markdown_lines
 from protocol.deck import MAX_DECK_CHARS, MAX_SLIDES, parse_deck

@@ -41,7 +41,6 @@ from pathlib import Path
 import msgpack
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def raise_nofile() -> None:

@@ -1,0 +1,30 @@
+"""The unit layer opens no network socket: checked for every test in this folder.
+
+An internet socket (IPv4 or IPv6) created by a test here, or by anything it
+calls, fails the test with :class:`NetworkInUnitTest`, so a test that needs a
+relay on loopback goes to ``tests/relay`` instead of slowing the fast loop.
+Unix socket pairs stay allowed: the asyncio event loop wakes itself with one.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+
+class NetworkInUnitTest(AssertionError):
+    """A unit test tried to open an internet socket."""
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = socket.socket.__init__
+
+    def guarded(self, family=-1, type=-1, proto=-1, fileno=None):  # noqa: A002 - socket's own names
+        inet = family in (socket.AF_INET, socket.AF_INET6) or (family == -1 and fileno is None)
+        if inet:
+            raise NetworkInUnitTest("tests/unit opens no network socket; a test that needs one belongs in tests/relay")
+        original(self, family, type, proto, fileno)
+
+    monkeypatch.setattr(socket.socket, "__init__", guarded)
