@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from protocol.codec import decode
 from protocol.messages import PROTOCOL_VERSION, Hello, command_frame, parse_command
@@ -37,7 +38,7 @@ _ids = itertools.count(1)
 class MemoryPeer:
     """One member's connection as the hub sees it, kept in memory."""
 
-    def __init__(self, cred: Cred, group_id: int, *, on_close: Callable[["MemoryPeer"], None] | None = None) -> None:
+    def __init__(self, cred: Cred, group_id: int, *, on_close: Callable[[MemoryPeer], None] | None = None) -> None:
         self.member_id = cred.member_id
         self.name = cred.name
         self.role = cred.role

@@ -21,7 +21,7 @@ class NetworkInUnitTest(AssertionError):
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     original = socket.socket.__init__
 
-    def guarded(self, family=-1, type=-1, proto=-1, fileno=None):  # noqa: A002 - socket's own names
+    def guarded(self, family=-1, type=-1, proto=-1, fileno=None):
         inet = family in (socket.AF_INET, socket.AF_INET6) or (family == -1 and fileno is None)
         if inet:
             raise NetworkInUnitTest("tests/unit opens no network socket; a test that needs one belongs in tests/relay")

@@ -159,7 +159,7 @@ async def test_a_replay_from_the_start_gives_each_member_what_fan_out_gave_them(
     await answer(riley, send(hub, riley, "chat.send", {"text": "to Dana", "to": "facilitators"}))
     await answer(dana, send(hub, dana, "poll.reveal", {"poll_id": poll_id}))
 
-    for name, peer in live.items():
+    for peer in live.values():
         peer.close(1000, "bye")
     await settle()
     for cred in (group.facilitator, *group.participants):
