@@ -285,6 +285,43 @@ async def test_the_same_command_id_from_two_members_is_two_commands(hub, store, 
     assert [f["data"]["text"] for f in events(dana, "chat.posted")] == ["from Sam", "from Alex"]
 
 
+# -- revocation and removal --------------------------------------------------------
+
+
+async def test_a_revocation_by_another_process_stops_the_member_before_their_next_command(hub, store, group, tmp_path):
+    dana = await connect(hub, store, group.facilitator)
+    sam = await connect(hub, store, group.participants[0])
+    await start_session(hub, dana)
+    await answer(sam, send(hub, sam, "chat.send", {"text": "before"}))
+    cli = Store(tmp_path / "data")  # the iop-server CLI, in another process
+    try:
+        cli.revoke_member(sam.member_id)
+    finally:
+        cli.close()
+    cid = send(hub, sam, "chat.send", {"text": "after the revocation"})
+    await settle()
+    # Closed (4001) before the command is decided: no answer, and nothing is logged for it.
+    assert sam.closed is not None and sam.closed[0] == 4001
+    assert [f for f in sam.frames if f.get("id") == cid] == []
+    removed = events(dana, "member.removed")
+    assert [(f["data"]["member_id"], f["data"].get("revoked")) for f in removed] == [(sam.member_id, True)]
+    await answer(dana, send(hub, dana, "chat.send", {"text": "Sam no longer reads this"}))
+    assert [f["data"]["text"] for f in events(sam, "chat.posted")] == ["before"]
+    assert [e.data["text"] for e in store.iter_events(group.group_id) if e.type == "chat.posted"] == ["before", "Sam no longer reads this"]
+
+
+async def test_a_removed_member_is_closed_and_receives_nothing_after_the_removal(hub, store, group):
+    dana = await connect(hub, store, group.facilitator)
+    sam = await connect(hub, store, group.participants[0])
+    await start_session(hub, dana)
+    removal = await acked(dana, send(hub, dana, "member.remove", {"member_id": sam.member_id}))
+    await settle()
+    assert sam.closed is not None and sam.closed[0] == 4003
+    await answer(dana, send(hub, dana, "chat.send", {"text": "after Sam left"}))
+    assert seqs(sam)[-1] == removal  # the removal itself is the last thing Sam reads
+    assert store.member(sam.member_id).revoked
+
+
 # -- pace -------------------------------------------------------------------------
 
 
