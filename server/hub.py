@@ -26,7 +26,13 @@ checking the head and going live happen in one loop step, so no event falls
 between replay and live, and none comes twice.
 
 The hub knows nothing about websockets: a peer is any object shaped like
-:class:`Peer`.
+:class:`Peer` (tests/unit/test_hub.py drives it with in-memory peers).
+
+The hub is this module (joining, the command pipeline, fan-out) and four
+parts that work on its rooms, each in its own module: :mod:`server.room`
+(the rooms, loaded from the store), :mod:`server.replay` (the paced
+catch-up), :mod:`server.presence` (leaving, and who is online) and
+:mod:`server.membership` (revocations, new tokens and removals).
 """
 
 from __future__ import annotations
@@ -34,9 +40,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 from collections.abc import Callable
 
 from protocol.codec import encode
@@ -46,36 +51,24 @@ from protocol.messages import (
     Command,
     Hello,
     Limits,
-    PresenceStatus,
     WelcomeMode,
     ack_frame,
     error_frame,
-    presence_frame,
-    synced_frame,
     welcome_frame,
 )
-from protocol.roles import EVERYONE, FACILITATOR, GUEST, sees
-from protocol.state import GroupState
+from protocol.roles import FACILITATOR, GUEST, sees
 
-from .rules import Actor, arrival, decide
+from .membership import Membership
+from .presence import PRESENCE_GRACE, Presence
 from .quota import Quota
-from .store import CommandResult, GroupRecord, MemberRecord, Store
+from .replay import Replay
+from .room import Logged, Room, Rooms, member_wire
+from .rules import Actor, arrival, decide
+from .store import CommandResult, MemberRecord, Store
 
-__all__ = ["Hub", "Peer", "Room"]
+__all__ = ["Hub", "Peer", "Room", "PRESENCE_GRACE"]
 
 log = logging.getLogger("iop.server")
-
-
-#: How many recent encoded events each room keeps for fast resumes.
-TAIL_EVENTS = 256
-#: A member's replay writes about this many bytes, then waits for the socket to drain.
-REPLAY_CHUNK_BYTES = 64 * 1024
-#: Seconds a member whose connection was lost (not closed) shows as
-#: "reconnecting" before the others are told they left: a blip on a bad link
-#: should not read as someone walking out of the group.
-PRESENCE_GRACE = 30.0
-#: Events read from the store per replay step.
-REPLAY_CHUNK_EVENTS = 500
 
 
 class Peer(Protocol):
@@ -94,54 +87,6 @@ class Peer(Protocol):
     async def drain(self) -> None: ...
 
     def close(self, code: CloseCode, reason: str) -> None: ...
-
-
-class _Logged(NamedTuple):
-    """An event in a room's tail: what fan-out and replay need, already encoded.
-
-    A tuple of plain values, so the garbage collector soon stops tracking it.
-    """
-
-    seq: int
-    audience: str
-    subject: int | None
-    frame: bytes
-    type: str = ""
-
-
-class Room:
-    """One group's live state, peers and recent events."""
-
-    def __init__(self, group: GroupRecord, state: GroupState, tail: deque[_Logged]) -> None:
-        self.group = group
-        self.state = state
-        self.tail = tail
-        self.peers: list[Any] = []
-        self.online: dict[int, int] = {}  # member_id -> number of live peers
-        self.away: dict[int, asyncio.TimerHandle] = {}  # lost members within their grace period
-        self.pending: list[tuple[Any, Command]] = []
-        self.membership = True  # compare the roster with the members table on the next flush
-
-    @property
-    def head(self) -> int:
-        return self.state.head_seq
-
-    def roster_wire(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": e.member_id,
-                "name": e.name,
-                "role": e.role,
-                "status": "online" if self.online.get(e.member_id) else "reconnecting" if e.member_id in self.away else "offline",
-                "muted": e.muted,
-                **({"removed": True} if e.removed else {}),
-            }
-            for e in self.state.roster.values()
-        ]
-
-
-def _member_wire(peer: Any) -> dict[str, Any]:
-    return {"id": peer.member_id, "name": peer.name, "role": peer.role}
 
 
 def _substitute(data: dict[str, Any], seq: int) -> dict[str, Any]:
@@ -165,7 +110,7 @@ class _Outcome:
     events: list[Event]
 
 
-class Hub:
+class Hub(Rooms, Membership, Presence, Replay):
     """All rooms of one relay process, over one :class:`Store`."""
 
     def __init__(
@@ -190,101 +135,6 @@ class Hub:
         # it before deciding anything (see check_members).
         self._data_version = store.data_version()
         self._tokens: dict[int, tuple[str, bool]] = {}  # member_id -> (token hash, revoked), as last read
-
-    # -- rooms -------------------------------------------------------------
-
-    def room(self, group_id: int) -> Room:
-        """The group's room, folded from the store on first use."""
-        room = self.rooms.get(group_id)
-        if room is None:
-            room = self.rooms[group_id] = self._load(group_id)
-            self._want_membership(room)
-        return room
-
-    def _load(self, group_id: int) -> Room:
-        group = self.store.group(group_id)
-        if group is None:
-            raise LookupError(f"no group {group_id}")
-        state = GroupState()
-        self._refresh_roster(state, group_id)
-        tail: deque[_Logged] = deque(maxlen=TAIL_EVENTS)
-        for event in self.store.iter_events(group_id):
-            state.apply(event)
-            tail.append(_Logged(event.seq, event.audience, event.subject, encode(event.to_wire()), event.type))
-        return Room(group, state, tail)
-
-    def _refresh_roster(self, state: GroupState, group_id: int) -> None:
-        """Add members invited since the room was loaded (the CLI may run meanwhile).
-
-        Whether a member is removed is the log's word (``member.removed`` and
-        ``member.reinstated`` events); :meth:`_membership_drafts` logs those
-        events when the members table says otherwise, so every reader's fold
-        agrees with the store.
-        """
-        for record in self.store.members(group_id):
-            if record.id not in state.roster:
-                state.update_member({"id": record.id, "name": record.name, "role": record.role})
-        settings = self.store.group_settings(group_id)
-        state.alert_mood, state.watch_words = settings.alert_mood, frozenset(settings.watch_words)
-
-    # -- revocations and new tokens ---------------------------------------------
-
-    def check_members(self, *, schedule: bool = True) -> None:
-        """Act on revocations and new tokens committed by another process, at once.
-
-        Cheap when nothing changed (one ``PRAGMA data_version``); it runs at
-        the start of every flush and every join, so no command is decided and
-        no event is sent to a member after their revocation was committed.
-        Connections of a revoked member, or opened with a token since replaced,
-        are closed with 4001; each loaded room logs the change on its next flush.
-        """
-        version = self.store.data_version()
-        if version == self._data_version:
-            return
-        self._data_version = version
-        online = {p.member_id for room in self.rooms.values() for p in room.peers}
-        self._tokens = self.store.token_states(online)
-        for room in self.rooms.values():
-            for p in list(room.peers):
-                refusal = self._refusal(p)
-                if refusal is not None:
-                    p.close(CloseCode.UNAUTHORIZED, refusal)
-            self._want_membership(room, schedule=schedule)
-
-    def _refusal(self, peer: Any) -> str | None:
-        """Why this connection may no longer act, or None."""
-        state = self._tokens.get(peer.member_id)
-        if state is None:
-            return None
-        token_hash, revoked = state
-        if revoked:
-            return "Your join token was revoked; ask your facilitator for a new invitation."
-        joined_with = getattr(peer, "token_hash", None)
-        if joined_with is not None and joined_with != token_hash:
-            return "Your join token was replaced by a new one; join again with the new token."
-        return None
-
-    def _want_membership(self, room: Room, *, schedule: bool = True) -> None:
-        room.membership = True
-        if room not in self._dirty:
-            self._dirty.append(room)
-        if schedule and self._flush_handle is None:
-            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
-
-    def _membership_drafts(self, room: Room) -> list[Draft]:
-        """Events that bring the log's roster in line with the members table."""
-        room.membership = False
-        self._refresh_roster(room.state, room.group.id)
-        drafts = []
-        for record in self.store.members(room.group.id):
-            entry = room.state.roster[record.id]
-            if record.revoked and not entry.removed:
-                if record.id in room.state.hands:
-                    drafts.append(Draft("hand.lowered", EVERYONE, {"member_id": record.id}))
-                drafts.append(Draft("member.removed", EVERYONE, {"member_id": record.id, "revoked": True}))
-            elif entry.removed and not record.revoked:
-                drafts.append(Draft("member.reinstated", EVERYONE, {"member_id": record.id}))
-        return drafts
 
     # -- joining and leaving ---------------------------------------------------
 
@@ -326,7 +176,7 @@ class Hub:
         peer.write(
             encode(
                 welcome_frame(
-                    member=_member_wire(peer),
+                    member=member_wire(peer),
                     group={"id": room.group.id, "name": room.group.name},
                     roster=[] if peer.role == GUEST else room.roster_wire(),
                     limits=self.limits,
@@ -360,102 +210,6 @@ class Hub:
         for event in events:
             room.state.apply(event)
         self._fan_out(room, events)
-
-    async def catch_up(self, peer: Any) -> None:
-        """Replay what ``peer`` missed at the pace it reads, then send ``synced`` and go live.
-
-        Frames go out a chunk at a time and the next chunk waits until the
-        socket has drained (``peer.drain()``), so a joiner that never reads
-        pins one chunk, not the group's history. Events logged meanwhile are
-        read from the log like the rest (live fan-out skips a peer until it is
-        live); the last check of the head and going live happen in one step of
-        the loop, so no event is lost or repeated.
-        """
-        room = self.rooms[peer.group_id]
-        batch: list[_Logged] = []  # events read from the store, not all sent yet
-        while not peer.live and not peer.closing:
-            if peer.cursor > room.head:
-                self._go_live(room, peer)
-                return
-            tail = room.tail
-            if tail and tail[0].seq <= peer.cursor:
-                self._replay_chunk(room, peer, tail, REPLAY_CHUNK_BYTES)
-            else:
-                if not batch or batch[-1].seq < peer.cursor:
-                    # Older than the room's tail: read from the store in a worker
-                    # thread (on a connection of its own), never on the event loop.
-                    batch = await asyncio.to_thread(self._read_log, room.group.id, peer.cursor - 1)
-                    if peer.live or peer.closing:
-                        return
-                self._replay_chunk(room, peer, batch, REPLAY_CHUNK_BYTES)
-            await peer.drain()
-
-    def _read_log(self, group_id: int, after: int) -> list[_Logged]:
-        """Up to ``REPLAY_CHUNK_EVENTS`` stored events after ``after``, encoded (in a worker thread)."""
-        return [
-            _Logged(e.seq, e.audience, e.subject, encode(e.to_wire()), e.type)
-            for e in self.store.read_events_after(group_id, after, REPLAY_CHUNK_EVENTS)
-        ]
-
-    def _go_live(self, room: Room, peer: Any) -> None:
-        peer.write(encode(synced_frame(room.head)))
-        peer.live = True
-
-    def _replay_chunk(self, room: Room, peer: Any, logged, max_bytes: int) -> None:
-        """Write the visible events of ``logged`` from ``peer.cursor`` on, up to about ``max_bytes``."""
-        role, member_id, cursor = peer.role, peer.member_id, peer.cursor
-        visits = room.state.visits.get(member_id, ())
-        written = 0
-        for item in logged:
-            if item.seq < cursor:
-                continue
-            cursor = item.seq + 1
-            if sees(role, member_id, item.audience, item.subject, item.seq, item.type, visits):
-                peer.write(item.frame)
-                written += len(item.frame)
-                if written >= max_bytes:
-                    break
-        peer.cursor = cursor
-
-    def leave(self, peer: Any) -> None:
-        """Forget a closed peer; the member goes offline with its last connection."""
-        room = self.rooms.get(peer.group_id)
-        if room is None or peer not in room.peers:
-            return
-        room.peers.remove(peer)  # its queued commands still run: a retry is answered from the result
-        left = room.online.get(peer.member_id, 1) - 1
-        if left > 0:
-            room.online[peer.member_id] = left
-            return
-        room.online.pop(peer.member_id, None)
-        self._known.pop(peer.member_id, None)  # reloaded from the store if needed again
-        entry = room.state.roster.get(peer.member_id)
-        if getattr(peer, "lost", False) and self.presence_grace > 0 and not (entry is not None and entry.removed):
-            # The link broke (no close from the member): they are probably coming back.
-            if entry is not None:
-                entry.status = "reconnecting"
-            self._presence(room, peer, "reconnecting")
-            room.away[peer.member_id] = asyncio.get_running_loop().call_later(self.presence_grace, self._gone, room, peer)
-            log.info("%s (%s) lost the connection to %s", peer.name, peer.role, room.group.name)
-            return
-        self._gone(room, peer)
-
-    def _gone(self, room: Room, peer: Any) -> None:
-        """The member left (or did not come back in time): say so once."""
-        room.away.pop(peer.member_id, None)
-        if room.online.get(peer.member_id):
-            return
-        entry = room.state.roster.get(peer.member_id)
-        if entry is not None:
-            entry.status = "offline"
-        self._presence(room, peer, "offline")
-        log.info("%s (%s) left %s", peer.name, peer.role, room.group.name)
-
-    def _presence(self, room: Room, subject: Any, status: PresenceStatus, skip: Any = None) -> None:
-        frame = encode(presence_frame(_member_wire(subject), status))
-        for p in room.peers:
-            if p is not skip and p.role != GUEST:
-                p.write(frame)
 
     # -- commands --------------------------------------------------------------
 
@@ -601,7 +355,7 @@ class Hub:
         for event in events:
             frame = encode(event.to_wire())
             audience, subject = event.audience, event.subject
-            room.tail.append(_Logged(event.seq, audience, subject, frame, event.type))
+            room.tail.append(Logged(event.seq, audience, subject, frame, event.type))
             visits = room.state.visits
             for p in peers:
                 if p.live and sees(p.role, p.member_id, audience, subject, event.seq, event.type, visits.get(p.member_id, ())):
@@ -625,28 +379,6 @@ class Hub:
     def facilitators_online(self, room: Room) -> bool:
         """Whether a facilitator of the room has a live connection."""
         return any(p.role == FACILITATOR and not p.closing for p in room.peers)
-
-    def _reload(self, room: Room) -> None:
-        fresh = self._load(room.group.id)
-        room.state, room.tail = fresh.state, fresh.tail
-        room.membership = True
-        for member_id in room.online:
-            room.state.update_member({"id": member_id}, status="online")
-
-    def _close_member(self, member_id: int) -> None:
-        for room in self.rooms.values():
-            for p in list(room.peers):
-                if p.member_id == member_id:
-                    p.close(CloseCode.REMOVED, "You were removed from this group; ask your facilitator.")
-
-    def close_revoked(self) -> None:
-        """Close the connections of members revoked since they joined (e.g. by the CLI).
-
-        Called once a second by the edge's housekeeping, so a revocation is
-        logged and shown even in a room where nobody sends anything;
-        :meth:`flush` and :meth:`join` check before acting anyway.
-        """
-        self.check_members()
 
     def close(self) -> None:
         """Run whatever is still queued, so every accepted command is answered."""

@@ -460,9 +460,9 @@ async def test_shutdown_closes_connections_with_1001(tmp_path):
 
 
 async def test_replay_older_than_the_memory_tail_comes_from_the_store(tmp_path, monkeypatch):
-    import server.hub
+    import server.room
 
-    monkeypatch.setattr(server.hub, "TAIL_EVENTS", 3)
+    monkeypatch.setattr(server.room, "TAIL_EVENTS", 3)
     async with RelayServer(tmp_path) as relay:
         g = seed(relay.store, relay.url)
         sam_c, alex_c, _ = g.participants
@@ -522,10 +522,11 @@ async def test_a_token_revoked_by_the_cli_closes_the_live_connection(seeded, rel
 
 
 async def test_events_logged_during_a_paced_replay_arrive_once_in_order(tmp_path, monkeypatch):
-    import server.hub
+    import server.replay
+    import server.room
 
-    monkeypatch.setattr(server.hub, "REPLAY_CHUNK_BYTES", 300)  # a few events per step
-    monkeypatch.setattr(server.hub, "TAIL_EVENTS", 8)  # most of the replay comes from the store
+    monkeypatch.setattr(server.replay, "REPLAY_CHUNK_BYTES", 300)  # a few events per step
+    monkeypatch.setattr(server.room, "TAIL_EVENTS", 8)  # most of the replay comes from the store
     async with RelayServer(tmp_path, rate_per_s=1000, burst=1000) as relay:
         g = seed(relay.store, relay.url)
         sam_c, alex_c, _ = g.participants

@@ -1,0 +1,130 @@
+"""The hub's rooms: one per group, its folded state, its connections and its recent events.
+
+A :class:`Room` is what every part of the hub works on (:mod:`server.hub`,
+:mod:`server.replay`, :mod:`server.presence`, :mod:`server.membership`).
+:class:`Rooms`, part of :class:`server.hub.Hub`, loads a group's room from the
+store on first use (its state folded from every stored event, its roster from
+the members table) and keeps the last :data:`TAIL_EVENTS` events encoded, so a
+short resume never reads the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from protocol.codec import encode
+from protocol.messages import Command
+from protocol.state import GroupState
+
+from .store import GroupRecord
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["TAIL_EVENTS", "Logged", "Room", "Rooms", "member_wire"]
+
+#: How many recent encoded events each room keeps for fast resumes.
+TAIL_EVENTS = 256
+
+
+class Logged(NamedTuple):
+    """An event in a room's tail: what fan-out and replay need, already encoded.
+
+    A tuple of plain values, so the garbage collector soon stops tracking it.
+    """
+
+    seq: int
+    audience: str
+    subject: int | None
+    frame: bytes
+    type: str = ""
+
+
+class Room:
+    """One group's live state, peers and recent events."""
+
+    def __init__(self, group: GroupRecord, state: GroupState, tail: deque[Logged]) -> None:
+        self.group = group
+        self.state = state
+        self.tail = tail
+        self.peers: list[Any] = []
+        self.online: dict[int, int] = {}  # member_id -> number of live peers
+        self.away: dict[int, asyncio.TimerHandle] = {}  # lost members within their grace period
+        self.pending: list[tuple[Any, Command]] = []
+        self.membership = True  # compare the roster with the members table on the next flush
+
+    @property
+    def head(self) -> int:
+        return self.state.head_seq
+
+    def roster_wire(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": e.member_id,
+                "name": e.name,
+                "role": e.role,
+                "status": "online" if self.online.get(e.member_id) else "reconnecting" if e.member_id in self.away else "offline",
+                "muted": e.muted,
+                **({"removed": True} if e.removed else {}),
+            }
+            for e in self.state.roster.values()
+        ]
+
+
+def member_wire(peer: Any) -> dict[str, Any]:
+    """A connection's member as the wire names them (welcome, presence)."""
+    return {"id": peer.member_id, "name": peer.name, "role": peer.role}
+
+
+class Rooms:
+    """Loading and refreshing the rooms of :class:`server.hub.Hub`."""
+
+    rooms: dict[int, Room]
+    store: Store
+
+    if TYPE_CHECKING:
+
+        def _want_membership(self, room: Room, *, schedule: bool = True) -> None: ...
+
+    def room(self, group_id: int) -> Room:
+        """The group's room, folded from the store on first use."""
+        room = self.rooms.get(group_id)
+        if room is None:
+            room = self.rooms[group_id] = self._load(group_id)
+            self._want_membership(room)
+        return room
+
+    def _load(self, group_id: int) -> Room:
+        group = self.store.group(group_id)
+        if group is None:
+            raise LookupError(f"no group {group_id}")
+        state = GroupState()
+        self._refresh_roster(state, group_id)
+        tail: deque[Logged] = deque(maxlen=TAIL_EVENTS)
+        for event in self.store.iter_events(group_id):
+            state.apply(event)
+            tail.append(Logged(event.seq, event.audience, event.subject, encode(event.to_wire()), event.type))
+        return Room(group, state, tail)
+
+    def _refresh_roster(self, state: GroupState, group_id: int) -> None:
+        """Add members invited since the room was loaded (the CLI may run meanwhile).
+
+        Whether a member is removed is the log's word (``member.removed`` and
+        ``member.reinstated`` events); :meth:`_membership_drafts` logs those
+        events when the members table says otherwise, so every reader's fold
+        agrees with the store.
+        """
+        for record in self.store.members(group_id):
+            if record.id not in state.roster:
+                state.update_member({"id": record.id, "name": record.name, "role": record.role})
+        settings = self.store.group_settings(group_id)
+        state.alert_mood, state.watch_words = settings.alert_mood, frozenset(settings.watch_words)
+
+    def _reload(self, room: Room) -> None:
+        fresh = self._load(room.group.id)
+        room.state, room.tail = fresh.state, fresh.tail
+        room.membership = True
+        for member_id in room.online:
+            room.state.update_member({"id": member_id}, status="online")
