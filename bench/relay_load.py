@@ -359,8 +359,7 @@ def seed(data: Path, groups: int, members: int) -> dict[int, list[tuple[int, str
 
     store = Store(data)
     out: dict[int, list[tuple[int, str]]] = {}
-    store._db.execute("BEGIN")
-    index = 0
+    index = 0  # add_member commits each member itself (it checks the name in its own transaction)
     for g in range(groups):
         gid = store.create_group(f"bench {g}")
         out[gid] = []
@@ -368,7 +367,6 @@ def seed(data: Path, groups: int, members: int) -> dict[int, list[tuple[int, str
             _, token = store.add_member(gid, f"member {m}", "participant")
             out[gid].append((index, token))
             index += 1
-    store._db.execute("COMMIT")
     store.close()
     return out
 
