@@ -12,6 +12,7 @@ full-screen face is asked for.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from typing import Any
 
@@ -51,8 +52,6 @@ async def _probe(url: str) -> None:
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), 10)
     except (TimeoutError, OSError) as exc:
-        import os
-
         import socket
 
         if isinstance(exc, socket.gaierror):
@@ -110,8 +109,18 @@ async def _full_screen(session: Any, url: str, theme: str | None, plan: Any = No
 
 def run_face(session: Any, url: str, *, plain: bool, theme: str | None, verbosity: str, plan: Any = None) -> int:
     """Run the chosen face on ``session`` until the person leaves; return the exit code."""
+    from iop_tui.core.terminal import color_system, is_dumb
+
+    if not plain and is_dumb():
+        from iop_tui.core.words import DUMB_TERMINAL
+
+        print(DUMB_TERMINAL, flush=True)  # a dumb terminal cannot place a cursor: the line face works on it
+        plain = True
     if plain:
         return asyncio.run(_plain(session, url, verbosity, plan))
+    colours = color_system()
+    if colours is not None:  # read when textual is first imported, so set before
+        os.environ["TEXTUAL_COLOR_SYSTEM"] = colours
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise CliError("The full-screen view needs a terminal; add --plain for the line mode that works with pipes and screen readers.", EXIT_USAGE)
     code = asyncio.run(_full_screen(session, url, theme, plan))

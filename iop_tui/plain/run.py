@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from protocol.errors import ProtocolError
 
 from iop_tui.core.commands import LEAVE_NAMES
+from iop_tui.core.terminal import for_terminal, terminal_encoding
 from iop_tui.plain.face import PlainFace
 from iop_tui.plain.text import clean, get as _get, plural as _plural, speakable as _speakable, terminal_width, wrap
 
@@ -47,16 +48,17 @@ def _reader(stdin: Any, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -
 
 def _writer(stdout: TextIO) -> Callable[[str], None]:
     binary = getattr(stdout, "buffer", None)
+    encoding = terminal_encoding()  # LANG=C means an ASCII terminal, whatever Python's streams use
 
     def write(line: str) -> None:
-        rows = wrap(line.replace("\x1b", ""), terminal_width(stdout))
-        data = ("\n".join(rows) + "\n").encode("utf-8", "replace")
+        rows = wrap(for_terminal(line.replace("\x1b", ""), encoding), terminal_width(stdout))
+        data = ("\n".join(rows) + "\n").encode(encoding, "replace")
         try:
             if binary is not None:
                 binary.write(data)
                 binary.flush()
             else:
-                stdout.write(data.decode("utf-8"))
+                stdout.write(data.decode(encoding))
                 stdout.flush()
         except (BrokenPipeError, ValueError, OSError):
             pass

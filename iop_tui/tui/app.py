@@ -640,14 +640,35 @@ class IopApp(App[int]):
         return bool(stack) and isinstance(stack[-1], HiddenScreen)
 
     def action_hide(self) -> None:
-        """Cover the session at once (F12); it keeps running underneath."""
+        """Cover the session at once (F12); it keeps running underneath.
+
+        The driver has already covered the terminal when F12 was read
+        (iop_tui.tui.driver); this puts the hidden screen up behind that."""
         if not self.hidden:
+            self._tell_driver("cover")
             self.clear_notifications()
             self.push_screen(HiddenScreen())
+            self._tell_driver("covered_screen_up")
 
     def action_reveal(self) -> None:
         if self.hidden:
             self.pop_screen()
+            self._tell_driver("uncover")
+
+    def _tell_driver(self, what: str) -> None:
+        """Tell the terminal driver about the hide (a headless or other driver has nothing to do)."""
+        getattr(self._driver, what, lambda: None)()
+
+    def get_driver_class(self) -> Any:
+        """Textual's Linux driver with the manners of iop_tui.tui.driver (hide first, no unused reports)."""
+        base = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if base is LinuxDriver:
+            from iop_tui.tui.driver import TerminalDriver
+
+            return TerminalDriver
+        return base
 
     def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
         """Notices go to the status line, never to a toast over the panes.

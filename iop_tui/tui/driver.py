@@ -1,0 +1,158 @@
+"""The terminal driver: Textual's Linux driver with the manners a slow SSH link needs.
+
+- **Quick hide first.** Textual queues each frame for a writer thread; on a
+  9,600 bit/s link the queue, the pty and the link hold seconds of the
+  session. When F12 is read, the input thread covers the terminal at once:
+  what the pty still holds is discarded (``tcflush``), the rest of the frame
+  being written is dropped, and a short sequence ends any synchronised update,
+  clears the screen and writes the one neutral line. Frames queued for the
+  covered screen are dropped until the app has put the hidden screen up.
+- **Nothing unused is asked for.** Focus reporting (``?1004``) and mouse
+  motion (``?1003``, and the urxvt encoding ``?1015``) are never switched on;
+  mouse clicks (``?1000`` with SGR ``?1006``) only when
+  :func:`iop_tui.core.terminal.mouse_wanted` says so (not over SSH).
+- **The locale's encoding.** Under a non-UTF-8 locale every character is
+  written in the terminal's encoding, with ASCII of the same width in cells
+  for what it cannot show (:func:`iop_tui.core.terminal.cell_for_terminal`).
+
+Frames are written in pieces of at most :data:`PIECE` bytes, so a hide never
+waits behind more than one piece.
+"""
+
+from __future__ import annotations
+
+import os
+import termios
+import threading
+from typing import Any
+
+from rich.cells import cell_len
+from textual import events
+from textual.drivers.linux_driver import LinuxDriver
+
+from iop_tui.core.terminal import cell_for_terminal, is_utf8, mouse_wanted, terminal_encoding
+from iop_tui.tui.screens.hidden import HIDDEN_TEXT
+
+__all__ = ["TerminalDriver", "PIECE", "HIDE_BYTES"]
+
+#: Largest single write to the terminal, in bytes.
+PIECE = 512
+#: Cancel any escape sequence being drawn (CAN), end a synchronised update,
+#: reset attributes, clear the screen and the scrollback, home, and the line.
+HIDE_BYTES = ("\x18\x1b[?2026l\x1b[0m\x1b[2J\x1b[3J\x1b[H" + HIDDEN_TEXT).encode("ascii")
+#: Switched on by Textual, never by this client.
+_NEVER = frozenset({
+    "\x1b[?1004h", "\x1b[?1004l",  # focus in/out reports
+    "\x1b[?1003h", "\x1b[?1003l",  # every mouse motion
+    "\x1b[?1015h", "\x1b[?1015l",  # urxvt mouse encoding (SGR is used)
+})
+#: A frame the writer thread recognises: the hidden screen is up, write again.
+_OPEN = "\x00iop-tui:covered-screen-up\x00"
+
+
+class _Terminal:
+    """The writer thread's file: encodes, writes in pieces, and drops what a hide covered."""
+
+    def __init__(self, fd: int, encoding: str) -> None:
+        self.fd = fd
+        self.encoding = encoding
+        self.utf8 = is_utf8(encoding)
+        self.lock = threading.Lock()
+        self.covered = False  # between a hide and the hidden screen's first frame
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def flush(self) -> None:
+        return
+
+    def _encode(self, text: str) -> bytes:
+        if self.utf8:
+            return text.encode("utf-8", "replace")
+        try:
+            return text.encode(self.encoding)
+        except UnicodeEncodeError:
+            cells = "".join(cell_for_terminal(c, self.encoding, cell_len(c)) for c in text)
+            return cells.encode(self.encoding, "replace")
+
+    def write(self, text: str) -> int:
+        if text == _OPEN:
+            self.covered = False
+            return 0
+        if self.covered:
+            return 0  # drawn for the screen the hide covered
+        data = self._encode(text)
+        view = memoryview(data)
+        for start in range(0, len(data), PIECE):
+            with self.lock:
+                if self.covered:
+                    return 0  # the rest of a frame the hide interrupted
+                self._write_all(view[start : start + PIECE])
+        return len(text)
+
+    def _write_all(self, data: Any) -> None:
+        while len(data):
+            try:
+                written = os.write(self.fd, data)
+            except InterruptedError:
+                continue
+            except OSError:
+                return  # the terminal went away; the hang-up watcher ends the app
+            data = data[written:]
+
+    def cover(self) -> None:
+        """Hide now (any thread): discard what the terminal has not shown, then the line."""
+        if self.covered:
+            return
+        self.covered = True
+        self._discard()  # frees a writer blocked on a full pty, so the lock comes free
+        with self.lock:
+            self._discard()  # the end of the piece it was writing
+            self._write_all(HIDE_BYTES)
+
+    def _discard(self) -> None:
+        try:
+            termios.tcflush(self.fd, termios.TCOFLUSH)
+        except (termios.error, OSError):
+            pass
+
+
+class TerminalDriver(LinuxDriver):
+    """Textual's Linux driver: the hide comes first, no unused reports, the locale's encoding."""
+
+    def __init__(self, app: Any, *, debug: bool = False, mouse: bool = True, size: tuple[int, int] | None = None) -> None:
+        super().__init__(app, debug=debug, mouse=mouse and mouse_wanted(), size=size)
+        self._terminal = _Terminal(self._file.fileno(), terminal_encoding())
+        self._file = self._terminal  # type: ignore[assignment]  # the writer thread's file
+        self._hidden = False  # the hidden screen is asked for or up: F12 now brings the session back
+
+    def write(self, data: str) -> None:
+        if data in _NEVER:
+            return
+        super().write(data)
+
+    def process_message(self, message: Any) -> None:
+        """Runs in the input thread: F12 covers the terminal before the app hears of it."""
+        if isinstance(message, events.Key) and message.key == "f12" and not self._hidden:
+            self.cover()
+        super().process_message(message)
+
+    def cover(self) -> None:
+        self._hidden = True
+        self._terminal.cover()
+
+    def covered_screen_up(self) -> None:
+        """The app has put the hidden screen up: its frames (queued after this) may be written."""
+        self._hidden = True
+        super().write(_OPEN)
+
+    def uncover(self) -> None:
+        self._hidden = False
+
+    def stop_application_mode(self) -> None:
+        self._terminal.covered = False  # the terminal is put back as it was, hidden or not
+        super().stop_application_mode()
+
