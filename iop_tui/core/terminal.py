@@ -199,7 +199,7 @@ def color_system(env: Mapping[str, str] | None = None) -> str | None:
     if env.get("TEXTUAL_COLOR_SYSTEM"):
         return None
     term = env.get("TERM", "").strip().lower()
-    if term.endswith("-256color") or term.endswith("-direct") or term.endswith("-truecolor"):
+    if term.endswith(("-256color", "-direct", "-truecolor")):
         return None
     if term.startswith(SIXTEEN_COLOUR_TERMS):
         return "standard"

@@ -109,6 +109,7 @@ class IopApp(App[int]):
         self._fatal_shown = False
         self._unsubscribe: Any = None
         self._screen_ready = False
+        self._opened_on_phase = False
         self.plan: Any = None  # the loaded session plan (iop_tui.core.plan.Plan), if any
         self._burst = KeyBurst(self)  # keys that arrive together (an unbracketed paste)
         self._auto_focus = False  # the focus was placed by the app, and the person has not acted since
@@ -282,6 +283,11 @@ class IopApp(App[int]):
         screen = self._session_screen()
         if screen is None:
             return
+        if not self._opened_on_phase and model.synced:
+            self._opened_on_phase = True  # a join or rejoin opens on the pane of the phase the session is in
+            pane = words.phase_pane(model.state.phase) if model.state.session is not None else None
+            if pane in PANES and pane != screen.query_one("#tabs", TabbedContent).active and not self.is_typing():
+                self.show_pane(pane)
         for notice in notices:
             self._announce(notice)
         screen.show_model(model)

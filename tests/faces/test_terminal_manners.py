@@ -24,11 +24,11 @@ from iop_tui.core import words
 from iop_tui.tui.screens.hidden import HIDDEN_TEXT
 from tests.support.plainpty import PtyProgram, client_env, plain_argv
 from tests.support.rawpty import RawTerminal, pending_bytes
-from tests.support.wsclient import RawClient, is_event
+from tests.support.wsclient import RawClient
 
 TRUECOLOR = re.compile(rb"\x1b\[[0-9;]*[34]8;2;")
 ANY_COLOUR = re.compile(rb"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|4[0-7]|9[0-7]|10[0-7]|[34]8;[25])[;m]")
-F4, F12 = b"\x1bOS", b"\x1b[24~"
+F12 = b"\x1b[24~"
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -170,3 +170,20 @@ async def test_an_ascii_locale_full_screen_writes_only_ascii(relay, seeded, tmp_
     finally:
         await zoe.close()
         await term.close()
+
+
+# -- 6. a rejoin opens on the phase's pane -------------------------------------------------
+
+
+async def test_a_rejoin_opens_on_the_pane_of_the_phase_with_its_open_poll(seeded, tmp_path) -> None:
+    sam = seeded.participants[0]
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+        await dana.command("session.start", {"title": "Week 3"})
+        await dana.command("phase.set", {"phase": "exercises"})
+        await dana.command("poll.open", {"question": "Which thought is kinder?", "poll_kind": "single", "options": ["I failed", "I learned"]})
+        term = RawTerminal(_full_screen(seeded.url, sam.token), _env(tmp_path))
+        try:
+            await term.wait_for(b"Tuesday IOP")
+            await term.wait_for(b"Which thought is kinder?")
+        finally:
+            await term.close()
