@@ -89,7 +89,7 @@ class IopApp(App[int]):
         Binding("escape", "leave_field", "Leave text field", show=False),
         # Footer words are short so every key fits at 80 columns; the palette says more.
         Binding("f9", "urgent", "Help now", tooltip="I need help now: ask the facilitators at once, after you confirm", priority=True),
-        Binding("f9", "acknowledge", "Ack alert", tooltip="Say you have seen the oldest urgent request or alert", priority=True),
+        Binding("f9", "acknowledge", "Ack", tooltip="Say you have seen the oldest urgent request or alert", priority=True),
         Binding("f10", "measures", "Questionnaire", show=False),
         Binding("h", "toggle_hand", "Hand", tooltip="Raise or lower your hand"),
         Binding("f7", "next_phase", "Next phase"),
@@ -636,7 +636,7 @@ class IopApp(App[int]):
             return role == "facilitator"
         if action == "toggle_hand":
             return role in ("participant", "guest")
-        return safety.check_action(action, role)
+        return safety.check_action(action, role, self.model)
 
     # -- safety (iop_tui/tui/safety.py) -------------------------------------------------
 

@@ -26,12 +26,13 @@ MEASURE_HINT = f"Press {MEASURE_KEY} to answer it, one question at a time."
 _MEMBERS = ("participant", "guest")
 
 
-def check_action(action: str, role: str | None) -> bool:
-    """Which role each safety key is for (the footer shows only what this person can do)."""
+def check_action(action: str, role: str | None, model: Any) -> bool:
+    """Which role each safety key is for (the footer shows only what this person can do);
+    a facilitator's F9 shows in the footer while an alert waits to be acknowledged."""
     if action == "urgent":
         return role in _MEMBERS
     if action == "acknowledge":
-        return role == "facilitator"
+        return role == "facilitator" and bool(model.state.unacknowledged())
     if action == "measures":
         return role in ("participant", "facilitator")
     return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from server.edge import RelayServer
-from tests.support.apphelp import joined, press_button, type_into, wait_until
+from tests.support.apphelp import joined, press_button, screen_text, type_into, wait_until
 from tests.support.wsclient import RawClient, is_event, seed
 
 
@@ -48,10 +48,10 @@ async def test_a_member_asks_for_help_after_a_dialog_whose_default_is_no(tmp_pat
 async def test_the_palette_offers_i_need_help_now_to_members(tmp_path: Path):
     async with RelayServer(tmp_path / "relay") as relay:
         seeded = seed(relay.store, relay.url)
-        async with joined(relay.url, seeded.participants[0].token) as (app, pilot):
+        async with joined(relay.url, seeded.participants[0].token) as (app, _pilot):
             titles = [c.title for c in app.get_system_commands(app.screen)]
             assert "I need help now" in titles
-        async with joined(relay.url, seeded.facilitator.token) as (app, pilot):
+        async with joined(relay.url, seeded.facilitator.token) as (app, _pilot):
             titles = [c.title for c in app.get_system_commands(app.screen)]
             assert "I need help now" not in titles and "Alert: acknowledge the oldest" in titles
 
@@ -63,6 +63,9 @@ async def test_a_facilitators_banner_stays_until_acknowledged_and_rings_the_bell
         async with RawClient(relay.url, seeded.participants[0].token) as sam, RawClient(relay.url, kim_token) as kim:
             await sam.wait_synced()
             await kim.wait_synced()
+            await kim.command("session.start", {"title": "Week 3: Cognitive reframing and thought records"})
+            await kim.command("deck.load", {"markdown": "# One\n\nfirst\n\n---\n\n# Two\n\nsecond\n"})
+            await kim.command("phase.set", {"phase": "psychoeducation"})
             async with joined(relay.url, seeded.facilitator.token) as (app, pilot):
                 bells = []
                 app.bell = lambda: bells.append(1)  # Textual's bell writes BEL to the terminal; counted here
@@ -77,8 +80,13 @@ async def test_a_facilitators_banner_stays_until_acknowledged_and_rings_the_bell
                 await kim.recv_until(is_event("chat.posted"))
                 await pilot.pause()
                 assert banner.display and banner.shown_text == expected, "other events leave the banner"
-                footer = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-                assert "F9" in footer and "Ack alert" in footer
+                for key in ("1", "2", "3", "4", "5", "6"):  # the key is in the footer on every pane, nothing cut
+                    await pilot.press(key)
+                    await pilot.pause(0.2)
+                    footer = screen_text(app).splitlines()[-1]
+                    assert "f9 Ack" in footer, footer
+                    for binding in (b for _, b, enabled, _ in app.screen.active_bindings.values() if b.show and enabled):
+                        assert binding.description in footer, f"{binding.description!r} cut on pane {key}: {footer!r}"
                 await pilot.press("f9")
                 acked = await sam.recv_until(is_event("urgent.acknowledged"))
                 assert acked["actor_name"] == "Dana"

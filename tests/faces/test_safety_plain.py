@@ -102,7 +102,7 @@ async def test_an_urgent_request_reaches_every_facilitator_until_one_acknowledge
 
 
 async def test_a_phq9_is_answered_line_by_line_and_becomes_a_trend(tmp_path):
-    async with room(tmp_path, "quiet") as (relay, seeded, (sam, dana, kim)):
+    async with room(tmp_path, "quiet") as (relay, seeded, (sam, dana, _kim)):
         dana.face.handle("/give phq9 Sam")
         await sam.said("Questionnaire for you: PHQ-9, 9 questions about the last 2 weeks, seen only by you and the facilitators.")
         for item in range(9):

@@ -112,9 +112,9 @@ def test_contact_sets_ones_own_or_a_facilitator_sets_a_members(sam: Room, dana: 
 
 
 def test_checkin_takes_an_optional_location(sam: Room) -> None:
-    (kind, data), = sends(sam("/checkin 6 calm, tired --at at home -- slept badly"))
+    (_kind, data), = sends(sam("/checkin 6 calm, tired --at at home -- slept badly"))
     assert data["location"] == "at home" and data["feelings"] == ["calm", "tired"] and data["note"] == "slept badly"
-    (kind, data), = sends(sam("/checkin 6 calm"))
+    (_kind, data), = sends(sam("/checkin 6 calm"))
     assert "location" not in data
 
 
