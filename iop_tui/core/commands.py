@@ -34,6 +34,7 @@ from protocol.roles import FACILITATOR, GUEST, PARTICIPANT, ROLES, may
 
 from iop_tui.core import words
 from iop_tui.core.plan import PlanError, resolve_due
+from iop_tui.core.safety import current_item
 
 __all__ = ["Send", "Outcome", "Context", "Memory", "Command", "COMMANDS", "interpret", "help_entries", "COMMAND_HELP", "moderate", "LEAVE_NAMES"]
 
@@ -71,6 +72,7 @@ class Memory:
     summary given with ``/end SUMMARY`` until ``/end yes`` or ``/end no``."""
 
     end: tuple[int, str] | None = None  # (session id, summary)
+    urgent: str | None = None  # the words of an urgent request asked about, until /urgent yes or no
 
 
 @dataclass
@@ -260,13 +262,17 @@ def _help(rest: str, ctx: Context) -> Outcome:
 
 @command("checkin", help=(Help(
     "/checkin MOOD feelings -- note",
-    "check in with your mood from 0 to 10, feeling words separated by commas, and an optional note for the facilitators; add --group before the two dashes to share the note with the group.",
+    "check in with your mood from 0 to 10, feeling words separated by commas, and an optional note for the facilitators; add --group before the two dashes to share the note with the group, and --at and where you are (for the facilitators only), such as --at at home.",
     "checkin.submit"),))
 def _checkin(rest: str, ctx: Context) -> Outcome:
     _need(ctx, "checkin.submit")
     note, head = "", rest
     if re.search(r"(^|\s)--(\s|$)", rest):
         head, note = re.split(r"(?:^|\s)--(?:\s|$)", rest, maxsplit=1)
+    location = ""
+    at = re.search(r"(?:^|\s)--at(?:\s|$)", head)
+    if at:
+        head, location = head[: at.start()], head[at.end():].strip()
     note_to, kept = "facilitators", []
     for token in head.split():
         if token.lower() in ("--group", "-g", "group:"):
@@ -278,7 +284,10 @@ def _checkin(rest: str, ctx: Context) -> Outcome:
     if not kept:
         raise Refused(words.CHECKIN_USAGE)
     mood = _mood(kept[0])
-    return send("checkin.submit", {"mood": mood, "feelings": _feelings(" ".join(kept[1:])), "note": note.strip(), "note_to": note_to, "passed": False})
+    data = {"mood": mood, "feelings": _feelings(" ".join(kept[1:])), "note": note.strip(), "note_to": note_to, "passed": False}
+    if location:
+        data["location"] = location
+    return send("checkin.submit", data)
 
 
 @command("pass", help=(Help("/pass", "pass on this check-in.", "checkin.submit"),))
@@ -797,12 +806,113 @@ def _plan(rest: str, ctx: Context) -> Outcome:
     return Outcome(local="plan", arg=rest.strip().strip("\"'"))
 
 
+# -- safety ----------------------------------------------------------------------------
+
+
+@command("urgent", help=(Help(
+    "/urgent TEXT",
+    "ask the facilitators for help now, in a session or between sessions; it asks first, then /urgent yes sends it. Only the facilitators see it.",
+    "urgent.raise"),))
+def _urgent(rest: str, ctx: Context) -> Outcome:
+    """/urgent [TEXT] asks; /urgent yes sends (the words given before); /urgent no cancels."""
+    _need(ctx, "urgent.raise")
+    memory, answer = ctx.memory, rest.strip().lower()
+    if answer in ("yes", "y"):
+        text, memory.urgent = memory.urgent or "", None
+        return send("urgent.raise", {"text": text})
+    if answer in ("no", "n", "cancel"):
+        if memory.urgent is None:
+            raise Refused(words.URGENT_NOTHING_TO_CONFIRM)
+        memory.urgent = None
+        raise Refused(words.URGENT_NOT_SENT)
+    memory.urgent = rest.strip()
+    return send("urgent.raise", {"text": rest.strip()}, ask=words.URGENT_QUESTION,
+                ask_typed=words.type_yes_text(words.URGENT_QUESTION, "/urgent"), declined=words.URGENT_NOT_SENT)
+
+
+@command("ack", "acknowledge", help=(Help("/ack N", "say you have seen urgent request or alert N; /ack alone acknowledges the oldest waiting.", "urgent.acknowledge"),))
+def _ack(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "urgent.acknowledge")
+    state = ctx.state
+    if not rest.strip():
+        waiting = state.unacknowledged()
+        if not waiting:
+            raise Refused(words.NO_ALERT_WAITING)
+        return send("urgent.acknowledge", {"alert_id": waiting[0].alert_id})
+    alert_id = _number(rest.strip().lstrip("#"), "The alert number")
+    alert = state.alerts.get(alert_id)
+    if alert is None:
+        raise Refused(words.no_alert_text(alert_id))
+    if alert.acknowledged_by is not None:
+        raise Refused(words.already_acknowledged_text(alert_id, alert.acknowledged_name or state.name_of(alert.acknowledged_by)))
+    return send("urgent.acknowledge", {"alert_id": alert_id})
+
+
+@command("give", help=(Help("/give phq9 NAME", "give the PHQ-9 (or gad7, the GAD-7) to one member, or to every participant without a name.", "measure.give"),))
+def _give(rest: str, ctx: Context) -> Outcome:
+    from protocol.measures import MEASURES
+
+    _need(ctx, "measure.give")
+    parts = rest.split(None, 1)
+    key = parts[0].lower().replace("-", "") if parts else ""
+    if key not in MEASURES:
+        raise Refused(words.GIVE_USAGE)
+    member_id = _member(parts[1].strip(), ctx).member_id if len(parts) > 1 else None
+    return send("measure.give", {"measure": key, "member_id": member_id})
+
+
+@command("answer", help=(Help("/answer N", "answer the current questionnaire question: 0 not at all, 1 several days, 2 more than half the days, 3 nearly every day.", "measure.answer"),))
+def _answer(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "measure.answer")
+    pending = current_item(ctx.state, ctx.me_id)
+    if pending is None:
+        raise Refused(words.NO_MEASURE)
+    if not rest.strip():
+        raise Refused(words.ANSWER_USAGE)
+    answer = _number(rest.strip(), "Your answer")
+    if not 0 <= answer <= 3:
+        raise Refused(words.ANSWER_USAGE)
+    return send("measure.answer", {"measure_id": pending.measure_id, "item": pending.item, "answer": answer})
+
+
+@command("measure", "measures", help=(Help("/measure", "read the current questionnaire question again, or your scores over time; facilitators add a name, or hear every member's scores.", frozenset({FACILITATOR, PARTICIPANT})),))
+def _measure(rest: str, ctx: Context) -> Outcome:
+    """A member: the next question (to go on), else their own scores. A
+    facilitator: one member's scores, or every member's."""
+    if ctx.role == GUEST:
+        raise Refused(words.forbidden_text(GUEST, "measure.answer"))
+    if ctx.role != FACILITATOR:
+        pending = current_item(ctx.state, ctx.me_id)
+        if pending is not None:
+            return Outcome(local="measure", arg=pending)
+        return Outcome(local="scores", arg=ctx.me_id)
+    if rest.strip():
+        return Outcome(local="scores", arg=_member(rest.strip(), ctx).member_id)
+    return Outcome(local="scores", arg=None)
+
+
+@command("contact", help=(Help("/contact TEXT", "set your emergency contact; only the facilitators see it. Facilitators: /contact NAME TEXT.", "safety.contact"),))
+def _contact(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "safety.contact")
+    if ctx.role == FACILITATOR:
+        if not rest.strip():
+            raise Refused(words.CONTACT_FAC_USAGE)
+        entry, text = _member_at_start(rest, ctx)
+        if not text.strip():
+            raise Refused(words.CONTACT_FAC_USAGE)
+        return send("safety.contact", {"member_id": entry.member_id, "contact": text.strip()})
+    if not rest.strip():
+        raise Refused(words.CONTACT_USAGE)
+    return send("safety.contact", {"member_id": None, "contact": rest.strip()})
+
+
 # -- the help table ----------------------------------------------------------------------
 
 _HELP_ORDER = (
-    "help", "checkin", "pass", "slide", "slides", "vote", "poll", "dm", "thread", "me", "hand", "who", "homework",
-    "submit", "check", "log", "history", "status", "quit", "start", "end", "reply", "phase", "deck", "next", "notes",
-    "poll open", "close", "reveal", "round", "delete", "mute", "remove", "assign", "completion", "plan",
+    "help", "urgent", "checkin", "pass", "slide", "slides", "vote", "poll", "dm", "thread", "me", "hand", "who", "homework",
+    "submit", "check", "log", "answer", "measure", "contact", "history", "status", "quit", "ack", "start", "end", "reply",
+    "phase", "deck", "next", "notes", "poll open", "close", "reveal", "round", "delete", "mute", "remove", "assign",
+    "completion", "give", "plan",
 )
 
 

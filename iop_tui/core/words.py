@@ -20,7 +20,7 @@ from typing import Any
 
 from protocol.events import Event, parse_event
 from protocol.messages import PHASE_TITLES
-from protocol.roles import ACTIONS, FACILITATOR, GUEST
+from protocol.roles import ACTIONS, FACILITATOR, GUEST, PARTICIPANT
 from protocol.state import Checkin, GroupState, Homework, Poll, Submission
 
 __all__ = [
@@ -497,7 +497,41 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
         return f"Back in the group, {_name(state, int(d.get('member_id', 0)))}: they have a new join token."
     if t in ("urgent.raised", "alert.raised", "urgent.acknowledged", "urgent.emailed"):
         return _safety_sentence(ev, d, state, me_id)
+    if t in ("measure.given", "measure.answered", "measure.scored", "safety.contact", "checkin.location"):
+        return _measure_sentence(ev, d, state, me_id)
     return None  # deck.notes, poll.key, questionnaire answers: folded into state, no sentence of their own
+
+
+def _measure_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None) -> str | None:
+    """Questionnaires given and finished, safety details set: only their member and the facilitators see these."""
+    from protocol.measures import MEASURES
+
+    t = ev.type
+    mid = d.get("member_id")
+    if t == "safety.contact":
+        if mid == me_id:
+            return f"Your emergency contact is saved: {d.get('contact', '')}. Only the facilitators see it."
+        return f"Emergency contact, {_name(state, int(mid or 0))}: {d.get('contact', '')}."
+    if t == "checkin.location":
+        if mid == me_id:
+            return f"Your location for this session: {d.get('location', '')}. Only the facilitators see it."
+        return f"Location, {_name(state, int(mid or 0))}: {d.get('location', '')}."
+    measure = MEASURES.get(str(d.get("measure", "")))
+    if measure is None:
+        return None
+    if t == "measure.given":
+        for_me = mid == me_id or (mid is None and _role(state, me_id) == PARTICIPANT)
+        return measure_given_text(measure.title, len(measure.items), _name(state, int(mid)) if mid is not None else None, for_me)
+    name = None if mid == me_id else _name(state, int(mid or 0))
+    if t == "measure.answered":
+        from protocol.measures import ANSWERS
+
+        item, answer = int(d.get("item", 0)), int(d.get("answer", 0))
+        label = dict(ANSWERS).get(answer, str(answer)).lower()
+        if name is None:
+            return f"Answer saved: {measure.title} question {item + 1}, {label}."
+        return f"{measure.title} answer, {name}: question {item + 1}, {answer} {label}."
+    return measure_done_text(measure.title, int(d.get("total", 0)), measure.maximum, str(d.get("band", "")), name)
 
 
 def _safety_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None) -> str:
@@ -1027,3 +1061,111 @@ FILES_IN_PANES = "Control O loads a session plan; the Slides pane's path field l
 def help_line(usage: str, text: str) -> str:
     """One help entry as the full-screen chat shows it."""
     return f"Help: {usage}: {text}"
+
+
+# -- safety: urgent help, questionnaires, safety details (both faces) ----------------------
+
+URGENT_QUESTION = "Send an urgent request to the facilitators? They are told at once."
+URGENT_NOT_SENT = "The urgent request was not sent. If you need help now, ask again."
+URGENT_NOTHING_TO_CONFIRM = "There is no urgent request to confirm; type /urgent and, if you like, a few words."
+URGENT_HELP_TITLE = "I need help now"
+NO_ALERT_WAITING = "No urgent request or alert is waiting to be acknowledged."
+ACK_USAGE = "Type /ack and the alert's number, for example /ack 12; /ack alone acknowledges the oldest."
+GIVE_USAGE = "Type /give, phq9 or gad7, and a name for one member only, for example /give phq9 Sam."
+NO_MEASURE = "You have no questionnaire to answer."
+ANSWER_USAGE = "Type /answer and a number from 0 to 3: 0 not at all, 1 several days, 2 more than half the days, 3 nearly every day."
+CONTACT_USAGE = "Type /contact and your emergency contact, for example /contact Maria, sister, 555 0100."
+CONTACT_FAC_USAGE = "Type /contact, the member's name and their emergency contact, for example /contact Sam Maria, sister, 555 0100."
+NO_SCORES = "No questionnaire has been finished yet."
+
+
+def ack_hint(alert_id: int) -> str:
+    """What a facilitator types (or presses) to say they have seen an alert."""
+    return f"Type /ack {alert_id} when you have seen it."
+
+
+def already_acknowledged_text(alert_id: int, name: str) -> str:
+    return f"{name} has already acknowledged alert {alert_id}."
+
+
+def no_alert_text(alert_id: int) -> str:
+    return f"There is no alert {alert_id}; the alert's number is in its line."
+
+
+def alert_line(alert: Any, state: GroupState) -> str:
+    """An alert still waiting, as the line that says it first (for a repeat or a banner)."""
+    who = _name(state, alert.member_id)
+    if alert.source == "member":
+        said = alert.text.strip()
+        return f"URGENT, {who} asks for help now" + (f": {said}" if said else "") + f". Alert {alert.alert_id}."
+    return f"ALERT, {who}: {alert.text}. Alert {alert.alert_id}."
+
+
+def still_waiting_text(alert: Any, state: GroupState) -> str:
+    """The plain face's once-a-minute repeat of an alert nobody has acknowledged."""
+    return f"STILL WAITING, {alert_line(alert, state)} {ack_hint(alert.alert_id)}"
+
+
+def waiting_summary(alerts: list[Any], state: GroupState) -> str:
+    """One line about every alert still waiting (the banner's first words)."""
+    if len(alerts) == 1:
+        return alert_line(alerts[0], state)
+    names = ", ".join(_name(state, a.member_id) for a in alerts)
+    return f"URGENT, {len(alerts)} alerts wait: {names}. Oldest: {alert_line(alerts[0], state)}"
+
+
+def answers_text() -> str:
+    """The four answers of both questionnaires, as said after each question."""
+    from protocol.measures import ANSWERS
+
+    return ", ".join(f"{value} {label.lower()}" for value, label in ANSWERS)
+
+
+def measure_item_text(pending: Any, *, typed: bool = True) -> str:
+    """One question and its four answers as one line; ``typed`` adds what to type."""
+    m = pending.measure
+    line = f"{m.title}, question {pending.item + 1} of {len(m.items)}: {m.items[pending.item]}. Over the last 2 weeks: {answers_text()}."
+    return f"{line} Type /answer and a number." if typed else line
+
+
+def measure_given_text(title: str, count: int, to: str | None, for_me: bool) -> str:
+    """A questionnaire was given: to me, or (a facilitator's line) to the group or one member."""
+    if for_me:
+        return f"Questionnaire for you: {title}, {count} questions about the last 2 weeks, seen only by you and the facilitators."
+    return f"Questionnaire given: {title} to {to or 'the group'}."
+
+
+def measure_done_text(title: str, total: int, maximum: int, band: str, name: str | None) -> str:
+    """A questionnaire finished: said to the member (``name`` None) and the facilitators."""
+    if name is None:
+        return f"{title} done, thank you: your total is {total} of {maximum}, {band}."
+    return f"{title} done, {name}: {total} of {maximum}, {band}."
+
+
+def trend_text(title: str, totals: list[tuple[int, str]]) -> str:
+    """``"PHQ-9 14, 11, 9: moderate to mild"``: a member's totals, oldest first, and the bands."""
+    numbers = ", ".join(str(total) for total, _ in totals)
+    first, last = totals[0][1], totals[-1][1]
+    bands = last if first == last else f"{first} to {last}"
+    return f"{title} {numbers}: {bands}"
+
+
+def trend_lines(state: GroupState, member_id: int) -> list[str]:
+    """Every measure this member has finished, as one trend each."""
+    from protocol.measures import MEASURES
+
+    from iop_tui.core.safety import measures_taken, scores
+
+    return [trend_text(MEASURES[key].title, scores(state, member_id, key)) for key in measures_taken(state, member_id)]
+
+
+def safety_details_text(state: GroupState, member_id: int) -> str:
+    """A member's location at this session's check-in and emergency contact (facilitators only), or ""."""
+    parts = []
+    where = state.locations.get(member_id, "").strip()
+    if where:
+        parts.append(f"At: {where}.")
+    contact = state.contacts.get(member_id, "").strip()
+    if contact:
+        parts.append(f"Emergency contact: {contact}.")
+    return " ".join(parts)

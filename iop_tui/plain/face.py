@@ -32,8 +32,9 @@ class PlainFace(Narrator):
     by the session's notices (subscribe ``on_notices``) and by ``handle``.
     """
 
-    def __init__(self, session: Any, write: Callable[[str], None], verbosity: str = "normal", plan: Any = None) -> None:
-        super().__init__(session, write, verbosity)
+    def __init__(self, session: Any, write: Callable[[str], None], verbosity: str = "normal", plan: Any = None, *,
+                 bell: Callable[[], None] | None = None) -> None:
+        super().__init__(session, write, verbosity, bell=bell)
         self.plan = plan
         self._memory = Memory()  # what /end SUMMARY said, until /end yes
 
@@ -76,6 +77,7 @@ class PlainFace(Narrator):
             "poll plan": self._plan_polls, "who": self._who, "homework": self._homework, "history": self._history,
             "status": self._status, "thread": self._thread, "notes": self._notes, "round": self._round,
             "completion": self._completion, "deck": self._load_deck, "plan": self._load_plan,
+            "measure": self._measure, "scores": self._scores,
         }[what]
         render(arg)
 
@@ -213,9 +215,33 @@ class PlainFace(Narrator):
             line = f"{clean(c.name)}: mood {c.mood}" + (f", {feelings}" if feelings else "") + "."
             if c.note:
                 line += (" Private note: " if c.note_private else " Note: ") + clean(c.note)
+            details = words.safety_details_text(state, c.member_id)
+            if details:
+                line += " " + clean(details)
             self.say(line)
         if waiting:
             self.say("Not yet: " + ", ".join(waiting) + ".")
+
+    def _measure(self, pending: Any) -> None:
+        self.say(words.measure_item_text(pending))
+
+    def _scores(self, member_id: int | None) -> None:
+        """A member's own trends, one facilitator-named member's, or every member's."""
+        state = self.model.state
+        if member_id is not None:
+            lines = words.trend_lines(state, member_id)
+            if not lines:
+                self.say(words.NO_SCORES)
+            for line in lines:
+                self.say(line)
+            return
+        members = sorted((e for e in state.roster.values() if words.trend_lines(state, e.member_id)), key=lambda e: e.name.lower())
+        if not members:
+            self.say(words.NO_SCORES)
+            return
+        self.say("Questionnaire scores, oldest first:")
+        for entry in members:
+            self.say(f"{clean(entry.name)}: " + "; ".join(words.trend_lines(state, entry.member_id)) + ".")
 
     def _completion(self, hw: Any) -> None:
         state = self.model.state

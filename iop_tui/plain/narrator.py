@@ -27,6 +27,9 @@ VERBOSITIES = ("quiet", "normal", "all")
 #: Urgent requests, alerts and their acknowledgement are said in every verbosity.
 SAFETY_KINDS = ("urgent.raised", "alert.raised", "urgent.acknowledged", "urgent.emailed")
 PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one line
+#: Questionnaires and safety details: said to their member and the facilitators (see _measure_line).
+MEASURE_KINDS = ("measure.given", "measure.answered", "measure.scored", "safety.contact", "checkin.location")
+URGENT_REPEAT_S = 60.0  # an unacknowledged urgent request or alert is said again once a minute
 
 
 @dataclass
@@ -38,11 +41,17 @@ class _Presence:
 class Narrator:
     """Says a session as lines: ``write`` receives one already-cleaned line at a time."""
 
-    def __init__(self, session: Any, write: Callable[[str], None], verbosity: str = "normal") -> None:
+    #: Seconds between the repeats of an alert nobody has acknowledged (the only repeating line).
+    repeat_s = URGENT_REPEAT_S
+
+    def __init__(self, session: Any, write: Callable[[str], None], verbosity: str = "normal", *, bell: Callable[[], None] | None = None) -> None:
         if verbosity not in VERBOSITIES:
             raise ValueError(f"verbosity must be one of {VERBOSITIES}")
         self.session = session
         self._write = write
+        self._bell = bell
+        self._announced: set[int] = set()  # alerts already said to this facilitator
+        self._repeat_handle: asyncio.TimerHandle | None = None
         self.verbosity = verbosity
         self._joined = False
         self._presence = _Presence({}, {})
@@ -75,6 +84,18 @@ class Narrator:
             self.last_said = line
             self._write(line)
 
+    def ring(self) -> None:
+        """The terminal bell (BEL), when the face has a terminal."""
+        if self._bell is not None:
+            self._bell()
+
+    def close(self) -> None:
+        """Stop the timers (the presence gathering and the urgent repeat)."""
+        for handle in (self._presence_handle, self._repeat_handle):
+            if handle is not None:
+                handle.cancel()
+        self._presence_handle = self._repeat_handle = None
+
     def _is_facilitator(self) -> bool:
         me = self.model.me
         return me is not None and me.role == FACILITATOR
@@ -97,12 +118,70 @@ class Narrator:
             self._joined = True
             self._snapshot_presence()
             self._say_joined()
+            self._alerts_waiting()
             return
         for notice in notices:
             if not _get(notice, "live", True):
                 continue
             self._narrate(notice)
         self._track_presence()
+        self._alerts_waiting()
+
+    # -- safety ------------------------------------------------------------------
+
+    def _alert_said(self, text: str, alert_id: int) -> None:
+        """An urgent request or alert, to a facilitator: its line, what to type, the bell."""
+        self._announced.add(alert_id)
+        self.say(f"{text} {words.ack_hint(alert_id)}", verbatim=True)
+        self.ring()
+
+    def _alerts_waiting(self) -> None:
+        """Say (once) the waiting alerts this facilitator has not heard (on joining, after
+        a reconnect), and keep the once-a-minute repeat running while any wait."""
+        if not self._is_facilitator():
+            return
+        state = self.model.state
+        waiting = state.unacknowledged()
+        for alert in waiting:
+            if alert.alert_id not in self._announced:
+                self._alert_said(words.alert_line(alert, state), alert.alert_id)
+        if waiting and self._repeat_handle is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            self._repeat_handle = loop.call_later(self.repeat_s, self._repeat)
+        elif not waiting and self._repeat_handle is not None:
+            self._repeat_handle.cancel()
+            self._repeat_handle = None
+
+    def _repeat(self) -> None:
+        self._repeat_handle = None
+        state = self.model.state
+        for alert in state.unacknowledged():
+            self.say(words.still_waiting_text(alert, state), verbatim=True)
+            self.ring()
+        self._alerts_waiting()
+
+    def _measure_line(self, kind: str, text: str, facilitator: bool, quiet: bool, everything: bool) -> None:
+        """Questionnaires and safety details. A member hears each of their own (an
+        answer as the next question); a facilitator hears scores in every verbosity,
+        what was given and safety details unless quiet, single answers only in all."""
+        if not facilitator:
+            if kind != "measure.answered":
+                self.say(text, verbatim=True)
+            if kind in ("measure.given", "measure.answered"):
+                self._say_measure_item()
+            return
+        if kind == "measure.scored" or (kind == "measure.answered" and everything) or (kind != "measure.answered" and not quiet):
+            self.say(text, verbatim=True)
+
+    def _say_measure_item(self) -> None:
+        from iop_tui.core.safety import current_item
+
+        pending = current_item(self.model.state, self.model.me_id)
+        if pending is not None:
+            self.say(words.measure_item_text(pending))
 
     def _say_joined(self) -> None:
         model, state = self.model, self.model.state
@@ -195,6 +274,16 @@ class Narrator:
         if kind.startswith("hand."):
             if text.startswith("Your ") or everything or (facilitator and not quiet):
                 self.say(text)
+            return
+        if kind in ("urgent.raised", "alert.raised") and facilitator:
+            seq = _get(notice, "seq")
+            if seq is not None:
+                self._alert_said(text, int(seq))
+            else:
+                self.say(text, verbatim=True)
+            return
+        if kind in MEASURE_KINDS:
+            self._measure_line(kind, text, facilitator, quiet, everything)
             return
         if kind == "chat.posted":
             line = self._chat_line(_get(notice, "seq"))

@@ -66,10 +66,29 @@ def _writer(stdout: TextIO) -> Callable[[str], None]:
     return write
 
 
+def _bell(stdout: TextIO) -> Callable[[], None]:
+    """The terminal bell (BEL, on a line of its own before the alert's words): the one
+    control byte the plain face writes, for a facilitator's urgent request or alert."""
+    binary = getattr(stdout, "buffer", None)
+
+    def ring() -> None:
+        try:
+            if binary is not None:
+                binary.write(b"\x07")
+                binary.flush()
+            else:
+                stdout.write("\x07")
+                stdout.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+
+    return ring
+
+
 async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str = "normal", plan: Any = None) -> int:
     """Run the plain face until the person leaves (0) or the server refuses them (1)."""
     write = _writer(stdout)
-    face = PlainFace(session, write, verbosity, plan)
+    face = PlainFace(session, write, verbosity, plan, bell=_bell(stdout))
     unsubscribe = session.subscribe(face.on_notices)
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
@@ -139,8 +158,7 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
     finally:
         if callable(unsubscribe):
             unsubscribe()
-        if face._presence_handle is not None:
-            face._presence_handle.cancel()
+        face.close()
         try:
             await asyncio.wait_for(session.close(), 5)
         except (TimeoutError, Exception):

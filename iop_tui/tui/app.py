@@ -39,6 +39,7 @@ from protocol.text import one_line
 from protocol.roles import may
 
 from iop_tui.core import words
+from iop_tui.tui import safety
 from iop_tui.tui.screens.fatal import FatalScreen
 from iop_tui.tui.screens.hidden import HiddenScreen
 from iop_tui.tui.screens.session import PANE_TITLES, PANES, SessionScreen
@@ -87,6 +88,9 @@ class IopApp(App[int]):
         Binding("6,f6", "show_pane('people')", "Pane: People", show=False),
         Binding("escape", "leave_field", "Leave text field", show=False),
         # Footer words are short so every key fits at 80 columns; the palette says more.
+        Binding("f9", "urgent", "Help now", tooltip="I need help now: ask the facilitators at once, after you confirm", priority=True),
+        Binding("f9", "acknowledge", "Ack", tooltip="Say you have seen the oldest urgent request or alert", priority=True),
+        Binding("f10", "measures", "Questionnaire", show=False),
         Binding("h", "toggle_hand", "Hand", tooltip="Raise or lower your hand"),
         Binding("f7", "next_phase", "Next phase"),
         Binding("f8", "start_or_end_session", "Start/end", tooltip="Start the session, or end it after you confirm"),
@@ -329,6 +333,8 @@ class IopApp(App[int]):
             self.status(text)
         elif kind == "welcome":
             self.status(f"{text} {KEYS_HINT}")
+        elif kind == "measure.given" and not self.model.is_facilitator:
+            self.status(f"{text} {safety.MEASURE_HINT}")
         elif kind != "synced":
             self.status(text)
 
@@ -636,7 +642,18 @@ class IopApp(App[int]):
             return role == "facilitator"
         if action == "toggle_hand":
             return role in ("participant", "guest")
-        return True
+        return safety.check_action(action, role, self.model)
+
+    # -- safety (iop_tui/tui/safety.py) -------------------------------------------------
+
+    def action_urgent(self) -> None:
+        safety.ask_urgent(self)
+
+    def action_acknowledge(self) -> None:
+        safety.acknowledge(self)
+
+    def action_measures(self) -> None:
+        safety.open_measures(self)
 
     # -- quick hide ----------------------------------------------------------------
 
@@ -703,6 +720,7 @@ class IopApp(App[int]):
         for pane in PANES:
             yield SystemCommand(f"Show pane: {PANE_TITLES[pane]}", f"Bring the {PANE_TITLES[pane]} pane forward", lambda p=pane: self.show_pane(p))
         role = self._role()
+        yield from safety.system_commands(self, role)
         if role in ("participant", "guest"):
             yield SystemCommand("Hand: raise or lower my hand", "Ask to speak, or take your hand down", self.action_toggle_hand)
             yield SystemCommand("Chat: private line to the facilitators", "Only the facilitators read it (R on the chat, or /dm)", lambda: self._chat_reply())

@@ -232,7 +232,7 @@ async def test_an_urgent_request_is_said_to_a_facilitator_whole_in_every_verbosi
     alert = fed.seq
     fed.event("alert.raised", {"member_id": 3, "source": "checkin", "reason": "mood 1, at or below 2"}, actor=3, name="Alex", audience="facilitators")
     said = fed.lines[before:]
-    assert said[0] == f"URGENT, Sam asks for help now: I don't feel safe tonight. Alert {alert}.", said
+    assert said[0] == f"URGENT, Sam asks for help now: I don't feel safe tonight. Alert {alert}. Type /ack {alert} when you have seen it.", said
     assert said[1].startswith("ALERT, Alex: mood 1, at or below 2."), said
 
 

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widget import MountError, Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
+from iop_tui.tui.widgets.alerts import AlertBanner
 from iop_tui.tui.widgets.status import HeaderLine, StatusLine
 
 __all__ = ["SessionScreen", "PANES", "PANE_TITLES"]
@@ -79,6 +80,7 @@ class SessionScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield HeaderLine("Joining the session…", id="header", markup=False)
+        yield AlertBanner(id="alert-banner")  # facilitators: an alert stays here until acknowledged
         with PaneTabs(initial="checkin", id="tabs"):
             for pane in PANES:
                 yield TabPane(PANE_TITLES[pane], id=pane)
@@ -118,6 +120,8 @@ class SessionScreen(Screen[None]):
         return list(self.query(Pane))
 
     def show_model(self, model: Any) -> None:
+        for banner in self.query(AlertBanner):
+            banner.show_model(model)
         for pane in self.panes():
             pane.show_model(model)
 

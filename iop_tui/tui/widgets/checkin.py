@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.validation import Number
 from textual.widgets import Button, Label, RadioButton, RadioSet, Static
 
-from protocol.messages import MAX_TEXT, MAX_WORD
+from protocol.messages import MAX_LOCATION, MAX_TEXT, MAX_WORD
 
 from iop_tui.core import words
 from iop_tui.tui.widgets.pane import Pane, quiet_input, set_text
@@ -40,15 +40,17 @@ def checkin_line(checkin: Any) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def round_lines(state: Any) -> list[str]:
-    """The round: who checked in (lowest moods first), passes, and who has not yet."""
+def round_lines(state: Any, *, details: bool = False) -> list[str]:
+    """The round: who checked in (lowest moods first), passes, and who has not yet.
+    With ``details`` (a facilitator's round) each line adds the member's location
+    and emergency contact."""
     done = state.checkin_round()
     members = [
         e for e in state.roster.values() if e.role == "participant" and not e.removed
     ]
     waiting = sorted(e.name for e in members if e.member_id not in state.checkins)
     lines = [f"Checked in: {len(done)} of {max(len(members), len(done))}."]
-    lines += [checkin_line(c) for c in done]
+    lines += [" ".join(p for p in (checkin_line(c), words.safety_details_text(state, c.member_id) if details else "") if p) for c in done]
     lines.append("Not yet: " + ", ".join(waiting) + "." if waiting else "Everyone has checked in.")
     return lines
 
@@ -72,6 +74,8 @@ class CheckinPane(Pane):
             with RadioSet(id="checkin-note-to", compact=True):
                 yield WordRadioButton("Facilitators only", value=True, id="note-facilitators")
                 yield WordRadioButton("The group", id="note-group")
+            yield Label("Where you are today (optional, for the facilitators only):")
+            yield quiet_input(id="checkin-location", hint="for example: at home", max_length=MAX_LOCATION)
             with Horizontal(classes="buttons"):
                 yield Button("Submit check-in", id="checkin-submit", variant="primary", compact=True)
                 yield Button("Pass", id="checkin-pass", compact=True)
@@ -105,7 +109,7 @@ class CheckinPane(Pane):
         elif state.session is None:
             rows = [words.NO_ROUND]  # the last round is over: no stale "Not yet" between sessions
         else:
-            rows = round_lines(state)
+            rows = round_lines(state, details=me is not None and me.role == "facilitator")
         set_rows(self.query_one("#checkin-round", Static), rows)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -164,6 +168,9 @@ class CheckinPane(Pane):
             "note": note,
             "note_to": "group" if to_group else "facilitators",
         }
+        location = self.query_one("#checkin-location").value.strip()
+        if location:
+            data["location"] = location
         if self.send("checkin.submit", data):
             self.say("Check-in sent.")
             self.app.fields_sent(self)  # type: ignore[attr-defined]

@@ -1,0 +1,128 @@
+"""The safety commands of the one interpreter: /urgent, /ack, /give, /answer, /measure, /contact, /checkin --at.
+
+On a real SessionModel fed real frames (tests/unit/test_commands.py's Room): the
+intent each typed line becomes, what it asks first, and its refusals.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from iop_tui.core import words
+from iop_tui.core.safety import current_item, scores
+from tests.unit.test_commands import Room, sends
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def sam() -> Room:
+    return Room("participant")
+
+
+@pytest.fixture
+def dana() -> Room:
+    return Room("facilitator")
+
+
+def test_urgent_asks_first_and_a_slip_sends_nothing(sam: Room) -> None:
+    asked = sam("/urgent I don't feel safe tonight")
+    assert asked.ask == words.URGENT_QUESTION
+    assert asked.ask_typed == "Send an urgent request to the facilitators? They are told at once. Type /urgent yes"
+    assert sends(asked) == [("urgent.raise", {"text": "I don't feel safe tonight"})], "sent only after the yes (both faces)"
+    assert sends(sam("/urgent yes")) == [("urgent.raise", {"text": "I don't feel safe tonight"})]
+    assert not sam("/urgent yes").ask, "a plain yes with nothing asked sends a request without words"
+    assert sends(sam("/urgent yes")) == [("urgent.raise", {"text": ""})]
+
+
+def test_urgent_no_cancels_what_was_asked(sam: Room) -> None:
+    sam("/urgent help")
+    assert sam("/urgent no").refusal == words.URGENT_NOT_SENT
+    assert sends(sam("/urgent yes")) == [("urgent.raise", {"text": ""})], "the cancelled words are forgotten"
+    assert sam("/urgent no").refusal == words.URGENT_NOTHING_TO_CONFIRM
+
+
+def test_a_facilitator_cannot_raise_an_urgent_request(dana: Room) -> None:
+    assert dana("/urgent help").refusal == words.forbidden_text("facilitator", "urgent.raise")
+
+
+def _alerts(room: Room) -> tuple[int, int]:
+    room.event("urgent.raised", {"member_id": 2, "text": "help"}, actor=2, name="Sam")
+    first = room.seq
+    room.event("alert.raised", {"member_id": 3, "source": "checkin", "reason": "mood 1, at or below 2"})
+    return first, room.seq
+
+
+def test_ack_acknowledges_by_number_or_the_oldest_waiting(dana: Room) -> None:
+    assert dana("/ack").refusal == words.NO_ALERT_WAITING
+    first, second = _alerts(dana)
+    assert sends(dana("/ack")) == [("urgent.acknowledge", {"alert_id": first})]
+    assert sends(dana(f"/ack {second}")) == [("urgent.acknowledge", {"alert_id": second})]
+    assert dana("/ack 999").refusal == words.no_alert_text(999)
+    dana.event("urgent.acknowledged", {"alert_id": first, "member_id": 2, "by": 1})
+    assert dana(f"/ack {first}").refusal == f"Dana has already acknowledged alert {first}."
+    assert sends(dana("/ack")) == [("urgent.acknowledge", {"alert_id": second})]
+
+
+def test_only_facilitators_acknowledge_and_give(sam: Room) -> None:
+    assert sam("/ack 1").refusal == words.forbidden_text("participant", "urgent.acknowledge")
+    assert sam("/give phq9").refusal == words.forbidden_text("participant", "measure.give")
+
+
+def test_give_a_measure_to_the_group_or_one_member(dana: Room) -> None:
+    assert sends(dana("/give phq9")) == [("measure.give", {"measure": "phq9", "member_id": None})]
+    assert sends(dana("/give GAD-7 sam")) == [("measure.give", {"measure": "gad7", "member_id": 2})]
+    assert dana("/give bdi").refusal == words.GIVE_USAGE
+    assert dana("/give phq9 Morgan").refusal == words.no_member_text("Morgan")
+
+
+def test_answer_goes_to_the_next_question_of_the_oldest_unfinished_measure(sam: Room) -> None:
+    assert sam("/answer 1").refusal == words.NO_MEASURE
+    sam.event("measure.given", {"measure_id": sam.seq + 1, "measure": "gad7", "member_id": None})
+    gad = sam.seq
+    assert sam("/measure").local == "measure" and sam("/measure").arg.item == 0
+    assert sends(sam("/answer 2")) == [("measure.answer", {"measure_id": gad, "item": 0, "answer": 2})]
+    assert sam("/answer 4").refusal == words.ANSWER_USAGE
+    assert sam("/answer").refusal == words.ANSWER_USAGE
+    assert sam("/answer often").refusal == words.not_a_number_text("Your answer")
+    sam.event("measure.answered", {"measure_id": gad, "measure": "gad7", "member_id": 2, "item": 0, "answer": 2}, actor=2, name="Sam")
+    assert sends(sam("/answer 0")) == [("measure.answer", {"measure_id": gad, "item": 1, "answer": 0})]
+
+
+def test_measure_reads_scores_when_nothing_is_left(sam: Room, dana: Room) -> None:
+    for room in (sam, dana):
+        for total, band in ((14, "moderate"), (11, "moderate"), (9, "mild")):
+            room.event("measure.given", {"measure_id": room.seq + 1, "measure": "phq9", "member_id": 2})
+            given = room.seq
+            for item in range(9):
+                room.event("measure.answered", {"measure_id": given, "measure": "phq9", "member_id": 2, "item": item, "answer": 1}, actor=2, name="Sam")
+            room.event("measure.scored", {"measure_id": given, "measure": "phq9", "member_id": 2, "total": total, "band": band}, actor=2, name="Sam")
+    assert current_item(sam.model.state, 2) is None
+    assert sam("/measure").local == "scores" and sam("/measure").arg == 2
+    assert scores(dana.model.state, 2, "phq9") == [(14, "moderate"), (11, "moderate"), (9, "mild")]
+    assert words.trend_lines(dana.model.state, 2) == ["PHQ-9 14, 11, 9: moderate to mild"]
+    assert dana("/measure sam").arg == 2 and dana("/measure").arg is None
+
+
+def test_contact_sets_ones_own_or_a_facilitator_sets_a_members(sam: Room, dana: Room) -> None:
+    assert sends(sam("/contact Maria, sister, 555 0100")) == [("safety.contact", {"member_id": None, "contact": "Maria, sister, 555 0100"})]
+    assert sam("/contact").refusal == words.CONTACT_USAGE
+    assert sends(dana("/contact Sam Maria 555 0100")) == [("safety.contact", {"member_id": 2, "contact": "Maria 555 0100"})]
+    assert dana("/contact Sam").refusal == words.CONTACT_FAC_USAGE
+
+
+def test_checkin_takes_an_optional_location(sam: Room) -> None:
+    (_kind, data), = sends(sam("/checkin 6 calm, tired --at at home -- slept badly"))
+    assert data["location"] == "at home" and data["feelings"] == ["calm", "tired"] and data["note"] == "slept badly"
+    (_kind, data), = sends(sam("/checkin 6 calm"))
+    assert "location" not in data
+
+
+def test_safety_commands_are_offered_by_role() -> None:
+    from iop_tui.core.commands import help_entries
+
+    usages = {role: [h.usage for h in help_entries(role)] for role in ("participant", "guest", "facilitator")}
+    assert "/urgent TEXT" in usages["participant"] and "/urgent TEXT" in usages["guest"]
+    assert usages["participant"][2] == "/urgent TEXT", "the urgent command comes right after /help"
+    assert "/ack N" in usages["facilitator"] and "/give phq9 NAME" in usages["facilitator"]
+    assert "/answer N" in usages["participant"] and "/answer N" not in usages["guest"]
