@@ -36,6 +36,7 @@ class PlainFace(Narrator):
         super().__init__(session, write, verbosity)
         self.plan = plan
         self._memory = Memory()  # what /end SUMMARY said, until /end yes
+        self.page_rows = 0  # the terminal's height: longer answers are paged (0: never)
 
     def handle(self, line: str) -> bool:
         """Run one typed line; return False when the person asked to leave."""

@@ -54,6 +54,7 @@ class Narrator:
         self._told_all_voted: set[int] = set()
         self.fatal: str | None = None
         self.last_said = ""  # the last line written, so a final sentence is never said twice in a row
+        self.on_join: Callable[[], None] | None = None  # called once the first catch-up is done
 
     @property
     def model(self) -> Any:
@@ -97,6 +98,8 @@ class Narrator:
             self._joined = True
             self._snapshot_presence()
             self._say_joined()
+            if self.on_join is not None:
+                self.on_join()
             return
         for notice in notices:
             if not _get(notice, "live", True):
