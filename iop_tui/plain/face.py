@@ -269,10 +269,10 @@ class PlainFace(Narrator):
                 self.say(clean(_get(conn, "message")))
             self.say(words.not_joined_yet_text())
             return
-        self.say(words.session_line(model.state))
         elapsed = words.elapsed_text(model, self.now())
         if elapsed:
             self.say(elapsed)
+        self.say(words.session_line(model.state))
 
     def _thread(self, member_id: int) -> None:
         """One member's private thread with the facilitators (a member: their own)."""

@@ -109,7 +109,7 @@ _PERCENT = re.compile(r"(\d)%")
 
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _NUMBER_RANGE = re.compile(r"\b(\d+)-(\d+)\b")
-_WORD_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+_WORD_HYPHEN = re.compile(r"(?<=[a-zß-ÿ])-(?=[a-zß-ÿ])")  # between lower-case letters: a code like SAM-2 stays
 
 
 def _spoken_date(match: re.Match[str]) -> str:
