@@ -255,7 +255,9 @@ def _checkin_submit(ctx: _Context) -> list[Draft]:
         "feelings": feelings,
         "passed": passed,
         "note": "" if private else note,
-        "note_private": private,
+        # Other members are not told that a private note exists: only its
+        # writer and the facilitators learn it, from the checkin.note below.
+        "note_private": False,
     }
     drafts = [Draft("checkin.submitted", MEMBERS, submitted)]
     if private:

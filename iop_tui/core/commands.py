@@ -36,7 +36,7 @@ from iop_tui.core import words
 from iop_tui.core.plan import PlanError, resolve_due
 from iop_tui.core.safety import current_item
 
-__all__ = ["Send", "Outcome", "Context", "Memory", "Command", "COMMANDS", "interpret", "help_entries", "COMMAND_HELP", "moderate", "LEAVE_NAMES"]
+__all__ = ["Send", "Outcome", "Context", "Memory", "Command", "COMMANDS", "interpret", "help_entries", "COMMAND_HELP", "moderate", "LEAVE_NAMES", "HELP_TOPICS", "help_topics"]
 
 
 @dataclass(frozen=True)
@@ -254,10 +254,16 @@ def _chat(text: str, ctx: Context) -> Outcome:
 
 @command("help", "h", help=(
     Help("any text", "a line not starting with a slash is chat to the whole group."),
-    Help("/help", "list every command."),
+    Help("/help", "list every command; /help and a topic, such as /help polls, lists one group of them."),
 ))
 def _help(rest: str, ctx: Context) -> Outcome:
-    return Outcome(local="help", arg=help_entries(ctx.role))
+    topic = rest.strip().lower()
+    if not topic or topic == "all":
+        return Outcome(local="help", arg=help_entries(ctx.role))
+    entries = help_topics(ctx.role).get(topic)
+    if entries is None:
+        raise Refused(words.no_help_topic_text(words_clean(topic)[:30], list(help_topics(ctx.role))))
+    return Outcome(local="help", arg=entries)
 
 
 @command("checkin", help=(Help(
@@ -478,6 +484,8 @@ def _submit(rest: str, ctx: Context) -> Outcome:
     _need(ctx, "homework.submit")
     number, _, text = rest.partition(" ")
     hw = _homework(number, ctx)
+    if hw.kind == "checklist":
+        raise Refused(words.checklist_submit_text(words_clean(hw.title), number))
     if not text.strip():
         raise Refused(words.SUBMIT_USAGE.format(number=number))
     return send("homework.submit", {"homework_id": hw.homework_id, "text": text.strip(), "checked": [], "log": []})
@@ -525,12 +533,39 @@ def _log(rest: str, ctx: Context) -> Outcome:
     return send("homework.submit", {"homework_id": hw.homework_id, "text": mine.text if mine else "", "checked": list(mine.checked) if mine else [], "log": log})
 
 
-@command("history", help=(Help("/history N", "read the last N chat messages, 10 if no number is given."),))
+@command("history", help=(Help("/history N", "read the last N events of every kind, chat included, 10 if no number is given."),))
 def _history(rest: str, ctx: Context) -> Outcome:
-    count = _number(rest, "The number of messages") if rest else 10
-    if not ctx.state.visible_chat():
-        raise Refused("No chat messages yet.")
+    count = _number(rest, "The number of events") if rest else 10
     return Outcome(local="history", arg=max(1, count))
+
+
+@command("missed", help=(Help("/missed", "what happened since you last typed, counted; /missed lines reads those lines."),))
+def _missed(rest: str, ctx: Context) -> Outcome:
+    what = rest.strip().lower()
+    if what not in ("", "lines"):
+        raise Refused(words.MISSED_USAGE)
+    return Outcome(local="missed", arg=what == "lines")
+
+
+@command("more", help=(Help("/more", "read the next screenful of a long answer."),))
+def _more(rest: str, ctx: Context) -> Outcome:
+    return Outcome(local="more")
+
+
+@command("verbosity", help=(Help("/verbosity LEVEL", "how much is said: quiet, normal or all."),))
+def _verbosity(rest: str, ctx: Context) -> Outcome:
+    level = rest.strip().lower()
+    if level and level not in words.VERBOSITIES:
+        raise Refused(words.VERBOSITY_USAGE)
+    return Outcome(local="verbosity", arg=level)
+
+
+@command("bell", help=(Help("/bell on", "a bell before a raised hand or a private line; /bell off stops it."),))
+def _bell(rest: str, ctx: Context) -> Outcome:
+    answer = rest.strip().lower()
+    if answer not in ("on", "off"):
+        raise Refused(words.BELL_USAGE)
+    return Outcome(local="bell", arg=answer == "on")
 
 
 @command("status", help=(Help("/status", "the connection and the session."),))
@@ -910,9 +945,9 @@ def _contact(rest: str, ctx: Context) -> Outcome:
 
 _HELP_ORDER = (
     "help", "urgent", "checkin", "pass", "slide", "slides", "vote", "poll", "dm", "thread", "me", "hand", "who", "homework",
-    "submit", "check", "log", "answer", "measure", "contact", "history", "status", "quit", "ack", "start", "end", "reply",
-    "phase", "deck", "next", "notes", "poll open", "close", "reveal", "round", "delete", "mute", "remove", "assign",
-    "completion", "give", "plan",
+    "submit", "check", "log", "answer", "measure", "contact", "history", "missed", "more", "verbosity", "bell", "status",
+    "quit", "ack", "start", "end", "reply", "phase", "deck", "next", "notes", "poll open", "close", "reveal", "round",
+    "delete", "mute", "remove", "assign", "completion", "give", "plan",
 )
 
 
@@ -926,6 +961,28 @@ def _all_help() -> list[Help]:
 def help_entries(role: str | None) -> list[Help]:
     """The help lines a role is offered, in help order (the permission table decides)."""
     return [h for h in _all_help() if h.offered_to(role)]
+
+
+#: Help topics (``/help polls``): each names the commands (the first word of a usage) it holds.
+HELP_TOPICS: dict[str, tuple[str, ...]] = {
+    "safety": ("/urgent", "/ack", "/answer", "/measure", "/give", "/contact"),
+    "chat": ("any", "/dm", "/thread", "/me", "/reply", "/history", "/missed", "/delete"),
+    "checkin": ("/checkin", "/pass", "/round"),
+    "slides": ("/slide", "/slides", "/deck", "/next", "/notes"),
+    "polls": ("/vote", "/poll", "/close", "/reveal"),
+    "hands": ("/hand", "/who"),
+    "homework": ("/homework", "/submit", "/check", "/log", "/assign", "/completion"),
+    "session": ("/start", "/end", "/phase", "/plan", "/status", "/quit"),
+    "moderation": ("/mute", "/remove"),
+    "listening": ("/help", "/more", "/verbosity", "/bell"),
+}
+
+
+def help_topics(role: str | None) -> dict[str, list[Help]]:
+    """A role's help lines by topic (topics with nothing for the role are left out)."""
+    entries = help_entries(role)
+    topics = {name: [h for h in entries if h.usage.split(" ", 1)[0] in heads] for name, heads in HELP_TOPICS.items()}
+    return {name: found for name, found in topics.items() if found}
 
 
 #: Every help line as (usage, text, facilitators only): the whole table, for documents and tests.

@@ -917,6 +917,88 @@ LOCAL_ACTIONS = {
 }
 
 HELP_HEAD = "Commands, one per line:"
+HELP_TOPICS_HEAD = "Help topics: /help and a topic lists its commands; /help all lists every one."
+VERBOSITIES = ("quiet", "normal", "all")
+VERBOSITY_USAGE = "Verbosity is quiet, normal or all."
+VERBOSITY_SAID = {
+    "quiet": "Verbosity quiet: hands, private lines, urgent requests and the session's own events only.",
+    "normal": "Verbosity normal: everything but each vote; a facilitator hears slide titles, /slide reads the body.",
+    "all": "Verbosity all: every event, every slide in full.",
+}
+BELL_USAGE = "Type /bell on for a bell before a raised hand or a private line, /bell off to stop it."
+BELL_ON = "Bell on: a bell rings before a raised hand and a private line."
+BELL_OFF = "Bell off."
+MISSED_USAGE = "Type /missed for a count of what happened since you last typed, /missed lines to hear it."
+NOTHING_MISSED = "Nothing new since you last typed."
+NOTHING_MORE = "Nothing more to read."
+NO_HISTORY = "Nothing has happened here since you joined."
+PLAIN_ONLY = "That command is for the plain face (iop-tui join --plain); here the panes show everything."
+
+
+def verbosity_now_text(level: str) -> str:
+    return f"Verbosity {level}. /verbosity quiet, normal or all changes it."
+
+
+def more_lines_text(count: int) -> str:
+    """The end of a paged screenful."""
+    return f"{count} more {'line' if count == 1 else 'lines'}: /more"
+
+
+def no_help_topic_text(topic: str, topics: list[str]) -> str:
+    return f"There is no help topic {topic}; the topics are " + ", ".join(topics) + "."
+
+
+def checklist_submit_text(title: str, number: str) -> str:
+    """/submit on checklist homework: point to /check."""
+    return f"{title} is a checklist: type /check {number} and the item numbers, for example /check {number} 1 2."
+
+
+def next_hand_text(state: GroupState) -> str:
+    """Said after a hand is lowered: whose hand is next, or that none is up."""
+    if not state.hands:
+        return "No hands are raised."
+    return f"{_name(state, state.hands[0])}'s hand is next."
+
+
+def poll_votes_lines(poll: Poll) -> list[str]:
+    """Spoken results: ``"2 votes for Option B"``, most votes first; options nobody chose left out."""
+    counts = poll.tally()
+    lines = []
+    for index in sorted(range(poll.option_count()), key=lambda i: -(counts[i] if i < len(counts) else 0)):
+        count = counts[index] if index < len(counts) else 0
+        if not count:
+            continue
+        line = f"{_plural(count, 'vote')} for {poll.option_label(index)}"
+        if poll.correct is not None and poll.correct == index:
+            line += ", the correct answer"
+        names = (poll.names or {}).get(index)
+        if names:
+            line += " (" + ", ".join(names) + ")"
+        lines.append(line)
+    return lines
+
+
+def quiz_mark_text(poll: Poll, mine: list[int]) -> str | None:
+    """After a quiz is revealed, tell the member whether they were right (None if they did not answer)."""
+    if poll.kind != "quiz" or poll.correct is None or not mine:
+        return None
+    answer = poll.option_label(poll.correct)
+    if poll.correct in mine:
+        return f"You were right: {answer}."
+    return "You chose " + ", ".join(poll.option_label(c) for c in mine) + f"; the answer was {answer}."
+
+
+def elapsed_text(model: Any, now: float) -> str | None:
+    """``"25 minutes into the session, 3 minutes in this phase."`` (None outside a session)."""
+    state: GroupState = model.state
+    if state.session is None:
+        return None
+    session = int(max(0.0, now - state.session.started_at) // 60)
+    text = f"{_plural(session, 'minute')} into the session"
+    phase = model.elapsed_in_phase(now)
+    if phase is not None:
+        text += f", {_plural(phase, 'minute')} in this phase"
+    return text + "."
 NO_COMMAND_TEXT = "There is no command /{name}; type /help to hear the commands."
 NOT_A_NUMBER = "{what} must be a number; type /help to hear how."
 MOOD_RANGE = "Your mood must be a number from 0 to 10."
@@ -1054,7 +1136,10 @@ LOCAL_PANES = {
     "homework": ("Homework", "5"),
     "completion": ("Homework", "5"),
     "round": ("Check-in", "1"),
+    "missed": ("Chat", "4"),
 }
+#: Read-only requests only the plain face has (paging, speech); the full-screen face says PLAIN_ONLY.
+PLAIN_ONLY_LOCALS = ("more", "verbosity", "bell")
 FILES_IN_PANES = "Control O loads a session plan; the Slides pane's path field loads a deck."
 
 

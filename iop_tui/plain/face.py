@@ -10,11 +10,12 @@ The I/O loop is :mod:`iop_tui.plain.run`. Never imports textual.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from collections.abc import Callable
 
 from iop_tui.core import words
-from iop_tui.core.commands import COMMAND_HELP, Context, Memory, Outcome, interpret
+from iop_tui.core.commands import COMMAND_HELP, Context, Memory, Outcome, help_topics, interpret
 from iop_tui.plain.narrator import VERBOSITIES, Narrator
 from iop_tui.plain.text import clean, markdown_lines, ordinal_date, plural
 from iop_tui.plain.text import get as _get
@@ -37,10 +38,38 @@ class PlainFace(Narrator):
         super().__init__(session, write, verbosity, bell=bell)
         self.plan = plan
         self._memory = Memory()  # what /end SUMMARY said, until /end yes
+        self.page_rows = 0  # the terminal's height: longer answers are paged (0: never)
+        self.now: Callable[[], float] = time.time
+        self._pending: list[str] = []  # lines of a paged answer still to read (/more)
 
+    # -- paging: an answer taller than the terminal, a screenful at a time ---------------
+
+    def _page(self, render: Callable[[], None]) -> None:
+        """Run ``render`` with its lines gathered, then say a screenful and keep the rest for /more."""
+        gathered: list[str] = []
+        write, self._write = self._write, gathered.append
+        try:
+            render()
+        finally:
+            self._write = write
+        self._pending = gathered
+        self._more()
+
+    def _more(self) -> None:
+        lines, rows = self._pending, self.page_rows
+        if rows <= 2 or len(lines) <= rows - 1:
+            page, self._pending = lines, []
+        else:
+            page, self._pending = lines[: rows - 2], lines[rows - 2 :]
+        for line in page:
+            self._write(line)
+        if self._pending:
+            self.say(words.more_lines_text(len(self._pending)))
     def handle(self, line: str) -> bool:
         """Run one typed line; return False when the person asked to leave."""
         outcome = interpret(line, Context(self.model, plan=self.plan, memory=self._memory))
+        if outcome.local not in ("missed", "more"):
+            self.missed.clear()  # catch-up counts from the last line typed
         return self.carry_out(outcome)
 
     def carry_out(self, outcome: Outcome) -> bool:
@@ -55,8 +84,13 @@ class PlainFace(Narrator):
             for send in outcome.sends:
                 if not self._send(send.kind, send.data):
                     break
-            if outcome.local:
-                self._local(outcome.local, outcome.arg)
+            if outcome.local == "more":
+                if self._pending:
+                    self._more()
+                else:
+                    self.say(words.NOTHING_MORE)
+            elif outcome.local:
+                self._page(lambda: self._local(outcome.local, outcome.arg))
         return True
 
     def _send(self, kind: str, data: dict[str, Any]) -> bool:
@@ -78,13 +112,66 @@ class PlainFace(Narrator):
             "status": self._status, "thread": self._thread, "notes": self._notes, "round": self._round,
             "completion": self._completion, "deck": self._load_deck, "plan": self._load_plan,
             "measure": self._measure, "scores": self._scores,
+            "missed": self._missed, "verbosity": self._verbosity, "bell": self._set_bell,
         }[what]
         render(arg)
 
     def _help(self, entries: list[Any]) -> None:
+        role = self.model.me.role if self.model.me is not None else None
+        topics = help_topics(role)
+        if self.page_rows and len(entries) + 1 > self.page_rows - 1 and len(entries) == sum(len(t) for t in topics.values()):
+            # /help alone, taller than the screen: one line per topic instead
+            self.say(words.HELP_TOPICS_HEAD)
+            for name, found in topics.items():
+                heads = sorted({h.usage.split(" ", 1)[0] for h in found if h.usage.startswith("/")}, key=[h.usage.split(" ", 1)[0] for h in found].index)
+                self.say(f"{name.capitalize()}: " + ", ".join(heads) + f"; /help {name}.", verbatim=True)
+            return
         self.say(words.HELP_HEAD)
         for entry in entries:
             self.say(f"{entry.usage}: {entry.text}")
+
+    def _missed(self, lines: bool) -> None:
+        """Catch-up since the last typed line: counts first, the lines on request."""
+        heard = list(self.missed)
+        if not heard:
+            self.say(words.NOTHING_MISSED)
+            return
+        if lines:
+            self.missed.clear()  # heard now
+            for item in heard:
+                self.say(item.text, verbatim=item.kind == "chat.posted")
+            return
+        chat = sum(1 for h in heard if h.kind == "chat.posted" and not h.text.startswith("Private"))
+        private = sum(1 for h in heard if h.kind == "chat.posted" and h.text.startswith("Private"))
+        polls = sum(1 for h in heard if h.kind == "poll.opened")
+        hands = [h.who for h in heard if h.kind == "hand.raised" and h.who]
+        checkins = sum(1 for h in heard if h.kind == "checkin.submitted")
+        counted = chat + private + polls + len(hands) + checkins
+        parts = []
+        if chat:
+            parts.append(plural(chat, "chat line"))
+        if private:
+            parts.append(plural(private, "private line"))
+        if polls:
+            parts.append("a poll opened" if polls == 1 else f"{polls} polls opened")
+        for name in hands:
+            parts.append(f"{name} raised a hand")
+        if checkins:
+            parts.append(plural(checkins, "check-in"))
+        if len(heard) > counted:
+            parts.append(plural(len(heard) - counted, "other update"))
+        self.say("While you were away: " + ", ".join(parts) + ". /missed lines reads them.")
+
+    def _verbosity(self, level: str) -> None:
+        if not level:
+            self.say(words.verbosity_now_text(self.verbosity))
+            return
+        self.verbosity = level
+        self.say(words.VERBOSITY_SAID[level])
+
+    def _set_bell(self, on: bool) -> None:
+        self.bell = on
+        self.say(words.BELL_ON if on else words.BELL_OFF)
 
     def _slides(self, _: Any) -> None:
         state = self.model.state
@@ -156,21 +243,21 @@ class PlainFace(Narrator):
                 self.say(f"To hand it in, type {how.get(hw.kind, f'/submit {i}')}.")
 
     def _history(self, count: int) -> None:
-        lines = self.model.state.visible_chat()[-count:]
+        """The last ``count`` events of every kind this reader received, oldest first;
+        a deleted chat line is left out, a facilitator hears chat lines' numbers (/delete)."""
         facilitator = self._is_facilitator()
-        self.say(f"Last {plural(len(lines), 'chat message')}, oldest first:")
-        for line in lines:
-            who = clean(line.name)
-            text = clean(line.text)
-            if line.to == "member":
-                body = clean(words.thread_line(line, self.model.state, self.model.me_id))
-            elif line.me:
-                body = f"Chat, {who} {text}"
-            elif line.to == "facilitators":
-                body = f"Private to facilitators, {who}: {text}"
+        chat = {c.message_id: c for c in self.model.state.chat}
+        kept = [h for h in self.heard if not (h.kind == "chat.posted" and h.seq in chat and chat[h.seq].deleted)]
+        lines = kept[-count:]
+        if not lines:
+            self.say(words.NO_HISTORY)
+            return
+        self.say(f"Last {plural(len(lines), 'event')}, oldest first:")
+        for item in lines:
+            if item.kind == "chat.posted":
+                self.say(item.text + (f" (message {item.seq})" if facilitator and item.seq is not None else ""), verbatim=True)
             else:
-                body = f"Chat, {who}: {text}"
-            self.say(body + (f" (message {line.message_id})" if facilitator else ""), verbatim=True)
+                self.say(item.text)
         mark = getattr(self.model, "mark_chat_read", None)
         if callable(mark):
             mark()
@@ -184,6 +271,9 @@ class PlainFace(Narrator):
                 self.say(clean(_get(conn, "message")))
             self.say(words.not_joined_yet_text())
             return
+        elapsed = words.elapsed_text(model, self.now())
+        if elapsed:
+            self.say(elapsed)
         self.say(words.session_line(model.state))
 
     def _thread(self, member_id: int) -> None:

@@ -23,13 +23,35 @@ from iop_tui.plain.text import clean, get as _get, markdown_lines, plural as _pl
 
 __all__ = ["Narrator", "VERBOSITIES", "PRESENCE_WINDOW_S"]
 
-VERBOSITIES = ("quiet", "normal", "all")
+VERBOSITIES = words.VERBOSITIES
 #: Urgent requests, alerts and their acknowledgement are said in every verbosity.
 SAFETY_KINDS = ("urgent.raised", "alert.raised", "urgent.acknowledged", "urgent.emailed")
 PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one line
 #: Questionnaires and safety details: said to their member and the facilitators (see _measure_line).
 MEASURE_KINDS = ("measure.given", "measure.answered", "measure.scored", "safety.contact", "checkin.location")
 URGENT_REPEAT_S = 60.0  # an unacknowledged urgent request or alert is said again once a minute
+#: Kinds never kept for /history or /missed: they are not events of the group.
+_NOT_EVENTS = ("presence", "connection", "welcome", "synced", "error")
+
+
+def _priority(notice: Any) -> int:
+    """Lower is said first in a burst: safety, then what needs the facilitator now, then the rest."""
+    kind = str(_get(notice, "kind", "") or "")
+    if kind in SAFETY_KINDS:
+        return 0
+    if kind in ("hand.raised", "checkin.note", "member.removed") or str(_get(notice, "text", "")).startswith("Private"):
+        return 1
+    return 2
+
+
+@dataclass
+class Heard:
+    """One event as this reader received it, for /history and /missed."""
+
+    kind: str
+    text: str
+    seq: int | None
+    who: str = ""  # the member it is about, where a summary names them (a raised hand)
 
 
 @dataclass
@@ -63,6 +85,10 @@ class Narrator:
         self._told_all_voted: set[int] = set()
         self.fatal: str | None = None
         self.last_said = ""  # the last line written, so a final sentence is never said twice in a row
+        self.on_join: Callable[[], None] | None = None  # called once the first catch-up is done
+        self.bell = False  # a BEL before a raised hand and a private line
+        self.heard: list[Heard] = []  # every event received, replay included (/history)
+        self.missed: list[Heard] = []  # live events since the person last typed (/missed)
 
     @property
     def model(self) -> Any:
@@ -75,14 +101,15 @@ class Narrator:
 
     # -- output ----------------------------------------------------------------
 
-    def say(self, text: str, *, verbatim: bool = False) -> None:
-        """Write one line; ``verbatim`` keeps a person's own words exactly as written."""
+    def say(self, text: str, *, verbatim: bool = False, bell: bool = False) -> None:
+        """Write one line; ``verbatim`` keeps a person's own words exactly as written;
+        ``bell`` rings the terminal's bell (BEL) first when the person asked for it."""
         line = clean(text)
         if not verbatim:
             line = _speakable(line)
         if line:
             self.last_said = line
-            self._write(line)
+            self._write(("\a" if bell and self.bell else "") + line)
 
     def ring(self) -> None:
         """The terminal bell (BEL), when the face has a terminal."""
@@ -112,6 +139,7 @@ class Narrator:
     def _on_notices(self, notices: list[Any]) -> None:
         model = self.model
         self._connection_lines()
+        self._keep(notices, live=bool(model.synced and self._joined))
         if not model.synced or model.me is None:
             return
         if not self._joined:
@@ -119,8 +147,10 @@ class Narrator:
             self._snapshot_presence()
             self._say_joined()
             self._alerts_waiting()
+            if self.on_join is not None:
+                self.on_join()
             return
-        for notice in notices:
+        for notice in sorted(notices, key=_priority):  # stable: same priority keeps its order
             if not _get(notice, "live", True):
                 continue
             self._narrate(notice)
@@ -183,6 +213,20 @@ class Narrator:
         if pending is not None:
             self.say(words.measure_item_text(pending))
 
+    def _keep(self, notices: list[Any], *, live: bool) -> None:
+        """Keep every event for /history, and the live ones for /missed."""
+        state = self.model.state
+        for notice in notices:
+            kind = str(_get(notice, "kind", "") or "")
+            text = str(_get(notice, "text", "") or "")
+            if kind in _NOT_EVENTS or not text or _get(notice, "level", "info") == "error":
+                continue
+            who = clean(state.name_of(state.hands[-1])) if kind == "hand.raised" and state.hands else ""
+            heard = Heard(kind, text, _get(notice, "seq"), who)
+            self.heard.append(heard)
+            if live and _get(notice, "live", True):
+                self.missed.append(heard)
+
     def _say_joined(self) -> None:
         model, state = self.model, self.model.state
         me = model.me
@@ -231,20 +275,20 @@ class Narrator:
                 self.say(f"Phase: {words.phase_name(state.phase)}.{hint}")
                 if state.phase == "psychoeducation" and state.slides and not quiet:
                     self._last_slide = (state.deck_title, state.slide_index)
-                    self._say_slide(state.slide_index)
+                    self._announce_slide(state.slide_index)
             return
         if kind == "slide.changed":
             key = (state.deck_title, state.slide_index)
             if not quiet and key != self._last_slide:
                 self._last_slide = key
-                self._say_slide(state.slide_index)
+                self._announce_slide(state.slide_index)
             return
         if kind == "deck.loaded":
             self._last_slide = (state.deck_title, state.slide_index)
             if not quiet:
                 self.say(text + " Type /slides to list them.")
                 if state.phase == "psychoeducation":
-                    self._say_slide(state.slide_index)
+                    self._announce_slide(state.slide_index)
             return
         if kind == "poll.opened":
             poll = max(state.polls.values(), key=lambda p: p.poll_id, default=None)
@@ -261,6 +305,10 @@ class Narrator:
         if kind == "poll.revealed":
             poll = self._latest("revealed")
             self.say(self._results_line(poll) if poll is not None else text)
+            me = self.model.me
+            mark = words.quiz_mark_text(poll, poll.votes.get(me.member_id, [])) if poll is not None and me is not None else None
+            if mark:
+                self.say(mark)
             return
         if kind == "poll.closed":
             self.say(text)
@@ -272,8 +320,10 @@ class Narrator:
                 self._all_voted()
             return
         if kind.startswith("hand."):
-            if text.startswith("Your ") or everything or (facilitator and not quiet):
-                self.say(text)
+            if text.startswith("Your ") or everything or facilitator:
+                if facilitator and kind == "hand.lowered":
+                    text = f"{text} {words.next_hand_text(state)}"
+                self.say(text, bell=kind == "hand.raised" and not text.startswith("Your "))
             return
         if kind in ("urgent.raised", "alert.raised") and facilitator:
             seq = _get(notice, "seq")
@@ -292,7 +342,9 @@ class Narrator:
             from_member = facilitator and line is not None and line.thread is not None and line.member_id == line.thread
             if quiet and text.startswith("Private") and not (to_me or from_member):
                 return  # quiet still says every private line addressed to this reader
-            self.say(f"{text} {hint}" if hint else text, verbatim=True)
+            if from_member and line is not None:
+                hint = f"{hint} /thread {clean(state.name_of(line.thread))} reads the thread."
+            self.say(f"{text} {hint}" if hint else text, verbatim=True, bell=bool(to_me or from_member))
             return
         if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed", "checkin.note", *SAFETY_KINDS):
             return
@@ -401,6 +453,16 @@ class Narrator:
 
     # -- slides and polls ----------------------------------------------------------------
 
+    def _announce_slide(self, index: int) -> None:
+        """A slide change: a facilitator (who wrote the deck) hears its title only,
+        unless verbosity is all; members hear it whole. /slide reads it whole."""
+        if self._is_facilitator() and self.verbosity != "all":
+            slides = self.model.state.slides
+            if 0 <= index < len(slides):
+                self.say(words.slide_line(self.model.state, index) + ".")
+            return
+        self._say_slide(index)
+
     def _say_slide(self, index: int) -> None:
         slides = self.model.state.slides
         if not slides:
@@ -433,8 +495,8 @@ class Narrator:
             if not total:
                 return []
             average = sum(value * n for value, n in chosen) / total
-            return [f"{n} chose {value}" for value, n in chosen] + [f"average {average:.1f}".removesuffix(".0")]
-        return words.poll_result_lines(poll)
+            return [f"{_plural(n, 'vote')} for {value}" for value, n in sorted(chosen, key=lambda c: -c[1])] + [f"average {average:.1f}".removesuffix(".0")]
+        return words.poll_votes_lines(poll)
 
     def _results_line(self, poll: Any) -> str:
         parts = self._result_parts(poll) or ["no votes"]

@@ -45,14 +45,135 @@ def _reader(stdin: Any, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -
             pass
 
 
+#: The only cursor control the typed-line guard uses: back to the row's start, erase the row.
+ERASE_ROW = "\r\x1b[K"
 
-def _writer(stdout: TextIO) -> Callable[[str], None]:
+
+class TypedLine:
+    """The line being typed at a terminal, kept whole while lines arrive (irssi's way).
+
+    The terminal is put in cbreak mode (no kernel line editing or echo, signals
+    kept): this class echoes what is typed, edits it (Backspace, Control U,
+    Control W) and hands each finished line to the queue. An incoming line is
+    printed above the typed text: on a terminal with cursor control the row is
+    erased (:data:`ERASE_ROW`), the line printed and the typed text redrawn;
+    on a dumb terminal (``TERM=dumb``), or when the typed text no longer fits
+    one row, incoming lines are held until Enter. Keys are read in a thread and
+    handled on the event loop, so output and editing never interleave.
+    """
+
+    def __init__(self, fd: int, out: Callable[[str], None], queue: asyncio.Queue, *, capable: bool, width: int, echo: bool = True) -> None:
+        self.fd, self._out, self._queue = fd, out, queue
+        self.capable, self.width, self.echo = capable, width, echo
+        self.text = ""
+        self.held: list[str] = []
+        self._escape = ""  # an escape sequence being skipped (arrow keys and the like)
+        self._saved: Any = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        import termios
+
+        self._saved = termios.tcgetattr(self.fd)
+        attrs = termios.tcgetattr(self.fd)
+        self.echo = self.echo and bool(attrs[3] & termios.ECHO)
+        attrs[3] &= ~(termios.ICANON | termios.ECHO)
+        attrs[6][termios.VMIN], attrs[6][termios.VTIME] = 1, 0
+        termios.tcsetattr(self.fd, termios.TCSANOW, attrs)
+        threading.Thread(target=self._keys, args=(loop,), name="plain-keys", daemon=True).start()
+
+    def stop(self) -> None:
+        if self._saved is not None:
+            import termios
+
+            try:
+                termios.tcsetattr(self.fd, termios.TCSANOW, self._saved)
+            except (OSError, termios.error):
+                pass
+            self._saved = None
+
+    def _keys(self, loop: asyncio.AbstractEventLoop) -> None:
+        import codecs
+        import os
+
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        try:
+            while True:
+                chunk = os.read(self.fd, 1024)
+                if not chunk:
+                    break
+                text = decoder.decode(chunk)
+                if text:
+                    loop.call_soon_threadsafe(self.keys, text)
+        except OSError:
+            pass
+        try:
+            loop.call_soon_threadsafe(self._queue.put_nowait, None)
+        except RuntimeError:
+            pass
+
+    def keys(self, text: str) -> None:
+        """Handle typed characters (on the event loop)."""
+        for ch in text:
+            if self._escape:
+                self._escape += ch
+                if len(self._escape) == 2 and ch not in "[O":
+                    self._escape = ""
+                elif len(self._escape) > 2 and "@" <= ch <= "~":
+                    self._escape = ""
+                continue
+            if ch == "\x1b":
+                self._escape = ch
+            elif ch in "\r\n":
+                line, self.text = self.text, ""
+                self._echo("\n")
+                held, self.held = self.held, []
+                for row in held:
+                    self._out(row)
+                self._queue.put_nowait(line + "\n")
+            elif ch in "\x7f\x08":
+                if self.text:
+                    self.text = self.text[:-1]
+                    self._echo("\x08 \x08")
+            elif ch == "\x15":  # Control U: the whole line
+                self._echo("\x08 \x08" * len(self.text))
+                self.text = ""
+            elif ch == "\x17":  # Control W: the last word
+                kept = self.text.rstrip()
+                kept = kept[: kept.rfind(" ") + 1] if " " in kept else ""
+                self._echo("\x08 \x08" * (len(self.text) - len(kept)))
+                self.text = kept
+            elif ch == "\x04":
+                if not self.text:
+                    self._queue.put_nowait(None)
+            elif ch == "\t":
+                self.text += " "
+                self._echo(" ")
+            elif ch >= " ":
+                self.text += ch
+                self._echo(ch)
+
+    def _echo(self, text: str) -> None:
+        if self.echo:
+            self._out(text)
+
+    def show(self, data: str) -> None:
+        """Print finished rows (ending in a newline) without breaking into the typed line."""
+        if not self.text:
+            self._out(data)
+        elif self.held or not self.capable or (self.width and len(self.text) >= self.width):
+            self.held.append(data)
+        else:
+            self._out(ERASE_ROW + data + (self.text if self.echo else ""))
+
+
+def _writer(stdout: TextIO) -> tuple[Callable[[str], None], Callable[[str], None], Callable[[str], str]]:
+    """``(write, raw, rows_of)``: ``write`` prints one line wrapped for the terminal, ``raw``
+    any text as is (in the terminal's encoding), ``rows_of`` the rows ``write`` would print."""
     binary = getattr(stdout, "buffer", None)
     encoding = terminal_encoding()  # LANG=C means an ASCII terminal, whatever Python's streams use
 
-    def write(line: str) -> None:
-        rows = wrap(for_terminal(line.replace("\x1b", ""), encoding), terminal_width(stdout))
-        data = ("\n".join(rows) + "\n").encode(encoding, "replace")
+    def raw(text: str) -> None:
+        data = text.encode(encoding, "replace")
         try:
             if binary is not None:
                 binary.write(data)
@@ -63,7 +184,41 @@ def _writer(stdout: TextIO) -> Callable[[str], None]:
         except (BrokenPipeError, ValueError, OSError):
             pass
 
-    return write
+    def write(line: str) -> None:
+        raw(rows_of(line))
+
+    def rows_of(line: str) -> str:
+        rows = wrap(for_terminal(line.replace("\x1b", ""), encoding), terminal_width(stdout))
+        return "\n".join(rows) + "\n"
+
+    return write, raw, rows_of
+
+
+def _typed_line(stdin: Any, stdout: TextIO, raw: Callable[[str], None], queue: asyncio.Queue) -> TypedLine | None:
+    """A :class:`TypedLine` when both ends are a terminal, else None (a pipe has nothing to break into)."""
+    import os
+
+    try:
+        if not (stdin.isatty() and stdout.isatty()):
+            return None
+        fd = stdin.fileno()
+    except (AttributeError, ValueError, OSError):
+        return None
+    term = os.environ.get("TERM", "")
+    capable = term not in ("", "dumb", "unknown")
+    return TypedLine(fd, raw, queue, capable=capable, width=terminal_width(stdout))
+
+
+def _rows(stdout: TextIO) -> int:
+    """The terminal's height in rows, or 0 when stdout is not a terminal (no paging)."""
+    import os
+
+    try:
+        if stdout.isatty():
+            return os.get_terminal_size(stdout.fileno()).lines
+    except (AttributeError, OSError, ValueError):
+        pass
+    return 0
 
 
 def _bell(stdout: TextIO) -> Callable[[], None]:
@@ -87,13 +242,32 @@ def _bell(stdout: TextIO) -> Callable[[], None]:
 
 async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str = "normal", plan: Any = None) -> int:
     """Run the plain face until the person leaves (0) or the server refuses them (1)."""
-    write = _writer(stdout)
-    face = PlainFace(session, write, verbosity, plan, bell=_bell(stdout))
-    unsubscribe = session.subscribe(face.on_notices)
+    line_out, raw, rows_of = _writer(stdout)
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
-    threading.Thread(target=_reader, args=(stdin, loop, queue), name="plain-stdin", daemon=True).start()
+    editor = _typed_line(stdin, stdout, raw, queue)
+
+    def write(line: str) -> None:
+        if editor is None:
+            line_out(line)
+            return
+        editor.show(rows_of(line))
+
+    face = PlainFace(session, write, verbosity, plan, bell=_bell(stdout))
+    face.page_rows = _rows(stdout)
+    joined = asyncio.Event()
+    face.on_join = joined.set
+    unsubscribe = session.subscribe(face.on_notices)
+    if editor is not None:
+        try:
+            editor.start(loop)
+        except Exception:  # a terminal that refuses cbreak mode: read whole lines instead
+            editor = None
+    if editor is None:
+        threading.Thread(target=_reader, args=(stdin, loop, queue), name="plain-stdin", daemon=True).start()
     runner = asyncio.ensure_future(session.run())
+    join_waiter = asyncio.ensure_future(joined.wait())
+    getter: asyncio.Future | None = None
     code = 0
     try:
         interactive = bool(stdin.isatty())
@@ -102,13 +276,30 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
     backlog: list[str] = []  # lines typed (or piped) before the join finished
     try:
         while True:
-            getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
+            if backlog and face.joined:
+                # Type-ahead: what was typed before the join runs as soon as the join completes.
+                leave = False
+                for typed_line in backlog:
+                    if not face.handle(typed_line):
+                        leave = True
+                        break
+                backlog.clear()
+                if leave:
+                    await _until(lambda: not getattr(session, "pending", 0) or runner.done(), SEND_WAIT_S)
+                    face.flush_presence()
+                    write(f"Left {clean(session.model.group_name or 'the session')}.")
+                    break
+            if getter is None:
+                getter = asyncio.ensure_future(queue.get())
+            waiting = {getter, runner} | ({join_waiter} if backlog and not join_waiter.done() else set())
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if runner in done:
                 getter.cancel()
                 code = _ended(face, runner, write)
                 break
-            line = getter.result()
+            if getter not in done:
+                continue  # the join completed: the backlog runs at the top of the loop
+            line, getter = getter.result(), None
             if line is not None and not face.joined:
                 if _answers_before_join(line):
                     if not face.handle(line):  # /quit: leave at once
@@ -156,6 +347,11 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
         code = 0
         write(f"Left {clean(session.model.group_name or 'the session')}.")
     finally:
+        if getter is not None:
+            getter.cancel()
+        join_waiter.cancel()
+        if editor is not None:
+            editor.stop()
         if callable(unsubscribe):
             unsubscribe()
         face.close()

@@ -107,14 +107,39 @@ _CHECK_IN = re.compile(r"\b([Cc])heck-in\b")
 _PERCENT = re.compile(r"(\d)%")
 
 
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_NUMBER_RANGE = re.compile(r"\b(\d+)-(\d+)\b")
+_WORD_HYPHEN = re.compile(r"(?<=[a-zß-ÿ])-(?=[a-zß-ÿ])")  # between lower-case letters: a code like SAM-2 stays
+
+
+def _spoken_date(match: re.Match[str]) -> str:
+    try:
+        day = _dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return match.group(0)
+    return f"{day.day} {day:%B} {day.year}"
+
+
+def _unhyphen(token: str) -> str:
+    """A hyphen inside a word is a pause, not "dash"; what a person types (``--group``,
+    ``/end --no-summary``, ``iop-tui``) is left as it must be typed."""
+    if token.startswith(("-", "/")) or token.lower().startswith("iop-"):
+        return token
+    return _WORD_HYPHEN.sub(" ", token)
+
+
 def speakable(line: str) -> str:
     """Small changes so a console screen reader says our sentences as words.
 
     Fenrir (and speakup) read "-" as "dash" and drop "%": "Check-in" becomes
-    "Check in", "25%" becomes "25 percent"; a doubled full stop becomes one.
+    "Check in", "all-or-nothing" "all or nothing", "2026-12-01" "1 December
+    2026", "0-10" "0 to 10", "25%" "25 percent"; a doubled full stop becomes one.
     """
     line = _DOUBLE_STOP.sub(r"\1", line)
     line = _CHECK_IN.sub(lambda m: m.group(1) + "heck in", line)
+    line = _ISO_DATE.sub(_spoken_date, line)
+    line = _NUMBER_RANGE.sub(r"\1 to \2", line)
+    line = " ".join(_unhyphen(token) for token in line.split(" "))
     return _PERCENT.sub(r"\1 percent", line)
 
 

@@ -64,7 +64,8 @@ async def test_a_guest_joining_mid_session_in_plain_mode_reads_only_what_is_thei
         with PtyProgram(plain_argv(url, creds["Jo"]["token"]), client_env(tmp_path / "config")) as jo:
             text = await jo.wait_for("Joined Tuesday IOP as Jo, guest.")
             jo.type("/history")
-            text = await jo.wait_for("No chat messages yet.")
+            text = await jo.wait_for("Last 3 events, oldest first: Session started: Family week. Phase: discussion. Hand raised, Sam")
+            assert "EARLIER-LINE" not in text, "a guest's history holds only what followed their arrival"
             jo.type("/who")
             text = await jo.wait_for("Hands raised: Sam.")
             jo.type("/help")

@@ -73,7 +73,7 @@ async def test_a_facilitator_answers_one_member_privately_in_plain_mode(seeded):
     async with members(seeded.url, seeded.facilitator.token, sam_c.token, alex_c.token) as (dana, sam, alex):
         sam.type("/dm can we talk after group?")
         line = await dana.wait_line("Private to facilitators, Sam: can we talk after group?", "Sam's private line at Dana's")
-        assert line.endswith("Type /reply Sam and your answer."), line
+        assert line.endswith("Type /reply Sam and your answer. /thread Sam reads the thread."), line
 
         mark = dana.type("/reply sam Yes, stay on after group.")
         said = await sam.wait_line("Private from Dana: Yes, stay on after group.", "the reply at Sam's")
@@ -127,9 +127,9 @@ async def test_ending_in_plain_mode_asks_a_summary_warns_confirms_and_reveals_th
         await until(lambda: any(p.votes for p in dana.model.state.polls.values()), "Sam's vote at Dana's")
 
         mark = dana.type("/end")
-        assert dana.lines[mark:] == ["To end the session, type /end and a one-line summary, or /end --no-summary."]
+        assert dana.lines[mark:] == ["To end the session, type /end and a one line summary, or /end --no-summary."]  # spoken: no "dash"
         mark = dana.type("/end yes")
-        assert dana.lines[mark:] == ["There is nothing to confirm yet; type /end and a one-line summary first."]
+        assert dana.lines[mark:] == ["There is nothing to confirm yet; type /end and a one line summary first."]
         mark = dana.type("/end We named our thinking traps.")
         assert dana.lines[mark:] == [
             "End Week 3 for everyone, with the summary: We named our thinking traps. "
@@ -145,7 +145,7 @@ async def test_ending_in_plain_mode_asks_a_summary_warns_confirms_and_reveals_th
         sam_mark = len(sam.lines)
         dana.type("/end yes")
         results = await sam.wait_line(lambda line: line.startswith("Poll results, Which is a thought?"), "the quiz's results at Sam's", sam_mark)
-        assert "1 I am bad: 1 of 1, 100 percent, the correct answer" in results
+        assert "1 vote for I am bad, the correct answer" in results
         await sam.wait_line("Session ended. Summary: We named our thinking traps.", "the summary at Sam's", sam_mark)
         assert [p.status for p in sam.model.state.polls.values()] == ["revealed"]
         ended = sam.lines[sam_mark:]

@@ -224,3 +224,40 @@ def test_the_interpreter_is_pure(sam: Room) -> None:
     sam("hello")
     assert sam.model.state.chat == before[0], "interpreting sends nothing and changes no state"
     assert isinstance(sam("/hand").sends[0], Send)
+
+
+# -- issue 12: listening commands (the plain face renders them; the full-screen face says PLAIN_ONLY) --
+
+
+def test_missed_counts_or_reads_the_lines(sam: Room) -> None:
+    assert (sam("/missed").local, sam("/missed").arg) == ("missed", False)
+    assert (sam("/missed lines").local, sam("/missed lines").arg) == ("missed", True)
+    assert sam("/missed yesterday").refusal == words.MISSED_USAGE
+
+
+def test_more_reads_the_next_screenful(sam: Room) -> None:
+    assert sam("/more").local == "more" and not sam("/more").sends
+
+
+def test_verbosity_takes_one_of_three_levels(dana: Room) -> None:
+    assert (dana("/verbosity quiet").local, dana("/verbosity quiet").arg) == ("verbosity", "quiet")
+    assert dana("/verbosity").arg == ""
+    assert dana("/verbosity loud").refusal == words.VERBOSITY_USAGE
+
+
+def test_bell_is_on_or_off(dana: Room) -> None:
+    assert dana("/bell on").arg is True and dana("/bell off").arg is False
+    assert dana("/bell").refusal == words.BELL_USAGE
+
+
+def test_help_takes_a_topic_and_a_topic_holds_only_what_the_role_may_do(sam: Room, dana: Room) -> None:
+    polls = [h.usage for h in dana("/help polls").arg]
+    assert any(u.startswith("/poll open") for u in polls) and not any(u.startswith("/vote") for u in polls)
+    assert any(h.usage.startswith("/vote") for h in sam("/help polls").arg)
+    assert sam("/help moderation").refusal.startswith("There is no help topic moderation")
+    assert len(dana("/help all").arg) == len(dana("/help").arg)
+
+
+def test_submit_on_a_checklist_points_to_check(sam: Room) -> None:
+    sam.event("homework.assigned", {"homework_id": 5, "title": "Thought record", "homework_kind": "checklist", "instructions": "", "items": ["a", "b"], "due": "2030-01-01"})
+    assert sam("/submit 1 done").refusal == words.checklist_submit_text("Thought record", "1")

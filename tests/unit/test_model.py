@@ -327,14 +327,16 @@ def test_checkin_with_a_private_note_is_split(live: Room):
     events = live.do(SAM, "checkin.submit", {"mood": 3, "feelings": ["tired", "Tired", "hopeful"], "note": " rough night ", "note_to": "facilitators"})
     submitted, note = events
     assert (submitted.type, submitted.audience, submitted.subject) == ("checkin.submitted", MEMBERS, None)
-    assert submitted.data == {"member_id": SAM.member_id, "mood": 3, "feelings": ["tired", "hopeful"], "passed": False, "note": "", "note_private": True}
+    assert submitted.data == {"member_id": SAM.member_id, "mood": 3, "feelings": ["tired", "hopeful"], "passed": False, "note": "", "note_private": False}
     assert (note.type, note.audience, note.subject) == ("checkin.note", MEMBER, SAM.member_id)
     assert note.data == {"member_id": SAM.member_id, "note": "rough night"}
     # Who sees the note: Sam and the facilitators; never Alex, never the guest.
     assert live.view(DANA).checkins[SAM.member_id].note == "rough night"
     assert live.view(SAM).checkins[SAM.member_id].note == "rough night"
+    # Other members are not even told that there is a private note (issue 12 item 8).
     alex_view = live.view(ALEX).checkins[SAM.member_id]
-    assert (alex_view.note, alex_view.note_private, alex_view.mood) == ("", True, 3)
+    assert (alex_view.note, alex_view.note_private, alex_view.mood) == ("", False, 3)
+    assert live.view(DANA).checkins[SAM.member_id].note_private and live.view(SAM).checkins[SAM.member_id].note_private
     assert live.view(JO).checkins == {}
     assert all("rough night" not in repr(e.data) for e in live.seen_by(ALEX) + live.seen_by(JO))
 

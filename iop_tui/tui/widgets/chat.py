@@ -271,6 +271,8 @@ class ChatPane(Pane):
             self.local("Connection: " + words.connection_text(model) + ".", words.session_line(model.state))
         elif what in ("deck", "plan"):
             self.local(words.FILES_IN_PANES)
+        elif what in words.PLAIN_ONLY_LOCALS:
+            self.local(words.PLAIN_ONLY)
         else:
             title, key = words.LOCAL_PANES[what]
             self.local(words.shown_in_pane_text(title, key))

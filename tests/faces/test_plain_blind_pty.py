@@ -1,0 +1,102 @@
+"""A blind facilitator's plain face on a real pty (issue 12): the typed line is
+never broken into, type-ahead runs as soon as the join completes, long output is paged.
+
+The client is the real ``python -m iop_tui join --plain`` on a pseudo-terminal;
+the relay is the in-process one on a loopback port; other members are real
+ClientSessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+
+from iop_tui.core.session import ClientSession
+from tests.support.plainpty import PtyProgram, client_env, plain_argv
+
+
+async def _joined(url: str, token: str) -> tuple[ClientSession, asyncio.Task]:
+    session = ClientSession(url, token)
+    task = asyncio.create_task(session.run())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not (session.model.synced and session.model.me is not None):
+        assert loop.time() < deadline, "a test client did not join"
+        await asyncio.sleep(0.02)
+    return session, task
+
+
+def _screen_rows(raw: str) -> list[str]:
+    """What a terminal shows, row by row, after CR and erase-line (``\\r\\x1b[K``) have acted."""
+    rows: list[str] = []
+    for line in raw.replace("\r\n", "\n").split("\n"):
+        row = ""
+        for part in re.split(r"(\r\x1b\[K|\r|\x08 \x08)", line):
+            if part in ("\r\x1b[K", "\r"):
+                row = ""
+            elif part == "\x08 \x08":
+                row = row[:-1]
+            else:
+                row += part
+        rows.append(row)
+    return rows
+
+
+async def test_a_command_typed_before_the_join_runs_as_soon_as_the_join_completes(seeded, tmp_path):
+    token = seeded.participants[0].token
+    with PtyProgram(plain_argv(seeded.url, token), client_env(tmp_path / "config")) as sam:
+        sam.type("/who")  # typed at once, long before the relay has answered
+        await sam.wait_for("Joined Tuesday IOP as Sam")
+        await sam.wait_for("Here, 1: Sam.")  # and nothing else typed
+
+
+async def test_an_incoming_line_never_lands_inside_the_line_being_typed(seeded, tmp_path):
+    token = seeded.participants[0].token
+    alex, alex_task = await _joined(seeded.url, seeded.participants[1].token)
+    try:
+        with PtyProgram(plain_argv(seeded.url, token), client_env(tmp_path / "config")) as sam:
+            await sam.wait_for("Joined Tuesday IOP as Sam")
+            os.write(sam.master, b"I li")  # half a line typed, no Enter yet
+            await sam.wait_for("I li")
+            alex.send("chat.send", {"text": "Slide two is up", "to": "group"})
+            await sam.wait_for("Chat, Alex: Slide two is up")
+            os.write(sam.master, b"ke it\n")
+            await sam.wait_for("Chat, Sam: I like it")
+            rows = [r for r in _screen_rows(sam.text) if r.strip()]
+            assert "Chat, Alex: Slide two is up" in rows, rows
+            assert not any("I li" in r and "Slide" in r for r in rows), rows
+            assert "I like it" in rows, "the typed text was redrawn after the incoming line and finished whole"
+    finally:
+        await alex.close()
+        await asyncio.wait_for(alex_task, 5)
+
+
+async def test_on_a_dumb_terminal_incoming_lines_wait_for_enter(seeded, tmp_path):
+    token = seeded.participants[0].token
+    alex, alex_task = await _joined(seeded.url, seeded.participants[1].token)
+    try:
+        with PtyProgram(plain_argv(seeded.url, token), client_env(tmp_path / "config", TERM="dumb")) as sam:
+            await sam.wait_for("Joined Tuesday IOP as Sam")
+            os.write(sam.master, b"I li")
+            await sam.wait_for("I li")
+            alex.send("chat.send", {"text": "Slide two is up", "to": "group"})
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 10
+            while not any(c.text == "Slide two is up" for c in sam_state(alex)):
+                assert loop.time() < deadline
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+            assert "Slide two is up" not in sam.text, "held while a line is being typed"
+            os.write(sam.master, b"ke it\n")
+            await sam.wait_for("Chat, Alex: Slide two is up")
+            assert "\x1b" not in sam.text, "a dumb terminal gets no escape byte"
+            rows = [r for r in _screen_rows(sam.text) if r.strip()]
+            assert "I like it" in rows, rows
+    finally:
+        await alex.close()
+        await asyncio.wait_for(alex_task, 5)
+
+
+def sam_state(session: ClientSession):
+    return session.model.state.chat
