@@ -218,10 +218,11 @@ def run_demo(*, as_role: str = "facilitator", plain: bool = False, theme: str | 
     try:
         plan = load_plan(DEMO_PLAN)
         tempo = _tempo()
-        _say("Starting the demo: a relay on this machine and a group with four simulated members.", plain)
+        _say("Starting the demo with four simulated members.", plain)
         if plain:
-            who = "Dana, the facilitator" if as_role == "facilitator" else f"{YOU}, a participant; Dana, a simulated facilitator, runs the session and waits for your check-in and votes"
-            _say(f"You are {who}. Type /help for commands, Control D to leave.", plain)
+            # Short: a screen reader speaks these before the session's first lines.
+            who = "Dana, the facilitator" if as_role == "facilitator" else f"{YOU}; Dana, simulated, runs the session and waits for you"
+            _say(f"You are {who}. /help lists commands; Control D leaves.", plain)
         relay = Relay()
         participants = PARTICIPANTS + ((YOU,) if as_role == "participant" else ())
         creds = relay.seed(participants)
