@@ -106,7 +106,7 @@ def table_data(kind: str, ids: dict[str, int], g: Group, role: str = PARTICIPANT
     return {
         "urgent.raise": {"text": "table urgent"},
         "urgent.acknowledge": {"alert_id": ids["alert"]},
-        "measure.give": {"measure": "gad7", "member_id": g.other.member_id},
+        "measure.give": {"measure": "gad7", "member_id": g.other.member_id, "due": "2099-01-31"},
         "measure.answer": {"measure_id": ids["measure"], "item": 0, "answer": 1},
         "safety.contact": {"member_id": g.other.member_id, "contact": "table contact"} if role == FACILITATOR else {"contact": "table contact"},
         "chat.send": {"text": "table line"},
@@ -256,7 +256,7 @@ async def private_scenario(url: str, g: Group) -> dict[str, int]:
         for item, answer in enumerate([2, 2, 1, 2, 1, 1, 1, 0, 1]):  # item 9 above 0: an alert
             await sam.command("measure.answer", {"measure_id": phq, "item": item, "answer": answer})
         await alex.command("measure.answer", {"measure_id": phq, "item": 0, "answer": 3})
-        gad = (await dana.command("measure.give", {"measure": "gad7", "member_id": sam_cred.member_id}))["seq"]
+        gad = (await dana.command("measure.give", {"measure": "gad7", "member_id": sam_cred.member_id, "due": "2099-01-31"}))["seq"]
         await sam.command("measure.answer", {"measure_id": gad, "item": 0, "answer": 2})
         await alex.command("checkin.submit", {"mood": 6, "feelings": ["ok"], "note": SECRETS["other_note"], "note_to": "facilitators"})
         await dana.command("deck.load", {"markdown": DECK})
@@ -331,6 +331,7 @@ def check_contract_audiences(store, g: Group) -> None:
         if e.type == "measure.given":
             target = e.data["member_id"]
             assert (e.audience, e.subject) == ((MEMBERS, None) if target is None else (MEMBER, target)), e
+            assert e.data["due"] == (None if target is None else "2099-01-31"), "a due date changes no audience"
             continue
         assert e.audience == expected, e
         if expected == MEMBER:

@@ -110,3 +110,44 @@ def test_resolve_due():
     assert resolve_due("2027-01-05", TODAY) == "2027-01-05"
     with pytest.raises(PlanError):
         resolve_due("2027-13-05", TODAY)
+
+
+MEASURES_PLAN = (
+    'deck = "deck.md"\n'
+    '[[measures]]\nkind = "phq9"\n'
+    '[[measures]]\nkind = "gad7"\ndue = "+7"\nto = "Sam"\n'
+)
+
+
+def test_measures_in_a_plan_are_prepared_not_given_at_load(tmp_path):
+    plan = load_plan(write_plan(tmp_path, MEASURES_PLAN), TODAY)
+    assert [(m.kind, m.due, m.to) for m in plan.measures] == [("phq9", None, None), ("gad7", "+7", "Sam")]
+    assert not any(kind == "measure.give" for kind, _ in plan.commands(TODAY)), "a questionnaire is given when the facilitator says"
+    assert plan.measure(1).command(TODAY, None) == ("measure.give", {"measure": "phq9", "member_id": None})
+    assert plan.measure(2).command(TODAY, 2) == ("measure.give", {"measure": "gad7", "member_id": 2, "due": "2026-12-05"})
+    assert plan.measure(1).describe(TODAY) == "PHQ-9 to the group"
+    assert plan.measure(2).describe(TODAY) == "GAD-7 to Sam, due Saturday 5 December"
+    with pytest.raises(PlanError) as err:
+        plan.measure(3)
+    one_sentence(str(err.value))
+    for number in (1, 2):
+        kind, data = plan.measure(number).command(TODAY, 2)
+        parse_command({"kind": kind, "id": "x", "data": data})
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('deck = "deck.md"\n[[measures]]\nkind = "bdi"\n', "measure 1 has kind 'bdi'; use one of phq9, gad7"),
+        ('deck = "deck.md"\n[[measures]]\nkind = "phq9"\ndue = "soon"\n', "measure 1: The due date 'soon' is not a date"),
+        ('deck = "deck.md"\n[[measures]]\nkind = "phq9"\ndue = "2026-11-01"\n', "measure 1: The due date 2026-11-01 is in the past"),
+        ('deck = "deck.md"\n[[measures]]\nkind = "phq9"\nwho = "Sam"\n', "unknown key 'who' in measure 1"),
+        ('deck = "deck.md"\n[[measures]]\nkind = "phq9"\nto = 3\n', "'to' in measure 1 must be text in quotes"),
+        ('deck = "deck.md"\nmeasures = "phq9"\n', "write questionnaires as [[measures]] tables"),
+    ],
+)
+def test_a_measure_in_a_plan_is_checked_when_the_plan_loads(tmp_path, toml, expected):
+    with pytest.raises(PlanError) as err:
+        load_plan(write_plan(tmp_path, toml), TODAY)
+    assert expected in str(err.value)
+    one_sentence(str(err.value))

@@ -174,3 +174,34 @@ def test_a_measure_given_to_one_member_is_theirs_alone_to_answer():
     assert room.refuse(ALEX, "measure.answer", {"measure_id": given, "item": 0, "answer": 1}).code == ErrorCode.NOT_FOUND
     assert room.refuse(SAM, "measure.answer", {"measure_id": given, "item": 7, "answer": 1}).code == ErrorCode.INVALID
     assert room.refuse(DANA, "measure.give", {"measure": "gad7", "member_id": JO.member_id}).code == ErrorCode.INVALID
+
+
+# -- a questionnaire due by a date, answered between sessions --------------------------
+
+
+def test_a_measure_given_with_a_due_date_carries_it_to_its_audience_only():
+    room = Room()  # no session: a facilitator gives it between sessions
+    (one,) = room.do(DANA, "measure.give", {"measure": "phq9", "member_id": SAM.member_id, "due": "2026-12-05"})
+    assert one.data["due"] == "2026-12-05" and (one.audience, one.subject) == (MEMBER, SAM.member_id)
+    assert one in room.seen_by(SAM) and one in room.seen_by(CASEY) and one not in room.seen_by(ALEX) and one not in room.seen_by(JO)
+    (group,) = room.do(DANA, "measure.give", {"measure": "gad7"})
+    assert group.data["due"] is None, "without a date it is answered whenever the member can"
+    assert room.view(SAM).measures[one.seq].due == "2026-12-05"
+
+
+def test_a_due_date_in_the_past_is_refused():
+    room = Room()
+    err = room.refuse(DANA, "measure.give", {"measure": "phq9", "due": "2026-11-27"})
+    assert err.code == ErrorCode.INVALID and "in the past" in err.message
+    assert room.refuse(DANA, "measure.give", {"measure": "phq9", "due": "next week"}).code == ErrorCode.INVALID
+
+
+@pytest.mark.parametrize(("days_later", "late"), [(0, False), (7, False), (8, True)])
+def test_a_measure_finished_after_its_due_date_is_scored_late(days_later, late):
+    room = Room()
+    given = room.do(DANA, "measure.give", {"measure": "gad7", "due": "2026-12-05"})[0].seq
+    room.now += days_later * 86400
+    events = [e for item in range(7) for e in room.do(SAM, "measure.answer", {"measure_id": given, "item": item, "answer": 1})]
+    (scored,) = [e for e in events if e.type == "measure.scored"]
+    assert scored.data["late"] is late and scored.audience == MEMBER and scored.subject == SAM.member_id
+    assert room.view(DANA).responses[(given, SAM.member_id)].late is late

@@ -126,3 +126,72 @@ def test_safety_commands_are_offered_by_role() -> None:
     assert usages["participant"][2] == "/urgent TEXT", "the urgent command comes right after /help"
     assert "/ack N" in usages["facilitator"] and "/give phq9 NAME" in usages["facilitator"]
     assert "/answer N" in usages["participant"] and "/answer N" not in usages["guest"]
+
+
+# -- a questionnaire due by a date, and the plan's questionnaires -----------------------------
+
+
+def test_give_takes_a_due_date_read_by_the_one_due_date_parser(dana: Room) -> None:
+    from iop_tui.core.plan import PlanError, resolve_due
+
+    assert sends(dana("/give phq9 Sam due +7")) == [("measure.give", {"measure": "phq9", "member_id": 2, "due": "2030-01-17"})]
+    assert sends(dana("/give gad7 due 2030-02-01")) == [("measure.give", {"measure": "gad7", "member_id": None, "due": "2030-02-01"})]
+    assert sends(dana("/give phq9 zo due +1 day")) == [("measure.give", {"measure": "phq9", "member_id": 3, "due": "2030-01-11"})]
+    with pytest.raises(PlanError) as err:
+        resolve_due("someday", dana_today())
+    assert dana("/give phq9 Sam due someday").refusal == str(err.value)
+    assert dana("/give phq9 Sam due").refusal == words.GIVE_USAGE
+
+
+def dana_today():
+    from tests.unit.test_commands import TODAY
+
+    return TODAY
+
+
+def _plan(tmp_path):
+    from iop_tui.core.plan import load_plan
+
+    (tmp_path / "deck.md").write_text("# One\n\nA slide.\n", encoding="utf-8")
+    path = tmp_path / "plan.toml"
+    path.write_text('deck = "deck.md"\n[[measures]]\nkind = "phq9"\n[[measures]]\nkind = "gad7"\ndue = "+7"\nto = "Sam"\n'
+                    '[[measures]]\nkind = "gad7"\nto = "Morgan"\n', encoding="utf-8")
+    return load_plan(path)
+
+
+def test_give_plan_lists_and_gives_the_plans_questionnaires(dana: Room, tmp_path) -> None:
+    plan = _plan(tmp_path)
+    assert dana("/give plan").refusal == words.NO_PLAN
+    listed = dana("/give plan", plan=plan)
+    assert listed.local == "give plan" and not listed.sends
+    assert sends(dana("/give plan 1", plan=plan)) == [("measure.give", {"measure": "phq9", "member_id": None})]
+    assert sends(dana("/give plan 2", plan=plan)) == [("measure.give", {"measure": "gad7", "member_id": 2, "due": "2030-01-17"})]
+    assert dana("/give plan 3", plan=plan).refusal == words.no_member_text("Morgan"), "a name the group does not have is said, not guessed"
+    assert dana("/give plan 4", plan=plan).refusal == "The plan has 3 prepared questionnaires; choose a number from 1 to 3."
+    assert words.planned_measure_lines(plan, dana_today())[1] == "Prepared questionnaire 2: GAD-7 to Sam, due Thursday 17 January; type /give plan 2."
+
+
+def test_a_member_hears_what_is_pending_with_its_due_date(sam: Room) -> None:
+    sam.event("measure.given", {"measure_id": sam.seq + 1, "measure": "phq9", "member_id": 2, "due": "2030-01-17"})
+    phq = sam.seq
+    sam.event("measure.given", {"measure_id": sam.seq + 1, "measure": "gad7", "member_id": None, "due": None})
+    sam.event("measure.answered", {"measure_id": phq, "measure": "phq9", "member_id": 2, "item": 0, "answer": 1}, actor=2, name="Sam")
+    outcome = sam("/measure")
+    assert outcome.local == "measure" and outcome.arg.measure_id == phq and outcome.arg.item == 1
+    assert words.pending_measures_text(sam.model.state, 2, dana_today()) == (
+        "Questionnaires to answer: PHQ-9, 1 of 9 answered, due Thursday 17 January; GAD-7, no due date."
+    )
+
+
+def test_a_facilitator_sees_who_has_not_answered_by_the_due_date(dana: Room) -> None:
+    dana.event("measure.given", {"measure_id": dana.seq + 1, "measure": "gad7", "member_id": None, "due": "2030-01-08"})
+    gad = dana.seq
+    dana.event("measure.given", {"measure_id": dana.seq + 1, "measure": "phq9", "member_id": 2, "due": "2030-01-17"})
+    for item in range(7):
+        dana.event("measure.answered", {"measure_id": gad, "measure": "gad7", "member_id": 2, "item": item, "answer": 1}, actor=2, name="Sam")
+    dana.event("measure.scored", {"measure_id": gad, "measure": "gad7", "member_id": 2, "total": 7, "band": "mild", "late": True}, actor=2, name="Sam")
+    assert words.measure_completion_lines(dana.model.state, dana_today()) == [
+        "GAD-7 to the group, due Tuesday 8 January: 1 of 3 done. Done: Sam (late). Not yet, past the due date: Samira, Zoë 李.",
+        "PHQ-9 to Sam, due Thursday 17 January: 0 of 1 done. Not yet: Sam.",
+    ]
+    assert dana("/measure").local == "scores" and dana("/measure").arg is None
