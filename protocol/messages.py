@@ -269,7 +269,11 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
     "member.remove": (_i("member_id", 1),),
     "urgent.raise": (_s("text", MAX_TEXT, required=False, default=""),),
     "urgent.acknowledge": (_i("alert_id", 1),),
-    "measure.give": (_s("measure", choices=MEASURE_KEYS), _i("member_id", 1, required=False, default=None, nullable=True)),
+    "measure.give": (
+        _s("measure", choices=MEASURE_KEYS),
+        _i("member_id", 1, required=False, default=None, nullable=True),
+        Field("due", "date", False, None, nullable=True),  # answered by this day (between sessions); None: no date
+    ),
     "measure.answer": (_i("measure_id", 1), _i("item", 0, MAX_MEASURE_ITEMS - 1), _i("answer", 0, 3)),
     "safety.contact": (_i("member_id", 1, required=False, default=None, nullable=True), _s("contact", MAX_LOCATION, min_len=1)),
 }

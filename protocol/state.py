@@ -173,6 +173,7 @@ class GivenMeasure:
     measure: str  # a key of protocol.measures.MEASURES
     member_id: int | None
     ts: float
+    due: str | None = None  # YYYY-MM-DD: to be answered by this day; None: no date
 
 
 @dataclass
@@ -186,6 +187,7 @@ class MeasureResponse:
     total: int | None = None  # set once every item is answered
     band: str = ""
     ts: float = 0.0
+    late: bool = False  # finished after the questionnaire's due date
 
 
 #: The mood at or below which a check-in raises an alert, unless the group sets another.
@@ -513,7 +515,8 @@ class GroupState:
     def _on_measure_given(self, ev: Event, d: dict[str, Any]) -> None:
         mid = d.get("member_id")
         self.measures[int(d.get("measure_id", ev.seq))] = GivenMeasure(
-            int(d.get("measure_id", ev.seq)), str(d["measure"]), int(mid) if mid is not None else None, ev.ts
+            int(d.get("measure_id", ev.seq)), str(d["measure"]), int(mid) if mid is not None else None, ev.ts,
+            str(d["due"]) if d.get("due") else None,
         )
 
     def _response(self, d: dict[str, Any], ts: float) -> MeasureResponse:
@@ -532,6 +535,7 @@ class GroupState:
         response = self._response(d, ev.ts)
         response.total = int(d["total"])
         response.band = str(d.get("band", ""))
+        response.late = bool(d.get("late", False))
 
     def _on_safety_contact(self, ev: Event, d: dict[str, Any]) -> None:
         self.contacts[int(d["member_id"])] = str(d.get("contact", ""))

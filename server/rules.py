@@ -610,15 +610,18 @@ def _urgent_acknowledge(ctx: _Context) -> list[Draft]:
 
 def _measure_give(ctx: _Context) -> list[Draft]:
     d = ctx.data
-    target = d["member_id"]
+    target, due = d["member_id"], d["due"]
+    if due is not None and _dt.date.fromisoformat(due) < ctx.today:
+        raise _fail(ErrorCode.INVALID, f"The due date {due} is in the past; choose today or a later day.")
+    given = {"measure_id": SEQ, "measure": d["measure"], "member_id": target, "due": due}
     if target is not None:
         entry = ctx.state.roster.get(target)
         if entry is None:
             raise _fail(ErrorCode.NOT_FOUND, f"There is no member {target} in this group; pick someone from the People pane.")
         if entry.role != PARTICIPANT or entry.removed:
             raise _fail(ErrorCode.INVALID, f"{entry.name} is not a participant of this group, so they cannot answer a questionnaire.")
-        return [Draft("measure.given", MEMBER, {"measure_id": SEQ, "measure": d["measure"], "member_id": target}, subject=target)]
-    return [Draft("measure.given", MEMBERS, {"measure_id": SEQ, "measure": d["measure"], "member_id": None})]
+        return [Draft("measure.given", MEMBER, given, subject=target)]
+    return [Draft("measure.given", MEMBERS, given)]
 
 
 def _measure_answer(ctx: _Context) -> list[Draft]:
@@ -643,7 +646,8 @@ def _measure_answer(ctx: _Context) -> list[Draft]:
     answers[item] = answer
     if len(answers) == len(measure.items):
         total = score(measure, answers)
-        scored = {"measure_id": given.measure_id, "measure": measure.key, "member_id": mid, "total": total, "band": band(measure, total)}
+        late = given.due is not None and ctx.today > _dt.date.fromisoformat(given.due)
+        scored = {"measure_id": given.measure_id, "measure": measure.key, "member_id": mid, "total": total, "band": band(measure, total), "late": late}
         drafts.append(Draft("measure.scored", MEMBER, scored, subject=mid))
     return drafts
 

@@ -883,17 +883,56 @@ def _ack(rest: str, ctx: Context) -> Outcome:
     return send("urgent.acknowledge", {"alert_id": alert_id})
 
 
-@command("give", help=(Help("/give phq9 NAME", "give the PHQ-9 (or gad7, the GAD-7) to one member, or to every participant without a name.", "measure.give"),))
+_DUE_AT_END = re.compile(r"(?:^|[ \t])due(?:[ \t]+(.*))?$", re.IGNORECASE)
+
+
+@command("give", help=(Help(
+    "/give phq9 NAME",
+    "give the PHQ-9 (or gad7, the GAD-7) to one member, or to every participant without a name; add due +7 or due YYYY-MM-DD "
+    "to have it answered by then, between sessions; /give plan lists the plan's questionnaires and /give plan N gives one.",
+    "measure.give"),))
 def _give(rest: str, ctx: Context) -> Outcome:
     from protocol.measures import MEASURES
 
     _need(ctx, "measure.give")
     parts = rest.split(None, 1)
     key = parts[0].lower().replace("-", "") if parts else ""
+    if key == "plan":
+        return _give_plan(parts[1].strip() if len(parts) > 1 else "", ctx)
     if key not in MEASURES:
         raise Refused(words.GIVE_USAGE)
-    member_id = _member(parts[1].strip(), ctx).member_id if len(parts) > 1 else None
-    return send("measure.give", {"measure": key, "member_id": member_id})
+    tail = parts[1].strip() if len(parts) > 1 else ""
+    due = None
+    found = _DUE_AT_END.search(tail)
+    if found:
+        if not (found.group(1) or "").strip():
+            raise Refused(words.GIVE_USAGE)
+        try:
+            due = resolve_due(found.group(1), ctx.today)
+        except PlanError as err:
+            raise Refused(str(err)) from None
+        tail = tail[: found.start()].strip()
+    data: dict[str, Any] = {"measure": key, "member_id": _member(tail, ctx).member_id if tail else None}
+    if due is not None:
+        data["due"] = due
+    return send("measure.give", data)
+
+
+def _give_plan(number: str, ctx: Context) -> Outcome:
+    """/give plan lists the plan's questionnaires; /give plan N gives one (its member found by name now)."""
+    if ctx.plan is None:
+        raise Refused(words.NO_PLAN)
+    if not ctx.plan.measures:
+        raise Refused(words.NO_PLANNED_MEASURES)
+    if not number:
+        return Outcome(local="give plan")
+    try:
+        planned = ctx.plan.measure(_number(number, "The questionnaire"))
+        member_id = _member(planned.to, ctx).member_id if planned.to else None
+        kind, data = planned.command(ctx.today, member_id)
+    except PlanError as err:
+        raise Refused(str(err)) from None
+    return send(kind, data)
 
 
 @command("answer", help=(Help("/answer N", "answer the current questionnaire question: 0 not at all, 1 several days, 2 more than half the days, 3 nearly every day.", "measure.answer"),))

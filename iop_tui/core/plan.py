@@ -21,9 +21,15 @@ prepared polls and homework::
     due = "+6 days"              # or "2026-12-04"
     assign_at_load = false       # true: assigned as soon as the plan loads
 
+    [[measures]]
+    kind = "phq9"                # phq9 | gad7
+    due = "+7"                   # optional: to be answered by then (between sessions)
+    to = "Sam"                   # optional: one member; without it, every participant
+
 Loading the plan sends the deck. Polls are only *prepared*: the facilitator
 opens them one by one when the moment comes (a poll opened at load would
-interrupt the check-in). Homework is assigned at load only when it says so.
+interrupt the check-in). Questionnaires are prepared too (``/give plan N``).
+Homework is assigned at load only when it says so.
 
 Every field is checked here, with the protocol's own validation, so a typo
 is reported when the plan loads (in one sentence naming the file and the
@@ -44,6 +50,7 @@ from typing import Any
 
 from protocol.deck import MAX_DECK_CHARS, parse_deck
 from protocol.errors import ProtocolError
+from protocol.measures import MEASURES
 from protocol.messages import HOMEWORK_KINDS, POLL_KINDS, parse_command
 from protocol.text import clean_line, clean_text
 
@@ -51,6 +58,7 @@ __all__ = [
     "PlanError",
     "PlannedPoll",
     "PlannedHomework",
+    "PlannedMeasure",
     "Plan",
     "load_plan",
     "read_deck",
@@ -69,7 +77,8 @@ MAX_PLAN_BYTES = 256 * 1024
 #: Largest deck file read: the deck's character bound, each character up to 4 bytes of UTF-8.
 MAX_DECK_BYTES = MAX_DECK_CHARS * 4
 
-_TOP_KEYS = ("title", "deck", "polls", "homework")
+_TOP_KEYS = ("title", "deck", "polls", "homework", "measures")
+_MEASURE_KEYS = ("kind", "due", "to")
 _POLL_KEYS = ("question", "kind", "options", "correct", "anonymous")
 _HOMEWORK_KEYS = ("title", "kind", "instructions", "items", "due", "assign_at_load")
 _RELATIVE_DUE = re.compile(r"^\+[ \t]*([0-9]{1,3})(?:[ \t]*days?)?$", re.IGNORECASE)
@@ -130,6 +139,32 @@ class PlannedHomework:
 
 
 @dataclass(frozen=True)
+class PlannedMeasure:
+    """A questionnaire prepared in a plan: ``due`` as written ("+7" or a date) or None,
+    ``to`` a member's name as written or None for every participant."""
+
+    kind: str
+    due: str | None = None
+    to: str | None = None
+
+    def command(self, today: _dt.date, member_id: int | None) -> tuple[str, dict[str, Any]]:
+        """The ``measure.give`` command; ``member_id`` is the one ``to`` names (the caller finds them)."""
+        data: dict[str, Any] = {"measure": self.kind, "member_id": member_id}
+        if self.due is not None:
+            data["due"] = resolve_due(self.due, today)
+        return "measure.give", data
+
+    def describe(self, today: _dt.date) -> str:
+        """``"GAD-7 to Sam, due Saturday 5 December"``: one line for a facilitator choosing."""
+        line = f"{MEASURES[self.kind].title} to {self.to or 'the group'}"
+        if self.due is not None:
+            from iop_tui.core.words import due_text
+
+            line += f", due {due_text(resolve_due(self.due, today), today)}"
+        return line
+
+
+@dataclass(frozen=True)
 class Plan:
     """A loaded session plan: the deck's Markdown, prepared polls and homework."""
 
@@ -139,6 +174,7 @@ class Plan:
     markdown: str
     polls: tuple[PlannedPoll, ...]
     homework: tuple[PlannedHomework, ...]
+    measures: tuple[PlannedMeasure, ...] = ()
 
     def commands(self, today: _dt.date) -> list[tuple[str, dict[str, Any]]]:
         """What loading the plan sends: the deck, then homework marked ``assign_at_load``."""
@@ -151,6 +187,13 @@ class Plan:
         if not 1 <= number <= len(self.polls):
             raise PlanError(f"The plan has {len(self.polls)} prepared polls; choose a number from 1 to {len(self.polls)}.")
         return self.polls[number - 1]
+
+    def measure(self, number: int) -> PlannedMeasure:
+        """The prepared questionnaire ``number``, counted from 1 (raises PlanError)."""
+        if not 1 <= number <= len(self.measures):
+            count = len(self.measures)
+            raise PlanError(f"The plan has {count} prepared questionnaire{'s' if count != 1 else ''}; choose a number from 1 to {count}.")
+        return self.measures[number - 1]
 
     def assignments(self, today: _dt.date) -> list[tuple[str, dict[str, Any]]]:
         """Every homework in the plan as ``homework.assign`` commands."""
@@ -338,6 +381,32 @@ def _homework(table: Any, number: int, name: str, today: _dt.date) -> PlannedHom
     return homework
 
 
+def _measure(table: Any, number: int, name: str, today: _dt.date) -> PlannedMeasure:
+    where = f"measure {number}"
+    table = _check_keys(table, _MEASURE_KEYS, where, name)
+    kind = _text(table, "kind", where, name).lower().replace("-", "")
+    if kind not in MEASURES:
+        raise PlanError(f"{name}: {where} has kind {kind!r}; use one of {', '.join(MEASURES)}.")
+    due = table.get("due")
+    if isinstance(due, _dt.date) and not isinstance(due, _dt.datetime):
+        due = due.isoformat()  # TOML's bare date literal
+    if due is not None:
+        if not isinstance(due, str):
+            raise PlanError(f"{name}: 'due' in {where} must be written as \"YYYY-MM-DD\" or \"+N days\".")
+        try:
+            day = resolve_due(due, today)
+        except PlanError as err:
+            raise PlanError(f"{name}: {where}: {err}") from None
+        if _dt.date.fromisoformat(day) < today:
+            raise PlanError(f"{name}: {where}: The due date {day} is in the past; choose today or a later day, or +7 for a week from the day it is given.")
+    to = _text(table, "to", where, name) if "to" in table else None
+    if to is not None and not to.strip():
+        raise PlanError(f"{name}: 'to' in {where} must be a member's name, or leave it out to give it to every participant.")
+    measure = PlannedMeasure(kind, due, to.strip() if to is not None else None)
+    _validate(measure.command(today, None), where, name)
+    return measure
+
+
 def _validate(command: tuple[str, dict[str, Any]], where: str, name: str) -> None:
     kind, data = command
     try:
@@ -378,6 +447,9 @@ def load_plan(path: str | Path, today: _dt.date | None = None) -> Plan:
         raise PlanError(f"{name}: write polls as [[polls]] tables.")
     if not isinstance(homework, list):
         raise PlanError(f"{name}: write homework as [[homework]] tables.")
+    measures = data.get("measures", [])
+    if not isinstance(measures, list):
+        raise PlanError(f"{name}: write questionnaires as [[measures]] tables.")
     return Plan(
         path=path,
         title=title,
@@ -385,4 +457,5 @@ def load_plan(path: str | Path, today: _dt.date | None = None) -> Plan:
         markdown=markdown,
         polls=tuple(_poll(p, i, name) for i, p in enumerate(polls, 1)),
         homework=tuple(_homework(h, i, name, today) for i, h in enumerate(homework, 1)),
+        measures=tuple(_measure(m, i, name, today) for i, m in enumerate(measures, 1)),
     )

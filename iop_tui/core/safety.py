@@ -13,7 +13,7 @@ from typing import Any
 
 from protocol.measures import MEASURES, Measure
 
-__all__ = ["Pending", "pending_measures", "current_item", "scores", "measures_taken", "waiting_alerts"]
+__all__ = ["Pending", "Completion", "pending_measures", "current_item", "measure_completion", "scores", "measures_taken", "waiting_alerts"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Pending:
     measure: Measure
     item: int
     answered: int  # how many questions are answered already
+    due: str | None = None  # YYYY-MM-DD to answer it by, or None
 
 
 def pending_measures(state: Any, member_id: int | None) -> list[Pending]:
@@ -45,7 +46,40 @@ def pending_measures(state: Any, member_id: int | None) -> list[Pending]:
             continue
         left = [i for i in range(len(measure.items)) if i not in answers]
         if left:
-            found.append(Pending(measure_id, measure, left[0], len(answers)))
+            found.append(Pending(measure_id, measure, left[0], len(answers), getattr(given, "due", None)))
+    return found
+
+
+@dataclass(frozen=True)
+class Completion:
+    """Who has finished a given questionnaire (a facilitator's view, like homework's completion)."""
+
+    given: Any  # protocol.state.GivenMeasure
+    measure: Measure
+    done: list[tuple[str, bool]]  # (name, late), by name
+    missing: list[str]  # participants who have not finished it, by name
+
+
+def measure_completion(state: Any) -> list[Completion]:
+    """Every questionnaire some participant still in the group has not finished, oldest first.
+
+    A questionnaire given to the group is expected of every participant still
+    in it; one given to a member, of that member (while they are in the group).
+    """
+    active = {e.member_id: e.name for e in state.active_participants()}
+    found = []
+    for measure_id in sorted(state.measures):
+        given = state.measures[measure_id]
+        measure = MEASURES.get(given.measure)
+        if measure is None:
+            continue
+        expected = [mid for mid in active if given.member_id in (None, mid)]
+        finished = {mid: r for (gid, mid), r in state.responses.items() if gid == measure_id and r.total is not None}
+        missing = sorted((active[mid] for mid in expected if mid not in finished), key=str.casefold)
+        if not missing:
+            continue
+        done = sorted(((active[mid], finished[mid].late) for mid in expected if mid in finished), key=lambda d: d[0].casefold())
+        found.append(Completion(given, measure, done, missing))
     return found
 
 

@@ -521,7 +521,8 @@ def _measure_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: in
         return None
     if t == "measure.given":
         for_me = mid == me_id or (mid is None and _role(state, me_id) == PARTICIPANT)
-        return measure_given_text(measure.title, len(measure.items), _name(state, int(mid)) if mid is not None else None, for_me)
+        to = _name(state, int(mid)) if mid is not None else None
+        return measure_given_text(measure.title, len(measure.items), to, for_me, str(d["due"]) if d.get("due") else None)
     name = None if mid == me_id else _name(state, int(mid or 0))
     if t == "measure.answered":
         from protocol.measures import ANSWERS
@@ -1137,6 +1138,8 @@ LOCAL_PANES = {
     "completion": ("Homework", "5"),
     "round": ("Check-in", "1"),
     "missed": ("Chat", "4"),
+    "measure": ("Questionnaire", "F10"),
+    "scores": ("Questionnaire", "F10"),
 }
 #: Read-only requests only the plain face has (paging, speech); the full-screen face says PLAIN_ONLY.
 PLAIN_ONLY_LOCALS = ("more", "verbosity", "bell")
@@ -1156,7 +1159,8 @@ URGENT_NOTHING_TO_CONFIRM = "There is no urgent request to confirm; type /urgent
 URGENT_HELP_TITLE = "I need help now"
 NO_ALERT_WAITING = "No urgent request or alert is waiting to be acknowledged."
 ACK_USAGE = "Type /ack and the alert's number, for example /ack 12; /ack alone acknowledges the oldest."
-GIVE_USAGE = "Type /give, phq9 or gad7, and a name for one member only, for example /give phq9 Sam."
+GIVE_USAGE = ("Type /give, phq9 or gad7, a name for one member only, and due with a date to have it answered by then, "
+              "for example /give phq9 Sam due +7; /give plan lists the plan's questionnaires.")
 NO_MEASURE = "You have no questionnaire to answer."
 ANSWER_USAGE = "Type /answer and a number from 0 to 3: 0 not at all, 1 several days, 2 more than half the days, 3 nearly every day."
 CONTACT_USAGE = "Type /contact and your emergency contact, for example /contact Maria, sister, 555 0100."
@@ -1213,11 +1217,56 @@ def measure_item_text(pending: Any, *, typed: bool = True) -> str:
     return f"{line} Type /answer and a number." if typed else line
 
 
-def measure_given_text(title: str, count: int, to: str | None, for_me: bool) -> str:
-    """A questionnaire was given: to me, or (a facilitator's line) to the group or one member."""
+def measure_given_text(title: str, count: int, to: str | None, for_me: bool, due: str | None = None) -> str:
+    """A questionnaire was given: to me, or (a facilitator's line) to the group or one member;
+    with its due date when it has one."""
     if for_me:
-        return f"Questionnaire for you: {title}, {count} questions about the last 2 weeks, seen only by you and the facilitators."
-    return f"Questionnaire given: {title} to {to or 'the group'}."
+        by = f" Please answer it by {due_text(due)}; /measure goes on where you stopped." if due else ""
+        return f"Questionnaire for you: {title}, {count} questions about the last 2 weeks, seen only by you and the facilitators.{by}"
+    return f"Questionnaire given: {title} to {to or 'the group'}" + (f", due {due_text(due)}." if due else ".")
+
+
+def pending_measures_text(state: GroupState, member_id: int | None, today: _dt.date | None = None) -> str:
+    """What this member has still to answer, each with its due date (``""`` when nothing is left)."""
+    from iop_tui.core.safety import pending_measures
+
+    pending = pending_measures(state, member_id)
+    if not pending:
+        return ""
+    parts = []
+    for p in pending:
+        answered = f", {p.answered} of {len(p.measure.items)} answered" if p.answered else ""
+        parts.append(f"{p.measure.title}{answered}, " + (f"due {due_text(p.due, today)}" if p.due else "no due date"))
+    return f"Questionnaire{'s' if len(parts) != 1 else ''} to answer: " + "; ".join(parts) + "."
+
+
+def measure_completion_lines(state: GroupState, today: _dt.date | None = None) -> list[str]:
+    """For facilitators: each questionnaire someone has not finished, who has and who has not,
+    and whether its due date has passed (like homework's completion)."""
+    from iop_tui.core.safety import measure_completion
+
+    today = today or _dt.date.today()
+    lines = []
+    for c in measure_completion(state):
+        given = c.given
+        to = _name(state, given.member_id) if given.member_id is not None else "the group"
+        due = f", due {due_text(given.due, today)}" if given.due else ""
+        expected = len(c.done) + len(c.missing)
+        line = f"{c.measure.title} to {to}{due}: {len(c.done)} of {expected} done."
+        if c.done:
+            line += " Done: " + ", ".join(name + (" (late)" if late else "") for name, late in c.done) + "."
+        past = bool(given.due) and _dt.date.fromisoformat(given.due) < today
+        line += (" Not yet, past the due date: " if past else " Not yet: ") + ", ".join(c.missing) + "."
+        lines.append(line)
+    return lines
+
+
+def planned_measure_lines(plan: Any, today: _dt.date) -> list[str]:
+    """The plan's prepared questionnaires, numbered from 1, with what to type."""
+    return [f"Prepared questionnaire {i}: {m.describe(today)}; type /give plan {i}." for i, m in enumerate(plan.measures, 1)]
+
+
+NO_PLANNED_MEASURES = "The plan prepares no questionnaire; type /give phq9 or /give gad7."
 
 
 def measure_done_text(title: str, total: int, maximum: int, band: str, name: str | None) -> str:

@@ -111,7 +111,7 @@ class PlainFace(Narrator):
             "poll plan": self._plan_polls, "who": self._who, "homework": self._homework, "history": self._history,
             "status": self._status, "thread": self._thread, "notes": self._notes, "round": self._round,
             "completion": self._completion, "deck": self._load_deck, "plan": self._load_plan,
-            "measure": self._measure, "scores": self._scores,
+            "measure": self._measure, "scores": self._scores, "give plan": self._plan_measures,
             "missed": self._missed, "verbosity": self._verbosity, "bell": self._set_bell,
         }[what]
         render(arg)
@@ -187,6 +187,12 @@ class PlainFace(Narrator):
     def _plan_polls(self, _: Any) -> None:
         for i, poll in enumerate(self.plan.polls, 1):
             self.say(f"Prepared poll {i}: {poll.describe()}")
+
+    def _plan_measures(self, _: Any) -> None:
+        import datetime as _dt
+
+        for line in words.planned_measure_lines(self.plan, _dt.date.today()):
+            self.say(clean(line))
 
     def _who(self, _: Any) -> None:
         state = self.model.state
@@ -313,6 +319,8 @@ class PlainFace(Narrator):
             self.say("Not yet: " + ", ".join(waiting) + ".")
 
     def _measure(self, pending: Any) -> None:
+        """What is still to answer, with due dates, then the next question."""
+        self.say(words.pending_measures_text(self.model.state, self.model.me_id))
         self.say(words.measure_item_text(pending))
 
     def _scores(self, member_id: int | None) -> None:
@@ -326,12 +334,16 @@ class PlainFace(Narrator):
                 self.say(line)
             return
         members = sorted((e for e in state.roster.values() if words.trend_lines(state, e.member_id)), key=lambda e: e.name.lower())
-        if not members:
+        waiting = words.measure_completion_lines(state)
+        if not members and not waiting:
             self.say(words.NO_SCORES)
             return
-        self.say("Questionnaire scores, oldest first:")
+        if members:
+            self.say("Questionnaire scores, oldest first:")
         for entry in members:
             self.say(f"{clean(entry.name)}: " + "; ".join(words.trend_lines(state, entry.member_id)) + ".")
+        for line in waiting:
+            self.say(clean(line))
 
     def _completion(self, hw: Any) -> None:
         state = self.model.state
@@ -376,3 +388,5 @@ class PlainFace(Narrator):
         for kind, data in plan.commands(_dt.date.today()):
             self._send(kind, data)
         self.say(f"Plan loaded: {clean(plan.title or plan.path.name)}, {plural(len(plan.polls), 'prepared poll')}; type /poll plan to hear them.")
+        if plan.measures:
+            self.say(f"It prepares {plural(len(plan.measures), 'questionnaire')}; type /give plan to hear them.")

@@ -34,6 +34,7 @@ SENDS = [
     ("facilitator", "/phase closing"),
     ("facilitator", "/delete 2 yes"),
     ("facilitator", '/poll open single "Warm up?" yes; no'),
+    ("facilitator", "/give phq9 Sam due +7"),
 ]
 
 REFUSALS = [
@@ -50,6 +51,8 @@ REFUSALS = [
     ("facilitator", "/delete 99"),
     ("facilitator", "/next"),
     ("facilitator", "/vote 1"),
+    ("facilitator", "/give plan"),
+    ("facilitator", "/give gad7 due someday"),
 ]
 
 
@@ -132,3 +135,25 @@ async def test_a_mistake_gets_the_same_sentence_in_both_faces(tmp_path: Path, ro
     tui_events, tui_lines = await _textual(tmp_path, role, line)
     assert plain_events == tui_events == []
     assert len(plain_lines) == 1 and plain_lines == [t.replace("Check-in", "Check in") for t in tui_lines], (plain_lines, tui_lines)
+
+
+async def test_the_full_screen_chat_reads_questionnaire_commands_without_leaving(tmp_path: Path) -> None:
+    """/measure points at F10, /give plan lists the loaded plan's questionnaires (before this, both raised in the chat)."""
+    from iop_tui.core import words
+    from iop_tui.core.plan import load_plan
+
+    (tmp_path / "deck.md").write_text("# One\n\nA slide.\n", encoding="utf-8")
+    (tmp_path / "plan.toml").write_text('deck = "deck.md"\n[[measures]]\nkind = "gad7"\ndue = "+7"\nto = "Sam"\n', encoding="utf-8")
+    async with RelayServer(tmp_path / "tui") as relay:
+        seeded = await _prepared(relay.store, relay.url)
+        async with joined(relay.url, seeded.facilitator.token) as (app, pilot):
+            await pilot.press("f4")
+            app.plan = load_plan(tmp_path / "plan.toml")
+            for line in ("/measure", "/give plan"):
+                await type_into(pilot, app, "#chat-input", line)
+                await pilot.press("enter")
+                await pilot.pause()
+            said = option_texts(app, "#chat-log")
+            assert words.shown_in_pane_text("Questionnaire", "F10") in said
+            assert any(t.startswith("Prepared questionnaire 1: GAD-7 to Sam, due ") and t.endswith("; type /give plan 1.") for t in said), said
+            assert app.is_running

@@ -148,3 +148,30 @@ async def test_the_round_shows_a_facilitator_each_members_location_and_emergency
     fed.event("checkin.location", {"member_id": 2, "location": "at work"}, actor=2, name="Sam", audience="member", subject=2)
     assert fed.lines[-1] == "Location, Sam: at work."
     assert words.safety_details_text(fed.session.model.state, 3) == ""
+
+
+async def test_a_member_is_told_the_due_date_and_hears_what_is_pending():
+    from iop_tui.core.words import due_text
+
+    fed = Rung("participant", "quiet")
+    fed.welcome()
+    fed.synced()
+    fed.event("measure.given", {"measure_id": fed.seq + 1, "measure": "phq9", "member_id": 2, "due": "2099-01-31"}, audience="member", subject=2)
+    assert fed.lines[-2] == ("Questionnaire for you: PHQ-9, 9 questions about the last 2 weeks, seen only by you and the facilitators. "
+                             f"Please answer it by {due_text('2099-01-31')}; /measure goes on where you stopped.")
+    assert fed.lines[-1].startswith("PHQ-9, question 1 of 9:")
+    fed.face.handle("/measure")
+    assert fed.lines[-2] == f"Questionnaire to answer: PHQ-9, due {due_text('2099-01-31')}."
+    assert fed.lines[-1].startswith("PHQ-9, question 1 of 9:")
+
+
+async def test_a_facilitator_hears_who_has_not_answered_by_the_due_date():
+    from iop_tui.core.words import due_text
+
+    fed = Rung("facilitator", "normal")
+    fed.welcome()
+    fed.synced()
+    fed.event("measure.given", {"measure_id": fed.seq + 1, "measure": "gad7", "member_id": 2, "due": "2020-01-06"}, audience="member", subject=2)
+    assert fed.lines[-1] == f"Questionnaire given: GAD-7 to Sam, due {due_text('2020-01-06')}."
+    fed.face.handle("/measure")
+    assert fed.lines[-1] == f"GAD-7 to Sam, due {due_text('2020-01-06')}: 0 of 1 done. Not yet, past the due date: Sam."

@@ -273,6 +273,10 @@ class ChatPane(Pane):
             self.local(words.FILES_IN_PANES)
         elif what in words.PLAIN_ONLY_LOCALS:
             self.local(words.PLAIN_ONLY)
+        elif what == "give plan":
+            import datetime as _dt
+
+            self.local(*words.planned_measure_lines(self.app.plan, _dt.date.today()))
         else:
             title, key = words.LOCAL_PANES[what]
             self.local(words.shown_in_pane_text(title, key))
