@@ -39,6 +39,8 @@ def test_demo_plan_is_complete_and_valid():
     assert "scale" in kinds and "single" in kinds and "quiz" in kinds
     quiz = next(p for p in plan.polls if p.kind == "quiz")
     assert quiz.correct is not None and quiz.options[quiz.correct] == "Emotional reasoning"
+    (measure,) = plan.measures
+    assert measure.command(TODAY, None) == ("measure.give", {"measure": "phq9", "member_id": None, "due": "2026-12-05"})
     (homework,) = plan.homework
     kind, data = homework.command(TODAY)
     assert kind == "homework.assign" and data["due"] == "2026-12-04"
