@@ -21,7 +21,7 @@ from tests.support.framekit import ALEX, DANA, SAM, Log, synced, welcome
 
 from iop_tui.core.model import SessionModel
 from iop_tui.tui.app import IopApp
-from iop_tui.tui.messages import Confirm, FieldsSent, Moderate, SendCommand
+from iop_tui.tui.messages import Confirm, FieldsSent, Moderate, SendCommand, SendOutcome
 from iop_tui.tui.widgets.chat import ChatPane
 from iop_tui.tui.widgets.checkin import CheckinPane
 from iop_tui.tui.widgets.pane import Pane
@@ -55,13 +55,24 @@ class PaneHost(App[None]):
         self.pane.show_model(self.model)
 
 
-def posted(messages: list[Message], kind: type[Message]) -> list[Any]:
+def posted(messages: list[Message], kind: type[Message] | tuple[type[Message], ...]) -> list[Any]:
     """The messages of ``kind`` the pane posted (each counted once, however far it bubbled)."""
     seen: list[Any] = []
     for message in messages:
         if isinstance(message, kind) and not any(message is m for m in seen):
             seen.append(message)
     return seen
+
+
+def sent(messages: list[Message]) -> list[tuple[str, dict[str, Any]]]:
+    """(kind, data) of every command the pane asked the app to send, in order."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for message in posted(messages, (SendCommand, SendOutcome)):
+        if isinstance(message, SendCommand):
+            out.append((message.kind, message.data))
+        else:
+            out.extend((item.kind, item.data) for item in message.outcome.sends)
+    return out
 
 
 async def test_enter_on_an_answer_posts_the_vote_with_the_sentence_to_say_once_sent() -> None:
@@ -89,24 +100,22 @@ async def test_a_chat_line_is_posted_and_leaves_the_input_only_once_it_was_sent(
         field.focus()
         await pilot.press(*"hello", "enter")
         await pilot.pause()
-        sends = posted(messages, SendCommand)
-        assert [(m.kind, m.data) for m in sends] == [("chat.send", {"text": "hello", "to": "group"})]
+        assert sent(messages) == [("chat.send", {"text": "hello", "to": "group"})]
         assert field.value == "hello", "the line stays in the box until the app has sent it"
-        assert sends[0].then is not None
-        sends[0].then()  # what the app does once the command went out
+        outcome = posted(messages, SendOutcome)[0]
+        assert outcome.then is not None
+        outcome.then()  # what the app does once the command went out
         assert field.value == ""
 
 
-async def test_a_facilitators_slash_mute_posts_a_moderation_of_the_member_named() -> None:
+async def test_a_facilitators_slash_mute_posts_the_mute_of_the_member_named() -> None:
     messages: list[Message] = []
     host = PaneHost(ChatPane(id="chat-pane"), model_for(DANA, Log().session()))
     async with host.run_test(size=(80, 24), message_hook=messages.append) as pilot:
         host.pane.query_one("#chat-input", Input).focus()
         await pilot.press(*"/mute", "space", *"alex", "enter")
         await pilot.pause()
-    moderations = posted(messages, Moderate)
-    assert [(m.what, m.entry.member_id) for m in moderations] == [("mute", ALEX["id"])]
-    assert not posted(messages, SendCommand)
+    assert sent(messages) == [("member.mute", {"member_id": ALEX["id"], "muted": True})]
 
 
 async def test_m_on_a_person_in_the_people_pane_posts_a_moderation() -> None:
@@ -136,11 +145,10 @@ async def test_deleting_a_chat_line_asks_first_and_a_yes_posts_the_delete() -> N
         await pilot.pause()
         questions = posted(messages, Confirm)
         assert len(questions) == 1 and "a line to take back" in questions[0].question
-        assert not posted(messages, SendCommand), "nothing is deleted before the answer"
+        assert not sent(messages), "nothing is deleted before the answer"
         questions[0].answer(True)
         await pilot.pause()
-    sends = posted(messages, SendCommand)
-    assert [(m.kind, m.data) for m in sends] == [("chat.delete", {"message_id": message_id})]
+    assert sent(messages) == [("chat.delete", {"message_id": message_id})]
 
 
 async def test_a_check_in_posts_its_command_and_once_sent_frees_the_pane() -> None:
