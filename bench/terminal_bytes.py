@@ -77,8 +77,14 @@ def seed(data: Path) -> dict[str, str]:
     """Group "Tuesday IOP": Dana facilitates; Sam, Riley, Alex and ten voters take part."""
 
     def cli(*args: str) -> dict[str, Any]:
-        done = subprocess.run([sys.executable, "-m", "server", *args, "--data", str(data), "--json"],
-                              env=_env(data, "dumb"), cwd=REPO, capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "server", *args, "--data", str(data), "--json"],
+            env=_env(data, "dumb"),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     tokens = {"Dana": cli("group", "create", "Tuesday IOP", "--facilitator", "Dana")["token"]}
@@ -88,8 +94,13 @@ def seed(data: Path) -> dict[str, str]:
 
 
 def start_relay(data: Path) -> tuple[subprocess.Popen[bytes], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", "0", "--data", str(data), "--quiet"],
-                            env=_env(data, "dumb"), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "serve", "--port", "0", "--data", str(data), "--quiet"],
+        env=_env(data, "dumb"),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline().decode()
     match = re.match(r"iop-server listening on (\S+)", line)
@@ -156,7 +167,9 @@ class Face:
         self.name = name
         self.master, slave = os.openpty()
         self._winsize(80, 24)
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=REPO, start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=REPO, start_new_session=True
+        )
         os.close(slave)
         self.output = bytearray()
         self.last_write = time.monotonic()
@@ -257,8 +270,13 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[tuple[str, dict[str, 
             for name, face, who in (("full-screen", [*extra], "Sam"), ("plain", ["--plain"], "Riley")):
                 token_file = tmp / f"{who}.token"
                 token_file.write_text(tokens[who] + "\n")
-                faces.append(Face(name, [*launcher, "join", url, "--token-file", str(token_file), *face],
-                                  _env(tmp / f"cfg-{who}", args.term)))
+                faces.append(
+                    Face(
+                        name,
+                        [*launcher, "join", url, "--token-file", str(token_file), *face],
+                        _env(tmp / f"cfg-{who}", args.term),
+                    )
+                )
             full, plain = faces
             results: list[tuple[str, dict[str, int]]] = []
 
@@ -287,8 +305,14 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[tuple[str, dict[str, 
             results.append(("slide change", await measure(faces, args.quiet_seconds, slide)))
 
             async def poll() -> None:
-                ack = await dana.do("poll.open", {"question": "Which step is hardest?", "poll_kind": "single",
-                                                  "options": ["Catch it", "Check it", "Change it"]})
+                ack = await dana.do(
+                    "poll.open",
+                    {
+                        "question": "Which step is hardest?",
+                        "poll_kind": "single",
+                        "options": ["Catch it", "Check it", "Change it"],
+                    },
+                )
                 opened = await dana.wait(lambda f: f.get("type") == "poll.opened" and f.get("seq") == ack["seq"])
                 poll_id = opened["data"]["poll_id"]
                 for n, voter in enumerate(voters):
@@ -331,7 +355,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[tuple[str, dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--idle-seconds", type=float, default=60.0, help="how long the idle event lasts (default 60)")
-    parser.add_argument("--quiet-seconds", type=float, default=1.5, help="an event is over after this long without output (default 1.5)")
+    parser.add_argument(
+        "--quiet-seconds", type=float, default=1.5, help="an event is over after this long without output (default 1.5)"
+    )
     parser.add_argument("--term", default="xterm-256color", help="TERM for both faces (default xterm-256color)")
     parser.add_argument("--low-bandwidth", action="store_true", help="start the full-screen face with --low-bandwidth")
     args = parser.parse_args()
@@ -346,8 +372,10 @@ def main() -> None:
         print(f"{event:22s} {full:14,d} {plain:9,d} {ratio:>8s}")
     by_event = {event: counts["full-screen"] for event, counts in results}
     idle = next(v for k, v in by_event.items() if k.startswith("idle"))
-    print(f"terminal_bytes first_screen_b={by_event['first screen']} chat_line_b={by_event['one chat line']} "
-          f"five_lines_b={by_event['five chat lines']} focus_b={by_event['focus in and out']} idle_b={idle}")
+    print(
+        f"terminal_bytes first_screen_b={by_event['first screen']} chat_line_b={by_event['one chat line']} "
+        f"five_lines_b={by_event['five chat lines']} focus_b={by_event['focus in and out']} idle_b={idle}"
+    )
 
 
 if __name__ == "__main__":
