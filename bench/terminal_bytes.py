@@ -12,9 +12,9 @@ who chats (Alex) and ten members who vote:
     10 votes, terminal focus in and out, a resize (80x24 -> 100x30 -> 80x24),
     and N seconds of idle (60 by default)
 
-The session is in its discussion phase with a deck loaded before the faces
-join, so the full-screen face (a participant, Sam) shows the Chat pane, as in a
-discussion. After each event the bench waits until both terminals have been
+The session is running (check-in phase, a deck loaded) before the faces join;
+the facilitator then moves it to the discussion phase, so the full-screen face
+(a participant, Sam) brings the Chat pane forward before the chat lines come. After each event the bench waits until both terminals have been
 quiet for ``--quiet-seconds`` and counts what each wrote since the event began.
 It prints bytes per event for each face and the ratio to the plain face; the
 last line is::
@@ -263,7 +263,6 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[tuple[str, dict[str, 
             voters = [await Member(url, tokens[name]).__aenter__() for name in VOTERS]
             await dana.do("session.start", {"title": "Week 3: Reframing thoughts"})
             await dana.do("deck.load", {"markdown": DECK})
-            await dana.do("phase.set", {"phase": "discussion"})
 
             launcher = [sys.executable, "-m", "iop_tui"]
             extra = ["--low-bandwidth"] if args.low_bandwidth else []
@@ -285,6 +284,12 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[tuple[str, dict[str, 
                 await wait_text(plain, "Joined Tuesday IOP")
 
             results.append(("first screen", await measure(faces, args.quiet_seconds, first_screen)))
+
+            async def discussion() -> None:
+                await dana.do("phase.set", {"phase": "discussion"})
+                await wait_text(plain, "Phase: discussion")
+
+            results.append(("phase to discussion", await measure(faces, args.quiet_seconds, discussion)))
 
             async def chat_line() -> None:
                 await alex.do("chat.send", {"text": "I caught a thought today and it was not a fact."})
@@ -349,7 +354,11 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[tuple[str, dict[str, 
         for face in faces:
             face.close()
         relay.terminate()
-        relay.wait(10)
+        try:
+            relay.wait(10)
+        except subprocess.TimeoutExpired:
+            relay.kill()
+            relay.wait(10)
 
 
 def main() -> None:
