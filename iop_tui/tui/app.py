@@ -113,6 +113,7 @@ class IopApp(App[int]):
         self._burst = KeyBurst(self)  # keys that arrive together (an unbracketed paste)
         self._auto_focus = False  # the focus was placed by the app, and the person has not acted since
         self._edited: weakref.WeakSet[Any] = weakref.WeakSet()  # text fields the person typed into
+        self._bindings_role: str | None = None  # the role the footer's keys were last checked for
 
     # -- model access ----------------------------------------------------------
 
@@ -163,6 +164,21 @@ class IopApp(App[int]):
     @cursor_position.setter
     def cursor_position(self, value: Offset) -> None:
         self._cursor_at = value
+
+    # -- terminal focus ----------------------------------------------------------
+
+    async def _on_app_focus(self, event: events.AppFocus) -> None:
+        """The terminal window gained the focus: nothing on screen changes.
+
+        Textual would restyle the whole screen and move the focus back, which
+        repaints every row (several kilobytes on a slow link, twice per
+        window switch); here the focus simply stays where the person left it.
+        """
+        event.prevent_default()  # App's own handler would restyle and refocus
+
+    async def _on_app_blur(self, event: events.AppBlur) -> None:
+        """The terminal window lost the focus: nothing on screen changes (see above)."""
+        event.prevent_default()
 
     # -- colour ----------------------------------------------------------------
 
@@ -287,7 +303,10 @@ class IopApp(App[int]):
         screen.show_model(model)
         self._refresh_header()
         self._refresh_chat_label()
-        self.refresh_bindings()
+        role = self._role()
+        if role != self._bindings_role:  # check_action depends on the role alone
+            self._bindings_role = role
+            self.refresh_bindings()  # the footer is rebuilt: only when its keys change
         sentence = self._fatal_sentence()
         if sentence:
             self._show_fatal(sentence)
