@@ -25,7 +25,7 @@ from iop_tui.tui.screens.session import SessionScreen
 if TYPE_CHECKING:
     from iop_tui.tui.app import IopApp
 
-__all__ = ["SessionActions", "ROLE_ACTIONS", "allowed"]
+__all__ = ["SessionActions", "ROLE_ACTIONS", "allowed", "footer_keys"]
 
 #: The app's actions that only some roles have (the others' keys are hidden and do nothing).
 ROLE_ACTIONS = {
@@ -41,6 +41,17 @@ def allowed(action: str, model: Any) -> bool:
     do): the role's actions above, then the safety keys (:func:`iop_tui.tui.safety.check_action`)."""
     roles = ROLE_ACTIONS.get(action)
     return model.role in roles if roles is not None else check_action(action, model.role, model)
+
+
+#: Every action whose key some people lack (the rest are everyone's).
+GATED_ACTIONS = (*ROLE_ACTIONS, "urgent", "acknowledge", "measures")
+
+
+def footer_keys(model: Any) -> tuple[bool, ...]:
+    """Which of the gated keys this person has now: the app rebuilds the footer only
+    when this changes (a role, or an alert waiting for a facilitator's F9), never for
+    each event on a slow link."""
+    return tuple(allowed(action, model) for action in GATED_ACTIONS)
 
 
 class SessionActions:

@@ -19,7 +19,7 @@ from iop_tui.tui.screens.session import KEYS_HINT, PANE_TITLES, PANES
 if TYPE_CHECKING:
     from iop_tui.tui.app import IopApp
 
-__all__ = ["announce", "open_on_phase", "KEYS_HINT", "PRIVATE_NOTICE_S"]
+__all__ = ["announce", "open_on_phase", "toast_too", "KEYS_HINT", "PRIVATE_NOTICE_S"]
 
 #: Seconds a private line's notice stays on screen (group chat gets none).
 PRIVATE_NOTICE_S = 15
@@ -68,6 +68,23 @@ def open_on_phase(app: IopApp, screen: Any) -> bool:
     if pane in PANES and pane != screen.active_pane and not app.is_typing():
         app.show_pane(pane)
     return True
+
+
+def toast_too(app: IopApp, message: str, kwargs: dict[str, Any]) -> bool:
+    """The app's ``notify``: notices go to the status line, never to a toast over the
+    panes (at 80x24 a toast covered notes and fields for seconds), except a titled
+    notice (a private line someone wrote to you): it is also a toast. Nothing is said
+    while the screen is hidden; before the session screen exists (a fatal screen),
+    Textual's own toast is used. True when Textual's toast is to be shown too."""
+    if app.hidden:
+        return False
+    if app.session_screen() is None:
+        return True
+    if kwargs.get("title"):
+        app.status(str(message))
+        return True
+    app.status(str(message), error=kwargs.get("severity") == "error")
+    return False
 
 
 def _follow_phase(app: IopApp, text: str, pane: str) -> str:

@@ -41,8 +41,8 @@ from textual.screen import Screen
 from protocol.text import one_line
 
 from iop_tui.tui import safety
-from iop_tui.tui.actions import SessionActions, allowed
-from iop_tui.tui.announce import announce, open_on_phase
+from iop_tui.tui.actions import SessionActions, allowed, footer_keys
+from iop_tui.tui.announce import announce, open_on_phase, toast_too
 from iop_tui.tui.focus import FocusKeeper
 from iop_tui.tui.hangup import leave_on_hangup
 from iop_tui.tui.hide import driver_class, hide, is_hidden, reveal
@@ -110,6 +110,7 @@ class IopApp(App[int]):
         self.actions = SessionActions(self)
         self._burst = KeyBurst(self)  # keys that arrive together (an unbracketed paste)
         self._focus = FocusKeeper()
+        self._footer_keys: tuple[bool, ...] = ()  # what the footer's keys were last checked for
 
     @property
     def model(self) -> Any:
@@ -129,6 +130,14 @@ class IopApp(App[int]):
     @cursor_position.setter
     def cursor_position(self, value: Offset) -> None:
         self._cursor_at = value
+
+    async def _on_app_focus(self, event: events.AppFocus) -> None:
+        """The terminal window gained or lost the focus: nothing on screen changes. Textual
+        would restyle the whole screen and move the focus back, repainting every row
+        (kilobytes on a slow link, twice per window switch); the focus stays where it was."""
+        event.prevent_default()  # App's own handler would restyle and refocus
+
+    _on_app_blur = _on_app_focus  # AppBlur: the same
 
     def _apply_no_color(self) -> None:
         """Under NO_COLOR: no colour codes at all with an ANSI theme, greys otherwise."""
@@ -196,7 +205,9 @@ class IopApp(App[int]):
             screen.show_model(self.model, self.plan)
         except NoMatches:
             return  # widgets vanish only while the app closes
-        self.refresh_bindings()
+        if (keys := footer_keys(self.model)) != self._footer_keys:  # all check_action depends on
+            self._footer_keys = keys
+            self.refresh_bindings()  # the footer is rebuilt only when its keys change
         sentence = fatal_sentence(self.session)
         if sentence:
             self._show_fatal(sentence)
@@ -323,9 +334,7 @@ class IopApp(App[int]):
         yield from super().get_system_commands(screen)
         yield from session_commands(self, self.model.role)
 
-    # -- safety (iop_tui/tui/safety.py) -------------------------------------------------
-
-    def action_urgent(self) -> None:
+    def action_urgent(self) -> None:  # F9 and F10: iop_tui/tui/safety.py
         safety.ask_urgent(self)
 
     def action_acknowledge(self) -> None:
@@ -351,17 +360,7 @@ class IopApp(App[int]):
         return driver_class(super().get_driver_class())
 
     def notify(self, message: str, **kwargs: Any) -> None:
-        """Notices go to the status line, never to a toast over the panes (at 80x24 a toast
-        covered notes and fields for seconds), except a titled notice (a private line someone
-        wrote to you): it is also a toast. Nothing is said while the screen is hidden; before
-        the session screen exists (a fatal screen), Textual's own toast is used."""
-        if self.hidden:
-            return
-        if self.session_screen() is not None:
-            if kwargs.get("title"):
-                self.status(str(message))
-                super().notify(message, **kwargs)
-                return
-            self.status(str(message), error=kwargs.get("severity") == "error")
-            return
-        super().notify(message, **kwargs)
+        """Notices go to the status line; a toast only where
+        :func:`iop_tui.tui.announce.toast_too` says (nothing while hidden)."""
+        if toast_too(self, message, kwargs):
+            super().notify(message, **kwargs)

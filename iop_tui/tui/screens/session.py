@@ -20,6 +20,7 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import MountError, Widget
 from textual.widgets import Footer, TabbedContent, TabPane, Tabs
@@ -91,6 +92,12 @@ class SessionScreen(Screen[None]):
     #: Focus is placed by the app (in the active pane); Textual's auto focus
     #: could land in a pane mounted in the background and bring it forward.
     AUTO_FOCUS = None
+
+    #: Textual repaints the whole screen when the focus moves (``Screen.focused``
+    #: repaints); the widget that gains the focus and the one that loses it
+    #: repaint themselves, which is all that changes: a pane switch or a focus
+    #: move on a slow link costs those rows, not a whole screen.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, keeper: FocusKeeper | None = None, *, model: Any = None, plan: Any = None) -> None:
         super().__init__()
