@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 import select
+import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
-__all__ = ["watch_terminal"]
+__all__ = ["watch_terminal", "leave_on_hangup"]
 
 _GONE = getattr(select, "POLLHUP", 0) | getattr(select, "POLLERR", 0) | getattr(select, "POLLNVAL", 0)
 
@@ -46,3 +48,17 @@ def watch_terminal(fd: int, on_gone: Callable[[], None]) -> threading.Thread | N
     thread = threading.Thread(target=watch, name="terminal-hangup", daemon=True)
     thread.start()
     return thread
+
+
+def leave_on_hangup(app: Any) -> threading.Thread | None:
+    """Make the Textual ``app`` exit once its terminal (standard input) hangs up."""
+    if sys.__stdin__ is None:
+        return None
+
+    def gone() -> None:  # called from the watcher thread
+        try:
+            app.call_from_thread(app.exit)
+        except RuntimeError:  # the app already stopped
+            pass
+
+    return watch_terminal(sys.__stdin__.fileno(), gone)

@@ -2,52 +2,42 @@
 
 The chat input's typed lines and the keys that build the same intents (D on a
 chat line, M, H and R on the People pane) all end here: a refusal is said, a
-question is asked in a :class:`~iop_tui.tui.screens.confirm.ConfirmScreen`
-(default No) before its sends go, and the sends go through ``send`` (the
-pane's, which the app checks and sends). Read-only requests are the caller's.
+question is asked in a dialog (default No) before its sends go, and the sends
+go up to the app as one :class:`~iop_tui.tui.messages.SendOutcome` (the app
+checks the role and sends them in order, stopping at the first that cannot
+go; then says ``done``). Read-only requests are the caller's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from iop_tui.core.commands import Outcome
+from iop_tui.tui.messages import SendOutcome
+from iop_tui.tui.widgets.pane import Pane
 
 __all__ = ["carry_out"]
 
 
-def carry_out(
-    widget: Any,
-    outcome: Outcome,
-    *,
-    send: Callable[[str, dict[str, Any]], bool],
-    say: Callable[..., None],
-    refuse: Callable[[str], None],
-) -> bool:
-    """Do ``outcome``'s sends (after a yes when it asks); False when nothing went
-    and the typed line should stay for correcting."""
+def carry_out(pane: Pane, outcome: Outcome, *, refuse: Callable[[str], None], then: Callable[[], None] | None = None) -> bool:
+    """Post ``outcome``'s sends from ``pane`` (after a yes when it asks). ``then`` is
+    called once they all went. True when what was typed may be cleared now: False
+    after a refusal (the line stays for correcting) and while sends are on their
+    way (``then`` clears it once they went)."""
     if outcome.refusal:
         refuse(outcome.refusal)
         return False
-
-    def go() -> bool:
-        for item in outcome.sends:
-            if not send(item.kind, item.data):
-                return False
-        if outcome.done:
-            say(outcome.done)
+    if not outcome.sends:
         return True
-
     if outcome.ask:
-        from iop_tui.tui.screens.confirm import ConfirmScreen
 
         def answer(yes: bool | None) -> None:
             if yes:
-                go()
+                pane.post_message(SendOutcome(outcome))
             elif outcome.declined:
-                say(outcome.declined)
+                pane.say(outcome.declined)
 
-        widget.app.push_screen(ConfirmScreen(outcome.ask), answer)
+        pane.confirm(outcome.ask, answer)
         return True
-    return go() if outcome.sends else True
+    pane.post_message(SendOutcome(outcome, then=then))
+    return then is None

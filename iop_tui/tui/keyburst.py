@@ -69,6 +69,21 @@ class KeyBurst:
     def _follows_burst(self, event: events.Key) -> bool:
         return self._last_burst_at is not None and event.time - self._last_burst_at < QUIET
 
+    async def before(self, event: events.Event) -> events.Event | None:
+        """Filter one input event from the terminal before Textual handles it.
+
+        None: the key is held (it may be part of a burst). Otherwise the event
+        to handle, after any keys held before it; a paste into a one-line field
+        has its line breaks as spaces (Textual would keep only its first line).
+        """
+        if isinstance(event, events.Key) and self.take(event):
+            return None
+        if self.keys:
+            await self.flush()  # keys held before this event are handled first
+        if isinstance(event, events.Paste) and isinstance(self.app.focused, Input) and spaces_for_breaks(event.text) != event.text:
+            return events.Paste(spaces_for_breaks(event.text))
+        return event
+
     def take(self, event: events.Key) -> bool:
         """Hold ``event`` if it may be part of a burst; False means handle it now."""
         if event.is_printable or (event.key in _TEXT_KEYS and (self.keys or self._follows_burst(event))):

@@ -1,4 +1,4 @@
-"""Themes for the Textual face (NO_COLOR is handled in IopApp._apply_no_color).
+"""Themes for the Textual face, and what NO_COLOR does to them (:func:`no_color_filters`).
 
 ``ansi-dark`` and ``ansi-light`` are Textual's built-in themes that draw with
 the terminal's own 16-colour palette, so a person's high-contrast terminal
@@ -9,9 +9,12 @@ is said by colour alone, so every theme (and no colour at all) reads the same.
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.filter import Monochrome, NoColor
 from textual.theme import Theme
 
-__all__ = ["HIGH_CONTRAST", "THEME_NAMES", "DEFAULT_THEME", "resolve_theme"]
+__all__ = ["HIGH_CONTRAST", "THEME_NAMES", "DEFAULT_THEME", "resolve_theme", "no_color_filters"]
 
 HIGH_CONTRAST = Theme(
     name="high-contrast",
@@ -58,3 +61,10 @@ def resolve_theme(name: str | None, available: set[str] | frozenset[str]) -> tup
         return name, None
     choices = ", ".join(THEME_NAMES)
     return DEFAULT_THEME, f"There is no theme called {name!r}; using {DEFAULT_THEME}. Choose one of: {choices}."
+
+
+def no_color_filters(filters: list[Any], native_ansi: bool) -> list[Any]:
+    """The app's line filters under NO_COLOR: no colour codes at all with an ANSI
+    theme (``native_ansi``), greys otherwise."""
+    wanted = NoColor() if native_ansi else Monochrome()
+    return [f for f in filters if not isinstance(f, (NoColor, Monochrome))] + [wanted]

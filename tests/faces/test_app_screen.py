@@ -191,12 +191,12 @@ async def test_a_notice_never_covers_presenter_notes_or_form_fields(seeded) -> N
         app.session.send("deck.load", {"markdown": plan.markdown})
         await pilot.press("f2")
         await wait_until(pilot, lambda: "Presenter notes" in screen_text(app), "the presenter notes")
-        before = screen_text(app).splitlines()[4:-2]
+        before = screen_text(app).splitlines()[4:-3]  # the pane's rows: the status line has two, then the footer
         app.notify("A line from elsewhere.", timeout=6)
         app.say("The deck could not be read; check the path.", error=True)
         await pilot.pause(0.3)
         after = screen_text(app).splitlines()
-        assert after[4:-2] == before, "a notice covered the pane"
+        assert after[4:-3] == before, "a notice covered the pane"
         assert "Problem: The deck could not be read; check the path." in "\n".join(after[-3:])
 
 
@@ -214,7 +214,7 @@ async def test_the_next_slide_starts_at_its_title(seeded) -> None:
         await pilot.press("end")
         await pilot.pause(0.3)
         def body() -> str:  # the pane, not the status line
-            return "\n".join(screen_text(app).splitlines()[4:-2])
+            return "\n".join(screen_text(app).splitlines()[4:-3])  # the status line has two rows
 
         assert pane.scroll_y > 0 and "First slide" not in body()
         await pilot.press("right")

@@ -20,6 +20,7 @@ from protocol.measures import ANSWERS, STEM
 
 from iop_tui.core import words
 from iop_tui.core.safety import Pending, current_item
+from iop_tui.tui.messages import Say
 
 __all__ = ["MeasureScreen"]
 
@@ -83,7 +84,7 @@ class MeasureScreen(ModalScreen[None]):
         self.query_one("#measure-question", Static).update(p.measure.items[p.item] + ".")
         answers = self.query_one("#measure-answers", OptionList)
         answers.highlighted = 0
-        self.app.status(words.measure_item_text(p, typed=False))  # type: ignore[attr-defined]
+        self.post_message(Say(words.measure_item_text(p, typed=False), toast=False))
 
     def action_answer(self, answer: int) -> None:
         p = self.pending

@@ -1,24 +1,41 @@
 """The session screen: a header line, six panes in tabs, a status line, the footer.
 
 Panes: Check-in, Slides, Polls, Chat, Homework and People (the roster), so
-that everything fits at 80 columns by 24 rows. The screen passes the model
-down to every pane; panes send commands up through the app.
+that everything fits at 80 columns by 24 rows. Attributes go down: the app
+gives the screen the model (and the loaded plan) with :meth:`SessionScreen.show_model`,
+and the screen gives them to every pane. Messages go up: the screen posts
+:class:`~iop_tui.tui.messages.ScreenReady`, the panes post theirs
+(:mod:`iop_tui.tui.messages`), and the app handles them.
+
+The screen brings panes forward (a key, the palette, a phase) and puts the
+focus where the pane in front says it goes (:attr:`~iop_tui.tui.widgets.pane.Pane.FOCUS`),
+telling the app's :class:`~iop_tui.tui.focus.FocusKeeper` that this focus
+was placed for the person, not by them.
 """
 
 from __future__ import annotations
 
-import importlib
+import time
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import MountError, Widget
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane, Tabs
 
+from iop_tui.core import words
+from iop_tui.tui.focus import FocusKeeper
+from iop_tui.tui.messages import Confirm, FieldsSent, FocusPlaced, ScreenReady
 from iop_tui.tui.widgets.alerts import AlertBanner
+from iop_tui.tui.widgets.pane import Pane
 from iop_tui.tui.widgets.status import HeaderLine, StatusLine
 
-__all__ = ["SessionScreen", "PANES", "PANE_TITLES"]
+__all__ = ["SessionScreen", "PANES", "PANE_TITLES", "KEYS_HINT"]
+
+#: The status line's first words: the keys that reach everything else.
+KEYS_HINT = "Keys: 1-6 panes, Escape leaves a field, Ctrl+P all commands, Ctrl+Q quits."
 
 #: Pane ids in tab order; keys 1-6 (and F1-F6) select them.
 PANES = ("checkin", "slides", "polls", "chat", "homework", "people")
@@ -30,31 +47,29 @@ PANE_TITLES = {
     "homework": "Homework",
     "people": "People",
 }
-#: Where each pane's body lives; imported after the first frame.
-_BODIES = {
-    "checkin": ("checkin", "CheckinPane"),
-    "slides": ("slides", "SlidesPane"),
-    "polls": ("polls", "PollsPane"),
-    "chat": ("chat", "ChatPane"),
-    "homework": ("homework", "HomeworkPane"),
-    "people": ("people", "PeoplePane"),
-}
 
 
-def _body(pane: str) -> Widget:
-    module, name = _BODIES[pane]
-    return getattr(importlib.import_module(f"iop_tui.tui.widgets.{module}"), name)(id=f"{pane}-pane")
-
-
-#: What takes the focus when a pane is brought forward.
-_FOCUS = {
-    "checkin": ("#checkin-mood", "#checkin-pane"),  # a participant's mood field: a digit is a mood, not a pane
-    "slides": ("#slides-pane",),
-    "polls": ("#vote-single", "#vote-multiple", "#poll-list", "#prepared-polls", "#poll-question", "#polls-pane"),
-    "chat": ("#chat-input",),
-    "homework": ("#hw-list", "#prepared-hw", "#hw-title", "#homework-pane"),
-    "people": ("#people-list",),
-}
+def _body(pane: str) -> Pane | None:
+    """A new body for the tab ``pane``. Each pane's module is imported the first
+    time its pane is shown (after the first frame), so the header and the tab
+    row appear at once."""
+    body: type[Pane]
+    match pane:
+        case "checkin":
+            from iop_tui.tui.widgets.checkin import CheckinPane as body
+        case "slides":
+            from iop_tui.tui.widgets.slides import SlidesPane as body
+        case "polls":
+            from iop_tui.tui.widgets.polls import PollsPane as body
+        case "chat":
+            from iop_tui.tui.widgets.chat import ChatPane as body
+        case "homework":
+            from iop_tui.tui.widgets.homework import HomeworkPane as body
+        case "people":
+            from iop_tui.tui.widgets.people import PeoplePane as body
+        case _:
+            return None
+    return body(id=f"{pane}-pane")
 
 
 class PaneTabs(TabbedContent):
@@ -78,6 +93,18 @@ class SessionScreen(Screen[None]):
     #: could land in a pane mounted in the background and bring it forward.
     AUTO_FOCUS = None
 
+    #: Textual repaints the whole screen when the focus moves (``Screen.focused``
+    #: repaints); the widget that gains the focus and the one that loses it
+    #: repaint themselves, which is all that changes: a pane switch or a focus
+    #: move on a slow link costs those rows, not a whole screen.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
+    def __init__(self, keeper: FocusKeeper | None = None, *, model: Any = None, plan: Any = None) -> None:
+        super().__init__()
+        self.keeper = keeper if keeper is not None else FocusKeeper()  # the app's: whose the focus is
+        self.model: Any = model  # the session's view model
+        self.plan: Any = plan  # the loaded session plan (iop_tui.core.plan.Plan), if any
+
     def compose(self) -> ComposeResult:
         yield HeaderLine("Joining the session…", id="header", markup=False)
         yield AlertBanner(id="alert-banner")  # facilitators: an alert stays here until acknowledged
@@ -88,47 +115,138 @@ class SessionScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.app.session_screen_ready()  # type: ignore[attr-defined]
+        # The first frame already says the group and the keys; the app adds the notices.
+        self.query_one("#status", StatusLine).show(KEYS_HINT)
+        if self.model is not None:
+            self.show_model(self.model, self.plan)
+        self.post_message(ScreenReady())
         # A pane's body is built the first time it is shown, after the first
         # frame: the header and the tab row appear at once, and a member who
         # never opens a pane never pays for its widgets.
         self.call_after_refresh(self._first_body)
 
     async def _first_body(self) -> None:
-        await self.ensure_body(self.query_one("#tabs", TabbedContent).active)
-        self.app.panes_ready()  # type: ignore[attr-defined]
+        await self.ensure_body(self.active_pane)
+        if self.is_active:
+            self._place_focus(self.active_pane)
+
+    @property
+    def active_pane(self) -> str:
+        """The id of the pane in front ("checkin", "chat", ...)."""
+        return self.query_one("#tabs", TabbedContent).active
 
     async def ensure_body(self, pane: str) -> None:
-        """Mount the body of ``pane`` unless it is already there."""
-        if pane not in _BODIES:
+        """Mount the body of ``pane`` unless it is already there (given the model, it renders it when mounted)."""
+        if pane not in PANES:
             return
         tab_pane = self.query_one("#tabs", TabbedContent).get_pane(pane)
         if not tab_pane.is_attached or tab_pane.children:
             return
+        body = _body(pane)
+        if body is None:
+            return
+        body.model, body.plan = self.model, self.plan  # shown when it is mounted
         try:
-            await tab_pane.mount(_body(pane))
+            await tab_pane.mount(body)
         except MountError:
             return  # the app is closing
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_chat_label()
         if event.pane.id:
             await self.ensure_body(event.pane.id)
 
-    def panes(self) -> list[Widget]:
-        from iop_tui.tui.widgets.pane import Pane
-
+    def panes(self) -> list[Pane]:
         return list(self.query(Pane))
 
-    def show_model(self, model: Any) -> None:
-        for banner in self.query(AlertBanner):
-            banner.show_model(model)
-        for pane in self.panes():
-            pane.show_model(model)
+    def pane(self, pane: str) -> Pane | None:
+        """The mounted body of the tab ``pane``, if it has been shown."""
+        bodies = self.query(f"#{pane}-pane").results(Pane) if pane in PANES else iter(())
+        return next(bodies, None)
 
-    def focus_pane(self, pane: str) -> None:
-        """Put the focus on the pane's main control (the first one shown)."""
-        for selector in _FOCUS.get(pane, ()):
-            for widget in self.query(selector):
-                if widget.focusable and all(getattr(a, "display", True) for a in widget.ancestors_with_self):
-                    widget.focus()
-                    return
+    # -- attributes down ------------------------------------------------------
+
+    def show_model(self, model: Any, plan: Any = None) -> None:
+        """Render everything from ``model`` (after each batch of notices)."""
+        self.model, self.plan = model, plan
+        for banner in self.query(AlertBanner):  # facilitators: a waiting alert, until acknowledged
+            if banner.show_model(model):
+                self.app.bell()  # once per alert
+        for pane in self.panes():
+            pane.model, pane.plan = model, plan
+            pane.show_model(model)
+        self.refresh_header()
+        self.refresh_chat_label()
+
+    def refresh_header(self) -> None:
+        """The header in one row at the terminal's width (it changes only on events and resizes)."""
+        if self.model is None:
+            return
+        width = max(20, self.app.size.width - 2)  # the header's padding: one cell each side
+        self.query_one("#header", HeaderLine).show(words.header_fit(self.model, time.time(), width))
+
+    def refresh_chat_label(self) -> None:
+        """The Chat tab says its unread lines ("Chat (Private 1, 3 unread)"); the chat in front reads them."""
+        model = self.model
+        if model is None:
+            return
+        tabs = self.query_one("#tabs", TabbedContent)
+        if tabs.active == "chat" and (model.unread_chat or model.unread_private):
+            model.mark_chat_read()
+        unread, private = model.unread_chat, model.unread_private
+        counts = ([f"Private {private}"] if private else []) + ([f"{unread} unread"] if unread else [])
+        label = f"Chat ({', '.join(counts)})" if counts else "Chat"
+        tab = tabs.get_tab("chat")
+        if str(tab.label) != label:
+            tab.label = label
+
+    # -- panes forward, and the focus ------------------------------------------------
+
+    def show_pane(self, pane: str, *, focus: bool = True) -> None:
+        """Bring ``pane`` forward (mounting its body if needed); ``focus``: into it too."""
+        if pane not in PANES:
+            return
+        self.query_one("#tabs", TabbedContent).active = pane
+        self.app.call_after_refresh(self._bring_forward, pane, focus)
+        self.refresh_chat_label()
+        self.refresh_header()
+
+    async def _bring_forward(self, pane: str, focus: bool) -> None:
+        await self.ensure_body(pane)
+        if focus and self.is_active and self.active_pane == pane:
+            self._place_focus(pane)
+
+    def _place_focus(self, pane: str) -> None:
+        self.keeper.app_placed()
+        self.focus_pane(pane)
+
+    def focus_pane(self, pane: str) -> Widget | None:
+        """Put the focus where the pane ``pane`` says it goes (its first control shown).
+
+        Returns the widget focused, or None when the pane's body is not there yet.
+        """
+        body = self.pane(pane)
+        return body.focus_first() if body is not None else None
+
+    @on(Confirm)
+    def _confirm(self, message: Confirm) -> None:
+        """A pane asks before what cannot be undone: a dialog whose default is No."""
+        from iop_tui.tui.screens.confirm import ConfirmScreen  # loaded when first asked
+
+        message.stop()
+        self.app.push_screen(ConfirmScreen(message.question, yes=message.yes, no=message.no), message.answer)
+
+    @on(FocusPlaced)
+    def _focus_placed(self, message: FocusPlaced) -> None:
+        """A pane focused a widget on its own: the app's, until the person acts."""
+        message.stop()
+        self.keeper.placed(message.widget, message.time, self.focused if self.is_active else None)
+
+    @on(FieldsSent)
+    def _fields_sent(self, message: FieldsSent) -> None:
+        message.stop()
+        self.keeper.fields_sent(message.pane)
+
+    def leave_field(self) -> None:
+        """Move the focus to the tab row, where 1-6 switch panes."""
+        self.query_one("#tabs", TabbedContent).query_one(Tabs).focus()

@@ -3,7 +3,8 @@
 It sits under the header, in words (never colour alone): who asks, their
 words, the alert's number and the key that acknowledges it. It is shown only
 to facilitators and only while an alert waits; each new alert rings the
-terminal bell once (a facilitator joining while one waits hears it too).
+terminal bell once (a facilitator joining while one waits hears it too): the
+banner says it is new, and the session screen rings the bell.
 """
 
 from __future__ import annotations
@@ -41,11 +42,11 @@ class AlertBanner(Static):
         self.shown_text = ""
         self.display = False
 
-    def show_model(self, model: Any) -> None:
+    def show_model(self, model: Any) -> bool:
+        """Show what waits; True when an alert is new to this banner (the screen rings the bell)."""
         me = model.me
         waiting = model.state.unacknowledged() if me is not None and me.role == "facilitator" else []
         set_text(self, f"{words.waiting_summary(waiting, model.state)} Press {ACK_KEY} to acknowledge." if waiting else "")
         fresh = {a.alert_id for a in waiting} - self._rung
-        if fresh:
-            self._rung |= fresh
-            self.app.bell()
+        self._rung |= fresh
+        return bool(fresh)

@@ -15,16 +15,15 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
 
 from protocol.messages import MAX_TEXT
 
 from iop_tui.core import words
 from iop_tui.core.commands import Context, Memory, Outcome, interpret
 from iop_tui.tui.intents import carry_out
-from iop_tui.tui.widgets.cursor_list import CursorOptionList
+from iop_tui.tui.messages import Say
+from iop_tui.tui.widgets.chat_log import ChatLog
 from iop_tui.tui.widgets.pane import Pane, quiet_input, set_text
-from iop_tui.tui.widgets.text import hanging
 
 __all__ = ["ChatPane", "chat_line_text"]
 
@@ -47,6 +46,8 @@ def chat_line_text(line: Any, *, numbered: bool, model: Any = None) -> str:
 class ChatPane(Pane):
     """Chat scrollback, input line and slash commands."""
 
+    FOCUS = ("#chat-input",)
+
     BINDINGS = [
         Binding("ctrl+t", "toggle_private", "Private on/off"),
         Binding("r", "reply", "Reply"),
@@ -56,15 +57,13 @@ class ChatPane(Pane):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._model: Any = None
-        self._ids: list[int | None] = []  # message id per row; None for local lines
-        self._texts: list[str] = []
         self._private = False
         self._reply_to: int | None = None  # a facilitator answering this member privately
         self._over_limit = False
         self._memory = Memory()
 
     def compose(self) -> ComposeResult:
-        yield CursorOptionList(id="chat-log", compact=True)
+        yield ChatLog(id="chat-log", compact=True)
         yield Static("Sending to: the group. Ctrl+T: private line. F1-F6: panes.", id="chat-target", markup=False)
         # No max_length: a longer text is kept and the limit said (see _too_long), never cut or dropped.
         yield quiet_input(id="chat-input", hint="Type a message and press Enter; /help lists commands")
@@ -73,56 +72,16 @@ class ChatPane(Pane):
 
     def show_model(self, model: Any) -> None:
         self._model = model
-        log = self.query_one("#chat-log", CursorOptionList)
         numbered = model.is_facilitator
-        lines = model.state.chat
-        ids = [line.message_id for line in lines]
-        shown = [i for i in self._ids if i is not None]
-        if shown != ids[: len(shown)]:  # the state was reset: start the scrollback again
-            log.clear_options()
-            self._ids, self._texts = [], []
-            shown = []
-        by_id = {line.message_id: line for line in lines}
-        for row, mid in enumerate(self._ids):
-            if mid is None:
-                continue
-            text = chat_line_text(by_id[mid], numbered=numbered, model=model)
-            if text != self._texts[row]:
-                log.replace_option_prompt_at_index(row, hanging(text))
-                self._texts[row] = text
-        new = lines[len(shown):]
-        if new:
-            self._append([(line.message_id, chat_line_text(line, numbered=numbered, model=model)) for line in new])
-
-    def _append(self, rows: list[tuple[int | None, str]]) -> None:
-        log = self.query_one("#chat-log", CursorOptionList)
-        at_end = log.highlighted is None or log.highlighted >= log.option_count - 1
-        log.add_options([Option(hanging(text)) for _, text in rows])
-        for mid, text in rows:
-            self._ids.append(mid)
-            self._texts.append(text)
-        if at_end and log.option_count:
-            log.highlighted = log.option_count - 1
-        log.scroll_end(animate=False)
-        if at_end and not self.is_on_screen:
-            self._to_end = True  # lines laid out while hidden: scroll again when shown
+        self.query_one(ChatLog).show_lines(model.state.chat, lambda line: chat_line_text(line, numbered=numbered, model=model))
 
     def on_show(self) -> None:
         """Opening the chat shows its newest lines (unless a line was picked above)."""
-        if getattr(self, "_to_end", False):
-            self._to_end = False
-            log = self.query_one("#chat-log", CursorOptionList)
-            if log.option_count:
-                log.highlighted = log.option_count - 1
-
-            def to_end() -> None:
-                log.scroll_end(animate=False, immediate=True)  # after the lines are laid out at the real width
-
-            self.call_after_refresh(lambda: self.call_after_refresh(to_end))
+        self.query_one(ChatLog).follow_to_end()
 
     def local(self, *texts: str) -> None:
         """Add lines only this person sees (help, refusals) to the scrollback."""
-        self._append([(None, t) for t in texts])
+        self.query_one(ChatLog).append_rows([(None, t) for t in texts])
 
     def _set_target(self) -> None:
         if self._reply_to is not None and self._model is not None:
@@ -167,9 +126,8 @@ class ChatPane(Pane):
             self.query_one("#chat-input").focus()
             self.say("Private line to the facilitators is on.")
             return
-        log = self.query_one("#chat-log", CursorOptionList)
-        index = log.highlighted
-        mid = self._ids[index] if index is not None and index < len(self._ids) else None
+        log = self.query_one(ChatLog)
+        mid = log.message_id_at(log.highlighted)
         line = next((c for c in model.state.chat if c.message_id == mid), None) if mid is not None else None
         target = None
         if line is not None:
@@ -184,14 +142,14 @@ class ChatPane(Pane):
 
     def action_delete_message(self) -> None:
         model = self._model
-        log = self.query_one("#chat-log", CursorOptionList)
         if model is None or not model.is_facilitator:
             return
-        index = log.highlighted
-        if index is None or index >= len(self._ids) or self._ids[index] is None:
+        log = self.query_one(ChatLog)
+        mid = log.message_id_at(log.highlighted)
+        if mid is None:
             self.say("Select a message in the chat first, then press D.", error=True)
             return
-        self.ask_delete(self._ids[index])
+        self.ask_delete(mid)
 
     def ask_delete(self, message_id: int) -> bool:
         """D on a line: the same intent as ``/delete N`` (asked first, default No)."""
@@ -231,7 +189,7 @@ class ChatPane(Pane):
         if toast:
             self.say(sentence, error=True)
         else:
-            self.app.status(sentence, error=True)  # type: ignore[attr-defined]
+            self.post_message(Say(sentence, error=True, toast=False))
         return True
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -244,7 +202,7 @@ class ChatPane(Pane):
         model = self._model
         if model is None:
             return False
-        context = Context(model, plan=getattr(self.app, "plan", None), private=self._private, reply_to=self._reply_to, memory=self._memory)
+        context = Context(model, plan=self.plan, private=self._private, reply_to=self._reply_to, memory=self._memory)
         return self.carry_out(interpret(text, context))
 
     def carry_out(self, outcome: Outcome) -> bool:
@@ -255,7 +213,19 @@ class ChatPane(Pane):
         if outcome.local and not outcome.refusal:
             self._show_local(outcome.local, outcome.arg)
             return True
-        return carry_out(self, outcome, send=self.send, say=self.say, refuse=self.local)
+        return carry_out(self, outcome, refuse=self.local, then=self._sent_from_input())
+
+    def _sent_from_input(self) -> Any:
+        """What follows a line sent from the input: the input is emptied once the app has
+        sent it (a line that cannot go stays in the box), unless the person typed on since."""
+        field = self.query_one("#chat-input", Input)
+        submitted = field.value
+
+        def sent() -> None:
+            if field.value == submitted:
+                field.value = ""
+
+        return sent
 
     def _show_local(self, what: str, arg: Any) -> None:
         """A read-only request: help and threads here, the rest where a pane shows it."""

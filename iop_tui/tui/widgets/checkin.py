@@ -12,12 +12,12 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.validation import Number
-from textual.widgets import Button, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from protocol.messages import MAX_LOCATION, MAX_TEXT, MAX_WORD
 
 from iop_tui.core import words
-from iop_tui.tui.widgets.pane import Pane, quiet_input, set_text
+from iop_tui.tui.widgets.pane import SELF, Pane, quiet_input, set_text
 from iop_tui.tui.widgets.text import set_rows
 from iop_tui.tui.widgets.toggles import WordRadioButton
 
@@ -57,6 +57,9 @@ def round_lines(state: Any, *, details: bool = False) -> list[str]:
 
 class CheckinPane(Pane):
     """Check-in form (participants) and the round (everyone who may see it)."""
+
+    #: A participant's mood field first: a digit typed then is a mood, not a pane.
+    FOCUS = ("#checkin-mood", SELF)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="checkin-mine", classes="lead", markup=False)
@@ -122,10 +125,10 @@ class CheckinPane(Pane):
 
     def _focus_form(self) -> None:
         """Focus the mood field if this pane is in front and nothing in it has the focus yet."""
-        focused = self.app.focused
+        focused = self.screen.focused
         mood = self.query_one("#checkin-mood")
-        if mood.display and self.is_on_screen and (focused is None or focused is self):
-            self.app.place_focus(mood)  # type: ignore[attr-defined]
+        if mood.display and self.is_on_screen and self.screen.is_active and (focused is None or focused is self):
+            self.place_focus(mood)
 
     #: Enter in a field moves on to the next one; Enter in the note (the last) submits.
     _NEXT_FIELD = {"checkin-mood": "#checkin-feelings", "checkin-feelings": "#checkin-note"}
@@ -145,11 +148,11 @@ class CheckinPane(Pane):
         self.query_one(field).focus()
 
     def _submit(self) -> None:
-        raw = self.query_one("#checkin-mood").value.strip()
+        raw = self.query_one("#checkin-mood", Input).value.strip()
         if not raw.isdigit() or not 0 <= int(raw) <= 10:
             self._refuse("Mood must be a whole number from 0 to 10; type it in the mood field.", "#checkin-mood")
             return
-        feelings = [w.strip() for w in self.query_one("#checkin-feelings").value.split(",") if w.strip()]
+        feelings = [w.strip() for w in self.query_one("#checkin-feelings", Input).value.split(",") if w.strip()]
         long_words = [w for w in feelings if len(w) > MAX_WORD]
         if long_words:
             self._refuse(words.feeling_word_too_long_text(long_words[0], MAX_WORD), "#checkin-feelings")
@@ -157,7 +160,7 @@ class CheckinPane(Pane):
         if len(feelings) > 8:
             self._refuse(words.too_many_feelings_text(len(feelings), 8), "#checkin-feelings")
             return
-        note = self.query_one("#checkin-note").value.strip()
+        note = self.query_one("#checkin-note", Input).value.strip()
         if len(note) > MAX_TEXT:
             self._refuse(words.too_long_text(len(note), MAX_TEXT, "note"), "#checkin-note")
             return
@@ -168,9 +171,7 @@ class CheckinPane(Pane):
             "note": note,
             "note_to": "group" if to_group else "facilitators",
         }
-        location = self.query_one("#checkin-location").value.strip()
+        location = self.query_one("#checkin-location", Input).value.strip()
         if location:
             data["location"] = location
-        if self.send("checkin.submit", data):
-            self.say("Check-in sent.")
-            self.app.fields_sent(self)  # type: ignore[attr-defined]
+        self.send("checkin.submit", data, said="Check-in sent.", then=self.fields_sent)

@@ -12,13 +12,13 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Button, Label, OptionList, RadioButton, RadioSet, Static, TextArea
+from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static, TextArea
 from textual.widgets.option_list import Option
 
 from iop_tui.core import words
 from iop_tui.core.words import homework_status
 from iop_tui.tui.widgets.cursor_list import CursorOptionList, CursorSelectionList
-from iop_tui.tui.widgets.pane import Pane, plain, quiet_input, quiet_text_area, set_text, split_items
+from iop_tui.tui.widgets.pane import SELF, Pane, plain, quiet_input, quiet_text_area, set_text, split_items
 from iop_tui.tui.widgets.text import set_rows
 from iop_tui.tui.widgets.toggles import WordRadioButton
 
@@ -94,6 +94,8 @@ class _HomeworkTools(Vertical):
 class HomeworkPane(Pane):
     """Assignments, submission forms and completion."""
 
+    FOCUS = ("#hw-list", "#prepared-hw", "#hw-title", SELF)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._model: Any = None
@@ -160,7 +162,7 @@ class HomeworkPane(Pane):
         self._render_selected()
 
     def _show_prepared(self, facilitator: bool) -> None:
-        plan = getattr(self.app, "plan", None)
+        plan = self.plan
         items = plan.homework if (facilitator and plan is not None) else ()
         self.query_one("#prepared-hw-box").display = bool(items)
         rows = tuple(f"Prepared {i}: {h.title} ({KIND_WORDS.get(h.kind, h.kind)}), due {h.due}" for i, h in enumerate(items, 1))
@@ -171,11 +173,10 @@ class HomeworkPane(Pane):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id == "prepared-hw":
             event.stop()
-            plan = getattr(self.app, "plan", None)
+            plan = self.plan
             if plan is not None and event.option_index < len(plan.homework):
                 kind, data = plan.homework[event.option_index].command(dt.date.today())
-                if self.send(kind, data):
-                    self.say(f"Homework assigned: {data['title']}, due {data['due']}.")
+                self.send(kind, data, said=f"Homework assigned: {data['title']}, due {data['due']}.")
 
     def _render_selected(self) -> None:
         model = self._model
@@ -270,18 +271,16 @@ class HomeworkPane(Pane):
             if not data["log"]:
                 self.say("Write at least one row: day; mood; feelings.", error=True)
                 return
-        if self.send("homework.submit", data):
-            self.say(f"Homework sent: {hw.title}.")
-            self.app.fields_sent(self)  # type: ignore[attr-defined]
+        self.send("homework.submit", data, said=f"Homework sent: {hw.title}.", then=self.fields_sent)
 
     def _assign(self) -> None:
         kind = "text"
         for name in ("text", "checklist", "emotion_log"):
             if self.query_one(f"#hwkind-{name}", RadioButton).value:
                 kind = name
-        title = self.query_one("#hw-title").value.strip()
-        due = self.query_one("#hw-due").value.strip()
-        items = split_items(self.query_one("#hw-items").value) if kind == "checklist" else []
+        title = self.query_one("#hw-title", Input).value.strip()
+        due = self.query_one("#hw-due", Input).value.strip()
+        items = split_items(self.query_one("#hw-items", Input).value) if kind == "checklist" else []
         if not title:
             self.say("Give the homework a title first.", error=True)
             return
@@ -298,11 +297,13 @@ class HomeworkPane(Pane):
         data = {
             "title": title,
             "homework_kind": kind,
-            "instructions": self.query_one("#hw-instructions").value.strip(),
+            "instructions": self.query_one("#hw-instructions", Input).value.strip(),
             "items": items,
             "due": due,
         }
-        if self.send("homework.assign", data):
-            self.say(f"Homework assigned: {title}.")
+
+        def assigned() -> None:
             for wid in ("#hw-title", "#hw-instructions", "#hw-items", "#hw-due"):
-                self.query_one(wid).value = ""
+                self.query_one(wid, Input).value = ""
+
+        self.send("homework.assign", data, said=f"Homework assigned: {title}.", then=assigned)

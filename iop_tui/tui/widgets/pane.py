@@ -1,21 +1,30 @@
 """What every pane of the session screen shares.
 
-A pane is told the current :class:`~iop_tui.core.model.SessionModel` with
-:meth:`Pane.show_model` (attributes down) and asks the app to send commands
-with :meth:`Pane.send` (messages up). Panes only touch the screen when what
-they show has changed, so an idle session writes nothing to the terminal.
+A pane is given the current :class:`~iop_tui.core.model.SessionModel` with
+:meth:`Pane.show_model` and the loaded plan as :attr:`Pane.plan` (attributes
+down). It never calls the app: :meth:`Pane.send`, :meth:`Pane.say` and the
+other helpers post the messages of :mod:`iop_tui.tui.messages`, which bubble
+up to the app (messages up). Each pane says where its focus goes
+(:attr:`Pane.FOCUS`). Panes only touch the screen when what they show has
+changed, so an idle session writes nothing to the terminal.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
+from iop_tui.tui.messages import Confirm, FieldsSent, FocusPlaced, Say, SendCommand
 from iop_tui.tui.widgets.text import plain, set_text
 
-__all__ = ["Pane", "set_text", "plain", "quiet_input", "quiet_text_area", "split_items"]
+__all__ = ["Pane", "SELF", "set_text", "plain", "quiet_input", "quiet_text_area", "split_items"]
+
+#: In :attr:`Pane.FOCUS`: the pane itself (it scrolls with the arrow keys).
+SELF = ""
 
 
 def quiet_input(*, hint: str = "", **kwargs: Any) -> Input:
@@ -49,12 +58,31 @@ def split_items(text: str) -> list[str]:
 class Pane(VerticalScroll):
     """The scrolling body of one tab."""
 
+    #: Where the focus goes when the pane comes forward: the first of these
+    #: (selectors inside the pane, or :data:`SELF`) that is shown and focusable.
+    FOCUS: ClassVar[tuple[str, ...]] = (SELF,)
+
+    #: The session model and the loaded plan (:class:`iop_tui.core.plan.Plan`), given by the
+    #: screen (before mounting, for a pane mounted late: it renders them when mounted).
+    model: Any = None
+    plan: Any = None
+
     def show_model(self, model: Any) -> None:
         """Render from the session model; called after every batch of notices."""
 
     def on_mount(self) -> None:
         # Panes may be mounted late (lazily, after the first frame): catch up.
-        self.app.pane_mounted(self)  # type: ignore[attr-defined]
+        if self.model is not None:
+            self.show_model(self.model)
+
+    def focus_first(self) -> Widget | None:
+        """Focus the first control of :attr:`FOCUS` that is shown; return it (None if none is)."""
+        for selector in self.FOCUS:
+            for widget in [self] if selector == SELF else self.query(selector):
+                if widget.focusable and all(getattr(a, "display", True) for a in widget.ancestors_with_self):
+                    widget.focus()
+                    return widget
+        return None
 
     def mount_facilitator_tools(self, model: Any) -> None:
         """Mount the facilitator-only forms the first time a facilitator is seen.
@@ -73,10 +101,35 @@ class Pane(VerticalScroll):
         """Widgets only facilitators get (yielded), mounted at the end of the pane."""
         return ()
 
-    def send(self, kind: str, data: dict[str, Any]) -> bool:
-        """Send a command through the app; False (and a sentence shown) if refused locally."""
-        return self.app.send_command(kind, data)  # type: ignore[attr-defined]
+    # -- messages up ------------------------------------------------------------
+
+    def send(self, kind: str, data: dict[str, Any], *, said: str = "", then: Callable[[], None] | None = None) -> None:
+        """Ask the app to send a command. Once sent, ``said`` is said and ``then`` called;
+        if it cannot go, the app says why and neither happens."""
+        self.post_message(SendCommand(kind, data, said=said, then=then))
 
     def say(self, text: str, *, error: bool = False) -> None:
-        """Tell the person something in one sentence (status line and a toast)."""
-        self.app.say(text, error=error)  # type: ignore[attr-defined]
+        """Tell the person something in one sentence (status line, and a toast for a problem)."""
+        self.post_message(Say(text, error=error))
+
+    def confirm(self, question: str, answer: Callable[[bool | None], None], *, yes: str = "Yes", no: str = "No, keep it") -> None:
+        """Ask ``question`` in a dialog whose default is ``no``; ``answer`` gets the choice.
+
+        The answer runs in this pane, so what it posts bubbles up from here (Textual
+        stops a message at its sender's child: one posted in the screen's context
+        would never reach the app).
+        """
+
+        def answered(choice: bool | None) -> None:
+            self.call_next(answer, choice)
+
+        self.post_message(Confirm(question, answered, yes=yes, no=no))
+
+    def place_focus(self, widget: Widget) -> None:
+        """Focus ``widget`` on the pane's own initiative (the person's next key makes it theirs)."""
+        widget.focus()
+        self.post_message(FocusPlaced(widget))
+
+    def fields_sent(self) -> None:
+        """What the person typed in this pane was sent: it no longer holds the pane in front."""
+        self.post_message(FieldsSent(self))

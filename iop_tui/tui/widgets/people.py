@@ -16,6 +16,7 @@ from textual.widgets import Static
 from textual.widgets.option_list import Option
 
 from iop_tui.core import words
+from iop_tui.tui.messages import Moderate
 from iop_tui.tui.widgets.cursor_list import CursorOptionList
 from iop_tui.tui.widgets.pane import Pane, set_text
 from iop_tui.tui.widgets.text import hanging
@@ -52,13 +53,15 @@ class PeopleList(CursorOptionList):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "moderate":
-            model = getattr(self.app, "model", None)
-            return bool(model is not None and model.is_facilitator)
+            pane = self.parent
+            return isinstance(pane, PeoplePane) and pane.facilitating
         return True
 
 
 class PeoplePane(Pane):
     """Roster with presence, raised hands and mutes."""
+
+    FOCUS = ("#people-list",)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -104,6 +107,11 @@ class PeoplePane(Pane):
             help_text = "Press H on any pane outside a text field, or type /hand in chat, to raise or lower your hand."
         set_text(self.query_one("#people-help", Static), help_text)
 
+    @property
+    def facilitating(self) -> bool:
+        """Whether this person facilitates (the moderation keys are theirs)."""
+        return bool(self._model is not None and self._model.is_facilitator)
+
     def moderate_selected(self, what: str) -> None:
         index = self.query_one("#people-list", PeopleList).highlighted
         if self._model is None or index is None or index >= len(self._ids):
@@ -113,4 +121,4 @@ class PeoplePane(Pane):
         if entry is not None:
             if what == "mute":
                 what = "unmute" if entry.muted else "mute"
-            self.app.moderate(what, entry)  # type: ignore[attr-defined]
+            self.post_message(Moderate(what, entry))

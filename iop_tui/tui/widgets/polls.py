@@ -13,12 +13,12 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Label, OptionList, RadioButton, RadioSet, SelectionList, Static
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, RadioButton, RadioSet, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from iop_tui.core import words
 from iop_tui.tui.widgets.cursor_list import CursorOptionList, CursorSelectionList
-from iop_tui.tui.widgets.pane import Pane, plain, quiet_input, set_text, split_items
+from iop_tui.tui.widgets.pane import SELF, Pane, plain, quiet_input, set_text, split_items
 from iop_tui.tui.widgets.toggles import WordCheckbox, WordRadioButton
 
 __all__ = ["PollsPane", "poll_summary", "result_block"]
@@ -74,6 +74,8 @@ class _PollTools(Vertical):
 
 class PollsPane(Pane):
     """Current polls, voting, results; the facilitator's poll controls."""
+
+    FOCUS = ("#vote-single", "#vote-multiple", "#poll-list", "#prepared-polls", "#poll-question", SELF)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -136,7 +138,7 @@ class PollsPane(Pane):
         self._render_selected()
 
     def _show_prepared(self, facilitator: bool, state: Any) -> None:
-        plan = getattr(self.app, "plan", None)
+        plan = self.plan
         polls = plan.polls if (facilitator and plan is not None) else ()
         box = self.query_one("#prepared-polls-box")
         box.display = bool(polls)
@@ -215,8 +217,8 @@ class PollsPane(Pane):
         else:
             single.set_options([Option(plain(label)) for label in labels])
         # A new poll while this pane has the focus: put it on the answers.
-        focused = self.app.focused
-        if focused is None or focused is self or (focused.id or "").startswith("poll-list"):
+        focused = self.screen.focused
+        if self.screen.is_active and (focused is None or focused is self or (focused.id or "").startswith("poll-list")):
             self.call_after_refresh((multiple if is_multiple else single).focus)
 
     # -- events --------------------------------------------------------------
@@ -228,15 +230,15 @@ class PollsPane(Pane):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id == "prepared-polls":
             event.stop()
-            plan = getattr(self.app, "plan", None)
+            plan = self.plan
             if plan is not None and event.option_index < len(plan.polls):
                 self._open_prepared(plan.polls[event.option_index])
             return
         if event.option_list.id == "vote-single":
             event.stop()
             poll = self.selected_poll()
-            if poll is not None and self.send("poll.vote", {"poll_id": poll.poll_id, "choices": [event.option_index]}):
-                self.say(f"Vote sent: {poll.option_label(event.option_index)}.")
+            if poll is not None:
+                self.send("poll.vote", {"poll_id": poll.poll_id, "choices": [event.option_index]}, said=f"Vote sent: {poll.option_label(event.option_index)}.")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         bid = event.button.id
@@ -246,8 +248,8 @@ class PollsPane(Pane):
             choices = sorted(self.query_one("#vote-multiple", SelectionList).selected)
             if not choices:
                 self.say("Tick at least one answer with Space first.", error=True)
-            elif self.send("poll.vote", {"poll_id": poll.poll_id, "choices": choices}):
-                self.say("Vote sent: " + ", ".join(poll.option_label(c) for c in choices) + ".")
+            else:
+                self.send("poll.vote", {"poll_id": poll.poll_id, "choices": choices}, said="Vote sent: " + ", ".join(poll.option_label(c) for c in choices) + ".")
         elif bid == "poll-close" and poll is not None:
             event.stop()
             self._close(poll)
@@ -268,19 +270,16 @@ class PollsPane(Pane):
 
     def _close(self, poll: Any) -> None:
         """Close a poll after a yes (the dialog's default is No)."""
-        from iop_tui.tui.screens.confirm import ConfirmScreen
-
         poll_id, question = poll.poll_id, poll.question
 
         def answer(yes: bool | None) -> None:
             if yes:
-                if self.send("poll.close", {"poll_id": poll_id}):
-                    self.say(f"Closing the poll: {question}")
+                self.send("poll.close", {"poll_id": poll_id}, said=f"Closing the poll: {question}")
             else:
                 self.say("The poll stays open.")
             self._focus_poll_list()
 
-        self.app.push_screen(ConfirmScreen(words.close_question(poll), yes="Close poll", no="No, keep it open"), answer)
+        self.confirm(words.close_question(poll), answer, yes="Close poll", no="No, keep it open")
 
     def _open_prepared(self, prepared: Any) -> None:
         """Open a prepared poll; one already opened this session is opened again only after a yes."""
@@ -288,14 +287,11 @@ class PollsPane(Pane):
         prepared_list = self.query_one("#prepared-polls", CursorOptionList)
 
         def go() -> None:
-            if self.send(kind, data):
-                self.say(f"Poll opened: {data['question']}")
+            self.send(kind, data, said=f"Poll opened: {data['question']}")
 
         if self._model is None or not words.prepared_opened(prepared.question, self._model.state):
             go()
             return
-        from iop_tui.tui.screens.confirm import ConfirmScreen
-
         def answer(yes: bool | None) -> None:
             if yes:
                 go()
@@ -303,15 +299,15 @@ class PollsPane(Pane):
                 self.say("Not opened again.")
             self.call_after_refresh(prepared_list.focus)
 
-        self.app.push_screen(ConfirmScreen(words.reopen_question(prepared.question), yes="Open again", no="No"), answer)
+        self.confirm(words.reopen_question(prepared.question), answer, yes="Open again", no="No")
 
     def _open_poll(self) -> None:
-        question = self.query_one("#poll-question").value.strip()
+        question = self.query_one("#poll-question", Input).value.strip()
         kind = "single"
         for name in ("single", "multiple", "scale", "quiz"):
             if self.query_one(f"#kind-{name}", RadioButton).value:
                 kind = name
-        options = [] if kind == "scale" else split_items(self.query_one("#poll-options").value)
+        options = [] if kind == "scale" else split_items(self.query_one("#poll-options", Input).value)
         data: dict[str, Any] = {
             "question": question,
             "poll_kind": kind,
@@ -325,12 +321,14 @@ class PollsPane(Pane):
             self.say("Give at least two options, separated by ;.", error=True)
             return
         if kind == "quiz":
-            raw = self.query_one("#poll-correct").value.strip()
+            raw = self.query_one("#poll-correct", Input).value.strip()
             if not raw.isdigit() or not 1 <= int(raw) <= len(options):
                 self.say(f"For a quiz, give the number of the correct option, 1 to {len(options)}.", error=True)
                 return
             data["correct"] = int(raw) - 1
-        if self.send("poll.open", data):
-            self.say("Poll opened.")
+
+        def opened() -> None:
             for wid in ("#poll-question", "#poll-options", "#poll-correct"):
-                self.query_one(wid).value = ""
+                self.query_one(wid, Input).value = ""
+
+        self.send("poll.open", data, said="Poll opened.", then=opened)

@@ -16,11 +16,11 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from protocol.text import clean_line, clean_text
 
-from iop_tui.tui.widgets.pane import Pane, quiet_input, set_text
+from iop_tui.tui.widgets.pane import SELF, Pane, quiet_input, set_text
 
 __all__ = ["SlidesPane", "slide_status"]
 
@@ -44,6 +44,8 @@ class _DeckForm(Vertical):
 
 class SlidesPane(Pane, can_focus=True):
     """The current slide as Markdown, with paging and (for facilitators) controls."""
+
+    FOCUS = (SELF,)  # the pane itself: Right and Left page the slides
 
     BINDINGS = [
         Binding("right,right_square_bracket", "next_slide", "Next"),
@@ -164,7 +166,7 @@ class SlidesPane(Pane, can_focus=True):
             self._load_deck()
 
     def _load_deck(self) -> None:
-        raw = self.query_one("#deck-path").value.strip()
+        raw = self.query_one("#deck-path", Input).value.strip()
         if not raw:
             self.say("Type the path of a Markdown file first.", error=True)
             return
@@ -176,6 +178,13 @@ class SlidesPane(Pane, can_focus=True):
         except PlanError as err:
             self.say(str(err), error=True)
             return
-        if self.send("deck.load", {"markdown": clean_text(markdown)}):  # a file is cleaned like the network
-            self.say(f"Deck sent from {clean_line(path.name)}; Right and Left now move everyone's slide.")
-            self.focus()
+        self.send(  # a file is cleaned like the network
+            "deck.load",
+            {"markdown": clean_text(markdown)},
+            said=f"Deck sent from {clean_line(path.name)}; Right and Left now move everyone's slide.",
+            then=self._focus_slides,
+        )
+
+    def _focus_slides(self) -> None:
+        """After a deck went out, the focus rests on the slides: Right and Left page them."""
+        self.focus()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from iop_tui.tui.widgets.text import set_text
+from iop_tui.tui.widgets.text import plain, set_text
 
 __all__ = ["HeaderLine", "StatusLine"]
 
@@ -24,8 +24,17 @@ class HeaderLine(Static):
 
 
 class StatusLine(Static):
-    """The latest sentence for this person: a notice, a refusal, a hint."""
+    """The latest sentence for this person: a notice, a refusal, a hint.
+
+    Its two rows are always there (``app.tcss``), whatever the sentence's
+    length: a line that grew or shrank would move every pane above it, and a
+    moved pane is repainted whole, several kilobytes on a slow link for one
+    chat line. Only a changed sentence is repainted.
+    """
 
     def show(self, text: str, *, error: bool = False) -> None:
         self.set_class(error, "-error")
-        set_text(self, ("Problem: " + text) if error and not text.startswith("Problem") else text)
+        text = ("Problem: " + text) if error and not text.startswith("Problem") else text
+        if getattr(self, "shown_text", None) != text:
+            self.shown_text = text
+            self.update(plain(text))
