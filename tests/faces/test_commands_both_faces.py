@@ -149,6 +149,7 @@ async def test_the_full_screen_chat_reads_questionnaire_commands_without_leaving
         async with joined(relay.url, seeded.facilitator.token) as (app, pilot):
             await pilot.press("f4")
             app.plan = load_plan(tmp_path / "plan.toml")
+            app.session_screen().show_model(app.model, app.plan)  # as loading a plan does: attributes down
             for line in ("/measure", "/give plan"):
                 await type_into(pilot, app, "#chat-input", line)
                 await pilot.press("enter")

@@ -10,6 +10,8 @@ as in the plain face: the same commands, the same sentences.
 
 from __future__ import annotations
 
+import datetime as _dt
+
 from typing import Any
 
 from textual.app import ComposeResult
@@ -244,9 +246,7 @@ class ChatPane(Pane):
         elif what in words.PLAIN_ONLY_LOCALS:
             self.local(words.PLAIN_ONLY)
         elif what == "give plan":
-            import datetime as _dt
-
-            self.local(*words.planned_measure_lines(self.app.plan, _dt.date.today()))
+            self.local(*words.planned_measure_lines(self.plan, _dt.date.today()))
         else:
             title, key = words.LOCAL_PANES[what]
             self.local(words.shown_in_pane_text(title, key))
