@@ -1,6 +1,7 @@
 """Urgent help, alerts and questionnaires in the full-screen face, under Textual's pilot, over a real relay.
 
-Sam's F9 ("I need help now") asks in a dialog whose default is No; Dana's
+Sam's F9 ("I need help now") asks in a dialog that opens in a field for his
+words (optional) and whose default is No: Enter in the field never sends; Dana's
 banner stays until someone acknowledges, rings the bell, and F9 acknowledges;
 Sam is told Dana has seen it. F10 answers a questionnaire one question at a
 time by keys 0-3, and shows each member's trend in words with a small chart.
@@ -8,10 +9,14 @@ time by keys 0-3, and shows each member's trend in words with a small chart.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from iop_tui.core.commands import Context, interpret
+from iop_tui.core.session import ClientSession
+from iop_tui.plain.face import PlainFace
 from server.edge import RelayServer
-from tests.support.apphelp import joined, press_button, screen_text, type_into, wait_until
+from tests.support.apphelp import _key, joined, press_button, screen_text, type_into, wait_until
 from tests.support.wsclient import RawClient, is_event, seed
 
 
@@ -30,19 +35,83 @@ async def test_a_member_asks_for_help_after_a_dialog_whose_default_is_no(tmp_pat
             await dana.wait_synced()
             async with joined(relay.url, seeded.participants[0].token) as (app, pilot):
                 await pilot.press("f9")
-                await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", "the confirm dialog")
+                await wait_until(pilot, lambda: type(app.screen).__name__ == "UrgentScreen", "the help dialog")
                 assert "Send an urgent request to the facilitators?" in app.screen.question
+                assert app.focused is not None and app.focused.id == "urgent-words", "it opens in the words field"
+                await pilot.press("enter")  # a stray Enter in the field sends nothing: it leaves the field for No
+                await pilot.pause()
+                assert type(app.screen).__name__ == "UrgentScreen" and app.focused.id == "urgent-no"
                 await pilot.press("enter")  # the focus rests on No: a slip sends nothing
+                await wait_until(pilot, lambda: type(app.screen).__name__ == "SessionScreen", "the dialog to close")
+                assert _status(app) == "The urgent request was not sent. If you need help now, ask again."
+                await pilot.press("f9")
+                await wait_until(pilot, lambda: type(app.screen).__name__ == "UrgentScreen", "the help dialog")
+                await pilot.press("escape")
                 await wait_until(pilot, lambda: type(app.screen).__name__ == "SessionScreen", "the dialog to close")
                 assert _status(app) == "The urgent request was not sent. If you need help now, ask again."
                 assert not _stored(relay, seeded, "urgent.raised")
                 await pilot.press("f9")
-                await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", "the confirm dialog")
-                await pilot.press("y")
+                await wait_until(pilot, lambda: type(app.screen).__name__ == "UrgentScreen", "the help dialog")
+                await pilot.press("enter", "y")  # no words: leave the field, then Y sends
                 raised = await dana.recv_until(is_event("urgent.raised"))
+                assert raised["data"]["text"] == ""
                 await wait_until(pilot, lambda: "Urgent request sent to the facilitators" in _status(app), "Sam to be told it was sent")
                 await dana.command("urgent.acknowledge", {"alert_id": raised["seq"]})
                 await wait_until(pilot, lambda: _status(app) == "Dana has seen your urgent request.", "Sam to hear Dana has seen it")
+
+
+async def test_a_members_words_in_the_help_dialog_reach_the_facilitators_as_plain_urgents_do(tmp_path: Path):
+    said = "I don't feel safe tonight"
+    async with RelayServer(tmp_path / "relay") as relay:
+        seeded = seed(relay.store, relay.url)
+        session = ClientSession(relay.url, seeded.facilitator.token)
+        lines: list[str] = []
+        face = PlainFace(session, lines.append, "quiet", bell=lambda: None)
+        session.subscribe(face.on_notices)
+        task = asyncio.create_task(session.run())
+        try:
+            async with joined(relay.url, seeded.participants[0].token) as (app, pilot):
+                await wait_until(pilot, lambda: face.joined, "Dana's plain face to join")
+                await pilot.press("f9")
+                await wait_until(pilot, lambda: type(app.screen).__name__ == "UrgentScreen", "the help dialog")
+                await pilot.press(*[_key(c) for c in said])  # Y and N in the field are letters, not answers
+                assert app.focused.value == said
+                await pilot.press("enter")  # words and Enter still send nothing: Y or "Yes, send it" does
+                await pilot.pause(0.2)
+                assert type(app.screen).__name__ == "UrgentScreen" and app.focused.id == "urgent-no"
+                assert not _stored(relay, seeded, "urgent.raised")
+                await pilot.press("tab")
+                assert app.focused.id == "urgent-yes"
+                await pilot.press("enter")
+                await wait_until(pilot, lambda: _stored(relay, seeded, "urgent.raised"), "the request")
+                sent = _stored(relay, seeded, "urgent.raised")
+                assert len(sent) == 1 and sent[0].data["text"] == said
+                typed = interpret(f"/urgent {said}", Context(app.model))  # the plain face's command, the same data
+                assert [(s.kind, s.data) for s in typed.sends] == [("urgent.raise", {"text": said})]
+                alert = sent[0].seq
+                line = f"URGENT, Sam asks for help now: {said}. Alert {alert}. Type /ack {alert} when you have seen it."
+                await wait_until(pilot, lambda: line in lines, "Dana's line")
+        finally:
+            face.close()
+            await session.close()
+            await asyncio.wait_for(task, 10)
+        async with joined(relay.url, seeded.facilitator.token) as (app, pilot):
+            banner = app.session_screen().query_one("#alert-banner")
+            expected = f"URGENT, Sam asks for help now: {said}. Alert {alert}. Press F9 to acknowledge."
+            await wait_until(pilot, lambda: banner.display and banner.shown_text == expected, "the banner")
+
+
+async def test_words_typed_in_the_help_dialog_then_escape_send_nothing(tmp_path: Path):
+    async with RelayServer(tmp_path / "relay") as relay:
+        seeded = seed(relay.store, relay.url)
+        async with joined(relay.url, seeded.participants[0].token) as (app, pilot):
+            await pilot.press("f9")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "UrgentScreen", "the help dialog")
+            await pilot.press("y", "e", "s", "escape")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "SessionScreen", "the dialog to close")
+            assert _status(app) == "The urgent request was not sent. If you need help now, ask again."
+            await pilot.pause(0.2)
+            assert not _stored(relay, seeded, "urgent.raised")
 
 
 async def test_the_palette_offers_i_need_help_now_to_members(tmp_path: Path):
