@@ -39,22 +39,26 @@ def check_action(action: str, role: str | None, model: Any) -> bool:
 
 
 def ask_urgent(app: Any) -> None:
-    """"I need help now": the confirm dialog (default No), then urgent.raise."""
-    from iop_tui.tui.screens.confirm import ConfirmScreen
+    """"I need help now": the dialog with an optional line of words (default No),
+    then the same urgent.raise as plain ``/urgent TEXT``."""
+    from iop_tui.tui.screens.urgent import UrgentScreen
 
-    outcome = interpret("/urgent", Context(app.model))
+    context = Context(app.model)
+    outcome = interpret("/urgent", context)
     if outcome.refusal:
         app.say(outcome.refusal, error=True)
         return
 
-    def answer(yes: bool | None) -> None:
-        if yes:
-            for item in outcome.sends:
-                app.send_command(item.kind, item.data)
-        else:
+    def answer(said: str | None) -> None:
+        if said is None:
             app.say(words.URGENT_NOT_SENT)
+            return
+        # as plain /urgent TEXT then /urgent yes: words such as "no" are words, not an answer
+        context.memory.urgent = said
+        for item in interpret("/urgent yes", context).sends:
+            app.send_command(item.kind, item.data)
 
-    app.push_screen(ConfirmScreen(words.URGENT_QUESTION, yes="Yes, send it", no="No"), answer)
+    app.push_screen(UrgentScreen(words.URGENT_QUESTION), answer)
 
 
 def acknowledge(app: Any) -> None:

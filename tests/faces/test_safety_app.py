@@ -114,6 +114,17 @@ async def test_words_typed_in_the_help_dialog_then_escape_send_nothing(tmp_path:
             assert not _stored(relay, seeded, "urgent.raised")
 
 
+async def test_no_typed_as_the_words_of_a_help_request_is_sent_as_words(tmp_path: Path):
+    async with RelayServer(tmp_path / "relay") as relay:
+        seeded = seed(relay.store, relay.url)
+        async with joined(relay.url, seeded.participants[0].token) as (app, pilot):
+            await pilot.press("f9")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "UrgentScreen", "the help dialog")
+            await pilot.press("n", "o", "tab", "y")
+            await wait_until(pilot, lambda: _stored(relay, seeded, "urgent.raised"), "the request")
+            assert [e.data["text"] for e in _stored(relay, seeded, "urgent.raised")] == ["no"]
+
+
 async def test_the_palette_offers_i_need_help_now_to_members(tmp_path: Path):
     async with RelayServer(tmp_path / "relay") as relay:
         seeded = seed(relay.store, relay.url)
