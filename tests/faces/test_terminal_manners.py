@@ -25,7 +25,7 @@ from iop_tui.tui.driver import PIECE
 from iop_tui.tui.screens.hidden import HIDDEN_TEXT
 from tests.support.plainpty import PtyProgram, client_env, plain_argv
 from tests.support.rawpty import RawTerminal, pending_bytes
-from tests.support.wsclient import RawClient
+from tests.support.wsclient import RawClient, is_event
 
 TRUECOLOR = re.compile(rb"\x1b\[[0-9;]*[34]8;2;")
 ANY_COLOUR = re.compile(rb"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|4[0-7]|9[0-7]|10[0-7]|[34]8;[25])[;m]")
@@ -174,6 +174,50 @@ async def test_an_ascii_locale_full_screen_writes_only_ascii(relay, seeded, tmp_
     finally:
         await zoe.close()
         await term.close()
+
+
+# -- 5. a pane key reads the same wherever it lands in the terminal's bytes ---------------
+
+CHAT_HINT = b"Type a message and press Enter"
+
+
+async def test_escape_then_a_digit_read_together_as_alt_digit_still_brings_the_pane_forward(seeded, tmp_path) -> None:
+    """Escape and 4 in one packet (a link that bunches keys) are read as Alt+4: the Chat pane comes
+    forward with its field focused, and what is typed next is sent to the group."""
+    sam = seeded.participants[0]
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+        term = RawTerminal(_full_screen(seeded.url, sam.token), _env(tmp_path))
+        try:
+            await term.wait_for(b"Tuesday IOP")
+            await term.read(0.5)
+            start = len(term.output)
+            term.write(b"\x1b4")  # one write: Escape, then 4 at once
+            await term.wait_for(CHAT_HINT, since=start)
+            term.write(b"hello")
+            await term.wait_for(b"hello", since=start)
+            term.write(b"\r")
+            await dana.recv_until(is_event("chat.posted", text="hello"))
+        finally:
+            await term.close()
+
+
+@pytest.mark.parametrize("pane_key", [b"\x1b[14~", b"\x1b4"], ids=["F4", "Escape-4"])
+async def test_keys_in_the_same_write_as_a_pane_key_reach_the_new_pane(seeded, tmp_path, pane_key) -> None:
+    """F4 (or Escape and 4) and a word in one write: the word is typed in the Chat pane's field,
+    not in the Check-in pane that was in front when the bytes arrived."""
+    sam = seeded.participants[0]
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+        term = RawTerminal(_full_screen(seeded.url, sam.token), _env(tmp_path))
+        try:
+            await term.wait_for(b"Tuesday IOP")
+            await term.read(0.5)
+            start = len(term.output)
+            term.write(pane_key + b"thanks all")
+            await term.wait_for(b"thanks all", since=start)
+            term.write(b"\r")
+            await dana.recv_until(is_event("chat.posted", text="thanks all"))
+        finally:
+            await term.close()
 
 
 # -- 6. a rejoin opens on the phase's pane -------------------------------------------------
