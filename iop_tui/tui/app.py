@@ -74,12 +74,12 @@ class IopApp(App[int]):
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS = [
-        Binding("1,f1", "show_pane('checkin')", "Pane: Check-in", show=False),
-        Binding("2,f2", "show_pane('slides')", "Pane: Slides", show=False),
-        Binding("3,f3", "show_pane('polls')", "Pane: Polls", show=False),
-        Binding("4,f4", "show_pane('chat')", "Pane: Chat", show=False),
-        Binding("5,f5", "show_pane('homework')", "Pane: Homework", show=False),
-        Binding("6,f6", "show_pane('people')", "Pane: People", show=False),
+        Binding("1,f1,alt+1", "show_pane('checkin')", "Pane: Check-in", show=False),
+        Binding("2,f2,alt+2", "show_pane('slides')", "Pane: Slides", show=False),
+        Binding("3,f3,alt+3", "show_pane('polls')", "Pane: Polls", show=False),
+        Binding("4,f4,alt+4", "show_pane('chat')", "Pane: Chat", show=False),
+        Binding("5,f5,alt+5", "show_pane('homework')", "Pane: Homework", show=False),
+        Binding("6,f6,alt+6", "show_pane('people')", "Pane: People", show=False),
         Binding("escape", "leave_field", "Leave text field", show=False),
         # Footer words are short so every key fits at 80 columns; the palette says more.
         Binding("f9", "urgent", "Help now", tooltip="I need help now: ask the facilitators at once, after you confirm", priority=True),

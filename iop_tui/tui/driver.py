@@ -15,6 +15,13 @@
   written in the terminal's encoding, with ASCII of the same width in cells
   for what it cannot show (:func:`iop_tui.core.terminal.cell_for_terminal`).
 
+- **Escape and a digit together are Alt and the digit.** A link that bunches
+  packets delivers Escape and the digit typed after it in one read; Textual 8
+  reads that pair as the character macOS's Option key types in WezTerm
+  (Escape and 4 is "¢"), typed into a field or lost. Here it is the key
+  ``alt+N`` (no character), so Alt+1-6 bring the panes forward
+  (:mod:`iop_tui.tui.panekeys`).
+
 Frames are written in pieces of at most :data:`PIECE` bytes, so a hide never
 waits behind more than one piece.
 """
@@ -22,12 +29,17 @@ waits behind more than one piece.
 from __future__ import annotations
 
 import os
+import selectors
 import termios
 import threading
+from codecs import getincrementaldecoder
+from collections.abc import Iterable
 from typing import Any
 
 from rich.cells import cell_len
 from textual import events
+from textual._parser import ParseError
+from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
 from iop_tui.core.terminal import cell_for_terminal, is_utf8, mouse_wanted, terminal_encoding
@@ -120,6 +132,16 @@ class _Terminal:
             pass
 
 
+class _Parser(XTermParser):
+    """Textual's parser, except that Escape and a digit read together are ``alt+N``."""
+
+    def _sequence_to_key_events(self, sequence: str, alt: bool = False) -> Iterable[events.Key]:
+        if len(sequence) == 2 and sequence[0] == "\x1b" and sequence[1] in "0123456789":
+            yield events.Key(f"alt+{sequence[1]}", None)  # no character: never typed into a field
+            return
+        yield from super()._sequence_to_key_events(sequence, alt)
+
+
 class TerminalDriver(LinuxDriver):
     """Textual's Linux driver: the hide comes first, no unused reports, the locale's encoding."""
 
@@ -133,6 +155,37 @@ class TerminalDriver(LinuxDriver):
         if data in _NEVER:
             return
         super().write(data)
+
+    def run_input_thread(self) -> None:
+        """Textual's input loop (8.2, ``LinuxDriver.run_input_thread``) with :class:`_Parser`."""
+        selector = selectors.SelectSelector()
+        selector.register(self.fileno, selectors.EVENT_READ)
+        parser = _Parser(self._debug)
+        decode = getincrementaldecoder("utf-8")().decode
+
+        def read_keys(ready: list[Any], final: bool = False) -> None:
+            for index, (_key, mask) in enumerate(ready):
+                if mask & selectors.EVENT_READ:
+                    text = decode(os.read(self.fileno, 4096), final=final and index == len(ready) - 1)
+                    if not text:
+                        break  # stdin is a pipe that ended
+                    for event in parser.feed(text):
+                        self.process_message(event)
+            for event in parser.tick():
+                self.process_message(event)
+
+        try:
+            while not self.exit_event.is_set():
+                read_keys(selector.select(0.1))
+            selector.unregister(self.fileno)
+            read_keys(selector.select(0.1), final=True)
+        finally:
+            selector.close()
+            try:
+                for _event in parser.feed(""):
+                    pass
+            except (EOFError, ParseError):
+                pass
 
     def process_message(self, message: Any) -> None:
         """Runs in the input thread: F12 covers the terminal before the app hears of it."""

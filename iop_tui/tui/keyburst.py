@@ -34,6 +34,7 @@ from textual import events
 from textual.widgets import Input, TextArea
 
 from iop_tui.core import words
+from iop_tui.tui.panekeys import PANE_KEYS, bring_forward_now
 
 __all__ = ["KeyBurst", "QUIET", "text_field", "spaces_for_breaks"]
 
@@ -76,6 +77,11 @@ class KeyBurst:
         to handle, after any keys held before it; a paste into a one-line field
         has its line breaks as spaces (Textual would keep only its first line).
         """
+        if isinstance(event, events.Key) and not event.key.isdigit() and event.key in PANE_KEYS:
+            if self.keys:
+                await self.flush()
+            # F1-F6, Alt+1-6: never part of a burst, and the pane is in front before the next key.
+            return None if await bring_forward_now(self.app, PANE_KEYS[event.key]) else event
         if isinstance(event, events.Key) and self.take(event):
             return None
         if self.keys:
@@ -102,7 +108,9 @@ class KeyBurst:
         field = text_field(self.app.focused)
         if len(keys) == 1 and not follows_burst:
             self._last_burst_at = None
-            await self.app.handle_key_now(keys[0])
+            pane = PANE_KEYS.get(keys[0].key) if field is None else None  # in a text field a digit is text
+            if pane is None or not await bring_forward_now(self.app, pane):
+                await self.app.handle_key_now(keys[0])
             return
         self._last_burst_at = keys[-1].time
         if field is not None:

@@ -22,6 +22,7 @@ import pytest
 
 from iop_tui.core import words
 from iop_tui.tui.driver import PIECE
+from iop_tui.tui.keyburst import QUIET
 from iop_tui.tui.screens.hidden import HIDDEN_TEXT
 from tests.support.plainpty import PtyProgram, client_env, plain_argv
 from tests.support.rawpty import RawTerminal, pending_bytes
@@ -178,7 +179,7 @@ async def test_an_ascii_locale_full_screen_writes_only_ascii(relay, seeded, tmp_
 
 # -- 5. a pane key reads the same wherever it lands in the terminal's bytes ---------------
 
-CHAT_HINT = b"Type a message and press Enter"
+CHAT_FOCUSED = b"Private on/off"  # the footer names Ctrl+T while the focus is in the Chat pane
 
 
 async def test_escape_then_a_digit_read_together_as_alt_digit_still_brings_the_pane_forward(seeded, tmp_path) -> None:
@@ -192,9 +193,10 @@ async def test_escape_then_a_digit_read_together_as_alt_digit_still_brings_the_p
             await term.read(0.5)
             start = len(term.output)
             term.write(b"\x1b4")  # one write: Escape, then 4 at once
-            await term.wait_for(CHAT_HINT, since=start)
+            await term.wait_for(CHAT_FOCUSED, since=start)
             term.write(b"hello")
             await term.wait_for(b"hello", since=start)
+            await term.read(3 * QUIET)
             term.write(b"\r")
             await dana.recv_until(is_event("chat.posted", text="hello"))
         finally:
@@ -214,6 +216,7 @@ async def test_keys_in_the_same_write_as_a_pane_key_reach_the_new_pane(seeded, t
             start = len(term.output)
             term.write(pane_key + b"thanks all")
             await term.wait_for(b"thanks all", since=start)
+            await term.read(3 * QUIET)  # the person reads what they typed: Enter is a key of its own, not the burst's
             term.write(b"\r")
             await dana.recv_until(is_event("chat.posted", text="thanks all"))
         finally:

@@ -28,6 +28,7 @@ from textual.widgets import Footer, TabbedContent, TabPane, Tabs
 from iop_tui.core import words
 from iop_tui.tui.focus import FocusKeeper
 from iop_tui.tui.messages import Confirm, FieldsSent, FocusPlaced, ScreenReady
+from iop_tui.tui.panekeys import PANES  # tab order: keys 1-6, F1-F6 and Alt+1-6 select them
 from iop_tui.tui.widgets.alerts import AlertBanner
 from iop_tui.tui.widgets.pane import Pane
 from iop_tui.tui.widgets.status import HeaderLine, StatusLine
@@ -37,8 +38,6 @@ __all__ = ["SessionScreen", "PANES", "PANE_TITLES", "KEYS_HINT"]
 #: The status line's first words: the keys that reach everything else.
 KEYS_HINT = "Keys: 1-6 panes, Escape leaves a field, Ctrl+P all commands, Ctrl+Q quits."
 
-#: Pane ids in tab order; keys 1-6 (and F1-F6) select them.
-PANES = ("checkin", "slides", "polls", "chat", "homework", "people")
 PANE_TITLES = {
     "checkin": "Check-in",
     "slides": "Slides",
@@ -210,6 +209,21 @@ class SessionScreen(Screen[None]):
         self.app.call_after_refresh(self._bring_forward, pane, focus)
         self.refresh_chat_label()
         self.refresh_header()
+
+    async def show_pane_now(self, pane: str) -> None:
+        """Bring ``pane`` forward for a pane key, with the focus in it before this returns,
+        so the keys read after it reach this pane (:mod:`iop_tui.tui.panekeys`)."""
+        if pane not in PANES:
+            return
+        self.query_one("#tabs", TabbedContent).active = pane
+        self.refresh_chat_label()
+        self.refresh_header()
+        await self.ensure_body(pane)
+        if self.is_active and self.active_pane == pane:
+            self.keeper.app_placed()
+            widget = self.focus_pane(pane)
+            if widget is not None:
+                self.set_focus(widget)  # now: Widget.focus would move it after the keys already queued
 
     async def _bring_forward(self, pane: str, focus: bool) -> None:
         await self.ensure_body(pane)
