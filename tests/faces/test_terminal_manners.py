@@ -24,6 +24,7 @@ from iop_tui.core import words
 from iop_tui.tui.driver import PIECE
 from iop_tui.tui.keyburst import QUIET
 from iop_tui.tui.screens.hidden import HIDDEN_TEXT
+from tests.support.apphelp import joined
 from tests.support.plainpty import PtyProgram, client_env, plain_argv
 from tests.support.rawpty import RawTerminal, pending_bytes
 from tests.support.wsclient import RawClient, is_event
@@ -238,3 +239,26 @@ async def test_a_rejoin_opens_on_the_pane_of_the_phase_with_its_open_poll(seeded
             await term.wait_for(b"Which thought is kinder?")
         finally:
             await term.close()
+
+
+@pytest.mark.parametrize("size", [(40, 12), (80, 24)], ids=["40x12", "80x24"])
+async def test_every_tab_is_on_the_tab_row_with_its_key_number_and_its_key_reaches_it(seeded, size) -> None:
+    from textual.widgets import Tab
+
+    from iop_tui.tui.panekeys import PANES
+
+    width, _rows = size
+    async with joined(seeded.url, seeded.participants[0].token, size=size) as (app, pilot):
+        screen = app.session_screen()
+        tabs = {tab.id.removeprefix("--content-tab-"): tab for tab in screen.query(Tab)}
+        for number, pane in enumerate(PANES, 1):
+            tab = tabs[pane]
+            label = str(tab.label)
+            assert label.startswith(f"{number} ") and len(label) > 3, f"the {pane} tab says {label!r}"
+            assert 0 <= tab.region.x and tab.region.right <= width, f"the {pane} tab ({label!r}) is off the {width}-column row: {tab.region}"
+        for number, pane in reversed(list(enumerate(PANES, 1))):
+            await pilot.press("escape", str(number))
+            await pilot.pause()
+            assert screen.active_pane == pane
+            tab = tabs[pane]
+            assert tab.region.right <= width, f"the {pane} tab went off the row when chosen"

@@ -34,11 +34,11 @@ async def wait_until(pilot: Any, condition: Callable[[], Any], what: str, timeou
 
 
 @asynccontextmanager
-async def joined(url: str, token: str, *, theme: str | None = None) -> AsyncIterator[tuple[IopApp, Any]]:
+async def joined(url: str, token: str, *, theme: str | None = None, size: tuple[int, int] = SIZE) -> AsyncIterator[tuple[IopApp, Any]]:
     """An IopApp joined to the relay as the member holding ``token``."""
     session = ClientSession(url, token)
     app = IopApp(session, theme=theme)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: session.model.synced and session.model.me is not None, "the join to finish")
         await pilot.pause()
         yield app, pilot

@@ -20,6 +20,7 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
+from textual.geometry import Spacing
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import MountError, Widget
@@ -33,7 +34,7 @@ from iop_tui.tui.widgets.alerts import AlertBanner
 from iop_tui.tui.widgets.pane import Pane
 from iop_tui.tui.widgets.status import HeaderLine, StatusLine
 
-__all__ = ["SessionScreen", "PANES", "PANE_TITLES", "KEYS_HINT"]
+__all__ = ["SessionScreen", "PANES", "PANE_TITLES", "SHORT_TITLES", "KEYS_HINT", "tab_label"]
 
 #: The status line's first words: the keys that reach everything else.
 KEYS_HINT = "Keys: 1-6 panes, Escape leaves a field, Ctrl+P all commands, Ctrl+Q quits."
@@ -46,6 +47,26 @@ PANE_TITLES = {
     "homework": "Homework",
     "people": "People",
 }
+#: One short word for each tab where the titles do not fit (at 40 columns every tab is still on the row).
+SHORT_TITLES = {"checkin": "Mood", "slides": "Show", "polls": "Poll", "chat": "Chat", "homework": "Work", "people": "Who"}
+#: Below this many columns the tabs say their short words; below :data:`ROOMY` they sit one column apart.
+NARROW, ROOMY = 64, 90
+
+
+def tab_label(pane: str, width: int, unread: int = 0, private: int = 0) -> str:
+    """The tab's label at ``width`` columns: its key number, then its title ("4 Chat (Private 1, 3 unread)";
+    "4 Priv" or "4 New" when narrow)."""
+    number = PANES.index(pane) + 1
+    if width < NARROW:
+        word = SHORT_TITLES[pane]
+        if pane == "chat" and (private or unread):
+            word = "Priv" if private else "New"
+        return f"{number} {word}"
+    title = PANE_TITLES[pane]
+    if pane == "chat":
+        counts = ([f"Private {private}"] if private else []) + ([f"{unread} unread"] if unread else [])
+        title = f"Chat ({', '.join(counts)})" if counts else "Chat"
+    return f"{number} {title}"
 
 
 def _body(pane: str) -> Pane | None:
@@ -109,7 +130,7 @@ class SessionScreen(Screen[None]):
         yield AlertBanner(id="alert-banner")  # facilitators: an alert stays here until acknowledged
         with PaneTabs(initial="checkin", id="tabs"):
             for pane in PANES:
-                yield TabPane(PANE_TITLES[pane], id=pane)
+                yield TabPane(tab_label(pane, self.app.size.width), id=pane)
         yield StatusLine("", id="status", markup=False)
         yield Footer(compact=True)
 
@@ -178,26 +199,31 @@ class SessionScreen(Screen[None]):
         self.refresh_chat_label()
 
     def refresh_header(self) -> None:
-        """The header in one row at the terminal's width (it changes only on events and resizes)."""
+        """The header in one row at the terminal's width (it changes only on events and resizes),
+        and the tab labels fitted to that width."""
+        self.refresh_chat_label()
         if self.model is None:
             return
         width = max(20, self.app.size.width - 2)  # the header's padding: one cell each side
         self.query_one("#header", HeaderLine).show(words.header_fit(self.model, time.time(), width))
 
     def refresh_chat_label(self) -> None:
-        """The Chat tab says its unread lines ("Chat (Private 1, 3 unread)"); the chat in front reads them."""
+        """Every tab's label at the terminal's width; the Chat tab says its unread lines
+        ("4 Chat (Private 1, 3 unread)"); the chat in front reads them."""
         model = self.model
-        if model is None:
-            return
         tabs = self.query_one("#tabs", TabbedContent)
-        if tabs.active == "chat" and (model.unread_chat or model.unread_private):
+        if model is not None and tabs.active == "chat" and (model.unread_chat or model.unread_private):
             model.mark_chat_read()
-        unread, private = model.unread_chat, model.unread_private
-        counts = ([f"Private {private}"] if private else []) + ([f"{unread} unread"] if unread else [])
-        label = f"Chat ({', '.join(counts)})" if counts else "Chat"
-        tab = tabs.get_tab("chat")
-        if str(tab.label) != label:
-            tab.label = label
+        unread, private = (model.unread_chat, model.unread_private) if model is not None else (0, 0)
+        width = self.app.size.width
+        for pane in PANES:
+            tab = tabs.get_tab(pane)
+            label = tab_label(pane, width, unread, private)
+            if str(tab.label) != label:
+                tab.label = label
+            padding = (0, 1) if width >= ROOMY else (0, 0, 0, 0 if pane == PANES[0] else 1)
+            if tab.styles.padding != Spacing.unpack(padding):
+                tab.styles.padding = padding
 
     # -- panes forward, and the focus ------------------------------------------------
 
