@@ -250,6 +250,13 @@ class SessionScreen(Screen[None]):
             widget = self.focus_pane(pane)
             if widget is not None:
                 self.set_focus(widget)  # now: Widget.focus would move it after the keys already queued
+            # Controls mounted with the body (a facilitator's forms) may come first once laid out:
+            # the focus settles there then, unless the person has acted since.
+            self.app.call_after_refresh(self._settle_focus, pane, widget)
+
+    def _settle_focus(self, pane: str, placed: Widget | None) -> None:
+        if self.keeper.auto and self.is_active and self.active_pane == pane and self.focused is placed:
+            self.focus_pane(pane)
 
     async def _bring_forward(self, pane: str, focus: bool) -> None:
         await self.ensure_body(pane)

@@ -12,6 +12,8 @@ selection shows without colour or bold (``NO_COLOR``, a monochrome screen).
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.segment import Segment
 from textual.geometry import Offset
 from textual.strip import Strip
@@ -73,6 +75,13 @@ class _RowCursor:
         # Textual also runs the base classes' _on_focus (handlers follow the MRO).
         if self.highlighted is None and self.option_count:  # type: ignore[attr-defined]
             self.highlighted = 0  # type: ignore[attr-defined]
+
+    def add_options(self, *args: Any, **kwargs: Any) -> Any:
+        # A list focused while still empty (a pane key moves the focus at once) highlights its first row when rows arrive.
+        result = super().add_options(*args, **kwargs)  # type: ignore[misc]
+        if self.has_focus and self.highlighted is None and self.option_count:  # type: ignore[attr-defined]
+            self.highlighted = 0  # type: ignore[attr-defined]
+        return result
 
 
 class CursorOptionList(_RowCursor, OptionList):
