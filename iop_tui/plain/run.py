@@ -278,16 +278,10 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
         while True:
             if backlog and face.joined:
                 # Type-ahead: what was typed before the join runs as soon as the join completes.
-                leave = False
-                for typed_line in backlog:
-                    if not face.handle(typed_line):
-                        leave = True
-                        break
+                leave = not _handle_all(face, backlog)
                 backlog.clear()
                 if leave:
-                    await _until(lambda: not getattr(session, "pending", 0) or runner.done(), SEND_WAIT_S)
-                    face.flush_presence()
-                    write(f"Left {clean(session.model.group_name or 'the session')}.")
+                    await _leave(face, session, runner, write)
                     break
             if getter is None:
                 getter = asyncio.ensure_future(queue.get())
@@ -303,7 +297,7 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
             if line is not None and not face.joined:
                 if _answers_before_join(line):
                     if not face.handle(line):  # /quit: leave at once
-                        write(f"Left {clean(session.model.group_name or 'the session')}.")
+                        write(_left_line(session))
                         break
                     continue
                 backlog.append(line)
@@ -324,28 +318,18 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
                 if runner.done():
                     code = _ended(face, runner, write)
                     break
-                for typed in backlog:
-                    if not face.handle(typed):
-                        break
+                _handle_all(face, backlog)
                 backlog.clear()
-                await _until(lambda: not getattr(session, "pending", 0) or runner.done(), SEND_WAIT_S)
-                face.flush_presence()
-                write(f"Left {clean(session.model.group_name or 'the session')}.")
+                await _leave(face, session, runner, write)
                 break
-            leave = False
-            for typed in backlog + [line]:
-                if not face.handle(typed):
-                    leave = True
-                    break
+            leave = not _handle_all(face, [*backlog, line])
             backlog.clear()
             if leave:
-                await _until(lambda: not getattr(session, "pending", 0) or runner.done(), SEND_WAIT_S)
-                face.flush_presence()
-                write(f"Left {clean(session.model.group_name or 'the session')}.")
+                await _leave(face, session, runner, write)
                 break
     except asyncio.CancelledError:  # Control C, or the terminal closed
         code = 0
-        write(f"Left {clean(session.model.group_name or 'the session')}.")
+        write(_left_line(session))
     finally:
         if getter is not None:
             getter.cancel()
@@ -381,6 +365,22 @@ def _answers_before_join(line: str) -> bool:
 def _conn_state(session: Any) -> Any:
     return _get(getattr(session.model, "conn", None), "state")
 SEND_WAIT_S = 5.0  # and for commands already sent to be answered
+
+
+def _handle_all(face: PlainFace, lines: list[str]) -> bool:
+    """Run typed lines in order; False as soon as one of them leaves (/quit)."""
+    return all(face.handle(line) for line in lines)  # all() stops at the first that leaves
+
+
+async def _leave(face: PlainFace, session: Any, runner: asyncio.Future, write: Callable[[str], None]) -> None:
+    """Leave once what was sent is answered (or the wait is over), saying the last line."""
+    await _until(lambda: not getattr(session, "pending", 0) or runner.done(), SEND_WAIT_S)
+    face.flush_presence()
+    write(_left_line(session))
+
+
+def _left_line(session: Any) -> str:
+    return f"Left {clean(session.model.group_name or 'the session')}."
 
 
 async def _until(condition: Callable[[], bool], timeout: float) -> None:
