@@ -482,6 +482,18 @@ class RelayServer:
             conn.lost = ws.close_code in LOST_CLOSE_CODES
             self.hub.leave(conn)
 
+    async def _member_or_refuse(self, ws: ServerConnection, token: str) -> MemberRecord | None:
+        """The token's member, or None after refusing the connection (unknown or revoked)."""
+        member = self.store.member_for_token(token)
+        if member is None or member.revoked:
+            await self._refuse(
+                ws,
+                ProtocolError(ErrorCode.UNAUTHORIZED, "This join token is unknown or was revoked; ask your facilitator for a new invitation."),
+                CloseCode.UNAUTHORIZED,
+            )
+            return None
+        return member
+
     async def _refuse(self, ws: ServerConnection, err: ProtocolError, code: CloseCode) -> None:
         """Send the error and a close frame, then end the TCP connection without
         waiting for the peer's reply (a peer that keeps sending cannot hold it open)."""
@@ -515,13 +527,8 @@ class RelayServer:
         except ProtocolError as err:
             await self._refuse(ws, err, hello_close_code(err.code))
             return None
-        member = self.store.member_for_token(hello.token)
-        if member is None or member.revoked:
-            await self._refuse(
-                ws,
-                ProtocolError(ErrorCode.UNAUTHORIZED, "This join token is unknown or was revoked; ask your facilitator for a new invitation."),
-                CloseCode.UNAUTHORIZED,
-            )
+        member = await self._member_or_refuse(ws, hello.token)
+        if member is None:
             return None
         benched = self._benched.get(member.id)
         if benched is not None:
@@ -531,13 +538,8 @@ class RelayServer:
             wait = benched - asyncio.get_running_loop().time()
             if wait > 0:
                 await asyncio.sleep(wait)
-                member = self.store.member_for_token(hello.token)  # it may have been revoked meanwhile
-                if member is None or member.revoked:
-                    await self._refuse(
-                        ws,
-                        ProtocolError(ErrorCode.UNAUTHORIZED, "This join token is unknown or was revoked; ask your facilitator for a new invitation."),
-                        CloseCode.UNAUTHORIZED,
-                    )
+                member = await self._member_or_refuse(ws, hello.token)  # it may have been revoked meanwhile
+                if member is None:
                     return None
             if self._benched.get(member.id) == benched:
                 del self._benched[member.id]
