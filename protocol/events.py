@@ -74,6 +74,17 @@ EVENT_TYPES = frozenset(
         "measure.scored",
         "safety.contact",
         "checkin.location",
+        # the facilitator's kit (issue 14 part A; docs/protocol.md, "The facilitator's kit")
+        "journal.opened",
+        "journal.closed",
+        "journal.written",
+        "journal.progress",
+        "journal.shared",
+        "goround.started",
+        "goround.moved",
+        "goround.ended",
+        "member.nudged",
+        "member.slowed",
     }
 )
 

@@ -18,6 +18,15 @@ from typing import Any, Literal
 from .errors import ErrorCode, ProtocolError
 from .events import Event
 from .measures import MEASURES
+from .kit import (
+    GOROUND_ORDERS,
+    JOURNAL_SHARES,
+    MAX_JOURNAL_ANSWER,
+    MAX_JOURNAL_FIELDS,
+    MAX_JOURNAL_MINUTES,
+    MAX_SLOW_SECONDS,
+    MAX_TURN_MINUTES,
+)
 
 __all__ = [
     "Phase",
@@ -128,6 +137,14 @@ LIMIT_WORDS: dict[tuple[str, str], str | tuple[str, str]] = {
     ("homework.submit", "log[].feelings"): ("A day of the emotion log", "feeling words"),
     ("homework.submit", "log[].feelings[]"): "A feeling word",
     ("homework.submit", "log[].note"): "A note in the emotion log",
+    # -- the facilitator's kit (issue 14 part A) --
+    ("journal.open", "title"): "A journaling prompt",
+    ("journal.open", "fields"): ("A journaling prompt", "questions"),
+    ("journal.open", "fields[]"): "A journaling question",
+    ("journal.write", "answers"): ("A journal entry", "answers"),
+    ("journal.write", "answers[]"): "A journal answer",
+    ("goround.start", "question"): "A go-around question",
+    ("member.nudge", "text"): "A nudge",
 }
 
 
@@ -276,6 +293,29 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
     ),
     "measure.answer": (_i("measure_id", 1), _i("item", 0, MAX_MEASURE_ITEMS - 1), _i("answer", 0, 3)),
     "safety.contact": (_i("member_id", 1, required=False, default=None, nullable=True), _s("contact", MAX_LOCATION, min_len=1)),
+    # -- the facilitator's kit (issue 14 part A): protocol/kit.py --
+    "journal.open": (
+        _s("title", 300, min_len=1),
+        _l("fields", _ITEM, MAX_JOURNAL_FIELDS),  # the form's questions; none: the title is the one question
+        _i("minutes", 0, MAX_JOURNAL_MINUTES, required=False, default=0),
+    ),
+    "journal.close": (_i("prompt_id", 1),),
+    "journal.write": (
+        _i("prompt_id", 1),
+        _l("answers", Field("answer", "str", max_len=MAX_JOURNAL_ANSWER), MAX_JOURNAL_FIELDS, required=True, min_len=1),
+        _b("done"),
+    ),
+    "journal.share": (_i("prompt_id", 1), _s("to", choices=JOURNAL_SHARES)),
+    "goround.start": (
+        _s("question", 300, min_len=1),
+        _s("order", required=False, default="roster", choices=GOROUND_ORDERS),
+        _i("turn_minutes", 0, MAX_TURN_MINUTES, required=False, default=0),
+    ),
+    "goround.next": (_b("skip"),),
+    "goround.pass": (),
+    "goround.end": (),
+    "member.nudge": (_i("member_id", 1), _s("text", MAX_TEXT, required=False, default="")),
+    "member.slow": (_i("member_id", 1), _i("seconds", 0, MAX_SLOW_SECONDS)),
 }
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "MEMBERS",
     "FACILITATORS",
     "MEMBER",
+    "SELF",
     "AUDIENCES",
     "visible_to",
     "SHARED_MATERIAL",
@@ -72,6 +73,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "measure.give": _F,
     "measure.answer": _P,
     "safety.contact": _FP,  # a member their own; a facilitator anyone's
+    # -- the facilitator's kit (issue 14 part A): guided journaling, go-around rounds, fair airtime --
+    "journal.open": _F,
+    "journal.close": _F,
+    "journal.write": _P,  # a member's own entry, private to them (audience SELF)
+    "journal.share": _P,  # a member shares their own entry with the facilitators or the group
+    "goround.start": _F,
+    "goround.next": _F,  # the facilitator moves on (or skips the member whose turn it is)
+    "goround.pass": _P,  # the member whose turn it is passes
+    "goround.end": _F,
+    "member.nudge": _F,
+    "member.slow": _F,
 }
 
 
@@ -102,6 +114,17 @@ ACTIONS: dict[str, str] = {
     "measure.give": "give a questionnaire",
     "measure.answer": "answer a questionnaire",
     "safety.contact": "set an emergency contact",
+    # -- the facilitator's kit (issue 14 part A) --
+    "journal.open": "open a journaling prompt",
+    "journal.close": "close a journaling prompt",
+    "journal.write": "write in a journal",
+    "journal.share": "share a journal entry",
+    "goround.start": "start a go-around",
+    "goround.next": "move a go-around on",
+    "goround.pass": "pass in a go-around",
+    "goround.end": "end a go-around",
+    "member.nudge": "send a member a private nudge",
+    "member.slow": "slow a member's pace",
 }
 
 
@@ -111,21 +134,26 @@ def may(role: str, kind: str) -> bool:
 
 
 # Audiences: who may ever receive an event, live, on replay or in an export.
-Audience = Literal["everyone", "members", "facilitators", "member"]
+Audience = Literal["everyone", "members", "facilitators", "member", "self"]
 
 EVERYONE: Final = "everyone"  # every role, guests included (a session's shared content)
 MEMBERS: Final = "members"  # facilitators and participants; never guests
 FACILITATORS: Final = "facilitators"  # facilitators only
 MEMBER: Final = "member"  # one member (the event's subject) and the facilitators
-AUDIENCES: tuple[Audience, ...] = (EVERYONE, MEMBERS, FACILITATORS, MEMBER)
+SELF: Final = "self"  # the event's subject alone: not another member, not the facilitators either (a journal entry)
+AUDIENCES: tuple[Audience, ...] = (EVERYONE, MEMBERS, FACILITATORS, MEMBER, SELF)
 
 
 def visible_to(audience: str, subject: int | None, role: str, member_id: int) -> bool:
     """Whether an event with ``audience`` (and ``subject`` for MEMBER) may reach a receiver.
 
     This one function decides fan-out, replay and export alike, so the three
-    can never disagree. Unknown audiences reach no one.
+    can never disagree. Unknown audiences reach no one. A facilitator reads
+    every audience but one: ``self``, what a member wrote for themselves
+    alone (an unshared journal entry), reaches its subject and no one else.
     """
+    if audience == SELF:
+        return subject is not None and subject == member_id
     if role == FACILITATOR:
         return audience in AUDIENCES
     if audience == EVERYONE:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .events import Event
+from .kit_state import KitState
 from .messages import SCALE_POINTS
 from .roles import GUEST, MEMBER, Visit, sees
 from .names import name_key
@@ -195,8 +196,11 @@ DEFAULT_ALERT_MOOD = 2
 
 
 @dataclass
-class GroupState:
-    """Everything a reader knows about a group: fold events with :meth:`apply`."""
+class GroupState(KitState):
+    """Everything a reader knows about a group: fold events with :meth:`apply`.
+
+    The facilitator's kit (journal prompts and entries, go-arounds, airtime,
+    slowed members) is folded by its base, :class:`protocol.kit_state.KitState`."""
 
     head_seq: int = 0
     roster: dict[int, RosterEntry] = field(default_factory=dict)
@@ -431,6 +435,7 @@ class GroupState:
                 thread=ev.subject if ev.audience == MEMBER else None,
             )
         )
+        self._count_airtime(ev, d)  # the facilitator's kit: airtime (protocol/kit_state.py)
 
     def _on_chat_deleted(self, ev: Event, d: dict[str, Any]) -> None:
         mid = int(d["message_id"])

@@ -40,8 +40,10 @@ from protocol.roles import (
     MEMBERS,
     PARTICIPANT,
     PERMISSIONS,
+    SELF,
     may,
 )
+from protocol.kit_state import JournalPrompt
 from protocol.state import ChatLine, GroupState, Poll, RosterEntry
 
 __all__ = ["Actor", "decide", "arrival", "MIN_OPTIONS", "MAX_LOG_DAYS"]
@@ -425,6 +427,8 @@ def _chat_send(ctx: _Context) -> list[Draft]:
             "A facilitator has muted you in the group chat; you can still write to the facilitators privately.",
         )
     audience, subject = _chat_target(to, actor.role, actor.member_id)
+    if audience == EVERYONE:
+        _check_pace(ctx)  # the facilitator's kit: a slowed member's pace
     posted = {"message_id": SEQ, "member_id": actor.member_id, "text": text, "to": to, "me": bool(d["me"])}
     return [Draft("chat.posted", audience, posted, subject=subject)]
 
@@ -667,6 +671,182 @@ def _safety_contact(ctx: _Context) -> list[Draft]:
     return [Draft("safety.contact", MEMBER, {"member_id": target, "contact": ctx.data["contact"].strip()}, subject=target)]
 
 
+# -- the facilitator's kit (issue 14 part A): journaling, go-arounds, airtime ----------------
+#
+# A journal entry is audience SELF: its writer alone, not the facilitators. The
+# facilitators learn only counts (journal.progress: "4 of 6 writing, 2 done")
+# until the member shares the entry (journal.shared, to the facilitators or the
+# group). A go-around's order is fixed when it starts (its "random" is seeded
+# from the log's head and the time given, so decide stays pure). A slowed
+# member may write one group line per N seconds; everything else stays open.
+
+
+def _prompt(ctx: _Context) -> JournalPrompt:
+    prompt = ctx.state.journal_prompts.get(ctx.data["prompt_id"])
+    if prompt is None:
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no journaling prompt {ctx.data['prompt_id']}; type /journal to see yours.")
+    return prompt
+
+
+def _journal_open(ctx: _Context) -> list[Draft]:
+    _need_session(ctx, "open a journaling prompt")
+    d = ctx.data
+    drafts = [Draft("journal.closed", MEMBERS, {"prompt_id": p.prompt_id}) for p in _open_prompts(ctx.state)]
+    opened = {"prompt_id": SEQ, "title": d["title"], "fields": list(d["fields"]), "minutes": d["minutes"]}
+    drafts.insert(0, Draft("journal.opened", MEMBERS, opened))
+    return drafts
+
+
+def _open_prompts(state: GroupState) -> list[JournalPrompt]:
+    return [p for p in state.journal_prompts.values() if not p.closed]
+
+
+def _journal_close(ctx: _Context) -> list[Draft]:
+    prompt = _prompt(ctx)
+    if prompt.closed:
+        return []
+    return [Draft("journal.closed", MEMBERS, {"prompt_id": prompt.prompt_id})]
+
+
+def _journal_progress(state: GroupState, prompt: JournalPrompt, member_id: int, done: bool) -> list[Draft]:
+    """The facilitators' counts for a prompt after ``member_id`` wrote (only when they change)."""
+    active = {e.member_id for e in state.active_participants()}
+    statuses = {mid: e.done for (pid, mid), e in state.journal.items() if pid == prompt.prompt_id and mid in active}
+    statuses[member_id] = done
+    writing, finished = sum(1 for d in statuses.values() if not d), sum(1 for d in statuses.values() if d)
+    if (writing, finished, len(active)) == (prompt.writing, prompt.done, prompt.of):
+        return []
+    return [Draft("journal.progress", FACILITATORS, {"prompt_id": prompt.prompt_id, "writing": writing, "done": finished, "of": len(active)})]
+
+
+def _journal_write(ctx: _Context) -> list[Draft]:
+    prompt = _prompt(ctx)
+    answers = [a.strip() for a in ctx.data["answers"]]
+    if len(answers) > len(prompt.fields):
+        raise _fail(ErrorCode.INVALID, f"This prompt asks {_plural(len(prompt.fields), 'question')}; send at most that many answers.")
+    answers += [""] * (len(prompt.fields) - len(answers))
+    if not any(answers):
+        raise _fail(ErrorCode.INVALID, "Your entry is empty; write something first.")
+    mid, done = ctx.actor.member_id, bool(ctx.data["done"])
+    written = {"prompt_id": prompt.prompt_id, "member_id": mid, "answers": answers, "done": done}
+    drafts = [Draft("journal.written", SELF, written, subject=mid)]
+    entry = ctx.state.journal.get((prompt.prompt_id, mid))
+    if entry is not None and entry.shared:
+        # Shared is a state of the entry: what the member writes on reaches the same readers.
+        drafts.append(_shared_draft(ctx.state, prompt, mid, answers, done, entry.shared))
+    if not prompt.closed:
+        drafts.extend(_journal_progress(ctx.state, prompt, mid, done))
+    return drafts
+
+
+def _shared_draft(state: GroupState, prompt: JournalPrompt, member_id: int, answers: list[str], done: bool, to: str) -> Draft:
+    data = {"prompt_id": prompt.prompt_id, "member_id": member_id, "answers": answers, "done": done, "to": to}
+    if to == "group":
+        return Draft("journal.shared", MEMBERS, data)
+    return Draft("journal.shared", MEMBER, data, subject=member_id)
+
+
+def _journal_share(ctx: _Context) -> list[Draft]:
+    prompt = _prompt(ctx)
+    mid, to = ctx.actor.member_id, ctx.data["to"]
+    entry = ctx.state.journal.get((prompt.prompt_id, mid))
+    if entry is None:
+        raise _fail(ErrorCode.CONFLICT, "You have not written anything for that prompt yet; write first, then share.")
+    if entry.shared == to or (entry.shared == "group" and to == "facilitators"):
+        return []  # the group includes the facilitators; sharing is never taken back silently
+    if to == "group" and ctx.muted:
+        raise _fail(ErrorCode.FORBIDDEN, "A facilitator has muted you, so your entry cannot go to the group; share it with the facilitators instead.")
+    return [_shared_draft(ctx.state, prompt, mid, list(entry.answers), entry.done, to)]
+
+
+def _goround_members(state: GroupState) -> list[int]:
+    """Who takes a turn: the participants who are here, in roster order."""
+    return [e.member_id for e in sorted(state.roster.values(), key=lambda e: e.member_id)
+            if e.role == PARTICIPANT and not e.removed and e.status == "online"]
+
+
+def _goround_start(ctx: _Context) -> list[Draft]:
+    import random
+
+    _need_session(ctx, "start a go-around")
+    running = ctx.state.goround()
+    if running is not None:
+        raise _fail(ErrorCode.CONFLICT, f"A go-around is already running ({running.question}); end it before starting another.")
+    order = _goround_members(ctx.state)
+    if not order:
+        raise _fail(ErrorCode.CONFLICT, "No member is here to take a turn, so a go-around cannot start.")
+    how = ctx.data["order"]
+    if how == "random":
+        random.Random(f"{ctx.state.head_seq}:{ctx.now}").shuffle(order)
+    elif how == "quietest":
+        order = ctx.state.quietest_first(order)
+    started = {"round_id": SEQ, "question": ctx.data["question"], "order": order, "how": how, "turn_minutes": ctx.data["turn_minutes"]}
+    return [Draft("goround.started", EVERYONE, started)]
+
+
+def _goround_move(state: GroupState, how: str) -> list[Draft]:
+    running = state.goround()
+    if running is None:
+        raise _fail(ErrorCode.CONFLICT, "No go-around is running.")
+    whose = running.whose()
+    assert whose is not None  # a running round always has a turn: it ends with its last one
+    index = running.index + 1
+    drafts = [Draft("goround.moved", EVERYONE, {"round_id": running.round_id, "member_id": whose, "how": how, "index": index})]
+    if index >= len(running.order):
+        drafts.append(Draft("goround.ended", EVERYONE, {"round_id": running.round_id, "complete": True}))
+    return drafts
+
+
+def _goround_next(ctx: _Context) -> list[Draft]:
+    return _goround_move(ctx.state, "skipped" if ctx.data["skip"] else "spoke")
+
+
+def _goround_pass(ctx: _Context) -> list[Draft]:
+    running = ctx.state.goround()
+    if running is None:
+        raise _fail(ErrorCode.CONFLICT, "No go-around is running, so there is no turn to pass.")
+    if running.whose() != ctx.actor.member_id:
+        raise _fail(ErrorCode.CONFLICT, f"It is {ctx.state.name_of(running.whose() or 0)}'s turn, not yours; you can pass when your turn comes.")
+    return _goround_move(ctx.state, "passed")
+
+
+def _goround_end(ctx: _Context) -> list[Draft]:
+    running = ctx.state.goround()
+    if running is None:
+        raise _fail(ErrorCode.CONFLICT, "No go-around is running, so there is nothing to end.")
+    return [Draft("goround.ended", EVERYONE, {"round_id": running.round_id, "complete": False})]
+
+
+def _member_nudge(ctx: _Context) -> list[Draft]:
+    entry = _target(ctx, "nudge")
+    nudge = {"member_id": entry.member_id, "text": ctx.data["text"].strip()}
+    return [Draft("member.nudged", MEMBER, nudge, subject=entry.member_id)]
+
+
+def _member_slow(ctx: _Context) -> list[Draft]:
+    entry = _target(ctx, "slow")
+    seconds = ctx.data["seconds"]
+    if ctx.state.slowed.get(entry.member_id, 0) == seconds:
+        return []
+    return [Draft("member.slowed", MEMBER, {"member_id": entry.member_id, "seconds": seconds}, subject=entry.member_id)]
+
+
+def _check_pace(ctx: _Context) -> None:
+    """A slowed member's group line must wait its turn: one per N seconds."""
+    mid = ctx.actor.member_id
+    seconds = ctx.state.slowed.get(mid, 0)
+    last = ctx.state.last_group_line.get(mid)
+    if not seconds or last is None:
+        return
+    wait = int(last + seconds - ctx.now + 0.999)
+    if wait > 0:
+        raise _fail(
+            ErrorCode.RATE_LIMITED,
+            f"A facilitator has asked you to pace yourself: one line to the group every {_plural(seconds, 'second')}. "
+            f"Your line was not sent; send it again in {_plural(wait, 'second')}, or write to the facilitators privately now.",
+        )
+
+
 _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "session.start": _session_start,
     "session.end": _session_end,
@@ -692,4 +872,15 @@ _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "measure.give": _measure_give,
     "measure.answer": _measure_answer,
     "safety.contact": _safety_contact,
+    # -- the facilitator's kit (issue 14 part A) --
+    "journal.open": _journal_open,
+    "journal.close": _journal_close,
+    "journal.write": _journal_write,
+    "journal.share": _journal_share,
+    "goround.start": _goround_start,
+    "goround.next": _goround_next,
+    "goround.pass": _goround_pass,
+    "goround.end": _goround_end,
+    "member.nudge": _member_nudge,
+    "member.slow": _member_slow,
 }

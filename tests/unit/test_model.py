@@ -210,6 +210,23 @@ def _prepared(kind: str, actor: Actor) -> tuple[Room, dict[str, Any]]:
         return room, {"measure_id": room.do(DANA, "measure.give", {"measure": "gad7"})[0].seq, "item": 0, "answer": 1}
     if kind == "safety.contact":
         return room, {"contact": "Lee (sister) 555-0100"} if actor.role != FACILITATOR else {"member_id": SAM.member_id, "contact": "Lee 555-0100"}
+    # -- the facilitator's kit (issue 14 part A) --
+    if kind == "journal.open":
+        return room, {"title": "What helped this week?", "minutes": 5}
+    if kind in ("journal.close", "journal.write", "journal.share"):
+        pid = room.do(DANA, "journal.open", {"title": "What helped?"})[0].seq
+        if kind == "journal.share":
+            room.do(actor if actor.role == PARTICIPANT else SAM, "journal.write", {"prompt_id": pid, "answers": ["a walk"]})
+            return room, {"prompt_id": pid, "to": "facilitators"}
+        return room, {"prompt_id": pid} if kind == "journal.close" else {"prompt_id": pid, "answers": ["a walk"]}
+    if kind.startswith("goround."):
+        room.state.update_member({"id": SAM.member_id}, status="online")
+        if kind == "goround.start":
+            return room, {"question": "One word for today?"}
+        room.do(DANA, "goround.start", {"question": "One word for today?"})
+        return room, {}
+    if kind in ("member.nudge", "member.slow"):
+        return room, {"member_id": RILEY.member_id} | ({"seconds": 30} if kind == "member.slow" else {})
     raise AssertionError(f"no example for {kind}")
 
 

@@ -40,7 +40,7 @@ from protocol.messages import (
     synced_frame,
     welcome_frame,
 )
-from protocol.roles import AUDIENCES, EVERYONE, FACILITATOR, FACILITATORS, GUEST, MEMBER, MEMBERS, PARTICIPANT, PERMISSIONS, ROLES, visible_to
+from protocol.roles import AUDIENCES, EVERYONE, FACILITATOR, FACILITATORS, GUEST, MEMBER, MEMBERS, PARTICIPANT, PERMISSIONS, ROLES, SELF, visible_to
 
 
 def _sentence(err: ProtocolError) -> None:
@@ -389,6 +389,8 @@ VISIBILITY = {
     MEMBERS: {FACILITATOR: (True, True), PARTICIPANT: (True, True), GUEST: (False, False)},
     FACILITATORS: {FACILITATOR: (True, True), PARTICIPANT: (False, False), GUEST: (False, False)},
     MEMBER: {FACILITATOR: (True, True), PARTICIPANT: (True, False), GUEST: (True, False)},
+    # A member's own (an unshared journal entry): not another member's, not the facilitators' either.
+    SELF: {FACILITATOR: (True, False), PARTICIPANT: (True, False), GUEST: (True, False)},
 }
 
 
@@ -396,14 +398,15 @@ VISIBILITY = {
 @pytest.mark.parametrize("role", ROLES)
 def test_visible_to_table(audience, role):
     own, other = VISIBILITY[audience][role]
-    subject = ME if audience == MEMBER else None
+    subject = ME if audience in (MEMBER, SELF) else None
     assert visible_to(audience, subject, role, ME) is own
-    assert visible_to(audience, OTHER if audience == MEMBER else None, role, ME) is other
+    assert visible_to(audience, OTHER if audience in (MEMBER, SELF) else None, role, ME) is other
 
 
 def test_visible_to_refuses_the_unknown():
     assert not visible_to("nobody", None, FACILITATOR, 1)
     assert not visible_to(MEMBER, None, PARTICIPANT, 2)  # a member event without a subject
+    assert not visible_to(SELF, None, FACILITATOR, 2)  # a self event without a subject reaches no one
     assert not visible_to(MEMBERS, None, "intruder", 2)
 
 
