@@ -28,7 +28,7 @@ import pytest
 from tests.support.audit import secrets_in
 from tests.support.wsclient import Cred, RawClient
 
-from protocol.roles import FACILITATOR, GUEST, MEMBER, MEMBERS, PARTICIPANT, EVERYONE, FACILITATORS, PERMISSIONS, ROLES, may, visible_to
+from protocol.roles import FACILITATOR, GUEST, MEMBER, MEMBERS, PARTICIPANT, EVERYONE, FACILITATORS, PERMISSIONS, ROLES, SELF, may, visible_to
 from protocol.messages import COMMANDS
 from protocol.state import visible_events
 from server.edge import RelayServer
@@ -99,6 +99,11 @@ async def setup_state(url: str, g: Group) -> dict[str, int]:
         async with RawClient(url, g.other.token) as alex:
             await asyncio.wait_for(alex.wait_synced(), TIMEOUT)
             ids["alert"] = (await alex.command("urgent.raise", {"text": "table request"}))["seq"]
+            # The facilitator's kit: a prompt to write for, and a go-around whose first turn is Sam's.
+            ids["prompt"] = (await dana.command("journal.open", {"title": "What helped?"}))["seq"]
+            async with RawClient(url, g.actor[PARTICIPANT].token) as sam:
+                await asyncio.wait_for(sam.wait_synced(), TIMEOUT)
+                await dana.command("goround.start", {"question": "One word?"})
         return ids
 
 
@@ -109,6 +114,16 @@ def table_data(kind: str, ids: dict[str, int], g: Group, role: str = PARTICIPANT
         "measure.give": {"measure": "gad7", "member_id": g.other.member_id, "due": "2099-01-31"},
         "measure.answer": {"measure_id": ids["measure"], "item": 0, "answer": 1},
         "safety.contact": {"member_id": g.other.member_id, "contact": "table contact"} if role == FACILITATOR else {"contact": "table contact"},
+        "journal.open": {"title": "Table prompt", "fields": ["One", "Two"], "minutes": 5},
+        "journal.close": {"prompt_id": ids["prompt"]},
+        "journal.write": {"prompt_id": ids["prompt"], "answers": ["table entry"]},
+        "journal.share": {"prompt_id": ids["prompt"], "to": "facilitators"},
+        "goround.start": {"question": "Table round?"},
+        "goround.next": {},
+        "goround.pass": {},
+        "goround.end": {},
+        "member.nudge": {"member_id": g.target.member_id, "text": "table nudge"},
+        "member.slow": {"member_id": g.target.member_id, "seconds": 30},
         "chat.send": {"text": "table line"},
         "chat.reply": {"member_id": g.other.member_id, "text": "table reply"},
         "hand.raise": {},
@@ -135,12 +150,14 @@ def table_data(kind: str, ids: dict[str, int], g: Group, role: str = PARTICIPANT
 ORDER = [
     "chat.send", "chat.reply", "hand.raise", "hand.lower", "checkin.submit", "poll.vote", "homework.submit",
     "urgent.raise", "urgent.acknowledge", "measure.give", "measure.answer", "safety.contact",
+    "journal.write", "journal.share", "goround.next", "goround.pass", "goround.end", "goround.start",
+    "journal.open", "journal.close", "member.nudge", "member.slow",
     "deck.load", "slide.goto", "poll.open", "poll.close", "poll.reveal", "chat.delete",
     "homework.assign", "phase.set", "member.mute", "member.remove", "session.start", "session.end",
 ]
 #: Allowed commands that may legitimately be refused by state in this set-up:
 #: a second session while one runs; a facilitator lowering a hand it never raised.
-MAY_CONFLICT = {"session.start"}
+MAY_CONFLICT = {"session.start", "goround.start"}  # a go-around needs participants online
 
 
 def test_the_table_covers_every_command_kind():
@@ -217,6 +234,10 @@ SECRETS = {
     "urgent": "SECRET-URGENT-REQUEST I do not feel safe tonight",
     "location": "SECRET-LOCATION at my brother's flat",
     "contact": "SECRET-CONTACT Lee 555-0100",
+    "journal": "SECRET-JOURNAL-UNSHARED my brother's drinking",
+    "journal_fac": "SECRET-JOURNAL-SHARED-WITH-FACILITATORS from Alex",
+    "journal_group": "SECRET-JOURNAL-SHARED-WITH-THE-GROUP from Sam",
+    "nudge": "SECRET-NUDGE Sam, leave room for others",
 }
 
 #: The audience the contract gives each event type (private ones with their subject).
@@ -233,6 +254,11 @@ CONTRACT_AUDIENCE = {
     "urgent.acknowledged": None,  # the acknowledged alert's audience: checked below
     "measure.given": None,  # members, or the one member it was given to: checked below
     "measure.answered": MEMBER, "measure.scored": MEMBER, "safety.contact": MEMBER, "checkin.location": MEMBER,
+    # the facilitator's kit
+    "journal.opened": MEMBERS, "journal.closed": MEMBERS, "journal.written": SELF, "journal.progress": FACILITATORS,
+    "journal.shared": None,  # member (to the facilitators) or members (to the group): checked below
+    "goround.started": EVERYONE, "goround.moved": EVERYONE, "goround.ended": EVERYONE,
+    "member.nudged": MEMBER, "member.slowed": MEMBER,
 }
 
 #: Event types that reach no one but the facilitators and, at most, the member they concern.
@@ -271,6 +297,21 @@ async def private_scenario(url: str, g: Group) -> dict[str, int]:
         hw = await dana.command("homework.assign", {"title": "Journal", "homework_kind": "text", "due": "2030-01-31"})
         hw_id = (await sam.recv_until(lambda f: f.get("kind") == "event" and f["type"] == "homework.assigned"))["data"]["homework_id"]
         assert hw_id <= hw["seq"]
+        # The facilitator's kit: journal entries (one kept, one shared with the facilitators,
+        # one with the group), a go-around, a nudge and a slowed pace.
+        prompt = (await dana.command("journal.open", {"title": "What helped?", "fields": ["Situation", "Thought"], "minutes": 5}))["seq"]
+        await sam.command("journal.write", {"prompt_id": prompt, "answers": [SECRETS["journal"], "a thought"]})
+        await alex.command("journal.write", {"prompt_id": prompt, "answers": [SECRETS["journal_fac"]], "done": True})
+        await alex.command("journal.share", {"prompt_id": prompt, "to": "facilitators"})
+        await dana.command("journal.open", {"title": "One thing to share"})  # it closes the first: its id is the ack's seq - 1
+        second = (await dana.recv_until(lambda f: f.get("kind") == "event" and f["type"] == "journal.opened" and f["data"]["title"] == "One thing to share"))["data"]["prompt_id"]
+        await sam.command("journal.write", {"prompt_id": second, "answers": [SECRETS["journal_group"]], "done": True})
+        await sam.command("journal.share", {"prompt_id": second, "to": "group"})
+        await dana.command("goround.start", {"question": "One word for today?", "order": "quietest"})
+        await dana.command("goround.next", {"skip": True})
+        await dana.command("goround.end", {})
+        await dana.command("member.nudge", {"member_id": sam_cred.member_id, "text": SECRETS["nudge"]})
+        await dana.command("member.slow", {"member_id": sam_cred.member_id, "seconds": 5})
         await sam.command("homework.submit", {"homework_id": hw_id, "text": SECRETS["homework"]})
         marks["head"] = (await alex.command("homework.submit", {"homework_id": hw_id, "text": SECRETS["other_homework"]}))["seq"]
         return marks
@@ -278,11 +319,14 @@ async def private_scenario(url: str, g: Group) -> dict[str, int]:
 
 def allowed_secrets(role: str, name: str) -> set[str]:
     if role == FACILITATOR:
-        return set(SECRETS.values())
+        return set(SECRETS.values()) - {SECRETS["journal"]}  # an unshared journal entry is its writer's alone
     if name == "Sam":
-        return {SECRETS["note"], SECRETS["chat"], SECRETS["reply"], SECRETS["homework"], SECRETS["urgent"], SECRETS["location"], SECRETS["contact"]}
+        return {SECRETS["note"], SECRETS["chat"], SECRETS["reply"], SECRETS["homework"], SECRETS["urgent"], SECRETS["location"], SECRETS["contact"],
+                SECRETS["journal"], SECRETS["journal_group"], SECRETS["nudge"]}
     if name == "Alex":
-        return {SECRETS["other_note"], SECRETS["other_homework"]}
+        return {SECRETS["other_note"], SECRETS["other_homework"], SECRETS["journal_fac"], SECRETS["journal_group"]}
+    if role == PARTICIPANT:
+        return {SECRETS["journal_group"]}
     return set()
 
 
@@ -305,6 +349,10 @@ def check_receiver(store, g: Group, client: RawClient, cred: Cred, start: int) -
             problems.append(f"{cred.name} got another member's {f['type']}")
         if f["type"] in ("alert.raised", "urgent.emailed") and cred.role != FACILITATOR:
             problems.append(f"{cred.name} ({cred.role}) got {f['type']}")
+        if f["type"] == "journal.written" and f["data"].get("member_id") != cred.member_id:
+            problems.append(f"{cred.name} ({cred.role}) got someone else's unshared journal entry")
+        if f["type"] in ("member.nudged", "member.slowed") and cred.role != FACILITATOR and f["data"].get("member_id") != cred.member_id:
+            problems.append(f"{cred.name} got another member's {f['type']}")
         if f["type"] == "measure.given" and cred.role == GUEST:
             problems.append(f"{cred.name} (guest) got a questionnaire")
     return problems
@@ -328,13 +376,17 @@ def check_contract_audiences(store, g: Group) -> None:
             raised = next(r for r in store.events_after(g.group_id, 0) if r.seq == e.data["alert_id"])
             assert (e.audience, e.subject) == ((MEMBER, raised.subject) if raised.type == "urgent.raised" else (FACILITATORS, None)), e
             continue
+        if e.type == "journal.shared":
+            to_group = e.data["to"] == "group"
+            assert (e.audience, e.subject) == ((MEMBERS, None) if to_group else (MEMBER, e.data["member_id"])), e
+            continue
         if e.type == "measure.given":
             target = e.data["member_id"]
             assert (e.audience, e.subject) == ((MEMBERS, None) if target is None else (MEMBER, target)), e
             assert e.data["due"] == (None if target is None else "2099-01-31"), "a due date changes no audience"
             continue
         assert e.audience == expected, e
-        if expected == MEMBER:
+        if expected in (MEMBER, SELF):
             assert e.subject == e.data["member_id"], e
         if e.type == "checkin.submitted" and e.data.get("note_private"):
             assert e.data.get("note") == "", e
