@@ -980,6 +980,193 @@ def _contact(rest: str, ctx: Context) -> Outcome:
     return send("safety.contact", {"member_id": None, "contact": rest.strip()})
 
 
+# -- the facilitator's kit (issue 14 part A): /journal, /goround, /airtime, /nudge, /slow ---------
+#
+# Named so they do not collide: /round is the check-in round, /pass passes a
+# check-in, /next moves slides; a go-around is /goround (its pass: /goround pass).
+
+
+def _lines(lines: list[str]) -> Outcome:
+    """A read-only answer already in sentences: both faces show the lines as they are."""
+    return Outcome(local="lines", arg=lines)
+
+
+@command("journal", help=(
+    Help("/journal", "read your journal; /journal and your words answers the open prompt, /journal 2 and words its question 2, "
+         "/journal done finishes, /journal share facilitators or /journal share group shares it. Entries are yours alone until shared.",
+         "journal.write"),
+    Help("/journal open MINUTES QUESTION", "open a journaling prompt, such as /journal open 10 What helped this week?; "
+         "/journal open thought-record 15 opens a CBT thought record; /journal close closes it; /journal alone reads the counts "
+         "and what members shared.", "journal.open"),
+))
+def _journal(rest: str, ctx: Context) -> Outcome:
+    if ctx.role == FACILITATOR:
+        return _journal_facilitator(rest, ctx)
+    _need(ctx, "journal.write")
+    head, _, tail = rest.partition(" ")
+    word, state, me = head.lower(), ctx.state, ctx.me_id or 0
+    if not rest:
+        lines = words.open_prompt_lines(state, me)
+        entries = state.journal_of(me)
+        if not lines and not entries:
+            raise Refused(words.NO_JOURNAL)
+        return _lines(lines + (words.journal_lines(state, me) if entries else []))
+    if word == "share":
+        return _journal_share(tail, ctx)
+    prompt = state.open_prompt()
+    if prompt is None:
+        raise Refused(words.NO_PROMPT_OPEN)
+    entry = state.journal.get((prompt.prompt_id, me))
+    answers = list(entry.answers) if entry is not None else []
+    answers += [""] * (len(prompt.fields) - len(answers))
+    if word == "done":
+        if not any(answers):
+            raise Refused(words.NO_JOURNAL_ENTRY)
+        return send("journal.write", {"prompt_id": prompt.prompt_id, "answers": answers, "done": True})
+    if head.isdigit() and len(prompt.fields) > 1:
+        number = int(head)
+        if not 1 <= number <= len(prompt.fields):
+            raise Refused(words.choose_range_text("a question", len(prompt.fields)))
+        if not tail.strip():
+            raise Refused(words.JOURNAL_USAGE)
+        answers[number - 1] = tail.strip()
+    else:
+        # Words without a number fill the first unanswered question, else go on from the last answer.
+        empty = next((i for i, a in enumerate(answers) if not a), None)
+        if empty is not None:
+            answers[empty] = rest.strip()
+        else:
+            answers[-1] = f"{answers[-1]} {rest.strip()}"
+    return send("journal.write", {"prompt_id": prompt.prompt_id, "answers": answers, "done": bool(entry and entry.done)})
+
+
+def _journal_share(tail: str, ctx: Context) -> Outcome:
+    parts = tail.split()
+    to = parts[0].lower() if parts else ""
+    if to in ("facilitator", "staff"):
+        to = "facilitators"
+    if to not in ("facilitators", "group") or len(parts) > 2:
+        raise Refused(words.JOURNAL_SHARE_USAGE)
+    entries = ctx.state.journal_of(ctx.me_id or 0)
+    if len(parts) == 2:
+        number = _number(parts[1], "The entry number")
+        if not 1 <= number <= len(entries):
+            raise Refused(words.choose_range_text("an entry", len(entries)) if entries else words.NO_JOURNAL)
+        prompt_id = entries[number - 1].prompt_id
+    else:
+        prompt = ctx.state.open_prompt()
+        mine = [e for e in entries if prompt is not None and e.prompt_id == prompt.prompt_id] or entries[-1:]
+        if not mine:
+            raise Refused(words.NO_JOURNAL_ENTRY)
+        prompt_id = mine[0].prompt_id
+    return send("journal.share", {"prompt_id": prompt_id, "to": to})
+
+
+def _journal_facilitator(rest: str, ctx: Context) -> Outcome:
+    from protocol.kit import JOURNAL_FORMS
+
+    head, _, tail = rest.partition(" ")
+    word = head.lower()
+    if not rest:
+        return _lines(words.facilitator_journal_lines(ctx.state))
+    if word == "close":
+        prompt = ctx.state.open_prompt()
+        if prompt is None:
+            raise Refused(words.NO_PROMPT_OPEN)
+        return send("journal.close", {"prompt_id": prompt.prompt_id})
+    if word != "open" or not tail.strip():
+        raise Refused(words.JOURNAL_OPEN_USAGE)
+    tokens = tail.split(None, 2)
+    form = JOURNAL_FORMS.get(tokens[0].lower())
+    if form is not None:
+        minutes = _number(tokens[1], "The minutes") if len(tokens) > 1 else 0
+        title = tokens[0].replace("-", " ").capitalize() if len(tokens) < 3 else tokens[2]
+        return send("journal.open", {"title": title, "fields": list(form), "minutes": minutes})
+    minutes = 0
+    if tokens[0].isdigit():
+        minutes, question = int(tokens[0]), tail.split(None, 1)[1] if len(tokens) > 1 else ""
+    else:
+        question = tail.strip()
+    if not question.strip():
+        raise Refused(words.JOURNAL_OPEN_USAGE)
+    return send("journal.open", {"title": question.strip(), "fields": [], "minutes": minutes})
+
+
+@command("goround", help=(
+    Help("/goround", "hear the go-around: whose turn it is and who is next; on your turn, /goround pass passes.", frozenset({PARTICIPANT, GUEST})),
+    Help("/goround QUESTION", "start a go-around, each member present in turn; put random or quietest first for another order, and minutes "
+         "for a time guide per turn: /goround quietest 2 One word for today?; /goround next thanks and moves on, /goround skip skips, "
+         "/goround end ends it.", "goround.start"),
+))
+def _goround(rest: str, ctx: Context) -> Outcome:
+    head, _, tail = rest.partition(" ")
+    word = head.lower()
+    if not rest:
+        return _lines(words.goround_lines(ctx.state, ctx.me_id))
+    if word == "pass":
+        _need(ctx, "goround.pass")
+        running = ctx.state.goround()
+        if running is None:
+            raise Refused(words.NO_GOROUND)
+        if running.whose() != ctx.me_id:
+            raise Refused(words.NOT_YOUR_TURN)
+        return send("goround.pass", {})
+    if ctx.role != FACILITATOR:
+        raise Refused(words.GOROUND_MEMBER_USAGE)
+    if word in ("next", "skip", "end"):
+        if ctx.state.goround() is None:
+            raise Refused(words.NO_GOROUND)
+        return send("goround.end", {}) if word == "end" else send("goround.next", {"skip": word == "skip"})
+    order, minutes, question = "roster", 0, rest.strip()
+    if word in ("random", "quietest", "roster"):
+        order, question = word, tail.strip()
+    first, _, after = question.partition(" ")
+    if first.isdigit():
+        minutes, question = int(first), after.strip()
+    if not question:
+        raise Refused(words.GOROUND_USAGE)
+    return send("goround.start", {"question": question, "order": order, "turn_minutes": minutes})
+
+
+@command("airtime", help=(Help("/airtime", "each member's share of this session's group chat: lines, words and turns; /airtime phase for this phase, "
+                               "/airtime hands for the raised hands, quietest first.", _FAC),))
+def _airtime(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "airtime")
+    what = rest.strip().lower()
+    if what == "hands":
+        return _lines(words.hands_quietest_lines(ctx.state))
+    if what not in ("", "phase"):
+        raise Refused(words.AIRTIME_USAGE)
+    if ctx.state.session is None:
+        raise Refused(words.NO_SESSION_AIRTIME)
+    return _lines(words.airtime_lines(ctx.state, ctx.state.phase if what == "phase" else None))
+
+
+@command("nudge", help=(Help("/nudge NAME TEXT", "send one member a gentle private nudge; only they and the facilitators read it.", "member.nudge"),))
+def _nudge(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "member.nudge")
+    if not rest:
+        raise Refused(words.NUDGE_USAGE)
+    entry, text = _member_at_start(rest, ctx)
+    return send("member.nudge", {"member_id": entry.member_id, "text": text})
+
+
+@command("slow", help=(Help("/slow NAME SECONDS", "let one member write one group line per so many seconds, without muting them; /slow NAME off lifts it.", "member.slow"),))
+def _slow(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "member.slow")
+    if not rest:
+        raise Refused(words.SLOW_USAGE)
+    entry, tail = _member_at_start(rest, ctx)
+    tail = tail.strip().lower().removesuffix("s").removesuffix(" second")
+    if tail in ("off", "0"):
+        seconds = 0
+    elif tail.isdigit():
+        seconds = int(tail)
+    else:
+        raise Refused(words.SLOW_USAGE)
+    return send("member.slow", {"member_id": entry.member_id, "seconds": seconds})
+
+
 # -- the help table ----------------------------------------------------------------------
 
 _HELP_ORDER = (
@@ -987,6 +1174,7 @@ _HELP_ORDER = (
     "submit", "check", "log", "answer", "measure", "contact", "history", "missed", "more", "verbosity", "bell", "status",
     "quit", "ack", "start", "end", "reply", "phase", "deck", "next", "notes", "poll open", "close", "reveal", "round",
     "delete", "mute", "remove", "assign", "completion", "give", "plan",
+    "journal", "goround", "airtime", "nudge", "slow",  # the facilitator's kit
 )
 
 
@@ -1014,6 +1202,7 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
     "session": ("/start", "/end", "/phase", "/plan", "/status", "/quit"),
     "moderation": ("/mute", "/remove"),
     "listening": ("/help", "/more", "/verbosity", "/bell"),
+    "exercises": ("/journal", "/goround", "/airtime", "/nudge", "/slow"),  # the facilitator's kit
 }
 
 

@@ -499,6 +499,8 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
         return _safety_sentence(ev, d, state, me_id)
     if t in ("measure.given", "measure.answered", "measure.scored", "safety.contact", "checkin.location"):
         return _measure_sentence(ev, d, state, me_id)
+    if t in KIT_EVENTS:
+        return kit_sentence(ev, d, state, me_id)  # the facilitator's kit (issue 14 part A)
     return None  # deck.notes, poll.key, questionnaire answers: folded into state, no sentence of their own
 
 
@@ -915,6 +917,7 @@ LOCAL_ACTIONS = {
     "plan": "load a session plan",
     "poll plan": "open prepared polls",
     "lower NAME": "lower someone else's hand",
+    "airtime": "read members' airtime",  # the facilitator's kit
 }
 
 HELP_HEAD = "Commands, one per line:"
@@ -1306,3 +1309,219 @@ def safety_details_text(state: GroupState, member_id: int) -> str:
     if contact:
         parts.append(f"Emergency contact: {contact}.")
     return " ".join(parts)
+
+
+# -- the facilitator's kit (issue 14 part A): journaling, go-arounds, airtime --------------------
+#
+# Sentences for the kit's events (``kit_sentence``), its read-only answers (/journal,
+# /goround, /airtime) and its refusals, the same in both faces.
+
+KIT_EVENTS = (
+    "journal.opened", "journal.closed", "journal.written", "journal.progress", "journal.shared",
+    "goround.started", "goround.moved", "goround.ended", "member.nudged", "member.slowed",
+)
+JOURNAL_PRIVATE = "Only you can read it unless you share it."
+JOURNAL_USAGE = ("Type /journal to read your journal; /journal and your words answers the open prompt "
+                 "(/journal 2 and words answers its question 2); /journal done finishes; /journal share facilitators, or share group.")
+JOURNAL_OPEN_USAGE = ("Type /journal open, the minutes if you like, and the question, for example /journal open 10 What helped this week?; "
+                      "/journal open thought-record 15 opens a CBT thought record.")
+NO_PROMPT_OPEN = "No journaling prompt is open; /journal reads the entries you have."
+NO_JOURNAL = "Your journal is empty; when the facilitator opens a prompt, /journal and your words writes in it."
+NO_JOURNAL_ENTRY = "You have not written anything for that prompt yet; write first, then share."
+JOURNAL_SHARE_USAGE = "Type /journal share facilitators, or /journal share group; add an entry's number from /journal to share an older one."
+NO_PROMPTS = "No journaling prompt has been opened yet; /journal open and a question opens one."
+GOROUND_USAGE = ("Type /goround and a question, for example /goround What is one thing you are proud of?; put random or quietest "
+                 "first for another order, and a number of minutes for a time guide per turn: /goround quietest 2 One word for today?")
+NO_GOROUND = "No go-around is running."
+GOROUND_MEMBER_USAGE = "Type /goround to hear whose turn it is, or /goround pass to pass on your turn."
+NOT_YOUR_TURN = "It is not your turn yet; you can pass when it comes."
+AIRTIME_USAGE = "Type /airtime for this session, /airtime phase for this phase only, or /airtime hands for the raised hands, quietest first."
+NO_SESSION_AIRTIME = "No session is running, so there is no airtime to count."
+NUDGE_USAGE = "Type /nudge, the member's name and, if you like, a few kind words: /nudge Sam Let's hear from the others too."
+SLOW_USAGE = "Type /slow, the member's name and the seconds between their group lines, such as /slow Sam 30; /slow Sam off lifts it."
+NO_HANDS = "No hands are raised."
+
+
+def nudge_default(by: str) -> str:
+    """What a nudge without words says to its member."""
+    return f"{by} is thinking of you; take a moment to notice how much room you and the others have had to speak."
+
+
+def minutes_words(minutes: int) -> str:
+    """``"for 10 minutes"``: a time given, in words (never a clock that ticks)."""
+    return f"for {_plural(minutes, 'minute')}" if minutes else "with no time limit"
+
+
+def journal_answers_text(fields: list[str], answers: list[str]) -> str:
+    """An entry in one line: ``"Situation: at work; Thought: I failed"`` (a single question: the answer alone)."""
+    if len(fields) <= 1:
+        return answers[0] if answers else ""
+    parts = [f"{field.split(':')[0]}: {answer}" for field, answer in zip(fields, answers, strict=False) if answer]
+    return "; ".join(parts)
+
+
+def journal_progress_text(prompt: Any) -> str:
+    """``"Journaling, What helped?: 4 of 6 writing, 2 done."`` — counts only, the facilitators' view."""
+    return f"Journaling, {prompt.title}: {prompt.writing} of {prompt.of} writing, {prompt.done} done."
+
+
+def goround_turn_text(state: GroupState, goround: Any, me_id: int | None) -> str:
+    """``"Sam, it is your turn. Riley is next."``, with the time guide when there is one."""
+    whose, after = goround.whose(), goround.next_up()
+    if whose is None:
+        return "Everyone has had a turn."
+    who = "You" if whose == me_id else _name(state, whose)
+    text = f"{_name(state, whose)}, it is your turn." if whose != me_id else "It is your turn."
+    if goround.turn_minutes:
+        text += f" About {_plural(goround.turn_minutes, 'minute')} each."
+    if after is not None:
+        text += " You are next." if after == me_id else f" {_name(state, after)} is next."
+    else:
+        text += f" {who} {'are' if who == 'You' else 'is'} the last."
+    if whose == me_id:
+        text += " Type /goround pass to pass."
+    return text
+
+
+def kit_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None) -> str | None:
+    """One sentence for an event of the facilitator's kit, for this reader."""
+    t = ev.type
+    facilitator = _role(state, me_id) == FACILITATOR
+    if t.startswith("journal."):
+        prompt = state.journal_prompts.get(int(d.get("prompt_id", 0)))
+        title = prompt.title if prompt is not None else "a prompt"
+        if t == "journal.opened" and prompt is not None:
+            questions = len(prompt.fields)
+            asks = f" It asks {questions} questions: " + "; ".join(f"{i}, {q}" for i, q in enumerate(prompt.fields, 1)) + "." if questions > 1 else ""
+            if facilitator:
+                return f"Journaling open, {minutes_words(prompt.minutes)}: {title}.{asks} Each entry is private to its member."
+            return f"Journaling, {minutes_words(prompt.minutes)}: {title}.{asks} {JOURNAL_PRIVATE} Type /journal and your words."
+        if t == "journal.closed":
+            return f"Journaling closed: {title}." + ("" if facilitator else " Your entry stays in your journal; /journal reads it.")
+        if t == "journal.written":
+            return f"{'Finished and saved' if d.get('done') else 'Saved'} in your journal: {title}. {JOURNAL_PRIVATE}"
+        if t == "journal.progress":
+            return journal_progress_text(prompt) if prompt is not None else None
+        if t == "journal.shared":
+            mid, to = int(d.get("member_id", 0)), "the group" if d.get("to") == "group" else "the facilitators"
+            if mid == me_id:
+                return f"Your entry for {title} is shared with {to}."
+            fields = prompt.fields if prompt is not None else []
+            return f"Journal entry shared with {to}, {_name(state, mid)}, {title}: {journal_answers_text(fields, [str(a) for a in d.get('answers', [])])}"
+        return None
+    if t.startswith("goround."):
+        found = state.gorounds.get(int(d.get("round_id", ev.seq)))
+        if found is None:
+            return None
+        if t == "goround.started":
+            order = ", ".join(_name(state, m) for m in found.order)
+            return f"Go-around: {found.question} Order: {order}. {goround_turn_text(state, found, me_id)}"
+        if t == "goround.moved":
+            mid, how = int(d.get("member_id", 0)), str(d.get("how", "spoke"))
+            name = "You" if mid == me_id else _name(state, mid)
+            said = {"passed": f"{name} passed.", "skipped": f"{name} {'were' if name == 'You' else 'was'} skipped."}.get(how, f"Thank you, {name if name != 'You' else 'you'}.")
+            return said if found.whose() is None else f"{said} {goround_turn_text(state, found, me_id)}"
+        return "Go-around finished: everyone has had a turn." if d.get("complete") else "Go-around ended."
+    mid = int(d.get("member_id", 0))
+    if t == "member.nudged":
+        text = str(d.get("text", "")).strip() or nudge_default(ev.actor_name or "Your facilitator")
+        return f"A private nudge from {ev.actor_name or 'your facilitator'}: {text}" if mid == me_id else f"Nudge sent to {_name(state, mid)}: {text}"
+    if t == "member.slowed":
+        seconds = int(d.get("seconds", 0))
+        if mid == me_id:
+            if not seconds:
+                return "Your pace is no longer limited."
+            return (f"{ev.actor_name or 'A facilitator'} has asked you to pace yourself: one line to the group every "
+                    f"{_plural(seconds, 'second')}. Private lines to the facilitators are not limited.")
+        return f"{_name(state, mid)}'s pace is no longer limited." if not seconds else f"{_name(state, mid)} may write one group line every {_plural(seconds, 'second')}."
+    return None
+
+
+def journal_lines(state: GroupState, member_id: int) -> list[str]:
+    """A member's journal, oldest first, each entry in one line (numbered for /journal share)."""
+    entries = state.journal_of(member_id)
+    lines = [f"Your journal, {_plural(len(entries), 'entry', 'entries')}, oldest first. {JOURNAL_PRIVATE}"]
+    for number, entry in enumerate(entries, 1):
+        prompt = state.journal_prompts.get(entry.prompt_id)
+        fields = prompt.fields if prompt is not None else []
+        title = prompt.title if prompt is not None else "a prompt"
+        status = ["finished" if entry.done else "not finished"]
+        if entry.shared:
+            status.append("shared with " + ("the group" if entry.shared == "group" else "the facilitators"))
+        lines.append(f"{number}, {title} ({', '.join(status)}): {journal_answers_text(fields, entry.answers) or 'empty'}")
+    return lines
+
+
+def open_prompt_lines(state: GroupState, member_id: int | None) -> list[str]:
+    """The open prompt, question by question, with this member's answers so far."""
+    prompt = state.open_prompt()
+    if prompt is None:
+        return []
+    entry = state.journal.get((prompt.prompt_id, member_id or 0))
+    answers = entry.answers if entry is not None else []
+    lines = [f"Open prompt, {minutes_words(prompt.minutes)}: {prompt.title}"]
+    if len(prompt.fields) > 1:
+        for i, field in enumerate(prompt.fields, 1):
+            answer = answers[i - 1] if i - 1 < len(answers) and answers[i - 1] else "not answered"
+            lines.append(f"Question {i}, {field}: {answer}")
+    elif answers and answers[0]:
+        lines.append(f"Your answer: {answers[0]}")
+    return lines
+
+
+def facilitator_journal_lines(state: GroupState) -> list[str]:
+    """Each prompt with its counts, and the entries members shared (never an unshared one: this reader never has it)."""
+    lines = []
+    for prompt in sorted(state.journal_prompts.values(), key=lambda p: p.prompt_id):
+        status = "closed" if prompt.closed else "open"
+        lines.append(f"{prompt.title} ({status}): {prompt.writing} of {prompt.of} writing, {prompt.done} done.")
+        for entry in sorted((e for e in state.journal.values() if e.prompt_id == prompt.prompt_id and e.shared), key=lambda e: e.member_id):
+            to = "the group" if entry.shared == "group" else "the facilitators"
+            lines.append(f"Shared with {to}, {_name(state, entry.member_id)}: {journal_answers_text(prompt.fields, entry.answers)}")
+    return lines or [NO_PROMPTS]
+
+
+def goround_lines(state: GroupState, me_id: int | None) -> list[str]:
+    """The running go-around: its question, whose turn, and how each turn went."""
+    found = state.goround()
+    if found is None:
+        return [NO_GOROUND]
+    lines = [f"Go-around: {found.question}", goround_turn_text(state, found, me_id)]
+    done = [f"{_name(state, m)} {found.outcomes[m]}" for m in found.order if m in found.outcomes]
+    if done:
+        lines.append("So far: " + ", ".join(done) + ".")
+    return lines
+
+
+def airtime_lines(state: GroupState, phase: str | None = None) -> list[str]:
+    """``"Sam 41% of words; Riley has not spoken"``: this session's (or phase's) airtime, most words first."""
+    session = state.session
+    if session is None:
+        return [NO_SESSION_AIRTIME]
+    said = state.airtime_of(session.session_id, phase)
+    total = sum(a.words for a in said.values())
+    where = f"in {phase_name(phase)}" if phase else "this session"
+    people = [e for e in state.roster.values() if not e.removed and (e.role == PARTICIPANT or e.member_id in said or (e.role == GUEST and state.visited(e.member_id)))]
+    spoken = sorted((e for e in people if e.member_id in said), key=lambda e: -said[e.member_id].words)
+    lines = [f"Airtime {where}, group chat, {_plural(total, 'word')} in all:"]
+    for e in spoken:
+        a = said[e.member_id]
+        share = round(100 * a.words / total) if total else 0
+        lines.append(f"{e.name} {share}% of words: {_plural(a.lines, 'line')}, {_plural(a.words, 'word')}, {_plural(a.turns, 'turn')}.")
+    silent = sorted((e.name for e in people if e.member_id not in said), key=str.casefold)
+    for name in silent:
+        lines.append(f"{name} has not spoken.")
+    return lines
+
+
+def hands_quietest_lines(state: GroupState) -> list[str]:
+    """The raised hands served quietest first (fewest words this session), with the queue order said too."""
+    if not state.hands:
+        return [NO_HANDS]
+    said = state.airtime_of(state.session.session_id if state.session else None)
+    order = state.quietest_first(list(state.hands))
+    lines = ["Raised hands, quietest first:"]
+    for mid in order:
+        words_said = said[mid].words if mid in said else 0
+        lines.append(f"{_name(state, mid)}: {_plural(words_said, 'word')} this session, number {state.hands.index(mid) + 1} in the queue.")
+    return lines

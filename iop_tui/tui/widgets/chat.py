@@ -245,6 +245,8 @@ class ChatPane(Pane):
             self.local(words.FILES_IN_PANES)
         elif what in words.PLAIN_ONLY_LOCALS:
             self.local(words.PLAIN_ONLY)
+        elif what == "lines":
+            self.local(*arg)  # an answer the core already put in sentences (the facilitator's kit)
         elif what == "give plan":
             self.local(*words.planned_measure_lines(self.plan, _dt.date.today()))
         else:
