@@ -1525,3 +1525,22 @@ def hands_quietest_lines(state: GroupState) -> list[str]:
         words_said = said[mid].words if mid in said else 0
         lines.append(f"{_name(state, mid)}: {_plural(words_said, 'word')} this session, number {state.hands.index(mid) + 1} in the queue.")
     return lines
+
+
+def airtime_shares(state: GroupState) -> dict[int, tuple[int, str]]:
+    """Each participant's (words, "41% of words") in the live session, for the People pane; {} with no session."""
+    if state.session is None:
+        return {}
+    said = state.airtime_of(state.session.session_id)
+    total = sum(a.words for a in said.values())
+    out = {}
+    for e in state.roster.values():
+        if e.role == FACILITATOR or e.removed or (e.role == GUEST and e.member_id not in said and not state.visited(e.member_id)):
+            continue
+        a = said.get(e.member_id)
+        out[e.member_id] = (a.words, f"{round(100 * a.words / total) if total else 0}% of words") if a is not None else (0, "has not spoken")
+    return out
+
+
+def airtime_order_text(on: bool) -> str:
+    return "People by airtime, quietest first." if on else "People by role and name."

@@ -20,6 +20,7 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.geometry import Spacing
 from textual.reactive import Reactive
 from textual.screen import Screen
@@ -29,6 +30,7 @@ from textual.widgets import Footer, TabbedContent, TabPane, Tabs
 from iop_tui.core import words
 from iop_tui.tui.focus import FocusKeeper
 from iop_tui.tui.messages import Confirm, FieldsSent, FocusPlaced, ScreenReady
+from iop_tui.tui.screens.journal import JournalScreen
 from iop_tui.tui.panekeys import PANES  # tab order: keys 1-6, F1-F6 and Alt+1-6 select them
 from iop_tui.tui.widgets.alerts import AlertBanner
 from iop_tui.tui.widgets.pane import Pane
@@ -108,6 +110,9 @@ class PaneTabs(TabbedContent):
 
 class SessionScreen(Screen[None]):
     """Everything of one live session on one screen."""
+
+    #: The facilitator's kit: J opens the Journal view (members write there; facilitators read counts).
+    BINDINGS = [Binding("j", "journal", "Journal", tooltip="Your private journal and the open journaling prompt")]
 
     #: Focus is placed by the app (in the active pane); Textual's auto focus
     #: could land in a pane mounted in the background and bring it forward.
@@ -197,6 +202,9 @@ class SessionScreen(Screen[None]):
             pane.show_model(model)
         self.refresh_header()
         self.refresh_chat_label()
+        for screen in self.app.screen_stack:  # an open Journal view follows the model too
+            if isinstance(screen, JournalScreen):
+                screen.show_model(model)
 
     def refresh_header(self) -> None:
         """The header in one row at the terminal's width (it changes only on events and resizes),
@@ -293,6 +301,11 @@ class SessionScreen(Screen[None]):
     def _fields_sent(self, message: FieldsSent) -> None:
         message.stop()
         self.keeper.fields_sent(message.pane)
+
+    def action_journal(self) -> None:
+        """The Journal view (J): the open prompt to write, and the journal to read."""
+        if self.model is not None and self.model.me is not None:
+            self.app.push_screen(JournalScreen(self.model))
 
     def leave_field(self) -> None:
         """Move the focus to the tab row, where 1-6 switch panes."""

@@ -3,7 +3,9 @@
 Each row says the name, role and presence ("online", "away", "offline"),
 then "hand up" and "muted" when they apply — never colour alone. A
 facilitator moderates from the highlighted row: M mutes or unmutes, H lowers
-a hand, R removes (after a confirmation).
+a hand, R removes (after a confirmation), A orders the list by airtime,
+quietest first, and back (each member's row then says their share of the
+session's group-chat words: the facilitator's kit, facilitators only).
 """
 
 from __future__ import annotations
@@ -26,14 +28,16 @@ __all__ = ["PeoplePane", "person_line"]
 PRESENCE_WORDS = {"online": "online", "reconnecting": "away", "offline": "offline"}
 
 
-def person_line(entry: Any, hands: list[int], me_id: int | None) -> str:
-    """'Sam (participant): online, hand up, muted'."""
+def person_line(entry: Any, hands: list[int], me_id: int | None, airtime: str = "") -> str:
+    """'Sam (participant): online, hand up, muted' (and, for facilitators, '41% of words')."""
     who = f"{entry.name} (you)" if entry.member_id == me_id else entry.name
     words = [PRESENCE_WORDS.get(entry.status, entry.status)]
     if entry.member_id in hands:
         words.append(f"hand up, number {hands.index(entry.member_id) + 1} in the queue")
     if entry.muted:
         words.append("muted")
+    if airtime:
+        words.append(airtime)
     return f"{who} ({entry.role}): " + ", ".join(words)
 
 
@@ -44,7 +48,13 @@ class PeopleList(CursorOptionList):
         Binding("m", "moderate('mute')", "Mute"),
         Binding("h", "moderate('lower')", "Lower"),
         Binding("r", "moderate('remove')", "Remove"),
+        Binding("a", "airtime_order", "Airtime order", tooltip="Order the people by airtime, quietest first, or by role and name"),
     ]
+
+    def action_airtime_order(self) -> None:
+        pane = self.parent
+        if isinstance(pane, PeoplePane):
+            pane.toggle_airtime_order()
 
     def action_moderate(self, what: str) -> None:
         pane = self.parent
@@ -52,7 +62,7 @@ class PeopleList(CursorOptionList):
             pane.moderate_selected(what)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "moderate":
+        if action in ("moderate", "airtime_order"):
             pane = self.parent
             return isinstance(pane, PeoplePane) and pane.facilitating
         return True
@@ -68,6 +78,7 @@ class PeoplePane(Pane):
         self._model: Any = None
         self._ids: list[int] = []
         self._rows: list[str] = []
+        self.by_airtime = False  # a facilitator's A: quietest first
 
     def compose(self) -> ComposeResult:
         yield Static("", id="people-hands", classes="lead", markup=False)
@@ -83,8 +94,11 @@ class PeoplePane(Pane):
             (e for e in state.roster.values() if not e.removed),
             key=lambda e: (order.get(e.role, 3), e.name.lower()),
         )
+        said = words.airtime_shares(state) if model.is_facilitator else {}
+        if said and self.by_airtime:
+            people.sort(key=lambda e: (e.member_id not in said, said[e.member_id][0] if e.member_id in said else 0))
         ids = [e.member_id for e in people]
-        rows = [person_line(e, state.hands, me_id) for e in people]
+        rows = [person_line(e, state.hands, me_id, said[e.member_id][1] if e.member_id in said else "") for e in people]
         plist = self.query_one("#people-list", PeopleList)
         if ids != self._ids or rows != self._rows:
             highlighted = plist.highlighted
@@ -100,7 +114,8 @@ class PeoplePane(Pane):
             + (" " + revoked if revoked else ""),
         )
         if model.is_facilitator:
-            help_text = "On a person: M mutes or unmutes, H lowers their hand, R removes them from the group."
+            help_text = ("On a person: M mutes or unmutes, H lowers their hand, R removes them from the group. A orders by airtime"
+                         + (", quietest first (on)." if self.by_airtime else " (off)."))
         elif model.me is not None and model.me.role == "guest":
             help_text = words.GUEST_ROSTER
         else:
@@ -111,6 +126,12 @@ class PeoplePane(Pane):
     def facilitating(self) -> bool:
         """Whether this person facilitates (the moderation keys are theirs)."""
         return bool(self._model is not None and self._model.is_facilitator)
+
+    def toggle_airtime_order(self) -> None:
+        self.by_airtime = not self.by_airtime
+        if self._model is not None:
+            self.show_model(self._model)
+        self.say(words.airtime_order_text(self.by_airtime))
 
     def moderate_selected(self, what: str) -> None:
         index = self.query_one("#people-list", PeopleList).highlighted
