@@ -996,8 +996,8 @@ def _lines(lines: list[str]) -> Outcome:
          "/journal done finishes, /journal share facilitators or /journal share group shares it. Entries are yours alone until shared.",
          "journal.write"),
     Help("/journal open MINUTES QUESTION", "open a journaling prompt, such as /journal open 10 What helped this week?; "
-         "/journal open thought-record 15 opens a CBT thought record; /journal close closes it; /journal alone reads the counts "
-         "and what members shared.", "journal.open"),
+         "/journal open thought-record 15 opens a CBT thought record; /journal plan lists the plan's prompts and /journal plan 1 opens one; "
+         "/journal close closes it; /journal alone reads the counts and what members shared.", "journal.open"),
 ))
 def _journal(rest: str, ctx: Context) -> Outcome:
     if ctx.role == FACILITATOR:
@@ -1069,6 +1069,8 @@ def _journal_facilitator(rest: str, ctx: Context) -> Outcome:
     word = head.lower()
     if not rest:
         return _lines(words.facilitator_journal_lines(ctx.state))
+    if word == "plan":
+        return _kit_plan("journal", tail, ctx)
     if word == "close":
         prompt = ctx.state.open_prompt()
         if prompt is None:
@@ -1092,11 +1094,27 @@ def _journal_facilitator(rest: str, ctx: Context) -> Outcome:
     return send("journal.open", {"title": question.strip(), "fields": [], "minutes": minutes})
 
 
+def _kit_plan(what: str, number: str, ctx: Context) -> Outcome:
+    """/journal plan and /goround plan list the plan's prepared prompts or go-arounds; with N, open or start one."""
+    if ctx.plan is None:
+        raise Refused(words.NO_PLAN)
+    try:
+        if not number.strip():
+            items = ctx.plan.journals if what == "journal" else ctx.plan.rounds
+            if not items:
+                ctx.plan.prepared(what, 1)  # says the plan prepares none
+            return _lines(words.planned_kit_lines(what, items))
+        kind, data = ctx.plan.prepared(what, _number(number.strip(), "The number")).command()
+    except PlanError as err:
+        raise Refused(str(err)) from None
+    return send(kind, data)
+
+
 @command("goround", help=(
     Help("/goround", "hear the go-around: whose turn it is and who is next; on your turn, /goround pass passes.", frozenset({PARTICIPANT, GUEST})),
     Help("/goround QUESTION", "start a go-around, each member present in turn; put random or quietest first for another order, and minutes "
-         "for a time guide per turn: /goround quietest 2 One word for today?; /goround next thanks and moves on, /goround skip skips, "
-         "/goround end ends it.", "goround.start"),
+         "for a time guide per turn: /goround quietest 2 One word for today?; /goround plan 1 starts the plan's; /goround next thanks and moves on, "
+         "/goround skip skips, /goround end ends it.", "goround.start"),
 ))
 def _goround(rest: str, ctx: Context) -> Outcome:
     head, _, tail = rest.partition(" ")
@@ -1113,6 +1131,8 @@ def _goround(rest: str, ctx: Context) -> Outcome:
         return send("goround.pass", {})
     if ctx.role != FACILITATOR:
         raise Refused(words.GOROUND_MEMBER_USAGE)
+    if word == "plan":
+        return _kit_plan("rounds", tail, ctx)
     if word in ("next", "skip", "end"):
         if ctx.state.goround() is None:
             raise Refused(words.NO_GOROUND)

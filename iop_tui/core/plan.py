@@ -26,6 +26,16 @@ prepared polls and homework::
     due = "+7"                   # optional: to be answered by then (between sessions)
     to = "Sam"                   # optional: one member; without it, every participant
 
+    [[journal]]                  # a journaling prompt (/journal plan N opens it)
+    title = "Thought record"
+    form = "thought-record"      # or: fields = ["Question one", "Question two"]; neither: the title is the question
+    minutes = 10
+
+    [[rounds]]                   # a go-around (/goround plan N starts it)
+    question = "One thing you will try this week?"
+    order = "quietest"           # roster | random | quietest
+    turn_minutes = 2
+
 Loading the plan sends the deck. Polls are only *prepared*: the facilitator
 opens them one by one when the moment comes (a poll opened at load would
 interrupt the check-in). Questionnaires are prepared too (``/give plan N``).
@@ -59,6 +69,8 @@ __all__ = [
     "PlannedPoll",
     "PlannedHomework",
     "PlannedMeasure",
+    "PlannedJournal",
+    "PlannedRound",
     "Plan",
     "load_plan",
     "read_deck",
@@ -77,7 +89,7 @@ MAX_PLAN_BYTES = 256 * 1024
 #: Largest deck file read: the deck's character bound, each character up to 4 bytes of UTF-8.
 MAX_DECK_BYTES = MAX_DECK_CHARS * 4
 
-_TOP_KEYS = ("title", "deck", "polls", "homework", "measures")
+_TOP_KEYS = ("title", "deck", "polls", "homework", "measures", "journal", "rounds")
 _MEASURE_KEYS = ("kind", "due", "to")
 _POLL_KEYS = ("question", "kind", "options", "correct", "anonymous")
 _HOMEWORK_KEYS = ("title", "kind", "instructions", "items", "due", "assign_at_load")
@@ -165,6 +177,38 @@ class PlannedMeasure:
 
 
 @dataclass(frozen=True)
+class PlannedJournal:
+    """A journaling prompt prepared in a plan (the facilitator's kit)."""
+
+    title: str
+    fields: tuple[str, ...]
+    minutes: int
+
+    def command(self) -> tuple[str, dict[str, Any]]:
+        return "journal.open", {"title": self.title, "fields": list(self.fields), "minutes": self.minutes}
+
+    def describe(self) -> str:
+        asks = f", {len(self.fields)} questions" if self.fields else ""
+        return f"{self.title}{asks}, {self.minutes} minutes" if self.minutes else f"{self.title}{asks}"
+
+
+@dataclass(frozen=True)
+class PlannedRound:
+    """A go-around prepared in a plan (the facilitator's kit)."""
+
+    question: str
+    order: str
+    turn_minutes: int
+
+    def command(self) -> tuple[str, dict[str, Any]]:
+        return "goround.start", {"question": self.question, "order": self.order, "turn_minutes": self.turn_minutes}
+
+    def describe(self) -> str:
+        guide = f", about {self.turn_minutes} minutes each" if self.turn_minutes else ""
+        return f"{self.question} ({self.order} order{guide})"
+
+
+@dataclass(frozen=True)
 class Plan:
     """A loaded session plan: the deck's Markdown, prepared polls and homework."""
 
@@ -175,6 +219,18 @@ class Plan:
     polls: tuple[PlannedPoll, ...]
     homework: tuple[PlannedHomework, ...]
     measures: tuple[PlannedMeasure, ...] = ()
+    journals: tuple[PlannedJournal, ...] = ()  # the facilitator's kit
+    rounds: tuple[PlannedRound, ...] = ()
+
+    def prepared(self, what: str, number: int) -> Any:
+        """The prepared journaling prompt (``what`` "journal") or go-around ("rounds") ``number``, from 1 (raises PlanError)."""
+        items = self.journals if what == "journal" else self.rounds
+        noun = "journaling prompt" if what == "journal" else "go-around"
+        if not items:
+            raise PlanError(f"The plan prepares no {noun}.")
+        if not 1 <= number <= len(items):
+            raise PlanError(f"The plan has {len(items)} prepared {noun}{'s' if len(items) != 1 else ''}; choose a number from 1 to {len(items)}.")
+        return items[number - 1]
 
     def commands(self, today: _dt.date) -> list[tuple[str, dict[str, Any]]]:
         """What loading the plan sends: the deck, then homework marked ``assign_at_load``."""
@@ -407,6 +463,43 @@ def _measure(table: Any, number: int, name: str, today: _dt.date) -> PlannedMeas
     return measure
 
 
+_JOURNAL_KEYS = ("title", "form", "fields", "minutes")
+_ROUND_KEYS = ("question", "order", "turn_minutes")
+
+
+def _whole(table: dict[str, Any], key: str, where: str, name: str) -> int:
+    value = table.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise PlanError(f"{name}: {key!r} in {where} must be a whole number of minutes.")
+    return value
+
+
+def _journal(table: Any, number: int, name: str) -> PlannedJournal:
+    from protocol.kit import JOURNAL_FORMS
+
+    where = f"journal prompt {number}"
+    table = _check_keys(table, _JOURNAL_KEYS, where, name)
+    fields = table.get("fields", [])
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise PlanError(f"{name}: 'fields' in {where} must be a list of questions in quotes.")
+    if "form" in table:
+        form = _text(table, "form", where, name).lower()
+        if form not in JOURNAL_FORMS or fields:
+            raise PlanError(f"{name}: {where} has form {form!r}; use one of {', '.join(JOURNAL_FORMS)}, or list its 'fields' instead.")
+        fields = list(JOURNAL_FORMS[form])
+    planned = PlannedJournal(_text(table, "title", where, name), tuple(clean_line(f) for f in fields), _whole(table, "minutes", where, name))
+    _validate(planned.command(), where, name)
+    return planned
+
+
+def _round(table: Any, number: int, name: str) -> PlannedRound:
+    where = f"go-around {number}"
+    table = _check_keys(table, _ROUND_KEYS, where, name)
+    planned = PlannedRound(_text(table, "question", where, name), _text(table, "order", where, name, "roster"), _whole(table, "turn_minutes", where, name))
+    _validate(planned.command(), where, name)
+    return planned
+
+
 def _validate(command: tuple[str, dict[str, Any]], where: str, name: str) -> None:
     kind, data = command
     try:
@@ -458,4 +551,13 @@ def load_plan(path: str | Path, today: _dt.date | None = None) -> Plan:
         polls=tuple(_poll(p, i, name) for i, p in enumerate(polls, 1)),
         homework=tuple(_homework(h, i, name, today) for i, h in enumerate(homework, 1)),
         measures=tuple(_measure(m, i, name, today) for i, m in enumerate(measures, 1)),
+        journals=tuple(_journal(j, i, name) for i, j in enumerate(_tables(data, "journal", name), 1)),
+        rounds=tuple(_round(r, i, name) for i, r in enumerate(_tables(data, "rounds", name), 1)),
     )
+
+
+def _tables(data: dict[str, Any], key: str, name: str) -> list[Any]:
+    found = data.get(key, [])
+    if not isinstance(found, list):
+        raise PlanError(f"{name}: write {key} as [[{key}]] tables.")
+    return found

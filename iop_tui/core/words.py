@@ -1544,3 +1544,9 @@ def airtime_shares(state: GroupState) -> dict[int, tuple[int, str]]:
 
 def airtime_order_text(on: bool) -> str:
     return "People by airtime, quietest first." if on else "People by role and name."
+
+
+def planned_kit_lines(what: str, items: Any) -> list[str]:
+    """The plan's prepared journaling prompts or go-arounds, numbered."""
+    noun, typed = ("Prepared journaling prompt", "/journal plan") if what == "journal" else ("Prepared go-around", "/goround plan")
+    return [f"{noun} {i}: {item.describe()}; type {typed} {i}." for i, item in enumerate(items, 1)]

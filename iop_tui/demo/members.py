@@ -5,8 +5,10 @@ invitation token, so everything it does goes through the relay exactly as a
 person's commands would (permissions, privacy, sequencing). Bots watch their
 own view of the session and react: they check in when the check-in phase
 starts (one of them with a note for the facilitators only), say something
-about a slide, vote when a poll opens, chat and raise a hand in the
-discussion, and submit homework once it is assigned. A facilitator bot runs
+about a slide, vote when a poll opens, write a private journal entry when a
+prompt opens (some share it), take their turn in a go-around (one passes),
+chat and raise a hand in the discussion, and submit homework once it is
+assigned. A facilitator bot runs
 the agenda when the person trying the demo is a participant.
 
 Delays are seconds apart, randomised from a fixed seed (the same demo each
@@ -48,6 +50,10 @@ class Persona:
     raises_hand: bool = False
     homework_text: str = ""
     poll_bias: int = 0  # which option this persona leans to (index)
+    # the facilitator's kit: a journal entry (one answer per question), whom it is shared with, a go-around turn
+    journal: tuple[str, ...] = ()
+    journal_share: str = ""  # "", "facilitators" or "group"
+    round_line: str = ""  # "" passes
 
 
 PERSONAS: dict[str, Persona] = {
@@ -58,6 +64,9 @@ PERSONAS: dict[str, Persona] = {
         discussion=("I tried the breathing exercise from last week before a hard phone call. It helped a bit.",),
         raises_hand=True, homework_text="Monday: a text went unanswered; I caught the mind reading and wrote a balanced thought.",
         poll_bias=2,
+        journal=("My sister didn't answer my text all evening.", "She's angry with me.", "Anxious, 70.", "She didn't reply.",
+                 "She was at work; she often replies late.", "She is probably busy; I can ask her tomorrow."),
+        journal_share="facilitators", round_line="Writing one short thought record a day, even on bad days.",
     ),
     "Alex": Persona(
         "Alex", 7, ("hopeful", "calm"), note="Started the new job this week.", note_to="group", arrive_s=(1.5, 4.0),
@@ -65,6 +74,8 @@ PERSONAS: dict[str, Persona] = {
         discussion=("Writing the thought down made it look smaller for me.", "Same here, Sam. Catching it is half the work."),
         homework_text="Did three thought records; the fortune telling ones were the easiest to catch.",
         poll_bias=1,
+        journal=("First day at the new job.", "Everyone will see I don't know what I'm doing.", "Nervous, 50."),
+        round_line="Catching fortune telling before meetings.",
     ),
     "Riley": Persona(
         "Riley", 5, ("okay", "distracted"), arrive_s=(2.5, 6.0),
@@ -72,12 +83,16 @@ PERSONAS: dict[str, Persona] = {
         discussion=("I find the evidence against column really hard.",),
         homework_text="",
         poll_bias=3,
+        journal=("Missed the bus.",),
     ),
     "Morgan": Persona(
         "Morgan", 3, ("low", "irritable", "lonely"), arrive_s=(4.0, 8.0),
         discussion=("Should statements are my big one. I should be further along by now.",),
         raises_hand=True, homework_text="Tried it twice. Hard, but I did it.",
         poll_bias=0,
+        journal=("Sunday at home.", "I should have my life sorted by now.", "Low, 80.", "I'm not working.",
+                 "I come here every week and I am doing the work.", "I am working on it, one week at a time."),
+        journal_share="group", round_line="Noticing my should statements and saying them out loud here.",
     ),
 }
 
@@ -200,12 +215,34 @@ class MemberBot(_Bot):
                 self.once(("discuss", sid, i), self.pause(4 + 10 * i, 12 + 14 * i), lambda line=line: self._chat(line))
             if p.raises_hand:
                 self.once(("hand", sid), self.pause(2, 8), lambda: self.send("hand.raise", {}))
+        prompt = state.open_prompt()
+        if prompt is not None and p.journal:
+            self.once(("journal", prompt.prompt_id), self.pause(6, 20), lambda prompt=prompt: self._journal(prompt))
+        running = state.goround()
+        if running is not None and running.whose() == me:
+            self.once(("turn", running.round_id), self.pause(3, 8), lambda running=running: self._turn(running))
         for hw in state.homework.values():
             if me not in hw.submissions and (p.homework_text or hw.kind != "text"):
                 self.once(("homework", hw.homework_id), self.pause(6, 20), lambda hw=hw: self._submit(hw))
 
     def _chat(self, text: str, to: str = "group") -> None:
         self.send("chat.send", {"text": text, "to": to})
+
+    def _journal(self, prompt: Any) -> None:
+        """A private entry, finished at once; shared as the persona would."""
+        answers = list(self.persona.journal[: len(prompt.fields)])
+        answers += [""] * (len(prompt.fields) - len(answers))
+        if self.send("journal.write", {"prompt_id": prompt.prompt_id, "answers": answers, "done": True}) and self.persona.journal_share:
+            self.send("journal.share", {"prompt_id": prompt.prompt_id, "to": self.persona.journal_share})
+
+    def _turn(self, running: Any) -> None:
+        """My turn in a go-around: say my line, or pass."""
+        if running.ended or running.whose() != self.me_id():
+            return
+        if self.persona.round_line:
+            self._chat(self.persona.round_line)
+        else:
+            self.send("goround.pass", {})
 
     def _check_in(self) -> None:
         p = self.persona
@@ -323,7 +360,9 @@ class FacilitatorBot(_Bot):
             await self.wait(5, 8)
             await self._poll_round(3, (20, 28))
             await self.wait(5, 8)
+            await self._journaling()
             await self.command("phase.set", {"phase": "discussion"})
+            await self._go_around()
             await self.command("chat.send", {"text": "What stood out for you today? Raise your hand if you'd like to speak.", "to": "group"})
             await self.wait(40, 55)
             await self.command("phase.set", {"phase": "closing"})
@@ -333,6 +372,41 @@ class FacilitatorBot(_Bot):
             await asyncio.Event().wait()  # stay in the room
         finally:
             hands_task.cancel()
+
+    async def _journaling(self) -> None:
+        """The plan's first journaling prompt: open it, wait until everyone present is done (the
+        facilitator sees counts only), close it."""
+        if not self.plan.journals:
+            return
+        await self.command(*self.plan.journals[0].command())
+        prompt = self.state.open_prompt()
+        if prompt is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.patience
+        await self.wait(15, 25)
+        while loop.time() < deadline and prompt.done < len(self._present()):
+            await asyncio.sleep(TICK_S)
+        await self.command("journal.close", {"prompt_id": prompt.prompt_id})
+
+    async def _go_around(self) -> None:
+        """The plan's first go-around: each turn ends when its member has spoken or passed
+        (or the facilitator's patience runs out), then the facilitator thanks them and moves on."""
+        if not self.plan.rounds:
+            return
+        await self.command(*self.plan.rounds[0].command())
+        loop = asyncio.get_running_loop()
+        while (running := self.state.goround()) is not None:
+            whose, index, said = running.whose(), running.index, len(self.state.chat)
+            deadline = loop.time() + self.patience
+            while loop.time() < deadline and running.index == index and not running.ended:
+                if any(line.member_id == whose and line.to == "group" for line in self.state.chat[said:]):
+                    break
+                await asyncio.sleep(TICK_S)
+            if running.index == index and not running.ended:
+                await self.wait(2, 4)
+                if running.index == index and not running.ended:
+                    await self.command("goround.next", {"skip": False})
 
     async def _answer_hands(self) -> None:
         while True:
