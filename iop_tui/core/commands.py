@@ -1143,8 +1143,8 @@ def _goround(rest: str, ctx: Context) -> Outcome:
     first, _, after = question.partition(" ")
     if first.isdigit():
         minutes, question = int(first), after.strip()
-    if not question:
-        raise Refused(words.GOROUND_USAGE)
+    if not question or (" " not in question and not question.endswith("?")):
+        raise Refused(words.GOROUND_USAGE)  # one word is a mistyped subcommand ("/goround nxt"), not a question
     return send("goround.start", {"question": question, "order": order, "turn_minutes": minutes})
 
 

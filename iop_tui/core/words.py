@@ -1357,7 +1357,7 @@ def journal_answers_text(fields: list[str], answers: list[str]) -> str:
     if len(fields) <= 1:
         return answers[0] if answers else ""
     parts = [f"{field.split(':')[0]}: {answer}" for field, answer in zip(fields, answers, strict=False) if answer]
-    return "; ".join(parts)
+    return "".join(part + ("" if i == len(parts) - 1 else " " if part[-1] in ".!?;" else "; ") for i, part in enumerate(parts))
 
 
 def journal_progress_text(prompt: Any) -> str:
@@ -1498,7 +1498,7 @@ def airtime_lines(state: GroupState, phase: str | None = None) -> list[str]:
     session = state.session
     if session is None:
         return [NO_SESSION_AIRTIME]
-    said = state.airtime_of(session.session_id, phase)
+    said = _members_airtime(state, state.airtime_of(session.session_id, phase))
     total = sum(a.words for a in said.values())
     where = f"in {phase_name(phase)}" if phase else "this session"
     people = [e for e in state.roster.values() if not e.removed and (e.role == PARTICIPANT or e.member_id in said or (e.role == GUEST and state.visited(e.member_id)))]
@@ -1531,7 +1531,7 @@ def airtime_shares(state: GroupState) -> dict[int, tuple[int, str]]:
     """Each participant's (words, "41% of words") in the live session, for the People pane; {} with no session."""
     if state.session is None:
         return {}
-    said = state.airtime_of(state.session.session_id)
+    said = _members_airtime(state, state.airtime_of(state.session.session_id))
     total = sum(a.words for a in said.values())
     out = {}
     for e in state.roster.values():
@@ -1550,3 +1550,8 @@ def planned_kit_lines(what: str, items: Any) -> list[str]:
     """The plan's prepared journaling prompts or go-arounds, numbered."""
     noun, typed = ("Prepared journaling prompt", "/journal plan") if what == "journal" else ("Prepared go-around", "/goround plan")
     return [f"{noun} {i}: {item.describe()}; type {typed} {i}." for i, item in enumerate(items, 1)]
+
+
+def _members_airtime(state: GroupState, said: dict[int, Any]) -> dict[int, Any]:
+    """Airtime of the members only: the facilitators' own words are not the group's share."""
+    return {mid: a for mid, a in said.items() if (entry := state.roster.get(mid)) is None or entry.role != FACILITATOR}
