@@ -1370,14 +1370,13 @@ def goround_turn_text(state: GroupState, goround: Any, me_id: int | None) -> str
     whose, after = goround.whose(), goround.next_up()
     if whose is None:
         return "Everyone has had a turn."
-    who = "You" if whose == me_id else _name(state, whose)
     text = f"{_name(state, whose)}, it is your turn." if whose != me_id else "It is your turn."
     if goround.turn_minutes:
         text += f" About {_plural(goround.turn_minutes, 'minute')} each."
     if after is not None:
         text += " You are next." if after == me_id else f" {_name(state, after)} is next."
     else:
-        text += f" {who} {'are' if who == 'You' else 'is'} the last."
+        text += " This is the last turn."
     if whose == me_id:
         text += " Type /goround pass to pass."
     return text
@@ -1419,7 +1418,7 @@ def kit_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | N
         if t == "goround.moved":
             mid, how = int(d.get("member_id", 0)), str(d.get("how", "spoke"))
             name = "You" if mid == me_id else _name(state, mid)
-            said = {"passed": f"{name} passed.", "skipped": f"{name} {'were' if name == 'You' else 'was'} skipped."}.get(how, f"Thank you, {name if name != 'You' else 'you'}.")
+            said = {"passed": f"{name} passed.", "skipped": f"{name} {'were' if name == 'You' else 'was'} skipped."}.get(how, "Thank you." if name == "You" else f"Thank you, {name}.")
             return said if found.whose() is None else f"{said} {goround_turn_text(state, found, me_id)}"
         return "Go-around finished: everyone has had a turn." if d.get("complete") else "Go-around ended."
     mid = int(d.get("member_id", 0))

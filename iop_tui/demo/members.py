@@ -210,9 +210,10 @@ class MemberBot(_Bot):
         for poll in state.open_polls():
             if me not in poll.votes:
                 self.once(("vote", poll.poll_id), self.pause(4, 14), lambda poll=poll: self._vote(poll))
-        if phase == "discussion":
+        if phase == "discussion" and state.goround() is None:  # no one talks over a go-around's turns
             for i, line in enumerate(p.discussion):
-                self.once(("discuss", sid, i), self.pause(4 + 10 * i, 12 + 14 * i), lambda line=line: self._chat(line))
+                key = ("discuss", sid, i)
+                self.once(key, self.pause(4 + 10 * i, 12 + 14 * i), lambda line=line, key=key: self._chat_when_free(key, line))
             if p.raises_hand:
                 self.once(("hand", sid), self.pause(2, 8), lambda: self.send("hand.raise", {}))
         prompt = state.open_prompt()
@@ -227,6 +228,13 @@ class MemberBot(_Bot):
 
     def _chat(self, text: str, to: str = "group") -> None:
         self.send("chat.send", {"text": text, "to": to})
+
+    def _chat_when_free(self, key: Any, text: str) -> None:
+        """A discussion line, unless a go-around began meanwhile: then it waits for its end."""
+        if self.state.goround() is not None:
+            self._done.discard(key)  # said again once the go-around is over
+            return
+        self._chat(text)
 
     def _journal(self, prompt: Any) -> None:
         """A private entry, finished at once; shared as the persona would."""
