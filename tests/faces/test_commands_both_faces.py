@@ -35,6 +35,10 @@ SENDS = [
     ("facilitator", "/delete 2 yes"),
     ("facilitator", '/poll open single "Warm up?" yes; no'),
     ("facilitator", "/give phq9 Sam due +7"),
+    # the facilitator's kit
+    ("facilitator", "/journal open thought-record 10"),
+    ("facilitator", "/nudge Sam let's leave room for others"),
+    ("facilitator", "/slow Sam 30"),
 ]
 
 REFUSALS = [
@@ -53,6 +57,10 @@ REFUSALS = [
     ("facilitator", "/vote 1"),
     ("facilitator", "/give plan"),
     ("facilitator", "/give gad7 due someday"),
+    # the facilitator's kit
+    ("participant", "/airtime"),
+    ("participant", "/journal share group"),
+    ("facilitator", "/goround nxt"),
 ]
 
 
