@@ -1361,8 +1361,10 @@ def journal_answers_text(fields: list[str], answers: list[str]) -> str:
 
 
 def journal_progress_text(prompt: Any) -> str:
-    """``"Journaling, What helped?: 4 of 6 writing, 2 done."`` — counts only, the facilitators' view."""
-    return f"Journaling, {prompt.title}: {prompt.writing} of {prompt.of} writing, {prompt.done} done."
+    """``"Journaling: 4 of 6 writing, 2 done."`` — counts only, the facilitators' view."""
+    if prompt.of and prompt.done >= prompt.of:
+        return f"Journaling: all {prompt.of} done."
+    return f"Journaling: {prompt.writing} of {prompt.of} writing, {prompt.done} done."
 
 
 def goround_turn_text(state: GroupState, goround: Any, me_id: int | None) -> str:
@@ -1392,8 +1394,9 @@ def kit_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | N
         if t == "journal.opened" and prompt is not None:
             questions = len(prompt.fields)
             asks = f" It asks {questions} questions: " + "; ".join(f"{i}, {q}" for i, q in enumerate(prompt.fields, 1)) + "." if questions > 1 else ""
-            if facilitator:
-                return f"Journaling open, {minutes_words(prompt.minutes)}: {title}.{asks} Each entry is private to its member."
+            if facilitator:  # they wrote the questions: the count, not the list
+                count = f" {questions} questions." if questions > 1 else ""
+                return f"Journaling open, {minutes_words(prompt.minutes)}: {title}.{count} Each entry is private to its member; you hear counts."
             return f"Journaling, {minutes_words(prompt.minutes)}: {title}.{asks} {JOURNAL_PRIVATE} Type /journal and your words."
         if t == "journal.closed":
             return f"Journaling closed: {title}." + ("" if facilitator else " Your entry stays in your journal; /journal reads it.")
@@ -1473,7 +1476,7 @@ def facilitator_journal_lines(state: GroupState) -> list[str]:
     lines = []
     for prompt in sorted(state.journal_prompts.values(), key=lambda p: p.prompt_id):
         status = "closed" if prompt.closed else "open"
-        lines.append(f"{prompt.title} ({status}): {prompt.writing} of {prompt.of} writing, {prompt.done} done.")
+        lines.append(f"{prompt.title} ({status}): " + journal_progress_text(prompt).removeprefix("Journaling: "))
         for entry in sorted((e for e in state.journal.values() if e.prompt_id == prompt.prompt_id and e.shared), key=lambda e: e.member_id):
             to = "the group" if entry.shared == "group" else "the facilitators"
             lines.append(f"Shared with {to}, {_name(state, entry.member_id)}: {journal_answers_text(prompt.fields, entry.answers)}")

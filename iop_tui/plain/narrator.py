@@ -335,6 +335,10 @@ class Narrator:
         if kind in MEASURE_KINDS:
             self._measure_line(kind, text, facilitator, quiet, everything)
             return
+        if kind == "journal.progress":  # the facilitator's kit: a count per change only in all; /journal reads them
+            if everything or text.startswith("Journaling: all "):
+                self.say(text)
+            return
         if kind == "chat.posted":
             line = self._chat_line(_get(notice, "seq"))
             hint = words.reply_hint(line, state, self.model.me_id) if line is not None else None

@@ -91,7 +91,10 @@ async def test_journaling_is_private_to_each_member_and_the_facilitator_hears_on
         said = await _type(alex, "/journal SECRET-ALEX on the bus", p)
         assert any(line.startswith("Saved in your journal: Thought record.") for line in said), said
         await _type(alex, "/journal done", p)
-        assert "Journaling, Thought record: 1 of 3 writing, 1 done." in dana.lines, dana.lines[-5:]
+        # The plain face says a count only when everyone is done (each change in verbosity all); /journal reads them.
+        assert not any(line.startswith("Journaling: ") for line in dana.lines), dana.lines[-5:]
+        counts = await _type(dana, "/journal", p)
+        assert counts == ["Thought record (open): 1 of 3 writing, 1 done."], counts
         for reader in (dana, riley):
             assert "SECRET-" not in _all(reader), f"{reader.name} read an unshared entry"
         assert "SECRET-ALEX" not in _all(sam) and "SECRET-SAM" not in _all(alex)
@@ -101,6 +104,11 @@ async def test_journaling_is_private_to_each_member_and_the_facilitator_hears_on
         await _type(alex, "/journal share facilitators", p)
         assert any(line.startswith("Journal entry shared with the facilitators, Alex, Thought record: Situation: SECRET-ALEX on the bus") for line in dana.lines), dana.lines[-3:]
         assert "SECRET-ALEX" not in _all(sam) + _all(riley)
+        await _type(riley, "/journal SECRET-RILEY missed the bus", p)
+        await _type(riley, "/journal done", p)
+        await _type(sam, "/journal done", p)
+        assert "Journaling: all 3 done." in dana.lines, dana.lines[-3:]
+        assert "SECRET-RILEY" not in _all(dana)
         # Live, replay and export for every role: tests/relay/test_access.py (the role x audience matrix).
         # Across sessions: the entry stays in Sam's journal.
         await _type(dana, "/end --no-summary", p)
