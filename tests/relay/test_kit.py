@@ -114,7 +114,7 @@ async def test_journaling_is_private_to_each_member_and_the_facilitator_hears_on
         await _type(dana, "/end --no-summary", p)
         await _type(dana, "/end yes", p)
         mine = await _type(sam, "/journal", p)
-        assert any(line.startswith("1, Thought record (not finished): Situation: SECRET-SAM at work") for line in mine), mine
+        assert any(line.startswith("1, Thought record (finished): Situation: SECRET-SAM at work") for line in mine), mine
 
 
 async def test_a_goround_says_whose_turn_and_who_is_next_and_takes_a_pass_and_a_skip(tmp_path):
