@@ -1367,13 +1367,13 @@ def journal_progress_text(prompt: Any) -> str:
     return f"Journaling: {prompt.writing} of {prompt.of} writing, {prompt.done} done."
 
 
-def goround_turn_text(state: GroupState, goround: Any, me_id: int | None) -> str:
-    """``"Sam, it is your turn. Riley is next."``, with the time guide when there is one."""
+def goround_turn_text(state: GroupState, goround: Any, me_id: int | None, *, guide: bool = True) -> str:
+    """``"Sam, it is your turn. Riley is next."``, with the time guide when there is one (and ``guide``)."""
     whose, after = goround.whose(), goround.next_up()
     if whose is None:
         return "Everyone has had a turn."
     text = f"{_name(state, whose)}, it is your turn." if whose != me_id else "It is your turn."
-    if goround.turn_minutes:
+    if goround.turn_minutes and guide:
         text += f" About {_plural(goround.turn_minutes, 'minute')} each."
     if after is not None:
         text += " You are next." if after == me_id else f" {_name(state, after)} is next."
@@ -1422,7 +1422,8 @@ def kit_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | N
             mid, how = int(d.get("member_id", 0)), str(d.get("how", "spoke"))
             name = "You" if mid == me_id else _name(state, mid)
             said = {"passed": f"{name} passed.", "skipped": f"{name} {'were' if name == 'You' else 'was'} skipped."}.get(how, "Thank you." if name == "You" else f"Thank you, {name}.")
-            return said if found.whose() is None else f"{said} {goround_turn_text(state, found, me_id)}"
+            # The time guide was said when the round started (and /goround says it again): not at every turn.
+            return said if found.whose() is None else f"{said} {goround_turn_text(state, found, me_id, guide=False)}"
         return "Go-around finished: everyone has had a turn." if d.get("complete") else "Go-around ended."
     mid = int(d.get("member_id", 0))
     if t == "member.nudged":
