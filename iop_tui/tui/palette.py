@@ -30,6 +30,9 @@ def session_commands(app: IopApp, role: str | None) -> Iterator[SystemCommand]:
     for pane in PANES:
         yield SystemCommand(f"Show pane: {PANE_TITLES[pane]}", f"Bring the {PANE_TITLES[pane]} pane forward", lambda p=pane: app.show_pane(p))
     yield from safety.system_commands(app, role)
+    if role in ("participant", "facilitator"):  # the facilitator's kit: the Journal view (J)
+        yield SystemCommand("Journal: write or read", "The open journaling prompt and your journal; facilitators: counts and shared entries (J)",
+                            lambda: app.session_screen().action_journal())
     if role in ("participant", "guest"):
         yield SystemCommand("Hand: raise or lower my hand", "Ask to speak, or take your hand down", app.action_toggle_hand)
         yield SystemCommand("Chat: private line to the facilitators", "Only the facilitators read it (R on the chat, or /dm)", app.actions.chat_reply)

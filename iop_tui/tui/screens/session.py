@@ -112,7 +112,8 @@ class SessionScreen(Screen[None]):
     """Everything of one live session on one screen."""
 
     #: The facilitator's kit: J opens the Journal view (members write there; facilitators read counts).
-    BINDINGS = [Binding("j", "journal", "Journal", tooltip="Your private journal and the open journaling prompt")]
+    #: Not in the footer (at 80 columns it is full); the palette and the help teach it.
+    BINDINGS = [Binding("j", "journal", "Journal", show=False, tooltip="Your private journal and the open journaling prompt")]
 
     #: Focus is placed by the app (in the active pane); Textual's auto focus
     #: could land in a pane mounted in the background and bring it forward.

@@ -48,7 +48,7 @@ class PeopleList(CursorOptionList):
         Binding("m", "moderate('mute')", "Mute"),
         Binding("h", "moderate('lower')", "Lower"),
         Binding("r", "moderate('remove')", "Remove"),
-        Binding("a", "airtime_order", "Airtime order", tooltip="Order the people by airtime, quietest first, or by role and name"),
+        Binding("a", "airtime_order", "Airtime order", show=False, tooltip="Order the people by airtime, quietest first, or by role and name"),
     ]
 
     def action_airtime_order(self) -> None:
