@@ -74,6 +74,13 @@ EVENT_TYPES = frozenset(
         "measure.scored",
         "safety.contact",
         "checkin.location",
+        # between sessions (docs/protocol.md, "Between sessions"): attendance,
+        # the family session's waiting room, the peer space
+        "attendance.recorded",
+        "guest.waiting",
+        "feed.posted",
+        "resource.pinned",
+        "resource.unpinned",
     }
 )
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from .errors import ErrorCode, ProtocolError
 from .events import Event
 from .measures import MEASURES
+from .sessionkind import DEFAULT_SESSION_KIND, SESSION_KINDS
 
 __all__ = [
     "Phase",
@@ -98,6 +99,19 @@ MEASURE_KEYS = tuple(MEASURES)
 MAX_MEASURE_ITEMS = max(len(m.items) for m in MEASURES.values())
 
 
+# -- between sessions (attendance, family sessions, personal homework, peer space) --
+#: Members one homework may be assigned to by name (more: assign it to the group).
+MAX_ASSIGNEES = 50
+#: A post to the between-session feed.
+MAX_FEED_TEXT = 1000
+#: A pinned resource: its title, its link (shown as text, never opened) and its short text.
+MAX_RESOURCE_TITLE = 120
+MAX_RESOURCE_LINK = 500
+MAX_RESOURCE_TEXT = 1000
+#: Resources pinned at once in a group (the relay refuses one more).
+MAX_RESOURCES = 50
+
+
 #: Every limited field, said to a person: (command, field) -> what it is called.
 #: A text field reads "The deck is too long: at most 60,000 characters."; a
 #: list reads "A check-in has too many feeling words: at most 8." (owner,
@@ -128,6 +142,12 @@ LIMIT_WORDS: dict[tuple[str, str], str | tuple[str, str]] = {
     ("homework.submit", "log[].feelings"): ("A day of the emotion log", "feeling words"),
     ("homework.submit", "log[].feelings[]"): "A feeling word",
     ("homework.submit", "log[].note"): "A note in the emotion log",
+    # between sessions
+    ("homework.assign", "to"): ("A personal homework", "members"),
+    ("feed.post", "text"): "A post to the between-session feed",
+    ("resource.pin", "title"): "A resource's title",
+    ("resource.pin", "link"): "A resource's link",
+    ("resource.pin", "text"): "A resource's text",
 }
 
 
@@ -217,7 +237,10 @@ _LOG_ENTRY = Field(
 
 #: Every command kind and its fields. Permissions live in :mod:`protocol.roles`.
 COMMANDS: dict[str, tuple[Field, ...]] = {
-    "session.start": (_s("title", 200, required=False, default=""),),
+    "session.start": (
+        _s("title", 200, required=False, default=""),
+        _s("kind", required=False, default=DEFAULT_SESSION_KIND.value, choices=SESSION_KINDS),  # protocol.sessionkind
+    ),
     "session.end": (_s("summary", MAX_TEXT, required=False, default=""), _b("reveal")),
     "phase.set": (_s("phase", choices=PHASES),),
     "checkin.submit": (
@@ -258,6 +281,8 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
         _s("instructions", MAX_TEXT, required=False, default=""),
         _l("items", _ITEM, MAX_ITEMS),
         Field("due", "date"),
+        # personal homework: the members it is for; empty: the whole group
+        _l("to", Field("member", "int", minimum=1), MAX_ASSIGNEES),
     ),
     "homework.submit": (
         _i("homework_id", 1),
@@ -276,6 +301,15 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
     ),
     "measure.answer": (_i("measure_id", 1), _i("item", 0, MAX_MEASURE_ITEMS - 1), _i("answer", 0, 3)),
     "safety.contact": (_i("member_id", 1, required=False, default=None, nullable=True), _s("contact", MAX_LOCATION, min_len=1)),
+    # -- between sessions: family sessions' waiting room, the peer space ----------
+    "guest.admit": (_i("member_id", 1),),
+    "feed.post": (_s("text", MAX_FEED_TEXT, min_len=1),),
+    "resource.pin": (
+        _s("title", MAX_RESOURCE_TITLE, min_len=1),
+        _s("link", MAX_RESOURCE_LINK, required=False, default=""),
+        _s("text", MAX_RESOURCE_TEXT, required=False, default=""),
+    ),
+    "resource.unpin": (_i("resource_id", 1),),
 }
 
 

@@ -72,6 +72,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "measure.give": _F,
     "measure.answer": _P,
     "safety.contact": _FP,  # a member their own; a facilitator anyone's
+    # between sessions: the family session's waiting room, the peer space
+    "guest.admit": _F,
+    "feed.post": _FP,
+    "resource.pin": _F,
+    "resource.unpin": _F,
 }
 
 
@@ -102,6 +107,11 @@ ACTIONS: dict[str, str] = {
     "measure.give": "give a questionnaire",
     "measure.answer": "answer a questionnaire",
     "safety.contact": "set an emergency contact",
+    # between sessions
+    "guest.admit": "let a guest in from the waiting room",
+    "feed.post": "post to the between-session feed",
+    "resource.pin": "pin a resource",
+    "resource.unpin": "unpin a resource",
 }
 
 

@@ -56,8 +56,10 @@ from protocol.messages import (
     error_frame,
     welcome_frame,
 )
+from protocol.family import guest_roster
 from protocol.roles import FACILITATOR, GUEST, sees
 
+from .between import Between
 from .membership import Membership
 from .presence import PRESENCE_GRACE, Presence
 from .quota import Quota
@@ -110,7 +112,7 @@ class _Outcome:
     events: list[Event]
 
 
-class Hub(Rooms, Membership, Presence, Replay):
+class Hub(Rooms, Membership, Presence, Replay, Between):
     """All rooms of one relay process, over one :class:`Store`."""
 
     def __init__(
@@ -178,7 +180,7 @@ class Hub(Rooms, Membership, Presence, Replay):
                 welcome_frame(
                     member=member_wire(peer),
                     group={"id": room.group.id, "name": room.group.name},
-                    roster=[] if peer.role == GUEST else room.roster_wire(),
+                    roster=(guest_roster(room.roster_wire()) if room.state.visited(peer.member_id) else []) if peer.role == GUEST else room.roster_wire(),
                     limits=self.limits,
                     head_seq=head,
                     mode=mode,
@@ -190,6 +192,7 @@ class Hub(Rooms, Membership, Presence, Replay):
         peer.cursor = start
         room.peers.append(peer)
         if first_peer:
+            self.attend_join(room, peer.member_id, peer.role)
             self._presence(room, peer, "online", skip=peer)
             if away is not None:
                 log.info("%s (%s) reconnected to %s", peer.name, peer.role, room.group.name)
@@ -351,6 +354,7 @@ class Hub(Rooms, Membership, Presence, Replay):
 
     def _fan_out(self, room: Room, events: list[Event]) -> None:
         """Log ``events`` in the room's tail and write each to every live peer the one rule admits."""
+        self.before_fan_out(room, events)  # attendance, guests let in (server/between.py)
         peers = room.peers
         for event in events:
             frame = encode(event.to_wire())

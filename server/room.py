@@ -54,6 +54,7 @@ class Room:
         self.away: dict[int, asyncio.TimerHandle] = {}  # lost members within their grace period
         self.pending: list[tuple[Any, Command]] = []
         self.membership = True  # compare the roster with the members table on the next flush
+        self.lost_at: dict[int, float] = {}  # member_id -> when their link broke (attendance)
 
     @property
     def head(self) -> int:
@@ -106,6 +107,8 @@ class Rooms:
         for event in self.store.iter_events(group_id):
             state.apply(event)
             tail.append(Logged(event.seq, event.audience, event.subject, encode(event.to_wire()), event.type))
+        if state.session is not None:  # attendance of the session still running (server/between.py)
+            state.stretches = self.store.stretches(group_id, state.session.session_id)
         return Room(group, state, tail)
 
     def _refresh_roster(self, state: GroupState, group_id: int) -> None:
@@ -121,6 +124,7 @@ class Rooms:
                 state.update_member({"id": record.id, "name": record.name, "role": record.role})
         settings = self.store.group_settings(group_id)
         state.alert_mood, state.watch_words = settings.alert_mood, frozenset(settings.watch_words)
+        state.guest_invites = self.store.guest_invites(group_id)  # family sessions (protocol/family.py)
 
     def _reload(self, room: Room) -> None:
         fresh = self._load(room.group.id)
