@@ -232,8 +232,10 @@ def _session_end(ctx: _Context) -> list[Draft]:
                 drafts.extend(_reveal_drafts(ctx.state, poll))
     else:
         drafts.extend(Draft("poll.closed", EVERYONE, {"poll_id": p.poll_id}) for p in ctx.state.open_polls())
+    # the attendance record comes before session.ended, so the command's last seq is one every member reads
+    drafts.append(Draft("attendance.recorded", FACILITATORS, {"session_id": live.session_id, "rows": attendance_rows(ctx.state, ctx.now)}))
     drafts.append(Draft("session.ended", EVERYONE, {"session_id": live.session_id, "summary": ctx.data["summary"].strip()}))
-    drafts.extend(_session_end_between(ctx))
+    drafts.extend(_invitations_ended(ctx))
     return drafts
 
 
@@ -709,12 +711,11 @@ def attendance_rows(state: GroupState, end: float) -> list[dict[str, Any]]:
     return rows_to_wire(summarize(live.started_at, end, stretches, members, expected=expected))
 
 
-def _session_end_between(ctx: _Context) -> list[Draft]:
-    """What ending a session also logs: its attendance record (facilitators only)
-    and, for a family session, the end of its guests' invitations."""
+def _invitations_ended(ctx: _Context) -> list[Draft]:
+    """Ending a family session ends its guests' invitations (their tokens are revoked)."""
     state, live = ctx.state, ctx.state.session
     assert live is not None
-    drafts = [Draft("attendance.recorded", FACILITATORS, {"session_id": live.session_id, "rows": attendance_rows(state, ctx.now)})]
+    drafts: list[Draft] = []
     if live.kind == SessionKind.FAMILY:
         for guest_id, after in sorted(state.guest_invites.items()):
             entry = state.roster.get(guest_id)

@@ -272,7 +272,12 @@ class SessionModel:
     def _on_synced(self, frame: dict[str, Any]) -> list[Notice]:
         self.synced = True
         self.resuming = False
-        return [Notice("Up to date.", None, "info", True, "synced")]
+        notices = [Notice("Up to date.", None, "info", True, "synced")]
+        me = self.me
+        if me is not None and me.role == GUEST and not self.state.visited(me.member_id):
+            # an invited guest before a facilitator lets them in (issue 15: the waiting room)
+            notices.append(Notice(words.GUEST_WAITING, None, "info", True, "waiting"))
+        return notices
 
     def _on_presence(self, frame: dict[str, Any]) -> list[Notice]:
         member = frame.get("member") or {}

@@ -113,8 +113,17 @@ class PlainFace(Narrator):
             "completion": self._completion, "deck": self._load_deck, "plan": self._load_plan,
             "measure": self._measure, "scores": self._scores, "give plan": self._plan_measures,
             "missed": self._missed, "verbosity": self._verbosity, "bell": self._set_bell,
+            # between sessions (issue 15 B): the same lines the full-screen face shows
+            "feed": lambda _: self._lines(words.feed_lines(self.model.state)),
+            "resources": lambda _: self._lines([*words.resource_lines(self.model.state), words.LINKS_NOT_OPENED]),
+            "attendance": lambda arg: self._lines(words.attendance_lines(self.model.state, arg)),
+            "waiting": lambda _: self._lines([words.waiting_text(e.name) for e in self.model.state.waiting_guests()]),
         }[what]
         render(arg)
+
+    def _lines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.say(clean(line))
 
     def _help(self, entries: list[Any]) -> None:
         role = self.model.me.role if self.model.me is not None else None
@@ -198,7 +207,8 @@ class PlainFace(Narrator):
         state = self.model.state
         me = self.model.me
         if me is not None and me.role == GUEST:
-            self.say(words.GUEST_ROSTER)
+            present = [clean(e.name) for e in state.roster.values() if e.status == "online" and e.member_id != me.member_id]
+            self.say(words.guest_present_text(present))
             self.say(words.hands_text(state))
             return
         people = [e for e in state.roster.values() if not e.removed]
@@ -220,6 +230,8 @@ class PlainFace(Narrator):
         if away:
             self.say("Away: " + ", ".join(label(e) for e in away) + ".")
         self.say(words.hands_text(state))
+        for guest in state.waiting_guests():
+            self.say(clean(words.waiting_text(guest.name)))
         revoked = words.revoked_line(state)
         if revoked:
             self.say(clean(revoked))

@@ -37,6 +37,21 @@ def person_line(entry: Any, hands: list[int], me_id: int | None) -> str:
     return f"{who} ({entry.role}): " + ", ".join(words)
 
 
+def _between(entry: Any, model: Any) -> str:
+    """For a facilitator (issue 15): a guest waiting to be let in, and each
+    member's attendance of the last recorded session."""
+    if not model.is_facilitator:
+        return ""
+    state = model.state
+    said = []
+    if entry in state.waiting_guests():
+        said.append("waiting: /admit " + (entry.name.split() or [entry.name])[0])
+    attended = words.person_attendance(state, entry.member_id)
+    if attended:
+        said.append(attended)
+    return "".join(", " + s for s in said)
+
+
 class PeopleList(CursorOptionList):
     """The roster; facilitator keys act on the highlighted person."""
 
@@ -84,7 +99,7 @@ class PeoplePane(Pane):
             key=lambda e: (order.get(e.role, 3), e.name.lower()),
         )
         ids = [e.member_id for e in people]
-        rows = [person_line(e, state.hands, me_id) for e in people]
+        rows = [person_line(e, state.hands, me_id) + _between(e, model) for e in people]
         plist = self.query_one("#people-list", PeopleList)
         if ids != self._ids or rows != self._rows:
             highlighted = plist.highlighted
