@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from protocol.attendance import Stretch
 from protocol.codec import encode
 from protocol.events import Event
-from protocol.family import guest_wire
+from protocol.family import guest_roster, guest_wire
 from protocol.messages import presence_frame
 from protocol.roles import GUEST
 
@@ -106,6 +106,9 @@ class Between:
         session = room.state.session
         if session is None:
             return
+        for entry in guest_roster(room.roster_wire()):  # who is present, by first name
+            if entry["id"] != peer.member_id:
+                peer.write(encode(presence_frame({k: entry[k] for k in ("id", "name", "role")}, "online")))
         was_live = peer.live
         peer.live = False
         peer.cursor = session.session_id

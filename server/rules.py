@@ -234,8 +234,9 @@ def _session_end(ctx: _Context) -> list[Draft]:
         drafts.extend(Draft("poll.closed", EVERYONE, {"poll_id": p.poll_id}) for p in ctx.state.open_polls())
     # the attendance record comes before session.ended, so the command's last seq is one every member reads
     drafts.append(Draft("attendance.recorded", FACILITATORS, {"session_id": live.session_id, "rows": attendance_rows(ctx.state, ctx.now)}))
-    drafts.append(Draft("session.ended", EVERYONE, {"session_id": live.session_id, "summary": ctx.data["summary"].strip()}))
+    # a family session's guests are told their invitation ends while the session still holds them
     drafts.extend(_invitations_ended(ctx))
+    drafts.append(Draft("session.ended", EVERYONE, {"session_id": live.session_id, "summary": ctx.data["summary"].strip()}))
     return drafts
 
 

@@ -318,7 +318,7 @@ class SessionModel:
             self.synced = False
         if state == "failed":
             message = self.conn.message or "The connection failed; join again."
-            if message == self._said_error:
+            if message == self._said_error or (self.me is not None and self.me.removed):
                 return []  # an error frame or the removal event already said it
             return [Notice(message, None, "error", True, "connection")]
         if state == "reconnecting" and before.state in ("connected", "connecting"):
