@@ -1027,7 +1027,11 @@ def _admit(rest: str, ctx: Context) -> Outcome:
         if not waiting:
             raise Refused(words.NOBODY_WAITING)
         return Outcome(local="waiting")
-    entry = _member(rest.strip(), ctx)
+    from protocol.names import name_key
+
+    key = name_key(rest.strip())
+    among = [e for e in waiting if name_key(e.name) == key] or [e for e in waiting if name_key(e.name).startswith(key)]
+    entry = among[0] if len(among) == 1 else _member(rest.strip(), ctx)  # the waiting guest the name begins, first
     return send("guest.admit", {"member_id": entry.member_id})
 
 

@@ -335,8 +335,8 @@ def presence_line(name: str, status: str) -> str:
     return f"{name} left."
 
 
-#: What a guest hears instead of a head count: guests get no list of members.
-GUEST_ROSTER = "As a guest you hear the names of people as they speak or raise a hand; the list of members is kept for the group."
+#: What a guest is told about the people list: the first names of those present only (issue 15).
+GUEST_ROSTER = "As a guest you see the first names of the people present; the group's list of members is kept for the group."
 #: Said first when TERM=dumb turns the full screen into the plain line mode.
 DUMB_TERMINAL = "This terminal (TERM=dumb) cannot show the full screen, so iop-tui uses the plain line mode; type /help for commands."
 

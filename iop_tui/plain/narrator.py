@@ -239,7 +239,10 @@ class Narrator:
             parts.append("No session is live right now.")
         here = [e for e in state.roster.values() if e.status == "online" and not e.removed]
         if me.role == GUEST:
-            parts.append(words.GUEST_ROSTER)
+            if not state.visited(me.member_id):  # an invited guest before /admit (issue 15)
+                parts.append(words.GUEST_WAITING)
+            else:
+                parts.append(words.guest_present_text([clean(e.name) for e in here if e.member_id != me.member_id]))
         elif here:
             parts.append(f"{_plural(len(here), 'person', 'people')} here.")
         sid = state.session.session_id if state.session is not None else None
@@ -264,8 +267,8 @@ class Narrator:
         state = self.model.state
         facilitator = self._is_facilitator()
         quiet, everything = self.verbosity == "quiet", self.verbosity == "all"
-        if kind in ("presence", "connection", "welcome", "synced"):
-            return  # presence is gathered from the roster, connection lines from the status
+        if kind in ("presence", "connection", "welcome", "synced", "waiting"):
+            return  # presence is gathered from the roster, connection lines from the status (and the waiting room)
         if level == "error" or kind == "error":
             self.say(text)
             return
