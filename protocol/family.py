@@ -23,7 +23,7 @@ from typing import Any
 
 from .sessionkind import SessionKind
 
-__all__ = ["invited_session", "invitation_ended", "first_name", "guest_roster", "guest_wire"]
+__all__ = ["invited_session", "invitation_ended", "first_name", "guest_roster", "guest_wire", "for_guest"]
 
 
 def invited_session(sessions: Iterable[Any], after: int) -> Any | None:
@@ -63,3 +63,15 @@ def guest_wire(entry: dict[str, Any]) -> dict[str, Any]:
 def guest_roster(roster: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The people present, as a guest may read them (nobody away, nobody removed)."""
     return [guest_wire(e) for e in roster if e.get("status") == "online" and not e.get("removed")]
+
+
+def for_guest(wire: dict[str, Any]) -> dict[str, Any]:
+    """An event as a guest receives it (live, on replay, in an export): people by first name only
+    (the actor's name, and the voters of a poll revealed with names)."""
+    out = dict(wire)
+    if out.get("actor_name"):
+        out["actor_name"] = first_name(str(out["actor_name"]))
+    data = out.get("data")
+    if isinstance(data, dict) and isinstance(data.get("names"), dict):
+        out["data"] = {**data, "names": {k: [first_name(str(n)) for n in v] if isinstance(v, list) else v for k, v in data["names"].items()}}
+    return out

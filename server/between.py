@@ -23,10 +23,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+import msgpack
+
 from protocol.attendance import Stretch
 from protocol.codec import encode
 from protocol.events import Event
-from protocol.family import guest_roster, guest_wire
+from protocol.family import for_guest, guest_roster, guest_wire
 from protocol.messages import presence_frame
 from protocol.roles import GUEST
 
@@ -35,7 +37,12 @@ from .room import Room, member_wire
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["Between"]
+__all__ = ["Between", "guest_frame"]
+
+
+def guest_frame(frame: bytes) -> bytes:
+    """An encoded event as a guest receives it: people by first name (:func:`protocol.family.for_guest`)."""
+    return encode(for_guest(msgpack.unpackb(frame, raw=False, strict_map_key=False)))
 
 
 class Between:

@@ -56,7 +56,7 @@ from protocol.messages import (
     error_frame,
     welcome_frame,
 )
-from protocol.family import guest_roster
+from protocol.family import for_guest, guest_roster
 from protocol.roles import FACILITATOR, GUEST, sees
 
 from .between import Between
@@ -361,9 +361,14 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             audience, subject = event.audience, event.subject
             room.tail.append(Logged(event.seq, audience, subject, frame, event.type))
             visits = room.state.visits
+            for_guests: bytes | None = None
             for p in peers:
                 if p.live and sees(p.role, p.member_id, audience, subject, event.seq, event.type, visits.get(p.member_id, ())):
-                    p.write(frame)
+                    if p.role == GUEST:  # people by first name only (server/between.py)
+                        for_guests = for_guests or encode(for_guest(event.to_wire()))
+                        p.write(for_guests)
+                    else:
+                        p.write(frame)
         if self.watcher is not None and events:
             self.watcher(room, events)
 

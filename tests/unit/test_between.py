@@ -207,3 +207,34 @@ async def test_the_peer_space_is_for_members_between_sessions(hub, store, group)
     await ok(dana, send(hub, dana, "session.start", {"title": "Week 4"}))
     refused = await answer(sam, send(hub, sam, "feed.post", {"text": "in session"}))
     assert refused["kind"] == "error" and "between sessions" in refused["message"]
+
+
+async def test_a_guest_reads_people_by_first_name_live_on_replay_and_in_an_export(hub, store, group):
+    from server.export import member_export
+
+    mid, token = store.add_member(group.group_id, "Morgan Lee-Hart", "participant")
+    morgan_cred = Cred(mid, "Morgan Lee-Hart", "participant", token)
+    dana = await connect(hub, store, group.facilitator)
+    morgan = await connect(hub, store, morgan_cred)
+    await ok(dana, send(hub, dana, "session.start", {"title": "Week 3"}))
+    await ok(morgan, send(hub, morgan, "chat.send", {"text": "before Jo came"}))
+    await ok(morgan, send(hub, morgan, "hand.raise"))
+    jo = await connect(hub, store, group.guest)  # replayed: the hand raised before Jo came
+    poll = (await ok(dana, send(hub, dana, "poll.open", {"question": "Ready?", "poll_kind": "single", "options": ["Yes", "No"], "anonymous": False})))["seq"]
+    await ok(morgan, send(hub, morgan, "poll.vote", {"poll_id": poll, "choices": [0]}))
+    await ok(morgan, send(hub, morgan, "chat.send", {"text": "hello Jo"}))
+    await ok(dana, send(hub, dana, "poll.reveal", {"poll_id": poll}))
+    frames = [f for f in jo.frames if f.get("kind") in ("event", "welcome", "presence")]
+    assert "Lee-Hart" not in repr(frames)
+    assert [f["actor_name"] for f in events(jo, "chat.posted")] == ["Morgan"]
+    assert events(jo, "hand.raised")[0]["actor_name"] == "Morgan"
+    assert events(jo, "poll.revealed")[0]["data"]["names"]["0"] == ["Morgan"]
+    assert events(dana, "chat.posted")[-1]["actor_name"] == "Morgan Lee-Hart"  # members read whole names
+    guest = store.member(group.guest.member_id)
+    assert guest is not None and group_record(store, group) is not None
+    exported = member_export(group_record(store, group), guest, store.iter_events(group.group_id), 0.0)
+    assert "Lee-Hart" not in repr(exported["events"])
+
+
+def group_record(store: Store, group: Seeded):
+    return store.group(group.group_id)
