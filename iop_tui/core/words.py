@@ -670,7 +670,7 @@ def revoked_line(state: GroupState) -> str | None:
 def completion_text(state: GroupState, hw: Homework) -> str:
     """How many participants still in the group handed ``hw`` in: "1 of 2 submitted"."""
     done, expected = state.completion(hw)
-    return f"{done} of {expected} submitted"
+    return f"{done} of {expected} submitted" + (f", {assigned_text(state, hw)}" if hw.assigned_to is not None else "")
 
 
 def facilitator_lines(state: GroupState) -> list[str]:
@@ -1344,6 +1344,14 @@ def guest_present_text(names: list[str]) -> str:
     if not names:
         return "Nobody else is here yet."
     return "Here: " + ", ".join(names) + "."
+
+
+def assigned_text(state: GroupState, hw: Homework) -> str:
+    """Personal homework, by whom it is for: ``"for Sam and Alex"``; "" for the whole group's."""
+    if hw.assigned_to is None:
+        return ""
+    names = [state.name_of(m) for m in hw.assigned_to]
+    return "for " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0])
 
 
 def kind_name(kind: str) -> str:

@@ -367,7 +367,7 @@ class PlainFace(Narrator):
         members = [e for e in state.roster.values() if e.role == "participant" and not e.removed]
         for i, hw in enumerate(self._homework_list(), 1):
             done = [f"{clean(s.name)}{' (late)' if s.late else ''}" for s in hw.submissions.values()]
-            missing = [clean(e.name) for e in members if e.member_id not in hw.submissions]
+            missing = [clean(e.name) for e in members if e.member_id not in hw.submissions and hw.for_member(e.member_id)]
             self.say(f"Homework {i}, {clean(hw.title)}, due {ordinal_date(hw.due)}: {words.completion_text(state, hw)}.")
             if done:
                 self.say("Submitted: " + ", ".join(done) + ".")
