@@ -49,6 +49,7 @@ __all__ = [
     "event_frame",
     "synced_frame",
     "presence_frame",
+    "attendance_frame",
     "ack_frame",
     "error_frame",
 ]
@@ -538,3 +539,9 @@ def ack_frame(command_id: str, seq: int | None) -> dict[str, Any]:
 
 def error_frame(err: ProtocolError) -> dict[str, Any]:
     return {"kind": "error", "id": err.command_id, "code": err.code, "message": err.message}
+
+
+def attendance_frame(session_id: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The live session's attendance so far, to the facilitators only (not part of the log):
+    sent when someone's presence in the session changes; the record is ``attendance.recorded``."""
+    return {"kind": "attendance", "session_id": session_id, "rows": rows}

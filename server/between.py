@@ -29,8 +29,8 @@ from protocol.attendance import Stretch
 from protocol.codec import encode
 from protocol.events import Event
 from protocol.family import for_guest, guest_roster, guest_wire
-from protocol.messages import presence_frame
-from protocol.roles import GUEST
+from protocol.messages import attendance_frame, presence_frame
+from protocol.roles import FACILITATORS, GUEST, visible_to
 
 from .room import Room, member_wire
 
@@ -69,6 +69,19 @@ class Between:
         if lost is not None and any(s.member_id == member_id and s.left is None for s in room.state.stretches):
             return  # back within the grace: the same stretch goes on
         self._open(room, member_id, self.clock())
+        self.tell_attendance(room)
+
+    def tell_attendance(self, room: Room, only: Any = None) -> None:
+        """Send the live session's attendance so far to its facilitators (or to ``only``)."""
+        from .rules import attendance_rows
+
+        session = room.state.session
+        if session is None:
+            return
+        frame = encode(attendance_frame(session.session_id, attendance_rows(room.state, self.clock())))
+        for p in [only] if only is not None else room.peers:
+            if visible_to(FACILITATORS, None, p.role, p.member_id):  # the one audience rule: facilitators only
+                p.write(frame)
 
     def attend_leave(self, room: Room, member_id: int) -> None:
         """A member left (or did not come back in time): their stretch closes when the link went."""
@@ -82,6 +95,7 @@ class Between:
             return
         state.stretches = [Stretch(s.member_id, s.joined, left) if s.member_id == member_id and s.left is None else s for s in state.stretches]
         self.store.close_stretch(room.group.id, session.session_id, member_id, left)
+        self.tell_attendance(room)
 
     def _open(self, room: Room, member_id: int, at: float) -> None:
         session = room.state.session
@@ -91,12 +105,14 @@ class Between:
 
     def before_fan_out(self, room: Room, events: list[Event]) -> None:
         """Act on what these events change for attendance and guests, before anyone reads them."""
+        told = False
         for event in events:
             if event.type == "session.started":
                 online = {p.member_id: p.role for p in room.peers}
                 for member_id, role in sorted(online.items()):
                     if self._present(room, member_id, role):
                         self._open(room, member_id, event.ts)
+                told = True
             elif event.type == "session.ended":
                 self.store.close_stretch(room.group.id, int(event.data.get("session_id", 0)), None, event.ts)
                 room.lost_at.clear()
@@ -105,8 +121,11 @@ class Between:
                 peers = [p for p in room.peers if p.member_id == guest_id and p.role == GUEST and not p.closing]
                 if peers and room.state.session is not None:
                     self._open(room, guest_id, event.ts)
+                    told = True
                 for peer in peers:
                     self._readmit(room, peer)
+        if told:
+            self.tell_attendance(room)
 
     def _readmit(self, room: Room, peer: Any) -> None:
         """Replay the live session to a guest just let in, from its start, then go live again."""

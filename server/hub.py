@@ -198,6 +198,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 log.info("%s (%s) reconnected to %s", peer.name, peer.role, room.group.name)
             else:
                 log.info("%s (%s) joined %s", peer.name, peer.role, room.group.name)
+        if peer.role == FACILITATOR:
+            self.tell_attendance(room, only=peer)  # the live session's attendance so far (server/between.py)
         return room
 
     def _arrive(self, room: Room, peer: Any) -> None:

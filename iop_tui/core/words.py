@@ -1406,8 +1406,45 @@ def attendance_lines(state: GroupState, session_id: int | None = None) -> list[s
     return [f"Attendance of {info.title}: {attendance_summary(rows)}", *(attendance_row_text(r) for r in rows)]
 
 
-def person_attendance(state: GroupState, member_id: int) -> str:
-    """A facilitator's People pane: this member at the newest recorded session ("" if none)."""
+def live_rows(model: Any) -> list[Any] | None:
+    """The live session's attendance so far, if the relay sent it (facilitators), else None."""
+    live, state = getattr(model, "live_attendance", None), model.state
+    if live is None or state.session is None or live[0] != state.session.session_id:
+        return None
+    return live[1]
+
+
+def attendance_now_lines(model: Any, session_id: int | None = None) -> list[str]:
+    """/attendance: the live session so far (when one runs and no number is given), else a record."""
+    rows = live_rows(model) if session_id is None else None
+    if rows is None:
+        return attendance_lines(model.state, session_id)
+    people = [r for r in rows if r.role == "participant"]
+    late = [r.name for r in people if r.late]
+    waiting = [r.name for r in people if r.absent]
+    head = f"Attendance so far of {model.state.session.title}: {len(people) - len(waiting)} of {_plural(len(people), 'participant')} came"
+    head += ("; late: " + ", ".join(late) if late else "") + ("; not here yet: " + ", ".join(waiting) if waiting else "") + "."
+    lines = [head]
+    for r in rows:
+        if r.absent:
+            lines.append(f"{r.name}: not here yet")
+        else:
+            since = _dt.datetime.fromtimestamp(r.joined).strftime("%H:%M")
+            lines.append(f"{r.name}: came {since}" + (f", late by {_plural(r.late_minutes, 'minute')}" if r.late else ""))
+    return lines
+
+
+def person_attendance(state: GroupState, member_id: int, live: list[Any] | None = None) -> str:
+    """A facilitator's People pane: this member in the live session so far (``live``), else at
+    the newest recorded session ("" if none). Never a running count: it changes only when they come or go."""
+    if live is not None:
+        row = next((r for r in live if r.member_id == member_id), None)
+        if row is None:
+            return ""
+        if row.absent:
+            return "not here yet"
+        since = _dt.datetime.fromtimestamp(row.joined).strftime("%H:%M")
+        return f"came {since}" + (f", late by {row.late_minutes} min" if row.late else "")
     _, rows = state.last_attendance()
     row = next((r for r in rows if r.member_id == member_id), None)
     if row is None:

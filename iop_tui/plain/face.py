@@ -116,7 +116,7 @@ class PlainFace(Narrator):
             # between sessions (issue 15 B): the same lines the full-screen face shows
             "feed": lambda _: self._lines(words.feed_lines(self.model.state)),
             "resources": lambda _: self._lines([*words.resource_lines(self.model.state), words.LINKS_NOT_OPENED]),
-            "attendance": lambda arg: self._lines(words.attendance_lines(self.model.state, arg)),
+            "attendance": lambda arg: self._lines(words.attendance_now_lines(self.model, arg)),
             "waiting": lambda _: self._lines([words.waiting_text(e.name) for e in self.model.state.waiting_guests()]),
         }[what]
         render(arg)

@@ -238,3 +238,17 @@ async def test_a_guest_reads_people_by_first_name_live_on_replay_and_in_an_expor
 
 def group_record(store: Store, group: Seeded):
     return store.group(group.group_id)
+
+
+async def test_the_facilitators_are_told_the_live_attendance_as_it_changes_and_no_one_else(hub, store, group, clock):
+    dana = await connect(hub, store, group.facilitator)
+    sam = await connect(hub, store, group.participants[0])
+    await ok(dana, send(hub, dana, "session.start", {"title": "Week 3"}))
+    clock.now += 420
+    alex = await connect(hub, store, group.participants[1])
+    told = dana.of_kind("attendance")
+    assert told and {r["name"]: r["late_minutes"] for r in told[-1]["rows"] if r["joined"] is not None} == {"Dana": 0, "Sam": 0, "Alex": 7}
+    assert [r["name"] for r in told[-1]["rows"] if r["joined"] is None] == ["Riley"]
+    assert sam.of_kind("attendance") == [] and alex.of_kind("attendance") == []
+    casey = await connect(hub, store, group.facilitator)  # a facilitator joining is told at once
+    assert casey.of_kind("attendance")[-1]["rows"] == told[-1]["rows"]

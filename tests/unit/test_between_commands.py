@@ -107,3 +107,18 @@ def test_a_waiting_guest_is_told_so_and_then_that_they_were_let_in():
     assert words.GUEST_WAITING not in [n.text for n in model.apply({"kind": "synced", "head_seq": 6})]
     said = event(model, 7, "member.removed", {"member_id": 5, "revoked": True, "invitation_ended": True})
     assert said[0].text == words.INVITATION_ENDED
+
+
+def test_a_facilitator_reads_the_live_attendance_so_far_without_a_running_count():
+    dana = Room("facilitator")
+    rows = [{"member_id": 2, "name": "Sam", "role": "participant", "joined": 1_800_000_000.0, "left": 1_800_000_100.0, "minutes": 2, "late_minutes": 0},
+            {"member_id": 4, "name": "Samira", "role": "participant", "joined": 1_800_000_500.0, "left": 1_800_000_600.0, "minutes": 2, "late_minutes": 8},
+            {"member_id": 3, "name": "Zoë 李", "role": "participant", "joined": None, "left": None, "minutes": 0, "late_minutes": 0}]
+    assert dana.model.apply({"kind": "attendance", "session_id": 1, "rows": rows}) == []
+    lines = words.attendance_now_lines(dana.model)
+    assert lines[0] == "Attendance so far of Week 3: 2 of 3 participants came; late: Samira; not here yet: Zoë 李."
+    assert lines[2].startswith("Samira: came ") and lines[2].endswith(", late by 8 minutes") and lines[3] == "Zoë 李: not here yet"
+    live = words.live_rows(dana.model)
+    assert words.person_attendance(dana.model.state, 3, live) == "not here yet"
+    assert "minutes" not in words.person_attendance(dana.model.state, 2, live)  # no count that would tick
+    assert sends(dana("/attendance")) == [] and dana("/attendance").local == "attendance"

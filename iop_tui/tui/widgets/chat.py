@@ -252,7 +252,7 @@ class ChatPane(Pane):
             self.post_message(OpenView("between"))
         elif what in ("feed", "attendance", "waiting"):
             state = model.state
-            self.local(*(words.feed_lines(state) if what == "feed" else words.attendance_lines(state, arg) if what == "attendance"
+            self.local(*(words.feed_lines(state) if what == "feed" else words.attendance_now_lines(model, arg) if what == "attendance"
                          else [words.waiting_text(e.name) for e in state.waiting_guests()]))
         else:
             title, key = words.LOCAL_PANES[what]

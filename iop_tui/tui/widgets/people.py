@@ -46,7 +46,7 @@ def _between(entry: Any, model: Any) -> str:
     said = []
     if entry in state.waiting_guests():
         said.append("waiting: /admit " + (entry.name.split() or [entry.name])[0])
-    attended = words.person_attendance(state, entry.member_id)
+    attended = words.person_attendance(state, entry.member_id, words.live_rows(model))
     if attended:
         said.append(attended)
     return "".join(", " + s for s in said)
