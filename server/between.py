@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgpack
 
-from protocol.attendance import Stretch
+from protocol.attendance import PRESENCE_GRACE, Stretch
 from protocol.codec import encode
 from protocol.events import Event
 from protocol.family import for_guest, guest_roster, guest_wire
@@ -100,7 +100,17 @@ class Between:
     def _open(self, room: Room, member_id: int, at: float) -> None:
         session = room.state.session
         assert session is not None
-        room.state.stretches.append(Stretch(member_id, at))
+        state = room.state
+        mine = [i for i, s in enumerate(state.stretches) if s.member_id == member_id]
+        last = state.stretches[mine[-1]] if mine else None
+        if last is not None and (last.left is None or at - last.left <= PRESENCE_GRACE):
+            # back within the grace (or never gone): the same stretch goes on, so a
+            # member who reconnects again and again adds no rows
+            if last.left is not None:
+                state.stretches[mine[-1]] = Stretch(member_id, last.joined)
+                self.store.reopen_stretch(room.group.id, session.session_id, member_id)
+            return
+        state.stretches.append(Stretch(member_id, at))
         self.store.open_stretch(room.group.id, session.session_id, member_id, at)
 
     def before_fan_out(self, room: Room, events: list[Event]) -> None:

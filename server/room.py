@@ -104,10 +104,15 @@ class Rooms:
         state = GroupState()
         self._refresh_roster(state, group_id)
         tail: deque[Logged] = deque(maxlen=TAIL_EVENTS)
+        last_ts = 0.0
         for event in self.store.iter_events(group_id):
             state.apply(event)
+            last_ts = event.ts
             tail.append(Logged(event.seq, event.audience, event.subject, encode(event.to_wire()), event.type))
         if state.session is not None:  # attendance of the session still running (server/between.py)
+            # Stretches left open by a relay that stopped end with its last logged event:
+            # nobody is known to be present since; who reconnects opens a new stretch.
+            self.store.close_stretch(group_id, state.session.session_id, None, last_ts)
             state.stretches = self.store.stretches(group_id, state.session.session_id)
         return Room(group, state, tail)
 

@@ -565,6 +565,14 @@ class Store:
             params += (member_id,)
         self._db.execute(sql, params)
 
+    def reopen_stretch(self, group_id: int, session_id: int, member_id: int) -> None:
+        """A member back soon after leaving: their latest stretch in the session goes on."""
+        self._db.execute(
+            "UPDATE attendance SET left_at = NULL WHERE rowid = (SELECT MAX(rowid) FROM attendance"
+            " WHERE group_id = ? AND session_id = ? AND member_id = ?)",
+            (group_id, session_id, member_id),
+        )
+
     def stretches(self, group_id: int, session_id: int) -> list[Stretch]:
         rows = self._db.execute(
             "SELECT member_id, joined_at, left_at FROM attendance WHERE group_id = ? AND session_id = ? ORDER BY rowid",

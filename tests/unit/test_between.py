@@ -252,3 +252,21 @@ async def test_the_facilitators_are_told_the_live_attendance_as_it_changes_and_n
     assert sam.of_kind("attendance") == [] and alex.of_kind("attendance") == []
     casey = await connect(hub, store, group.facilitator)  # a facilitator joining is told at once
     assert casey.of_kind("attendance")[-1]["rows"] == told[-1]["rows"]
+
+
+async def test_reconnecting_again_and_again_keeps_one_stretch_and_a_restart_closes_the_open_ones(store, group, clock):
+    hub = Hub(store, Limits(MAX_FRAME_BYTES, 1000.0, 1000), clock=clock, presence_grace=0)
+    dana = await connect(hub, store, group.facilitator)
+    started = (await ok(dana, send(hub, dana, "session.start", {"title": "Week 3"})))["seq"]
+    for _ in range(20):  # a member whose client closes and reconnects every few seconds
+        sam = await connect(hub, store, group.participants[0])
+        clock.now += 5
+        sam.close(1000, "bye")
+        await settle()
+    assert [s.member_id for s in store.stretches(group.group_id, started)].count(group.participants[0].member_id) == 1
+    # a relay that stops mid-session leaves stretches open; a new one closes them at the last logged event
+    await ok(dana, send(hub, dana, "chat.send", {"text": "still here"}))
+    last = store.events_after(group.group_id, store.head_seq(group.group_id) - 1)[0].ts
+    fresh = Hub(store, Limits(MAX_FRAME_BYTES, 1000.0, 1000), clock=clock)
+    fresh.room(group.group_id)
+    assert all(s.left is not None and s.left <= last for s in store.stretches(group.group_id, started))
