@@ -271,7 +271,11 @@ def _cmd_invite(args: argparse.Namespace) -> int:
         group = _group(store, args.group)
         if args.new_token:
             member = _pick_member(store, group, args.name, args.id, active_only=False, prefer_active=True)
+            if args.family_session is not None and member.role != GUEST:
+                raise CliError("--family-session is for guests; this member is not a guest.")
             token = store.reissue_token(member.id)
+            if member.role == GUEST:  # a new token is a new invitation: to the running or the next family session
+                store.invite_guest(member.id, _family_after(store, group, args.family_session)[0])
             if not args.json:
                 was = " Their revocation is lifted." if member.revoked else ""
                 print(f"{member.name} (id {member.id}) has a new join token; the old one no longer works.{was}")

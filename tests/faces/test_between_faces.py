@@ -164,3 +164,29 @@ async def test_the_full_screen_face_shows_who_waits_and_opens_the_resources_view
             assert "Walked every day this week." in shown
             await pilot.press("escape")
             await wait_until(pilot, lambda: type(app.screen).__name__ != "BetweenScreen", "the view to close")
+
+
+async def test_an_invited_guest_in_the_full_screen_face_waits_then_is_let_in(tmp_path: Path) -> None:
+    async with RelayServer(tmp_path / "data") as relay:
+        seeded = seed(relay.store, relay.url)
+        ana = _invite(relay.store, seeded, "Ana María López")
+        async with RawClient(relay.url, seeded.facilitator.token) as dana, RawClient(relay.url, seeded.participants[0].token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            await dana.command("session.start", {"title": "Family evening", "kind": "family"})
+            async with joined(relay.url, ana.token) as (app, pilot):
+                await wait_until(pilot, lambda: "waiting room" in screen_text(app), "the waiting room to be said")
+                await dana.recv_until(is_event("guest.waiting"), TIMEOUT)
+                await dana.command("guest.admit", {"member_id": ana.member_id})
+                await wait_until(pilot, lambda: app.model.state.session is not None, "the session to reach the guest")
+                await pilot.press("f6")
+                await wait_until(pilot, lambda: any(t.startswith("Sam (participant)") for t in option_texts(app, "#people-list")), "the people present")
+                rows = option_texts(app, "#people-list")
+                assert not any("Rivera" in r or "Riley" in r or "Alex" in r for r in rows), rows  # those present only
+                assert words.GUEST_ROSTER in text_of_help(app)
+
+
+def text_of_help(app) -> str:
+    from tests.support.apphelp import text_of
+
+    return text_of(app, "#people-help")

@@ -75,6 +75,19 @@ async def test_a_facilitator_sets_up_a_family_session_with_the_cli_and_exports_i
     assert said.returncode == 0 and "Session 1, Family evening (family)" in said.stdout and "Alex (participant): absent" in said.stdout
     beyond = run_cli("attendance", "Tuesday IOP", "--session", "2", "--data", data)
     assert beyond.returncode == 2 and "choose --session from 1 to 1" in beyond.stderr
+    # a new token for the guest is a new invitation, to the next family session
+    again = run_cli("invite", "Tuesday IOP", "--name", "Ana", "--new-token", "--data", data)
+    assert again.returncode == 0, again.stderr
+    from server.store import Store
+
+    store = Store(Path(data))
+    try:
+        group = store.group_by_name("Tuesday IOP")
+        assert group is not None
+        (member,) = [m for m in store.members(group.id) if m.name == "Ana"]
+        assert not member.revoked and store.guest_invites(group.id)[member.id] == store.head_seq(group.id)
+    finally:
+        store.close()
 
 
 SECRETS = {
