@@ -235,7 +235,7 @@ class Narrator:
             phase = PHASE_TITLES.get(state.phase or "", "")
             title = state.session.title or "untitled"
             parts.append(f"Session {title} is live" + (f", phase {phase.lower()}." if phase else ", no phase yet."))
-        else:
+        elif not (me.role == GUEST and not state.visited(me.member_id)):  # a waiting guest cannot know
             parts.append("No session is live right now.")
         here = [e for e in state.roster.values() if e.status == "online" and not e.removed]
         if me.role == GUEST:
