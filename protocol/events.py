@@ -81,6 +81,7 @@ EVENT_TYPES = frozenset(
         "feed.posted",
         "resource.pinned",
         "resource.unpinned",
+        "feed.deleted",
     }
 )
 

@@ -311,6 +311,7 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
         _s("text", MAX_RESOURCE_TEXT, required=False, default=""),
     ),
     "resource.unpin": (_i("resource_id", 1),),
+    "feed.delete": (_i("post_id", 1),),
 }
 
 

@@ -77,6 +77,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "feed.post": _FP,
     "resource.pin": _F,
     "resource.unpin": _F,
+    "feed.delete": _F,
 }
 
 
@@ -112,6 +113,7 @@ ACTIONS: dict[str, str] = {
     "feed.post": "post to the between-session feed",
     "resource.pin": "pin a resource",
     "resource.unpin": "unpin a resource",
+    "feed.delete": "delete a post from the feed",
 }
 
 

@@ -636,6 +636,10 @@ class GroupState:
         rid = int(d.get("resource_id", ev.seq))
         self.resources[rid] = Resource(rid, str(d["title"]), str(d.get("link", "")), str(d.get("text", "")), ev.ts)
 
+    def _on_feed_deleted(self, ev: Event, d: dict[str, Any]) -> None:
+        pid = int(d["post_id"])
+        self.feed = [p for p in self.feed if p.post_id != pid]
+
     def _on_resource_unpinned(self, ev: Event, d: dict[str, Any]) -> None:
         self.resources.pop(int(d["resource_id"]), None)
 

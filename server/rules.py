@@ -759,6 +759,13 @@ def _feed_post(ctx: _Context) -> list[Draft]:
     return [Draft("feed.posted", MEMBERS, {"post_id": SEQ, "member_id": ctx.actor.member_id, "text": text})]
 
 
+def _feed_delete(ctx: _Context) -> list[Draft]:
+    pid = ctx.data["post_id"]
+    if not any(p.post_id == pid for p in ctx.state.feed):
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no post {pid} in the feed; /feed lists them.")
+    return [Draft("feed.deleted", MEMBERS, {"post_id": pid})]
+
+
 def _resource_pin(ctx: _Context) -> list[Draft]:
     d = ctx.data
     if len(ctx.state.resources) >= MAX_RESOURCES:
@@ -806,4 +813,5 @@ _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "feed.post": _feed_post,
     "resource.pin": _resource_pin,
     "resource.unpin": _resource_unpin,
+    "feed.delete": _feed_delete,
 }

@@ -1043,10 +1043,18 @@ def _share(rest: str, ctx: Context) -> Outcome:
     return send("feed.post", {"text": rest.strip()})
 
 
-@command("feed", help=(Help("/feed", "read the group's between-session feed.", "feed.post"),))
+@command("feed", help=(Help("/feed", "read the group's between-session feed; facilitators remove post N with /feed delete N.", "feed.post"),))
 def _feed(rest: str, ctx: Context) -> Outcome:
     _need(ctx, "feed.post")
-    return Outcome(local="feed")
+    sub, _, number = rest.strip().partition(" ")
+    if sub.lower() != "delete":
+        return Outcome(local="feed")
+    _need(ctx, "feed.delete")
+    posts = ctx.state.feed
+    n = _number(number.strip().lstrip("#"), "The post number") if number.strip() else 0
+    if not 1 <= n <= len(posts):
+        raise Refused(words.FEED_DELETE_USAGE if posts else words.NO_FEED)
+    return send("feed.delete", {"post_id": posts[n - 1].post_id})
 
 
 @command("resources", help=(Help("/resources", "list the resources your facilitators pinned; links are shown as text, never opened.", frozenset({FACILITATOR, PARTICIPANT})),))

@@ -1320,7 +1320,7 @@ def safety_details_text(state: GroupState, member_id: int) -> str:
 # -- between sessions: attendance, family sessions, personal homework, the peer space (issue 15 B) --
 
 #: Event types whose sentence is :func:`between_sentence`.
-BETWEEN_EVENTS = ("attendance.recorded", "guest.waiting", "feed.posted", "resource.pinned", "resource.unpinned")
+BETWEEN_EVENTS = ("attendance.recorded", "guest.waiting", "feed.posted", "feed.deleted", "resource.pinned", "resource.unpinned")
 #: Said to a guest who connected before a facilitator let them in.
 GUEST_WAITING = "You are in the waiting room of the family session; a facilitator will let you in. Nothing of the group is shown until then."
 #: Said to a guest once a facilitator let them in.
@@ -1329,6 +1329,7 @@ LET_IN = "A facilitator let you in: welcome to the family session."
 INVITATION_ENDED = "The family session has ended, and your invitation with it; thank you for coming."
 ADMIT_USAGE = "Type /admit and the guest's name, such as /admit Ana."
 NOBODY_WAITING = "Nobody is waiting to be let in."
+FEED_DELETE_USAGE = "Type /feed delete and the post's number; /feed lists them."
 FEED_USAGE = "Type /share and a few words for the group's between-session feed, such as /share slept better this week."
 NO_FEED = "Nobody has posted to the between-session feed yet; /share posts to it."
 PIN_USAGE = 'Type /pin "Title" and a link or a short text, such as /pin "Crisis line" call or text 988.'
@@ -1459,8 +1460,9 @@ def feed_lines(state: GroupState, count: int = 20) -> list[str]:
     posts = state.feed[-count:]
     if not posts:
         return [NO_FEED]
+    first = len(state.feed) - len(posts) + 1
     return [f"Between-session feed, {_plural(len(posts), 'post')}, oldest first:",
-            *(f"{p.name}, {_dt.datetime.fromtimestamp(p.ts).strftime('%a %d %b %H:%M')}: {p.text}" for p in posts)]
+            *(f"{n}. {p.name}, {_dt.datetime.fromtimestamp(p.ts).strftime('%a %d %b %H:%M')}: {p.text}" for n, p in enumerate(posts, first))]
 
 
 def resource_lines(state: GroupState) -> list[str]:
@@ -1495,4 +1497,6 @@ def between_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int
         return f"Resource pinned: {d.get('title', '')}{link}. /resources lists them."
     if t == "resource.unpinned":
         return "A resource was unpinned."
+    if t == "feed.deleted":
+        return "A facilitator removed a post from the feed."
     return None

@@ -83,6 +83,7 @@ async def setup_state(url: str, g: Group) -> dict[str, int]:
     async with RawClient(url, g.facilitator.token) as dana:
         await asyncio.wait_for(dana.wait_synced(), TIMEOUT)
         ids: dict[str, int] = {}
+        ids["post"] = (await dana.command("feed.post", {"text": "between sessions"}))["seq"]  # before the session (issue 15)
         ids["session"] = (await dana.command("session.start", {"title": "Access"}))["seq"]
         await dana.command("phase.set", {"phase": "checkin"})
         await dana.command("deck.load", {"markdown": DECK})
@@ -134,6 +135,7 @@ def table_data(kind: str, ids: dict[str, int], g: Group, role: str = PARTICIPANT
         "feed.post": {"text": "table feed post"},
         "resource.pin": {"title": "Table resource", "link": "https://example.org"},
         "resource.unpin": {"resource_id": ids["resource"]},
+        "feed.delete": {"post_id": ids["post"]},
     }[kind]
 
 
@@ -143,7 +145,7 @@ ORDER = [
     "urgent.raise", "urgent.acknowledge", "measure.give", "measure.answer", "safety.contact",
     "deck.load", "slide.goto", "poll.open", "poll.close", "poll.reveal", "chat.delete",
     "homework.assign", "phase.set", "member.mute", "member.remove", "session.start", "session.end",
-    "feed.post", "guest.admit", "resource.pin", "resource.unpin",
+    "feed.post", "guest.admit", "resource.pin", "resource.unpin", "feed.delete",
 ]
 #: Allowed commands that may legitimately be refused by state in this set-up:
 #: a second session while one runs; a facilitator lowering a hand it never raised.

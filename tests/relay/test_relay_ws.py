@@ -182,6 +182,7 @@ async def test_a_participant_is_refused_every_facilitator_command(seeded):
         "guest.admit": {"member_id": seeded.guest.member_id},
         "resource.pin": {"title": "t", "text": "x"},
         "resource.unpin": {"resource_id": 1},
+        "feed.delete": {"post_id": 1},
     }
     async with connected(seeded.url, seeded.facilitator, seeded.participants[0]) as (dana, sam):
         await dana.command("session.start", {"title": "Week 1"})

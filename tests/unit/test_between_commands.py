@@ -122,3 +122,16 @@ def test_a_facilitator_reads_the_live_attendance_so_far_without_a_running_count(
     assert words.person_attendance(dana.model.state, 3, live) == "not here yet"
     assert "minutes" not in words.person_attendance(dana.model.state, 2, live)  # no count that would tick
     assert sends(dana("/attendance")) == [] and dana("/attendance").local == "attendance"
+
+
+def test_a_facilitator_removes_a_feed_post_by_its_number():
+    dana, sam = Room("facilitator"), Room("participant")
+    for room in (dana, sam):
+        room.event("session.ended", {"session_id": 1, "summary": ""})
+    event(dana.model, dana.seq + 1, "feed.posted", {"post_id": 50, "member_id": 2, "text": "hurtful words"}, audience="members", actor=2, name="Sam")
+    assert words.feed_lines(dana.model.state)[1].startswith("1. Sam, ")
+    assert sends(dana("/feed delete 1")) == [("feed.delete", {"post_id": 50})]
+    assert dana("/feed delete 2").refusal == words.FEED_DELETE_USAGE
+    assert sam("/feed delete 1").refusal == words.forbidden_text("participant", "feed.delete")
+    said = event(dana.model, dana.seq + 2, "feed.deleted", {"post_id": 50}, audience="members")
+    assert said[0].text == "A facilitator removed a post from the feed." and dana.model.state.feed == []

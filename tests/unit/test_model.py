@@ -172,6 +172,8 @@ def _prepared(kind: str, actor: Actor) -> tuple[Room, dict[str, Any]]:
         return room, {"member_id": JO.member_id}
     if kind == "resource.pin":
         return room, {"title": "Crisis line", "text": "Call 988."}
+    if kind == "feed.delete":
+        return room, {"post_id": room.do(SAM, "feed.post", {"text": "hello"})[0].seq}
     if kind == "resource.unpin":
         return room, {"resource_id": room.do(DANA, "resource.pin", {"title": "Crisis line", "text": "Call 988."})[0].seq}
     room.start()
