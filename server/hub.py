@@ -28,11 +28,13 @@ between replay and live, and none comes twice.
 The hub knows nothing about websockets: a peer is any object shaped like
 :class:`Peer` (tests/unit/test_hub.py drives it with in-memory peers).
 
-The hub is this module (joining, the command pipeline, fan-out) and four
+The hub is this module (joining, the command pipeline, fan-out) and five
 parts that work on its rooms, each in its own module: :mod:`server.room`
 (the rooms, loaded from the store), :mod:`server.replay` (the paced
-catch-up), :mod:`server.presence` (leaving, and who is online) and
-:mod:`server.membership` (revocations, new tokens and removals).
+catch-up), :mod:`server.presence` (leaving, and who is online),
+:mod:`server.membership` (revocations, new tokens and removals) and
+:mod:`server.between` (attendance stretches, guests let in from the family
+session's waiting room, guests' frames with first names only).
 """
 
 from __future__ import annotations
