@@ -157,8 +157,8 @@ class Between:
 
     def guest_presence(self, room: Room, subject: Any, status: str) -> None:
         """Tell the guests in the live session who comes and goes: first names only."""
-        if subject.role == GUEST and status != "online":
-            return
+        if subject.role == GUEST and not room.state.visited(subject.member_id):
+            return  # a guest still in the waiting room is not among those present
         frame = encode(presence_frame(guest_wire(member_wire(subject)), status))  # type: ignore[arg-type]
         for p in room.peers:
             if p.role == GUEST and p is not subject and room.state.visited(p.member_id):
