@@ -164,6 +164,10 @@ async def test_the_full_screen_face_shows_who_waits_and_opens_the_resources_view
             assert "Walked every day this week." in shown
             await pilot.press("escape")
             await wait_until(pilot, lambda: type(app.screen).__name__ != "BetweenScreen", "the view to close")
+            await type_into(pilot, app, "#chat-input", "/attendance")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: any(t.startswith("Attendance so far of Family evening:") for t in option_texts(app, "#chat-log")), "/attendance")
+            assert "Sam: not here yet" in option_texts(app, "#chat-log")
 
 
 async def test_an_invited_guest_in_the_full_screen_face_waits_then_is_let_in(tmp_path: Path) -> None:
