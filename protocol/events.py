@@ -85,6 +85,14 @@ EVENT_TYPES = frozenset(
         "goround.ended",
         "member.nudged",
         "member.slowed",
+        # between sessions (docs/protocol.md, "Between sessions"): attendance,
+        # the family session's waiting room, the peer space
+        "attendance.recorded",
+        "guest.waiting",
+        "feed.posted",
+        "resource.pinned",
+        "resource.unpinned",
+        "feed.deleted",
     }
 )
 

@@ -27,6 +27,7 @@ from .kit import (
     MAX_SLOW_SECONDS,
     MAX_TURN_MINUTES,
 )
+from .sessionkind import DEFAULT_SESSION_KIND, SESSION_KINDS
 
 __all__ = [
     "Phase",
@@ -57,6 +58,7 @@ __all__ = [
     "event_frame",
     "synced_frame",
     "presence_frame",
+    "attendance_frame",
     "ack_frame",
     "error_frame",
 ]
@@ -107,6 +109,19 @@ MEASURE_KEYS = tuple(MEASURES)
 MAX_MEASURE_ITEMS = max(len(m.items) for m in MEASURES.values())
 
 
+# -- between sessions (attendance, family sessions, personal homework, peer space) --
+#: Members one homework may be assigned to by name (more: assign it to the group).
+MAX_ASSIGNEES = 50
+#: A post to the between-session feed.
+MAX_FEED_TEXT = 1000
+#: A pinned resource: its title, its link (shown as text, never opened) and its short text.
+MAX_RESOURCE_TITLE = 120
+MAX_RESOURCE_LINK = 500
+MAX_RESOURCE_TEXT = 1000
+#: Resources pinned at once in a group (the relay refuses one more).
+MAX_RESOURCES = 50
+
+
 #: Every limited field, said to a person: (command, field) -> what it is called.
 #: A text field reads "The deck is too long: at most 60,000 characters."; a
 #: list reads "A check-in has too many feeling words: at most 8." (owner,
@@ -145,6 +160,12 @@ LIMIT_WORDS: dict[tuple[str, str], str | tuple[str, str]] = {
     ("journal.write", "answers[]"): "A journal answer",
     ("goround.start", "question"): "A go-around question",
     ("member.nudge", "text"): "A nudge",
+    # between sessions
+    ("homework.assign", "to"): ("A personal homework", "members"),
+    ("feed.post", "text"): "A post to the between-session feed",
+    ("resource.pin", "title"): "A resource's title",
+    ("resource.pin", "link"): "A resource's link",
+    ("resource.pin", "text"): "A resource's text",
 }
 
 
@@ -234,7 +255,10 @@ _LOG_ENTRY = Field(
 
 #: Every command kind and its fields. Permissions live in :mod:`protocol.roles`.
 COMMANDS: dict[str, tuple[Field, ...]] = {
-    "session.start": (_s("title", 200, required=False, default=""),),
+    "session.start": (
+        _s("title", 200, required=False, default=""),
+        _s("kind", required=False, default=DEFAULT_SESSION_KIND.value, choices=SESSION_KINDS),  # protocol.sessionkind
+    ),
     "session.end": (_s("summary", MAX_TEXT, required=False, default=""), _b("reveal")),
     "phase.set": (_s("phase", choices=PHASES),),
     "checkin.submit": (
@@ -275,6 +299,8 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
         _s("instructions", MAX_TEXT, required=False, default=""),
         _l("items", _ITEM, MAX_ITEMS),
         Field("due", "date"),
+        # personal homework: the members it is for; empty: the whole group
+        _l("to", Field("member", "int", minimum=1), MAX_ASSIGNEES),
     ),
     "homework.submit": (
         _i("homework_id", 1),
@@ -316,6 +342,16 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
     "goround.end": (),
     "member.nudge": (_i("member_id", 1), _s("text", MAX_TEXT, required=False, default="")),
     "member.slow": (_i("member_id", 1), _i("seconds", 0, MAX_SLOW_SECONDS)),
+    # -- between sessions: family sessions' waiting room, the peer space ----------
+    "guest.admit": (_i("member_id", 1),),
+    "feed.post": (_s("text", MAX_FEED_TEXT, min_len=1),),
+    "resource.pin": (
+        _s("title", MAX_RESOURCE_TITLE, min_len=1),
+        _s("link", MAX_RESOURCE_LINK, required=False, default=""),
+        _s("text", MAX_RESOURCE_TEXT, required=False, default=""),
+    ),
+    "resource.unpin": (_i("resource_id", 1),),
+    "feed.delete": (_i("post_id", 1),),
 }
 
 
@@ -544,3 +580,9 @@ def ack_frame(command_id: str, seq: int | None) -> dict[str, Any]:
 
 def error_frame(err: ProtocolError) -> dict[str, Any]:
     return {"kind": "error", "id": err.command_id, "code": err.code, "message": err.message}
+
+
+def attendance_frame(session_id: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The live session's attendance so far, to the facilitators only (not part of the log):
+    sent when someone's presence in the session changes; the record is ``attendance.recorded``."""
+    return {"kind": "attendance", "session_id": session_id, "rows": rows}

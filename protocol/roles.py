@@ -84,6 +84,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "goround.end": _F,
     "member.nudge": _F,
     "member.slow": _F,
+    # between sessions: the family session's waiting room, the peer space
+    "guest.admit": _F,
+    "feed.post": _FP,
+    "resource.pin": _F,
+    "resource.unpin": _F,
+    "feed.delete": _F,
 }
 
 
@@ -125,6 +131,12 @@ ACTIONS: dict[str, str] = {
     "goround.end": "end a go-around",
     "member.nudge": "send a member a private nudge",
     "member.slow": "slow a member's pace",
+    # between sessions
+    "guest.admit": "let a guest in from the waiting room",
+    "feed.post": "post to the between-session feed",
+    "resource.pin": "pin a resource",
+    "resource.unpin": "unpin a resource",
+    "feed.delete": "delete a post from the feed",
 }
 
 

@@ -34,6 +34,8 @@ __all__ = [
     "Homework",
     "Submission",
     "GroupState",
+    "FeedPost",
+    "Resource",
     "guest_visits",
     "visible_events",
 ]
@@ -56,6 +58,8 @@ class SessionInfo:
     started_at: float
     ended_at: float | None = None
     summary: str = ""
+    kind: str = "group"  # protocol.sessionkind.SessionKind
+    ended_seq: int | None = None  # the seq of its session.ended
 
 
 @dataclass
@@ -146,6 +150,12 @@ class Homework:
     due: str
     assigned_at: float
     submissions: dict[int, Submission] = field(default_factory=dict)
+    #: The members it is for (personal homework), as this reader knows them; None: the whole group.
+    assigned_to: list[int] | None = None
+
+    def for_member(self, member_id: int | None) -> bool:
+        """Whether this homework is assigned to ``member_id`` (everyone's is)."""
+        return self.assigned_to is None or member_id in self.assigned_to
 
 
 @dataclass
@@ -191,6 +201,28 @@ class MeasureResponse:
     late: bool = False  # finished after the questionnaire's due date
 
 
+@dataclass
+class FeedPost:
+    """A post to the group's between-session feed (a peer check-in)."""
+
+    post_id: int  # the seq of its feed.posted event
+    member_id: int
+    name: str
+    text: str
+    ts: float
+
+
+@dataclass
+class Resource:
+    """A resource a facilitator pinned: a title, a link (text, never opened) and a short text."""
+
+    resource_id: int  # the seq of its resource.pinned event
+    title: str
+    link: str
+    text: str
+    ts: float
+
+
 #: The mood at or below which a check-in raises an alert, unless the group sets another.
 DEFAULT_ALERT_MOOD = 2
 
@@ -228,6 +260,14 @@ class GroupState(KitState):
     # The group's alert settings: the relay loads them from its store (like the roster), never from the log.
     alert_mood: int = DEFAULT_ALERT_MOOD
     watch_words: frozenset[str] = frozenset()  # casefolded feeling words that raise an alert
+    # Between sessions (protocol/attendance.py, protocol/family.py).
+    attendance: dict[int, list[Any]] = field(default_factory=dict)  # session id -> AttendanceRow list (facilitators)
+    waiting: dict[int, int] = field(default_factory=dict)  # guest id -> the session they wait to be let into
+    feed: list[FeedPost] = field(default_factory=list)  # the between-session feed, oldest first
+    resources: dict[int, Resource] = field(default_factory=dict)  # pinned resources by id
+    # Loaded by the relay from its store, never from the log (like the roster):
+    guest_invites: dict[int, int] = field(default_factory=dict)  # guest id -> head seq when invited
+    stretches: list[Any] = field(default_factory=list)  # the live session's attendance.Stretch list
 
     # -- roster (from welcome and presence frames, not the log) -------------
 
@@ -321,6 +361,8 @@ class GroupState(KitState):
         completion never reads "3 of 2".
         """
         active = {e.member_id for e in self.active_participants()}
+        if homework.assigned_to is not None:
+            active &= set(homework.assigned_to)
         return sum(1 for mid in homework.submissions if mid in active), len(active)
 
     def visible_chat(self) -> list[ChatLine]:
@@ -343,7 +385,7 @@ class GroupState(KitState):
         return self.session.session_id if self.session else None
 
     def _on_session_started(self, ev: Event, d: dict[str, Any]) -> None:
-        self.session = SessionInfo(int(d.get("session_id", ev.seq)), str(d.get("title", "")), ev.ts)
+        self.session = SessionInfo(int(d.get("session_id", ev.seq)), str(d.get("title", "")), ev.ts, kind=str(d.get("kind", "group")))
         self.sessions.append(self.session)
         self.phase, self.phase_since = None, ev.ts
         self.checkins.clear()
@@ -355,7 +397,10 @@ class GroupState(KitState):
         if self.session is not None:
             self.session.ended_at = ev.ts
             self.session.summary = str(d.get("summary", ""))
+            self.session.ended_seq = ev.seq
         self.session = None
+        self.waiting.clear()
+        self.stretches = []
         self.phase, self.phase_since = None, ev.ts
         self.hands.clear()
         for mid, visits in self.visits.items():
@@ -456,9 +501,16 @@ class GroupState(KitState):
 
     def _on_homework_assigned(self, ev: Event, d: dict[str, Any]) -> None:
         hid = int(d["homework_id"])
+        personal = ev.audience == MEMBER and ev.subject is not None
+        known = self.homework.get(hid)
+        if known is not None and personal:
+            # personal homework: one event per member it is for, one id
+            if known.assigned_to is not None and ev.subject not in known.assigned_to:
+                known.assigned_to.append(int(ev.subject))  # type: ignore[arg-type]
+            return
         self.homework[hid] = Homework(
             hid, str(d["title"]), str(d["homework_kind"]), str(d.get("instructions", "")),
-            list(d.get("items", [])), str(d["due"]), ev.ts,
+            list(d.get("items", [])), str(d["due"]), ev.ts, assigned_to=[int(ev.subject)] if personal else None,  # type: ignore[arg-type]
         )
 
     def _on_homework_submitted(self, ev: Event, d: dict[str, Any]) -> None:
@@ -479,6 +531,7 @@ class GroupState(KitState):
         sid = self._sid()
         if sid is not None:
             self.visits.setdefault(int(d["member_id"]), []).append(Visit(sid, ev.seq))
+        self.waiting.pop(int(d["member_id"]), None)
 
     def _on_member_removed(self, ev: Event, d: dict[str, Any]) -> None:
         mid = int(d["member_id"])
@@ -547,6 +600,53 @@ class GroupState(KitState):
 
     def _on_checkin_location(self, ev: Event, d: dict[str, Any]) -> None:
         self.locations[int(d["member_id"])] = str(d.get("location", ""))
+
+
+    # -- between sessions: attendance, the waiting room, the peer space ------
+
+    def assignees(self, homework: Homework) -> list[int]:
+        """The members a homework is for, as this reader knows them (reminders use it):
+        those it names, else every active participant."""
+        if homework.assigned_to is not None:
+            return list(homework.assigned_to)
+        return [e.member_id for e in self.active_participants()]
+
+    def waiting_guests(self) -> list[RosterEntry]:
+        """Guests waiting to be let into the live session, connected now, by name."""
+        sid = self._sid()
+        found = [self.roster[g] for g, s in self.waiting.items() if s == sid and g in self.roster]
+        return sorted((e for e in found if e.status == "online" and not e.removed), key=lambda e: e.name.casefold())
+
+    def last_attendance(self) -> tuple[SessionInfo | None, list[Any]]:
+        """The newest session with an attendance record, and its rows."""
+        for info in reversed(self.sessions):
+            rows = self.attendance.get(info.session_id)
+            if rows is not None:
+                return info, rows
+        return None, []
+
+    def _on_attendance_recorded(self, ev: Event, d: dict[str, Any]) -> None:
+        from .attendance import rows_from_wire
+
+        self.attendance[int(d["session_id"])] = rows_from_wire(d.get("rows"))
+
+    def _on_guest_waiting(self, ev: Event, d: dict[str, Any]) -> None:
+        self.waiting[int(d["member_id"])] = int(d["session_id"])
+
+    def _on_feed_posted(self, ev: Event, d: dict[str, Any]) -> None:
+        mid = int(d["member_id"])
+        self.feed.append(FeedPost(int(d.get("post_id", ev.seq)), mid, ev.actor_name or self.name_of(mid), str(d["text"]), ev.ts))
+
+    def _on_resource_pinned(self, ev: Event, d: dict[str, Any]) -> None:
+        rid = int(d.get("resource_id", ev.seq))
+        self.resources[rid] = Resource(rid, str(d["title"]), str(d.get("link", "")), str(d.get("text", "")), ev.ts)
+
+    def _on_feed_deleted(self, ev: Event, d: dict[str, Any]) -> None:
+        pid = int(d["post_id"])
+        self.feed = [p for p in self.feed if p.post_id != pid]
+
+    def _on_resource_unpinned(self, ev: Event, d: dict[str, Any]) -> None:
+        self.resources.pop(int(d["resource_id"]), None)
 
 
 def is_private(event: Event) -> bool:

@@ -9,6 +9,8 @@
     iop-server revoke GROUP (--name NAME | --id ID) [--data DIR]
     iop-server members GROUP [--data DIR] [--json]
     iop-server export GROUP (--name NAME | --id ID) --out FILE [--data DIR]
+    iop-server invite GROUP --name NAME --role guest [--family-session next|ID] [--data DIR]
+    iop-server attendance GROUP [--session N] [--csv] [--data DIR]
 
 GROUP is a group's name or numeric id. Errors are one sentence on stderr with
 exit code 2. ``serve`` prints ``iop-server listening on ws://HOST:PORT/`` once
@@ -121,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
         "the old token stops working and a revoked member can join again",
     )
     invite.add_argument("--id", type=int, metavar="ID", help="with --new-token: the member's id, as 'members' shows it")
+    invite.add_argument(
+        "--family-session", default=None, metavar="next|ID",
+        help="for a guest: the family session they are invited to: 'next' (default: the one running now, "
+        "else the next one started) or the id of a running family session; their token ends with it",
+    )
     _add_data(invite)
     _add_json(invite)
 
@@ -139,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_who(export)
     export.add_argument("--out", type=Path, required=True, help="the file to write (it must not exist yet)")
     _add_data(export)
+
+    attendance = commands.add_parser(
+        "attendance", help="export a group's attendance (facilitators' record)",
+        description="Print who attended each session: joined, left, minutes present (reconnects within the grace merged) "
+        "and late; participants who never came are listed absent. Times are UTC.",
+    )
+    attendance.add_argument("group", metavar="GROUP", help="the group's name or id")
+    attendance.add_argument("--session", type=int, metavar="N", help="only session N (1 is the group's first session)")
+    attendance.add_argument("--csv", action="store_true", help="print CSV with a header row")
+    _add_data(attendance)
 
     members = commands.add_parser("members", help="list a group's members", description="List a group's members and their roles.")
     members.add_argument("group", metavar="GROUP", help="the group's name or id")
@@ -254,19 +271,107 @@ def _cmd_invite(args: argparse.Namespace) -> int:
         group = _group(store, args.group)
         if args.new_token:
             member = _pick_member(store, group, args.name, args.id, active_only=False, prefer_active=True)
+            if args.family_session is not None and member.role != GUEST:
+                raise CliError("--family-session is for guests; this member is not a guest.")
             token = store.reissue_token(member.id)
+            if member.role == GUEST:  # a new token is a new invitation: to the running or the next family session
+                store.invite_guest(member.id, _family_after(store, group, args.family_session)[0])
             if not args.json:
                 was = " Their revocation is lifted." if member.revoked else ""
                 print(f"{member.name} (id {member.id}) has a new join token; the old one no longer works.{was}")
             _print_member(args, group, member.id, member.name, member.role, token)
             return 0
+        if args.family_session is not None and args.role != GUEST:
+            raise CliError("--family-session is for guests; add --role guest.")
+        after = _family_after(store, group, args.family_session) if args.role == GUEST else None
         member_id, token = store.add_member(group.id, args.name, args.role)
         added = store.member(member_id)
         assert added is not None  # made just above
+        if after is not None:
+            store.invite_guest(member_id, after[0])
+            if not args.json:
+                print(f"{added.name} is invited to {'the family session now running' if after[1] else 'the next family session'}; "
+                      "they wait until a facilitator lets them in (/admit), and their token ends with that session.")
         _print_member(args, group, member_id, added.name, args.role, token)
         return 0
     finally:
         store.close()
+
+
+def _sessions(store: Store, group: GroupRecord) -> list:
+    """The group's sessions, oldest first (folded from the log's session events)."""
+    from protocol.state import GroupState
+
+    state = GroupState()
+    for event in store.iter_events(group.id):
+        if event.type in ("session.started", "session.ended"):
+            state.apply(event)
+    return state.sessions
+
+
+def _family_after(store: Store, group: GroupRecord, which: str | None) -> tuple[int, bool]:
+    """(the head seq the invitation counts from, whether a family session is running for it)."""
+    from protocol.family import invited_session
+
+    sessions = _sessions(store, group)
+    head = store.head_seq(group.id)
+    if which is None or which.strip().lower() == "next":
+        live = invited_session(sessions, head)
+        return head, live is not None and live.ended_seq is None and live.session_id <= head
+    if not which.strip().isdigit():
+        raise CliError("--family-session is 'next' or the id of a running family session.")
+    found = next((s for s in sessions if s.session_id == int(which)), None)
+    if found is None or found.kind != "family" or found.ended_seq is not None:
+        raise CliError(f"Session {which} is not a running family session; use --family-session next to invite for the next one.")
+    return found.session_id, True
+
+
+def _cmd_attendance(args: argparse.Namespace) -> int:
+    import csv
+
+    from protocol.attendance import CSV_HEADER, csv_row, summarize
+
+    store = _open_store(args)
+    try:
+        group = _group(store, args.group)
+        sessions = _sessions(store, group)
+        if not sessions:
+            raise CliError(f"{group.name} has held no session yet, so there is no attendance to show.")
+        chosen = list(enumerate(sessions, 1))
+        if args.session is not None:
+            if not 1 <= args.session <= len(sessions):
+                raise CliError(f"{group.name} has held {len(sessions)} sessions; choose --session from 1 to {len(sessions)}.")
+            chosen = [chosen[args.session - 1]]
+        records = store.members(group.id)
+        members = {m.id: (m.name, m.role) for m in records}
+        expected = [m.id for m in records if m.role == PARTICIPANT and not m.revoked]
+        now = time.time()
+        out = csv.writer(sys.stdout) if args.csv else None
+        if out is not None:
+            out.writerow(CSV_HEADER)
+        for number, info in chosen:
+            end = info.ended_at if info.ended_at is not None else now
+            rows = summarize(info.started_at, end, store.stretches(group.id, info.session_id), members, expected=expected)
+            if out is not None:
+                for row in rows:
+                    out.writerow(csv_row(number, info.title, info.kind, row))
+                continue
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(info.started_at))
+            running = "" if info.ended_at is not None else ", still running"
+            print(f"Session {number}, {info.title} ({info.kind}), {when}{running}:")
+            for row in rows:
+                print("  " + _attendance_words(row))
+        return 0
+    finally:
+        store.close()
+
+
+def _attendance_words(row) -> str:
+    if row.absent:
+        return f"{row.name} ({row.role}): absent"
+    span = f"{time.strftime('%H:%M', time.gmtime(row.joined))}-{time.strftime('%H:%M', time.gmtime(row.left))}"
+    late = f", late by {row.late_minutes} min" if row.late else ""
+    return f"{row.name} ({row.role}): {row.minutes} min, {span}{late}"
 
 
 def _cmd_revoke(args: argparse.Namespace) -> int:
@@ -377,7 +482,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return asyncio.run(_serve(args))
-        handler = {"group": _cmd_group, "invite": _cmd_invite, "revoke": _cmd_revoke, "members": _cmd_members, "export": _cmd_export}[args.command]
+        handler = {"group": _cmd_group, "invite": _cmd_invite, "revoke": _cmd_revoke, "members": _cmd_members, "export": _cmd_export,
+                   "attendance": _cmd_attendance}[args.command]
         return handler(args)
     except (CliError, StoreError) as exc:
         print(f"iop-server: {exc}", file=sys.stderr)

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from protocol.events import Event
+from protocol.family import for_guest
+from protocol.roles import GUEST
 from protocol.state import visible_events
 
 from .store import GroupRecord, MemberRecord
@@ -26,7 +28,7 @@ def member_export(group: GroupRecord, member: MemberRecord, events: Iterable[Eve
     """The export document for one member (JSON-ready)."""
     kept = []
     for event in visible_events(events, member.role, member.id):
-        wire = event.to_wire()
+        wire = for_guest(event.to_wire()) if member.role == GUEST else event.to_wire()  # guests: first names only
         wire.pop("kind")
         wire["time"] = _dt.datetime.fromtimestamp(event.ts, _dt.UTC).isoformat(timespec="seconds")
         kept.append(wire)

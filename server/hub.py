@@ -28,11 +28,13 @@ between replay and live, and none comes twice.
 The hub knows nothing about websockets: a peer is any object shaped like
 :class:`Peer` (tests/unit/test_hub.py drives it with in-memory peers).
 
-The hub is this module (joining, the command pipeline, fan-out) and four
+The hub is this module (joining, the command pipeline, fan-out) and five
 parts that work on its rooms, each in its own module: :mod:`server.room`
 (the rooms, loaded from the store), :mod:`server.replay` (the paced
-catch-up), :mod:`server.presence` (leaving, and who is online) and
-:mod:`server.membership` (revocations, new tokens and removals).
+catch-up), :mod:`server.presence` (leaving, and who is online),
+:mod:`server.membership` (revocations, new tokens and removals) and
+:mod:`server.between` (attendance stretches, guests let in from the family
+session's waiting room, guests' frames with first names only).
 """
 
 from __future__ import annotations
@@ -56,8 +58,10 @@ from protocol.messages import (
     error_frame,
     welcome_frame,
 )
+from protocol.family import for_guest, guest_roster
 from protocol.roles import FACILITATOR, GUEST, sees
 
+from .between import Between
 from .membership import Membership
 from .presence import PRESENCE_GRACE, Presence
 from .quota import Quota
@@ -110,7 +114,7 @@ class _Outcome:
     events: list[Event]
 
 
-class Hub(Rooms, Membership, Presence, Replay):
+class Hub(Rooms, Membership, Presence, Replay, Between):
     """All rooms of one relay process, over one :class:`Store`."""
 
     def __init__(
@@ -178,7 +182,7 @@ class Hub(Rooms, Membership, Presence, Replay):
                 welcome_frame(
                     member=member_wire(peer),
                     group={"id": room.group.id, "name": room.group.name},
-                    roster=[] if peer.role == GUEST else room.roster_wire(),
+                    roster=(guest_roster(room.roster_wire()) if room.state.visited(peer.member_id) else []) if peer.role == GUEST else room.roster_wire(),
                     limits=self.limits,
                     head_seq=head,
                     mode=mode,
@@ -190,11 +194,14 @@ class Hub(Rooms, Membership, Presence, Replay):
         peer.cursor = start
         room.peers.append(peer)
         if first_peer:
+            self.attend_join(room, peer.member_id, peer.role)
             self._presence(room, peer, "online", skip=peer)
             if away is not None:
                 log.info("%s (%s) reconnected to %s", peer.name, peer.role, room.group.name)
             else:
                 log.info("%s (%s) joined %s", peer.name, peer.role, room.group.name)
+        if peer.role == FACILITATOR:
+            self.tell_attendance(room, only=peer)  # the live session's attendance so far (server/between.py)
         return room
 
     def _arrive(self, room: Room, peer: Any) -> None:
@@ -351,15 +358,21 @@ class Hub(Rooms, Membership, Presence, Replay):
 
     def _fan_out(self, room: Room, events: list[Event]) -> None:
         """Log ``events`` in the room's tail and write each to every live peer the one rule admits."""
+        self.before_fan_out(room, events)  # attendance, guests let in (server/between.py)
         peers = room.peers
         for event in events:
             frame = encode(event.to_wire())
             audience, subject = event.audience, event.subject
             room.tail.append(Logged(event.seq, audience, subject, frame, event.type))
             visits = room.state.visits
+            for_guests: bytes | None = None
             for p in peers:
                 if p.live and sees(p.role, p.member_id, audience, subject, event.seq, event.type, visits.get(p.member_id, ())):
-                    p.write(frame)
+                    if p.role == GUEST:  # people by first name only (server/between.py)
+                        for_guests = for_guests or encode(for_guest(event.to_wire()))
+                        p.write(for_guests)
+                    else:
+                        p.write(frame)
         if self.watcher is not None and events:
             self.watcher(room, events)
 

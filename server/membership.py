@@ -103,9 +103,14 @@ class Membership:
 
     def _close_member(self, member_id: int) -> None:
         for room in self.rooms.values():
+            # a guest's invitation ends with their family session (protocol/family.py)
+            reason = (
+                "The family session has ended, and your invitation with it; thank you for coming."
+                if member_id in room.state.guest_invites else "You were removed from this group; ask your facilitator."
+            )
             for p in list(room.peers):
                 if p.member_id == member_id:
-                    p.close(CloseCode.REMOVED, "You were removed from this group; ask your facilitator.")
+                    p.close(CloseCode.REMOVED, reason)
 
     def close_revoked(self) -> None:
         """Close the connections of members revoked since they joined (e.g. by the CLI).

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protocol.codec import encode
 from protocol.messages import PresenceStatus, presence_frame
+from protocol.attendance import PRESENCE_GRACE as _ATTENDANCE_GRACE
 from protocol.roles import GUEST
 
 from .room import Room, member_wire
@@ -25,8 +26,9 @@ log = logging.getLogger("iop.server")
 
 #: Seconds a member whose connection was lost (not closed) shows as
 #: "reconnecting" before the others are told they left: a blip on a bad link
-#: should not read as someone walking out of the group.
-PRESENCE_GRACE = 30.0
+#: should not read as someone walking out of the group. Defined with the
+#: attendance rule that merges such returns (protocol.attendance).
+PRESENCE_GRACE = _ATTENDANCE_GRACE
 
 
 class Presence:
@@ -34,7 +36,14 @@ class Presence:
 
     rooms: dict[int, Room]
     presence_grace: float
+    clock: Any
     _known: dict[int, set[str]]
+
+    if TYPE_CHECKING:
+
+        def attend_leave(self, room: Room, member_id: int) -> None: ...
+
+        def guest_presence(self, room: Room, subject: Any, status: str) -> None: ...
 
     def leave(self, peer: Any) -> None:
         """Forget a closed peer; the member goes offline with its last connection."""
@@ -53,6 +62,7 @@ class Presence:
             # The link broke (no close from the member): they are probably coming back.
             if entry is not None:
                 entry.status = "reconnecting"
+            room.lost_at[peer.member_id] = self.clock()  # attendance counts to the break if they do not return
             self._presence(room, peer, "reconnecting")
             room.away[peer.member_id] = asyncio.get_running_loop().call_later(self.presence_grace, self._gone, room, peer)
             log.info("%s (%s) lost the connection to %s", peer.name, peer.role, room.group.name)
@@ -67,6 +77,7 @@ class Presence:
         entry = room.state.roster.get(peer.member_id)
         if entry is not None:
             entry.status = "offline"
+        self.attend_leave(room, peer.member_id)
         self._presence(room, peer, "offline")
         log.info("%s (%s) left %s", peer.name, peer.role, room.group.name)
 
@@ -75,3 +86,4 @@ class Presence:
         for p in room.peers:
             if p is not skip and p.role != GUEST:
                 p.write(frame)
+        self.guest_presence(room, subject, status)  # guests: first names, of those present

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from protocol.codec import encode
 from protocol.messages import synced_frame
-from protocol.roles import sees
+from protocol.roles import GUEST, sees
 
+from .between import guest_frame
 from .room import Logged, Room
 
 if TYPE_CHECKING:
@@ -88,8 +89,9 @@ class Replay:
                 continue
             cursor = item.seq + 1
             if sees(role, member_id, item.audience, item.subject, item.seq, item.type, visits):
-                peer.write(item.frame)
-                written += len(item.frame)
+                frame = guest_frame(item.frame) if role == GUEST else item.frame  # first names only
+                peer.write(frame)
+                written += len(frame)
                 if written >= max_bytes:
                     break
         peer.cursor = cursor

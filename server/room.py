@@ -54,6 +54,7 @@ class Room:
         self.away: dict[int, asyncio.TimerHandle] = {}  # lost members within their grace period
         self.pending: list[tuple[Any, Command]] = []
         self.membership = True  # compare the roster with the members table on the next flush
+        self.lost_at: dict[int, float] = {}  # member_id -> when their link broke (attendance)
 
     @property
     def head(self) -> int:
@@ -103,9 +104,16 @@ class Rooms:
         state = GroupState()
         self._refresh_roster(state, group_id)
         tail: deque[Logged] = deque(maxlen=TAIL_EVENTS)
+        last_ts = 0.0
         for event in self.store.iter_events(group_id):
             state.apply(event)
+            last_ts = event.ts
             tail.append(Logged(event.seq, event.audience, event.subject, encode(event.to_wire()), event.type))
+        if state.session is not None:  # attendance of the session still running (server/between.py)
+            # Stretches left open by a relay that stopped end with its last logged event:
+            # nobody is known to be present since; who reconnects opens a new stretch.
+            self.store.close_stretch(group_id, state.session.session_id, None, last_ts)
+            state.stretches = self.store.stretches(group_id, state.session.session_id)
         return Room(group, state, tail)
 
     def _refresh_roster(self, state: GroupState, group_id: int) -> None:
@@ -121,6 +129,7 @@ class Rooms:
                 state.update_member({"id": record.id, "name": record.name, "role": record.role})
         settings = self.store.group_settings(group_id)
         state.alert_mood, state.watch_words = settings.alert_mood, frozenset(settings.watch_words)
+        state.guest_invites = self.store.guest_invites(group_id)  # family sessions (protocol/family.py)
 
     def _reload(self, room: Room) -> None:
         fresh = self._load(room.group.id)

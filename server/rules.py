@@ -44,9 +44,13 @@ from protocol.roles import (
     may,
 )
 from protocol.kit_state import JournalPrompt
+from protocol.attendance import Stretch, rows_to_wire, summarize
+from protocol.family import invited_session
+from protocol.messages import MAX_RESOURCES
+from protocol.sessionkind import SessionKind
 from protocol.state import ChatLine, GroupState, Poll, RosterEntry
 
-__all__ = ["Actor", "decide", "arrival", "MIN_OPTIONS", "MAX_LOG_DAYS"]
+__all__ = ["Actor", "decide", "arrival", "attendance_rows", "MIN_OPTIONS", "MAX_LOG_DAYS"]
 
 #: Polls with options need at least this many.
 MIN_OPTIONS = 2
@@ -87,6 +91,13 @@ def arrival(state: GroupState, guest_id: int) -> list[Draft]:
     session = state.session
     if session is None or state.visited(guest_id):
         return []
+    if guest_id in state.guest_invites:
+        # An invited guest waits in the waiting room of their family session
+        # until a facilitator lets them in (guest.admit); other sessions never open.
+        mine = invited_session(state.sessions, state.guest_invites[guest_id])
+        if mine is None or mine.session_id != session.session_id or state.waiting.get(guest_id) == session.session_id:
+            return []
+        return [Draft("guest.waiting", FACILITATORS, {"member_id": guest_id, "session_id": session.session_id})]
     return [Draft("guest.arrived", MEMBER, {"member_id": guest_id, "session_id": session.session_id}, subject=guest_id)]
 
 
@@ -190,7 +201,8 @@ def _session_start(ctx: _Context) -> list[Draft]:
     if live is not None:
         raise _fail(ErrorCode.CONFLICT, f"The session {live.title!r} is already running; end it before starting another.")
     title = ctx.data["title"].strip() or f"Session {len(ctx.state.sessions) + 1}"
-    drafts = [Draft("session.started", EVERYONE, {"session_id": SEQ, "title": title})]
+    kind = ctx.data.get("kind", SessionKind.GROUP)
+    drafts = [Draft("session.started", EVERYONE, {"session_id": SEQ, "title": title, "kind": kind})]
     state = ctx.state
     if state.slides:
         # A deck prepared before the session opens it again inside the session,
@@ -200,7 +212,12 @@ def _session_start(ctx: _Context) -> list[Draft]:
     for entry in state.roster.values():
         # Guests already connected are in the session from its first moment.
         if entry.role == GUEST and entry.status == "online" and not entry.removed:
-            drafts.append(Draft("guest.arrived", MEMBER, {"member_id": entry.member_id, "session_id": SEQ}, subject=entry.member_id))
+            invited = state.guest_invites.get(entry.member_id)
+            if invited is None:
+                drafts.append(Draft("guest.arrived", MEMBER, {"member_id": entry.member_id, "session_id": SEQ}, subject=entry.member_id))
+            elif kind == SessionKind.FAMILY and invited_session(state.sessions, invited) is None:
+                # invited to "the next family session": this one; they wait to be let in
+                drafts.append(Draft("guest.waiting", FACILITATORS, {"member_id": entry.member_id, "session_id": SEQ}))
     return drafts
 
 
@@ -217,6 +234,10 @@ def _session_end(ctx: _Context) -> list[Draft]:
                 drafts.extend(_reveal_drafts(ctx.state, poll))
     else:
         drafts.extend(Draft("poll.closed", EVERYONE, {"poll_id": p.poll_id}) for p in ctx.state.open_polls())
+    # the attendance record comes before session.ended, so the command's last seq is one every member reads
+    drafts.append(Draft("attendance.recorded", FACILITATORS, {"session_id": live.session_id, "rows": attendance_rows(ctx.state, ctx.now)}))
+    # a family session's guests are told their invitation ends while the session still holds them
+    drafts.extend(_invitations_ended(ctx))
     drafts.append(Draft("session.ended", EVERYONE, {"session_id": live.session_id, "summary": ctx.data["summary"].strip()}))
     return drafts
 
@@ -514,14 +535,24 @@ def _homework_assign(ctx: _Context) -> list[Draft]:
         "items": items,
         "due": d["due"],
     }
-    return [Draft("homework.assigned", MEMBERS, assigned)]
+    to = list(dict.fromkeys(d.get("to") or []))
+    if not to:
+        return [Draft("homework.assigned", MEMBERS, assigned)]
+    # Personal homework: one event per member it is for (audience MEMBER, one
+    # id), so only they and the facilitators ever read it (the one rule).
+    for member_id in to:
+        entry = ctx.state.roster.get(member_id)
+        if entry is None or entry.role != PARTICIPANT or entry.removed:
+            name = entry.name if entry is not None else f"member {member_id}"
+            raise _fail(ErrorCode.INVALID, f"{name} is not a participant of this group, so they cannot be given homework.")
+    return [Draft("homework.assigned", MEMBER, dict(assigned), subject=member_id) for member_id in to]
 
 
 def _homework_submit(ctx: _Context) -> list[Draft]:
     d = ctx.data
     hw = ctx.state.homework.get(d["homework_id"])
-    if hw is None:
-        raise _fail(ErrorCode.NOT_FOUND, f"There is no homework {d['homework_id']}; refresh and pick one from the list.")
+    if hw is None or not hw.for_member(ctx.actor.member_id):
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no homework {d['homework_id']} for you; refresh and pick one from the list.")
     text, checked, log = d["text"].strip(), list(d["checked"]), list(d["log"])
     if hw.kind == "text":
         if checked or log:
@@ -845,6 +876,89 @@ def _check_pace(ctx: _Context) -> None:
             f"A facilitator has asked you to pace yourself: one line to the group every {_plural(seconds, 'second')}. "
             f"Your line was not sent; send it again in {_plural(wait, 'second')}, or write to the facilitators privately now.",
         )
+# -- between sessions: attendance, family sessions, the peer space ------------------
+
+
+def attendance_rows(state: GroupState, end: float) -> list[dict[str, Any]]:
+    """The live session's attendance at ``end``, on the wire (the relay's stretches, one rule)."""
+    live = state.session
+    if live is None:
+        return []
+    members = {e.member_id: (e.name, e.role) for e in state.roster.values()}
+    expected = [e.member_id for e in state.active_participants()]
+    stretches = [s for s in state.stretches if isinstance(s, Stretch)]
+    return rows_to_wire(summarize(live.started_at, end, stretches, members, expected=expected))
+
+
+def _invitations_ended(ctx: _Context) -> list[Draft]:
+    """Ending a family session ends its guests' invitations (their tokens are revoked)."""
+    state, live = ctx.state, ctx.state.session
+    assert live is not None
+    drafts: list[Draft] = []
+    if live.kind == SessionKind.FAMILY:
+        for guest_id, after in sorted(state.guest_invites.items()):
+            entry = state.roster.get(guest_id)
+            if entry is None or entry.removed:
+                continue
+            mine = invited_session(state.sessions, after)
+            if mine is not None and mine.session_id == live.session_id:
+                drafts.append(Draft("member.removed", EVERYONE, {"member_id": guest_id, "revoked": True, "invitation_ended": True}))
+    return drafts
+
+
+def _guest_admit(ctx: _Context) -> list[Draft]:
+    live = ctx.state.session
+    if live is None:
+        raise _fail(ErrorCode.CONFLICT, "No session is running, so nobody can be let in; start the family session first.")
+    target = ctx.data["member_id"]
+    entry = ctx.state.roster.get(target)
+    if entry is None or entry.role != GUEST or entry.removed:
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no guest {target} in this group; /who lists who is waiting.")
+    if live.kind != SessionKind.FAMILY:
+        raise _fail(ErrorCode.CONFLICT, f"Guests join family sessions only, and this is a {live.kind} session; start a family session to let {entry.name} in.")
+    if ctx.state.visited(target):
+        raise _fail(ErrorCode.CONFLICT, f"{entry.name} is already in the session.")
+    invited = ctx.state.guest_invites.get(target)
+    if invited is not None:
+        mine = invited_session(ctx.state.sessions, invited)
+        if mine is None or mine.session_id != live.session_id:
+            raise _fail(ErrorCode.FORBIDDEN, f"{entry.name} was invited to another family session, not this one.")
+    if entry.status != "online":
+        raise _fail(ErrorCode.CONFLICT, f"{entry.name} is not connected yet; let them in once they are waiting.")
+    return [Draft("guest.arrived", MEMBER, {"member_id": target, "session_id": live.session_id, "admitted": True}, subject=target)]
+
+
+def _feed_post(ctx: _Context) -> list[Draft]:
+    if ctx.state.session is not None:
+        raise _fail(ErrorCode.CONFLICT, "The feed is for between sessions, and a session is running; share it in the check-in or the chat now.")
+    if ctx.muted:
+        raise _fail(ErrorCode.FORBIDDEN, "A facilitator has muted you, so you cannot post to the feed; you can still write to the facilitators privately.")
+    text = ctx.data["text"].strip()
+    return [Draft("feed.posted", MEMBERS, {"post_id": SEQ, "member_id": ctx.actor.member_id, "text": text})]
+
+
+def _feed_delete(ctx: _Context) -> list[Draft]:
+    pid = ctx.data["post_id"]
+    if not any(p.post_id == pid for p in ctx.state.feed):
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no post {pid} in the feed; /feed lists them.")
+    return [Draft("feed.deleted", MEMBERS, {"post_id": pid})]
+
+
+def _resource_pin(ctx: _Context) -> list[Draft]:
+    d = ctx.data
+    if len(ctx.state.resources) >= MAX_RESOURCES:
+        raise _fail(ErrorCode.CONFLICT, f"The group already has {MAX_RESOURCES} pinned resources, the most it keeps; unpin one first.")
+    link, text = d["link"].strip(), d["text"].strip()
+    if not link and not text:
+        raise _fail(ErrorCode.INVALID, "A resource needs a link or a short text as well as its title; add one.")
+    return [Draft("resource.pinned", MEMBERS, {"resource_id": SEQ, "title": d["title"], "link": link, "text": text})]
+
+
+def _resource_unpin(ctx: _Context) -> list[Draft]:
+    rid = ctx.data["resource_id"]
+    if rid not in ctx.state.resources:
+        raise _fail(ErrorCode.NOT_FOUND, f"There is no pinned resource {rid}; /resources lists them.")
+    return [Draft("resource.unpinned", MEMBERS, {"resource_id": rid})]
 
 
 _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
@@ -883,4 +997,10 @@ _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "goround.end": _goround_end,
     "member.nudge": _member_nudge,
     "member.slow": _member_slow,
+    # between sessions
+    "guest.admit": _guest_admit,
+    "feed.post": _feed_post,
+    "resource.pin": _resource_pin,
+    "resource.unpin": _resource_unpin,
+    "feed.delete": _feed_delete,
 }

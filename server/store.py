@@ -30,6 +30,7 @@ from pathlib import Path
 
 import msgpack
 
+from protocol.attendance import Stretch
 from protocol.events import Event
 from protocol.names import find_by_name, tidy_name
 from protocol.roles import ROLES
@@ -108,6 +109,23 @@ MIGRATIONS: tuple[str, ...] = (
         on_call TEXT NOT NULL DEFAULT '',
         alert_mood INTEGER NOT NULL DEFAULT 2,
         watch_words TEXT NOT NULL DEFAULT ''
+    );
+    """,
+    # 4 (between sessions, issue 15 part B): attendance stretches per session and
+    # member (protocol/attendance.py), and guests' invitations to one family
+    # session (protocol/family.py: ``after_seq`` is the group's head when invited).
+    """
+    CREATE TABLE attendance (
+        group_id INTEGER NOT NULL,
+        session_id INTEGER NOT NULL,
+        member_id INTEGER NOT NULL,
+        joined_at REAL NOT NULL,
+        left_at REAL
+    );
+    CREATE INDEX attendance_by_session ON attendance(group_id, session_id);
+    CREATE TABLE guest_invites (
+        member_id INTEGER PRIMARY KEY REFERENCES members(id),
+        after_seq INTEGER NOT NULL
     );
     """,
 )
@@ -528,3 +546,52 @@ class Store:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    # -- between sessions: attendance stretches and guests' invitations (issue 15 part B) --
+
+    def open_stretch(self, group_id: int, session_id: int, member_id: int, joined: float) -> None:
+        """A member is present in a session from ``joined`` (until :meth:`close_stretch`)."""
+        self._db.execute(
+            "INSERT INTO attendance (group_id, session_id, member_id, joined_at) VALUES (?, ?, ?, ?)",
+            (group_id, session_id, member_id, joined),
+        )
+
+    def close_stretch(self, group_id: int, session_id: int, member_id: int | None, left: float) -> None:
+        """Close the open stretch of one member (None: of everyone) in a session at ``left``."""
+        sql = "UPDATE attendance SET left_at = MAX(joined_at, ?) WHERE group_id = ? AND session_id = ? AND left_at IS NULL"
+        params: tuple = (left, group_id, session_id)
+        if member_id is not None:
+            sql += " AND member_id = ?"
+            params += (member_id,)
+        self._db.execute(sql, params)
+
+    def reopen_stretch(self, group_id: int, session_id: int, member_id: int) -> None:
+        """A member back soon after leaving: their latest stretch in the session goes on."""
+        self._db.execute(
+            "UPDATE attendance SET left_at = NULL WHERE rowid = (SELECT MAX(rowid) FROM attendance"
+            " WHERE group_id = ? AND session_id = ? AND member_id = ?)",
+            (group_id, session_id, member_id),
+        )
+
+    def stretches(self, group_id: int, session_id: int) -> list[Stretch]:
+        rows = self._db.execute(
+            "SELECT member_id, joined_at, left_at FROM attendance WHERE group_id = ? AND session_id = ? ORDER BY rowid",
+            (group_id, session_id),
+        )
+        return [Stretch(r[0], r[1], r[2]) for r in rows]
+
+    def invite_guest(self, member_id: int, after_seq: int) -> None:
+        """Invite a guest to the family session running at head seq ``after_seq``, or the next one."""
+        self._db.execute(
+            "INSERT INTO guest_invites (member_id, after_seq) VALUES (?, ?)"
+            " ON CONFLICT (member_id) DO UPDATE SET after_seq = excluded.after_seq",
+            (member_id, after_seq),
+        )
+
+    def guest_invites(self, group_id: int) -> dict[int, int]:
+        """Each invited guest of the group -> the head seq when they were invited."""
+        rows = self._db.execute(
+            "SELECT i.member_id, i.after_seq FROM guest_invites i JOIN members m ON m.id = i.member_id WHERE m.group_id = ?",
+            (group_id,),
+        )
+        return {r[0]: r[1] for r in rows}

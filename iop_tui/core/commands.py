@@ -581,14 +581,15 @@ def _quit(rest: str, ctx: Context) -> Outcome:
 # -- facilitators ----------------------------------------------------------------------
 
 
-@command("start", help=(Help("/start TITLE", "start a session; with a plan loaded, /start alone uses the plan's title.", "session.start"),))
+@command("start", help=(Help("/start TITLE", "start a session; with a plan loaded, /start alone uses the plan's title; /start --family TITLE starts a family session (also --workshop, --individual).", "session.start"),))
 def _start(rest: str, ctx: Context) -> Outcome:
     _need(ctx, "session.start")
+    kind, rest = _session_kind(rest)
     untitled = rest.strip().lower() == "--untitled"
     title = "" if untitled else rest or (ctx.plan.title if ctx.plan is not None else "")
     if not title and not untitled:
         raise Refused(words.START_ASK)
-    return send("session.start", {"title": title})
+    return send("session.start", {"title": title, **({"kind": kind} if kind != "group" else {})})
 
 
 @command("end", help=(Help("/end SUMMARY", "end the session with a one-line summary, or /end --no-summary; then /end yes confirms.", "session.end"),))
@@ -794,13 +795,14 @@ command("unmute")(_moderation("unmute"))
 command("remove", help=(Help("/remove NAME", "remove a member from the group; it asks first, and /remove NAME yes confirms.", "member.remove"),))(_moderation("remove"))
 
 
-@command("assign", help=(Help('/assign KIND DUE "Title" items', "assign homework; KIND is text, checklist or emotion_log, DUE a date YYYY-MM-DD or +N for N days from today, checklist items separated by semicolons; /assign plan assigns the plan's homework.", "homework.assign"),))
+@command("assign", help=(Help('/assign KIND DUE "Title" items', "assign homework; KIND is text, checklist or emotion_log, DUE a date YYYY-MM-DD or +N for N days from today, checklist items separated by semicolons; /assign plan assigns the plan's homework; end with --to and names, such as --to Sam, Alex, for those members only.", "homework.assign"),))
 def _assign(rest: str, ctx: Context) -> Outcome:
     _need(ctx, "homework.assign")
     if rest.split(None, 1)[:1] == ["plan"]:
         if ctx.plan is None:
             raise Refused(words.NO_PLAN)
         return Outcome(sends=tuple(Send(kind, data) for kind, data in ctx.plan.assignments(ctx.today)))
+    rest, to = _assignees(rest, ctx)
     match = re.match(r'\s*(text|checklist|emotion_log)\s+(\+[ \t]*[0-9]+(?:[ \t]*days?)?|[^\s"]+)\s+"([^"]+)"\s*(.*)$', rest, re.IGNORECASE)
     if not match:
         raise Refused(words.ASSIGN_USAGE)
@@ -812,7 +814,10 @@ def _assign(rest: str, ctx: Context) -> Outcome:
     checklist = kind.lower() == "checklist"
     items = [i.strip() for i in tail.split(";") if i.strip()] if checklist else []
     instructions = "" if checklist else tail.strip()
-    return send("homework.assign", {"title": title, "homework_kind": kind.lower(), "instructions": instructions, "items": items, "due": due_date})
+    data: dict[str, Any] = {"title": title, "homework_kind": kind.lower(), "instructions": instructions, "items": items, "due": due_date}
+    if to:
+        data["to"] = to
+    return send("homework.assign", data)
 
 
 @command("completion", help=(Help("/completion", "who has submitted each homework; /completion and a number reads what each member handed in.", _FAC),))
@@ -1185,6 +1190,122 @@ def _slow(rest: str, ctx: Context) -> Outcome:
     else:
         raise Refused(words.SLOW_USAGE)
     return send("member.slow", {"member_id": entry.member_id, "seconds": seconds})
+# -- between sessions: family sessions, personal homework, the peer space, attendance (issue 15 B) --
+
+_KINDS = {"--group": "group", "--family": "family", "--workshop": "workshop", "--individual": "individual"}
+
+
+def _session_kind(rest: str) -> tuple[str, str]:
+    """``--family Family evening`` -> ("family", "Family evening"); no flag: a group session."""
+    head, _, tail = rest.strip().partition(" ")
+    if head.lower() == "--kind":
+        kind, _, tail = tail.strip().partition(" ")
+        if "--" + kind.lower() not in _KINDS:
+            raise Refused(words.START_KIND_USAGE)
+        return kind.lower(), tail.strip()
+    if head.lower() in _KINDS:
+        return _KINDS[head.lower()], tail.strip()
+    if head.startswith("--") and head.lower() != "--untitled":
+        raise Refused(words.START_KIND_USAGE)
+    return "group", rest
+
+
+_TO = re.compile(r"(?:^|\s)--to\s+(.+)$", re.IGNORECASE)
+
+
+def _assignees(rest: str, ctx: Context) -> tuple[str, list[int]]:
+    """``/assign ... --to Sam, Alex``: the line without the names, and the members' ids."""
+    found = _TO.search(rest)
+    if not found:
+        return rest, []
+    names = [n.strip() for n in found.group(1).split(",") if n.strip()]
+    if not names:
+        raise Refused(words.ASSIGN_USAGE)
+    return rest[: found.start()], [_member(n, ctx).member_id for n in names]
+
+
+@command("admit", help=(Help("/admit NAME", "let a guest in from the family session's waiting room; /admit alone lists who is waiting.", "guest.admit"),))
+def _admit(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "guest.admit")
+    waiting = ctx.state.waiting_guests()
+    if not rest.strip():
+        if not waiting:
+            raise Refused(words.NOBODY_WAITING)
+        return Outcome(local="waiting")
+    from protocol.names import name_key
+
+    key = name_key(rest.strip())
+    among = [e for e in waiting if name_key(e.name) == key] or [e for e in waiting if name_key(e.name).startswith(key)]
+    entry = among[0] if len(among) == 1 else _member(rest.strip(), ctx)  # the waiting guest the name begins, first
+    return send("guest.admit", {"member_id": entry.member_id})
+
+
+@command("share", help=(Help("/share TEXT", "post a check-in to the group's between-session feed; /feed reads it.", "feed.post"),))
+def _share(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "feed.post")
+    if not rest.strip():
+        raise Refused(words.FEED_USAGE)
+    return send("feed.post", {"text": rest.strip()})
+
+
+@command("feed", help=(Help("/feed", "read the group's between-session feed; facilitators remove post N with /feed delete N.", "feed.post"),))
+def _feed(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "feed.post")
+    sub, _, number = rest.strip().partition(" ")
+    if sub.lower() != "delete":
+        return Outcome(local="feed")
+    _need(ctx, "feed.delete")
+    posts = ctx.state.feed
+    n = _number(number.strip().lstrip("#"), "The post number") if number.strip() else 0
+    if not 1 <= n <= len(posts):
+        raise Refused(words.FEED_DELETE_USAGE if posts else words.NO_FEED)
+    return send("feed.delete", {"post_id": posts[n - 1].post_id})
+
+
+@command("resources", help=(Help("/resources", "list the resources your facilitators pinned; links are shown as text, never opened.", frozenset({FACILITATOR, PARTICIPANT})),))
+def _resources(rest: str, ctx: Context) -> Outcome:
+    if ctx.role == GUEST:
+        raise Refused(words.forbidden_text(GUEST, "feed.post"))
+    return Outcome(local="resources")
+
+
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+@command("pin", help=(Help('/pin "Title" LINK-or-text', "pin a resource for the group: a title, then a link, a short text or both.", "resource.pin"),))
+def _pin(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "resource.pin")
+    match = re.match(r'\s*"([^"]+)"\s*(.*)$', rest)
+    if not match or not match.group(2).strip():
+        raise Refused(words.PIN_USAGE)
+    title, tail = match.group(1).strip(), match.group(2).strip()
+    link = _LINK.match(tail)
+    data = {"title": title, "link": link.group(0) if link else "", "text": tail[link.end():].strip() if link else tail}
+    return send("resource.pin", data)
+
+
+@command("unpin", help=(Help("/unpin N", "unpin resource number N of /resources.", "resource.unpin"),))
+def _unpin(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "resource.unpin")
+    ids = sorted(ctx.state.resources)
+    if not rest.strip():
+        raise Refused(words.UNPIN_USAGE)
+    n = _number(rest.strip(), "The resource number")
+    if not 1 <= n <= len(ids):
+        raise Refused(words.UNPIN_USAGE if ids else words.NO_RESOURCES)
+    return send("resource.unpin", {"resource_id": ids[n - 1]})
+
+
+@command("attendance", help=(Help("/attendance", "who came to the last session, for how long and who was late; /attendance N reads session N.", _FAC),))
+def _attendance(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "attendance")
+    if not rest.strip():
+        return Outcome(local="attendance", arg=None)
+    n = _number(rest.strip(), "The session number")
+    sessions = ctx.state.sessions
+    if not 1 <= n <= len(sessions):
+        raise Refused(words.NO_ATTENDANCE)
+    return Outcome(local="attendance", arg=sessions[n - 1].session_id)
 
 
 # -- the help table ----------------------------------------------------------------------
@@ -1195,6 +1316,8 @@ _HELP_ORDER = (
     "quit", "ack", "start", "end", "reply", "phase", "deck", "next", "notes", "poll open", "close", "reveal", "round",
     "delete", "mute", "remove", "assign", "completion", "give", "plan",
     "journal", "goround", "airtime", "nudge", "slow",  # the facilitator's kit
+    # between sessions
+    "share", "feed", "resources", "admit", "pin", "unpin", "attendance",
 )
 
 
@@ -1223,6 +1346,7 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
     "moderation": ("/mute", "/remove"),
     "listening": ("/help", "/more", "/verbosity", "/bell"),
     "exercises": ("/journal", "/goround", "/airtime", "/nudge", "/slow"),  # the facilitator's kit
+    "between": ("/share", "/feed", "/resources", "/admit", "/pin", "/unpin", "/attendance"),
 }
 
 

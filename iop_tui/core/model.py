@@ -104,6 +104,8 @@ class SessionModel:
         self._said_error: str | None = None  # the last error sentence a notice said
         self.limits: dict[str, Any] = {}
         self.acked: dict[str, int | None] = {}  # command id -> last seq it caused
+        #: The live session's attendance so far (facilitators; an ``attendance`` frame, not the log): (session id, rows).
+        self.live_attendance: tuple[int, list[Any]] | None = None
 
     # -- who am I ------------------------------------------------------------
 
@@ -272,7 +274,21 @@ class SessionModel:
     def _on_synced(self, frame: dict[str, Any]) -> list[Notice]:
         self.synced = True
         self.resuming = False
-        return [Notice("Up to date.", None, "info", True, "synced")]
+        notices = [Notice("Up to date.", None, "info", True, "synced")]
+        me = self.me
+        if me is not None and me.role == GUEST and not self.state.visited(me.member_id):
+            # an invited guest before a facilitator lets them in (issue 15: the waiting room)
+            notices.append(Notice(words.GUEST_WAITING, None, "info", True, "waiting"))
+        return notices
+
+    def _on_attendance(self, frame: dict[str, Any]) -> list[Notice]:
+        """The live session's attendance so far (facilitators only): kept, said on request."""
+        from protocol.attendance import rows_from_wire
+
+        sid = frame.get("session_id")
+        if isinstance(sid, int):
+            self.live_attendance = (sid, rows_from_wire(frame.get("rows")))
+        return []
 
     def _on_presence(self, frame: dict[str, Any]) -> list[Notice]:
         member = frame.get("member") or {}
@@ -313,7 +329,7 @@ class SessionModel:
             self.synced = False
         if state == "failed":
             message = self.conn.message or "The connection failed; join again."
-            if message == self._said_error:
+            if message == self._said_error or (self.me is not None and self.me.removed):
                 return []  # an error frame or the removal event already said it
             return [Notice(message, None, "error", True, "connection")]
         if state == "reconnecting" and before.state in ("connected", "connecting"):

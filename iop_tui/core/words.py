@@ -20,7 +20,7 @@ from typing import Any
 
 from protocol.events import Event, parse_event
 from protocol.messages import PHASE_TITLES
-from protocol.roles import ACTIONS, FACILITATOR, GUEST, PARTICIPANT
+from protocol.roles import ACTIONS, FACILITATOR, GUEST, MEMBER, PARTICIPANT
 from protocol.state import Checkin, GroupState, Homework, Poll, Submission
 
 __all__ = [
@@ -335,8 +335,8 @@ def presence_line(name: str, status: str) -> str:
     return f"{name} left."
 
 
-#: What a guest hears instead of a head count: guests get no list of members.
-GUEST_ROSTER = "As a guest you hear the names of people as they speak or raise a hand; the list of members is kept for the group."
+#: What a guest is told about the people list: the first names of those present only (issue 15).
+GUEST_ROSTER = "As a guest you see the first names of the people present; the group's list of members is kept for the group."
 #: Said first when TERM=dumb turns the full screen into the plain line mode.
 DUMB_TERMINAL = "This terminal (TERM=dumb) cannot show the full screen, so iop-tui uses the plain line mode; type /help for commands."
 
@@ -396,7 +396,8 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
     actor = ev.actor_name or _name(state, ev.actor)
     if t == "session.started":
         title = str(d.get("title", "")).strip()
-        return f"Session started: {title}." if title else "Session started."
+        kind = "" if d.get("kind", "group") == "group" else f" ({kind_name(str(d.get('kind')))})"
+        return f"Session started: {title}{kind}." if title else f"Session started{kind}."
     if t == "session.ended":
         summary = str(d.get("summary", "")).strip()
         return f"Session ended. Summary: {summary}" if summary else "Session ended."
@@ -464,6 +465,8 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
         return f"Hand lowered, {_name(state, mid)}."
     if t == "homework.assigned":
         title = str(d.get("title", ""))
+        if ev.audience == MEMBER:  # personal homework (issue 15)
+            return personal_homework_text(title, str(d.get("due", "")), state, ev.subject, me_id)
         return f"Homework assigned: {title}, due {due_text(str(d.get('due', '')))}."
     if t == "homework.submitted":
         hw = state.homework.get(int(d.get("homework_id", 0)))
@@ -483,6 +486,8 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
         return f"{'Muted' if muted else 'Unmuted'}, {_name(state, mid)}."
     if t == "member.removed":
         mid = int(d.get("member_id", 0))
+        if d.get("invitation_ended"):
+            return INVITATION_ENDED if mid == me_id else f"{_name(state, mid)}'s guest invitation ended with the family session."
         if d.get("revoked"):
             if mid == me_id:
                 return "Your join token was revoked; ask your facilitator for a new invitation."
@@ -492,7 +497,9 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
         return f"Removed from the group, {_name(state, mid)}."
     if t == "guest.arrived":
         mid = int(d.get("member_id", 0))
-        return None if mid == me_id else f"Guest joined the session: {_name(state, mid)}."
+        if mid == me_id:
+            return LET_IN if d.get("admitted") else None
+        return f"Guest joined the session: {_name(state, mid)}."
     if t == "member.reinstated":
         return f"Back in the group, {_name(state, int(d.get('member_id', 0)))}: they have a new join token."
     if t in ("urgent.raised", "alert.raised", "urgent.acknowledged", "urgent.emailed"):
@@ -501,6 +508,8 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
         return _measure_sentence(ev, d, state, me_id)
     if t in KIT_EVENTS:
         return kit_sentence(ev, d, state, me_id)  # the facilitator's kit (issue 14 part A)
+    if t in BETWEEN_EVENTS:
+        return between_sentence(ev, d, state, me_id)
     return None  # deck.notes, poll.key, questionnaire answers: folded into state, no sentence of their own
 
 
@@ -663,7 +672,7 @@ def revoked_line(state: GroupState) -> str | None:
 def completion_text(state: GroupState, hw: Homework) -> str:
     """How many participants still in the group handed ``hw`` in: "1 of 2 submitted"."""
     done, expected = state.completion(hw)
-    return f"{done} of {expected} submitted"
+    return f"{done} of {expected} submitted" + (f", {assigned_text(state, hw)}" if hw.assigned_to is not None else "")
 
 
 def facilitator_lines(state: GroupState) -> list[str]:
@@ -1558,3 +1567,186 @@ def planned_kit_lines(what: str, items: Any) -> list[str]:
 def _members_airtime(state: GroupState, said: dict[int, Any]) -> dict[int, Any]:
     """Airtime of the members only: the facilitators' own words are not the group's share."""
     return {mid: a for mid, a in said.items() if (entry := state.roster.get(mid)) is None or entry.role != FACILITATOR}
+# -- between sessions: attendance, family sessions, personal homework, the peer space (issue 15 B) --
+
+#: Event types whose sentence is :func:`between_sentence`.
+BETWEEN_EVENTS = ("attendance.recorded", "guest.waiting", "feed.posted", "feed.deleted", "resource.pinned", "resource.unpinned")
+#: Said to a guest who connected before a facilitator let them in.
+GUEST_WAITING = "You are in the waiting room of the family session; a facilitator will let you in. Nothing of the group is shown until then."
+#: Said to a guest once a facilitator let them in.
+LET_IN = "A facilitator let you in: welcome to the family session."
+#: Said to a guest when their family session ends.
+INVITATION_ENDED = "The family session has ended, and your invitation with it; thank you for coming."
+ADMIT_USAGE = "Type /admit and the guest's name, such as /admit Ana."
+NOBODY_WAITING = "Nobody is waiting to be let in."
+FEED_DELETE_USAGE = "Type /feed delete and the post's number; /feed lists them."
+FEED_USAGE = "Type /share and a few words for the group's between-session feed, such as /share slept better this week."
+NO_FEED = "Nobody has posted to the between-session feed yet; /share posts to it."
+PIN_USAGE = 'Type /pin "Title" and a link or a short text, such as /pin "Crisis line" call or text 988.'
+UNPIN_USAGE = "Type /unpin and the resource's number; /resources lists them."
+NO_RESOURCES = "No resources are pinned yet."
+NO_ATTENDANCE = "No attendance is recorded yet: it is recorded when a session ends; iop-server attendance exports it."
+START_KIND_USAGE = "A session's kind is group, family, workshop or individual, such as /start --family Family evening."
+LINKS_NOT_OPENED = "Links are shown as text and never opened; copy one into your browser if you want it."
+
+
+def guest_present_text(names: list[str]) -> str:
+    """What a guest hears for /who: the first names of those present, nothing more."""
+    if not names:
+        return "Nobody else is here yet."
+    return "Here: " + ", ".join(names) + "."
+
+
+def assigned_text(state: GroupState, hw: Homework) -> str:
+    """Personal homework, by whom it is for: ``"for Sam and Alex"``; "" for the whole group's."""
+    if hw.assigned_to is None:
+        return ""
+    names = [state.name_of(m) for m in hw.assigned_to]
+    return "for " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0])
+
+
+def kind_name(kind: str) -> str:
+    """``"family session"``."""
+    return f"{kind} session"
+
+
+def personal_homework_text(title: str, due: str, state: GroupState, subject: int | None, me_id: int | None) -> str:
+    """Personal homework, said to the member it is for or to a facilitator."""
+    if subject == me_id:
+        return f"Homework for you: {title}, due {due_text(due)}."
+    return f"Homework assigned to {_name(state, subject)}: {title}, due {due_text(due)}."
+
+
+def waiting_text(name: str) -> str:
+    """``"Ana (guest) is waiting: /admit Ana"``."""
+    return f"{name} (guest) is waiting: /admit {name.split()[0] if name.split() else name}"
+
+
+def attendance_row_text(row: Any) -> str:
+    """``"Sam: 52 minutes, 18:02 to 18:54, late by 12 minutes"`` (times in the reader's local time)."""
+    if row.absent:
+        return f"{row.name}: absent"
+    span = f"{_dt.datetime.fromtimestamp(row.joined).strftime('%H:%M')} to {_dt.datetime.fromtimestamp(row.left).strftime('%H:%M')}"
+    late = f", late by {_plural(row.late_minutes, 'minute')}" if row.late else ""
+    return f"{row.name}: {_plural(row.minutes, 'minute')}, {span}{late}"
+
+
+def attendance_summary(rows: list[Any]) -> str:
+    """``"3 of 4 participants came; late: Alex; absent: Riley."``"""
+    people = [r for r in rows if r.role == "participant"]
+    came = [r for r in people if not r.absent]
+    late = [r.name for r in people if r.late]
+    absent = [r.name for r in people if r.absent]
+    text = f"{len(came)} of {_plural(len(people), 'participant')} came"
+    if late:
+        text += "; late: " + ", ".join(late)
+    if absent:
+        text += "; absent: " + ", ".join(absent)
+    return text + "."
+
+
+def attendance_lines(state: GroupState, session_id: int | None = None) -> list[str]:
+    """The attendance of one session (default: the newest recorded), a line per member."""
+    if session_id is None:
+        info, rows = state.last_attendance()
+    else:
+        info = next((s for s in state.sessions if s.session_id == session_id), None)
+        rows = state.attendance.get(session_id, [])
+    if info is None or not rows:
+        return [NO_ATTENDANCE]
+    return [f"Attendance of {info.title}: {attendance_summary(rows)}", *(attendance_row_text(r) for r in rows)]
+
+
+def live_rows(model: Any) -> list[Any] | None:
+    """The live session's attendance so far, if the relay sent it (facilitators), else None."""
+    live, state = getattr(model, "live_attendance", None), model.state
+    if live is None or state.session is None or live[0] != state.session.session_id:
+        return None
+    return live[1]
+
+
+def attendance_now_lines(model: Any, session_id: int | None = None) -> list[str]:
+    """/attendance: the live session so far (when one runs and no number is given), else a record."""
+    rows = live_rows(model) if session_id is None else None
+    if rows is None:
+        return attendance_lines(model.state, session_id)
+    people = [r for r in rows if r.role == "participant"]
+    late = [r.name for r in people if r.late]
+    waiting = [r.name for r in people if r.absent]
+    head = f"Attendance so far of {model.state.session.title}: {len(people) - len(waiting)} of {_plural(len(people), 'participant')} came"
+    head += ("; late: " + ", ".join(late) if late else "") + ("; not here yet: " + ", ".join(waiting) if waiting else "") + "."
+    lines = [head]
+    for r in rows:
+        if r.absent:
+            lines.append(f"{r.name}: not here yet")
+        else:
+            since = _dt.datetime.fromtimestamp(r.joined).strftime("%H:%M")
+            lines.append(f"{r.name}: came {since}" + (f", late by {_plural(r.late_minutes, 'minute')}" if r.late else ""))
+    return lines
+
+
+def person_attendance(state: GroupState, member_id: int, live: list[Any] | None = None) -> str:
+    """A facilitator's People pane: this member in the live session so far (``live``), else at
+    the newest recorded session ("" if none). Never a running count: it changes only when they come or go."""
+    if live is not None:
+        row = next((r for r in live if r.member_id == member_id), None)
+        if row is None:
+            return ""
+        if row.absent:
+            return "not here yet"
+        since = _dt.datetime.fromtimestamp(row.joined).strftime("%H:%M")
+        return f"came {since}" + (f", late by {row.late_minutes} min" if row.late else "")
+    _, rows = state.last_attendance()
+    row = next((r for r in rows if r.member_id == member_id), None)
+    if row is None:
+        return ""
+    if row.absent:
+        return "last session: absent"
+    return f"last session: {_plural(row.minutes, 'minute')}" + (f", late by {row.late_minutes}" if row.late else "")
+
+
+def feed_lines(state: GroupState, count: int = 20) -> list[str]:
+    """The newest posts of the between-session feed, oldest first."""
+    posts = state.feed[-count:]
+    if not posts:
+        return [NO_FEED]
+    first = len(state.feed) - len(posts) + 1
+    return [f"Between-session feed, {_plural(len(posts), 'post')}, oldest first:",
+            *(f"{n}. {p.name}, {_dt.datetime.fromtimestamp(p.ts).strftime('%a %d %b %H:%M')}: {p.text}" for n, p in enumerate(posts, first))]
+
+
+def resource_lines(state: GroupState) -> list[str]:
+    """The pinned resources, numbered; a link is text (never opened)."""
+    items = [state.resources[k] for k in sorted(state.resources)]
+    if not items:
+        return [NO_RESOURCES]
+    lines = [f"Pinned resources, {_plural(len(items), 'resource')}:"]
+    for i, r in enumerate(items, 1):
+        parts = [r.title]
+        if r.link:
+            parts.append(f"link: {r.link}")
+        if r.text:
+            parts.append(r.text)
+        lines.append(f"{i}. " + "; ".join(parts))
+    return lines
+
+
+def between_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None) -> str | None:
+    t = ev.type
+    if t == "attendance.recorded":
+        rows = state.attendance.get(int(d.get("session_id", 0)), [])
+        return f"Attendance recorded: {attendance_summary(rows)} /attendance reads it." if rows else None
+    if t == "guest.waiting":
+        return waiting_text(_name(state, int(d.get("member_id", 0))))
+    if t == "feed.posted":
+        mid = int(d.get("member_id", 0))
+        who = "You" if mid == me_id else _name(state, mid, ev.actor_name)
+        return f"Feed, {who}: {d.get('text', '')}"
+    if t == "resource.pinned":
+        link = f", link: {d.get('link')}" if d.get("link") else ""
+        return f"Resource pinned: {d.get('title', '')}{link}. /resources lists them."
+    if t == "resource.unpinned":
+        return "A resource was unpinned."
+    if t == "feed.deleted":
+        return "A facilitator removed a post from the feed."
+    return None

@@ -114,12 +114,17 @@ class PlainFace(Narrator):
             "measure": self._measure, "scores": self._scores, "give plan": self._plan_measures,
             "missed": self._missed, "verbosity": self._verbosity, "bell": self._set_bell,
             "lines": self._lines,  # an answer the core already put in sentences (the facilitator's kit)
+            # between sessions (issue 15 B): the same lines the full-screen face shows
+            "feed": lambda _: self._lines(words.feed_lines(self.model.state)),
+            "resources": lambda _: self._lines([*words.resource_lines(self.model.state), words.LINKS_NOT_OPENED]),
+            "attendance": lambda arg: self._lines(words.attendance_now_lines(self.model, arg)),
+            "waiting": lambda _: self._lines([words.waiting_text(e.name) for e in self.model.state.waiting_guests()]),
         }[what]
         render(arg)
 
     def _lines(self, lines: list[str]) -> None:
         for line in lines:
-            self.say(line)
+            self.say(clean(line))
 
     def _help(self, entries: list[Any]) -> None:
         role = self.model.me.role if self.model.me is not None else None
@@ -203,7 +208,8 @@ class PlainFace(Narrator):
         state = self.model.state
         me = self.model.me
         if me is not None and me.role == GUEST:
-            self.say(words.GUEST_ROSTER)
+            present = [clean(e.name) for e in state.roster.values() if e.status == "online" and e.member_id != me.member_id]
+            self.say(words.guest_present_text(present))
             self.say(words.hands_text(state))
             return
         people = [e for e in state.roster.values() if not e.removed]
@@ -225,6 +231,8 @@ class PlainFace(Narrator):
         if away:
             self.say("Away: " + ", ".join(label(e) for e in away) + ".")
         self.say(words.hands_text(state))
+        for guest in state.waiting_guests():
+            self.say(clean(words.waiting_text(guest.name)))
         revoked = words.revoked_line(state)
         if revoked:
             self.say(clean(revoked))
@@ -360,7 +368,7 @@ class PlainFace(Narrator):
         members = [e for e in state.roster.values() if e.role == "participant" and not e.removed]
         for i, hw in enumerate(self._homework_list(), 1):
             done = [f"{clean(s.name)}{' (late)' if s.late else ''}" for s in hw.submissions.values()]
-            missing = [clean(e.name) for e in members if e.member_id not in hw.submissions]
+            missing = [clean(e.name) for e in members if e.member_id not in hw.submissions and hw.for_member(e.member_id)]
             self.say(f"Homework {i}, {clean(hw.title)}, due {ordinal_date(hw.due)}: {words.completion_text(state, hw)}.")
             if done:
                 self.say("Submitted: " + ", ".join(done) + ".")

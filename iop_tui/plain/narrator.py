@@ -31,7 +31,7 @@ PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one l
 MEASURE_KINDS = ("measure.given", "measure.answered", "measure.scored", "safety.contact", "checkin.location")
 URGENT_REPEAT_S = 60.0  # an unacknowledged urgent request or alert is said again once a minute
 #: Kinds never kept for /history or /missed: they are not events of the group.
-_NOT_EVENTS = ("presence", "connection", "welcome", "synced", "error")
+_NOT_EVENTS = ("presence", "connection", "welcome", "synced", "error", "waiting")  # "waiting": a guest before /admit
 
 
 def _priority(notice: Any) -> int:
@@ -235,11 +235,14 @@ class Narrator:
             phase = PHASE_TITLES.get(state.phase or "", "")
             title = state.session.title or "untitled"
             parts.append(f"Session {title} is live" + (f", phase {phase.lower()}." if phase else ", no phase yet."))
-        else:
+        elif not (me.role == GUEST and not state.visited(me.member_id)):  # a waiting guest cannot know
             parts.append("No session is live right now.")
         here = [e for e in state.roster.values() if e.status == "online" and not e.removed]
         if me.role == GUEST:
-            parts.append(words.GUEST_ROSTER)
+            if not state.visited(me.member_id):  # an invited guest before /admit (issue 15)
+                parts.append(words.GUEST_WAITING)
+            else:
+                parts.append(words.guest_present_text([clean(e.name) for e in here if e.member_id != me.member_id]))
         elif here:
             parts.append(f"{_plural(len(here), 'person', 'people')} here.")
         sid = state.session.session_id if state.session is not None else None
@@ -264,8 +267,8 @@ class Narrator:
         state = self.model.state
         facilitator = self._is_facilitator()
         quiet, everything = self.verbosity == "quiet", self.verbosity == "all"
-        if kind in ("presence", "connection", "welcome", "synced"):
-            return  # presence is gathered from the roster, connection lines from the status
+        if kind in ("presence", "connection", "welcome", "synced", "waiting"):
+            return  # presence is gathered from the roster, connection lines from the status (and the waiting room)
         if level == "error" or kind == "error":
             self.say(text)
             return

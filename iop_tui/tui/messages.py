@@ -28,6 +28,7 @@ __all__ = [
     "ScreenReady",
     "SessionNotices",
     "SessionStopped",
+    "OpenView",
 ]
 
 
@@ -131,3 +132,12 @@ class SessionStopped(Message):
     def __init__(self, sentence: str) -> None:
         super().__init__()
         self.sentence = sentence
+
+
+class OpenView(Message):
+    """Open a full-screen view over the session (``"between"``: the pinned
+    resources and the between-session feed, :mod:`iop_tui.tui.screens.between`)."""
+
+    def __init__(self, view: str) -> None:
+        super().__init__()
+        self.view = view

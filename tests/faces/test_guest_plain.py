@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from iop_tui.core import words
 from iop_tui.core.session import ClientSession
 from tests.support.plainpty import PtyProgram, client_env, plain_argv, seed_group
 from tests.support.procs import start_server_process
@@ -56,15 +57,19 @@ async def test_a_guest_joining_mid_session_in_plain_mode_reads_only_what_is_thei
     members = {name: await joined(url, creds[name]["token"]) for name in ("Dana", "Sam", "Alex", "Riley")}
     dana, sam, alex = members["Dana"][0], members["Sam"][0], members["Alex"][0]
     try:
-        await command(dana, "session.start", {"title": "Family week"})
+        await command(dana, "session.start", {"title": "Family week", "kind": "family"})  # guests come to family sessions
         await command(dana, "phase.set", {"phase": "discussion"})
         for i in range(8):
             await command(alex, "chat.send", {"text": f"EARLIER-LINE {i} about my week", "to": "group"})
         await command(sam, "hand.raise", {})
         with PtyProgram(plain_argv(url, creds["Jo"]["token"]), client_env(tmp_path / "config")) as jo:
             text = await jo.wait_for("Joined Tuesday IOP as Jo, guest.")
+            await jo.wait_for("waiting room")  # invited with the CLI: Jo waits until Dana lets him in (issue 15)
+            await command(dana, "guest.admit", {"member_id": creds["Jo"]["member_id"]})
+            await jo.wait_for(words.LET_IN)
+            await jo.wait_for("Joined: Dana, Sam, Alex, Riley.")  # those present, by first name
             jo.type("/history")
-            text = await jo.wait_for("Last 3 events, oldest first: Session started: Family week. Phase: discussion. Hand raised, Sam")
+            text = await jo.wait_for("Last 4 events, oldest first: Session started: Family week (family session). Phase: discussion. Hand raised, Sam")
             assert "EARLIER-LINE" not in text, "a guest's history holds only what followed their arrival"
             jo.type("/who")
             text = await jo.wait_for("Hands raised: Sam.")

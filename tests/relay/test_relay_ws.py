@@ -178,6 +178,11 @@ async def test_a_participant_is_refused_every_facilitator_command(seeded):
         "member.remove": {"member_id": seeded.participants[1].member_id},
         "urgent.acknowledge": {"alert_id": 1},
         "measure.give": {"measure": "phq9"},
+        # between sessions (issue 15 B)
+        "guest.admit": {"member_id": seeded.guest.member_id},
+        "resource.pin": {"title": "t", "text": "x"},
+        "resource.unpin": {"resource_id": 1},
+        "feed.delete": {"post_id": 1},
     }
     async with connected(seeded.url, seeded.facilitator, seeded.participants[0]) as (dana, sam):
         await dana.command("session.start", {"title": "Week 1"})

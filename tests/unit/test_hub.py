@@ -359,7 +359,7 @@ async def test_a_member_who_does_not_read_holds_up_no_one_and_later_gets_everyth
 # -- presence -----------------------------------------------------------------------
 
 
-async def test_presence_tells_members_who_comes_and_goes_but_never_a_guest(hub, store, group):
+async def test_presence_tells_members_who_comes_and_goes_and_a_guest_in_the_session_first_names_only(hub, store, group):
     dana = await connect(hub, store, group.facilitator)
     await start_session(hub, dana)
     jo = await connect(hub, store, group.guest)
@@ -368,7 +368,9 @@ async def test_presence_tells_members_who_comes_and_goes_but_never_a_guest(hub, 
     await settle()
     said = [(f["member"]["name"], f["status"]) for f in dana.of_kind("presence")]
     assert said == [("Jo", "online"), ("Sam", "online"), ("Sam", "offline")]
-    assert jo.of_kind("presence") == []
+    # a guest (issue 15: first names of those present only) hears who comes and goes in the session
+    assert [(f["member"]["name"], f["status"]) for f in jo.of_kind("presence")] == [("Sam", "online"), ("Sam", "offline")]
+    assert all(set(f["member"]) <= {"id", "name", "role"} for f in jo.of_kind("presence"))
     assert sam.of_kind("presence") == []  # nobody is told about themselves
 
 
@@ -400,7 +402,9 @@ async def test_a_guest_sees_the_sessions_material_but_nothing_said_before_they_c
 
     jo = await connect(hub, store, group.guest)
     welcome = jo.of_kind("welcome")[0]
-    assert welcome["roster"] == []  # no list of members
+    # no list of members: the first names of those present only (issue 15)
+    assert welcome["roster"] == [{"id": e["id"], "name": e["name"], "role": e["role"], "status": "online"} for e in welcome["roster"]]
+    assert sorted(e["name"] for e in welcome["roster"]) == ["Dana", "Jo", "Sam"]
     assert welcome["replay_from"] == events(dana, "session.started")[0]["seq"]
     replayed = [f["type"] for f in events(jo)]
     assert {"session.started", "deck.loaded", "phase.changed", "hand.raised", "guest.arrived"} <= set(replayed)

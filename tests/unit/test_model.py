@@ -163,6 +163,19 @@ def _prepared(kind: str, actor: Actor) -> tuple[Room, dict[str, Any]]:
     room = Room()
     if kind == "session.start":
         return room, {"title": "Week 1"}
+    # between sessions (issue 15 part B)
+    if kind == "feed.post":
+        return room, {"text": "Walked twice this week."}
+    if kind == "guest.admit":
+        room.do(DANA, "session.start", {"title": "Family", "kind": "family"})
+        room.state.roster[JO.member_id].status = "online"
+        return room, {"member_id": JO.member_id}
+    if kind == "resource.pin":
+        return room, {"title": "Crisis line", "text": "Call 988."}
+    if kind == "feed.delete":
+        return room, {"post_id": room.do(SAM, "feed.post", {"text": "hello"})[0].seq}
+    if kind == "resource.unpin":
+        return room, {"resource_id": room.do(DANA, "resource.pin", {"title": "Crisis line", "text": "Call 988."})[0].seq}
     room.start()
     if kind == "session.end":
         return room, {"summary": "Good work."}
@@ -271,9 +284,10 @@ def test_a_removed_member_can_do_nothing(live: Room, kind: str):
 def test_session_start_and_end(room: Room):
     (started,) = room.do(DANA, "session.start", {"title": "  Week 3  "})
     assert (started.type, started.audience) == ("session.started", EVERYONE)
-    assert started.data == {"session_id": started.seq, "title": "Week 3"}
+    assert started.data == {"session_id": started.seq, "title": "Week 3", "kind": "group"}
     assert room.state.session is not None and room.state.session.session_id == started.seq
-    (ended,) = room.do(DANA, "session.end", {"summary": "We named urges."})
+    recorded, ended = room.do(DANA, "session.end", {"summary": "We named urges."})
+    assert (recorded.type, recorded.audience) == ("attendance.recorded", FACILITATORS)
     assert ended.data == {"session_id": started.seq, "summary": "We named urges."}
     assert room.state.session is None and room.state.sessions[0].summary == "We named urges."
 
@@ -297,7 +311,7 @@ def test_session_end_closes_open_polls_first(live: Room):
     closed = live.poll()
     live.do(DANA, "poll.close", {"poll_id": closed})
     events = live.do(DANA, "session.end")
-    assert [e.type for e in events] == ["poll.closed", "poll.closed", "session.ended"]
+    assert [e.type for e in events] == ["poll.closed", "poll.closed", "attendance.recorded", "session.ended"]
     assert {e.data["poll_id"] for e in events[:2]} == {open_a, open_b}
     assert all(p.status == "closed" for p in live.state.polls.values())
 
@@ -313,8 +327,9 @@ def test_ending_with_reveal_shows_every_unrevealed_poll_of_the_session(live: Roo
     events = live.do(DANA, "session.end", {"summary": "Thanks.", "reveal": True})
     assert [(e.type, e.data.get("poll_id")) for e in events] == [
         ("poll.closed", quiz), ("poll.revealed", quiz), ("poll.closed", scale), ("poll.revealed", scale),
-        ("poll.revealed", closed), ("session.ended", None),
+        ("poll.revealed", closed), ("attendance.recorded", None), ("session.ended", None),
     ]
+    events = [e for e in events if e.type != "attendance.recorded"]  # the record is for the facilitators
     assert all(e.audience == EVERYONE for e in events)
     sams = live.view(SAM).polls
     assert sams[quiz].status == "revealed" and sams[quiz].correct == 1 and sams[quiz].counts == [0, 1]
@@ -824,7 +839,7 @@ def test_a_whole_session_end_to_end():
     # The log is gap-free, every event type is known, ids are creating seqs.
     assert [e.seq for e in room.log] == list(range(1, len(room.log) + 1))
     assert all(e.type in EVENT_TYPES for e in room.log)
-    assert [e.type for e in ended] == ["poll.closed", "session.ended"]  # the open scale poll
+    assert [e.type for e in ended] == ["poll.closed", "attendance.recorded", "session.ended"]  # the open scale poll
 
     server = room.state
     assert server.session is None and server.sessions[0].session_id == sid
@@ -871,7 +886,8 @@ def test_every_event_type_is_produced_by_some_decision():
     produced.update(e.type for e in room.log)
     # member.reinstated is the relay's own event (a new token from the CLI), not a decision;
     # so is urgent.emailed (the on-call watch, server/oncall.py).
-    assert produced | {"member.reinstated", "urgent.emailed"} == set(EVENT_TYPES)
+    # guest.waiting is the relay's own too (an invited guest connects: tests/unit/test_between.py).
+    assert produced | {"member.reinstated", "urgent.emailed", "guest.waiting"} == set(EVENT_TYPES)
 
 
 def test_decide_is_pure(live: Room):

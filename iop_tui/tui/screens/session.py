@@ -29,7 +29,7 @@ from textual.widgets import Footer, TabbedContent, TabPane, Tabs
 
 from iop_tui.core import words
 from iop_tui.tui.focus import FocusKeeper
-from iop_tui.tui.messages import Confirm, FieldsSent, FocusPlaced, ScreenReady
+from iop_tui.tui.messages import Confirm, FieldsSent, FocusPlaced, OpenView, ScreenReady
 from iop_tui.tui.screens.journal import JournalScreen
 from iop_tui.tui.panekeys import PANES  # tab order: keys 1-6, F1-F6 and Alt+1-6 select them
 from iop_tui.tui.widgets.alerts import AlertBanner
@@ -291,6 +291,14 @@ class SessionScreen(Screen[None]):
 
         message.stop()
         self.app.push_screen(ConfirmScreen(message.question, yes=message.yes, no=message.no), message.answer)
+
+    @on(OpenView)
+    def _open_view(self, message: OpenView) -> None:
+        """A full-screen view over the session: the resources and the feed (issue 15)."""
+        from iop_tui.tui.screens.between import BetweenScreen
+
+        message.stop()
+        self.app.push_screen(BetweenScreen(self.model))
 
     @on(FocusPlaced)
     def _focus_placed(self, message: FocusPlaced) -> None:

@@ -23,7 +23,7 @@ from protocol.messages import MAX_TEXT
 from iop_tui.core import words
 from iop_tui.core.commands import Context, Memory, Outcome, interpret
 from iop_tui.tui.intents import carry_out
-from iop_tui.tui.messages import Say
+from iop_tui.tui.messages import OpenView, Say
 from iop_tui.tui.widgets.chat_log import ChatLog
 from iop_tui.tui.widgets.pane import Pane, quiet_input, set_text
 
@@ -249,6 +249,13 @@ class ChatPane(Pane):
             self.local(*arg)  # an answer the core already put in sentences (the facilitator's kit)
         elif what == "give plan":
             self.local(*words.planned_measure_lines(self.plan, _dt.date.today()))
+        # between sessions (issue 15 B): lines here; /resources opens the full-screen view
+        elif what == "resources":
+            self.post_message(OpenView("between"))
+        elif what in ("feed", "attendance", "waiting"):
+            state = model.state
+            self.local(*(words.feed_lines(state) if what == "feed" else words.attendance_now_lines(model, arg) if what == "attendance"
+                         else [words.waiting_text(e.name) for e in state.waiting_guests()]))
         else:
             title, key = words.LOCAL_PANES[what]
             self.local(words.shown_in_pane_text(title, key))

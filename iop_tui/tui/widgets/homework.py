@@ -143,7 +143,7 @@ class HomeworkPane(Pane):
             when = "Past" if hw.due < today.isoformat() else "Current"
             row = f"{when}: {hw.title}, due {hw.due}"
             if model.is_facilitator:
-                row += f", {len(hw.submissions)} submitted"
+                row += f", {len(hw.submissions)} submitted" + (f", {words.assigned_text(state, hw)}" if hw.assigned_to is not None else "")
             elif me is not None and me.role == "participant":
                 row += f", {homework_status(hw, my_id, today)}"
             rows.append(row)

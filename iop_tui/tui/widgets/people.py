@@ -41,6 +41,21 @@ def person_line(entry: Any, hands: list[int], me_id: int | None, airtime: str = 
     return f"{who} ({entry.role}): " + ", ".join(words)
 
 
+def _between(entry: Any, model: Any) -> str:
+    """For a facilitator (issue 15): a guest waiting to be let in, and each
+    member's attendance of the last recorded session."""
+    if not model.is_facilitator:
+        return ""
+    state = model.state
+    said = []
+    if entry in state.waiting_guests():
+        said.append("waiting: /admit " + (entry.name.split() or [entry.name])[0])
+    attended = words.person_attendance(state, entry.member_id, words.live_rows(model))
+    if attended:
+        said.append(attended)
+    return "".join(", " + s for s in said)
+
+
 class PeopleList(CursorOptionList):
     """The roster; facilitator keys act on the highlighted person."""
 
@@ -98,7 +113,10 @@ class PeoplePane(Pane):
         if said and self.by_airtime:
             people.sort(key=lambda e: (e.member_id not in said, said[e.member_id][0] if e.member_id in said else 0))
         ids = [e.member_id for e in people]
-        rows = [person_line(e, state.hands, me_id, said[e.member_id][1] if e.member_id in said else "") for e in people]
+        rows = [
+            person_line(e, state.hands, me_id, said[e.member_id][1] if e.member_id in said else "") + _between(e, model)
+            for e in people
+        ]
         plist = self.query_one("#people-list", PeopleList)
         if ids != self._ids or rows != self._rows:
             highlighted = plist.highlighted
