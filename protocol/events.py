@@ -74,6 +74,8 @@ EVENT_TYPES = frozenset(
         "measure.scored",
         "safety.contact",
         "checkin.location",
+        # -- reminders (issue 15a): a member changed their reminder choices (never their addresses) --
+        "reminders.changed",
     }
 )
 

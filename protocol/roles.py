@@ -72,6 +72,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "measure.give": _F,
     "measure.answer": _P,
     "safety.contact": _FP,  # a member their own; a facilitator anyone's
+    # -- reminders (issue 15a) --
+    "reminders.set": _FP,  # one's own reminder choices
 }
 
 
@@ -102,6 +104,8 @@ ACTIONS: dict[str, str] = {
     "measure.give": "give a questionnaire",
     "measure.answer": "answer a questionnaire",
     "safety.contact": "set an emergency contact",
+    # -- reminders (issue 15a) --
+    "reminders.set": "choose reminders",
 }
 
 

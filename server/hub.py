@@ -124,6 +124,9 @@ class Hub(Rooms, Membership, Presence, Replay):
         self.rooms: dict[int, Room] = {}
         #: Called with (room, events) after events are delivered (the on-call watcher, server/oncall.py).
         self.watcher: Callable[[Room, list[Event]], None] | None = None
+        #: Writes a command makes outside the log, by kind, called with (peer, data) once it is
+        #: decided (a member's reminder addresses go to the store only: server/reminders.py).
+        self.side_writes: dict[str, Callable[[Any, dict[str, Any]], None]] = {}
         self._dirty: list[Room] = []
         # Command ids with a stored result, per member with a live connection:
         # a new id (nearly every command) is then known to be new without a query.
@@ -268,6 +271,9 @@ class Hub(Rooms, Membership, Presence, Replay):
                         actor = self._actors[peer.member_id] = Actor(peer.member_id, peer.name, peer.role)
                     drafts = decide(room.state, actor, command, now)
                     events = self._sequence(room, peer, drafts, now)
+                    side_write = self.side_writes.get(command.kind)
+                    if side_write is not None:
+                        side_write(peer, command.data)
                     # Asking for help is never refused for want of storage.
                     size = 0 if command.kind == "urgent.raise" else self._charge(peer.member_id, events, now, usage, peer.role)
                 except ProtocolError as err:

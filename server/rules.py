@@ -42,6 +42,7 @@ from protocol.roles import (
     PERMISSIONS,
     may,
 )
+from protocol.schedule import ReminderPrefs, clean_email, clean_phone, parse_quiet
 from protocol.state import ChatLine, GroupState, Poll, RosterEntry
 
 __all__ = ["Actor", "decide", "arrival", "MIN_OPTIONS", "MAX_LOG_DAYS"]
@@ -667,6 +668,34 @@ def _safety_contact(ctx: _Context) -> list[Draft]:
     return [Draft("safety.contact", MEMBER, {"member_id": target, "contact": ctx.data["contact"].strip()}, subject=target)]
 
 
+# -- reminders (issue 15a) --
+
+
+def _reminders_set(ctx: _Context) -> list[Draft]:
+    """A member's own reminder choices. The event says what changed, never an
+    address: the addresses go to the store only (the edge's side write, see
+    server/reminders.py)."""
+    d = ctx.data
+    me = ctx.actor.member_id
+    try:
+        email = None if d["email"] is None else clean_email(d["email"])
+        sms = None if d["sms"] is None else clean_phone(d["sms"])
+        quiet = None if d["quiet"] is None else parse_quiet(d["quiet"])
+    except ValueError as exc:
+        raise _fail(ErrorCode.INVALID, str(exc)) from None
+    if all(d[k] is None for k in ("consent", "email", "sms", "lead", "quiet")):
+        raise _fail(ErrorCode.INVALID, "Say what to change: reminders on or off, an email address, a phone number, a lead time or quiet hours.")
+    data: dict[str, Any] = {
+        "member_id": me,
+        "consent": d["consent"],
+        "email": None if email is None else ("set" if email else "removed"),
+        "sms": None if sms is None else ("set" if sms else "removed"),
+        "lead": d["lead"],
+        "quiet": None if d["quiet"] is None else (ReminderPrefs(quiet=quiet).quiet_text),
+    }
+    return [Draft("reminders.changed", MEMBER, data, subject=me)]
+
+
 _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "session.start": _session_start,
     "session.end": _session_end,
@@ -692,4 +721,5 @@ _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "measure.give": _measure_give,
     "measure.answer": _measure_answer,
     "safety.contact": _safety_contact,
+    "reminders.set": _reminders_set,
 }

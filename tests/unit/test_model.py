@@ -210,6 +210,8 @@ def _prepared(kind: str, actor: Actor) -> tuple[Room, dict[str, Any]]:
         return room, {"measure_id": room.do(DANA, "measure.give", {"measure": "gad7"})[0].seq, "item": 0, "answer": 1}
     if kind == "safety.contact":
         return room, {"contact": "Lee (sister) 555-0100"} if actor.role != FACILITATOR else {"member_id": SAM.member_id, "contact": "Lee 555-0100"}
+    if kind == "reminders.set":  # issue 15a
+        return room, {"consent": True, "email": "sam@example.org", "sms": None, "lead": 120, "quiet": "22:00-07:00"}
     raise AssertionError(f"no example for {kind}")
 
 
