@@ -10,7 +10,9 @@ Contract:
 - A member gets a reminder only with consent, on the channels they gave an
   address for (email needs ``--smtp-host``, text messages ``--sms-url``), at
   :func:`protocol.schedule.send_at`: their lead time before the occasion, moved
-  out of their quiet hours. Nothing goes out for an occasion already started.
+  out of their quiet hours, and never while their quiet hours last (a reminder
+  whose only time left is in them is not sent). Nothing goes out for an
+  occasion already started.
 - What it says carries nothing clinical: the group's public label (``iop-server
   schedule set --label``), the kind of occasion, the time and how to join; an
   email has the session's ``.ics`` event attached. No homework title, no group
@@ -49,7 +51,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from protocol.roles import PARTICIPANT
-from protocol.schedule import ReminderPrefs, calendar_ics, send_at, zone
+from protocol.schedule import ReminderPrefs, calendar_ics, in_quiet, send_at, zone
 
 from .hub import Hub
 from .notify import Attachment, Notifier, NotifyError
@@ -191,12 +193,13 @@ class Reminders:
                 continue
             tz_name, label, join = public_text(self.store, group.id)
             tz = zone(tz_name)
+            local_now = _dt.datetime.fromtimestamp(now, tz)
             for occasion in self.occasions(group.id, tz, label, join, now):
                 for member, prefs in members:
                     if occasion.members is not None and member.id not in occasion.members:
                         continue
-                    if send_at(occasion.at, prefs, tz) > now:
-                        continue
+                    if send_at(occasion.at, prefs, tz) > now or in_quiet(local_now, prefs.quiet):
+                        continue  # not yet; never in the member's quiet hours
                     for channel in prefs.channels:
                         if channel in self.channels:
                             count += await self._one(group.id, member, prefs, channel, occasion, tz, label, join, now)
