@@ -281,7 +281,9 @@ def _schedule(store: Store, args: argparse.Namespace) -> int:
         local = day.isoformat() + (f"T{_sentence(parse_clock, args.at):%H:%M}" if args.at else "")
         store.cancel_sessions(group.id, local, restore=action == "restore")
         tz = zone(store.schedule_settings(group.id)[0])
-        hit = [o for o in upcoming(store, group.id, now, days=400, limit=1000) if o.key.split("-", 1)[1].startswith(local)]
+        midnight = _dt.datetime.combine(day, _dt.time(0, 0), tz).timestamp()
+        that_day = occurrences(store.schedule_rules(group.id), store.schedule_cancellations(group.id), tz, midnight, midnight + 86400, 100)
+        hit = [o for o in that_day if o.key.split("-", 1)[1].startswith(local)]
         verb = "Cancelled" if action == "cancel" else "Restored"
         if hit:
             print(f"{verb} in {group.name}: " + "; ".join(f"{_when(o, tz)} {o.kind} session" for o in hit) + ".")
