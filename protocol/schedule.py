@@ -143,13 +143,14 @@ def parse_lead(text: str) -> int:
 
 
 def parse_quiet(text: str) -> tuple[_dt.time, _dt.time] | None:
-    """``"22:00-07:00"`` -> (22:00, 07:00); ``"off"`` or ``""`` -> None."""
+    """``"22:00-07:00"`` (or ``"22:00 to 07:00"``) -> (22:00, 07:00); ``"off"`` or ``""`` -> None."""
     text = text.strip()
     if text.lower() in ("", "off", "none"):
         return None
-    start, sep, end = text.partition("-")
-    if not sep:
-        raise ValueError(f"{text!r} are not quiet hours; give them like 22:00-07:00, or off.")
+    parts = re.split(r"\s*(?:-|–|\bto\b)\s*", text, maxsplit=1)
+    if len(parts) != 2:
+        raise ValueError(f"{text[:40]!r} are not quiet hours; give them like 22:00 to 07:00, or off.")
+    start, end = parts
     first, last = parse_clock(start), parse_clock(end)
     if first == last:
         raise ValueError("Quiet hours need a different start and end, like 22:00-07:00.")

@@ -234,7 +234,7 @@ class Reminders:
             return 0
         self.store.finish_reminder(member.id, occasion.key, channel, owner=self.owner, sent=True, now=self.clock())
         self.sent += 1
-        log.info("sent a %s reminder to %s (member %d) for %s", channel, member.name, member.id, occasion.key)
+        log.info("sent the %s reminder to %s (member %d) for %s", channel, member.name, member.id, occasion.key)
         return 1
 
     async def _post_sms(self, to: str, text: str, key: str) -> None:

@@ -1001,7 +1001,7 @@ _REMINDER_WORDS = {"email": "email", "mail": "email", "sms": "sms", "text": "sms
 
 @command("reminders", "reminder", help=(Help(
     "/reminders on", "reminders by email or text before sessions and homework deadlines: /reminders email ADDRESS, "
-    "/reminders sms NUMBER, /reminders before 2h, /reminders quiet 22:00-07:00, /reminders off. Only you and the relay keep your addresses.",
+    "/reminders sms NUMBER, /reminders before 2h, /reminders quiet 22:00 to 07:00, /reminders off. Only you and the relay keep your addresses.",
     "reminders.set",
 ),))
 def _reminders(rest: str, ctx: Context) -> Outcome:

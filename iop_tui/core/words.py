@@ -605,7 +605,7 @@ def header_text(model: Any, now: float, *, clock: bool = False) -> str:
         parts.append("No session running")
         view = getattr(model, "schedule", None)  # issue 15a: the next planned session
         if view is not None:
-            parts.append(next_session_text(view, now).removesuffix("."))
+            parts.append(next_session_short(view, now))
     else:
         parts.append(f"Session: {session.title}" if session.title else "Session running")
         if state.phase:
@@ -906,6 +906,8 @@ def header_fit(model: Any, now: float, width: int) -> str:
         text = text.replace(" · Phase: ", " · ", 1)
     if title:
         text = shorten(text, title, 1)
+    if len(text) > width:  # issue 15a: the next session's words before the group's name
+        text = text.replace(" · No session running · Next: ", " · No session · Next: ", 1)
     text = shorten(text, group, 4)
     return text[:width]
 
@@ -1322,7 +1324,7 @@ SCHEDULE_NOT_YET = "The schedule has not arrived yet; try again in a moment."
 SCHEDULE_USAGE = "Type /schedule to list the coming sessions, or /schedule ics PATH to save them as a calendar file."
 REMINDERS_USAGE = (
     "Type /reminders on or off, /reminders email ADDRESS, /reminders sms NUMBER, "
-    "/reminders before 2h, or /reminders quiet 22:00-07:00; 'off' removes an address or the quiet hours."
+    "/reminders before 2h, or /reminders quiet 22:00 to 07:00; 'off' removes an address or the quiet hours."
 )
 REMINDERS_GUEST = "Guests do not get reminders; your facilitator tells you when the family session is."
 
@@ -1352,6 +1354,14 @@ def next_session_text(view: Any, now: float) -> str:
         return "Next: no session planned."
     live = " (now)" if occ.start <= now else ""
     return f"Next: {session_when_text(occ.start, view.zone)}{live}, {occ.kind} session{_zone_note(view)}."
+
+
+def next_session_short(view: Any, now: float) -> str:
+    """The header's form: ``"Next: Tuesday 18:00, group"`` (no zone; /schedule says it)."""
+    from protocol.schedule import next_session
+
+    occ = next_session(view, now)
+    return "Next: none planned" if occ is None else f"Next: {session_when_text(occ.start, view.zone)}, {occ.kind}"
 
 
 def schedule_lines(view: Any, now: float) -> list[str]:

@@ -11,6 +11,7 @@ adds the typed commands on top of it.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
@@ -237,6 +238,8 @@ class Narrator:
             parts.append(f"Session {title} is live" + (f", phase {phase.lower()}." if phase else ", no phase yet."))
         else:
             parts.append("No session is live right now.")
+            if model.schedule is not None:  # issue 15a: the next planned session
+                parts.append(words.next_session_text(model.schedule, time.time()))
         here = [e for e in state.roster.values() if e.status == "online" and not e.removed]
         if me.role == GUEST:
             parts.append(words.GUEST_ROSTER)

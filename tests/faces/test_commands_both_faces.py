@@ -35,6 +35,9 @@ SENDS = [
     ("facilitator", "/delete 2 yes"),
     ("facilitator", '/poll open single "Warm up?" yes; no'),
     ("facilitator", "/give phq9 Sam due +7"),
+    ("participant", "/reminders on"),  # issue 15a
+    ("participant", "/reminders email sam@example.org"),
+    ("participant", "/reminders quiet 22:00-07:00"),
 ]
 
 REFUSALS = [
@@ -53,6 +56,8 @@ REFUSALS = [
     ("facilitator", "/vote 1"),
     ("facilitator", "/give plan"),
     ("facilitator", "/give gad7 due someday"),
+    ("participant", "/reminders email nobody"),  # issue 15a
+    ("participant", "/reminders loudly"),
 ]
 
 
