@@ -9,7 +9,7 @@
     iop-server revoke GROUP (--name NAME | --id ID) [--data DIR]
     iop-server members GROUP [--data DIR] [--json]
     iop-server export GROUP (--name NAME | --id ID) --out FILE [--data DIR]
-    iop-server schedule (list|add|cancel|restore|remove|set) GROUP ... [--data DIR] [--json]
+    iop-server schedule (list|add|cancel|restore|remove|set|sent) GROUP ... [--data DIR] [--json]
     iop-server member GROUP (--name NAME | --id ID) [--reminders on|off] [--email E] [--sms PHONE] [--before 1h] [--quiet 22:00-07:00]
 
 GROUP is a group's name or numeric id. Errors are one sentence on stderr with

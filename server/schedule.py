@@ -9,9 +9,10 @@ Contract:
 - :func:`frame_for` is the ``schedule`` frame one connection gets after its
   welcome and whenever the group's schedule revision changes: the coming
   sessions, the public label and the member's *own* reminder choices (a guest
-  gets none). No other member's address ever leaves the store.
+  gets the family sessions only, and no choices). No other member's address
+  ever leaves the store.
 - ``iop-server schedule ACTION GROUP ...`` (list, add, cancel, restore, remove,
-  set) and ``iop-server member GROUP (--name|--id) ...`` (a member's reminder
+  set, sent) and ``iop-server member GROUP (--name|--id) ...`` (a member's reminder
   choices) are registered by :func:`add_cli` and run by :func:`run_cli`. Errors
   are one sentence (:class:`~server.store.StoreError`, exit code 2).
 """
@@ -48,7 +49,7 @@ from protocol.schedule import (
     schedule_frame,
     zone,
 )
-from protocol.sessionkind import DEFAULT_SESSION_KIND, SESSION_KINDS
+from protocol.sessionkind import DEFAULT_SESSION_KIND, SESSION_KINDS, SessionKind
 
 from .store import GroupRecord, MemberRecord, Store, StoreError
 
@@ -84,8 +85,11 @@ def upcoming(store: Store, group_id: int, now: float, *, days: int = HORIZON_DAY
 def frame_for(store: Store, group_id: int, member_id: int, role: str, now: float) -> dict[str, Any]:
     """The ``schedule`` frame for one member's connection."""
     tz, label, join = public_text(store, group_id)
-    prefs = None if role == GUEST else store.reminder_prefs(member_id)
-    return schedule_frame(group_id=group_id, tz=tz, label=label, join=join, sessions=upcoming(store, group_id, now), reminders=prefs)
+    sessions = upcoming(store, group_id, now)
+    if role == GUEST:  # a family member is told of the family sessions only, and keeps no reminder choices here
+        return schedule_frame(group_id=group_id, tz=tz, label=label, join=join,
+                              sessions=[o for o in sessions if o.kind == SessionKind.FAMILY], reminders=None)
+    return schedule_frame(group_id=group_id, tz=tz, label=label, join=join, sessions=sessions, reminders=store.reminder_prefs(member_id))
 
 
 def group_ics(store: Store, group_id: int, now: float) -> bytes:
@@ -133,6 +137,11 @@ def add_cli(commands: Any) -> None:
         _add_common(action)
         action.add_argument("--on", required=True, metavar="YYYY-MM-DD", help="the day, in the group's time zone")
         action.add_argument("--at", metavar="HH:MM", help="only the session starting at this time")
+    sent = actions.add_parser(
+        "sent", help="the reminders sent or pending",
+        description="List the group's reminder outbox: member, occasion, channel, state (claimed, sent, failed), tries. No addresses.",
+    )
+    _add_common(sent)
     remove = actions.add_parser("remove", help="remove a rule", description="Remove one rule (see 'schedule list') and every session it planned.")
     _add_common(remove)
     remove.add_argument("rule", type=int, metavar="RULE", help="the rule's number")
@@ -289,6 +298,19 @@ def _schedule(store: Store, args: argparse.Namespace) -> int:
             print(f"{verb} in {group.name}: " + "; ".join(f"{_when(o, tz)} {o.kind} session" for o in hit) + ".")
         else:
             print(f"{verb} {local} in {group.name}; no planned session falls then yet.")
+        return 0
+    if action == "sent":
+        names = {m.id: m.name for m in store.members(group.id)}
+        rows = store.reminder_log(group.id)
+        if args.json:
+            print(json.dumps([{"member_id": r[0], "name": names.get(r[0], "?"), "occasion": r[1], "channel": r[2], "state": r[3],
+                               "attempts": r[4], "sent_at": r[5], "error": r[6]} for r in rows]))
+        elif not rows:
+            print(f"No reminders yet in {group.name}.")
+        else:
+            for member_id, occasion, channel, state, attempts, sent_at, error in rows:
+                when = _dt.datetime.fromtimestamp(sent_at, _dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if sent_at else ""
+                print("\t".join([names.get(member_id, "?"), occasion, channel, state, f"{attempts} {'try' if attempts == 1 else 'tries'}", when, error]).rstrip())
         return 0
     if action == "remove":
         if not store.remove_schedule_rule(group.id, args.rule):

@@ -209,3 +209,40 @@ async def test_a_relay_killed_between_a_reminders_claim_and_its_sending_sends_it
     assert attempts == 2  # the dead claim, then the one that sent it
     store.close()
     assert json.dumps(key)  # the occasion key is plain text
+
+
+async def test_homework_due_reminds_those_who_have_not_handed_it_in_without_its_title(tmp_path, smtp):
+    box, settings = smtp
+    async with RelayServer(tmp_path / "data", smtp=settings, reminder_every=3600) as relay:
+        store = relay.store
+        gid = store.create_group(GROUP)
+        store.set_schedule_settings(gid, label=LABEL)
+        _dana, dana_token = store.add_member(gid, "Dana", FACILITATOR)
+        sam, sam_token = store.add_member(gid, "Sam", PARTICIPANT)
+        alex, _ = store.add_member(gid, "Alex", PARTICIPANT)
+        for mid, address in ((sam, "sam@example.org"), (alex, "alex@example.org")):
+            store.set_reminder_prefs(mid, consent=True, email=address, lead=3 * 24 * 60)
+        due = (_dt.datetime.now(_dt.UTC) + _dt.timedelta(days=2)).date().isoformat()
+        async with RawClient(relay.url, dana_token) as dana:
+            cid = await dana.send("homework.assign", {"title": "Thought record about panic", "homework_kind": "text", "due": due})
+            homework_id = (await dana.wait_ack(cid))["seq"]
+        async with RawClient(relay.url, sam_token) as client:
+            await client.wait_ack(await client.send("homework.submit", {"homework_id": homework_id, "text": "done"}))
+        assert relay.reminders is not None
+        assert await relay.reminders.tick(time.time()) == 1
+        await box.wait_for(1)
+        (rcpt, raw), = box.messages
+        assert rcpt == ["alex@example.org"] and "homework due" in box.parsed()[0]["Subject"]
+        assert "panic" not in raw.lower() and "Thought record" not in raw and GROUP not in raw
+
+
+async def test_a_guest_is_told_of_the_family_sessions_only(tmp_path):
+    async with RelayServer(tmp_path / "data") as relay:
+        store = relay.store
+        gid, _start = plan_session(store, in_minutes=600)
+        day = (_dt.datetime.now(_dt.UTC) + _dt.timedelta(days=2)).date()
+        store.add_schedule_rule(gid, Rule(0, "family", day, _dt.time(17, 0), 60))
+        _guest, token = store.add_member(gid, "Lee", "guest")
+        async with RawClient(relay.url, token) as client:
+            frame = await client.recv_until(lambda f: f.get("kind") == "schedule")
+        assert [s["kind"] for s in frame["sessions"]] == ["family"] and frame["reminders"] is None

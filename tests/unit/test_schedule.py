@@ -167,3 +167,15 @@ def test_reminders_commands_send_one_change_and_refuse_a_bad_address_in_one_sent
     assert interpret("/reminders loud", ctx).refusal == words.REMINDERS_USAGE
     assert interpret("/schedule", ctx).refusal == words.SCHEDULE_NOT_YET
     assert clean_email(" a@b.org ") == "a@b.org"
+
+
+def test_the_full_screen_header_says_the_next_session_and_still_says_the_connection_whole_at_80_columns():
+    start = time.time() + 20 * 86400  # far enough for a long date
+    occ = occurrences([Rule(1, "workshop", _dt.date.fromtimestamp(start), _dt.time(18, 0), 60)], [], ZoneInfo("UTC"), time.time(), start + 86400)
+    model = _model_with({})
+    model.group_name = "Tuesday evening intensive outpatient group"
+    model.apply(schedule_frame(group_id=1, tz="UTC", label="L", join="J", sessions=occ, reminders=None))
+    model.apply({"kind": "status", "state": "connected"})
+    header = words.header_fit(model, time.time(), 80)
+    assert len(header) <= 80 and header.endswith("· connected")
+    assert "Next: " in header and ", workshop" in header
