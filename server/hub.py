@@ -271,11 +271,11 @@ class Hub(Rooms, Membership, Presence, Replay):
                         actor = self._actors[peer.member_id] = Actor(peer.member_id, peer.name, peer.role)
                     drafts = decide(room.state, actor, command, now)
                     events = self._sequence(room, peer, drafts, now)
+                    # Asking for help is never refused for want of storage.
+                    size = 0 if command.kind == "urgent.raise" else self._charge(peer.member_id, events, now, usage, peer.role)
                     side_write = self.side_writes.get(command.kind)
                     if side_write is not None:
                         side_write(peer, command.data)
-                    # Asking for help is never refused for want of storage.
-                    size = 0 if command.kind == "urgent.raise" else self._charge(peer.member_id, events, now, usage, peer.role)
                 except ProtocolError as err:
                     if err.code == ErrorCode.QUOTA_EXCEEDED:
                         # Not remembered against the id: the same command may fit later.

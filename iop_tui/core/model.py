@@ -308,8 +308,8 @@ class SessionModel:
         session is said when it is new or has changed, not on every frame."""
         self.schedule = parse_schedule(frame)
         text = words.next_session_text(self.schedule, time.time())
-        if text == self._said_next:
-            return []
+        if text == self._said_next or (not self._said_next and not self.schedule.sessions):
+            return []  # unchanged, or a group that plans no sessions: nothing to say
         self._said_next = text
         return [Notice(text, None, "info", True, "schedule")]
 

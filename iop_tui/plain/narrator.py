@@ -32,7 +32,7 @@ PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one l
 MEASURE_KINDS = ("measure.given", "measure.answered", "measure.scored", "safety.contact", "checkin.location")
 URGENT_REPEAT_S = 60.0  # an unacknowledged urgent request or alert is said again once a minute
 #: Kinds never kept for /history or /missed: they are not events of the group.
-_NOT_EVENTS = ("presence", "connection", "welcome", "synced", "error")
+_NOT_EVENTS = ("presence", "connection", "welcome", "synced", "error", "schedule")  # schedule: issue 15a
 
 
 def _priority(notice: Any) -> int:
