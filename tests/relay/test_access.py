@@ -128,13 +128,14 @@ def table_data(kind: str, ids: dict[str, int], g: Group, role: str = PARTICIPANT
         "member.remove": {"member_id": g.target.member_id},
         "session.start": {"title": "Again"},
         "session.end": {"summary": "Thanks"},
+        "reminders.set": {"consent": True, "email": "table@example.org", "lead": 30},  # issue 15a
     }[kind]
 
 
 #: Table order: members' own actions first, destructive ones last.
 ORDER = [
     "chat.send", "chat.reply", "hand.raise", "hand.lower", "checkin.submit", "poll.vote", "homework.submit",
-    "urgent.raise", "urgent.acknowledge", "measure.give", "measure.answer", "safety.contact",
+    "urgent.raise", "urgent.acknowledge", "measure.give", "measure.answer", "safety.contact", "reminders.set",
     "deck.load", "slide.goto", "poll.open", "poll.close", "poll.reveal", "chat.delete",
     "homework.assign", "phase.set", "member.mute", "member.remove", "session.start", "session.end",
 ]
@@ -217,6 +218,7 @@ SECRETS = {
     "urgent": "SECRET-URGENT-REQUEST I do not feel safe tonight",
     "location": "SECRET-LOCATION at my brother's flat",
     "contact": "SECRET-CONTACT Lee 555-0100",
+    "email": "secret-reminder-address@example.org",  # issue 15a: the member's alone, not even the facilitators'
 }
 
 #: The audience the contract gives each event type (private ones with their subject).
@@ -233,10 +235,12 @@ CONTRACT_AUDIENCE = {
     "urgent.acknowledged": None,  # the acknowledged alert's audience: checked below
     "measure.given": None,  # members, or the one member it was given to: checked below
     "measure.answered": MEMBER, "measure.scored": MEMBER, "safety.contact": MEMBER, "checkin.location": MEMBER,
+    "reminders.changed": MEMBER,  # issue 15a
 }
 
 #: Event types that reach no one but the facilitators and, at most, the member they concern.
-SAFETY_PRIVATE = ("urgent.raised", "urgent.acknowledged", "measure.answered", "measure.scored", "safety.contact", "checkin.location")
+SAFETY_PRIVATE = ("urgent.raised", "urgent.acknowledged", "measure.answered", "measure.scored", "safety.contact", "checkin.location",
+                  "reminders.changed")
 
 
 async def private_scenario(url: str, g: Group) -> dict[str, int]:
@@ -250,6 +254,7 @@ async def private_scenario(url: str, g: Group) -> dict[str, int]:
         await dana.command("phase.set", {"phase": "checkin"})
         await sam.command("checkin.submit", {"mood": 2, "feelings": ["low"], "note": SECRETS["note"], "note_to": "facilitators", "location": SECRETS["location"]})
         await sam.command("safety.contact", {"contact": SECRETS["contact"]})
+        await sam.command("reminders.set", {"consent": True, "email": SECRETS["email"]})
         urgent = (await sam.command("urgent.raise", {"text": SECRETS["urgent"]}))["seq"]
         await dana.command("urgent.acknowledge", {"alert_id": urgent})
         phq = (await dana.command("measure.give", {"measure": "phq9"}))["seq"]
@@ -278,9 +283,10 @@ async def private_scenario(url: str, g: Group) -> dict[str, int]:
 
 def allowed_secrets(role: str, name: str) -> set[str]:
     if role == FACILITATOR:
-        return set(SECRETS.values())
+        return set(SECRETS.values()) - {SECRETS["email"]}
     if name == "Sam":
-        return {SECRETS["note"], SECRETS["chat"], SECRETS["reply"], SECRETS["homework"], SECRETS["urgent"], SECRETS["location"], SECRETS["contact"]}
+        return {SECRETS["note"], SECRETS["chat"], SECRETS["reply"], SECRETS["homework"], SECRETS["urgent"], SECRETS["location"], SECRETS["contact"],
+                SECRETS["email"]}
     if name == "Alex":
         return {SECRETS["other_note"], SECRETS["other_homework"]}
     return set()
