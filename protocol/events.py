@@ -93,6 +93,8 @@ EVENT_TYPES = frozenset(
         "resource.pinned",
         "resource.unpinned",
         "feed.deleted",
+        # -- reminders (issue 15a): a member changed their reminder choices (never their addresses) --
+        "reminders.changed",
     }
 )
 

@@ -135,6 +135,9 @@ LIMIT_WORDS: dict[tuple[str, str], str | tuple[str, str]] = {
     ("checkin.submit", "location"): "Where you are",
     ("urgent.raise", "text"): "An urgent request",
     ("safety.contact", "contact"): "An emergency contact",
+    ("reminders.set", "email"): "An email address",
+    ("reminders.set", "sms"): "A phone number",
+    ("reminders.set", "quiet"): "Quiet hours",
     ("deck.load", "markdown"): "The deck",
     ("poll.open", "question"): "A poll question",
     ("poll.open", "options"): ("A poll", "options"),
@@ -352,6 +355,14 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
     ),
     "resource.unpin": (_i("resource_id", 1),),
     "feed.delete": (_i("post_id", 1),),
+    # -- reminders (issue 15a): a member's own reminder choices; None leaves a choice as it is --
+    "reminders.set": (
+        Field("consent", "bool", False, None, nullable=True),
+        Field("email", "str", False, None, max_len=254, nullable=True),  # '' removes it; kept in the store, never logged
+        Field("sms", "str", False, None, max_len=32, nullable=True),  # likewise
+        _i("lead", 1, 7 * 24 * 60, required=False, default=None, nullable=True),  # minutes before
+        Field("quiet", "str", False, None, max_len=11, nullable=True),  # "22:00-07:00", or "off"
+    ),
 }
 
 

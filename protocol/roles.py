@@ -90,6 +90,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "resource.pin": _F,
     "resource.unpin": _F,
     "feed.delete": _F,
+    # -- reminders (issue 15a) --
+    "reminders.set": _FP,  # one's own reminder choices
 }
 
 
@@ -137,6 +139,8 @@ ACTIONS: dict[str, str] = {
     "resource.pin": "pin a resource",
     "resource.unpin": "unpin a resource",
     "feed.delete": "delete a post from the feed",
+    # -- reminders (issue 15a) --
+    "reminders.set": "choose reminders",
 }
 
 

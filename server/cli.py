@@ -11,6 +11,8 @@
     iop-server export GROUP (--name NAME | --id ID) --out FILE [--data DIR]
     iop-server invite GROUP --name NAME --role guest [--family-session next|ID] [--data DIR]
     iop-server attendance GROUP [--session N] [--csv] [--data DIR]
+    iop-server schedule (list|add|cancel|restore|remove|set|sent) GROUP ... [--data DIR] [--json]
+    iop-server member GROUP (--name NAME | --id ID) [--reminders on|off] [--email E] [--sms PHONE] [--before 1h] [--quiet 22:00-07:00]
 
 GROUP is a group's name or numeric id. Errors are one sentence on stderr with
 exit code 2. ``serve`` prints ``iop-server listening on ws://HOST:PORT/`` once
@@ -40,6 +42,9 @@ from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S
 from .export import member_export
 from .notify import SmtpSettings
 from .oncall import ON_CALL_AFTER
+from .reminders import REMINDER_EVERY, REMINDER_LEASE, SmsSettings
+from .schedule import add_cli as add_schedule_cli
+from .schedule import run_cli as run_schedule_cli
 from .store import GroupRecord, MemberRecord, Store, StoreError
 
 __all__ = ["main", "build_parser"]
@@ -89,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--on-call-after", type=float, default=ON_CALL_AFTER, metavar="SECONDS",
         help=f"email an urgent request to the group's on-call address when no facilitator is connected this long (default: {ON_CALL_AFTER:g})",
+    )
+    # -- reminders (issue 15a): server/reminders.py --
+    serve.add_argument("--sms-url", default=None, metavar="URL", help="the clinic's SMS provider webhook for text-message reminders (default: $IOP_SMS_URL; none: no texts)")
+    serve.add_argument("--reminder-every", type=float, default=REMINDER_EVERY, metavar="SECONDS", help=f"how often the relay looks for reminders due (default: {REMINDER_EVERY:g})")
+    serve.add_argument(
+        "--reminder-lease", type=float, default=REMINDER_LEASE, metavar="SECONDS",
+        help=f"how long a claimed reminder is held before another relay may send it (default: {REMINDER_LEASE:g})",
     )
     _add_data(serve)
 
@@ -161,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     members.add_argument("group", metavar="GROUP", help="the group's name or id")
     _add_data(members)
     _add_json(members)
+    # -- schedules and reminders (issue 15a): server/schedule.py --
+    add_schedule_cli(commands)
     return parser
 
 
@@ -450,7 +464,11 @@ async def _serve(args: argparse.Namespace) -> int:
         smtp = SmtpSettings(args.smtp_host, base.port, base.sender)
     if smtp is not None and (args.smtp_port is not None or args.smtp_from):
         smtp = SmtpSettings(smtp.host, args.smtp_port or smtp.port, args.smtp_from or smtp.sender)
-    relay = RelayServer(data, args.host, args.port, rate_per_s=args.rate, burst=args.burst, smtp=smtp, on_call_after=args.on_call_after)
+    sms = SmsSettings(args.sms_url) if args.sms_url else SmsSettings.from_env()
+    relay = RelayServer(
+        data, args.host, args.port, rate_per_s=args.rate, burst=args.burst, smtp=smtp, on_call_after=args.on_call_after,
+        sms=sms, reminder_every=args.reminder_every, reminder_lease=args.reminder_lease,
+    )
     try:
         await relay.start()
     except StoreError:
@@ -482,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return asyncio.run(_serve(args))
+        if args.command in ("schedule", "member"):
+            return run_schedule_cli(args, _open_store)
         handler = {"group": _cmd_group, "invite": _cmd_invite, "revoke": _cmd_revoke, "members": _cmd_members, "export": _cmd_export,
                    "attendance": _cmd_attendance}[args.command]
         return handler(args)

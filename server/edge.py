@@ -45,6 +45,7 @@ import asyncio
 import functools
 import logging
 import resource
+import time
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any, cast
@@ -56,11 +57,14 @@ from websockets.protocol import State
 from protocol.codec import MAX_FRAME_BYTES, decode_command, encode, frame_cost
 from protocol.errors import CloseCode, ErrorCode, ProtocolError, hello_close_code
 from protocol.messages import Hello, Limits, error_frame, parse_command, parse_hello
+from protocol.schedule import ReminderPrefs, clean_email, clean_phone, parse_quiet
 
 from .hub import PRESENCE_GRACE, Hub
 from .quota import Quota
 from .notify import SMTP_TIMEOUT, Notifier, SmtpSettings
 from .oncall import ON_CALL_AFTER, OnCall
+from .reminders import REMINDER_EVERY, REMINDER_LEASE, Reminders, SmsSettings
+from .schedule import frame_for as schedule_frame_for
 from .limits import (
     DEFAULT_BURST,
     DEFAULT_RATE_PER_S,
@@ -282,8 +286,18 @@ class RelayServer:
         flood_penalty: float = FLOOD_PENALTY,
         smtp: SmtpSettings | None = None,
         on_call_after: float = ON_CALL_AFTER,
+        sms: SmsSettings | None = None,
+        reminder_every: float = REMINDER_EVERY,
+        reminder_lease: float = REMINDER_LEASE,
     ) -> None:
         self.data_dir = Path(data_dir)
+        # -- schedules and reminders (issue 15a) --
+        self.sms = sms
+        self.reminder_every = reminder_every
+        self.reminder_lease = reminder_lease
+        self.reminders: Reminders | None = None
+        self._reminder_task: asyncio.Task | None = None
+        self._schedule_revisions: dict[int, int] = {}
         self.smtp = smtp
         self.on_call_after = on_call_after
         self.oncall: OnCall | None = None
@@ -328,6 +342,12 @@ class RelayServer:
             self.oncall.resume()
         elif self.store.groups_on_call():
             log.warning("Some groups have an on-call address but no mail server is set; start with --smtp-host to email urgent requests.")
+        if self.smtp is not None or self.sms is not None:
+            notifier = Notifier(self.smtp) if self.smtp is not None else None
+            self.reminders = Reminders(self.hub, notifier, self.sms, every=self.reminder_every, lease=self.reminder_lease)
+            self._reminder_task = asyncio.get_running_loop().create_task(self.reminders.run())
+        self._schedule_revisions = self.store.schedule_revisions()
+        self.hub.side_writes["reminders.set"] = self._save_reminder_choice
         self._stopping = asyncio.Event()
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
         loop = asyncio.get_running_loop()
@@ -419,6 +439,14 @@ class RelayServer:
         if self._server is None:
             return
         server, self._server = self._server, None
+        if self.reminders is not None and self._reminder_task is not None:
+            # A reminder being handed over finishes and is recorded as sent, so a restart never sends it twice.
+            self.reminders.stop()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._reminder_task), SMTP_TIMEOUT)
+            except TimeoutError:
+                log.warning("a reminder was still being sent at shutdown; its claim runs out and another start sends it")
+                self._reminder_task.cancel()
         if self.oncall is not None:
             # An email being handed over finishes and is logged, so a restart never sends it twice.
             try:
@@ -446,11 +474,45 @@ class RelayServer:
                 pass
             try:
                 self.hub.close_revoked()
+                self._push_schedules()
                 await asyncio.to_thread(self.store.checkpoint)
             except OSError as exc:  # e.g. no file descriptor left for the worker thread
                 self._say("housekeeping", f"Housekeeping (checkpoint or revocations) failed: {exc}; will retry")
             except Exception:
                 log.exception("housekeeping failed (checkpoint or revocations); will retry")
+
+    # -- schedules (issue 15a): the ``schedule`` frame, after welcome and on every change --
+
+    def _send_schedule(self, conn: Any) -> None:
+        try:
+            conn.write(encode(schedule_frame_for(self.store, conn.group_id, conn.member_id, conn.role, time.time())))
+        except Exception:
+            log.exception("could not compute the schedule of group %d; the member joins without it", conn.group_id)
+
+    def _save_reminder_choice(self, peer: Any, data: dict[str, Any]) -> None:
+        """A member's ``reminders.set``, decided: their choices and addresses go to the store (never the log),
+        and their connections get the new choices in a fresh ``schedule`` frame."""
+        quiet = data["quiet"]
+        self.store.set_reminder_prefs(
+            peer.member_id,
+            consent=data["consent"],
+            email=None if data["email"] is None else clean_email(data["email"]),
+            sms=None if data["sms"] is None else clean_phone(data["sms"]),
+            lead=data["lead"],
+            quiet=None if quiet is None else ReminderPrefs(quiet=parse_quiet(quiet)).quiet_text,
+        )
+        self._push_schedules()
+
+    def _push_schedules(self) -> None:
+        """Send a fresh ``schedule`` frame to every connection of a group whose schedule revision changed."""
+        now = self.store.schedule_revisions()
+        changed = [gid for gid, rev in now.items() if self._schedule_revisions.get(gid) != rev]
+        self._schedule_revisions = now
+        for gid in changed:
+            room = self.hub.rooms.get(gid)
+            for peer in list(room.peers) if room is not None else []:
+                if not peer.closing:
+                    self._send_schedule(peer)
 
     # -- one connection -----------------------------------------------------------
 
@@ -470,6 +532,7 @@ class RelayServer:
             # join() welcomes and registers; catch_up() replays at the pace
             # the member reads, then makes the connection live.
             self.hub.join(conn, member, hello)
+            self._send_schedule(conn)
             await self.hub.catch_up(conn)
             await self._read_commands(conn)
         except ConnectionClosed:

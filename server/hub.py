@@ -128,6 +128,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self.rooms: dict[int, Room] = {}
         #: Called with (room, events) after events are delivered (the on-call watcher, server/oncall.py).
         self.watcher: Callable[[Room, list[Event]], None] | None = None
+        #: Writes a command makes outside the log, by kind, called with (peer, data) once it is
+        #: decided (a member's reminder addresses go to the store only: server/reminders.py).
+        self.side_writes: dict[str, Callable[[Any, dict[str, Any]], None]] = {}
         self._dirty: list[Room] = []
         # Command ids with a stored result, per member with a live connection:
         # a new id (nearly every command) is then known to be new without a query.
@@ -277,6 +280,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                     events = self._sequence(room, peer, drafts, now)
                     # Asking for help is never refused for want of storage.
                     size = 0 if command.kind == "urgent.raise" else self._charge(peer.member_id, events, now, usage, peer.role)
+                    side_write = self.side_writes.get(command.kind)
+                    if side_write is not None:
+                        side_write(peer, command.data)
                 except ProtocolError as err:
                     if err.code == ErrorCode.QUOTA_EXCEEDED:
                         # Not remembered against the id: the same command may fit later.

@@ -48,6 +48,7 @@ from protocol.attendance import Stretch, rows_to_wire, summarize
 from protocol.family import invited_session
 from protocol.messages import MAX_RESOURCES
 from protocol.sessionkind import SessionKind
+from protocol.schedule import ReminderPrefs, clean_email, clean_phone, parse_quiet
 from protocol.state import ChatLine, GroupState, Poll, RosterEntry
 
 __all__ = ["Actor", "decide", "arrival", "attendance_rows", "MIN_OPTIONS", "MAX_LOG_DAYS"]
@@ -959,6 +960,32 @@ def _resource_unpin(ctx: _Context) -> list[Draft]:
     if rid not in ctx.state.resources:
         raise _fail(ErrorCode.NOT_FOUND, f"There is no pinned resource {rid}; /resources lists them.")
     return [Draft("resource.unpinned", MEMBERS, {"resource_id": rid})]
+# -- reminders (issue 15a) --
+
+
+def _reminders_set(ctx: _Context) -> list[Draft]:
+    """A member's own reminder choices. The event says what changed, never an
+    address: the addresses go to the store only (the edge's side write, see
+    server/reminders.py)."""
+    d = ctx.data
+    me = ctx.actor.member_id
+    try:
+        email = None if d["email"] is None else clean_email(d["email"])
+        sms = None if d["sms"] is None else clean_phone(d["sms"])
+        quiet = None if d["quiet"] is None else parse_quiet(d["quiet"])
+    except ValueError as exc:
+        raise _fail(ErrorCode.INVALID, str(exc)) from None
+    if all(d[k] is None for k in ("consent", "email", "sms", "lead", "quiet")):
+        raise _fail(ErrorCode.INVALID, "Say what to change: reminders on or off, an email address, a phone number, a lead time or quiet hours.")
+    data: dict[str, Any] = {
+        "member_id": me,
+        "consent": d["consent"],
+        "email": None if email is None else ("set" if email else "removed"),
+        "sms": None if sms is None else ("set" if sms else "removed"),
+        "lead": d["lead"],
+        "quiet": None if d["quiet"] is None else (ReminderPrefs(quiet=quiet).quiet_text),
+    }
+    return [Draft("reminders.changed", MEMBER, data, subject=me)]
 
 
 _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
@@ -1003,4 +1030,5 @@ _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "resource.pin": _resource_pin,
     "resource.unpin": _resource_unpin,
     "feed.delete": _feed_delete,
+    "reminders.set": _reminders_set,
 }

@@ -26,6 +26,8 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
+from datetime import time as dtime
 from pathlib import Path
 
 import msgpack
@@ -34,6 +36,8 @@ from protocol.attendance import Stretch
 from protocol.events import Event
 from protocol.names import find_by_name, tidy_name
 from protocol.roles import ROLES
+from protocol.schedule import MAX_RULES, ReminderPrefs, parse_quiet
+from protocol.schedule import Rule as ScheduleRule
 
 __all__ = [
     "DB_NAME",
@@ -127,6 +131,61 @@ MIGRATIONS: tuple[str, ...] = (
         member_id INTEGER PRIMARY KEY REFERENCES members(id),
         after_seq INTEGER NOT NULL
     );
+    """,
+    # -- schedules and reminders (issue 15a; server/schedule.py, server/reminders.py) --
+    # 5: each group's schedule (rules in its time zone, cancelled days or starts,
+    # the public label reminders carry), each member's reminder choices and
+    # addresses (only here, never in the log), and the reminder outbox: one row
+    # per (member, occasion, channel), claimed before it is sent.
+    """
+    CREATE TABLE schedule_settings (
+        group_id INTEGER PRIMARY KEY REFERENCES groups(id),
+        tz TEXT NOT NULL DEFAULT 'UTC',
+        label TEXT NOT NULL DEFAULT '',
+        join_text TEXT NOT NULL DEFAULT '',
+        revision INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE schedule_rules (
+        id INTEGER PRIMARY KEY,
+        group_id INTEGER NOT NULL REFERENCES groups(id),
+        kind TEXT NOT NULL,
+        first_day TEXT NOT NULL,
+        at TEXT NOT NULL,
+        minutes INTEGER NOT NULL,
+        days TEXT NOT NULL DEFAULT '',
+        last_day TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX schedule_rules_by_group ON schedule_rules(group_id);
+    CREATE TABLE schedule_cancellations (
+        group_id INTEGER NOT NULL,
+        local TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (group_id, local)
+    ) WITHOUT ROWID;
+    CREATE TABLE reminder_prefs (
+        member_id INTEGER PRIMARY KEY REFERENCES members(id),
+        consent INTEGER NOT NULL DEFAULT 0,
+        email TEXT NOT NULL DEFAULT '',
+        sms TEXT NOT NULL DEFAULT '',
+        lead INTEGER NOT NULL DEFAULT 60,
+        quiet TEXT NOT NULL DEFAULT '',
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE reminder_outbox (
+        member_id INTEGER NOT NULL,
+        occasion TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        group_id INTEGER NOT NULL,
+        due REAL NOT NULL,
+        state TEXT NOT NULL,
+        owner TEXT NOT NULL DEFAULT '',
+        lease_until REAL NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        sent_at REAL,
+        error TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (member_id, occasion, channel)
+    ) WITHOUT ROWID;
     """,
 )
 
@@ -595,3 +654,197 @@ class Store:
             (group_id,),
         )
         return {r[0]: r[1] for r in rows}
+    # -- schedules and reminders (issue 15a; see server/schedule.py, server/reminders.py) --
+
+    def schedule_settings(self, group_id: int) -> tuple[str, str, str, int]:
+        """A group's (time zone, public label, how to join, revision)."""
+        row = self._db.execute(
+            "SELECT tz, label, join_text, revision FROM schedule_settings WHERE group_id = ?", (group_id,)
+        ).fetchone()
+        return (row[0], row[1], row[2], row[3]) if row else ("UTC", "", "", 0)
+
+    def _bump_schedule(self, group_id: int, **changes: str) -> None:
+        """Create the group's schedule row if needed, apply ``changes``, and bump its revision (one statement)."""
+        columns = {"tz": "tz", "label": "label", "join": "join_text"}
+        sets = "".join(f", {columns[k]} = ?" for k in changes)
+        self._db.execute("INSERT OR IGNORE INTO schedule_settings (group_id) VALUES (?)", (group_id,))
+        self._db.execute(f"UPDATE schedule_settings SET revision = revision + 1{sets} WHERE group_id = ?", (*changes.values(), group_id))
+
+    def set_schedule_settings(self, group_id: int, *, tz: str | None = None, label: str | None = None, join: str | None = None) -> None:
+        changes = {k: v for k, v in (("tz", tz), ("label", label), ("join", join)) if v is not None}
+        self._bump_schedule(group_id, **changes)
+
+    def schedule_revisions(self) -> dict[int, int]:
+        """Every group's schedule revision: it changes whenever its schedule, settings or a member's reminder choices do."""
+        return dict(self._db.execute("SELECT group_id, revision FROM schedule_settings").fetchall())
+
+    def schedule_rules(self, group_id: int) -> list[ScheduleRule]:
+        rows = self._db.execute(
+            "SELECT id, kind, first_day, at, minutes, days, last_day FROM schedule_rules WHERE group_id = ? ORDER BY id", (group_id,)
+        )
+        return [
+            ScheduleRule(r[0], r[1], date.fromisoformat(r[2]), dtime.fromisoformat(r[3]), r[4], tuple(d for d in r[5].split(",") if d),
+                         date.fromisoformat(r[6]) if r[6] else None)
+            for r in rows
+        ]
+
+    def add_schedule_rule(self, group_id: int, rule: ScheduleRule) -> int:
+        count = self._db.execute("SELECT COUNT(*) FROM schedule_rules WHERE group_id = ?", (group_id,)).fetchone()[0]
+        if count >= MAX_RULES:
+            raise StoreError(f"A group holds at most {MAX_RULES} schedule rules; remove one with 'iop-server schedule remove'.")
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            cur = self._db.execute(
+                "INSERT INTO schedule_rules (group_id, kind, first_day, at, minutes, days, last_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (group_id, rule.kind, rule.first.isoformat(), rule.at.strftime("%H:%M"), rule.minutes, ",".join(rule.days),
+                 rule.last.isoformat() if rule.last else None, time.time()),
+            )
+            self._bump_schedule(group_id)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def remove_schedule_rule(self, group_id: int, rule_id: int) -> bool:
+        cur = self._db.execute("DELETE FROM schedule_rules WHERE group_id = ? AND id = ?", (group_id, rule_id))
+        if cur.rowcount:
+            self._bump_schedule(group_id)
+        return cur.rowcount > 0
+
+    def schedule_cancellations(self, group_id: int) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT local FROM schedule_cancellations WHERE group_id = ? ORDER BY local", (group_id,))]
+
+    def cancel_sessions(self, group_id: int, local: str, *, restore: bool = False) -> None:
+        """Cancel (or restore) every session on a local day ``YYYY-MM-DD`` or the one at ``YYYY-MM-DDTHH:MM``."""
+        if restore:
+            self._db.execute("DELETE FROM schedule_cancellations WHERE group_id = ? AND local = ?", (group_id, local))
+        else:
+            self._db.execute(
+                "INSERT OR IGNORE INTO schedule_cancellations (group_id, local, created_at) VALUES (?, ?, ?)", (group_id, local, time.time())
+            )
+        self._bump_schedule(group_id)
+
+    def groups_with_schedule(self) -> list[int]:
+        return [r[0] for r in self._db.execute("SELECT DISTINCT group_id FROM schedule_rules ORDER BY group_id")]
+
+    def reminder_prefs(self, member_id: int) -> ReminderPrefs:
+        row = self._db.execute("SELECT consent, email, sms, lead, quiet FROM reminder_prefs WHERE member_id = ?", (member_id,)).fetchone()
+        if row is None:
+            return ReminderPrefs()
+        try:
+            quiet = parse_quiet(row[4])
+        except ValueError:
+            quiet = None
+        return ReminderPrefs(bool(row[0]), row[1], row[2], row[3], quiet)
+
+    def set_reminder_prefs(
+        self, member_id: int, *, consent: bool | None = None, email: str | None = None, sms: str | None = None,
+        lead: int | None = None, quiet: str | None = None,
+    ) -> ReminderPrefs:
+        """Change some of a member's reminder choices (already validated); return them all."""
+        member = self.member(member_id)
+        if member is None:
+            raise StoreError(f"There is no member with id {member_id}.")
+        now = self.reminder_prefs(member_id)
+        new = (
+            int(now.consent if consent is None else consent),
+            now.email if email is None else email,
+            now.sms if sms is None else sms,
+            now.lead if lead is None else lead,
+            now.quiet_text if quiet is None else quiet,
+        )
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(
+                "INSERT INTO reminder_prefs (member_id, consent, email, sms, lead, quiet, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (member_id) DO UPDATE SET consent = excluded.consent, email = excluded.email, sms = excluded.sms,"
+                " lead = excluded.lead, quiet = excluded.quiet, updated_at = excluded.updated_at",
+                (member_id, *new, time.time()),
+            )
+            self._bump_schedule(member.group_id)  # the member's connections get their new choices
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return self.reminder_prefs(member_id)
+
+    def reminder_members(self, group_id: int) -> list[tuple[MemberRecord, ReminderPrefs]]:
+        """The group's active members who consented to reminders and gave an address."""
+        rows = self._db.execute(
+            "SELECT m.id FROM members m JOIN reminder_prefs p ON p.member_id = m.id"
+            " WHERE m.group_id = ? AND m.revoked = 0 AND p.consent = 1 AND (p.email != '' OR p.sms != '') ORDER BY m.id",
+            (group_id,),
+        ).fetchall()
+        found = []
+        for (member_id,) in rows:
+            member = self.member(member_id)
+            if member is not None:
+                found.append((member, self.reminder_prefs(member_id)))
+        return found
+
+    def claim_reminder(
+        self, member_id: int, occasion: str, channel: str, group_id: int, due: float, *, owner: str, lease: float, now: float,
+        max_attempts: int,
+    ) -> bool:
+        """Claim the (member, occasion, channel) reminder for ``owner`` in one transaction.
+
+        True when this caller now holds it: it was never claimed, or its last
+        claim's lease ran out (the sender died or failed) with attempts left.
+        A row already sent, given up, or held under a live lease is not claimed.
+        """
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute(
+                "SELECT state, lease_until, attempts FROM reminder_outbox WHERE member_id = ? AND occasion = ? AND channel = ?",
+                (member_id, occasion, channel),
+            ).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO reminder_outbox (member_id, occasion, channel, group_id, due, state, owner, lease_until, attempts)"
+                    " VALUES (?, ?, ?, ?, ?, 'claimed', ?, ?, 1)",
+                    (member_id, occasion, channel, group_id, due, owner, now + lease),
+                )
+                claimed = True
+            elif row[0] == "claimed" and row[1] <= now and row[2] < max_attempts:
+                db.execute(
+                    "UPDATE reminder_outbox SET owner = ?, lease_until = ?, attempts = attempts + 1"
+                    " WHERE member_id = ? AND occasion = ? AND channel = ?",
+                    (owner, now + lease, member_id, occasion, channel),
+                )
+                claimed = True
+            elif row[0] == "claimed" and row[1] <= now:
+                db.execute(
+                    "UPDATE reminder_outbox SET state = 'failed' WHERE member_id = ? AND occasion = ? AND channel = ?",
+                    (member_id, occasion, channel),
+                )
+                claimed = False
+            else:
+                claimed = False
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return claimed
+
+    def finish_reminder(self, member_id: int, occasion: str, channel: str, *, owner: str, sent: bool, now: float, retry_at: float = 0.0, error: str = "") -> None:
+        """Record the end of a claim: sent, or released until ``retry_at`` with the error."""
+        if sent:
+            self._db.execute(
+                "UPDATE reminder_outbox SET state = 'sent', sent_at = ?, error = '' WHERE member_id = ? AND occasion = ? AND channel = ? AND owner = ?",
+                (now, member_id, occasion, channel, owner),
+            )
+        else:
+            self._db.execute(
+                "UPDATE reminder_outbox SET lease_until = ?, error = ? WHERE member_id = ? AND occasion = ? AND channel = ? AND owner = ?",
+                (retry_at, error[:300], member_id, occasion, channel, owner),
+            )
+
+    def reminder_log(self, group_id: int) -> list[tuple[int, str, str, str, int, float | None, str]]:
+        """The group's outbox, oldest first: (member_id, occasion, channel, state, attempts, sent_at, error)."""
+        return list(self._db.execute(
+            "SELECT member_id, occasion, channel, state, attempts, sent_at, error FROM reminder_outbox WHERE group_id = ? ORDER BY due, member_id",
+            (group_id,),
+        ))

@@ -1306,6 +1306,69 @@ def _attendance(rest: str, ctx: Context) -> Outcome:
     if not 1 <= n <= len(sessions):
         raise Refused(words.NO_ATTENDANCE)
     return Outcome(local="attendance", arg=sessions[n - 1].session_id)
+# -- schedules and reminders (issue 15a) ---------------------------------------------------
+
+
+@command("schedule", "sessions", help=(Help("/schedule", "the coming sessions and your reminders; /schedule ics PATH saves them as a calendar file."),))
+def _schedule(rest: str, ctx: Context) -> Outcome:
+    """Read-only, answered from the model's ``schedule`` (the file is the face's to write, with core.calendar)."""
+    if ctx.model.schedule is None:
+        raise Refused(words.SCHEDULE_NOT_YET)
+    head, _, path = rest.partition(" ")
+    if not head:
+        return Outcome(local="schedule")
+    if head.lower() in ("ics", "calendar", "save"):
+        return Outcome(local="schedule ics", arg=path.strip().strip("\"'"))
+    raise Refused(words.SCHEDULE_USAGE)
+
+
+_REMINDER_WORDS = {"email": "email", "mail": "email", "sms": "sms", "text": "sms", "phone": "sms", "before": "lead", "lead": "lead", "quiet": "quiet"}
+
+
+@command("reminders", "reminder", help=(Help(
+    "/reminders on", "reminders by email or text before sessions and homework deadlines: /reminders email ADDRESS, "
+    "/reminders sms NUMBER, /reminders before 2h, /reminders quiet 22:00 to 07:00, /reminders off. Only you and the relay keep your addresses.",
+    "reminders.set",
+),))
+def _reminders(rest: str, ctx: Context) -> Outcome:
+    from protocol.schedule import clean_email, clean_phone, parse_lead, parse_quiet
+
+    if ctx.role == GUEST:
+        raise Refused(words.REMINDERS_GUEST)
+    _need(ctx, "reminders.set")
+    head, _, value = rest.partition(" ")
+    head, value = head.lower(), value.strip()
+    if not head:
+        if ctx.model.schedule is None:
+            raise Refused(words.SCHEDULE_NOT_YET)
+        return Outcome(local="reminders")
+    data: dict[str, Any] = {"consent": None, "email": None, "sms": None, "lead": None, "quiet": None}
+    if head in ("on", "yes", "off", "no", "stop") and not value:
+        data["consent"] = head in ("on", "yes")
+        return send("reminders.set", data)
+    key = _REMINDER_WORDS.get(head)
+    if key is None or not value:
+        raise Refused(words.REMINDERS_USAGE)
+    off = value.lower() in ("off", "none", "remove")
+    try:
+        if key == "email":
+            data["email"] = "" if off else clean_email(value)
+        elif key == "sms":
+            data["sms"] = "" if off else clean_phone(value)
+        elif key == "lead":
+            data["lead"] = parse_lead(value)
+        else:
+            data["quiet"] = "" if off else _quiet_wire(parse_quiet(value))
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    return send("reminders.set", data)
+
+
+def _quiet_wire(quiet: Any) -> str:
+    """Quiet hours as the wire spells them, ``"22:00-07:00"``."""
+    from protocol.schedule import ReminderPrefs
+
+    return ReminderPrefs(quiet=quiet).quiet_text
 
 
 # -- the help table ----------------------------------------------------------------------
@@ -1318,6 +1381,7 @@ _HELP_ORDER = (
     "journal", "goround", "airtime", "nudge", "slow",  # the facilitator's kit
     # between sessions
     "share", "feed", "resources", "admit", "pin", "unpin", "attendance",
+    "schedule", "reminders",  # issue 15a
 )
 
 
@@ -1347,6 +1411,7 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
     "listening": ("/help", "/more", "/verbosity", "/bell"),
     "exercises": ("/journal", "/goround", "/airtime", "/nudge", "/slow"),  # the facilitator's kit
     "between": ("/share", "/feed", "/resources", "/admit", "/pin", "/unpin", "/attendance"),
+    "schedule": ("/schedule", "/reminders"),  # issue 15a
 }
 
 

@@ -14,12 +14,14 @@ plain) read it; neither imports the other.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from protocol.errors import ProtocolError
 from protocol.events import parse_event
 from protocol.roles import FACILITATOR, GUEST, MEMBER, may
+from protocol.schedule import ScheduleView, parse_schedule
 from protocol.state import Checkin, GroupState, Homework, Poll, RosterEntry, Submission
 from protocol.text import clean_frame, one_line
 
@@ -106,6 +108,8 @@ class SessionModel:
         self.acked: dict[str, int | None] = {}  # command id -> last seq it caused
         #: The live session's attendance so far (facilitators; an ``attendance`` frame, not the log): (session id, rows).
         self.live_attendance: tuple[int, list[Any]] | None = None
+        self.schedule: ScheduleView | None = None  # issue 15a: from the last ``schedule`` frame
+        self._said_next = ""
 
     # -- who am I ------------------------------------------------------------
 
@@ -312,6 +316,18 @@ class SessionModel:
         message = str(frame.get("message") or "The server refused that.")
         self.last_error = self._said_error = message
         return [Notice(message, None, "error", True, "error")]
+
+    # -- schedules (issue 15a) ----------------------------------------------------
+
+    def _on_schedule(self, frame: dict[str, Any]) -> list[Notice]:
+        """The group's coming sessions and this member's reminder choices; the next
+        session is said when it is new or has changed, not on every frame."""
+        self.schedule = parse_schedule(frame)
+        text = words.next_session_text(self.schedule, time.time())
+        if text == self._said_next or (not self._said_next and not self.schedule.sessions):
+            return []  # unchanged, or a group that plans no sessions: nothing to say
+        self._said_next = text
+        return [Notice(text, None, "info", True, "schedule")]
 
     def _on_status(self, frame: dict[str, Any]) -> list[Notice]:
         before = self.conn

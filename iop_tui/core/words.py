@@ -510,6 +510,9 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
         return kit_sentence(ev, d, state, me_id)  # the facilitator's kit (issue 14 part A)
     if t in BETWEEN_EVENTS:
         return between_sentence(ev, d, state, me_id)
+    if t == "reminders.changed":  # issue 15a
+        whose = d.get("member_id")
+        return reminders_changed_text(d, None if whose == me_id else _name(state, int(whose or 0)))
     return None  # deck.notes, poll.key, questionnaire answers: folded into state, no sentence of their own
 
 
@@ -611,6 +614,9 @@ def header_text(model: Any, now: float, *, clock: bool = False) -> str:
     session = state.session
     if session is None:
         parts.append("No session running")
+        view = getattr(model, "schedule", None)  # issue 15a: the next planned session
+        if view is not None:
+            parts.append(next_session_short(view, now))
     else:
         parts.append(f"Session: {session.title}" if session.title else "Session running")
         if state.phase:
@@ -911,6 +917,8 @@ def header_fit(model: Any, now: float, width: int) -> str:
         text = text.replace(" · Phase: ", " · ", 1)
     if title:
         text = shorten(text, title, 1)
+    if len(text) > width:  # issue 15a: the next session's words before the group's name
+        text = text.replace(" · No session running · Next: ", " · No session · Next: ", 1)
     text = shorten(text, group, 4)
     return text[:width]
 
@@ -1750,3 +1758,112 @@ def between_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int
     if t == "feed.deleted":
         return "A facilitator removed a post from the feed."
     return None
+# -- schedules and reminders (issue 15a) ------------------------------------------------
+# Sessions are said in the group's time zone (the schedule frame's), named when it is not this machine's.
+
+SCHEDULE_NONE = "No sessions are planned yet; your facilitator adds them."
+SCHEDULE_NOT_YET = "The schedule has not arrived yet; try again in a moment."
+SCHEDULE_USAGE = "Type /schedule to list the coming sessions, or /schedule ics PATH to save them as a calendar file."
+REMINDERS_USAGE = (
+    "Type /reminders on or off, /reminders email ADDRESS, /reminders sms NUMBER, "
+    "/reminders before 2h, or /reminders quiet 22:00 to 07:00; 'off' removes an address or the quiet hours."
+)
+REMINDERS_GUEST = "Guests do not get reminders; your facilitator tells you when the family session is."
+
+
+def session_when_text(start: float, tz: Any) -> str:
+    """``"Tuesday 18:00"`` this week, ``"Tuesday 8 December 18:00"`` further on, in the group's zone."""
+    when = _dt.datetime.fromtimestamp(start, tz)
+    today = _dt.datetime.now(tz).date()
+    if 0 <= (when.date() - today).days < 7:
+        day = "Today" if when.date() == today else f"{when:%A}"
+        return f"{day} {when:%H:%M}"
+    return f"{when:%A} {when.day} {when:%B} {when:%H:%M}"
+
+
+def _zone_note(view: Any) -> str:
+    here = _dt.datetime.now().astimezone().tzinfo
+    there = _dt.datetime.now(view.zone)
+    return "" if there.utcoffset() == _dt.datetime.now(here).utcoffset() else f" ({view.tz} time)"
+
+
+def next_session_text(view: Any, now: float) -> str:
+    """``"Next: Tuesday 18:00, group session."``, or that none is planned."""
+    from protocol.schedule import next_session
+
+    occ = next_session(view, now)
+    if occ is None:
+        return "Next: no session planned."
+    live = " (now)" if occ.start <= now else ""
+    return f"Next: {session_when_text(occ.start, view.zone)}{live}, {occ.kind} session{_zone_note(view)}."
+
+
+def next_session_short(view: Any, now: float) -> str:
+    """The header's form: ``"Next: Tuesday 18:00, group"`` (no zone; /schedule says it)."""
+    from protocol.schedule import next_session
+
+    occ = next_session(view, now)
+    return "Next: none planned" if occ is None else f"Next: {session_when_text(occ.start, view.zone)}, {occ.kind}"
+
+
+def schedule_lines(view: Any, now: float) -> list[str]:
+    """What /schedule says: the coming sessions, one a line, cancelled ones marked; then the reminders."""
+    from protocol.schedule import coming
+
+    sessions = coming(view, now)
+    if not sessions:
+        return [SCHEDULE_NONE, *reminder_lines(view)]
+    lines = [f"Coming sessions of {view.label}, {_plural(len(sessions), 'session')}, in {view.tz} time:"]
+    for occ in sessions:
+        end = _dt.datetime.fromtimestamp(occ.start + occ.minutes * 60, view.zone)
+        state = ", cancelled" if occ.cancelled else ""
+        lines.append(f"{session_when_text(occ.start, view.zone)} to {end:%H:%M}, {occ.kind} session{state}.")
+    lines.append(f"How to join: {view.join}")
+    return lines + reminder_lines(view)
+
+
+def reminder_lines(view: Any) -> list[str]:
+    """A member's own reminder choices, in words."""
+    prefs = view.reminders
+    if prefs is None:
+        return []
+    if not prefs.consent:
+        return ["Reminders: off; nothing is sent. /reminders on turns them on."]
+    channels = [f"email to {prefs.email}" if prefs.email else "", f"text messages to {prefs.sms}" if prefs.sms else ""]
+    by = " and ".join(c for c in channels if c) or "no address yet (/reminders email ADDRESS or /reminders sms NUMBER)"
+    quiet = f"; quiet hours {prefs.quiet_text}" if prefs.quiet else ""
+    return [f"Reminders: on, by {by}, {lead_text(prefs.lead)} before each session and homework deadline{quiet}."]
+
+
+def lead_text(minutes: int) -> str:
+    """``90`` -> ``"1 hour 30 minutes"``."""
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [_plural(days, "day") if days else "", _plural(hours, "hour") if hours else "", _plural(mins, "minute") if mins else ""]
+    return " ".join(p for p in parts if p)
+
+
+def calendar_saved_text(path: str, count: int) -> str:
+    return f"Saved {_plural(count, 'session')} to {path}; open it with your calendar."
+
+
+def calendar_failed_text(path: str, reason: str) -> str:
+    return f"Could not write {path} ({reason}); choose another place, like /schedule ics ~/schedule.ics."
+
+
+def reminders_changed_text(d: dict[str, Any], whose: str | None) -> str:
+    """A ``reminders.changed`` event: what changed, never an address (``whose`` None: one's own)."""
+    parts = []
+    if d.get("consent") is not None:
+        parts.append("on" if d["consent"] else "off")
+    for key, name in (("email", "email address"), ("sms", "phone number")):
+        if d.get(key) == "set":
+            parts.append(f"{name} saved")
+        elif d.get(key) == "removed":
+            parts.append(f"{name} removed")
+    if isinstance(d.get("lead"), int):
+        parts.append(f"{lead_text(d['lead'])} before")
+    if d.get("quiet") is not None:
+        parts.append(f"quiet hours {d['quiet']}" if d["quiet"] else "no quiet hours")
+    said = "; ".join(parts) or "unchanged"
+    return f"Your reminders: {said}." if whose is None else f"Reminders, {whose}: {said}."

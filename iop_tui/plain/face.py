@@ -15,6 +15,8 @@ from typing import Any
 from collections.abc import Callable
 
 from iop_tui.core import words
+from iop_tui.core.calendar import SCHEDULE_LOCALS
+from iop_tui.core.calendar import answer as schedule_answer
 from iop_tui.core.commands import COMMAND_HELP, Context, Memory, Outcome, help_topics, interpret
 from iop_tui.plain.narrator import VERBOSITIES, Narrator
 from iop_tui.plain.text import clean, markdown_lines, ordinal_date, plural
@@ -106,6 +108,10 @@ class PlainFace(Narrator):
     # -- read-only requests, rendered from the model -----------------------------------
 
     def _local(self, what: str, arg: Any) -> None:
+        if what in SCHEDULE_LOCALS:  # issue 15a: /schedule, /schedule ics, /reminders
+            for line in schedule_answer(what, arg, self.model):
+                self.say(line)
+            return
         render = {
             "help": self._help, "slide": self._say_slide, "slides": self._slides, "poll": self._polls,
             "poll plan": self._plan_polls, "who": self._who, "homework": self._homework, "history": self._history,

@@ -11,6 +11,7 @@ adds the typed commands on top of it.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +32,8 @@ PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one l
 MEASURE_KINDS = ("measure.given", "measure.answered", "measure.scored", "safety.contact", "checkin.location")
 URGENT_REPEAT_S = 60.0  # an unacknowledged urgent request or alert is said again once a minute
 #: Kinds never kept for /history or /missed: they are not events of the group.
-_NOT_EVENTS = ("presence", "connection", "welcome", "synced", "error", "waiting")  # "waiting": a guest before /admit
+# "waiting": a guest before /admit; "schedule": the schedule frame (issue 15a)
+_NOT_EVENTS = ("presence", "connection", "welcome", "synced", "error", "waiting", "schedule")
 
 
 def _priority(notice: Any) -> int:
@@ -237,6 +239,8 @@ class Narrator:
             parts.append(f"Session {title} is live" + (f", phase {phase.lower()}." if phase else ", no phase yet."))
         elif not (me.role == GUEST and not state.visited(me.member_id)):  # a waiting guest cannot know
             parts.append("No session is live right now.")
+            if model.schedule is not None:  # issue 15a: the next planned session
+                parts.append(words.next_session_text(model.schedule, time.time()))
         here = [e for e in state.roster.values() if e.status == "online" and not e.removed]
         if me.role == GUEST:
             if not state.visited(me.member_id):  # an invited guest before /admit (issue 15)

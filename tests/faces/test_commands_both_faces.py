@@ -39,6 +39,9 @@ SENDS = [
     ("facilitator", "/journal open thought-record 10"),
     ("facilitator", "/nudge Sam let's leave room for others"),
     ("facilitator", "/slow Sam 30"),
+    ("participant", "/reminders on"),  # issue 15a
+    ("participant", "/reminders email sam@example.org"),
+    ("participant", "/reminders quiet 22:00-07:00"),
 ]
 
 REFUSALS = [
@@ -61,6 +64,8 @@ REFUSALS = [
     ("participant", "/airtime"),
     ("participant", "/journal share group"),
     ("facilitator", "/goround nxt"),
+    ("participant", "/reminders email nobody"),  # issue 15a
+    ("participant", "/reminders loudly"),
 ]
 
 

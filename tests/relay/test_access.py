@@ -151,6 +151,7 @@ def table_data(kind: str, ids: dict[str, int], g: Group, role: str = PARTICIPANT
         "resource.pin": {"title": "Table resource", "link": "https://example.org"},
         "resource.unpin": {"resource_id": ids["resource"]},
         "feed.delete": {"post_id": ids["post"]},
+        "reminders.set": {"consent": True, "email": "table@example.org", "lead": 30},  # issue 15a
     }[kind]
 
 
@@ -160,6 +161,7 @@ ORDER = [
     "urgent.raise", "urgent.acknowledge", "measure.give", "measure.answer", "safety.contact",
     "journal.write", "journal.share", "goround.next", "goround.pass", "goround.end", "goround.start",
     "journal.open", "journal.close", "member.nudge", "member.slow",
+    "urgent.raise", "urgent.acknowledge", "measure.give", "measure.answer", "safety.contact", "reminders.set",
     "deck.load", "slide.goto", "poll.open", "poll.close", "poll.reveal", "chat.delete",
     "homework.assign", "phase.set", "member.mute", "member.remove", "session.start", "session.end",
     "feed.post", "guest.admit", "resource.pin", "resource.unpin", "feed.delete",
@@ -248,6 +250,7 @@ SECRETS = {
     "journal_fac": "SECRET-JOURNAL-SHARED-WITH-FACILITATORS from Alex",
     "journal_group": "SECRET-JOURNAL-SHARED-WITH-THE-GROUP from Sam",
     "nudge": "SECRET-NUDGE Sam, leave room for others",
+    "email": "secret-reminder-address@example.org",  # issue 15a: the member's alone, not even the facilitators'
 }
 
 #: The audience the contract gives each event type (private ones with their subject).
@@ -269,10 +272,12 @@ CONTRACT_AUDIENCE = {
     "journal.shared": None,  # member (to the facilitators) or members (to the group): checked below
     "goround.started": EVERYONE, "goround.moved": EVERYONE, "goround.ended": EVERYONE,
     "member.nudged": MEMBER, "member.slowed": MEMBER,
+    "reminders.changed": MEMBER,  # issue 15a
 }
 
 #: Event types that reach no one but the facilitators and, at most, the member they concern.
-SAFETY_PRIVATE = ("urgent.raised", "urgent.acknowledged", "measure.answered", "measure.scored", "safety.contact", "checkin.location")
+SAFETY_PRIVATE = ("urgent.raised", "urgent.acknowledged", "measure.answered", "measure.scored", "safety.contact", "checkin.location",
+                  "reminders.changed")
 
 
 async def private_scenario(url: str, g: Group) -> dict[str, int]:
@@ -286,6 +291,7 @@ async def private_scenario(url: str, g: Group) -> dict[str, int]:
         await dana.command("phase.set", {"phase": "checkin"})
         await sam.command("checkin.submit", {"mood": 2, "feelings": ["low"], "note": SECRETS["note"], "note_to": "facilitators", "location": SECRETS["location"]})
         await sam.command("safety.contact", {"contact": SECRETS["contact"]})
+        await sam.command("reminders.set", {"consent": True, "email": SECRETS["email"]})
         urgent = (await sam.command("urgent.raise", {"text": SECRETS["urgent"]}))["seq"]
         await dana.command("urgent.acknowledge", {"alert_id": urgent})
         phq = (await dana.command("measure.give", {"measure": "phq9"}))["seq"]
@@ -329,10 +335,11 @@ async def private_scenario(url: str, g: Group) -> dict[str, int]:
 
 def allowed_secrets(role: str, name: str) -> set[str]:
     if role == FACILITATOR:
-        return set(SECRETS.values()) - {SECRETS["journal"]}  # an unshared journal entry is its writer's alone
+        # an unshared journal entry is its writer's alone; a reminder address is its member's alone
+        return set(SECRETS.values()) - {SECRETS["journal"], SECRETS["email"]}
     if name == "Sam":
         return {SECRETS["note"], SECRETS["chat"], SECRETS["reply"], SECRETS["homework"], SECRETS["urgent"], SECRETS["location"], SECRETS["contact"],
-                SECRETS["journal"], SECRETS["journal_group"], SECRETS["nudge"]}
+                SECRETS["journal"], SECRETS["journal_group"], SECRETS["nudge"], SECRETS["email"]}
     if name == "Alex":
         return {SECRETS["other_note"], SECRETS["other_homework"], SECRETS["journal_fac"], SECRETS["journal_group"]}
     if role == PARTICIPANT:

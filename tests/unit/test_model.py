@@ -240,6 +240,8 @@ def _prepared(kind: str, actor: Actor) -> tuple[Room, dict[str, Any]]:
         return room, {}
     if kind in ("member.nudge", "member.slow"):
         return room, {"member_id": RILEY.member_id} | ({"seconds": 30} if kind == "member.slow" else {})
+    if kind == "reminders.set":  # issue 15a
+        return room, {"consent": True, "email": "sam@example.org", "sms": None, "lead": 120, "quiet": "22:00-07:00"}
     raise AssertionError(f"no example for {kind}")
 
 

@@ -21,6 +21,8 @@ from textual.widgets import Input, OptionList, Static
 from protocol.messages import MAX_TEXT
 
 from iop_tui.core import words
+from iop_tui.core.calendar import SCHEDULE_LOCALS
+from iop_tui.core.calendar import answer as schedule_answer
 from iop_tui.core.commands import Context, Memory, Outcome, interpret
 from iop_tui.tui.intents import carry_out
 from iop_tui.tui.messages import OpenView, Say
@@ -247,6 +249,8 @@ class ChatPane(Pane):
             self.local(words.PLAIN_ONLY)
         elif what == "lines":
             self.local(*arg)  # an answer the core already put in sentences (the facilitator's kit)
+        elif what in SCHEDULE_LOCALS:  # issue 15a: /schedule, /schedule ics, /reminders
+            self.local(*schedule_answer(what, arg, model))
         elif what == "give plan":
             self.local(*words.planned_measure_lines(self.plan, _dt.date.today()))
         # between sessions (issue 15 B): lines here; /resources opens the full-screen view
