@@ -158,10 +158,9 @@ def table_data(kind: str, ids: dict[str, int], g: Group, role: str = PARTICIPANT
 #: Table order: members' own actions first, destructive ones last.
 ORDER = [
     "chat.send", "chat.reply", "hand.raise", "hand.lower", "checkin.submit", "poll.vote", "homework.submit",
-    "urgent.raise", "urgent.acknowledge", "measure.give", "measure.answer", "safety.contact",
+    "urgent.raise", "urgent.acknowledge", "measure.give", "measure.answer", "safety.contact", "reminders.set",
     "journal.write", "journal.share", "goround.next", "goround.pass", "goround.end", "goround.start",
     "journal.open", "journal.close", "member.nudge", "member.slow",
-    "urgent.raise", "urgent.acknowledge", "measure.give", "measure.answer", "safety.contact", "reminders.set",
     "deck.load", "slide.goto", "poll.open", "poll.close", "poll.reveal", "chat.delete",
     "homework.assign", "phase.set", "member.mute", "member.remove", "session.start", "session.end",
     "feed.post", "guest.admit", "resource.pin", "resource.unpin", "feed.delete",

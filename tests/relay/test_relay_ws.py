@@ -183,6 +183,11 @@ async def test_a_participant_is_refused_every_facilitator_command(seeded):
         "resource.pin": {"title": "t", "text": "x"},
         "resource.unpin": {"resource_id": 1},
         "feed.delete": {"post_id": 1},
+        # the facilitator's kit (issue 14 A)
+        "journal.open": {"title": "q"}, "journal.close": {"prompt_id": 1},
+        "goround.start": {"question": "q"}, "goround.next": {}, "goround.end": {},
+        "member.nudge": {"member_id": seeded.participants[1].member_id},
+        "member.slow": {"member_id": seeded.participants[1].member_id, "seconds": 30},
     }
     async with connected(seeded.url, seeded.facilitator, seeded.participants[0]) as (dana, sam):
         await dana.command("session.start", {"title": "Week 1"})
