@@ -74,6 +74,21 @@ EVENT_TYPES = frozenset(
         "measure.scored",
         "safety.contact",
         "checkin.location",
+        # small rooms (docs/protocol.md, "Breakout rooms and role-play", issue 13)
+        "breakout.opened",
+        "room.opened",
+        "room.joined",
+        "room.left",
+        "room.visited",
+        "room.warned",
+        "room.drafted",
+        "breakout.broadcast",
+        "breakout.closed",
+        "roleplay.started",
+        "roleplay.cue",
+        "roleplay.noted",
+        "roleplay.ended",
+        "roleplay.shared",
     }
 )
 

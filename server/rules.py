@@ -44,6 +44,8 @@ from protocol.roles import (
 )
 from protocol.state import ChatLine, GroupState, Poll, RosterEntry
 
+from . import smallrooms
+
 __all__ = ["Actor", "decide", "arrival", "MIN_OPTIONS", "MAX_LOG_DAYS"]
 
 #: Polls with options need at least this many.
@@ -148,6 +150,8 @@ def _poll(ctx: _Context) -> Poll:
 
 def _chat_audience(line: ChatLine, state: GroupState) -> tuple[str, int | None]:
     """Where a chat line went: the same rule for posting and deleting it."""
+    if line.room:
+        return smallrooms.ROOM, line.room
     if line.to == "member":
         return MEMBER, line.thread
     if line.to != "facilitators":
@@ -426,6 +430,9 @@ def _chat_send(ctx: _Context) -> list[Draft]:
         )
     audience, subject = _chat_target(to, actor.role, actor.member_id)
     posted = {"message_id": SEQ, "member_id": actor.member_id, "text": text, "to": to, "me": bool(d["me"])}
+    in_room = smallrooms.room_chat(ctx.state, actor.member_id, to)  # small rooms: a breakout room's line
+    if in_room is not None:
+        (audience, subject), posted["room"] = in_room, in_room[1]
     return [Draft("chat.posted", audience, posted, subject=subject)]
 
 
@@ -693,3 +700,11 @@ _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "measure.answer": _measure_answer,
     "safety.contact": _safety_contact,
 }
+
+
+# -- small rooms: breakout rooms and role-play (issue 13), decided in server/smallrooms.py --
+def _smallroom(decide_it: smallrooms.Handler) -> Callable[[_Context], list[Draft]]:
+    return lambda ctx: decide_it(ctx.state, ctx.actor, ctx.data, ctx.now)
+
+
+_HANDLERS.update({kind: _smallroom(handler) for kind, handler in smallrooms.HANDLERS.items()})

@@ -128,6 +128,18 @@ def table_data(kind: str, ids: dict[str, int], g: Group, role: str = PARTICIPANT
         "member.remove": {"member_id": g.target.member_id},
         "session.start": {"title": "Again"},
         "session.end": {"summary": "Thanks"},
+        # small rooms (issue 13)
+        "breakout.open": {"rooms": 2, "minutes": 10, "prompt": "table prompt"},
+        "breakout.place": {"member_id": g.other.member_id, "room": 1},
+        "breakout.visit": {"room": 1},
+        "breakout.broadcast": {"text": "table broadcast"},
+        "breakout.summary": {"text": "table summary"},
+        "breakout.recall": {},
+        "roleplay.start": {"title": "Table scene", "roles": [{"name": "asker"}, {"name": "manager"}]},
+        "roleplay.say": {"text": "table line in character"},
+        "roleplay.note": {"text": "table note"},
+        "roleplay.share": {},
+        "roleplay.end": {},
     }[kind]
 
 
@@ -136,11 +148,17 @@ ORDER = [
     "chat.send", "chat.reply", "hand.raise", "hand.lower", "checkin.submit", "poll.vote", "homework.submit",
     "urgent.raise", "urgent.acknowledge", "measure.give", "measure.answer", "safety.contact",
     "deck.load", "slide.goto", "poll.open", "poll.close", "poll.reveal", "chat.delete",
-    "homework.assign", "phase.set", "member.mute", "member.remove", "session.start", "session.end",
+    "homework.assign", "phase.set",
+    "breakout.open", "breakout.place", "breakout.visit", "breakout.broadcast", "breakout.summary", "breakout.recall",
+    "roleplay.start", "roleplay.say", "roleplay.note", "roleplay.share", "roleplay.end",
+    "member.mute", "member.remove", "session.start", "session.end",
 ]
 #: Allowed commands that may legitimately be refused by state in this set-up:
 #: a second session while one runs; a facilitator lowering a hand it never raised.
 MAY_CONFLICT = {"session.start"}
+#: Small rooms (issue 13): a room summary needs its writer in a room, a scene needs
+#: participants present, lines and notes need a part in it (tests/relay/test_smallrooms_access.py).
+MAY_CONFLICT |= {"breakout.summary", "roleplay.start", "roleplay.say", "roleplay.note", "roleplay.share", "roleplay.end"}
 
 
 def test_the_table_covers_every_command_kind():

@@ -210,6 +210,28 @@ def _prepared(kind: str, actor: Actor) -> tuple[Room, dict[str, Any]]:
         return room, {"measure_id": room.do(DANA, "measure.give", {"measure": "gad7"})[0].seq, "item": 0, "answer": 1}
     if kind == "safety.contact":
         return room, {"contact": "Lee (sister) 555-0100"} if actor.role != FACILITATOR else {"member_id": SAM.member_id, "contact": "Lee 555-0100"}
+    # -- small rooms: breakout rooms and role-play (issue 13) --
+    if kind.startswith(("breakout.", "roleplay.")):
+        for who in (SAM, ALEX, RILEY):
+            room.state.update_member({"id": who.member_id}, status="online")
+        if kind == "breakout.open":
+            return room, {"rooms": 2, "minutes": 10, "prompt": "One trigger."}
+        if kind.startswith("breakout."):
+            room.do(DANA, "breakout.open", {"rooms": 2, "minutes": 10})
+            return room, {
+                "breakout.place": {"member_id": SAM.member_id, "room": 3 - room.state.room_of(SAM.member_id)},
+                "breakout.visit": {"room": 1},
+                "breakout.broadcast": {"text": "Two more minutes."},
+                "breakout.recall": {},
+                "breakout.summary": {"text": "We named triggers."},
+            }[kind]
+        scene = {"title": "Raise", "roles": [{"name": "asker"}, {"name": "manager"}, {"name": "observer", "observer": True}]}
+        if kind == "roleplay.start":
+            return room, scene
+        room.do(DANA, "roleplay.start", {**scene, "cast": [{"member_id": SAM.member_id, "role": 2 if kind in ("roleplay.note", "roleplay.share") else 0}]})
+        if kind == "roleplay.share":
+            room.do(SAM, "roleplay.note", {"text": "Good eye contact."})
+        return room, {"roleplay.end": {}, "roleplay.say": {"text": "Hello."}, "roleplay.note": {"text": "Calm."}, "roleplay.share": {}}[kind]
     raise AssertionError(f"no example for {kind}")
 
 
@@ -853,8 +875,8 @@ def test_every_event_type_is_produced_by_some_decision():
         room.do(ALEX, "measure.answer", {"measure_id": given, "item": item, "answer": 0})
     produced.update(e.type for e in room.log)
     # member.reinstated is the relay's own event (a new token from the CLI), not a decision;
-    # so is urgent.emailed (the on-call watch, server/oncall.py).
-    assert produced | {"member.reinstated", "urgent.emailed"} == set(EVENT_TYPES)
+    # so is urgent.emailed (the on-call watch, server/oncall.py), and room.warned (the breakout clock).
+    assert produced | {"member.reinstated", "urgent.emailed", "room.warned"} == set(EVENT_TYPES)
 
 
 def test_decide_is_pure(live: Room):
