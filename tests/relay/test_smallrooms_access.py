@@ -74,7 +74,7 @@ async def scenario(url: str, g: Group) -> dict:
         marks["end"] = (await dana.command("chat.send", {"text": "end of scenario"}))["seq"]
         for client in c.values():
             await client.recv_until(lambda f: f.get("kind") == "event" and f["seq"] >= marks["end"], TIMEOUT, consume=False)
-        marks["live"] = {name: client for name, client in c.items()}
+        marks["live"] = dict(c)
         marks["rooms"] = rooms
         return marks
 

@@ -105,7 +105,7 @@ async def test_a_room_line_reaches_its_room_and_the_facilitators_live_on_replay_
         assert not [f for f in events(other) if f["audience"] == ROOM and f["subject"] != placed[other.name]]
     # Every member learns the prompt and who is in their own room, not the other room.
     for name, peer in members.items():
-        opened = [f for f in events(peer, "room.opened")]
+        opened = events(peer, "room.opened")
         assert [f["data"]["room"] for f in opened] == [placed[name]]
         assert opened[0]["data"]["prompt"] == "Name one trigger."
     # Recall: back to the main room; then a reconnect replays the same (and a fresh one too).
@@ -140,7 +140,7 @@ async def test_a_facilitator_joins_a_room_announced_speaks_in_it_and_broadcasts_
 
 
 async def test_two_minutes_left_once_per_room_then_the_round_ends_with_its_summaries(hub, store, group, clock):
-    dana, sam, alex, riley = await breakout(hub, store, group, minutes=5)
+    dana, sam, _alex, _riley = await breakout(hub, store, group, minutes=5)
     mine = room_of(hub, group, sam.member_id)
     await ok(sam, send(hub, sam, "breakout.summary", {"text": "We named payday and Sundays."}))
     assert events(dana, "room.drafted")[-1]["data"]["text"] == "We named payday and Sundays."  # the facilitator sees drafts
@@ -198,7 +198,7 @@ async def test_by_hand_and_kept_from_last_time(hub, store, group):
 
 
 async def test_a_guest_is_put_in_a_room_only_in_a_family_session(hub, store, group):
-    dana, sam, alex, riley = await breakout(hub, store, group)
+    dana, _sam, _alex, _riley = await breakout(hub, store, group)
     jo = await connect(hub, store, group.guest)
     assert room_of(hub, group, jo.member_id) == 0
     err = await refused(dana, send(hub, dana, "breakout.place", {"member_id": jo.member_id, "room": 1}))
