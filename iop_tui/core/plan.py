@@ -77,7 +77,7 @@ MAX_PLAN_BYTES = 256 * 1024
 #: Largest deck file read: the deck's character bound, each character up to 4 bytes of UTF-8.
 MAX_DECK_BYTES = MAX_DECK_CHARS * 4
 
-_TOP_KEYS = ("title", "deck", "polls", "homework", "measures")
+_TOP_KEYS = ("title", "deck", "polls", "homework", "measures", "breakouts", "scenarios")  # the last two: small rooms (issue 13)
 _MEASURE_KEYS = ("kind", "due", "to")
 _POLL_KEYS = ("question", "kind", "options", "correct", "anonymous")
 _HOMEWORK_KEYS = ("title", "kind", "instructions", "items", "due", "assign_at_load")
@@ -175,6 +175,9 @@ class Plan:
     polls: tuple[PlannedPoll, ...]
     homework: tuple[PlannedHomework, ...]
     measures: tuple[PlannedMeasure, ...] = ()
+    # Small rooms (issue 13): prepared breakout rounds and role-play scenarios (iop_tui/core/smallrooms_plan.py).
+    breakouts: tuple[Any, ...] = ()
+    scenarios: tuple[Any, ...] = ()
 
     def commands(self, today: _dt.date) -> list[tuple[str, dict[str, Any]]]:
         """What loading the plan sends: the deck, then homework marked ``assign_at_load``."""
@@ -458,4 +461,12 @@ def load_plan(path: str | Path, today: _dt.date | None = None) -> Plan:
         polls=tuple(_poll(p, i, name) for i, p in enumerate(polls, 1)),
         homework=tuple(_homework(h, i, name, today) for i, h in enumerate(homework, 1)),
         measures=tuple(_measure(m, i, name, today) for i, m in enumerate(measures, 1)),
+        **_small_rooms(data, name),
     )
+
+
+def _small_rooms(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """The plan's prepared breakout rounds and scenarios (issue 13)."""
+    from iop_tui.core.smallrooms_plan import parse_breakouts, parse_scenarios
+
+    return {"breakouts": parse_breakouts(data.get("breakouts", []), name), "scenarios": parse_scenarios(data.get("scenarios", []), name)}

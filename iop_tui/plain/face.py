@@ -113,8 +113,13 @@ class PlainFace(Narrator):
             "completion": self._completion, "deck": self._load_deck, "plan": self._load_plan,
             "measure": self._measure, "scores": self._scores, "give plan": self._plan_measures,
             "missed": self._missed, "verbosity": self._verbosity, "bell": self._set_bell,
+            "lines": self._lines,  # small rooms (issue 13): /rooms, /role, the plan's rounds and scenes
         }[what]
         render(arg)
+
+    def _lines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.say(line, verbatim=True)  # they may quote members' words (a summary draft)
 
     def _help(self, entries: list[Any]) -> None:
         role = self.model.me.role if self.model.me is not None else None

@@ -40,9 +40,13 @@ def chat_line_text(line: Any, *, numbered: bool, model: Any = None) -> str:
     if line.to == "facilitators":
         body = f"* {line.name} {line.text}" if line.me else f"{line.name}: {line.text}"
         return f"private to facilitators, {body}{suffix}"
+    # Small rooms (issue 13): the room a line came from when it is not the reader's, the role said in.
+    tag = words.room_tag(line.room or 0, model.state, model.me_id) if model is not None else ""
+    tag = f"{tag}, " if tag else ""
+    name = words.speaker(line.name, line.as_role)
     if line.me:
-        return f"* {line.name} {line.text}{suffix}"
-    return f"{line.name}: {line.text}{suffix}"
+        return f"{tag}* {name} {line.text}{suffix}"
+    return f"{tag}{name}: {line.text}{suffix}"
 
 
 class ChatPane(Pane):
@@ -245,6 +249,8 @@ class ChatPane(Pane):
             self.local(words.FILES_IN_PANES)
         elif what in words.PLAIN_ONLY_LOCALS:
             self.local(words.PLAIN_ONLY)
+        elif what == "lines":  # small rooms (issue 13): /rooms, /role, the plan's rounds and scenes
+            self.local(*arg)
         elif what == "give plan":
             self.local(*words.planned_measure_lines(self.plan, _dt.date.today()))
         else:
