@@ -26,6 +26,7 @@ from iop_tui.tui.intents import carry_out
 from iop_tui.tui.messages import Say
 from iop_tui.tui.widgets.chat_log import ChatLog
 from iop_tui.tui.widgets.pane import Pane, quiet_input, set_text
+from iop_tui.tui.widgets.rooms import RoomBar
 
 __all__ = ["ChatPane", "chat_line_text"]
 
@@ -58,6 +59,7 @@ class ChatPane(Pane):
         Binding("ctrl+t", "toggle_private", "Private on/off"),
         Binding("r", "reply", "Reply"),
         Binding("d,delete", "delete_message", "Delete"),
+        Binding("ctrl+o", "toggle_role", "In/out of role"),  # small rooms (issue 13)
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -70,6 +72,7 @@ class ChatPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield ChatLog(id="chat-log", compact=True)
+        yield RoomBar(id="chat-rooms", markup=False)  # small rooms (issue 13): your room and role, in words
         yield Static("Sending to: the group. Ctrl+T: private line. F1-F6: panes.", id="chat-target", markup=False)
         # No max_length: a longer text is kept and the limit said (see _too_long), never cut or dropped.
         yield quiet_input(id="chat-input", hint="Type a message and press Enter; /help lists commands")
@@ -80,6 +83,7 @@ class ChatPane(Pane):
         self._model = model
         numbered = model.is_facilitator
         self.query_one(ChatLog).show_lines(model.state.chat, lambda line: chat_line_text(line, numbered=numbered, model=model))
+        self.query_one(RoomBar).show_model(model, self._memory.in_role)
 
     def on_show(self) -> None:
         """Opening the chat shows its newest lines (unless a line was picked above)."""
@@ -111,6 +115,15 @@ class ChatPane(Pane):
         self._private = not self._private
         self._set_target()
         self.say("Private line to the facilitators is on." if self._private else "Chat goes to the group again.")
+
+    def action_toggle_role(self) -> None:
+        """Ctrl+O: step into character (lines typed are said in role) or out of it, as /in and /out."""
+        before = self._memory.in_role
+        self.run_line("/out" if before else "/in")
+        if self._model is not None:
+            self.query_one(RoomBar).show_model(self._model, self._memory.in_role)
+        if self._memory.in_role != before:
+            self.say(words.IN_ROLE_OFF if before else "In character: your lines are said in role until Ctrl+O.")
 
     def reply_to(self, member_id: int) -> None:
         """Answer one member privately: the input sends chat.reply until Ctrl+T."""
