@@ -123,8 +123,9 @@ class ChatLine:
     #: (their own private lines and the facilitators' replies to them); None
     #: for group chat and for lines among facilitators only.
     thread: int | None = None
-    #: Small rooms (issue 13): the breakout room the line was said in (None: the
-    #: main room) and the role it was said in (role-play; "" when out of role).
+    #: Small rooms (issue 13): the breakout room the line was said in (0: the main
+    #: room while rooms were open; None: no rooms were open) and the role it was
+    #: said in (role-play; "" when out of role).
     room: int | None = None
     as_role: str = ""
 
@@ -440,7 +441,7 @@ class GroupState:
                 int(d.get("message_id", ev.seq)), int(d["member_id"]), ev.actor_name or self.name_of(int(d["member_id"])),
                 str(d["text"]), str(d.get("to", "group")), bool(d.get("me", False)), ev.ts, self._sid(),
                 thread=ev.subject if ev.audience == MEMBER else None,
-                room=int(d["room"]) if d.get("room") else None, as_role=str(d.get("as", "")),
+                room=int(d["room"]) if d.get("room") else (0 if self.breakout is not None else None), as_role=str(d.get("as", "")),
             )
         )
 
@@ -649,7 +650,8 @@ class GroupState:
             room.summary, room.summary_by = str(d.get("text", "")), int(d.get("member_id", ev.actor))
 
     def _on_breakout_broadcast(self, ev: Event, d: dict[str, Any]) -> None:
-        self.chat.append(ChatLine(ev.seq, ev.actor, ev.actor_name or self.name_of(ev.actor), str(d.get("text", "")), "group", False, ev.ts, self._sid()))
+        name = f"{ev.actor_name or self.name_of(ev.actor)} to every room"
+        self.chat.append(ChatLine(ev.seq, ev.actor, name, str(d.get("text", "")), "group", False, ev.ts, self._sid()))
 
     def _on_breakout_closed(self, ev: Event, d: dict[str, Any]) -> None:
         bo = self.breakout
@@ -660,11 +662,9 @@ class GroupState:
         self.breakout = None
         for number in [n for n in self.scenes if n > 0]:
             self.scenes[number].ended = True
-        for item in d.get("summaries", []):
-            text = str(item.get("text", ""))
-            if text:
-                name = f"Room {int(item.get('room', 0))} summary"
-                self.chat.append(ChatLine(ev.seq, 0, name, text, "group", False, ev.ts, self._sid()))
+        summaries = [f"Room {int(item.get('room', 0))}: {str(item.get('text', '')).rstrip('.')}." for item in d.get("summaries", []) if item.get("text")]
+        if summaries:  # one chat line (one message id) holding every room's summary
+            self.chat.append(ChatLine(ev.seq, 0, "Breakout summaries", " ".join(summaries), "group", False, ev.ts, self._sid()))
 
     def _on_roleplay_started(self, ev: Event, d: dict[str, Any]) -> None:
         room = int(d.get("room", 0))

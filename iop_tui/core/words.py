@@ -1378,6 +1378,14 @@ def _ends(state: GroupState) -> str:
     return f", until {clock_text(bo.ends_at)}" if bo is not None else ""
 
 
+def line_room_tag(room: int | None) -> str:
+    """A chat row's room, the same whoever reads it and whenever (the full-screen log never
+    rewrites a row): ``"Room 2"``; ``"Main room"`` for a line said while rooms were open; else ``""``."""
+    if room is None:
+        return ""
+    return f"Room {room}" if room else "Main room"
+
+
 def smallroom_chat_line(d: dict[str, Any], name: str, state: GroupState, me_id: int | None) -> str:
     """A group chat line as the reader hears it: its room (when not theirs) and role first."""
     text = chat_line(str(d.get("text", "")), speaker(name, str(d.get("as", ""))), "group", bool(d.get("me", False)))
@@ -1475,6 +1483,20 @@ def _observer_role(d: dict[str, Any], role: str) -> bool:
     return any(r.get("name") == role and r.get("observer") for r in d.get("roles", []))
 
 
+def room_list_lines(state: GroupState, me_id: int | None) -> list[str]:
+    """One short line per room, for a facilitator's room bar (/rooms reads the drafts whole)."""
+    bo = state.breakout
+    if bo is None:
+        return []
+    lines = []
+    for room in sorted(bo.rooms.values(), key=lambda r: r.number):
+        line = f"Room {room.number}: {_names(state, room.members, me_id)}"
+        if room.visitors:
+            line += f"; {_names(state, room.visitors, me_id)} joined"
+        lines.append(line + ("; summary drafted." if room.summary else "."))
+    return lines
+
+
 def room_status_text(state: GroupState, me_id: int | None) -> str:
     """The one line saying where the reader is: ``"Room 2 of 2, with Sam, until 14:32"``; ``""`` with no rooms open."""
     bo = state.breakout
@@ -1512,7 +1534,7 @@ def rooms_lines(state: GroupState, me_id: int | None) -> list[str]:
             if room.visitors:
                 line += f"; facilitator here: {_names(state, room.visitors, me_id)}"
             if room.summary:
-                line += f"; summary draft: {room.summary}"
+                line += f"; summary draft: {room.summary.rstrip('.')}"
             lines.append(line + ".")
         waiting = [e.member_id for e in state.active_participants() if e.status == "online" and not state.room_of(e.member_id)]
         if waiting:

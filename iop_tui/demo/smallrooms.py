@@ -37,7 +37,12 @@ SCENE_LINES = {
     "the member asking for a raise": ("Thanks for the ten minutes. I'd like to talk about a raise; I've taken on two new tasks this year.",),
     "the manager": ("I hear you. Which of the new tasks do you think matters most to the team?",),
 }
-OBSERVER_NOTES = ("The ask came in one clear sentence, and the voice stayed calm after the question.",)
+OBSERVER_NOTES = {
+    "Sam": "The ask came in one clear sentence.",
+    "Alex": "The voice stayed calm after the manager's question.",
+    "Riley": "Next time: say the number you want, not only 'a raise'.",
+    "Morgan": "Good eye contact; the pause after the ask felt brave.",
+}
 
 
 def member_step(bot: Any) -> None:
@@ -61,9 +66,9 @@ def member_step(bot: Any) -> None:
         role = scene.playing(me)
         for i, text in enumerate(SCENE_LINES.get(role or "", ())):
             bot.once(("in character", scene.scene_id, i), bot.pause(3 + 6 * i, 7 + 8 * i), lambda text=text: bot.send("roleplay.say", {"text": text}))
-        if me in scene.observers:
-            for i, note in enumerate(OBSERVER_NOTES):
-                bot.once(("observe", scene.scene_id, i), bot.pause(8, 12), lambda note=note: bot.send("roleplay.note", {"text": note}))
+        note = OBSERVER_NOTES.get(bot.name)
+        if me in scene.observers and note:
+            bot.once(("observe", scene.scene_id), bot.pause(8, 12), lambda: bot.send("roleplay.note", {"text": note}))
     elif me in scene.observers and scene.notes.get(me) and me not in scene.shared:
         bot.once(("share", scene.scene_id), bot.pause(3, 6), lambda: bot.send("roleplay.share", {}))
 
@@ -84,7 +89,7 @@ async def facilitator_round(bot: Any) -> None:
     plan = bot.plan
     rounds, scenarios = getattr(plan, "breakouts", ()), getattr(plan, "scenarios", ())
     if rounds:
-        await bot.command("chat.send", {"text": "Now in small rooms: the prompt is at the top of your chat.", "to": "group"})
+        await bot.command("chat.send", {"text": "Now in small rooms of two: each room hears the prompt, and /rooms says it again.", "to": "group"})
         await bot.command(*rounds[0].command())
         await bot.wait_for_everyone(lambda mid: _has_spoken(bot, mid, in_room=True), 20, 26)
         await bot.command("breakout.broadcast", {"text": "A minute more, then we come back together. Agree on a one-line summary."})

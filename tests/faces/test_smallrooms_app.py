@@ -50,13 +50,15 @@ async def test_a_breakout_round_and_a_role_play_at_80x24(seeded) -> None:
 
         await say(pilot, sam, "my trigger is payday")
         await wait_until(dpilot, lambda: has(dana, f"Room {room}, Sam: my trigger is payday"), "the room line at Dana's, with its room")
-        assert "Sam: my trigger is payday" in option_texts(sam, "#chat-log")
+        assert f"Room {room}, Sam: my trigger is payday" in option_texts(sam, "#chat-log")  # a row never changes: its room is said always
         await say(dpilot, dana, f"/room {room}")
         await wait_until(dpilot, lambda: text_of(dana, "#chat-rooms").startswith(f"You are in: Room {room} of 2"), "Dana in Sam's room")
         await say(pilot, sam, "/summary We named paydays.")
-        await wait_until(dpilot, lambda: "summary draft: We named paydays." in text_of(dana, "#chat-rooms"), "the draft in Dana's list")
+        await wait_until(dpilot, lambda: f"Room {room}: Sam; you joined; summary drafted." in text_of(dana, "#chat-rooms"), "the draft in Dana's list")
+        await say(dpilot, dana, "/rooms")
+        await wait_until(dpilot, lambda: any(t.startswith(f"Room {room}: Sam; facilitator here: you; summary draft: We named paydays.") for t in option_texts(dana, "#chat-log")), "/rooms reads the draft")
         await say(dpilot, dana, "/recall")
-        await wait_until(pilot, lambda: f"Room {room} summary: We named paydays." in option_texts(sam, "#chat-log"), "the summary in the main chat")
+        await wait_until(pilot, lambda: f"Breakout summaries: Room {room}: We named paydays." in option_texts(sam, "#chat-log"), "the summary in the main chat")
         assert text_of(sam, "#chat-rooms") == ""
         assert not [f for f in alex.frames if "payday" in str(f.get("data", {}).get("text", "")) and f.get("type") == "chat.posted"]
 

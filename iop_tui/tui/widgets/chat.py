@@ -42,7 +42,7 @@ def chat_line_text(line: Any, *, numbered: bool, model: Any = None) -> str:
         body = f"* {line.name} {line.text}" if line.me else f"{line.name}: {line.text}"
         return f"private to facilitators, {body}{suffix}"
     # Small rooms (issue 13): the room a line came from when it is not the reader's, the role said in.
-    tag = words.room_tag(line.room or 0, model.state, model.me_id) if model is not None else ""
+    tag = words.line_room_tag(line.room)
     tag = f"{tag}, " if tag else ""
     name = words.speaker(line.name, line.as_role)
     if line.me:

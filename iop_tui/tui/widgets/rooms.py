@@ -4,8 +4,8 @@ While breakout rooms are open the bar says which room the reader is in, with
 whom and until when ("Room 2 of 2, with Sam, until 14:32"), or that they are
 in the main room; during a role-play it says their part ("Playing the manager
 in Asking for a raise", and whether typed lines go in character). A
-facilitator also reads one line per room: who is in it, who of the
-facilitators joined it, its summary draft. Text only, never colour or
+facilitator also reads one line per room: who is in it, which facilitator
+joined it, whether its summary is drafted (/rooms reads the drafts). Text only, never colour or
 position; it changes only when the log does (no clock ticking), so a screen
 reader is not made to read it again and again. Attributes down: the pane
 calls :meth:`RoomBar.show_model`.
@@ -34,8 +34,8 @@ def room_bar_lines(model: Any, in_role: bool) -> list[str]:
     if part:
         mode = " Typing in character; Ctrl+O steps out." if in_role else " Ctrl+O speaks in character."
         lines.append(part + "." + (mode if part.startswith("Playing") else ""))
-    if model.is_facilitator and state.breakout is not None:
-        lines.extend(words.rooms_lines(state, me_id)[1:])
+    if model.is_facilitator:
+        lines.extend(words.room_list_lines(state, me_id))
     return lines
 
 
