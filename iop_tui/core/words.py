@@ -1588,3 +1588,22 @@ def planned_scenario_lines(plan: Any) -> list[str]:
     if not scenarios:
         return [NO_PLANNED_SCENARIOS]
     return [f"Prepared role-play {i}: {s.describe()}" for i, s in enumerate(scenarios, 1)]
+
+
+IN_ROLE_KEY_ON = "In character: your lines are said in role until Ctrl+R."
+
+
+def room_bar_lines(model: Any, in_role: bool) -> list[str]:
+    """The full-screen chat pane's room bar: where you are, your part; every room for facilitators."""
+    state, me_id = model.state, model.me_id
+    lines = []
+    where = room_status_text(state, me_id)
+    if where:
+        lines.append(f"You are in: {where}.")
+    part = role_status_text(state, me_id)
+    if part:
+        mode = " Typing in character; Ctrl+R steps out." if in_role else " Ctrl+R speaks in character."
+        lines.append(part + "." + (mode if part.startswith("Playing") else ""))
+    if model.is_facilitator:
+        lines.extend(room_list_lines(state, me_id))
+    return lines

@@ -119,7 +119,7 @@ class PlainFace(Narrator):
 
     def _lines(self, lines: list[str]) -> None:
         for line in lines:
-            self.say(line, verbatim=True)  # they may quote members' words (a summary draft)
+            self.say(line)  # spoken like the narrator's own sentences (a hyphen is not read as "dash")
 
     def _help(self, entries: list[Any]) -> None:
         role = self.model.me.role if self.model.me is not None else None

@@ -4,7 +4,7 @@ Real apps driven by Textual's pilot (the facilitator Dana and the member Sam),
 each on a real ClientSession; Alex is a raw websocket client who is present.
 The chat pane's room bar says, in words, which room you are in and your role;
 a facilitator's bar lists every room; lines from another room say their room
-and lines in character their role; Ctrl+O steps in and out of role.
+and lines in character their role; Ctrl+R steps in and out of role.
 """
 
 from __future__ import annotations
@@ -62,17 +62,17 @@ async def test_a_breakout_round_and_a_role_play_at_80x24(seeded) -> None:
         assert text_of(sam, "#chat-rooms") == ""
         assert not [f for f in alex.frames if "payday" in str(f.get("data", {}).get("text", "")) and f.get("type") == "chat.posted"]
 
-        # Role-play: Sam's part in words; Ctrl+O steps in and out of character.
+        # Role-play: Sam's part in words; Ctrl+R steps in and out of character.
         dana.load_plan(str(DEMO_PLAN))
         await say(dpilot, dana, "/roleplay plan 1 Sam=2")
         part = await wait_until(pilot, lambda: text_of(sam, "#chat-rooms"), "Sam's part")
-        assert part == "Playing the manager in Asking for a raise. Ctrl+O speaks in character."
-        await pilot.press("ctrl+o")
-        assert "Typing in character; Ctrl+O steps out." in text_of(sam, "#chat-rooms")
+        assert part == "Playing the manager in Asking for a raise. Ctrl+R speaks in character."
+        await pilot.press("ctrl+r")
+        assert "Typing in character; Ctrl+R steps out." in text_of(sam, "#chat-rooms")
         await say(pilot, sam, "What can I do for you?")
         await wait_until(dpilot, lambda: has(dana, "Sam as the manager: What can I do for you?"), "the line in character")
-        await pilot.press("ctrl+o")
-        assert "Ctrl+O speaks in character." in text_of(sam, "#chat-rooms")
+        await pilot.press("ctrl+r")
+        assert "Ctrl+R speaks in character." in text_of(sam, "#chat-rooms")
         await say(pilot, sam, "that felt odd")
         await wait_until(dpilot, lambda: has(dana, "Sam: that felt odd"), "the line out of role")
         await say(dpilot, dana, "/debrief")

@@ -66,7 +66,7 @@ async def test_a_role_play_in_plain_mode(seeded):
         dana.type("/start Week 4")
         await sam.wait_line("Session started", "the session")
         mark = dana.type("/roleplay plan")
-        await dana.wait_line("Prepared role-play 1: Asking for a raise; roles: 1. the member asking for a raise, 2. the manager, 3. the observer (observer)", "the plan's scenarios", mark)
+        await dana.wait_line("Prepared role play 1: Asking for a raise; roles: 1. the member asking for a raise, 2. the manager, 3. the observer (observer)", "the plan's scenarios", mark)
         dana.type("/roleplay plan 1 Sam=2 Riley=3")
         await sam.wait_line("You play the manager", "Sam's part")
         card = await sam.wait_line("Your role: the manager. Cue card: Budgets are tight", "Sam's cue card")

@@ -59,7 +59,7 @@ class ChatPane(Pane):
         Binding("ctrl+t", "toggle_private", "Private on/off"),
         Binding("r", "reply", "Reply"),
         Binding("d,delete", "delete_message", "Delete"),
-        Binding("ctrl+o", "toggle_role", "In/out of role"),  # small rooms (issue 13)
+        Binding("ctrl+r", "toggle_role", "In/out of role"),  # small rooms (issue 13)
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -117,13 +117,13 @@ class ChatPane(Pane):
         self.say("Private line to the facilitators is on." if self._private else "Chat goes to the group again.")
 
     def action_toggle_role(self) -> None:
-        """Ctrl+O: step into character (lines typed are said in role) or out of it, as /in and /out."""
+        """Ctrl+R: step into character (lines typed are said in role) or out of it, as /in and /out."""
         before = self._memory.in_role
         self.run_line("/out" if before else "/in")
         if self._model is not None:
             self.query_one(RoomBar).show_model(self._model, self._memory.in_role)
         if self._memory.in_role != before:
-            self.say(words.IN_ROLE_OFF if before else "In character: your lines are said in role until Ctrl+O.")
+            self.say(words.IN_ROLE_OFF if before else words.IN_ROLE_KEY_ON)
 
     def reply_to(self, member_id: int) -> None:
         """Answer one member privately: the input sends chat.reply until Ctrl+T."""

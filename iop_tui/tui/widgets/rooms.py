@@ -20,27 +20,11 @@ from textual.widgets import Static
 from iop_tui.core import words
 from iop_tui.tui.widgets.text import set_text
 
-__all__ = ["RoomBar", "room_bar_lines"]
-
-
-def room_bar_lines(model: Any, in_role: bool) -> list[str]:
-    """The bar's lines for this reader (empty with no rooms and no role-play)."""
-    state, me_id = model.state, model.me_id
-    lines = []
-    where = words.room_status_text(state, me_id)
-    if where:
-        lines.append(f"You are in: {where}.")
-    part = words.role_status_text(state, me_id)
-    if part:
-        mode = " Typing in character; Ctrl+O steps out." if in_role else " Ctrl+O speaks in character."
-        lines.append(part + "." + (mode if part.startswith("Playing") else ""))
-    if model.is_facilitator:
-        lines.extend(words.room_list_lines(state, me_id))
-    return lines
+__all__ = ["RoomBar"]
 
 
 class RoomBar(Static):
     """Which room you are in and what your role is; every room for facilitators."""
 
     def show_model(self, model: Any, in_role: bool = False) -> None:
-        set_text(self, "\n".join(room_bar_lines(model, in_role)))
+        set_text(self, "\n".join(words.room_bar_lines(model, in_role)))
