@@ -219,6 +219,7 @@ def _session_end(ctx: _Context) -> list[Draft]:
                 drafts.extend(_reveal_drafts(ctx.state, poll))
     else:
         drafts.extend(Draft("poll.closed", EVERYONE, {"poll_id": p.poll_id}) for p in ctx.state.open_polls())
+    drafts.extend(smallrooms.at_session_end(ctx.state))  # small rooms (issue 13): scenes end, rooms are recalled
     drafts.append(Draft("session.ended", EVERYONE, {"session_id": live.session_id, "summary": ctx.data["summary"].strip()}))
     return drafts
 

@@ -28,7 +28,7 @@ from protocol.roles import EVERYONE, FACILITATOR, GUEST, MEMBER, MEMBERS, PARTIC
 from protocol.smallrooms import MAIN_ROOM, Breakout, Scene
 from protocol.state import GroupState
 
-__all__ = ["HANDLERS", "due", "late_placement", "room_chat", "next_due", "family_session"]
+__all__ = ["HANDLERS", "due", "late_placement", "room_chat", "next_due", "family_session", "at_session_end"]
 
 Handler = Callable[[GroupState, Any, dict[str, Any], float], list[Draft]]
 
@@ -214,6 +214,17 @@ def late_placement(state: GroupState, member_id: int) -> list[Draft]:
     if bo is None or bo.assign == "hand" or member_id in bo.placed or not _roomable(state, member_id):
         return []
     return _move(state, bo, member_id, bo.smallest())
+
+
+def at_session_end(state: GroupState) -> list[Draft]:
+    """Ending the session ends every running scene (no debrief) and recalls the rooms."""
+    drafts = []
+    for scene in sorted(_live_scenes(state), key=lambda s: s.room):
+        audience, subject = _scene_audience(state, scene.room)
+        drafts.append(Draft("roleplay.ended", audience, {"scene_id": scene.scene_id, "room": scene.room, "debrief": []}, subject=subject))
+    if state.breakout is not None:
+        drafts.append(_closing(state.breakout, "recalled"))
+    return drafts
 
 
 # -- role-play -----------------------------------------------------------------------

@@ -251,3 +251,13 @@ async def test_role_play_inside_rooms_stays_inside_each_room(hub, store, group):
     mine = room_of(hub, group, sam.member_id)
     for p in (alex, riley):
         assert ("in my room only" in texts(p)) == (room_of(hub, group, p.member_id) == mine)
+
+
+async def test_ending_the_session_ends_the_scene_and_recalls_the_rooms(hub, store, group):
+    dana, sam, _alex, _riley = await breakout(hub, store, group)
+    roles = [{"name": "the asker"}, {"name": "the manager"}]
+    await ok(dana, send(hub, dana, "roleplay.start", {"title": "Raise", "roles": roles, "in_rooms": True}))
+    await ok(dana, send(hub, dana, "session.end", {"summary": "Thanks"}))
+    state = hub.rooms[group.group_id].state
+    assert state.breakout is None and state.scene_for(sam.member_id) is None
+    assert [f["type"] for f in events(sam)][-3:] == ["roleplay.ended", "breakout.closed", "session.ended"]
