@@ -6,6 +6,7 @@ cannot do. Nothing here performs I/O.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -252,9 +253,19 @@ class Stay:
 
 def in_room(role: str, room: int | None, seq: int, etype: str, visits: Iterable[Visit], stays: Iterable[Stay]) -> bool:
     """Whether a participant or guest was in breakout room ``room`` at ``seq`` (a
-    guest moreover only within a session they attended)."""
+    guest moreover only within a session they attended).
+
+    A member's stays never overlap and come oldest first (the fold appends
+    them), so the one that can hold ``seq`` is the last to start at or before
+    it: found by bisection, whatever the number of rounds."""
     if role not in (PARTICIPANT, GUEST):
         return False
     if role == GUEST and not any(visit.covers(seq, etype) for visit in visits):
         return False
-    return any(stay.covers(room, seq) for stay in stays)
+    ordered = stays if isinstance(stays, (list, tuple)) else list(stays)
+    index = bisect_right(ordered, seq, key=_stay_start) - 1
+    return index >= 0 and ordered[index].covers(room, seq)
+
+
+def _stay_start(stay: Stay) -> int:
+    return stay.start
