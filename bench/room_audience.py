@@ -60,7 +60,7 @@ def log_of(rounds: int, room_lines: bool) -> list[Event]:
         seq += 1
         events.append(Event(seq, etype, 0.0, 1, "Dana", audience, subject, data))
 
-    for r in range(rounds):
+    for _ in range(rounds):
         if room_lines:
             add("breakout.opened", EVERYONE, {"breakout_id": seq + 1, "rooms": 2, "minutes": 5, "prompt": "", "ends_at": 0.0, "assign": "random"})
             add("room.opened", ROOM, {"room": 1, "members": [7, 8]}, 1)
