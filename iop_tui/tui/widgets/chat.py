@@ -69,6 +69,7 @@ class ChatPane(Pane):
         self._reply_to: int | None = None  # a facilitator answering this member privately
         self._over_limit = False
         self._memory = Memory()
+        self._role_key_shown: bool | None = False
 
     def compose(self) -> ComposeResult:
         yield ChatLog(id="chat-log", compact=True)
@@ -84,6 +85,10 @@ class ChatPane(Pane):
         numbered = model.is_facilitator
         self.query_one(ChatLog).show_lines(model.state.chat, lambda line: chat_line_text(line, numbered=numbered, model=model))
         self.query_one(RoomBar).show_model(model, self._memory.in_role)
+        shown = self.check_action("toggle_role", ())
+        if shown != self._role_key_shown:  # Ctrl+R shows while the reader has a part (the footer is redrawn only then)
+            self._role_key_shown = shown
+            self.refresh_bindings()
 
     def on_show(self) -> None:
         """Opening the chat shows its newest lines (unless a line was picked above)."""
@@ -121,7 +126,7 @@ class ChatPane(Pane):
         before = self._memory.in_role
         self.run_line("/out" if before else "/in")
         if self._model is not None:
-            self.query_one(RoomBar).show_model(self._model, self._memory.in_role)
+            self.show_model(self._model)
         if self._memory.in_role != before:
             self.say(words.IN_ROLE_OFF if before else words.IN_ROLE_KEY_ON)
 
@@ -175,6 +180,9 @@ class ChatPane(Pane):
         return self.run_line(f"/delete {message_id}")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_role":  # in the footer only while the reader has a part to speak
+            model = self._model
+            return self._memory.in_role or (model is not None and words.role_status_text(model.state, model.me_id).startswith("Playing"))
         if action == "reply":
             return self._model is not None and self._model.role is not None and self.query_one("#chat-log").has_focus
         if action == "delete_message":
