@@ -95,6 +95,21 @@ EVENT_TYPES = frozenset(
         "feed.deleted",
         # -- reminders (issue 15a): a member changed their reminder choices (never their addresses) --
         "reminders.changed",
+        # small rooms (docs/protocol.md, "Breakout rooms and role-play", issue 13)
+        "breakout.opened",
+        "room.opened",
+        "room.joined",
+        "room.left",
+        "room.visited",
+        "room.warned",
+        "room.drafted",
+        "breakout.broadcast",
+        "breakout.closed",
+        "roleplay.started",
+        "roleplay.cue",
+        "roleplay.noted",
+        "roleplay.ended",
+        "roleplay.shared",
     }
 )
 

@@ -169,6 +169,22 @@ LIMIT_WORDS: dict[tuple[str, str], str | tuple[str, str]] = {
     ("resource.pin", "title"): "A resource's title",
     ("resource.pin", "link"): "A resource's link",
     ("resource.pin", "text"): "A resource's text",
+    # small rooms (issue 13)
+    ("breakout.open", "prompt"): "A breakout prompt",
+    ("breakout.broadcast", "text"): "A broadcast",
+    ("breakout.summary", "text"): "A room summary",
+    ("roleplay.start", "title"): "A role-play title",
+    ("roleplay.start", "setting"): "A role-play setting",
+    ("roleplay.start", "roles"): ("A role-play", "roles"),
+    ("roleplay.start", "roles[].name"): "A role's name",
+    ("roleplay.start", "roles[].cue"): "A cue card",
+    ("roleplay.start", "checklist"): ("An observation checklist", "items"),
+    ("roleplay.start", "checklist[]"): "A checklist item",
+    ("roleplay.start", "cast"): ("A role-play", "castings"),
+    ("roleplay.end", "debrief"): ("A debrief", "questions"),
+    ("roleplay.end", "debrief[]"): "A debrief question",
+    ("roleplay.say", "text"): "A line in character",
+    ("roleplay.note", "text"): "An observer note",
 }
 
 
@@ -255,6 +271,26 @@ _LOG_ENTRY = Field(
         _s("note", MAX_TEXT, required=False, default=""),
     ),
 )
+
+# -- small rooms: breakout rooms and role-play (issue 13): the limits, in one place --
+MAX_ROOMS = 12  # breakout rooms open at once
+MAX_ROOM_MINUTES = 120
+MAX_PROMPT = 500  # a breakout prompt
+MAX_SUMMARY = 600  # a room's shared summary
+MAX_SCENE_ROLES = 8
+ROOM_ASSIGNMENTS = ("random", "hand", "kept")  # breakout.open's "assign"
+#: Minutes before a breakout ends when each room is told time is nearly up.
+ROOM_WARNING_MINUTES = 2
+_ROLEPLAY_ROLE = Field(
+    "role",
+    "dict",
+    fields=(
+        _s("name", 80, min_len=1),
+        _s("cue", MAX_TEXT, required=False, default=""),
+        _b("observer"),
+    ),
+)
+_CASTING = Field("casting", "dict", fields=(_i("member_id", 1), _i("role", 0, MAX_SCENE_ROLES - 1)))
 
 #: Every command kind and its fields. Permissions live in :mod:`protocol.roles`.
 COMMANDS: dict[str, tuple[Field, ...]] = {
@@ -363,6 +399,30 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
         _i("lead", 1, 7 * 24 * 60, required=False, default=None, nullable=True),  # minutes before
         Field("quiet", "str", False, None, max_len=11, nullable=True),  # "22:00-07:00", or "off"
     ),
+    # -- small rooms: breakout rooms and role-play (issue 13) --
+    "breakout.open": (
+        _i("rooms", 1, MAX_ROOMS),
+        _i("minutes", 1, MAX_ROOM_MINUTES),
+        _s("prompt", MAX_PROMPT, required=False, default=""),
+        _s("assign", required=False, default="random", choices=ROOM_ASSIGNMENTS),
+    ),
+    "breakout.place": (_i("member_id", 1), _i("room", 0, MAX_ROOMS)),  # room 0: the main room
+    "breakout.visit": (_i("room", 0, MAX_ROOMS),),  # room 0: back to the main room
+    "breakout.broadcast": (_s("text", MAX_TEXT, min_len=1),),
+    "breakout.recall": (),
+    "breakout.summary": (_s("text", MAX_SUMMARY, min_len=1),),
+    "roleplay.start": (
+        _s("title", 200, min_len=1),
+        _s("setting", MAX_TEXT, required=False, default=""),
+        _l("roles", _ROLEPLAY_ROLE, MAX_SCENE_ROLES, required=True, min_len=1),
+        _l("checklist", _ITEM, MAX_ITEMS),  # what observers watch for
+        _l("cast", _CASTING, MAX_ITEMS * 2),  # by hand; everyone else present is cast at random
+        _b("in_rooms"),  # one scene in each open breakout room
+    ),
+    "roleplay.end": (_l("debrief", _ITEM, MAX_ITEMS),),  # the debrief questions, posted as the scene ends
+    "roleplay.say": (_s("text", MAX_TEXT, min_len=1),),
+    "roleplay.note": (_s("text", MAX_TEXT, min_len=1),),
+    "roleplay.share": (),
 }
 
 

@@ -6,6 +6,7 @@ cannot do. Nothing here performs I/O.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -30,6 +31,8 @@ __all__ = [
     "SHARED_MATERIAL",
     "Visit",
     "sees",
+    "ROOM",
+    "Stay",
 ]
 
 
@@ -92,6 +95,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "feed.delete": _F,
     # -- reminders (issue 15a) --
     "reminders.set": _FP,  # one's own reminder choices
+    # -- small rooms: breakout rooms and role-play (issue 13) --
+    "breakout.open": _F,
+    "breakout.place": _F,
+    "breakout.visit": _F,
+    "breakout.broadcast": _F,
+    "breakout.recall": _F,
+    "breakout.summary": _P,  # someone in a room drafts its shared summary
+    "roleplay.start": _F,
+    "roleplay.end": _F,
+    "roleplay.say": _P,  # a line in character
+    "roleplay.note": _P,  # an observer's note, kept for the facilitators
+    "roleplay.share": _P,  # an observer shares their notes with the group
 }
 
 
@@ -141,6 +156,18 @@ ACTIONS: dict[str, str] = {
     "feed.delete": "delete a post from the feed",
     # -- reminders (issue 15a) --
     "reminders.set": "choose reminders",
+    # -- small rooms: breakout rooms and role-play (issue 13) --
+    "breakout.open": "open breakout rooms",
+    "breakout.place": "place members in breakout rooms",
+    "breakout.visit": "join a breakout room as a facilitator",
+    "breakout.broadcast": "broadcast to every breakout room",
+    "breakout.recall": "recall the breakout rooms",
+    "breakout.summary": "write a breakout room's summary",
+    "roleplay.start": "start a role-play",
+    "roleplay.end": "end a role-play",
+    "roleplay.say": "speak in character",
+    "roleplay.note": "write observer notes",
+    "roleplay.share": "share observer notes",
 }
 
 
@@ -150,7 +177,7 @@ def may(role: str, kind: str) -> bool:
 
 
 # Audiences: who may ever receive an event, live, on replay or in an export.
-Audience = Literal["everyone", "members", "facilitators", "member", "self"]
+Audience = Literal["everyone", "members", "facilitators", "member", "self", "room"]
 
 EVERYONE: Final = "everyone"  # every role, guests included (a session's shared content)
 MEMBERS: Final = "members"  # facilitators and participants; never guests
@@ -221,7 +248,8 @@ class Visit:
 
 
 def sees(
-    role: str, member_id: int, audience: str, subject: int | None, seq: int, etype: str, visits: Iterable[Visit] = ()
+    role: str, member_id: int, audience: str, subject: int | None, seq: int, etype: str, visits: Iterable[Visit] = (),
+    stays: Iterable[Stay] = (),
 ) -> bool:
     """The one rule: whether an event reaches a reader, live, on replay or in an export.
 
@@ -229,10 +257,59 @@ def sees(
     moreover sees only the sessions they attended (``visits``, folded from the
     log's ``guest.arrived`` events): each from their arrival on, plus the
     session's shared material from before it. Never the group's life between
-    sessions, never another session.
+    sessions, never another session. A ``room`` event (its subject the room's
+    number) reaches the facilitators and whoever was in that room when it was
+    logged (``stays``, folded from the log's ``room.*`` events).
     """
+    if audience == ROOM and role != FACILITATOR:
+        return in_room(role, subject, seq, etype, visits, stays)
     if not visible_to(audience, subject, role, member_id):
         return False
     if role != GUEST:
         return True
     return any(visit.covers(seq, etype) for visit in visits)
+
+
+# -- small rooms: breakout rooms and role-play (issue 13) ---------------------------
+#
+# A breakout room's lines carry the audience ROOM with the room's number as
+# their subject. Who was in which room, and from when to when, is part of the
+# log (``room.opened``, ``room.joined``, ``room.left``, ``breakout.closed``),
+# folded into :class:`Stay` records the way a guest's visits are: so fan-out,
+# replay and export ask the one rule (:func:`sees`) with the same answer.
+
+ROOM: Final = "room"  # the facilitators and the members of one breakout room (subject: its number)
+AUDIENCES = (*AUDIENCES, ROOM)
+
+
+@dataclass(frozen=True)
+class Stay:
+    """A member's time in one breakout room: from the seq that put them in it
+    (``start``) to the seq that took them out (``end``, inclusive; None while there)."""
+
+    room: int
+    start: int
+    end: int | None = None
+
+    def covers(self, room: int | None, seq: int) -> bool:
+        return room == self.room and seq >= self.start and (self.end is None or seq <= self.end)
+
+
+def in_room(role: str, room: int | None, seq: int, etype: str, visits: Iterable[Visit], stays: Iterable[Stay]) -> bool:
+    """Whether a participant or guest was in breakout room ``room`` at ``seq`` (a
+    guest moreover only within a session they attended).
+
+    A member's stays never overlap and come oldest first (the fold appends
+    them), so the one that can hold ``seq`` is the last to start at or before
+    it: found by bisection, whatever the number of rounds."""
+    if role not in (PARTICIPANT, GUEST):
+        return False
+    if role == GUEST and not any(visit.covers(seq, etype) for visit in visits):
+        return False
+    ordered = stays if isinstance(stays, (list, tuple)) else list(stays)
+    index = bisect_right(ordered, seq, key=_stay_start) - 1
+    return index >= 0 and ordered[index].covers(room, seq)
+
+
+def _stay_start(stay: Stay) -> int:
+    return stay.start

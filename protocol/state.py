@@ -16,7 +16,8 @@ from typing import Any
 from .events import Event
 from .kit_state import KitState
 from .messages import SCALE_POINTS
-from .roles import GUEST, MEMBER, Visit, sees
+from .roles import GUEST, MEMBER, Stay, Visit, sees
+from .smallrooms import Breakout, BreakoutRoom, Cue, Scene, SceneRole
 from .names import name_key
 
 _WORD = re.compile(r"\S+")
@@ -127,6 +128,11 @@ class ChatLine:
     #: (their own private lines and the facilitators' replies to them); None
     #: for group chat and for lines among facilitators only.
     thread: int | None = None
+    #: Small rooms (issue 13): the breakout room the line was said in (0: the main
+    #: room while rooms were open; None: no rooms were open) and the role it was
+    #: said in (role-play; "" when out of role).
+    room: int | None = None
+    as_role: str = ""
 
 
 @dataclass
@@ -268,6 +274,12 @@ class GroupState(KitState):
     # Loaded by the relay from its store, never from the log (like the roster):
     guest_invites: dict[int, int] = field(default_factory=dict)  # guest id -> head seq when invited
     stretches: list[Any] = field(default_factory=list)  # the live session's attendance.Stretch list
+    # Small rooms (issue 13): the open breakout, who was in which room when, the
+    # last round's rooms ("kept from last time"), the role-play scene of each room.
+    breakout: Breakout | None = None
+    stays: dict[int, list[Stay]] = field(default_factory=dict)  # member id -> their time in rooms
+    last_rooms: dict[int, int] = field(default_factory=dict)  # member id -> room, at the last recall
+    scenes: dict[int, Scene] = field(default_factory=dict)  # room number (0: main) -> its latest scene
 
     # -- roster (from welcome and presence frames, not the log) -------------
 
@@ -478,6 +490,7 @@ class GroupState(KitState):
                 int(d.get("message_id", ev.seq)), int(d["member_id"]), ev.actor_name or self.name_of(int(d["member_id"])),
                 str(d["text"]), str(d.get("to", "group")), bool(d.get("me", False)), ev.ts, self._sid(),
                 thread=ev.subject if ev.audience == MEMBER else None,
+                room=int(d["room"]) if d.get("room") else (0 if self.breakout is not None else None), as_role=str(d.get("as", "")),
             )
         )
         self._count_airtime(ev, d)  # the facilitator's kit: airtime (protocol/kit_state.py)
@@ -601,6 +614,155 @@ class GroupState(KitState):
     def _on_checkin_location(self, ev: Event, d: dict[str, Any]) -> None:
         self.locations[int(d["member_id"])] = str(d.get("location", ""))
 
+    # -- small rooms: breakout rooms and role-play (issue 13) ---------------
+
+    def room_of(self, member_id: int | None) -> int:
+        """The breakout room a member is in now: a participant's or guest's
+        placement, a facilitator's visit; 0 (the main room) otherwise."""
+        bo = self.breakout
+        if bo is None or member_id is None:
+            return 0
+        for room in bo.rooms.values():
+            if member_id in room.members or member_id in room.visitors:
+                return room.number
+        return 0
+
+    def scene_for(self, member_id: int | None) -> Scene | None:
+        """The scene running where a member is now (their room's, else the main room's)."""
+        scene = self.scenes.get(self.room_of(member_id))
+        return scene if scene is not None and not scene.ended else None
+
+    def _room(self, number: int) -> BreakoutRoom | None:
+        bo = self.breakout
+        if bo is None or number <= 0:
+            return None
+        return bo.rooms.setdefault(number, BreakoutRoom(number))
+
+    def _stay_from(self, member_id: int, room: int, seq: int) -> None:
+        self._stay_end(member_id, seq - 1)
+        self.stays.setdefault(member_id, []).append(Stay(room, seq))
+
+    def _stay_end(self, member_id: int, seq: int) -> None:
+        stays = self.stays.get(member_id)
+        if stays and stays[-1].end is None:
+            stays[-1] = Stay(stays[-1].room, stays[-1].start, seq)
+
+    def _on_breakout_opened(self, ev: Event, d: dict[str, Any]) -> None:
+        count = int(d.get("rooms", 1))
+        self.breakout = Breakout(
+            int(d.get("breakout_id", ev.seq)), count, int(d.get("minutes", 0)), str(d.get("prompt", "")),
+            str(d.get("assign", "random")), ev.ts, float(d.get("ends_at", ev.ts)),
+            rooms={n: BreakoutRoom(n) for n in range(1, count + 1)},
+        )
+
+    def _on_room_opened(self, ev: Event, d: dict[str, Any]) -> None:
+        room = self._room(int(d["room"]))
+        if room is None or self.breakout is None:
+            return
+        room.members = [int(m) for m in d.get("members", [])]
+        for mid in room.members:
+            self._stay_from(mid, room.number, ev.seq)
+            self.breakout.placed.add(mid)
+
+    def _on_room_joined(self, ev: Event, d: dict[str, Any]) -> None:
+        room = self._room(int(d["room"]))
+        if room is None or self.breakout is None:
+            return
+        mid = int(d["member_id"])
+        for other in self.breakout.rooms.values():
+            if mid in other.members:
+                other.members.remove(mid)
+        room.members = [int(m) for m in d.get("members", [])]
+        if mid not in room.members:
+            room.members.append(mid)
+        self._stay_from(mid, room.number, ev.seq)
+        self.breakout.placed.add(mid)
+
+    def _on_room_left(self, ev: Event, d: dict[str, Any]) -> None:
+        room = self._room(int(d["room"]))
+        mid = int(d["member_id"])
+        self._stay_end(mid, ev.seq)
+        if room is not None:
+            room.members = [int(m) for m in d.get("members", []) if int(m) != mid]
+
+    def _on_room_visited(self, ev: Event, d: dict[str, Any]) -> None:
+        bo = self.breakout
+        if bo is None:
+            return
+        mid = int(d["member_id"])
+        for other in bo.rooms.values():
+            if mid in other.visitors:
+                other.visitors.remove(mid)
+        room = self._room(int(d["room"]))
+        if room is not None and not d.get("left"):
+            room.visitors.append(mid)
+
+    def _on_room_warned(self, ev: Event, d: dict[str, Any]) -> None:
+        room = self._room(int(d["room"]))
+        if room is not None:
+            room.warned = True
+
+    def _on_room_drafted(self, ev: Event, d: dict[str, Any]) -> None:
+        room = self._room(int(d["room"]))
+        if room is not None:
+            room.summary, room.summary_by = str(d.get("text", "")), int(d.get("member_id", ev.actor))
+
+    def _on_breakout_broadcast(self, ev: Event, d: dict[str, Any]) -> None:
+        name = f"{ev.actor_name or self.name_of(ev.actor)} to every room"
+        self.chat.append(ChatLine(ev.seq, ev.actor, name, str(d.get("text", "")), "group", False, ev.ts, self._sid()))
+
+    def _on_breakout_closed(self, ev: Event, d: dict[str, Any]) -> None:
+        bo = self.breakout
+        if bo is not None:
+            self.last_rooms = {mid: room.number for room in bo.rooms.values() for mid in room.members}
+        for mid in list(self.stays):
+            self._stay_end(mid, ev.seq)
+        self.breakout = None
+        for number in [n for n in self.scenes if n > 0]:
+            self.scenes[number].ended = True
+        summaries = [f"Room {int(item.get('room', 0))}: {str(item.get('text', '')).rstrip('.')}." for item in d.get("summaries", []) if item.get("text")]
+        if summaries:  # one chat line (one message id) holding every room's summary
+            self.chat.append(ChatLine(ev.seq, 0, "Breakout summaries", " ".join(summaries), "group", False, ev.ts, self._sid()))
+
+    def _on_roleplay_started(self, ev: Event, d: dict[str, Any]) -> None:
+        room = int(d.get("room", 0))
+        roles = [SceneRole(str(r.get("name", "")), bool(r.get("observer", False))) for r in d.get("roles", [])]
+        scene = Scene(int(d.get("scene_id", ev.seq)), room, str(d.get("title", "")), str(d.get("setting", "")), roles)
+        observer_roles = {r.name for r in roles if r.observer}
+        for item in d.get("cast", []):
+            mid, role = int(item["member_id"]), str(item["role"])
+            scene.cast[mid] = role
+            if role in observer_roles:
+                scene.observers.add(mid)
+        self.scenes[room] = scene
+
+    def _scene(self, d: dict[str, Any]) -> Scene | None:
+        scene = self.scenes.get(int(d.get("room", 0)))
+        return scene if scene is not None and scene.scene_id == int(d.get("scene_id", 0)) else None
+
+    def _on_roleplay_cue(self, ev: Event, d: dict[str, Any]) -> None:
+        scene = self._scene(d)
+        if scene is not None:
+            scene.cues[int(d["member_id"])] = Cue(
+                str(d.get("role", "")), str(d.get("cue", "")), bool(d.get("observer", False)), tuple(str(c) for c in d.get("checklist", [])),
+            )
+
+    def _on_roleplay_noted(self, ev: Event, d: dict[str, Any]) -> None:
+        scene = self._scene(d)
+        if scene is not None:
+            scene.notes.setdefault(int(d["member_id"]), []).append(str(d.get("text", "")))
+
+    def _on_roleplay_ended(self, ev: Event, d: dict[str, Any]) -> None:
+        scene = self._scene(d)
+        if scene is not None:
+            scene.ended = True
+            scene.debrief = [str(q) for q in d.get("debrief", [])]
+
+    def _on_roleplay_shared(self, ev: Event, d: dict[str, Any]) -> None:
+        scene = self._scene(d)
+        if scene is not None:
+            scene.shared[int(d["member_id"])] = [str(n) for n in d.get("notes", [])]
+
 
     # -- between sessions: attendance, the waiting room, the peer space ------
 
@@ -669,4 +831,20 @@ def visible_events(events: Iterable[Event], role: str, member_id: int) -> list[E
     """The events of a group's log, in order, that one reader may see (export, audits)."""
     log = list(events)
     visits = guest_visits(log, member_id) if role == GUEST else []
-    return [e for e in log if sees(role, member_id, e.audience, e.subject, e.seq, e.type, visits)]
+    stays = room_stays(log, member_id)
+    return [e for e in log if sees(role, member_id, e.audience, e.subject, e.seq, e.type, visits, stays)]
+
+
+#: The events that decide who was in which breakout room when (issue 13).
+ROOM_EVENTS = ("breakout.opened", "room.opened", "room.joined", "room.left", "breakout.closed")
+
+
+def room_stays(events: Iterable[Event], member_id: int) -> list[Stay]:
+    """A member's time in breakout rooms, folded from a group's log (oldest first)."""
+    state = GroupState()
+    for event in events:
+        if event.type in ROOM_EVENTS:
+            state.apply(event)
+        else:
+            state.head_seq = max(state.head_seq, event.seq)
+    return state.stays.get(member_id, [])

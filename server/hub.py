@@ -67,7 +67,9 @@ from .presence import PRESENCE_GRACE, Presence
 from .quota import Quota
 from .replay import Replay
 from .room import Logged, Room, Rooms, member_wire
+from .breakout_clock import BreakoutClock
 from .rules import Actor, arrival, decide
+from .smallrooms import late_placement
 from .store import CommandResult, MemberRecord, Store
 
 __all__ = ["Hub", "Peer", "Room", "PRESENCE_GRACE"]
@@ -142,6 +144,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         # it before deciding anything (see check_members).
         self._data_version = store.data_version()
         self._tokens: dict[int, tuple[str, bool]] = {}  # member_id -> (token hash, revoked), as last read
+        self.breakouts = BreakoutClock(self)  # small rooms (issue 13): "2 minutes left" and the end of a round
 
     # -- joining and leaving ---------------------------------------------------
 
@@ -159,6 +162,11 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             self.flush()
         if peer.role == GUEST:
             self._arrive(room, peer)
+        # Small rooms (issue 13): a member who comes late goes to a room; after a restart the round's clock runs again.
+        late = late_placement(room.state, peer.member_id)
+        if late:
+            self.record(room, late)
+        self.breakouts.ensure(room)
         head = room.head
         resume = hello.resume_from
         mode: WelcomeMode
@@ -370,10 +378,12 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             frame = encode(event.to_wire())
             audience, subject = event.audience, event.subject
             room.tail.append(Logged(event.seq, audience, subject, frame, event.type))
-            visits = room.state.visits
+            visits, stays = room.state.visits, room.state.stays
             for_guests: bytes | None = None
             for p in peers:
-                if p.live and sees(p.role, p.member_id, audience, subject, event.seq, event.type, visits.get(p.member_id, ())):
+                if p.live and sees(
+                    p.role, p.member_id, audience, subject, event.seq, event.type, visits.get(p.member_id, ()), stays.get(p.member_id, ())
+                ):
                     if p.role == GUEST:  # people by first name only (server/between.py)
                         for_guests = for_guests or encode(for_guest(event.to_wire()))
                         p.write(for_guests)
@@ -381,6 +391,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                         p.write(frame)
         if self.watcher is not None and events:
             self.watcher(room, events)
+        if events:
+            self.breakouts.watch(room, events)
 
     def record(self, room: Room, drafts: list[Draft]) -> list[Event]:
         """Log events the relay itself decided (actor 0), such as an email sent: stored, then delivered."""
@@ -401,6 +413,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
 
     def close(self) -> None:
         """Run whatever is still queued, so every accepted command is answered."""
+        self.breakouts.close()
         if self._flush_handle is not None:
             self._flush_handle.cancel()
         self.flush()

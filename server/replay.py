@@ -83,12 +83,13 @@ class Replay:
         """Write the visible events of ``logged`` from ``peer.cursor`` on, up to about ``max_bytes``."""
         role, member_id, cursor = peer.role, peer.member_id, peer.cursor
         visits = room.state.visits.get(member_id, ())
+        stays = room.state.stays.get(member_id, ())
         written = 0
         for item in logged:
             if item.seq < cursor:
                 continue
             cursor = item.seq + 1
-            if sees(role, member_id, item.audience, item.subject, item.seq, item.type, visits):
+            if sees(role, member_id, item.audience, item.subject, item.seq, item.type, visits, stays):
                 frame = guest_frame(item.frame) if role == GUEST else item.frame  # first names only
                 peer.write(frame)
                 written += len(frame)

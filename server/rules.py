@@ -51,6 +51,8 @@ from protocol.sessionkind import SessionKind
 from protocol.schedule import ReminderPrefs, clean_email, clean_phone, parse_quiet
 from protocol.state import ChatLine, GroupState, Poll, RosterEntry
 
+from . import smallrooms
+
 __all__ = ["Actor", "decide", "arrival", "attendance_rows", "MIN_OPTIONS", "MAX_LOG_DAYS"]
 
 #: Polls with options need at least this many.
@@ -162,6 +164,8 @@ def _poll(ctx: _Context) -> Poll:
 
 def _chat_audience(line: ChatLine, state: GroupState) -> tuple[str, int | None]:
     """Where a chat line went: the same rule for posting and deleting it."""
+    if line.room:
+        return smallrooms.ROOM, line.room
     if line.to == "member":
         return MEMBER, line.thread
     if line.to != "facilitators":
@@ -235,6 +239,7 @@ def _session_end(ctx: _Context) -> list[Draft]:
                 drafts.extend(_reveal_drafts(ctx.state, poll))
     else:
         drafts.extend(Draft("poll.closed", EVERYONE, {"poll_id": p.poll_id}) for p in ctx.state.open_polls())
+    drafts.extend(smallrooms.at_session_end(ctx.state))  # small rooms (issue 13): scenes end, rooms are recalled
     # the attendance record comes before session.ended, so the command's last seq is one every member reads
     drafts.append(Draft("attendance.recorded", FACILITATORS, {"session_id": live.session_id, "rows": attendance_rows(ctx.state, ctx.now)}))
     # a family session's guests are told their invitation ends while the session still holds them
@@ -452,6 +457,9 @@ def _chat_send(ctx: _Context) -> list[Draft]:
     if audience == EVERYONE:
         _check_pace(ctx)  # the facilitator's kit: a slowed member's pace
     posted = {"message_id": SEQ, "member_id": actor.member_id, "text": text, "to": to, "me": bool(d["me"])}
+    in_room = smallrooms.room_chat(ctx.state, actor.member_id, to)  # small rooms: a breakout room's line
+    if in_room is not None:
+        (audience, subject), posted["room"] = in_room, in_room[1]
     return [Draft("chat.posted", audience, posted, subject=subject)]
 
 
@@ -1032,3 +1040,11 @@ _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "feed.delete": _feed_delete,
     "reminders.set": _reminders_set,
 }
+
+
+# -- small rooms: breakout rooms and role-play (issue 13), decided in server/smallrooms.py --
+def _smallroom(decide_it: smallrooms.Handler) -> Callable[[_Context], list[Draft]]:
+    return lambda ctx: decide_it(ctx.state, ctx.actor, ctx.data, ctx.now)
+
+
+_HANDLERS.update({kind: _smallroom(handler) for kind, handler in smallrooms.HANDLERS.items()})

@@ -73,6 +73,7 @@ class Memory:
 
     end: tuple[int, str] | None = None  # (session id, summary)
     urgent: str | None = None  # the words of an urgent request asked about, until /urgent yes or no
+    in_role: bool = False  # small rooms (issue 13): typed lines are said in character (/in) until /out
 
 
 @dataclass
@@ -247,6 +248,10 @@ def _mood(text: str) -> int:
 
 
 def _chat(text: str, ctx: Context) -> Outcome:
+    if ctx.memory.in_role and not ctx.private and ctx.reply_to is None:  # small rooms (issue 13): /in ... /out
+        if _playing(ctx) is not None:
+            return _permitted(send("roleplay.say", {"text": text}), ctx)
+        ctx.memory.in_role = False  # the scene ended: out of role
     if ctx.reply_to is not None:
         return _permitted(send("chat.reply", {"member_id": ctx.reply_to, "text": text}), ctx)
     return _permitted(send("chat.send", {"text": text, "to": "facilitators" if ctx.private else "group"}), ctx)
@@ -1369,6 +1374,200 @@ def _quiet_wire(quiet: Any) -> str:
     from protocol.schedule import ReminderPrefs
 
     return ReminderPrefs(quiet=quiet).quiet_text
+# -- small rooms: breakout rooms and role-play (issue 13) ---------------------------------
+
+
+def _room_number(text: str, ctx: Context, usage: str) -> int:
+    """A room number as typed: a number, or main (0: the main room)."""
+    word = text.strip().lower().removeprefix("room").strip()
+    if word in ("main", "0", "back"):
+        return 0
+    if not word:
+        raise Refused(usage)
+    number = _number(word, "The room")
+    bo = ctx.state.breakout
+    if bo is not None and not 0 <= number <= bo.count:
+        raise Refused(words.choose_range_text("a room", bo.count))
+    return number
+
+
+@command("breakout", help=(Help(
+    "/breakout N MINUTES",
+    "open N breakout rooms for MINUTES minutes; add random (the default), hand or kept (last time's rooms) and an optional prompt; /breakout plan lists the plan's rounds and /breakout plan N opens one.",
+    "breakout.open"),))
+def _breakout(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "breakout.open")
+    parts = rest.split()
+    if parts and parts[0].lower() == "plan":
+        if ctx.plan is None:
+            raise Refused(words.NO_PLAN)
+        rounds = getattr(ctx.plan, "breakouts", ())
+        if len(parts) == 1 or not rounds:
+            return Outcome(local="lines", arg=words.planned_breakout_lines(ctx.plan))
+        number = _number(parts[1], "The breakout")
+        if not 1 <= number <= len(rounds):
+            raise Refused(words.choose_range_text("a prepared breakout", len(rounds)))
+        kind, data = rounds[number - 1].command()
+        return send(kind, data)
+    if len(parts) < 2:
+        raise Refused(words.BREAKOUT_USAGE)
+    rooms, minutes = _number(parts[0], "The number of rooms"), _number(parts[1], "The minutes")
+    assign, prompt = "random", parts[2:]
+    if prompt and prompt[0].lower() in ("random", "hand", "kept"):
+        assign, prompt = prompt[0].lower(), prompt[1:]
+    return send("breakout.open", {"rooms": rooms, "minutes": minutes, "prompt": " ".join(prompt), "assign": assign})
+
+
+@command("rooms", help=(Help("/rooms", "which breakout room you are in, who is with you, the prompt and the time it ends; facilitators hear every room."),))
+def _rooms(rest: str, ctx: Context) -> Outcome:
+    return Outcome(local="lines", arg=words.rooms_lines(ctx.state, ctx.me_id))
+
+
+@command("room", help=(Help("/room N", "join breakout room N (its members are told); /room main brings you back to the main room.", "breakout.visit"),))
+def _room(rest: str, ctx: Context) -> Outcome:
+    if ctx.role != FACILITATOR or not rest.strip():
+        return _rooms(rest, ctx)
+    if ctx.state.breakout is None:
+        raise Refused(words.NO_BREAKOUT)
+    return send("breakout.visit", {"room": _room_number(rest, ctx, words.ROOM_USAGE)})
+
+
+@command("place", help=(Help("/place NAME N", "put a member in breakout room N; /place NAME main brings them back to the main room.", "breakout.place"),))
+def _place(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "breakout.place")
+    if ctx.state.breakout is None:
+        raise Refused(words.NO_BREAKOUT)
+    name, _, number = rest.strip().rpartition(" ")
+    if not name:
+        raise Refused(words.PLACE_USAGE)
+    return send("breakout.place", {"member_id": _member(name.strip(), ctx).member_id, "room": _room_number(number, ctx, words.PLACE_USAGE)})
+
+
+@command("broadcast", help=(Help("/broadcast TEXT", "say one line to every breakout room at once.", "breakout.broadcast"),))
+def _broadcast(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "breakout.broadcast")
+    if not rest.strip():
+        raise Refused(words.BROADCAST_USAGE)
+    return send("breakout.broadcast", {"text": rest.strip()})
+
+
+@command("recall", help=(Help("/recall", "bring everyone back from the breakout rooms; each room's summary is posted to the main chat.", "breakout.recall"),))
+def _recall(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "breakout.recall")
+    if ctx.state.breakout is None:
+        raise Refused(words.NO_BREAKOUT)
+    return send("breakout.recall", {})
+
+
+@command("summary", help=(Help("/summary TEXT", "write your breakout room's short shared summary; anyone in the room may rewrite it, and it is posted to the main chat at the recall.", "breakout.summary"),))
+def _summary(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "breakout.summary")
+    if not rest.strip():
+        raise Refused(words.SUMMARY_USAGE)
+    return send("breakout.summary", {"text": rest.strip()})
+
+
+_CASTING = re.compile(r"^(.+?)=(\d+)$")
+
+
+@command("roleplay", help=(Help(
+    "/roleplay plan N",
+    "start the plan's role-play N (/roleplay plan lists them); add rooms for one scene in each breakout room, and NAME=ROLE to cast someone by hand (roles numbered from 1); everyone else gets a role at random.",
+    "roleplay.start"),))
+def _roleplay(rest: str, ctx: Context) -> Outcome:
+    if ctx.role != FACILITATOR and not rest.strip():
+        return _role(rest, ctx)
+    _need(ctx, "roleplay.start")
+    parts = rest.split()
+    if not parts or parts[0].lower() != "plan":
+        raise Refused(words.ROLEPLAY_USAGE)
+    if ctx.plan is None:
+        raise Refused(words.NO_PLAN)
+    scenarios = getattr(ctx.plan, "scenarios", ())
+    if len(parts) == 1 or not scenarios:
+        return Outcome(local="lines", arg=words.planned_scenario_lines(ctx.plan))
+    number = _number(parts[1], "The role-play")
+    if not 1 <= number <= len(scenarios):
+        raise Refused(words.choose_range_text("a prepared role-play", len(scenarios)))
+    scenario = scenarios[number - 1]
+    in_rooms, cast = False, []
+    for token in parts[2:]:
+        found = _CASTING.match(token)
+        if token.lower() in ("rooms", "in-rooms"):
+            in_rooms = True
+        elif found:
+            index = int(found.group(2))
+            if not 1 <= index <= len(scenario.roles):
+                raise Refused(words.choose_range_text("a role", len(scenario.roles)))
+            cast.append({"member_id": _member(found.group(1), ctx).member_id, "role": index - 1})
+        else:
+            raise Refused(words.ROLEPLAY_USAGE)
+    kind, data = scenario.command(in_rooms=in_rooms, cast=cast)
+    return send(kind, data)
+
+
+@command("role", help=(Help("/role", "your role-play part and private cue card; facilitators hear every scene's cast."),))
+def _role(rest: str, ctx: Context) -> Outcome:
+    return Outcome(local="lines", arg=words.role_lines(ctx.state, ctx.me_id))
+
+
+def _playing(ctx: Context) -> str | None:
+    scene = ctx.state.scene_for(ctx.me_id)
+    return scene.playing(ctx.me_id) if scene is not None and ctx.me_id is not None else None
+
+
+@command("say", help=(Help("/say TEXT", "say one line in character in the role-play (/in for every line until /out).", "roleplay.say"),))
+def _say(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "roleplay.say")
+    if not rest.strip():
+        raise Refused(words.SAY_USAGE)
+    return send("roleplay.say", {"text": rest.strip()})
+
+
+@command("in", help=(Help("/in", "speak every line you type in character until /out; /out steps out of role.", "roleplay.say"),))
+def _in(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "roleplay.say")
+    role = _playing(ctx)
+    if role is None:
+        scene = ctx.state.scene_for(ctx.me_id)
+        raise Refused(words.OBSERVER_HAS_NO_LINES if scene is not None and ctx.me_id in scene.observers else words.NO_PART)
+    ctx.memory.in_role = True
+    return Outcome(local="lines", arg=[words.in_role_text(role)])
+
+
+@command("out", help=(Help("/out", "step out of role: your lines are your own again.", "roleplay.say"),))
+def _out(rest: str, ctx: Context) -> Outcome:
+    ctx.memory.in_role = False
+    return Outcome(local="lines", arg=[words.IN_ROLE_OFF])
+
+
+# /share is the between-session feed's (a post); an observer shares notes with /observe share.
+@command("observe", help=(
+    Help("/observe TEXT", "as an observer, write a note on the scene; only you and the facilitators read it until you /observe share.", "roleplay.note"),
+    Help("/observe share", "share your observer notes with the group (without it they stay with the facilitators).", "roleplay.share"),
+))
+def _observe(rest: str, ctx: Context) -> Outcome:
+    if rest.strip().lower() == "share":
+        _need(ctx, "roleplay.share")
+        return send("roleplay.share", {})
+    _need(ctx, "roleplay.note")
+    if not rest.strip():
+        raise Refused(words.OBSERVE_USAGE)
+    return send("roleplay.note", {"text": rest.strip()})
+
+
+@command("debrief", help=(Help("/debrief", "end the role-play (in the room you are in, or every scene from the main room) and post the plan's debrief questions; /debrief Q1; Q2 posts your own.", "roleplay.end"),))
+def _debrief(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "roleplay.end")
+    scenes = [s for s in ctx.state.scenes.values() if not s.ended]
+    if not scenes:
+        raise Refused(words.NO_SCENE)
+    questions = [q.strip() for q in rest.split(";") if q.strip()]
+    if not questions and ctx.plan is not None:
+        titles = {s.title for s in scenes}
+        planned = next((p for p in getattr(ctx.plan, "scenarios", ()) if p.title in titles), None)
+        questions = list(planned.debrief) if planned is not None else []
+    return send("roleplay.end", {"debrief": questions})
 
 
 # -- the help table ----------------------------------------------------------------------
@@ -1382,6 +1581,9 @@ _HELP_ORDER = (
     # between sessions
     "share", "feed", "resources", "admit", "pin", "unpin", "attendance",
     "schedule", "reminders",  # issue 15a
+    # small rooms (issue 13)
+    "rooms", "summary", "role", "say", "in", "out", "observe",
+    "breakout", "room", "place", "broadcast", "recall", "roleplay", "debrief",
 )
 
 
@@ -1412,6 +1614,8 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
     "exercises": ("/journal", "/goround", "/airtime", "/nudge", "/slow"),  # the facilitator's kit
     "between": ("/share", "/feed", "/resources", "/admit", "/pin", "/unpin", "/attendance"),
     "schedule": ("/schedule", "/reminders"),  # issue 15a
+    "rooms": ("/rooms", "/room", "/summary", "/breakout", "/place", "/broadcast", "/recall"),  # small rooms (issue 13)
+    "roleplay": ("/role", "/say", "/in", "/out", "/observe", "/roleplay", "/debrief"),
 }
 
 

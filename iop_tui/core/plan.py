@@ -90,6 +90,7 @@ MAX_PLAN_BYTES = 256 * 1024
 MAX_DECK_BYTES = MAX_DECK_CHARS * 4
 
 _TOP_KEYS = ("title", "deck", "polls", "homework", "measures", "journal", "rounds")
+_TOP_KEYS = ("title", "deck", "polls", "homework", "measures", "breakouts", "scenarios")  # the last two: small rooms (issue 13)
 _MEASURE_KEYS = ("kind", "due", "to")
 _POLL_KEYS = ("question", "kind", "options", "correct", "anonymous")
 _HOMEWORK_KEYS = ("title", "kind", "instructions", "items", "due", "assign_at_load")
@@ -231,6 +232,9 @@ class Plan:
         if not 1 <= number <= len(items):
             raise PlanError(f"The plan has {len(items)} prepared {noun}{'s' if len(items) != 1 else ''}; choose a number from 1 to {len(items)}.")
         return items[number - 1]
+    # Small rooms (issue 13): prepared breakout rounds and role-play scenarios (iop_tui/core/smallrooms_plan.py).
+    breakouts: tuple[Any, ...] = ()
+    scenarios: tuple[Any, ...] = ()
 
     def commands(self, today: _dt.date) -> list[tuple[str, dict[str, Any]]]:
         """What loading the plan sends: the deck, then homework marked ``assign_at_load``."""
@@ -561,3 +565,12 @@ def _tables(data: dict[str, Any], key: str, name: str) -> list[Any]:
     if not isinstance(found, list):
         raise PlanError(f"{name}: write {key} as [[{key}]] tables.")
     return found
+        **_small_rooms(data, name),
+    )
+
+
+def _small_rooms(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """The plan's prepared breakout rounds and scenarios (issue 13)."""
+    from iop_tui.core.smallrooms_plan import parse_breakouts, parse_scenarios
+
+    return {"breakouts": parse_breakouts(data.get("breakouts", []), name), "scenarios": parse_scenarios(data.get("scenarios", []), name)}

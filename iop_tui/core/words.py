@@ -393,6 +393,8 @@ def describe(event: Event | dict[str, Any], state: GroupState, me_id: int | None
 
 def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None) -> str | None:
     t = ev.type
+    if t in SMALLROOM_EVENTS or (t == "chat.posted" and d.get("to", "group") == "group" and (d.get("room") or d.get("as") or state.room_of(me_id))):
+        return smallroom_sentence(ev, d, state, me_id)  # small rooms (issue 13)
     actor = ev.actor_name or _name(state, ev.actor)
     if t == "session.started":
         title = str(d.get("title", "")).strip()
@@ -935,6 +937,8 @@ LOCAL_ACTIONS = {
     "poll plan": "open prepared polls",
     "lower NAME": "lower someone else's hand",
     "airtime": "read members' airtime",  # the facilitator's kit
+    "breakout plan": "open prepared breakout rooms",  # small rooms (issue 13)
+    "roleplay plan": "start prepared role-plays",
 }
 
 HELP_HEAD = "Commands, one per line:"
@@ -1867,3 +1871,298 @@ def reminders_changed_text(d: dict[str, Any], whose: str | None) -> str:
         parts.append(f"quiet hours {d['quiet']}" if d["quiet"] else "no quiet hours")
     said = "; ".join(parts) or "unchanged"
     return f"Your reminders: {said}." if whose is None else f"Reminders, {whose}: {said}."
+# -- small rooms: breakout rooms and role-play (issue 13) ------------------------------------
+#
+# Every line says which room it came from when it is not the reader's own ("Room 2 chat,
+# Sam: ...", "Main room chat, Dana: ..."), a line in character names the role ("Chat, Sam as
+# the manager: ..."), and a member is told, in words, which room they are in and what their
+# role is, whenever that changes and on /rooms and /role.
+
+SMALLROOM_EVENTS = frozenset({
+    "breakout.opened", "room.opened", "room.joined", "room.left", "room.visited", "room.warned", "room.drafted",
+    "breakout.broadcast", "breakout.closed", "roleplay.started", "roleplay.cue", "roleplay.noted", "roleplay.ended",
+    "roleplay.shared",
+})
+NO_BREAKOUT = "No breakout rooms are open."
+BREAKOUT_USAGE = "Type /breakout, the number of rooms and minutes, then random, hand or kept, and an optional prompt, for example /breakout 2 8 random Name one trigger; /breakout plan lists the plan's rounds."
+ROOM_USAGE = "Type /room and a room number to join it, or /room main to come back to the main room."
+PLACE_USAGE = "Type /place, a member's name and a room number (0 or main for the main room), for example /place Sam 2."
+BROADCAST_USAGE = "Type /broadcast and one line for every room."
+SUMMARY_USAGE = "Type /summary and your room's short summary; it is posted to the main chat at the recall."
+ROLEPLAY_USAGE = "Type /roleplay plan to hear the plan's scenarios, /roleplay plan N to start one, adding rooms for one scene in each room and NAME=ROLE to cast by hand, such as Sam=2."
+SAY_USAGE = "Type /say and a line to speak in character."
+OBSERVE_USAGE = "Type /observe and your note; only you and the facilitators read it until you /observe share."
+NO_PLANNED_BREAKOUTS = "The plan has no breakout rounds; open one with /breakout 2 8 random."
+NO_PLANNED_SCENARIOS = "The plan has no role-play scenarios."
+NO_SCENE = "No role-play is running here."
+NO_PART = "You have no part in a role-play now."
+IN_ROLE_OFF = "Out of role: your lines are your own again."
+OBSERVER_HAS_NO_LINES = "You are observing this scene: write notes with /observe, or chat as yourself."
+
+
+def in_role_text(role: str) -> str:
+    return f"In character as {role}: every line you type is said in role until /out."
+
+
+def speaker(name: str, as_role: str) -> str:
+    """``"Sam as the manager"`` for a line in character; ``"Sam"`` otherwise."""
+    return f"{name} as {as_role}" if as_role else name
+
+
+def room_name(number: int) -> str:
+    return f"room {number}" if number else "the main room"
+
+
+def room_tag(line_room: int, state: GroupState, me_id: int | None) -> str:
+    """Where a line came from, when it is not the reader's own room: ``"Room 2"``, ``"Main room"``; else ``""``."""
+    if line_room == state.room_of(me_id):
+        return ""
+    return f"Room {line_room}" if line_room else "Main room"
+
+
+def _names(state: GroupState, ids: list[int], me_id: int | None) -> str:
+    names = ["you" if m == me_id else _name(state, m) for m in ids]
+    if not names:
+        return "no one"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _with(state: GroupState, ids: list[int], me_id: int | None) -> str:
+    others = [m for m in ids if m != me_id]
+    return f"with {_names(state, others, me_id)}" if others else "on your own for now"
+
+
+def _ends(state: GroupState) -> str:
+    bo = state.breakout
+    return f", until {clock_text(bo.ends_at)}" if bo is not None else ""
+
+
+def line_room_tag(room: int | None) -> str:
+    """A chat row's room, the same whoever reads it and whenever (the full-screen log never
+    rewrites a row): ``"Room 2"``; ``"Main room"`` for a line said while rooms were open; else ``""``."""
+    if room is None:
+        return ""
+    return f"Room {room}" if room else "Main room"
+
+
+def smallroom_chat_line(d: dict[str, Any], name: str, state: GroupState, me_id: int | None) -> str:
+    """A group chat line as the reader hears it: its room (when not theirs) and role first."""
+    text = chat_line(str(d.get("text", "")), speaker(name, str(d.get("as", ""))), "group", bool(d.get("me", False)))
+    tag = room_tag(int(d.get("room") or 0), state, me_id)
+    return f"{tag} {text[0].lower()}{text[1:]}" if tag else text
+
+
+def smallroom_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None) -> str | None:
+    """One sentence for a small-rooms event (or a group chat line in a room or in character)."""
+    t = ev.type
+    actor = ev.actor_name or _name(state, ev.actor)
+    room = int(d.get("room") or 0)
+    mid = int(d.get("member_id") or 0)
+    facilitator = _role(state, me_id) == FACILITATOR
+    if t == "chat.posted":
+        return smallroom_chat_line(d, _name(state, mid, actor), state, me_id)
+    if t == "breakout.opened":
+        prompt = str(d.get("prompt", "")).strip()
+        text = f"Breakout rooms open: {_plural(int(d.get('rooms', 0)), 'room')} for {d.get('minutes')} minutes{_ends(state)}."
+        return f"{text} Prompt: {prompt}" if prompt else text
+    if t == "room.opened":
+        members = [int(m) for m in d.get("members", [])]
+        if me_id in members:
+            return f"You are in room {room}, {_with(state, members, me_id)}. Your chat now goes to room {room} only."
+        return f"Room {room}: {_names(state, members, me_id)}."
+    if t == "room.joined":
+        members = [int(m) for m in d.get("members", [])]
+        if mid == me_id:
+            return f"You are now in room {room}, {_with(state, members, me_id)}. Your chat goes to room {room} only."
+        return f"{_name(state, mid)} is now in room {room}."
+    if t == "room.left":
+        to = int(d.get("to") or 0)
+        if mid == me_id:
+            return f"You left room {room}." + (" You are back in the main room." if not to else "")
+        return f"{_name(state, mid)} left room {room}" + (" for the main room." if not to else ".")
+    if t == "room.visited":
+        if mid == me_id:
+            if d.get("left"):
+                return f"You left room {room}; your chat goes to the main room."
+            return f"You joined room {room}: its members are told, and your chat goes to room {room}. /room main brings you back."
+        who = _name(state, mid, actor)
+        return f"{who} left room {room}." if d.get("left") else f"Facilitator {who} joined room {room}."
+    if t == "room.warned":
+        return f"2 minutes left in room {room}." if not facilitator else f"Room {room}: 2 minutes left."
+    if t == "room.drafted":
+        tag = "Your room's" if state.room_of(me_id) == room else f"Room {room}"
+        return f"{tag} summary draft, {_name(state, mid, actor)}: {d.get('text', '')}"
+    if t == "breakout.broadcast":
+        return f"Broadcast to every room, {actor}: {d.get('text', '')}"
+    if t == "breakout.closed":
+        head = "Time is up" if d.get("reason") == "time" else "Breakout rooms recalled"
+        text = f"{head}: everyone is back in the main room."
+        for item in d.get("summaries", []):
+            text += f" Room {int(item.get('room', 0))} summary: {str(item.get('text', '')).rstrip('.')}."
+        return text
+    if t == "roleplay.started":
+        where = f" in room {room}" if room else ""
+        setting = str(d.get("setting", "")).strip()
+        cast = d.get("cast", [])
+        parts = [f"{_name(state, int(c['member_id']))} {'observing' if _observer_role(d, str(c['role'])) else 'as ' + str(c['role'])}" for c in cast if int(c["member_id"]) != me_id]
+        text = f"Role-play{where}: {d.get('title', '')}." + (f" {setting}" if setting else "")
+        if parts:
+            text += " Cast: " + ", ".join(parts) + "."
+        mine = next((str(c["role"]) for c in cast if int(c["member_id"]) == me_id), None)
+        if mine is not None:
+            text += " You are the observer; /role reads your card." if _observer_role(d, mine) else f" You play {mine}; /role reads your cue card."
+        return text
+    if t == "roleplay.cue":
+        role, cue = str(d.get("role", "")), str(d.get("cue", "")).strip()
+        if mid != me_id:
+            return f"Cue card to {_name(state, mid)} ({role})." if facilitator else None
+        card = f" Cue card: {cue}" if cue else ""
+        if d.get("observer"):
+            watch = "; ".join(str(c) for c in d.get("checklist", []))
+            return f"Your role: {role}.{card}" + (f" Watch for: {watch}." if watch else "") + " /observe and a note writes to the facilitators; /observe share shares your notes with the group."
+        return f"Your role: {role}.{card} /say and a line speaks in character; /in speaks every line in character until /out."
+    if t == "roleplay.noted":
+        if mid == me_id:
+            return f"Your observer note, for the facilitators: {d.get('text', '')}"
+        return f"Observer note, {_name(state, mid, actor)}: {d.get('text', '')}"
+    if t == "roleplay.ended":
+        where = f" in room {room}" if room else ""
+        questions = [str(q) for q in d.get("debrief", [])]
+        text = f"Role-play ended{where}: everyone is out of role."
+        if questions:
+            text += " Debrief: " + " ".join(f"{i}. {q}" for i, q in enumerate(questions, 1))
+        return text
+    if t == "roleplay.shared":
+        notes = "; ".join(str(n).rstrip(".") for n in d.get("notes", []))
+        return f"Observer notes shared, {_name(state, mid, actor)}: {notes}."
+    return None
+
+
+def _observer_role(d: dict[str, Any], role: str) -> bool:
+    return any(r.get("name") == role and r.get("observer") for r in d.get("roles", []))
+
+
+def room_list_lines(state: GroupState, me_id: int | None) -> list[str]:
+    """One short line per room, for a facilitator's room bar (/rooms reads the drafts whole)."""
+    bo = state.breakout
+    if bo is None:
+        return []
+    lines = []
+    for room in sorted(bo.rooms.values(), key=lambda r: r.number):
+        line = f"Room {room.number}: {_names(state, room.members, me_id)}"
+        if room.visitors:
+            line += f"; {_names(state, room.visitors, me_id)} joined"
+        lines.append(line + ("; summary drafted." if room.summary else "."))
+    return lines
+
+
+def room_status_text(state: GroupState, me_id: int | None) -> str:
+    """The one line saying where the reader is: ``"Room 2 of 2, with Sam, until 14:32"``; ``""`` with no rooms open."""
+    bo = state.breakout
+    if bo is None:
+        return ""
+    number = state.room_of(me_id)
+    if not number:
+        return f"Main room; {_plural(bo.count, 'breakout room')} open{_ends(state)}"
+    room = bo.rooms.get(number)
+    members = room.members if room is not None else []
+    return f"Room {number} of {bo.count}, {_with(state, members, me_id)}{_ends(state)}"
+
+
+def role_status_text(state: GroupState, me_id: int | None) -> str:
+    """``"In role-play as the manager"``, ``"Observing the role-play"``, or ``""``."""
+    scene = state.scene_for(me_id)
+    if scene is None or me_id is None or me_id not in scene.cast:
+        return ""
+    if me_id in scene.observers:
+        return f"Observing the role-play {scene.title}"
+    return f"Playing {scene.cast[me_id]} in {scene.title}"
+
+
+def rooms_lines(state: GroupState, me_id: int | None) -> list[str]:
+    """/rooms: where the reader is and, for facilitators, every room."""
+    bo = state.breakout
+    if bo is None:
+        return [NO_BREAKOUT]
+    lines = [room_status_text(state, me_id) + "."]
+    if bo.prompt:
+        lines.append(f"Prompt: {bo.prompt}")
+    if _role(state, me_id) == FACILITATOR:
+        for room in sorted(bo.rooms.values(), key=lambda r: r.number):
+            line = f"Room {room.number}: {_names(state, room.members, me_id)}"
+            if room.visitors:
+                line += f"; facilitator here: {_names(state, room.visitors, me_id)}"
+            if room.summary:
+                line += f"; summary draft: {room.summary.rstrip('.')}"
+            lines.append(line + ".")
+        waiting = [e.member_id for e in state.active_participants() if e.status == "online" and not state.room_of(e.member_id)]
+        if waiting:
+            lines.append(f"In the main room: {_names(state, waiting, me_id)}. /place NAME N puts someone in a room.")
+    else:
+        mine = bo.rooms.get(state.room_of(me_id))
+        if mine is not None and mine.summary:
+            lines.append(f"Summary draft: {mine.summary}")
+        elif mine is None:
+            lines.append("You are in the main room; the facilitator will place you in a room.")
+    return lines
+
+
+def role_lines(state: GroupState, me_id: int | None) -> list[str]:
+    """/role: the reader's part and cue card; for facilitators, every scene's cast."""
+    if _role(state, me_id) == FACILITATOR:
+        scenes = [s for s in sorted(state.scenes.values(), key=lambda s: s.room) if not s.ended]
+        if not scenes:
+            return [NO_SCENE]
+        lines = []
+        for scene in scenes:
+            cast = ", ".join(f"{_name(state, m)} {'observing' if m in scene.observers else 'as ' + r}" for m, r in sorted(scene.cast.items()))
+            lines.append(f"{scene.title} in {room_name(scene.room)}: {cast}.")
+        return lines
+    part = state.scene_for(me_id)
+    if part is None or me_id is None or me_id not in part.cast:
+        return [NO_PART]
+    lines = [role_status_text(state, me_id) + "."]
+    if part.setting:
+        lines.append(f"Setting: {part.setting}")
+    card = part.cues.get(me_id)
+    if card is not None and card.cue:
+        lines.append(f"Cue card: {card.cue}")
+    if card is not None and card.checklist:
+        lines.append("Watch for: " + "; ".join(card.checklist) + ".")
+    others = [f"{_name(state, m)} {'observing' if m in part.observers else 'as ' + r}" for m, r in sorted(part.cast.items()) if m != me_id]
+    if others:
+        lines.append("Cast: " + ", ".join(others) + ".")
+    return lines
+
+
+def planned_breakout_lines(plan: Any) -> list[str]:
+    rounds = getattr(plan, "breakouts", ())
+    if not rounds:
+        return [NO_PLANNED_BREAKOUTS]
+    return [f"Prepared breakout {i}: {b.describe()}" for i, b in enumerate(rounds, 1)]
+
+
+def planned_scenario_lines(plan: Any) -> list[str]:
+    scenarios = getattr(plan, "scenarios", ())
+    if not scenarios:
+        return [NO_PLANNED_SCENARIOS]
+    return [f"Prepared role-play {i}: {s.describe()}" for i, s in enumerate(scenarios, 1)]
+
+
+IN_ROLE_KEY_ON = "In character: your lines are said in role until Ctrl+R."
+
+
+def room_bar_lines(model: Any, in_role: bool) -> list[str]:
+    """The full-screen chat pane's room bar: where you are, your part; every room for facilitators."""
+    state, me_id = model.state, model.me_id
+    lines = []
+    where = room_status_text(state, me_id)
+    if where:
+        lines.append(f"You are in: {where}.")
+    part = role_status_text(state, me_id)
+    if part:
+        mode = " Typing in character; Ctrl+R steps out." if in_role else " Ctrl+R speaks in character."
+        lines.append(part + "." + (mode if part.startswith("Playing") else ""))
+    if model.is_facilitator:
+        lines.extend(room_list_lines(state, me_id))
+    return lines

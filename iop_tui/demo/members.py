@@ -26,6 +26,8 @@ from collections.abc import Callable
 from protocol.errors import ProtocolError
 from protocol.roles import may
 
+from iop_tui.demo.smallrooms import facilitator_round, member_step
+
 __all__ = ["Persona", "PERSONAS", "MemberBot", "FacilitatorBot", "run_bots"]
 
 TICK_S = 0.25  # how often a bot looks at its own view of the session (never shown to anyone)
@@ -225,6 +227,7 @@ class MemberBot(_Bot):
         for hw in state.homework.values():
             if me not in hw.submissions and (p.homework_text or hw.kind != "text"):
                 self.once(("homework", hw.homework_id), self.pause(6, 20), lambda hw=hw: self._submit(hw))
+        member_step(self)  # small rooms (issue 13): breakout rooms and role-play
 
     def _chat(self, text: str, to: str = "group") -> None:
         self.send("chat.send", {"text": text, "to": to})
@@ -369,6 +372,7 @@ class FacilitatorBot(_Bot):
             await self._poll_round(3, (20, 28))
             await self.wait(5, 8)
             await self._journaling()
+            await facilitator_round(self)  # small rooms (issue 13): the plan's breakout round and role-play
             await self.command("phase.set", {"phase": "discussion"})
             await self._go_around()
             await self.command("chat.send", {"text": "What stood out for you today? Raise your hand if you'd like to speak.", "to": "group"})

@@ -119,7 +119,7 @@ class PlainFace(Narrator):
             "completion": self._completion, "deck": self._load_deck, "plan": self._load_plan,
             "measure": self._measure, "scores": self._scores, "give plan": self._plan_measures,
             "missed": self._missed, "verbosity": self._verbosity, "bell": self._set_bell,
-            "lines": self._lines,  # an answer the core already put in sentences (the facilitator's kit)
+            "lines": self._lines,  # an answer the core already put in sentences (the kit, small rooms)
             # between sessions (issue 15 B): the same lines the full-screen face shows
             "feed": lambda _: self._lines(words.feed_lines(self.model.state)),
             "resources": lambda _: self._lines([*words.resource_lines(self.model.state), words.LINKS_NOT_OPENED]),

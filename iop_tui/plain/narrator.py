@@ -30,6 +30,8 @@ SAFETY_KINDS = ("urgent.raised", "alert.raised", "urgent.acknowledged", "urgent.
 PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one line
 #: Questionnaires and safety details: said to their member and the facilitators (see _measure_line).
 MEASURE_KINDS = ("measure.given", "measure.answered", "measure.scored", "safety.contact", "checkin.location")
+#: Small rooms (issue 13): where a member is and what their part is, said even when quiet.
+_WHERE_I_AM = ("breakout.opened", "room.opened", "room.joined", "room.left", "room.visited", "room.warned", "breakout.closed", "roleplay.started", "roleplay.cue", "roleplay.ended")
 URGENT_REPEAT_S = 60.0  # an unacknowledged urgent request or alert is said again once a minute
 #: Kinds never kept for /history or /missed: they are not events of the group.
 # "waiting": a guest before /admit; "schedule": the schedule frame (issue 15a)
@@ -357,7 +359,7 @@ class Narrator:
                 hint = f"{hint} /thread {clean(state.name_of(line.thread))} reads the thread."
             self.say(f"{text} {hint}" if hint else text, verbatim=True, bell=bool(to_me or from_member))
             return
-        if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed", "checkin.note", *SAFETY_KINDS):
+        if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed", "checkin.note", *SAFETY_KINDS, *_WHERE_I_AM):
             return
         self.say(text)
 

@@ -152,6 +152,18 @@ def table_data(kind: str, ids: dict[str, int], g: Group, role: str = PARTICIPANT
         "resource.unpin": {"resource_id": ids["resource"]},
         "feed.delete": {"post_id": ids["post"]},
         "reminders.set": {"consent": True, "email": "table@example.org", "lead": 30},  # issue 15a
+        # small rooms (issue 13)
+        "breakout.open": {"rooms": 2, "minutes": 10, "prompt": "table prompt"},
+        "breakout.place": {"member_id": g.other.member_id, "room": 1},
+        "breakout.visit": {"room": 1},
+        "breakout.broadcast": {"text": "table broadcast"},
+        "breakout.summary": {"text": "table summary"},
+        "breakout.recall": {},
+        "roleplay.start": {"title": "Table scene", "roles": [{"name": "asker"}, {"name": "manager"}]},
+        "roleplay.say": {"text": "table line in character"},
+        "roleplay.note": {"text": "table note"},
+        "roleplay.share": {},
+        "roleplay.end": {},
     }[kind]
 
 
@@ -162,13 +174,19 @@ ORDER = [
     "journal.write", "journal.share", "goround.next", "goround.pass", "goround.end", "goround.start",
     "journal.open", "journal.close", "member.nudge", "member.slow",
     "deck.load", "slide.goto", "poll.open", "poll.close", "poll.reveal", "chat.delete",
-    "homework.assign", "phase.set", "member.mute", "member.remove", "session.start", "session.end",
+    "homework.assign", "phase.set",
+    "breakout.open", "breakout.place", "breakout.visit", "breakout.broadcast", "breakout.summary", "breakout.recall",
+    "roleplay.start", "roleplay.say", "roleplay.note", "roleplay.share", "roleplay.end",
+    "member.mute", "member.remove", "session.start", "session.end",
     "feed.post", "guest.admit", "resource.pin", "resource.unpin", "feed.delete",
 ]
 #: Allowed commands that may legitimately be refused by state in this set-up:
-#: a second session while one runs; a facilitator lowering a hand it never raised.
-# the state may refuse them: a go-around needs participants online; a group session, or none
+#: a second session while one runs; a facilitator lowering a hand it never raised;
+#: a go-around needs participants online; a group session, or none.
 MAY_CONFLICT = {"session.start", "goround.start", "guest.admit", "feed.post"}
+#: Small rooms (issue 13): a room summary needs its writer in a room, a scene needs
+#: participants present, lines and notes need a part in it (tests/relay/test_smallrooms_access.py).
+MAY_CONFLICT |= {"breakout.summary", "roleplay.start", "roleplay.say", "roleplay.note", "roleplay.share", "roleplay.end"}
 
 
 def test_the_table_covers_every_command_kind():

@@ -188,6 +188,10 @@ async def test_a_participant_is_refused_every_facilitator_command(seeded):
         "goround.start": {"question": "q"}, "goround.next": {}, "goround.end": {},
         "member.nudge": {"member_id": seeded.participants[1].member_id},
         "member.slow": {"member_id": seeded.participants[1].member_id, "seconds": 30},
+        # small rooms (issue 13)
+        "breakout.open": {"rooms": 2, "minutes": 5}, "breakout.place": {"member_id": seeded.participants[1].member_id, "room": 1},
+        "breakout.visit": {"room": 1}, "breakout.broadcast": {"text": "all"}, "breakout.recall": {},
+        "roleplay.start": {"title": "t", "roles": [{"name": "a"}]}, "roleplay.end": {},
     }
     async with connected(seeded.url, seeded.facilitator, seeded.participants[0]) as (dana, sam):
         await dana.command("session.start", {"title": "Week 1"})

@@ -242,6 +242,28 @@ def _prepared(kind: str, actor: Actor) -> tuple[Room, dict[str, Any]]:
         return room, {"member_id": RILEY.member_id} | ({"seconds": 30} if kind == "member.slow" else {})
     if kind == "reminders.set":  # issue 15a
         return room, {"consent": True, "email": "sam@example.org", "sms": None, "lead": 120, "quiet": "22:00-07:00"}
+    # -- small rooms: breakout rooms and role-play (issue 13) --
+    if kind.startswith(("breakout.", "roleplay.")):
+        for who in (SAM, ALEX, RILEY):
+            room.state.update_member({"id": who.member_id}, status="online")
+        if kind == "breakout.open":
+            return room, {"rooms": 2, "minutes": 10, "prompt": "One trigger."}
+        if kind.startswith("breakout."):
+            room.do(DANA, "breakout.open", {"rooms": 2, "minutes": 10})
+            return room, {
+                "breakout.place": {"member_id": SAM.member_id, "room": 3 - room.state.room_of(SAM.member_id)},
+                "breakout.visit": {"room": 1},
+                "breakout.broadcast": {"text": "Two more minutes."},
+                "breakout.recall": {},
+                "breakout.summary": {"text": "We named triggers."},
+            }[kind]
+        scene = {"title": "Raise", "roles": [{"name": "asker"}, {"name": "manager"}, {"name": "observer", "observer": True}]}
+        if kind == "roleplay.start":
+            return room, scene
+        room.do(DANA, "roleplay.start", {**scene, "cast": [{"member_id": SAM.member_id, "role": 2 if kind in ("roleplay.note", "roleplay.share") else 0}]})
+        if kind == "roleplay.share":
+            room.do(SAM, "roleplay.note", {"text": "Good eye contact."})
+        return room, {"roleplay.end": {}, "roleplay.say": {"text": "Hello."}, "roleplay.note": {"text": "Calm."}, "roleplay.share": {}}[kind]
     raise AssertionError(f"no example for {kind}")
 
 
@@ -887,9 +909,9 @@ def test_every_event_type_is_produced_by_some_decision():
         room.do(ALEX, "measure.answer", {"measure_id": given, "item": item, "answer": 0})
     produced.update(e.type for e in room.log)
     # member.reinstated is the relay's own event (a new token from the CLI), not a decision;
-    # so is urgent.emailed (the on-call watch, server/oncall.py).
+    # so is urgent.emailed (the on-call watch, server/oncall.py), and room.warned (the breakout clock).
     # guest.waiting is the relay's own too (an invited guest connects: tests/unit/test_between.py).
-    assert produced | {"member.reinstated", "urgent.emailed", "guest.waiting"} == set(EVENT_TYPES)
+    assert produced | {"member.reinstated", "urgent.emailed", "room.warned", "guest.waiting"} == set(EVENT_TYPES)
 
 
 def test_decide_is_pure(live: Room):

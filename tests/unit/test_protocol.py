@@ -40,7 +40,10 @@ from protocol.messages import (
     synced_frame,
     welcome_frame,
 )
-from protocol.roles import AUDIENCES, EVERYONE, FACILITATOR, FACILITATORS, GUEST, MEMBER, MEMBERS, PARTICIPANT, PERMISSIONS, ROLES, SELF, visible_to
+from protocol.roles import (
+    AUDIENCES, EVERYONE, FACILITATOR, FACILITATORS, GUEST, MEMBER, MEMBERS, PARTICIPANT, PERMISSIONS, ROLES, ROOM, SELF, Stay, Visit, sees,
+    visible_to,
+)
 
 
 def _sentence(err: ProtocolError) -> None:
@@ -391,6 +394,9 @@ VISIBILITY = {
     MEMBER: {FACILITATOR: (True, True), PARTICIPANT: (True, False), GUEST: (True, False)},
     # A member's own (an unshared journal entry): not another member's, not the facilitators' either.
     SELF: {FACILITATOR: (True, False), PARTICIPANT: (True, False), GUEST: (True, False)},
+    # A breakout room's line: without knowing who was in the room (protocol.roles.sees's
+    # stays), only the facilitators; the room's members through sees (tests below).
+    ROOM: {FACILITATOR: (True, True), PARTICIPANT: (False, False), GUEST: (False, False)},
 }
 
 
@@ -401,6 +407,21 @@ def test_visible_to_table(audience, role):
     subject = ME if audience in (MEMBER, SELF) else None
     assert visible_to(audience, subject, role, ME) is own
     assert visible_to(audience, OTHER if audience in (MEMBER, SELF) else None, role, ME) is other
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_room_line_reaches_whoever_was_in_that_room_at_that_seq_and_the_facilitators(role):
+    stays = [Stay(2, 10, 20), Stay(1, 21)]  # room 2 from seq 10 to 20, then room 1
+    visits = [Visit(1, 5)]  # a guest in the session that started at seq 1
+    def saw(room: int, seq: int) -> bool:
+        return sees(role, ME, ROOM, room, seq, "chat.posted", visits, stays)
+    if role == FACILITATOR:
+        assert saw(2, 5) and saw(3, 30)
+        return
+    assert [saw(2, s) for s in (9, 10, 20, 21)] == [False, True, True, False]
+    assert [saw(1, s) for s in (20, 21, 99)] == [False, True, True]
+    assert not saw(3, 15) and not saw(None, 15)  # type: ignore[arg-type]
+    assert not sees(role, ME, ROOM, 2, 15, "chat.posted", visits, [])
 
 
 def test_visible_to_refuses_the_unknown():

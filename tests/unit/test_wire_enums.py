@@ -113,6 +113,6 @@ def test_each_status_literal_lists_exactly_its_fields_values(literal, values):
 
 def test_the_status_values_are_the_wire_strings():
     assert roles.ROLES == ("facilitator", "participant", "guest")
-    assert roles.AUDIENCES == ("everyone", "members", "facilitators", "member", "self")
+    assert roles.AUDIENCES == ("everyone", "members", "facilitators", "member", "self", "room")
     assert messages.PRESENCE_STATUSES == ("online", "reconnecting", "offline")
     assert messages.WELCOME_MODES == ("resume", "reset")

@@ -28,6 +28,7 @@ from iop_tui.tui.intents import carry_out
 from iop_tui.tui.messages import OpenView, Say
 from iop_tui.tui.widgets.chat_log import ChatLog
 from iop_tui.tui.widgets.pane import Pane, quiet_input, set_text
+from iop_tui.tui.widgets.rooms import RoomBar
 
 __all__ = ["ChatPane", "chat_line_text"]
 
@@ -42,9 +43,13 @@ def chat_line_text(line: Any, *, numbered: bool, model: Any = None) -> str:
     if line.to == "facilitators":
         body = f"* {line.name} {line.text}" if line.me else f"{line.name}: {line.text}"
         return f"private to facilitators, {body}{suffix}"
+    # Small rooms (issue 13): the room a line came from when it is not the reader's, the role said in.
+    tag = words.line_room_tag(line.room)
+    tag = f"{tag}, " if tag else ""
+    name = words.speaker(line.name, line.as_role)
     if line.me:
-        return f"* {line.name} {line.text}{suffix}"
-    return f"{line.name}: {line.text}{suffix}"
+        return f"{tag}* {name} {line.text}{suffix}"
+    return f"{tag}{name}: {line.text}{suffix}"
 
 
 class ChatPane(Pane):
@@ -56,6 +61,7 @@ class ChatPane(Pane):
         Binding("ctrl+t", "toggle_private", "Private on/off"),
         Binding("r", "reply", "Reply"),
         Binding("d,delete", "delete_message", "Delete"),
+        Binding("ctrl+r", "toggle_role", "In/out of role"),  # small rooms (issue 13)
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -65,9 +71,11 @@ class ChatPane(Pane):
         self._reply_to: int | None = None  # a facilitator answering this member privately
         self._over_limit = False
         self._memory = Memory()
+        self._role_key_shown: bool | None = False
 
     def compose(self) -> ComposeResult:
         yield ChatLog(id="chat-log", compact=True)
+        yield RoomBar(id="chat-rooms", markup=False)  # small rooms (issue 13): your room and role, in words
         yield Static("Sending to: the group. Ctrl+T: private line. F1-F6: panes.", id="chat-target", markup=False)
         # No max_length: a longer text is kept and the limit said (see _too_long), never cut or dropped.
         yield quiet_input(id="chat-input", hint="Type a message and press Enter; /help lists commands")
@@ -78,6 +86,11 @@ class ChatPane(Pane):
         self._model = model
         numbered = model.is_facilitator
         self.query_one(ChatLog).show_lines(model.state.chat, lambda line: chat_line_text(line, numbered=numbered, model=model))
+        self.query_one(RoomBar).show_model(model, self._memory.in_role)
+        shown = self.check_action("toggle_role", ())
+        if shown != self._role_key_shown:  # Ctrl+R shows while the reader has a part (the footer is redrawn only then)
+            self._role_key_shown = shown
+            self.refresh_bindings()
 
     def on_show(self) -> None:
         """Opening the chat shows its newest lines (unless a line was picked above)."""
@@ -109,6 +122,15 @@ class ChatPane(Pane):
         self._private = not self._private
         self._set_target()
         self.say("Private line to the facilitators is on." if self._private else "Chat goes to the group again.")
+
+    def action_toggle_role(self) -> None:
+        """Ctrl+R: step into character (lines typed are said in role) or out of it, as /in and /out."""
+        before = self._memory.in_role
+        self.run_line("/out" if before else "/in")
+        if self._model is not None:
+            self.show_model(self._model)
+        if self._memory.in_role != before:
+            self.say(words.IN_ROLE_OFF if before else words.IN_ROLE_KEY_ON)
 
     def reply_to(self, member_id: int) -> None:
         """Answer one member privately: the input sends chat.reply until Ctrl+T."""
@@ -160,6 +182,9 @@ class ChatPane(Pane):
         return self.run_line(f"/delete {message_id}")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_role":  # in the footer only while the reader has a part to speak
+            model = self._model
+            return self._memory.in_role or (model is not None and words.role_status_text(model.state, model.me_id).startswith("Playing"))
         if action == "reply":
             return self._model is not None and self._model.role is not None and self.query_one("#chat-log").has_focus
         if action == "delete_message":
