@@ -89,8 +89,8 @@ MAX_PLAN_BYTES = 256 * 1024
 #: Largest deck file read: the deck's character bound, each character up to 4 bytes of UTF-8.
 MAX_DECK_BYTES = MAX_DECK_CHARS * 4
 
-_TOP_KEYS = ("title", "deck", "polls", "homework", "measures", "journal", "rounds")
-_TOP_KEYS = ("title", "deck", "polls", "homework", "measures", "breakouts", "scenarios")  # the last two: small rooms (issue 13)
+# journal and rounds: the facilitator's kit (issue 14); breakouts and scenarios: small rooms (issue 13)
+_TOP_KEYS = ("title", "deck", "polls", "homework", "measures", "journal", "rounds", "breakouts", "scenarios")
 _MEASURE_KEYS = ("kind", "due", "to")
 _POLL_KEYS = ("question", "kind", "options", "correct", "anonymous")
 _HOMEWORK_KEYS = ("title", "kind", "instructions", "items", "due", "assign_at_load")
@@ -222,6 +222,9 @@ class Plan:
     measures: tuple[PlannedMeasure, ...] = ()
     journals: tuple[PlannedJournal, ...] = ()  # the facilitator's kit
     rounds: tuple[PlannedRound, ...] = ()
+    # Small rooms (issue 13): prepared breakout rounds and role-play scenarios (iop_tui/core/smallrooms_plan.py).
+    breakouts: tuple[Any, ...] = ()
+    scenarios: tuple[Any, ...] = ()
 
     def prepared(self, what: str, number: int) -> Any:
         """The prepared journaling prompt (``what`` "journal") or go-around ("rounds") ``number``, from 1 (raises PlanError)."""
@@ -232,9 +235,6 @@ class Plan:
         if not 1 <= number <= len(items):
             raise PlanError(f"The plan has {len(items)} prepared {noun}{'s' if len(items) != 1 else ''}; choose a number from 1 to {len(items)}.")
         return items[number - 1]
-    # Small rooms (issue 13): prepared breakout rounds and role-play scenarios (iop_tui/core/smallrooms_plan.py).
-    breakouts: tuple[Any, ...] = ()
-    scenarios: tuple[Any, ...] = ()
 
     def commands(self, today: _dt.date) -> list[tuple[str, dict[str, Any]]]:
         """What loading the plan sends: the deck, then homework marked ``assign_at_load``."""
@@ -557,6 +557,7 @@ def load_plan(path: str | Path, today: _dt.date | None = None) -> Plan:
         measures=tuple(_measure(m, i, name, today) for i, m in enumerate(measures, 1)),
         journals=tuple(_journal(j, i, name) for i, j in enumerate(_tables(data, "journal", name), 1)),
         rounds=tuple(_round(r, i, name) for i, r in enumerate(_tables(data, "rounds", name), 1)),
+        **_small_rooms(data, name),
     )
 
 
@@ -565,8 +566,6 @@ def _tables(data: dict[str, Any], key: str, name: str) -> list[Any]:
     if not isinstance(found, list):
         raise PlanError(f"{name}: write {key} as [[{key}]] tables.")
     return found
-        **_small_rooms(data, name),
-    )
 
 
 def _small_rooms(data: dict[str, Any], name: str) -> dict[str, Any]:
