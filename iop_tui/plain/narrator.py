@@ -31,7 +31,7 @@ PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one l
 #: Questionnaires and safety details: said to their member and the facilitators (see _measure_line).
 MEASURE_KINDS = ("measure.given", "measure.answered", "measure.scored", "safety.contact", "checkin.location")
 #: Small rooms (issue 13): where a member is and what their part is, said even when quiet.
-_WHERE_I_AM = ("breakout.opened", "room.opened", "room.joined", "room.left", "room.visited", "room.warned", "breakout.closed", "roleplay.started", "roleplay.cue", "roleplay.ended")
+_WHERE_I_AM = ("breakout.opened", "breakout.broadcast", "room.opened", "room.joined", "room.left", "room.visited", "room.warned", "breakout.closed", "roleplay.started", "roleplay.cue", "roleplay.ended")
 URGENT_REPEAT_S = 60.0  # an unacknowledged urgent request or alert is said again once a minute
 #: Kinds never kept for /history or /missed: they are not events of the group.
 # "waiting": a guest before /admit; "schedule": the schedule frame (issue 15a)

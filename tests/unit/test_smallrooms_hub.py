@@ -261,3 +261,26 @@ async def test_ending_the_session_ends_the_scene_and_recalls_the_rooms(hub, stor
     state = hub.rooms[group.group_id].state
     assert state.breakout is None and state.scene_for(sam.member_id) is None
     assert [f["type"] for f in events(sam)][-3:] == ["roleplay.ended", "breakout.closed", "session.ended"]
+
+
+async def test_after_a_relay_restart_the_round_still_ends_on_time(store, group, clock):
+    first = Hub(store, Limits(MAX_FRAME_BYTES, 1000.0, 1000), presence_grace=0, clock=clock)
+    dana, sam, _alex, _riley = await breakout(first, store, group, minutes=5)
+    for peer in (dana, sam, _alex, _riley):
+        peer.close(1000, "relay stopping")
+    await settle()
+    first.close()
+    # A new relay process on the same store, after the round's end: the first member to
+    # connect gets the round's call scheduled again, and the round ends (no tick ran meanwhile).
+    clock.now += 6 * 60
+    second = Hub(store, Limits(MAX_FRAME_BYTES, 1000.0, 1000), presence_grace=0, clock=clock)
+    try:
+        sam2 = await connect(second, store, group.participants[0])
+        for _ in range(50):
+            if events(sam2, "breakout.closed"):
+                break
+            await asyncio.sleep(0.01)
+        assert events(sam2, "breakout.closed")[-1]["data"]["reason"] == "time"
+        assert second.rooms[group.group_id].state.breakout is None
+    finally:
+        second.breakouts.close()
