@@ -72,6 +72,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "measure.give": _F,
     "measure.answer": _P,
     "safety.contact": _FP,  # a member their own; a facilitator anyone's
+    # shared boards (protocol/board.py): never guests
+    "board.open": _F,
+    "board.clear": _F,
+    "card.add": _FP,
+    "card.edit": _FP,  # one's own card
+    "card.remove": _FP,  # one's own card; a facilitator any card
+    "card.plus": _FP,
+    "card.move": _F,
+    "card.merge": _F,
 }
 
 
@@ -102,6 +111,15 @@ ACTIONS: dict[str, str] = {
     "measure.give": "give a questionnaire",
     "measure.answer": "answer a questionnaire",
     "safety.contact": "set an emergency contact",
+    # shared boards
+    "board.open": "open a board",
+    "board.clear": "clear a board",
+    "card.add": "add cards to a board",
+    "card.edit": "edit cards",
+    "card.remove": "remove cards",
+    "card.plus": "add a +1 to a card",
+    "card.move": "move cards between columns",
+    "card.merge": "merge cards",
 }
 
 

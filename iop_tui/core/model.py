@@ -104,6 +104,7 @@ class SessionModel:
         self._said_error: str | None = None  # the last error sentence a notice said
         self.limits: dict[str, Any] = {}
         self.acked: dict[str, int | None] = {}  # command id -> last seq it caused
+        self.agenda: dict[str, int] = {}  # the loaded plan's minutes per phase (facilitators; iop_tui.core.agenda)
 
     # -- who am I ------------------------------------------------------------
 

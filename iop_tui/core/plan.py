@@ -59,6 +59,7 @@ __all__ = [
     "PlannedPoll",
     "PlannedHomework",
     "PlannedMeasure",
+    "PlannedBoard",
     "Plan",
     "load_plan",
     "read_deck",
@@ -77,7 +78,7 @@ MAX_PLAN_BYTES = 256 * 1024
 #: Largest deck file read: the deck's character bound, each character up to 4 bytes of UTF-8.
 MAX_DECK_BYTES = MAX_DECK_CHARS * 4
 
-_TOP_KEYS = ("title", "deck", "polls", "homework", "measures")
+_TOP_KEYS = ("title", "deck", "polls", "homework", "measures", "agenda", "boards")
 _MEASURE_KEYS = ("kind", "due", "to")
 _POLL_KEYS = ("question", "kind", "options", "correct", "anonymous")
 _HOMEWORK_KEYS = ("title", "kind", "instructions", "items", "due", "assign_at_load")
@@ -165,6 +166,21 @@ class PlannedMeasure:
 
 
 @dataclass(frozen=True)
+class PlannedBoard:
+    """A shared board prepared in a plan, opened during the session with ``/board plan N``."""
+
+    title: str
+    columns: tuple[str, ...]
+    anonymous: bool
+
+    def command(self) -> tuple[str, dict[str, Any]]:
+        return "board.open", {"title": self.title, "columns": list(self.columns), "anonymous": self.anonymous}
+
+    def describe(self) -> str:
+        return f"{self.title}: {'; '.join(self.columns)}{' (anonymous)' if self.anonymous else ''}"
+
+
+@dataclass(frozen=True)
 class Plan:
     """A loaded session plan: the deck's Markdown, prepared polls and homework."""
 
@@ -175,6 +191,20 @@ class Plan:
     polls: tuple[PlannedPoll, ...]
     homework: tuple[PlannedHomework, ...]
     measures: tuple[PlannedMeasure, ...] = ()
+    boards: tuple[PlannedBoard, ...] = ()  # issue 14 part B
+    agenda: tuple[tuple[str, int], ...] = ()  # (phase, planned minutes), in agenda order
+
+    @property
+    def minutes(self) -> dict[str, int]:
+        """Each phase's planned minutes (phases without any are left out)."""
+        return dict(self.agenda)
+
+    def board(self, number: int) -> PlannedBoard:
+        """The prepared board ``number``, counted from 1 (raises PlanError)."""
+        if not 1 <= number <= len(self.boards):
+            count = len(self.boards)
+            raise PlanError(f"The plan has {count} prepared board{'s' if count != 1 else ''}; choose a number from 1 to {count}.")
+        return self.boards[number - 1]
 
     def commands(self, today: _dt.date) -> list[tuple[str, dict[str, Any]]]:
         """What loading the plan sends: the deck, then homework marked ``assign_at_load``."""
@@ -407,6 +437,44 @@ def _measure(table: Any, number: int, name: str, today: _dt.date) -> PlannedMeas
     return measure
 
 
+_BOARD_KEYS = ("title", "columns", "anonymous")
+#: The longest a phase may be planned for, in minutes.
+MAX_PHASE_MINUTES = 240
+
+
+def _board(table: Any, number: int, name: str) -> PlannedBoard:
+    where = f"board {number}"
+    table = _check_keys(table, _BOARD_KEYS, where, name)
+    columns = table.get("columns", [])
+    if not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns):
+        raise PlanError(f"{name}: 'columns' in {where} must be a list of column titles in quotes.")
+    anonymous = table.get("anonymous", False)
+    if not isinstance(anonymous, bool):
+        raise PlanError(f"{name}: 'anonymous' in {where} must be true or false.")
+    board = PlannedBoard(_text(table, "title", where, name), tuple(clean_line(c) for c in columns), anonymous)
+    _validate(board.command(), where, name)
+    return board
+
+
+def _agenda(table: Any, name: str) -> tuple[tuple[str, int], ...]:
+    from protocol.messages import PHASES
+
+    if not isinstance(table, dict):
+        raise PlanError(f"{name}: write the agenda as an [agenda] table of phase = minutes, such as exercises = 20.")
+    out = []
+    for phase in PHASES:
+        if phase not in table:
+            continue
+        minutes = table[phase]
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_PHASE_MINUTES:
+            raise PlanError(f"{name}: {phase} in [agenda] must be a whole number of minutes from 1 to {MAX_PHASE_MINUTES}.")
+        out.append((phase, minutes))
+    unknown = [k for k in table if k not in PHASES]
+    if unknown:
+        raise PlanError(f"{name}: [agenda] has {str(unknown[0])[:40]!r}, which is not a phase; use {', '.join(PHASES)}.")
+    return tuple(out)
+
+
 def _validate(command: tuple[str, dict[str, Any]], where: str, name: str) -> None:
     kind, data = command
     try:
@@ -458,4 +526,12 @@ def load_plan(path: str | Path, today: _dt.date | None = None) -> Plan:
         polls=tuple(_poll(p, i, name) for i, p in enumerate(polls, 1)),
         homework=tuple(_homework(h, i, name, today) for i, h in enumerate(homework, 1)),
         measures=tuple(_measure(m, i, name, today) for i, m in enumerate(measures, 1)),
+        boards=_boards(data.get("boards", []), name),
+        agenda=_agenda(data.get("agenda", {}), name),
     )
+
+
+def _boards(boards: Any, name: str) -> tuple[PlannedBoard, ...]:
+    if not isinstance(boards, list):
+        raise PlanError(f"{name}: write boards as [[boards]] tables.")
+    return tuple(_board(b, i, name) for i, b in enumerate(boards, 1))
