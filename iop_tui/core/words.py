@@ -1006,6 +1006,9 @@ def elapsed_text(model: Any, now: float) -> str | None:
     phase = model.elapsed_in_phase(now)
     if phase is not None:
         text += f", {_plural(phase, 'minute')} in this phase"
+        planned = getattr(model, "agenda", {}).get(state.phase)  # the timed agenda (issue 14 part B)
+        if planned and state.phase_since is not None:
+            text += f", planned to end at {clock_text(state.phase_since + planned * 60)}"
     return text + "."
 NO_COMMAND_TEXT = "There is no command /{name}; type /help to hear the commands."
 NOT_A_NUMBER = "{what} must be a number; type /help to hear how."
@@ -1372,7 +1375,7 @@ def card_line(card: Any, board: Any, state: GroupState, me_id: int | None, *, fa
     """``"Card 3: Walking after dinner. 2 +1s, yours."``: one card, every state in words."""
     parts = [f"Card {card.number}: {card.text}"]
     if card.merged:
-        parts.append("also: " + "; ".join(card.merged))
+        parts.append("Also: " + "; ".join(card.merged))
     details = []
     if card.plus:
         details.append(_plural(card.plus, "+1", "+1s"))

@@ -247,6 +247,8 @@ class ChatPane(Pane):
             self.local(words.PLAIN_ONLY)
         elif what == "give plan":
             self.local(*words.planned_measure_lines(self.plan, _dt.date.today()))
+        elif what in words.BOARD_LOCALS:  # the board as an outline, moods, the agenda: the plain face's lines
+            self.local(*words.local_lines(what, model, self.plan))
         else:
             title, key = words.LOCAL_PANES[what]
             self.local(words.shown_in_pane_text(title, key))
