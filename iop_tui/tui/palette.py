@@ -15,7 +15,7 @@ from textual.app import SystemCommand
 
 from protocol.messages import PHASE_TITLES, PHASES
 
-from iop_tui.tui import safety
+from iop_tui.tui import boardkeys, safety
 from iop_tui.tui.screens.session import PANE_TITLES, PANES
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ def session_commands(app: IopApp, role: str | None) -> Iterator[SystemCommand]:
     for pane in PANES:
         yield SystemCommand(f"Show pane: {PANE_TITLES[pane]}", f"Bring the {PANE_TITLES[pane]} pane forward", lambda p=pane: app.show_pane(p))
     yield from safety.system_commands(app, role)
+    if (screen := app.session_screen()) is not None:
+        yield from boardkeys.system_commands(screen, role)  # the board and moods (issue 14 part B)
     if role in ("participant", "guest"):
         yield SystemCommand("Hand: raise or lower my hand", "Ask to speak, or take your hand down", app.action_toggle_hand)
         yield SystemCommand("Chat: private line to the facilitators", "Only the facilitators read it (R on the chat, or /dm)", app.actions.chat_reply)
