@@ -5,8 +5,9 @@ invitation token, so everything it does goes through the relay exactly as a
 person's commands would (permissions, privacy, sequencing). Bots watch their
 own view of the session and react: they check in when the check-in phase
 starts (one of them with a note for the facilitators only), say something
-about a slide, vote when a poll opens, chat and raise a hand in the
-discussion, and submit homework once it is assigned. A facilitator bot runs
+about a slide, vote when a poll opens, add cards to the shared board and a +1
+to someone else's, chat and raise a hand in the discussion, and submit
+homework once it is assigned. A facilitator bot runs
 the agenda when the person trying the demo is a participant.
 
 Delays are seconds apart, randomised from a fixed seed (the same demo each
@@ -48,6 +49,7 @@ class Persona:
     raises_hand: bool = False
     homework_text: str = ""
     poll_bias: int = 0  # which option this persona leans to (index)
+    cards: tuple[tuple[int, str], ...] = ()  # (column, words) for the shared board
 
 
 PERSONAS: dict[str, Persona] = {
@@ -57,27 +59,27 @@ PERSONAS: dict[str, Persona] = {
         slide_remark=(2, "Mind reading is definitely me. I always assume people are annoyed with me."),
         discussion=("I tried the breathing exercise from last week before a hard phone call. It helped a bit.",),
         raises_hand=True, homework_text="Monday: a text went unanswered; I caught the mind reading and wrote a balanced thought.",
-        poll_bias=2,
+        poll_bias=2, cards=((0, "Breathing slowly before a hard call"), (1, "Write down the thought when a text goes unanswered")),
     ),
     "Alex": Persona(
         "Alex", 7, ("hopeful", "calm"), note="Started the new job this week.", note_to="group", arrive_s=(1.5, 4.0),
         slide_remark=(1, "The ABC model makes sense. I skip straight from A to C."),
         discussion=("Writing the thought down made it look smaller for me.", "Same here, Sam. Catching it is half the work."),
         homework_text="Did three thought records; the fortune telling ones were the easiest to catch.",
-        poll_bias=1,
+        poll_bias=1, cards=((0, "Writing the thought down makes it smaller"), (1, "One thought record a day, even a short one")),
     ),
     "Riley": Persona(
         "Riley", 5, ("okay", "distracted"), arrive_s=(2.5, 6.0),
         slide_remark=(5, "A balanced thought that I actually believe, not forced positivity. I like that."),
         discussion=("I find the evidence against column really hard.",),
         homework_text="",
-        poll_bias=3,
+        poll_bias=3, cards=((1, "Ask: what would I tell a friend?"),),
     ),
     "Morgan": Persona(
         "Morgan", 3, ("low", "irritable", "lonely"), arrive_s=(4.0, 8.0),
         discussion=("Should statements are my big one. I should be further along by now.",),
         raises_hand=True, homework_text="Tried it twice. Hard, but I did it.",
-        poll_bias=0,
+        poll_bias=0, cards=((0, "A short walk after dinner"),),
     ),
 }
 
@@ -200,6 +202,14 @@ class MemberBot(_Bot):
                 self.once(("discuss", sid, i), self.pause(4 + 10 * i, 12 + 14 * i), lambda line=line: self._chat(line))
             if p.raises_hand:
                 self.once(("hand", sid), self.pause(2, 8), lambda: self.send("hand.raise", {}))
+        board = state.current_board()
+        if board is not None and board.session_id == sid:  # the shared board: a card or two, and a +1
+            for i, (column, text) in enumerate(p.cards):
+                if column < len(board.columns):
+                    self.once(("card", board.board_id, i), self.pause(4 + 8 * i, 10 + 12 * i), lambda c=column, t=text, b=board: self.send("card.add", {"board_id": b.board_id, "column": c, "text": t}))
+            others = [c for c in board.live_cards() if c.author != me and me not in c.plus_by]
+            if others:
+                self.once(("plus", board.board_id), self.pause(12, 24), lambda c=others[0]: self.send("card.plus", {"card_id": c.card_id}))
         for hw in state.homework.values():
             if me not in hw.submissions and (p.homework_text or hw.kind != "text"):
                 self.once(("homework", hw.homework_id), self.pause(6, 20), lambda hw=hw: self._submit(hw))
@@ -323,6 +333,10 @@ class FacilitatorBot(_Bot):
             await self.wait(5, 8)
             await self._poll_round(3, (20, 28))
             await self.wait(5, 8)
+            if self.plan.boards:  # the shared board: members add cards and +1s
+                await self.command(*self.plan.boards[0].command())
+                await self.command("chat.send", {"text": "The board is open (B, or /board): add what helps you, and a +1 to ideas you like.", "to": "group"})
+                await self.wait(30, 40)
             await self.command("phase.set", {"phase": "discussion"})
             await self.command("chat.send", {"text": "What stood out for you today? Raise your hand if you'd like to speak.", "to": "group"})
             await self.wait(40, 55)

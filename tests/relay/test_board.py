@@ -188,3 +188,29 @@ async def test_the_agenda_says_when_the_phase_ends_and_one_scheduled_call_says_w
         await _until(lambda: any(line.startswith("Discussion has reached its 1 planned minutes") for line in dana.lines), "the line at the planned end")
         assert dana.face.agenda._handle is None
         assert sam.said("/agenda") == ["As a participant you cannot read the session's planned minutes."]
+
+
+async def test_the_demos_simulated_members_write_cards_and_give_plus_ones_on_the_plans_board(relay):
+    from iop_tui.core.plan import DEMO_PLAN, load_plan
+    from iop_tui.demo.members import PERSONAS, run_bots
+
+    plan = load_plan(DEMO_PLAN)
+    assert plan.boards and plan.minutes["exercises"] == 20
+    gid = relay.store.create_group("Demo")
+    _, dana = relay.store.add_member(gid, "Dana", "facilitator")
+    tokens = {name: relay.store.add_member(gid, name, "participant")[1] for name in PERSONAS}
+    bots = asyncio.create_task(run_bots(relay.url, tokens, plan=plan, facilitator_token=dana, tempo=0.02))
+    try:
+        def types() -> list[str]:
+            return [e.type for e in relay.store.events_after(gid, 0)]
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while not (types().count("card.added") >= 6 and types().count("card.plussed") >= 3):
+            assert loop.time() < deadline and not bots.done(), types()
+            await asyncio.sleep(0.1)
+    finally:
+        bots.cancel()
+        await asyncio.gather(bots, return_exceptions=True)
+    opened = next(e for e in relay.store.events_after(gid, 0) if e.type == "board.opened")
+    assert opened.data["anonymous"] and opened.data["title"] == "Coping with thinking traps"
