@@ -1385,7 +1385,7 @@ def card_line(card: Any, board: Any, state: GroupState, me_id: int | None, *, fa
         details.append("yours")
     elif card.author is not None and (facilitator or not board.anonymous):
         details.append(f"by {_name(state, card.author)}" + (", anonymous to the group" if board.anonymous else ""))
-    text = ". ".join(p.rstrip(".") for p in parts) + "."
+    text = " ".join(p if p.endswith((".", "?", "!")) else p + "." for p in parts)
     said = ", ".join(details)
     return f"{text} {said[0].upper()}{said[1:]}." if details else text
 

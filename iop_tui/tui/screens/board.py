@@ -63,7 +63,7 @@ class BoardScreen(Screen[None]):
     BoardScreen { layout: vertical; }
     #board-head { height: auto; padding: 0 1; }
     #board-columns { height: 1fr; overflow-x: auto; }
-    .board-column { width: 26; min-width: 22; height: 1fr; border-right: vkey $foreground 30%; }
+    .board-column { width: 1fr; min-width: 24; height: 1fr; border-right: vkey $foreground 30%; }
     .board-column-title { height: auto; padding: 0 1; text-style: bold; }
     .board-cards { height: 1fr; border: none; }
     #board-input { height: 1; margin: 0 1; display: none; }

@@ -27,7 +27,8 @@ class MoodScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     MoodScreen { align: center middle; }
-    #moods-box { width: 78; max-height: 20; border: round $accent; padding: 0 1; background: $surface; }
+    #moods-box { width: 78; height: auto; max-height: 20; border: round $accent; padding: 0 1; background: $surface; }
+    #moods-box VerticalScroll { height: auto; }
     .mood { height: auto; }
     .mood-words { width: 1fr; }
     .mood-chart { width: 14; }
