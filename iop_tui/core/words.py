@@ -1384,7 +1384,7 @@ def card_line(card: Any, board: Any, state: GroupState, me_id: int | None, *, fa
     if card.author is not None and card.author == me_id:
         details.append("yours")
     elif card.author is not None and (facilitator or not board.anonymous):
-        details.append(f"by {_name(state, card.author)}" + (", anonymous to the group" if board.anonymous else ""))
+        details.append(f"by {_name(state, card.author)}")  # on an anonymous board only facilitators read this (the head line says so)
     text = " ".join(p if p.endswith((".", "?", "!")) else p + "." for p in parts)
     said = ", ".join(details)
     return f"{text} {said[0].upper()}{said[1:]}." if details else text
@@ -1397,7 +1397,8 @@ def board_lines(state: GroupState, me_id: int | None) -> list[str]:
         return [NO_BOARD]
     facilitator = _role(state, me_id) == FACILITATOR
     cards = board.live_cards()
-    lines = [f"Board: {board.title}, {board_anonymity_text(board)}; {count_words(len(board.columns), 'column')}, {count_words(len(cards), 'card')}."]
+    seen = "; as a facilitator you see who wrote each" if facilitator and board.anonymous else ""
+    lines = [f"Board: {board.title}, {board_anonymity_text(board)}{seen}; {count_words(len(board.columns), 'column')}, {count_words(len(cards), 'card')}."]
     for index, title in enumerate(board.columns):
         column = board.live_cards(index)
         lines.append(f"Column {index + 1}, {title}: {count_words(len(column), 'card')}" + (":" if column else "."))

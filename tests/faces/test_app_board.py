@@ -57,11 +57,11 @@ async def test_a_facilitator_moves_and_merges_cards_and_sees_who_wrote_them(rela
         await pilot.press("escape", "b")
         await wait_until(pilot, lambda: isinstance(app.screen, BoardScreen), "the board to open")
         await pilot.pause()
-        assert _board_rows(app, 0) == ["Card 1: Walk. By Sam, anonymous to the group.", "Card 2: Call. By Sam, anonymous to the group."]
+        assert _board_rows(app, 0) == ["Card 1: Walk. By Sam.", "Card 2: Call. By Sam."]
         await pilot.press("right_square_bracket")  # card 1 to the next column
-        await wait_until(pilot, lambda: _board_rows(app, 1) == ["Card 1: Walk. By Sam, anonymous to the group."], "the move")
+        await wait_until(pilot, lambda: _board_rows(app, 1) == ["Card 1: Walk. By Sam."], "the move")
         await pilot.press("m", "right", "m")  # mark card 2, go to card 1, merge card 2 into it
-        await wait_until(pilot, lambda: _board_rows(app, 1) == ["Card 1: Walk. Also: Call. By Sam, anonymous to the group."], "the merge")
+        await wait_until(pilot, lambda: _board_rows(app, 1) == ["Card 1: Walk. Also: Call. By Sam."], "the merge")
         assert _board_rows(app, 0) == []
 
 

@@ -91,8 +91,8 @@ async def test_members_brainstorm_on_an_anonymous_board_and_read_it_as_an_outlin
         # Sam knows his own cards; Dana knows every writer (safety first).
         assert "Card 1: Walking after dinner. 1 +1, yours." in " ".join(sam.said("/board"))
         facilitator_view = " ".join(dana.said("/board"))
-        assert "Card 1: Walking after dinner. 1 +1, by Sam, anonymous to the group." in facilitator_view
-        assert "Card 3: Tea before bed. By Alex, anonymous to the group." in facilitator_view
+        assert "Card 1: Walking after dinner. 1 +1, by Sam." in facilitator_view
+        assert "Card 3: Tea before bed. By Alex." in facilitator_view
         # Members edit and remove only their own cards; the facilitator moves and merges.
         assert alex.said("/card edit 1 Running") == ["Card 1 is not yours; you can edit only your own cards."]
         assert alex.said("/card remove 1") == ["Card 1 is not yours; you can remove only your own cards."]

@@ -123,7 +123,8 @@ class BoardScreen(Screen[None]):
             set_text(self.query_one("#board-head", Static), f"{words.NO_BOARD} Escape goes back.")
             return
         cards = board.live_cards()
-        head = (f"Board: {board.title}, {words.board_anonymity_text(board)}; "
+        seen = "; as a facilitator you see who wrote each" if facilitator and board.anonymous else ""
+        head = (f"Board: {board.title}, {words.board_anonymity_text(board)}{seen}; "
                 f"{words.count_words(len(cards), 'card')}. {BOARD_KEYS}{FACILITATOR_KEYS if facilitator else ''}")
         set_text(self.query_one("#board-head", Static), head)
         for index, title in enumerate(board.columns):
