@@ -26,6 +26,15 @@ prepared polls and homework::
     due = "+7"                   # optional: to be answered by then (between sessions)
     to = "Sam"                   # optional: one member; without it, every participant
 
+    [agenda]                     # planned minutes per phase (iop_tui.core.agenda)
+    checkin = 10
+    exercises = 20
+
+    [[boards]]                   # a shared board, opened with /board plan N
+    title = "What helps"
+    columns = ["What helps me", "What I will try this week"]
+    anonymous = true
+
 Loading the plan sends the deck. Polls are only *prepared*: the facilitator
 opens them one by one when the moment comes (a poll opened at load would
 interrupt the check-in). Questionnaires are prepared too (``/give plan N``).

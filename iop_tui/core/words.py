@@ -1368,7 +1368,8 @@ def not_your_card_text(number: int, doing: str) -> str:
 def board_clear_question(board: Any, column: int | None) -> str:
     where = f"{column_text(board, column)} of the board {board.title}" if column is not None else f"the whole board {board.title}"
     count = len(board.live_cards(column))
-    return f"Clear {where}? Its {count_words(count, 'card')} go from the board (they stay in the session's log)."
+    goes = "goes from the board (it stays" if count == 1 else "go from the board (they stay"
+    return f"Clear {where}? Its {count_words(count, 'card')} {goes} in the session's log)."
 
 
 def card_line(card: Any, board: Any, state: GroupState, me_id: int | None, *, facilitator: bool = False) -> str:
