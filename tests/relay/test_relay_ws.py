@@ -178,6 +178,9 @@ async def test_a_participant_is_refused_every_facilitator_command(seeded):
         "member.remove": {"member_id": seeded.participants[1].member_id},
         "urgent.acknowledge": {"alert_id": 1},
         "measure.give": {"measure": "phq9"},
+        # shared boards
+        "board.open": {"title": "t", "columns": ["a"]}, "board.clear": {"board_id": 1},
+        "card.move": {"card_id": 1, "column": 0}, "card.merge": {"card_id": 1, "into": 2},
     }
     async with connected(seeded.url, seeded.facilitator, seeded.participants[0]) as (dana, sam):
         await dana.command("session.start", {"title": "Week 1"})
