@@ -747,6 +747,8 @@ def _card_edit(ctx: _Context) -> list[Draft]:
     board, card = _live_card(ctx, "edit a card")
     if card.author != ctx.actor.member_id:
         raise _fail(ErrorCode.FORBIDDEN, f"Card {card.number} is not yours; you can edit only your own cards.")
+    if ctx.muted:
+        raise _fail(ErrorCode.FORBIDDEN, "A facilitator has muted you, so you cannot change cards; you can still write to the facilitators privately.")
     text = ctx.data["text"].strip()
     if text == card.text:
         return []

@@ -1063,6 +1063,7 @@ def _board(rest: str, ctx: Context) -> Outcome:
         question = words.board_clear_question(board, column)
         typed = f"/board clear {tail}".rstrip()
         return Outcome(sends=out.sends, ask=question, ask_typed=words.type_yes_text(question, typed), declined=words.BOARD_STAYS)
+    _need(ctx, "card.add")  # guests see no boards
     if rest:
         raise Refused(words.BOARD_USAGE)
     return Outcome(local="board")

@@ -368,6 +368,8 @@ def hint_for(event: Event | dict[str, Any], state: GroupState, me_id: int | None
     if ev.type == "poll.opened":
         poll = state.polls.get(int(ev.data.get("poll_id", 0)))
         return _VOTE_HINTS.get(poll.kind if poll else "single")
+    if ev.type == "board.opened":
+        return BOARD_HINT  # shared boards (issue 14 part B)
     return None
 
 
@@ -1329,6 +1331,7 @@ def count_words(count: int, one: str, many: str | None = None) -> str:
     return f"{number} {one if count == 1 else (many or one + 's')}"
 
 
+BOARD_HINT = "Type /card, a column's number and your words to add a card; /board reads the board."
 BOARD_USAGE = 'Write it like this: /board open "What helps" What helps; What I will try; add anonymous at the end for an anonymous board.'
 NO_BOARD = "No board is open; the facilitator opens one with /board open."
 CARD_USAGE = "Type /card, the column's number or first word, and your card, for example /card 1 Walking after dinner."

@@ -89,3 +89,12 @@ def test_moods_are_said_in_figures_and_drawn_as_text_characters():
     assert words.mood_text([7], "Sam") == "Sam's mood: 7 over one session."
     assert mood_chart([0, 10, None]) == "▁█" + PASSED
     assert words.count_words(13, "session") == "13 sessions"
+
+
+def test_a_guest_cannot_read_a_board_and_a_participant_hears_how_to_add_a_card():
+    assert Room("guest")("/board").refusal == "As a guest you cannot add cards to a board."
+    room = Room("participant")
+    _board(room)
+    opened = {"kind": "event", "seq": 1, "type": "board.opened", "ts": 1.0, "actor": 1, "actor_name": "Dana", "audience": "members",
+              "subject": None, "data": {"board_id": 10}}
+    assert words.hint_for(opened, room.model.state, room.model.me_id) == words.BOARD_HINT
