@@ -61,7 +61,7 @@ MAX_MERGED = 10
 class Card:
     """One card as this reader knows it."""
 
-    card_id: int  # the seq of its card.added event
+    card_id: int  # the seq of the first event its card.add caused (card.author on an anonymous board, else card.added)
     board_id: int
     number: int  # 1, 2, 3 ... within the board, in the order added
     column: int

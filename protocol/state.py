@@ -228,6 +228,7 @@ class GroupState:
     # Shared boards and mood history (issue 14 part B; protocol/board.py).
     boards: dict[int, Board] = field(default_factory=dict)  # board id -> board, oldest first
     moods: dict[int, list[tuple[int, int | None]]] = field(default_factory=dict)  # member -> (session id, mood or None: passed), oldest first
+    card_authors: dict[int, int] = field(default_factory=dict)  # card id -> writer, learned (card.author) before the card itself
 
     # -- roster (from welcome and presence frames, not the log) -------------
 
@@ -595,7 +596,7 @@ class GroupState:
         if board is None:
             return
         cid = int(d.get("card_id", ev.seq))
-        author = d.get("member_id")
+        author = d.get("member_id", self.card_authors.pop(cid, None))
         board.cards[cid] = Card(cid, board.board_id, int(d.get("number", len(board.cards) + 1)), int(d.get("column", 0)), str(d.get("text", "")),
                                 int(author) if author is not None else None)
 
@@ -603,6 +604,8 @@ class GroupState:
         card = self.card(int(d["card_id"]))
         if card is not None:
             card.author = int(d["member_id"])
+        else:  # the relay sends it just before the card (the writer and the facilitators only)
+            self.card_authors[int(d["card_id"])] = int(d["member_id"])
 
     def _on_card_edited(self, ev: Event, d: dict[str, Any]) -> None:
         card = self.card(int(d["card_id"]))

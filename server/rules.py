@@ -736,10 +736,11 @@ def _card_add(ctx: _Context) -> list[Draft]:
     added: dict[str, Any] = {"card_id": SEQ, "board_id": board.board_id, "number": len(board.cards) + 1, "column": column, "text": ctx.data["text"].strip()}
     if not board.anonymous:
         return [Draft("card.added", MEMBERS, {**added, "member_id": mid})]
-    # The group learns the card, never its writer; the writer and the facilitators learn whose it is.
+    # The group learns the card, never its writer; the writer and the facilitators learn whose it
+    # is first, so their notice of the card can already say "Your card" or "by Sam".
     return [
-        Draft("card.added", MEMBERS, added, anonymous=_hidden(board, ctx.actor)),
         Draft("card.author", MEMBER, {"card_id": SEQ, "member_id": mid}, subject=mid),
+        Draft("card.added", MEMBERS, added, anonymous=_hidden(board, ctx.actor)),
     ]
 
 

@@ -1438,7 +1438,8 @@ def board_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int |
     mine = card.author is not None and card.author == me_id
     if t == "card.added":
         whose = "Your card" if mine else "Card"
-        by = f", by {_name(state, card.author)}" if card.author is not None and not mine and not board.anonymous else ""
+        known = not board.anonymous or _role(state, me_id) == FACILITATOR
+        by = f", by {_name(state, card.author)}" if card.author is not None and not mine and known else ""
         return f"{whose} {card.number}, {board.columns[card.column] if card.column < len(board.columns) else ''}{by}: {card.text}"
     if t == "card.edited":
         return f"Card {card.number} edited: {card.text}"

@@ -107,7 +107,7 @@ async def setup_state(url: str, g: Group) -> dict[str, int]:
             async with RawClient(url, g.actor[role].token) as member:
                 await asyncio.wait_for(member.wait_synced(), TIMEOUT)
                 ack = await member.command("card.add", {"board_id": ids["board"], "column": 0, "text": f"own {role}"})
-                ids[f"card_{role}"] = ack["seq"] - 1  # card.added, then card.author
+                ids[f"card_{role}"] = ack["seq"] - 1  # card.author, then card.added: the id is the first
         return ids
 
 

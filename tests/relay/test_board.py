@@ -82,6 +82,8 @@ async def test_members_brainstorm_on_an_anonymous_board_and_read_it_as_an_outlin
         await alex.type("/card helps Tea before bed")
         await alex.type("/plus 1")
         assert any(line.startswith("Card 1, What helps: Walking after dinner") for line in alex.lines), alex.lines
+        assert "Your card 1, What helps: Walking after dinner" in sam.lines  # the writer learns it is theirs first
+        assert "Card 1, What helps, by Sam: Walking after dinner" in dana.lines  # so does a facilitator, live
         # Alex's outline: the cards, the +1, no name of who wrote them.
         outline = alex.said("/board")
         assert outline[0] == "Board: What helps, anonymous: no member sees who wrote a card; two columns, three cards."

@@ -25,8 +25,8 @@ def test_an_anonymous_card_is_decided_with_no_actor_and_its_writer_named_only_to
     room.start()
     board = _open(room)
     drafts = room.decide(SAM, "card.add", {"board_id": board, "column": 0, "text": "A walk"})
-    assert [(d.type, d.audience, d.anonymous, d.subject) for d in drafts] == [("card.added", "members", True, None), ("card.author", "member", False, SAM.member_id)]
-    assert "member_id" not in drafts[0].data
+    assert [(d.type, d.audience, d.anonymous, d.subject) for d in drafts] == [("card.author", "member", False, SAM.member_id), ("card.added", "members", True, None)]
+    assert "member_id" not in drafts[1].data
     card = _card(room)
     drafts = room.decide(ALEX, "card.plus", {"card_id": card})
     assert [(d.type, d.anonymous) for d in drafts] == [("card.plussed", True), ("card.plus_by", False)]
