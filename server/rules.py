@@ -21,6 +21,7 @@ acks it with ``seq`` None.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from typing import Any
 from collections.abc import Callable
@@ -703,6 +704,18 @@ def _column(board: Board, column: int) -> int:
     return column
 
 
+def _card_alert(ctx: _Context, board: Board, number: int, text: str) -> list[Draft]:
+    """A card holding a word on the group's watch list raises an alert for the facilitators
+    (naming the writer, even on an anonymous board: they already know who wrote it)."""
+    folded = text.casefold()
+    tokens = set(re.findall(r"\w+", folded))
+    watched = sorted(w for w in ctx.state.watch_words if (w in tokens if " " not in w else re.search(rf"\b{re.escape(w)}\b", folded)))
+    if not watched:
+        return []
+    reason = f"card {number} on the board {board.title}: watched words: {', '.join(watched)}"
+    return [Draft("alert.raised", FACILITATORS, {"member_id": ctx.actor.member_id, "source": "card", "reason": reason})]
+
+
 def _board_open(ctx: _Context) -> list[Draft]:
     sid = _need_session(ctx, "open a board")
     if sum(1 for b in ctx.state.boards.values() if b.session_id == sid) >= MAX_BOARDS:
@@ -734,13 +747,15 @@ def _card_add(ctx: _Context) -> list[Draft]:
         raise _fail(ErrorCode.CONFLICT, f"The board {board.title!r} holds its most cards ({MAX_CARDS}); ask the facilitator to open another.")
     mid = ctx.actor.member_id
     added: dict[str, Any] = {"card_id": SEQ, "board_id": board.board_id, "number": len(board.cards) + 1, "column": column, "text": ctx.data["text"].strip()}
+    alert = _card_alert(ctx, board, added["number"], added["text"])
     if not board.anonymous:
-        return [Draft("card.added", MEMBERS, {**added, "member_id": mid})]
+        return [Draft("card.added", MEMBERS, {**added, "member_id": mid}), *alert]
     # The group learns the card, never its writer; the writer and the facilitators learn whose it
     # is first, so their notice of the card can already say "Your card" or "by Sam".
     return [
         Draft("card.author", MEMBER, {"card_id": SEQ, "member_id": mid}, subject=mid),
         Draft("card.added", MEMBERS, added, anonymous=_hidden(board, ctx.actor)),
+        *alert,
     ]
 
 
@@ -753,7 +768,8 @@ def _card_edit(ctx: _Context) -> list[Draft]:
     text = ctx.data["text"].strip()
     if text == card.text:
         return []
-    return [Draft("card.edited", MEMBERS, {"card_id": card.card_id, "text": text}, anonymous=_hidden(board, ctx.actor))]
+    edited = Draft("card.edited", MEMBERS, {"card_id": card.card_id, "text": text}, anonymous=_hidden(board, ctx.actor))
+    return [edited, *_card_alert(ctx, board, card.number, text)]
 
 
 def _card_remove(ctx: _Context) -> list[Draft]:

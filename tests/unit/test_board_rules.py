@@ -114,3 +114,18 @@ def test_merging_keeps_the_words_and_adds_the_plus_ones_and_clearing_keeps_the_l
     room.do(DANA, "board.clear", {"board_id": board})
     assert room.view(SAM).boards[board].live_cards() == []
     assert [e.type for e in room.log].count("card.added") == 2  # the log keeps every card
+
+
+def test_a_card_with_a_watched_word_raises_an_alert_that_only_facilitators_see():
+    room = Room()
+    room.state.watch_words = frozenset({"hopeless", "give up"})
+    room.start()
+    board = _open(room)
+    events = room.do(SAM, "card.add", {"board_id": board, "column": 0, "text": "Some days I feel Hopeless"})
+    alert = events[-1]
+    assert (alert.type, alert.audience, alert.data["member_id"], alert.data["source"]) == ("alert.raised", "facilitators", SAM.member_id, "card")
+    assert alert.data["reason"] == "card 1 on the board What helps: watched words: hopeless"
+    assert alert.seq not in [e.seq for e in room.seen_by(ALEX)]
+    card = events[0].data["card_id"]
+    assert [e.type for e in room.do(SAM, "card.edit", {"card_id": card, "text": "I want to give up"})] == ["card.edited", "alert.raised"]
+    assert [e.type for e in room.do(SAM, "card.edit", {"card_id": card, "text": "A walk helps"})] == ["card.edited"]
