@@ -50,8 +50,8 @@ class BoardScreen(Screen[None]):
         Binding("left", "column(-1)", "Column left", show=False),
         Binding("right", "column(1)", "Column right", show=False),
         Binding("a", "add", "Add"),
-        Binding("e", "edit", "Edit"),
-        Binding("d,delete", "remove", "Remove"),
+        Binding("e", "edit", "Edit", show=False),  # the head line lists every key; the footer keeps room for F9 and F12
+        Binding("d,delete", "remove", "Remove", show=False),
         Binding("plus,p", "plus", "+1"),
         Binding("left_square_bracket", "move(-1)", "Move left", show=False),
         Binding("right_square_bracket", "move(1)", "Move right", show=False),
