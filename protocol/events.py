@@ -110,6 +110,17 @@ EVENT_TYPES = frozenset(
         "roleplay.noted",
         "roleplay.ended",
         "roleplay.shared",
+        # shared boards (docs/protocol.md, "Shared boards"; protocol/board.py)
+        "board.opened",
+        "board.cleared",
+        "card.added",
+        "card.author",
+        "card.edited",
+        "card.removed",
+        "card.moved",
+        "card.plussed",
+        "card.plus_by",
+        "card.merged",
     }
 )
 
@@ -129,6 +140,9 @@ class Draft:
     audience: str
     data: dict[str, Any] = field(default_factory=dict)
     subject: int | None = None
+    #: Logged with no actor (0, no name): on an anonymous board the event that
+    #: reaches the group must not name who acted, not even in its envelope.
+    anonymous: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .board import MAX_BOARD_TITLE, MAX_CARD_TEXT, MAX_COLUMN_TITLE, MAX_COLUMNS
 from .errors import ErrorCode, ProtocolError
 from .events import Event
 from .measures import MEASURES
@@ -185,6 +186,12 @@ LIMIT_WORDS: dict[tuple[str, str], str | tuple[str, str]] = {
     ("roleplay.end", "debrief[]"): "A debrief question",
     ("roleplay.say", "text"): "A line in character",
     ("roleplay.note", "text"): "An observer note",
+    # shared boards (protocol/board.py)
+    ("board.open", "title"): "A board title",
+    ("board.open", "columns"): ("A board", "columns"),
+    ("board.open", "columns[]"): "A column title",
+    ("card.add", "text"): "A card",
+    ("card.edit", "text"): "A card",
 }
 
 
@@ -423,6 +430,19 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
     "roleplay.say": (_s("text", MAX_TEXT, min_len=1),),
     "roleplay.note": (_s("text", MAX_TEXT, min_len=1),),
     "roleplay.share": (),
+    # shared boards (docs/protocol.md, "Shared boards"; limits in protocol/board.py)
+    "board.open": (
+        _s("title", MAX_BOARD_TITLE, min_len=1),
+        _l("columns", Field("column", "str", max_len=MAX_COLUMN_TITLE, min_len=1), MAX_COLUMNS, required=True, min_len=1),
+        _b("anonymous"),
+    ),
+    "board.clear": (_i("board_id", 1), _i("column", 0, MAX_COLUMNS - 1, required=False, default=None, nullable=True)),
+    "card.add": (_i("board_id", 1), _i("column", 0, MAX_COLUMNS - 1), _s("text", MAX_CARD_TEXT, min_len=1)),
+    "card.edit": (_i("card_id", 1), _s("text", MAX_CARD_TEXT, min_len=1)),
+    "card.remove": (_i("card_id", 1),),
+    "card.plus": (_i("card_id", 1),),
+    "card.move": (_i("card_id", 1), _i("column", 0, MAX_COLUMNS - 1)),
+    "card.merge": (_i("card_id", 1), _i("into", 1)),
 }
 
 

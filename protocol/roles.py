@@ -107,6 +107,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "roleplay.say": _P,  # a line in character
     "roleplay.note": _P,  # an observer's note, kept for the facilitators
     "roleplay.share": _P,  # an observer shares their notes with the group
+    # shared boards (protocol/board.py): never guests
+    "board.open": _F,
+    "board.clear": _F,
+    "card.add": _FP,
+    "card.edit": _FP,  # one's own card
+    "card.remove": _FP,  # one's own card; a facilitator any card
+    "card.plus": _FP,
+    "card.move": _F,
+    "card.merge": _F,
 }
 
 
@@ -168,6 +177,15 @@ ACTIONS: dict[str, str] = {
     "roleplay.say": "speak in character",
     "roleplay.note": "write observer notes",
     "roleplay.share": "share observer notes",
+    # shared boards
+    "board.open": "open a board",
+    "board.clear": "clear a board",
+    "card.add": "add cards to a board",
+    "card.edit": "edit cards",
+    "card.remove": "remove cards",
+    "card.plus": "add a +1 to a card",
+    "card.move": "move cards between columns",
+    "card.merge": "merge cards",
 }
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from collections.abc import Iterable
 from typing import Any
 
+from .board import Board, Card
 from .events import Event
 from .kit_state import KitState
 from .messages import SCALE_POINTS
@@ -280,6 +281,10 @@ class GroupState(KitState):
     stays: dict[int, list[Stay]] = field(default_factory=dict)  # member id -> their time in rooms
     last_rooms: dict[int, int] = field(default_factory=dict)  # member id -> room, at the last recall
     scenes: dict[int, Scene] = field(default_factory=dict)  # room number (0: main) -> its latest scene
+    # Shared boards and mood history (issue 14 part B; protocol/board.py).
+    boards: dict[int, Board] = field(default_factory=dict)  # board id -> board, oldest first
+    moods: dict[int, list[tuple[int, int | None]]] = field(default_factory=dict)  # member -> (session id, mood or None: passed), oldest first
+    card_authors: dict[int, int] = field(default_factory=dict)  # card id -> writer, learned (card.author) before the card itself
 
     # -- roster (from welcome and presence frames, not the log) -------------
 
@@ -432,6 +437,7 @@ class GroupState(KitState):
             mid, ev.actor_name or self.name_of(mid), d.get("mood"), list(d.get("feelings", [])),
             bool(d.get("passed", False)), note, private, ev.ts,
         )
+        self._record_mood(mid, d.get("mood"), bool(d.get("passed", False)))
 
     def _on_checkin_note(self, ev: Event, d: dict[str, Any]) -> None:
         checkin = self.checkins.get(int(d["member_id"]))
@@ -809,6 +815,100 @@ class GroupState(KitState):
 
     def _on_resource_unpinned(self, ev: Event, d: dict[str, Any]) -> None:
         self.resources.pop(int(d["resource_id"]), None)
+    # -- shared boards and mood history (issue 14 part B; protocol/board.py) --------
+
+    def _record_mood(self, member_id: int, mood: Any, passed: bool) -> None:
+        """One mood per member per session (a second check-in replaces the first)."""
+        sid = self._sid()
+        if sid is None:
+            return
+        value = None if passed or mood is None else int(mood)
+        history = self.moods.setdefault(member_id, [])
+        if history and history[-1][0] == sid:
+            history[-1] = (sid, value)
+        else:
+            history.append((sid, value))
+
+    def current_board(self) -> Board | None:
+        """The newest board of the live session (else the newest board), or None."""
+        if not self.boards:
+            return None
+        sid = self._sid()
+        live = [b for b in self.boards.values() if sid is not None and b.session_id == sid]
+        return (live or list(self.boards.values()))[-1]
+
+    def card(self, card_id: int) -> Card | None:
+        for board in self.boards.values():
+            found = board.cards.get(card_id)
+            if found is not None:
+                return found
+        return None
+
+    def _on_board_opened(self, ev: Event, d: dict[str, Any]) -> None:
+        bid = int(d.get("board_id", ev.seq))
+        self.boards[bid] = Board(bid, str(d.get("title", "")), [str(c) for c in d.get("columns", [])], bool(d.get("anonymous", False)), self._sid())
+
+    def _on_board_cleared(self, ev: Event, d: dict[str, Any]) -> None:
+        board = self.boards.get(int(d["board_id"]))
+        if board is None:
+            return
+        column = d.get("column")
+        for card in board.cards.values():
+            if column is None or card.column == int(column):
+                card.removed = True
+
+    def _on_card_added(self, ev: Event, d: dict[str, Any]) -> None:
+        board = self.boards.get(int(d["board_id"]))
+        if board is None:
+            return
+        cid = int(d.get("card_id", ev.seq))
+        author = d.get("member_id", self.card_authors.pop(cid, None))
+        board.cards[cid] = Card(cid, board.board_id, int(d.get("number", len(board.cards) + 1)), int(d.get("column", 0)), str(d.get("text", "")),
+                                int(author) if author is not None else None)
+
+    def _on_card_author(self, ev: Event, d: dict[str, Any]) -> None:
+        card = self.card(int(d["card_id"]))
+        if card is not None:
+            card.author = int(d["member_id"])
+        else:  # the relay sends it just before the card (the writer and the facilitators only)
+            self.card_authors[int(d["card_id"])] = int(d["member_id"])
+
+    def _on_card_edited(self, ev: Event, d: dict[str, Any]) -> None:
+        card = self.card(int(d["card_id"]))
+        if card is not None:
+            card.text = str(d.get("text", ""))
+
+    def _on_card_removed(self, ev: Event, d: dict[str, Any]) -> None:
+        card = self.card(int(d["card_id"]))
+        if card is not None:
+            card.removed = True
+
+    def _on_card_moved(self, ev: Event, d: dict[str, Any]) -> None:
+        card = self.card(int(d["card_id"]))
+        if card is not None:
+            card.column = int(d.get("column", card.column))
+
+    def _on_card_plussed(self, ev: Event, d: dict[str, Any]) -> None:
+        card = self.card(int(d["card_id"]))
+        if card is not None:
+            card.plus += 1
+            if d.get("member_id") is not None:
+                card.plus_by.add(int(d["member_id"]))
+
+    def _on_card_plus_by(self, ev: Event, d: dict[str, Any]) -> None:
+        card = self.card(int(d["card_id"]))
+        if card is not None:
+            card.plus_by.add(int(d["member_id"]))
+
+    def _on_card_merged(self, ev: Event, d: dict[str, Any]) -> None:
+        card, into = self.card(int(d["card_id"])), self.card(int(d["into"]))
+        if card is None or into is None:
+            return
+        card.removed, card.merged_into = True, into.card_id
+        into.merged.append(card.text)
+        into.merged.extend(card.merged)
+        into.plus += card.plus
+        into.plus_by |= card.plus_by
 
 
 def is_private(event: Event) -> bool:

@@ -334,7 +334,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
     def _sequence(self, room: Room, peer: Any, drafts: list[Draft], now: float) -> list[Event]:
         first = room.head + 1
         return [
-            Event(first + i, d.type, now, peer.member_id, peer.name, d.audience, d.subject, _substitute(d.data, first))
+            # An anonymous draft (a card on an anonymous board) is logged with no actor.
+            Event(first + i, d.type, now, 0 if d.anonymous else peer.member_id, "" if d.anonymous else peer.name, d.audience, d.subject, _substitute(d.data, first))
             for i, d in enumerate(drafts)
         ]
 

@@ -21,10 +21,12 @@ acks it with ``seq`` None.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from typing import Any
 from collections.abc import Callable
 
+from protocol.board import MAX_BOARDS, MAX_CARDS, MAX_MERGED, Board, Card
 from protocol.deck import parse_deck
 from protocol.measures import MEASURES, band, needs_alert, score
 from protocol.errors import ErrorCode, ProtocolError
@@ -994,6 +996,147 @@ def _reminders_set(ctx: _Context) -> list[Draft]:
         "quiet": None if d["quiet"] is None else (ReminderPrefs(quiet=quiet).quiet_text),
     }
     return [Draft("reminders.changed", MEMBER, data, subject=me)]
+# -- shared boards (issue 14 part B; protocol/board.py) ----------------------------
+
+
+def _live_board(ctx: _Context, board_id: int, doing: str) -> Board:
+    """A board of the live session, or a refusal."""
+    sid = _need_session_as_member(ctx, doing) if ctx.actor.role != FACILITATOR else _need_session(ctx, doing)
+    board = ctx.state.boards.get(board_id)
+    if board is None:
+        raise _fail(ErrorCode.NOT_FOUND, "There is no such board; type /board to see the board of this session.")
+    if board.session_id != sid:
+        raise _fail(ErrorCode.CONFLICT, f"The board {board.title!r} belongs to an earlier session, so it cannot change now.")
+    return board
+
+
+def _live_card(ctx: _Context, doing: str, key: str = "card_id") -> tuple[Board, Card]:
+    card = ctx.state.card(ctx.data[key])
+    if card is None:
+        raise _fail(ErrorCode.NOT_FOUND, "There is no such card; type /board to see the cards and their numbers.")
+    board = _live_board(ctx, card.board_id, doing)
+    if card.removed:
+        raise _fail(ErrorCode.NOT_FOUND, f"Card {card.number} is no longer on the board; type /board to see the cards.")
+    return board, card
+
+
+def _hidden(board: Board, actor: Actor) -> bool:
+    """Whether a member's act on this board is logged with no actor (anonymous boards; facilitators act by name)."""
+    return board.anonymous and actor.role != FACILITATOR
+
+
+def _column(board: Board, column: int) -> int:
+    if column >= len(board.columns):
+        raise _fail(ErrorCode.INVALID, f"The board has {_plural(len(board.columns), 'column')}; choose a column from 1 to {len(board.columns)}.")
+    return column
+
+
+def _card_alert(ctx: _Context, board: Board, number: int, text: str) -> list[Draft]:
+    """A card holding a word on the group's watch list raises an alert for the facilitators
+    (naming the writer, even on an anonymous board: they already know who wrote it)."""
+    folded = text.casefold()
+    tokens = set(re.findall(r"\w+", folded))
+    watched = sorted(w for w in ctx.state.watch_words if (w in tokens if " " not in w else re.search(rf"\b{re.escape(w)}\b", folded)))
+    if not watched:
+        return []
+    reason = f"card {number} on the board {board.title}: watched words: {', '.join(watched)}"
+    return [Draft("alert.raised", FACILITATORS, {"member_id": ctx.actor.member_id, "source": "card", "reason": reason})]
+
+
+def _board_open(ctx: _Context) -> list[Draft]:
+    sid = _need_session(ctx, "open a board")
+    if sum(1 for b in ctx.state.boards.values() if b.session_id == sid) >= MAX_BOARDS:
+        raise _fail(ErrorCode.CONFLICT, f"This session already has {MAX_BOARDS} boards, the most it may have; clear one and use it again.")
+    columns = [c.strip() for c in ctx.data["columns"]]
+    folded = [c.casefold() for c in columns]
+    if len(set(folded)) != len(folded):
+        raise _fail(ErrorCode.INVALID, "Two columns have the same title; give every column a different title.")
+    opened = {"board_id": SEQ, "title": ctx.data["title"].strip(), "columns": columns, "anonymous": bool(ctx.data["anonymous"])}
+    return [Draft("board.opened", MEMBERS, opened)]
+
+
+def _board_clear(ctx: _Context) -> list[Draft]:
+    board = _live_board(ctx, ctx.data["board_id"], "clear a board")
+    column = ctx.data["column"]
+    if column is not None:
+        _column(board, column)
+    if not board.live_cards(column):
+        return []
+    return [Draft("board.cleared", MEMBERS, {"board_id": board.board_id, "column": column})]
+
+
+def _card_add(ctx: _Context) -> list[Draft]:
+    board = _live_board(ctx, ctx.data["board_id"], "add a card")
+    column = _column(board, ctx.data["column"])
+    if ctx.muted:
+        raise _fail(ErrorCode.FORBIDDEN, "A facilitator has muted you, so you cannot add cards; you can still write to the facilitators privately.")
+    if len(board.cards) >= MAX_CARDS:
+        raise _fail(ErrorCode.CONFLICT, f"The board {board.title!r} holds its most cards ({MAX_CARDS}); ask the facilitator to open another.")
+    mid = ctx.actor.member_id
+    added: dict[str, Any] = {"card_id": SEQ, "board_id": board.board_id, "number": len(board.cards) + 1, "column": column, "text": ctx.data["text"].strip()}
+    alert = _card_alert(ctx, board, added["number"], added["text"])
+    if not board.anonymous:
+        return [Draft("card.added", MEMBERS, {**added, "member_id": mid}), *alert]
+    # The group learns the card, never its writer; the writer and the facilitators learn whose it
+    # is first, so their notice of the card can already say "Your card" or "by Sam".
+    return [
+        Draft("card.author", MEMBER, {"card_id": SEQ, "member_id": mid}, subject=mid),
+        Draft("card.added", MEMBERS, added, anonymous=_hidden(board, ctx.actor)),
+        *alert,
+    ]
+
+
+def _card_edit(ctx: _Context) -> list[Draft]:
+    board, card = _live_card(ctx, "edit a card")
+    if card.author != ctx.actor.member_id:
+        raise _fail(ErrorCode.FORBIDDEN, f"Card {card.number} is not yours; you can edit only your own cards.")
+    if ctx.muted:
+        raise _fail(ErrorCode.FORBIDDEN, "A facilitator has muted you, so you cannot change cards; you can still write to the facilitators privately.")
+    text = ctx.data["text"].strip()
+    if text == card.text:
+        return []
+    edited = Draft("card.edited", MEMBERS, {"card_id": card.card_id, "text": text}, anonymous=_hidden(board, ctx.actor))
+    return [edited, *_card_alert(ctx, board, card.number, text)]
+
+
+def _card_remove(ctx: _Context) -> list[Draft]:
+    board, card = _live_card(ctx, "remove a card")
+    if card.author != ctx.actor.member_id and ctx.actor.role != FACILITATOR:
+        raise _fail(ErrorCode.FORBIDDEN, f"Card {card.number} is not yours; you can remove only your own cards.")
+    return [Draft("card.removed", MEMBERS, {"card_id": card.card_id}, anonymous=_hidden(board, ctx.actor))]
+
+
+def _card_plus(ctx: _Context) -> list[Draft]:
+    board, card = _live_card(ctx, "add a +1")
+    mid = ctx.actor.member_id
+    if mid in card.plus_by:
+        raise _fail(ErrorCode.CONFLICT, f"You have already given card {card.number} a +1; one each.")
+    if not board.anonymous:
+        return [Draft("card.plussed", MEMBERS, {"card_id": card.card_id, "member_id": mid})]
+    return [
+        Draft("card.plussed", MEMBERS, {"card_id": card.card_id}, anonymous=_hidden(board, ctx.actor)),
+        Draft("card.plus_by", MEMBER, {"card_id": card.card_id, "member_id": mid}, subject=mid),
+    ]
+
+
+def _card_move(ctx: _Context) -> list[Draft]:
+    board, card = _live_card(ctx, "move a card")
+    column = _column(board, ctx.data["column"])
+    if column == card.column:
+        return []
+    return [Draft("card.moved", MEMBERS, {"card_id": card.card_id, "column": column})]
+
+
+def _card_merge(ctx: _Context) -> list[Draft]:
+    _, card = _live_card(ctx, "merge cards")
+    _, into = _live_card(ctx, "merge cards", "into")
+    if into.card_id == card.card_id:
+        raise _fail(ErrorCode.INVALID, "A card cannot be merged into itself; choose two different cards.")
+    if into.board_id != card.board_id:
+        raise _fail(ErrorCode.INVALID, "Those cards are on different boards; merge cards of one board.")
+    if len(into.merged) + 1 + len(card.merged) > MAX_MERGED:
+        raise _fail(ErrorCode.CONFLICT, f"Card {into.number} already holds the words of {len(into.merged)} cards, the most it may; merge into another card.")
+    return [Draft("card.merged", MEMBERS, {"card_id": card.card_id, "into": into.card_id})]
 
 
 _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
@@ -1039,6 +1182,15 @@ _HANDLERS: dict[str, Callable[[_Context], list[Draft]]] = {
     "resource.unpin": _resource_unpin,
     "feed.delete": _feed_delete,
     "reminders.set": _reminders_set,
+    # shared boards
+    "board.open": _board_open,
+    "board.clear": _board_clear,
+    "card.add": _card_add,
+    "card.edit": _card_edit,
+    "card.remove": _card_remove,
+    "card.plus": _card_plus,
+    "card.move": _card_move,
+    "card.merge": _card_merge,
 }
 
 

@@ -1568,6 +1568,150 @@ def _debrief(rest: str, ctx: Context) -> Outcome:
         planned = next((p for p in getattr(ctx.plan, "scenarios", ()) if p.title in titles), None)
         questions = list(planned.debrief) if planned is not None else []
     return send("roleplay.end", {"debrief": questions})
+# -- shared boards, moods over sessions, the agenda (issue 14 part B) -------------------
+
+
+_QUOTED = re.compile(r'^"([^"]+)"\s*(.*)$')
+_CARD_ACTIONS = {"edit": "card.edit", "remove": "card.remove", "move": "card.move", "merge": "card.merge"}
+
+
+def _board_now(ctx: Context) -> Any:
+    board = ctx.state.current_board()
+    if board is None:
+        raise Refused(words.NO_BOARD)
+    return board
+
+
+def _board_column(board: Any, typed: str) -> int:
+    """A column by its number (from 1) or the start of a word of its title."""
+    if typed.isdigit():
+        number = int(typed)
+        if not 1 <= number <= len(board.columns):
+            raise Refused(words.no_column_text(board, words_clean(typed)))
+        return number - 1
+    key = typed.casefold()
+    found = [i for i, title in enumerate(board.columns) if title.casefold().startswith(key) or any(w.startswith(key) for w in title.casefold().split())]
+    exact = [i for i, title in enumerate(board.columns) if title.casefold() == key]
+    if len(exact) == 1:
+        return exact[0]
+    if len(found) != 1:
+        raise Refused(words.no_column_text(board, words_clean(typed)[:30]))
+    return found[0]
+
+
+def _numbered_card(board: Any, typed: str) -> Any:
+    number = _number(typed.lstrip("#"), "The card number")
+    card = board.card_numbered(number)
+    if card is None:
+        raise Refused(words.no_card_text(number))
+    return card
+
+
+@command("board", help=(
+    Help("/board", "read the session's board as an outline: its columns and numbered cards.", "card.add"),
+    Help('/board open "TITLE" COLUMN; COLUMN', "open a board with those columns; add anonymous at the end so no member sees who wrote a card.", "board.open"),
+    Help("/board plan", "list the plan's prepared boards; /board plan N opens one.", "board.open"),
+    Help("/board clear", "clear the whole board, or /board clear COLUMN one column, after you confirm.", "board.clear"),
+))
+def _board(rest: str, ctx: Context) -> Outcome:
+    sub, _, tail = rest.partition(" ")
+    sub, tail = sub.lower(), tail.strip()
+    if sub == "open":
+        _need(ctx, "board.open")
+        anonymous = False
+        if tail.lower().endswith(" anonymous"):
+            anonymous, tail = True, tail[: -len(" anonymous")].rstrip()
+        quoted = _QUOTED.match(tail)
+        if quoted is None:
+            raise Refused(words.BOARD_USAGE)
+        columns = [c.strip() for c in quoted.group(2).split(";") if c.strip()]
+        if not columns:
+            raise Refused(words.BOARD_USAGE)
+        return send("board.open", {"title": quoted.group(1).strip(), "columns": columns, "anonymous": anonymous})
+    if sub == "plan":
+        _need(ctx, "board.open")
+        if ctx.plan is None:
+            raise Refused(words.NO_PLAN)
+        if not tail:
+            return Outcome(local="board plan")
+        try:
+            kind, data = ctx.plan.board(_number(tail, "The board")).command()
+        except PlanError as err:
+            raise Refused(str(err)) from None
+        return send(kind, data)
+    if sub == "clear":
+        _need(ctx, "board.clear")
+        board = _board_now(ctx)
+        confirmed = tail.lower().endswith("yes")
+        tail = tail[:-3].strip() if confirmed else tail
+        column = _board_column(board, tail) if tail else None
+        out = send("board.clear", {"board_id": board.board_id, "column": column})
+        if confirmed:
+            return out
+        question = words.board_clear_question(board, column)
+        typed = f"/board clear {tail}".rstrip()
+        return Outcome(sends=out.sends, ask=question, ask_typed=words.type_yes_text(question, typed), declined=words.BOARD_STAYS)
+    _need(ctx, "card.add")  # guests see no boards
+    if rest:
+        raise Refused(words.BOARD_USAGE)
+    return Outcome(local="board")
+
+
+@command("card", help=(
+    Help("/card COLUMN TEXT", "add a card to a column of the board (its number or first word).", "card.add"),
+    Help("/card edit N TEXT", "change the words of your card N; /card remove N removes it.", "card.edit"),
+    Help("/card move N COLUMN", "move card N to another column; /card merge N M merges card N into card M.", "card.move"),
+))
+def _card(rest: str, ctx: Context) -> Outcome:
+    first, _, tail = rest.partition(" ")
+    action = _CARD_ACTIONS.get(first.lower())
+    number, _, more = tail.strip().partition(" ")
+    if action is not None and number.lstrip("#").isdigit():
+        _need(ctx, action)
+        board = _board_now(ctx)
+        card = _numbered_card(board, number)
+        more = more.strip()
+        if action == "card.edit":
+            if not more:
+                raise Refused(words.CARD_EDIT_USAGE)
+            if card.author != ctx.me_id:
+                raise Refused(words.not_your_card_text(card.number, "edit"))
+            return send(action, {"card_id": card.card_id, "text": more})
+        if action == "card.remove":
+            if card.author != ctx.me_id and ctx.role != FACILITATOR:
+                raise Refused(words.not_your_card_text(card.number, "remove"))
+            return send(action, {"card_id": card.card_id})
+        if not more:
+            raise Refused(words.CARD_NUMBER_USAGE.format(what=first.lower(), more=" 2" if action == "card.merge" else " 1"))
+        if action == "card.move":
+            return send(action, {"card_id": card.card_id, "column": _board_column(board, more)})
+        return send(action, {"card_id": card.card_id, "into": _numbered_card(board, more).card_id})
+    _need(ctx, "card.add")
+    board = _board_now(ctx)
+    text = tail.strip()
+    if not first or not text:
+        raise Refused(words.CARD_USAGE)
+    return send("card.add", {"board_id": board.board_id, "column": _board_column(board, first), "text": text})
+
+
+@command("plus", "+1", help=(Help("/plus N", "give card N of the board a +1 (one each).", "card.plus"),))
+def _plus(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "card.plus")
+    if not rest:
+        raise Refused(words.PLUS_USAGE)
+    board = _board_now(ctx)
+    return send("card.plus", {"card_id": _numbered_card(board, rest.split()[0]).card_id})
+
+
+@command("moods", "mood", help=(Help("/moods", "your check-in moods over the sessions, in figures; facilitators hear every member's.", frozenset({FACILITATOR, PARTICIPANT})),))
+def _moods(rest: str, ctx: Context) -> Outcome:
+    return Outcome(local="moods")
+
+
+@command("agenda", help=(Help("/agenda", "the plan's minutes for each phase and when this phase is planned to end.", _FAC),))
+def _agenda(rest: str, ctx: Context) -> Outcome:
+    _need(ctx, "agenda")
+    return Outcome(local="agenda")
 
 
 # -- the help table ----------------------------------------------------------------------
@@ -1584,6 +1728,8 @@ _HELP_ORDER = (
     # small rooms (issue 13)
     "rooms", "summary", "role", "say", "in", "out", "observe",
     "breakout", "room", "place", "broadcast", "recall", "roleplay", "debrief",
+    # shared boards, moods, the agenda (issue 14 part B)
+    "board", "card", "plus", "moods", "agenda",
 )
 
 
@@ -1616,6 +1762,7 @@ HELP_TOPICS: dict[str, tuple[str, ...]] = {
     "schedule": ("/schedule", "/reminders"),  # issue 15a
     "rooms": ("/rooms", "/room", "/summary", "/breakout", "/place", "/broadcast", "/recall"),  # small rooms (issue 13)
     "roleplay": ("/role", "/say", "/in", "/out", "/observe", "/roleplay", "/debrief"),
+    "board": ("/board", "/card", "/plus", "/moods", "/agenda"),
 }
 
 

@@ -110,6 +110,7 @@ class SessionModel:
         self.live_attendance: tuple[int, list[Any]] | None = None
         self.schedule: ScheduleView | None = None  # issue 15a: from the last ``schedule`` frame
         self._said_next = ""
+        self.agenda: dict[str, int] = {}  # the loaded plan's minutes per phase (facilitators; iop_tui.core.agenda)
 
     # -- who am I ------------------------------------------------------------
 

@@ -35,6 +35,14 @@ prepared polls and homework::
     question = "One thing you will try this week?"
     order = "quietest"           # roster | random | quietest
     turn_minutes = 2
+    [agenda]                     # planned minutes per phase (iop_tui.core.agenda)
+    checkin = 10
+    exercises = 20
+
+    [[boards]]                   # a shared board, opened with /board plan N
+    title = "What helps"
+    columns = ["What helps me", "What I will try this week"]
+    anonymous = true
 
 Loading the plan sends the deck. Polls are only *prepared*: the facilitator
 opens them one by one when the moment comes (a poll opened at load would
@@ -71,6 +79,7 @@ __all__ = [
     "PlannedMeasure",
     "PlannedJournal",
     "PlannedRound",
+    "PlannedBoard",
     "Plan",
     "load_plan",
     "read_deck",
@@ -89,8 +98,9 @@ MAX_PLAN_BYTES = 256 * 1024
 #: Largest deck file read: the deck's character bound, each character up to 4 bytes of UTF-8.
 MAX_DECK_BYTES = MAX_DECK_CHARS * 4
 
-# journal and rounds: the facilitator's kit (issue 14); breakouts and scenarios: small rooms (issue 13)
-_TOP_KEYS = ("title", "deck", "polls", "homework", "measures", "journal", "rounds", "breakouts", "scenarios")
+# journal and rounds: the facilitator's kit (issue 14 part A); breakouts and scenarios: small rooms
+# (issue 13); agenda and boards: issue 14 part B
+_TOP_KEYS = ("title", "deck", "polls", "homework", "measures", "journal", "rounds", "breakouts", "scenarios", "agenda", "boards")
 _MEASURE_KEYS = ("kind", "due", "to")
 _POLL_KEYS = ("question", "kind", "options", "correct", "anonymous")
 _HOMEWORK_KEYS = ("title", "kind", "instructions", "items", "due", "assign_at_load")
@@ -207,6 +217,18 @@ class PlannedRound:
     def describe(self) -> str:
         guide = f", about {self.turn_minutes} minutes each" if self.turn_minutes else ""
         return f"{self.question} ({self.order} order{guide})"
+class PlannedBoard:
+    """A shared board prepared in a plan, opened during the session with ``/board plan N``."""
+
+    title: str
+    columns: tuple[str, ...]
+    anonymous: bool
+
+    def command(self) -> tuple[str, dict[str, Any]]:
+        return "board.open", {"title": self.title, "columns": list(self.columns), "anonymous": self.anonymous}
+
+    def describe(self) -> str:
+        return f"{self.title}: {'; '.join(self.columns)}{' (anonymous)' if self.anonymous else ''}"
 
 
 @dataclass(frozen=True)
@@ -225,6 +247,8 @@ class Plan:
     # Small rooms (issue 13): prepared breakout rounds and role-play scenarios (iop_tui/core/smallrooms_plan.py).
     breakouts: tuple[Any, ...] = ()
     scenarios: tuple[Any, ...] = ()
+    boards: tuple[PlannedBoard, ...] = ()  # issue 14 part B
+    agenda: tuple[tuple[str, int], ...] = ()  # (phase, planned minutes), in agenda order
 
     def prepared(self, what: str, number: int) -> Any:
         """The prepared journaling prompt (``what`` "journal") or go-around ("rounds") ``number``, from 1 (raises PlanError)."""
@@ -235,6 +259,18 @@ class Plan:
         if not 1 <= number <= len(items):
             raise PlanError(f"The plan has {len(items)} prepared {noun}{'s' if len(items) != 1 else ''}; choose a number from 1 to {len(items)}.")
         return items[number - 1]
+
+    @property
+    def minutes(self) -> dict[str, int]:
+        """Each phase's planned minutes (phases without any are left out)."""
+        return dict(self.agenda)
+
+    def board(self, number: int) -> PlannedBoard:
+        """The prepared board ``number``, counted from 1 (raises PlanError)."""
+        if not 1 <= number <= len(self.boards):
+            count = len(self.boards)
+            raise PlanError(f"The plan has {count} prepared board{'s' if count != 1 else ''}; choose a number from 1 to {count}.")
+        return self.boards[number - 1]
 
     def commands(self, today: _dt.date) -> list[tuple[str, dict[str, Any]]]:
         """What loading the plan sends: the deck, then homework marked ``assign_at_load``."""
@@ -502,6 +538,42 @@ def _round(table: Any, number: int, name: str) -> PlannedRound:
     planned = PlannedRound(_text(table, "question", where, name), _text(table, "order", where, name, "roster"), _whole(table, "turn_minutes", where, name))
     _validate(planned.command(), where, name)
     return planned
+_BOARD_KEYS = ("title", "columns", "anonymous")
+#: The longest a phase may be planned for, in minutes.
+MAX_PHASE_MINUTES = 240
+
+
+def _board(table: Any, number: int, name: str) -> PlannedBoard:
+    where = f"board {number}"
+    table = _check_keys(table, _BOARD_KEYS, where, name)
+    columns = table.get("columns", [])
+    if not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns):
+        raise PlanError(f"{name}: 'columns' in {where} must be a list of column titles in quotes.")
+    anonymous = table.get("anonymous", False)
+    if not isinstance(anonymous, bool):
+        raise PlanError(f"{name}: 'anonymous' in {where} must be true or false.")
+    board = PlannedBoard(_text(table, "title", where, name), tuple(clean_line(c) for c in columns), anonymous)
+    _validate(board.command(), where, name)
+    return board
+
+
+def _agenda(table: Any, name: str) -> tuple[tuple[str, int], ...]:
+    from protocol.messages import PHASES
+
+    if not isinstance(table, dict):
+        raise PlanError(f"{name}: write the agenda as an [agenda] table of phase = minutes, such as exercises = 20.")
+    out = []
+    for phase in PHASES:
+        if phase not in table:
+            continue
+        minutes = table[phase]
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_PHASE_MINUTES:
+            raise PlanError(f"{name}: {phase} in [agenda] must be a whole number of minutes from 1 to {MAX_PHASE_MINUTES}.")
+        out.append((phase, minutes))
+    unknown = [k for k in table if k not in PHASES]
+    if unknown:
+        raise PlanError(f"{name}: [agenda] has {str(unknown[0])[:40]!r}, which is not a phase; use {', '.join(PHASES)}.")
+    return tuple(out)
 
 
 def _validate(command: tuple[str, dict[str, Any]], where: str, name: str) -> None:
@@ -558,6 +630,8 @@ def load_plan(path: str | Path, today: _dt.date | None = None) -> Plan:
         journals=tuple(_journal(j, i, name) for i, j in enumerate(_tables(data, "journal", name), 1)),
         rounds=tuple(_round(r, i, name) for i, r in enumerate(_tables(data, "rounds", name), 1)),
         **_small_rooms(data, name),
+        boards=_boards(data.get("boards", []), name),
+        agenda=_agenda(data.get("agenda", {}), name),
     )
 
 
@@ -573,3 +647,9 @@ def _small_rooms(data: dict[str, Any], name: str) -> dict[str, Any]:
     from iop_tui.core.smallrooms_plan import parse_breakouts, parse_scenarios
 
     return {"breakouts": parse_breakouts(data.get("breakouts", []), name), "scenarios": parse_scenarios(data.get("scenarios", []), name)}
+
+
+def _boards(boards: Any, name: str) -> tuple[PlannedBoard, ...]:
+    if not isinstance(boards, list):
+        raise PlanError(f"{name}: write boards as [[boards]] tables.")
+    return tuple(_board(b, i, name) for i, b in enumerate(boards, 1))

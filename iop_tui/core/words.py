@@ -368,6 +368,8 @@ def hint_for(event: Event | dict[str, Any], state: GroupState, me_id: int | None
     if ev.type == "poll.opened":
         poll = state.polls.get(int(ev.data.get("poll_id", 0)))
         return _VOTE_HINTS.get(poll.kind if poll else "single")
+    if ev.type == "board.opened":
+        return BOARD_HINT  # shared boards (issue 14 part B)
     return None
 
 
@@ -515,6 +517,8 @@ def _describe(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None
     if t == "reminders.changed":  # issue 15a
         whose = d.get("member_id")
         return reminders_changed_text(d, None if whose == me_id else _name(state, int(whose or 0)))
+    if t.startswith(("board.", "card.")):
+        return board_sentence(ev, d, state, me_id)  # shared boards (issue 14 part B)
     return None  # deck.notes, poll.key, questionnaire answers: folded into state, no sentence of their own
 
 
@@ -623,10 +627,14 @@ def header_text(model: Any, now: float, *, clock: bool = False) -> str:
         parts.append(f"Session: {session.title}" if session.title else "Session running")
         if state.phase:
             since = state.phase_since if state.phase_since is not None else now
-            if clock:
+            planned = getattr(model, "agenda", {}).get(state.phase)  # the timed agenda (issue 14 part B)
+            if clock and planned:
+                parts.append(f"Phase: {phase_until_text(state.phase, since + planned * 60)}")
+            elif clock:
                 parts.append(f"Phase: {phase_title(state.phase)} since {clock_text(since)}")
             else:
-                parts.append(f"Phase: {phase_title(state.phase)}, {minutes_text(now - since)}")
+                until = f", until {clock_text(since + planned * 60)}" if planned else ""
+                parts.append(f"Phase: {phase_title(state.phase)}, {minutes_text(now - since)}{until}")
         elif clock:
             parts.append(f"Started {clock_text(session.started_at)}")
         else:
@@ -939,6 +947,7 @@ LOCAL_ACTIONS = {
     "airtime": "read members' airtime",  # the facilitator's kit
     "breakout plan": "open prepared breakout rooms",  # small rooms (issue 13)
     "roleplay plan": "start prepared role-plays",
+    "agenda": "read the session's planned minutes",  # issue 14 part B
 }
 
 HELP_HEAD = "Commands, one per line:"
@@ -1023,6 +1032,9 @@ def elapsed_text(model: Any, now: float) -> str | None:
     phase = model.elapsed_in_phase(now)
     if phase is not None:
         text += f", {_plural(phase, 'minute')} in this phase"
+        planned = getattr(model, "agenda", {}).get(state.phase)  # the timed agenda (issue 14 part B)
+        if planned and state.phase_since is not None:
+            text += f", planned to end at {clock_text(state.phase_since + planned * 60)}"
     return text + "."
 NO_COMMAND_TEXT = "There is no command /{name}; type /help to hear the commands."
 NOT_A_NUMBER = "{what} must be a number; type /help to hear how."
@@ -2166,3 +2178,207 @@ def room_bar_lines(model: Any, in_role: bool) -> list[str]:
     if model.is_facilitator:
         lines.extend(room_list_lines(state, me_id))
     return lines
+# -- shared boards, mood over sessions, the timed agenda (issue 14 part B) ------------------
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+
+def count_words(count: int, one: str, many: str | None = None) -> str:
+    """``"four sessions"``: small counts in words (a screen reader says them the same), larger in digits."""
+    number = _NUMBER_WORDS[count] if 0 <= count < len(_NUMBER_WORDS) else f"{count:,}"
+    return f"{number} {one if count == 1 else (many or one + 's')}"
+
+
+BOARD_HINT = "Type /card, a column's number and your words to add a card; /board reads the board."
+BOARD_USAGE = 'Write it like this: /board open "What helps" What helps; What I will try; add anonymous at the end for an anonymous board.'
+NO_BOARD = "No board is open; the facilitator opens one with /board open."
+CARD_USAGE = "Type /card, the column's number or first word, and your card, for example /card 1 Walking after dinner."
+PLUS_USAGE = "Type /plus and the card's number, for example /plus 3; /board shows the numbers."
+CARD_EDIT_USAGE = "Type /card edit, the card's number and its new words, for example /card edit 3 A walk after dinner."
+CARD_NUMBER_USAGE = "Type /card {what} and the card's number, for example /card {what} 3{more}."
+NO_PLANNED_BOARDS = "The plan prepares no board; type /board open to open one."
+BOARD_STAYS = "The board stays as it is."
+MOODS_NONE = "No check-in moods yet."
+MOODS_NONE_GROUP = "No member has checked in with a mood yet."
+NO_AGENDA = "No planned minutes: add an [agenda] table to the session plan, such as exercises = 20."
+
+
+def board_anonymity_text(board: Any) -> str:
+    return "anonymous: no member sees who wrote a card" if board.anonymous else "named: each card shows who wrote it"
+
+
+def column_text(board: Any, column: int) -> str:
+    """``"column 2, What I will try"``."""
+    title = board.columns[column] if 0 <= column < len(board.columns) else "?"
+    return f"column {column + 1}, {title}"
+
+
+def no_column_text(board: Any, typed: str) -> str:
+    names = "; ".join(f"{i + 1} {c}" for i, c in enumerate(board.columns))
+    return f"The board has no column {typed!r}; choose one by number or first word: {names}."
+
+
+def no_card_text(number: Any) -> str:
+    return f"There is no card {number} on the board; type /board to see the cards and their numbers."
+
+
+def not_your_card_text(number: int, doing: str) -> str:
+    return f"Card {number} is not yours; you can {doing} only your own cards."
+
+
+def board_clear_question(board: Any, column: int | None) -> str:
+    where = f"{column_text(board, column)} of the board {board.title}" if column is not None else f"the whole board {board.title}"
+    count = len(board.live_cards(column))
+    goes = "goes from the board (it stays" if count == 1 else "go from the board (they stay"
+    return f"Clear {where}? Its {count_words(count, 'card')} {goes} in the session's log)."
+
+
+def card_line(card: Any, board: Any, state: GroupState, me_id: int | None, *, facilitator: bool = False) -> str:
+    """``"Card 3: Walking after dinner. 2 +1s, yours."``: one card, every state in words."""
+    parts = [f"Card {card.number}: {card.text}"]
+    if card.merged:
+        parts.append("Also: " + "; ".join(card.merged))
+    details = []
+    if card.plus:
+        details.append(_plural(card.plus, "+1", "+1s"))
+    if me_id is not None and me_id in card.plus_by:
+        details.append("you gave a +1")
+    if card.author is not None and card.author == me_id:
+        details.append("yours")
+    elif card.author is not None and (facilitator or not board.anonymous):
+        details.append(f"by {_name(state, card.author)}")  # on an anonymous board only facilitators read this (the head line says so)
+    text = " ".join(p if p.endswith((".", "?", "!")) else p + "." for p in parts)
+    said = ", ".join(details)
+    return f"{text} {said[0].upper()}{said[1:]}." if details else text
+
+
+def board_lines(state: GroupState, me_id: int | None) -> list[str]:
+    """The current board as an outline: a head line, each column, each card."""
+    board = state.current_board()
+    if board is None:
+        return [NO_BOARD]
+    facilitator = _role(state, me_id) == FACILITATOR
+    cards = board.live_cards()
+    seen = "; as a facilitator you see who wrote each" if facilitator and board.anonymous else ""
+    lines = [f"Board: {board.title}, {board_anonymity_text(board)}{seen}; {count_words(len(board.columns), 'column')}, {count_words(len(cards), 'card')}."]
+    for index, title in enumerate(board.columns):
+        column = board.live_cards(index)
+        lines.append(f"Column {index + 1}, {title}: {count_words(len(column), 'card')}" + (":" if column else "."))
+        lines.extend("  " + card_line(c, board, state, me_id, facilitator=facilitator) for c in column)
+    return lines
+
+
+def _board_of(state: GroupState, card_id: Any) -> tuple[Any, Any]:
+    card = state.card(int(card_id or 0))
+    return (state.boards.get(card.board_id) if card is not None else None), card
+
+
+def board_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | None) -> str | None:
+    """One sentence per board event (``card.author`` and ``card.plus_by`` say nothing: the outline shows them)."""
+    t = ev.type
+    if t == "board.opened":
+        board = state.boards.get(int(d.get("board_id", ev.seq)))
+        if board is None:
+            return None
+        columns = "; ".join(f"{i + 1} {c}" for i, c in enumerate(board.columns))
+        return f"Board open: {board.title}, {board_anonymity_text(board)}. Columns: {columns}."
+    if t == "board.cleared":
+        board = state.boards.get(int(d.get("board_id", 0)))
+        if board is None:
+            return None
+        column = d.get("column")
+        if column is None:
+            return f"Board cleared: {board.title}."
+        return f"Board {board.title}: {column_text(board, int(column))} cleared."
+    board, card = _board_of(state, d.get("card_id"))
+    if board is None or card is None:
+        return None
+    mine = card.author is not None and card.author == me_id
+    if t == "card.added":
+        whose = "Your card" if mine else "Card"
+        known = not board.anonymous or _role(state, me_id) == FACILITATOR
+        by = f", by {_name(state, card.author)}" if card.author is not None and not mine and known else ""
+        return f"{whose} {card.number}, {board.columns[card.column] if card.column < len(board.columns) else ''}{by}: {card.text}"
+    if t == "card.edited":
+        return f"Card {card.number} edited: {card.text}"
+    if t == "card.removed":
+        return f"Card {card.number} removed from the board."
+    if t == "card.moved":
+        return f"Card {card.number} moved to {column_text(board, card.column)}."
+    if t == "card.plussed":
+        who = d.get("member_id")
+        if who is not None and who == me_id:
+            return f"Your +1 for card {card.number} is in; it has {_plural(card.plus, '+1', '+1s')}."
+        by = f" from {_name(state, int(who))}" if who is not None else ""
+        return f"+1{by} for card {card.number}; it has {_plural(card.plus, '+1', '+1s')}."
+    if t == "card.merged":
+        into = state.card(int(d.get("into", 0)))
+        target = f"card {into.number}" if into is not None else "another card"
+        return f"Card {card.number} merged into {target}: its words are kept there."
+    return None
+
+
+def mood_text(values: list[int | None], name: str | None = None) -> str:
+    """``"Your mood: 3, 4, 6, 5 over four sessions."`` (``name`` for someone else's; a pass is said "passed")."""
+    whose = "Your mood" if name is None else f"{name}'s mood"
+    figures = ", ".join("passed" if v is None else str(v) for v in values)
+    return f"{whose}: {figures} over {count_words(len(values), 'session')}."
+
+
+def mood_rows(state: GroupState, me_id: int | None) -> list[tuple[str, list[int | None]]]:
+    """(the words, the moods) per member: every participant with a history for a
+    facilitator, oneself for anyone else."""
+    if _role(state, me_id) == FACILITATOR:
+        people = sorted((e for e in state.roster.values() if e.member_id in state.moods), key=lambda e: e.name.casefold())
+        return [(mood_text([m for _, m in state.moods[e.member_id]], e.name), [m for _, m in state.moods[e.member_id]]) for e in people]
+    if me_id is None or me_id not in state.moods:
+        return []
+    values = [m for _, m in state.moods[me_id]]
+    return [(mood_text(values), values)]
+
+
+def mood_lines(state: GroupState, me_id: int | None) -> list[str]:
+    rows = mood_rows(state, me_id)
+    if not rows:
+        return [MOODS_NONE_GROUP if _role(state, me_id) == FACILITATOR else MOODS_NONE]
+    return [text for text, _ in rows]
+
+
+def phase_until_text(phase: str | None, end: float) -> str:
+    """``"Exercises until 13:40"``."""
+    return f"{phase_title(phase)} until {clock_text(end)}"
+
+
+def five_minutes_left_text(phase: str | None, end: float) -> str:
+    return f"Five minutes left in {phase_title(phase)}: planned to end at {clock_text(end)}."
+
+
+def phase_over_text(phase: str | None, minutes: int) -> str:
+    return f"{phase_title(phase)} has reached its {minutes} planned minutes; /phase moves on when you are ready."
+
+
+def agenda_lines(agenda: dict[str, int], state: GroupState) -> list[str]:
+    """The planned minutes of each phase, and when the current one is planned to end."""
+    if not agenda:
+        return [NO_AGENDA]
+    lines = ["Agenda: " + "; ".join(f"{phase_title(p)} {m} min" for p, m in agenda.items()) + "."]
+    if state.session is not None and state.phase in agenda and state.phase_since is not None:
+        lines.append(f"Now: {phase_until_text(state.phase, state.phase_since + agenda[state.phase] * 60)}.")
+    return lines
+
+
+#: Read-only requests of boards, moods and the agenda: the same lines in both faces.
+BOARD_LOCALS = ("board", "board plan", "moods", "agenda")
+
+
+def local_lines(what: str, model: Any, plan: Any) -> list[str]:
+    """What ``/board``, ``/board plan``, ``/moods`` and ``/agenda`` say, one line each."""
+    state, me_id = model.state, model.me_id
+    if what == "board":
+        return board_lines(state, me_id)
+    if what == "board plan":
+        boards = plan.boards if plan is not None else ()
+        return [f"Prepared board {i}: {b.describe()}" for i, b in enumerate(boards, 1)] or [NO_PLANNED_BOARDS]
+    if what == "moods":
+        return mood_lines(state, me_id)
+    return agenda_lines(plan.minutes if plan is not None else {}, state)

@@ -6,9 +6,10 @@ person's commands would (permissions, privacy, sequencing). Bots watch their
 own view of the session and react: they check in when the check-in phase
 starts (one of them with a note for the facilitators only), say something
 about a slide, vote when a poll opens, write a private journal entry when a
-prompt opens (some share it), take their turn in a go-around (one passes),
-chat and raise a hand in the discussion, and submit homework once it is
-assigned. A facilitator bot runs
+prompt opens (some share it), add cards to the shared board and a +1 to
+someone else's, take their turn in a go-around (one passes), chat and raise a
+hand in the discussion, and submit homework once it is assigned. A facilitator
+bot runs
 the agenda when the person trying the demo is a participant.
 
 Delays are seconds apart, randomised from a fixed seed (the same demo each
@@ -56,6 +57,7 @@ class Persona:
     journal: tuple[str, ...] = ()
     journal_share: str = ""  # "", "facilitators" or "group"
     round_line: str = ""  # "" passes
+    cards: tuple[tuple[int, str], ...] = ()  # (column, words) for the shared board
 
 
 PERSONAS: dict[str, Persona] = {
@@ -69,6 +71,7 @@ PERSONAS: dict[str, Persona] = {
         journal=("My sister didn't answer my text all evening.", "She's angry with me.", "Anxious, 70.", "She didn't reply.",
                  "She was at work; she often replies late.", "She is probably busy; I can ask her tomorrow."),
         journal_share="facilitators", round_line="Writing one short thought record a day, even on bad days.",
+        cards=((0, "Breathing slowly before a hard call"), (1, "Write down the thought when a text goes unanswered")),
     ),
     "Alex": Persona(
         "Alex", 7, ("hopeful", "calm"), note="Started the new job this week.", note_to="group", arrive_s=(1.5, 4.0),
@@ -78,6 +81,7 @@ PERSONAS: dict[str, Persona] = {
         poll_bias=1,
         journal=("First day at the new job.", "Everyone will see I don't know what I'm doing.", "Nervous, 50."),
         round_line="Catching fortune telling before meetings.",
+        cards=((0, "Writing the thought down makes it smaller"), (1, "One thought record a day, even a short one")),
     ),
     "Riley": Persona(
         "Riley", 5, ("okay", "distracted"), arrive_s=(2.5, 6.0),
@@ -86,6 +90,7 @@ PERSONAS: dict[str, Persona] = {
         homework_text="",
         poll_bias=3,
         journal=("Missed the bus.",),
+        cards=((1, "Ask: what would I tell a friend?"),),
     ),
     "Morgan": Persona(
         "Morgan", 3, ("low", "irritable", "lonely"), arrive_s=(4.0, 8.0),
@@ -95,6 +100,7 @@ PERSONAS: dict[str, Persona] = {
         journal=("Sunday at home.", "I should have my life sorted by now.", "Low, 80.", "I'm not working.",
                  "I come here every week and I am doing the work.", "I am working on it, one week at a time."),
         journal_share="group", round_line="Noticing my should statements and saying them out loud here.",
+        cards=((0, "A short walk after dinner"),),
     ),
 }
 
@@ -224,6 +230,14 @@ class MemberBot(_Bot):
         running = state.goround()
         if running is not None and running.whose() == me:
             self.once(("turn", running.round_id), self.pause(3, 8), lambda running=running: self._turn(running))
+        board = state.current_board()
+        if board is not None and board.session_id == sid:  # the shared board: a card or two, and a +1
+            for i, (column, text) in enumerate(p.cards):
+                if column < len(board.columns):
+                    self.once(("card", board.board_id, i), self.pause(4 + 8 * i, 10 + 12 * i), lambda c=column, t=text, b=board: self.send("card.add", {"board_id": b.board_id, "column": c, "text": t}))
+            others = [c for c in board.live_cards() if c.author != me and me not in c.plus_by]
+            if others:
+                self.once(("plus", board.board_id), self.pause(12, 24), lambda c=others[0]: self.send("card.plus", {"card_id": c.card_id}))
         for hw in state.homework.values():
             if me not in hw.submissions and (p.homework_text or hw.kind != "text"):
                 self.once(("homework", hw.homework_id), self.pause(6, 20), lambda hw=hw: self._submit(hw))
@@ -373,6 +387,10 @@ class FacilitatorBot(_Bot):
             await self.wait(5, 8)
             await self._journaling()
             await facilitator_round(self)  # small rooms (issue 13): the plan's breakout round and role-play
+            if self.plan.boards:  # the shared board: members add cards and +1s
+                await self.command(*self.plan.boards[0].command())
+                await self.command("chat.send", {"text": "The board is open (B, or /board): add what helps you, and a +1 to ideas you like.", "to": "group"})
+                await self.wait(30, 40)
             await self.command("phase.set", {"phase": "discussion"})
             await self._go_around()
             await self.command("chat.send", {"text": "What stood out for you today? Raise your hand if you'd like to speak.", "to": "group"})

@@ -18,6 +18,7 @@ from iop_tui.core import words
 from iop_tui.core.calendar import SCHEDULE_LOCALS
 from iop_tui.core.calendar import answer as schedule_answer
 from iop_tui.core.commands import COMMAND_HELP, Context, Memory, Outcome, help_topics, interpret
+from iop_tui.plain.agenda import AgendaTimer
 from iop_tui.plain.narrator import VERBOSITIES, Narrator
 from iop_tui.plain.text import clean, markdown_lines, ordinal_date, plural
 from iop_tui.plain.text import get as _get
@@ -40,6 +41,9 @@ class PlainFace(Narrator):
         super().__init__(session, write, verbosity, bell=bell)
         self.plan = plan
         self._memory = Memory()  # what /end SUMMARY said, until /end yes
+        self.agenda = AgendaTimer(self.model, self.say)  # the timed agenda: one scheduled call (issue 14 part B)
+        if plan is not None:
+            self.agenda.set_minutes(plan.minutes)
         self.page_rows = 0  # the terminal's height: longer answers are paged (0: never)
         self.now: Callable[[], float] = time.time
         self._pending: list[str] = []  # lines of a paged answer still to read (/more)
@@ -125,7 +129,11 @@ class PlainFace(Narrator):
             "resources": lambda _: self._lines([*words.resource_lines(self.model.state), words.LINKS_NOT_OPENED]),
             "attendance": lambda arg: self._lines(words.attendance_now_lines(self.model, arg)),
             "waiting": lambda _: self._lines([words.waiting_text(e.name) for e in self.model.state.waiting_guests()]),
+            # shared boards, moods, the agenda (issue 14 part B)
+            "board": self._lines, "board plan": self._lines, "moods": self._lines, "agenda": self._lines,
         }[what]
+        if render == self._lines:
+            arg = what
         render(arg)
 
     def _lines(self, lines: list[str]) -> None:
@@ -199,6 +207,19 @@ class PlainFace(Narrator):
         for poll in sorted(self.model.state.current_polls(), key=lambda p: p.poll_id):
             for line in self._poll_result(poll):
                 self.say(line)
+
+    def _lines(self, what: str) -> None:
+        """Boards, moods and the agenda: the same lines the full-screen face shows (words.local_lines)."""
+        for line in words.local_lines(what, self.model, self.plan):
+            self.say(line, verbatim=True)
+
+    def on_notices(self, notices: list[Any]) -> None:
+        super().on_notices(notices)
+        self.agenda.update()
+
+    def close(self) -> None:
+        super().close()
+        self.agenda.cancel()
 
     def _plan_polls(self, _: Any) -> None:
         for i, poll in enumerate(self.plan.polls, 1):
@@ -404,6 +425,7 @@ class PlainFace(Narrator):
             self.say(str(err))
             return
         self.plan = plan
+        self.agenda.set_minutes(plan.minutes)
         for kind, data in plan.commands(_dt.date.today()):
             self._send(kind, data)
         self.say(f"Plan loaded: {clean(plan.title or plan.path.name)}, {plural(len(plan.polls), 'prepared poll')}; type /poll plan to hear them.")

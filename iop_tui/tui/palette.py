@@ -15,7 +15,7 @@ from textual.app import SystemCommand
 
 from protocol.messages import PHASE_TITLES, PHASES
 
-from iop_tui.tui import safety
+from iop_tui.tui import boardkeys, safety
 from iop_tui.tui.screens.session import PANE_TITLES, PANES
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ def session_commands(app: IopApp, role: str | None) -> Iterator[SystemCommand]:
     if role in ("participant", "facilitator"):  # the facilitator's kit: the Journal view (J)
         yield SystemCommand("Journal: write or read", "The open journaling prompt and your journal; facilitators: counts and shared entries (J)",
                             lambda: app.session_screen().action_journal())
+    if (screen := app.session_screen()) is not None:
+        yield from boardkeys.system_commands(screen, role)  # the board and moods (issue 14 part B)
     if role in ("participant", "guest"):
         yield SystemCommand("Hand: raise or lower my hand", "Ask to speak, or take your hand down", app.action_toggle_hand)
         yield SystemCommand("Chat: private line to the facilitators", "Only the facilitators read it (R on the chat, or /dm)", app.actions.chat_reply)

@@ -157,7 +157,8 @@ async def test_header_is_one_row_and_footer_labels_are_whole_at_80x24(seeded) ->
             await pilot.press(key)
             await pilot.pause(0.3)
             rows = screen_text(app).splitlines()
-            assert " · Psychoeducation since" in rows[0] and rows[0].rstrip().endswith("connected"), rows[0]
+            # The demo plan gives the phase planned minutes (the timed agenda): "until", not "since".
+            assert " · Psychoeducation until" in rows[0] and rows[0].rstrip().endswith("connected"), rows[0]
             assert rows[0].startswith(" Tuesday IOP · Week 3: Cognitive"), rows[0]
             assert rows[1].lstrip().startswith("1 Check-in"), f"the header wrapped: {rows[:2]}"
             footer = _footer_row(app)

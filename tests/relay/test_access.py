@@ -106,6 +106,15 @@ async def setup_state(url: str, g: Group) -> dict[str, int]:
             async with RawClient(url, g.actor[PARTICIPANT].token) as sam:
                 await asyncio.wait_for(sam.wait_synced(), TIMEOUT)
                 await dana.command("goround.start", {"question": "One word?"})
+            # shared boards: a board, two of Alex's cards, and one card of each acting member
+            ids["board"] = (await dana.command("board.open", {"title": "Table", "columns": ["Helps", "Will try"], "anonymous": True}))["seq"]
+            ids["card_a1"] = (await alex.command("card.add", {"board_id": ids["board"], "column": 0, "text": "a1"}))["seq"] - 1
+            ids["card_a2"] = (await alex.command("card.add", {"board_id": ids["board"], "column": 0, "text": "a2"}))["seq"] - 1
+        for role in (FACILITATOR, PARTICIPANT):
+            async with RawClient(url, g.actor[role].token) as member:
+                await asyncio.wait_for(member.wait_synced(), TIMEOUT)
+                ack = await member.command("card.add", {"board_id": ids["board"], "column": 0, "text": f"own {role}"})
+                ids[f"card_{role}"] = ack["seq"] - 1  # card.author, then card.added: the id is the first
         return ids
 
 
@@ -164,6 +173,15 @@ def table_data(kind: str, ids: dict[str, int], g: Group, role: str = PARTICIPANT
         "roleplay.note": {"text": "table note"},
         "roleplay.share": {},
         "roleplay.end": {},
+        # shared boards
+        "board.open": {"title": "Another", "columns": ["One"]},
+        "card.add": {"board_id": ids["board"], "column": 1, "text": "table card"},
+        "card.edit": {"card_id": ids.get(f"card_{role}", ids["card_a1"]), "text": "edited"},
+        "card.plus": {"card_id": ids["card_a1"]},
+        "card.move": {"card_id": ids["card_a1"], "column": 1},
+        "card.remove": {"card_id": ids.get(f"card_{role}", ids["card_a1"])},
+        "card.merge": {"card_id": ids["card_a2"], "into": ids["card_a1"]},
+        "board.clear": {"board_id": ids["board"]},
     }[kind]
 
 
@@ -173,6 +191,7 @@ ORDER = [
     "urgent.raise", "urgent.acknowledge", "measure.give", "measure.answer", "safety.contact", "reminders.set",
     "journal.write", "journal.share", "goround.next", "goround.pass", "goround.end", "goround.start",
     "journal.open", "journal.close", "member.nudge", "member.slow",
+    "board.open", "card.add", "card.edit", "card.plus", "card.move", "card.remove", "card.merge", "board.clear",
     "deck.load", "slide.goto", "poll.open", "poll.close", "poll.reveal", "chat.delete",
     "homework.assign", "phase.set",
     "breakout.open", "breakout.place", "breakout.visit", "breakout.broadcast", "breakout.summary", "breakout.recall",
@@ -290,6 +309,9 @@ CONTRACT_AUDIENCE = {
     "goround.started": EVERYONE, "goround.moved": EVERYONE, "goround.ended": EVERYONE,
     "member.nudged": MEMBER, "member.slowed": MEMBER,
     "reminders.changed": MEMBER,  # issue 15a
+    # shared boards: never guests; who wrote or +1'd a card on an anonymous board only to them and the facilitators
+    "board.opened": MEMBERS, "board.cleared": MEMBERS, "card.added": MEMBERS, "card.author": MEMBER, "card.edited": MEMBERS,
+    "card.removed": MEMBERS, "card.moved": MEMBERS, "card.plussed": MEMBERS, "card.plus_by": MEMBER, "card.merged": MEMBERS,
 }
 
 #: Event types that reach no one but the facilitators and, at most, the member they concern.
@@ -346,6 +368,17 @@ async def private_scenario(url: str, g: Group) -> dict[str, int]:
         await dana.command("member.nudge", {"member_id": sam_cred.member_id, "text": SECRETS["nudge"]})
         await dana.command("member.slow", {"member_id": sam_cred.member_id, "seconds": 5})
         await sam.command("homework.submit", {"homework_id": hw_id, "text": SECRETS["homework"]})
+        # An anonymous board: who wrote and who +1'd a card is Sam's, Alex's and the facilitators' to know.
+        board = (await dana.command("board.open", {"title": "What helps", "columns": ["Helps", "Will try"], "anonymous": True}))["seq"]
+        card = (await sam.command("card.add", {"board_id": board, "column": 0, "text": "a walk"}))["seq"] - 1
+        other = (await sam.command("card.add", {"board_id": board, "column": 0, "text": "a call"}))["seq"] - 1
+        await sam.command("card.edit", {"card_id": card, "text": "a long walk"})
+        await alex.command("card.plus", {"card_id": card})
+        await dana.command("card.move", {"card_id": card, "column": 1})
+        await dana.command("card.merge", {"card_id": other, "into": card})
+        third = (await alex.command("card.add", {"board_id": board, "column": 0, "text": "tea"}))["seq"] - 1
+        await alex.command("card.remove", {"card_id": third})
+        await dana.command("board.clear", {"board_id": board, "column": None})
         marks["head"] = (await alex.command("homework.submit", {"homework_id": hw_id, "text": SECRETS["other_homework"]}))["seq"]
         return marks
 
@@ -389,6 +422,10 @@ def check_receiver(store, g: Group, client: RawClient, cred: Cred, start: int) -
             problems.append(f"{cred.name} got another member's {f['type']}")
         if f["type"] == "measure.given" and cred.role == GUEST:
             problems.append(f"{cred.name} (guest) got a questionnaire")
+        if f["type"].startswith(("board.", "card.")) and cred.role != FACILITATOR:
+            # an anonymous board: nothing names another member who wrote or +1'd a card
+            if f["actor"] not in (0, cred.member_id, g.facilitator.member_id) or f["data"].get("member_id") not in (None, cred.member_id):
+                problems.append(f"{cred.name} ({cred.role}) learned who acted on a card: {f}")
     return problems
 
 
@@ -638,6 +675,11 @@ async def test_an_export_holds_exactly_what_its_member_may_see(relay_fast, tmp_p
         leaked = secrets_in([doc], set(SECRETS.values())) - allowed_secrets(cred.role, cred.name)
         if leaked:
             problems.append(f"{cred.name}'s export holds {leaked}")
+        if cred.role != FACILITATOR:  # the anonymous board: nothing names another member who wrote or +1'd a card
+            named = [e for e in doc["events"] if e["type"].startswith(("board.", "card."))
+                     and (e["actor"] not in (0, cred.member_id, g.facilitator.member_id) or e["data"].get("member_id") not in (None, cred.member_id))]
+            if named:
+                problems.append(f"{cred.name}'s export names who acted on cards: {named}")
     assert not problems, problems
     again = await asyncio.to_thread(run_cli, "export", "Export", "--name", "Sam", "--out", str(tmp_path / "Sam.json"), "--data", str(relay_fast.data_dir))
     assert again.returncode == 2 and "already exists" in again.stderr

@@ -192,6 +192,9 @@ async def test_a_participant_is_refused_every_facilitator_command(seeded):
         "breakout.open": {"rooms": 2, "minutes": 5}, "breakout.place": {"member_id": seeded.participants[1].member_id, "room": 1},
         "breakout.visit": {"room": 1}, "breakout.broadcast": {"text": "all"}, "breakout.recall": {},
         "roleplay.start": {"title": "t", "roles": [{"name": "a"}]}, "roleplay.end": {},
+        # shared boards
+        "board.open": {"title": "t", "columns": ["a"]}, "board.clear": {"board_id": 1},
+        "card.move": {"card_id": 1, "column": 0}, "card.merge": {"card_id": 1, "into": 2},
     }
     async with connected(seeded.url, seeded.facilitator, seeded.participants[0]) as (dana, sam):
         await dana.command("session.start", {"title": "Week 1"})

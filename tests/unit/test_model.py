@@ -264,6 +264,24 @@ def _prepared(kind: str, actor: Actor) -> tuple[Room, dict[str, Any]]:
         if kind == "roleplay.share":
             room.do(SAM, "roleplay.note", {"text": "Good eye contact."})
         return room, {"roleplay.end": {}, "roleplay.say": {"text": "Hello."}, "roleplay.note": {"text": "Calm."}, "roleplay.share": {}}[kind]
+    # shared boards (issue 14 part B)
+    if kind.startswith(("board.", "card.")):
+        if kind == "board.open":
+            return room, {"title": "What helps", "columns": ["Helps", "Will try"]}
+        board = room.do(DANA, "board.open", {"title": "What helps", "columns": ["Helps", "Will try"], "anonymous": True})[0].seq
+        if kind == "card.add":
+            return room, {"board_id": board, "column": 0, "text": "A walk"}
+        writer = actor if actor.role != GUEST else SAM
+        card = room.do(writer, "card.add", {"board_id": board, "column": 0, "text": "A walk"})[0].seq
+        other = room.do(ALEX, "card.add", {"board_id": board, "column": 0, "text": "A call"})[0].seq
+        return room, {
+            "board.clear": {"board_id": board},
+            "card.edit": {"card_id": card, "text": "A long walk"},
+            "card.remove": {"card_id": card},
+            "card.plus": {"card_id": other},
+            "card.move": {"card_id": card, "column": 1},
+            "card.merge": {"card_id": card, "into": other},
+        }[kind]
     raise AssertionError(f"no example for {kind}")
 
 

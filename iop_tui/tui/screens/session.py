@@ -28,6 +28,7 @@ from textual.widget import MountError, Widget
 from textual.widgets import Footer, TabbedContent, TabPane, Tabs
 
 from iop_tui.core import words
+from iop_tui.tui import boardkeys
 from iop_tui.tui.focus import FocusKeeper
 from iop_tui.tui.messages import Confirm, FieldsSent, FocusPlaced, OpenView, ScreenReady
 from iop_tui.tui.screens.journal import JournalScreen
@@ -113,7 +114,18 @@ class SessionScreen(Screen[None]):
 
     #: The facilitator's kit: J opens the Journal view (members write there; facilitators read counts).
     #: Not in the footer (at 80 columns it is full); the palette and the help teach it.
-    BINDINGS = [Binding("j", "journal", "Journal", show=False, tooltip="Your private journal and the open journaling prompt")]
+    #: Shared board and moods over sessions (issue 14 part B; iop_tui/tui/boardkeys.py).
+    BINDINGS = [
+        Binding("j", "journal", "Journal", show=False, tooltip="Your private journal and the open journaling prompt"),
+        Binding("b", "board", "Board", tooltip="The session's shared board: columns of cards", show=False),
+        Binding("g", "moods", "Moods", tooltip="Check-in moods over sessions, in figures with a small chart", show=False),
+    ]
+
+    def action_board(self) -> None:
+        boardkeys.open_board(self)
+
+    def action_moods(self) -> None:
+        boardkeys.open_moods(self)
 
     #: Focus is placed by the app (in the active pane); Textual's auto focus
     #: could land in a pane mounted in the background and bring it forward.
@@ -195,6 +207,7 @@ class SessionScreen(Screen[None]):
     def show_model(self, model: Any, plan: Any = None) -> None:
         """Render everything from ``model`` (after each batch of notices)."""
         self.model, self.plan = model, plan
+        boardkeys.follow(self, model, plan)  # an open board, the agenda's one timer (issue 14 part B)
         for banner in self.query(AlertBanner):  # facilitators: a waiting alert, until acknowledged
             if banner.show_model(model):
                 self.app.bell()  # once per alert

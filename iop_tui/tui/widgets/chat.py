@@ -285,6 +285,8 @@ class ChatPane(Pane):
             state = model.state
             self.local(*(words.feed_lines(state) if what == "feed" else words.attendance_now_lines(model, arg) if what == "attendance"
                          else [words.waiting_text(e.name) for e in state.waiting_guests()]))
+        elif what in words.BOARD_LOCALS:  # the board as an outline, moods, the agenda: the plain face's lines
+            self.local(*words.local_lines(what, model, self.plan))
         else:
             title, key = words.LOCAL_PANES[what]
             self.local(words.shown_in_pane_text(title, key))
