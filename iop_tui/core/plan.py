@@ -217,6 +217,9 @@ class PlannedRound:
     def describe(self) -> str:
         guide = f", about {self.turn_minutes} minutes each" if self.turn_minutes else ""
         return f"{self.question} ({self.order} order{guide})"
+
+
+@dataclass(frozen=True)
 class PlannedBoard:
     """A shared board prepared in a plan, opened during the session with ``/board plan N``."""
 
