@@ -179,6 +179,8 @@ class Reminders:
             if at <= now:
                 continue
             participants = {m.member_id for m in room.state.roster.values() if m.role == PARTICIPANT and not m.removed}
+            if hw.assigned_to is not None:  # personal homework: only those it is for are reminded
+                participants &= set(hw.assigned_to)
             found.append(Occasion(f"homework:{hw.homework_id}", at, "homework due", 0, frozenset(participants - set(hw.submissions))))
         return found
 

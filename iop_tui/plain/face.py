@@ -130,9 +130,9 @@ class PlainFace(Narrator):
             "attendance": lambda arg: self._lines(words.attendance_now_lines(self.model, arg)),
             "waiting": lambda _: self._lines([words.waiting_text(e.name) for e in self.model.state.waiting_guests()]),
             # shared boards, moods, the agenda (issue 14 part B)
-            "board": self._lines, "board plan": self._lines, "moods": self._lines, "agenda": self._lines,
+            "board": self._board_lines, "board plan": self._board_lines, "moods": self._board_lines, "agenda": self._board_lines,
         }[what]
-        if render == self._lines:
+        if render == self._board_lines:
             arg = what
         render(arg)
 
@@ -208,7 +208,7 @@ class PlainFace(Narrator):
             for line in self._poll_result(poll):
                 self.say(line)
 
-    def _lines(self, what: str) -> None:
+    def _board_lines(self, what: str) -> None:
         """Boards, moods and the agenda: the same lines the full-screen face shows (words.local_lines)."""
         for line in words.local_lines(what, self.model, self.plan):
             self.say(line, verbatim=True)

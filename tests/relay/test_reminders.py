@@ -236,6 +236,28 @@ async def test_homework_due_reminds_those_who_have_not_handed_it_in_without_its_
         assert "panic" not in raw.lower() and "Thought record" not in raw and GROUP not in raw
 
 
+async def test_personal_homework_reminds_only_the_members_it_is_for(tmp_path, smtp):
+    box, settings = smtp
+    async with RelayServer(tmp_path / "data", smtp=settings, reminder_every=3600) as relay:
+        store = relay.store
+        gid = store.create_group(GROUP)
+        store.set_schedule_settings(gid, label=LABEL)
+        _dana, dana_token = store.add_member(gid, "Dana", FACILITATOR)
+        sam, _ = store.add_member(gid, "Sam", PARTICIPANT)
+        alex, _ = store.add_member(gid, "Alex", PARTICIPANT)
+        for mid, address in ((sam, "sam@example.org"), (alex, "alex@example.org")):
+            store.set_reminder_prefs(mid, consent=True, email=address, lead=3 * 24 * 60)
+        due = (_dt.datetime.now(_dt.UTC) + _dt.timedelta(days=2)).date().isoformat()
+        async with RawClient(relay.url, dana_token) as dana:
+            cid = await dana.send("homework.assign", {"title": "For Sam alone", "homework_kind": "text", "due": due, "to": [sam]})
+            await dana.wait_ack(cid)
+        assert relay.reminders is not None
+        assert await relay.reminders.tick(time.time()) == 1
+        await box.wait_for(1)
+        (rcpt, _raw), = box.messages
+        assert rcpt == ["sam@example.org"]
+
+
 async def test_a_guest_is_told_of_the_family_sessions_only(tmp_path):
     async with RelayServer(tmp_path / "data") as relay:
         store = relay.store
