@@ -1306,3 +1306,11 @@ def safety_details_text(state: GroupState, member_id: int) -> str:
     if contact:
         parts.append(f"Emergency contact: {contact}.")
     return " ".join(parts)
+
+
+# -- speech pacing (issue 12, plain face): when a screen reader would fall behind ----------------
+
+
+def slide_behind_text(state: GroupState, index: int) -> str:
+    """A new slide while earlier lines are still being read aloud: its title, the body on request."""
+    return f"{slide_line(state, index)}. /slide reads it."

@@ -11,6 +11,13 @@ the agenda when the person trying the demo is a participant.
 
 Delays are seconds apart, randomised from a fixed seed (the same demo each
 run) and scaled by ``tempo`` (``IOP_DEMO_TEMPO``; tests use a small tempo).
+
+The pace is one a person using a screen reader can follow (issue 12): the
+facilitator leaves each slide up for as long as it takes to read aloud at
+:data:`~iop_tui.core.speech.SPEAKING_WPM` plus a margin (:func:`slide_dwell_s`),
+members remark on a slide once it could have been heard, and everyone's chat
+lines go through one :class:`Floor`: a line waits until the one before it could
+have been said, as people in a room wait for each other.
 """
 
 from __future__ import annotations
@@ -24,13 +31,48 @@ from collections.abc import Callable
 from protocol.errors import ProtocolError
 from protocol.roles import may
 
-__all__ = ["Persona", "PERSONAS", "MemberBot", "FacilitatorBot", "run_bots"]
+from iop_tui.core.speech import speaking_seconds
+
+__all__ = ["Persona", "PERSONAS", "MemberBot", "FacilitatorBot", "Floor", "run_bots", "slide_dwell_s", "slide_words"]
 
 TICK_S = 0.25  # how often a bot looks at its own view of the session (never shown to anyone)
 #: The longest the simulated facilitator waits for the people present to vote
 #: or check in before moving on. Not scaled by the tempo: the person trying the
 #: demo reads and types at their own pace, whatever the bots' pace.
 PATIENCE_S = 90.0
+#: After a slide has been read aloud, the facilitator talks over it this long (seconds, before tempo).
+SLIDE_MARGIN_S = (8.0, 12.0)
+#: The pause between one person's chat line being said and the next person's (seconds, before tempo).
+FLOOR_GAP_S = 1.5
+
+
+def slide_words(slide: dict[str, Any], index: int, count: int) -> list[str]:
+    """What a member hears when a slide comes up: its heading line, then its body."""
+    return [f"Slide {index + 1} of {count}, {slide.get('title', '')}:", str(slide.get("body", ""))]
+
+
+def slide_dwell_s(slide: dict[str, Any], index: int, count: int, margin: float) -> float:
+    """How long a slide stays up: the time to read it aloud, plus ``margin``."""
+    return speaking_seconds(slide_words(slide, index, count)) + margin
+
+
+class Floor:
+    """Turn-taking for the simulated members' chat: one line at a time, each given
+    time to be read aloud (:func:`~iop_tui.core.speech.speaking_seconds`) before the next."""
+
+    def __init__(self, tempo: float = 1.0, gap: float = FLOOR_GAP_S) -> None:
+        self.tempo, self.gap = tempo, gap
+        self.free_at = 0.0  # loop time when the last line could have been said
+        self._lock = asyncio.Lock()
+
+    async def take(self, text: str) -> None:
+        """Wait for the floor, then hold it for as long as ``text`` takes to say."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            wait = self.free_at - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.free_at = loop.time() + (speaking_seconds(text) + self.gap) * self.tempo
 
 
 @dataclass(frozen=True)
@@ -45,6 +87,7 @@ class Persona:
     arrive_s: tuple[float, float] = (1.0, 4.0)
     slide_remark: tuple[int, str] | None = None  # (slide index, chat line)
     discussion: tuple[str, ...] = ()
+    private_line: str = ""  # said to the facilitators only, in the discussion
     raises_hand: bool = False
     homework_text: str = ""
     poll_bias: int = 0  # which option this persona leans to (index)
@@ -70,6 +113,7 @@ PERSONAS: dict[str, Persona] = {
         "Riley", 5, ("okay", "distracted"), arrive_s=(2.5, 6.0),
         slide_remark=(5, "A balanced thought that I actually believe, not forced positivity. I like that."),
         discussion=("I find the evidence against column really hard.",),
+        private_line="Could we talk after group? Something came up at home.",
         homework_text="",
         poll_bias=3,
     ),
@@ -91,6 +135,7 @@ class _Bot:
     name: str
     tempo: float = 1.0
     seed: int = 3
+    floor: Floor | None = None
     session: Any = None
     rng: random.Random = field(init=False)
     _tasks: set = field(default_factory=set, init=False)
@@ -113,6 +158,12 @@ class _Bot:
 
     def pause(self, low: float, high: float) -> float:
         return self.rng.uniform(low, high) * self.tempo
+
+    async def say(self, kind: str, data: dict[str, Any]) -> bool:
+        """Send a chat line (``chat.send`` or ``chat.reply``) once the floor is free."""
+        if self.floor is not None:
+            await self.floor.take(str(data.get("text", "")))
+        return self.send(kind, data)
 
     def send(self, kind: str, data: dict[str, Any]) -> bool:
         me = self.model.me
@@ -167,8 +218,8 @@ class _Bot:
 class MemberBot(_Bot):
     """A simulated participant reacting to what happens in the session."""
 
-    def __init__(self, url: str, token: str, persona: Persona, tempo: float = 1.0, seed: int = 3) -> None:
-        super().__init__(url, token, persona.name, tempo, seed)
+    def __init__(self, url: str, token: str, persona: Persona, tempo: float = 1.0, seed: int = 3, floor: Floor | None = None) -> None:
+        super().__init__(url, token, persona.name, tempo, seed, floor)
         self.persona = persona
 
     async def run(self) -> None:
@@ -191,7 +242,9 @@ class MemberBot(_Bot):
         if phase == "checkin" and me not in state.checkins:
             self.once(("checkin", sid), self.pause(3, 12), self._check_in)
         if phase == "psychoeducation" and p.slide_remark and state.slide_index == p.slide_remark[0] and state.slides:
-            self.once(("slide", sid, p.slide_remark[0]), self.pause(2, 5), lambda: self._chat(p.slide_remark[1]))
+            index = p.slide_remark[0]
+            heard = speaking_seconds(slide_words(state.slides[index], index, len(state.slides))) * self.tempo
+            self.once(("slide", sid, index), heard + self.pause(1, 3), lambda: self._chat(p.slide_remark[1]))
         for poll in state.open_polls():
             if me not in poll.votes:
                 self.once(("vote", poll.poll_id), self.pause(4, 14), lambda poll=poll: self._vote(poll))
@@ -200,12 +253,14 @@ class MemberBot(_Bot):
                 self.once(("discuss", sid, i), self.pause(4 + 10 * i, 12 + 14 * i), lambda line=line: self._chat(line))
             if p.raises_hand:
                 self.once(("hand", sid), self.pause(2, 8), lambda: self.send("hand.raise", {}))
+            if p.private_line:
+                self.once(("private", sid), self.pause(20, 30), lambda: self._chat(p.private_line, "facilitators"))
         for hw in state.homework.values():
             if me not in hw.submissions and (p.homework_text or hw.kind != "text"):
                 self.once(("homework", hw.homework_id), self.pause(6, 20), lambda hw=hw: self._submit(hw))
 
-    def _chat(self, text: str, to: str = "group") -> None:
-        self.send("chat.send", {"text": text, "to": to})
+    async def _chat(self, text: str, to: str = "group") -> None:
+        await self.say("chat.send", {"text": text, "to": to})
 
     def _check_in(self) -> None:
         p = self.persona
@@ -245,8 +300,8 @@ class FacilitatorBot(_Bot):
     """Runs the demo plan's agenda so a person joining as a participant sees a live session."""
 
     def __init__(self, url: str, token: str, plan: Any, tempo: float = 1.0, seed: int = 3, name: str = "Dana",
-                 patience: float = PATIENCE_S) -> None:
-        super().__init__(url, token, name, tempo, seed)
+                 patience: float = PATIENCE_S, floor: Floor | None = None) -> None:
+        super().__init__(url, token, name, tempo, seed, floor)
         self.plan = plan
         self.patience = patience
 
@@ -288,6 +343,12 @@ class FacilitatorBot(_Bot):
     async def wait(self, low: float, high: float) -> None:
         await asyncio.sleep(self.pause(low, high))
 
+    async def chat(self, text: str) -> None:
+        """Say ``text`` to the group when the floor is free, and wait until the relay has it."""
+        if self.floor is not None:
+            await self.floor.take(text)
+        await self.command("chat.send", {"text": text, "to": "group"})
+
     async def _poll_round(self, number: int, open_s: tuple[float, float]) -> None:
         if number > len(self.plan.polls):
             return
@@ -306,17 +367,20 @@ class FacilitatorBot(_Bot):
         import datetime as dt
 
         hands_task = asyncio.ensure_future(self._answer_hands())
+        private_task = asyncio.ensure_future(self._answer_private_lines())
         try:
             await self.wait(8, 12)
             await self._poll_round(1, (20, 26))
             await self.wait_for_everyone(lambda mid: mid in self.state.checkins, 12, 18)
-            await self.command("chat.send", {"text": "Thank you all for checking in. Let's look at this week's topic.", "to": "group"})
+            await self.chat("Thank you all for checking in. Let's look at this week's topic.")
             await self.wait(3, 5)
             await self.command("phase.set", {"phase": "psychoeducation"})
-            for index in range(1, len(self.state.slides)):
-                await self.wait(9, 14)
-                await self.command("slide.goto", {"index": index})
-            await self.wait(6, 9)
+            for index in range(len(self.state.slides)):
+                if index:
+                    await self.command("slide.goto", {"index": index})
+                # long enough to be read aloud, then talked over (a member's remark fits in the margin)
+                slides = self.state.slides
+                await asyncio.sleep(slide_dwell_s(slides[index], index, len(slides), self.rng.uniform(*SLIDE_MARGIN_S)) * self.tempo)
             await self.command("phase.set", {"phase": "exercises"})
             await self.wait(3, 5)
             await self._poll_round(2, (20, 28))
@@ -324,15 +388,16 @@ class FacilitatorBot(_Bot):
             await self._poll_round(3, (20, 28))
             await self.wait(5, 8)
             await self.command("phase.set", {"phase": "discussion"})
-            await self.command("chat.send", {"text": "What stood out for you today? Raise your hand if you'd like to speak.", "to": "group"})
+            await self.chat("What stood out for you today? Raise your hand if you'd like to speak.")
             await self.wait(40, 55)
             await self.command("phase.set", {"phase": "closing"})
             for kind, data in self.plan.assignments(dt.date.today()):
                 await self.command(kind, data)
-            await self.command("chat.send", {"text": "This week's homework is in the Homework pane. Thank you for your work today; see you next week.", "to": "group"})
+            await self.chat("This week's homework is in the Homework pane. Thank you for your work today; see you next week.")
             await asyncio.Event().wait()  # stay in the room
         finally:
             hands_task.cancel()
+            private_task.cancel()
 
     async def _answer_hands(self) -> None:
         while True:
@@ -343,8 +408,21 @@ class FacilitatorBot(_Bot):
             first = hands[0]
             await self.wait(6, 10)
             if first in self.state.hands:
-                await self.command("chat.send", {"text": f"Go ahead, {self.state.name_of(first)}.", "to": "group"})
+                await self.chat(f"Go ahead, {self.state.name_of(first)}.")
                 await self.command("hand.lower", {"member_id": first})
+
+    async def _answer_private_lines(self) -> None:
+        """A member's private line to the facilitators gets a short private reply, as a facilitator would."""
+        answered: set[int] = set()
+        while True:
+            await asyncio.sleep(TICK_S)
+            for line in list(self.state.chat):
+                if line.thread is None or line.member_id != line.thread or line.message_id in answered or line.deleted:
+                    continue
+                answered.add(line.message_id)
+                await self.wait(4, 8)
+                name = self.state.name_of(line.member_id)
+                await self.command("chat.reply", {"member_id": line.member_id, "text": f"Thank you for telling me, {name}. Let's talk for a few minutes after group."})
 
 
 async def run_bots(
@@ -367,8 +445,9 @@ async def run_bots(
     bots: list[_Bot] = []
     tasks: list[asyncio.Future] = []
     try:
+        floor = Floor(tempo)
         if facilitator_token is not None:
-            facilitator = FacilitatorBot(url, facilitator_token, plan, tempo, seed)
+            facilitator = FacilitatorBot(url, facilitator_token, plan, tempo, seed, floor=floor)
             bots.append(facilitator)
             await facilitator.setup()
             tasks.append(asyncio.ensure_future(facilitator.run()))
@@ -376,7 +455,7 @@ async def run_bots(
             ready()
         for name, token in tokens.items():
             persona = PERSONAS.get(name) or Persona(name, 5, ("okay",))
-            bot = MemberBot(url, token, persona, tempo, seed)
+            bot = MemberBot(url, token, persona, tempo, seed, floor)
             bots.append(bot)
             tasks.append(asyncio.ensure_future(bot.run()))
         await asyncio.gather(*tasks)

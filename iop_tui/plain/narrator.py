@@ -11,6 +11,7 @@ adds the typed commands on top of it.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from protocol.messages import PHASE_TITLES
 from protocol.roles import FACILITATOR, GUEST
 
 from iop_tui.core import words
+from iop_tui.core.speech import SLIDE_BACKLOG_S, SpeechClock
 from iop_tui.plain.text import clean, get as _get, markdown_lines, plural as _plural, speakable as _speakable
 
 __all__ = ["Narrator", "VERBOSITIES", "PRESENCE_WINDOW_S"]
@@ -70,7 +72,10 @@ class Narrator:
         if verbosity not in VERBOSITIES:
             raise ValueError(f"verbosity must be one of {VERBOSITIES}")
         self.session = session
-        self._write = write
+        # speech pacing (issue 12): every line written is counted on the speech clock
+        self.clock: Callable[[], float] = time.monotonic
+        self.speech = SpeechClock()
+        self._write = self._paced(write)
         self._bell = bell
         self._announced: set[int] = set()  # alerts already said to this facilitator
         self._repeat_handle: asyncio.TimerHandle | None = None
@@ -110,6 +115,15 @@ class Narrator:
         if line:
             self.last_said = line
             self._write(("\a" if bell and self.bell else "") + line)
+
+    def _paced(self, write: Callable[[str], None]) -> Callable[[str], None]:
+        """``write``, counting each line on :attr:`speech` (what a screen reader has still to say)."""
+
+        def paced(line: str) -> None:
+            self.speech.said(line, self.clock())
+            write(line)
+
+        return paced
 
     def ring(self) -> None:
         """The terminal bell (BEL), when the face has a terminal."""
@@ -281,7 +295,7 @@ class Narrator:
             key = (state.deck_title, state.slide_index)
             if not quiet and key != self._last_slide:
                 self._last_slide = key
-                self._announce_slide(state.slide_index)
+                self._announce_slide(state.slide_index, moved=True)
             return
         if kind == "deck.loaded":
             self._last_slide = (state.deck_title, state.slide_index)
@@ -453,13 +467,19 @@ class Narrator:
 
     # -- slides and polls ----------------------------------------------------------------
 
-    def _announce_slide(self, index: int) -> None:
+    def _announce_slide(self, index: int, moved: bool = False) -> None:
         """A slide change: a facilitator (who wrote the deck) hears its title only,
-        unless verbosity is all; members hear it whole. /slide reads it whole."""
+        unless verbosity is all; members hear it whole, or, when the slide ``moved``
+        on while more than :data:`SLIDE_BACKLOG_S` seconds of speech still wait (the
+        last one could not be read aloud yet), its title only. /slide reads it whole."""
         if self._is_facilitator() and self.verbosity != "all":
             slides = self.model.state.slides
             if 0 <= index < len(slides):
                 self.say(words.slide_line(self.model.state, index) + ".")
+            return
+        if moved and self.verbosity != "all" and self.speech.backlog(self.clock()) > SLIDE_BACKLOG_S and 0 <= index < len(self.model.state.slides):
+            # The slide moved on before what was said could be read aloud: its title, the body on request.
+            self.say(words.slide_behind_text(self.model.state, index))
             return
         self._say_slide(index)
 

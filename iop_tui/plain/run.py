@@ -255,6 +255,7 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
 
     face = PlainFace(session, write, verbosity, plan, bell=_bell(stdout))
     face.page_rows = _rows(stdout)
+    face.rows_of = lambda line: rows_of(line).count("\n")
     joined = asyncio.Event()
     face.on_join = joined.set
     unsubscribe = session.subscribe(face.on_notices)

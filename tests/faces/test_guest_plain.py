@@ -69,6 +69,13 @@ async def test_a_guest_joining_mid_session_in_plain_mode_reads_only_what_is_thei
             jo.type("/who")
             text = await jo.wait_for("Hands raised: Sam.")
             jo.type("/help")
+            text = await jo.wait_for("Commands, one per line:")
+            for _ in range(3):  # taller than the 24-row terminal: paged (issue 12), /more reads on
+                if "/quit:" in jo.flat:
+                    break
+                await jo.wait_for(": /more")
+                jo.type("/more")
+                await asyncio.sleep(0.5)
             text = await jo.wait_for("/quit:")
             help_text = text[text.rindex("Commands, one per line:"):]
             assert "/vote" in help_text and "/hand" in help_text
