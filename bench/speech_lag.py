@@ -6,15 +6,17 @@ must be installed, so this is not part of ``make test``) with speech timed at
 ``--wpm`` words a minute, three times:
 
 - ``participant``: ``--as participant``: you are Jamie; the simulated facilitator
-  runs the whole agenda; Jamie votes, checks in, writes a private line to the
-  facilitators, raises a hand and types a line slowly, a key every 0.3 s,
-  while the group chats;
+  runs the whole agenda; Jamie votes, checks in, raises a hand, types a line
+  slowly (a key every 0.3 s) while the group chats and writes a private line
+  to the facilitators;
 - ``facilitator``: you are Dana and drive the whole agenda by typed lines
   (polls, check-in round, every slide, phases, hands, a private reply,
   homework, /end) while the simulated members act;
 - ``reading``: a facilitator reads ``/help`` and ``/history 20``, paged with ``/more``.
 
-For each run it prints the figures of :mod:`tests.support.speechlag`: event lines
+Every line is typed a key at a time, as a person types (a burst of keys
+arriving at once is taken by Fenrir for tab completion, which cuts off its
+speech). For each run it prints the figures of :mod:`tests.support.speechlag`: event lines
 heard whole, cut and not heard; the median and max delay from a line's
 appearance to its own first word being spoken (and to the start of the
 utterance holding it, the harness's ``analyze.py`` measure); the worst delay of
@@ -44,74 +46,84 @@ from tests.support.speechlag import figures, match, parse_chunks, printed_lines,
 
 HARNESS = Path(os.environ.get("IOP_SCREENREADER", "/work/shared/tools/screenreader"))
 IOP_TUI = ROOT / ".venv" / "bin" / "iop-tui"
-KEY_S = 0.3  # the slowly typed line: one key every 0.3 s
+KEY_S = 0.15  # a person types a key at a time (a burst of keys at once is read by Fenrir as tab completion, which cuts its speech)
+SLOW_KEY_S = 0.3  # the slowly typed line: one key every 0.3 s
 
 #: The participant's line typed slowly while chat arrives.
 SLOW_LINE = "The friend question helps me most."
 
 
-def slowly(at: float, text: str) -> list[tuple[float, str]]:
-    """Type ``text`` a key at a time from ``at`` seconds, then Enter."""
-    keys = [(at + i * KEY_S, ch) for i, ch in enumerate(text)]
-    return keys + [(at + len(text) * KEY_S + 0.5, "\r")]
-
-
-def line(at: float, text: str) -> tuple[float, str]:
-    return (at, text + "\r")
+def typed(lines: list[tuple[float, str]], key_s: float = KEY_S) -> list[tuple[float, str]]:
+    """Each (time, line) typed a key at a time from that time, then Enter; a line that
+    would start before the one before it was finished starts a second after it."""
+    sends: list[tuple[float, str]] = []
+    free = 0.0
+    for at, text in lines:
+        if text == "\x04":  # Control D
+            sends.append((max(at, free), text))
+            continue
+        per_key = SLOW_KEY_S if text == SLOW_LINE else key_s
+        start = max(at, free)
+        sends += [(round(start + i * per_key, 2), ch) for i, ch in enumerate(text)]
+        end = start + len(text) * per_key + 0.3
+        sends.append((round(end, 2), "\r"))
+        free = end + 1.0
+    return sends
 
 
 #: name -> (seconds allowed, demo arguments, what is typed when)
 RUNS: dict[str, tuple[float, list[str], list[tuple[float, str]]]] = {
-    "participant": (500, ["--as", "participant"], [
-        line(20, "/vote 6"),
-        line(32, "/checkin 6 curious"),
-        line(288, "/vote 2"),
-        line(322, "/vote 2"),
-        line(335, "/dm I found the evidence slide hard to follow today."),
-        line(362, "/hand"),
-        *slowly(375, SLOW_LINE),
-        line(425, "/homework"),
-        (450, "\x04"),
-    ]),
-    "facilitator": (520, [], [
-        line(10, "/poll plan 1"),
-        line(32, "/close 1"),
-        line(36, "/reveal 1"),
-        line(46, "/round"),
-        line(70, "Thank you all for checking in. Let's look at this week's topic."),
-        line(76, "/phase psychoeducation"),
-        *[line(96 + 22 * i, "/next") for i in range(7)],
-        line(262, "/phase exercises"),
-        line(268, "/poll plan 2"),
-        line(292, "/close 2"),
-        line(296, "/reveal 2"),
-        line(308, "/poll plan 3"),
-        line(332, "/close 3"),
-        line(336, "/reveal 3"),
-        line(348, "/phase discussion"),
-        line(352, "What stood out for you today? Raise your hand if you'd like to speak."),
-        line(366, "Go ahead, Sam."),
-        line(368, "/lower Sam"),
-        line(386, "Go ahead, Morgan."),
-        line(388, "/lower Morgan"),
-        line(402, "/reply Riley Of course. Stay on after group and we'll talk."),
-        line(412, "/phase closing"),
-        line(416, "/assign plan"),
-        line(424, "This week's homework is the thought record. Thank you all; see you next week."),
-        line(446, "/completion"),
-        line(458, "/end A good session on reframing thoughts."),
-        line(462, "/end yes"),
-        (480, "\x04"),
-    ]),
-    "reading": (200, [], [
-        line(25, "/help"),
-        line(50, "/more"),
-        line(75, "/help all"),
-        *[line(100 + 15 * i, "/more") for i in range(3)],
-        line(150, "/history 20"),
-        line(172, "/more"),
-        (190, "\x04"),
-    ]),
+    "participant": (480, ["--as", "participant"], typed([
+        (20, "/vote 6"),
+        (32, "/checkin 6 curious"),
+        (286, "/vote 2"),  # the polls close once Jamie has voted: these anchor the rest
+        (318, "/vote 2"),
+        (326, "/hand"),
+        (332, SLOW_LINE),  # while the group chats
+        (350, "/dm I found the evidence slide hard to follow today."),
+        (395, "/homework"),
+        (420, "\x04"),
+    ])),
+    "facilitator": (540, [], typed([
+        (10, "/poll plan 1"),
+        (34, "/close 1"),
+        (38, "/reveal 1"),
+        (48, "/round"),
+        (62, "Thank you all for checking in. Let's look at this week's topic."),
+        (80, "/phase psychoeducation"),
+        *[(102 + 22 * i, "/next") for i in range(7)],
+        (262, "/phase exercises"),
+        (268, "/poll plan 2"),
+        (294, "/close 2"),
+        (298, "/reveal 2"),
+        (310, "/poll plan 3"),
+        (336, "/close 3"),
+        (340, "/reveal 3"),
+        (352, "/phase discussion"),
+        (358, "What stood out for you today? Raise your hand if you'd like to speak."),
+        (378, "Go ahead, Sam."),
+        (382, "/lower Sam"),
+        (400, "Go ahead, Morgan."),
+        (404, "/lower Morgan"),
+        (412, "/reply Riley Of course. Stay on after group and we'll talk."),
+        (428, "/phase closing"),
+        (432, "/assign plan"),
+        (438, "This week's homework is the thought record. Thank you all; see you next week."),
+        (466, "/completion"),
+        (478, "/end A good session on reframing thoughts."),
+        (490, "/end yes"),
+        (505, "\x04"),
+    ])),
+    "reading": (220, [], typed([
+        (25, "/help"),
+        (50, "/more"),
+        (75, "/help all"),
+        (105, "/more"),
+        (125, "/more"),
+        (145, "/history 20"),
+        (175, "/more"),
+        (200, "\x04"),
+    ])),
 }
 
 
@@ -130,7 +142,7 @@ def run(name: str, wpm: int, out_dir: Path) -> dict[str, object]:
     result = figures(heard)
     if name == "participant":
         mine = [h for h in heard if h.line.text == f"Chat, Jamie: {SLOW_LINE}"]
-        during = [h for h in heard if sends[0][0] <= h.line.t and _typing(sends, h.line.t)]
+        during = [h for h in heard if _typing(sends, h.line.t)]
         result["slow_line"] = mine[0].status if mine else "not printed"
         result["lines_while_typing"] = len(during)
         result["lines_while_typing_whole"] = sum(1 for h in during if h.status == "whole")
@@ -157,8 +169,16 @@ def _typed_lines(sends: list[tuple[float, str]]) -> list[str]:
 
 def _typing(sends: list[tuple[float, str]], when: float) -> bool:
     """Whether ``when`` falls while the slow line was being typed."""
-    keys = [at for at, text in sends if len(text) == 1 and text not in "\r\x04"]
-    return bool(keys) and keys[0] <= when <= keys[-1] + 1
+    keys, line = [], ""
+    for at, text in sends:
+        if text == "\r":
+            if line == SLOW_LINE:
+                return bool(keys) and keys[0] <= when <= keys[-1] + 1
+            keys, line = [], ""
+        else:
+            keys.append(at)
+            line += text
+    return False
 
 
 def main() -> None:

@@ -420,7 +420,7 @@ class FacilitatorBot(_Bot):
                 if line.thread is None or line.member_id != line.thread or line.message_id in answered or line.deleted:
                     continue
                 answered.add(line.message_id)
-                await self.wait(4, 8)
+                await self.wait(10, 15)  # reading it and typing an answer
                 name = self.state.name_of(line.member_id)
                 await self.command("chat.reply", {"member_id": line.member_id, "text": f"Thank you for telling me, {name}. Let's talk for a few minutes after group."})
 
