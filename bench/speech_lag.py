@@ -78,9 +78,9 @@ RUNS: dict[str, tuple[float, list[str], list[tuple[float, str]]]] = {
         (32, "/checkin 6 curious"),
         (286, "/vote 2"),  # the polls close once Jamie has voted: these anchor the rest
         (318, "/vote 2"),
-        (326, "/hand"),
-        (332, SLOW_LINE),  # while the group chats
-        (350, "/dm I found the evidence slide hard to follow today."),
+        (338, "/hand"),  # once Dana's "Raise your hand if you'd like to speak" has been heard
+        (342, SLOW_LINE),  # while the group chats
+        (360, "/dm I found the evidence slide hard to follow today."),
         (395, "/homework"),
         (420, "\x04"),
     ])),

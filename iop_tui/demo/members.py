@@ -15,9 +15,10 @@ run) and scaled by ``tempo`` (``IOP_DEMO_TEMPO``; tests use a small tempo).
 The pace is one a person using a screen reader can follow (issue 12): the
 facilitator leaves each slide up for as long as it takes to read aloud at
 :data:`~iop_tui.core.speech.SPEAKING_WPM` plus a margin (:func:`slide_dwell_s`),
-members remark on a slide once it could have been heard, and everyone's chat
-lines go through one :class:`Floor`: a line waits until the one before it could
-have been said, as people in a room wait for each other.
+members remark on a slide once it could have been heard, and everything the
+group hears goes through one :class:`Floor`: a chat line, a phase change, a
+poll or a slide waits until what came before it could have been said, as people
+in a room wait for each other.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ def slide_dwell_s(slide: dict[str, Any], index: int, count: int, margin: float) 
 
 
 class Floor:
-    """Turn-taking for the simulated members' chat: one line at a time, each given
-    time to be read aloud (:func:`~iop_tui.core.speech.speaking_seconds`) before the next."""
+    """Turn-taking in the simulated room: one thing said at a time (a chat line, a phase,
+    a poll, a slide), each given time to be read aloud
+    (:func:`~iop_tui.core.speech.speaking_seconds`) before the next."""
 
     def __init__(self, tempo: float = 1.0, gap: float = FLOOR_GAP_S) -> None:
         self.tempo, self.gap = tempo, gap
@@ -343,24 +345,38 @@ class FacilitatorBot(_Bot):
     async def wait(self, low: float, high: float) -> None:
         await asyncio.sleep(self.pause(low, high))
 
+    async def phase(self, phase: str) -> None:
+        """Move to ``phase`` once the floor is free; members hear its name and what to do."""
+        from iop_tui.core.words import PHASE_HINTS, phase_name
+
+        await self.announce("phase.set", {"phase": phase}, heard=f"Phase: {phase_name(phase)}. {PHASE_HINTS.get(phase, '')}")
+
     async def chat(self, text: str) -> None:
         """Say ``text`` to the group when the floor is free, and wait until the relay has it."""
         if self.floor is not None:
             await self.floor.take(text)
         await self.command("chat.send", {"text": text, "to": "group"})
 
+    async def announce(self, kind: str, data: dict[str, Any], heard: str) -> None:
+        """Send a command whose event the group hears as about ``heard``, once the floor is free."""
+        if self.floor is not None:
+            await self.floor.take(heard)
+        await self.command(kind, data)
+
     async def _poll_round(self, number: int, open_s: tuple[float, float]) -> None:
         if number > len(self.plan.polls):
             return
         before = set(self.state.polls)
-        await self.command(*self.plan.polls[number - 1].command())
+        planned = self.plan.polls[number - 1]
+        await self.announce(*planned.command(), heard=_poll_heard(planned.command()[1]))
         new = [pid for pid in self.state.polls if pid not in before]
         if not new:
             return
         poll = self.state.polls[new[0]]
         await self.wait_for_everyone(lambda mid: mid in poll.votes, *open_s)
         await self.command("poll.close", {"poll_id": new[0]})
-        await self.command("poll.reveal", {"poll_id": new[0]})
+        # members hear "Poll closed: <question>", then the question again with the results
+        await self.announce("poll.reveal", {"poll_id": new[0]}, heard=f"Poll closed: {poll.question} " + _poll_heard({"question": poll.question, "options": poll.options}))
 
     async def run(self) -> None:
         """The agenda: check-in, slides, polls, discussion, closing with homework."""
@@ -374,23 +390,24 @@ class FacilitatorBot(_Bot):
             await self.wait_for_everyone(lambda mid: mid in self.state.checkins, 12, 18)
             await self.chat("Thank you all for checking in. Let's look at this week's topic.")
             await self.wait(3, 5)
-            await self.command("phase.set", {"phase": "psychoeducation"})
+            await self.phase("psychoeducation")
             for index in range(len(self.state.slides)):
                 if index:
-                    await self.command("slide.goto", {"index": index})
+                    slides = self.state.slides
+                    await self.announce("slide.goto", {"index": index}, heard="\n".join(slide_words(slides[index], index, len(slides))))
                 # long enough to be read aloud, then talked over (a member's remark fits in the margin)
                 slides = self.state.slides
                 await asyncio.sleep(slide_dwell_s(slides[index], index, len(slides), self.rng.uniform(*SLIDE_MARGIN_S)) * self.tempo)
-            await self.command("phase.set", {"phase": "exercises"})
+            await self.phase("exercises")
             await self.wait(3, 5)
             await self._poll_round(2, (20, 28))
             await self.wait(5, 8)
             await self._poll_round(3, (20, 28))
             await self.wait(5, 8)
-            await self.command("phase.set", {"phase": "discussion"})
+            await self.phase("discussion")
             await self.chat("What stood out for you today? Raise your hand if you'd like to speak.")
             await self.wait(40, 55)
-            await self.command("phase.set", {"phase": "closing"})
+            await self.phase("closing")
             for kind, data in self.plan.assignments(dt.date.today()):
                 await self.command(kind, data)
             await self.chat("This week's homework is in the Homework pane. Thank you for your work today; see you next week.")
@@ -423,6 +440,11 @@ class FacilitatorBot(_Bot):
                 await self.wait(10, 15)  # reading it and typing an answer
                 name = self.state.name_of(line.member_id)
                 await self.command("chat.reply", {"member_id": line.member_id, "text": f"Thank you for telling me, {name}. Let's talk for a few minutes after group."})
+
+
+def _poll_heard(data: dict[str, Any]) -> str:
+    """About what a member hears of a poll: its question and options (said at opening and with the results)."""
+    return " ".join([str(data.get("question", "")), *map(str, data.get("options") or ()), "answers are anonymous to the group"])
 
 
 async def run_bots(
