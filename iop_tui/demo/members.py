@@ -295,6 +295,8 @@ class MemberBot(_Bot):
             import datetime as dt
 
             log = [{"day": dt.date.today().isoformat(), "mood": self.persona.mood, "feelings": list(self.persona.feelings), "note": ""}]
+        if hw.kind != "text":
+            text = ""  # a checklist or a log takes ticks or days only (the relay refuses text with them)
         self.send("homework.submit", {"homework_id": hw.homework_id, "text": text, "checked": checked, "log": log})
 
 

@@ -1,7 +1,8 @@
-"""The demo's simulated facilitator answers a private line as a facilitator would (issue 12:
-the participant demo has a private line to hear): privately, to that member only.
+"""The demo's simulated people act as people would: the facilitator answers a private line
+privately, to that member only (issue 12: the participant demo has a private line to hear);
+every member hands in the checklist homework.
 
-A real relay on a loopback port, the real FacilitatorBot and real ClientSessions."""
+A real relay on a loopback port, the real bots and real ClientSessions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 
 from iop_tui.core.plan import DEMO_PLAN, load_plan
 from iop_tui.core.session import ClientSession
-from iop_tui.demo.members import FacilitatorBot
+from iop_tui.demo.members import PERSONAS, FacilitatorBot, MemberBot
 from tests.relay.test_demo_pace import until
 
 
@@ -46,3 +47,30 @@ async def test_a_private_line_to_the_simulated_facilitator_gets_a_private_reply_
         for session, task in ((jamie, jamie_task), (sam, sam_task)):
             await session.close()
             task.cancel()
+
+
+async def test_every_simulated_member_hands_in_the_checklist_homework(relay) -> None:
+    store = relay.store
+    gid = store.create_group("Tuesday IOP")
+    _, dana_token = store.add_member(gid, "Dana", "facilitator")
+    bots = []
+    for name in ("Sam", "Riley"):  # Sam has written words ready, Riley has none
+        _, token = store.add_member(gid, name, "participant")
+        bots.append(MemberBot(relay.url, token, PERSONAS[name], tempo=0.001))
+    dana, dana_task = await _joined(relay.url, dana_token)
+    runs = [asyncio.create_task(bot.run()) for bot in bots]
+    try:
+        dana.send("session.start", {"title": "Week 3"})
+        await until(lambda: dana.model.state.session is not None, "the session")
+        dana.send("homework.assign", {"title": "Thought record", "homework_kind": "checklist", "instructions": "", "items": ["Day 1", "Day 2", "Day 3"], "due": "2099-01-01"})
+        await until(lambda: dana.model.state.homework, "the homework")
+        hw = next(iter(dana.model.state.homework.values()))
+        await until(lambda: len(hw.submissions) == 2, "both members' homework")
+    finally:
+        for run in runs:
+            run.cancel()
+        await asyncio.gather(*runs, return_exceptions=True)
+        for bot in bots:
+            await bot.close()
+        await dana.close()
+        dana_task.cancel()
