@@ -264,11 +264,15 @@ class MemberBot(_Bot):
     async def _chat(self, text: str, to: str = "group") -> None:
         await self.say("chat.send", {"text": text, "to": to})
 
-    def _check_in(self) -> None:
+    async def _check_in(self) -> None:
         p = self.persona
         if self.me_id() in self.state.checkins:
             return
         mood = max(0, min(10, p.mood + self.rng.choice((-1, 0, 0, 1))))
+        if self.floor is not None:  # one at a time, as in a check-in round
+            await self.floor.take(f"Check in, {p.name}: mood {mood} of 10, {', '.join(p.feelings)}. Note: {p.note}")
+            if self.me_id() in self.state.checkins:
+                return
         self.send("checkin.submit", {"mood": mood, "feelings": list(p.feelings), "note": p.note, "note_to": p.note_to, "passed": False})
 
     def _vote(self, poll: Any) -> None:

@@ -32,6 +32,8 @@ PRESENCE_WINDOW_S = 1.0  # presence changes within this window are said in one l
 #: Questionnaires and safety details: said to their member and the facilitators (see _measure_line).
 MEASURE_KINDS = ("measure.given", "measure.answered", "measure.scored", "safety.contact", "checkin.location")
 URGENT_REPEAT_S = 60.0  # an unacknowledged urgent request or alert is said again once a minute
+#: "Poll closed: <question>" waits this long: results that follow at once say it all (the question once).
+CLOSED_WINDOW_S = 0.5
 #: Kinds never kept for /history or /missed: they are not events of the group.
 _NOT_EVENTS = ("presence", "connection", "welcome", "synced", "error")
 
@@ -83,6 +85,7 @@ class Narrator:
         self._joined = False
         self._presence = _Presence({}, {})
         self._presence_handle: asyncio.TimerHandle | None = None
+        self._closed: tuple[int, str, asyncio.TimerHandle] | None = None  # a poll's closed line, waiting for its results
         self._statuses: dict[int, str] = {}
         self._conn_state: str | None = None
         self._pending_before = 0
@@ -131,7 +134,8 @@ class Narrator:
             self._bell()
 
     def close(self) -> None:
-        """Stop the timers (the presence gathering and the urgent repeat)."""
+        """Stop the timers (the presence gathering and the urgent repeat); say a waiting closed line."""
+        self._say_closed()
         for handle in (self._presence_handle, self._repeat_handle):
             if handle is not None:
                 handle.cancel()
@@ -318,6 +322,9 @@ class Narrator:
             return
         if kind == "poll.revealed":
             poll = self._latest("revealed")
+            if self._closed is not None and poll is not None and self._closed[0] == poll.poll_id:
+                self._closed[2].cancel()  # its results say it is closed, and the question once
+                self._closed = None
             self.say(self._results_line(poll) if poll is not None else text)
             me = self.model.me
             mark = words.quiz_mark_text(poll, poll.votes.get(me.member_id, [])) if poll is not None and me is not None else None
@@ -325,7 +332,7 @@ class Narrator:
                 self.say(mark)
             return
         if kind == "poll.closed":
-            self.say(text)
+            self._poll_closed(text)
             return
         if kind == "poll.voted":
             if text.startswith("Your ") or everything:
@@ -363,6 +370,27 @@ class Narrator:
         if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed", "checkin.note", *SAFETY_KINDS):
             return
         self.say(text)
+
+    def _poll_closed(self, text: str) -> None:
+        """Say a poll closed, unless its results come within :data:`CLOSED_WINDOW_S` (a reveal
+        closes and shows at once: "Poll closed: Q" then "Poll results, Q ..." said the question twice)."""
+        poll = self._latest("closed")
+        self._say_closed()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if poll is None or loop is None:
+            self.say(text)
+            return
+        self._closed = (poll.poll_id, text, loop.call_later(CLOSED_WINDOW_S, self._say_closed))
+
+    def _say_closed(self) -> None:
+        """The waiting closed line, now (its results did not come)."""
+        waiting, self._closed = self._closed, None
+        if waiting is not None:
+            waiting[2].cancel()
+            self.say(waiting[1])
 
     def _chat_line(self, seq: Any) -> Any:
         """The chat line a chat.posted notice (by its seq) created, if it is still held."""

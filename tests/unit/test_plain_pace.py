@@ -155,3 +155,34 @@ async def test_help_all_lists_every_command_a_screenful_at_a_time_while_help_alo
         more = said_after(fed, lambda: fed.face.handle("/more"))
         said = said[:-1] + more
     assert any(line.startswith("/poll plan") for line in said) and any(line.startswith("/mute NAME") for line in said)
+
+
+# -- the question once: a poll closed and revealed at once is said as its results ----------------
+
+
+def member_with_poll() -> Fed:
+    fed = Fed()
+    fed.welcome()
+    fed.event("session.started", {"session_id": 1, "title": "Week 3"})
+    fed.synced()
+    fed.event("poll.opened", {"poll_id": 10, "question": "Which helps?", "poll_kind": "single", "options": ["Option A", "Option B"], "anonymous": True})
+    return fed
+
+
+async def test_a_poll_closed_and_revealed_at_once_is_said_once_as_its_results():
+    fed = member_with_poll()
+    before = len(fed.lines)
+    fed.event("poll.closed", {"poll_id": 10})
+    fed.event("poll.revealed", {"poll_id": 10, "counts": [1, 2], "total": 3})
+    await asyncio.sleep(0.7)
+    assert fed.lines[before:] == ["Poll results, Which helps? 2 votes for Option B; 1 vote for Option A."], fed.lines[before:]
+
+
+async def test_a_poll_closed_without_its_results_is_said_closed_after_a_moment():
+    fed = member_with_poll()
+    before = len(fed.lines)
+    fed.event("poll.closed", {"poll_id": 10})
+    await asyncio.sleep(0.7)
+    assert fed.lines[before:] == ["Poll closed: Which helps?"], fed.lines[before:]
+    said = said_after(fed, lambda: fed.event("poll.revealed", {"poll_id": 10, "counts": [1, 2], "total": 3}))
+    assert said == ["Poll results, Which helps? 2 votes for Option B; 1 vote for Option A."], "revealed later: results as usual"
