@@ -381,8 +381,8 @@ class FacilitatorBot(_Bot):
         poll = self.state.polls[new[0]]
         await self.wait_for_everyone(lambda mid: mid in poll.votes, *open_s)
         await self.command("poll.close", {"poll_id": new[0]})
-        # members hear "Poll closed: <question>", then the question again with the results
-        await self.announce("poll.reveal", {"poll_id": new[0]}, heard=f"Poll closed: {poll.question} " + _poll_heard({"question": poll.question, "options": poll.options}))
+        # closed and revealed at once: members hear the results (the question, the votes)
+        await self.announce("poll.reveal", {"poll_id": new[0]}, heard=_poll_heard({"question": poll.question, "options": poll.options}))
 
     async def run(self) -> None:
         """The agenda: check-in, slides, polls, discussion, closing with homework."""
