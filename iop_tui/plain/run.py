@@ -48,7 +48,7 @@ def _reader(stdin: Any, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -
 #: The only cursor control the typed-line guard uses: back to the row's start, erase the row.
 ERASE_ROW = "\r\x1b[K"
 #: After Enter, how long the newline waits to be written with the answer's first line (see TypedLine).
-ENTER_HOLD_S = 1.0
+ENTER_HOLD_S = 2.0
 
 
 class TypedLine:
