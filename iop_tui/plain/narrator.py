@@ -3,9 +3,12 @@
 Every event is one line, the important words first; nothing is redrawn, no
 colour, no spinner, nothing on a timer tick. The catch-up replay on joining is
 summarised in one line, and a burst of arrivals and departures becomes one line
-("Joined: Sam, Alex."). :class:`Narrator` is driven by the session's notices
-(subscribe :meth:`Narrator.on_notices`); :class:`~iop_tui.plain.face.PlainFace`
-adds the typed commands on top of it.
+("Joined: Sam, Alex."). Speech is kept from falling behind (issue 12): every
+line written is counted on a :class:`~iop_tui.core.speech.SpeechClock`, a slide
+moved on while the reader is still behind is said by its title, and a poll closed
+and revealed at once is said once, as its results. :class:`Narrator` is driven by
+the session's notices (subscribe :meth:`Narrator.on_notices`);
+:class:`~iop_tui.plain.face.PlainFace` adds the typed commands on top of it.
 """
 
 from __future__ import annotations
