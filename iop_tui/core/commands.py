@@ -263,7 +263,9 @@ def _chat(text: str, ctx: Context) -> Outcome:
 ))
 def _help(rest: str, ctx: Context) -> Outcome:
     topic = rest.strip().lower()
-    if not topic or topic == "all":
+    if topic == "all":
+        return Outcome(local="help", arg=EveryHelp(help_entries(ctx.role)))
+    if not topic:
         return Outcome(local="help", arg=help_entries(ctx.role))
     entries = help_topics(ctx.role).get(topic)
     if entries is None:
@@ -1738,6 +1740,11 @@ def _all_help() -> list[Help]:
     for name in _HELP_ORDER:
         table.extend(_POLL_FAC_HELP if name == "poll open" else COMMANDS[name].help)
     return table
+
+
+class EveryHelp(list):
+    """``/help all``'s entries: every one, paged by the plain face however tall (``/help``
+    alone may be said as topics instead when it is taller than the screen)."""
 
 
 def help_entries(role: str | None) -> list[Help]:

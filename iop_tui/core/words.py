@@ -2382,3 +2382,9 @@ def local_lines(what: str, model: Any, plan: Any) -> list[str]:
     if what == "moods":
         return mood_lines(state, me_id)
     return agenda_lines(plan.minutes if plan is not None else {}, state)
+# -- speech pacing (issue 12, plain face): when a screen reader would fall behind ----------------
+
+
+def slide_behind_text(state: GroupState, index: int) -> str:
+    """A new slide while earlier lines are still being read aloud: its title, the body on request."""
+    return f"{slide_line(state, index)}. /slide reads it."

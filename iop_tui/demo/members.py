@@ -14,6 +14,14 @@ the agenda when the person trying the demo is a participant.
 
 Delays are seconds apart, randomised from a fixed seed (the same demo each
 run) and scaled by ``tempo`` (``IOP_DEMO_TEMPO``; tests use a small tempo).
+
+The pace is one a person using a screen reader can follow (issue 12): the
+facilitator leaves each slide up for as long as it takes to read aloud at
+:data:`~iop_tui.core.speech.SPEAKING_WPM` plus a margin (:func:`slide_dwell_s`),
+members remark on a slide once it could have been heard, and everything the
+group hears goes through one :class:`Floor`: a chat line, a phase change, a
+poll or a slide waits until what came before it could have been said, as people
+in a room wait for each other.
 """
 
 from __future__ import annotations
@@ -30,12 +38,49 @@ from protocol.roles import may
 from iop_tui.demo.smallrooms import facilitator_round, member_step
 
 __all__ = ["Persona", "PERSONAS", "MemberBot", "FacilitatorBot", "run_bots"]
+from iop_tui.core.speech import speaking_seconds
+
+__all__ = ["Persona", "PERSONAS", "MemberBot", "FacilitatorBot", "Floor", "run_bots", "slide_dwell_s", "slide_words"]
 
 TICK_S = 0.25  # how often a bot looks at its own view of the session (never shown to anyone)
 #: The longest the simulated facilitator waits for the people present to vote
 #: or check in before moving on. Not scaled by the tempo: the person trying the
 #: demo reads and types at their own pace, whatever the bots' pace.
 PATIENCE_S = 90.0
+#: After a slide has been read aloud, the facilitator talks over it this long (seconds, before tempo).
+SLIDE_MARGIN_S = (8.0, 12.0)
+#: The pause between one person's chat line being said and the next person's (seconds, before tempo).
+FLOOR_GAP_S = 1.5
+
+
+def slide_words(slide: dict[str, Any], index: int, count: int) -> list[str]:
+    """What a member hears when a slide comes up: its heading line, then its body."""
+    return [f"Slide {index + 1} of {count}, {slide.get('title', '')}:", str(slide.get("body", ""))]
+
+
+def slide_dwell_s(slide: dict[str, Any], index: int, count: int, margin: float) -> float:
+    """How long a slide stays up: the time to read it aloud, plus ``margin``."""
+    return speaking_seconds(slide_words(slide, index, count)) + margin
+
+
+class Floor:
+    """Turn-taking in the simulated room: one thing said at a time (a chat line, a phase,
+    a poll, a slide), each given time to be read aloud
+    (:func:`~iop_tui.core.speech.speaking_seconds`) before the next."""
+
+    def __init__(self, tempo: float = 1.0, gap: float = FLOOR_GAP_S) -> None:
+        self.tempo, self.gap = tempo, gap
+        self.free_at = 0.0  # loop time when the last line could have been said
+        self._lock = asyncio.Lock()
+
+    async def take(self, text: str) -> None:
+        """Wait for the floor, then hold it for as long as ``text`` takes to say."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            wait = self.free_at - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.free_at = loop.time() + (speaking_seconds(text) + self.gap) * self.tempo
 
 
 @dataclass(frozen=True)
@@ -50,6 +95,7 @@ class Persona:
     arrive_s: tuple[float, float] = (1.0, 4.0)
     slide_remark: tuple[int, str] | None = None  # (slide index, chat line)
     discussion: tuple[str, ...] = ()
+    private_line: str = ""  # said to the facilitators only, in the discussion
     raises_hand: bool = False
     homework_text: str = ""
     poll_bias: int = 0  # which option this persona leans to (index)
@@ -87,6 +133,7 @@ PERSONAS: dict[str, Persona] = {
         "Riley", 5, ("okay", "distracted"), arrive_s=(2.5, 6.0),
         slide_remark=(5, "A balanced thought that I actually believe, not forced positivity. I like that."),
         discussion=("I find the evidence against column really hard.",),
+        private_line="Could we talk after group? Something came up at home.",
         homework_text="",
         poll_bias=3,
         journal=("Missed the bus.",),
@@ -114,6 +161,7 @@ class _Bot:
     name: str
     tempo: float = 1.0
     seed: int = 3
+    floor: Floor | None = None
     session: Any = None
     rng: random.Random = field(init=False)
     _tasks: set = field(default_factory=set, init=False)
@@ -136,6 +184,12 @@ class _Bot:
 
     def pause(self, low: float, high: float) -> float:
         return self.rng.uniform(low, high) * self.tempo
+
+    async def say(self, kind: str, data: dict[str, Any]) -> bool:
+        """Send a chat line (``chat.send`` or ``chat.reply``) once the floor is free."""
+        if self.floor is not None:
+            await self.floor.take(str(data.get("text", "")))
+        return self.send(kind, data)
 
     def send(self, kind: str, data: dict[str, Any]) -> bool:
         me = self.model.me
@@ -190,8 +244,8 @@ class _Bot:
 class MemberBot(_Bot):
     """A simulated participant reacting to what happens in the session."""
 
-    def __init__(self, url: str, token: str, persona: Persona, tempo: float = 1.0, seed: int = 3) -> None:
-        super().__init__(url, token, persona.name, tempo, seed)
+    def __init__(self, url: str, token: str, persona: Persona, tempo: float = 1.0, seed: int = 3, floor: Floor | None = None) -> None:
+        super().__init__(url, token, persona.name, tempo, seed, floor)
         self.persona = persona
 
     async def run(self) -> None:
@@ -214,7 +268,9 @@ class MemberBot(_Bot):
         if phase == "checkin" and me not in state.checkins:
             self.once(("checkin", sid), self.pause(3, 12), self._check_in)
         if phase == "psychoeducation" and p.slide_remark and state.slide_index == p.slide_remark[0] and state.slides:
-            self.once(("slide", sid, p.slide_remark[0]), self.pause(2, 5), lambda: self._chat(p.slide_remark[1]))
+            index = p.slide_remark[0]
+            heard = speaking_seconds(slide_words(state.slides[index], index, len(state.slides))) * self.tempo
+            self.once(("slide", sid, index), heard + self.pause(1, 3), lambda: self._chat(p.slide_remark[1]))
         for poll in state.open_polls():
             if me not in poll.votes:
                 self.once(("vote", poll.poll_id), self.pause(4, 14), lambda poll=poll: self._vote(poll))
@@ -224,6 +280,8 @@ class MemberBot(_Bot):
                 self.once(key, self.pause(4 + 10 * i, 12 + 14 * i), lambda line=line, key=key: self._chat_when_free(key, line))
             if p.raises_hand:
                 self.once(("hand", sid), self.pause(2, 8), lambda: self.send("hand.raise", {}))
+            if p.private_line:
+                self.once(("private", sid), self.pause(20, 30), lambda: self._chat(p.private_line, "facilitators"))
         prompt = state.open_prompt()
         if prompt is not None and p.journal:
             self.once(("journal", prompt.prompt_id), self.pause(6, 20), lambda prompt=prompt: self._journal(prompt))
@@ -243,15 +301,15 @@ class MemberBot(_Bot):
                 self.once(("homework", hw.homework_id), self.pause(6, 20), lambda hw=hw: self._submit(hw))
         member_step(self)  # small rooms (issue 13): breakout rooms and role-play
 
-    def _chat(self, text: str, to: str = "group") -> None:
-        self.send("chat.send", {"text": text, "to": to})
+    async def _chat(self, text: str, to: str = "group") -> None:
+        await self.say("chat.send", {"text": text, "to": to})
 
-    def _chat_when_free(self, key: Any, text: str) -> None:
+    async def _chat_when_free(self, key: Any, text: str) -> None:
         """A discussion line, unless a go-around began meanwhile: then it waits for its end."""
         if self.state.goround() is not None:
             self._done.discard(key)  # said again once the go-around is over
             return
-        self._chat(text)
+        await self._chat(text)
 
     def _journal(self, prompt: Any) -> None:
         """A private entry, finished at once; shared as the persona would."""
@@ -260,20 +318,24 @@ class MemberBot(_Bot):
         if self.send("journal.write", {"prompt_id": prompt.prompt_id, "answers": answers, "done": True}) and self.persona.journal_share:
             self.send("journal.share", {"prompt_id": prompt.prompt_id, "to": self.persona.journal_share})
 
-    def _turn(self, running: Any) -> None:
+    async def _turn(self, running: Any) -> None:
         """My turn in a go-around: say my line, or pass."""
         if running.ended or running.whose() != self.me_id():
             return
         if self.persona.round_line:
-            self._chat(self.persona.round_line)
+            await self._chat(self.persona.round_line)
         else:
             self.send("goround.pass", {})
 
-    def _check_in(self) -> None:
+    async def _check_in(self) -> None:
         p = self.persona
         if self.me_id() in self.state.checkins:
             return
         mood = max(0, min(10, p.mood + self.rng.choice((-1, 0, 0, 1))))
+        if self.floor is not None:  # one at a time, as in a check-in round
+            await self.floor.take(f"Check in, {p.name}: mood {mood} of 10, {', '.join(p.feelings)}. Note: {p.note}")
+            if self.me_id() in self.state.checkins:
+                return
         self.send("checkin.submit", {"mood": mood, "feelings": list(p.feelings), "note": p.note, "note_to": p.note_to, "passed": False})
 
     def _vote(self, poll: Any) -> None:
@@ -300,6 +362,8 @@ class MemberBot(_Bot):
             import datetime as dt
 
             log = [{"day": dt.date.today().isoformat(), "mood": self.persona.mood, "feelings": list(self.persona.feelings), "note": ""}]
+        if hw.kind != "text":
+            text = ""  # a checklist or a log takes ticks or days only (the relay refuses text with them)
         self.send("homework.submit", {"homework_id": hw.homework_id, "text": text, "checked": checked, "log": log})
 
 
@@ -307,8 +371,8 @@ class FacilitatorBot(_Bot):
     """Runs the demo plan's agenda so a person joining as a participant sees a live session."""
 
     def __init__(self, url: str, token: str, plan: Any, tempo: float = 1.0, seed: int = 3, name: str = "Dana",
-                 patience: float = PATIENCE_S) -> None:
-        super().__init__(url, token, name, tempo, seed)
+                 patience: float = PATIENCE_S, floor: Floor | None = None) -> None:
+        super().__init__(url, token, name, tempo, seed, floor)
         self.plan = plan
         self.patience = patience
 
@@ -350,36 +414,60 @@ class FacilitatorBot(_Bot):
     async def wait(self, low: float, high: float) -> None:
         await asyncio.sleep(self.pause(low, high))
 
+    async def phase(self, phase: str) -> None:
+        """Move to ``phase`` once the floor is free; members hear its name and what to do."""
+        from iop_tui.core.words import PHASE_HINTS, phase_name
+
+        await self.announce("phase.set", {"phase": phase}, heard=f"Phase: {phase_name(phase)}. {PHASE_HINTS.get(phase, '')}")
+
+    async def chat(self, text: str) -> None:
+        """Say ``text`` to the group when the floor is free, and wait until the relay has it."""
+        if self.floor is not None:
+            await self.floor.take(text)
+        await self.command("chat.send", {"text": text, "to": "group"})
+
+    async def announce(self, kind: str, data: dict[str, Any], heard: str) -> None:
+        """Send a command whose event the group hears as about ``heard``, once the floor is free."""
+        if self.floor is not None:
+            await self.floor.take(heard)
+        await self.command(kind, data)
+
     async def _poll_round(self, number: int, open_s: tuple[float, float]) -> None:
         if number > len(self.plan.polls):
             return
         before = set(self.state.polls)
-        await self.command(*self.plan.polls[number - 1].command())
+        planned = self.plan.polls[number - 1]
+        await self.announce(*planned.command(), heard=_poll_heard(planned.command()[1]))
         new = [pid for pid in self.state.polls if pid not in before]
         if not new:
             return
         poll = self.state.polls[new[0]]
         await self.wait_for_everyone(lambda mid: mid in poll.votes, *open_s)
         await self.command("poll.close", {"poll_id": new[0]})
-        await self.command("poll.reveal", {"poll_id": new[0]})
+        # closed and revealed at once: members hear the results (the question, the votes)
+        await self.announce("poll.reveal", {"poll_id": new[0]}, heard=_poll_heard({"question": poll.question, "options": poll.options}))
 
     async def run(self) -> None:
         """The agenda: check-in, slides, polls, discussion, closing with homework."""
         import datetime as dt
 
         hands_task = asyncio.ensure_future(self._answer_hands())
+        private_task = asyncio.ensure_future(self._answer_private_lines())
         try:
             await self.wait(8, 12)
             await self._poll_round(1, (20, 26))
             await self.wait_for_everyone(lambda mid: mid in self.state.checkins, 12, 18)
-            await self.command("chat.send", {"text": "Thank you all for checking in. Let's look at this week's topic.", "to": "group"})
+            await self.chat("Thank you all for checking in. Let's look at this week's topic.")
             await self.wait(3, 5)
-            await self.command("phase.set", {"phase": "psychoeducation"})
-            for index in range(1, len(self.state.slides)):
-                await self.wait(9, 14)
-                await self.command("slide.goto", {"index": index})
-            await self.wait(6, 9)
-            await self.command("phase.set", {"phase": "exercises"})
+            await self.phase("psychoeducation")
+            for index in range(len(self.state.slides)):
+                if index:
+                    slides = self.state.slides
+                    await self.announce("slide.goto", {"index": index}, heard="\n".join(slide_words(slides[index], index, len(slides))))
+                # long enough to be read aloud, then talked over (a member's remark fits in the margin)
+                slides = self.state.slides
+                await asyncio.sleep(slide_dwell_s(slides[index], index, len(slides), self.rng.uniform(*SLIDE_MARGIN_S)) * self.tempo)
+            await self.phase("exercises")
             await self.wait(3, 5)
             await self._poll_round(2, (20, 28))
             await self.wait(5, 8)
@@ -389,19 +477,20 @@ class FacilitatorBot(_Bot):
             await facilitator_round(self)  # small rooms (issue 13): the plan's breakout round and role-play
             if self.plan.boards:  # the shared board: members add cards and +1s
                 await self.command(*self.plan.boards[0].command())
-                await self.command("chat.send", {"text": "The board is open (B, or /board): add what helps you, and a +1 to ideas you like.", "to": "group"})
+                await self.chat("The board is open (B, or /board): add what helps you, and a +1 to ideas you like.")
                 await self.wait(30, 40)
-            await self.command("phase.set", {"phase": "discussion"})
+            await self.phase("discussion")
             await self._go_around()
-            await self.command("chat.send", {"text": "What stood out for you today? Raise your hand if you'd like to speak.", "to": "group"})
+            await self.chat("What stood out for you today? Raise your hand if you'd like to speak.")
             await self.wait(40, 55)
-            await self.command("phase.set", {"phase": "closing"})
+            await self.phase("closing")
             for kind, data in self.plan.assignments(dt.date.today()):
                 await self.command(kind, data)
-            await self.command("chat.send", {"text": "This week's homework is in the Homework pane. Thank you for your work today; see you next week.", "to": "group"})
+            await self.chat("This week's homework is in the Homework pane. Thank you for your work today; see you next week.")
             await asyncio.Event().wait()  # stay in the room
         finally:
             hands_task.cancel()
+            private_task.cancel()
 
     async def _journaling(self) -> None:
         """The plan's first journaling prompt: open it, wait until everyone present is done (the
@@ -447,8 +536,26 @@ class FacilitatorBot(_Bot):
             first = hands[0]
             await self.wait(6, 10)
             if first in self.state.hands:
-                await self.command("chat.send", {"text": f"Go ahead, {self.state.name_of(first)}.", "to": "group"})
+                await self.chat(f"Go ahead, {self.state.name_of(first)}.")
                 await self.command("hand.lower", {"member_id": first})
+
+    async def _answer_private_lines(self) -> None:
+        """A member's private line to the facilitators gets a short private reply, as a facilitator would."""
+        answered: set[int] = set()
+        while True:
+            await asyncio.sleep(TICK_S)
+            for line in list(self.state.chat):
+                if line.thread is None or line.member_id != line.thread or line.message_id in answered or line.deleted:
+                    continue
+                answered.add(line.message_id)
+                await self.wait(10, 15)  # reading it and typing an answer
+                name = self.state.name_of(line.member_id)
+                await self.command("chat.reply", {"member_id": line.member_id, "text": f"Thank you for telling me, {name}. Let's talk for a few minutes after group."})
+
+
+def _poll_heard(data: dict[str, Any]) -> str:
+    """About what a member hears of a poll: its question and options (said at opening and with the results)."""
+    return " ".join([str(data.get("question", "")), *map(str, data.get("options") or ()), "answers are anonymous to the group"])
 
 
 async def run_bots(
@@ -471,8 +578,9 @@ async def run_bots(
     bots: list[_Bot] = []
     tasks: list[asyncio.Future] = []
     try:
+        floor = Floor(tempo)
         if facilitator_token is not None:
-            facilitator = FacilitatorBot(url, facilitator_token, plan, tempo, seed)
+            facilitator = FacilitatorBot(url, facilitator_token, plan, tempo, seed, floor=floor)
             bots.append(facilitator)
             await facilitator.setup()
             tasks.append(asyncio.ensure_future(facilitator.run()))
@@ -480,7 +588,7 @@ async def run_bots(
             ready()
         for name, token in tokens.items():
             persona = PERSONAS.get(name) or Persona(name, 5, ("okay",))
-            bot = MemberBot(url, token, persona, tempo, seed)
+            bot = MemberBot(url, token, persona, tempo, seed, floor)
             bots.append(bot)
             tasks.append(asyncio.ensure_future(bot.run()))
         await asyncio.gather(*tasks)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from iop_tui.core import words
 from iop_tui.core.calendar import SCHEDULE_LOCALS
 from iop_tui.core.calendar import answer as schedule_answer
-from iop_tui.core.commands import COMMAND_HELP, Context, Memory, Outcome, help_topics, interpret
+from iop_tui.core.commands import COMMAND_HELP, Context, EveryHelp, Memory, Outcome, help_topics, interpret
 from iop_tui.plain.agenda import AgendaTimer
 from iop_tui.plain.narrator import VERBOSITIES, Narrator
 from iop_tui.plain.text import clean, markdown_lines, ordinal_date, plural
@@ -45,6 +45,7 @@ class PlainFace(Narrator):
         if plan is not None:
             self.agenda.set_minutes(plan.minutes)
         self.page_rows = 0  # the terminal's height: longer answers are paged (0: never)
+        self.rows_of: Callable[[str], int] = lambda line: 1  # the rows a line takes on the terminal (run.py: wrapped)
         self.now: Callable[[], float] = time.time
         self._pending: list[str] = []  # lines of a paged answer still to read (/more)
 
@@ -63,10 +64,16 @@ class PlainFace(Narrator):
 
     def _more(self) -> None:
         lines, rows = self._pending, self.page_rows
-        if rows <= 2 or len(lines) <= rows - 1:
+        heights = [max(1, self.rows_of(line)) for line in lines]  # a wrapped line takes several rows
+        if rows <= 2 or sum(heights) <= rows - 1:
             page, self._pending = lines, []
         else:
-            page, self._pending = lines[: rows - 2], lines[rows - 2 :]
+            used, count = 0, 0
+            for height in heights:  # a screenful: every row but the "/more" line's and the prompt's
+                if count and used + height > rows - 2:
+                    break
+                used, count = used + height, count + 1
+            page, self._pending = lines[:count], lines[count:]
         for line in page:
             self._write(line)
         if self._pending:
@@ -143,7 +150,7 @@ class PlainFace(Narrator):
     def _help(self, entries: list[Any]) -> None:
         role = self.model.me.role if self.model.me is not None else None
         topics = help_topics(role)
-        if self.page_rows and len(entries) + 1 > self.page_rows - 1 and len(entries) == sum(len(t) for t in topics.values()):
+        if self.page_rows and len(entries) + 1 > self.page_rows - 1 and len(entries) == sum(len(t) for t in topics.values()) and not isinstance(entries, EveryHelp):
             # /help alone, taller than the screen: one line per topic instead
             self.say(words.HELP_TOPICS_HEAD)
             for name, found in topics.items():

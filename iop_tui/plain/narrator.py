@@ -3,9 +3,12 @@
 Every event is one line, the important words first; nothing is redrawn, no
 colour, no spinner, nothing on a timer tick. The catch-up replay on joining is
 summarised in one line, and a burst of arrivals and departures becomes one line
-("Joined: Sam, Alex."). :class:`Narrator` is driven by the session's notices
-(subscribe :meth:`Narrator.on_notices`); :class:`~iop_tui.plain.face.PlainFace`
-adds the typed commands on top of it.
+("Joined: Sam, Alex."). Speech is kept from falling behind (issue 12): every
+line written is counted on a :class:`~iop_tui.core.speech.SpeechClock`, a slide
+moved on while the reader is still behind is said by its title, and a poll closed
+and revealed at once is said once, as its results. :class:`Narrator` is driven by
+the session's notices (subscribe :meth:`Narrator.on_notices`);
+:class:`~iop_tui.plain.face.PlainFace` adds the typed commands on top of it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from protocol.messages import PHASE_TITLES
 from protocol.roles import FACILITATOR, GUEST
 
 from iop_tui.core import words
+from iop_tui.core.speech import SLIDE_BACKLOG_S, SpeechClock
 from iop_tui.plain.text import clean, get as _get, markdown_lines, plural as _plural, speakable as _speakable
 
 __all__ = ["Narrator", "VERBOSITIES", "PRESENCE_WINDOW_S"]
@@ -33,6 +37,8 @@ MEASURE_KINDS = ("measure.given", "measure.answered", "measure.scored", "safety.
 #: Small rooms (issue 13): where a member is and what their part is, said even when quiet.
 _WHERE_I_AM = ("breakout.opened", "breakout.broadcast", "room.opened", "room.joined", "room.left", "room.visited", "room.warned", "breakout.closed", "roleplay.started", "roleplay.cue", "roleplay.ended")
 URGENT_REPEAT_S = 60.0  # an unacknowledged urgent request or alert is said again once a minute
+#: "Poll closed: <question>" waits this long: results that follow at once say it all (the question once).
+CLOSED_WINDOW_S = 0.5
 #: Kinds never kept for /history or /missed: they are not events of the group.
 # "waiting": a guest before /admit; "schedule": the schedule frame (issue 15a)
 _NOT_EVENTS = ("presence", "connection", "welcome", "synced", "error", "waiting", "schedule")
@@ -74,7 +80,10 @@ class Narrator:
         if verbosity not in VERBOSITIES:
             raise ValueError(f"verbosity must be one of {VERBOSITIES}")
         self.session = session
-        self._write = write
+        # speech pacing (issue 12): every line written is counted on the speech clock
+        self.clock: Callable[[], float] = time.monotonic
+        self.speech = SpeechClock()
+        self._write = self._paced(write)
         self._bell = bell
         self._announced: set[int] = set()  # alerts already said to this facilitator
         self._repeat_handle: asyncio.TimerHandle | None = None
@@ -82,6 +91,7 @@ class Narrator:
         self._joined = False
         self._presence = _Presence({}, {})
         self._presence_handle: asyncio.TimerHandle | None = None
+        self._closed: tuple[int, str, asyncio.TimerHandle] | None = None  # a poll's closed line, waiting for its results
         self._statuses: dict[int, str] = {}
         self._conn_state: str | None = None
         self._pending_before = 0
@@ -115,13 +125,23 @@ class Narrator:
             self.last_said = line
             self._write(("\a" if bell and self.bell else "") + line)
 
+    def _paced(self, write: Callable[[str], None]) -> Callable[[str], None]:
+        """``write``, counting each line on :attr:`speech` (what a screen reader has still to say)."""
+
+        def paced(line: str) -> None:
+            self.speech.said(line, self.clock())
+            write(line)
+
+        return paced
+
     def ring(self) -> None:
         """The terminal bell (BEL), when the face has a terminal."""
         if self._bell is not None:
             self._bell()
 
     def close(self) -> None:
-        """Stop the timers (the presence gathering and the urgent repeat)."""
+        """Stop the timers (the presence gathering and the urgent repeat); say a waiting closed line."""
+        self._say_closed()
         for handle in (self._presence_handle, self._repeat_handle):
             if handle is not None:
                 handle.cancel()
@@ -290,7 +310,7 @@ class Narrator:
             key = (state.deck_title, state.slide_index)
             if not quiet and key != self._last_slide:
                 self._last_slide = key
-                self._announce_slide(state.slide_index)
+                self._announce_slide(state.slide_index, moved=True)
             return
         if kind == "deck.loaded":
             self._last_slide = (state.deck_title, state.slide_index)
@@ -313,6 +333,9 @@ class Narrator:
             return
         if kind == "poll.revealed":
             poll = self._latest("revealed")
+            if self._closed is not None and poll is not None and self._closed[0] == poll.poll_id:
+                self._closed[2].cancel()  # its results say it is closed, and the question once
+                self._closed = None
             self.say(self._results_line(poll) if poll is not None else text)
             me = self.model.me
             mark = words.quiz_mark_text(poll, poll.votes.get(me.member_id, [])) if poll is not None and me is not None else None
@@ -320,7 +343,7 @@ class Narrator:
                 self.say(mark)
             return
         if kind == "poll.closed":
-            self.say(text)
+            self._poll_closed(text)
             return
         if kind == "poll.voted":
             if text.startswith("Your ") or everything:
@@ -362,6 +385,27 @@ class Narrator:
         if quiet and kind not in ("session.started", "session.ended", "member.muted", "member.removed", "checkin.note", *SAFETY_KINDS, *_WHERE_I_AM):
             return
         self.say(text)
+
+    def _poll_closed(self, text: str) -> None:
+        """Say a poll closed, unless its results come within :data:`CLOSED_WINDOW_S` (a reveal
+        closes and shows at once: "Poll closed: Q" then "Poll results, Q ..." said the question twice)."""
+        poll = self._latest("closed")
+        self._say_closed()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if poll is None or loop is None:
+            self.say(text)
+            return
+        self._closed = (poll.poll_id, text, loop.call_later(CLOSED_WINDOW_S, self._say_closed))
+
+    def _say_closed(self) -> None:
+        """The waiting closed line, now (its results did not come)."""
+        waiting, self._closed = self._closed, None
+        if waiting is not None:
+            waiting[2].cancel()
+            self.say(waiting[1])
 
     def _chat_line(self, seq: Any) -> Any:
         """The chat line a chat.posted notice (by its seq) created, if it is still held."""
@@ -466,13 +510,19 @@ class Narrator:
 
     # -- slides and polls ----------------------------------------------------------------
 
-    def _announce_slide(self, index: int) -> None:
+    def _announce_slide(self, index: int, moved: bool = False) -> None:
         """A slide change: a facilitator (who wrote the deck) hears its title only,
-        unless verbosity is all; members hear it whole. /slide reads it whole."""
+        unless verbosity is all; members hear it whole, or, when the slide ``moved``
+        on while more than :data:`SLIDE_BACKLOG_S` seconds of speech still wait (the
+        last one could not be read aloud yet), its title only. /slide reads it whole."""
         if self._is_facilitator() and self.verbosity != "all":
             slides = self.model.state.slides
             if 0 <= index < len(slides):
                 self.say(words.slide_line(self.model.state, index) + ".")
+            return
+        if moved and self.verbosity != "all" and self.speech.backlog(self.clock()) > SLIDE_BACKLOG_S and 0 <= index < len(self.model.state.slides):
+            # The slide moved on before what was said could be read aloud: its title, the body on request.
+            self.say(words.slide_behind_text(self.model.state, index))
             return
         self._say_slide(index)
 

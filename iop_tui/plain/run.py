@@ -47,6 +47,8 @@ def _reader(stdin: Any, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -
 
 #: The only cursor control the typed-line guard uses: back to the row's start, erase the row.
 ERASE_ROW = "\r\x1b[K"
+#: After Enter, how long the newline waits to be written with the answer's first line (see TypedLine).
+ENTER_HOLD_S = 2.0
 
 
 class TypedLine:
@@ -60,6 +62,12 @@ class TypedLine:
     on a dumb terminal (``TERM=dumb``), or when the typed text no longer fits
     one row, incoming lines are held until Enter. Keys are read in a thread and
     handled on the event loop, so output and editing never interleave.
+
+    Enter's newline is written with the next output (the answer, the line
+    sent, a held line), or alone after :data:`ENTER_HOLD_S`: a console screen
+    reader that sees the cursor move to an empty row says "blank" and stops
+    speaking, dropping the lines it had still to read (Fenrir does), while a
+    newline that arrives with text is read as incoming text.
     """
 
     def __init__(self, fd: int, out: Callable[[str], None], queue: asyncio.Queue, *, capable: bool, width: int, echo: bool = True) -> None:
@@ -69,6 +77,7 @@ class TypedLine:
         self.held: list[str] = []
         self._escape = ""  # an escape sequence being skipped (arrow keys and the like)
         self._saved: Any = None
+        self._enter: asyncio.TimerHandle | None = None  # Enter's newline, waiting for output to go with
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         import termios
@@ -82,6 +91,7 @@ class TypedLine:
         threading.Thread(target=self._keys, args=(loop,), name="plain-keys", daemon=True).start()
 
     def stop(self) -> None:
+        self._settle()
         if self._saved is not None:
             import termios
 
@@ -125,10 +135,10 @@ class TypedLine:
                 self._escape = ch
             elif ch in "\r\n":
                 line, self.text = self.text, ""
-                self._echo("\n")
+                self._newline()
                 held, self.held = self.held, []
-                for row in held:
-                    self._out(row)
+                if held:
+                    self._settle("".join(held))
                 self._queue.put_nowait(line + "\n")
             elif ch in "\x7f\x08":
                 if self.text:
@@ -152,14 +162,33 @@ class TypedLine:
                 self.text += ch
                 self._echo(ch)
 
+    def _newline(self) -> None:
+        """Enter: the newline goes out with the next output, or alone after :data:`ENTER_HOLD_S`."""
+        if not self.echo:
+            return
+        self._settle()
+        try:
+            self._enter = asyncio.get_running_loop().call_later(ENTER_HOLD_S, self._settle)
+        except RuntimeError:  # no loop (never in the face): at once
+            self._out("\n")
+
+    def _settle(self, data: str = "") -> None:
+        """Write the waiting newline (if any) before ``data``, in one write."""
+        if self._enter is not None:
+            self._enter.cancel()
+            self._enter = None
+            data = "\n" + data
+        if data:
+            self._out(data)
+
     def _echo(self, text: str) -> None:
         if self.echo:
-            self._out(text)
+            self._settle(text)
 
     def show(self, data: str) -> None:
         """Print finished rows (ending in a newline) without breaking into the typed line."""
         if not self.text:
-            self._out(data)
+            self._settle(data)
         elif self.held or not self.capable or (self.width and len(self.text) >= self.width):
             self.held.append(data)
         else:
@@ -255,6 +284,7 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
 
     face = PlainFace(session, write, verbosity, plan, bell=_bell(stdout))
     face.page_rows = _rows(stdout)
+    face.rows_of = lambda line: rows_of(line).count("\n")
     joined = asyncio.Event()
     face.on_join = joined.set
     unsubscribe = session.subscribe(face.on_notices)

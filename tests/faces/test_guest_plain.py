@@ -73,7 +73,7 @@ async def test_a_guest_joining_mid_session_in_plain_mode_reads_only_what_is_thei
             assert "EARLIER-LINE" not in text, "a guest's history holds only what followed their arrival"
             jo.type("/who")
             text = await jo.wait_for("Hands raised: Sam.")
-            # /help is taller than the 24-row screen now, so it lists topics; /help all pages the commands.
+            # /help is taller than the 24-row screen, so it lists topics; /help all pages the commands (issue 12).
             jo.type("/help all")
             await jo.wait_for(words.HELP_HEAD)
             for _ in range(8):
@@ -81,7 +81,7 @@ async def test_a_guest_joining_mid_session_in_plain_mode_reads_only_what_is_thei
                     break
                 await jo.wait_for(": /more", count=jo.flat.count(": /more") or 1)
                 jo.type("/more")
-                await asyncio.sleep(0.3)
+                await asyncio.sleep(0.5)
             text = await jo.wait_for("/quit:")
             help_text = jo.flat[jo.flat.rindex(words.HELP_HEAD):]
             assert "/vote" in help_text and "/hand" in help_text

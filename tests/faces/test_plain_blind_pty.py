@@ -100,3 +100,38 @@ async def test_on_a_dumb_terminal_incoming_lines_wait_for_enter(seeded, tmp_path
 
 def sam_state(session: ClientSession):
     return session.model.state.chat
+
+
+async def test_an_answer_taller_than_the_terminal_is_paged_a_screenful_then_more(seeded, tmp_path):
+    """A console screen reader reads the screen, not the scrollback: on a 24-row pty
+    /help all comes a screenful at a time, and every line of it is on screen once."""
+    token = seeded.facilitator.token
+    with PtyProgram(plain_argv(seeded.url, token), client_env(tmp_path / "config")) as dana:
+        await dana.wait_for("Joined Tuesday IOP as Dana")
+        start = len(dana.text)
+        dana.type("/help all")
+        await dana.wait_for("more lines: /more")
+        first = [r for r in _screen_rows(dana.text[start:]) if r.strip() and r.strip() != "/help all"]
+        assert first[-1].endswith("more lines: /more"), first
+        assert len(first) <= 23, f"a screenful (23 rows and the prompt), not {len(first)}"
+        left = int(first[-1].split()[0])
+        pages = [first[:-1]]
+        while True:
+            mark = len(dana.text)
+            dana.type("/more")
+            await dana.wait_for("Nothing more to read." if left == 0 else "/more", count=1)
+            await asyncio.sleep(0.3)
+            page = [r for r in _screen_rows(dana.text[mark:]) if r.strip() and r.strip() != "/more"]
+            if not page or page[-1] == "Nothing more to read.":
+                break
+            assert len(page) <= 23, page
+            if page[-1].endswith("more lines: /more"):
+                left = int(page[-1].split()[0])
+                pages.append(page[:-1])
+            else:
+                pages.append(page)
+                left = 0
+        said = [r for page in pages for r in page]
+        assert said[0] == "Commands, one per line:", said[:2]
+        assert any(r.startswith("/poll plan") for r in said) and any(r.startswith("/end") for r in said)
+        assert len(said) == len(set(said)), "no line twice"

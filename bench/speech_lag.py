@@ -1,0 +1,202 @@
+"""Speech lag under a real screen reader (issue 12): the demo's whole agenda, heard through Fenrir.
+
+Runs ``iop-tui demo --plain`` under the Fenrir harness
+(``/work/shared/tools/screenreader/run_under_fenrir.sh``; Debian's ``fenrir``
+must be installed, so this is not part of ``make test``) with speech timed at
+``--wpm`` words a minute, three times:
+
+- ``participant``: ``--as participant``: you are Jamie; the simulated facilitator
+  runs the whole agenda; Jamie votes, checks in, raises a hand, types a line
+  slowly (a key every 0.3 s) while the group chats and writes a private line
+  to the facilitators;
+- ``facilitator``: you are Dana and drive the whole agenda by typed lines
+  (polls, check-in round, every slide, phases, hands, a private reply,
+  homework, /end) while the simulated members act;
+- ``reading``: a facilitator reads ``/help`` and ``/history 20``, paged with ``/more``.
+
+Every line is typed a key at a time, as a person types (a burst of keys
+arriving at once is taken by Fenrir for tab completion, which cuts off its
+speech). For each run it prints the figures of :mod:`tests.support.speechlag`: event lines
+heard whole, cut and not heard; the median and max delay from a line's
+appearance to its own first word being spoken (and to the start of the
+utterance holding it, the harness's ``analyze.py`` measure); the worst delay of
+a raised hand and of a private line. Then whether the slowly typed line was
+heard whole and every line of ``/help`` and ``/history 20`` was spoken.
+
+    .venv/bin/python bench/speech_lag.py [--wpm 300] [--runs participant,facilitator,reading] [--keep DIR]
+
+The figures depend on the machine's load (speech is timed in real time): say
+``uptime`` with them. The harness folder can be set with ``IOP_SCREENREADER``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.speechlag import figures, match, parse_chunks, printed_lines, utterances  # noqa: E402
+
+HARNESS = Path(os.environ.get("IOP_SCREENREADER", "/work/shared/tools/screenreader"))
+IOP_TUI = ROOT / ".venv" / "bin" / "iop-tui"
+KEY_S = 0.15  # a person types a key at a time (a burst of keys at once is read by Fenrir as tab completion, which cuts its speech)
+SLOW_KEY_S = 0.3  # the slowly typed line: one key every 0.3 s
+
+#: The participant's line typed slowly while chat arrives.
+SLOW_LINE = "The friend question helps me most."
+
+
+def typed(lines: list[tuple[float, str]], key_s: float = KEY_S) -> list[tuple[float, str]]:
+    """Each (time, line) typed a key at a time from that time, then Enter; a line that
+    would start before the one before it was finished starts a second after it."""
+    sends: list[tuple[float, str]] = []
+    free = 0.0
+    for at, text in lines:
+        if text == "\x04":  # Control D
+            sends.append((max(at, free), text))
+            continue
+        per_key = SLOW_KEY_S if text == SLOW_LINE else key_s
+        start = max(at, free)
+        sends += [(round(start + i * per_key, 2), ch) for i, ch in enumerate(text)]
+        end = start + len(text) * per_key + 0.3
+        sends.append((round(end, 2), "\r"))
+        free = end + 1.0
+    return sends
+
+
+#: name -> (seconds allowed, demo arguments, what is typed when)
+RUNS: dict[str, tuple[float, list[str], list[tuple[float, str]]]] = {
+    "participant": (480, ["--as", "participant"], typed([
+        (20, "/vote 6"),
+        (32, "/checkin 6 curious"),
+        (286, "/vote 2"),  # the polls close once Jamie has voted: these anchor the rest
+        (318, "/vote 2"),
+        (338, "/hand"),  # once Dana's "Raise your hand if you'd like to speak" has been heard
+        (342, SLOW_LINE),  # while the group chats
+        (360, "/dm I found the evidence slide hard to follow today."),
+        (395, "/homework"),
+        (420, "\x04"),
+    ])),
+    "facilitator": (540, [], typed([
+        (10, "/poll plan 1"),
+        (34, "/close 1"),
+        (38, "/reveal 1"),
+        (48, "/round"),
+        (62, "Thank you all for checking in. Let's look at this week's topic."),
+        (80, "/phase psychoeducation"),
+        *[(102 + 22 * i, "/next") for i in range(7)],
+        (262, "/phase exercises"),
+        (268, "/poll plan 2"),
+        (294, "/close 2"),
+        (298, "/reveal 2"),
+        (310, "/poll plan 3"),
+        (336, "/close 3"),
+        (340, "/reveal 3"),
+        (352, "/phase discussion"),
+        (358, "What stood out for you today? Raise your hand if you'd like to speak."),
+        (378, "Go ahead, Sam."),
+        (382, "/lower Sam"),
+        (400, "Go ahead, Morgan."),
+        (404, "/lower Morgan"),
+        (412, "/reply Riley Of course. Stay on after group and we'll talk."),
+        (428, "/phase closing"),
+        (432, "/assign plan"),
+        (438, "This week's homework is the thought record. Thank you all; see you next week."),
+        (466, "/completion"),
+        (478, "/end A good session on reframing thoughts."),
+        (490, "/end yes"),
+        (505, "\x04"),
+    ])),
+    "reading": (220, [], typed([
+        (25, "/help"),
+        (50, "/more"),
+        (75, "/help all"),
+        (105, "/more"),
+        (125, "/more"),
+        (145, "/history 20"),
+        (175, "/more"),
+        (200, "\x04"),
+    ])),
+}
+
+
+def run(name: str, wpm: int, out_dir: Path) -> dict[str, object]:
+    seconds, args, sends = RUNS[name]
+    out = out_dir / name / "out"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    argv = [str(HARNESS / "run_under_fenrir.sh"), "--wpm", str(wpm), "--size", "80x24"]
+    for at, text in sends:
+        argv += ["--send", f"{at:g}:{text.encode('unicode_escape').decode()}"]
+    argv += [str(int(seconds)), str(out), str(IOP_TUI), "demo", "--plain", *args]
+    subprocess.run(argv, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    typed = _typed_lines(sends)
+    lines = printed_lines(parse_chunks(Path(f"{out}.raw.chunks.tsv").read_text()), typed)
+    heard = match(lines, utterances(Path(f"{out}.timed.tsv").read_text()), wpm)
+    result = figures(heard)
+    if name == "participant":
+        mine = [h for h in heard if h.line.text == f"Chat, Jamie: {SLOW_LINE}"]
+        during = [h for h in heard if _typing(sends, h.line.t)]
+        result["slow_line"] = mine[0].status if mine else "not printed"
+        result["lines_while_typing"] = len(during)
+        result["lines_while_typing_whole"] = sum(1 for h in during if h.status == "whole")
+    if name == "reading":
+        answers = [h for h in heard if not h.line.text.startswith(("Joined", "Starting", "You are", "Check in", "Left", "Poll", "Chat"))]
+        result["answer_lines"] = len(answers)
+        result["answer_lines_whole"] = sum(1 for h in answers if h.status == "whole")
+        result["answers_not_whole"] = [h.line.text[:60] for h in answers if h.status != "whole"]
+    (out_dir / name / "heard.tsv").write_text("".join(
+        f"{h.line.t:.1f}\t{h.status}\t{'' if h.lag is None else f'{h.lag:.1f}'}\t{h.line.text}\n" for h in heard))
+    return result
+
+
+def _typed_lines(sends: list[tuple[float, str]]) -> list[str]:
+    """The lines the person typed, whole (a slowly typed line is one key per send)."""
+    typed, current = [], ""
+    for _, text in sends:
+        current += text
+        while "\r" in current:
+            done, current = current.split("\r", 1)
+            typed.append(done)
+    return typed
+
+
+def _typing(sends: list[tuple[float, str]], when: float) -> bool:
+    """Whether ``when`` falls while the slow line was being typed."""
+    keys, line = [], ""
+    for at, text in sends:
+        if text == "\r":
+            if line == SLOW_LINE:
+                return bool(keys) and keys[0] <= when <= keys[-1] + 1
+            keys, line = [], ""
+        else:
+            keys.append(at)
+            line += text
+    return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--wpm", type=int, default=300)
+    parser.add_argument("--runs", default="participant,facilitator,reading")
+    parser.add_argument("--keep", default="", help="a folder to keep each run's files in")
+    opts = parser.parse_args()
+    if not (HARNESS / "run_under_fenrir.sh").exists() or not Path("/usr/bin/fenrir").exists():
+        sys.exit("speech_lag: needs the Fenrir harness and fenrir (apt-get install -y fenrir); see IOP_SCREENREADER.")
+    out_dir = Path(opts.keep) if opts.keep else Path(tempfile.mkdtemp(prefix="speech-lag-"))
+    load = os.getloadavg()[0]
+    print(f"speech_lag: {opts.wpm} words a minute, load {load:.1f} at start, files in {out_dir}")
+    for name in opts.runs.split(","):
+        result = run(name, opts.wpm, out_dir)
+        print(f"speech_lag {name}: " + json.dumps(result), flush=True)
+    print(f"speech_lag: load {os.getloadavg()[0]:.1f} at the end")
+
+
+if __name__ == "__main__":
+    main()
