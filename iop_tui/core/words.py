@@ -1306,3 +1306,17 @@ def safety_details_text(state: GroupState, member_id: int) -> str:
     if contact:
         parts.append(f"Emergency contact: {contact}.")
     return " ".join(parts)
+
+
+# -- a slow link (issue 17): the full-screen face's lean sentences ------------------------------
+
+
+def chat_more_below(count: int) -> str:
+    """The chat log's last row while the reader is above its newest lines."""
+    return f"-- {count} more row{'' if count == 1 else 's'} below; End shows the newest line --"
+
+
+#: Said once, on the status line, when the terminal or the link looks slow and the switch is off.
+LOW_BANDWIDTH_HINT = "This terminal or link looks slow: iop-tui --low-bandwidth draws less, or --plain is one line per event."
+#: ``--low-bandwidth``'s help in both entry points.
+LOW_BANDWIDTH_HELP = "draw less on a slow link or an old terminal: no colour, no decoration, no toasts"

@@ -22,6 +22,10 @@
   ``alt+N`` (no character), so Alt+1-6 bring the panes forward
   (:mod:`iop_tui.tui.panekeys`).
 
+- **Fewer bytes for the same screen.** Each frame is squeezed
+  (:func:`iop_tui.tui.squeeze.squeeze`): same-style segments joined, blank
+  cells that end a row written as one "erase to the end of the line".
+
 Frames are written in pieces of at most :data:`PIECE` bytes, so a hide never
 waits behind more than one piece.
 """
@@ -44,6 +48,7 @@ from textual.drivers.linux_driver import LinuxDriver
 
 from iop_tui.core.terminal import cell_for_terminal, is_utf8, mouse_wanted, terminal_encoding
 from iop_tui.tui.screens.hidden import HIDDEN_TEXT
+from iop_tui.tui.squeeze import squeeze
 
 __all__ = ["TerminalDriver", "PIECE", "HIDE_BYTES"]
 
@@ -154,7 +159,7 @@ class TerminalDriver(LinuxDriver):
     def write(self, data: str) -> None:
         if data in _NEVER:
             return
-        super().write(data)
+        super().write(squeeze(data, self._app.size.width))
 
     def run_input_thread(self) -> None:
         """Textual's input loop (8.2, ``LinuxDriver.run_input_thread``) with :class:`_Parser`."""
