@@ -59,15 +59,6 @@ class ChatRow:
 class _Reading:
     """The keys and the mouse of :class:`ChatLog`: the selection moves, the view follows it."""
 
-    BINDINGS = [
-        Binding("up", "cursor_up", "Previous line", show=False),
-        Binding("down", "cursor_down", "Next line", show=False),
-        Binding("home", "first", "First line", show=False),
-        Binding("end", "last", "Newest line", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-    ]
-
     options: list[ChatRow]
     highlighted: int | None
     _highlighted: int | None
@@ -136,6 +127,15 @@ class _Reading:
 
 class ChatLog(_Reading, Widget, can_focus=True):
     """Chat lines in words, oldest first; the newest is selected while the reader is at the end."""
+
+    BINDINGS = [
+        Binding("up", "cursor_up", "Previous line", show=False),
+        Binding("down", "cursor_down", "Next line", show=False),
+        Binding("home", "first", "First line", show=False),
+        Binding("end", "last", "Newest line", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+    ]  # the actions: _Reading
 
     COMPONENT_CLASSES = {"chat-log--selected"}
 
@@ -321,7 +321,8 @@ class ChatLog(_Reading, Widget, can_focus=True):
         if first < self._top:
             self._set_top(first)
         elif first + height > self._top + self._rows_shown():
-            self._set_top(min(first, first + height - self._rows_shown()))
+            top = min(first, first + height - max(1, self._height - 1))  # the last row may say what is below
+            self._set_top(min(top, self._end_top()))
         elif self._below():
             self._refresh_indicator()
 
