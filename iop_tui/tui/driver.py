@@ -22,9 +22,10 @@
   ``alt+N`` (no character), so Alt+1-6 bring the panes forward
   (:mod:`iop_tui.tui.panekeys`).
 
-- **Fewer bytes for the same screen.** Each frame is squeezed
-  (:func:`iop_tui.tui.squeeze.squeeze`): same-style segments joined, blank
-  cells that end a row written as one "erase to the end of the line".
+- **Only what changed.** Each frame is rewritten to change only the cells
+  the terminal does not already show (:class:`iop_tui.tui.squeeze.ScreenDiff`):
+  a repaint of the same rows costs nothing, a row's blank end is one erase.
+  A hide makes it forget the screen, so the first frames after it are whole.
 
 Frames are written in pieces of at most :data:`PIECE` bytes, so a hide never
 waits behind more than one piece.
@@ -48,7 +49,7 @@ from textual.drivers.linux_driver import LinuxDriver
 
 from iop_tui.core.terminal import cell_for_terminal, is_utf8, mouse_wanted, terminal_encoding
 from iop_tui.tui.screens.hidden import HIDDEN_TEXT
-from iop_tui.tui.squeeze import squeeze
+from iop_tui.tui.squeeze import ScreenDiff
 
 __all__ = ["TerminalDriver", "PIECE", "HIDE_BYTES"]
 
@@ -155,11 +156,17 @@ class TerminalDriver(LinuxDriver):
         self._terminal = _Terminal(self._file.fileno(), terminal_encoding())
         self._file = self._terminal  # type: ignore[assignment]  # the writer thread's file
         self._hidden = False  # the hidden screen is asked for or up: F12 now brings the session back
+        self._screen = ScreenDiff()  # what the terminal shows (app thread)
+        self._forget = threading.Event()  # set by a hide (input thread): the screen is not what it was
 
     def write(self, data: str) -> None:
         if data in _NEVER:
             return
-        super().write(squeeze(data, self._app.size.width))
+        if self._forget.is_set():
+            self._forget.clear()
+            self._screen.forget()
+        size = self._app.size
+        super().write(self._screen.frame(data, size.width, size.height))
 
     def run_input_thread(self) -> None:
         """Textual's input loop (8.2, ``LinuxDriver.run_input_thread``) with :class:`_Parser`."""
@@ -200,11 +207,13 @@ class TerminalDriver(LinuxDriver):
 
     def cover(self) -> None:
         self._hidden = True
+        self._forget.set()
         self._terminal.cover()
 
     def covered_screen_up(self) -> None:
         """The app has put the hidden screen up: its frames (queued after this) may be written."""
         self._hidden = True
+        self._screen.forget()  # the hide wrote over it; frames dropped while covered were never shown
         super().write(_OPEN)
 
     def uncover(self) -> None:
