@@ -1316,7 +1316,10 @@ def chat_more_below(count: int) -> str:
     return f"-- {count} more row{'' if count == 1 else 's'} below; End shows the newest line --"
 
 
-#: Said once, on the status line, when the terminal or the link looks slow and the switch is off.
-LOW_BANDWIDTH_HINT = "This terminal or link looks slow: iop-tui --low-bandwidth draws less, or --plain is one line per event."
 #: ``--low-bandwidth``'s help in both entry points.
 LOW_BANDWIDTH_HELP = "draw less on a slow link or an old terminal: no colour, no decoration, no toasts"
+
+
+def low_bandwidth_hint(reason: str) -> str:
+    """The one-line hint, said once at the start, when the terminal or the link looks slow."""
+    return f"This looks like a slow terminal or link ({reason}): iop-tui --low-bandwidth draws less; --plain is one line per event."

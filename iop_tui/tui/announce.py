@@ -80,6 +80,9 @@ def toast_too(app: IopApp, message: str, kwargs: dict[str, Any]) -> bool:
         return False
     if app.session_screen() is None:
         return True
+    if getattr(app, "low_bandwidth", False):  # --low-bandwidth: no toast covers rows (iop_tui.tui.lean)
+        app.status(str(message), error=kwargs.get("severity") == "error")
+        return False
     if kwargs.get("title"):
         app.status(str(message))
         return True

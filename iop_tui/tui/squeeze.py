@@ -81,11 +81,30 @@ class ScreenDiff:
         self.cells: list[list[Cell]] = []
         self.cursor: tuple[int, int] | None = None  # where the terminal's cursor is, when known
         self._safe: dict[str, bool] = {}
+        self._styles: dict[str, str] = {}
 
     def forget(self) -> None:
         """The terminal shows something this does not know: the next frames are written in full."""
         self.cells = [[UNKNOWN] * self.width for _ in range(self.height)]
         self.cursor = None
+
+    def style_of(self, params: str) -> str:
+        """A style's parameters without the defaults a reset already set (0, 39, 49): "" is the plain style."""
+        style = self._styles.get(params)
+        if style is None:
+            parts, kept, i = params.split(";"), [], 0
+            while i < len(parts):
+                part = parts[i]
+                if part in ("38", "48") and i + 1 < len(parts):  # an extended colour: kept whole
+                    size = 3 if parts[i + 1] == "5" else 5
+                    kept.extend(parts[i : i + size])
+                    i += size
+                    continue
+                if part not in ("", "0", "39", "49"):
+                    kept.append(part)
+                i += 1
+            style = self._styles[params] = ";".join(kept)
+        return style
 
     def looks_blank(self, style: str) -> bool:
         """Whether a space written in ``style`` looks like an erased cell (cached :func:`blank_safe`)."""
@@ -112,7 +131,7 @@ class ScreenDiff:
             if pos_row is not None:
                 row, col = int(pos_row) - 1, int(pos_col) - 1
             elif params is not None:
-                style = "" if params in ("", "0") else params
+                style = self.style_of(params)
             elif chars is not None:
                 col = writer.put(row, col, chars, style)
             elif line_end is not None:

@@ -30,8 +30,8 @@ class Term:
             pos_row, pos_col, params, crlf, char = match.groups()
             if pos_row:
                 self.row, self.col = int(pos_row) - 1, int(pos_col) - 1
-            elif params is not None:
-                self.style = "" if params in ("", "0") else params
+            elif params is not None:  # after a reset, 39 and 49 (default colours) change nothing
+                self.style = ";".join(p for p in params.split(";") if p not in ("", "0", "39", "49")) if "8;" not in params else params
             elif match.group(0) == "\x1b[2J":
                 self.grid = [[(" ", "")] * self.width for _ in range(self.height)]
             elif match.group(0) == EL:
@@ -91,7 +91,7 @@ def test_the_same_frame_again_writes_nothing() -> None:
 def test_a_new_line_writes_its_own_cells_and_nothing_else() -> None:
     _, second = same_after_each([full("Alex: hi"), full("Alex: hi", "Sam: hello")])
     # the cursor was parked at the start of row 2: no move before the text, one back after it
-    assert second == "\x1b[?2026h\x1b[39;49mSam: hello\x1b[0m\x1b[?2026l\x1b[2;1H"
+    assert second == "\x1b[?2026hSam: hello\x1b[?2026l\x1b[2;1H", "default colours need no style"
 
 
 def test_a_region_repainted_in_other_styles_that_look_the_same_writes_nothing() -> None:
