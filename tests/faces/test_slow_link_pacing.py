@@ -1,0 +1,97 @@
+"""The full-screen face behind a 9,600 bit/s link with 300 ms latency (issue 17).
+
+The real client runs on a pty behind tests/support/pacing.py's relay, played
+at four times the real rate (38,400 bit/s, 75 ms); every chunk is timed, so
+the times at the real rate follow from the same run: the program's own time
+as measured, the link's at 9,600 bit/s and 300 ms. Targets: a chat line
+readable within 1 s of the relay sending it, the first screen within 8 s of
+starting the program. Then ``--low-bandwidth``: no colour codes and no toast,
+and a VT100 is told about the switch in one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+from tests.faces.test_app_terminal import ANY_COLOUR, _env
+from tests.support.pacing import REAL_LINK, Link, PacedTerminal
+from tests.support.wsclient import RawClient
+
+PLAYED = Link(38_400, 0.075)
+QUIET = 1.5
+FIRST_SCREEN_S = 8.0
+CHAT_LINE_S = 1.0
+
+
+def client(seeded, token: str, *extra: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from iop_tui.cli import main; sys.exit(main(sys.argv[1:]))",
+            "join", seeded.url, "--token", token, *extra]
+
+
+async def settle(term: PacedTerminal, timeout: float = 30) -> None:
+    """Until the program has been quiet a while and the real link, too, has carried all it wrote."""
+    deadline = time.monotonic() + timeout
+    await asyncio.sleep(QUIET)
+    while time.monotonic() < deadline and not (term.quiet_for(QUIET) and time.monotonic() >= term.settled_at(link=REAL_LINK)):
+        await asyncio.sleep(0.1)
+
+
+async def wait_written(term: PacedTerminal, text: bytes, after: float = 0.0, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while term.readable_at(text, after) is None:
+        assert term.proc.poll() is None, f"the client ended: {term.delivered()[-400:]!r}"
+        assert time.monotonic() < deadline, f"{text!r} never came; last output {term.delivered()[-300:]!r}"
+        await asyncio.sleep(0.05)
+
+
+async def test_behind_9600_bit_s_the_first_screen_is_readable_within_8_s_and_a_chat_line_within_1_s(seeded) -> None:
+    sam, alex = seeded.participants[0], seeded.participants[1]
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana, RawClient(seeded.url, alex.token) as alex_ws:
+        await dana.wait_ack(await dana.send("session.start", {"title": "Week 3"}))
+        await dana.wait_ack(await dana.send("phase.set", {"phase": "discussion"}))
+        term = PacedTerminal(client(seeded, sam.token), _env(), link=PLAYED)
+        try:
+            await wait_written(term, b"Tuesday IOP")
+            await settle(term)
+            first_screen = term.settled_at(link=REAL_LINK) - term.started
+            assert b"Tuesday IOP" in term.delivered(), "the played link delivered the header"
+            print(f"first screen: whole after {first_screen:.2f} s at 9,600 bit/s ({len(term.delivered())} B)")
+            assert first_screen <= FIRST_SCREEN_S, f"the first screen was whole after {first_screen:.1f} s at 9,600 bit/s"
+            for text in ("I caught a thought today.", "And another one.", "Noticing helps."):
+                sent = time.monotonic()
+                await alex_ws.wait_ack(await alex_ws.send("chat.send", {"text": text}))
+                await wait_written(term, text.encode(), after=sent)
+                readable = term.readable_at(text.encode(), after=sent, link=REAL_LINK)
+                assert readable is not None
+                print(f"{text!r}: readable after {readable - sent:.2f} s at 9,600 bit/s")
+                assert readable - sent <= CHAT_LINE_S, f"{text!r} was readable {readable - sent:.2f} s after it was sent, at 9,600 bit/s"
+                await settle(term)
+        finally:
+            term.close()
+
+
+async def test_low_bandwidth_writes_no_colour_and_no_toast_and_a_vt100_hears_of_the_switch_once(seeded) -> None:
+    sam, riley = seeded.participants[0], seeded.participants[2]
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+        await dana.wait_ack(await dana.send("session.start", {"title": "Week 3"}))
+        lean = PacedTerminal(client(seeded, sam.token, "--low-bandwidth"), _env(), link=PLAYED)
+        old = PacedTerminal(client(seeded, riley.token), _env(TERM="vt100"), link=PLAYED)
+        try:
+            await wait_written(lean, b"Tuesday IOP")
+            await wait_written(old, b"--low-bandwidth")
+            await settle(lean)
+            # A private line to Sam: a titled toast in the default face; in the lean one, the status line only.
+            await dana.wait_ack(await dana.send("chat.reply", {"member_id": sam.member_id, "text": "Can we talk after?"}))
+            await wait_written(lean, b"Can we talk after?")
+            await settle(lean)
+            shown = lean.delivered()
+            assert ANY_COLOUR.search(shown) is None, "--low-bandwidth wrote a colour code"
+            assert b"Private line" not in shown, "--low-bandwidth showed a toast"
+            assert b"\xe2\x94\x81" not in shown, "--low-bandwidth drew the bar under the tabs"
+            assert b"--low-bandwidth" not in shown, "no hint once the switch is on"
+            assert b"(TERM is vt100)" in old.delivered(), "the VT100 is told why"
+        finally:
+            lean.close()
+            old.close()
