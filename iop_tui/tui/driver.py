@@ -25,7 +25,8 @@
 - **Only what changed.** Each frame is rewritten to change only the cells
   the terminal does not already show (:class:`iop_tui.tui.squeeze.ScreenDiff`):
   a repaint of the same rows costs nothing, a row's blank end is one erase.
-  A hide makes it forget the screen, so the first frames after it are whole.
+  A hide, a resize or Ctrl+L makes it forget the screen, so the next frames
+  are whole; Ctrl+L repaints everything (after a wall message or line noise).
 
 Frames are written in pieces of at most :data:`PIECE` bytes, so a hide never
 waits behind more than one piece.
@@ -200,9 +201,17 @@ class TerminalDriver(LinuxDriver):
                 pass
 
     def process_message(self, message: Any) -> None:
-        """Runs in the input thread: F12 covers the terminal before the app hears of it."""
+        """Runs in the input thread: F12 covers the terminal before the app hears of it.
+        A resize, or Ctrl+L (the terminal was written over: a wall message, line noise),
+        makes the screen model forget what the terminal shows; Ctrl+L repaints it all."""
         if isinstance(message, events.Key) and message.key == "f12" and not self._hidden:
             self.cover()
+        if isinstance(message, events.Resize):
+            self._forget.set()
+        if isinstance(message, events.Key) and message.key == "ctrl+l":
+            self._forget.set()
+            self._app.call_from_thread(self._app.refresh)
+            return
         super().process_message(message)
 
     def cover(self) -> None:

@@ -12,6 +12,7 @@ and a VT100 is told about the switch in one line.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 
@@ -95,3 +96,22 @@ async def test_low_bandwidth_writes_no_colour_and_no_toast_and_a_vt100_hears_of_
         finally:
             lean.close()
             old.close()
+
+
+async def test_ctrl_l_repaints_a_screen_something_else_wrote_over(seeded) -> None:
+    """Only changed cells are written, so a screen written over by something else (a wall
+    message, line noise) stays wrong until Ctrl+L, which repaints it all."""
+    sam = seeded.participants[0]
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+        await dana.wait_ack(await dana.send("session.start", {"title": "Week 3"}))
+        term = PacedTerminal(client(seeded, sam.token), _env(), link=Link(10**9, 0.0))
+        try:
+            await wait_written(term, b"Tuesday IOP")
+            await settle(term)
+            with open(term.slave_name, "wb", buffering=0) as other:
+                other.write(b"\x1b[1;1HBroadcast message from root")
+            before = time.monotonic()
+            os.write(term.master, b"\x0c")  # Ctrl+L
+            await wait_written(term, b"Tuesday IOP", after=before)
+        finally:
+            term.close()

@@ -63,6 +63,7 @@ class PacedTerminal:
         self.master, slave = os.openpty()
         columns, rows = size
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        self.slave_name = os.ttyname(slave)  # where something else may write over the screen (a wall message)
         self.started = time.monotonic()
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=REPO, start_new_session=True)
         os.close(slave)
