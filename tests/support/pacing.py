@@ -42,6 +42,10 @@ class Link:
         self.bytes_per_s = bits_per_s / 10
         self.latency_s = latency_s
 
+    def seconds(self, size: int) -> float:
+        """The link's time for ``size`` bytes sent together: the last one's wait, travel and latency."""
+        return self.latency_s + size / self.bytes_per_s
+
     def arrivals(self, chunks: list[tuple[float, bytes]]) -> list[float]:
         """When each chunk (written at, bytes) is whole on the terminal: in order, never faster than the rate."""
         free_at = 0.0
@@ -110,6 +114,18 @@ class PacedTerminal:
             seen += data
             if text in seen:
                 return arrived
+        return None
+
+    def bytes_until(self, text: bytes, after: float = 0.0) -> int | None:
+        """How many bytes the program wrote after ``after`` up to the end of the chunk that
+        completed ``text`` (all of them wait in line before it, at worst); None if not written."""
+        with self._lock:
+            chunks = [data for written, data in self.chunks if written >= after]
+        seen = b""
+        for data in chunks:
+            seen += data
+            if text in seen:
+                return len(seen)
         return None
 
     def settled_at(self, after: float = 0.0, link: Link | None = None) -> float:
