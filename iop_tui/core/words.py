@@ -1322,4 +1322,4 @@ LOW_BANDWIDTH_HELP = "draw less on a slow link or an old terminal: no colour, no
 
 def low_bandwidth_hint(reason: str) -> str:
     """The one-line hint, said once at the start, when the terminal or the link looks slow."""
-    return f"This looks like a slow terminal or link ({reason}): iop-tui --low-bandwidth draws less; --plain is one line per event."
+    return f"Slow terminal or link ({reason}): iop-tui --low-bandwidth draws less."

@@ -40,7 +40,7 @@ from textual.screen import Screen
 
 from protocol.text import one_line
 
-from iop_tui.tui import lean, safety
+from iop_tui.tui import safety
 from iop_tui.tui.actions import SessionActions, allowed, footer_keys
 from iop_tui.tui.announce import announce, open_on_phase, toast_too
 from iop_tui.tui.focus import FocusKeeper
@@ -170,7 +170,6 @@ class IopApp(App[int]):
         """The session screen's widgets exist: first render."""
         self._screen_ready = True
         self.status(KEYS_HINT)
-        lean.say_hint(self)  # a slow terminal or link: one line naming --low-bandwidth
         if self.theme_warning:
             self.say(self.theme_warning, error=True)
         self._refresh_view(self._link.take())

@@ -10,9 +10,9 @@ on the status line only (a toast covers rows and repaints them twice).
 Animations are already off and nothing ticks.
 
 Without it, when the terminal is an old or slow one or the relay was slow to
-answer (:func:`iop_tui.core.terminal.slow_link_reason`), :func:`say_hint`
-says once, at the start, one line naming the switch
-(:func:`iop_tui.core.words.low_bandwidth_hint`).
+answer (:func:`iop_tui.core.terminal.slow_link_reason`), the status line says
+once, when the session is joined, one line naming the switch
+(:func:`iop_tui.core.words.low_bandwidth_hint`, through :func:`take_hint`).
 """
 
 from __future__ import annotations
@@ -23,12 +23,10 @@ from typing import Any
 from iop_tui.core import words
 from iop_tui.core.terminal import low_bandwidth, slow_link_reason
 
-__all__ = ["prepare", "say_hint", "LEAN_TCSS", "HINT_SECONDS"]
+__all__ = ["prepare", "take_hint", "LEAN_TCSS"]
 
 #: The styles of ``--low-bandwidth``, read after the app's own.
 LEAN_TCSS = Path(__file__).with_name("lean.tcss")
-#: How long the hint's toast stays (it is on the status line too).
-HINT_SECONDS = 20
 
 
 def prepare(app: Any, connect_s: float | None = None) -> None:
@@ -40,9 +38,9 @@ def prepare(app: Any, connect_s: float | None = None) -> None:
     app.start_hint = words.low_bandwidth_hint(reason) if reason else None
 
 
-def say_hint(app: Any) -> None:
-    """Once the session screen is up: the hint, if there is one (a titled notice: the status line and a toast)."""
+def take_hint(app: Any) -> str | None:
+    """The hint, once (the first welcome's status line says it in place of the keys: no toast,
+    which a console screen reader would read again with every row it covers)."""
     hint = getattr(app, "start_hint", None)
-    if hint:
-        app.start_hint = None
-        app.notify(hint, title="Slow link", severity="warning", markup=False, timeout=HINT_SECONDS)
+    app.start_hint = None
+    return hint
