@@ -4,8 +4,8 @@
 ``--low-bandwidth`` (:func:`iop_tui.core.terminal.low_bandwidth`) the face
 draws less: no colour codes at all (the launcher sets ``NO_COLOR``; with the
 ANSI theme that leaves bold, dim and reverse), no decoration
-(:file:`lean.tcss`: no underline bar under the tabs, no rule in the footer;
-the active tab is said by reverse video), and no toasts: every notice is said
+(:file:`lean.tcss`: no rule in the footer; the active tab is said by
+reverse video), and no toasts: every notice is said
 on the status line only (a toast covers rows and repaints them twice).
 Animations are already off and nothing ticks.
 
