@@ -96,3 +96,21 @@ async def test_a_rewritten_line_changes_in_place_and_a_resize_wraps_the_rows_aga
         await pilot.resize_terminal(80, 11)
         await pilot.pause()
         assert rows(log)[1].startswith("  Riley: a long") and rows(log)[3] == "  Alex: hi", "one wrap fewer at 80 columns"
+
+
+async def test_lines_that_came_while_the_chat_was_hidden_are_shown_at_the_end_when_it_comes_back() -> None:
+    app = LogHost()
+    async with app.run_test(size=(40, 11)) as pilot:
+        log = app.query_one(ChatLog)
+        app.query_one(Input).focus()
+        log.append_rows(lines(3))
+        await pilot.pause()
+        log.display = False  # another pane in front
+        await pilot.pause()
+        log.append_rows(lines(30, 4))
+        await pilot.pause()
+        log.display = True
+        log.follow_to_end()
+        await pilot.pause()
+        shown = rows(log)
+        assert shown[-1] == "  Alex: line 33" and shown[0] == f"  Alex: line {34 - len(shown)}", shown

@@ -159,6 +159,7 @@ class ChatLog(_Reading, Widget, can_focus=True):
         self._width = 0  # the width the rows were wrapped at (0: not yet)
         self._rows: list[tuple[int, str]] = []  # (line index, row text) at ``_width``
         self._first: list[int] = []  # the first row of each line
+        self._follow_pending = False  # show the newest lines at the next paint (they came while hidden)
 
     # -- the OptionList part the face uses ------------------------------------------------
 
@@ -233,6 +234,9 @@ class ChatLog(_Reading, Widget, can_focus=True):
         old_focus_line = self._highlighted
         if following:
             self._highlighted = len(self.options) - 1
+            if self._height <= 0:  # hidden (another pane is in front): follow them when shown
+                self._follow_pending = True
+                return
             if self.has_focus:
                 self._refresh_line(old_focus_line)
             if not self._jump_to(len(self._rows) - 1):
@@ -245,8 +249,8 @@ class ChatLog(_Reading, Widget, can_focus=True):
         """The chat is shown again: show its newest lines (unless a line was picked above)."""
         if self._highlighted is None or self._highlighted >= len(self.options) - 1:
             self._highlighted = len(self.options) - 1 if self.options else None
-            if self._width and self._rows and len(self._rows) > self._top + self._height:
-                self._set_top(self._end_top())
+            self._follow_pending = True  # placed at the next paint, once the log has its size again
+            self.refresh()
 
     def _rewrite(self, index: int, text: str) -> None:
         self._texts[index] = text
@@ -283,17 +287,24 @@ class ChatLog(_Reading, Widget, can_focus=True):
         return end - self._first[index]
 
     def _layout(self) -> None:
-        """Wrap every line at the widget's width (the first paint, and after a resize)."""
+        """Wrap every line at the widget's width (the first paint, and after a resize), and
+        show the newest lines if they came while the log was hidden or it was shown again."""
         width = self.size.width
-        if width == self._width or width <= 0:
+        if width <= 0 or self.size.height <= 0:
             return
-        self._width, self._rows, self._first = width, [], []
-        for index in range(len(self.options)):
-            self._wrap_line(index)
-        if self._highlighted is None or self._highlighted >= len(self.options) - 1:
-            self._top = self._end_top()
-        else:
-            self._top = min(self._top, self._end_top())
+        if width != self._width:
+            self._width, self._rows, self._first = width, [], []
+            for index in range(len(self.options)):
+                self._wrap_line(index)
+            if self._highlighted is None or self._highlighted >= len(self.options) - 1:
+                self._follow_pending = True
+            else:
+                self._top = min(self._top, self._end_top())
+        if self._follow_pending:
+            self._follow_pending = False
+            last = len(self._rows) - 1
+            if not self._top <= last < self._top + self._height:  # the newest row is not in view
+                self._top = self._end_top()
 
     def _end_top(self) -> int:
         return max(0, len(self._rows) - self._height)
@@ -372,6 +383,8 @@ class ChatLog(_Reading, Widget, can_focus=True):
         return Strip([Segment((mark + text)[:width].ljust(width), style)], width)
 
     def on_resize(self, event: events.Resize) -> None:
+        if self._highlighted is None or self._highlighted >= len(self.options) - 1:
+            self._follow_pending = True  # a new height: the newest line at the bottom again
         self._layout()
         self.refresh()
 
