@@ -5,7 +5,10 @@
   session. When F12 is read, the input thread covers the terminal at once:
   what the pty still holds is discarded (``tcflush``), the rest of the frame
   being written is dropped, and a short sequence ends any synchronised update,
-  clears the screen and writes the one neutral line. Frames queued for the
+  clears the screen and writes the one neutral line. Frames are written on a
+  non-blocking twin of the terminal's descriptor, so the writer waits for a
+  full terminal in a loop that sees the hide: no piece of the covered screen
+  is written after it. Frames queued for the
   covered screen are dropped until the app has put the hidden screen up.
 - **Nothing unused is asked for.** Focus reporting (``?1004``) and mouse
   motion (``?1003``, and the urxvt encoding ``?1015``) are never switched on;
@@ -28,13 +31,13 @@
   A hide, a resize or Ctrl+L makes it forget the screen, so the next frames
   are whole; Ctrl+L repaints everything (after a wall message or line noise).
 
-Frames are written in pieces of at most :data:`PIECE` bytes, so a hide never
-waits behind more than one piece.
+Frames are written in pieces of at most :data:`PIECE` bytes.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import selectors
 import termios
 import threading
@@ -69,6 +72,15 @@ _NEVER = frozenset({
 _OPEN = "\x00iop-tui:covered-screen-up\x00"
 
 
+def _nonblocking_twin(fd: int) -> int:
+    """The terminal ``fd`` opened again, non-blocking (a file description of its own, so the
+    input thread's reads on the same terminal are untouched); ``fd`` itself when that fails."""
+    try:
+        return os.open(os.ttyname(fd), os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return fd
+
+
 class _Terminal:
     """The writer thread's file: encodes, writes in pieces, and drops what a hide covered."""
 
@@ -78,6 +90,7 @@ class _Terminal:
         self.utf8 = is_utf8(encoding)
         self.lock = threading.Lock()
         self.covered = False  # between a hide and the hidden screen's first frame
+        self.wfd = _nonblocking_twin(fd)  # frames are written here: a full terminal never holds a write
 
     def isatty(self) -> bool:
         return True
@@ -112,10 +125,17 @@ class _Terminal:
                 self._write_all(view[start : start + PIECE])
         return len(text)
 
-    def _write_all(self, data: Any) -> None:
+    def _write_all(self, data: Any, *, hide: bool = False) -> None:
+        """Write ``data`` whole; a frame's piece is given up as soon as a hide covers the screen
+        (the writes never block: a full terminal is waited for here, a hide is seen meanwhile)."""
         while len(data):
+            if self.covered and not hide:
+                return  # the rest of a piece the hide covered: never written
             try:
-                written = os.write(self.fd, data)
+                written = os.write(self.wfd, data)
+            except BlockingIOError:
+                select.select([], [self.wfd], [], 0.05)
+                continue
             except InterruptedError:
                 continue
             except OSError:
@@ -129,8 +149,8 @@ class _Terminal:
         self.covered = True
         self._discard()  # frees a writer blocked on a full pty, so the lock comes free
         with self.lock:
-            self._discard()  # the end of the piece it was writing
-            self._write_all(HIDE_BYTES)
+            self._discard()  # what the writer wrote before it saw the hide
+            self._write_all(HIDE_BYTES, hide=True)
 
     def _discard(self) -> None:
         try:
