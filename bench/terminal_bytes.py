@@ -9,15 +9,18 @@ the same scripted events over raw websockets as a facilitator (Dana), a member
 who chats (Alex) and ten members who vote:
 
     first screen, one chat line, five chat lines, a slide change, a poll with
-    10 votes, terminal focus in and out, a resize (80x24 -> 100x30 -> 80x24),
-    and N seconds of idle (60 by default)
+    10 votes, a hand raised and lowered, a member leaving and returning,
+    terminal focus in and out, a resize (80x24 -> 100x30 -> 80x24), and N
+    seconds of idle (60 by default)
 
 The session is running (check-in phase, a deck loaded) before the faces join;
 the facilitator then moves it to the discussion phase, so the full-screen face
 (a participant, Sam) brings the Chat pane forward before the chat lines come. After each event the bench waits until both terminals have been
 quiet for ``--quiet-seconds`` and counts what each wrote since the event began.
-It prints bytes per event for each face and the ratio to the plain face; the
-last line is::
+It prints bytes per event for each face and the ratio to the plain face, and
+when the first screen and the chat line were whole on a terminal behind a
+9,600 bit/s link with 300 ms latency (worked out from when each chunk was
+written: 960 bytes a second, one chunk after another); the last line is::
 
     terminal_bytes first_screen_b=N chat_line_b=N five_lines_b=N focus_b=N idle_b=N
 
@@ -173,6 +176,8 @@ class Face:
         os.close(slave)
         self.output = bytearray()
         self.last_write = time.monotonic()
+        self.started = self.last_write
+        self.timed: list[tuple[float, int]] = []  # (written at, bytes)
         self._lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -190,6 +195,7 @@ class Face:
             with self._lock:
                 self.output += chunk
                 self.last_write = time.monotonic()
+                self.timed.append((self.last_write, len(chunk)))
 
     @property
     def count(self) -> int:
@@ -222,6 +228,18 @@ class Face:
             os.close(self.master)
         except OSError:
             pass
+
+
+def at_9600(face: Face, since: float, upto: int) -> float:
+    """Seconds from ``since`` until the face's first ``upto`` bytes were on a terminal behind a
+    9,600 bit/s link with 300 ms latency (960 bytes a second, each chunk after the one before)."""
+    free_at, count = 0.0, 0
+    for written, size in face.timed:
+        free_at = max(written, free_at) + size / 960
+        count += size
+        if count >= upto:
+            return free_at + 0.3 - since
+    return float("nan")
 
 
 async def wait_text(face: Face, needle: str, timeout: float = 30) -> None:
@@ -284,6 +302,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[tuple[str, dict[str, 
                 await wait_text(plain, "Joined Tuesday IOP")
 
             results.append(("first screen", await measure(faces, args.quiet_seconds, first_screen)))
+            readable = {"first screen": at_9600(full, full.started, full.count)}
 
             async def discussion() -> None:
                 await dana.do("phase.set", {"phase": "discussion"})
@@ -295,7 +314,10 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[tuple[str, dict[str, 
                 await alex.do("chat.send", {"text": "I caught a thought today and it was not a fact."})
                 await wait_text(plain, "it was not a fact")
 
+            sent, before = time.monotonic(), full.count
             results.append(("one chat line", await measure(faces, args.quiet_seconds, chat_line)))
+            line_end = full.output.find(b"it was not a fact", before) + len(b"it was not a fact")
+            readable["one chat line"] = at_9600(full, sent, line_end) if line_end > before else float("nan")
 
             async def five_lines() -> None:
                 for n in range(1, 6):
@@ -325,6 +347,21 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[tuple[str, dict[str, 
 
             results.append(("poll with 10 votes", await measure(faces, args.quiet_seconds, poll)))
 
+            async def hand() -> None:
+                await alex.do("hand.raise")
+                await settle(faces, args.quiet_seconds)
+                await alex.do("hand.lower")
+
+            results.append(("hand up and down", await measure(faces, args.quiet_seconds, hand)))
+
+            async def presence() -> None:
+                voter = voters.pop()
+                await voter.__aexit__(None, None, None)
+                await asyncio.sleep(args.quiet_seconds)
+                voters.append(await Member(url, tokens[VOTERS[len(voters)]]).__aenter__())
+
+            results.append(("a member leaves, returns", await measure(faces, args.quiet_seconds, presence)))
+
             async def focus() -> None:
                 for face in faces:
                     face.press(b"\x1b[I")
@@ -349,6 +386,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[tuple[str, dict[str, 
             results.append((f"idle {args.idle_seconds:g} s", await measure(faces, args.quiet_seconds, idle)))
             for voter in voters:
                 await voter.__aexit__(None, None, None)
+            results.append(("readable at 9,600 bit/s", dict(readable)))
             return results
     finally:
         for face in faces:
@@ -375,11 +413,17 @@ def main() -> None:
     mode = " --low-bandwidth" if args.low_bandwidth else ""
     print(f"terminal bytes per event at 80x24, TERM={args.term}, full-screen face{mode} vs plain face")
     print(f"{'event':22s} {'full-screen B':>14s} {'plain B':>9s} {'ratio':>8s}")
+    readable: dict[str, float] = {}
     for event, counts in results:
+        if event.startswith("readable"):
+            readable = counts
+            continue
         full, plain = counts["full-screen"], counts["plain"]
         ratio = f"{full / plain:.1f}" if plain else ("-" if not full else "inf")
         print(f"{event:22s} {full:14,d} {plain:9,d} {ratio:>8s}")
-    by_event = {event: counts["full-screen"] for event, counts in results}
+    for event, seconds in readable.items():
+        print(f"readable behind 9,600 bit/s and 300 ms: {event} after {seconds:.2f} s")
+    by_event = {event: counts["full-screen"] for event, counts in results if "full-screen" in counts}
     idle = next(v for k, v in by_event.items() if k.startswith("idle"))
     print(
         f"terminal_bytes first_screen_b={by_event['first screen']} chat_line_b={by_event['one chat line']} "

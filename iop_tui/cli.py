@@ -4,6 +4,7 @@
     iop-tui join URL --token-file PATH | --token - [...]       the token from a file or standard input
     iop-tui [--plain] [--theme T]                     rejoin with the saved invitation
     iop-tui demo [--as facilitator|participant] [--plain]
+    --low-bandwidth (any form): the full-screen face draws less, for a slow link or an old terminal
 
 ``--plain`` is the screen-reader face: one line per event, typed commands.
 It never imports textual, so this module imports the Textual app only when
@@ -41,6 +42,10 @@ def _face_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None
                         help="colour theme of the full-screen face: ansi-dark (default), ansi-light, high-contrast or any Textual theme")
     parser.add_argument("--verbosity", choices=VERBOSITIES, default="normal" if top else argparse.SUPPRESS,
                         help="plain mode only: quiet (chat, phases, polls, your errors), normal, or all (every arrival, hand and acknowledgement)")
+    # -- a slow link (issue 17) --
+    from iop_tui.core.words import LOW_BANDWIDTH_HELP
+
+    parser.add_argument("--low-bandwidth", action="store_true", default=False if top else argparse.SUPPRESS, help=LOW_BANDWIDTH_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,6 +211,7 @@ class _Args:
     def __init__(self, command: str | None, **values: Any) -> None:
         self.command = command
         self.plain, self.theme, self.verbosity = False, None, "normal"
+        self.low_bandwidth = False
         self.token = self.token_file = self.token_fd = None
         self.__dict__.update(values)
 
@@ -229,6 +235,8 @@ def _quick_parse(argv: list[str]) -> _Args | None:
         option = rest.pop(0)
         if option == "--plain":
             values["plain"] = True
+        elif option == "--low-bandwidth":
+            values["low_bandwidth"] = True
         elif option in ("--token", "--theme", "--verbosity", "--token-file") and rest and not rest[0].startswith("--"):
             values[option[2:].replace("-", "_")] = rest.pop(0)
         elif option == "--token-fd" and rest and rest[0].isdigit():
@@ -257,6 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     from_command_line = argv is None
     argv = sys.argv[1:] if argv is None else argv
     args = _quick_parse(argv) or build_parser().parse_args(argv)
+    if getattr(args, "low_bandwidth", False):
+        import os
+
+        from iop_tui.core.terminal import LOW_BANDWIDTH_ENV
+
+        os.environ[LOW_BANDWIDTH_ENV] = "1"  # read where the full-screen face starts (iop_tui.launch), the demo's too
     try:
         if args.command == "demo":
             from iop_tui.demo.runner import run_demo

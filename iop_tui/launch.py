@@ -43,9 +43,12 @@ def check_url(url: str) -> str:
     return url.strip()
 
 
-async def _probe(url: str) -> None:
-    """Fail fast, in one sentence, when nothing listens at the address."""
+async def _probe(url: str) -> float:
+    """Fail fast, in one sentence, when nothing listens at the address; the seconds the connect took."""
+    import time
     from urllib.parse import urlsplit
+
+    began = time.monotonic()
 
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "wss" else 80)
@@ -67,6 +70,7 @@ async def _probe(url: str) -> None:
             reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise CliError(f"Cannot reach the relay at {url} ({reason}); check the address and that the server is running.") from None
     writer.close()
+    return time.monotonic() - began
 
 
 def _on_hangup(callback: Any) -> None:
@@ -96,12 +100,14 @@ async def _plain(session: Any, url: str, verbosity: str, plan: Any = None) -> in
 
 
 async def _full_screen(session: Any, url: str, theme: str | None, plan: Any = None) -> Any:
-    await _probe(url)
+    connect_s = await _probe(url)
+    from iop_tui.tui import lean
     from iop_tui.tui.app import IopApp  # only now: plain mode must never load textual
 
     app = IopApp(session, theme=theme)
     if plan is not None:
         app.plan = plan
+    lean.prepare(app, connect_s)  # --low-bandwidth, or the hint to use it
     _on_hangup(app.exit)
     result = await app.run_async()
     return app.return_code if app.return_code is not None else result
@@ -118,6 +124,10 @@ def run_face(session: Any, url: str, *, plain: bool, theme: str | None, verbosit
         plain = True
     if plain:
         return asyncio.run(_plain(session, url, verbosity, plan))
+    from iop_tui.core.terminal import low_bandwidth
+
+    if low_bandwidth():
+        os.environ.setdefault("NO_COLOR", "1")  # with the ANSI theme: no colour codes at all (read by Textual)
     colours = color_system()
     if colours is not None:  # read when textual is first imported, so set before
         os.environ["TEXTUAL_COLOR_SYSTEM"] = colours

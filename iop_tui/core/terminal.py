@@ -226,3 +226,34 @@ def mouse_wanted(env: Mapping[str, str] | None = None) -> bool:
     if choice in ("off", "0", "no"):
         return False
     return not over_ssh(env)
+
+
+# -- a slow link (issue 17): --low-bandwidth and the hint to use it ------------------------------
+
+#: Terminals that are slow or old enough to hint at ``--low-bandwidth``: the VT family and the Linux console.
+SLOW_TERMS = ("vt", "linux")
+#: A relay whose TCP connect took longer than this (one round trip) is on a slow or distant link.
+SLOW_CONNECT_S = 0.4
+#: Set (to 1) by ``--low-bandwidth``: the full-screen face draws less.
+LOW_BANDWIDTH_ENV = "IOP_TUI_LOW_BANDWIDTH"
+
+
+def low_bandwidth(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the full-screen face draws for a slow link: no colour, no decoration, no toasts."""
+    env = os.environ if env is None else env
+    return env.get(LOW_BANDWIDTH_ENV, "").strip().lower() in ("1", "yes", "on", "true")
+
+
+def slow_link_reason(env: Mapping[str, str] | None = None, connect_s: float | None = None) -> str | None:
+    """Why the person might want ``--low-bandwidth`` ("TERM is vt100", "the relay took 0.9 s to
+    answer"), or None: the switch is already on, the terminal is not a slow one and the link
+    answered fast (or was not measured). The one rule for the hint; the sentence is the face's."""
+    env = os.environ if env is None else env
+    if low_bandwidth(env):
+        return None
+    term = env.get("TERM", "").strip().lower()
+    if term.startswith(SLOW_TERMS) and not term.endswith(("-256color", "-direct", "-truecolor")):
+        return f"TERM is {term}"
+    if connect_s is not None and connect_s > SLOW_CONNECT_S:
+        return f"the relay took {connect_s:.1f} s to answer"
+    return None

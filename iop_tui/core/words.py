@@ -2388,3 +2388,18 @@ def local_lines(what: str, model: Any, plan: Any) -> list[str]:
 def slide_behind_text(state: GroupState, index: int) -> str:
     """A new slide while earlier lines are still being read aloud: its title, the body on request."""
     return f"{slide_line(state, index)}. /slide reads it."
+# -- a slow link (issue 17): the full-screen face's lean sentences ------------------------------
+
+
+def chat_more_below(count: int) -> str:
+    """The chat log's last row while the reader is above its newest lines."""
+    return f"-- {count} more row{'' if count == 1 else 's'} below; End shows the newest line --"
+
+
+#: ``--low-bandwidth``'s help in both entry points.
+LOW_BANDWIDTH_HELP = "draw less on a slow link or an old terminal: no colour, no decoration, no toasts"
+
+
+def low_bandwidth_hint(reason: str) -> str:
+    """The one-line hint, said once at the start, when the terminal or the link looks slow."""
+    return f"Slow terminal or link ({reason}): iop-tui --low-bandwidth draws less."

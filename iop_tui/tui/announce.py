@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from iop_tui.core import words
+from iop_tui.tui.lean import take_hint
 from iop_tui.tui.safety import MEASURE_HINT
+from iop_tui.tui.widgets.status import StatusLine
 from iop_tui.tui.screens.session import KEYS_HINT, PANE_TITLES, PANES
 
 if TYPE_CHECKING:
@@ -24,6 +26,8 @@ __all__ = ["announce", "open_on_phase", "toast_too", "KEYS_HINT", "PRIVATE_NOTIC
 #: Seconds a private line's notice stays on screen (group chat gets none).
 PRIVATE_NOTICE_S = 15
 PHASE_NOTICE_KINDS = frozenset({"phase", "phase.changed"})
+#: Seconds the slow-link hint (iop_tui.tui.lean) stays on the status line after a join.
+HINT_HOLD_S = 10
 
 
 def announce(app: IopApp, notice: Any) -> None:
@@ -52,6 +56,9 @@ def announce(app: IopApp, notice: Any) -> None:
         app.status(text)
     elif kind == "welcome":
         app.status(f"{text} {KEYS_HINT}")
+        if hint := take_hint(app):  # a slow terminal or link, once: held a while against the notices behind it
+            for line in app.session_screen().query("#status").results(StatusLine):
+                line.hold(f"{text} {hint}", HINT_HOLD_S)
     elif kind == "measure.given" and not app.model.is_facilitator:
         app.status(f"{text} {MEASURE_HINT}")
     elif kind != "synced":
@@ -80,6 +87,9 @@ def toast_too(app: IopApp, message: str, kwargs: dict[str, Any]) -> bool:
         return False
     if app.session_screen() is None:
         return True
+    if getattr(app, "low_bandwidth", False):  # --low-bandwidth: no toast covers rows (iop_tui.tui.lean)
+        app.status(str(message), error=kwargs.get("severity") == "error")
+        return False
     if kwargs.get("title"):
         app.status(str(message))
         return True

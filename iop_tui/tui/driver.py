@@ -5,7 +5,10 @@
   session. When F12 is read, the input thread covers the terminal at once:
   what the pty still holds is discarded (``tcflush``), the rest of the frame
   being written is dropped, and a short sequence ends any synchronised update,
-  clears the screen and writes the one neutral line. Frames queued for the
+  clears the screen and writes the one neutral line. Frames are written on a
+  non-blocking twin of the terminal's descriptor, so the writer waits for a
+  full terminal in a loop that sees the hide: no piece of the covered screen
+  is written after it. Frames queued for the
   covered screen are dropped until the app has put the hidden screen up.
 - **Nothing unused is asked for.** Focus reporting (``?1004``) and mouse
   motion (``?1003``, and the urxvt encoding ``?1015``) are never switched on;
@@ -22,13 +25,19 @@
   ``alt+N`` (no character), so Alt+1-6 bring the panes forward
   (:mod:`iop_tui.tui.panekeys`).
 
-Frames are written in pieces of at most :data:`PIECE` bytes, so a hide never
-waits behind more than one piece.
+- **Only what changed.** Each frame is rewritten to change only the cells
+  the terminal does not already show (:class:`iop_tui.tui.squeeze.ScreenDiff`):
+  a repaint of the same rows costs nothing, a row's blank end is one erase.
+  A hide, a resize or Ctrl+L makes it forget the screen, so the next frames
+  are whole; Ctrl+L repaints everything (after a wall message or line noise).
+
+Frames are written in pieces of at most :data:`PIECE` bytes.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import selectors
 import termios
 import threading
@@ -44,6 +53,7 @@ from textual.drivers.linux_driver import LinuxDriver
 
 from iop_tui.core.terminal import cell_for_terminal, is_utf8, mouse_wanted, terminal_encoding
 from iop_tui.tui.screens.hidden import HIDDEN_TEXT
+from iop_tui.tui.squeeze import ScreenDiff
 
 __all__ = ["TerminalDriver", "PIECE", "HIDE_BYTES"]
 
@@ -62,6 +72,15 @@ _NEVER = frozenset({
 _OPEN = "\x00iop-tui:covered-screen-up\x00"
 
 
+def _nonblocking_twin(fd: int) -> int:
+    """The terminal ``fd`` opened again, non-blocking (a file description of its own, so the
+    input thread's reads on the same terminal are untouched); ``fd`` itself when that fails."""
+    try:
+        return os.open(os.ttyname(fd), os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return fd
+
+
 class _Terminal:
     """The writer thread's file: encodes, writes in pieces, and drops what a hide covered."""
 
@@ -71,6 +90,7 @@ class _Terminal:
         self.utf8 = is_utf8(encoding)
         self.lock = threading.Lock()
         self.covered = False  # between a hide and the hidden screen's first frame
+        self.wfd = _nonblocking_twin(fd)  # frames are written here: a full terminal never holds a write
 
     def isatty(self) -> bool:
         return True
@@ -105,10 +125,17 @@ class _Terminal:
                 self._write_all(view[start : start + PIECE])
         return len(text)
 
-    def _write_all(self, data: Any) -> None:
+    def _write_all(self, data: Any, *, hide: bool = False) -> None:
+        """Write ``data`` whole; a frame's piece is given up as soon as a hide covers the screen
+        (the writes never block: a full terminal is waited for here, a hide is seen meanwhile)."""
         while len(data):
+            if self.covered and not hide:
+                return  # the rest of a piece the hide covered: never written
             try:
-                written = os.write(self.fd, data)
+                written = os.write(self.wfd, data)
+            except BlockingIOError:
+                select.select([], [self.wfd], [], 0.05)
+                continue
             except InterruptedError:
                 continue
             except OSError:
@@ -122,8 +149,8 @@ class _Terminal:
         self.covered = True
         self._discard()  # frees a writer blocked on a full pty, so the lock comes free
         with self.lock:
-            self._discard()  # the end of the piece it was writing
-            self._write_all(HIDE_BYTES)
+            self._discard()  # what the writer wrote before it saw the hide
+            self._write_all(HIDE_BYTES, hide=True)
 
     def _discard(self) -> None:
         try:
@@ -150,11 +177,17 @@ class TerminalDriver(LinuxDriver):
         self._terminal = _Terminal(self._file.fileno(), terminal_encoding())
         self._file = self._terminal  # type: ignore[assignment]  # the writer thread's file
         self._hidden = False  # the hidden screen is asked for or up: F12 now brings the session back
+        self._screen = ScreenDiff()  # what the terminal shows (app thread)
+        self._forget = threading.Event()  # set by a hide (input thread): the screen is not what it was
 
     def write(self, data: str) -> None:
         if data in _NEVER:
             return
-        super().write(data)
+        if self._forget.is_set():
+            self._forget.clear()
+            self._screen.forget()
+        size = self._app.size
+        super().write(self._screen.frame(data, size.width, size.height))
 
     def run_input_thread(self) -> None:
         """Textual's input loop (8.2, ``LinuxDriver.run_input_thread``) with :class:`_Parser`."""
@@ -188,18 +221,28 @@ class TerminalDriver(LinuxDriver):
                 pass
 
     def process_message(self, message: Any) -> None:
-        """Runs in the input thread: F12 covers the terminal before the app hears of it."""
+        """Runs in the input thread: F12 covers the terminal before the app hears of it.
+        A resize, or Ctrl+L (the terminal was written over: a wall message, line noise),
+        makes the screen model forget what the terminal shows; Ctrl+L repaints it all."""
         if isinstance(message, events.Key) and message.key == "f12" and not self._hidden:
             self.cover()
+        if isinstance(message, events.Resize):
+            self._forget.set()
+        if isinstance(message, events.Key) and message.key == "ctrl+l":
+            self._forget.set()
+            self._app.call_from_thread(self._app.refresh)
+            return
         super().process_message(message)
 
     def cover(self) -> None:
         self._hidden = True
+        self._forget.set()
         self._terminal.cover()
 
     def covered_screen_up(self) -> None:
         """The app has put the hidden screen up: its frames (queued after this) may be written."""
         self._hidden = True
+        self._screen.forget()  # the hide wrote over it; frames dropped while covered were never shown
         super().write(_OPEN)
 
     def uncover(self) -> None:

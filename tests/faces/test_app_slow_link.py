@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import sys
 
-import pytest
-
 from tests.faces.test_app_terminal import CLIENT, Terminal, _env
 from tests.support.wsclient import RawClient
 
@@ -42,11 +40,6 @@ async def session_on_chat(seeded, dana: RawClient) -> Terminal:
     return term
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17 open: appending to the chat log (an OptionList) grows its virtual size, so Textual "
-    "repaints the whole log region (about 1.9 KB at 80x24) for each line",
-)
 async def test_one_incoming_chat_line_costs_at_most_400_bytes_and_five_at_most_2_kb(seeded) -> None:
     async with (
         RawClient(seeded.url, seeded.facilitator.token) as dana,

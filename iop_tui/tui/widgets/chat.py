@@ -16,7 +16,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, Static
 
 from protocol.messages import MAX_TEXT
 
@@ -62,6 +62,7 @@ class ChatPane(Pane):
         Binding("r", "reply", "Reply"),
         Binding("d,delete", "delete_message", "Delete"),
         Binding("ctrl+r", "toggle_role", "In/out of role"),  # small rooms (issue 13)
+        Binding("enter", "write", "Write a line", show=False),  # Enter on a line of the log: back to the input
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -187,6 +188,8 @@ class ChatPane(Pane):
             return self._memory.in_role or (model is not None and words.role_status_text(model.state, model.me_id).startswith("Playing"))
         if action == "reply":
             return self._model is not None and self._model.role is not None and self.query_one("#chat-log").has_focus
+        if action == "write":
+            return self.query_one("#chat-log").has_focus
         if action == "delete_message":
             if self._model is None or not self._model.is_facilitator:
                 return False
@@ -221,10 +224,8 @@ class ChatPane(Pane):
             self.post_message(Say(sentence, error=True, toast=False))
         return True
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        if event.option_list.id == "chat-log":
-            event.stop()
-            self.query_one("#chat-input").focus()
+    def action_write(self) -> None:
+        self.query_one("#chat-input").focus()
 
     def run_line(self, text: str) -> bool:
         """Send a chat line or run a slash command; True when the input may be cleared."""

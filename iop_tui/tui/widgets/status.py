@@ -32,7 +32,29 @@ class StatusLine(Static):
     chat line. Only a changed sentence is repainted.
     """
 
+    _held = False  # a sentence that must stay a while is shown (see hold)
+    _waiting: tuple[str, bool] | None = None  # the latest sentence said meanwhile
+
+    def hold(self, text: str, seconds: float) -> None:
+        """Show ``text`` for at least ``seconds`` (the slow-link hint at a join, which the
+        notices of the same burst would otherwise replace at once): a sentence said meanwhile
+        waits and the latest is shown after; a problem is shown at once."""
+        self.show(text)
+        self._held, self._waiting = True, None
+        self.set_timer(seconds, self._release)
+
+    def _release(self) -> None:
+        self._held = False
+        if self._waiting is not None:
+            text, error = self._waiting
+            self._waiting = None
+            self.show(text, error=error)
+
     def show(self, text: str, *, error: bool = False) -> None:
+        if self._held and not error:
+            self._waiting = (text, error)
+            return
+        self._held = False
         self.set_class(error, "-error")
         text = ("Problem: " + text) if error and not text.startswith("Problem") else text
         if getattr(self, "shown_text", None) != text:
