@@ -1,8 +1,8 @@
 """Notices said on the screen, and the phase the member follows (Textual face).
 
 Every notice from the session (:class:`iop_tui.core.session.Notice`) is one
-sentence on the status line above the footer; a problem is also a toast, and
-a private line someone wrote to you is a titled toast that stays 15 seconds.
+sentence on the status line above the footer, said once and never as a toast
+over the panes; a private line someone wrote to you stays there 15 seconds.
 A phase notice brings the phase's pane forward for a member, unless they are
 typing: then it says which key shows the pane, and the typing goes on where
 it was.
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from iop_tui.core import words
 from iop_tui.tui.safety import MEASURE_HINT
-from iop_tui.tui.screens.session import KEYS_HINT, PANE_TITLES, PANES
+from iop_tui.tui.screens.session import KEYS_HINT, PANE_TITLES, PANES, with_keys
+from iop_tui.tui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from iop_tui.tui.app import IopApp
@@ -51,7 +52,7 @@ def announce(app: IopApp, notice: Any) -> None:
         app.notify(text, title="Private line", severity="warning", markup=False, timeout=PRIVATE_NOTICE_S)
         app.status(text)
     elif kind == "welcome":
-        app.status(f"{text} {KEYS_HINT}")
+        app.status(with_keys(text, max(20, app.size.width - 2)))
     elif kind == "measure.given" and not app.model.is_facilitator:
         app.status(f"{text} {MEASURE_HINT}")
     elif kind != "synced":
@@ -72,17 +73,21 @@ def open_on_phase(app: IopApp, screen: Any) -> bool:
 
 def toast_too(app: IopApp, message: str, kwargs: dict[str, Any]) -> bool:
     """The app's ``notify``: notices go to the status line, never to a toast over the
-    panes (at 80x24 a toast covered notes and fields for seconds), except a titled
-    notice (a private line someone wrote to you): it is also a toast. Nothing is said
-    while the screen is hidden; before the session screen exists (a fatal screen),
-    Textual's own toast is used. True when Textual's toast is to be shown too."""
+    panes. At 80x24 a toast covered notes and fields for seconds, and a console screen
+    reader read the rows under it again when it came and when it went (seven times one
+    sentence in 80 s). A titled notice (a private line someone wrote to you) is held on
+    the status line for its timeout (:meth:`iop_tui.tui.widgets.status.StatusLine.hold`).
+    Nothing is said while the screen is hidden; before the session screen exists (a
+    fatal screen), Textual's own toast is used. True when Textual's toast is to be shown too."""
     if app.hidden:
         return False
     if app.session_screen() is None:
         return True
-    if kwargs.get("title"):
-        app.status(str(message))
-        return True
+    if kwargs.get("title"):  # a private line: it stays on the status line, never over a pane
+        screen = app.session_screen()
+        for line in screen.query("#status").results(StatusLine) if screen is not None else ():
+            line.hold(str(message), float(kwargs.get("timeout") or PRIVATE_NOTICE_S))
+        return False
     app.status(str(message), error=kwargs.get("severity") == "error")
     return False
 
