@@ -9,6 +9,7 @@
   covered screen are dropped until the app has put the hidden screen up.
 - **Nothing unused is asked for.** Focus reporting (``?1004``) and mouse
   motion (``?1003``, and the urxvt encoding ``?1015``) are never switched on;
+  a Linux console (``TERM=linux``) is not asked for modes it lacks (``$p``);
   mouse clicks (``?1000`` with SGR ``?1006``) only when
   :func:`iop_tui.core.terminal.mouse_wanted` says so (not over SSH).
 - **The locale's encoding.** Under a non-UTF-8 locale every character is
@@ -58,6 +59,10 @@ _NEVER = frozenset({
     "\x1b[?1003h", "\x1b[?1003l",  # every mouse motion
     "\x1b[?1015h", "\x1b[?1015l",  # urxvt mouse encoding (SGR is used)
 })
+#: Mode queries (DECRQM: synchronised output, in-band resize) not sent to a Linux console
+#: (``TERM=linux``), which has neither mode: its parser, and the one a console screen reader
+#: emulates it with (Fenrir's pyte), show the final "p" of each, read aloud as "pp".
+_QUERIES = frozenset({"\x1b[?2026$p", "\x1b[?2048$p"})
 #: A frame the writer thread recognises: the hidden screen is up, write again.
 _OPEN = "\x00iop-tui:covered-screen-up\x00"
 
@@ -150,9 +155,10 @@ class TerminalDriver(LinuxDriver):
         self._terminal = _Terminal(self._file.fileno(), terminal_encoding())
         self._file = self._terminal  # type: ignore[assignment]  # the writer thread's file
         self._hidden = False  # the hidden screen is asked for or up: F12 now brings the session back
+        self._linux_console = os.environ.get("TERM") == "linux"  # no mode queries (_QUERIES)
 
     def write(self, data: str) -> None:
-        if data in _NEVER:
+        if data in _NEVER or (data in _QUERIES and self._linux_console):
             return
         super().write(data)
 

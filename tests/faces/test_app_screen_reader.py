@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import sys
+
 from tests.support.apphelp import joined, screen_text, type_into, wait_until
+from tests.support.plainpty import client_env
+from tests.support.rawpty import RawTerminal
 from tests.support.wsclient import RawClient
 
 from iop_tui.core.session import ClientSession
@@ -178,3 +182,17 @@ async def test_a_private_line_is_said_once_on_the_status_line_and_covers_no_row(
         assert "Private to facilitators, Sam: can we talk after?" in status, "a group line replaced the private line at once"
         after = rows(dana)[3:-3]
         assert [r for r in after if "Sam" not in r] == [r for r in before if "Sam" not in r], "a row of the pane changed"
+
+
+async def test_a_linux_console_is_sent_no_mode_query_it_would_print_as_pp(seeded, tmp_path) -> None:
+    env = client_env(tmp_path / "config")
+    env["TERM"] = "linux"  # the console, and what Fenrir's terminal emulation is
+    argv = [sys.executable, "-m", "iop_tui", "join", seeded.url, "--token", seeded.participants[0].token]
+    term = RawTerminal(argv, env)
+    try:
+        await term.wait_for(b"Tuesday IOP")
+        await term.read(1.0)
+        out = bytes(term.output)
+        assert b"$p" not in out, "a DECRQM mode query was sent to a Linux console"
+    finally:
+        await term.close()
