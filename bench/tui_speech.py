@@ -166,33 +166,34 @@ def focus_spoken(utterances: list[Utterance], moves: list[Move], end: float) -> 
 TAB, DOWN = "\t", "\x1b[B"
 
 #: A participant: the check-in form from the mood field down, then the round, then the People pane.
+#: Keys 4 s apart; 14 s after a pane key, whose whole pane is read first (about 12 s at 300 words a minute).
 PARTICIPANT_KEYS = [
-    Move(25, TAB, r"Feeling words.*(tired|separated)", "Tab to the feeling words"),
-    Move(29, TAB, r"Note\W+optional", "Tab to the note"),
-    Move(33, TAB, r"x\W+Facilitators only", "Tab to who may read the note"),
-    Move(37, DOWN, r"The group", "Down to the group"),
-    Move(41, TAB, r"Where you are", "Tab to where you are"),
-    Move(45, TAB, r"Submit check", "Tab to Submit"),
-    Move(49, TAB, r"^Pass$|\bPass\b", "Tab to Pass"),
-    Move(53, TAB, r"Checked in: \d+ of \d+", "Tab to the round"),
-    Move(57, DOWN, r"\w+: (mood \d+|passed)", "Down to a member's check-in"),
-    Move(61, "6", r"you\W+participant\W+(online|away)", "6: the People pane"),
-    Move(65, DOWN, r"(participant|facilitator|guest)\W+(online|away|offline)", "Down to the next person"),
+    Move(35, TAB, r"Feeling words.*(tired|separated)", "Tab to the feeling words"),
+    Move(39, TAB, r"Note\W+optional", "Tab to the note"),
+    Move(43, TAB, r"x\W+Facilitators only", "Tab to who may read the note"),
+    Move(47, DOWN, r"The group", "Down to the group"),
+    Move(51, TAB, r"Where you are", "Tab to where you are"),
+    Move(55, TAB, r"Submit check", "Tab to Submit"),
+    Move(59, TAB, r"^Pass$|\bPass\b", "Tab to Pass"),
+    Move(63, TAB, r"Checked in: \d+ of \d+", "Tab to the round"),
+    Move(67, DOWN, r"\w+: (mood \d+|passed)", "Down to a member's check-in"),
+    Move(71, "6", r"(facilitator|participant)\W+(online|away)", "6: the People pane"),
+    Move(85, DOWN, r"(participant|facilitator|guest)\W+(online|away|offline)", "Down to the next person"),
 ]
 
 #: A facilitator: the round, the Polls pane's prepared polls and form, then the People pane.
 FACILITATOR_KEYS = [
-    Move(25, DOWN, r"\w+: (mood \d+|passed)|Not yet", "Down in the round"),
-    Move(29, "3", r"Prepared 1", "3: the Polls pane, prepared polls"),
-    Move(33, DOWN, r"Prepared 2", "Down to prepared poll 2"),
-    Move(37, TAB, r"Question:", "Tab to the question"),
-    Move(41, TAB, r"x\W+single", "Tab to the kind"),
-    Move(45, TAB, r"Options:", "Tab to the options"),
-    Move(49, TAB, r"correct option", "Tab to the correct option"),
-    Move(53, TAB, r"Anonymous to the group", "Tab to anonymous"),
-    Move(57, TAB, r"Open poll", "Tab to Open poll"),
-    Move(61, "6", r"Dana\W+you\W+facilitator", "6: the People pane"),
-    Move(65, DOWN, r"participant\W+(online|away|offline)", "Down to a participant"),
+    Move(35, DOWN, r"\w+: (mood \d+|passed)|Not yet", "Down in the round"),
+    Move(39, "3", r"Prepared 1", "3: the Polls pane, prepared polls"),
+    Move(53, DOWN, r"Prepared 2", "Down to prepared poll 2"),
+    Move(57, TAB, r"Question:", "Tab to the question"),
+    Move(61, TAB, r"x\W+single", "Tab to the kind"),
+    Move(65, TAB, r"Options:", "Tab to the options"),
+    Move(69, TAB, r"correct option", "Tab to the correct option"),
+    Move(73, TAB, r"Anonymous to the group", "Tab to anonymous"),
+    Move(77, TAB, r"Open poll", "Tab to Open poll"),
+    Move(81, "6", r"Dana\W+you\W+facilitator\W+online", "6: the People pane"),
+    Move(95, DOWN, r"participant\W+(online|away|offline)", "Down to a participant"),
 ]
 
 

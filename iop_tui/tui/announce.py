@@ -2,7 +2,8 @@
 
 Every notice from the session (:class:`iop_tui.core.session.Notice`) is one
 sentence on the status line above the footer, said once and never as a toast
-over the panes; a private line someone wrote to you stays there 15 seconds.
+over the panes; a private line someone wrote to you stays there 15 seconds. A
+chat line or check-in is not said there while its pane is in front, showing it.
 A phase notice brings the phase's pane forward for a member, unless they are
 typing: then it says which key shows the pane, and the typing goes on where
 it was.
@@ -25,6 +26,9 @@ __all__ = ["announce", "open_on_phase", "toast_too", "KEYS_HINT", "PRIVATE_NOTIC
 #: Seconds a private line's notice stays on screen (group chat gets none).
 PRIVATE_NOTICE_S = 15
 PHASE_NOTICE_KINDS = frozenset({"phase", "phase.changed"})
+#: Notices whose words the pane they concern shows as a row of its own: while that pane is in
+#: front they are not said again on the status line (a screen reader read each twice).
+SHOWN_IN_PANE = frozenset({"chat.posted", "checkin.submitted", "checkin.note"})
 
 
 def announce(app: IopApp, notice: Any) -> None:
@@ -55,8 +59,15 @@ def announce(app: IopApp, notice: Any) -> None:
         app.status(with_keys(text, max(20, app.size.width - 2)))
     elif kind == "measure.given" and not app.model.is_facilitator:
         app.status(f"{text} {MEASURE_HINT}")
+    elif kind in SHOWN_IN_PANE and pane is not None and _pane_in_front(app) == pane:
+        return  # the pane in front shows it: said there once, not again on the status line
     elif kind != "synced":
         app.status(text)
+
+
+def _pane_in_front(app: IopApp) -> str | None:
+    screen = app.session_screen()
+    return screen.active_pane if screen is not None and app.screen is screen else None
 
 
 def open_on_phase(app: IopApp, screen: Any) -> bool:

@@ -86,7 +86,7 @@ class IopApp(App[int]):
         Binding("f9", "urgent", "Help now", tooltip="I need help now: ask the facilitators at once, after you confirm", priority=True),
         Binding("f9", "acknowledge", "Ack", tooltip="Say you have seen the oldest urgent request or alert", priority=True),
         Binding("f10", "measures", "Questionnaire", show=False),
-        Binding("h", "toggle_hand", "Hand", tooltip="Raise or lower your hand"),
+        Binding("h", "toggle_hand", "Hand", tooltip="Raise or lower your hand", show=False),  # not in a text field: the footer would change
         Binding("f7", "next_phase", "Next phase"),
         Binding("f8", "start_or_end_session", "Start/end", tooltip="Start the session, or end it after you confirm"),
         Binding("ctrl+o", "load_plan", "Load session plan", show=False),

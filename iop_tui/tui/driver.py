@@ -24,7 +24,10 @@
   (:mod:`iop_tui.tui.panekeys`).
 
 Frames are written in pieces of at most :data:`PIECE` bytes, so a hide never
-waits behind more than one piece.
+waits behind more than one piece. On a local Linux console (``TERM=linux``, not over SSH, and
+what a console screen reader such as Fenrir emulates) a frame is written whole:
+a screen reader that looked between two pieces saw a half-drawn screen with the
+cursor mid-frame, and read rows that had not changed ("blank", a row again).
 """
 
 from __future__ import annotations
@@ -43,13 +46,15 @@ from textual._parser import ParseError
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
-from iop_tui.core.terminal import cell_for_terminal, is_utf8, mouse_wanted, terminal_encoding
+from iop_tui.core.terminal import cell_for_terminal, is_utf8, mouse_wanted, over_ssh, terminal_encoding
 from iop_tui.tui.screens.hidden import HIDDEN_TEXT
 
 __all__ = ["TerminalDriver", "PIECE", "HIDE_BYTES"]
 
 #: Largest single write to the terminal, in bytes.
 PIECE = 512
+#: The piece on a Linux console: a whole frame in one write.
+CONSOLE_PIECE = 1 << 20
 #: Cancel any escape sequence being drawn (CAN), end a synchronised update,
 #: reset attributes, clear the screen and the scrollback, home, and the line.
 HIDE_BYTES = ("\x18\x1b[?2026l\x1b[0m\x1b[2J\x1b[3J\x1b[H" + HIDDEN_TEXT).encode("ascii")
@@ -76,6 +81,7 @@ class _Terminal:
         self.utf8 = is_utf8(encoding)
         self.lock = threading.Lock()
         self.covered = False  # between a hide and the hidden screen's first frame
+        self.piece = PIECE
 
     def isatty(self) -> bool:
         return True
@@ -103,11 +109,12 @@ class _Terminal:
             return 0  # drawn for the screen the hide covered
         data = self._encode(text)
         view = memoryview(data)
-        for start in range(0, len(data), PIECE):
+        piece = self.piece
+        for start in range(0, len(data), piece):
             with self.lock:
                 if self.covered:
                     return 0  # the rest of a frame the hide interrupted
-                self._write_all(view[start : start + PIECE])
+                self._write_all(view[start : start + piece])
         return len(text)
 
     def _write_all(self, data: Any) -> None:
@@ -156,6 +163,8 @@ class TerminalDriver(LinuxDriver):
         self._file = self._terminal  # type: ignore[assignment]  # the writer thread's file
         self._hidden = False  # the hidden screen is asked for or up: F12 now brings the session back
         self._linux_console = os.environ.get("TERM") == "linux"  # no mode queries (_QUERIES)
+        if self._linux_console and not over_ssh():
+            self._terminal.piece = CONSOLE_PIECE  # whole frames: the console is here, no slow link to hide behind
 
     def write(self, data: str) -> None:
         if data in _NEVER or (data in _QUERIES and self._linux_console):

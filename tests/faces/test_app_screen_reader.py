@@ -133,7 +133,7 @@ async def test_the_check_in_round_is_moved_through_row_by_row_with_a_marker(seed
         assert sum(1 for r in rows(dana) if r.strip().startswith(">")) == 2  # the tab in front and this row
 
 
-async def test_the_footer_says_which_keys_bring_a_pane_forward_in_a_text_field(seeded) -> None:
+async def test_the_footer_says_which_keys_bring_a_pane_forward_in_a_text_field_and_stays_the_same(seeded) -> None:
     sam = seeded.participants[0]
     async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot):
         await wait_until(dpilot, lambda: "Joined" in "\n".join(rows(dana)[-3:-1]), "the welcome")
@@ -143,13 +143,16 @@ async def test_the_footer_says_which_keys_bring_a_pane_forward_in_a_text_field(s
         await pilot.press("f1")
         await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "checkin-mood", "the mood field")
         await pilot.pause(0.2)
-        assert "F1-6 Panes" in rows(app)[-1], rows(app)[-1]
+        in_field = rows(app)[-1]
+        assert "F1-6 Panes" in in_field, in_field
         await pilot.press("4")
         assert app.session_screen().query_one("#checkin-mood").value == "4", "a digit in a field is text"
         await pilot.press("escape", "6")
         await pilot.pause(0.2)
         assert app.session_screen().active_pane == "people"
-        assert "F1-6 Panes" in rows(app)[-1], rows(app)[-1]
+        # The same footer in and out of a text field: a footer that changed with each such
+        # focus move was read instead of the focused row.
+        assert rows(app)[-1] == in_field, (rows(app)[-1], in_field)
 
 
 @asynccontextmanager
@@ -196,3 +199,27 @@ async def test_a_linux_console_is_sent_no_mode_query_it_would_print_as_pp(seeded
         assert b"$p" not in out, "a DECRQM mode query was sent to a Linux console"
     finally:
         await term.close()
+
+
+async def test_a_chat_line_or_check_in_the_pane_in_front_shows_is_not_said_again_on_the_status_line(seeded) -> None:
+    sam = seeded.participants[0]
+    async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot):
+        await _start(dana, dpilot)
+        async with RawClient(seeded.url, sam.token) as s:
+            await s.wait_synced()
+            await dpilot.press("4")
+            await dpilot.pause(0.3)
+            await s.command("chat.send", {"text": "hello all"})
+            await wait_until(dpilot, lambda: "Sam: hello all" in screen_text(dana), "the line in the chat log")
+            await dpilot.pause(0.3)
+            assert "hello all" not in "\n".join(rows(dana)[-3:-1]), "the chat line was said twice"
+            await dpilot.press("escape", "1")
+            await dpilot.pause(0.3)
+            await s.command("checkin.submit", {"mood": 5, "feelings": ["calm"], "note": "", "note_to": "facilitators"})
+            await wait_until(dpilot, lambda: "Sam: mood 5" in screen_text(dana), "the check-in in the round")
+            await dpilot.pause(0.3)
+            assert "mood 5" not in "\n".join(rows(dana)[-3:-1]), "the check-in was said twice"
+            await dpilot.press("6")
+            await dpilot.pause(0.3)
+            await s.command("chat.send", {"text": "back soon"})
+            await wait_until(dpilot, lambda: "back soon" in "\n".join(rows(dana)[-3:-1]), "the line on the status line, the chat behind")

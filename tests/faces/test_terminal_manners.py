@@ -253,7 +253,7 @@ async def test_every_tab_is_on_the_tab_row_with_its_key_number_and_its_key_reach
         tabs = {tab.id.removeprefix("--content-tab-"): tab for tab in screen.query(Tab)}
         for number, pane in enumerate(PANES, 1):
             tab = tabs[pane]
-            label = str(tab.label)
+            label = str(tab.label).removeprefix(">").replace(">", " ")  # the pane in front is marked ">" (issue 12)
             assert label.startswith(f"{number} ") and len(label) > 3, f"the {pane} tab says {label!r}"
             assert 0 <= tab.region.x and tab.region.right <= width, f"the {pane} tab ({label!r}) is off the {width}-column row: {tab.region}"
         for number, pane in reversed(list(enumerate(PANES, 1))):

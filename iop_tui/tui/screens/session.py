@@ -140,7 +140,7 @@ class SessionScreen(Screen[None]):
         yield AlertBanner(id="alert-banner")  # facilitators: an alert stays here until acknowledged
         with PaneTabs(initial="checkin", id="tabs"):
             for pane in PANES:
-                yield QuietTabPane(tab_marked(tab_label(pane, self.app.size.width), pane == PANES[0]), id=pane)
+                yield QuietTabPane(tab_marked(tab_label(pane, self.app.size.width), pane == PANES[0], self.app.size.width < NARROW), id=pane)
         yield StatusLine("", id="status", markup=False)
         yield Footer(compact=True, show_command_palette=False)  # Ctrl+P is in the keys hint: the footer has room for F1-6
 
@@ -230,7 +230,7 @@ class SessionScreen(Screen[None]):
         width = self.app.size.width
         for pane in PANES:
             tab = tabs.get_tab(pane)
-            label = tab_marked(tab_label(pane, width, unread, private), pane == tabs.active)
+            label = tab_marked(tab_label(pane, width, unread, private), pane == tabs.active, width < NARROW)
             if str(tab.label) != label:
                 tab.label = label
             padding = (0, 1) if width >= ROOMY else (0, 0, 0, 0 if pane == PANES[0] else 1)

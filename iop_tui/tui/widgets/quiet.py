@@ -55,6 +55,9 @@ class QuietTabPane(TabPane):
         return ""
 
 
-def tab_marked(label: str, active: bool) -> str:
-    """The tab's label with :data:`ACTIVE_TAB` before it when it is the pane in front."""
-    return f"{ACTIVE_TAB}{label}" if active else label
+def tab_marked(label: str, active: bool, narrow: bool = False) -> str:
+    """The tab's label with :data:`ACTIVE_TAB` before it when it is the pane in front (">3 Polls");
+    ``narrow`` (every column of the tab row taken), in place of the space after its number ("3>Poll")."""
+    if not active:
+        return label
+    return label.replace(" ", ACTIVE_TAB, 1) if narrow else f"{ACTIVE_TAB}{label}"
