@@ -19,12 +19,10 @@ __all__ = ["cursor_offset"]
 
 def cursor_offset(focused: Widget | None) -> Offset | None:
     """The caret in a text field, the highlighted row of a list, the highlighted
-    choice of a radio set, the first cell of anything else; the screen's first cell
-    (the header) while nothing has the focus, so the cursor does not wander over
-    blank rows before a pane is built (a screen reader reads the row it moves to);
-    None when what is focused is not on screen (the caller keeps Textual's own position)."""
+    choice of a radio set, the first cell of anything else; None when nothing
+    focused is on screen (the caller keeps Textual's own position)."""
     if focused is None:
-        return Offset(0, 0)
+        return None
     if isinstance(focused, (Input, TextArea)):
         return focused.cursor_screen_offset  # the caret, after any scroll
     if isinstance(focused, OptionList):
