@@ -1,8 +1,9 @@
 """Notices said on the screen, and the phase the member follows (Textual face).
 
 Every notice from the session (:class:`iop_tui.core.session.Notice`) is one
-sentence on the status line above the footer; a problem is also a toast, and
-a private line someone wrote to you is a titled toast that stays 15 seconds.
+sentence on the status line above the footer, said once and never as a toast
+over the panes; a private line someone wrote to you stays there 15 seconds. A
+chat line or check-in is not said there while its pane is in front, showing it.
 A phase notice brings the phase's pane forward for a member, unless they are
 typing: then it says which key shows the pane, and the typing goes on where
 it was.
@@ -15,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from iop_tui.core import words
 from iop_tui.tui.lean import take_hint
 from iop_tui.tui.safety import MEASURE_HINT
+from iop_tui.tui.screens.session import KEYS_HINT, PANE_TITLES, PANES, with_keys
 from iop_tui.tui.widgets.status import StatusLine
-from iop_tui.tui.screens.session import KEYS_HINT, PANE_TITLES, PANES
 
 if TYPE_CHECKING:
     from iop_tui.tui.app import IopApp
@@ -28,6 +29,9 @@ PRIVATE_NOTICE_S = 15
 PHASE_NOTICE_KINDS = frozenset({"phase", "phase.changed"})
 #: Seconds the slow-link hint (iop_tui.tui.lean) stays on the status line after a join.
 HINT_HOLD_S = 10
+#: Notices whose words the pane they concern shows as a row of its own: while that pane is in
+#: front they are not said again on the status line (a screen reader read each twice).
+SHOWN_IN_PANE = frozenset({"chat.posted", "checkin.submitted", "checkin.note"})
 
 
 def announce(app: IopApp, notice: Any) -> None:
@@ -55,14 +59,21 @@ def announce(app: IopApp, notice: Any) -> None:
         app.notify(text, title="Private line", severity="warning", markup=False, timeout=PRIVATE_NOTICE_S)
         app.status(text)
     elif kind == "welcome":
-        app.status(f"{text} {KEYS_HINT}")
+        app.status(with_keys(text, max(20, app.size.width - 2)))
         if hint := take_hint(app):  # a slow terminal or link, once: held a while against the notices behind it
             for line in app.session_screen().query("#status").results(StatusLine):
                 line.hold(f"{text} {hint}", HINT_HOLD_S)
     elif kind == "measure.given" and not app.model.is_facilitator:
         app.status(f"{text} {MEASURE_HINT}")
+    elif kind in SHOWN_IN_PANE and pane is not None and _pane_in_front(app) == pane:
+        return  # the pane in front shows it: said there once, not again on the status line
     elif kind != "synced":
         app.status(text)
+
+
+def _pane_in_front(app: IopApp) -> str | None:
+    screen = app.session_screen()
+    return screen.active_pane if screen is not None and app.screen is screen else None
 
 
 def open_on_phase(app: IopApp, screen: Any) -> bool:
@@ -79,10 +90,12 @@ def open_on_phase(app: IopApp, screen: Any) -> bool:
 
 def toast_too(app: IopApp, message: str, kwargs: dict[str, Any]) -> bool:
     """The app's ``notify``: notices go to the status line, never to a toast over the
-    panes (at 80x24 a toast covered notes and fields for seconds), except a titled
-    notice (a private line someone wrote to you): it is also a toast. Nothing is said
-    while the screen is hidden; before the session screen exists (a fatal screen),
-    Textual's own toast is used. True when Textual's toast is to be shown too."""
+    panes. At 80x24 a toast covered notes and fields for seconds, and a console screen
+    reader read the rows under it again when it came and when it went (seven times one
+    sentence in 80 s). A titled notice (a private line someone wrote to you) is held on
+    the status line for its timeout (:meth:`iop_tui.tui.widgets.status.StatusLine.hold`).
+    Nothing is said while the screen is hidden; before the session screen exists (a
+    fatal screen), Textual's own toast is used. True when Textual's toast is to be shown too."""
     if app.hidden:
         return False
     if app.session_screen() is None:
@@ -90,9 +103,11 @@ def toast_too(app: IopApp, message: str, kwargs: dict[str, Any]) -> bool:
     if getattr(app, "low_bandwidth", False):  # --low-bandwidth: no toast covers rows (iop_tui.tui.lean)
         app.status(str(message), error=kwargs.get("severity") == "error")
         return False
-    if kwargs.get("title"):
-        app.status(str(message))
-        return True
+    if kwargs.get("title"):  # a private line: it stays on the status line, never over a pane
+        screen = app.session_screen()
+        for line in screen.query("#status").results(StatusLine) if screen is not None else ():
+            line.hold(str(message), float(kwargs.get("timeout") or PRIVATE_NOTICE_S))
+        return False
     app.status(str(message), error=kwargs.get("severity") == "error")
     return False
 

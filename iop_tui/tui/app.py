@@ -59,7 +59,7 @@ from iop_tui.tui.messages import (
 )
 from iop_tui.tui.palette import session_commands
 from iop_tui.tui.screens.fatal import FatalScreen, fatal_sentence
-from iop_tui.tui.screens.session import KEYS_HINT, SessionScreen
+from iop_tui.tui.screens.session import SessionScreen, with_keys
 from iop_tui.tui.themes import HIGH_CONTRAST, no_color_filters, resolve_theme
 from iop_tui.tui.widgets.status import StatusLine
 
@@ -74,7 +74,8 @@ class IopApp(App[int]):
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS = [
-        Binding("1,f1,alt+1", "show_pane('checkin')", "Pane: Check-in", show=False),
+        # Shown once for all six: the footer names the keys that work in a text field too (digits: outside fields).
+        Binding("1,f1,alt+1", "show_pane('checkin')", "Panes", key_display="F1-6", tooltip="Pane: Check-in (1 outside a text field)"),
         Binding("2,f2,alt+2", "show_pane('slides')", "Pane: Slides", show=False),
         Binding("3,f3,alt+3", "show_pane('polls')", "Pane: Polls", show=False),
         Binding("4,f4,alt+4", "show_pane('chat')", "Pane: Chat", show=False),
@@ -85,7 +86,7 @@ class IopApp(App[int]):
         Binding("f9", "urgent", "Help now", tooltip="I need help now: ask the facilitators at once, after you confirm", priority=True),
         Binding("f9", "acknowledge", "Ack", tooltip="Say you have seen the oldest urgent request or alert", priority=True),
         Binding("f10", "measures", "Questionnaire", show=False),
-        Binding("h", "toggle_hand", "Hand", tooltip="Raise or lower your hand"),
+        Binding("h", "toggle_hand", "Hand", tooltip="Raise or lower your hand", show=False),  # not in a text field: the footer would change
         Binding("f7", "next_phase", "Next phase"),
         Binding("f8", "start_or_end_session", "Start/end", tooltip="Start the session, or end it after you confirm"),
         Binding("ctrl+o", "load_plan", "Load session plan", show=False),
@@ -169,7 +170,7 @@ class IopApp(App[int]):
     def _screen_is_ready(self) -> None:
         """The session screen's widgets exist: first render."""
         self._screen_ready = True
-        self.status(KEYS_HINT)
+        self.status(with_keys())
         if self.theme_warning:
             self.say(self.theme_warning, error=True)
         self._refresh_view(self._link.take())

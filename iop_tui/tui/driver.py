@@ -12,6 +12,7 @@
   covered screen are dropped until the app has put the hidden screen up.
 - **Nothing unused is asked for.** Focus reporting (``?1004``) and mouse
   motion (``?1003``, and the urxvt encoding ``?1015``) are never switched on;
+  a Linux console (``TERM=linux``) is not asked for modes it lacks (``$p``);
   mouse clicks (``?1000`` with SGR ``?1006``) only when
   :func:`iop_tui.core.terminal.mouse_wanted` says so (not over SSH).
 - **The locale's encoding.** Under a non-UTF-8 locale every character is
@@ -31,7 +32,11 @@
   A hide, a resize or Ctrl+L makes it forget the screen, so the next frames
   are whole; Ctrl+L repaints everything (after a wall message or line noise).
 
-Frames are written in pieces of at most :data:`PIECE` bytes.
+Frames are written in pieces of at most :data:`PIECE` bytes, so a hide never
+waits behind more than one piece. On a local Linux console (``TERM=linux``, not over SSH, and
+what a console screen reader such as Fenrir emulates) a frame is written whole:
+a screen reader that looked between two pieces saw a half-drawn screen with the
+cursor mid-frame, and read rows that had not changed ("blank", a row again).
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ from textual._parser import ParseError
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
-from iop_tui.core.terminal import cell_for_terminal, is_utf8, mouse_wanted, terminal_encoding
+from iop_tui.core.terminal import cell_for_terminal, is_utf8, mouse_wanted, over_ssh, terminal_encoding
 from iop_tui.tui.screens.hidden import HIDDEN_TEXT
 from iop_tui.tui.squeeze import ScreenDiff
 
@@ -59,6 +64,8 @@ __all__ = ["TerminalDriver", "PIECE", "HIDE_BYTES"]
 
 #: Largest single write to the terminal, in bytes.
 PIECE = 512
+#: The piece on a Linux console: a whole frame in one write.
+CONSOLE_PIECE = 1 << 20
 #: Cancel any escape sequence being drawn (CAN), end a synchronised update,
 #: reset attributes, clear the screen and the scrollback, home, and the line.
 HIDE_BYTES = ("\x18\x1b[?2026l\x1b[0m\x1b[2J\x1b[3J\x1b[H" + HIDDEN_TEXT).encode("ascii")
@@ -68,6 +75,10 @@ _NEVER = frozenset({
     "\x1b[?1003h", "\x1b[?1003l",  # every mouse motion
     "\x1b[?1015h", "\x1b[?1015l",  # urxvt mouse encoding (SGR is used)
 })
+#: Mode queries (DECRQM: synchronised output, in-band resize) not sent to a Linux console
+#: (``TERM=linux``), which has neither mode: its parser, and the one a console screen reader
+#: emulates it with (Fenrir's pyte), show the final "p" of each, read aloud as "pp".
+_QUERIES = frozenset({"\x1b[?2026$p", "\x1b[?2048$p"})
 #: A frame the writer thread recognises: the hidden screen is up, write again.
 _OPEN = "\x00iop-tui:covered-screen-up\x00"
 
@@ -91,6 +102,7 @@ class _Terminal:
         self.lock = threading.Lock()
         self.covered = False  # between a hide and the hidden screen's first frame
         self.wfd = _nonblocking_twin(fd)  # frames are written here: a full terminal never holds a write
+        self.piece = PIECE
 
     def isatty(self) -> bool:
         return True
@@ -118,11 +130,12 @@ class _Terminal:
             return 0  # drawn for the screen the hide covered
         data = self._encode(text)
         view = memoryview(data)
-        for start in range(0, len(data), PIECE):
+        piece = self.piece
+        for start in range(0, len(data), piece):
             with self.lock:
                 if self.covered:
                     return 0  # the rest of a frame the hide interrupted
-                self._write_all(view[start : start + PIECE])
+                self._write_all(view[start : start + piece])
         return len(text)
 
     def _write_all(self, data: Any, *, hide: bool = False) -> None:
@@ -179,9 +192,12 @@ class TerminalDriver(LinuxDriver):
         self._hidden = False  # the hidden screen is asked for or up: F12 now brings the session back
         self._screen = ScreenDiff()  # what the terminal shows (app thread)
         self._forget = threading.Event()  # set by a hide (input thread): the screen is not what it was
+        self._linux_console = os.environ.get("TERM") == "linux"  # no mode queries (_QUERIES)
+        if self._linux_console and not over_ssh():
+            self._terminal.piece = CONSOLE_PIECE  # whole frames: the console is here, no slow link to hide behind
 
     def write(self, data: str) -> None:
-        if data in _NEVER:
+        if data in _NEVER or (data in _QUERIES and self._linux_console):
             return
         if self._forget.is_set():
             self._forget.clear()

@@ -160,7 +160,7 @@ async def test_header_is_one_row_and_footer_labels_are_whole_at_80x24(seeded) ->
             # The demo plan gives the phase planned minutes (the timed agenda): "until", not "since".
             assert " · Psychoeducation until" in rows[0] and rows[0].rstrip().endswith("connected"), rows[0]
             assert rows[0].startswith(" Tuesday IOP · Week 3: Cognitive"), rows[0]
-            assert rows[1].lstrip().startswith("1 Check-in"), f"the header wrapped: {rows[:2]}"
+            assert rows[1].lstrip().lstrip(">").startswith("1 Check-in"), f"the header wrapped: {rows[:2]}"
             footer = _footer_row(app)
             for label in _footer_labels(app):
                 assert label in footer, f"footer label {label!r} cut on pane {key}: {footer!r}"

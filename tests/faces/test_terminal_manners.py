@@ -83,7 +83,8 @@ async def test_quick_hide_is_written_before_the_output_queued_for_the_covered_sc
         # write in progress cannot be taken back), and a little of the one before; before the
         # fix it was the whole backlog, over 150,000 bytes.
         assert after < 2 * PIECE, f"the client wrote {after} bytes of the covered screen after F12, before the hide line"
-        assert b"Tuesday IOP" not in bytes(term.output[start + held : end])
+        # The piece in progress may be a frame's first, with the header: nothing after it may be.
+        assert b"Tuesday IOP" not in bytes(term.output[start + held + PIECE : end])
         term.write(b"\r")  # Enter: the session comes back, drawn again
         await term.wait_for(b"Tuesday IOP", since=end)
     finally:
@@ -253,7 +254,7 @@ async def test_every_tab_is_on_the_tab_row_with_its_key_number_and_its_key_reach
         tabs = {tab.id.removeprefix("--content-tab-"): tab for tab in screen.query(Tab)}
         for number, pane in enumerate(PANES, 1):
             tab = tabs[pane]
-            label = str(tab.label)
+            label = str(tab.label).removeprefix(">").replace(">", " ")  # the pane in front is marked ">" (issue 12)
             assert label.startswith(f"{number} ") and len(label) > 3, f"the {pane} tab says {label!r}"
             assert 0 <= tab.region.x and tab.region.right <= width, f"the {pane} tab ({label!r}) is off the {width}-column row: {tab.region}"
         for number, pane in reversed(list(enumerate(PANES, 1))):

@@ -1,7 +1,8 @@
-"""Questionnaire scores over time: each member's trend in words, a small chart beside.
+"""Questionnaire scores over time: each member's trend in words.
 
-The words come first ("Sam: PHQ-9 14, 11, 9: moderate to mild") and say
-everything; the chart (a Sparkline of the same totals) is decoration. A
+The words say everything ("Sam: PHQ-9 14, 11, 9: moderate to mild"), one
+row each, and nothing else is drawn on the row: a chart of block glyphs
+beside them was read aloud by a screen reader as glyph names. A
 facilitator sees every member who has finished one; a member sees their own.
 """
 
@@ -11,9 +12,9 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from protocol.measures import MEASURES
 
@@ -47,9 +48,7 @@ class ScoresScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     ScoresScreen { align: center middle; }
     #scores-box { width: 78; max-height: 20; border: round $accent; padding: 0 1; background: $surface; }
-    .trend { height: 1; }
-    .trend-words { width: 1fr; }
-    .trend-chart { width: 16; height: 1; }
+    .trend { width: 1fr; }
     """
 
     def __init__(self, model: Any) -> None:
@@ -62,10 +61,8 @@ class ScoresScreen(ModalScreen[None]):
             with VerticalScroll():
                 if not self.rows:
                     yield Static(words.NO_SCORES, id="scores-none", markup=False)
-                for text, totals in self.rows:
-                    with Horizontal(classes="trend"):
-                        yield Static(text, classes="trend-words", markup=False)
-                        yield Sparkline(totals, classes="trend-chart")
+                for text, _totals in self.rows:
+                    yield Static(text, classes="trend", markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

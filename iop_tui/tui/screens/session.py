@@ -35,12 +35,22 @@ from iop_tui.tui.screens.journal import JournalScreen
 from iop_tui.tui.panekeys import PANES  # tab order: keys 1-6, F1-F6 and Alt+1-6 select them
 from iop_tui.tui.widgets.alerts import AlertBanner
 from iop_tui.tui.widgets.pane import Pane
+from iop_tui.tui.widgets.quiet import QuietTabPane, tab_marked, use_quiet_scrollbars
 from iop_tui.tui.widgets.status import HeaderLine, StatusLine
 
-__all__ = ["SessionScreen", "PANES", "PANE_TITLES", "SHORT_TITLES", "KEYS_HINT", "tab_label"]
+__all__ = ["SessionScreen", "PANES", "PANE_TITLES", "SHORT_TITLES", "KEYS_HINT", "tab_label", "with_keys"]
 
-#: The status line's first words: the keys that reach everything else.
-KEYS_HINT = "Keys: 1-6 panes, Escape leaves a field, Ctrl+P all commands, Ctrl+Q quits."
+#: The status line's second row until the first notice: the keys that reach everything else (one row at 80 columns).
+KEYS_HINT = "Keys: F1-F6 panes (1-6 outside a field), Esc leaves a field, Ctrl+P all keys."
+
+
+def with_keys(sentence: str = "", width: int = 78) -> str:
+    """The status line's two rows: ``sentence``, then :data:`KEYS_HINT` on a row of its own,
+    so the hint's row is the same before and after the sentence comes and a screen
+    reader, which reads each changed row, reads it once (it is one row at 80 columns)."""
+    if len(sentence) > width:
+        return f"{sentence} {KEYS_HINT}"
+    return f"{sentence}\n{KEYS_HINT}"
 
 PANE_TITLES = {
     "checkin": "Check-in",
@@ -148,13 +158,14 @@ class SessionScreen(Screen[None]):
         yield AlertBanner(id="alert-banner")  # facilitators: an alert stays here until acknowledged
         with PaneTabs(initial="checkin", id="tabs"):
             for pane in PANES:
-                yield TabPane(tab_label(pane, self.app.size.width), id=pane)
+                yield QuietTabPane(tab_marked(tab_label(pane, self.app.size.width), pane == PANES[0], self.app.size.width < NARROW), id=pane)
         yield StatusLine("", id="status", markup=False)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # Ctrl+P is in the keys hint: the footer has room for F1-6
 
     def on_mount(self) -> None:
+        use_quiet_scrollbars()  # no block glyphs for a screen reader to read (iop_tui.tui.widgets.quiet)
         # The first frame already says the group and the keys; the app adds the notices.
-        self.query_one("#status", StatusLine).show(KEYS_HINT)
+        self.query_one("#status", StatusLine).show(with_keys())
         if self.model is not None:
             self.show_model(self.model, self.plan)
         self.post_message(ScreenReady())
@@ -231,7 +242,8 @@ class SessionScreen(Screen[None]):
 
     def refresh_chat_label(self) -> None:
         """Every tab's label at the terminal's width; the Chat tab says its unread lines
-        ("4 Chat (Private 1, 3 unread)"); the chat in front reads them."""
+        ("4 Chat (Private 1, 3 unread)"); the chat in front reads them; the tab in front
+        starts with ">" (:func:`iop_tui.tui.widgets.quiet.tab_marked`)."""
         model = self.model
         tabs = self.query_one("#tabs", TabbedContent)
         if model is not None and tabs.active == "chat" and (model.unread_chat or model.unread_private):
@@ -240,7 +252,7 @@ class SessionScreen(Screen[None]):
         width = self.app.size.width
         for pane in PANES:
             tab = tabs.get_tab(pane)
-            label = tab_label(pane, width, unread, private)
+            label = tab_marked(tab_label(pane, width, unread, private), pane == tabs.active, width < NARROW)
             if str(tab.label) != label:
                 tab.label = label
             padding = (0, 1) if width >= ROOMY else (0, 0, 0, 0 if pane == PANES[0] else 1)

@@ -27,7 +27,7 @@ from iop_tui.core.commands import Context, Memory, Outcome, interpret
 from iop_tui.tui.intents import carry_out
 from iop_tui.tui.messages import OpenView, Say
 from iop_tui.tui.widgets.chat_log import ChatLog
-from iop_tui.tui.widgets.pane import Pane, quiet_input, set_text
+from iop_tui.tui.widgets.pane import Pane, field, quiet_input, set_text
 from iop_tui.tui.widgets.rooms import RoomBar
 
 __all__ = ["ChatPane", "chat_line_text"]
@@ -79,7 +79,7 @@ class ChatPane(Pane):
         yield RoomBar(id="chat-rooms", markup=False)  # small rooms (issue 13): your room and role, in words
         yield Static("Sending to: the group. Ctrl+T: private line. F1-F6: panes.", id="chat-target", markup=False)
         # No max_length: a longer text is kept and the limit said (see _too_long), never cut or dropped.
-        yield quiet_input(id="chat-input", hint="Type a message and press Enter; /help lists commands")
+        yield field("Message:", quiet_input(id="chat-input", hint="type and press Enter; /help lists commands"))
 
     # -- rendering -----------------------------------------------------------
 

@@ -13,12 +13,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.validation import Number
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets.option_list import Option
 
 from protocol.messages import MAX_LOCATION, MAX_TEXT, MAX_WORD
 
 from iop_tui.core import words
-from iop_tui.tui.widgets.pane import SELF, Pane, quiet_input, set_text
-from iop_tui.tui.widgets.text import set_rows
+from iop_tui.tui.widgets.pane import SELF, Pane, field, quiet_input, set_text
+from iop_tui.tui.widgets.cursor_list import CursorOptionList
+from iop_tui.tui.widgets.text import hanging, set_rows
 from iop_tui.tui.widgets.toggles import WordRadioButton
 
 __all__ = ["CheckinPane", "checkin_line", "round_lines"]
@@ -55,34 +57,48 @@ def round_lines(state: Any, *, details: bool = False) -> list[str]:
     return lines
 
 
-class CheckinPane(Pane):
-    """Check-in form (participants) and the round (everyone who may see it)."""
+class RoundList(CursorOptionList):
+    """The round, one row per member: Up and Down move through it, and the terminal
+    cursor (with a screen reader's reading) follows the highlighted row."""
 
-    #: A participant's mood field first: a digit typed then is a mood, not a pane.
-    FOCUS = ("#checkin-mood", SELF)
+    def show_rows(self, rows: list[str]) -> None:
+        """Show ``rows`` (a member's note keeps its line breaks, indented), keeping the highlight."""
+        text = "\n".join(rows)
+        if getattr(self, "shown_text", None) == text:
+            return
+        self.shown_text = text  # tests and the pane read it
+        highlighted = self.highlighted
+        self.set_options([Option(hanging(row)) for row in rows])
+        if rows and highlighted is not None:
+            self.highlighted = min(highlighted, len(rows) - 1)
+        self.display = bool(rows)
+
+
+class CheckinPane(Pane):
+    """Check-in form (participants) and the round (everyone who may see it), a list to move through."""
+
+    #: A participant's mood field first: a digit typed then is a mood, not a pane; else the round, row by row.
+    FOCUS = ("#checkin-mood", "#checkin-round", SELF)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="checkin-mine", classes="lead", markup=False)
         with Vertical(id="checkin-form", classes="form"):
-            yield Label("Mood, 0 (very low) to 10 (very good):")
-            yield quiet_input(
-                id="checkin-mood", hint="0 to 10", type="integer",
+            yield field("Mood, 0 (very low) to 10 (very good):", quiet_input(
+                id="checkin-mood", hint="a number", type="integer",
                 validators=[Number(minimum=0, maximum=10)], max_length=2,
-            )
-            yield Label("Feeling words, separated by commas:")
-            yield quiet_input(id="checkin-feelings", hint="for example: tired, hopeful")
-            yield Label("Note (optional):")
-            yield quiet_input(id="checkin-note", hint="a few words, or leave empty")
+            ))
+            yield field("Feeling words, separated by commas:", quiet_input(id="checkin-feelings", hint="for example: tired, hopeful"))
+            yield field("Note (optional):", quiet_input(id="checkin-note", hint="a few words, or leave empty"))
             yield Label("Who may read the note:")
             with RadioSet(id="checkin-note-to", compact=True):
                 yield WordRadioButton("Facilitators only", value=True, id="note-facilitators")
                 yield WordRadioButton("The group", id="note-group")
-            yield Label("Where you are today (optional, for the facilitators only):")
-            yield quiet_input(id="checkin-location", hint="for example: at home", max_length=MAX_LOCATION)
+            yield field("Where you are (optional, facilitators only):",
+                        quiet_input(id="checkin-location", hint="for example: at home", max_length=MAX_LOCATION))
             with Horizontal(classes="buttons"):
                 yield Button("Submit check-in", id="checkin-submit", variant="primary", compact=True)
                 yield Button("Pass", id="checkin-pass", compact=True)
-        yield Static("", id="checkin-round", markup=False)
+        yield RoundList(id="checkin-round", compact=True)
 
     def show_model(self, model: Any) -> None:
         state = model.state
@@ -113,7 +129,7 @@ class CheckinPane(Pane):
             rows = [words.NO_ROUND]  # the last round is over: no stale "Not yet" between sessions
         else:
             rows = round_lines(state, details=me is not None and me.role == "facilitator")
-        set_rows(self.query_one("#checkin-round", Static), rows)
+        self.query_one("#checkin-round", RoundList).show_rows(rows)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "checkin-pass":

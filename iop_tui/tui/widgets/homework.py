@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 from iop_tui.core import words
 from iop_tui.core.words import homework_status
 from iop_tui.tui.widgets.cursor_list import CursorOptionList, CursorSelectionList
-from iop_tui.tui.widgets.pane import SELF, Pane, plain, quiet_input, quiet_text_area, set_text, split_items
+from iop_tui.tui.widgets.pane import SELF, Pane, field, plain, quiet_input, quiet_text_area, set_text, split_items
 from iop_tui.tui.widgets.text import set_rows
 from iop_tui.tui.widgets.toggles import WordRadioButton
 
@@ -75,19 +75,16 @@ class _HomeworkTools(Vertical):
             yield Label("Homework prepared in the plan: Enter assigns one.")
             yield CursorOptionList(id="prepared-hw", classes="short-list", compact=True)
         with Vertical(id="hw-form", classes="form"):
-            yield Label("Assign homework. Title:")
-            yield quiet_input(id="hw-title", hint="for example: Thought record")
+            yield Label("Assign homework.")
+            yield field("Title:", quiet_input(id="hw-title", hint="for example: Thought record"))
             yield Label("Kind:")
-            with RadioSet(id="hw-kind", classes="inline", compact=True):
+            with RadioSet(id="hw-kind", compact=True):
                 yield WordRadioButton("free text", value=True, id="hwkind-text")
                 yield WordRadioButton("checklist", id="hwkind-checklist")
                 yield WordRadioButton("emotion log", id="hwkind-emotion_log")
-            yield Label("Instructions:")
-            yield quiet_input(id="hw-instructions", hint="what to do")
-            yield Label("Checklist items, separated by ; (checklist only):")
-            yield quiet_input(id="hw-items", hint="Walk; Call a friend")
-            yield Label("Due date: YYYY-MM-DD, or +7 for a week from today:")
-            yield quiet_input(id="hw-due", hint="+7 or YYYY-MM-DD", max_length=12)
+            yield field("Instructions:", quiet_input(id="hw-instructions", hint="what to do"))
+            yield field("Checklist items, separated by ; (checklist only):", quiet_input(id="hw-items", hint="Walk; Call a friend"))
+            yield field("Due date, YYYY-MM-DD or +7 for a week:", quiet_input(id="hw-due", hint="+7 or YYYY-MM-DD", max_length=12))
             yield Button("Assign homework", id="hw-assign", variant="primary", compact=True)
 
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Label, TextArea
 
 from iop_tui.tui.messages import Confirm, FieldsSent, FocusPlaced, Say, SendCommand
 from iop_tui.tui.widgets.text import plain, set_text
 
-__all__ = ["Pane", "SELF", "set_text", "plain", "quiet_input", "quiet_text_area", "split_items"]
+__all__ = ["Pane", "SELF", "set_text", "plain", "quiet_input", "quiet_text_area", "split_items", "field"]
 
 #: In :attr:`Pane.FOCUS`: the pane itself (it scrolls with the arrow keys).
 SELF = ""
@@ -47,6 +47,13 @@ def quiet_text_area(**kwargs: Any) -> TextArea:
     widget = TextArea(**kwargs)
     widget.cursor_blink = False
     return widget
+
+
+def field(label: str, widget: Widget) -> Horizontal:
+    """A text field on one row after its label ("Mood, 0 to 10: 4"): the row under the
+    caret says what the field is and what it holds, which is what a console screen
+    reader reads when the focus moves there (the example text alone said neither)."""
+    return Horizontal(Label(label, markup=False), widget, classes="field")
 
 
 def split_items(text: str) -> list[str]:

@@ -1,8 +1,8 @@
-"""The polls pane: vote with the keyboard, see results as words and bars.
+"""The polls pane: vote with the keyboard, see results as words.
 
-Results are text lines first ("Option B: 4 of 9, 44%", from
-:func:`iop_tui.core.words.poll_result_lines`); a bar after each line is only
-decoration. Quizzes are untimed; after the reveal the correct answer is
+Results are text lines ("Option B: 4 of 9, 44%", from
+:func:`iop_tui.core.words.poll_result_lines`), with no bar drawn after them
+(a screen reader read its characters aloud). Quizzes are untimed; after the reveal the correct answer is
 said in words. A facilitator writes a poll on the spot, closes and reveals
 it, and sees the tallies live.
 """
@@ -18,14 +18,13 @@ from textual.widgets.option_list import Option
 
 from iop_tui.core import words
 from iop_tui.tui.widgets.cursor_list import CursorOptionList, CursorSelectionList
-from iop_tui.tui.widgets.pane import SELF, Pane, plain, quiet_input, set_text, split_items
+from iop_tui.tui.widgets.pane import SELF, Pane, field, plain, quiet_input, set_text, split_items
 from iop_tui.tui.widgets.toggles import WordCheckbox, WordRadioButton
 
 __all__ = ["PollsPane", "poll_summary", "result_block"]
 
 KIND_WORDS = {"single": "one choice", "multiple": "several choices", "scale": "scale 0 to 10", "quiz": "quiz"}
 STATUS_WORDS = {"open": "Open", "closed": "Closed", "revealed": "Results"}
-BAR_WIDTH = 20
 
 
 def poll_summary(poll: Any) -> str:
@@ -34,18 +33,9 @@ def poll_summary(poll: Any) -> str:
 
 
 def result_block(poll: Any) -> str:
-    """Result lines, each followed by a bar of the same proportion."""
-    lines = words.poll_result_lines(poll)
-    counts = poll.tally()
-    voters = poll.voters() or 0
-    out = []
-    for i, line in enumerate(lines):
-        if i < len(counts) and voters:
-            filled = round(BAR_WIDTH * counts[i] / voters)
-            out.append(f"{line}  {'#' * filled}{'.' * (BAR_WIDTH - filled)}")
-        else:
-            out.append(line)
-    return "\n".join(out)
+    """The result lines ("Option B: 4 of 9, 44%"), one a row: words only. A bar of
+    "#" and "." after each was read aloud by a screen reader, and said nothing more."""
+    return "\n".join(words.poll_result_lines(poll))
 
 
 class _PollTools(Vertical):
@@ -56,18 +46,18 @@ class _PollTools(Vertical):
             yield Label("Polls prepared in the plan: Enter opens one.")
             yield CursorOptionList(id="prepared-polls", classes="short-list", compact=True)
         with Vertical(id="poll-form", classes="form"):
-            yield Label("New poll. Question:")
-            yield quiet_input(id="poll-question", hint="the question")
+            yield Label("New poll.")
+            yield field("Question:", quiet_input(id="poll-question", hint="the question"))
             yield Label("Kind:")
-            with RadioSet(id="poll-kind", classes="inline", compact=True):
+            with RadioSet(id="poll-kind", compact=True):
                 yield WordRadioButton("single", value=True, id="kind-single")
                 yield WordRadioButton("multiple", id="kind-multiple")
                 yield WordRadioButton("scale", id="kind-scale")
                 yield WordRadioButton("quiz", id="kind-quiz")
             yield Label("Options, separated by ; (not needed for a scale):")
-            yield quiet_input(id="poll-options", hint="Yes; No; Not sure")
-            yield Label("Quiz only: number of the correct option (1 is the first):")
-            yield quiet_input(id="poll-correct", hint="1", type="integer", max_length=2)
+            yield field("Options:", quiet_input(id="poll-options", hint="Yes; No; Not sure"))
+            yield field("Quiz only, number of the correct option (1 is the first):",
+                        quiet_input(id="poll-correct", hint="1", type="integer", max_length=2))
             yield WordCheckbox("Anonymous to the group", value=True, id="poll-anonymous", compact=True)
             yield Button("Open poll", id="poll-open", variant="primary", compact=True)
 

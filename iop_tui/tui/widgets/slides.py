@@ -15,12 +15,12 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from protocol.text import clean_line, clean_text
 
-from iop_tui.tui.widgets.pane import SELF, Pane, quiet_input, set_text
+from iop_tui.tui.widgets.pane import SELF, Pane, field, quiet_input, set_text
 
 __all__ = ["SlidesPane", "slide_status"]
 
@@ -37,9 +37,8 @@ class _DeckForm(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("Load a deck: a Markdown file on this computer (slides separated by ---):")
-        with Horizontal(classes="row"):
-            yield quiet_input(id="deck-path", hint="for example: ~/decks/week3.md")
-            yield Button("Load deck", id="deck-load", compact=True)
+        yield field("Deck file:", quiet_input(id="deck-path", hint="for example: ~/decks/week3.md"))
+        yield Button("Load deck", id="deck-load", compact=True)  # under the field: Tab moves down a row
 
 
 class SlidesPane(Pane, can_focus=True):

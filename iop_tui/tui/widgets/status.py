@@ -9,6 +9,7 @@ app writes nothing and a screen reader is not read a ticking timer.
 
 from __future__ import annotations
 
+from textual.timer import Timer
 from textual.widgets import Static
 
 from iop_tui.tui.widgets.text import plain, set_text
@@ -29,32 +30,36 @@ class StatusLine(Static):
     Its two rows are always there (``app.tcss``), whatever the sentence's
     length: a line that grew or shrank would move every pane above it, and a
     moved pane is repainted whole, several kilobytes on a slow link for one
-    chat line. Only a changed sentence is repainted.
+    chat line. Only a changed sentence is repainted. A private line is held
+    there for a while (:meth:`hold`) instead of a toast over the panes.
     """
 
-    _held = False  # a sentence that must stay a while is shown (see hold)
-    _waiting: tuple[str, bool] | None = None  # the latest sentence said meanwhile
+    #: A held sentence (:meth:`hold`) and what came meanwhile, shown when the hold ends.
+    _held: Timer | None = None
+    _waiting: tuple[str, bool] | None = None
+
+    def show(self, text: str, *, error: bool = False) -> None:
+        if self._held is not None and not error:
+            self._waiting = (text, error)  # a private line stays until its time is up
+            return
+        self._show(text, error)
 
     def hold(self, text: str, seconds: float) -> None:
-        """Show ``text`` for at least ``seconds`` (the slow-link hint at a join, which the
-        notices of the same burst would otherwise replace at once): a sentence said meanwhile
-        waits and the latest is shown after; a problem is shown at once."""
-        self.show(text)
-        self._held, self._waiting = True, None
-        self.set_timer(seconds, self._release)
+        """Show ``text`` and keep it for ``seconds`` against ordinary sentences (a problem
+        still replaces it); the latest sentence that came meanwhile is shown after."""
+        if self._held is not None:
+            self._held.stop()
+        self._show(text, False)
+        self._held = self.set_timer(seconds, self._release)
 
     def _release(self) -> None:
-        self._held = False
+        self._held = None
         if self._waiting is not None:
             text, error = self._waiting
             self._waiting = None
-            self.show(text, error=error)
+            self._show(text, error)
 
-    def show(self, text: str, *, error: bool = False) -> None:
-        if self._held and not error:
-            self._waiting = (text, error)
-            return
-        self._held = False
+    def _show(self, text: str, error: bool) -> None:
         self.set_class(error, "-error")
         text = ("Problem: " + text) if error and not text.startswith("Problem") else text
         if getattr(self, "shown_text", None) != text:
