@@ -41,6 +41,7 @@ from websockets.asyncio.client import connect  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 from tests.support.wsclient import seed  # noqa: E402
 
+from protocol.messages import PROTOCOL_VERSION  # noqa: E402
 from protocol.codec import MAX_FRAME_BYTES  # noqa: E402
 from protocol.errors import ErrorCode  # noqa: E402
 from server.store import Store  # noqa: E402
@@ -63,7 +64,7 @@ class Tally:
 async def fuzz_connection(url: str, token: str, messages, tally: Tally) -> None:
     """Send ``messages`` after hello; every one must be answered by one error frame."""
     async with connect(url, compression=None, max_size=None, ping_interval=None, open_timeout=10) as ws:
-        await ws.send(pack({"kind": "hello", "v": 1, "token": token, "resume_from": None, "client": "fuzz"}))
+        await ws.send(pack({"kind": "hello", "v": PROTOCOL_VERSION, "token": token, "resume_from": None, "client": "fuzz"}))
         errors = 0
         sent = 0
         answered = asyncio.Event()
@@ -126,7 +127,7 @@ async def before_hello(url: str, message, tally: Tally) -> None:
 
 async def oversize(url: str, token: str, tally: Tally) -> None:
     async with connect(url, compression=None, max_size=None, ping_interval=None) as ws:
-        await ws.send(pack({"kind": "hello", "v": 1, "token": token, "resume_from": None}))
+        await ws.send(pack({"kind": "hello", "v": PROTOCOL_VERSION, "token": token, "resume_from": None}))
         await ws.send(pack({"kind": "chat.send", "id": "huge", "data": {"text": "q" * (5 * MAX_FRAME_BYTES)}}))
         try:
             async for _ in ws:

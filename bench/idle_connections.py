@@ -19,6 +19,8 @@ Last line: ``idle_connections held=N kib_per_conn=K limit=L``.
 from __future__ import annotations
 
 import argparse
+
+from protocol.messages import PROTOCOL_VERSION
 import asyncio
 import json
 import os
@@ -91,7 +93,7 @@ async def worker(url: str, tokens: list[str], local_ip: str, parallel: int) -> N
         async with sem:
             try:
                 ws = await connect(url, compression=None, max_size=None, ping_interval=None, open_timeout=30, local_addr=(local_ip, 0))
-                await ws.send(msgpack.packb({"kind": "hello", "v": 1, "token": token, "resume_from": None, "client": "idle"}, use_bin_type=True))
+                await ws.send(msgpack.packb({"kind": "hello", "v": PROTOCOL_VERSION, "token": token, "resume_from": None, "client": "idle"}, use_bin_type=True))
                 while True:
                     frame = msgpack.unpackb(await asyncio.wait_for(ws.recv(), 30), raw=False, strict_map_key=False)
                     if frame.get("kind") == "synced":

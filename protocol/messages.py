@@ -64,7 +64,9 @@ __all__ = [
     "error_frame",
 ]
 
-PROTOCOL_VERSION = 1
+#: 2: the events of small rooms, the facilitator's kit, boards, between sessions and reminders,
+#: and the server's ``schedule`` and ``attendance`` frames (docs/protocol.md, "Versions").
+PROTOCOL_VERSION = 2
 
 # Status fields: each Literal is the set of values its field takes on the wire,
 # and each tuple below lists the same values in order (a unit test keeps them equal).

@@ -28,6 +28,7 @@ import pytest
 from tests.support.audit import secrets_in
 from tests.support.wsclient import Cred, RawClient
 
+from protocol.messages import PROTOCOL_VERSION
 from protocol.roles import FACILITATOR, GUEST, MEMBER, MEMBERS, PARTICIPANT, EVERYONE, FACILITATORS, PERMISSIONS, ROLES, SELF, may, visible_to
 from protocol.messages import COMMANDS
 from protocol.state import visible_events
@@ -248,7 +249,7 @@ async def test_bad_credentials_open_nothing(relay_fast, credential):
     store.revoke_member(g.other.member_id)
     head = store.head_seq(g.group_id)
     for kind in ORDER:
-        hello: dict | None = {"kind": "hello", "v": 1, "resume_from": None}
+        hello: dict | None = {"kind": "hello", "v": PROTOCOL_VERSION, "resume_from": None}
         if credential == "revoked":
             hello["token"] = g.other.token
         elif credential == "garbage":

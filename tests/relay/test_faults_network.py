@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import asyncio
+
+from protocol.messages import PROTOCOL_VERSION
 import random
 
 import pytest
@@ -213,7 +215,7 @@ async def test_a_joiner_that_never_reads_its_replay_pins_a_bounded_backlog(tmp_p
             for _ in range(3):
                 ws = await connect(relay.url, compression=None, max_size=None, ping_interval=None)
                 ws.transport.pause_reading()
-                await ws.send(msgpack.packb({"kind": "hello", "v": 1, "token": sam.token, "resume_from": None}))
+                await ws.send(msgpack.packb({"kind": "hello", "v": PROTOCOL_VERSION, "token": sam.token, "resume_from": None}))
                 stuck.append(ws)
             room = relay.hub.rooms[seeded.group_id]
 
@@ -261,7 +263,7 @@ async def test_a_joiner_cut_during_its_replay_is_cleaned_up(tmp_path):
             for _ in range(4):
                 ws = await connect(relay.url, compression=None, max_size=None, ping_interval=None)
                 ws.transport.pause_reading()
-                await ws.send(msgpack.packb({"kind": "hello", "v": 1, "token": riley.token, "resume_from": None}))
+                await ws.send(msgpack.packb({"kind": "hello", "v": PROTOCOL_VERSION, "token": riley.token, "resume_from": None}))
                 stuck.append(ws)
             for i in range(5):
                 await alex.send("chat.send", {"text": f"while Riley is stuck {i}"})

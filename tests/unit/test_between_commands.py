@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from protocol.messages import PROTOCOL_VERSION
+
 from iop_tui.core import words
 from iop_tui.core.commands import help_topics
 from iop_tui.core.model import SessionModel
@@ -98,7 +100,7 @@ def test_the_new_events_are_said_to_each_reader():
 
 def test_a_waiting_guest_is_told_so_and_then_that_they_were_let_in():
     model = SessionModel()
-    model.apply({"kind": "welcome", "v": 1, "member": {"id": 5, "name": "Jo", "role": "guest"}, "group": {"id": 1, "name": "Tuesday IOP"},
+    model.apply({"kind": "welcome", "v": PROTOCOL_VERSION, "member": {"id": 5, "name": "Jo", "role": "guest"}, "group": {"id": 1, "name": "Tuesday IOP"},
                  "roster": [], "limits": {}, "head_seq": 4, "mode": "reset", "replay_from": 5})
     assert words.GUEST_WAITING in [n.text for n in model.apply({"kind": "synced", "head_seq": 4})]
     event(model, 5, "session.started", {"session_id": 5, "title": "Family evening", "kind": "family"})

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from protocol.messages import PROTOCOL_VERSION
+
 import pytest
 
 from iop_tui.core import words
@@ -35,7 +37,7 @@ class Room:
         self.model = SessionModel()
         self.seq = 0
         me = ME[role]
-        self.model.apply({"kind": "welcome", "v": 1, "member": {"id": me["id"], "name": me["name"], "role": role},
+        self.model.apply({"kind": "welcome", "v": PROTOCOL_VERSION, "member": {"id": me["id"], "name": me["name"], "role": role},
                           "group": {"id": 1, "name": "Tuesday IOP"}, "roster": ROSTER, "limits": {}, "head_seq": 0,
                           "mode": "reset", "replay_from": 1})
         self.event("session.started", {"session_id": 1, "title": "Week 3"})

@@ -17,6 +17,7 @@ from iop_tui.core.commands import COMMAND_HELP
 from iop_tui.plain.face import PlainFace
 from iop_tui.plain.text import clean, markdown_lines, wrap
 from iop_tui.core.session import ClientSession
+from protocol.messages import PROTOCOL_VERSION
 from protocol.deck import parse_deck
 from iop_tui.core.plan import DEMO_PLAN, load_plan
 
@@ -95,7 +96,7 @@ class Fed:
         ]
         me = {"id": 1, "name": "Dana", "role": "facilitator"} if self.role == "facilitator" else {"id": 2, "name": "Sam", "role": "participant"}
         self.frame({"kind": "status", "state": "connected", "retry_in": None, "pending": 0, "message": None})
-        self.frame({"kind": "welcome", "v": 1, "member": me, "group": {"id": 1, "name": "Tuesday IOP"}, "roster": roster,
+        self.frame({"kind": "welcome", "v": PROTOCOL_VERSION, "member": me, "group": {"id": 1, "name": "Tuesday IOP"}, "roster": roster,
                     "limits": {}, "head_seq": 0, "mode": "reset", "replay_from": 1})
 
     def event(self, etype: str, data: dict, actor: int = 1, name: str = "Dana", audience: str = "everyone", subject=None) -> None:

@@ -169,8 +169,8 @@ def test_hello_parses():
     hello = parse_client_frame(hello_frame("secret", 12, "iop-tui 0.1"))
     assert hello == Hello(PROTOCOL_VERSION, "secret", 12, "iop-tui 0.1")
     assert parse_hello({"kind": "hello", "v": PROTOCOL_VERSION, "token": "t"}) == Hello(PROTOCOL_VERSION, "t", None, "")
-    assert parse_hello({"kind": "hello", "v": 1, "token": "t", "client": 7}).client == ""
-    assert parse_hello({"kind": "hello", "v": 1, "token": "t", "client": "c" * 500}).client == "c" * 80
+    assert parse_hello({"kind": "hello", "v": PROTOCOL_VERSION, "token": "t", "client": 7}).client == ""
+    assert parse_hello({"kind": "hello", "v": PROTOCOL_VERSION, "token": "t", "client": "c" * 500}).client == "c" * 80
 
 
 @pytest.mark.parametrize(
