@@ -12,7 +12,8 @@ must be installed, so this is not part of ``make test``) with speech timed at
 - ``facilitator``: you are Dana and drive the whole agenda by typed lines
   (polls, check-in round, every slide, phases, hands, a private reply,
   homework, /end) while the simulated members act;
-- ``reading``: a facilitator reads ``/help`` and ``/history 20``, paged with ``/more``.
+- ``reading``: a facilitator opens and reveals a poll, greets the group, shows two slides,
+  then reads ``/help``, ``/help all`` and ``/history 20``, paged with ``/more``.
 
 Every line is typed a key at a time, as a person types (a burst of keys
 arriving at once is taken by Fenrir for tab completion, which cuts off its
@@ -24,6 +25,7 @@ a raised hand and of a private line. Then whether the slowly typed line was
 heard whole and every line of ``/help`` and ``/history 20`` was spoken.
 
     .venv/bin/python bench/speech_lag.py [--wpm 300] [--runs participant,facilitator,reading] [--keep DIR]
+    .venv/bin/python bench/speech_lag.py --again DIR     # the figures of runs kept in DIR, again
 
 The figures depend on the machine's load (speech is timed in real time): say
 ``uptime`` with them. The harness folder can be set with ``IOP_SCREENREADER``.
@@ -114,20 +116,28 @@ RUNS: dict[str, tuple[float, list[str], list[tuple[float, str]]]] = {
         (490, "/end yes"),
         (505, "\x04"),
     ])),
-    "reading": (220, [], typed([
-        (25, "/help"),
-        (50, "/more"),
-        (75, "/help all"),
-        (105, "/more"),
-        (125, "/more"),
-        (145, "/history 20"),
-        (175, "/more"),
-        (200, "\x04"),
+    "reading": (420, [], typed([
+        # first some events for /history 20: a poll, its results, a greeting, the slides begin
+        (10, "/poll plan 1"),
+        (40, "/reveal 1"),
+        (52, "Welcome back, everyone."),
+        (62, "/phase psychoeducation"),
+        (70, "/next"),
+        (78, "/next"),
+        # then each answer, /more once the screenful before it has been heard
+        (95, "/help"),
+        (130, "/help all"),
+        (185, "/more"),
+        (245, "/more"),
+        (290, "/history 20"),
+        (345, "/more"),
+        (390, "\x04"),
     ])),
 }
 
 
-def run(name: str, wpm: int, out_dir: Path) -> dict[str, object]:
+def run(name: str, wpm: int, out_dir: Path, *, again: bool = False) -> dict[str, object]:
+    """Run ``name`` under the harness (or, ``again``, only read a kept run's files) and sum it up."""
     seconds, args, sends = RUNS[name]
     out = out_dir / name / "out"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +145,8 @@ def run(name: str, wpm: int, out_dir: Path) -> dict[str, object]:
     for at, text in sends:
         argv += ["--send", f"{at:g}:{text.encode('unicode_escape').decode()}"]
     argv += [str(int(seconds)), str(out), str(IOP_TUI), "demo", "--plain", *args]
-    subprocess.run(argv, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not again:
+        subprocess.run(argv, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     typed = _typed_lines(sends)
     lines = printed_lines(parse_chunks(Path(f"{out}.raw.chunks.tsv").read_text()), typed)
     heard = match(lines, utterances(Path(f"{out}.timed.tsv").read_text()), wpm)
@@ -147,7 +158,7 @@ def run(name: str, wpm: int, out_dir: Path) -> dict[str, object]:
         result["lines_while_typing"] = len(during)
         result["lines_while_typing_whole"] = sum(1 for h in during if h.status == "whole")
     if name == "reading":
-        answers = [h for h in heard if not h.line.text.startswith(("Joined", "Starting", "You are", "Check in", "Left", "Poll", "Chat"))]
+        answers = [h for h in heard if h.line.t >= _entered(sends, "/help") and not h.line.text.startswith("Left ")]
         result["answer_lines"] = len(answers)
         result["answer_lines_whole"] = sum(1 for h in answers if h.status == "whole")
         result["answers_not_whole"] = [h.line.text[:60] for h in answers if h.status != "whole"]
@@ -165,6 +176,19 @@ def _typed_lines(sends: list[tuple[float, str]]) -> list[str]:
             done, current = current.split("\r", 1)
             typed.append(done)
     return typed
+
+
+def _entered(sends: list[tuple[float, str]], wanted: str) -> float:
+    """When Enter finished the typed line ``wanted`` (every line printed after it answers it or a later one)."""
+    line = ""
+    for at, text in sends:
+        if text == "\r":
+            if line == wanted:
+                return at
+            line = ""
+        else:
+            line += text
+    raise ValueError(f"{wanted!r} is never typed")
 
 
 def _typing(sends: list[tuple[float, str]], when: float) -> bool:
@@ -186,7 +210,12 @@ def main() -> None:
     parser.add_argument("--wpm", type=int, default=300)
     parser.add_argument("--runs", default="participant,facilitator,reading")
     parser.add_argument("--keep", default="", help="a folder to keep each run's files in")
+    parser.add_argument("--again", default="", help="a --keep folder: sum up its runs again, without running")
     opts = parser.parse_args()
+    if opts.again:
+        for name in opts.runs.split(","):
+            print(f"speech_lag {name}: " + json.dumps(run(name, opts.wpm, Path(opts.again), again=True)))
+        return
     if not (HARNESS / "run_under_fenrir.sh").exists() or not Path("/usr/bin/fenrir").exists():
         sys.exit("speech_lag: needs the Fenrir harness and fenrir (apt-get install -y fenrir); see IOP_SCREENREADER.")
     out_dir = Path(opts.keep) if opts.keep else Path(tempfile.mkdtemp(prefix="speech-lag-"))

@@ -237,12 +237,14 @@ def _is_hand(text: str) -> bool:
 
 
 def _is_private(text: str) -> bool:
-    return text.startswith("Private")
+    """A private line, or a check-in note for the facilitators only."""
+    return text.startswith(("Private", "Check in note for facilitators"))
 
 
 def figures(heard: list[Heard]) -> dict[str, object]:
     """Median and max lag (own words and utterance start), counts heard whole, cut and not
-    heard, and the worst lag of a raised hand and of a private line (None when there was none)."""
+    heard, and the worst lag of a raised hand and of a private line or private check-in note
+    (None when there was none)."""
 
     def worst(kind: list[Heard]) -> float | None:
         lags = [h.lag for h in kind if h.lag is not None]
