@@ -73,8 +73,13 @@ class ClientSession:
 
     @property
     def fatal_message(self) -> str | None:
-        """Why the relay refused this client for good (None while it may still connect)."""
-        return self.connection.fatal_message
+        """Why the relay refused this client for good (None while it may still connect). A
+        removal the log said (a guest's invitation ending with the family session, a token
+        revoked) is said in its own words, not the close code's "You were removed"."""
+        fatal = self.connection.fatal_message
+        if fatal is not None and self.model.removal is not None and self.model.me is not None and self.model.me.removed:
+            return self.model.removal
+        return fatal
 
     @property
     def pending(self) -> int:
