@@ -336,11 +336,14 @@ class SessionModel:
     def _on_status(self, frame: dict[str, Any]) -> list[Notice]:
         before = self.conn
         retry_in = frame.get("retry_in")
+        message = frame.get("message")
+        if frame.get("state") == "failed" and self.removal is not None and self.me is not None and self.me.removed:
+            message = self.removal  # closed for a removal the log said: its own words, not the close code's
         self.conn = ConnectionStatus(
             str(frame.get("state", "connecting")),
             float(retry_in) if isinstance(retry_in, (int, float)) else None,
             int(frame.get("pending") or 0),
-            frame.get("message"),
+            message,
         )
         state = self.conn.state
         if state == before.state:

@@ -40,6 +40,7 @@ async def test_a_guest_whose_family_session_ends_is_thanked_not_told_they_were_r
             assert "removed" not in said, said
             assert said == words.INVITATION_ENDED
             assert fatal_sentence(guest) == words.INVITATION_ENDED
+            assert guest.model.conn.message == words.INVITATION_ENDED  # what plain mode says last
         finally:
             await dana.close()
             await guest.close()
