@@ -99,7 +99,10 @@ class ClientSession:
         role = self.model.role
         if role is not None and not may(role, kind):
             raise ProtocolError(ErrorCode.FORBIDDEN, words.forbidden_text(role, kind))
-        return self.connection.send(kind, data)
+        cid = self.connection.send(kind, data)
+        if kind == "chat.send" and data:
+            self.model.note_line(cid, str(data.get("text", "")))  # given back if the relay refuses it
+        return cid
 
     # -- running --------------------------------------------------------------------
 

@@ -72,3 +72,20 @@ async def test_a_role_plays_debrief_questions_and_observer_notes_stay_in_the_cha
         question = "3. What would you try next time?"
         await wait_until(pilot, lambda: row_with(sam, question), "the debrief questions in Sam's log")
         await wait_until(dpilot, lambda: row_with(dana, question), "the debrief questions in Dana's log")
+
+
+async def test_a_slowed_members_refused_line_comes_back_to_the_chat_input(seeded) -> None:
+    """README: 'the full-screen input keeps the line' when the relay refuses a line that came
+    too soon; the input was emptied once the line left, and the refusal came after."""
+    sam_c = seeded.participants[0]
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana, joined(seeded.url, sam_c.token) as (sam, pilot):
+        await asyncio.wait_for(dana.wait_synced(), 10)
+        await dana.command("session.start", {"title": "Week 4"})
+        await dana.command("member.slow", {"member_id": sam_c.member_id, "seconds": 60})
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: sam.session.model.state.slowed.get(sam_c.member_id) == 60, "Sam slowed")
+        await say(pilot, sam, "first line")
+        await wait_until(pilot, lambda: row_with(sam, "Sam: first line"), "the first line")
+        await say(pilot, sam, "a second line typed with care")
+        await wait_until(pilot, lambda: "pace yourself" in (sam.session.model.last_error or ""), "the refusal")
+        await wait_until(pilot, lambda: sam.session_screen().query_one("#chat-input").value == "a second line typed with care", "the line back in the input")

@@ -89,6 +89,10 @@ class ChatPane(Pane):
         self.query_one(ChatLog).show_lines(model.state.chat, lambda line: chat_line_text(line, numbered=numbered, model=model))
         self.query_one(RoomBar).show_model(model, self._memory.in_role)
         self._set_target()  # a breakout room opened, visited or recalled changes where a line goes
+        returned = model.take_returned_line()  # a line the relay refused (too soon, muted): back in the input
+        field = self.query_one("#chat-input", Input)
+        if returned and not field.value:
+            field.value = returned
         shown = self.check_action("toggle_role", ())
         if shown != self._role_key_shown:  # Ctrl+R shows while the reader has a part (the footer is redrawn only then)
             self._role_key_shown = shown
