@@ -89,7 +89,8 @@ class ChatPane(Pane):
         self.query_one(ChatLog).show_lines(model.state.chat, lambda line: chat_line_text(line, numbered=numbered, model=model))
         self.query_one(RoomBar).show_model(model, self._memory.in_role)
         self._set_target()  # a breakout room opened, visited or recalled changes where a line goes
-        returned = model.take_returned_line()  # a line the relay refused (too soon, muted): back in the input
+        take = getattr(model, "take_returned_line", None)  # a line the relay refused (too soon, muted): back in the input
+        returned = take() if take is not None else None
         field = self.query_one("#chat-input", Input)
         if returned and not field.value:
             field.value = returned
