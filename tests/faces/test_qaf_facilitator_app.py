@@ -89,3 +89,27 @@ async def test_a_slowed_members_refused_line_comes_back_to_the_chat_input(seeded
         await say(pilot, sam, "a second line typed with care")
         await wait_until(pilot, lambda: "pace yourself" in (sam.session.model.last_error or ""), "the refusal")
         await wait_until(pilot, lambda: sam.session_screen().query_one("#chat-input").value == "a second line typed with care", "the line back in the input")
+
+
+async def test_the_footers_pane_keys_work_over_the_board_and_the_resources(seeded) -> None:
+    """The board's footer (and the resources view's) teaches "F1-6 Panes"; pressed there, the
+    key changed the pane hidden under the view and nothing visible happened. A pane key over a
+    view now closes it, as Escape does, and brings the pane forward."""
+    from iop_tui.tui.screens.between import BetweenScreen
+    from iop_tui.tui.screens.board import BoardScreen
+
+    async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot):
+        await dpilot.press("f4")
+        await say(dpilot, dana, "/start Week 4")
+        await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
+        await say(dpilot, dana, '/board open "What helps me" Walks; Calls')
+        await wait_until(dpilot, lambda: dana.session.model.state.boards, "the board")
+        await dpilot.press("escape", "b")
+        await wait_until(dpilot, lambda: isinstance(dana.screen, BoardScreen), "the board to open")
+        await dpilot.press("f2")
+        await wait_until(dpilot, lambda: dana.screen is dana.session_screen() and dana.session_screen().active_pane == "slides", "F2 to close the board and show the slides")
+        await dpilot.press("f4")
+        await say(dpilot, dana, "/resources")
+        await wait_until(dpilot, lambda: isinstance(dana.screen, BetweenScreen), "the resources view")
+        await dpilot.press("f6")
+        await wait_until(dpilot, lambda: dana.screen is dana.session_screen() and dana.session_screen().active_pane == "people", "F6 to close the view and show the people")
