@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from tests.support.apphelp import joined, option_texts, text_of, type_into, wait_until
+from tests.support.apphelp import joined, option_texts, screen_text, text_of, type_into, wait_until
 from tests.support.wsclient import RawClient
 
 from iop_tui.core.plan import DEMO_PLAN
@@ -113,3 +113,30 @@ async def test_the_footers_pane_keys_work_over_the_board_and_the_resources(seede
         await wait_until(dpilot, lambda: isinstance(dana.screen, BetweenScreen), "the resources view")
         await dpilot.press("f6")
         await wait_until(dpilot, lambda: dana.screen is dana.session_screen() and dana.session_screen().active_pane == "people", "F6 to close the view and show the people")
+
+
+async def test_the_footer_of_the_board_and_the_resources_fits_80_columns_with_f12_hide(seeded) -> None:
+    """Under the board the footer read "f12^p palette": Textual's palette key ran over F12's
+    word "Hide" at 80 columns. The views' footers are the session screen's: compact, no
+    palette key (Ctrl+P is in the keys hint)."""
+    from iop_tui.tui.screens.between import BetweenScreen
+    from iop_tui.tui.screens.board import BoardScreen
+
+    async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot):
+        await dpilot.press("f4")
+        await say(dpilot, dana, "/start Week 4")
+        await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
+        await say(dpilot, dana, '/board open "What helps me" Walks; Calls')
+        await wait_until(dpilot, lambda: dana.session.model.state.boards, "the board")
+        await dpilot.press("escape", "b")
+        await wait_until(dpilot, lambda: isinstance(dana.screen, BoardScreen), "the board to open")
+        await dpilot.pause()
+        footer = screen_text(dana).rstrip("\n").split("\n")[-1]
+        assert "f12 Hide" in footer and "F1-6 Panes" in footer and "palette" not in footer, footer
+        await dpilot.press("escape")
+        await dpilot.press("f4")
+        await say(dpilot, dana, "/resources")
+        await wait_until(dpilot, lambda: isinstance(dana.screen, BetweenScreen), "the resources view")
+        await dpilot.pause()
+        footer = screen_text(dana).rstrip("\n").split("\n")[-1]
+        assert "palette" not in footer, footer

@@ -53,7 +53,7 @@ class BetweenScreen(PaneKeysClose, Screen[None]):
         with VerticalScroll(id="between-rows", can_focus=True):
             for line in self.lines:
                 yield Static(line, classes="between-row", markup=False)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # as the session screen's: F12 Hide fits 80 columns
 
     def on_mount(self) -> None:
         self.query_one("#between-rows").focus()

@@ -100,7 +100,7 @@ class BoardScreen(PaneKeysClose, Screen[None]):
                     yield CursorOptionList(id=f"board-cards-{index}", classes="board-cards", compact=True)
         yield quiet_input(id="board-input", hint="your card", max_length=300)
         yield Static("", id="board-said", markup=False)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # as the session screen's: F12 Hide fits 80 columns
 
     def on_mount(self) -> None:
         self._show_board()

@@ -18,8 +18,8 @@ __all__ = ["PANE_KEY_BINDINGS", "PaneKeysClose"]
 
 #: F1 to F6, Alt+1 to Alt+6 and 1 to 6 over a view (a text field in focus takes digits as text first).
 PANE_KEY_BINDINGS = [
-    Binding(f"{n},f{n},alt+{n}", f"pane_key('{pane}')", f"Close and show pane {n}", show=False)
-    for n, pane in enumerate(PANES, 1)
+    Binding("1,f1,alt+1", f"pane_key('{PANES[0]}')", "Panes", key_display="F1-6", tooltip="Close this view and show a pane"),
+    *(Binding(f"{n},f{n},alt+{n}", f"pane_key('{pane}')", f"Close and show pane {n}", show=False) for n, pane in enumerate(PANES[1:], 2)),
 ]
 
 
