@@ -140,3 +140,21 @@ async def test_the_footer_of_the_board_and_the_resources_fits_80_columns_with_f1
         await dpilot.pause()
         footer = screen_text(dana).rstrip("\n").split("\n")[-1]
         assert "palette" not in footer, footer
+
+
+async def test_after_a_resize_the_header_and_tabs_fit_the_new_width_not_the_old_one(seeded) -> None:
+    """Back at 80 columns from 100, the header and the tab row were fitted to 100 (the resize
+    handler ran before Textual stored the new size): the header was cut ("... · Phase:
+    Check-in since") and the tabs kept the wide spacing, until the next resize."""
+    async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot):
+        dana.session.send("session.start", {"title": "Week 3: Reframing thoughts"})
+        await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
+        await dpilot.pause(0.3)
+        before = screen_text(dana).split("\n")[:2]
+        await dpilot.resize_terminal(100, 30)
+        await dpilot.pause(0.3)
+        wide = screen_text(dana).split("\n")[:2]
+        assert "  2 Slides  " in wide[1], wide  # roomy tabs at 100 columns
+        await dpilot.resize_terminal(80, 24)
+        await dpilot.pause(0.3)
+        assert screen_text(dana).split("\n")[:2] == before

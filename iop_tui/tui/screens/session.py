@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.geometry import Spacing
@@ -242,6 +242,12 @@ class SessionScreen(Screen[None]):
         for screen in self.app.screen_stack:  # an open Journal view follows the model too
             if isinstance(screen, JournalScreen):
                 screen.show_model(model)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A narrower or wider terminal: the header and the tabs are fitted again. Here, not
+        in the app's handler, which ran before Textual stored the new size and so fitted them
+        to the old width (found by qaf: back at 80 columns they kept the 100-column layout)."""
+        self.refresh_header()
 
     def refresh_header(self) -> None:
         """The header in one row at the terminal's width (it changes only on events and resizes),
