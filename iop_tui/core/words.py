@@ -1395,7 +1395,9 @@ def journal_answers_text(fields: list[str], answers: list[str]) -> str:
 
 def journal_progress_text(prompt: Any) -> str:
     """``"Journaling: 4 of 6 writing, 2 done."`` — counts only, the facilitators' view."""
-    if prompt.of and prompt.done >= prompt.of:
+    if not prompt.of:  # no entry counted yet (the counts come with the first entry): not "0 of 0"
+        return "Journaling: no one has written yet."
+    if prompt.done >= prompt.of:
         return f"Journaling: all {prompt.of} done."
     return f"Journaling: {prompt.writing} of {prompt.of} writing, {prompt.done} done."
 

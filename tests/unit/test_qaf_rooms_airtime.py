@@ -45,3 +45,15 @@ def test_a_slowed_member_waits_their_turn_in_a_breakout_room_too(rooms: Room):
     rooms.now = NOW + 5
     err = rooms.refuse(SAM, "chat.send", {"text": "and again at once"})
     assert err.code == ErrorCode.RATE_LIMITED
+
+
+def test_a_journaling_prompt_no_one_has_written_in_yet_is_not_said_as_0_of_0() -> None:
+    """The facilitator's Journal view read "0 of 0 writing, 0 done" until the first entry."""
+    from types import SimpleNamespace
+
+    from iop_tui.core import words
+
+    fresh = SimpleNamespace(writing=0, done=0, of=0)
+    assert "0 of 0" not in words.journal_progress_text(fresh)
+    assert words.journal_progress_text(fresh) == "Journaling: no one has written yet."
+    assert words.journal_progress_text(SimpleNamespace(writing=1, done=2, of=4)) == "Journaling: 1 of 4 writing, 2 done."
