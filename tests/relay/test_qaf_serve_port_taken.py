@@ -44,3 +44,23 @@ async def test_a_relay_that_cannot_listen_claims_no_reminder_and_sends_no_email(
         taken.close()
         controller.stop()
         store.close()
+
+
+def test_a_cli_listing_piped_into_a_reader_that_stops_early_ends_without_a_traceback(tmp_path):
+    """``iop-server schedule list "Tuesday IOP" | head -1`` printed a Python traceback
+    (BrokenPipeError) once head had its line."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.procs import REPO, _env, run_cli
+
+    data = str(tmp_path / "data")
+    assert run_cli("group", "create", "Tuesday IOP", "--facilitator", "Dana", "--data", data).returncode == 0
+    assert run_cli("schedule", "add", "Tuesday IOP", "--weekly", "TU,TH", "--at", "18:00", "--minutes", "90", "--from", "2026-12-01", "--weeks", "8", "--data", data).returncode == 0
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before the first line is written
+    proc = subprocess.run([sys.executable, "-m", "server", "schedule", "list", "Tuesday IOP", "--data", data],
+                          cwd=REPO, env=_env(), stdout=write, stderr=subprocess.PIPE, text=True, timeout=30)
+    os.close(write)
+    assert "Traceback" not in proc.stderr, proc.stderr
