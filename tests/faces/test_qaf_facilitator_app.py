@@ -158,3 +158,20 @@ async def test_after_a_resize_the_header_and_tabs_fit_the_new_width_not_the_old_
         await dpilot.resize_terminal(80, 24)
         await dpilot.pause(0.3)
         assert screen_text(dana).split("\n")[:2] == before
+
+
+async def test_the_closing_screen_teaches_only_the_key_that_works_there(seeded) -> None:
+    """A guest's closing screen ("The family session has ended, and your invitation with it")
+    had the session's footer: F1-6 Panes and F9 Help now, neither of which works once the
+    session is over. It says "Press Q to quit." and teaches nothing else."""
+    from iop_tui.tui.screens.fatal import FatalScreen
+
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+        await dana.command("session.start", {"title": "Family week"})
+        async with joined(seeded.url, seeded.guest.token) as (app, pilot):
+            await dana.command("member.remove", {"member_id": seeded.guest.member_id})
+            await wait_until(pilot, lambda: isinstance(app.screen, FatalScreen), "the closing screen")
+            await pilot.pause()
+            shown = screen_text(app)
+            assert "Press Q to quit." in shown
+            assert "F1-6" not in shown and "Help now" not in shown, shown
