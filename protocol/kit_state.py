@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .events import Event
 from .kit import word_count
-from .roles import EVERYONE
+from .roles import EVERYONE, ROOM
 
 if TYPE_CHECKING:
     from .state import RosterEntry, SessionInfo
@@ -146,8 +146,11 @@ class KitState:
     # -- the fold ---------------------------------------------------------------------------
 
     def _count_airtime(self, ev: Event, d: dict[str, Any]) -> None:
-        """Called by the fold for every chat line: a group line in a session counts."""
-        if ev.audience != EVERYONE or d.get("to", "group") != "group":
+        """Called by the fold for every chat line: a group line in a session counts, in the
+        main room or in a breakout room (a room line is a group line said in a room, ``room`` set):
+        airtime, "quietest first" and a slowed member's pace hold in the rooms too."""
+        in_room = ev.audience == ROOM and d.get("room") is not None
+        if (ev.audience != EVERYONE and not in_room) or d.get("to", "group") != "group":
             return
         mid = int(d["member_id"])
         self.last_group_line[mid] = ev.ts

@@ -337,15 +337,6 @@ class RelayServer:
         raise_open_files_limit()
         self.store = Store(self.data_dir, durable=self.durable, background_checkpoints=True)
         self.hub = Hub(self.store, self.limits, presence_grace=self.presence_grace, quota=self.quota)
-        if self.smtp is not None:
-            self.oncall = OnCall(self.hub, Notifier(self.smtp), after=self.on_call_after)
-            self.oncall.resume()
-        elif self.store.groups_on_call():
-            log.warning("Some groups have an on-call address but no mail server is set; start with --smtp-host to email urgent requests.")
-        if self.smtp is not None or self.sms is not None:
-            notifier = Notifier(self.smtp) if self.smtp is not None else None
-            self.reminders = Reminders(self.hub, notifier, self.sms, every=self.reminder_every, lease=self.reminder_lease)
-            self._reminder_task = asyncio.get_running_loop().create_task(self.reminders.run())
         self._schedule_revisions = self.store.schedule_revisions()
         self.hub.side_writes["reminders.set"] = self._save_reminder_choice
         self._stopping = asyncio.Event()
@@ -374,6 +365,19 @@ class RelayServer:
             loop.set_exception_handler(self._old_exception_handler)
             raise
         self.port = self._server.sockets[0].getsockname()[1]
+        # Only a relay that listens sends: one that could not (a port in use) claimed reminders
+        # that the relay which did start then waited a lease for (found by qaf). Nothing is
+        # awaited until these exist, so no connection is handled before them.
+        if self.smtp is not None:
+            self.oncall = OnCall(self.hub, Notifier(self.smtp), after=self.on_call_after)
+            self.oncall.resume()
+        elif self.store.groups_on_call():
+            log.warning("Some groups have an on-call address but no mail server is set; start with --smtp-host to email urgent requests.")
+        if self.smtp is not None or self.sms is not None:
+            notifier = Notifier(self.smtp) if self.smtp is not None else None
+            self.reminders = Reminders(self.hub, notifier, self.sms, every=self.reminder_every, lease=self.reminder_lease)
+            self._reminder_task = asyncio.get_running_loop().create_task(self.reminders.run())
+            await asyncio.sleep(0)  # the first look for reminders due runs before start() returns, as it always has
 
     def connections(self, member_id: int) -> list[Connection]:
         """The member's open connections, oldest first."""

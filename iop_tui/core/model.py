@@ -104,6 +104,14 @@ class SessionModel:
         self.unread_private = 0  # private-thread lines from others, counted apart from group chat
         self.last_error: str | None = None
         self._said_error: str | None = None  # the last error sentence a notice said
+        #: How this reader's own removal was said ("The family session has ended, and your
+        #: invitation with it; ..."), the session's last word rather than the close code's.
+        self.removal: str | None = None
+        #: Group lines on their way (command id -> text) and the last one the relay refused
+        #: (a slowed member's line too soon, a muted member's): the full-screen input takes it
+        #: back with :meth:`take_returned_line`, so what someone typed is never lost.
+        self._lines_out: dict[str, str] = {}
+        self.returned_line: str | None = None
         self.limits: dict[str, Any] = {}
         self.acked: dict[str, int | None] = {}  # command id -> last seq it caused
         #: The live session's attendance so far (facilitators; an ``attendance`` frame, not the log): (session id, rows).
@@ -270,7 +278,7 @@ class SessionModel:
         if event.type in ("member.muted", "member.removed") and event.data.get("member_id") == me_id:
             level = "error" if event.type == "member.removed" else "warning"
             if level == "error":
-                self._said_error = text
+                self._said_error = self.removal = text
         hint = words.hint_for(event, self.state, me_id)
         if event.type == "phase.changed":
             return [Notice(text, words.phase_pane(event.data.get("phase")), level, live, "phase", missed, event.seq, hint)]
@@ -305,9 +313,21 @@ class SessionModel:
             return []
         return [Notice(words.presence_line(entry.name, status), None, "info", True, "presence")]
 
+    def note_line(self, command_id: str, text: str) -> None:
+        """A group line just sent (``chat.send``): kept until the relay answers it."""
+        self._lines_out[command_id] = text
+        if len(self._lines_out) > 100:
+            self._lines_out.pop(next(iter(self._lines_out)))
+
+    def take_returned_line(self) -> str | None:
+        """The last line the relay refused, once (then None)."""
+        line, self.returned_line = self.returned_line, None
+        return line
+
     def _on_ack(self, frame: dict[str, Any]) -> list[Notice]:
         cid = frame.get("id")
         if isinstance(cid, str):
+            self._lines_out.pop(cid, None)
             self.acked[cid] = frame.get("seq")
             if len(self.acked) > 1000:
                 self.acked.pop(next(iter(self.acked)))
@@ -316,6 +336,9 @@ class SessionModel:
     def _on_error(self, frame: dict[str, Any]) -> list[Notice]:
         message = str(frame.get("message") or "The server refused that.")
         self.last_error = self._said_error = message
+        cid = frame.get("id")
+        if isinstance(cid, str) and cid in self._lines_out:
+            self.returned_line = self._lines_out.pop(cid)
         return [Notice(message, None, "error", True, "error")]
 
     # -- schedules (issue 15a) ----------------------------------------------------
@@ -333,11 +356,14 @@ class SessionModel:
     def _on_status(self, frame: dict[str, Any]) -> list[Notice]:
         before = self.conn
         retry_in = frame.get("retry_in")
+        message = frame.get("message")
+        if frame.get("state") == "failed" and self.removal is not None and self.me is not None and self.me.removed:
+            message = self.removal  # closed for a removal the log said: its own words, not the close code's
         self.conn = ConnectionStatus(
             str(frame.get("state", "connecting")),
             float(retry_in) if isinstance(retry_in, (int, float)) else None,
             int(frame.get("pending") or 0),
-            frame.get("message"),
+            message,
         )
         state = self.conn.state
         if state == before.state:

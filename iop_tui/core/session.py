@@ -73,8 +73,13 @@ class ClientSession:
 
     @property
     def fatal_message(self) -> str | None:
-        """Why the relay refused this client for good (None while it may still connect)."""
-        return self.connection.fatal_message
+        """Why the relay refused this client for good (None while it may still connect). A
+        removal the log said (a guest's invitation ending with the family session, a token
+        revoked) is said in its own words, not the close code's "You were removed"."""
+        fatal = self.connection.fatal_message
+        if fatal is not None and self.model.removal is not None and self.model.me is not None and self.model.me.removed:
+            return self.model.removal
+        return fatal
 
     @property
     def pending(self) -> int:
@@ -94,7 +99,10 @@ class ClientSession:
         role = self.model.role
         if role is not None and not may(role, kind):
             raise ProtocolError(ErrorCode.FORBIDDEN, words.forbidden_text(role, kind))
-        return self.connection.send(kind, data)
+        cid = self.connection.send(kind, data)
+        if kind == "chat.send" and data:
+            self.model.note_line(cid, str(data.get("text", "")))  # given back if the relay refuses it
+        return cid
 
     # -- running --------------------------------------------------------------------
 

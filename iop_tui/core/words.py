@@ -1395,7 +1395,9 @@ def journal_answers_text(fields: list[str], answers: list[str]) -> str:
 
 def journal_progress_text(prompt: Any) -> str:
     """``"Journaling: 4 of 6 writing, 2 done."`` — counts only, the facilitators' view."""
-    if prompt.of and prompt.done >= prompt.of:
+    if not prompt.of:  # no entry counted yet (the counts come with the first entry): not "0 of 0"
+        return "Journaling: no one has written yet."
+    if prompt.done >= prompt.of:
         return f"Journaling: all {prompt.of} done."
     return f"Journaling: {prompt.writing} of {prompt.of} writing, {prompt.done} done."
 
@@ -2403,3 +2405,13 @@ LOW_BANDWIDTH_HELP = "draw less on a slow link or an old terminal: no colour, no
 def low_bandwidth_hint(reason: str) -> str:
     """The one-line hint, said once at the start, when the terminal or the link looks slow."""
     return f"Slow terminal or link ({reason}): iop-tui --low-bandwidth draws less."
+# -- using the merged product as a facilitator (qaf): where a typed line goes -------------------
+
+
+def chat_target_text(state: GroupState, me_id: int | None) -> str:
+    """The line above the full-screen chat input when it sends to the group: in a breakout
+    room a line reaches that room (its members and the facilitators), so it says the room."""
+    number = state.room_of(me_id) if state.breakout is not None else 0
+    if number:
+        return f"Sending to: room {number} and the facilitators. Ctrl+T: private line. F1-F6: panes."
+    return "Sending to: the group. Ctrl+T: private line. F1-F6: panes."

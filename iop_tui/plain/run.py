@@ -434,7 +434,8 @@ def _ended(face: PlainFace, runner: asyncio.Future, write: Callable[[str], None]
         elif exc is not None:
             sentence = f"The session stopped unexpectedly ({type(exc).__name__}); join again."
     if sentence:
-        if _speakable(sentence) != face.last_said:  # the removal was already said as it happened
+        said = sentence == getattr(getattr(face.session, "model", None), "removal", None)  # a guest's invitation ending
+        if _speakable(sentence) != face.last_said and not said:  # the removal was already said as it happened
             write(sentence)
         return 1
     write("The session has closed.")

@@ -32,6 +32,11 @@ HINT_HOLD_S = 10
 #: Notices whose words the pane they concern shows as a row of its own: while that pane is in
 #: front they are not said again on the status line (a screen reader read each twice).
 SHOWN_IN_PANE = frozenset({"chat.posted", "checkin.submitted", "checkin.note"})
+#: Notices whose words are also kept as a row of the chat log, the group's one log (qaf): a
+#: role-play's cast, cue card, observer notes and debrief questions were said only on the
+#: status line, cut at 80 columns and gone with the next notice. Said on the status line
+#: too unless the chat is in front (it shows the row).
+KEPT_IN_CHAT = frozenset({"roleplay.started", "roleplay.cue", "roleplay.noted", "roleplay.ended", "roleplay.shared"})
 
 
 def announce(app: IopApp, notice: Any) -> None:
@@ -65,6 +70,12 @@ def announce(app: IopApp, notice: Any) -> None:
                 line.hold(f"{text} {hint}", HINT_HOLD_S)
     elif kind == "measure.given" and not app.model.is_facilitator:
         app.status(f"{text} {MEASURE_HINT}")
+    elif kind in KEPT_IN_CHAT:
+        screen = app.session_screen()
+        if screen is not None and not (kind == "roleplay.cue" and app.model.is_facilitator):  # "Cue card to Sam": said, not kept
+            screen.keep_in_chat(text)
+        if _pane_in_front(app) != "chat" or (kind == "roleplay.cue" and app.model.is_facilitator):
+            app.status(text)
     elif kind in SHOWN_IN_PANE and pane is not None and _pane_in_front(app) == pane:
         return  # the pane in front shows it: said there once, not again on the status line
     elif kind != "synced":

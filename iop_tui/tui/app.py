@@ -213,11 +213,6 @@ class IopApp(App[int]):
         if sentence:
             self._show_fatal(sentence)
 
-    def on_resize(self, event: events.Resize) -> None:
-        """A narrower or wider terminal: the header is fitted to one row again."""
-        if (screen := self.session_screen()) is not None:
-            screen.refresh_header()
-
     def session_screen(self) -> SessionScreen | None:
         """The session screen once it is composed (None before, and while the app closes)."""
         if not self._screen_ready or self._exit:

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from iop_tui.core import words
+from iop_tui.tui.screens.viewkeys import PANE_KEY_BINDINGS, PaneKeysClose
 
 __all__ = ["BetweenScreen", "between_lines"]
 
@@ -27,10 +28,11 @@ def between_lines(model: Any) -> list[str]:
     return [*words.resource_lines(state), words.LINKS_NOT_OPENED, "", *words.feed_lines(state)]
 
 
-class BetweenScreen(Screen[None]):
+class BetweenScreen(PaneKeysClose, Screen[None]):
     """The group's pinned resources and between-session feed."""
 
     BINDINGS = [
+        *PANE_KEY_BINDINGS,  # a pane key closes the view and shows the pane (viewkeys)
         Binding("escape,q", "close", "Close"),
         Binding("down,j", "scroll('down')", "Scroll down", show=False),
         Binding("up,k", "scroll('up')", "Scroll up", show=False),
@@ -51,7 +53,7 @@ class BetweenScreen(Screen[None]):
         with VerticalScroll(id="between-rows", can_focus=True):
             for line in self.lines:
                 yield Static(line, classes="between-row", markup=False)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # as the session screen's: F12 Hide fits 80 columns
 
     def on_mount(self) -> None:
         self.query_one("#between-rows").focus()
@@ -62,3 +64,7 @@ class BetweenScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def close_for_pane(self) -> bool:
+        self.action_close()
+        return True

@@ -35,6 +35,7 @@ from iop_tui.core.commands import Context, interpret
 from iop_tui.tui.messages import SendOutcome
 from iop_tui.tui.widgets.cursor_list import CursorOptionList
 from iop_tui.tui.widgets.pane import quiet_input, set_text
+from iop_tui.tui.screens.viewkeys import PANE_KEY_BINDINGS, PaneKeysClose
 
 __all__ = ["BoardScreen", "BOARD_KEYS"]
 
@@ -42,10 +43,11 @@ BOARD_KEYS = "Left/Right columns, Up/Down cards, A add, E edit, D remove, + a +1
 FACILITATOR_KEYS = " Facilitators: [ ] move, M merge, C clear a column."
 
 
-class BoardScreen(Screen[None]):
+class BoardScreen(PaneKeysClose, Screen[None]):
     """The current board of the session as columns of cards."""
 
     BINDINGS = [
+        *PANE_KEY_BINDINGS,  # a pane key closes the board and shows the pane (viewkeys)
         Binding("escape", "back", "Back"),
         Binding("left", "column(-1)", "Column left", show=False),
         Binding("right", "column(1)", "Column right", show=False),
@@ -98,7 +100,7 @@ class BoardScreen(Screen[None]):
                     yield CursorOptionList(id=f"board-cards-{index}", classes="board-cards", compact=True)
         yield quiet_input(id="board-input", hint="your card", max_length=300)
         yield Static("", id="board-said", markup=False)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # as the session screen's: F12 Hide fits 80 columns
 
     def on_mount(self) -> None:
         self._show_board()
@@ -288,3 +290,10 @@ class BoardScreen(Screen[None]):
     def action_clear(self) -> None:
         column = self._column_index()
         self._run(f"/board clear {column + 1}" if column is not None else "/board clear")
+
+    def close_for_pane(self) -> bool:
+        """A pane key: the board closes, unless a card is being typed (it is kept)."""
+        if self.query_one("#board-input", Input).value:
+            return False
+        self.dismiss(None)
+        return True

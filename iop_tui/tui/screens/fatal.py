@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 __all__ = ["FatalScreen", "fatal_sentence"]
 
@@ -46,4 +46,5 @@ class FatalScreen(Screen[None]):
         with Vertical(id="fatal-box"):
             yield Static(self.sentence, id="fatal-sentence", markup=False)
             yield Static("Press Q to quit.", markup=False)
-        yield Footer()
+        # No footer: it listed the session's keys (F1-6 Panes, F9 Help now), none of which
+        # works once the session is over; the line above says the one key that does.

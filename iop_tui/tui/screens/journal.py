@@ -24,16 +24,18 @@ from textual.widgets import Static, TextArea
 
 from iop_tui.core import words
 from iop_tui.tui.messages import Say, SendCommand
+from iop_tui.tui.screens.viewkeys import PANE_KEY_BINDINGS, PaneKeysClose
 
 __all__ = ["JournalScreen", "JOURNAL_KEYS"]
 
 JOURNAL_KEYS = "Tab moves between questions. Ctrl+S saves, Ctrl+D saves it as finished, Ctrl+F shares it with the facilitators, Ctrl+G with the group. Escape saves and closes."
 
 
-class JournalScreen(ModalScreen[None]):
+class JournalScreen(PaneKeysClose, ModalScreen[None]):
     """The open prompt to write (members) and the journal to read."""
 
     BINDINGS = [
+        *PANE_KEY_BINDINGS,  # a pane key saves and closes, as Escape does, and shows the pane (viewkeys)
         Binding("ctrl+s", "save(False)", "Save"),
         Binding("ctrl+d", "save(True)", "Finish"),
         Binding("ctrl+f", "share('facilitators')", "Share with facilitators"),
@@ -134,4 +136,8 @@ class JournalScreen(ModalScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("save", "share"):
             return self.prompt is not None
+        return True
+
+    def close_for_pane(self) -> bool:
+        self.action_close()  # what was typed is saved first
         return True

@@ -18,12 +18,13 @@ from textual.widgets import Static
 
 from iop_tui.core import words
 from iop_tui.core.chart import mood_chart
+from iop_tui.tui.screens.viewkeys import PANE_KEY_BINDINGS, PaneKeysClose
 
 __all__ = ["MoodScreen"]
 
 
-class MoodScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,g", "close", "Close")]
+class MoodScreen(PaneKeysClose, ModalScreen[None]):
+    BINDINGS = [*PANE_KEY_BINDINGS, Binding("escape,q,g", "close", "Close")]  # a pane key closes it (viewkeys)
 
     DEFAULT_CSS = """
     MoodScreen { align: center middle; }
@@ -52,3 +53,7 @@ class MoodScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def close_for_pane(self) -> bool:
+        self.action_close()
+        return True

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.geometry import Spacing
@@ -152,6 +152,7 @@ class SessionScreen(Screen[None]):
         self.keeper = keeper if keeper is not None else FocusKeeper()  # the app's: whose the focus is
         self.model: Any = model  # the session's view model
         self.plan: Any = plan  # the loaded session plan (iop_tui.core.plan.Plan), if any
+        self.kept: list[str] = []  # sentences kept as rows of the chat log (see keep_in_chat)
 
     def compose(self) -> ComposeResult:
         yield HeaderLine("Joining the session…", id="header", markup=False)
@@ -199,6 +200,8 @@ class SessionScreen(Screen[None]):
             await tab_pane.mount(body)
         except MountError:
             return  # the app is closing
+        if pane == "chat" and self.kept:
+            body.local(*self.kept)  # what was kept before the chat was first shown
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_chat_label()
@@ -212,6 +215,15 @@ class SessionScreen(Screen[None]):
         """The mounted body of the tab ``pane``, if it has been shown."""
         bodies = self.query(f"#{pane}-pane").results(Pane) if pane in PANES else iter(())
         return next(bodies, None)
+
+    def keep_in_chat(self, text: str) -> None:
+        """Keep a sentence as a row of the chat log (this reader's only, like a command's
+        answer): a role-play's debrief questions and observer notes, which the two-row
+        status line cut at 80 columns and the next notice replaced. Kept until the chat
+        is first shown, if it has not been yet."""
+        self.kept.append(text)
+        if (chat := self.pane("chat")) is not None:
+            chat.local(text)
 
     # -- attributes down ------------------------------------------------------
 
@@ -230,6 +242,12 @@ class SessionScreen(Screen[None]):
         for screen in self.app.screen_stack:  # an open Journal view follows the model too
             if isinstance(screen, JournalScreen):
                 screen.show_model(model)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A narrower or wider terminal: the header and the tabs are fitted again. Here, not
+        in the app's handler, which ran before Textual stored the new size and so fitted them
+        to the old width (found by qaf: back at 80 columns they kept the 100-column layout)."""
+        self.refresh_header()
 
     def refresh_header(self) -> None:
         """The header in one row at the terminal's width (it changes only on events and resizes),

@@ -88,6 +88,12 @@ class ChatPane(Pane):
         numbered = model.is_facilitator
         self.query_one(ChatLog).show_lines(model.state.chat, lambda line: chat_line_text(line, numbered=numbered, model=model))
         self.query_one(RoomBar).show_model(model, self._memory.in_role)
+        self._set_target()  # a breakout room opened, visited or recalled changes where a line goes
+        take = getattr(model, "take_returned_line", None)  # a line the relay refused (too soon, muted): back in the input
+        returned = take() if take is not None else None
+        field = self.query_one("#chat-input", Input)
+        if returned and not field.value:
+            field.value = returned
         shown = self.check_action("toggle_role", ())
         if shown != self._role_key_shown:  # Ctrl+R shows while the reader has a part (the footer is redrawn only then)
             self._role_key_shown = shown
@@ -107,6 +113,8 @@ class ChatPane(Pane):
             text = f"Replying privately to {name} (and the facilitators). Ctrl+T: back to the group."
         elif self._private:
             text = "Sending privately to the facilitators only. Ctrl+T: back to the group. F1-F6: panes."
+        elif self._model is not None:
+            text = words.chat_target_text(self._model.state, self._model.me_id)  # a breakout room says its room
         else:
             text = "Sending to: the group. Ctrl+T: private line. F1-F6: panes."
         set_text(self.query_one("#chat-target", Static), text)
