@@ -618,7 +618,10 @@ def header_text(model: Any, now: float, *, clock: bool = False) -> str:
     state: GroupState = model.state
     parts = [model.group_name or "iop-tui"]
     session = state.session
-    if session is None:
+    me = getattr(model, "me", None)
+    if session is None and me is not None and me.role == "guest":
+        parts.append(GUEST_WAITING_SHORT)  # qam: a guest sees no session until let in, nor the schedule
+    elif session is None:
         parts.append("No session running")
         view = getattr(model, "schedule", None)  # issue 15a: the next planned session
         if view is not None:
@@ -2403,3 +2406,9 @@ LOW_BANDWIDTH_HELP = "draw less on a slow link or an old terminal: no colour, no
 def low_bandwidth_hint(reason: str) -> str:
     """The one-line hint, said once at the start, when the terminal or the link looks slow."""
     return f"Slow terminal or link ({reason}): iop-tui --low-bandwidth draws less."
+
+
+# -- qam: what a member and a guest met using the merged product --------------------------------
+
+#: The header of a guest in the family session's waiting room (no session is shown until let in).
+GUEST_WAITING_SHORT = "Waiting room: a facilitator will let you in"

@@ -1,0 +1,28 @@
+"""What a member and a guest met using the merged product (issue 12-17 together, branch qam).
+
+Each test was written from a walk through the demo and a family session at 80x24, and
+failed before its fix."""
+
+from __future__ import annotations
+
+from iop_tui.core import words
+from iop_tui.core.model import SessionModel
+from tests.unit.test_between_commands import event
+
+
+def _waiting_guest() -> SessionModel:
+    model = SessionModel()
+    model.apply({"kind": "welcome", "v": 1, "member": {"id": 5, "name": "Ana María", "role": "guest"}, "group": {"id": 1, "name": "Tuesday IOP"},
+                 "roster": [], "limits": {}, "head_seq": 4, "mode": "reset", "replay_from": 5})
+    model.apply({"kind": "synced", "head_seq": 4})
+    return model
+
+
+def test_a_waiting_guest_s_header_says_they_wait_to_be_let_in_not_that_no_session_runs():
+    model = _waiting_guest()
+    header = words.header_text(model, 0.0, clock=True)
+    assert "No session" not in header and "none planned" not in header
+    assert words.GUEST_WAITING_SHORT in header
+    event(model, 5, "session.started", {"session_id": 5, "title": "Family evening", "kind": "family"})
+    event(model, 6, "guest.arrived", {"member_id": 5, "session_id": 5, "admitted": True}, audience="member", subject=5, actor=1)
+    assert words.GUEST_WAITING_SHORT not in words.header_text(model, 0.0, clock=True)
