@@ -1257,6 +1257,8 @@ def _share(rest: str, ctx: Context) -> Outcome:
 
 @command("feed", help=(Help("/feed", "read the group's between-session feed; facilitators remove post N with /feed delete N.", "feed.post"),))
 def _feed(rest: str, ctx: Context) -> Outcome:
+    if ctx.role == GUEST:
+        raise Refused(words.GUEST_NO_FEED)  # qam: reading, not posting, is what was asked
     _need(ctx, "feed.post")
     sub, _, number = rest.strip().partition(" ")
     if sub.lower() != "delete":
@@ -1272,7 +1274,7 @@ def _feed(rest: str, ctx: Context) -> Outcome:
 @command("resources", help=(Help("/resources", "list the resources your facilitators pinned; links are shown as text, never opened.", frozenset({FACILITATOR, PARTICIPANT})),))
 def _resources(rest: str, ctx: Context) -> Outcome:
     if ctx.role == GUEST:
-        raise Refused(words.forbidden_text(GUEST, "feed.post"))
+        raise Refused(words.GUEST_NO_FEED)
     return Outcome(local="resources")
 
 
@@ -1653,7 +1655,9 @@ def _board(rest: str, ctx: Context) -> Outcome:
         question = words.board_clear_question(board, column)
         typed = f"/board clear {tail}".rstrip()
         return Outcome(sends=out.sends, ask=question, ask_typed=words.type_yes_text(question, typed), declined=words.BOARD_STAYS)
-    _need(ctx, "card.add")  # guests see no boards
+    if ctx.role == GUEST:
+        raise Refused(words.GUEST_NO_BOARD)  # qam: guests see no boards
+    _need(ctx, "card.add")
     if rest:
         raise Refused(words.BOARD_USAGE)
     return Outcome(local="board")

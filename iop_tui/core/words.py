@@ -2412,3 +2412,6 @@ def low_bandwidth_hint(reason: str) -> str:
 
 #: The header of a guest in the family session's waiting room (no session is shown until let in).
 GUEST_WAITING_SHORT = "Waiting room: a facilitator will let you in"
+#: A guest asking for what only the group reads (the between-session feed, the resources, a board).
+GUEST_NO_FEED = "The feed and the resources are for the group's members; a guest sees only the family session."
+GUEST_NO_BOARD = "Boards are for the group's members; a guest sees only the family session's slides, polls and chat."

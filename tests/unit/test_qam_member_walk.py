@@ -8,6 +8,7 @@ from __future__ import annotations
 from iop_tui.core import words
 from iop_tui.core.model import SessionModel
 from tests.unit.test_between_commands import event
+from tests.unit.test_commands import Room
 
 
 def _waiting_guest() -> SessionModel:
@@ -26,3 +27,13 @@ def test_a_waiting_guest_s_header_says_they_wait_to_be_let_in_not_that_no_sessio
     event(model, 5, "session.started", {"session_id": 5, "title": "Family evening", "kind": "family"})
     event(model, 6, "guest.arrived", {"member_id": 5, "session_id": 5, "admitted": True}, audience="member", subject=5, actor=1)
     assert words.GUEST_WAITING_SHORT not in words.header_text(model, 0.0, clock=True)
+
+
+def test_a_guest_asking_to_read_the_feed_resources_or_board_is_told_guests_do_not_see_them_not_that_they_cannot_post():
+    jo = Room("guest")
+    assert jo("/feed").refusal == jo("/resources").refusal == words.GUEST_NO_FEED
+    assert "post" not in words.GUEST_NO_FEED
+    assert jo("/board").refusal == words.GUEST_NO_BOARD
+    assert "add cards" not in words.GUEST_NO_BOARD
+    assert jo("/share hi").refusal == words.forbidden_text("guest", "feed.post")  # writing is refused as before
+    assert jo("/card 1 hi").refusal == words.forbidden_text("guest", "card.add")
