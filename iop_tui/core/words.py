@@ -2415,3 +2415,11 @@ GUEST_WAITING_SHORT = "Waiting room: a facilitator will let you in"
 #: A guest asking for what only the group reads (the between-session feed, the resources, a board).
 GUEST_NO_FEED = "The feed and the resources are for the group's members; a guest sees only the family session."
 GUEST_NO_BOARD = "Boards are for the group's members; a guest sees only the family session's slides, polls and chat."
+
+
+def journal_entry_state(entry: Any) -> str:
+    """One line for the Journal view: where this member's entry for the open prompt stands."""
+    if entry is None or not any(entry.answers):
+        return "Your entry: nothing saved yet; only you can read it."
+    where = ("shared with " + ("the group" if entry.shared == "group" else "the facilitators")) if entry.shared else "only you can read it"
+    return f"Your entry: {'finished' if entry.done else 'saved, not finished'}; {where}."
