@@ -2423,3 +2423,15 @@ def journal_entry_state(entry: Any) -> str:
         return "Your entry: nothing saved yet; only you can read it."
     where = ("shared with " + ("the group" if entry.shared == "group" else "the facilitators")) if entry.shared else "only you can read it"
     return f"Your entry: {'finished' if entry.done else 'saved, not finished'}; {where}."
+
+
+def chat_target_text(state: GroupState | None, me_id: int | None, *, private: bool = False, reply_name: str | None = None) -> str:
+    """The full-screen chat's line above the input: where a line typed there goes. In a
+    breakout round it names the room (a line goes to that room only), never "the group"."""
+    if reply_name is not None:
+        return f"Replying privately to {reply_name} (and the facilitators). Ctrl+T: back to the group."
+    if private:
+        return "Sending privately to the facilitators only. Ctrl+T: back to the group. F1-F6: panes."
+    room = state.room_of(me_id) if state is not None and state.breakout is not None else None
+    where = "the group" if room is None else f"Room {room} only" if room else "the main room only"
+    return f"Sending to: {where}. Ctrl+T: private line. F1-F6: panes."

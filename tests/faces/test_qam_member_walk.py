@@ -27,3 +27,30 @@ async def test_the_journal_view_says_on_screen_whether_the_entry_is_saved_finish
         await wait_until(pilot, lambda: "Your entry: saved, not finished; shared with the group." in screen_text(sam), "shared, on screen")
         await pilot.press("ctrl+d")
         await wait_until(pilot, lambda: "Your entry: finished; shared with the group." in screen_text(sam), "finished, on screen")
+
+
+async def test_in_a_breakout_room_the_chat_says_it_sends_to_that_room_not_to_the_group(seeded) -> None:
+    import asyncio
+    import re
+
+    from tests.faces.test_smallrooms_app import say
+    from tests.support.apphelp import text_of
+    from tests.support.wsclient import RawClient
+
+    sam_c, alex_c = seeded.participants[0], seeded.participants[1]
+    async with RawClient(seeded.url, alex_c.token) as alex, \
+            joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), \
+            joined(seeded.url, sam_c.token) as (sam, pilot):
+        await asyncio.wait_for(alex.wait_synced(), 10)
+        await dpilot.press("f4")
+        await pilot.press("f4")
+        await say(dpilot, dana, "/start Week 4")
+        await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
+        assert text_of(sam, "#chat-target").startswith("Sending to: the group.")
+        await say(dpilot, dana, "/breakout 2 8 random Name one trigger.")
+        bar = await wait_until(pilot, lambda: text_of(sam, "#chat-rooms"), "Sam's room bar")
+        room = int(re.match(r"You are in: Room (\d)", bar).group(1))
+        await wait_until(pilot, lambda: text_of(sam, "#chat-target").startswith(f"Sending to: Room {room} only."), "the room as the chat's target")
+        await wait_until(dpilot, lambda: text_of(dana, "#chat-target").startswith("Sending to: the main room only."), "the main room, for Dana")
+        await say(dpilot, dana, "/recall")
+        await wait_until(pilot, lambda: text_of(sam, "#chat-target").startswith("Sending to: the group."), "the group again after the recall")

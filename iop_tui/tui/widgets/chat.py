@@ -88,6 +88,7 @@ class ChatPane(Pane):
         numbered = model.is_facilitator
         self.query_one(ChatLog).show_lines(model.state.chat, lambda line: chat_line_text(line, numbered=numbered, model=model))
         self.query_one(RoomBar).show_model(model, self._memory.in_role)
+        self._set_target()  # a breakout room opening or closing changes where a line goes
         shown = self.check_action("toggle_role", ())
         if shown != self._role_key_shown:  # Ctrl+R shows while the reader has a part (the footer is redrawn only then)
             self._role_key_shown = shown
@@ -102,13 +103,10 @@ class ChatPane(Pane):
         self.query_one(ChatLog).append_rows([(None, t) for t in texts])
 
     def _set_target(self) -> None:
-        if self._reply_to is not None and self._model is not None:
-            name = self._model.state.name_of(self._reply_to)
-            text = f"Replying privately to {name} (and the facilitators). Ctrl+T: back to the group."
-        elif self._private:
-            text = "Sending privately to the facilitators only. Ctrl+T: back to the group. F1-F6: panes."
-        else:
-            text = "Sending to: the group. Ctrl+T: private line. F1-F6: panes."
+        model = self._model
+        name = model.state.name_of(self._reply_to) if self._reply_to is not None and model is not None else None
+        text = words.chat_target_text(model.state if model is not None else None, model.me_id if model is not None else None,
+                                      private=self._private, reply_name=name)
         set_text(self.query_one("#chat-target", Static), text)
 
     # -- actions -------------------------------------------------------------
