@@ -1252,6 +1252,8 @@ def _share(rest: str, ctx: Context) -> Outcome:
     _need(ctx, "feed.post")
     if not rest.strip():
         raise Refused(words.FEED_USAGE)
+    if ctx.state.session is not None:  # qam: the relay refuses it; said here, the words stay in the box
+        raise Refused(words.FEED_IN_SESSION)
     return send("feed.post", {"text": rest.strip()})
 
 

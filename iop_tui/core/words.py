@@ -2435,3 +2435,7 @@ def chat_target_text(state: GroupState | None, me_id: int | None, *, private: bo
     room = state.room_of(me_id) if state is not None and state.breakout is not None else None
     where = "the group" if room is None else f"Room {room} only" if room else "the main room only"
     return f"Sending to: {where}. Ctrl+T: private line. F1-F6: panes."
+
+
+#: /share while a session runs (the relay's own refusal, said before sending so nothing typed is lost).
+FEED_IN_SESSION = "The feed is for between sessions, and a session is running; share it in the check-in or the chat now."

@@ -37,3 +37,11 @@ def test_a_guest_asking_to_read_the_feed_resources_or_board_is_told_guests_do_no
     assert "add cards" not in words.GUEST_NO_BOARD
     assert jo("/share hi").refusal == words.forbidden_text("guest", "feed.post")  # writing is refused as before
     assert jo("/card 1 hi").refusal == words.forbidden_text("guest", "card.add")
+
+
+def test_share_while_a_session_runs_is_refused_before_sending_so_the_words_stay_in_the_box():
+    sam = Room("participant")  # a session is running
+    assert sam("/share Slept better this week").refusal == words.FEED_IN_SESSION
+    assert not sam("/share Slept better this week").sends
+    sam.event("session.ended", {"session_id": 1, "summary": ""})
+    assert [s.kind for s in sam("/share Slept better this week").sends] == ["feed.post"]
