@@ -2439,3 +2439,12 @@ def chat_target_text(state: GroupState | None, me_id: int | None, *, private: bo
 
 #: /share while a session runs (the relay's own refusal, said before sending so nothing typed is lost).
 FEED_IN_SESSION = "The feed is for between sessions, and a session is running; share it in the check-in or the chat now."
+
+
+def goround_bar_line(state: GroupState, me_id: int | None) -> str:
+    """The chat pane's lasting line for a running go-around (the status line moves on with the
+    next notice): ``"Go-around: One word? It is your turn. Alex is next. Type /goround pass to pass."``."""
+    found = state.goround()
+    if found is None or found.whose() is None:
+        return ""
+    return f"Go-around: {found.question} {goround_turn_text(state, found, me_id, guide=False)}"

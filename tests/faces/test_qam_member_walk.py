@@ -54,3 +54,24 @@ async def test_in_a_breakout_room_the_chat_says_it_sends_to_that_room_not_to_the
         await wait_until(dpilot, lambda: text_of(dana, "#chat-target").startswith("Sending to: the main room only."), "the main room, for Dana")
         await say(dpilot, dana, "/recall")
         await wait_until(pilot, lambda: text_of(sam, "#chat-target").startswith("Sending to: the group."), "the group again after the recall")
+
+
+async def test_a_go_around_turn_stays_in_words_in_the_chat_pane_after_other_notices_take_the_status_line(seeded) -> None:
+    from tests.support.apphelp import text_of
+
+    sam_c, alex_c = seeded.participants[0], seeded.participants[1]
+    async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), \
+            joined(seeded.url, sam_c.token) as (sam, pilot), joined(seeded.url, alex_c.token) as (alex, apilot):
+        await _typed_line(dpilot, dana, "/start Week 3")
+        await _typed_line(dpilot, dana, "/goround One word for today?")
+        await wait_until(pilot, lambda: "It is your turn." in text_of(sam, "#status"), "Sam's turn on the status line")
+        await _typed_line(apilot, alex, "/hand")  # another notice takes the status line
+        await wait_until(pilot, lambda: "It is your turn." not in text_of(sam, "#status"), "the status line to move on")
+        await pilot.press("f4")
+        bar = text_of(sam, "#chat-rooms")
+        assert "Go-around: One word for today? It is your turn." in bar, bar
+        await _typed_line(pilot, sam, "hopeful")
+        await _typed_line(dpilot, dana, "/goround next")
+        await wait_until(pilot, lambda: "Go-around: One word for today? Alex, it is your turn." in text_of(sam, "#chat-rooms"), "the next turn in the bar")
+        await _typed_line(dpilot, dana, "/goround end")
+        await wait_until(pilot, lambda: "Go-around" not in text_of(sam, "#chat-rooms"), "the bar to drop the go-around")
