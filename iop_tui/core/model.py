@@ -104,6 +104,9 @@ class SessionModel:
         self.unread_private = 0  # private-thread lines from others, counted apart from group chat
         self.last_error: str | None = None
         self._said_error: str | None = None  # the last error sentence a notice said
+        #: Why this member was removed, as the relay's event said it ("the family session has ended,
+        #: and your invitation with it"): more exact than the close code's one sentence (qam).
+        self.removal_said: str | None = None
         self.limits: dict[str, Any] = {}
         self.acked: dict[str, int | None] = {}  # command id -> last seq it caused
         #: The live session's attendance so far (facilitators; an ``attendance`` frame, not the log): (session id, rows).
@@ -270,7 +273,7 @@ class SessionModel:
         if event.type in ("member.muted", "member.removed") and event.data.get("member_id") == me_id:
             level = "error" if event.type == "member.removed" else "warning"
             if level == "error":
-                self._said_error = text
+                self._said_error = self.removal_said = text
         hint = words.hint_for(event, self.state, me_id)
         if event.type == "phase.changed":
             return [Notice(text, words.phase_pane(event.data.get("phase")), level, live, "phase", missed, event.seq, hint)]

@@ -73,8 +73,14 @@ class ClientSession:
 
     @property
     def fatal_message(self) -> str | None:
-        """Why the relay refused this client for good (None while it may still connect)."""
-        return self.connection.fatal_message
+        """Why the relay refused this client for good (None while it may still connect): the
+        removal event's own sentence when one came (a guest's invitation ending with their family
+        session is not "you were removed"), else the close's."""
+        fatal = self.connection.fatal_message
+        me = self.model.me
+        if fatal and self.model.removal_said and me is not None and me.removed:
+            return self.model.removal_said
+        return fatal
 
     @property
     def pending(self) -> int:

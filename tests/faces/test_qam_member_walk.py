@@ -75,3 +75,25 @@ async def test_a_go_around_turn_stays_in_words_in_the_chat_pane_after_other_noti
         await wait_until(pilot, lambda: "Go-around: One word for today? Alex, it is your turn." in text_of(sam, "#chat-rooms"), "the next turn in the bar")
         await _typed_line(dpilot, dana, "/goround end")
         await wait_until(pilot, lambda: "Go-around" not in text_of(sam, "#chat-rooms"), "the bar to drop the go-around")
+
+
+async def test_a_guest_whose_family_session_ends_is_thanked_not_told_they_were_removed(relay) -> None:
+    from tests.faces.test_between_faces import _invite
+    from tests.support.wsclient import RawClient, seed
+
+    from iop_tui.core import words
+    from iop_tui.tui.screens.fatal import FatalScreen
+
+    seeded = seed(relay.store, relay.url)
+    ana = _invite(relay.store, seeded, "Ana María")
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+        await dana.command("session.start", {"title": "Family evening", "kind": "family"})
+        async with joined(seeded.url, ana.token) as (app, pilot):
+            await dana.command("guest.admit", {"member_id": ana.member_id})
+            await wait_until(pilot, lambda: app.session.model.state.session is not None, "Ana to be let in")
+            await dana.command("session.end", {"summary": "Thank you all"})
+            await wait_until(pilot, lambda: isinstance(app.screen, FatalScreen), "the end to be said")
+            await pilot.pause()
+            shown = " ".join(screen_text(app).split())
+            assert words.INVITATION_ENDED in shown, shown
+            assert "removed" not in shown, shown
