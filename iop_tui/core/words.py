@@ -2448,3 +2448,7 @@ def goround_bar_line(state: GroupState, me_id: int | None) -> str:
     if found is None or found.whose() is None:
         return ""
     return f"Go-around: {found.question} {goround_turn_text(state, found, me_id, guide=False)}"
+
+
+#: The full-screen status line once a reconnect's catch-up is done ("...; catching up." stayed on).
+CAUGHT_UP = "Reconnected to {group}; up to date."

@@ -7,6 +7,7 @@ from __future__ import annotations
 from tests.faces.test_app_kit import _typed_line, keys
 from tests.support.apphelp import joined, screen_text, wait_until
 
+from iop_tui.core import words
 from iop_tui.tui.screens.journal import JournalScreen
 
 
@@ -97,3 +98,25 @@ async def test_a_guest_whose_family_session_ends_is_thanked_not_told_they_were_r
             shown = " ".join(screen_text(app).split())
             assert words.INVITATION_ENDED in shown, shown
             assert "removed" not in shown, shown
+
+
+async def test_after_a_relay_restart_the_status_line_does_not_stay_on_catching_up(seeded, relay) -> None:
+    from server.edge import RelayServer
+    from tests.support.apphelp import text_of
+
+    async with joined(seeded.url, seeded.participants[0].token) as (app, pilot):
+        model = app.session.model
+        data_dir, port = relay.data_dir, relay.port
+        await relay.stop()
+        await wait_until(pilot, lambda: model.conn.state in ("reconnecting", "connecting"), "the app to notice the cut")
+        fresh = RelayServer(data_dir, port=port)
+        await fresh.start()
+        try:
+            await wait_until(pilot, lambda: model.conn.state == "connected" and model.synced, "the app to reconnect", timeout=20)
+            await pilot.pause(0.3)
+            said = text_of(app, "#status")
+            assert "catching up" not in said, said
+            assert said == words.CAUGHT_UP.format(group="Tuesday IOP"), said
+        finally:
+            await app.session.close()
+            await fresh.stop()
