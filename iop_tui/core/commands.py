@@ -186,6 +186,10 @@ def _permitted(outcome: Outcome, ctx: Context) -> Outcome:
         for send in outcome.sends:
             if not may(role, send.kind):
                 return Outcome(refusal=words.forbidden_text(role, send.kind))
+    me = ctx.model.me
+    if me is not None and me.muted and any(s.kind == "chat.send" and s.data.get("to") == "group" for s in outcome.sends):
+        # qam: the relay refuses it; said here, the words stay in the box instead of being lost
+        return Outcome(refusal=words.MUTED_GROUP_CHAT)
     return outcome
 
 

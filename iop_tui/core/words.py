@@ -2452,3 +2452,6 @@ def goround_bar_line(state: GroupState, me_id: int | None) -> str:
 
 #: The full-screen status line once a reconnect's catch-up is done ("...; catching up." stayed on).
 CAUGHT_UP = "Reconnected to {group}; up to date."
+
+#: A muted member's line to the group (the relay's own refusal, said before sending so nothing typed is lost).
+MUTED_GROUP_CHAT = "A facilitator has muted you in the group chat; you can still write to the facilitators privately."

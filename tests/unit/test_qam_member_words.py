@@ -45,3 +45,15 @@ def test_share_while_a_session_runs_is_refused_before_sending_so_the_words_stay_
     assert not sam("/share Slept better this week").sends
     sam.event("session.ended", {"session_id": 1, "summary": ""})
     assert [s.kind for s in sam("/share Slept better this week").sends] == ["feed.post"]
+
+
+def test_a_muted_member_s_group_line_is_refused_before_sending_so_the_words_stay_in_the_box():
+    sam = Room("participant")
+    sam.event("member.muted", {"member_id": 2, "muted": True})
+    for line in ("A long careful sentence", "/me nods"):
+        outcome = sam(line)
+        assert outcome.refusal == words.MUTED_GROUP_CHAT and not outcome.sends, line
+    assert [s.kind for s in sam("/dm I am still here").sends] == ["chat.send"]  # the private line stays open
+    assert [s.data["to"] for s in sam("still here", private=True).sends] == ["facilitators"]
+    sam.event("member.muted", {"member_id": 2, "muted": False})
+    assert [s.kind for s in sam("back again").sends] == ["chat.send"]
