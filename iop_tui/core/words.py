@@ -1437,7 +1437,9 @@ def kit_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | N
         if t == "journal.closed":
             return f"Journaling closed: {title}." + ("" if facilitator else " Your entry stays in your journal; /journal reads it.")
         if t == "journal.written":
-            return f"{'Finished and saved' if d.get('done') else 'Saved'} in your journal: {title}. {JOURNAL_PRIVATE}"
+            said = f"{'Finished and saved' if d.get('done') else 'Saved'} in your journal: {title}. {JOURNAL_PRIVATE}"
+            nxt = journal_next_text(prompt, [str(a) for a in d.get("answers") or []]) if prompt is not None and not d.get("done") else ""
+            return f"{said} {nxt}" if nxt else said
         if t == "journal.progress":
             return journal_progress_text(prompt) if prompt is not None else None
         if t == "journal.shared":
@@ -2455,3 +2457,15 @@ CAUGHT_UP = "Reconnected to {group}; up to date."
 
 #: A muted member's line to the group (the relay's own refusal, said before sending so nothing typed is lost).
 MUTED_GROUP_CHAT = "A facilitator has muted you in the group chat; you can still write to the facilitators privately."
+
+
+def journal_next_text(prompt: Any, answers: list[str]) -> str:
+    """After a saved journal answer (a prompt of several questions): which question is next, or
+    how to finish and share once every one is answered ("/journal and your words" said only once)."""
+    fields = list(getattr(prompt, "fields", []) or [])
+    if len(fields) < 2:
+        return ""
+    empty = next((i for i, field in enumerate(fields) if i >= len(answers) or not answers[i].strip()), None)
+    if empty is None:
+        return "Every question is answered: /journal done finishes it; /journal share group or facilitators shares it."
+    return f"Next, question {empty + 1} of {len(fields)}, {fields[empty]}: /journal and your words."

@@ -57,3 +57,16 @@ def test_a_muted_member_s_group_line_is_refused_before_sending_so_the_words_stay
     assert [s.data["to"] for s in sam("still here", private=True).sends] == ["facilitators"]
     sam.event("member.muted", {"member_id": 2, "muted": False})
     assert [s.kind for s in sam("back again").sends] == ["chat.send"]
+
+
+def test_a_saved_journal_answer_says_which_question_comes_next_and_then_how_to_finish_and_share():
+    sam = Room("participant")
+    fields = ["Situation", "Automatic thought", "A balanced thought"]
+    sam.event("journal.opened", {"prompt_id": 40, "title": "Thought record", "fields": fields, "minutes": 8})
+    said = sam.model.apply({"kind": "event", "seq": sam.seq + 1, "type": "journal.written", "ts": 1.0, "actor": 2, "actor_name": "Sam",
+                            "audience": "self", "subject": 2, "data": {"prompt_id": 40, "member_id": 2, "answers": ["At the bus stop", "", ""], "done": False}})
+    assert said[0].text.startswith("Saved in your journal: Thought record.")
+    assert "Next, question 2 of 3, Automatic thought: /journal and your words." in said[0].text
+    said = sam.model.apply({"kind": "event", "seq": sam.seq + 2, "type": "journal.written", "ts": 2.0, "actor": 2, "actor_name": "Sam",
+                            "audience": "self", "subject": 2, "data": {"prompt_id": 40, "member_id": 2, "answers": ["a", "b", "c"], "done": False}})
+    assert said[0].text.endswith("Every question is answered: /journal done finishes it; /journal share group or facilitators shares it.")
