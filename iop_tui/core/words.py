@@ -2469,3 +2469,12 @@ def journal_next_text(prompt: Any, answers: list[str]) -> str:
     if empty is None:
         return "Every question is answered: /journal done finishes it; /journal share group or facilitators shares it."
     return f"Next, question {empty + 1} of {len(fields)}, {fields[empty]}: /journal and your words."
+
+
+def room_prompt_line(state: GroupState, me_id: int | None) -> str:
+    """A member in a breakout room: the round's prompt, kept in view in the full-screen room bar
+    (it was said once on the status line, then only /rooms read it)."""
+    bo = state.breakout
+    if bo is None or not bo.prompt or not state.room_of(me_id) or _role(state, me_id) == FACILITATOR:
+        return ""
+    return f"Prompt: {bo.prompt}"

@@ -52,6 +52,8 @@ async def test_in_a_breakout_room_the_chat_says_it_sends_to_that_room_not_to_the
         bar = await wait_until(pilot, lambda: text_of(sam, "#chat-rooms"), "Sam's room bar")
         room = int(re.match(r"You are in: Room (\d)", bar).group(1))
         await wait_until(pilot, lambda: text_of(sam, "#chat-target").startswith(f"Sending to: Room {room} only."), "the room as the chat's target")
+        assert "Prompt: Name one trigger." in text_of(sam, "#chat-rooms")  # the room's prompt stays in view, not only /rooms
+        assert "Prompt:" not in text_of(dana, "#chat-rooms")  # a facilitator's bar lists the rooms instead
         await wait_until(dpilot, lambda: text_of(dana, "#chat-target").startswith("Sending to: the main room only."), "the main room, for Dana")
         await say(dpilot, dana, "/recall")
         await wait_until(pilot, lambda: text_of(sam, "#chat-target").startswith("Sending to: the group."), "the group again after the recall")

@@ -1,7 +1,7 @@
 """The chat pane's room bar (issue 13): where you are and your part, in words.
 
 While breakout rooms are open the bar says which room the reader is in, with
-whom and until when ("Room 2 of 2, with Sam, until 14:32"), or that they are
+whom and until when ("Room 2 of 2, with Sam, until 14:32") and the round's prompt, or that they are
 in the main room; during a role-play it says their part ("Playing the manager
 in Asking for a raise", and whether typed lines go in character); while a
 go-around runs, its question and whose turn it is (the status line moves on). A
@@ -29,5 +29,8 @@ class RoomBar(Static):
 
     def show_model(self, model: Any, in_role: bool = False) -> None:
         lines = words.room_bar_lines(model, in_role)
+        prompt = words.room_prompt_line(model.state, model.me_id)  # qam: the room's prompt stays in view
+        if prompt:
+            lines = [*lines[:1], prompt, *lines[1:]]
         turn = words.goround_bar_line(model.state, model.me_id)  # qam: a go-around's turn outlasts the status line
         set_text(self, "\n".join([*lines, turn] if turn else lines))
