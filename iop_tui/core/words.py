@@ -2478,3 +2478,16 @@ def room_prompt_line(state: GroupState, me_id: int | None) -> str:
     if bo is None or not bo.prompt or not state.room_of(me_id) or _role(state, me_id) == FACILITATOR:
         return ""
     return f"Prompt: {bo.prompt}"
+
+
+def cue_bar_lines(state: GroupState, me_id: int | None) -> list[str]:
+    """A member with a part: their cue card (and an observer's checklist), kept in view in the
+    full-screen room bar while the scene runs (it was said once on the status line, cut at two rows)."""
+    part = state.scene_for(me_id)
+    if part is None or me_id is None or me_id not in part.cast:
+        return []
+    card = part.cues.get(me_id)
+    lines = [f"Cue card: {card.cue}"] if card is not None and card.cue else []
+    if card is not None and card.checklist:
+        lines.append("Watch for: " + "; ".join(card.checklist) + ".")
+    return lines

@@ -122,3 +122,31 @@ async def test_after_a_relay_restart_the_status_line_does_not_stay_on_catching_u
         finally:
             await app.session.close()
             await fresh.stop()
+
+
+async def test_a_member_s_cue_card_stays_in_view_in_the_chat_pane_while_the_scene_runs(seeded) -> None:
+    import asyncio
+
+    from tests.faces.test_smallrooms_app import say
+    from tests.support.apphelp import text_of
+    from tests.support.wsclient import RawClient
+
+    from iop_tui.core.plan import DEMO_PLAN
+
+    sam_c, alex_c = seeded.participants[0], seeded.participants[1]
+    async with RawClient(seeded.url, alex_c.token) as alex, \
+            joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), \
+            joined(seeded.url, sam_c.token) as (sam, pilot):
+        await asyncio.wait_for(alex.wait_synced(), 10)
+        await dpilot.press("f4")
+        await pilot.press("f4")
+        await say(dpilot, dana, "/start Week 4")
+        await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
+        dana.load_plan(str(DEMO_PLAN))
+        await say(dpilot, dana, "/roleplay plan 1 Sam=2")
+        bar = await wait_until(pilot, lambda: "Cue card: " in text_of(sam, "#chat-rooms") and text_of(sam, "#chat-rooms"), "Sam's cue card in the bar")
+        assert bar.startswith("Playing the manager in Asking for a raise.")
+        await _typed_line(apilot := pilot, sam, "/hand")  # another notice takes the status line; the card stays
+        assert "Cue card: " in text_of(sam, "#chat-rooms") and apilot
+        await say(dpilot, dana, "/debrief")
+        await wait_until(pilot, lambda: "Cue card" not in text_of(sam, "#chat-rooms"), "the card to go with the scene")

@@ -3,7 +3,8 @@
 While breakout rooms are open the bar says which room the reader is in, with
 whom and until when ("Room 2 of 2, with Sam, until 14:32") and the round's prompt, or that they are
 in the main room; during a role-play it says their part ("Playing the manager
-in Asking for a raise", and whether typed lines go in character); while a
+in Asking for a raise", and whether typed lines go in character) with their cue
+card; while a
 go-around runs, its question and whose turn it is (the status line moves on). A
 facilitator also reads one line per room: who is in it, which facilitator
 joined it, whether its summary is drafted (/rooms reads the drafts). Text only, never colour or
@@ -32,5 +33,7 @@ class RoomBar(Static):
         prompt = words.room_prompt_line(model.state, model.me_id)  # qam: the room's prompt stays in view
         if prompt:
             lines = [*lines[:1], prompt, *lines[1:]]
+        if not model.is_facilitator:
+            lines = [*lines, *words.cue_bar_lines(model.state, model.me_id)]  # qam: the cue card stays in view
         turn = words.goround_bar_line(model.state, model.me_id)  # qam: a go-around's turn outlasts the status line
         set_text(self, "\n".join([*lines, turn] if turn else lines))
