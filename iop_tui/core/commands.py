@@ -186,6 +186,10 @@ def _permitted(outcome: Outcome, ctx: Context) -> Outcome:
         for send in outcome.sends:
             if not may(role, send.kind):
                 return Outcome(refusal=words.forbidden_text(role, send.kind))
+    me = ctx.model.me
+    if me is not None and me.muted and any(s.kind == "chat.send" and s.data.get("to") == "group" for s in outcome.sends):
+        # qam: the relay refuses it; said here, the words stay in the box instead of being lost
+        return Outcome(refusal=words.MUTED_GROUP_CHAT)
     return outcome
 
 
@@ -1252,11 +1256,15 @@ def _share(rest: str, ctx: Context) -> Outcome:
     _need(ctx, "feed.post")
     if not rest.strip():
         raise Refused(words.FEED_USAGE)
+    if ctx.state.session is not None:  # qam: the relay refuses it; said here, the words stay in the box
+        raise Refused(words.FEED_IN_SESSION)
     return send("feed.post", {"text": rest.strip()})
 
 
 @command("feed", help=(Help("/feed", "read the group's between-session feed; facilitators remove post N with /feed delete N.", "feed.post"),))
 def _feed(rest: str, ctx: Context) -> Outcome:
+    if ctx.role == GUEST:
+        raise Refused(words.GUEST_NO_FEED)  # qam: reading, not posting, is what was asked
     _need(ctx, "feed.post")
     sub, _, number = rest.strip().partition(" ")
     if sub.lower() != "delete":
@@ -1272,7 +1280,7 @@ def _feed(rest: str, ctx: Context) -> Outcome:
 @command("resources", help=(Help("/resources", "list the resources your facilitators pinned; links are shown as text, never opened.", frozenset({FACILITATOR, PARTICIPANT})),))
 def _resources(rest: str, ctx: Context) -> Outcome:
     if ctx.role == GUEST:
-        raise Refused(words.forbidden_text(GUEST, "feed.post"))
+        raise Refused(words.GUEST_NO_FEED)
     return Outcome(local="resources")
 
 
@@ -1653,7 +1661,9 @@ def _board(rest: str, ctx: Context) -> Outcome:
         question = words.board_clear_question(board, column)
         typed = f"/board clear {tail}".rstrip()
         return Outcome(sends=out.sends, ask=question, ask_typed=words.type_yes_text(question, typed), declined=words.BOARD_STAYS)
-    _need(ctx, "card.add")  # guests see no boards
+    if ctx.role == GUEST:
+        raise Refused(words.GUEST_NO_BOARD)  # qam: guests see no boards
+    _need(ctx, "card.add")
     if rest:
         raise Refused(words.BOARD_USAGE)
     return Outcome(local="board")

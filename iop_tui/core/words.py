@@ -618,7 +618,10 @@ def header_text(model: Any, now: float, *, clock: bool = False) -> str:
     state: GroupState = model.state
     parts = [model.group_name or "iop-tui"]
     session = state.session
-    if session is None:
+    me = getattr(model, "me", None)
+    if session is None and me is not None and me.role == "guest":
+        parts.append(GUEST_WAITING_SHORT)  # qam: a guest sees no session until let in, nor the schedule
+    elif session is None:
         parts.append("No session running")
         view = getattr(model, "schedule", None)  # issue 15a: the next planned session
         if view is not None:
@@ -1436,7 +1439,9 @@ def kit_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | N
         if t == "journal.closed":
             return f"Journaling closed: {title}." + ("" if facilitator else " Your entry stays in your journal; /journal reads it.")
         if t == "journal.written":
-            return f"{'Finished and saved' if d.get('done') else 'Saved'} in your journal: {title}. {JOURNAL_PRIVATE}"
+            said = f"{'Finished and saved' if d.get('done') else 'Saved'} in your journal: {title}. {JOURNAL_PRIVATE}"
+            nxt = journal_next_text(prompt, [str(a) for a in d.get("answers") or []]) if prompt is not None and not d.get("done") else ""
+            return f"{said} {nxt}" if nxt else said
         if t == "journal.progress":
             return journal_progress_text(prompt) if prompt is not None else None
         if t == "journal.shared":
@@ -2405,13 +2410,87 @@ LOW_BANDWIDTH_HELP = "draw less on a slow link or an old terminal: no colour, no
 def low_bandwidth_hint(reason: str) -> str:
     """The one-line hint, said once at the start, when the terminal or the link looks slow."""
     return f"Slow terminal or link ({reason}): iop-tui --low-bandwidth draws less."
-# -- using the merged product as a facilitator (qaf): where a typed line goes -------------------
 
 
-def chat_target_text(state: GroupState, me_id: int | None) -> str:
-    """The line above the full-screen chat input when it sends to the group: in a breakout
-    room a line reaches that room (its members and the facilitators), so it says the room."""
-    number = state.room_of(me_id) if state.breakout is not None else 0
-    if number:
-        return f"Sending to: room {number} and the facilitators. Ctrl+T: private line. F1-F6: panes."
-    return "Sending to: the group. Ctrl+T: private line. F1-F6: panes."
+# -- qam: what a member and a guest met using the merged product --------------------------------
+
+#: The header of a guest in the family session's waiting room (no session is shown until let in).
+GUEST_WAITING_SHORT = "Waiting room: a facilitator will let you in"
+#: A guest asking for what only the group reads (the between-session feed, the resources, a board).
+GUEST_NO_FEED = "The feed and the resources are for the group's members; a guest sees only the family session."
+GUEST_NO_BOARD = "Boards are for the group's members; a guest sees only the family session's slides, polls and chat."
+
+
+def journal_entry_state(entry: Any) -> str:
+    """One line for the Journal view: where this member's entry for the open prompt stands."""
+    if entry is None or not any(entry.answers):
+        return "Your entry: nothing saved yet; only you can read it."
+    where = ("shared with " + ("the group" if entry.shared == "group" else "the facilitators")) if entry.shared else "only you can read it"
+    return f"Your entry: {'finished' if entry.done else 'saved, not finished'}; {where}."
+
+
+def chat_target_text(state: GroupState | None, me_id: int | None, *, private: bool = False, reply_name: str | None = None) -> str:
+    """The full-screen chat's line above the input: where a line typed there goes. In a
+    breakout round it names the room (a line goes to that room only), never "the group"."""
+    if reply_name is not None:
+        return f"Replying privately to {reply_name} (and the facilitators). Ctrl+T: back to the group."
+    if private:
+        return "Sending privately to the facilitators only. Ctrl+T: back to the group. F1-F6: panes."
+    room = state.room_of(me_id) if state is not None and state.breakout is not None else None
+    # a room's line reaches its members and the facilitators (the audience rule's room scope)
+    where = "the group" if room is None else f"room {room} and the facilitators" if room else "the main room only"
+    return f"Sending to: {where}. Ctrl+T: private line. F1-F6: panes."
+
+
+#: /share while a session runs (the relay's own refusal, said before sending so nothing typed is lost).
+FEED_IN_SESSION = "The feed is for between sessions, and a session is running; share it in the check-in or the chat now."
+
+
+def goround_bar_line(state: GroupState, me_id: int | None) -> str:
+    """The chat pane's lasting line for a running go-around (the status line moves on with the
+    next notice): ``"Go-around: One word? It is your turn. Alex is next. Type /goround pass to pass."``."""
+    found = state.goround()
+    if found is None or found.whose() is None:
+        return ""
+    return f"Go-around: {found.question} {goround_turn_text(state, found, me_id, guide=False)}"
+
+
+#: The full-screen status line once a reconnect's catch-up is done ("...; catching up." stayed on).
+CAUGHT_UP = "Reconnected to {group}; up to date."
+
+#: A muted member's line to the group (the relay's own refusal, said before sending so nothing typed is lost).
+MUTED_GROUP_CHAT = "A facilitator has muted you in the group chat; you can still write to the facilitators privately."
+
+
+def journal_next_text(prompt: Any, answers: list[str]) -> str:
+    """After a saved journal answer (a prompt of several questions): which question is next, or
+    how to finish and share once every one is answered ("/journal and your words" said only once)."""
+    fields = list(getattr(prompt, "fields", []) or [])
+    if len(fields) < 2:
+        return ""
+    empty = next((i for i, field in enumerate(fields) if i >= len(answers) or not answers[i].strip()), None)
+    if empty is None:
+        return "Every question is answered: /journal done finishes it; /journal share group or facilitators shares it."
+    return f"Next, question {empty + 1} of {len(fields)}, {fields[empty]}: /journal and your words."
+
+
+def room_prompt_line(state: GroupState, me_id: int | None) -> str:
+    """A member in a breakout room: the round's prompt, kept in view in the full-screen room bar
+    (it was said once on the status line, then only /rooms read it)."""
+    bo = state.breakout
+    if bo is None or not bo.prompt or not state.room_of(me_id) or _role(state, me_id) == FACILITATOR:
+        return ""
+    return f"Prompt: {bo.prompt}"
+
+
+def cue_bar_lines(state: GroupState, me_id: int | None) -> list[str]:
+    """A member with a part: their cue card (and an observer's checklist), kept in view in the
+    full-screen room bar while the scene runs (it was said once on the status line, cut at two rows)."""
+    part = state.scene_for(me_id)
+    if part is None or me_id is None or me_id not in part.cast:
+        return []
+    card = part.cues.get(me_id)
+    lines = [f"Cue card: {card.cue}"] if card is not None and card.cue else []
+    if card is not None and card.checklist:
+        lines.append("Watch for: " + "; ".join(card.checklist) + ".")
+    return lines

@@ -80,6 +80,18 @@ def announce(app: IopApp, notice: Any) -> None:
         return  # the pane in front shows it: said there once, not again on the status line
     elif kind != "synced":
         app.status(text)
+    else:
+        _caught_up(app)
+
+
+def _caught_up(app: IopApp) -> None:
+    """A reconnect's "catching up" is replaced once it has caught up (qam: it stayed on for good)."""
+    screen = app.session_screen()
+    if screen is None:
+        return
+    for line in screen.query("#status").results(StatusLine):
+        if str(getattr(line, "shown_text", "")).endswith("; catching up."):
+            line.show(words.CAUGHT_UP.format(group=app.model.group_name))
 
 
 def _pane_in_front(app: IopApp) -> str | None:

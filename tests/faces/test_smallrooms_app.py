@@ -66,7 +66,8 @@ async def test_a_breakout_round_and_a_role_play_at_80x24(seeded) -> None:
         dana.load_plan(str(DEMO_PLAN))
         await say(dpilot, dana, "/roleplay plan 1 Sam=2")
         part = await wait_until(pilot, lambda: text_of(sam, "#chat-rooms"), "Sam's part")
-        assert part == "Playing the manager in Asking for a raise. Ctrl+R speaks in character."
+        assert part.split("\n")[0] == "Playing the manager in Asking for a raise. Ctrl+R speaks in character."
+        assert part.split("\n")[1].startswith("Cue card: ")  # qam: the cue card stays in view
         await pilot.press("ctrl+r")
         assert "Typing in character; Ctrl+R steps out." in text_of(sam, "#chat-rooms")
         await say(pilot, sam, "What can I do for you?")

@@ -48,6 +48,8 @@ def test_the_peer_space_commands():
         ("resource.pin", {"title": "Breathing", "link": "", "text": "Four counts in, four out."})]
     assert dana("/pin Crisis line").refusal == words.PIN_USAGE
     assert dana("/unpin 1").refusal == words.NO_RESOURCES
+    assert sam("/share Slept better").refusal == words.FEED_IN_SESSION  # a session runs in a Room
+    sam.event("session.ended", {"session_id": 1, "summary": ""})
     assert sends(sam("/share Slept better")) == [("feed.post", {"text": "Slept better"})]
     assert sam("/share").refusal == words.FEED_USAGE
     assert sam("/feed").local == "feed" and sam("/resources").local == "resources"

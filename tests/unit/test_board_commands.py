@@ -92,7 +92,7 @@ def test_moods_are_said_in_figures_and_drawn_as_text_characters():
 
 
 def test_a_guest_cannot_read_a_board_and_a_participant_hears_how_to_add_a_card():
-    assert Room("guest")("/board").refusal == "As a guest you cannot add cards to a board."
+    assert Room("guest")("/board").refusal == words.GUEST_NO_BOARD
     room = Room("participant")
     _board(room)
     opened = {"kind": "event", "seq": 1, "type": "board.opened", "ts": 1.0, "actor": 1, "actor_name": "Dana", "audience": "members",

@@ -36,10 +36,11 @@ class JournalScreen(PaneKeysClose, ModalScreen[None]):
 
     BINDINGS = [
         *PANE_KEY_BINDINGS,  # a pane key saves and closes, as Escape does, and shows the pane (viewkeys)
-        Binding("ctrl+s", "save(False)", "Save"),
-        Binding("ctrl+d", "save(True)", "Finish"),
-        Binding("ctrl+f", "share('facilitators')", "Share with facilitators"),
-        Binding("ctrl+g", "share('group')", "Share with group"),
+        # priority: the answer boxes (TextArea) would take Ctrl+D as "delete right" (qam)
+        Binding("ctrl+s", "save(False)", "Save", priority=True),
+        Binding("ctrl+d", "save(True)", "Finish", priority=True),
+        Binding("ctrl+f", "share('facilitators')", "Share with facilitators", priority=True),
+        Binding("ctrl+g", "share('group')", "Share with group", priority=True),
         Binding("escape", "close", "Save and close"),
     ]
 
@@ -49,6 +50,7 @@ class JournalScreen(PaneKeysClose, ModalScreen[None]):
     #journal-title { text-style: bold; }
     .journal-question { margin-top: 1; }
     #journal-keys { color: $text-muted; }
+    #journal-state { text-style: bold; }
     .journal-answer { height: 4; }
     #journal-read { margin-top: 1; }
     """
@@ -71,6 +73,7 @@ class JournalScreen(PaneKeysClose, ModalScreen[None]):
         with VerticalScroll(id="journal-box"):
             yield Static("", id="journal-title", markup=False)
             if self.prompt is not None:
+                yield Static("", id="journal-state", markup=False)  # saved, finished, shared: said in view
                 yield Static(JOURNAL_KEYS, id="journal-keys", markup=False)
                 for number, (field, answer) in enumerate(zip(self.prompt.fields, self._saved, strict=True), 1):
                     label = f"Question {number} of {len(self.prompt.fields)}: {field}" if len(self.prompt.fields) > 1 else field
@@ -100,6 +103,9 @@ class JournalScreen(PaneKeysClose, ModalScreen[None]):
                      if prompt is not None else words.NO_PROMPT_OPEN)
             lines = words.journal_lines(state, model.me_id) if state.journal_of(model.me_id or 0) else [words.NO_JOURNAL]
         self._title, self._read = title, "\n".join(lines)
+        if self.prompt is not None:
+            entry = state.journal.get((self.prompt.prompt_id, model.me_id))
+            self.query_one("#journal-state", Static).update(words.journal_entry_state(entry))
         self.query_one("#journal-title", Static).update(self._title)
         self.query_one("#journal-read", Static).update(self._read)
 
@@ -114,7 +120,9 @@ class JournalScreen(PaneKeysClose, ModalScreen[None]):
             self.post_message(Say(words.NO_PROMPT_OPEN))
             return
         if not any(answers):
-            self.post_message(Say(words.NO_JOURNAL_ENTRY if done else "Your entry is empty; write something first."))
+            sentence = words.NO_JOURNAL_ENTRY if done else "Your entry is empty; write something first."
+            self.query_one("#journal-state", Static).update(sentence)  # the status line is under this view
+            self.post_message(Say(sentence))
             return
         self._saved = answers
 

@@ -108,15 +108,10 @@ class ChatPane(Pane):
         self.query_one(ChatLog).append_rows([(None, t) for t in texts])
 
     def _set_target(self) -> None:
-        if self._reply_to is not None and self._model is not None:
-            name = self._model.state.name_of(self._reply_to)
-            text = f"Replying privately to {name} (and the facilitators). Ctrl+T: back to the group."
-        elif self._private:
-            text = "Sending privately to the facilitators only. Ctrl+T: back to the group. F1-F6: panes."
-        elif self._model is not None:
-            text = words.chat_target_text(self._model.state, self._model.me_id)  # a breakout room says its room
-        else:
-            text = "Sending to: the group. Ctrl+T: private line. F1-F6: panes."
+        model = self._model
+        name = model.state.name_of(self._reply_to) if self._reply_to is not None and model is not None else None
+        text = words.chat_target_text(model.state if model is not None else None, model.me_id if model is not None else None,
+                                      private=self._private, reply_name=name)
         set_text(self.query_one("#chat-target", Static), text)
 
     # -- actions -------------------------------------------------------------
