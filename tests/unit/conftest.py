@@ -4,6 +4,9 @@ An internet socket (IPv4 or IPv6) created by a test here, or by anything it
 calls, fails the test with :class:`NetworkInUnitTest`, so a test that needs a
 relay on loopback goes to ``tests/relay`` instead of slowing the fast loop.
 Unix socket pairs stay allowed: the asyncio event loop wakes itself with one.
+
+``sam`` and ``dana``: a participant's and a facilitator's
+:class:`tests.support.commandroom.Room`, the command tests' live session.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import socket
 
 import pytest
+
+from tests.support.commandroom import Room
 
 
 class NetworkInUnitTest(AssertionError):
@@ -28,3 +33,13 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
         original(self, family, type, proto, fileno)
 
     monkeypatch.setattr(socket.socket, "__init__", guarded)
+
+
+@pytest.fixture
+def sam() -> Room:
+    return Room("participant")
+
+
+@pytest.fixture
+def dana() -> Room:
+    return Room("facilitator")
