@@ -7,15 +7,25 @@ Unix socket pairs stay allowed: the asyncio event loop wakes itself with one.
 
 ``sam`` and ``dana``: a participant's and a facilitator's
 :class:`tests.support.commandroom.Room`, the command tests' live session.
+
+``store``, ``group`` and ``clock``: for tests of the hub without a socket
+(tests/support/hubpeer.py), a real SQLite :class:`server.store.Store` in
+``tmp_path``, the seeded group on it (:func:`tests.support.wsclient.seed`) and a
+:class:`tests.support.hubpeer.Clock` the test moves. A module's own fixture of
+the same name wins (tests/unit/test_store.py has its own ``store``).
 """
 
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
+from server.store import Store
 from tests.support.commandroom import Room
+from tests.support.hubpeer import Clock
+from tests.support.wsclient import Seeded, seed
 
 
 class NetworkInUnitTest(AssertionError):
@@ -43,3 +53,20 @@ def sam() -> Room:
 @pytest.fixture
 def dana() -> Room:
     return Room("facilitator")
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = Store(tmp_path / "data")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def group(store: Store) -> Seeded:
+    return seed(store)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
