@@ -18,32 +18,19 @@ import math
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from icalendar import Calendar
-from tests.support.outside import Mailbox, Webhook
+from tests.support.outside import Webhook
 from tests.support.procs import start_server_process
 from tests.support.wsclient import RawClient
 
 from protocol.roles import FACILITATOR, PARTICIPANT
 from protocol.schedule import Rule
 from server.edge import RelayServer
-from server.notify import SmtpSettings
 from server.reminders import SmsSettings
 from server.store import Store
 
 GROUP = "Tuesday IOP for depression"  # a name that says what the group treats: never in a reminder
 LABEL = "Evening group"
-
-
-@pytest.fixture
-def smtp(unused_tcp_port):
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=unused_tcp_port)
-    controller.start()
-    try:
-        yield box, SmtpSettings("127.0.0.1", unused_tcp_port, "relay@clinic.example")
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
