@@ -12,23 +12,14 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 from iop_tui.core import words
 from iop_tui.core.session import ClientSession
 from iop_tui.plain.face import PlainFace
 from protocol.board import MAX_CARDS
+from tests.support.plainface import TIMEOUT
+from tests.support.plainface import until as _until  # a test here has its own local "until"
 from tests.support.wsclient import Cred, seed
-
-TIMEOUT = 10.0
-
-
-async def _until(condition: Any, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
 
 
 class Person:
