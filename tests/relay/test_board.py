@@ -185,14 +185,11 @@ async def test_the_agenda_says_when_the_phase_ends_and_one_scheduled_call_says_w
 
 async def test_the_demos_simulated_members_write_cards_and_give_plus_ones_on_the_plans_board(relay):
     from iop_tui.core.plan import DEMO_PLAN, load_plan
-    from iop_tui.demo.members import PERSONAS, run_bots
+    from tests.support.demobots import start_demo_bots
 
     plan = load_plan(DEMO_PLAN)
     assert plan.boards and plan.minutes["exercises"] == 20
-    gid = relay.store.create_group("Demo")
-    _, dana = relay.store.add_member(gid, "Dana", "facilitator")
-    tokens = {name: relay.store.add_member(gid, name, "participant")[1] for name in PERSONAS}
-    bots = asyncio.create_task(run_bots(relay.url, tokens, plan=plan, facilitator_token=dana, tempo=0.02))
+    gid, bots = start_demo_bots(relay, tempo=0.02, name="Demo")
     try:
         def types() -> list[str]:
             return [e.type for e in relay.store.events_after(gid, 0)]
