@@ -412,13 +412,15 @@ def _check_keys(table: Any, known: tuple[str, ...], where: str, name: str) -> di
     return table
 
 
-def _text(table: dict[str, Any], key: str, where: str, name: str, default: str | None = None) -> str:
+def _text(table: dict[str, Any], key: str, where: str, name: str, default: str | None = None, *,
+          multiline: tuple[str, ...] = ("instructions",)) -> str:
+    """The text at ``key``, through the one cleaner: the keys in ``multiline`` keep their line breaks."""
     value = table.get(key, default)
     if value is None:
         raise PlanError(f"{name}: {where} needs a {key!r}.")
     if not isinstance(value, str):
         raise PlanError(f"{name}: {key!r} in {where} must be text in quotes.")
-    return clean_text(value) if key == "instructions" else clean_line(value)  # a file is shown like the network
+    return clean_text(value) if key in multiline else clean_line(value)  # a file is shown like the network
 
 
 def _poll(table: Any, number: int, name: str) -> PlannedPoll:

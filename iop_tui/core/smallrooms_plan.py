@@ -26,7 +26,9 @@ In the plan's TOML (see iop_tui/demo/content/plan.toml)::
 Both are only *prepared*: ``/breakout plan N`` opens a round and
 ``/roleplay plan N`` starts a scene when the moment comes. Every field is
 checked when the plan loads, with the protocol's own validation, and text
-from the file passes the one cleaner like text from the network.
+from the file passes the one cleaner like text from the network: the table,
+text and validation checks are plan.py's own (``_check_keys``, ``_text``,
+``_validate``), so a small-rooms table is refused in the same sentences.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from iop_tui.core.plan import PlanError, _text, _validate
+from iop_tui.core.plan import _check_keys as _table
 from protocol.messages import ROOM_ASSIGNMENTS
-from protocol.text import clean_line, clean_text
+from protocol.text import clean_line
 
 __all__ = ["PlannedBreakout", "PlannedScenario", "parse_breakouts", "parse_scenarios"]
 
@@ -79,65 +83,34 @@ class PlannedScenario:
         return f"{self.title}; roles: {names}"
 
 
-def _error(message: str) -> Exception:
-    from iop_tui.core.plan import PlanError
-
-    return PlanError(message)
-
-
-def _table(table: Any, known: tuple[str, ...], where: str, name: str) -> dict[str, Any]:
-    if not isinstance(table, dict):
-        raise _error(f"{name}: {where} must be a table of keys; see the example plan in iop_tui/demo/content.")
-    for key in table:
-        if key not in known:
-            raise _error(f"{name}: unknown key {key!r} in {where}; the keys it may have are {', '.join(known)}.")
-    return table
-
-
 def _str(table: dict[str, Any], key: str, where: str, name: str, default: str | None = None) -> str:
-    value = table.get(key, default)
-    if value is None:
-        raise _error(f"{name}: {where} needs a {key!r}.")
-    if not isinstance(value, str):
-        raise _error(f"{name}: {key!r} in {where} must be text in quotes.")
-    return clean_text(value) if key in ("setting", "cue") else clean_line(value)
+    return _text(table, key, where, name, default, multiline=("setting", "cue"))
 
 
 def _int(table: dict[str, Any], key: str, where: str, name: str) -> int:
     value = table.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _error(f"{name}: {where} needs {key!r}, a whole number.")
+        raise PlanError(f"{name}: {where} needs {key!r}, a whole number.")
     return value
 
 
 def _texts(table: dict[str, Any], key: str, where: str, name: str) -> tuple[str, ...]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _error(f"{name}: {key!r} in {where} must be a list of texts in quotes.")
+        raise PlanError(f"{name}: {key!r} in {where} must be a list of texts in quotes.")
     return tuple(clean_line(v) for v in value)
-
-
-def _validate(command: tuple[str, dict[str, Any]], where: str, name: str) -> None:
-    from protocol.errors import ProtocolError
-    from protocol.messages import parse_command
-
-    kind, data = command
-    try:
-        parse_command({"kind": kind, "id": "plan", "data": data})
-    except ProtocolError as err:
-        raise _error(f"{name}: {where}: {err.message}") from None
 
 
 def parse_breakouts(tables: Any, name: str) -> tuple[PlannedBreakout, ...]:
     if not isinstance(tables, list):
-        raise _error(f"{name}: write breakout rounds as [[breakouts]] tables.")
+        raise PlanError(f"{name}: write breakout rounds as [[breakouts]] tables.")
     out = []
     for number, table in enumerate(tables, 1):
         where = f"breakout {number}"
         table = _table(table, _BREAKOUT_KEYS, where, name)
         assign = _str(table, "assign", where, name, "random")
         if assign not in ROOM_ASSIGNMENTS:
-            raise _error(f"{name}: {where} has assign {assign!r}; use one of {', '.join(ROOM_ASSIGNMENTS)}.")
+            raise PlanError(f"{name}: {where} has assign {assign!r}; use one of {', '.join(ROOM_ASSIGNMENTS)}.")
         planned = PlannedBreakout(_int(table, "rooms", where, name), _int(table, "minutes", where, name), _str(table, "prompt", where, name, ""), assign)
         _validate(planned.command(), where, name)
         out.append(planned)
@@ -146,21 +119,21 @@ def parse_breakouts(tables: Any, name: str) -> tuple[PlannedBreakout, ...]:
 
 def parse_scenarios(tables: Any, name: str) -> tuple[PlannedScenario, ...]:
     if not isinstance(tables, list):
-        raise _error(f"{name}: write role-play scenarios as [[scenarios]] tables.")
+        raise PlanError(f"{name}: write role-play scenarios as [[scenarios]] tables.")
     out = []
     for number, table in enumerate(tables, 1):
         where = f"scenario {number}"
         table = _table(table, _SCENARIO_KEYS, where, name)
         roles_table = table.get("roles", [])
         if not isinstance(roles_table, list) or not roles_table:
-            raise _error(f"{name}: {where} needs roles, written as [[scenarios.roles]] tables.")
+            raise PlanError(f"{name}: {where} needs roles, written as [[scenarios.roles]] tables.")
         roles = []
         for index, role in enumerate(roles_table, 1):
             at = f"{where}, role {index}"
             role = _table(role, _ROLE_KEYS, at, name)
             observer = role.get("observer", False)
             if not isinstance(observer, bool):
-                raise _error(f"{name}: 'observer' in {at} must be true or false.")
+                raise PlanError(f"{name}: 'observer' in {at} must be true or false.")
             roles.append((_str(role, "name", at, name), _str(role, "cue", at, name, ""), observer))
         planned = PlannedScenario(
             _str(table, "title", where, name), _str(table, "setting", where, name, ""), tuple(roles),

@@ -993,7 +993,7 @@ def checklist_submit_text(title: str, number: str) -> str:
 def next_hand_text(state: GroupState) -> str:
     """Said after a hand is lowered: whose hand is next, or that none is up."""
     if not state.hands:
-        return "No hands are raised."
+        return NO_HANDS
     return f"{_name(state, state.hands[0])}'s hand is next."
 
 

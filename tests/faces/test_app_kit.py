@@ -25,16 +25,21 @@ async def _typed_line(pilot, app, line: str) -> None:
     await wait_until(pilot, lambda: not app.session.pending, f"the relay to take {line!r}")
 
 
+async def _in_journal_view(dana, dpilot, member, pilot, open_line: str) -> None:
+    """Dana starts the session and opens a prompt by typing ``open_line``; the member presses J outside a field."""
+    await _typed_line(dpilot, dana, "/start Week 3")
+    await _typed_line(dpilot, dana, open_line)
+    await wait_until(pilot, lambda: member.model.state.open_prompt() is not None, "the prompt to reach the member")
+    await pilot.press("f1")
+    await pilot.press("escape")
+    await pilot.press("j")
+    await wait_until(pilot, lambda: isinstance(member.screen, JournalScreen), "the Journal view")
+
+
 async def test_a_member_writes_in_the_journal_view_and_the_facilitator_sees_counts_until_it_is_shared(seeded, relay) -> None:
     sam_c = seeded.participants[0]
     async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), joined(seeded.url, sam_c.token) as (sam, pilot):
-        await _typed_line(dpilot, dana, "/start Week 3")
-        await _typed_line(dpilot, dana, "/journal open thought-record 10")
-        await wait_until(pilot, lambda: sam.model.state.open_prompt() is not None, "the prompt to reach Sam")
-        await pilot.press("f1")
-        await pilot.press("escape")
-        await pilot.press("j")
-        await wait_until(pilot, lambda: isinstance(sam.screen, JournalScreen), "the Journal view")
+        await _in_journal_view(dana, dpilot, sam, pilot, "/journal open thought-record 10")
         assert sam.screen.shown.startswith("Journaling, for 10 minutes: Thought record. Only you can read it unless you share it.")
         assert "Question 1 of 6: Situation" in screen_text(sam)
         await pilot.press(*keys("SECRETWORDS at work"))
@@ -68,13 +73,7 @@ async def test_a_member_writes_in_the_journal_view_and_the_facilitator_sees_coun
 
 async def test_escape_saves_what_was_typed_in_the_journal_view(seeded, relay) -> None:
     async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), joined(seeded.url, seeded.participants[1].token) as (alex, pilot):
-        await _typed_line(dpilot, dana, "/start Week 3")
-        await _typed_line(dpilot, dana, "/journal open 5 What helped this week?")
-        await wait_until(pilot, lambda: alex.model.state.open_prompt() is not None, "the prompt")
-        await pilot.press("f1")
-        await pilot.press("escape")
-        await pilot.press("j")
-        await wait_until(pilot, lambda: isinstance(alex.screen, JournalScreen), "the Journal view")
+        await _in_journal_view(dana, dpilot, alex, pilot, "/journal open 5 What helped this week?")
         await pilot.press(*keys("a long walk"))
         await pilot.press("escape")
         await wait_until(pilot, lambda: any(e.type == "journal.written" for e in relay.store.events_after(seeded.group_id, 0)), "the entry to be kept")

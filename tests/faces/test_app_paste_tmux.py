@@ -25,46 +25,25 @@ from pathlib import Path
 import pytest
 
 from iop_tui.tui.keyburst import QUIET
-from tests.support.plainpty import REPO, client_env, seed_group
+from tests.support.plainpty import client_env, seed_group
 from tests.support.procs import start_server_process
 from server.store import DB_NAME
+from tests.support.tmuxpane import FULL_SCREEN_CLIENT, TmuxPane
 from tests.support.wsclient import RawClient
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (CI installs it)")
 
-CLIENT = (
-    "import os\n"
-    "from iop_tui.core.session import ClientSession\n"
-    "from iop_tui.tui.app import IopApp\n"
-    "IopApp(ClientSession(os.environ['IOP_TEST_URL'], os.environ['IOP_TEST_TOKEN'])).run()\n"
-)
 LIMIT_SENTENCE = "Your message is 100,000 characters; the limit is 2,000."
 
 
-class TmuxClient:
-    """The member's full-screen client in its own tmux session (80x24)."""
+class TmuxClient(TmuxPane):
+    """The member's full-screen client in its own tmux server (80x24)."""
 
     def __init__(self, tmp_path: Path, url: str, token: str) -> None:
-        self.name = f"focus-{uuid.uuid4().hex[:8]}"
         script = tmp_path / "client.py"
-        script.write_text(CLIENT, encoding="utf-8")
+        script.write_text(FULL_SCREEN_CLIENT, encoding="utf-8")
         env = client_env(tmp_path / "config", IOP_TEST_URL=url, IOP_TEST_TOKEN=token)
-        exports = [f"{k}={subprocess.list2cmdline([env[k]])}" for k in ("PYTHONPATH", "IOP_TUI_CONFIG_DIR", "IOP_TEST_URL", "IOP_TEST_TOKEN")]
-        command = " ".join(["env", *exports, "TERM=xterm-256color", subprocess.list2cmdline([sys.executable, str(script)]), "; sleep 60"])
-        self.tmux("new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", "-c", str(REPO), command)
-
-    def tmux(self, *args: str) -> str:
-        done = subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=30)
-        return done.stdout
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", self.name)
-
-    def keys(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", self.name, *keys)
-
-    def literal(self, text: str) -> None:
-        self.tmux("send-keys", "-t", self.name, "-l", text)
+        super().__init__(f"focus-{uuid.uuid4().hex[:8]}", [sys.executable, str(script)], env)
 
     def paste_unbracketed(self, path: Path) -> None:
         buffer = f"{self.name}-paste"
@@ -76,21 +55,9 @@ class TmuxClient:
         out = subprocess.run(["pgrep", "-P", pane, "-f", "client.py"], capture_output=True, text=True).stdout.split()
         return int(out[0]) if out else (int(pane) if pane else None)
 
-    async def wait_for(self, *needles: str, timeout: float = 60) -> str:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        screen = ""
-        while loop.time() < deadline:
-            screen = self.screen()
-            if all(n in screen for n in needles):
-                return screen
-            assert "Traceback" not in screen, screen
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"{needles!r} never showed on the client's screen:\n{screen}")
-
     def close(self) -> None:
         self.keys("C-q")
-        self.tmux("kill-session", "-t", self.name)
+        super().close()
 
 
 def relay_events(data: Path) -> list[str]:

@@ -6,14 +6,11 @@ client joined to a real relay, and read back from the rendered screen.
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.support.apphelp import joined, option_texts, press_button, screen_text, text_of, type_into, wait_until
 
-from iop_tui.tui.app import IopApp
 from iop_tui.core.plan import load_plan
-from iop_tui.core.session import ClientSession
 from iop_tui.tui.screens.confirm import ConfirmScreen
 
 PLAN = Path(__file__).resolve().parents[2] / "iop_tui" / "demo" / "content" / "plan.toml"
@@ -174,20 +171,9 @@ async def test_header_is_one_row_and_footer_labels_are_whole_at_80x24(seeded) ->
                 assert label in footer, f"member's footer label {label!r} cut on pane {key}: {footer!r}"
 
 
-@asynccontextmanager
-async def joined_with_toasts(url: str, token: str):
-    """Like apphelp.joined, with Textual's notifications on (run_test turns them off by default)."""
-    session = ClientSession(url, token)
-    app = IopApp(session)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await wait_until(pilot, lambda: session.model.synced and session.model.me is not None, "the join")
-        yield app, pilot
-        await session.close()
-
-
 async def test_a_notice_never_covers_presenter_notes_or_form_fields(seeded) -> None:
     plan = load_plan(PLAN)
-    async with joined_with_toasts(seeded.url, seeded.facilitator.token) as (app, pilot):
+    async with joined(seeded.url, seeded.facilitator.token, notifications=True) as (app, pilot):
         await _start(app, pilot)
         app.session.send("deck.load", {"markdown": plan.markdown})
         await pilot.press("f2")

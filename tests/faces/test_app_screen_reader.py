@@ -10,8 +10,6 @@ figures under the real screen reader are bench/tui_speech.py's.
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-
 import sys
 
 from tests.support.apphelp import joined, screen_text, type_into, wait_until
@@ -19,8 +17,6 @@ from tests.support.plainpty import client_env
 from tests.support.rawpty import RawTerminal
 from tests.support.wsclient import RawClient
 
-from iop_tui.core.session import ClientSession
-from iop_tui.tui.app import IopApp
 from iop_tui.tui.screens.session import KEYS_HINT
 from iop_tui.tui.widgets.quiet import BLOCK_GLYPHS, QuietTabPane
 
@@ -155,20 +151,9 @@ async def test_the_footer_says_which_keys_bring_a_pane_forward_in_a_text_field_a
         assert rows(app)[-1] == in_field, (rows(app)[-1], in_field)
 
 
-@asynccontextmanager
-async def joined_with_toasts(url: str, token: str):
-    """Like apphelp.joined, with Textual's notifications on (run_test turns them off by default)."""
-    session = ClientSession(url, token)
-    app = IopApp(session)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await wait_until(pilot, lambda: session.model.synced and session.model.me is not None, "the join")
-        yield app, pilot
-        await session.close()
-
-
 async def test_a_private_line_is_said_once_on_the_status_line_and_covers_no_row(seeded) -> None:
     sam = seeded.participants[0]
-    async with joined_with_toasts(seeded.url, seeded.facilitator.token) as (dana, dpilot):
+    async with joined(seeded.url, seeded.facilitator.token, notifications=True) as (dana, dpilot):
         await _start(dana, dpilot)
         await dpilot.press("6")
         await dpilot.pause(0.3)

@@ -22,17 +22,8 @@ from iop_tui.core.session import ClientSession
 from iop_tui.plain.face import PlainFace
 from server.edge import RelayServer
 from tests.support.apphelp import joined, option_texts, screen_text, type_into, wait_until
+from tests.support.plainface import TIMEOUT, plain_joined, until
 from tests.support.wsclient import Cred, RawClient, is_event, seed
-
-TIMEOUT = 10.0
-
-
-async def _until(condition, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
 
 
 def _invite(store, seeded, name: str = "Ana") -> Cred:
@@ -66,20 +57,11 @@ async def _plain(tmp_path: Path, role: str, line: str):
     async with RelayServer(tmp_path / "plain") as relay:
         seeded = await _prepared(relay.store, relay.url)
         cred = seeded.facilitator if role == "facilitator" else seeded.participants[0]
-        session = ClientSession(relay.url, cred.token)
-        lines: list[str] = []
-        face = PlainFace(session, lines.append)
-        session.subscribe(face.on_notices)
-        task = asyncio.create_task(session.run())
-        try:
-            await _until(lambda: face.joined, "the plain face to join")
+        async with plain_joined(relay.url, cred.token) as (face, session, _lines):
             head = relay.store.head_seq(seeded.group_id)
             face.handle(line)
-            await _until(lambda: not session.pending, "the relay to answer")
+            await until(lambda: not session.pending, "the relay to answer")
             return [(e.type, e.audience, e.subject, e.data) for e in relay.store.events_after(seeded.group_id, head)]
-        finally:
-            await session.close()
-            await asyncio.wait_for(task, TIMEOUT)
 
 
 async def _textual(tmp_path: Path, role: str, line: str):
@@ -119,24 +101,24 @@ async def test_a_facilitator_in_plain_mode_lets_a_waiting_guest_in_and_reads_the
         guest.subscribe(lambda notices: heard.extend(n.text for n in notices))
         tasks = [asyncio.create_task(dana.run()), asyncio.create_task(guest.run())]
         try:
-            await _until(lambda: face.joined and guest.model.synced, "both to join")
+            await until(lambda: face.joined and guest.model.synced, "both to join")
             assert words.GUEST_WAITING in heard
             face.handle("/start --family Family evening")
-            await _until(lambda: any("Ana María (guest) is waiting: /admit Ana" in line for line in lines), "the waiting line")
+            await until(lambda: any("Ana María (guest) is waiting: /admit Ana" in line for line in lines), "the waiting line")
             face.handle("/who")
-            await _until(lambda: lines[-1].startswith("Ana María (guest) is waiting") or any("is waiting: /admit Ana" in x for x in lines[-3:]), "/who")
+            await until(lambda: lines[-1].startswith("Ana María (guest) is waiting") or any("is waiting: /admit Ana" in x for x in lines[-3:]), "/who")
             face.handle("/admit Ana")
-            await _until(lambda: words.LET_IN in heard, "the guest to be let in")
-            await _until(lambda: guest.model.state.session is not None and guest.model.state.session.title == "Family evening", "the guest's session")
+            await until(lambda: words.LET_IN in heard, "the guest to be let in")
+            await until(lambda: guest.model.state.session is not None and guest.model.state.session.title == "Family evening", "the guest's session")
             others = {e.name for e in guest.model.state.roster.values() if e.member_id != ana.member_id}
             assert others == {"Dana"}  # first names of those present only
             face.handle("/end Thank you all")
             face.handle("/end yes")
-            await _until(lambda: any(line.startswith("Attendance recorded:") for line in lines), "the attendance record")
+            await until(lambda: any(line.startswith("Attendance recorded:") for line in lines), "the attendance record")
             face.handle("/attendance")
-            await _until(lambda: any(line.startswith("Attendance of Family evening:") for line in lines), "/attendance")
+            await until(lambda: any(line.startswith("Attendance of Family evening:") for line in lines), "/attendance")
             assert any(line.startswith("Riley: absent") for line in lines)
-            await _until(lambda: guest.model.conn.state == "failed", "the guest's invitation to end")
+            await until(lambda: guest.model.conn.state == "failed", "the guest's invitation to end")
             assert words.INVITATION_ENDED in (guest.model.conn.message or "") or words.INVITATION_ENDED in heard
         finally:
             for session in (dana, guest):

@@ -9,18 +9,15 @@ sentence (the plain face's last line, the chat log's last line).
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
-from iop_tui.core.session import ClientSession
-from iop_tui.plain.face import PlainFace
 from server.edge import RelayServer
 from tests.support.apphelp import joined, option_texts, type_into, wait_until
+from tests.support.plainface import plain_joined, until
 from tests.support.wsclient import RawClient, is_event, seed
 
-TIMEOUT = 10.0
 
 SENDS = [
     ("participant", "hello all"),
@@ -90,33 +87,16 @@ def _events_after(store, group_id: int, head: int) -> list[tuple[str, int, dict]
     return [(e.type, e.actor, e.data) for e in store.events_after(group_id, head) if e.type not in ("member.joined", "member.left", "presence")]
 
 
-async def _until(condition, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
 async def _plain(tmp_path: Path, role: str, line: str):
     """(events the relay stored after the line, the face's last line)."""
     async with RelayServer(tmp_path / "plain") as relay:
         seeded = await _prepared(relay.store, relay.url)
-        session = ClientSession(relay.url, _cred(seeded, role).token)
-        lines: list[str] = []
-        face = PlainFace(session, lines.append)
-        session.subscribe(face.on_notices)
-        task = asyncio.create_task(session.run())
-        try:
-            await _until(lambda: face.joined, "the plain face to join")
+        async with plain_joined(relay.url, _cred(seeded, role).token) as (face, session, lines):
             head = relay.store.head_seq(seeded.group_id)
             mark = len(lines)
             face.handle(line)
-            await _until(lambda: not session.pending, "the relay to answer")
+            await until(lambda: not session.pending, "the relay to answer")
             return _events_after(relay.store, seeded.group_id, head), lines[mark:]
-        finally:
-            await session.close()
-            await asyncio.wait_for(task, TIMEOUT)
 
 
 async def _textual(tmp_path: Path, role: str, line: str):

@@ -19,17 +19,8 @@ import pytest
 from iop_tui.core.session import ClientSession
 from iop_tui.plain.face import PlainFace
 from server.edge import RelayServer
+from tests.support.plainface import TIMEOUT, until
 from tests.support.wsclient import seed
-
-TIMEOUT = 10.0
-
-
-async def until(condition, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
 
 
 class Face:

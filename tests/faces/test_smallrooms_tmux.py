@@ -8,64 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.support.plainpty import REPO, client_env
+from tests.support.plainpty import client_env
+from tests.support.tmuxpane import FULL_SCREEN_CLIENT, TmuxPane
 from tests.support.wsclient import RawClient
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (CI installs it)")
 
-FULL = (
-    "import os\n"
-    "from iop_tui.core.session import ClientSession\n"
-    "from iop_tui.tui.app import IopApp\n"
-    "IopApp(ClientSession(os.environ['IOP_TEST_URL'], os.environ['IOP_TEST_TOKEN'])).run()\n"
-)
-
-
-class Pane:
-    """One client in a tmux server of its own, 80x24."""
-
-    def __init__(self, tmp_path: Path, name: str, argv: list[str], env: dict[str, str]) -> None:
-        self.socket = f"iop-rooms-{uuid.uuid4().hex[:8]}"
-        exports = [f"{k}={subprocess.list2cmdline([env[k]])}" for k in ("PYTHONPATH", "IOP_TUI_CONFIG_DIR", "IOP_TEST_URL", "IOP_TEST_TOKEN") if k in env]
-        command = " ".join(["env", *exports, "TERM=xterm-256color", subprocess.list2cmdline(argv), "; sleep 60"])
-        self.tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "24", "-c", str(REPO), command)
-
-    def tmux(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=30).stdout
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p")
-
-    async def wait_for(self, *needles: str, timeout: float = 60) -> str:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        screen = ""
-        while loop.time() < deadline:
-            screen = self.screen()
-            flat = " ".join(screen.split())
-            if all(" ".join(n.split()) in flat for n in needles):
-                return screen
-            assert "Traceback" not in screen, screen
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"{needles!r} never showed:\n{screen}")
-
-    def close(self) -> None:
-        self.tmux("kill-server")
-
-
 async def test_at_80x24_each_member_reads_their_room_and_role_in_words(seeded, tmp_path: Path) -> None:
     sam_c, alex_c = seeded.participants[0], seeded.participants[1]
     script = tmp_path / "full.py"
-    script.write_text(FULL, encoding="utf-8")
-    sam = Pane(tmp_path, "sam", [sys.executable, str(script)], client_env(tmp_path / "sam", IOP_TEST_URL=seeded.url, IOP_TEST_TOKEN=sam_c.token))
-    alex = Pane(tmp_path, "alex", [sys.executable, "-m", "iop_tui", "join", seeded.url, "--token", alex_c.token, "--plain"], client_env(tmp_path / "alex"))
+    script.write_text(FULL_SCREEN_CLIENT, encoding="utf-8")
+    sam = TmuxPane("sam", [sys.executable, str(script)], client_env(tmp_path / "sam", IOP_TEST_URL=seeded.url, IOP_TEST_TOKEN=sam_c.token), folded=True)
+    alex = TmuxPane("alex", [sys.executable, "-m", "iop_tui", "join", seeded.url, "--token", alex_c.token, "--plain"], client_env(tmp_path / "alex"), folded=True)
     try:
         await alex.wait_for("Joined Tuesday IOP as Alex")
         await sam.wait_for("Tuesday IOP")

@@ -12,23 +12,14 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 from iop_tui.core import words
 from iop_tui.core.session import ClientSession
 from iop_tui.plain.face import PlainFace
 from protocol.board import MAX_CARDS
+from tests.support.plainface import TIMEOUT
+from tests.support.plainface import until as _until  # a test here has its own local "until"
 from tests.support.wsclient import Cred, seed
-
-TIMEOUT = 10.0
-
-
-async def _until(condition: Any, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
 
 
 class Person:
@@ -194,14 +185,11 @@ async def test_the_agenda_says_when_the_phase_ends_and_one_scheduled_call_says_w
 
 async def test_the_demos_simulated_members_write_cards_and_give_plus_ones_on_the_plans_board(relay):
     from iop_tui.core.plan import DEMO_PLAN, load_plan
-    from iop_tui.demo.members import PERSONAS, run_bots
+    from tests.support.demobots import start_demo_bots
 
     plan = load_plan(DEMO_PLAN)
     assert plan.boards and plan.minutes["exercises"] == 20
-    gid = relay.store.create_group("Demo")
-    _, dana = relay.store.add_member(gid, "Dana", "facilitator")
-    tokens = {name: relay.store.add_member(gid, name, "participant")[1] for name in PERSONAS}
-    bots = asyncio.create_task(run_bots(relay.url, tokens, plan=plan, facilitator_token=dana, tempo=0.02))
+    gid, bots = start_demo_bots(relay, tempo=0.02, name="Demo")
     try:
         def types() -> list[str]:
             return [e.type for e in relay.store.events_after(gid, 0)]

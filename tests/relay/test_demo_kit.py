@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import asyncio
 
-from iop_tui.core.plan import DEMO_PLAN, load_plan
-from iop_tui.demo.members import PERSONAS, run_bots
+from iop_tui.demo.members import PERSONAS
 from protocol.roles import SELF
+from tests.support.demobots import start_demo_bots
 
 
 async def test_the_demo_runs_journaling_and_a_go_around_with_its_simulated_members(relay) -> None:
     store = relay.store
-    gid = store.create_group("Tuesday IOP")
-    _, dana_token = store.add_member(gid, "Dana", "facilitator")
-    tokens = {name: store.add_member(gid, name, "participant")[1] for name in PERSONAS}
-    bots = asyncio.create_task(run_bots(relay.url, tokens, plan=load_plan(DEMO_PLAN), facilitator_token=dana_token, tempo=0.01))
+    gid, bots = start_demo_bots(relay, tempo=0.01)
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 120

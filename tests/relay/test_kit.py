@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 
 from iop_tui.core.session import ClientSession
 from iop_tui.plain.face import PlainFace
 from server.edge import RelayServer
+from tests.support.plainface import TIMEOUT, until
 from tests.support.wsclient import seed
-
-TIMEOUT = 10.0
 
 
 @dataclass
@@ -32,14 +31,6 @@ class Person:
 
     def said_since(self, mark: int) -> list[str]:
         return self.lines[mark:]
-
-
-async def _until(condition: Callable[[], bool], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager
@@ -56,7 +47,7 @@ async def _room(tmp_path) -> AsyncIterator[tuple[RelayServer, dict[str, Person]]
                 session.subscribe(face.on_notices)
                 tasks.append(asyncio.create_task(session.run()))
                 people[cred.name] = Person(cred.name, face, session, lines)
-                await _until(lambda face=face: face.joined, f"{cred.name} to join")
+                await until(lambda face=face: face.joined, f"{cred.name} to join")
             yield relay, people
         finally:
             for person in people.values():
@@ -69,7 +60,7 @@ async def _type(person: Person, line: str, people: dict[str, Person]) -> list[st
     """Type a line; wait until the relay answered it and everyone holds the relay's head."""
     mark = len(person.lines)
     person.face.handle(line)
-    await _until(lambda: not person.session.pending, f"the relay to answer {line!r}")
+    await until(lambda: not person.session.pending, f"the relay to answer {line!r}")
     # The relay fans out before it acks; the others' reads come a moment later
     # (what they may not see never comes, so there is no head to wait for).
     await asyncio.sleep(0.15)

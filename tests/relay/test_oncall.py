@@ -4,52 +4,21 @@ An urgent request that no connected facilitator can see is emailed to the
 group's on-call address, naming the member, the group and the time and
 nothing the member wrote; the relay logs ``urgent.emailed``; across a relay
 restart it is neither lost nor sent twice. A request a connected facilitator
-acknowledges is never emailed.
+acknowledges is never emailed. The SMTP server is the ``smtp`` fixture of
+tests/relay/conftest.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-import pytest
-from aiosmtpd.controller import Controller
 from tests.support.wsclient import Cred, RawClient
 
 from protocol.roles import FACILITATOR, PARTICIPANT
 from server.edge import RelayServer
-from server.notify import SmtpSettings
 
 TIMEOUT = 10
 SECRET = "SECRET-WORDS I have pills saved up"
-
-
-class Mailbox:
-    """Collects what the SMTP server accepted."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str]] = []
-        self.arrived = asyncio.Event()
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
-        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
-        self.arrived.set()
-        return "250 OK"
-
-    async def wait_for(self, count: int) -> None:
-        while len(self.messages) < count:
-            self.arrived.clear()
-            await asyncio.wait_for(self.arrived.wait(), TIMEOUT)
-
-
-@pytest.fixture
-def smtp(unused_tcp_port):
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=unused_tcp_port)
-    controller.start()
-    try:
-        yield box, SmtpSettings("127.0.0.1", unused_tcp_port, "relay@clinic.example")
-    finally:
-        controller.stop()
 
 
 def make_group(store, *, on_call: str = "oncall@clinic.example") -> tuple[int, Cred, Cred]:

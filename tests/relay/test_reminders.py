@@ -18,32 +18,19 @@ import math
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from icalendar import Calendar
-from tests.support.outside import Mailbox, Webhook
+from tests.support.outside import Webhook
 from tests.support.procs import start_server_process
 from tests.support.wsclient import RawClient
 
 from protocol.roles import FACILITATOR, PARTICIPANT
 from protocol.schedule import Rule
 from server.edge import RelayServer
-from server.notify import SmtpSettings
 from server.reminders import SmsSettings
 from server.store import Store
 
 GROUP = "Tuesday IOP for depression"  # a name that says what the group treats: never in a reminder
 LABEL = "Evening group"
-
-
-@pytest.fixture
-def smtp(unused_tcp_port):
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=unused_tcp_port)
-    controller.start()
-    try:
-        yield box, SmtpSettings("127.0.0.1", unused_tcp_port, "relay@clinic.example")
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -211,18 +198,24 @@ async def test_a_relay_killed_between_a_reminders_claim_and_its_sending_sends_it
     assert json.dumps(key)  # the occasion key is plain text
 
 
+def homework_group(store: Store) -> tuple[str, int, str, str]:
+    """A group with a public label: Dana, and Sam and Alex, who consented to email reminders three days ahead.
+    Returns (Dana's token, Sam's id, Sam's token, a due date two days ahead)."""
+    gid = store.create_group(GROUP)
+    store.set_schedule_settings(gid, label=LABEL)
+    _dana, dana_token = store.add_member(gid, "Dana", FACILITATOR)
+    sam, sam_token = store.add_member(gid, "Sam", PARTICIPANT)
+    alex, _ = store.add_member(gid, "Alex", PARTICIPANT)
+    for mid, address in ((sam, "sam@example.org"), (alex, "alex@example.org")):
+        store.set_reminder_prefs(mid, consent=True, email=address, lead=3 * 24 * 60)
+    due = (_dt.datetime.now(_dt.UTC) + _dt.timedelta(days=2)).date().isoformat()
+    return dana_token, sam, sam_token, due
+
+
 async def test_homework_due_reminds_those_who_have_not_handed_it_in_without_its_title(tmp_path, smtp):
     box, settings = smtp
     async with RelayServer(tmp_path / "data", smtp=settings, reminder_every=3600) as relay:
-        store = relay.store
-        gid = store.create_group(GROUP)
-        store.set_schedule_settings(gid, label=LABEL)
-        _dana, dana_token = store.add_member(gid, "Dana", FACILITATOR)
-        sam, sam_token = store.add_member(gid, "Sam", PARTICIPANT)
-        alex, _ = store.add_member(gid, "Alex", PARTICIPANT)
-        for mid, address in ((sam, "sam@example.org"), (alex, "alex@example.org")):
-            store.set_reminder_prefs(mid, consent=True, email=address, lead=3 * 24 * 60)
-        due = (_dt.datetime.now(_dt.UTC) + _dt.timedelta(days=2)).date().isoformat()
+        dana_token, _sam, sam_token, due = homework_group(relay.store)
         async with RawClient(relay.url, dana_token) as dana:
             cid = await dana.send("homework.assign", {"title": "Thought record about panic", "homework_kind": "text", "due": due})
             homework_id = (await dana.wait_ack(cid))["seq"]
@@ -239,15 +232,7 @@ async def test_homework_due_reminds_those_who_have_not_handed_it_in_without_its_
 async def test_personal_homework_reminds_only_the_members_it_is_for(tmp_path, smtp):
     box, settings = smtp
     async with RelayServer(tmp_path / "data", smtp=settings, reminder_every=3600) as relay:
-        store = relay.store
-        gid = store.create_group(GROUP)
-        store.set_schedule_settings(gid, label=LABEL)
-        _dana, dana_token = store.add_member(gid, "Dana", FACILITATOR)
-        sam, _ = store.add_member(gid, "Sam", PARTICIPANT)
-        alex, _ = store.add_member(gid, "Alex", PARTICIPANT)
-        for mid, address in ((sam, "sam@example.org"), (alex, "alex@example.org")):
-            store.set_reminder_prefs(mid, consent=True, email=address, lead=3 * 24 * 60)
-        due = (_dt.datetime.now(_dt.UTC) + _dt.timedelta(days=2)).date().isoformat()
+        dana_token, sam, _sam_token, due = homework_group(relay.store)
         async with RawClient(relay.url, dana_token) as dana:
             cid = await dana.send("homework.assign", {"title": "For Sam alone", "homework_kind": "text", "due": due, "to": [sam]})
             await dana.wait_ack(cid)

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import asyncio
 
-from iop_tui.core.plan import DEMO_PLAN, load_plan
-from iop_tui.demo.members import PERSONAS, run_bots
+from iop_tui.demo.members import PERSONAS
+from tests.support.demobots import start_demo_bots
 
 
 async def test_the_simulated_group_runs_a_breakout_round_and_a_role_play(relay) -> None:
     store = relay.store
-    gid = store.create_group("Tuesday IOP")
-    _, dana = store.add_member(gid, "Dana", "facilitator")
-    tokens = {name: store.add_member(gid, name, "participant")[1] for name in PERSONAS}
-    bots = asyncio.create_task(run_bots(relay.url, tokens, plan=load_plan(DEMO_PLAN), facilitator_token=dana, tempo=0.002))
+    gid, bots = start_demo_bots(relay, tempo=0.002)
 
     def logged(etype: str, **data) -> list:
         return [e for e in store.events_after(gid, 0) if e.type == etype and all(e.data.get(k) == v for k, v in data.items())]

@@ -1,7 +1,8 @@
 """Helpers for the Textual app tests: a real ClientSession in a real IopApp.
 
 ``joined(url, token)`` runs ``IopApp`` at 80x24 with Textual's pilot and
-returns once the session has caught up with the relay. ``wait_until`` polls a
+returns once the session has caught up with the relay (``notifications=True``
+keeps Textual's notifications on, which ``run_test`` turns off by default). ``wait_until`` polls a
 condition between pilot pauses and fails with a sentence instead of hanging.
 """
 
@@ -34,11 +35,12 @@ async def wait_until(pilot: Any, condition: Callable[[], Any], what: str, timeou
 
 
 @asynccontextmanager
-async def joined(url: str, token: str, *, theme: str | None = None, size: tuple[int, int] = SIZE) -> AsyncIterator[tuple[IopApp, Any]]:
+async def joined(url: str, token: str, *, theme: str | None = None, size: tuple[int, int] = SIZE,
+                 notifications: bool = False) -> AsyncIterator[tuple[IopApp, Any]]:
     """An IopApp joined to the relay as the member holding ``token``."""
     session = ClientSession(url, token)
     app = IopApp(session, theme=theme)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=size, notifications=notifications) as pilot:
         await wait_until(pilot, lambda: session.model.synced and session.model.me is not None, "the join to finish")
         await pilot.pause()
         yield app, pilot

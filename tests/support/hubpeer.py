@@ -10,6 +10,11 @@ opens a socket; the hub, its rules and its SQLite store are the real ones::
     dana = await connect(hub, store, seeded.facilitator)
     cid = send(hub, dana, "session.start", {"title": "Week 3"})
     ack = await answer(dana, cid)
+
+:func:`acked` is the answer a test expects to be an ``ack``; :class:`Clock` is
+a clock the test moves (``Hub(..., clock=clock)``). The ``store`` (a real
+SQLite store in ``tmp_path``), ``group`` (the seeded group on it) and ``clock``
+fixtures of tests/unit/conftest.py go with them.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from server.store import Store, hash_token
 
 from tests.support.wsclient import Cred
 
-__all__ = ["MemoryPeer", "answer", "connect", "events", "send", "settle", "start_catch_up"]
+__all__ = ["Clock", "MemoryPeer", "acked", "answer", "connect", "events", "send", "settle", "start_catch_up"]
 
 #: Loop turns a helper waits for the hub before it gives up. The hub answers in
 #: one or two turns; the bound only turns a hang into a failure.
@@ -120,3 +125,20 @@ async def settle(turns: int = 3) -> None:
     """Let the hub run what is queued (a flush, a close's leave)."""
     for _ in range(turns):
         await asyncio.sleep(0)
+
+
+async def acked(peer: MemoryPeer, command_id: str) -> dict[str, Any]:
+    """The ``ack`` frame that answers ``command_id``; an ``error`` fails the test, naming the frame."""
+    frame = await answer(peer, command_id)
+    assert frame["kind"] == "ack", frame
+    return frame
+
+
+class Clock:
+    """The hub's clock, moved by the test (``clock.now += 60``)."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -18,21 +18,16 @@ the link's times at the real rate.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import signal
-import struct
-import subprocess
-import termios
 import threading
 import time
-from pathlib import Path
+
+from tests.support.ptyrun import kill_group, read_all, spawn
 
 __all__ = ["PacedTerminal", "Link", "REAL_LINK", "REAL_BITS_PER_S", "REAL_LATENCY_S"]
 
 REAL_BITS_PER_S = 9_600
 REAL_LATENCY_S = 0.3
-REPO = Path(__file__).resolve().parents[2]
 
 
 class Link:
@@ -64,28 +59,15 @@ class PacedTerminal:
 
     def __init__(self, argv: list[str], env: dict[str, str], *, link: Link = REAL_LINK, size: tuple[int, int] = (80, 24)) -> None:
         self.link = link
-        self.master, slave = os.openpty()
-        columns, rows = size
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-        self.slave_name = os.ttyname(slave)  # where something else may write over the screen (a wall message)
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=REPO, start_new_session=True)
-        os.close(slave)
+        self.master, self.proc, self.slave_name = spawn(argv, env, size=size)  # slave_name: where a wall message may write
         self.chunks: list[tuple[float, bytes]] = []  # (written at, bytes)
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
+        self._thread = read_all(self.master, self._keep)
 
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:
-                return  # the program is gone
-            if not chunk:
-                return
-            with self._lock:
-                self.chunks.append((time.monotonic(), chunk))
+    def _keep(self, chunk: bytes) -> None:
+        with self._lock:
+            self.chunks.append((time.monotonic(), chunk))
 
     def _timed(self, link: Link | None) -> list[tuple[float, float, bytes]]:
         with self._lock:
@@ -145,12 +127,7 @@ class PacedTerminal:
         deadline = time.monotonic() + 3
         while self.proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait(5)
+        kill_group(self.proc, 5)
         try:
             os.close(self.master)
         except OSError:

@@ -11,19 +11,16 @@ polls that output with a timeout, so a hang fails with a sentence.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
-import signal
-import struct
 import subprocess
 import sys
-import termios
 import threading
 import time
 from pathlib import Path
 
 from tests.support.procs import REPO, run_cli
+from tests.support.ptyrun import kill_group, read_all, spawn
 
 __all__ = ["REPO", "PtyProgram", "seed_group", "client_env", "plain_argv"]
 
@@ -61,32 +58,14 @@ class PtyProgram:
     """A child process on an 80x24 pty, its output collected by a reader thread."""
 
     def __init__(self, argv: list[str], env: dict[str, str], *, stdin_pipe: bool = False, stderr=None, echo: bool = True) -> None:
-        self.master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        if not echo:
-            attrs = termios.tcgetattr(slave)
-            attrs[3] &= ~termios.ECHO
-            termios.tcsetattr(slave, termios.TCSANOW, attrs)
-        self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE if stdin_pipe else slave, stdout=slave,
-            stderr=stderr if stderr is not None else slave, env=env, cwd=REPO, start_new_session=True,
-        )
-        os.close(slave)
+        self.master, self.proc, _ = spawn(argv, env, echo=echo, stdin=subprocess.PIPE if stdin_pipe else None, stderr=stderr)
         self.output = bytearray()
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
+        self._thread = read_all(self.master, self._keep)
 
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            with self._lock:
-                self.output += chunk
+    def _keep(self, chunk: bytes) -> None:
+        with self._lock:
+            self.output += chunk
 
     @property
     def text(self) -> str:
@@ -138,12 +117,7 @@ class PtyProgram:
         return self.proc.returncode
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait(10)
+        kill_group(self.proc, 10)
         if self.proc.stdin is not None and not self.proc.stdin.closed:
             self.proc.stdin.close()
         try:

@@ -7,8 +7,6 @@ A real Hub on a real SQLite store with a clock the test moves; members are
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from protocol.attendance import LATE_AFTER, Stretch, summarize
@@ -18,44 +16,14 @@ from protocol.messages import Limits
 from protocol.state import SessionInfo
 from server.hub import Hub
 from server.store import Store
-from tests.support.hubpeer import answer, connect, events, send, settle
-from tests.support.wsclient import Cred, Seeded, seed
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    store = Store(tmp_path / "data")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def group(store: Store) -> Seeded:
-    return seed(store)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+from tests.support.hubpeer import Clock, answer, connect, events, send, settle
+from tests.support.hubpeer import acked as ok
+from tests.support.wsclient import Cred, Seeded
 
 
 @pytest.fixture
 def hub(store: Store, clock: Clock):
     return Hub(store, Limits(MAX_FRAME_BYTES, 1000.0, 1000), clock=clock, presence_grace=30.0)
-
-
-async def ok(peer, command_id: str) -> dict:
-    frame = await answer(peer, command_id)
-    assert frame["kind"] == "ack", frame
-    return frame
 
 
 # -- the attendance rule (pure) ------------------------------------------------------------

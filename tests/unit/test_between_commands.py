@@ -11,7 +11,7 @@ from protocol.messages import PROTOCOL_VERSION
 from iop_tui.core import words
 from iop_tui.core.commands import help_topics
 from iop_tui.core.model import SessionModel
-from tests.unit.test_commands import Room, sends
+from tests.support.commandroom import Room, sends
 
 pytestmark = pytest.mark.unit
 

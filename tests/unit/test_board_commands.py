@@ -7,7 +7,7 @@ import pytest
 from iop_tui.core import words
 from iop_tui.core.chart import PASSED, mood_chart
 from iop_tui.core.commands import Send
-from tests.unit.test_commands import Room, sends
+from tests.support.commandroom import Room, sends
 
 pytestmark = pytest.mark.unit
 

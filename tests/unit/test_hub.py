@@ -11,30 +11,16 @@ what a guest sees.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from protocol.codec import MAX_FRAME_BYTES
 from protocol.messages import PROTOCOL_VERSION, Hello, Limits
 from server.hub import Hub
 from server.store import Store
+from tests.support.hubpeer import acked as ack
 from tests.support.hubpeer import MemoryPeer, answer, connect, events, send, settle, start_catch_up
-from tests.support.wsclient import Seeded, seed
 
 DECK = "# Thoughts\n\nA thought is not a fact.\n\nNotes: ask for an example first\n\n---\n\n# Reframing\n\nWhat else could be true?\n"
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    store = Store(tmp_path / "data")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def group(store: Store) -> Seeded:
-    return seed(store)
 
 
 @pytest.fixture
@@ -48,9 +34,7 @@ def seqs(peer: MemoryPeer) -> list[int]:
 
 
 async def acked(peer: MemoryPeer, command_id: str) -> int | None:
-    frame = await answer(peer, command_id)
-    assert frame["kind"] == "ack", frame
-    return frame["seq"]
+    return (await ack(peer, command_id))["seq"]
 
 
 async def start_session(hub: Hub, dana: MemoryPeer) -> int:

@@ -9,19 +9,9 @@ import pytest
 from iop_tui.core import words
 from iop_tui.core.commands import COMMANDS, help_entries
 from protocol.kit import THOUGHT_RECORD
-from tests.unit.test_commands import Room, sends
+from tests.support.commandroom import Room, sends
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.fixture
-def sam() -> Room:
-    return Room("participant")
-
-
-@pytest.fixture
-def dana() -> Room:
-    return Room("facilitator")
 
 
 def _prompt(room: Room, fields: list[str] | None = None, minutes: int = 5) -> int:

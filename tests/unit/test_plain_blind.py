@@ -29,6 +29,19 @@ def live_facilitator(verbosity: str = "normal") -> Fed:
     return fed
 
 
+def member_in_slides(verbosity: str = "normal") -> tuple[Fed, list[float]]:
+    """A participant in the psychoeducation phase with the deck loaded; ``now[0]`` is the face's clock."""
+    fed = Fed(verbosity=verbosity)
+    now = [1000.0]
+    fed.face.clock = lambda: now[0]
+    fed.welcome()
+    fed.event("session.started", {"session_id": 1, "title": "Week 3"})
+    fed.event("deck.loaded", DECK)
+    fed.event("phase.changed", {"phase": "psychoeducation"})
+    fed.synced()
+    return fed, now
+
+
 def said_after(fed: Fed, action) -> list[str]:
     before = len(fed.lines)
     action()
@@ -49,14 +62,7 @@ async def test_a_facilitator_hears_only_the_title_on_a_slide_change_and_reads_th
 
 
 async def test_a_participant_still_hears_the_slide_body():
-    fed = Fed()
-    now = [1000.0]
-    fed.face.clock = lambda: now[0]
-    fed.welcome()
-    fed.event("session.started", {"session_id": 1, "title": "Week 3"})
-    fed.event("deck.loaded", DECK)
-    fed.event("phase.changed", {"phase": "psychoeducation"})
-    fed.synced()
+    fed, now = member_in_slides()
     now[0] += 60  # the screen reader has read the joining lines (see test_plain_pace.py for when it has not)
     said = said_after(fed, lambda: fed.event("slide.changed", {"index": 1}))
     assert said[0] == "Slide 2 of 2, All or nothing thinking:" and "Seeing things in black and white." in said, said

@@ -14,20 +14,8 @@ import pytest
 
 from iop_tui.core.speech import SLIDE_BACKLOG_S, SPEAKING_WPM, SpeechClock, speaking_seconds, word_count
 from iop_tui.demo.members import Floor, slide_dwell_s, slide_words
-from tests.unit.test_plain_blind import DECK, said_after
+from tests.unit.test_plain_blind import member_in_slides, said_after
 from tests.unit.test_plain_text import Fed
-
-
-def member_in_slides(verbosity: str = "normal") -> tuple[Fed, list[float]]:
-    fed = Fed(verbosity=verbosity)
-    now = [1000.0]
-    fed.face.clock = lambda: now[0]
-    fed.welcome()
-    fed.event("session.started", {"session_id": 1, "title": "Week 3"})
-    fed.event("deck.loaded", DECK)
-    fed.event("phase.changed", {"phase": "psychoeducation"})
-    fed.synced()
-    return fed, now
 
 
 @pytest.mark.parametrize(("text", "count"), [

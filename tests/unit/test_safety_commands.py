@@ -10,19 +10,9 @@ import pytest
 
 from iop_tui.core import words
 from iop_tui.core.safety import current_item, scores
-from tests.unit.test_commands import Room, sends
+from tests.support.commandroom import Room, sends
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.fixture
-def sam() -> Room:
-    return Room("participant")
-
-
-@pytest.fixture
-def dana() -> Room:
-    return Room("facilitator")
 
 
 def test_urgent_asks_first_and_a_slip_sends_nothing(sam: Room) -> None:
@@ -144,7 +134,7 @@ def test_give_takes_a_due_date_read_by_the_one_due_date_parser(dana: Room) -> No
 
 
 def dana_today():
-    from tests.unit.test_commands import TODAY
+    from tests.support.commandroom import TODAY
 
     return TODAY
 

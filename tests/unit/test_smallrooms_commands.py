@@ -13,21 +13,11 @@ import pytest
 from iop_tui.core import words
 from iop_tui.core.plan import DEMO_PLAN, load_plan
 from protocol.roles import ROOM, sees
-from tests.unit.test_commands import Room, sends
+from tests.support.commandroom import Room, sends
 from tests.unit.test_model import DANA, JO, SAM, ALEX
 from tests.unit.test_model import Room as Rules
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.fixture
-def sam() -> Room:
-    return Room("participant")
-
-
-@pytest.fixture
-def dana() -> Room:
-    return Room("facilitator")
 
 
 def test_a_facilitator_opens_places_visits_broadcasts_and_recalls_by_typing(dana: Room) -> None:

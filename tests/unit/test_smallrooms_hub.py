@@ -11,7 +11,6 @@ room and ends the round, with one scheduled call each.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
@@ -21,33 +20,8 @@ from protocol.roles import ROOM
 from protocol.state import visible_events
 from server.hub import Hub
 from server.store import Store
-from tests.support.hubpeer import MemoryPeer, answer, connect, events, send, settle
-from tests.support.wsclient import Seeded, seed
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    store = Store(tmp_path / "data")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def group(store: Store) -> Seeded:
-    return seed(store)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+from tests.support.hubpeer import Clock, MemoryPeer, acked, answer, connect, events, send, settle
+from tests.support.wsclient import Seeded
 
 
 @pytest.fixture
@@ -58,9 +32,7 @@ def hub(store: Store, clock: Clock):
 
 
 async def ok(peer: MemoryPeer, command_id: str) -> int | None:
-    frame = await answer(peer, command_id)
-    assert frame["kind"] == "ack", frame
-    return frame["seq"]
+    return (await acked(peer, command_id))["seq"]
 
 
 async def refused(peer: MemoryPeer, command_id: str) -> dict:
