@@ -17,7 +17,8 @@ from iop_tui.core import words
 from iop_tui.core.session import ClientSession
 from iop_tui.tui.screens.fatal import fatal_sentence
 from server.edge import RelayServer
-from tests.faces.test_between_faces import _invite, _until
+from tests.faces.test_between_faces import _invite
+from tests.support.plainface import until as _until
 from tests.support.wsclient import seed
 
 

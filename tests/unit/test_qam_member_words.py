@@ -8,7 +8,7 @@ from __future__ import annotations
 from iop_tui.core import words
 from iop_tui.core.model import SessionModel
 from tests.unit.test_between_commands import event
-from tests.unit.test_commands import Room
+from tests.support.commandroom import Room
 
 
 def _waiting_guest() -> SessionModel:
