@@ -1,4 +1,33 @@
-"""SQLite storage: groups, members (hashed tokens), the event log and command results.
+"""The relay's storage: groups, members (hashed tokens), the event log and command results.
+
+The store is one interface, :class:`Store`, with two implementations: SQLite
+(this module; the default, what ``make demo`` uses) and PostgreSQL
+(:mod:`server.store_pg`, :class:`~server.store_pg.PgStore`, a subclass that
+changes only the connection: how SQL is run, the schema's version, the
+readers). :func:`open_store` picks one from ``--store``: a folder or file is
+SQLite, a ``postgresql://`` URL is PostgreSQL. Every query of the store is
+written once, below, in the SQL both engines share; :mod:`server.store_pg`
+translates the few spellings that differ (placeholders, ``INSERT OR IGNORE``,
+two-argument ``MAX``, ``lastrowid``), with a test for each.
+
+Migrations, for both engines, are here: :data:`MIGRATIONS` is the one ordered
+list of logical migrations, written for SQLite; PostgreSQL runs each through
+:func:`server.store_pg.translate_ddl` (types: ``INTEGER`` -> ``BIGINT``, ``REAL``
+-> ``DOUBLE PRECISION``, ``BLOB`` -> ``BYTEA``, ``id INTEGER PRIMARY KEY`` ->
+``BIGSERIAL``) and then what :data:`PG_ALSO` adds for that number (what
+SQLite has built in: ``rowid``, ``PRAGMA data_version``). A new migration is a
+new entry at the end of :data:`MIGRATIONS` (and of :data:`PG_ALSO` if needed).
+
+The group's head check (both engines): every commit moves each group's
+``groups.head_seq`` from the seq before its batch to the batch's last seq with
+``UPDATE groups SET head_seq = new WHERE id = g AND head_seq = old`` in the same
+transaction; when a group's stored head is not where the writer left it
+(another writer got there first) the whole transaction rolls back and
+:class:`HeadMoved` names the groups, so the caller drops their batch (the
+hub reloads those rooms and commits the rest). Epoch fencing for several
+nodes will add ``AND owner_epoch = mine`` to the same statement.
+
+SQLite:
 
 One file (``iop.sqlite3``) under the data folder, in WAL mode so the CLI can
 read and invite while a server runs. The schema is versioned with
@@ -29,6 +58,7 @@ from dataclasses import dataclass
 from datetime import date
 from datetime import time as dtime
 from pathlib import Path
+from typing import Any
 
 import msgpack
 
@@ -47,7 +77,9 @@ __all__ = [
     "CommandResult",
     "Store",
     "StoreError",
+    "HeadMoved",
     "hash_token",
+    "open_store",
 ]
 
 DB_NAME = "iop.sqlite3"
@@ -187,7 +219,34 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (member_id, occasion, channel)
     ) WITHOUT ROWID;
     """,
+    # -- the store seam (issue 16) --
+    # 6: each group's head seq, moved by every commit only from where its writer
+    # left it (the head check; see the module docstring).
+    """
+    ALTER TABLE groups ADD COLUMN head_seq INTEGER NOT NULL DEFAULT 0;
+    UPDATE groups SET head_seq = COALESCE((SELECT MAX(seq) FROM events WHERE events.group_id = groups.id), 0);
+    """,
 )
+
+#: What PostgreSQL runs besides a migration's translated SQL, by migration number:
+#: what SQLite has built in. One script each, run whole (functions hold semicolons).
+PG_ALSO: dict[int, str] = {
+    # attendance is read in insertion order and its latest stretch found by SQLite's rowid.
+    4: "ALTER TABLE attendance ADD COLUMN rowid BIGSERIAL;",
+    # PRAGMA data_version: a counter every change to the members moves (revocations and new
+    # tokens from the CLI, in another process, are noticed by the relay in one cheap read).
+    6: """
+    CREATE TABLE store_meta (data_version BIGINT NOT NULL);
+    INSERT INTO store_meta (data_version) VALUES (0);
+    CREATE FUNCTION iop_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE store_meta SET data_version = data_version + 1;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER members_changed AFTER INSERT OR UPDATE OR DELETE ON members
+        FOR EACH STATEMENT EXECUTE FUNCTION iop_bump_data_version();
+    """,
+}
 
 
 def _taken_sentence(member: MemberRecord) -> str:
@@ -201,6 +260,15 @@ def _taken_sentence(member: MemberRecord) -> str:
 
 class StoreError(Exception):
     """A request the store refuses, with a one-sentence message for a person."""
+
+
+class HeadMoved(Exception):
+    """A commit refused because these groups' stored heads are not where the batch starts
+    (another writer committed first); nothing of the batch was written."""
+
+    def __init__(self, groups: Iterable[int]) -> None:
+        self.groups = frozenset(groups)
+        super().__init__(f"the stored head of group(s) {sorted(self.groups)} moved; nothing was written")
 
 
 @dataclass(frozen=True)
@@ -281,8 +349,29 @@ def _event(row: tuple) -> Event:
 _EVENT_COLUMNS = "seq, type, ts, actor, actor_name, audience, subject, data"
 
 
+def open_store(ref: str | Path, *, durable: bool = False, background_checkpoints: bool = False) -> Store:
+    """The store ``--store`` names: a ``postgresql://`` URL, else a SQLite folder or file."""
+    if isinstance(ref, str) and ref.startswith(("postgresql://", "postgres://")):
+        from .store_pg import PgStore  # psycopg is needed only for PostgreSQL
+
+        return PgStore(ref)
+    return Store(Path(ref), durable=durable, background_checkpoints=background_checkpoints)
+
+
+def is_store_url(ref: str | Path) -> bool:
+    return isinstance(ref, str) and ref.startswith(("postgresql://", "postgres://"))
+
+
 class Store:
-    """The relay's SQLite database. Use from one thread; open one per process."""
+    """The relay's database (this class: SQLite). Use from one thread; open one per process."""
+
+    #: The engine's errors: a broken constraint, and any database error.
+    IntegrityError: type[Exception] = sqlite3.IntegrityError
+    DatabaseError: type[Exception] = sqlite3.Error
+    #: A sqlite3 connection here; in PgStore, a psycopg connection that speaks the same SQL.
+    _db: Any
+    #: The SQLite file, or (PgStore) the database named without its password.
+    path: Path | str
 
     def __init__(self, path: Path, *, durable: bool = False, background_checkpoints: bool = False) -> None:
         """Open (creating if needed) the database in the folder ``path``, or the file ``path``."""
@@ -366,7 +455,7 @@ class Store:
             raise StoreError("A group needs a name; give one.")
         try:
             cur = self._db.execute("INSERT INTO groups (name, created_at) VALUES (?, ?)", (name, time.time()))
-        except sqlite3.IntegrityError:
+        except self.IntegrityError:
             raise StoreError(f"A group named {name!r} already exists; choose another name.") from None
         assert cur.lastrowid is not None  # an INSERT always sets it
         return cur.lastrowid
@@ -445,7 +534,7 @@ class Store:
                 (group_id, name, role, hash_token(token), time.time()),
             )
             self._db.execute("COMMIT")
-        except sqlite3.Error:
+        except self.DatabaseError:
             self._db.execute("ROLLBACK")
             raise
         assert cur.lastrowid is not None  # an INSERT always sets it
@@ -573,11 +662,28 @@ class Store:
     ) -> None:
         """Write a batch in one transaction: (group_id, event) pairs, command results
         as (member_id, command_id, group_id, result), members to revoke, and
-        (member_id, bytes) to add to what each member has stored."""
+        (member_id, bytes) to add to what each member has stored.
+
+        Each group's batch must start right after its stored head (the head
+        check): otherwise nothing is written and :class:`HeadMoved` is raised."""
         now = time.time()
         db = self._db
+        events = list(events)
+        heads: dict[int, list[int]] = {}  # group -> [the seq before its batch, its batch's last seq]
+        for gid, e in events:
+            head = heads.get(gid)
+            if head is None:
+                heads[gid] = [e.seq - 1, e.seq]
+            else:
+                head[1] = max(head[1], e.seq)
         db.execute("BEGIN IMMEDIATE")
         try:
+            moved = [
+                gid for gid, (old, new) in heads.items()
+                if db.execute("UPDATE groups SET head_seq = ? WHERE id = ? AND head_seq = ?", (new, gid, old)).rowcount != 1
+            ]
+            if moved:
+                raise HeadMoved(moved)
             db.executemany(
                 "INSERT INTO events (group_id, seq, type, ts, actor, actor_name, audience, subject, data)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -598,7 +704,7 @@ class Store:
                 db.execute("UPDATE members SET revoked = 1 WHERE id = ?", (member_id,))
             db.executemany(
                 "INSERT INTO member_usage (member_id, bytes) VALUES (?, ?)"
-                " ON CONFLICT (member_id) DO UPDATE SET bytes = bytes + excluded.bytes",
+                " ON CONFLICT (member_id) DO UPDATE SET bytes = member_usage.bytes + excluded.bytes",
                 list(usage),
             )
             db.execute("COMMIT")
