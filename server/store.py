@@ -678,10 +678,7 @@ class Store:
                 head[1] = max(head[1], e.seq)
         db.execute("BEGIN IMMEDIATE")
         try:
-            moved = [
-                gid for gid, (old, new) in heads.items()
-                if db.execute("UPDATE groups SET head_seq = ? WHERE id = ? AND head_seq = ?", (new, gid, old)).rowcount != 1
-            ]
+            moved = self._move_heads(heads) if heads else []
             if moved:
                 raise HeadMoved(moved)
             db.executemany(
@@ -711,6 +708,14 @@ class Store:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _move_heads(self, heads: dict[int, list[int]]) -> list[int]:
+        """The head check, inside the commit's transaction: move each group's head
+        from old to new; return the groups whose head was not at old."""
+        return [
+            gid for gid, (old, new) in heads.items()
+            if self._db.execute("UPDATE groups SET head_seq = ? WHERE id = ? AND head_seq = ?", (new, gid, old)).rowcount != 1
+        ]
 
     # -- between sessions: attendance stretches and guests' invitations (issue 15 part B) --
 

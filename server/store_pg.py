@@ -81,29 +81,38 @@ class _Cursor:
 
     __slots__ = ("_cur", "lastrowid", "rowcount")
 
-    def __init__(self, cur: psycopg.Cursor, returning_id: bool) -> None:
+    def __init__(self, cur: psycopg.Cursor | None, returning_id: bool = False) -> None:
         self._cur = cur
-        self.rowcount = cur.rowcount
+        self.rowcount = cur.rowcount if cur is not None else 0
         self.lastrowid: int | None = None
-        if returning_id:
+        if returning_id and cur is not None:
             row = cur.fetchone()
             self.lastrowid = row[0] if row else None
 
     def fetchone(self) -> Any:
-        return self._cur.fetchone()
+        return self._cur.fetchone() if self._cur is not None else None
 
     def fetchall(self) -> list[Any]:
-        return self._cur.fetchall()
+        return self._cur.fetchall() if self._cur is not None else []
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self._cur.fetchall())
+        return iter(self.fetchall())
 
 
 class _PgConnection:
-    """A psycopg connection (autocommit; transactions are the store's BEGIN/COMMIT) speaking the store's SQL."""
+    """A psycopg connection (autocommit; transactions are the store's BEGIN/COMMIT) speaking the store's SQL.
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    A connection lost (PostgreSQL restarted, the network cut) is opened again
+    on the next statement outside a transaction; a read or a ``BEGIN`` that
+    finds it lost is sent again once on the new one. A statement inside a
+    transaction is never sent again: the transaction fails as a whole (the
+    hub answers "nothing was applied, so try again") and its ROLLBACK is moot.
+    """
+
+    def __init__(self, conn: psycopg.Connection, url: str) -> None:
         self.conn = conn
+        self.url = url
+        self.in_tx = False
         self._sql: dict[str, str] = {}
 
     def _translated(self, sql: str) -> str:
@@ -112,9 +121,29 @@ class _PgConnection:
             text = self._sql[sql] = translate(sql)
         return text
 
+    def _reconnect(self) -> None:
+        self.conn = psycopg.connect(self.url, autocommit=True)
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
         text = self._translated(sql)
-        cur = self.conn.execute(text.encode(), params or None, prepare=None)
+        if self.conn.broken:
+            if text == "ROLLBACK":  # the server dropped the transaction with the connection
+                self.in_tx = False
+                return _Cursor(None)
+            if self.in_tx:
+                raise psycopg.OperationalError("the connection to PostgreSQL was lost in a transaction; nothing of it was kept")
+            self._reconnect()
+        try:
+            cur = self.conn.execute(text.encode(), params or None)
+        except psycopg.OperationalError:
+            if not self.conn.broken or self.in_tx or not text.startswith(("SELECT", "BEGIN")):
+                raise
+            self._reconnect()  # a read, or a transaction not begun: safe to send again
+            cur = self.conn.execute(text.encode(), params or None)
+        if text == "BEGIN":
+            self.in_tx = True
+        elif text in ("COMMIT", "ROLLBACK"):
+            self.in_tx = False
         return _Cursor(cur, text.endswith("RETURNING id"))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -149,7 +178,7 @@ class PgStore(Store):
             conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"Cannot open the database {self.path} ({_first_line(exc)}); check that PostgreSQL runs and the URL.") from None
-        self._db = _PgConnection(conn)
+        self._db = _PgConnection(conn, url)
         self._reader_lock = threading.Lock()
         self._pool: ConnectionPool | None = None
         self._migrate()
@@ -193,6 +222,17 @@ class PgStore(Store):
                 self._pool.close()
                 self._pool = None
         self._db.close()
+
+    def _move_heads(self, heads: dict[int, list[int]]) -> list[int]:
+        """The head check for every group of the batch in one statement."""
+        ids = list(heads)
+        cur = self._db.conn.execute(
+            b"UPDATE groups AS g SET head_seq = v.new FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, old, new)"
+            b" WHERE g.id = v.id AND g.head_seq = v.old RETURNING g.id",
+            (ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids]),
+        )
+        moved = set(ids) - {row[0] for row in cur.fetchall()}
+        return sorted(moved)
 
     def read_events_after(self, group_id: int, seq: int, limit: int) -> list:
         """:meth:`events_after` on a pooled connection of its own, for worker threads."""

@@ -30,7 +30,7 @@ from tests.relay.test_relay_ws import (  # noqa: F401  (collected here, against 
 )
 from tests.support.pg import fresh_schema
 from tests.support.procs import run_cli, start_server_process
-from tests.support.wsclient import RawClient, seed
+from tests.support.wsclient import RawClient, is_event, seed
 from tests.unit.test_store import (  # noqa: F401
     _event,
     test_a_seq_is_never_written_twice,
@@ -253,3 +253,29 @@ async def test_every_admin_command_takes_the_same_store(store_ref, tmp_path):
         async with RawClient(relay.url, json.loads(token)["token"]) as dana:
             await dana.wait_synced()
             assert dana.welcome["group"]["name"] == "Evening"
+
+
+async def test_a_lost_postgresql_connection_costs_at_most_one_error_and_the_relay_carries_on():
+    """PostgreSQL restarted or the link cut: the relay opens its connection again; a
+    command caught in it is answered (ack, or "nothing was applied") and its retry lands once."""
+    import psycopg
+
+    with fresh_schema() as url:
+        async with RelayServer(url) as relay:
+            g = seed(relay.store, relay.url)
+            async with connected(relay.url, g.facilitator, g.participants[0]) as (dana, sam):
+                first = await sam.command("chat.send", {"text": "before"})
+                for _ in range(2):  # cut it twice: once idle, once right after a command
+                    with psycopg.connect(url, autocommit=True) as admin:
+                        admin.execute(b"SELECT pg_terminate_backend(%s)", (relay.store._db.conn.info.backend_pid,))
+                    answer = await sam.wait_ack(await sam.send("chat.send", {"text": "during"}, id="cut"))
+                    assert answer["kind"] == "ack" or answer["code"] == "internal"
+                retried = await sam.command("chat.send", {"text": "during"}, id="cut")
+                assert retried["seq"] == first["seq"] + 1
+                after = await sam.command("chat.send", {"text": "after"})
+                assert after["seq"] == retried["seq"] + 1
+                await dana.recv_until(is_event("chat.posted", text="after"))
+                assert [e["data"]["text"] for e in dana.events if e["type"] == "chat.posted"] == ["before", "during", "after"]
+            stored = relay.store.events_after(g.group_id, 0)
+            assert [e.data["text"] for e in stored if e.type == "chat.posted"] == ["before", "during", "after"]
+            assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
