@@ -396,6 +396,7 @@ def main() -> None:
     parser.add_argument("--skip-raw", action="store_true", help="measure the relay only (no cpu_ratio)")
     parser.add_argument("--store", choices=("sqlite", "pg"), default="sqlite", help="pg: the relay on SQLite, then on PostgreSQL, compared")
     parser.add_argument("--pg-url", default=os.environ.get("IOP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--pg-options", default="", help="server settings for the relay's sessions, e.g. '-csynchronous_commit=off'")
     args = parser.parse_args()
     raise_nofile()
     if args.store == "pg":
@@ -447,9 +448,9 @@ def compare_pg(args) -> None:
     import psycopg
 
     schema = f"bench_{secrets.token_hex(4)}"
-    url = f"{args.pg_url}{'&' if '?' in args.pg_url else '?'}options={quote(f'-csearch_path={schema}')}"
+    url = f"{args.pg_url}{'&' if '?' in args.pg_url else '?'}options={quote(f'-csearch_path={schema} {args.pg_options}'.strip())}"
     print(f"{args.groups} groups x {args.members} members, a chat every {args.period:g} s for {args.duration:g} s, "
-          f"{args.workers} load workers; SQLite, then PostgreSQL", flush=True)
+          f"{args.workers} load workers; SQLite, then PostgreSQL {args.pg_options}".rstrip(), flush=True)
     with tempfile.TemporaryDirectory(prefix="relay-load-") as tmp, psycopg.connect(args.pg_url, autocommit=True) as admin:
         admin.execute(f"CREATE SCHEMA {schema}".encode())
         try:

@@ -245,6 +245,15 @@ PG_ALSO: dict[int, str] = {
     END $$;
     CREATE TRIGGER members_changed AFTER INSERT OR UPDATE OR DELETE ON members
         FOR EACH STATEMENT EXECUTE FUNCTION iop_bump_data_version();
+    -- the head check in the commit's one round trip: refuse the transaction when
+    -- fewer groups moved than the batch holds (SQLSTATE IOP16; server/store_pg.py).
+    CREATE FUNCTION iop_heads_moved(expected BIGINT, moved BIGINT) RETURNS BIGINT LANGUAGE plpgsql AS $$
+    BEGIN
+        IF moved <> expected THEN
+            RAISE EXCEPTION 'a group''s stored head moved' USING ERRCODE = 'IOP16';
+        END IF;
+        RETURN moved;
+    END $$;
     """,
 }
 
@@ -347,6 +356,18 @@ def _event(row: tuple) -> Event:
 
 
 _EVENT_COLUMNS = "seq, type, ts, actor, actor_name, audience, subject, data"
+
+
+def batch_heads(events: Iterable[tuple[int, Event]]) -> dict[int, list[int]]:
+    """Each group of a batch -> [the seq before its events (its expected head), its last seq]."""
+    heads: dict[int, list[int]] = {}
+    for gid, e in events:
+        head = heads.get(gid)
+        if head is None:
+            heads[gid] = [e.seq - 1, e.seq]
+        else:
+            head[1] = max(head[1], e.seq)
+    return heads
 
 
 def open_store(ref: str | Path, *, durable: bool = False, background_checkpoints: bool = False) -> Store:
@@ -669,13 +690,7 @@ class Store:
         now = time.time()
         db = self._db
         events = list(events)
-        heads: dict[int, list[int]] = {}  # group -> [the seq before its batch, its batch's last seq]
-        for gid, e in events:
-            head = heads.get(gid)
-            if head is None:
-                heads[gid] = [e.seq - 1, e.seq]
-            else:
-                head[1] = max(head[1], e.seq)
+        heads = batch_heads(events)
         db.execute("BEGIN IMMEDIATE")
         try:
             moved = self._move_heads(heads) if heads else []

@@ -35,14 +35,17 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import psycopg
 from psycopg import conninfo
 from psycopg_pool import ConnectionPool
 
-from .store import _EVENT_COLUMNS, MIGRATIONS, PG_ALSO, Store, StoreError, _event
+from protocol.events import Event
+
+from .store import _EVENT_COLUMNS, MIGRATIONS, PG_ALSO, CommandResult, HeadMoved, Store, StoreError, _event, _pack, batch_heads
 
 __all__ = ["PgStore", "translate", "translate_ddl"]
 
@@ -51,6 +54,26 @@ _ID_TABLES = ("groups", "members", "schedule_rules")
 _INSERT_ID = re.compile(r"^\s*INSERT INTO (" + "|".join(_ID_TABLES) + ") ")
 _OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO ", re.S)
 _TWO_MAX = re.compile(r"\bMAX\(([^(),]+),([^(),]+)\)")
+#: The commit's statements (see PgStore.commit): rows as arrays, one statement each.
+_COMMIT_HEADS = (
+    b"WITH moved AS (UPDATE groups AS g SET head_seq = v.new"
+    b" FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, old, new)"
+    b" WHERE g.id = v.id AND g.head_seq = v.old RETURNING g.id)"
+    b" SELECT iop_heads_moved(%s, (SELECT COUNT(*) FROM moved))"
+)
+_COMMIT_EVENTS = (
+    b"INSERT INTO events (group_id, seq, type, ts, actor, actor_name, audience, subject, data)"
+    b" SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::float8[], %s::bigint[], %s::text[], %s::text[],"
+    b" %s::bigint[], %s::bytea[])"
+)
+_COMMIT_RESULTS = (
+    b"INSERT INTO command_results (member_id, command_id, group_id, first_seq, last_seq, error_code, error_message, ts)"
+    b" SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::float8[])"
+)
+_COMMIT_USAGE = (
+    b"INSERT INTO member_usage (member_id, bytes) SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
+    b" ON CONFLICT (member_id) DO UPDATE SET bytes = member_usage.bytes + excluded.bytes"
+)
 _READER_POOL = 4  # replay readers at once (worker threads)
 _MIGRATION_LOCK = 0x10F_16  # pg_advisory_xact_lock key: one node migrates at a time
 
@@ -223,16 +246,58 @@ class PgStore(Store):
                 self._pool = None
         self._db.close()
 
-    def _move_heads(self, heads: dict[int, list[int]]) -> list[int]:
-        """The head check for every group of the batch in one statement."""
-        ids = list(heads)
-        cur = self._db.conn.execute(
-            b"UPDATE groups AS g SET head_seq = v.new FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, old, new)"
-            b" WHERE g.id = v.id AND g.head_seq = v.old RETURNING g.id",
-            (ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids]),
-        )
-        moved = set(ids) - {row[0] for row in cur.fetchall()}
-        return sorted(moved)
+    def commit(
+        self,
+        events: Iterable[tuple[int, Event]],
+        results: Iterable[tuple[int, str, int, CommandResult]],
+        revoked: Iterable[int] = (),
+        usage: Iterable[tuple[int, int]] = (),
+    ) -> None:
+        """:meth:`Store.commit` in one round trip: the transaction's statements go out
+        together in pipeline mode, each batch's rows as arrays (``unnest``), and the
+        head check refuses the transaction on the server (``iop_heads_moved``); only
+        then is :class:`~server.store.HeadMoved` worked out, after the rollback."""
+        events = list(events)
+        results = list(results)
+        revoked = list(revoked)
+        usage = list(usage)
+        heads = batch_heads(events)
+        now = time.time()
+        db = self._db
+        if db.conn.broken:
+            db._reconnect()  # outside a transaction: safe
+        conn = db.conn
+        try:
+            with conn.pipeline():
+                conn.execute(b"BEGIN")
+                if heads:
+                    ids = list(heads)
+                    conn.execute(_COMMIT_HEADS, (ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids], len(ids)))
+                if events:
+                    conn.execute(_COMMIT_EVENTS, [list(column) for column in zip(
+                        *((gid, e.seq, e.type, e.ts, e.actor, e.actor_name, e.audience, e.subject, _pack(e.data)) for gid, e in events), strict=True
+                    )])
+                if results:
+                    conn.execute(_COMMIT_RESULTS, [list(column) for column in zip(
+                        *((mid, cid, gid, r.first_seq, r.last_seq, r.error_code, r.error_message, now) for mid, cid, gid, r in results), strict=True
+                    )])
+                if revoked:
+                    conn.execute(b"UPDATE members SET revoked = 1 WHERE id = ANY(%s::bigint[])", (revoked,))
+                if usage:
+                    conn.execute(_COMMIT_USAGE, [list(column) for column in zip(*usage, strict=True)])
+                conn.execute(b"COMMIT")
+        except psycopg.Error as exc:
+            if not conn.broken:
+                conn.execute(b"ROLLBACK")
+            if exc.sqlstate == "IOP16":
+                raise HeadMoved(self._moved(heads)) from None
+            raise
+
+    def _moved(self, heads: dict[int, list[int]]) -> list[int]:
+        """The groups whose stored head is not the batch's expected one."""
+        rows = self._db.conn.execute(b"SELECT id, head_seq FROM groups WHERE id = ANY(%s::bigint[])", (list(heads),)).fetchall()
+        stored = dict(rows)
+        return sorted(g for g, (old, _new) in heads.items() if stored.get(g) != old)
 
     def read_events_after(self, group_id: int, seq: int, limit: int) -> list:
         """:meth:`events_after` on a pooled connection of its own, for worker threads."""
