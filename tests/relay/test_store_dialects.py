@@ -279,3 +279,23 @@ async def test_a_lost_postgresql_connection_costs_at_most_one_error_and_the_rela
             stored = relay.store.events_after(g.group_id, 0)
             assert [e.data["text"] for e in stored if e.type == "chat.posted"] == ["before", "during", "after"]
             assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
+
+
+def test_without_postgresql_its_tests_fail_under_ci_and_skip_elsewhere():
+    """A machine without PostgreSQL never passes the PostgreSQL tests silently in CI."""
+    import os
+    import subprocess
+    import sys
+
+    test = "tests/relay/test_store_dialects.py::test_a_postgresql_database_from_a_newer_server_is_refused_with_a_sentence"
+    root = Path(__file__).resolve().parents[2]
+
+    def run(ci: str) -> subprocess.CompletedProcess:
+        env = dict(os.environ, IOP_TEST_PG="postgresql://postgres@127.0.0.1:1/test", CI=ci)
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    in_ci = run("true")
+    assert in_ci.returncode == 1 and "1 failed" in in_ci.stdout and "is not available" in in_ci.stdout
+    elsewhere = run("")
+    assert elsewhere.returncode == 0 and "1 skipped" in elsewhere.stdout
