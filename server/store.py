@@ -245,13 +245,35 @@ PG_ALSO: dict[int, str] = {
     END $$;
     CREATE TRIGGER members_changed AFTER INSERT OR UPDATE OR DELETE ON members
         FOR EACH STATEMENT EXECUTE FUNCTION iop_bump_data_version();
-    -- the head check in the commit's one round trip: refuse the transaction when
-    -- fewer groups moved than the batch holds (SQLSTATE IOP16; server/store_pg.py).
-    CREATE FUNCTION iop_heads_moved(expected BIGINT, moved BIGINT) RETURNS BIGINT LANGUAGE plpgsql AS $$
+    -- the commit in one statement (one round trip, its own transaction; server/store_pg.py):
+    -- lock the batch's groups, and when any head is not where the batch starts, write
+    -- nothing and return those groups; else move the heads and write the batch.
+    CREATE FUNCTION iop_commit(
+        h_id BIGINT[], h_old BIGINT[], h_new BIGINT[],
+        e_group BIGINT[], e_seq BIGINT[], e_type TEXT[], e_ts DOUBLE PRECISION[], e_actor BIGINT[], e_actor_name TEXT[],
+        e_audience TEXT[], e_subject BIGINT[], e_data BYTEA[],
+        r_member BIGINT[], r_command TEXT[], r_group BIGINT[], r_first BIGINT[], r_last BIGINT[], r_code TEXT[], r_message TEXT[],
+        r_ts DOUBLE PRECISION,
+        m_revoked BIGINT[], u_member BIGINT[], u_bytes BIGINT[]
+    ) RETURNS BIGINT[] LANGUAGE plpgsql AS $$
+    DECLARE
+        moved BIGINT[];
     BEGIN
-        IF moved <> expected THEN
-            RAISE EXCEPTION 'a group''s stored head moved' USING ERRCODE = 'IOP16';
+        PERFORM 1 FROM groups WHERE id = ANY(h_id) ORDER BY id FOR UPDATE;
+        SELECT COALESCE(array_agg(v.id ORDER BY v.id), '{}') INTO moved
+            FROM unnest(h_id, h_old) AS v(id, old) LEFT JOIN groups g ON g.id = v.id
+            WHERE g.id IS NULL OR g.head_seq <> v.old;
+        IF cardinality(moved) > 0 THEN
+            RETURN moved;
         END IF;
+        UPDATE groups AS g SET head_seq = v.new FROM unnest(h_id, h_new) AS v(id, new) WHERE g.id = v.id;
+        INSERT INTO events (group_id, seq, type, ts, actor, actor_name, audience, subject, data)
+            SELECT * FROM unnest(e_group, e_seq, e_type, e_ts, e_actor, e_actor_name, e_audience, e_subject, e_data);
+        INSERT INTO command_results (member_id, command_id, group_id, first_seq, last_seq, error_code, error_message, ts)
+            SELECT v.*, r_ts FROM unnest(r_member, r_command, r_group, r_first, r_last, r_code, r_message) AS v;
+        UPDATE members SET revoked = 1 WHERE id = ANY(m_revoked);
+        INSERT INTO member_usage (member_id, bytes) SELECT * FROM unnest(u_member, u_bytes)
+            ON CONFLICT (member_id) DO UPDATE SET bytes = member_usage.bytes + excluded.bytes;
         RETURN moved;
     END $$;
     """,

@@ -54,25 +54,12 @@ _ID_TABLES = ("groups", "members", "schedule_rules")
 _INSERT_ID = re.compile(r"^\s*INSERT INTO (" + "|".join(_ID_TABLES) + ") ")
 _OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO ", re.S)
 _TWO_MAX = re.compile(r"\bMAX\(([^(),]+),([^(),]+)\)")
-#: The commit's statements (see PgStore.commit): rows as arrays, one statement each.
-_COMMIT_HEADS = (
-    b"WITH moved AS (UPDATE groups AS g SET head_seq = v.new"
-    b" FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, old, new)"
-    b" WHERE g.id = v.id AND g.head_seq = v.old RETURNING g.id)"
-    b" SELECT iop_heads_moved(%s, (SELECT COUNT(*) FROM moved))"
-)
-_COMMIT_EVENTS = (
-    b"INSERT INTO events (group_id, seq, type, ts, actor, actor_name, audience, subject, data)"
-    b" SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::float8[], %s::bigint[], %s::text[], %s::text[],"
-    b" %s::bigint[], %s::bytea[])"
-)
-_COMMIT_RESULTS = (
-    b"INSERT INTO command_results (member_id, command_id, group_id, first_seq, last_seq, error_code, error_message, ts)"
-    b" SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::float8[])"
-)
-_COMMIT_USAGE = (
-    b"INSERT INTO member_usage (member_id, bytes) SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
-    b" ON CONFLICT (member_id) DO UPDATE SET bytes = member_usage.bytes + excluded.bytes"
+#: The commit: one call of the function migration 6 creates (server/store.py: PG_ALSO).
+_COMMIT = (
+    "SELECT iop_commit(?::bigint[], ?::bigint[], ?::bigint[],"
+    " ?::bigint[], ?::bigint[], ?::text[], ?::float8[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bytea[],"
+    " ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::float8,"
+    " ?::bigint[], ?::bigint[], ?::bigint[])"
 )
 _READER_POOL = 4  # replay readers at once (worker threads)
 _MIGRATION_LOCK = 0x10F_16  # pg_advisory_xact_lock key: one node migrates at a time
@@ -147,7 +134,8 @@ class _PgConnection:
     def _reconnect(self) -> None:
         self.conn = psycopg.connect(self.url, autocommit=True)
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
+    def execute(self, sql: str, params: Sequence[Any] = (), *, write: bool = False) -> _Cursor:
+        """Run one statement; ``write``: never send it again on a new connection, even outside a transaction."""
         text = self._translated(sql)
         if self.conn.broken:
             if text == "ROLLBACK":  # the server dropped the transaction with the connection
@@ -159,7 +147,7 @@ class _PgConnection:
         try:
             cur = self.conn.execute(text.encode(), params or None)
         except psycopg.OperationalError:
-            if not self.conn.broken or self.in_tx or not text.startswith(("SELECT", "BEGIN")):
+            if not self.conn.broken or self.in_tx or write or not text.startswith(("SELECT", "BEGIN")):
                 raise
             self._reconnect()  # a read, or a transaction not begun: safe to send again
             cur = self.conn.execute(text.encode(), params or None)
@@ -253,51 +241,21 @@ class PgStore(Store):
         revoked: Iterable[int] = (),
         usage: Iterable[tuple[int, int]] = (),
     ) -> None:
-        """:meth:`Store.commit` in one round trip: the transaction's statements go out
-        together in pipeline mode, each batch's rows as arrays (``unnest``), and the
-        head check refuses the transaction on the server (``iop_heads_moved``); only
-        then is :class:`~server.store.HeadMoved` worked out, after the rollback."""
+        """:meth:`Store.commit` as one statement, ``iop_commit`` (migration 6): one round
+        trip and its own transaction, each batch's rows as arrays. The function locks
+        the batch's groups, checks their heads and writes nothing when one moved
+        (then :class:`~server.store.HeadMoved` names them)."""
         events = list(events)
         results = list(results)
-        revoked = list(revoked)
-        usage = list(usage)
         heads = batch_heads(events)
-        now = time.time()
-        db = self._db
-        if db.conn.broken:
-            db._reconnect()  # outside a transaction: safe
-        conn = db.conn
-        try:
-            with conn.pipeline():
-                conn.execute(b"BEGIN")
-                if heads:
-                    ids = list(heads)
-                    conn.execute(_COMMIT_HEADS, (ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids], len(ids)))
-                if events:
-                    conn.execute(_COMMIT_EVENTS, [list(column) for column in zip(
-                        *((gid, e.seq, e.type, e.ts, e.actor, e.actor_name, e.audience, e.subject, _pack(e.data)) for gid, e in events), strict=True
-                    )])
-                if results:
-                    conn.execute(_COMMIT_RESULTS, [list(column) for column in zip(
-                        *((mid, cid, gid, r.first_seq, r.last_seq, r.error_code, r.error_message, now) for mid, cid, gid, r in results), strict=True
-                    )])
-                if revoked:
-                    conn.execute(b"UPDATE members SET revoked = 1 WHERE id = ANY(%s::bigint[])", (revoked,))
-                if usage:
-                    conn.execute(_COMMIT_USAGE, [list(column) for column in zip(*usage, strict=True)])
-                conn.execute(b"COMMIT")
-        except psycopg.Error as exc:
-            if not conn.broken:
-                conn.execute(b"ROLLBACK")
-            if exc.sqlstate == "IOP16":
-                raise HeadMoved(self._moved(heads)) from None
-            raise
-
-    def _moved(self, heads: dict[int, list[int]]) -> list[int]:
-        """The groups whose stored head is not the batch's expected one."""
-        rows = self._db.conn.execute(b"SELECT id, head_seq FROM groups WHERE id = ANY(%s::bigint[])", (list(heads),)).fetchall()
-        stored = dict(rows)
-        return sorted(g for g, (old, _new) in heads.items() if stored.get(g) != old)
+        ids = list(heads)
+        ev = list(zip(*((gid, e.seq, e.type, e.ts, e.actor, e.actor_name, e.audience, e.subject, _pack(e.data)) for gid, e in events), strict=True)) or [()] * 9
+        res = list(zip(*((m, c, g, r.first_seq, r.last_seq, r.error_code, r.error_message) for m, c, g, r in results), strict=True)) or [()] * 7
+        use = list(zip(*usage, strict=True)) or [(), ()]
+        params = [ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids], *map(list, ev), *map(list, res), time.time(), list(revoked), *map(list, use)]
+        moved = self._db.execute(_COMMIT, params, write=True).fetchone()[0]
+        if moved:
+            raise HeadMoved(moved)
 
     def read_events_after(self, group_id: int, seq: int, limit: int) -> list:
         """:meth:`events_after` on a pooled connection of its own, for worker threads."""
