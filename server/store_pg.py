@@ -2,7 +2,14 @@
 
 ``iop-server serve --store postgresql://user@host/db`` (and every admin command
 with the same ``--store``) runs on it. Only the connection differs from SQLite;
-every query is :class:`~server.store.Store`'s, written once:
+every query is :class:`~server.store.Store`'s, written once, but the commit:
+
+- :meth:`PgStore.commit` is one statement, ``SELECT iop_commit(...)`` (a function
+  migration 6 creates, :data:`server.store.PG_ALSO`), given the batch's rows as
+  arrays: one round trip and its own transaction. It locks the batch's groups
+  (``FOR UPDATE``, in id order), checks their heads and writes nothing when one
+  moved, returning those groups (:class:`~server.store.HeadMoved`); else it moves
+  the heads and writes the events, results, revocations and usage.
 
 - :class:`_PgConnection` speaks the SQL the store writes: ``?`` placeholders
   become ``%s``, ``BEGIN IMMEDIATE`` is ``BEGIN``, ``INSERT OR IGNORE`` is
