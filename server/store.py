@@ -271,7 +271,9 @@ PG_ALSO: dict[int, str] = {
             SELECT * FROM unnest(e_group, e_seq, e_type, e_ts, e_actor, e_actor_name, e_audience, e_subject, e_data);
         INSERT INTO command_results (member_id, command_id, group_id, first_seq, last_seq, error_code, error_message, ts)
             SELECT v.*, r_ts FROM unnest(r_member, r_command, r_group, r_first, r_last, r_code, r_message) AS v;
-        UPDATE members SET revoked = 1 WHERE id = ANY(m_revoked);
+        IF cardinality(m_revoked) > 0 THEN  -- (a statement on members moves data_version, rows or not)
+            UPDATE members SET revoked = 1 WHERE id = ANY(m_revoked);
+        END IF;
         INSERT INTO member_usage (member_id, bytes) SELECT * FROM unnest(u_member, u_bytes)
             ON CONFLICT (member_id) DO UPDATE SET bytes = member_usage.bytes + excluded.bytes;
         RETURN moved;
