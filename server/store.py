@@ -397,8 +397,10 @@ def batch_heads(events: Iterable[tuple[int, Event]]) -> dict[int, list[int]]:
 def open_store(ref: str | Path, *, durable: bool = False, background_checkpoints: bool = False) -> Store:
     """The store ``--store`` names: a ``postgresql://`` URL, else a SQLite folder or file."""
     if isinstance(ref, str) and ref.startswith(("postgresql://", "postgres://")):
-        from .store_pg import PgStore  # psycopg is needed only for PostgreSQL
-
+        try:
+            from .store_pg import PgStore  # psycopg is needed only for PostgreSQL
+        except ImportError:
+            raise StoreError("The PostgreSQL store needs psycopg; install it with: pip install -e '.[postgresql]'") from None
         return PgStore(ref)
     return Store(Path(ref), durable=durable, background_checkpoints=background_checkpoints)
 
