@@ -16,6 +16,13 @@ with a minimal websocket client (so the load generator stays cheap on a small
 machine). The last line is:
 
     relay_load groups=G members=M deliveries_per_s=N p50_ms=X p99_ms=Y cpu_ratio=R lost=L dup=D
+
+With ``--store pg`` (issue 16) the relay runs twice under the same load, on
+SQLite and then on PostgreSQL (``--pg-url``, default the machine's loopback
+server; a fresh schema, dropped after), and the last line compares them:
+
+    relay_load_pg groups=G members=M sqlite_deliveries_per_s=N pg_deliveries_per_s=N deliveries_ratio=R
+        sqlite_p99_ms=X pg_p99_ms=Y p99_ratio=R lost=L dup=D
 """
 
 from __future__ import annotations
@@ -354,10 +361,10 @@ def run(mode: str, proc: subprocess.Popen, host: str, port: int, groups: dict[in
     )
 
 
-def seed(data: Path, groups: int, members: int) -> dict[int, list[tuple[int, str]]]:
-    from server.store import Store
+def seed(data: Path | str, groups: int, members: int) -> dict[int, list[tuple[int, str]]]:
+    from server.store import open_store
 
-    store = Store(data)
+    store = open_store(data)
     out: dict[int, list[tuple[int, str]]] = {}
     index = 0  # add_member commits each member itself (it checks the name in its own transaction)
     for g in range(groups):
@@ -373,7 +380,7 @@ def seed(data: Path, groups: int, members: int) -> dict[int, list[tuple[int, str
 
 def report(name: str, r: RunResult) -> None:
     print(
-        f"{name:5}: deliveries/s={r.deliveries_per_s:,.0f} p50={r.p50_ms:.1f} ms p99={r.p99_ms:.1f} ms "
+        f"{name:6}: deliveries/s={r.deliveries_per_s:,.0f} p50={r.p50_ms:.1f} ms p99={r.p99_ms:.1f} ms "
         f"cpu={r.cpu_s:.2f} s peak_rss={r.peak_rss_mb:.0f} MB sent={r.sent} lost={r.lost} dup={r.dup} errors={r.errors}",
         flush=True,
     )
@@ -387,8 +394,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of sending")
     parser.add_argument("--workers", type=int, default=2, help="load-generating processes")
     parser.add_argument("--skip-raw", action="store_true", help="measure the relay only (no cpu_ratio)")
+    parser.add_argument("--store", choices=("sqlite", "pg"), default="sqlite", help="pg: the relay on SQLite, then on PostgreSQL, compared")
+    parser.add_argument("--pg-url", default=os.environ.get("IOP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--pg-options", default="", help="server settings for the relay's sessions, e.g. '-csynchronous_commit=off'")
     args = parser.parse_args()
     raise_nofile()
+    if args.store == "pg":
+        return compare_pg(args)
     with tempfile.TemporaryDirectory(prefix="relay-load-") as tmp:
         data = Path(tmp)
         groups = seed(data, args.groups, args.members)
@@ -413,6 +425,46 @@ def main() -> None:
     print(
         f"relay_load groups={args.groups} members={args.members} deliveries_per_s={relay.deliveries_per_s:.0f} "
         f"p50_ms={relay.p50_ms:.1f} p99_ms={relay.p99_ms:.1f} cpu_ratio={ratio:.2f} lost={relay.lost} dup={relay.dup}",
+        flush=True,
+    )
+
+
+# -- the store seam (issue 16): SQLite vs PostgreSQL on one node, in the same run --
+
+
+def relay_run(store_ref: str, groups: dict[int, list[tuple[int, str]]], args) -> RunResult:
+    proc, host, port = start([sys.executable, "-m", "server", "serve", "--port", "0", "--store", store_ref, "--quiet"], "iop-server listening")
+    try:
+        return run("relay", proc, host, port, groups, args)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
+def compare_pg(args) -> None:
+    import secrets
+    from urllib.parse import quote
+
+    import psycopg
+
+    schema = f"bench_{secrets.token_hex(4)}"
+    url = f"{args.pg_url}{'&' if '?' in args.pg_url else '?'}options={quote(f'-csearch_path={schema} {args.pg_options}'.strip())}"
+    print(f"{args.groups} groups x {args.members} members, a chat every {args.period:g} s for {args.duration:g} s, "
+          f"{args.workers} load workers; SQLite, then PostgreSQL {args.pg_options}".rstrip(), flush=True)
+    with tempfile.TemporaryDirectory(prefix="relay-load-") as tmp, psycopg.connect(args.pg_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}".encode())
+        try:
+            lite = relay_run(tmp, seed(Path(tmp), args.groups, args.members), args)
+            report("sqlite", lite)
+            pg = relay_run(url, seed(url, args.groups, args.members), args)
+            report("pg", pg)
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE".encode())
+    print(
+        f"relay_load_pg groups={args.groups} members={args.members} sqlite_deliveries_per_s={lite.deliveries_per_s:.0f} "
+        f"pg_deliveries_per_s={pg.deliveries_per_s:.0f} deliveries_ratio={pg.deliveries_per_s / lite.deliveries_per_s:.2f} "
+        f"sqlite_p99_ms={lite.p99_ms:.1f} pg_p99_ms={pg.p99_ms:.1f} p99_ratio={pg.p99_ms / lite.p99_ms:.2f} "
+        f"sqlite_cpu_s={lite.cpu_s:.2f} pg_cpu_s={pg.cpu_s:.2f} lost={lite.lost + pg.lost} dup={lite.dup + pg.dup}",
         flush=True,
     )
 

@@ -45,7 +45,7 @@ from .oncall import ON_CALL_AFTER
 from .reminders import REMINDER_EVERY, REMINDER_LEASE, SmsSettings
 from .schedule import add_cli as add_schedule_cli
 from .schedule import run_cli as run_schedule_cli
-from .store import GroupRecord, MemberRecord, Store, StoreError
+from .store import GroupRecord, MemberRecord, Store, StoreError, is_store_url, open_store
 
 __all__ = ["main", "build_parser"]
 
@@ -63,6 +63,25 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
         "--data", type=Path, default=None, metavar="DIR",
         help=f"folder holding the relay's database (default: {default_data_dir()})",
     )
+    add_store_option(parser)
+
+
+# -- the store seam (issue 16): --store names a SQLite folder or a postgresql:// URL --
+
+
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store", default=None, metavar="URL|DIR",
+        help="the relay's database: a postgresql://user@host/db URL, or a SQLite folder like --data (default: --data's)",
+    )
+
+
+def store_ref(args: argparse.Namespace) -> str | Path:
+    """What ``--store`` (else ``--data``, else the default folder) names."""
+    store = getattr(args, "store", None)
+    if store:
+        return store if is_store_url(store) else Path(store)
+    return args.data or default_data_dir()
 
 
 def _add_json(parser: argparse.ArgumentParser) -> None:
@@ -179,9 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open_store(args: argparse.Namespace) -> Store:
-    data = args.data or default_data_dir()
+    data = store_ref(args)
     try:
-        return Store(data)
+        return open_store(data)
     except sqlite3.Error as exc:
         raise CliError(f"Cannot open the data folder {data} ({exc}); check the path and its permissions.") from None
 
@@ -457,7 +476,7 @@ async def _collect_garbage_regularly() -> None:
 async def _serve(args: argparse.Namespace) -> int:
     from .edge import RelayServer  # the management commands need no websockets
 
-    data = args.data or default_data_dir()
+    data = store_ref(args)
     smtp = SmtpSettings.from_env()
     if args.smtp_host:
         base = smtp or SmtpSettings(args.smtp_host)

@@ -76,7 +76,7 @@ from .limits import (
     MAX_PENDING_PER_ADDRESS,
     MESSAGE_QUEUE,
 )
-from .store import MemberRecord, Store, hash_token
+from .store import MemberRecord, Store, hash_token, is_store_url, open_store
 
 __all__ = [
     "RelayServer",
@@ -270,7 +270,7 @@ class RelayServer:
 
     def __init__(
         self,
-        data_dir: Path,
+        data_dir: Path | str,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
@@ -290,7 +290,8 @@ class RelayServer:
         reminder_every: float = REMINDER_EVERY,
         reminder_lease: float = REMINDER_LEASE,
     ) -> None:
-        self.data_dir = Path(data_dir)
+        # A SQLite folder, or a postgresql:// URL (issue 16: server/store_pg.py).
+        self.data_dir: Path | str = data_dir if is_store_url(data_dir) else Path(data_dir)
         # -- schedules and reminders (issue 15a) --
         self.sms = sms
         self.reminder_every = reminder_every
@@ -335,7 +336,7 @@ class RelayServer:
 
     async def start(self) -> None:
         raise_open_files_limit()
-        self.store = Store(self.data_dir, durable=self.durable, background_checkpoints=True)
+        self.store = open_store(self.data_dir, durable=self.durable, background_checkpoints=True)
         self.hub = Hub(self.store, self.limits, presence_grace=self.presence_grace, quota=self.quota)
         self._schedule_revisions = self.store.schedule_revisions()
         self.hub.side_writes["reminders.set"] = self._save_reminder_choice

@@ -70,7 +70,7 @@ from .room import Logged, Room, Rooms, member_wire
 from .breakout_clock import BreakoutClock
 from .rules import Actor, arrival, decide
 from .smallrooms import late_placement
-from .store import CommandResult, MemberRecord, Store
+from .store import CommandResult, HeadMoved, MemberRecord, Store
 
 __all__ = ["Hub", "Peer", "Room", "PRESENCE_GRACE"]
 
@@ -316,9 +316,17 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 results.append((peer.member_id, command.id, gid, result))
                 outcomes.append(_Outcome(room, peer, command.id, result, events))
         try:
-            self.store.commit(to_store, results, revoked, usage.items())
+            refused = self._commit(to_store, results, revoked, usage)
             for member_id, size in usage.items():
                 self.quota.add(member_id, size, now)
+            if refused:
+                log.warning("the stored head of group(s) %s moved (another writer); their batch was dropped", sorted(refused))
+                for room in rooms:
+                    if room.group.id in refused:
+                        self._reload(room)
+                for outcome in outcomes:
+                    if outcome.room.group.id in refused:
+                        outcome.result, outcome.events = None, []
         except Exception:
             log.exception("saving %d events failed; nothing was applied", len(to_store))
             for room in rooms:
@@ -330,6 +338,30 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             self._deliver(outcome)
         for member_id in revoked:
             self._close_member(member_id)
+
+    # -- the store seam (issue 16): the group's head check --
+
+    def _commit(
+        self, to_store: list[tuple[int, Event]], results: list[tuple[int, str, int, CommandResult]], revoked: list[int], usage: dict[int, int]
+    ) -> set[int]:
+        """Commit the batch; return the groups dropped from it because their stored
+        head moved (:class:`~server.store.HeadMoved`: another writer committed
+        first). The rest is committed without them, in one transaction; the
+        lists and ``usage`` are left holding only what was committed."""
+        refused: set[int] = set()
+        while True:
+            try:
+                self.store.commit(to_store, results, revoked, usage.items())
+                return refused
+            except HeadMoved as moved:
+                refused |= moved.groups
+            members = {mid for mid, _cid, gid, _r in results if gid in refused}
+            removed = {int(e.data["member_id"]) for gid, e in to_store if gid in refused and e.type == "member.removed"}
+            to_store[:] = [(gid, e) for gid, e in to_store if gid not in refused]
+            results[:] = [r for r in results if r[2] not in refused]
+            revoked[:] = [m for m in revoked if m not in removed]
+            for member_id in members:
+                usage.pop(member_id, None)
 
     def _sequence(self, room: Room, peer: Any, drafts: list[Draft], now: float) -> list[Event]:
         first = room.head + 1

@@ -103,6 +103,7 @@ def group_ics(store: Store, group_id: int, now: float) -> bytes:
 def _add_common(parser: argparse.ArgumentParser, *, json_out: bool = True) -> None:
     parser.add_argument("group", metavar="GROUP", help="the group's name or id")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="folder holding the relay's database")
+    parser.add_argument("--store", default=None, metavar="URL|DIR", help="the relay's database: a postgresql:// URL or a SQLite folder")  # issue 16
     if json_out:
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 

@@ -1,4 +1,33 @@
-"""SQLite storage: groups, members (hashed tokens), the event log and command results.
+"""The relay's storage: groups, members (hashed tokens), the event log and command results.
+
+The store is one interface, :class:`Store`, with two implementations: SQLite
+(this module; the default, what ``make demo`` uses) and PostgreSQL
+(:mod:`server.store_pg`, :class:`~server.store_pg.PgStore`, a subclass that
+changes only the connection: how SQL is run, the schema's version, the
+readers). :func:`open_store` picks one from ``--store``: a folder or file is
+SQLite, a ``postgresql://`` URL is PostgreSQL. Every query of the store is
+written once, below, in the SQL both engines share; :mod:`server.store_pg`
+translates the few spellings that differ (placeholders, ``INSERT OR IGNORE``,
+two-argument ``MAX``, ``lastrowid``), with a test for each.
+
+Migrations, for both engines, are here: :data:`MIGRATIONS` is the one ordered
+list of logical migrations, written for SQLite; PostgreSQL runs each through
+:func:`server.store_pg.translate_ddl` (types: ``INTEGER`` -> ``BIGINT``, ``REAL``
+-> ``DOUBLE PRECISION``, ``BLOB`` -> ``BYTEA``, ``id INTEGER PRIMARY KEY`` ->
+``BIGSERIAL``) and then what :data:`PG_ALSO` adds for that number (what
+SQLite has built in: ``rowid``, ``PRAGMA data_version``). A new migration is a
+new entry at the end of :data:`MIGRATIONS` (and of :data:`PG_ALSO` if needed).
+
+The group's head check (both engines): every commit moves each group's
+``groups.head_seq`` from the seq before its batch to the batch's last seq with
+``UPDATE groups SET head_seq = new WHERE id = g AND head_seq = old`` in the same
+transaction; when a group's stored head is not where the writer left it
+(another writer got there first) the whole transaction rolls back and
+:class:`HeadMoved` names the groups, so the caller drops their batch (the
+hub reloads those rooms and commits the rest). Epoch fencing for several
+nodes will add ``AND owner_epoch = mine`` to the same statement.
+
+SQLite:
 
 One file (``iop.sqlite3``) under the data folder, in WAL mode so the CLI can
 read and invite while a server runs. The schema is versioned with
@@ -29,6 +58,7 @@ from dataclasses import dataclass
 from datetime import date
 from datetime import time as dtime
 from pathlib import Path
+from typing import Any
 
 import msgpack
 
@@ -47,7 +77,9 @@ __all__ = [
     "CommandResult",
     "Store",
     "StoreError",
+    "HeadMoved",
     "hash_token",
+    "open_store",
 ]
 
 DB_NAME = "iop.sqlite3"
@@ -187,7 +219,67 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (member_id, occasion, channel)
     ) WITHOUT ROWID;
     """,
+    # -- the store seam (issue 16) --
+    # 6: each group's head seq, moved by every commit only from where its writer
+    # left it (the head check; see the module docstring).
+    """
+    ALTER TABLE groups ADD COLUMN head_seq INTEGER NOT NULL DEFAULT 0;
+    UPDATE groups SET head_seq = COALESCE((SELECT MAX(seq) FROM events WHERE events.group_id = groups.id), 0);
+    """,
 )
+
+#: What PostgreSQL runs besides a migration's translated SQL, by migration number:
+#: what SQLite has built in. One script each, run whole (functions hold semicolons).
+PG_ALSO: dict[int, str] = {
+    # attendance is read in insertion order and its latest stretch found by SQLite's rowid.
+    4: "ALTER TABLE attendance ADD COLUMN rowid BIGSERIAL;",
+    # PRAGMA data_version: a counter every change to the members moves (revocations and new
+    # tokens from the CLI, in another process, are noticed by the relay in one cheap read).
+    6: """
+    CREATE TABLE store_meta (data_version BIGINT NOT NULL);
+    INSERT INTO store_meta (data_version) VALUES (0);
+    CREATE FUNCTION iop_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE store_meta SET data_version = data_version + 1;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER members_changed AFTER INSERT OR UPDATE OR DELETE ON members
+        FOR EACH STATEMENT EXECUTE FUNCTION iop_bump_data_version();
+    -- the commit in one statement (one round trip, its own transaction; server/store_pg.py):
+    -- lock the batch's groups, and when any head is not where the batch starts, write
+    -- nothing and return those groups; else move the heads and write the batch.
+    CREATE FUNCTION iop_commit(
+        h_id BIGINT[], h_old BIGINT[], h_new BIGINT[],
+        e_group BIGINT[], e_seq BIGINT[], e_type TEXT[], e_ts DOUBLE PRECISION[], e_actor BIGINT[], e_actor_name TEXT[],
+        e_audience TEXT[], e_subject BIGINT[], e_data BYTEA[],
+        r_member BIGINT[], r_command TEXT[], r_group BIGINT[], r_first BIGINT[], r_last BIGINT[], r_code TEXT[], r_message TEXT[],
+        r_ts DOUBLE PRECISION,
+        m_revoked BIGINT[], u_member BIGINT[], u_bytes BIGINT[]
+    ) RETURNS BIGINT[] LANGUAGE plpgsql AS $$
+    DECLARE
+        moved BIGINT[];
+    BEGIN
+        PERFORM 1 FROM groups WHERE id = ANY(h_id) ORDER BY id FOR UPDATE;
+        SELECT COALESCE(array_agg(v.id ORDER BY v.id), '{}') INTO moved
+            FROM unnest(h_id, h_old) AS v(id, old) LEFT JOIN groups g ON g.id = v.id
+            WHERE g.id IS NULL OR g.head_seq <> v.old;
+        IF cardinality(moved) > 0 THEN
+            RETURN moved;
+        END IF;
+        UPDATE groups AS g SET head_seq = v.new FROM unnest(h_id, h_new) AS v(id, new) WHERE g.id = v.id;
+        INSERT INTO events (group_id, seq, type, ts, actor, actor_name, audience, subject, data)
+            SELECT * FROM unnest(e_group, e_seq, e_type, e_ts, e_actor, e_actor_name, e_audience, e_subject, e_data);
+        INSERT INTO command_results (member_id, command_id, group_id, first_seq, last_seq, error_code, error_message, ts)
+            SELECT v.*, r_ts FROM unnest(r_member, r_command, r_group, r_first, r_last, r_code, r_message) AS v;
+        IF cardinality(m_revoked) > 0 THEN  -- (a statement on members moves data_version, rows or not)
+            UPDATE members SET revoked = 1 WHERE id = ANY(m_revoked);
+        END IF;
+        INSERT INTO member_usage (member_id, bytes) SELECT * FROM unnest(u_member, u_bytes)
+            ON CONFLICT (member_id) DO UPDATE SET bytes = member_usage.bytes + excluded.bytes;
+        RETURN moved;
+    END $$;
+    """,
+}
 
 
 def _taken_sentence(member: MemberRecord) -> str:
@@ -201,6 +293,15 @@ def _taken_sentence(member: MemberRecord) -> str:
 
 class StoreError(Exception):
     """A request the store refuses, with a one-sentence message for a person."""
+
+
+class HeadMoved(Exception):
+    """A commit refused because these groups' stored heads are not where the batch starts
+    (another writer committed first); nothing of the batch was written."""
+
+    def __init__(self, groups: Iterable[int]) -> None:
+        self.groups = frozenset(groups)
+        super().__init__(f"the stored head of group(s) {sorted(self.groups)} moved; nothing was written")
 
 
 @dataclass(frozen=True)
@@ -281,8 +382,43 @@ def _event(row: tuple) -> Event:
 _EVENT_COLUMNS = "seq, type, ts, actor, actor_name, audience, subject, data"
 
 
+def batch_heads(events: Iterable[tuple[int, Event]]) -> dict[int, list[int]]:
+    """Each group of a batch -> [the seq before its events (its expected head), its last seq]."""
+    heads: dict[int, list[int]] = {}
+    for gid, e in events:
+        head = heads.get(gid)
+        if head is None:
+            heads[gid] = [e.seq - 1, e.seq]
+        else:
+            head[1] = max(head[1], e.seq)
+    return heads
+
+
+def open_store(ref: str | Path, *, durable: bool = False, background_checkpoints: bool = False) -> Store:
+    """The store ``--store`` names: a ``postgresql://`` URL, else a SQLite folder or file."""
+    if isinstance(ref, str) and ref.startswith(("postgresql://", "postgres://")):
+        try:
+            from .store_pg import PgStore  # psycopg is needed only for PostgreSQL
+        except ImportError:
+            raise StoreError("The PostgreSQL store needs psycopg; install it with: pip install -e '.[postgresql]'") from None
+        return PgStore(ref)
+    return Store(Path(ref), durable=durable, background_checkpoints=background_checkpoints)
+
+
+def is_store_url(ref: str | Path) -> bool:
+    return isinstance(ref, str) and ref.startswith(("postgresql://", "postgres://"))
+
+
 class Store:
-    """The relay's SQLite database. Use from one thread; open one per process."""
+    """The relay's database (this class: SQLite). Use from one thread; open one per process."""
+
+    #: The engine's errors: a broken constraint, and any database error.
+    IntegrityError: type[Exception] = sqlite3.IntegrityError
+    DatabaseError: type[Exception] = sqlite3.Error
+    #: A sqlite3 connection here; in PgStore, a psycopg connection that speaks the same SQL.
+    _db: Any
+    #: The SQLite file, or (PgStore) the database named without its password.
+    path: Path | str
 
     def __init__(self, path: Path, *, durable: bool = False, background_checkpoints: bool = False) -> None:
         """Open (creating if needed) the database in the folder ``path``, or the file ``path``."""
@@ -366,7 +502,7 @@ class Store:
             raise StoreError("A group needs a name; give one.")
         try:
             cur = self._db.execute("INSERT INTO groups (name, created_at) VALUES (?, ?)", (name, time.time()))
-        except sqlite3.IntegrityError:
+        except self.IntegrityError:
             raise StoreError(f"A group named {name!r} already exists; choose another name.") from None
         assert cur.lastrowid is not None  # an INSERT always sets it
         return cur.lastrowid
@@ -445,7 +581,7 @@ class Store:
                 (group_id, name, role, hash_token(token), time.time()),
             )
             self._db.execute("COMMIT")
-        except sqlite3.Error:
+        except self.DatabaseError:
             self._db.execute("ROLLBACK")
             raise
         assert cur.lastrowid is not None  # an INSERT always sets it
@@ -573,11 +709,19 @@ class Store:
     ) -> None:
         """Write a batch in one transaction: (group_id, event) pairs, command results
         as (member_id, command_id, group_id, result), members to revoke, and
-        (member_id, bytes) to add to what each member has stored."""
+        (member_id, bytes) to add to what each member has stored.
+
+        Each group's batch must start right after its stored head (the head
+        check): otherwise nothing is written and :class:`HeadMoved` is raised."""
         now = time.time()
         db = self._db
+        events = list(events)
+        heads = batch_heads(events)
         db.execute("BEGIN IMMEDIATE")
         try:
+            moved = self._move_heads(heads) if heads else []
+            if moved:
+                raise HeadMoved(moved)
             db.executemany(
                 "INSERT INTO events (group_id, seq, type, ts, actor, actor_name, audience, subject, data)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -598,13 +742,21 @@ class Store:
                 db.execute("UPDATE members SET revoked = 1 WHERE id = ?", (member_id,))
             db.executemany(
                 "INSERT INTO member_usage (member_id, bytes) VALUES (?, ?)"
-                " ON CONFLICT (member_id) DO UPDATE SET bytes = bytes + excluded.bytes",
+                " ON CONFLICT (member_id) DO UPDATE SET bytes = member_usage.bytes + excluded.bytes",
                 list(usage),
             )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _move_heads(self, heads: dict[int, list[int]]) -> list[int]:
+        """The head check, inside the commit's transaction: move each group's head
+        from old to new; return the groups whose head was not at old."""
+        return [
+            gid for gid, (old, new) in heads.items()
+            if self._db.execute("UPDATE groups SET head_seq = ? WHERE id = ? AND head_seq = ?", (new, gid, old)).rowcount != 1
+        ]
 
     # -- between sessions: attendance stretches and guests' invitations (issue 15 part B) --
 

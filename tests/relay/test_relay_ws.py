@@ -529,7 +529,7 @@ async def test_a_token_revoked_by_the_cli_closes_the_live_connection(seeded, rel
 
     riley_c = seeded.participants[2]
     async with connected(seeded.url, seeded.facilitator, riley_c) as (dana, riley):
-        result = await asyncio.to_thread(run_cli, "revoke", seeded.group_name, "--name", "Riley", "--data", str(relay.data_dir))
+        result = await asyncio.to_thread(run_cli, "revoke", seeded.group_name, "--name", "Riley", "--store", str(relay.data_dir))
         assert result.returncode == 0, result.stderr
         assert await riley.wait_closed(timeout=10) == 4001
         await dana.recv_until(lambda f: f["kind"] == "presence" and f["member"]["name"] == "Riley" and f["status"] == "offline")

@@ -120,7 +120,7 @@ def test_events_roundtrip_in_order_with_head_seq(store):
 def test_a_seq_is_never_written_twice(store):
     gid = store.create_group("Tuesday IOP")
     store.commit([(gid, _event(1))], [])
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(store.IntegrityError):
         store.commit([(gid, _event(2)), (gid, _event(1))], [])
     # the failed batch left nothing behind
     assert store.head_seq(gid) == 1
