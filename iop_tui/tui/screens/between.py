@@ -64,7 +64,3 @@ class BetweenScreen(PaneKeysClose, Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
-
-    def close_for_pane(self) -> bool:
-        self.action_close()
-        return True

@@ -145,7 +145,3 @@ class JournalScreen(PaneKeysClose, ModalScreen[None]):
         if action in ("save", "share"):
             return self.prompt is not None
         return True
-
-    def close_for_pane(self) -> bool:
-        self.action_close()  # what was typed is saved first
-        return True

@@ -53,7 +53,3 @@ class MoodScreen(PaneKeysClose, ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
-
-    def close_for_pane(self) -> bool:
-        self.action_close()
-        return True

@@ -27,7 +27,10 @@ class PaneKeysClose:
     """Mixed into a view's Screen: its ``close_for_pane`` closes it as Escape does (True when closed)."""
 
     def close_for_pane(self) -> bool:
-        raise NotImplementedError
+        """Close as the view's Escape does (its ``action_close``; the journal's saves first). A view
+        that must keep something being typed overrides this and returns False then (the board)."""
+        self.action_close()  # type: ignore[attr-defined]
+        return True
 
     def action_pane_key(self, pane: str) -> None:
         if self.close_for_pane():
