@@ -326,9 +326,8 @@ class Narrator:
                 line = words.poll_open_line(poll, state, hints=not facilitator, number=number)
                 if poll.kind == "scale" and not facilitator:
                     line = line.replace(" Options: 0 to 10.", "")  # the hint says "a number from 0 to 10"
-                if facilitator:
-                    n = self._poll_number(poll)
-                    line += f" /close {n} closes it, /reveal {n} shows the results."
+                # a facilitator hears "It is poll N." only: how to close and reveal it is said once,
+                # when everyone has voted (speech budget, issue 12: a private note waited behind the hint)
                 self.say(line)
             return
         if kind == "poll.revealed":
