@@ -6,12 +6,14 @@ must be installed, so this is not part of ``make test``) with speech timed at
 ``--wpm`` words a minute, three times:
 
 - ``participant``: ``--as participant``: you are Jamie; the simulated facilitator
-  runs the whole agenda; Jamie votes, checks in, raises a hand, types a line
-  slowly (a key every 0.3 s) while the group chats and writes a private line
-  to the facilitators;
+  runs the whole agenda; Jamie votes in each poll, checks in, writes a journal entry,
+  speaks in a breakout room and in character in the role-play, adds a board card,
+  takes a go-around turn, raises a hand, types a line slowly (a key every 0.3 s)
+  while the group chats, writes a private line to the facilitators and reads /homework;
 - ``facilitator``: you are Dana and drive the whole agenda by typed lines
-  (polls, check-in round, every slide, phases, hands, a private reply,
-  homework, /end) while the simulated members act;
+  (polls, check-in round, every slide, phases, a journaling prompt, a breakout
+  round, a role-play, a board, a go-around, hands, a private reply, homework,
+  /end) while the simulated members act;
 - ``reading``: a facilitator opens and reveals a poll, greets the group, shows two slides,
   then reads ``/help``, ``/help all`` and ``/history 20``, paged with ``/more``.
 
@@ -75,16 +77,25 @@ def typed(lines: list[tuple[float, str]], key_s: float = KEY_S) -> list[tuple[fl
 
 #: name -> (seconds allowed, demo arguments, what is typed when)
 RUNS: dict[str, tuple[float, list[str], list[tuple[float, str]]]] = {
-    "participant": (480, ["--as", "participant"], typed([
+    # Anchored to the merged demo's timeline (its facilitator waits for everyone present, Jamie too,
+    # up to 90 s: a poll, the journal, the breakout room, the role-play and the go-around turn all wait
+    # for Jamie, so Jamie takes part in each, as a member would).
+    "participant": (730, ["--as", "participant"], typed([
         (20, "/vote 6"),
         (32, "/checkin 6 curious"),
-        (286, "/vote 2"),  # the polls close once Jamie has voted: these anchor the rest
-        (318, "/vote 2"),
-        (338, "/hand"),  # once Dana's "Raise your hand if you'd like to speak" has been heard
-        (342, SLOW_LINE),  # while the group chats
-        (360, "/dm I found the evidence slide hard to follow today."),
-        (395, "/homework"),
-        (420, "\x04"),
+        (272, "/vote 2"),  # the exercises: which thinking trap
+        (300, "/vote 2"),  # the quiz
+        (326, "/journal My sister didn't answer; I thought she was angry."),  # the journaling prompt
+        (336, "/journal done"),
+        (346, "I thought everyone would notice my mistake. Balanced: most were busy."),  # in breakout room 1
+        (390, "/say I hear you. Which of the new tasks matters most to the team?"),  # cast as the manager
+        (430, "/card 1 A walk after dinner"),  # the shared board
+        (478, "Reframing the 'they are angry' thought helped me."),  # Jamie's go-around turn
+        (530, "/hand"),  # once the go-around is over and the group talks
+        (536, SLOW_LINE),  # while the group chats
+        (556, "/dm I found the evidence slide hard to follow today."),
+        (620, "/homework"),
+        (700, "\x04"),
     ])),
     "facilitator": (820, [], typed([
         (10, "/poll plan 1"),

@@ -2408,3 +2408,19 @@ LOW_BANDWIDTH_HELP = "draw less on a slow link or an old terminal: no colour, no
 def low_bandwidth_hint(reason: str) -> str:
     """The one-line hint, said once at the start, when the terminal or the link looks slow."""
     return f"Slow terminal or link ({reason}): iop-tui --low-bandwidth draws less."
+
+
+# -- speech budget on the merged product (issue 12, branch i12m) ---------------------------------
+
+#: How a journal entry shared with the group begins (:func:`kit_sentence`, "journal.shared").
+JOURNAL_SHARED_GROUP = "Journal entry shared with the group, "
+
+
+def journal_shared_brief(full: str) -> str | None:
+    """What a facilitator hears live of an entry shared with the group: who shared it, the
+    answers on request (``/journal`` reads them). An entry shared with the facilitators only is
+    said whole (None here): it is written to them, like a private line."""
+    if not full.startswith(JOURNAL_SHARED_GROUP):
+        return None
+    name = full[len(JOURNAL_SHARED_GROUP):].split(", ", 1)[0]
+    return f"{JOURNAL_SHARED_GROUP}{name}. /journal reads it."

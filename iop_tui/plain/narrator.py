@@ -366,6 +366,11 @@ class Narrator:
         if kind in MEASURE_KINDS:
             self._measure_line(kind, text, facilitator, quiet, everything)
             return
+        if kind == "journal.shared" and facilitator and not everything:  # speech budget (issue 12): the group's shares on request
+            brief = words.journal_shared_brief(text)
+            if brief is not None:
+                self.say(brief)
+                return
         if kind == "journal.progress":  # the facilitator's kit: a count per change only in all; /journal reads them
             if everything or text.startswith("Journaling: all "):
                 self.say(text)
