@@ -80,7 +80,7 @@ RUNS: dict[str, tuple[float, list[str], list[tuple[float, str]]]] = {
     # Anchored to the merged demo's timeline (its facilitator waits for everyone present, Jamie too,
     # up to 90 s: a poll, the journal, the breakout room, the role-play and the go-around turn all wait
     # for Jamie, so Jamie takes part in each, as a member would).
-    "participant": (730, ["--as", "participant"], typed([
+    "participant": (760, ["--as", "participant"], typed([
         (20, "/vote 6"),
         (32, "/checkin 6 curious"),
         (272, "/vote 2"),  # the exercises: which thinking trap
@@ -89,13 +89,13 @@ RUNS: dict[str, tuple[float, list[str], list[tuple[float, str]]]] = {
         (336, "/journal done"),
         (346, "I thought everyone would notice my mistake. Balanced: most were busy."),  # in breakout room 1
         (390, "/say I hear you. Which of the new tasks matters most to the team?"),  # cast as the manager
-        (430, "/card 1 A walk after dinner"),  # the shared board
-        (478, "Reframing the 'they are angry' thought helped me."),  # Jamie's go-around turn
-        (530, "/hand"),  # once the go-around is over and the group talks
-        (536, SLOW_LINE),  # while the group chats
-        (556, "/dm I found the evidence slide hard to follow today."),
-        (620, "/homework"),
-        (700, "\x04"),
+        (448, "/card 1 A walk after dinner"),  # the shared board
+        (505, "Reframing the 'they are angry' thought helped me."),  # Jamie's go-around turn
+        (556, "/hand"),  # once the go-around is over and the group talks
+        (562, SLOW_LINE),  # while the group chats
+        (582, "/dm I found the evidence slide hard to follow today."),
+        (650, "/homework"),
+        (730, "\x04"),
     ])),
     "facilitator": (820, [], typed([
         (10, "/poll plan 1"),
