@@ -80,22 +80,22 @@ RUNS: dict[str, tuple[float, list[str], list[tuple[float, str]]]] = {
     # Anchored to the merged demo's timeline (its facilitator waits for everyone present, Jamie too,
     # up to 90 s: a poll, the journal, the breakout room, the role-play and the go-around turn all wait
     # for Jamie, so Jamie takes part in each, as a member would).
-    "participant": (760, ["--as", "participant"], typed([
+    "participant": (730, ["--as", "participant"], typed([
         (20, "/vote 6"),
         (32, "/checkin 6 curious"),
         (272, "/vote 2"),  # the exercises: which thinking trap
         (300, "/vote 2"),  # the quiz
         (326, "/journal My sister didn't answer; I thought she was angry."),  # the journaling prompt
         (336, "/journal done"),
-        (346, "I thought everyone would notice my mistake. Balanced: most were busy."),  # in breakout room 1
-        (390, "/say I hear you. Which of the new tasks matters most to the team?"),  # cast as the manager
-        (448, "/card 1 A walk after dinner"),  # the shared board
-        (505, "Reframing the 'they are angry' thought helped me."),  # Jamie's go-around turn
-        (556, "/hand"),  # once the go-around is over and the group talks
-        (562, SLOW_LINE),  # while the group chats
-        (582, "/dm I found the evidence slide hard to follow today."),
-        (650, "/homework"),
-        (730, "\x04"),
+        (362, "I thought everyone would notice my mistake. Balanced: most were busy."),  # in breakout room 1
+        (424, "/say Thanks for the ten minutes. I'd like to talk about a raise."),  # in character (unless the observer)
+        (478, "/card 1 A walk after dinner"),  # the shared board
+        (522, "Reframing the 'they are angry' thought helped me."),  # Jamie's go-around turn (the quietest goes first)
+        (562, "/hand"),  # once the go-around is over and the group talks
+        (568, SLOW_LINE),  # while the group chats
+        (588, "/dm I found the evidence slide hard to follow today."),
+        (628, "/homework"),
+        (700, "\x04"),
     ])),
     "facilitator": (820, [], typed([
         (10, "/poll plan 1"),
