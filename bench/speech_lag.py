@@ -6,12 +6,14 @@ must be installed, so this is not part of ``make test``) with speech timed at
 ``--wpm`` words a minute, three times:
 
 - ``participant``: ``--as participant``: you are Jamie; the simulated facilitator
-  runs the whole agenda; Jamie votes, checks in, raises a hand, types a line
-  slowly (a key every 0.3 s) while the group chats and writes a private line
-  to the facilitators;
+  runs the whole agenda; Jamie votes in each poll, checks in, writes a journal entry,
+  speaks in a breakout room and in character in the role-play, adds a board card,
+  takes a go-around turn, raises a hand, types a line slowly (a key every 0.3 s)
+  while the group chats, writes a private line to the facilitators and reads /homework;
 - ``facilitator``: you are Dana and drive the whole agenda by typed lines
-  (polls, check-in round, every slide, phases, hands, a private reply,
-  homework, /end) while the simulated members act;
+  (polls, check-in round, every slide, phases, a journaling prompt, a breakout
+  round, a role-play, a board, a go-around, hands, a private reply, homework,
+  /end) while the simulated members act;
 - ``reading``: a facilitator opens and reveals a poll, greets the group, shows two slides,
   then reads ``/help``, ``/help all`` and ``/history 20``, paged with ``/more``.
 
@@ -75,18 +77,27 @@ def typed(lines: list[tuple[float, str]], key_s: float = KEY_S) -> list[tuple[fl
 
 #: name -> (seconds allowed, demo arguments, what is typed when)
 RUNS: dict[str, tuple[float, list[str], list[tuple[float, str]]]] = {
-    "participant": (480, ["--as", "participant"], typed([
+    # Anchored to the merged demo's timeline (its facilitator waits for everyone present, Jamie too,
+    # up to 90 s: a poll, the journal, the breakout room, the role-play and the go-around turn all wait
+    # for Jamie, so Jamie takes part in each, as a member would).
+    "participant": (730, ["--as", "participant"], typed([
         (20, "/vote 6"),
         (32, "/checkin 6 curious"),
-        (286, "/vote 2"),  # the polls close once Jamie has voted: these anchor the rest
-        (318, "/vote 2"),
-        (338, "/hand"),  # once Dana's "Raise your hand if you'd like to speak" has been heard
-        (342, SLOW_LINE),  # while the group chats
-        (360, "/dm I found the evidence slide hard to follow today."),
-        (395, "/homework"),
-        (420, "\x04"),
+        (272, "/vote 2"),  # the exercises: which thinking trap
+        (300, "/vote 2"),  # the quiz
+        (326, "/journal My sister didn't answer; I thought she was angry."),  # the journaling prompt
+        (336, "/journal done"),
+        (362, "I thought everyone would notice my mistake. Balanced: most were busy."),  # in breakout room 1
+        (424, "/say Thanks for the ten minutes. I'd like to talk about a raise."),  # in character (unless the observer)
+        (478, "/card 1 A walk after dinner"),  # the shared board
+        (522, "Reframing the 'they are angry' thought helped me."),  # Jamie's go-around turn (the quietest goes first)
+        (562, "/hand"),  # once the go-around is over and the group talks
+        (568, SLOW_LINE),  # while the group chats
+        (588, "/dm I found the evidence slide hard to follow today."),
+        (628, "/homework"),
+        (700, "\x04"),
     ])),
-    "facilitator": (540, [], typed([
+    "facilitator": (820, [], typed([
         (10, "/poll plan 1"),
         (34, "/close 1"),
         (38, "/reveal 1"),
@@ -101,20 +112,36 @@ RUNS: dict[str, tuple[float, list[str], list[tuple[float, str]]]] = {
         (310, "/poll plan 3"),
         (336, "/close 3"),
         (340, "/reveal 3"),
-        (352, "/phase discussion"),
-        (358, "What stood out for you today? Raise your hand if you'd like to speak."),
-        (378, "Go ahead, Sam."),
-        (382, "/lower Sam"),
-        (400, "Go ahead, Morgan."),
-        (404, "/lower Morgan"),
-        (412, "/reply Riley Of course. Stay on after group and we'll talk."),
-        (428, "/phase closing"),
-        (432, "/assign plan"),
-        (438, "This week's homework is the thought record. Thank you all; see you next week."),
-        (466, "/completion"),
-        (478, "/end A good session on reframing thoughts."),
-        (490, "/end yes"),
-        (505, "\x04"),
+        # the facilitator's kit and small rooms: a journaling prompt, a breakout round, a role-play, a board
+        (350, "/journal plan 1"),
+        (384, "/journal"),  # the counts, and what members shared with the facilitators
+        (392, "/journal close"),
+        (400, "Now in small rooms of two. /rooms says the prompt again."),
+        (412, "/breakout plan 1"),
+        (436, "/rooms"),
+        (448, "/broadcast A minute more, then we come back together. Agree on a one-line summary."),
+        (464, "/recall"),
+        (476, "/roleplay plan 1"),
+        (508, "/debrief"),
+        (524, "/board plan 1"),
+        (530, "The board is open: add what helps you, and a +1 to ideas you like."),
+        (560, "/board"),
+        (580, "/phase discussion"),
+        (586, "/goround plan 1"),
+        *[(604 + 16 * i, "/goround next") for i in range(4)],
+        (672, "What stood out for you today? Raise your hand if you'd like to speak."),
+        (690, "Go ahead, Sam."),
+        (694, "/lower Sam"),
+        (710, "Go ahead, Morgan."),
+        (714, "/lower Morgan"),
+        (724, "/reply Riley Of course. Stay on after group and we'll talk."),
+        (736, "/phase closing"),
+        (740, "/assign plan"),
+        (746, "This week's homework is the thought record. Thank you all; see you next week."),
+        (770, "/completion"),
+        (780, "/end A good session on reframing thoughts."),
+        (790, "/end yes"),
+        (796, "\x04"),
     ])),
     "reading": (420, [], typed([
         # first some events for /history 20: a poll, its results, a greeting, the slides begin

@@ -1405,8 +1405,9 @@ def journal_progress_text(prompt: Any) -> str:
     return f"Journaling: {prompt.writing} of {prompt.of} writing, {prompt.done} done."
 
 
-def goround_turn_text(state: GroupState, goround: Any, me_id: int | None, *, guide: bool = True) -> str:
-    """``"Sam, it is your turn. Riley is next."``, with the time guide when there is one (and ``guide``)."""
+def goround_turn_text(state: GroupState, goround: Any, me_id: int | None, *, guide: bool = True, next_up: bool = True) -> str:
+    """``"Sam, it is your turn. Riley is next."``, with the time guide when there is one (and ``guide``);
+    without ``next_up`` (the order was just said) who is next is said only to the one who is."""
     whose, after = goround.whose(), goround.next_up()
     if whose is None:
         return "Everyone has had a turn."
@@ -1414,7 +1415,10 @@ def goround_turn_text(state: GroupState, goround: Any, me_id: int | None, *, gui
     if goround.turn_minutes and guide:
         text += f" About {_plural(goround.turn_minutes, 'minute')} each."
     if after is not None:
-        text += " You are next." if after == me_id else f" {_name(state, after)} is next."
+        if after == me_id:
+            text += " You are next."
+        elif next_up:
+            text += f" {_name(state, after)} is next."
     else:
         text += " This is the last turn."
     if whose == me_id:
@@ -1457,7 +1461,8 @@ def kit_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: int | N
             return None
         if t == "goround.started":
             order = ", ".join(_name(state, m) for m in found.order)
-            return f"Go-around: {found.question} Order: {order}. {goround_turn_text(state, found, me_id)}"
+            # the order was just said: "Riley is next" again only kept a raised hand waiting (issue 12, speech budget)
+            return f"Go-around: {found.question} Order: {order}. {goround_turn_text(state, found, me_id, next_up=False)}"
         if t == "goround.moved":
             mid, how = int(d.get("member_id", 0)), str(d.get("how", "spoke"))
             name = "You" if mid == me_id else _name(state, mid)
@@ -2494,3 +2499,17 @@ def cue_bar_lines(state: GroupState, me_id: int | None) -> list[str]:
     if card is not None and card.checklist:
         lines.append("Watch for: " + "; ".join(card.checklist) + ".")
     return lines
+# -- speech budget on the merged product (issue 12, branch i12m) ---------------------------------
+
+#: How a journal entry shared with the group begins (:func:`kit_sentence`, "journal.shared").
+JOURNAL_SHARED_GROUP = "Journal entry shared with the group, "
+
+
+def journal_shared_brief(full: str) -> str | None:
+    """What a facilitator hears live of an entry shared with the group: who shared it, the
+    answers on request (``/journal`` reads them). An entry shared with the facilitators only is
+    said whole (None here): it is written to them, like a private line."""
+    if not full.startswith(JOURNAL_SHARED_GROUP):
+        return None
+    name = full[len(JOURNAL_SHARED_GROUP):].split(", ", 1)[0]
+    return f"{JOURNAL_SHARED_GROUP}{name}. /journal reads it."

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from protocol.errors import ProtocolError
 from protocol.roles import may
 
-from iop_tui.demo.smallrooms import facilitator_round, member_step
+from iop_tui.demo.smallrooms import facilitator_round, member_step, words_of
 
 __all__ = ["Persona", "PERSONAS", "MemberBot", "FacilitatorBot", "run_bots"]
 from iop_tui.core.speech import speaking_seconds
@@ -185,10 +185,11 @@ class _Bot:
     def pause(self, low: float, high: float) -> float:
         return self.rng.uniform(low, high) * self.tempo
 
-    async def say(self, kind: str, data: dict[str, Any]) -> bool:
-        """Send a chat line (``chat.send`` or ``chat.reply``) once the floor is free."""
+    async def say(self, kind: str, data: dict[str, Any], heard: str | None = None) -> bool:
+        """Send a command the room hears (a chat line, a card, a shared entry: its ``text``, or
+        ``heard``) once the floor is free."""
         if self.floor is not None:
-            await self.floor.take(str(data.get("text", "")))
+            await self.floor.take(str(data.get("text", "")) if heard is None else heard)
         return self.send(kind, data)
 
     def send(self, kind: str, data: dict[str, Any]) -> bool:
@@ -292,10 +293,10 @@ class MemberBot(_Bot):
         if board is not None and board.session_id == sid:  # the shared board: a card or two, and a +1
             for i, (column, text) in enumerate(p.cards):
                 if column < len(board.columns):
-                    self.once(("card", board.board_id, i), self.pause(4 + 8 * i, 10 + 12 * i), lambda c=column, t=text, b=board: self.send("card.add", {"board_id": b.board_id, "column": c, "text": t}))
+                    self.once(("card", board.board_id, i), self.pause(4 + 8 * i, 10 + 12 * i), lambda c=column, t=text, b=board: self.say("card.add", {"board_id": b.board_id, "column": c, "text": t}))
             others = [c for c in board.live_cards() if c.author != me and me not in c.plus_by]
             if others:
-                self.once(("plus", board.board_id), self.pause(12, 24), lambda c=others[0]: self.send("card.plus", {"card_id": c.card_id}))
+                self.once(("plus", board.board_id), self.pause(12, 24), lambda c=others[0]: self.say("card.plus", {"card_id": c.card_id}))
         for hw in state.homework.values():
             if me not in hw.submissions and (p.homework_text or hw.kind != "text"):
                 self.once(("homework", hw.homework_id), self.pause(6, 20), lambda hw=hw: self._submit(hw))
@@ -311,12 +312,13 @@ class MemberBot(_Bot):
             return
         await self._chat(text)
 
-    def _journal(self, prompt: Any) -> None:
-        """A private entry, finished at once; shared as the persona would."""
+    async def _journal(self, prompt: Any) -> None:
+        """A private entry, finished at once; shared as the persona would (when the floor is free:
+        the readers hear the entry)."""
         answers = list(self.persona.journal[: len(prompt.fields)])
         answers += [""] * (len(prompt.fields) - len(answers))
         if self.send("journal.write", {"prompt_id": prompt.prompt_id, "answers": answers, "done": True}) and self.persona.journal_share:
-            self.send("journal.share", {"prompt_id": prompt.prompt_id, "to": self.persona.journal_share})
+            await self.say("journal.share", {"prompt_id": prompt.prompt_id, "to": self.persona.journal_share}, heard=" ".join(answers))
 
     async def _turn(self, running: Any) -> None:
         """My turn in a go-around: say my line, or pass."""
@@ -476,7 +478,7 @@ class FacilitatorBot(_Bot):
             await self._journaling()
             await facilitator_round(self)  # small rooms (issue 13): the plan's breakout round and role-play
             if self.plan.boards:  # the shared board: members add cards and +1s
-                await self.command(*self.plan.boards[0].command())
+                await self.announce(*self.plan.boards[0].command(), heard=words_of(self.plan.boards[0].command()[1]))
                 await self.chat("The board is open (B, or /board): add what helps you, and a +1 to ideas you like.")
                 await self.wait(30, 40)
             await self.phase("discussion")
@@ -497,7 +499,7 @@ class FacilitatorBot(_Bot):
         facilitator sees counts only), close it."""
         if not self.plan.journals:
             return
-        await self.command(*self.plan.journals[0].command())
+        await self.announce(*self.plan.journals[0].command(), heard=words_of(self.plan.journals[0].command()[1]))
         prompt = self.state.open_prompt()
         if prompt is None:
             return
@@ -513,7 +515,7 @@ class FacilitatorBot(_Bot):
         (or the facilitator's patience runs out), then the facilitator thanks them and moves on."""
         if not self.plan.rounds:
             return
-        await self.command(*self.plan.rounds[0].command())
+        await self.announce(*self.plan.rounds[0].command(), heard=words_of(self.plan.rounds[0].command()[1]))
         loop = asyncio.get_running_loop()
         while (running := self.state.goround()) is not None:
             whose, index, said = running.whose(), running.index, len(self.state.chat)

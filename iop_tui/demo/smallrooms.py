@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ROOM_LINES", "SCENE_LINES", "OBSERVER_NOTES", "member_step", "facilitator_round"]
+__all__ = ["ROOM_LINES", "SCENE_LINES", "OBSERVER_NOTES", "member_step", "facilitator_round", "words_of"]
 
 #: What each persona says in a breakout room (the demo plan's prompt: an automatic thought, then a balanced one).
 ROOM_LINES = {
@@ -55,7 +55,7 @@ def member_step(bot: Any) -> None:
     if bo is not None and room:
         line = ROOM_LINES.get(bot.name)
         if line:
-            bot.once(("room line", bo.breakout_id), bot.pause(3, 9), lambda: bot.send("chat.send", {"text": line, "to": "group"}))
+            bot.once(("room line", bo.breakout_id), bot.pause(3, 9), lambda: bot.say("chat.send", {"text": line, "to": "group"}))
         summary = ROOM_SUMMARIES.get(bot.name)
         if summary:
             bot.once(("room summary", bo.breakout_id), bot.pause(10, 16), lambda: _summarise(bot, room, summary))
@@ -65,19 +65,32 @@ def member_step(bot: Any) -> None:
     if not scene.ended:
         role = scene.playing(me)
         for i, text in enumerate(SCENE_LINES.get(role or "", ())):
-            bot.once(("in character", scene.scene_id, i), bot.pause(3 + 6 * i, 7 + 8 * i), lambda text=text: bot.send("roleplay.say", {"text": text}))
+            bot.once(("in character", scene.scene_id, i), bot.pause(3 + 6 * i, 7 + 8 * i), lambda text=text: bot.say("roleplay.say", {"text": text}))
         note = OBSERVER_NOTES.get(bot.name)
         if me in scene.observers and note:
             bot.once(("observe", scene.scene_id), bot.pause(8, 12), lambda: bot.send("roleplay.note", {"text": note}))
     elif me in scene.observers and scene.notes.get(me) and me not in scene.shared:
-        bot.once(("share", scene.scene_id), bot.pause(3, 6), lambda: bot.send("roleplay.share", {}))
+        bot.once(("share", scene.scene_id), bot.pause(3, 6), lambda: bot.say("roleplay.share", {}, heard=str(scene.notes.get(me, ""))))
 
 
-def _summarise(bot: Any, room: int, summary: str) -> None:
-    """Write the room's summary unless someone in the room already has."""
+async def _summarise(bot: Any, room: int, summary: str) -> None:
+    """Write the room's summary unless someone in the room already has (when the floor is free)."""
     bo = bot.state.breakout
     if bo is not None and bot.state.room_of(bot.me_id()) == room and not bo.rooms[room].summary:
-        bot.send("breakout.summary", {"text": summary})
+        await bot.say("breakout.summary", {"text": summary})
+
+
+def words_of(data: Any) -> str:
+    """About what the room hears of a command's event: its words (a prompt, its questions, a
+    scenario and its cue cards), and a dozen more for the sentence around them (issue 12: the
+    exercises' announcements take the floor too, so a screen reader keeps up)."""
+    if isinstance(data, str):
+        return data
+    if isinstance(data, dict):
+        return " ".join(words_of(v) for v in data.values()) + (" and so on" * 4)
+    if isinstance(data, (list, tuple)):
+        return " ".join(words_of(v) for v in data)
+    return ""
 
 
 def _has_spoken(bot: Any, member_id: int, *, in_room: bool = False, in_role: bool = False) -> bool:
@@ -89,19 +102,21 @@ async def facilitator_round(bot: Any) -> None:
     plan = bot.plan
     rounds, scenarios = getattr(plan, "breakouts", ()), getattr(plan, "scenarios", ())
     if rounds:
-        await bot.command("chat.send", {"text": "Now in small rooms of two: each room hears the prompt, and /rooms says it again.", "to": "group"})
-        await bot.command(*rounds[0].command())
+        await bot.chat("Now in small rooms of two: each room hears the prompt, and /rooms says it again.")
+        await bot.announce(*rounds[0].command(), heard=words_of(rounds[0].command()[1]))
         await bot.wait_for_everyone(lambda mid: _has_spoken(bot, mid, in_room=True), 20, 26)
-        await bot.command("breakout.broadcast", {"text": "A minute more, then we come back together. Agree on a one-line summary."})
+        await bot.announce("breakout.broadcast", {"text": "A minute more, then we come back together. Agree on a one-line summary."}, heard="Broadcast to every room, Dana: A minute more, then we come back together. Agree on a one-line summary.")
         await bot.wait(10, 14)
         if bot.state.breakout is not None:
-            await bot.command("breakout.recall", {})
+            rooms = bot.state.breakout.rooms
+            summaries = [getattr(r, "summary", "") for r in (rooms.values() if isinstance(rooms, dict) else rooms)]
+            await bot.announce("breakout.recall", {}, heard="Breakout rooms recalled: everyone is back in the main room. " + words_of(summaries))
         await bot.wait(4, 6)
     if scenarios:
         scenario = scenarios[0]
-        await bot.command(*scenario.command())
+        await bot.announce(*scenario.command(), heard=words_of(scenario.command()[1]))
         scene = bot.state.scenes.get(0)
         playing = {mid for mid in scene.cast if scene.playing(mid)} if scene is not None else set()
         await bot.wait_for_everyone(lambda mid: mid not in playing or _has_spoken(bot, mid, in_role=True), 24, 30)
-        await bot.command("roleplay.end", {"debrief": list(scenario.debrief)})
+        await bot.announce("roleplay.end", {"debrief": list(scenario.debrief)}, heard=words_of({"debrief": list(scenario.debrief)}))
         await bot.wait(10, 14)

@@ -326,9 +326,8 @@ class Narrator:
                 line = words.poll_open_line(poll, state, hints=not facilitator, number=number)
                 if poll.kind == "scale" and not facilitator:
                     line = line.replace(" Options: 0 to 10.", "")  # the hint says "a number from 0 to 10"
-                if facilitator:
-                    n = self._poll_number(poll)
-                    line += f" /close {n} closes it, /reveal {n} shows the results."
+                # a facilitator hears "It is poll N." only: how to close and reveal it is said once,
+                # when everyone has voted (speech budget, issue 12: a private note waited behind the hint)
                 self.say(line)
             return
         if kind == "poll.revealed":
@@ -367,6 +366,11 @@ class Narrator:
         if kind in MEASURE_KINDS:
             self._measure_line(kind, text, facilitator, quiet, everything)
             return
+        if kind == "journal.shared" and facilitator and not everything:  # speech budget (issue 12): the group's shares on request
+            brief = words.journal_shared_brief(text)
+            if brief is not None:
+                self.say(brief)
+                return
         if kind == "journal.progress":  # the facilitator's kit: a count per change only in all; /journal reads them
             if everything or text.startswith("Journaling: all "):
                 self.say(text)

@@ -102,4 +102,4 @@ async def test_the_people_pane_orders_by_airtime_for_a_facilitator_and_a_goround
         # A go-around: whose turn, in words on the status line.
         await _typed_line(dpilot, dana, "/goround One word for today?")
         await wait_until(pilot, lambda: "It is your turn." in text_of(sam, "#status"), "Sam's turn to be said")
-        assert "Alex is next." in text_of(sam, "#status")
+        assert "Order: Sam, Alex" in text_of(sam, "#status"), text_of(sam, "#status")  # who is next, once, in the order

@@ -208,3 +208,47 @@ async def test_a_chat_line_or_check_in_the_pane_in_front_shows_is_not_said_again
             await dpilot.pause(0.3)
             await s.command("chat.send", {"text": "back soon"})
             await wait_until(dpilot, lambda: "back soon" in "\n".join(rows(dana)[-3:-1]), "the line on the status line, the chat behind")
+
+
+# --- issue 12 on the merged product (branch i12m): the People list's keys stay out of the footer ---
+
+
+async def test_a_facilitator_moving_onto_a_person_hears_the_person_not_a_new_footer(seeded) -> None:
+    """Measured under Fenrir (bench/tui_speech.py): Down onto a person in the People pane read the
+    footer's new "m Mute h Lower r Remove" row (changed when the pane came forward, read after it)
+    instead of the person. The pane says those keys in words."""
+    async with joined(seeded.url, seeded.facilitator.token) as (dana, dpilot):
+        await _start(dana, dpilot)
+        await dpilot.pause(0.3)
+        before = rows(dana)[-1]  # the footer on the check-in pane
+        await dpilot.press("6")
+        await dpilot.pause(0.3)
+        await dpilot.press("down")
+        await wait_until(dpilot, lambda: dana.focused is not None and dana.focused.id == "people-list", "the people list")
+        await dpilot.pause(0.3)
+        assert rows(dana)[-1] == before, (rows(dana)[-1], before)
+        assert "M mutes or unmutes, H lowers their hand, R removes them" in screen_text(dana)
+
+
+async def test_the_plans_prepared_polls_are_drawn_with_the_poll_tools_first_frame() -> None:
+    """Measured under Fenrir: pressing 3 read "Polls prepared in the plan: Enter opens one. New poll."
+    with no poll between; the list was filled a frame later, and that reading was lost to the next key."""
+    from textual.app import App
+    from textual.widgets import OptionList
+
+    from iop_tui.tui.widgets.polls import _PollTools
+
+    seen: list[int] = []
+
+    class Tools(_PollTools):
+        def on_mount(self) -> None:  # before the first frame the tools are drawn in
+            seen.append(self.query_one("#prepared-polls", OptionList).option_count)
+
+    class One(App):
+        def compose(self):
+            yield Tools(("Prepared 1: How are you arriving?", "Prepared 2: Which trap?"))
+
+    async with One().run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert seen == [2]
+        assert "Prepared 2: Which trap?" in screen_text(pilot.app)

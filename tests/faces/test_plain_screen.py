@@ -123,7 +123,7 @@ async def test_a_facilitators_quiz_line_numbers_the_poll_once(seeded) -> None:
         await dana.type('/poll open quiz "Which trap?" Labelling; Mind reading correct=1')
         line = await dana.said("Which trap?")
         assert line.startswith("Quiz open: Which trap?"), line
-        assert "of 2" not in line and "It is poll 3. /close 3 closes it" in line
+        assert "of 2" not in line and line.endswith("It is poll 3."), line  # the /close hint waits for everyone's votes
 
 
 async def test_status_between_phases_reads_well(seeded) -> None:

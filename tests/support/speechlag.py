@@ -237,8 +237,8 @@ def _is_hand(text: str) -> bool:
 
 
 def _is_private(text: str) -> bool:
-    """A private line, or a check-in note for the facilitators only."""
-    return text.startswith(("Private", "Check in note for facilitators"))
+    """A private line, a check-in note for the facilitators only, or a journal entry shared with them only."""
+    return text.startswith(("Private", "Check in note for facilitators", "Journal entry shared with the facilitators"))
 
 
 def figures(heard: list[Heard]) -> dict[str, object]:

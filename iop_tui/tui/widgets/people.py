@@ -59,10 +59,12 @@ def _between(entry: Any, model: Any) -> str:
 class PeopleList(CursorOptionList):
     """The roster; facilitator keys act on the highlighted person."""
 
+    # Not shown in the footer: the pane's help row says them in words, and a footer that changed when the
+    # pane came forward was read by a screen reader instead of the person under the cursor (issue 12).
     BINDINGS = [
-        Binding("m", "moderate('mute')", "Mute"),
-        Binding("h", "moderate('lower')", "Lower"),
-        Binding("r", "moderate('remove')", "Remove"),
+        Binding("m", "moderate('mute')", "Mute", show=False),
+        Binding("h", "moderate('lower')", "Lower", show=False),
+        Binding("r", "moderate('remove')", "Remove", show=False),
         Binding("a", "airtime_order", "Airtime order", show=False, tooltip="Order the people by airtime, quietest first, or by role and name"),
     ]
 

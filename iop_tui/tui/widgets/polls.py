@@ -39,12 +39,20 @@ def result_block(poll: Any) -> str:
 
 
 class _PollTools(Vertical):
-    """The facilitator's poll tools: prepared polls from the plan and a new-poll form."""
+    """The facilitator's poll tools: prepared polls from the plan and a new-poll form.
+
+    The prepared rows are drawn with the tools' first frame (``rows``): a list filled one frame
+    later was missed by a screen reader, whose reading of the pane had already begun (issue 12)."""
+
+    def __init__(self, rows: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._first_rows = rows
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="prepared-polls-box", classes="form"):
+        with Vertical(id="prepared-polls-box", classes="form") as box:
+            box.display = bool(self._first_rows)
             yield Label("Polls prepared in the plan: Enter opens one.")
-            yield CursorOptionList(id="prepared-polls", classes="short-list", compact=True)
+            yield CursorOptionList(*(Option(plain(r)) for r in self._first_rows), id="prepared-polls", classes="short-list", compact=True)
         with Vertical(id="poll-form", classes="form"):
             yield Label("New poll.")
             yield field("Question:", quiet_input(id="poll-question", hint="the question"))
@@ -89,7 +97,9 @@ class PollsPane(Pane):
             yield Button("Reveal results", id="poll-reveal", variant="primary", compact=True)
 
     def facilitator_tools(self) -> Any:
-        yield _PollTools(classes="tools")
+        rows = self._prepared(True, self._model.state) if self._model is not None else ()
+        self._prepared_rows = rows
+        yield _PollTools(rows, classes="tools")
 
     # -- rendering -----------------------------------------------------------
 
@@ -127,16 +137,19 @@ class PollsPane(Pane):
         )
         self._render_selected()
 
-    def _show_prepared(self, facilitator: bool, state: Any) -> None:
+    def _prepared(self, facilitator: bool, state: Any) -> tuple[str, ...]:
+        """The rows of the plan's prepared polls; a prepared poll already opened this session says so: Enter on it asks first."""
         plan = self.plan
         polls = plan.polls if (facilitator and plan is not None) else ()
-        box = self.query_one("#prepared-polls-box")
-        box.display = bool(polls)
-        # A prepared poll already opened this session says so: Enter on it asks first.
-        rows = tuple(
+        return tuple(
             f"Prepared {i}{', opened' if words.prepared_opened(p.question, state) else ''}: {p.describe()}"
             for i, p in enumerate(polls, 1)
         )
+
+    def _show_prepared(self, facilitator: bool, state: Any) -> None:
+        rows = self._prepared(facilitator, state)
+        box = self.query_one("#prepared-polls-box")
+        box.display = bool(rows)
         if rows != getattr(self, "_prepared_rows", ()):
             self._prepared_rows = rows
             self.query_one("#prepared-polls", CursorOptionList).set_options([Option(plain(r)) for r in rows])
