@@ -3,8 +3,8 @@
 Real apps driven by Textual's pilot over a real relay: the facilitator Dana
 and the member Sam; Alex is a raw websocket client who is present.
 
-- The line above the chat input says where a typed line goes: in a breakout
-  room it is that room (its members and the facilitators), not "the group".
+- (The line above the chat input naming the breakout room is tested with the
+  member's screens, tests/faces/test_qam_member_screens.py.)
 - A role-play's debrief questions and observer notes are kept as rows of the
   chat log: the two-row status line cut the questions at 80 columns and the
   next notice replaced them, so a member or facilitator on the full screen
@@ -14,55 +14,19 @@ and the member Sam; Alex is a raw websocket client who is present.
 from __future__ import annotations
 
 import asyncio
-import re
 
-from tests.support.apphelp import joined, option_texts, screen_text, text_of, type_into, wait_until
+from tests.support.apphelp import joined, live_in_chat, option_texts, say, screen_text, text_of, wait_until
 from tests.support.wsclient import RawClient
 
 from iop_tui.core.plan import DEMO_PLAN
-
-
-async def say(pilot, app, text: str) -> None:
-    await type_into(pilot, app, "#chat-input", text)
-    await pilot.press("enter")
 
 
 def row_with(app, words: str) -> bool:
     return any(words in t for t in option_texts(app, "#chat-log"))
 
 
-async def test_the_chat_input_says_a_line_goes_to_your_breakout_room_not_the_group(seeded) -> None:
-    sam_c, alex_c = seeded.participants[0], seeded.participants[1]
-    async with RawClient(seeded.url, alex_c.token) as alex, \
-            joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), \
-            joined(seeded.url, sam_c.token) as (sam, pilot):
-        await asyncio.wait_for(alex.wait_synced(), 10)
-        await dpilot.press("f4")
-        await pilot.press("f4")
-        await say(dpilot, dana, "/start Week 4")
-        await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
-        await say(dpilot, dana, "/breakout 2 8 random Name one trigger.")
-        bar = await wait_until(pilot, lambda: text_of(sam, "#chat-rooms"), "Sam's room bar")
-        room = int(re.match(r"You are in: Room (\d)", bar).group(1))
-        target = await wait_until(pilot, lambda: text_of(sam, "#chat-target").startswith(f"Sending to: room {room}") and text_of(sam, "#chat-target"), "Sam's input names his room")
-        assert "the group" not in target.split(".")[0]
-        await say(dpilot, dana, f"/room {room}")
-        await wait_until(dpilot, lambda: text_of(dana, "#chat-target").startswith(f"Sending to: room {room}"), "Dana's input names the room she joined")
-        await say(dpilot, dana, "/recall")
-        await wait_until(pilot, lambda: text_of(sam, "#chat-target").startswith("Sending to: the group."), "back to the group")
-        await wait_until(dpilot, lambda: text_of(dana, "#chat-target").startswith("Sending to: the group."), "Dana back to the group")
-
-
 async def test_a_role_plays_debrief_questions_and_observer_notes_stay_in_the_chat_log(seeded) -> None:
-    sam_c, alex_c = seeded.participants[0], seeded.participants[1]
-    async with RawClient(seeded.url, alex_c.token) as alex, \
-            joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), \
-            joined(seeded.url, sam_c.token) as (sam, pilot):
-        await asyncio.wait_for(alex.wait_synced(), 10)
-        await dpilot.press("f4")
-        await pilot.press("f4")
-        await say(dpilot, dana, "/start Week 4")
-        await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
+    async with live_in_chat(seeded) as (_alex, dana, dpilot, sam, pilot):
         dana.load_plan(str(DEMO_PLAN))
         await say(dpilot, dana, "/roleplay plan 1 Sam=3")
         await wait_until(pilot, lambda: text_of(sam, "#chat-rooms").startswith("Observing"), "Sam observes")

@@ -5,7 +5,7 @@ Real apps on the relay fixture, driven by Textual's pilot; each test failed befo
 from __future__ import annotations
 
 from tests.faces.test_app_kit import _typed_line, keys
-from tests.support.apphelp import joined, screen_text, wait_until
+from tests.support.apphelp import joined, live_in_chat, say, screen_text, wait_until
 
 from iop_tui.core import words
 from iop_tui.tui.screens.journal import JournalScreen
@@ -31,22 +31,11 @@ async def test_the_journal_view_says_on_screen_whether_the_entry_is_saved_finish
 
 
 async def test_in_a_breakout_room_the_chat_says_it_sends_to_that_room_not_to_the_group(seeded) -> None:
-    import asyncio
     import re
 
-    from tests.faces.test_smallrooms_app import say
     from tests.support.apphelp import text_of
-    from tests.support.wsclient import RawClient
 
-    sam_c, alex_c = seeded.participants[0], seeded.participants[1]
-    async with RawClient(seeded.url, alex_c.token) as alex, \
-            joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), \
-            joined(seeded.url, sam_c.token) as (sam, pilot):
-        await asyncio.wait_for(alex.wait_synced(), 10)
-        await dpilot.press("f4")
-        await pilot.press("f4")
-        await say(dpilot, dana, "/start Week 4")
-        await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
+    async with live_in_chat(seeded) as (_alex, dana, dpilot, sam, pilot):
         assert text_of(sam, "#chat-target").startswith("Sending to: the group.")
         await say(dpilot, dana, "/breakout 2 8 random Name one trigger.")
         bar = await wait_until(pilot, lambda: text_of(sam, "#chat-rooms"), "Sam's room bar")
@@ -55,6 +44,8 @@ async def test_in_a_breakout_room_the_chat_says_it_sends_to_that_room_not_to_the
         assert "Prompt: Name one trigger." in text_of(sam, "#chat-rooms")  # the room's prompt stays in view, not only /rooms
         assert "Prompt:" not in text_of(dana, "#chat-rooms")  # a facilitator's bar lists the rooms instead
         await wait_until(dpilot, lambda: text_of(dana, "#chat-target").startswith("Sending to: the main room only."), "the main room, for Dana")
+        await say(dpilot, dana, f"/room {room}")
+        await wait_until(dpilot, lambda: text_of(dana, "#chat-target").startswith(f"Sending to: room {room}"), "Dana's input names the room she joined")
         await say(dpilot, dana, "/recall")
         await wait_until(pilot, lambda: text_of(sam, "#chat-target").startswith("Sending to: the group."), "the group again after the recall")
 
@@ -125,23 +116,12 @@ async def test_after_a_relay_restart_the_status_line_does_not_stay_on_catching_u
 
 
 async def test_a_member_s_cue_card_stays_in_view_in_the_chat_pane_while_the_scene_runs(seeded) -> None:
-    import asyncio
 
-    from tests.faces.test_smallrooms_app import say
     from tests.support.apphelp import text_of
-    from tests.support.wsclient import RawClient
 
     from iop_tui.core.plan import DEMO_PLAN
 
-    sam_c, alex_c = seeded.participants[0], seeded.participants[1]
-    async with RawClient(seeded.url, alex_c.token) as alex, \
-            joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), \
-            joined(seeded.url, sam_c.token) as (sam, pilot):
-        await asyncio.wait_for(alex.wait_synced(), 10)
-        await dpilot.press("f4")
-        await pilot.press("f4")
-        await say(dpilot, dana, "/start Week 4")
-        await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
+    async with live_in_chat(seeded) as (_alex, dana, dpilot, sam, pilot):
         dana.load_plan(str(DEMO_PLAN))
         await say(dpilot, dana, "/roleplay plan 1 Sam=2")
         bar = await wait_until(pilot, lambda: "Cue card: " in text_of(sam, "#chat-rooms") and text_of(sam, "#chat-rooms"), "Sam's cue card in the bar")

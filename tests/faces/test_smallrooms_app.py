@@ -9,11 +9,9 @@ and lines in character their role; Ctrl+R steps in and out of role.
 
 from __future__ import annotations
 
-import asyncio
 import re
 
-from tests.support.apphelp import joined, option_texts, screen_text, text_of, type_into, wait_until
-from tests.support.wsclient import RawClient
+from tests.support.apphelp import live_in_chat, option_texts, say, screen_text, text_of, wait_until
 
 from iop_tui.core.plan import DEMO_PLAN
 
@@ -23,21 +21,8 @@ def has(app, line: str) -> bool:
     return any(t.startswith(line) for t in option_texts(app, "#chat-log"))
 
 
-async def say(pilot, app, text: str) -> None:
-    await type_into(pilot, app, "#chat-input", text)
-    await pilot.press("enter")
-
-
 async def test_a_breakout_round_and_a_role_play_at_80x24(seeded) -> None:
-    sam_c, alex_c = seeded.participants[0], seeded.participants[1]
-    async with RawClient(seeded.url, alex_c.token) as alex, \
-            joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), \
-            joined(seeded.url, sam_c.token) as (sam, pilot):
-        await asyncio.wait_for(alex.wait_synced(), 10)
-        await dpilot.press("f4")
-        await pilot.press("f4")
-        await say(dpilot, dana, "/start Week 4")
-        await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
+    async with live_in_chat(seeded) as (alex, dana, dpilot, sam, pilot):
         await say(dpilot, dana, "/breakout 2 8 random Name one trigger.")
 
         # Sam is told, in words, where he is; Dana's bar lists every room.

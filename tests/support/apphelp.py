@@ -83,3 +83,27 @@ def _key(char: str) -> str:
              "'": "apostrophe", "?": "question_mark", "!": "exclamation_mark", ":": "colon", "#": "number_sign",
              "~": "tilde", "_": "underscore"}
     return names.get(char, char)
+
+
+async def say(pilot: Any, app: IopApp, text: str) -> None:
+    """Type ``text`` in the chat input and press Enter, as a person does."""
+    await type_into(pilot, app, "#chat-input", text)
+    await pilot.press("enter")
+
+
+@asynccontextmanager
+async def live_in_chat(seeded: Any) -> AsyncIterator[tuple[Any, IopApp, Any, IopApp, Any]]:
+    """The small-rooms scene: Alex present (a raw client), the facilitator Dana and the member Sam
+    full screen on the Chat pane, session "Week 4" started. Yields (alex, dana, dpilot, sam, pilot)."""
+    from tests.support.wsclient import RawClient
+
+    sam_c, alex_c = seeded.participants[0], seeded.participants[1]
+    async with RawClient(seeded.url, alex_c.token) as alex, \
+            joined(seeded.url, seeded.facilitator.token) as (dana, dpilot), \
+            joined(seeded.url, sam_c.token) as (sam, pilot):
+        await asyncio.wait_for(alex.wait_synced(), 10)
+        await dpilot.press("f4")
+        await pilot.press("f4")
+        await say(dpilot, dana, "/start Week 4")
+        await wait_until(dpilot, lambda: dana.session.model.state.session is not None, "the session")
+        yield alex, dana, dpilot, sam, pilot
