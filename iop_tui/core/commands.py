@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from protocol.messages import PHASES, parse_day
+from protocol.messages import MAX_ROOM_MINUTES, MAX_ROOMS, PHASES, parse_day
 from protocol.roles import FACILITATOR, GUEST, PARTICIPANT, ROLES, may
 
 from iop_tui.core import words
@@ -1422,6 +1422,10 @@ def _breakout(rest: str, ctx: Context) -> Outcome:
     if len(parts) < 2:
         raise Refused(words.BREAKOUT_USAGE)
     rooms, minutes = _number(parts[0], "The number of rooms"), _number(parts[1], "The minutes")
+    if not 1 <= rooms <= MAX_ROOMS:
+        raise Refused(words.choose_range_text("a number of rooms", MAX_ROOMS))
+    if not 1 <= minutes <= MAX_ROOM_MINUTES:
+        raise Refused(words.choose_range_text("a number of minutes", MAX_ROOM_MINUTES))
     assign, prompt = "random", parts[2:]
     if prompt and prompt[0].lower() in ("random", "hand", "kept"):
         assign, prompt = prompt[0].lower(), prompt[1:]

@@ -101,3 +101,9 @@ def test_a_guest_joins_a_room_only_in_a_family_session_and_then_reads_its_lines(
     visits = family.state.visits[JO.member_id]
     assert sees("guest", JO.member_id, line.audience, line.subject, line.seq, line.type, visits, family.state.stays[JO.member_id])
     assert not sees("guest", JO.member_id, line.audience, line.subject, line.seq, line.type, visits, [])
+
+
+def test_too_many_rooms_or_minutes_is_refused_in_words_before_sending(dana: Room) -> None:
+    """Not the wire's "Field rooms must be between 1 and 12": the sentence says what to type."""
+    assert dana("/breakout 99 5 random x").refusal == words.choose_range_text("a number of rooms", 12)
+    assert dana("/breakout 2 500 random x").refusal == words.choose_range_text("a number of minutes", 120)
