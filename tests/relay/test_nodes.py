@@ -17,6 +17,8 @@ from contextlib import ExitStack, contextmanager
 import psycopg
 import pytest
 
+from iop_tui.core import words
+from iop_tui.core.connection import OWNER_MOVED_JITTER, Connection
 from protocol.errors import CloseCode
 from server.store import open_store
 from tests.support.pg import fresh_schema
@@ -181,3 +183,49 @@ async def test_a_paused_owner_is_fenced_and_nothing_it_decides_reaches_anyone(pg
                     assert [s for s, _t, _d in stored(pg_url, seeded.group_id)] == list(range(1, after["seq"] + 1))
             finally:
                 os.kill(a.pid, signal.SIGCONT)
+
+
+async def until(condition, what: str, timeout: float = 10.0):
+    async def poll():
+        while not (value := condition()):
+            await asyncio.sleep(0.01)
+        return value
+
+    try:
+        return await asyncio.wait_for(poll(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
+async def test_the_client_reconnects_at_once_on_4012_and_resumes_where_the_group_moved(pg_url, seeded):
+    """Sam's client is forwarded by B to A; A stops cleanly (its groups released, its links
+    closed with 4012): the client reconnects at once (its backoff is 30 s), B claims the
+    group, and the command sent as A stopped is applied exactly once."""
+    sam_c = seeded.participants[0]
+    with nodes(pg_url, "a", "b") as (a, b):
+        async with RawClient(a.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            conn = Connection(b.url, sam_c.token, backoff=(30.0,))
+            frames: list[dict] = []
+            conn.add_listener(frames.append)
+            task = asyncio.create_task(conn.run())
+            try:
+                await until(lambda: any(f["kind"] == "synced" for f in frames), "Sam's first sync")
+                one = await dana.command("chat.send", {"text": "one"})
+                await until(lambda: conn.last_seq == one["seq"], "Sam to receive 'one'")
+                a.proc.send_signal(signal.SIGTERM)
+                conn.send("chat.send", {"text": "sent as A stopped"})
+                assert await dana.wait_closed(timeout=10) in (CloseCode.OWNER_MOVED, 1001)
+                await until(lambda: not conn.outbox and sum(f["kind"] == "welcome" for f in frames) == 2, "Sam to resume and be answered")
+                moved = [f for f in frames if f["kind"] == "status" and f.get("message") == words.OWNER_MOVED_TEXT]
+                assert moved and moved[0]["retry_in"] <= OWNER_MOVED_JITTER
+                second = [f for f in frames if f["kind"] == "welcome"][1]
+                assert second["mode"] == "resume" and second["replay_from"] <= one["seq"] + 1
+                assert owner_of(pg_url, seeded.group_id)[0] == "b"
+                rows = stored(pg_url, seeded.group_id)
+                assert sum(1 for _s, _t, d in rows if b"sent as A stopped" in d) == 1
+                got = [f["seq"] for f in frames if f["kind"] == "event"]
+                assert got == sorted(set(got)) and got[-1] == rows[-1][0]
+            finally:
+                await conn.close()
+                await asyncio.wait_for(task, 5)
