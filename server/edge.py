@@ -81,7 +81,7 @@ from .limits import (
     MESSAGE_QUEUE,
 )
 from .store import MemberRecord, Store, hash_token, is_store_url, open_store
-from .forward import MOVED, NODE_HEADER, Splice, forward
+from .forward import DONE, MOVED, NODE_HEADER, REFUSED, Splice, forward
 from .placement import LEASE, Local, Moved, PgPlacement, Placement, PlacementError, SinglePlacement
 
 __all__ = [
@@ -591,9 +591,10 @@ class RelayServer:
         """True: this node owns the group (claimed if needed), serve the member here.
         False: the member was forwarded to the owner until done, or closed."""
         ws = conn.ws
+        gone: str | None = None
         for _ in range(8):
             try:
-                where = await self.placement.place(group_id, internal=from_node)
+                where = await self.placement.place(group_id, internal=from_node, gone=gone)
             except (PlacementError, LookupError) as exc:
                 self._say("placement", f"Could not decide which node serves group {group_id} ({exc}); the member retries")
                 conn.cut(CloseCode.GOING_AWAY, "The relay cannot reach its database; reconnecting shortly.")
@@ -607,11 +608,15 @@ class RelayServer:
                 return False
             hello = ws.hello_raw if isinstance(ws, _EdgeConnection) else b""
             lapsed = self.placement.lapsed(where.node_id)
-            if await forward(
+            outcome = await forward(
                 conn, hello, where.url, self.internal_secret, lapsed,
                 open_timeout=min(self.hello_timeout, where.remaining + 1), send_buffer=self.send_buffer, registry=self._splices,
-            ):
+            )
+            if outcome == DONE:
                 return False
+            if outcome == REFUSED:  # nothing listens there: the owner's process is gone; claim now
+                gone = where.node_id
+                continue
             # The owner did not answer (dead or paused): wait for its lease, then ask again (and claim).
             await self.placement.wait_lapse(where.node_id, where.remaining)
             if ws.protocol.state is not State.OPEN:

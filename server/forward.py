@@ -26,9 +26,11 @@ when the link breaks, the owner shuts down (1001), the owner says the group
 moved (4012) or the owner's lease lapses (``lapsed``), the member is closed
 with OWNER_MOVED (4012): it reconnects at once and resumes from the new owner.
 
-:func:`forward` returns False when the owner could not be reached at all
+:func:`forward` returns UNREACHABLE when the owner did not answer at all
 (nothing was sent to the member): the caller waits for the owner's lease and
-asks the placement again.
+asks the placement again; REFUSED when nothing listens at the owner's address
+(its process is gone): the caller claims the group at once, without waiting
+for the lease (safe: the epoch fences an owner that was alive after all).
 """
 
 from __future__ import annotations
@@ -47,12 +49,13 @@ from protocol.errors import CloseCode
 
 from .limits import MESSAGE_QUEUE
 
-__all__ = ["NODE_HEADER", "forward", "link_close_code"]
+__all__ = ["DONE", "NODE_HEADER", "REFUSED", "UNREACHABLE", "Splice", "forward", "link_close_code"]
 
 log = logging.getLogger("iop.server")
 
 #: The header a node's link carries: the shared internal secret ('' when none is set).
 NODE_HEADER = "X-Iop-Node"
+DONE, UNREACHABLE, REFUSED = "done", "unreachable", "refused"
 MOVED = "The group moved to another relay node; reconnect now and resume."
 #: Close codes of the owner passed on to the member as they are (each means the same to the member).
 _PASSED = frozenset(int(c) for c in CloseCode if c not in (CloseCode.GOING_AWAY, CloseCode.OWNER_MOVED))
@@ -68,11 +71,12 @@ def link_close_code(code: int | None, reason: str) -> tuple[int, str]:
 async def forward(
     member: Any, hello: bytes | str, url: str, secret: str, lapsed: asyncio.Event, *,
     open_timeout: float, send_buffer: int = 1 << 20, registry: set[Splice] | None = None,
-) -> bool:
+) -> str:
     """Pipe the member's connection (a :class:`server.edge.Connection`) to the owner at ``url``.
 
-    Returns False when the owner could not be reached (the member was sent nothing),
-    True once the member's connection is over."""
+    Returns :data:`DONE` once the member's connection is over; :data:`UNREACHABLE` when
+    the owner did not answer (the member was sent nothing), :data:`REFUSED` when nothing
+    listens at its address (the owner process is gone)."""
     try:
         link: ClientConnection = await connect(
             url,
@@ -85,9 +89,12 @@ async def forward(
             max_queue=MESSAGE_QUEUE,
             close_timeout=2,
         )
+    except ConnectionRefusedError:
+        log.info("nothing listens at the owner's address %s", url)
+        return REFUSED
     except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
         log.info("cannot reach the owner at %s (%s)", url, exc or type(exc).__name__)
-        return False
+        return UNREACHABLE
     ws = member.ws
     splice = Splice.take(member, link, hello, send_buffer)
     if splice is not None:
@@ -98,12 +105,12 @@ async def forward(
         finally:
             if registry is not None:
                 registry.discard(splice)
-        return True
+        return DONE
     try:
         await link.send(hello)
     except ConnectionClosed:
         await link.close()
-        return False
+        return UNREACHABLE
 
     async def up() -> None:  # member -> owner
         async for frame in ws:
@@ -127,7 +134,7 @@ async def forward(
     ended = {tasks[t] for t in done}
     if "member" in ended:
         await link.close()
-        return True
+        return DONE
     if "lapsed" in ended:
         code, reason = int(CloseCode.OWNER_MOVED), MOVED
         link.transport.abort()
@@ -136,7 +143,7 @@ async def forward(
     if ws.protocol.state is State.OPEN:
         member.close(code, reason)
         await ws.wait_closed()
-    return True
+    return DONE
 
 
 # -- the splice: after the hello, bytes pass through unparsed ------------------------------

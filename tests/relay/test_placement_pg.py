@@ -144,3 +144,15 @@ async def test_a_refusal_decided_by_a_node_that_lost_the_group_is_not_stored_eit
         store.commit([], [(mid, "c1", gid, CommandResult(None, None, "invalid", "refused on stale state"))])
     assert refused.value.fenced == {gid}
     assert store.command_result(mid, "c1") is None
+
+
+async def test_a_node_whose_address_refused_a_connection_loses_the_group_at_once_and_is_fenced(pg_url, store, two):
+    a, b = two
+    gid = store.create_group("Tuesday IOP")
+    store.fence = a.epochs
+    await a.place(gid)
+    assert isinstance(await b.place(gid), Forward)  # A's lease runs
+    assert await b.place(gid, gone="a") == Local(fresh=True) and b.epochs == {gid: 2}
+    with pytest.raises(HeadMoved) as refused:  # had A been alive after all, its commit is refused
+        store.commit([(gid, chat(1, "A, stale"))], [])
+    assert refused.value.fenced == {gid}
