@@ -574,7 +574,14 @@ class RelayServer:
         else:
             self.placement = SinglePlacement()
         self.placement.on_lost = self.hub.drop_group
+        self.placement.on_claimed = self._claimed
         self.hub.on_group_dropped = self.placement.forget
+
+    def _claimed(self, group_id: int) -> None:
+        """A group just claimed: a room of it held from before (an earlier ownership, or read by
+        the reminders while another node owned it) is stale; it is loaded again on the next join."""
+        if group_id in self.hub.rooms:
+            self.hub.drop_group(group_id, MOVED)
 
     def _from_node(self, ws: ServerConnection) -> bool:
         """Whether the connection is another node's link (header ``X-Iop-Node``). With the shared
@@ -600,8 +607,6 @@ class RelayServer:
                 conn.cut(CloseCode.GOING_AWAY, "The relay cannot reach its database; reconnecting shortly.")
                 return False
             if isinstance(where, Local):
-                if where.fresh and group_id in self.hub.rooms:
-                    self.hub.drop_group(group_id, MOVED)  # a room left from an earlier ownership: load it again
                 return ws.protocol.state is State.OPEN
             if isinstance(where, Moved):
                 conn.cut(CloseCode.OWNER_MOVED, MOVED)
