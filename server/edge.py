@@ -389,6 +389,8 @@ class RelayServer:
             loop.set_exception_handler(self._old_exception_handler)
             raise
         self.port = self._server.sockets[0].getsockname()[1]
+        if self.placement.several and self.internal_url is None and self.host in ("0.0.0.0", "::", ""):
+            log.warning("Listening on every address: give --internal-url with an address the other relay nodes can reach")
         try:
             await self.placement.start(self.internal_url or self.url)
         except BaseException:
