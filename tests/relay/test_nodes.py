@@ -157,17 +157,22 @@ async def test_the_audience_rule_and_the_guest_rules_hold_over_a_forwarded_conne
 async def test_a_paused_owner_is_fenced_and_nothing_it_decides_reaches_anyone(pg_url, seeded):
     """SIGSTOP the owner past its lease; a member connects through B, which claims the group;
     SIGCONT: the old owner's next commit is refused and its members are told the group moved."""
-    sam_c, alex_c, _riley = seeded.participants
+    sam_c, alex_c, riley_c = seeded.participants
     with nodes(pg_url, "a", "b") as (a, b):
         async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(a.url, sam_c.token) as sam:
             await dana.wait_synced()
             await sam.wait_synced()
             await dana.command("chat.send", {"text": "before"})
             _, epoch = owner_of(pg_url, seeded.group_id)
+            riley = await RawClient(b.url, riley_c.token).__aenter__()  # forwarded by B to A
+            await riley.wait_synced()
             os.kill(a.pid, signal.SIGSTOP)
             try:
                 # Sam writes while A is paused: the frame waits in A's socket.
                 await sam.send("chat.send", {"text": "decided by the paused owner"}, id="paused-1")
+                # B sees A's lease lapse and tells the member it forwards that the group moved.
+                assert await riley.wait_closed(timeout=15) == CloseCode.OWNER_MOVED
+                await riley.close()
                 async with RawClient(b.url, alex_c.token, hello=False) as alex:
                     await slow_hello(alex, alex_c.token, 20)  # B waits out A's lease, then claims
                     await alex.wait_synced()
