@@ -282,3 +282,22 @@ async def test_a_node_that_claims_a_group_it_read_before_serves_it_from_the_stor
             after = await sam.command("chat.send", {"text": "said on B"})
             assert after["seq"] == sam.welcome["head_seq"] + 1
             assert owner_of(pg_url, seeded.group_id)[0] == "b"
+
+
+async def test_every_commit_of_a_relay_on_postgresql_is_fenced_by_its_epoch(pg_url, seeded):
+    """Another node's claim (the epoch moved in the database): this relay's next batch of the
+    group is refused, nothing of it stored or delivered, and its members are told the group moved.
+    (A guard for every connection that commits the hub's batches, a commit thread's included.)"""
+    sam_c = seeded.participants[0]
+    async with RelayServer(pg_url, node_id="a") as a:
+        async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(a.url, sam_c.token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            await dana.command("chat.send", {"text": "while A owns it"})
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                conn.execute("UPDATE groups SET owner_epoch = owner_epoch + 1 WHERE id = %s", (seeded.group_id,))
+            await dana.send("chat.send", {"text": "after another node claimed it"})
+            for c in (dana, sam):
+                assert await c.wait_closed(timeout=10) == CloseCode.OWNER_MOVED
+            assert not [f for f in sam.events if f["data"].get("text") == "after another node claimed it"]
+            assert b"after another node claimed it" not in b"".join(d for _s, _t, d in stored(pg_url, seeded.group_id))
