@@ -14,6 +14,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+import msgpack
 import psycopg
 import pytest
 
@@ -301,3 +302,23 @@ async def test_every_commit_of_a_relay_on_postgresql_is_fenced_by_its_epoch(pg_u
                 assert await c.wait_closed(timeout=10) == CloseCode.OWNER_MOVED
             assert not [f for f in sam.events if f["data"].get("text") == "after another node claimed it"]
             assert b"after another node claimed it" not in b"".join(d for _s, _t, d in stored(pg_url, seeded.group_id))
+
+
+async def test_a_member_who_sends_before_its_welcome_is_forwarded_frame_by_frame_and_loses_nothing(pg_url, seeded):
+    """The hello and a command in one burst: node B cannot splice (it already read the command),
+    so it pipes the frames as messages; the command reaches the owner and is answered."""
+    sam_c = seeded.participants[0]
+    async with RelayServer(pg_url, node_id="a") as a, RelayServer(pg_url, node_id="b") as b:
+        async with RawClient(a.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            async with RawClient(b.url, sam_c.token, hello=False) as sam:
+                hello = {"kind": "hello", "v": sam.version, "token": sam_c.token, "resume_from": None, "client": "tests"}
+                command = {"kind": "chat.send", "id": "early-1", "data": {"text": "sent with my hello"}}
+                await sam.ws.send(msgpack.packb(hello))
+                await sam.ws.send(msgpack.packb(command))
+                answer = await sam.wait_ack("early-1")
+                assert answer["kind"] == "ack" and not b._splices
+                await dana.recv_until(is_event("chat.posted", text="sent with my hello"))
+                later = await sam.command("chat.send", {"text": "and one more"})
+                await dana.recv_until(is_event("chat.posted", text="and one more"))
+                assert later["seq"] == answer["seq"] + 1
