@@ -24,7 +24,7 @@ from protocol.errors import CloseCode
 from server.edge import RelayServer
 from server.store import open_store
 from tests.support.pg import fresh_schema
-from tests.support.procs import ServerProcess, start_server_process
+from tests.support.procs import ServerProcess, run_cli, start_server_process
 from tests.support.wsclient import RawClient, Seeded, is_event, seed
 
 SECRET = "s3cret-for-tests"
@@ -322,3 +322,11 @@ async def test_a_member_who_sends_before_its_welcome_is_forwarded_frame_by_frame
                 later = await sam.command("chat.send", {"text": "and one more"})
                 await dana.recv_until(is_event("chat.posted", text="and one more"))
                 assert later["seq"] == answer["seq"] + 1
+
+
+def test_the_several_node_flags_are_refused_on_sqlite_in_one_sentence(tmp_path):
+    refused = run_cli("serve", "--port", "0", "--data", str(tmp_path / "data"), "--node-id", "relay-1")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "iop-server: --node-id needs a PostgreSQL store (--store postgresql://...); a SQLite folder serves one node only."
+    )
