@@ -330,3 +330,16 @@ def test_the_several_node_flags_are_refused_on_sqlite_in_one_sentence(tmp_path):
     assert refused.stderr.strip() == (
         "iop-server: --node-id needs a PostgreSQL store (--store postgresql://...); a SQLite folder serves one node only."
     )
+
+
+async def test_a_member_revoked_by_the_cli_is_closed_through_the_node_that_forwards_them(pg_url, seeded):
+    sam_c = seeded.participants[0]
+    with nodes(pg_url, "a", "b") as (a, b):
+        async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(b.url, sam_c.token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            revoked = await asyncio.to_thread(run_cli, "revoke", seeded.group_name, "--name", "Sam", "--store", pg_url)
+            assert revoked.returncode == 0, revoked.stderr
+            assert await sam.wait_closed(timeout=10) == CloseCode.UNAUTHORIZED  # the owner's close, passed on by B
+            async with RawClient(b.url, sam_c.token) as again:
+                assert again.welcome is None and await again.wait_closed() == CloseCode.UNAUTHORIZED
