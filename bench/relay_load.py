@@ -223,7 +223,7 @@ async def _worker(mode: str, host: str, port: int, groups: dict[int, list[tuple[
         for m, client in zip(batch, clients, strict=True):
             m.client = client
             if relay:
-                client.send(msgpack.packb({"kind": "hello", "v": 1, "token": m.token, "resume_from": None, "client": "bench"}))
+                client.send(msgpack.packb({"kind": "hello", "v": 2, "token": m.token, "resume_from": None, "client": "bench"}))
             else:
                 m.synced.set_result(None)
         await asyncio.wait_for(asyncio.gather(*(m.synced for m in batch)), 60)
@@ -318,6 +318,7 @@ class RunResult:
     dup: int
     sent: int
     errors: int
+    max_ms: float = float("nan")  # the worst delivery (issue 16, the tail)
 
 
 def run(mode: str, proc: subprocess.Popen, host: str, port: int, groups: dict[int, list[tuple[int, str]]], args) -> RunResult:
@@ -358,6 +359,7 @@ def run(mode: str, proc: subprocess.Popen, host: str, port: int, groups: dict[in
     return RunResult(
         deliveries / args.duration, pct(0.50), pct(0.99), cpu, rss,
         sum(r.lost for r in out), sum(r.dup for r in out), sum(r.sent for r in out), sum(r.errors for r in out),
+        max_ms=pct(1.0),
     )
 
 
@@ -397,8 +399,13 @@ def main() -> None:
     parser.add_argument("--store", choices=("sqlite", "pg"), default="sqlite", help="pg: the relay on SQLite, then on PostgreSQL, compared")
     parser.add_argument("--pg-url", default=os.environ.get("IOP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--pg-options", default="", help="server settings for the relay's sessions, e.g. '-csynchronous_commit=off'")
+    # -- the tail (issue 16): relay and raw in each of N repetitions --
+    parser.add_argument("--repeat", type=int, default=0, help="N repetitions of relay then raw; report p99 and max of each (the tail)")
+    parser.add_argument("--lag-log", type=Path, default=None, help="with --repeat: the relay's --lag-log file (appended per repetition)")
     args = parser.parse_args()
     raise_nofile()
+    if args.repeat:
+        return tail_runs(args)
     if args.store == "pg":
         return compare_pg(args)
     with tempfile.TemporaryDirectory(prefix="relay-load-") as tmp:
@@ -465,6 +472,64 @@ def compare_pg(args) -> None:
         f"pg_deliveries_per_s={pg.deliveries_per_s:.0f} deliveries_ratio={pg.deliveries_per_s / lite.deliveries_per_s:.2f} "
         f"sqlite_p99_ms={lite.p99_ms:.1f} pg_p99_ms={pg.p99_ms:.1f} p99_ratio={pg.p99_ms / lite.p99_ms:.2f} "
         f"sqlite_cpu_s={lite.cpu_s:.2f} pg_cpu_s={pg.cpu_s:.2f} lost={lite.lost + pg.lost} dup={lite.dup + pg.dup}",
+        flush=True,
+    )
+
+
+# -- the tail (issue 16): p99 and max of the relay against the raw broadcast, N repetitions --
+
+
+def tail_runs(args) -> None:
+    """Each repetition runs the relay, then the raw broadcast, under the same load (the same
+    seeded groups); the last line gives the worst p99 ratio and the worst max over all of them."""
+    ratios: list[float] = []
+    relay_p99: list[float] = []
+    raw_p99: list[float] = []
+    relay_max: list[float] = []
+    raw_max: list[float] = []
+    lost = dup = 0
+    loads: list[float] = []
+    print(f"{args.groups} groups x {args.members} members, a chat every {args.period:g} s for {args.duration:g} s, "
+          f"{args.workers} load workers, {args.repeat} repetitions", flush=True)
+    with tempfile.TemporaryDirectory(prefix="relay-tail-") as tmp:
+        data = Path(tmp)
+        groups = seed(data, args.groups, args.members)
+        for rep in range(args.repeat):
+            extra = ["--lag-log", str(args.lag_log)] if args.lag_log is not None else []
+            proc, host, port = start([sys.executable, "-m", "server", "serve", "--port", "0", "--data", str(data), "--quiet", *extra],
+                                     "iop-server listening")
+            try:
+                relay = run("relay", proc, host, port, groups, args)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(30)
+            raw_proc, host, port = start([sys.executable, str(REPO / "bench" / "raw_broadcast.py"), "--port", "0"], "raw listening")
+            try:
+                raw = run("raw", raw_proc, host, port, groups, args)
+            finally:
+                raw_proc.send_signal(signal.SIGTERM)
+                raw_proc.wait(30)
+            load = os.getloadavg()[0]
+            loads.append(load)
+            ratio = relay.p99_ms / raw.p99_ms if raw.p99_ms else float("inf")
+            print(
+                f"rep {rep + 1}: relay p50={relay.p50_ms:.1f} p99={relay.p99_ms:.1f} max={relay.max_ms:.1f} ms cpu={relay.cpu_s:.2f} s "
+                f"| raw p50={raw.p50_ms:.1f} p99={raw.p99_ms:.1f} max={raw.max_ms:.1f} ms cpu={raw.cpu_s:.2f} s "
+                f"| p99 ratio={ratio:.2f} deliveries/s={relay.deliveries_per_s:,.0f} lost={relay.lost} dup={relay.dup} errors={relay.errors} load={load:.2f}",
+                flush=True,
+            )
+            ratios.append(ratio)
+            relay_p99.append(relay.p99_ms)
+            raw_p99.append(raw.p99_ms)
+            relay_max.append(relay.max_ms)
+            raw_max.append(raw.max_ms)
+            lost += relay.lost
+            dup += relay.dup
+    print(
+        f"relay_tail groups={args.groups} members={args.members} reps={args.repeat} "
+        f"relay_p99_ms={min(relay_p99):.1f}-{max(relay_p99):.1f} raw_p99_ms={min(raw_p99):.1f}-{max(raw_p99):.1f} "
+        f"p99_ratio={min(ratios):.2f}-{max(ratios):.2f} relay_max_ms={min(relay_max):.1f}-{max(relay_max):.1f} "
+        f"raw_max_ms={min(raw_max):.1f}-{max(raw_max):.1f} lost={lost} dup={dup} load={min(loads):.2f}-{max(loads):.2f}",
         flush=True,
     )
 

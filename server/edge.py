@@ -77,6 +77,7 @@ from .limits import (
     MESSAGE_QUEUE,
 )
 from .store import MemberRecord, Store, hash_token, is_store_url, open_store
+from .writer import Writer
 
 __all__ = [
     "RelayServer",
@@ -338,6 +339,8 @@ class RelayServer:
         raise_open_files_limit()
         self.store = open_store(self.data_dir, durable=self.durable, background_checkpoints=True)
         self.hub = Hub(self.store, self.limits, presence_grace=self.presence_grace, quota=self.quota)
+        # The tail (issue 16): batches commit on a thread of their own, on a second connection (server/writer.py).
+        self.hub.use_writer(Writer(open_store(self.data_dir, durable=self.durable, background_checkpoints=True)))
         self._schedule_revisions = self.store.schedule_revisions()
         self.hub.side_writes["reminders.set"] = self._save_reminder_choice
         self._stopping = asyncio.Event()
@@ -362,6 +365,8 @@ class RelayServer:
         except BaseException:
             self._stopping.set()
             await self._housekeeper
+            if self.hub.writer is not None:
+                self.hub.writer.close()
             self.store.close()
             loop.set_exception_handler(self._old_exception_handler)
             raise
@@ -464,6 +469,8 @@ class RelayServer:
         await server.wait_closed()
         self._stopping.set()
         await self._housekeeper  # never cancelled mid-checkpoint: the thread shares the store
+        if self.hub.writer is not None:
+            self.hub.writer.close()
         self.store.close()
         asyncio.get_running_loop().set_exception_handler(self._old_exception_handler)
 

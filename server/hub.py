@@ -40,6 +40,7 @@ session's waiting room, guests' frames with first names only).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import time
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ from .breakout_clock import BreakoutClock
 from .rules import Actor, arrival, decide
 from .smallrooms import late_placement
 from .store import CommandResult, HeadMoved, MemberRecord, Store
+from .writer import Writer
 
 __all__ = ["Hub", "Peer", "Room", "PRESENCE_GRACE"]
 
@@ -116,6 +118,20 @@ class _Outcome:
     events: list[Event]
 
 
+@dataclass(slots=True)
+class _Batch:
+    """One flush's decisions, committed together and delivered once durable."""
+
+    rooms: list[Room]
+    outcomes: list[_Outcome]
+    to_store: list[tuple[int, Event]]
+    results: list[tuple[int, str, int, CommandResult]]
+    revoked: list[int]
+    usage: dict[int, int]
+    now: float
+    before: dict[int, int]  # group -> durable head before this batch
+
+
 class Hub(Rooms, Membership, Presence, Replay, Between):
     """All rooms of one relay process, over one :class:`Store`."""
 
@@ -145,6 +161,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self._data_version = store.data_version()
         self._tokens: dict[int, tuple[str, bool]] = {}  # member_id -> (token hash, revoked), as last read
         self.breakouts = BreakoutClock(self)  # small rooms (issue 13): "2 minutes left" and the end of a round
+        # The tail (issue 16): with a writer, batches commit on its thread; one at most is in flight.
+        self.writer: Writer | None = None
+        self._in_flight: tuple[_Batch, concurrent.futures.Future[set[int]]] | None = None
 
     # -- joining and leaving ---------------------------------------------------
 
@@ -159,7 +178,10 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             # joiner's roster already says it (a reissued member is back in).
             if self._flush_handle is not None:
                 self._flush_handle.cancel()
+                self._flush_handle = None
+            self.settle()
             self.flush()
+            self.settle()
         if peer.role == GUEST:
             self._arrive(room, peer)
         # Small rooms (issue 13): a member who comes late goes to a room; after a restart the round's clock runs again.
@@ -167,7 +189,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         if late:
             self.record(room, late)
         self.breakouts.ensure(room)
-        head = room.head
+        head = self.shown_head(room)  # durable seqs only (a batch may be in flight)
         resume = hello.resume_from
         mode: WelcomeMode
         if peer.role == GUEST:
@@ -218,6 +240,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
     def _arrive(self, room: Room, peer: Any) -> None:
         """Log that a guest is now in the live session (once per session), before
         their replay: what they see of it is counted from this event."""
+        self.settle()  # sequenced on the durable head, committed from the loop
         drafts = arrival(room.state, peer.member_id)
         if not drafts:
             return
@@ -243,6 +266,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
     def flush(self) -> None:
         """Decide, commit and deliver every queued command (one transaction)."""
         self._flush_handle = None
+        if self._in_flight is not None:
+            return  # decided once the batch in flight has landed (it schedules the next flush)
         self.check_members(schedule=False)
         rooms, self._dirty = self._dirty, []
         if not rooms:
@@ -254,9 +279,11 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         revoked: list[int] = []
         usage: dict[int, int] = {}  # member_id -> bytes this batch stores for them
         seen: dict[tuple[int, str], CommandResult] = {}
+        before: dict[int, int] = {}  # group -> its durable head, shown until this batch lands
         for room in rooms:
             pending, room.pending = room.pending, []
             gid = room.group.id
+            before[gid] = room.head
             if room.membership:
                 events = self._sequence_server(room, self._membership_drafts(room), now)
                 for event in events:
@@ -315,34 +342,98 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 known.add(command.id)
                 results.append((peer.member_id, command.id, gid, result))
                 outcomes.append(_Outcome(room, peer, command.id, result, events))
-        try:
-            refused = self._commit(to_store, results, revoked, usage)
-            for member_id, size in usage.items():
-                self.quota.add(member_id, size, now)
+        batch = _Batch(rooms, outcomes, to_store, results, revoked, usage, now, before)
+        if self.writer is None:
+            try:
+                refused = self._commit(to_store, results, revoked, usage)
+            except Exception:
+                log.exception("saving %d events failed; nothing was applied", len(to_store))
+                refused = None
+            self._land(batch, refused)
+            return
+        # The tail (issue 16): the commit runs on the writer's thread; the loop goes on.
+        future = self.writer.submit(self._commit_on, to_store, results, revoked, usage)
+        self._in_flight = (batch, future)
+        loop = asyncio.get_running_loop()
+        future.add_done_callback(lambda f: loop.call_soon_threadsafe(self._landed, batch))
+
+    def _land(self, batch: _Batch, refused: set[int] | None) -> None:
+        """The batch is durable (``refused``: groups dropped from it) or failed whole
+        (None): apply quotas, reload what was dropped, then deliver and answer."""
+        outcomes, revoked = batch.outcomes, batch.revoked
+        if refused is None:
+            for room in batch.rooms:
+                self._reload(room)
+            for outcome in outcomes:
+                outcome.result, outcome.events = None, []
+            revoked = []
+        else:
+            for member_id, size in batch.usage.items():
+                self.quota.add(member_id, size, batch.now)
             if refused:
                 log.warning("the stored head of group(s) %s moved (another writer); their batch was dropped", sorted(refused))
-                for room in rooms:
+                for room in batch.rooms:
                     if room.group.id in refused:
                         self._reload(room)
                 for outcome in outcomes:
                     if outcome.room.group.id in refused:
                         outcome.result, outcome.events = None, []
-        except Exception:
-            log.exception("saving %d events failed; nothing was applied", len(to_store))
-            for room in rooms:
-                self._reload(room)
-            for outcome in outcomes:
-                outcome.result, outcome.events = None, []
-            revoked = []
         for outcome in outcomes:
             self._deliver(outcome)
         for member_id in revoked:
             self._close_member(member_id)
 
+    # -- the tail (issue 16): commits on a writer thread (server/writer.py) --
+
+    def use_writer(self, writer: Writer) -> None:
+        """Commit batches on ``writer``'s thread from now on (the relay does; tests may not)."""
+        self.writer = writer
+
+    def _commit_on(self, store: Store, *args: Any) -> set[int]:
+        """On the writer's thread: the head-checked commit, on the writer's connection."""
+        return self._commit(*args, store=store)
+
+    def _landed(self, batch: _Batch) -> None:
+        """On the loop, once the batch in flight is durable or failed: deliver it, then decide what queued meanwhile."""
+        if self._in_flight is None or self._in_flight[0] is not batch:
+            return  # already landed by settle()
+        future = self._in_flight[1]
+        self._in_flight = None
+        try:
+            refused: set[int] | None = future.result()
+        except Exception:
+            log.exception("saving %d events failed; nothing was applied", len(batch.to_store))
+            refused = None
+        assert self.writer is not None
+        # Our own commit moved the loop connection's data_version; take it as read,
+        # unless another connection (the CLI) committed meanwhile: then re-read the tokens.
+        self._data_version = -1 if self.writer.others_wrote() else self.store.data_version()
+        self._land(batch, refused)
+        if self._dirty and self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+
+    def settle(self) -> None:
+        """Wait (blocking) for the batch in flight and deliver it: for the rare steps that
+        write to the log from the loop (events the relay decides, a joiner's change)."""
+        if self._in_flight is None:
+            return
+        batch, future = self._in_flight
+        concurrent.futures.wait([future])
+        self._landed(batch)
+
+    def shown_head(self, room: Room) -> int:
+        """The room's head as a welcome or a replay may show it: durable seqs only."""
+        if self._in_flight is not None:
+            before = self._in_flight[0].before.get(room.group.id)
+            if before is not None:
+                return before
+        return room.head
+
     # -- the store seam (issue 16): the group's head check --
 
     def _commit(
-        self, to_store: list[tuple[int, Event]], results: list[tuple[int, str, int, CommandResult]], revoked: list[int], usage: dict[int, int]
+        self, to_store: list[tuple[int, Event]], results: list[tuple[int, str, int, CommandResult]], revoked: list[int], usage: dict[int, int],
+        *, store: Store | None = None,
     ) -> set[int]:
         """Commit the batch; return the groups dropped from it because their stored
         head moved (:class:`~server.store.HeadMoved`: another writer committed
@@ -351,7 +442,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         refused: set[int] = set()
         while True:
             try:
-                self.store.commit(to_store, results, revoked, usage.items())
+                (store or self.store).commit(to_store, results, revoked, usage.items())
                 return refused
             except HeadMoved as moved:
                 refused |= moved.groups
@@ -429,10 +520,13 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
 
     def record(self, room: Room, drafts: list[Draft]) -> list[Event]:
         """Log events the relay itself decided (actor 0), such as an email sent: stored, then delivered."""
+        self.settle()  # sequenced on the durable head, committed from the loop
         if self._dirty:  # anything queued is decided first
             if self._flush_handle is not None:
                 self._flush_handle.cancel()
+                self._flush_handle = None
             self.flush()
+            self.settle()
         events = self._sequence_server(room, drafts, self.clock())
         self.store.commit([(room.group.id, e) for e in events], [], [])
         for event in events:
@@ -449,4 +543,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self.breakouts.close()
         if self._flush_handle is not None:
             self._flush_handle.cancel()
+            self._flush_handle = None
+        self.settle()
         self.flush()
+        self.settle()
