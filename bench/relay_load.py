@@ -402,6 +402,7 @@ def main() -> None:
     # -- the tail (issue 16): relay and raw in each of N repetitions --
     parser.add_argument("--repeat", type=int, default=0, help="N repetitions of relay then raw; report p99 and max of each (the tail)")
     parser.add_argument("--lag-log", type=Path, default=None, help="with --repeat: the relay's --lag-log file (appended per repetition)")
+    parser.add_argument("--baseline-from", default=None, metavar="DIR", help="with --repeat: also run the relay of this checkout (an export of an older commit)")
     args = parser.parse_args()
     raise_nofile()
     if args.repeat:
@@ -479,60 +480,85 @@ def compare_pg(args) -> None:
 # -- the tail (issue 16): p99 and max of the relay against the raw broadcast, N repetitions --
 
 
+def tail_start(args, data: Path, relay_from: Path) -> tuple[subprocess.Popen, str, int]:
+    """A relay from the checkout ``relay_from`` (this one, or --baseline-from) on ``data``."""
+    extra = ["--lag-log", str(args.lag_log)] if args.lag_log is not None else []
+    cmd = [sys.executable, "-m", "server", "serve", "--port", "0", "--data", str(data), "--quiet", *extra]
+    env = dict(os.environ, PYTHONPATH=str(relay_from), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(cmd, cwd=relay_from, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline().strip()
+    match = re.search(r"iop-server listening on ws://([\d.]+):(\d+)/", line)
+    if not match:
+        proc.kill()
+        raise SystemExit(f"the relay did not start: {line!r}")
+    return proc, match.group(1), int(match.group(2))
+
+
+def tail_run(args, template: Path, relay_from: Path, groups: dict[int, list[tuple[int, str]]]) -> RunResult:
+    """One relay run on a fresh copy of the seeded data (a repetition's command ids are new to it)."""
+    import shutil
+
+    with tempfile.TemporaryDirectory(prefix="relay-tail-run-") as tmp:
+        data = Path(tmp) / "data"
+        shutil.copytree(template, data)
+        proc, host, port = tail_start(args, data, relay_from)
+        try:
+            return run("relay", proc, host, port, groups, args)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+
+
 def tail_runs(args) -> None:
-    """Each repetition runs the relay, then the raw broadcast, under the same load (the same
-    seeded groups); the last line gives the worst p99 ratio and the worst max over all of them."""
-    ratios: list[float] = []
-    relay_p99: list[float] = []
-    raw_p99: list[float] = []
-    relay_max: list[float] = []
-    raw_max: list[float] = []
+    """Each repetition runs the relay (and, with --baseline-from, the relay of another checkout),
+    then the raw broadcast, under the same load; the last line gives the p99 ratios to the raw
+    broadcast of the same repetition and the worst max over all of them."""
+    names = ["relay"] + (["before"] if args.baseline_from else [])
+    p99: dict[str, list[float]] = {n: [] for n in [*names, "raw"]}
+    worst: dict[str, list[float]] = {n: [] for n in [*names, "raw"]}
+    ratios: dict[str, list[float]] = {n: [] for n in names}
     lost = dup = 0
     loads: list[float] = []
     print(f"{args.groups} groups x {args.members} members, a chat every {args.period:g} s for {args.duration:g} s, "
-          f"{args.workers} load workers, {args.repeat} repetitions", flush=True)
+          f"{args.workers} load workers, {args.repeat} repetitions; load average {os.getloadavg()[0]:.2f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="relay-tail-") as tmp:
-        data = Path(tmp)
-        groups = seed(data, args.groups, args.members)
+        template = Path(tmp) / "seeded"
+        groups = seed(template, args.groups, args.members)
         for rep in range(args.repeat):
-            extra = ["--lag-log", str(args.lag_log)] if args.lag_log is not None else []
-            proc, host, port = start([sys.executable, "-m", "server", "serve", "--port", "0", "--data", str(data), "--quiet", *extra],
-                                     "iop-server listening")
-            try:
-                relay = run("relay", proc, host, port, groups, args)
-            finally:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(30)
+            results: dict[str, RunResult] = {"relay": tail_run(args, template, REPO, groups)}
+            if args.baseline_from:
+                results["before"] = tail_run(args, template, Path(args.baseline_from).resolve(), groups)
             raw_proc, host, port = start([sys.executable, str(REPO / "bench" / "raw_broadcast.py"), "--port", "0"], "raw listening")
             try:
-                raw = run("raw", raw_proc, host, port, groups, args)
+                results["raw"] = run("raw", raw_proc, host, port, groups, args)
             finally:
                 raw_proc.send_signal(signal.SIGTERM)
                 raw_proc.wait(30)
             load = os.getloadavg()[0]
             loads.append(load)
-            ratio = relay.p99_ms / raw.p99_ms if raw.p99_ms else float("inf")
-            print(
-                f"rep {rep + 1}: relay p50={relay.p50_ms:.1f} p99={relay.p99_ms:.1f} max={relay.max_ms:.1f} ms cpu={relay.cpu_s:.2f} s "
-                f"| raw p50={raw.p50_ms:.1f} p99={raw.p99_ms:.1f} max={raw.max_ms:.1f} ms cpu={raw.cpu_s:.2f} s "
-                f"| p99 ratio={ratio:.2f} deliveries/s={relay.deliveries_per_s:,.0f} lost={relay.lost} dup={relay.dup} errors={relay.errors} load={load:.2f}",
-                flush=True,
-            )
-            ratios.append(ratio)
-            relay_p99.append(relay.p99_ms)
-            raw_p99.append(raw.p99_ms)
-            relay_max.append(relay.max_ms)
-            raw_max.append(raw.max_ms)
-            lost += relay.lost
-            dup += relay.dup
-    print(
-        f"relay_tail groups={args.groups} members={args.members} reps={args.repeat} "
-        f"relay_p99_ms={min(relay_p99):.1f}-{max(relay_p99):.1f} raw_p99_ms={min(raw_p99):.1f}-{max(raw_p99):.1f} "
-        f"p99_ratio={min(ratios):.2f}-{max(ratios):.2f} relay_max_ms={min(relay_max):.1f}-{max(relay_max):.1f} "
-        f"raw_max_ms={min(raw_max):.1f}-{max(raw_max):.1f} lost={lost} dup={dup} load={min(loads):.2f}-{max(loads):.2f}",
-        flush=True,
-    )
+            raw = results["raw"]
+            parts = []
+            for name, r in results.items():
+                p99[name].append(r.p99_ms)
+                worst[name].append(r.max_ms)
+                text = f"{name} p50={r.p50_ms:.1f} p99={r.p99_ms:.1f} max={r.max_ms:.1f} ms cpu={r.cpu_s:.2f} s"
+                if name != "raw":
+                    ratio = r.p99_ms / raw.p99_ms if raw.p99_ms else float("inf")
+                    ratios[name].append(ratio)
+                    text += f" p99/raw={ratio:.2f} lost={r.lost} dup={r.dup} errors={r.errors}"
+                    lost += r.lost
+                    dup += r.dup
+                parts.append(text)
+            print(f"rep {rep + 1}: " + " | ".join(parts) + f" | load={load:.2f}", flush=True)
 
+    def span(xs: list[float]) -> str:
+        return f"{min(xs):.1f}-{max(xs):.1f}"
+
+    line = f"relay_tail groups={args.groups} members={args.members} reps={args.repeat}"
+    for name in names:
+        line += f" {name}_p99_ms={span(p99[name])} {name}_p99_ratio={min(ratios[name]):.2f}-{max(ratios[name]):.2f} {name}_max_ms={span(worst[name])}"
+    line += f" raw_p99_ms={span(p99['raw'])} raw_max_ms={span(worst['raw'])} lost={lost} dup={dup} load={min(loads):.2f}-{max(loads):.2f}"
+    print(line, flush=True)
 
 if __name__ == "__main__":
     main()
