@@ -482,7 +482,7 @@ def compare_pg(args) -> None:
 
 def tail_start(args, data: Path, relay_from: Path) -> tuple[subprocess.Popen, str, int]:
     """A relay from the checkout ``relay_from`` (this one, or --baseline-from) on ``data``."""
-    extra = ["--lag-log", str(args.lag_log)] if args.lag_log is not None else []
+    extra = ["--lag-log", str(args.lag_log)] if args.lag_log is not None and relay_from == REPO else []
     cmd = [sys.executable, "-m", "server", "serve", "--port", "0", "--data", str(data), "--quiet", *extra]
     env = dict(os.environ, PYTHONPATH=str(relay_from), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(cmd, cwd=relay_from, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

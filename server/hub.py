@@ -179,9 +179,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             if self._flush_handle is not None:
                 self._flush_handle.cancel()
                 self._flush_handle = None
-            self.settle()
+            # With a writer (issue 16), never wait here: the change is logged by the next
+            # batch and reaches the joiner live, after the durable head its welcome shows.
             self.flush()
-            self.settle()
         if peer.role == GUEST:
             self._arrive(room, peer)
         # Small rooms (issue 13): a member who comes late goes to a room; after a restart the round's clock runs again.
