@@ -53,14 +53,15 @@ class Writer:
 
     def _run(self, fn: Callable[..., T], *args: Any) -> T:
         store = self.store
-        before = store.data_version()
         try:
             return fn(store, *args)
         finally:
+            # Our own commits never move our own connection's data_version: a change
+            # since the last batch is another connection's commit (the CLI's, the loop's).
             after = store.data_version()
             with self._lock:
-                if self._version is not None and before != self._version:
-                    self._others = True  # someone else committed since our last batch
+                if self._version is not None and after != self._version:
+                    self._others = True
                 self._version = after
 
     def others_wrote(self) -> bool:
