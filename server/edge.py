@@ -341,6 +341,7 @@ class RelayServer:
         self.hub = Hub(self.store, self.limits, presence_grace=self.presence_grace, quota=self.quota)
         # The tail (issue 16): batches commit on a thread of their own, on a second connection (server/writer.py).
         self.hub.use_writer(Writer(open_store(self.data_dir, durable=self.durable, background_checkpoints=True)))
+        self.store.checkpoint()  # opens the checkpoint connection now, before load can use up file descriptors
         self._schedule_revisions = self.store.schedule_revisions()
         self.hub.side_writes["reminders.set"] = self._save_reminder_choice
         self._stopping = asyncio.Event()
@@ -656,7 +657,7 @@ class RelayServer:
                     # flush was scheduled first), cut the connection; read nothing
                     # more, and refuse the member's new connections for a while.
                     self._benched[conn.member_id] = now + self.flood_penalty
-                    loop.call_soon(conn.cut, CloseCode.FLOODING, "Too many messages after a warning; slow down, then reconnect.")
+                    hub.after_answers(conn.cut, CloseCode.FLOODING, "Too many messages after a warning; slow down, then reconnect.")
                     self._say(f"flood:{conn.member_id}", f"Closed a connection of {conn.name} (member {conn.member_id}) for sending too many messages")
                     await ws.wait_closed()
                     return

@@ -78,6 +78,9 @@ __all__ = ["Hub", "Peer", "Room", "PRESENCE_GRACE"]
 
 log = logging.getLogger("iop.server")
 
+#: Commands one batch decides at most when commits run on a writer thread (issue 16).
+MAX_BATCH_COMMANDS = 64
+
 
 class Peer(Protocol):
     """What the hub needs from a connection."""
@@ -130,6 +133,7 @@ class _Batch:
     usage: dict[int, int]
     now: float
     before: dict[int, int]  # group -> durable head before this batch
+    after: list[tuple[Callable[..., object], tuple[Any, ...]]]  # called once it is delivered (Hub.after_answers)
 
 
 class Hub(Rooms, Membership, Presence, Replay, Between):
@@ -164,6 +168,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         # The tail (issue 16): with a writer, batches commit on its thread; one at most is in flight.
         self.writer: Writer | None = None
         self._in_flight: tuple[_Batch, concurrent.futures.Future[set[int]]] | None = None
+        self._after_next: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
 
     # -- joining and leaving ---------------------------------------------------
 
@@ -271,8 +276,15 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self.check_members(schedule=False)
         rooms, self._dirty = self._dirty, []
         if not rooms:
+            for fn, args in self._after_next:
+                asyncio.get_running_loop().call_soon(fn, *args)
+            self._after_next = []
             return
         now = self.clock()
+        # With a writer, commands queue while a batch is in flight: decide at most
+        # MAX_BATCH_COMMANDS at once, so one batch never floods a reader (the rest go next).
+        budget = MAX_BATCH_COMMANDS if self.writer is not None else -1
+        leftover: list[Room] = []
         outcomes: list[_Outcome] = []
         to_store: list[tuple[int, Event]] = []
         results: list[tuple[int, str, int, CommandResult]] = []
@@ -281,7 +293,13 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         seen: dict[tuple[int, str], CommandResult] = {}
         before: dict[int, int] = {}  # group -> its durable head, shown until this batch lands
         for room in rooms:
-            pending, room.pending = room.pending, []
+            if budget < 0:
+                pending, room.pending = room.pending, []
+            else:
+                pending, room.pending = room.pending[:budget], room.pending[budget:]
+                budget -= len(pending)
+                if room.pending:
+                    leftover.append(room)
             gid = room.group.id
             before[gid] = room.head
             if room.membership:
@@ -342,7 +360,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 known.add(command.id)
                 results.append((peer.member_id, command.id, gid, result))
                 outcomes.append(_Outcome(room, peer, command.id, result, events))
-        batch = _Batch(rooms, outcomes, to_store, results, revoked, usage, now, before)
+        self._dirty[:0] = leftover  # first in line for the next batch
+        batch = _Batch(rooms, outcomes, to_store, results, revoked, usage, now, before, self._after_next)
+        self._after_next = []
         if self.writer is None:
             try:
                 refused = self._commit(to_store, results, revoked, usage)
@@ -382,6 +402,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             self._deliver(outcome)
         for member_id in revoked:
             self._close_member(member_id)
+        for fn, args in batch.after:
+            fn(*args)
 
     # -- the tail (issue 16): commits on a writer thread (server/writer.py) --
 
@@ -420,6 +442,16 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         batch, future = self._in_flight
         concurrent.futures.wait([future])
         self._landed(batch)
+
+    def after_answers(self, fn: Callable[..., object], *args: Any) -> None:
+        """Call ``fn(*args)`` once every command submitted so far is answered (its batch landed):
+        the edge cuts a flooder only after its accepted commands are acked."""
+        if self._dirty or self._flush_handle is not None:
+            self._after_next.append((fn, args))  # taken by the next batch
+        elif self._in_flight is not None:
+            self._in_flight[0].after.append((fn, args))
+        else:
+            asyncio.get_running_loop().call_soon(fn, *args)
 
     def shown_head(self, room: Room) -> int:
         """The room's head as a welcome or a replay may show it: durable seqs only."""
