@@ -169,6 +169,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self.writer: Writer | None = None
         self._in_flight: tuple[_Batch, concurrent.futures.Future[set[int]]] | None = None
         self._after_next: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
+        self._writer_version = 0  # the writer connection's data_version at the last landing
 
     # -- joining and leaving ---------------------------------------------------
 
@@ -410,6 +411,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
     def use_writer(self, writer: Writer) -> None:
         """Commit batches on ``writer``'s thread from now on (the relay does; tests may not)."""
         self.writer = writer
+        self._writer_version = writer.data_version()
 
     def _commit_on(self, store: Store, *args: Any) -> set[int]:
         """On the writer's thread: the head-checked commit, on the writer's connection."""
@@ -427,9 +429,14 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             log.exception("saving %d events failed; nothing was applied", len(batch.to_store))
             refused = None
         assert self.writer is not None
-        # Our own commit moved the loop connection's data_version; take it as read,
-        # unless another connection (the CLI) committed meanwhile: then re-read the tokens.
-        self._data_version = -1 if self.writer.others_wrote() else self.store.data_version()
+        # The writer's commit moved the loop connection's data_version. Read it, then the
+        # writer connection's (idle now; only others' commits move it): if that moved since
+        # the last landing, another connection (the CLI) committed: re-read the tokens.
+        loop_version = self.store.data_version()
+        writer_version = self.writer.data_version()
+        others = writer_version != self._writer_version
+        self._writer_version = writer_version
+        self._data_version = -1 if others else loop_version
         self._land(batch, refused)
         if self._dirty and self._flush_handle is None:
             self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)

@@ -19,16 +19,17 @@ rules that make this safe:
   change first wait for the batch in flight (rare; a blocking wait).
 
 Revocations by the CLI are seen through ``data_version``: the writer's own
-commits move the loop connection's ``data_version`` too, so after each landed
-batch the hub takes the new value as read, and the writer says
-(:attr:`Writer.others_wrote`) when a connection other than its own committed
-between two of its batches, so that the hub re-reads the tokens then.
+commits move the loop connection's ``data_version`` too, so when a batch lands
+the hub reads the loop connection's value, then the writer connection's
+(:meth:`Writer.data_version`, which only others' commits move): when the latter
+moved since the last landing, someone else committed (the CLI, or the loop's
+own writes) and the hub re-reads the tokens; otherwise it takes the former as
+read. Read in that order, no commit of the CLI falls between the two.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -43,32 +44,15 @@ class Writer:
     def __init__(self, store: Any) -> None:
         self.store = store
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="iop-commit")
-        self._lock = threading.Lock()
-        self._version: int | None = None  # the writer connection's data_version after its last commit
-        self._others = False
 
     def submit(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
         """Run ``fn(store, *args)`` on the commit thread."""
-        return self._pool.submit(self._run, fn, *args)
+        return self._pool.submit(fn, self.store, *args)
 
-    def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        store = self.store
-        try:
-            return fn(store, *args)
-        finally:
-            # Our own commits never move our own connection's data_version: a change
-            # since the last batch is another connection's commit (the CLI's, the loop's).
-            after = store.data_version()
-            with self._lock:
-                if self._version is not None and after != self._version:
-                    self._others = True
-                self._version = after
-
-    def others_wrote(self) -> bool:
-        """Whether another connection committed between two batches (cleared by the call)."""
-        with self._lock:
-            others, self._others = self._others, False
-        return others
+    def data_version(self) -> int:
+        """The writer connection's ``data_version``: it moves when any other connection commits,
+        never for the writer's own commits. Call only while no batch is in flight."""
+        return int(self.store.data_version())
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
