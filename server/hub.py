@@ -13,7 +13,8 @@ A command travels like this, all on the event loop thread:
    result; otherwise it asks :func:`server.rules.decide`, gives the drafts the
    room's next gap-free seqs and folds them into the state.
 3. The batch's events and command results are written to the store in one
-   transaction *before anything is sent*.
+   transaction *before anything is sent* (in the relay, on the writer's thread,
+   :mod:`server.writer`: the loop goes on meanwhile, one batch in flight at most).
 4. Each event is encoded once and written to every peer that
    :func:`protocol.roles.sees` admits; then the sender gets its ``ack``
    (or ``error``).
