@@ -223,7 +223,7 @@ async def _worker(mode: str, host: str, port: int, groups: dict[int, list[tuple[
         for m, client in zip(batch, clients, strict=True):
             m.client = client
             if relay:
-                client.send(msgpack.packb({"kind": "hello", "v": 1, "token": m.token, "resume_from": None, "client": "bench"}))
+                client.send(msgpack.packb({"kind": "hello", "v": 2, "token": m.token, "resume_from": None, "client": "bench"}))
             else:
                 m.synced.set_result(None)
         await asyncio.wait_for(asyncio.gather(*(m.synced for m in batch)), 60)
@@ -318,6 +318,7 @@ class RunResult:
     dup: int
     sent: int
     errors: int
+    max_ms: float = float("nan")  # the worst delivery (issue 16, the tail)
 
 
 def run(mode: str, proc: subprocess.Popen, host: str, port: int, groups: dict[int, list[tuple[int, str]]], args) -> RunResult:
@@ -358,6 +359,7 @@ def run(mode: str, proc: subprocess.Popen, host: str, port: int, groups: dict[in
     return RunResult(
         deliveries / args.duration, pct(0.50), pct(0.99), cpu, rss,
         sum(r.lost for r in out), sum(r.dup for r in out), sum(r.sent for r in out), sum(r.errors for r in out),
+        max_ms=pct(1.0),
     )
 
 
@@ -397,8 +399,14 @@ def main() -> None:
     parser.add_argument("--store", choices=("sqlite", "pg"), default="sqlite", help="pg: the relay on SQLite, then on PostgreSQL, compared")
     parser.add_argument("--pg-url", default=os.environ.get("IOP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--pg-options", default="", help="server settings for the relay's sessions, e.g. '-csynchronous_commit=off'")
+    # -- the tail (issue 16): relay and raw in each of N repetitions --
+    parser.add_argument("--repeat", type=int, default=0, help="N repetitions of relay then raw; report p99 and max of each (the tail)")
+    parser.add_argument("--lag-log", type=Path, default=None, help="with --repeat: the relay's --lag-log file (appended per repetition)")
+    parser.add_argument("--baseline-from", default=None, metavar="DIR", help="with --repeat: also run the relay of this checkout (an export of an older commit)")
     args = parser.parse_args()
     raise_nofile()
+    if args.repeat:
+        return tail_runs(args)
     if args.store == "pg":
         return compare_pg(args)
     with tempfile.TemporaryDirectory(prefix="relay-load-") as tmp:
@@ -468,6 +476,89 @@ def compare_pg(args) -> None:
         flush=True,
     )
 
+
+# -- the tail (issue 16): p99 and max of the relay against the raw broadcast, N repetitions --
+
+
+def tail_start(args, data: Path, relay_from: Path) -> tuple[subprocess.Popen, str, int]:
+    """A relay from the checkout ``relay_from`` (this one, or --baseline-from) on ``data``."""
+    extra = ["--lag-log", str(args.lag_log)] if args.lag_log is not None and relay_from == REPO else []
+    cmd = [sys.executable, "-m", "server", "serve", "--port", "0", "--data", str(data), "--quiet", *extra]
+    env = dict(os.environ, PYTHONPATH=str(relay_from), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(cmd, cwd=relay_from, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline().strip()
+    match = re.search(r"iop-server listening on ws://([\d.]+):(\d+)/", line)
+    if not match:
+        proc.kill()
+        raise SystemExit(f"the relay did not start: {line!r}")
+    return proc, match.group(1), int(match.group(2))
+
+
+def tail_run(args, template: Path, relay_from: Path, groups: dict[int, list[tuple[int, str]]]) -> RunResult:
+    """One relay run on a fresh copy of the seeded data (a repetition's command ids are new to it)."""
+    import shutil
+
+    with tempfile.TemporaryDirectory(prefix="relay-tail-run-") as tmp:
+        data = Path(tmp) / "data"
+        shutil.copytree(template, data)
+        proc, host, port = tail_start(args, data, relay_from)
+        try:
+            return run("relay", proc, host, port, groups, args)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+
+
+def tail_runs(args) -> None:
+    """Each repetition runs the relay (and, with --baseline-from, the relay of another checkout),
+    then the raw broadcast, under the same load; the last line gives the p99 ratios to the raw
+    broadcast of the same repetition and the worst max over all of them."""
+    names = ["relay"] + (["before"] if args.baseline_from else [])
+    p99: dict[str, list[float]] = {n: [] for n in [*names, "raw"]}
+    worst: dict[str, list[float]] = {n: [] for n in [*names, "raw"]}
+    ratios: dict[str, list[float]] = {n: [] for n in names}
+    lost = dup = 0
+    loads: list[float] = []
+    print(f"{args.groups} groups x {args.members} members, a chat every {args.period:g} s for {args.duration:g} s, "
+          f"{args.workers} load workers, {args.repeat} repetitions; load average {os.getloadavg()[0]:.2f}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="relay-tail-") as tmp:
+        template = Path(tmp) / "seeded"
+        groups = seed(template, args.groups, args.members)
+        for rep in range(args.repeat):
+            results: dict[str, RunResult] = {"relay": tail_run(args, template, REPO, groups)}
+            if args.baseline_from:
+                results["before"] = tail_run(args, template, Path(args.baseline_from).resolve(), groups)
+            raw_proc, host, port = start([sys.executable, str(REPO / "bench" / "raw_broadcast.py"), "--port", "0"], "raw listening")
+            try:
+                results["raw"] = run("raw", raw_proc, host, port, groups, args)
+            finally:
+                raw_proc.send_signal(signal.SIGTERM)
+                raw_proc.wait(30)
+            load = os.getloadavg()[0]
+            loads.append(load)
+            raw = results["raw"]
+            parts = []
+            for name, r in results.items():
+                p99[name].append(r.p99_ms)
+                worst[name].append(r.max_ms)
+                text = f"{name} p50={r.p50_ms:.1f} p99={r.p99_ms:.1f} max={r.max_ms:.1f} ms cpu={r.cpu_s:.2f} s"
+                if name != "raw":
+                    ratio = r.p99_ms / raw.p99_ms if raw.p99_ms else float("inf")
+                    ratios[name].append(ratio)
+                    text += f" p99/raw={ratio:.2f} lost={r.lost} dup={r.dup} errors={r.errors}"
+                    lost += r.lost
+                    dup += r.dup
+                parts.append(text)
+            print(f"rep {rep + 1}: " + " | ".join(parts) + f" | load={load:.2f}", flush=True)
+
+    def span(xs: list[float]) -> str:
+        return f"{min(xs):.1f}-{max(xs):.1f}"
+
+    line = f"relay_tail groups={args.groups} members={args.members} reps={args.repeat}"
+    for name in names:
+        line += f" {name}_p99_ms={span(p99[name])} {name}_p99_ratio={min(ratios[name]):.2f}-{max(ratios[name]):.2f} {name}_max_ms={span(worst[name])}"
+    line += f" raw_p99_ms={span(p99['raw'])} raw_max_ms={span(worst['raw'])} lost={lost} dup={dup} load={min(loads):.2f}-{max(loads):.2f}"
+    print(line, flush=True)
 
 if __name__ == "__main__":
     main()

@@ -34,6 +34,7 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_dir
 
@@ -131,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--internal-secret", default=None, metavar="SECRET",
         help="a secret shared by the nodes; their links present it (default: $IOP_INTERNAL_SECRET)",
+    )
+    # -- the tail (issue 16): server/lag.py --
+    serve.add_argument(
+        "--lag-log", type=Path, default=None, metavar="FILE",
+        help="append, once a second, how late the event loop ran and how long flushes, commits and fan-outs took (default: none)",
     )
     _add_data(serve)
 
@@ -521,11 +527,29 @@ async def _serve(args: argparse.Namespace) -> int:
     print(f"iop-server listening on {relay.url}", flush=True)
     logging.getLogger("iop.server").info("serving data from %s", relay.store.path)
     collector = loop.create_task(_collect_garbage_regularly())
+    monitor = _watch_lag(relay, args.lag_log) if args.lag_log is not None else None
     await stop.wait()
     collector.cancel()
+    if monitor is not None:
+        monitor.cancel()
     await relay.stop()
     logging.getLogger("iop.server").info("stopped")
     return 0
+
+
+def _watch_lag(relay: Any, path: Path) -> asyncio.Task[None]:
+    """``--lag-log``: sample the loop's lateness and time the hub's steps (server/lag.py)."""
+    from .lag import LagMonitor
+
+    monitor = LagMonitor(path)
+    hub, store = relay.hub, relay.store
+    hub.flush = monitor.time("flush", hub.flush)
+    hub._fan_out = monitor.time("fan_out", hub._fan_out)
+    store.commit = monitor.time("commit", store.commit)
+    store.checkpoint = monitor.time("checkpoint_thread", store.checkpoint)
+    if hub.writer is not None:  # commits on the writer's thread (server/writer.py)
+        hub.writer.store.commit = monitor.time("commit_thread", hub.writer.store.commit)
+    return asyncio.get_running_loop().create_task(monitor.run())
 
 
 def _quiet_stdout() -> None:

@@ -83,6 +83,7 @@ from .limits import (
 from .store import MemberRecord, Store, hash_token, is_store_url, open_store
 from .forward import DONE, MOVED, NODE_HEADER, REFUSED, Splice, forward
 from .placement import LEASE, Local, Moved, PgPlacement, Placement, PlacementError, SinglePlacement
+from .writer import Writer
 
 __all__ = [
     "RelayServer",
@@ -360,7 +361,10 @@ class RelayServer:
         raise_open_files_limit()
         self.store = open_store(self.data_dir, durable=self.durable, background_checkpoints=True)
         self.hub = Hub(self.store, self.limits, presence_grace=self.presence_grace, quota=self.quota)
-        self._make_placement()
+        # The tail (issue 16): batches commit on a thread of their own, on a second connection (server/writer.py).
+        self.hub.use_writer(Writer(open_store(self.data_dir, durable=self.durable, background_checkpoints=True)))
+        self.store.checkpoint()  # opens the checkpoint connection now, before load can use up file descriptors
+        self._make_placement()  # after the writer: its connection checks the same epochs (_share_fence)
         self._schedule_revisions = self.store.schedule_revisions()
         self.hub.side_writes["reminders.set"] = self._save_reminder_choice
         self._stopping = asyncio.Event()
@@ -385,6 +389,8 @@ class RelayServer:
         except BaseException:
             self._stopping.set()
             await self._housekeeper
+            if self.hub.writer is not None:
+                self.hub.writer.close()
             self.store.close()
             loop.set_exception_handler(self._old_exception_handler)
             raise
@@ -510,6 +516,8 @@ class RelayServer:
         await server.wait_closed()
         self._stopping.set()
         await self._housekeeper  # never cancelled mid-checkpoint: the thread shares the store
+        if self.hub.writer is not None:
+            self.hub.writer.close()
         self.store.close()
         asyncio.get_running_loop().set_exception_handler(self._old_exception_handler)
 
@@ -776,7 +784,7 @@ class RelayServer:
                     # flush was scheduled first), cut the connection; read nothing
                     # more, and refuse the member's new connections for a while.
                     self._benched[conn.member_id] = now + self.flood_penalty
-                    loop.call_soon(conn.cut, CloseCode.FLOODING, "Too many messages after a warning; slow down, then reconnect.")
+                    hub.after_answers(conn.cut, CloseCode.FLOODING, "Too many messages after a warning; slow down, then reconnect.")
                     self._say(f"flood:{conn.member_id}", f"Closed a connection of {conn.name} (member {conn.member_id}) for sending too many messages")
                     await ws.wait_closed()
                     return

@@ -13,7 +13,8 @@ A command travels like this, all on the event loop thread:
    result; otherwise it asks :func:`server.rules.decide`, gives the drafts the
    room's next gap-free seqs and folds them into the state.
 3. The batch's events and command results are written to the store in one
-   transaction *before anything is sent*.
+   transaction *before anything is sent* (in the relay, on the writer's thread,
+   :mod:`server.writer`: the loop goes on meanwhile, one batch in flight at most).
 4. Each event is encoded once and written to every peer that
    :func:`protocol.roles.sees` admits; then the sender gets its ``ack``
    (or ``error``).
@@ -40,6 +41,7 @@ session's waiting room, guests' frames with first names only).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import time
 from dataclasses import dataclass
@@ -71,10 +73,14 @@ from .breakout_clock import BreakoutClock
 from .rules import Actor, arrival, decide
 from .smallrooms import late_placement
 from .store import CommandResult, HeadMoved, MemberRecord, Store
+from .writer import Writer
 
 __all__ = ["Hub", "Peer", "Room", "PRESENCE_GRACE"]
 
 log = logging.getLogger("iop.server")
+
+#: Commands one batch decides at most when commits run on a writer thread (issue 16).
+MAX_BATCH_COMMANDS = 64
 
 
 class Peer(Protocol):
@@ -116,6 +122,21 @@ class _Outcome:
     events: list[Event]
 
 
+@dataclass(slots=True)
+class _Batch:
+    """One flush's decisions, committed together and delivered once durable."""
+
+    rooms: list[Room]
+    outcomes: list[_Outcome]
+    to_store: list[tuple[int, Event]]
+    results: list[tuple[int, str, int, CommandResult]]
+    revoked: list[int]
+    usage: dict[int, int]
+    now: float
+    before: dict[int, int]  # group -> durable head before this batch
+    after: list[tuple[Callable[..., object], tuple[Any, ...]]]  # called once it is delivered (Hub.after_answers)
+
+
 class Hub(Rooms, Membership, Presence, Replay, Between):
     """All rooms of one relay process, over one :class:`Store`."""
 
@@ -145,6 +166,11 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self._data_version = store.data_version()
         self._tokens: dict[int, tuple[str, bool]] = {}  # member_id -> (token hash, revoked), as last read
         self.breakouts = BreakoutClock(self)  # small rooms (issue 13): "2 minutes left" and the end of a round
+        # The tail (issue 16): with a writer, batches commit on its thread; one at most is in flight.
+        self.writer: Writer | None = None
+        self._in_flight: tuple[_Batch, concurrent.futures.Future[set[int]]] | None = None
+        self._after_next: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
+        self._writer_version = 0  # the writer connection's data_version at the last landing
 
     # -- joining and leaving ---------------------------------------------------
 
@@ -159,6 +185,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             # joiner's roster already says it (a reissued member is back in).
             if self._flush_handle is not None:
                 self._flush_handle.cancel()
+                self._flush_handle = None
+            # With a writer (issue 16), never wait here: the change is logged by the next
+            # batch and reaches the joiner live, after the durable head its welcome shows.
             self.flush()
         if peer.role == GUEST:
             self._arrive(room, peer)
@@ -167,7 +196,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         if late:
             self.record(room, late)
         self.breakouts.ensure(room)
-        head = room.head
+        head = self.shown_head(room)  # durable seqs only (a batch may be in flight)
         resume = hello.resume_from
         mode: WelcomeMode
         if peer.role == GUEST:
@@ -218,6 +247,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
     def _arrive(self, room: Room, peer: Any) -> None:
         """Log that a guest is now in the live session (once per session), before
         their replay: what they see of it is counted from this event."""
+        self.settle()  # sequenced on the durable head, committed from the loop
         drafts = arrival(room.state, peer.member_id)
         if not drafts:
             return
@@ -245,20 +275,37 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
     def flush(self) -> None:
         """Decide, commit and deliver every queued command (one transaction)."""
         self._flush_handle = None
+        if self._in_flight is not None:
+            return  # decided once the batch in flight has landed (it schedules the next flush)
         self.check_members(schedule=False)
         rooms, self._dirty = self._dirty, []
         if not rooms:
+            for fn, args in self._after_next:
+                asyncio.get_running_loop().call_soon(fn, *args)
+            self._after_next = []
             return
         now = self.clock()
+        # With a writer, commands queue while a batch is in flight: decide at most
+        # MAX_BATCH_COMMANDS at once, so one batch never floods a reader (the rest go next).
+        budget = MAX_BATCH_COMMANDS if self.writer is not None else -1
+        leftover: list[Room] = []
         outcomes: list[_Outcome] = []
         to_store: list[tuple[int, Event]] = []
         results: list[tuple[int, str, int, CommandResult]] = []
         revoked: list[int] = []
         usage: dict[int, int] = {}  # member_id -> bytes this batch stores for them
         seen: dict[tuple[int, str], CommandResult] = {}
+        before: dict[int, int] = {}  # group -> its durable head, shown until this batch lands
         for room in rooms:
-            pending, room.pending = room.pending, []
+            if budget < 0:
+                pending, room.pending = room.pending, []
+            else:
+                pending, room.pending = room.pending[:budget], room.pending[budget:]
+                budget -= len(pending)
+                if room.pending:
+                    leftover.append(room)
             gid = room.group.id
+            before[gid] = room.head
             if room.membership:
                 events = self._sequence_server(room, self._membership_drafts(room), now)
                 for event in events:
@@ -317,13 +364,39 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 known.add(command.id)
                 results.append((peer.member_id, command.id, gid, result))
                 outcomes.append(_Outcome(room, peer, command.id, result, events))
-        try:
-            refused = self._commit(to_store, results, revoked, usage)
-            for member_id, size in usage.items():
-                self.quota.add(member_id, size, now)
+        self._dirty[:0] = leftover  # first in line for the next batch
+        batch = _Batch(rooms, outcomes, to_store, results, revoked, usage, now, before, self._after_next)
+        self._after_next = []
+        if self.writer is None:
+            try:
+                refused = self._commit(to_store, results, revoked, usage)
+            except Exception:
+                log.exception("saving %d events failed; nothing was applied", len(to_store))
+                refused = None
+            self._land(batch, refused)
+            return
+        # The tail (issue 16): the commit runs on the writer's thread; the loop goes on.
+        future = self.writer.submit(self._commit_on, to_store, results, revoked, usage)
+        self._in_flight = (batch, future)
+        loop = asyncio.get_running_loop()
+        future.add_done_callback(lambda f: loop.call_soon_threadsafe(self._landed, batch))
+
+    def _land(self, batch: _Batch, refused: set[int] | None) -> None:
+        """The batch is durable (``refused``: groups dropped from it) or failed whole
+        (None): apply quotas, reload what was dropped, then deliver and answer."""
+        outcomes, revoked = batch.outcomes, batch.revoked
+        if refused is None:
+            for room in batch.rooms:
+                self._reload(room)
+            for outcome in outcomes:
+                outcome.result, outcome.events = None, []
+            revoked = []
+        else:
+            for member_id, size in batch.usage.items():
+                self.quota.add(member_id, size, batch.now)
             if refused:
                 log.warning("the stored head of group(s) %s moved (another writer); their batch was dropped", sorted(refused))
-                for room in rooms:
+                for room in batch.rooms:
                     if room.group.id in self.fenced:  # another node owns it now (issue 16)
                         self.drop_group(room.group.id, "The group moved to another relay node; reconnect now and resume.")
                     elif room.group.id in refused:
@@ -331,22 +404,80 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 for outcome in outcomes:
                     if outcome.room.group.id in refused:
                         outcome.result, outcome.events = None, []
-        except Exception:
-            log.exception("saving %d events failed; nothing was applied", len(to_store))
-            for room in rooms:
-                self._reload(room)
-            for outcome in outcomes:
-                outcome.result, outcome.events = None, []
-            revoked = []
         for outcome in outcomes:
             self._deliver(outcome)
         for member_id in revoked:
             self._close_member(member_id)
+        for fn, args in batch.after:
+            fn(*args)
+
+    # -- the tail (issue 16): commits on a writer thread (server/writer.py) --
+
+    def use_writer(self, writer: Writer) -> None:
+        """Commit batches on ``writer``'s thread from now on (the relay does; tests may not)."""
+        self.writer = writer
+        self._writer_version = writer.data_version()
+
+    def _commit_on(self, store: Store, *args: Any) -> set[int]:
+        """On the writer's thread: the head-checked commit, on the writer's connection."""
+        return self._commit(*args, store=store)
+
+    def _landed(self, batch: _Batch) -> None:
+        """On the loop, once the batch in flight is durable or failed: deliver it, then decide what queued meanwhile."""
+        if self._in_flight is None or self._in_flight[0] is not batch:
+            return  # already landed by settle()
+        future = self._in_flight[1]
+        self._in_flight = None
+        try:
+            refused: set[int] | None = future.result()
+        except Exception:
+            log.exception("saving %d events failed; nothing was applied", len(batch.to_store))
+            refused = None
+        assert self.writer is not None
+        # The writer's commit moved the loop connection's data_version. Read it, then the
+        # writer connection's (idle now; only others' commits move it): if that moved since
+        # the last landing, another connection (the CLI) committed: re-read the tokens.
+        loop_version = self.store.data_version()
+        writer_version = self.writer.data_version()
+        others = writer_version != self._writer_version
+        self._writer_version = writer_version
+        self._data_version = -1 if others else loop_version
+        self._land(batch, refused)
+        if self._dirty and self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+
+    def settle(self) -> None:
+        """Wait (blocking) for the batch in flight and deliver it: for the rare steps that
+        write to the log from the loop (events the relay decides, a joiner's change)."""
+        if self._in_flight is None:
+            return
+        batch, future = self._in_flight
+        concurrent.futures.wait([future])
+        self._landed(batch)
+
+    def after_answers(self, fn: Callable[..., object], *args: Any) -> None:
+        """Call ``fn(*args)`` once every command submitted so far is answered (its batch landed):
+        the edge cuts a flooder only after its accepted commands are acked."""
+        if self._dirty or self._flush_handle is not None:
+            self._after_next.append((fn, args))  # taken by the next batch
+        elif self._in_flight is not None:
+            self._in_flight[0].after.append((fn, args))
+        else:
+            asyncio.get_running_loop().call_soon(fn, *args)
+
+    def shown_head(self, room: Room) -> int:
+        """The room's head as a welcome or a replay may show it: durable seqs only."""
+        if self._in_flight is not None:
+            before = self._in_flight[0].before.get(room.group.id)
+            if before is not None:
+                return before
+        return room.head
 
     # -- the store seam (issue 16): the group's head check --
 
     def _commit(
-        self, to_store: list[tuple[int, Event]], results: list[tuple[int, str, int, CommandResult]], revoked: list[int], usage: dict[int, int]
+        self, to_store: list[tuple[int, Event]], results: list[tuple[int, str, int, CommandResult]], revoked: list[int], usage: dict[int, int],
+        *, store: Store | None = None,
     ) -> set[int]:
         """Commit the batch; return the groups dropped from it because their stored
         head moved (:class:`~server.store.HeadMoved`: another writer committed
@@ -356,7 +487,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self.fenced = set()
         while True:
             try:
-                self.store.commit(to_store, results, revoked, usage.items())
+                (store or self.store).commit(to_store, results, revoked, usage.items())
                 return refused
             except HeadMoved as moved:
                 refused |= moved.groups
@@ -463,10 +594,13 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
 
     def record(self, room: Room, drafts: list[Draft]) -> list[Event]:
         """Log events the relay itself decided (actor 0), such as an email sent: stored, then delivered."""
+        self.settle()  # sequenced on the durable head, committed from the loop
         if self._dirty:  # anything queued is decided first
             if self._flush_handle is not None:
                 self._flush_handle.cancel()
+                self._flush_handle = None
             self.flush()
+            self.settle()
         events = self._sequence_server(room, drafts, self.clock())
         self.store.commit([(room.group.id, e) for e in events], [], [])
         for event in events:
@@ -483,4 +617,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self.breakouts.close()
         if self._flush_handle is not None:
             self._flush_handle.cancel()
+            self._flush_handle = None
+        self.settle()
         self.flush()
+        self.settle()

@@ -39,6 +39,10 @@ class Replay:
     rooms: dict[int, Room]
     store: Store
 
+    def shown_head(self, room: Room) -> int:
+        """The head a replay may reach: durable seqs only (the hub's, with a commit in flight)."""
+        return room.head
+
     async def catch_up(self, peer: Any) -> None:
         """Replay what ``peer`` missed at the pace it reads, then send ``synced`` and go live.
 
@@ -52,7 +56,7 @@ class Replay:
         room = self.rooms[peer.group_id]
         batch: list[Logged] = []  # events read from the store, not all sent yet
         while not peer.live and not peer.closing:
-            if peer.cursor > room.head:
+            if peer.cursor > self.shown_head(room):  # durable seqs only (issue 16: a batch may be in flight)
                 self._go_live(room, peer)
                 return
             tail = room.tail
@@ -76,7 +80,7 @@ class Replay:
         ]
 
     def _go_live(self, room: Room, peer: Any) -> None:
-        peer.write(encode(synced_frame(room.head)))
+        peer.write(encode(synced_frame(self.shown_head(room))))
         peer.live = True
 
     def _replay_chunk(self, room: Room, peer: Any, logged, max_bytes: int) -> None:
