@@ -36,7 +36,9 @@
   changes cells and moves the cursor to another row is written as the cells
   (the cursor left where it was), a pause, then the cursor alone onto the
   focused row (:mod:`iop_tui.tui.focuslast`): a console screen reader reads a
-  cursor row only when nothing else changed, and then at once.
+  cursor row only when nothing else changed, and then at once. So for every
+  frame within :data:`iop_tui.tui.focuslast.KEY_WINDOW` of a key, when the focus
+  is on a control (a pane read whole, such as a slide, is left to be read whole).
 
 Frames are written in pieces of at most :data:`PIECE` bytes, so a hide never
 waits behind more than one piece. On a local Linux console (``TERM=linux``, not over SSH, and
@@ -206,7 +208,7 @@ class TerminalDriver(LinuxDriver):
         self._screen = ScreenDiff()  # what the terminal shows (app thread)
         self._forget = threading.Event()  # set by a hide (input thread): the screen is not what it was
         self._linux_console = os.environ.get("TERM") == "linux"  # no mode queries (_QUERIES)
-        self._key_at: float | None = None  # when a key was read whose focus move has not been drawn yet (input thread)
+        self._key_at: float | None = None  # when the latest key was read (input thread): frames soon after are its
         if self._linux_console and not over_ssh():
             self._terminal.piece = CONSOLE_PIECE  # whole frames: the console is here, no slow link to hide behind
 
@@ -224,9 +226,13 @@ class TerminalDriver(LinuxDriver):
             super().write(out)
             return
         after = self._screen.cursor
-        if before is not None and after is not None and before[0] != after[0]:
-            self._key_at = None  # this frame moved the focus: later frames are the app's own
-        pieces = focuslast.focus_last(out, before, after)
+        from iop_tui.tui.cursor import on_a_control  # textual's list widgets load after the first frame
+
+        try:
+            control = on_a_control(self._app.focused)  # the app's thread: frames are written from it
+        except Exception:  # no screen yet, or being torn down
+            control = False
+        pieces = focuslast.focus_last(out, before, after) if control else [out]
         if len(pieces) == 1:
             super().write(out)
             return
@@ -272,7 +278,7 @@ class TerminalDriver(LinuxDriver):
         if isinstance(message, events.Key) and message.key == "f12" and not self._hidden:
             self.cover()
         if isinstance(message, events.Key):
-            self._key_at = time.monotonic()  # the next frame that moves the cursor's row is this key's
+            self._key_at = time.monotonic()  # frames drawn soon after are this key's (focuslast.KEY_WINDOW)
         if isinstance(message, events.Resize):
             self._forget.set()
         if isinstance(message, events.Key) and message.key == "ctrl+l":
