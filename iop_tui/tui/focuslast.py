@@ -34,7 +34,9 @@ __all__ = ["PAUSE", "KEY_WINDOW", "draws", "focus_last", "move_to"]
 #: longer than a screen reader takes to read what is waiting (Fenrir reads until 1 ms of quiet).
 PAUSE = 0.06
 #: A frame this soon after a key is the key's (the focus it moved); later ones are the app's own.
-KEY_WINDOW = 0.5
+#: A pane key's pane is laid out over several frames, the last (a scroll to the focus) about
+#: 0.8 s after the key on a loaded machine: the window covers them.
+KEY_WINDOW = 1.5
 
 #: Escape sequences that draw no cell: cursor positions, styles, modes, OSC.
 _SILENT = re.compile(r"\x1b\[[0-9;?<=>!]*[ -/]*[@-JL-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[^\[\]]")
