@@ -6,8 +6,11 @@ screen reader Fenrir through the harness in ``/work/shared/tools/screenreader``
 twice each:
 
 1. **idle**: nobody touches a key for ``--idle-seconds`` (75 by default). The
-   utterances begun in the first ``--first-screen`` seconds (6), with the backlog
-   read on after them without a pause, are the first screen;
+   utterances begun before ``--first-screen`` seconds (6) after the full screen
+   appeared (the alternate screen switched on: :func:`screen_start`, from the
+   harness's ``OUT.raw.chunks.tsv``; on a loaded machine the demo takes 9 to 13 s
+   to get there), with the backlog read on after them without a pause, are the
+   first screen;
    each is classified (:func:`noise_reason`): "has attribute", "blank", a lone
    character or two, a block glyph, a widget's name, or a row read again. The
    rest of the run is idle: an utterance said again word for word is a repeat
@@ -85,6 +88,23 @@ def parse_timed(tsv: str) -> list[Utterance]:
         start = float(parts[0])
         out.append(Utterance(start, float(parts[1]) if parts[1] else start, parts[2], text))
     return out
+
+
+#: The alternate screen switched on, as the harness writes the bytes (``repr``) in ``OUT.raw.chunks.tsv``.
+ALT_SCREEN = "\\x1b[?1049h"
+
+
+def screen_start(chunks_tsv: str) -> float:
+    """When the full screen appeared: the time of the first raw chunk switching the alternate
+    screen on (the harness's ``OUT.raw.chunks.tsv``: seconds, a tab, the bytes' repr); 0 if none did."""
+    for line in chunks_tsv.splitlines():
+        at, _, chunk = line.partition("\t")
+        if ALT_SCREEN in chunk:
+            try:
+                return float(at)
+            except ValueError:
+                continue
+    return 0.0
 
 
 def noise_reason(text: str, earlier: list[str]) -> str | None:
@@ -214,7 +234,10 @@ def run_fenrir(out: Path, seconds: float, role: str, moves: list[Move], checkout
 def measure(role: str, out_dir: Path, idle_seconds: float, first_after: float, checkout: Path | None) -> str:
     moves = PARTICIPANT_KEYS if role == "participant" else FACILITATOR_KEYS
     idle = run_fenrir(out_dir / f"{role}-idle.txt", idle_seconds, role, [], checkout)
-    print(f"\n== {role}: first screen (before {first_after:g} s) and idle ({idle_seconds:g} s, no keys)")
+    chunks = Path(f"{out_dir / f'{role}-idle.txt'}.raw.chunks.tsv")
+    shown = screen_start(chunks.read_text(encoding="utf-8", errors="replace")) if chunks.exists() else 0.0
+    first_after += shown
+    print(f"\n== {role}: first screen (the full screen at {shown:.1f} s, before {first_after:.1f} s) and idle ({idle_seconds:g} s, no keys)")
     first_ends = max((u.end for u in first_screen(idle, first_after)), default=first_after)
     for u, reason in classify(idle):
         where = "first" if u.start < first_ends else "idle "

@@ -16,6 +16,7 @@ from bench.tui_speech import (
     normalise,
     parse_timed,
     repeats,
+    screen_start,
 )
 
 TSV = (
@@ -77,3 +78,13 @@ def test_a_focus_move_counts_only_if_its_label_and_value_are_heard_before_the_ne
     moves = [Move(25, "\t", r"Feeling words", "to feelings"), Move(29, "\t", r"Note\W+optional", "to the note"),
              Move(33, "\t", r"x\W+Facilitators only", "to who may read")]
     assert [ok for _, ok, _ in focus_spoken(utterances, moves, end=40)] == [True, False, False]
+
+
+def test_the_first_screen_is_counted_from_when_the_full_screen_appeared_not_from_the_start() -> None:
+    chunks = (
+        "0.847\tb'Starting the demo with four simulated members.\\r\\n'\n"
+        "8.749\tb'\\x1b[?1049h\\x1b[1;1H'\n"
+        "9.048\tb' \\x1b[1mTuesday IOP'\n"
+    )
+    assert screen_start(chunks) == 8.749  # a loaded machine: the demo's screen came at 8.7 s
+    assert screen_start("0.5\tb'plain line'\n") == 0.0
