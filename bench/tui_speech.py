@@ -24,7 +24,8 @@ It prints each utterance with its class, then one line per role::
 
     tui_speech role=participant first_screen_noise=N idle_repeats=N focus_spoken=K/M
 
-(targets: noise at most 3, repeats 0, focus K = M). Fenrir is not in CI, so this
+(targets: noise at most 3, repeats 0, focus K = M), and ``focus_delay_median`` and ``max``:
+seconds from a key to the first utterance that says the focused item (:func:`focus_delays`). Fenrir is not in CI, so this
 is not part of ``make test``; the classifying functions are unit-tested
 (tests/unit/test_tui_speech.py). Run with::
 
@@ -183,6 +184,17 @@ def focus_spoken(utterances: list[Utterance], moves: list[Move], end: float) -> 
     return out
 
 
+def focus_delays(utterances: list[Utterance], moves: list[Move], end: float) -> list[float | None]:
+    """For each move: seconds from the key to the start of the first utterance (before the next
+    key) that says the focused item by itself (matches ``expect`` alone); None when none does."""
+    out: list[float | None] = []
+    for i, move in enumerate(moves):
+        stop = moves[i + 1].at if i + 1 < len(moves) else end
+        hit = next((u for u in utterances if move.at <= u.start < stop and re.search(move.expect, u.text, re.I)), None)
+        out.append(None if hit is None else hit.start - move.at)
+    return out
+
+
 TAB, DOWN = "\t", "\x1b[B"
 
 #: A participant: the check-in form from the mood field down, then the round, then the People pane.
@@ -252,7 +264,10 @@ def measure(role: str, out_dir: Path, idle_seconds: float, first_after: float, c
     for move, ok, heard in spoken:
         print(f"  {move.at:5.1f} {'spoke' if ok else 'MISSED':<6} {move.what:<34} heard: {heard[:110]}")
     good = sum(1 for _, ok, _ in spoken if ok)
-    return f"tui_speech role={role} first_screen_noise={len(noise)} idle_repeats={len(again)} focus_spoken={good}/{len(moves)}"
+    delays = sorted(d for d in focus_delays(focus, moves, end) if d is not None)
+    delay = f" focus_delay_median={delays[len(delays) // 2]:.2f}s max={delays[-1]:.2f}s" if delays else ""
+    return (f"tui_speech role={role} first_screen_noise={len(noise)} idle_repeats={len(again)}"
+            f" focus_spoken={good}/{len(moves)}{delay}")
 
 
 def main(argv: list[str] | None = None) -> int:

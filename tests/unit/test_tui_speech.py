@@ -11,6 +11,7 @@ from bench.tui_speech import (
     Utterance,
     first_screen,
     first_screen_noise,
+    focus_delays,
     focus_spoken,
     noise_reason,
     normalise,
@@ -88,3 +89,15 @@ def test_the_first_screen_is_counted_from_when_the_full_screen_appeared_not_from
     )
     assert screen_start(chunks) == 8.749  # a loaded machine: the demo's screen came at 8.7 s
     assert screen_start("0.5\tb'plain line'\n") == 0.0
+
+
+def test_a_focus_moves_delay_runs_from_the_key_to_the_utterance_that_says_the_item() -> None:
+    utterances = [
+        Utterance(30.5, 33.0, "spoken", "Checked in: 2 of 4. Riley: mood 5."),
+        Utterance(33.1, 34.0, "spoken", "> Sam: mood 3; feeling tired."),
+        Utterance(35.2, 36.0, "spoken", "Riley is here."),
+    ]
+    moves = [Move(30, "\x1b[B", r"> Sam: mood", "Down"), Move(35, "\t", r"Question:", "Tab")]
+    delays = focus_delays(utterances, moves, end=40)
+    assert delays[0] is not None and abs(delays[0] - 3.1) < 1e-9  # a backlog read first: 3.1 s
+    assert delays[1] is None  # never said
