@@ -220,19 +220,21 @@ class TerminalDriver(LinuxDriver):
             self._screen.forget()
         size = self._app.size
         before = self._screen.cursor
-        out = self._screen.frame(data, size.width, size.height)
         key_at = self._key_at
         if key_at is None or time.monotonic() - key_at > focuslast.KEY_WINDOW:
-            super().write(out)
+            super().write(self._screen.frame(data, size.width, size.height))
             return
+        texts = focuslast.row_texts(self._screen.cells)
+        out = self._screen.frame(data, size.width, size.height)
         after = self._screen.cursor
+        changed = focuslast.row_texts(self._screen.cells) != texts
         from iop_tui.tui.cursor import on_a_control  # textual's list widgets load after the first frame
 
         try:
             control = on_a_control(self._app.focused)  # the app's thread: frames are written from it
         except Exception:  # no screen yet, or being torn down
             control = False
-        pieces = focuslast.focus_last(out, before, after) if control else [out]
+        pieces = focuslast.focus_last(out, before, after, text_changed=changed) if control else [out]
         if len(pieces) == 1:
             super().write(out)
             return

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["PAUSE", "KEY_WINDOW", "draws", "focus_last", "move_to"]
+__all__ = ["PAUSE", "KEY_WINDOW", "draws", "focus_last", "move_to", "row_texts"]
 
 #: Seconds between the rows and the cursor's move (and after the move, before the next frame):
 #: longer than a screen reader takes to read what is waiting (Fenrir reads until 1 ms of quiet).
@@ -49,19 +49,28 @@ def draws(out: str) -> bool:
     return bool(_SILENT.sub("", out).strip("\r\n"))
 
 
+def row_texts(cells: list[list[tuple[str, str]]]) -> list[str]:
+    """The characters of each row of a screen model (:class:`iop_tui.tui.squeeze.ScreenDiff`'s
+    cells), without their styles: what a screen reader compares to find changed rows."""
+    return ["".join(cell[0] for cell in row) for row in cells]
+
+
 def move_to(at: tuple[int, int]) -> str:
     """The cursor position sequence for a 0-based (row, column)."""
     return f"\x1b[{at[0] + 1};{at[1] + 1}H"
 
 
-def focus_last(out: str, before: tuple[int, int] | None, after: tuple[int, int] | None) -> list[str]:
+def focus_last(
+    out: str, before: tuple[int, int] | None, after: tuple[int, int] | None, *, text_changed: bool = True
+) -> list[str]:
     """A frame's bytes ``out`` as the writes a screen reader hears the focus in.
 
     ``before`` is where the cursor rested before the frame, ``after`` where the
     frame leaves it. When the frame changes cells and the cursor changes row,
     two writes: the frame with the cursor put back at ``before``, then the cursor
-    alone to ``after``; otherwise the frame as it is, one write.
+    alone to ``after``; otherwise the frame as it is, one write. ``text_changed`` False (only
+    styles changed, as when Tab restyles a field) needs no split: the reader sees no change.
     """
-    if before is None or after is None or before[0] == after[0] or not draws(out):
+    if not text_changed or before is None or after is None or before[0] == after[0] or not draws(out):
         return [out]
     return [out + move_to(before), move_to(after)]

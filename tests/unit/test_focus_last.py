@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iop_tui.tui.focuslast import draws, focus_last, move_to
+from iop_tui.tui.focuslast import draws, focus_last, move_to, row_texts
 from iop_tui.tui.squeeze import ScreenDiff
 
 
@@ -36,3 +36,12 @@ def test_the_split_agrees_with_what_the_screen_model_says_the_cursor_does() -> N
     assert (before, after) == ((1, 0), (2, 0))
     first, second = focus_last(out, before, after)
     assert first.endswith(move_to((1, 0))) and second == move_to((2, 0))
+
+
+def test_a_frame_that_only_restyles_rows_is_written_whole_as_the_reader_sees_no_change() -> None:
+    screen = ScreenDiff()
+    screen.frame("\x1b[1;1HName: \x1b[2;1HMood: ", 20, 3)
+    texts = row_texts(screen.cells)
+    out = screen.frame("\x1b[1;1HName: \x1b[2;1H\x1b[7mMood: \x1b[0m\x1b[2;7H", 20, 3)  # Tab: the field restyled
+    assert draws(out) and row_texts(screen.cells) == texts
+    assert focus_last(out, (0, 6), (1, 6), text_changed=False) == [out]
