@@ -121,12 +121,18 @@ class IopApp(App[int]):
     def cursor_position(self) -> Offset:
         """Where Textual parks the terminal cursor after each repaint: on what has
         the focus (:func:`iop_tui.tui.cursor.cursor_offset`), so a braille display
-        or a screen reader's review cursor follows it. Textual's own assignments
-        are kept as the fallback."""
+        or a screen reader's review cursor follows it. When the focus is on nothing
+        shown (between a pane key and its pane's first frame) the cursor stays where
+        it was: a jump to the top row was read aloud by a console screen reader.
+        Textual's own assignments are the fallback before any focus was shown."""
         from iop_tui.tui.cursor import cursor_offset  # textual's list widgets load after the first frame
 
         offset = cursor_offset(self.focused)
-        return self._cursor_at if offset is None else offset
+        if offset is None:
+            kept: Offset | None = getattr(self, "_cursor_kept", None)
+            return self._cursor_at if kept is None else kept
+        self._cursor_kept = offset
+        return offset
 
     @cursor_position.setter
     def cursor_position(self, value: Offset) -> None:

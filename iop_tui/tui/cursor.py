@@ -8,13 +8,14 @@ follows it, so the app computes it at paint time from the focused widget
 
 from __future__ import annotations
 
+from textual.containers import VerticalScroll
 from textual.geometry import Offset
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, RadioSet, TextArea
 
 from iop_tui.tui.widgets.cursor_list import row_cursor_offset
 
-__all__ = ["cursor_offset"]
+__all__ = ["cursor_offset", "on_a_control"]
 
 
 def cursor_offset(focused: Widget | None) -> Offset | None:
@@ -42,3 +43,10 @@ def cursor_offset(focused: Widget | None) -> Offset | None:
     if region.width and region.height:
         return Offset(region.x, region.y)
     return None
+
+
+def on_a_control(focused: Widget | None) -> bool:
+    """Whether the focus is on a control (a field, a list's row, a choice, a button) rather
+    than on a pane read whole (a slide, a pane with nothing to choose): a focus move onto a
+    control is said by its row alone (:mod:`iop_tui.tui.focuslast`), a pane is read whole."""
+    return focused is not None and not isinstance(focused, VerticalScroll)  # a pane itself (Pane is one)

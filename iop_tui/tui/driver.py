@@ -32,6 +32,14 @@
   A hide, a resize or Ctrl+L makes it forget the screen, so the next frames
   are whole; Ctrl+L repaints everything (after a wall message or line noise).
 
+- **The focus move's row last and alone.** A frame drawn for a key that
+  changes cells and moves the cursor to another row is written as the cells
+  (the cursor left where it was), a pause, then the cursor alone onto the
+  focused row (:mod:`iop_tui.tui.focuslast`): a console screen reader reads a
+  cursor row only when nothing else changed, and then at once. So for every
+  frame within :data:`iop_tui.tui.focuslast.KEY_WINDOW` of a key, when the focus
+  is on a control (a pane read whole, such as a slide, is left to be read whole).
+
 Frames are written in pieces of at most :data:`PIECE` bytes, so a hide never
 waits behind more than one piece. On a local Linux console (``TERM=linux``, not over SSH, and
 what a console screen reader such as Fenrir emulates) a frame is written whole:
@@ -46,6 +54,7 @@ import select
 import selectors
 import termios
 import threading
+import time
 from codecs import getincrementaldecoder
 from collections.abc import Iterable
 from typing import Any
@@ -57,6 +66,7 @@ from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
 from iop_tui.core.terminal import cell_for_terminal, is_utf8, mouse_wanted, over_ssh, terminal_encoding
+from iop_tui.tui import focuslast
 from iop_tui.tui.screens.hidden import HIDDEN_TEXT
 from iop_tui.tui.squeeze import ScreenDiff
 
@@ -81,6 +91,8 @@ _NEVER = frozenset({
 _QUERIES = frozenset({"\x1b[?2026$p", "\x1b[?2048$p"})
 #: A frame the writer thread recognises: the hidden screen is up, write again.
 _OPEN = "\x00iop-tui:covered-screen-up\x00"
+#: A "frame" the writer thread waits on: :data:`iop_tui.tui.focuslast.PAUSE` seconds, so a screen reader reads between.
+_PAUSE = "\x00iop-tui:pause\x00"
 
 
 def _nonblocking_twin(fd: int) -> int:
@@ -125,6 +137,9 @@ class _Terminal:
     def write(self, text: str) -> int:
         if text == _OPEN:
             self.covered = False
+            return 0
+        if text == _PAUSE:
+            time.sleep(focuslast.PAUSE)  # the writer thread only: the app goes on
             return 0
         if self.covered:
             return 0  # drawn for the screen the hide covered
@@ -193,6 +208,7 @@ class TerminalDriver(LinuxDriver):
         self._screen = ScreenDiff()  # what the terminal shows (app thread)
         self._forget = threading.Event()  # set by a hide (input thread): the screen is not what it was
         self._linux_console = os.environ.get("TERM") == "linux"  # no mode queries (_QUERIES)
+        self._key_at: float | None = None  # when the latest key was read (input thread): frames soon after are its
         if self._linux_console and not over_ssh():
             self._terminal.piece = CONSOLE_PIECE  # whole frames: the console is here, no slow link to hide behind
 
@@ -203,7 +219,28 @@ class TerminalDriver(LinuxDriver):
             self._forget.clear()
             self._screen.forget()
         size = self._app.size
-        super().write(self._screen.frame(data, size.width, size.height))
+        before = self._screen.cursor
+        key_at = self._key_at
+        if key_at is None or time.monotonic() - key_at > focuslast.KEY_WINDOW:
+            super().write(self._screen.frame(data, size.width, size.height))
+            return
+        texts = focuslast.row_texts(self._screen.cells)
+        out = self._screen.frame(data, size.width, size.height)
+        after = self._screen.cursor
+        changed = focuslast.row_texts(self._screen.cells) != texts
+        from iop_tui.tui.cursor import on_a_control  # textual's list widgets load after the first frame
+
+        try:
+            control = on_a_control(self._app.focused)  # the app's thread: frames are written from it
+        except Exception:  # no screen yet, or being torn down
+            control = False
+        pieces = focuslast.focus_last(out, before, after, text_changed=changed) if control else [out]
+        if len(pieces) == 1:
+            super().write(out)
+            return
+        rows, cursor = pieces
+        for piece in (rows, _PAUSE, cursor, _PAUSE):
+            super().write(piece)
 
     def run_input_thread(self) -> None:
         """Textual's input loop (8.2, ``LinuxDriver.run_input_thread``) with :class:`_Parser`."""
@@ -242,6 +279,8 @@ class TerminalDriver(LinuxDriver):
         makes the screen model forget what the terminal shows; Ctrl+L repaints it all."""
         if isinstance(message, events.Key) and message.key == "f12" and not self._hidden:
             self.cover()
+        if isinstance(message, events.Key):
+            self._key_at = time.monotonic()  # frames drawn soon after are this key's (focuslast.KEY_WINDOW)
         if isinstance(message, events.Resize):
             self._forget.set()
         if isinstance(message, events.Key) and message.key == "ctrl+l":

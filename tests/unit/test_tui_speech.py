@@ -11,11 +11,13 @@ from bench.tui_speech import (
     Utterance,
     first_screen,
     first_screen_noise,
+    focus_delays,
     focus_spoken,
     noise_reason,
     normalise,
     parse_timed,
     repeats,
+    screen_start,
 )
 
 TSV = (
@@ -77,3 +79,25 @@ def test_a_focus_move_counts_only_if_its_label_and_value_are_heard_before_the_ne
     moves = [Move(25, "\t", r"Feeling words", "to feelings"), Move(29, "\t", r"Note\W+optional", "to the note"),
              Move(33, "\t", r"x\W+Facilitators only", "to who may read")]
     assert [ok for _, ok, _ in focus_spoken(utterances, moves, end=40)] == [True, False, False]
+
+
+def test_the_first_screen_is_counted_from_when_the_full_screen_appeared_not_from_the_start() -> None:
+    chunks = (
+        "0.847\tb'Starting the demo with four simulated members.\\r\\n'\n"
+        "8.749\tb'\\x1b[?1049h\\x1b[1;1H'\n"
+        "9.048\tb' \\x1b[1mTuesday IOP'\n"
+    )
+    assert screen_start(chunks) == 8.749  # a loaded machine: the demo's screen came at 8.7 s
+    assert screen_start("0.5\tb'plain line'\n") == 0.0
+
+
+def test_a_focus_moves_delay_runs_from_the_key_to_the_utterance_that_says_the_item() -> None:
+    utterances = [
+        Utterance(30.5, 33.0, "spoken", "Checked in: 2 of 4. Riley: mood 5."),
+        Utterance(33.1, 34.0, "spoken", "> Sam: mood 3; feeling tired."),
+        Utterance(35.2, 36.0, "spoken", "Riley is here."),
+    ]
+    moves = [Move(30, "\x1b[B", r"> Sam: mood", "Down"), Move(35, "\t", r"Question:", "Tab")]
+    delays = focus_delays(utterances, moves, end=40)
+    assert delays[0] is not None and abs(delays[0] - 3.1) < 1e-9  # a backlog read first: 3.1 s
+    assert delays[1] is None  # never said
