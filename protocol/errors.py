@@ -44,6 +44,7 @@ class CloseCode(IntEnum):
     REMOVED = 4003  # a facilitator removed the member from the group
     TOO_SLOW = 4008  # the member fell too far behind the fan-out: reconnect and resume
     REPLACED = 4009  # the same member opened a newer connection elsewhere
+    OWNER_MOVED = 4012  # the group moved to another relay node: reconnect now and resume (issue 16)
     FLOODING = 4029  # frames went on after rate_limited: wait, then reconnect and resume
 
 

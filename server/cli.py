@@ -1,6 +1,7 @@
 """``iop-server``: run the relay and manage groups, invitations and members.
 
     iop-server serve [--host 127.0.0.1] [--port 8765] [--data DIR]
+    iop-server serve --store postgresql://... [--node-id NAME] [--internal-url URL] [--internal-secret S]
     iop-server group create NAME --facilitator NAME [--data DIR] [--json]
     iop-server group list [--data DIR] [--json]
     iop-server group set GROUP [--on-call EMAIL] [--alert-mood N] [--watch WORD,...] [--data DIR]
@@ -120,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--reminder-lease", type=float, default=REMINDER_LEASE, metavar="SECONDS",
         help=f"how long a claimed reminder is held before another relay may send it (default: {REMINDER_LEASE:g})",
+    )
+    # -- several nodes (issue 16): server/placement.py, server/forward.py (PostgreSQL only) --
+    serve.add_argument("--node-id", default=None, metavar="NAME", help="this relay node's unique name among the nodes on one PostgreSQL database (default: hostname-pid)")
+    serve.add_argument(
+        "--internal-url", default=None, metavar="URL",
+        help="where the other nodes reach this one, e.g. ws://10.0.0.5:8765/ (default: the address it listens on)",
+    )
+    serve.add_argument(
+        "--internal-secret", default=None, metavar="SECRET",
+        help="a secret shared by the nodes; their links present it (default: $IOP_INTERNAL_SECRET)",
     )
     _add_data(serve)
 
@@ -484,9 +495,13 @@ async def _serve(args: argparse.Namespace) -> int:
     if smtp is not None and (args.smtp_port is not None or args.smtp_from):
         smtp = SmtpSettings(smtp.host, args.smtp_port or smtp.port, args.smtp_from or smtp.sender)
     sms = SmsSettings(args.sms_url) if args.sms_url else SmsSettings.from_env()
+    several = {flag: value for flag, value in (("--node-id", args.node_id), ("--internal-url", args.internal_url), ("--internal-secret", args.internal_secret)) if value}
+    if several and not is_store_url(data):
+        raise CliError(f"{', '.join(several)} need a PostgreSQL store (--store postgresql://...); a SQLite folder serves one node only.")
     relay = RelayServer(
         data, args.host, args.port, rate_per_s=args.rate, burst=args.burst, smtp=smtp, on_call_after=args.on_call_after,
         sms=sms, reminder_every=args.reminder_every, reminder_lease=args.reminder_lease,
+        node_id=args.node_id, internal_url=args.internal_url, internal_secret=args.internal_secret,
     )
     try:
         await relay.start()

@@ -43,7 +43,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hmac
+import itertools
 import logging
+import os
+import socket
 import resource
 import time
 from pathlib import Path
@@ -77,6 +81,8 @@ from .limits import (
     MESSAGE_QUEUE,
 )
 from .store import MemberRecord, Store, hash_token, is_store_url, open_store
+from .forward import MOVED, NODE_HEADER, forward
+from .placement import LEASE, Local, Moved, PgPlacement, Placement, PlacementError, SinglePlacement
 
 __all__ = [
     "RelayServer",
@@ -89,6 +95,9 @@ log = logging.getLogger("iop.server")
 #: Ways a connection ends that mean the link broke, not that the member left:
 #: no close frame (1006), a keepalive timeout (1011), too slow to keep up (4008).
 LOST_CLOSE_CODES = frozenset({None, 1006, 1011, CloseCode.TOO_SLOW})
+
+
+_RELAYS = itertools.count()
 
 
 def raise_open_files_limit() -> None:
@@ -131,6 +140,7 @@ class _EdgeConnection(ServerConnection):
         super().__init__(*args, **kwargs)
         self.relay = relay
         self.pending_address: str | None = None
+        self.hello_raw: bytes | str = b""  # the member's hello as it came (forwarded unchanged: issue 16)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -289,7 +299,18 @@ class RelayServer:
         sms: SmsSettings | None = None,
         reminder_every: float = REMINDER_EVERY,
         reminder_lease: float = REMINDER_LEASE,
+        node_id: str | None = None,
+        internal_url: str | None = None,
+        internal_secret: str | None = None,
+        lease: float = LEASE,
     ) -> None:
+        # -- several nodes (issue 16): server/placement.py, server/forward.py --
+        serial = next(_RELAYS)  # relays in one process (tests) are distinct nodes
+        self.node_id = node_id or f"{socket.gethostname()}-{os.getpid()}" + (f"-{serial}" if serial else "")
+        self.internal_url = internal_url
+        self.internal_secret = internal_secret if internal_secret is not None else os.environ.get("IOP_INTERNAL_SECRET", "")
+        self.lease = lease
+        self.placement: Placement = SinglePlacement()
         # A SQLite folder, or a postgresql:// URL (issue 16: server/store_pg.py).
         self.data_dir: Path | str = data_dir if is_store_url(data_dir) else Path(data_dir)
         # -- schedules and reminders (issue 15a) --
@@ -338,6 +359,7 @@ class RelayServer:
         raise_open_files_limit()
         self.store = open_store(self.data_dir, durable=self.durable, background_checkpoints=True)
         self.hub = Hub(self.store, self.limits, presence_grace=self.presence_grace, quota=self.quota)
+        self._make_placement()
         self._schedule_revisions = self.store.schedule_revisions()
         self.hub.side_writes["reminders.set"] = self._save_reminder_choice
         self._stopping = asyncio.Event()
@@ -366,6 +388,16 @@ class RelayServer:
             loop.set_exception_handler(self._old_exception_handler)
             raise
         self.port = self._server.sockets[0].getsockname()[1]
+        try:
+            await self.placement.start(self.internal_url or self.url)
+        except BaseException:
+            self._server.close()
+            self._server = None
+            self._stopping.set()
+            await self._housekeeper
+            self.store.close()
+            loop.set_exception_handler(self._old_exception_handler)
+            raise
         # Only a relay that listens sends: one that could not (a port in use) claimed reminders
         # that the relay which did start then waited a lease for (found by qaf). Nothing is
         # awaited until these exist, so no connection is handled before them.
@@ -460,6 +492,11 @@ class RelayServer:
                 log.warning("an on-call email was still being sent at shutdown; it will be sent again after the restart")
             self.oncall.close()
         self.hub.close()
+        if self.placement.several:
+            # Release every group at once, then tell their members to reconnect now (another node claims them).
+            await self.placement.stop()
+            for gid in list(self.hub.rooms):
+                self.hub.drop_group(gid, "This relay node is stopping; reconnect now and resume.")
         server.close()
         await server.wait_closed()
         self._stopping.set()
@@ -519,13 +556,70 @@ class RelayServer:
                 if not peer.closing:
                     self._send_schedule(peer)
 
+    # -- several nodes (issue 16): placement and forwarding --------------------------
+
+    def _make_placement(self) -> None:
+        """SQLite: this node owns every group. PostgreSQL: leases and epochs (the store's fence)."""
+        store = self.store
+        if isinstance(self.data_dir, str) and is_store_url(self.data_dir):
+            fence: dict[int, int] = {}
+            store.fence = fence  # type: ignore[attr-defined]  # PgStore's
+            self.placement = PgPlacement(self.data_dir, self.node_id, fence, lease=self.lease)
+        else:
+            self.placement = SinglePlacement()
+        self.placement.on_lost = self.hub.drop_group
+        self.hub.on_group_dropped = self.placement.forget
+
+    def _from_node(self, ws: ServerConnection) -> bool:
+        """Whether the connection is another node's link (header ``X-Iop-Node``). With the shared
+        secret it no longer counts against its address's pending connections."""
+        request = ws.request
+        value = request.headers.get(NODE_HEADER) if request is not None else None
+        if value is None:
+            return False
+        if self.internal_secret and hmac.compare_digest(value.encode(), self.internal_secret.encode()):
+            self._settle(ws)
+        return True
+
+    async def _placed_here(self, conn: Connection, group_id: int, from_node: bool) -> bool:
+        """True: this node owns the group (claimed if needed), serve the member here.
+        False: the member was forwarded to the owner until done, or closed."""
+        ws = conn.ws
+        for _ in range(8):
+            try:
+                where = await self.placement.place(group_id, internal=from_node)
+            except (PlacementError, LookupError) as exc:
+                self._say("placement", f"Could not decide which node serves group {group_id} ({exc}); the member retries")
+                conn.cut(CloseCode.GOING_AWAY, "The relay cannot reach its database; reconnecting shortly.")
+                return False
+            if isinstance(where, Local):
+                if where.fresh and group_id in self.hub.rooms:
+                    self.hub.drop_group(group_id, MOVED)  # a room left from an earlier ownership: load it again
+                return ws.protocol.state is State.OPEN
+            if isinstance(where, Moved):
+                conn.cut(CloseCode.OWNER_MOVED, MOVED)
+                return False
+            hello = ws.hello_raw if isinstance(ws, _EdgeConnection) else b""
+            lapsed = self.placement.lapsed(where.node_id)
+            if await forward(conn, hello, where.url, self.internal_secret, lapsed, open_timeout=min(self.hello_timeout, where.remaining + 1)):
+                return False
+            # The owner did not answer (dead or paused): wait for its lease, then ask again (and claim).
+            await self.placement.wait_lapse(where.node_id, where.remaining)
+            if ws.protocol.state is not State.OPEN:
+                return False
+        conn.cut(CloseCode.OWNER_MOVED, MOVED)
+        return False
+
     # -- one connection -----------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
+        from_node = self._from_node(ws)
         accepted = await self._handshake(ws)
         if accepted is None:
             return
         conn, member, hello = accepted
+        if self.placement.several and not await self._placed_here(conn, member.group_id, from_node):
+            return  # forwarded to the group's owner, or closed
         mine = self._members.setdefault(member.id, [])
         while len(mine) >= self.max_connections_per_member:
             mine.pop(0).close(
@@ -592,6 +686,8 @@ class RelayServer:
             if frame.get("kind") != "hello":
                 raise ProtocolError(ErrorCode.HANDSHAKE, "The first frame must be hello; send hello before any command.")
             hello = parse_hello(frame)
+            if isinstance(ws, _EdgeConnection):
+                ws.hello_raw = message
         except ProtocolError as err:
             await self._refuse(ws, err, hello_close_code(err.code))
             return None

@@ -330,7 +330,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             if refused:
                 log.warning("the stored head of group(s) %s moved (another writer); their batch was dropped", sorted(refused))
                 for room in rooms:
-                    if room.group.id in refused:
+                    if room.group.id in self.fenced:  # another node owns it now (issue 16)
+                        self.drop_group(room.group.id, "The group moved to another relay node; reconnect now and resume.")
+                    elif room.group.id in refused:
                         self._reload(room)
                 for outcome in outcomes:
                     if outcome.room.group.id in refused:
@@ -391,12 +393,14 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         first). The rest is committed without them, in one transaction; the
         lists and ``usage`` are left holding only what was committed."""
         refused: set[int] = set()
+        self.fenced = set()
         while True:
             try:
                 self.store.commit(to_store, results, revoked, usage.items())
                 return refused
             except HeadMoved as moved:
                 refused |= moved.groups
+                self.fenced |= moved.fenced
             members = {mid for mid, _cid, gid, _r in results if gid in refused}
             removed = {int(e.data["member_id"]) for gid, e in to_store if gid in refused and e.type == "member.removed"}
             to_store[:] = [(gid, e) for gid, e in to_store if gid not in refused]
@@ -404,6 +408,34 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             revoked[:] = [m for m in revoked if m not in removed]
             for member_id in members:
                 usage.pop(member_id, None)
+
+    # -- placement (issue 16): a group this node no longer owns (server/placement.py) --
+
+    #: Groups of the last commit refused because another node owns them now (their epoch moved).
+    fenced: set[int] = set()
+    #: Called with a group the hub dropped (the placement forgets its epoch).
+    on_group_dropped: Callable[[int], None] | None = None
+
+    def drop_group(self, group_id: int, reason: str) -> None:
+        """Forget the group's room (nothing of it is delivered any more) and close its peers
+        with OWNER_MOVED (4012): they reconnect at once and resume from the group's new owner."""
+        if self.on_group_dropped is not None:
+            self.on_group_dropped(group_id)
+        room = self.rooms.pop(group_id, None)
+        if room is None:
+            return
+        for handle in room.away.values():
+            handle.cancel()
+        room.away.clear()
+        room.pending.clear()
+        if room in self._dirty:
+            self._dirty.remove(room)
+        for member_id in room.state.roster:
+            self._known.pop(member_id, None)  # another node stored results meanwhile: read them again
+        peers, room.peers = list(room.peers), []
+        for peer in peers:
+            peer.close(CloseCode.OWNER_MOVED, reason)
+        log.info("dropped %s: %s", room.group.name, reason)
 
     def _sequence(self, room: Room, peer: Any, drafts: list[Draft], now: float) -> list[Event]:
         first = room.head + 1

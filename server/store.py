@@ -25,7 +25,10 @@ transaction; when a group's stored head is not where the writer left it
 (another writer got there first) the whole transaction rolls back and
 :class:`HeadMoved` names the groups, so the caller drops their batch (the
 hub reloads those rooms and commits the rest). Epoch fencing for several
-nodes will add ``AND owner_epoch = mine`` to the same statement.
+nodes (PostgreSQL, :mod:`server.placement`): the same transaction also checks
+each group's ``owner_epoch`` against the writer's (``iop_commit_fenced``,
+migration 7); a group another node claimed meanwhile is named in
+:attr:`HeadMoved.fenced`, and the node drops it.
 
 SQLite:
 
@@ -226,6 +229,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE groups ADD COLUMN head_seq INTEGER NOT NULL DEFAULT 0;
     UPDATE groups SET head_seq = COALESCE((SELECT MAX(seq) FROM events WHERE events.group_id = groups.id), 0);
     """,
+    # -- placement (issue 16): server/placement.py --
+    # 7: which node owns each group, and the epoch (fencing token) every claim bumps.
+    # SQLite never reads them (one node, always the owner); PG_ALSO[7] adds the nodes and their leases.
+    """
+    ALTER TABLE groups ADD COLUMN owner_node TEXT;
+    ALTER TABLE groups ADD COLUMN owner_epoch INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 #: What PostgreSQL runs besides a migration's translated SQL, by migration number:
@@ -279,6 +289,38 @@ PG_ALSO: dict[int, str] = {
         RETURN moved;
     END $$;
     """,
+    # -- placement (issue 16): the nodes, their leases on the database's clock, and the fenced commit --
+    7: """
+    CREATE TABLE nodes (
+        node_id TEXT PRIMARY KEY,
+        internal_url TEXT NOT NULL,
+        lease_until TIMESTAMPTZ NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    -- iop_commit, fenced: under the same row locks, a group whose owner_epoch is not the
+    -- writer's (h_epoch; NULL: not checked) refuses the whole batch, named as -id; else iop_commit.
+    CREATE FUNCTION iop_commit_fenced(
+        h_epoch BIGINT[], h_id BIGINT[], h_old BIGINT[], h_new BIGINT[],
+        e_group BIGINT[], e_seq BIGINT[], e_type TEXT[], e_ts DOUBLE PRECISION[], e_actor BIGINT[], e_actor_name TEXT[],
+        e_audience TEXT[], e_subject BIGINT[], e_data BYTEA[],
+        r_member BIGINT[], r_command TEXT[], r_group BIGINT[], r_first BIGINT[], r_last BIGINT[], r_code TEXT[], r_message TEXT[],
+        r_ts DOUBLE PRECISION,
+        m_revoked BIGINT[], u_member BIGINT[], u_bytes BIGINT[]
+    ) RETURNS BIGINT[] LANGUAGE plpgsql AS $$
+    DECLARE
+        fenced BIGINT[];
+    BEGIN
+        PERFORM 1 FROM groups WHERE id = ANY(h_id) ORDER BY id FOR UPDATE;
+        SELECT COALESCE(array_agg(-v.id ORDER BY v.id), '{}') INTO fenced
+            FROM unnest(h_id, h_epoch) AS v(id, epoch) JOIN groups g ON g.id = v.id
+            WHERE v.epoch IS NOT NULL AND g.owner_epoch IS DISTINCT FROM v.epoch;
+        IF cardinality(fenced) > 0 THEN
+            RETURN fenced;
+        END IF;
+        RETURN iop_commit(h_id, h_old, h_new, e_group, e_seq, e_type, e_ts, e_actor, e_actor_name, e_audience, e_subject, e_data,
+            r_member, r_command, r_group, r_first, r_last, r_code, r_message, r_ts, m_revoked, u_member, u_bytes);
+    END $$;
+    """,
 }
 
 
@@ -299,8 +341,11 @@ class HeadMoved(Exception):
     """A commit refused because these groups' stored heads are not where the batch starts
     (another writer committed first); nothing of the batch was written."""
 
-    def __init__(self, groups: Iterable[int]) -> None:
+    def __init__(self, groups: Iterable[int], fenced: Iterable[int] = ()) -> None:
         self.groups = frozenset(groups)
+        #: Of ``groups``, those refused because another node owns them now (their epoch moved:
+        #: server/placement.py); the node drops them rather than reloading them.
+        self.fenced = frozenset(fenced)
         super().__init__(f"the stored head of group(s) {sorted(self.groups)} moved; nothing was written")
 
 

@@ -4,12 +4,15 @@
 with the same ``--store``) runs on it. Only the connection differs from SQLite;
 every query is :class:`~server.store.Store`'s, written once, but the commit:
 
-- :meth:`PgStore.commit` is one statement, ``SELECT iop_commit(...)`` (a function
-  migration 6 creates, :data:`server.store.PG_ALSO`), given the batch's rows as
+- :meth:`PgStore.commit` is one statement, ``SELECT iop_commit_fenced(...)`` (functions
+  migrations 6 and 7 create, :data:`server.store.PG_ALSO`), given the batch's rows as
   arrays: one round trip and its own transaction. It locks the batch's groups
   (``FOR UPDATE``, in id order), checks their heads and writes nothing when one
   moved, returning those groups (:class:`~server.store.HeadMoved`); else it moves
-  the heads and writes the events, results, revocations and usage.
+  the heads and writes the events, results, revocations and usage. With
+  placement (:attr:`PgStore.fence`, issue 16) it first checks each group's
+  ``owner_epoch`` under the same locks: a group another node claimed is
+  refused (:attr:`~server.store.HeadMoved.fenced`).
 
 - :class:`_PgConnection` speaks the SQL the store writes: ``?`` placeholders
   become ``%s``, ``BEGIN IMMEDIATE`` is ``BEGIN``, ``INSERT OR IGNORE`` is
@@ -63,7 +66,7 @@ _OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO ", re.S)
 _TWO_MAX = re.compile(r"\bMAX\(([^(),]+),([^(),]+)\)")
 #: The commit: one call of the function migration 6 creates (server/store.py: PG_ALSO).
 _COMMIT = (
-    "SELECT iop_commit(?::bigint[], ?::bigint[], ?::bigint[],"
+    "SELECT iop_commit_fenced(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[],"
     " ?::bigint[], ?::bigint[], ?::text[], ?::float8[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bytea[],"
     " ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::float8,"
     " ?::bigint[], ?::bigint[], ?::bigint[])"
@@ -197,6 +200,9 @@ class PgStore(Store):
         except psycopg.Error as exc:
             raise StoreError(f"Cannot open the database {self.path} ({_first_line(exc)}); check that PostgreSQL runs and the URL.") from None
         self._db = _PgConnection(conn, url)
+        #: Placement (issue 16, server/placement.py): group id -> the epoch this node owns it
+        #: at; every commit checks it (a group not in it is refused). None: no check (the CLI).
+        self.fence: dict[int, int] | None = None
         self._reader_lock = threading.Lock()
         self._pool: ConnectionPool | None = None
         self._migrate()
@@ -259,10 +265,12 @@ class PgStore(Store):
         ev = list(zip(*((gid, e.seq, e.type, e.ts, e.actor, e.actor_name, e.audience, e.subject, _pack(e.data)) for gid, e in events), strict=True)) or [()] * 9
         res = list(zip(*((m, c, g, r.first_seq, r.last_seq, r.error_code, r.error_message) for m, c, g, r in results), strict=True)) or [()] * 7
         use = list(zip(*usage, strict=True)) or [(), ()]
-        params = [ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids], *map(list, ev), *map(list, res), time.time(), list(revoked), *map(list, use)]
+        fence = self.fence
+        epochs = [None] * len(ids) if fence is None else [fence.get(g, -1) for g in ids]
+        params = [epochs, ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids], *map(list, ev), *map(list, res), time.time(), list(revoked), *map(list, use)]
         moved = self._db.execute(_COMMIT, params, write=True).fetchone()[0]
         if moved:
-            raise HeadMoved(moved)
+            raise HeadMoved([abs(g) for g in moved], [-g for g in moved if g < 0])
 
     def read_events_after(self, group_id: int, seq: int, limit: int) -> list:
         """:meth:`events_after` on a pooled connection of its own, for worker threads."""

@@ -6,7 +6,9 @@ relay replays exactly what was missed (or, for a stale ``seq``, everything
 with ``mode: "reset"``). Network failures and abnormal closes are retried
 with a capped backoff, forever; a refusal that cannot change by retrying
 (an unknown or revoked token, another protocol version, removal from the
-group) stops it with one sentence saying why.
+group) stops it with one sentence saying why. A close with 4012 (the group
+moved to another relay node, issue 16) is retried at once, after a jitter of
+at most :data:`OWNER_MOVED_JITTER` s, not after the backoff.
 
 Commands go through an ordered outbox. Each gets a short random id when it
 is sent; it stays in the outbox until the relay's ``ack`` or ``error`` for
@@ -67,6 +69,12 @@ FAILED: Final = "failed"
 
 #: Seconds to wait before each reconnection attempt; the last one repeats.
 DEFAULT_BACKOFF = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+
+#: After 4012 (the group moved to another relay node) the client reconnects within this many
+#: seconds (a random jitter, so a node's members do not all arrive in the same millisecond),
+#: for up to OWNER_MOVED_AT_ONCE attempts in a row without a welcome; then the backoff applies.
+OWNER_MOVED_JITTER = 0.1
+OWNER_MOVED_AT_ONCE = 3
 
 #: Largest frame the client accepts from the relay (a replayed deck fits well inside).
 MAX_SERVER_FRAME = 2 * 1024 * 1024
@@ -163,6 +171,7 @@ class Connection:
         self._running = False
         self._opening: asyncio.Task | None = None  # the connection attempt under way
         self._ever_welcomed = False  # a relay has answered at this address at least once
+        self._moved = False  # the last close was 4012 OWNER_MOVED (issue 16)
 
     # -- listeners ------------------------------------------------------------
 
@@ -246,6 +255,10 @@ class Connection:
                     attempt = 0
                 delay = self.backoff[min(attempt, len(self.backoff) - 1)]
                 attempt += 1
+                if self._moved:  # 4012 (issue 16): the group moved to another relay node; go now
+                    self._moved = False
+                    if attempt <= OWNER_MOVED_AT_ONCE:
+                        delay = OWNER_MOVED_JITTER * secrets.randbelow(1000) / 1000
                 self._status(RECONNECTING, retry_in=delay, message=reason.replace("{delay}", f"{delay:g}"))
                 await self._sleep(delay)
                 if not self._closing:
@@ -422,6 +435,9 @@ class Connection:
                 return f"{str(message).rstrip('.')}. Retrying in {{delay}} s."
         if code in FATAL_CLOSE_CODES:
             raise _Fatal(FATAL_CLOSE_CODES[code])
+        if code == CloseCode.OWNER_MOVED:
+            self._moved = True  # run() reconnects at once: resume from last_seq, resend the outbox (same ids)
+            return words.OWNER_MOVED_TEXT
         if code == CloseCode.TOO_SLOW:
             return "This client fell behind the session; catching up in {delay} s."
         if code == CloseCode.FLOODING:

@@ -2513,3 +2513,9 @@ def journal_shared_brief(full: str) -> str | None:
         return None
     name = full[len(JOURNAL_SHARED_GROUP):].split(", ", 1)[0]
     return f"{JOURNAL_SHARED_GROUP}{name}. /journal reads it."
+
+
+# -- several relay nodes (issue 16): the group moved to another node (close 4012) --
+
+#: The status line while the client reconnects at once after 4012 (no backoff).
+OWNER_MOVED_TEXT = "The session moved to another relay server; reconnecting now."

@@ -39,6 +39,7 @@ def test_close_codes_keep_their_numbers():
         "REMOVED": 4003,
         "TOO_SLOW": 4008,
         "REPLACED": 4009,
+        "OWNER_MOVED": 4012,
         "FLOODING": 4029,
     }
 

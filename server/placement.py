@@ -1,0 +1,305 @@
+"""Placement (issue 16): which relay node owns each group, under a lease and an epoch.
+
+Each group is owned by one node at a time, which runs the hub for it; other
+nodes forward their members' frames to the owner (:mod:`server.forward`).
+
+- :class:`SinglePlacement` (SQLite, and one node): this node owns every group.
+- :class:`PgPlacement` (PostgreSQL): the database is the only place ownership
+  is decided.
+
+  * Each node has a row in ``nodes`` (``node_id``, ``internal_url``,
+    ``lease_until`` on the DATABASE's clock). A task renews it every
+    ``renew_every`` (1 s) for ``lease`` (5 s) on a connection of its own
+    (psycopg's async connection: the event loop never waits on it). A renewal
+    that finds the lease lapsed (the node was paused, or the database
+    unreachable longer than the lease) drops every group this node held, then
+    registers again; so does the node itself when its own clock says the last
+    renewal is older than the lease (it never serves on a lease it cannot
+    prove).
+  * :meth:`PgPlacement.place` answers where a member of a group is served: a
+    group this node holds is :class:`Local`; one without an owner, or whose
+    owner's lease lapsed (or this node's own id, from a previous process), is
+    claimed in one statement that bumps ``groups.owner_epoch`` (the fencing
+    token) and is then :class:`Local` with ``fresh`` set; one held by another
+    live node is :class:`Forward` (its internal URL and the lease's remaining
+    seconds). A connection that itself came from another node is never
+    forwarded again: it is :class:`Moved` (the member reconnects and asks
+    again). Claims of one group in one process are serialised.
+  * The epochs this node holds are :attr:`PgStore.fence <server.store_pg.PgStore.fence>`:
+    every commit checks them in its transaction, so a node that lost a group
+    (a paused owner that wakes up) can never store, hence never deliver, an
+    event of it. A refused group is dropped by the hub
+    (:meth:`server.hub.Hub.drop_group`), which calls :meth:`forget`.
+  * :meth:`PgPlacement.lapsed` gives an event set when a node's lease lapses
+    (the forwarder closes the members it forwards to that node with
+    OWNER_MOVED, 4012).
+  * A node stopping cleanly releases its groups at once (``owner_node`` NULL)
+    and deletes its row, so the next member's node claims them without
+    waiting for the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "Forward",
+    "LEASE",
+    "Local",
+    "Moved",
+    "PgPlacement",
+    "Placement",
+    "PlacementError",
+    "RENEW_EVERY",
+    "SinglePlacement",
+]
+
+log = logging.getLogger("iop.server")
+
+LEASE = 5.0  # seconds a renewal holds on the database's clock
+RENEW_EVERY = 1.0  # seconds between renewals
+
+
+class PlacementError(Exception):
+    """Where a group is served could not be decided (the database did not answer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Local:
+    """This node owns the group: serve the member here. ``fresh``: claimed just now."""
+
+    fresh: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """Another node with a live lease owns the group: forward to its ``url``."""
+
+    node_id: str
+    url: str
+    remaining: float  # seconds left on its lease, on the database's clock
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """The group is not this node's and the connection came from another node: close it with 4012."""
+
+
+Where = Local | Forward | Moved
+
+
+class Placement:
+    """The interface: where a group's members are served."""
+
+    node_id: str = "single"
+    #: Several nodes may serve: the edge asks :meth:`place` for each hello.
+    several: bool = False
+    #: Called with a group this node no longer owns and the reason (the hub closes its peers).
+    on_lost: Callable[[int, str], None] | None = None
+
+    async def start(self, internal_url: str) -> None:
+        """Register the node (after it listens: ``internal_url`` may name its port)."""
+
+    async def stop(self) -> None:
+        """Release every group at once (clean shutdown)."""
+
+    async def place(self, group_id: int, *, internal: bool = False) -> Where:
+        return Local()
+
+    def forget(self, group_id: int) -> None:
+        """The hub dropped the group (its commit was refused): it is not ours any more."""
+
+    def lapsed(self, node_id: str) -> asyncio.Event:
+        """An event set once ``node_id``'s lease lapses."""
+        return asyncio.Event()
+
+    async def wait_lapse(self, node_id: str, remaining: float) -> None:
+        """Wait until ``node_id``'s lease may have lapsed (at most ``remaining`` s and a tick)."""
+
+
+class SinglePlacement(Placement):
+    """SQLite, one node: every group is this node's."""
+
+
+_REGISTER = (
+    "INSERT INTO nodes (node_id, internal_url, lease_until) VALUES (%(me)s, %(url)s, now() + make_interval(secs => %(lease)s))"
+    " ON CONFLICT (node_id) DO UPDATE SET internal_url = excluded.internal_url, lease_until = excluded.lease_until,"
+    " started_at = now()"
+    " RETURNING EXTRACT(EPOCH FROM lease_until - now())::float8"
+)
+# Renew only a lease still running: a lapsed one means another node may have claimed our groups.
+_RENEW = (
+    "UPDATE nodes SET lease_until = now() + make_interval(secs => %(lease)s)"
+    " WHERE node_id = %(me)s AND lease_until > now()"
+    " RETURNING EXTRACT(EPOCH FROM lease_until - now())::float8"
+)
+_LIVE = "SELECT node_id FROM nodes WHERE lease_until > now()"
+# Claim the group when it has no owner, its owner's lease lapsed, or its owner is this node's id
+# (a previous process of it); only while this node's own lease runs. The outer SELECT sees the
+# row as it was before the claim: the owner and its lease when the claim did not happen.
+_CLAIM = (
+    "WITH claimed AS ("
+    " UPDATE groups AS g SET owner_node = %(me)s, owner_epoch = g.owner_epoch + 1"
+    " WHERE g.id = %(g)s"
+    " AND EXISTS (SELECT 1 FROM nodes WHERE node_id = %(me)s AND lease_until > now())"
+    " AND (g.owner_node IS NULL OR g.owner_node = %(me)s"
+    "  OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node_id = g.owner_node AND n.lease_until > now()))"
+    " RETURNING g.owner_epoch)"
+    " SELECT (SELECT owner_epoch FROM claimed), g.owner_node, n.internal_url,"
+    " EXTRACT(EPOCH FROM n.lease_until - now())::float8"
+    " FROM groups AS g LEFT JOIN nodes AS n ON n.node_id = g.owner_node WHERE g.id = %(g)s"
+)
+_RELEASE = "UPDATE groups SET owner_node = NULL WHERE owner_node = %(me)s"
+_UNREGISTER = "DELETE FROM nodes WHERE node_id = %(me)s"
+
+
+class PgPlacement(Placement):
+    """PostgreSQL: leases on the database's clock, claims that bump the group's epoch."""
+
+    several = True
+
+    def __init__(self, url: str, node_id: str, fence: dict[int, int], *, lease: float = LEASE, renew_every: float = RENEW_EVERY) -> None:
+        self.url = url
+        self.node_id = node_id
+        self.lease = lease
+        self.renew_every = renew_every
+        #: group id -> the epoch this node holds it at: the store's fence (PgStore.fence), shared.
+        self.epochs = fence
+        self.internal_url = ""
+        self._conn: Any = None  # psycopg.AsyncConnection, opened by start()
+        self._lock = asyncio.Lock()  # one statement at a time on the connection
+        self._valid_until = 0.0  # loop time until which our lease is proven
+        self._claims: dict[int, asyncio.Lock] = {}
+        self._lapsed: dict[str, asyncio.Event] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.renewals = 0
+
+    # -- the connection ----------------------------------------------------------
+
+    async def _run(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        async with self._lock:
+            for attempt in (0, 1):
+                try:
+                    if self._conn is None or self._conn.closed or self._conn.broken:
+                        self._conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, connect_timeout=max(1, int(self.lease)))
+                    cur = await self._conn.execute(sql.encode(), params)
+                    return list(await cur.fetchall()) if cur.description is not None else []
+                except psycopg.OperationalError as exc:
+                    if attempt or (self._conn is not None and not self._conn.broken):
+                        raise PlacementError(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__) from None
+            raise AssertionError("unreachable")
+
+    # -- the lease ---------------------------------------------------------------
+
+    async def start(self, internal_url: str) -> None:
+        self.internal_url = internal_url
+        loop = asyncio.get_running_loop()
+        sent = loop.time()
+        rows = await self._run(_REGISTER, {"me": self.node_id, "url": internal_url, "lease": self.lease})
+        self._valid_until = sent + float(rows[0][0])
+        self._task = loop.create_task(self._renew_forever())
+        log.info("node %s registered (%s), lease %g s", self.node_id, internal_url, self.lease)
+
+    def _valid(self) -> bool:
+        return asyncio.get_running_loop().time() < self._valid_until
+
+    async def _renew_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            await asyncio.sleep(self.renew_every)
+            if self._stopping:
+                return
+            if not self._valid():
+                self._drop_all("this relay node's lease lapsed")
+            sent = loop.time()
+            try:
+                rows = await self._run(_RENEW, {"me": self.node_id, "lease": self.lease})
+                if not rows:  # lapsed: another node may own our groups now
+                    self._drop_all("this relay node's lease lapsed")
+                    rows = await self._run(_REGISTER, {"me": self.node_id, "url": self.internal_url, "lease": self.lease})
+                self._valid_until = sent + float(rows[0][0])
+                self.renewals += 1
+                live = {row[0] for row in await self._run(_LIVE, {})}
+            except PlacementError as exc:
+                log.warning("node %s could not renew its lease (%s); retrying", self.node_id, exc)
+                continue
+            except Exception:
+                log.exception("node %s: renewing the lease failed; retrying", self.node_id)
+                continue
+            for node, event in list(self._lapsed.items()):
+                if node not in live:  # lapsed, or gone (a clean stop deletes the row)
+                    event.set()
+                    del self._lapsed[node]
+
+    def _drop_all(self, reason: str) -> None:
+        groups = list(self.epochs)
+        self.epochs.clear()
+        if groups:
+            log.warning("node %s dropped %d group(s): %s", self.node_id, len(groups), reason)
+        for gid in groups:
+            if self.on_lost is not None:
+                self.on_lost(gid, reason)
+
+    async def stop(self) -> None:
+        """Release every group and the node's row (clean shutdown): other nodes claim them at once."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self.epochs.clear()
+        try:
+            await self._run(_RELEASE, {"me": self.node_id})
+            await self._run(_UNREGISTER, {"me": self.node_id})
+        except PlacementError as exc:
+            log.warning("node %s could not release its groups (%s); they move when its lease lapses", self.node_id, exc)
+        if self._conn is not None:
+            await self._conn.close()
+
+    # -- groups ------------------------------------------------------------------
+
+    async def place(self, group_id: int, *, internal: bool = False) -> Where:
+        if group_id in self.epochs and self._valid():
+            return Local()
+        lock = self._claims.setdefault(group_id, asyncio.Lock())
+        async with lock:
+            if group_id in self.epochs and self._valid():
+                return Local()
+            for _ in range(int(self.lease * 10) + 20):
+                rows = await self._run(_CLAIM, {"me": self.node_id, "g": group_id})
+                if not rows:
+                    raise LookupError(f"no group {group_id}")
+                epoch, owner, url, remaining = rows[0]
+                if epoch is not None:
+                    self.epochs[group_id] = int(epoch)
+                    log.info("node %s claimed group %d (epoch %d)", self.node_id, group_id, epoch)
+                    return Local(fresh=True)
+                if owner is not None and owner != self.node_id and url is not None and remaining is not None and remaining > 0:
+                    return Moved() if internal else Forward(owner, url, float(remaining))
+                # Not claimable yet: our own lease is being renewed, or a race with another claim.
+                await asyncio.sleep(0.1)
+            raise PlacementError(f"group {group_id} could not be placed")
+
+    def forget(self, group_id: int) -> None:
+        self.epochs.pop(group_id, None)
+
+    def lapsed(self, node_id: str) -> asyncio.Event:
+        event = self._lapsed.get(node_id)
+        if event is None:
+            event = self._lapsed[node_id] = asyncio.Event()
+        return event
+
+    async def wait_lapse(self, node_id: str, remaining: float) -> None:
+        try:
+            await asyncio.wait_for(self.lapsed(node_id).wait(), remaining + self.renew_every)
+        except TimeoutError:
+            pass

@@ -1,0 +1,231 @@
+"""Several relay nodes on one PostgreSQL database (issue 16): placement, forwarding, fencing.
+
+Real subprocess relays (``python -m server serve --store postgresql://...
+--node-id ...``) on one fresh schema, real websockets on loopback. Node A owns
+a group once a member of it joins there; a member who connects to node B is
+forwarded to A, and every rule is A's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+import psycopg
+import pytest
+
+from iop_tui.core import words
+from iop_tui.core.connection import OWNER_MOVED_JITTER, Connection
+from protocol.errors import CloseCode
+from server.store import open_store
+from tests.support.pg import fresh_schema
+from tests.support.procs import ServerProcess, start_server_process
+from tests.support.wsclient import RawClient, Seeded, is_event, seed
+
+SECRET = "s3cret-for-tests"
+
+
+@contextmanager
+def nodes(url: str, *names: str) -> Iterator[list[ServerProcess]]:
+    with ExitStack() as stack:
+        procs = [
+            stack.enter_context(start_server_process(
+                url, 0, "--store", url, "--node-id", name, "--internal-secret", SECRET, "--quiet",  # type: ignore[arg-type]
+            ))
+            for name in names
+        ]
+        yield procs
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def seeded(pg_url: str) -> Seeded:
+    store = open_store(pg_url)
+    try:
+        return seed(store)
+    finally:
+        store.close()
+
+
+def owner_of(url: str, group_id: int) -> tuple[str | None, int]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT owner_node, owner_epoch FROM groups WHERE id = %s", (group_id,)).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+def stored(url: str, group_id: int) -> list[tuple[int, str, bytes]]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return [tuple(r) for r in conn.execute("SELECT seq, type, data FROM events WHERE group_id = %s ORDER BY seq", (group_id,))]
+
+
+async def slow_hello(client: RawClient, token: str, timeout: float) -> None:
+    """Say hello on a client opened with ``hello=False`` and wait up to ``timeout`` for the welcome."""
+    await client.send_frame({"kind": "hello", "v": client.version, "token": token, "resume_from": None, "client": "tests"})
+    first = await client.recv_until(lambda f: f.get("kind") in ("welcome", "error"), timeout, consume=False)
+    client.welcome = first if first.get("kind") == "welcome" else None
+
+
+def seqs(client: RawClient) -> list[int]:
+    return [f["seq"] for f in client.events]
+
+
+async def test_a_member_who_leaves_node_a_resumes_through_node_b_with_exactly_what_they_missed(pg_url, seeded):
+    sam_c = seeded.participants[0]
+    with nodes(pg_url, "a", "b") as (a, b):
+        async with RawClient(a.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            assert owner_of(pg_url, seeded.group_id)[0] == "a"
+            async with RawClient(a.url, sam_c.token) as sam:
+                await sam.wait_synced()
+                await dana.command("chat.send", {"text": "one"})
+                await sam.recv_until(is_event("chat.posted", text="one"))
+                held = sam.last_seq
+            missed = [(await dana.command("chat.send", {"text": f"missed {i}"}))["seq"] for i in range(3)]
+            async with RawClient(b.url, sam_c.token, resume_from=held) as sam:
+                synced = await sam.wait_synced()
+                assert sam.welcome is not None and sam.welcome["mode"] == "resume" and sam.welcome["replay_from"] == held + 1
+                assert seqs(sam) == missed and synced["head_seq"] == missed[-1]
+                # Live both ways through B: Sam's line reaches Dana on A, Dana's reaches Sam on B.
+                mine = await sam.command("chat.send", {"text": "from b"})
+                await dana.recv_until(is_event("chat.posted", text="from b"))
+                live = await dana.command("chat.send", {"text": "live again"})
+                await sam.recv_until(is_event("chat.posted", text="live again"))
+                assert seqs(sam) == [*missed, mine["seq"], live["seq"]]
+            assert owner_of(pg_url, seeded.group_id)[0] == "a"  # B forwarded; it never claimed
+
+
+async def test_the_same_command_id_sent_through_two_nodes_at_once_has_one_effect(pg_url, seeded):
+    sam_c = seeded.participants[0]
+    with nodes(pg_url, "a", "b") as (a, b):
+        async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(a.url, sam_c.token) as via_a, RawClient(b.url, sam_c.token) as via_b:
+            for c in (dana, via_a, via_b):
+                await c.wait_synced()
+            cid = "same-id-1"
+            await asyncio.gather(via_a.send("chat.send", {"text": "once"}, id=cid), via_b.send("chat.send", {"text": "once"}, id=cid))
+            first, second = await asyncio.gather(via_a.wait_ack(cid), via_b.wait_ack(cid))
+            assert first["kind"] == second["kind"] == "ack" and first["seq"] == second["seq"]
+            await dana.recv_until(is_event("chat.posted", text="once"))
+            await dana.command("chat.send", {"text": "after"})
+            await dana.recv_until(is_event("chat.posted", text="after"))
+            assert sum(1 for f in dana.events if f["type"] == "chat.posted" and f["data"]["text"] == "once") == 1
+            assert sum(1 for _seq, etype, _d in stored(pg_url, seeded.group_id) if etype == "chat.posted") == 2
+
+
+async def test_the_audience_rule_and_the_guest_rules_hold_over_a_forwarded_connection(pg_url, seeded):
+    """A private line and a guest's first-names view, through B, are the owner's (A's) rules."""
+    store = open_store(pg_url)
+    try:
+        morgan_id, morgan_token = store.add_member(seeded.group_id, "Morgan Lee-Hart", "participant")
+    finally:
+        store.close()
+    alex_c = seeded.participants[1]
+    with nodes(pg_url, "a", "b") as (a, b):
+        async with RawClient(a.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            await dana.command("session.start", {"title": "Week 3"})
+            async with RawClient(b.url, morgan_token) as morgan, RawClient(b.url, alex_c.token) as alex:
+                await morgan.wait_synced()
+                await alex.wait_synced()
+                # Morgan's private line (through B) reaches the facilitators (on A), never Alex (through B).
+                private = await morgan.command("chat.send", {"text": "PRIVATE-LINE for the facilitators", "to": "facilitators"})
+                await dana.recv_until(is_event("chat.posted", text="PRIVATE-LINE for the facilitators"))
+                reply = await dana.command("chat.reply", {"member_id": morgan_id, "text": "PRIVATE-REPLY to Morgan"})
+                await morgan.recv_until(is_event("chat.posted", text="PRIVATE-REPLY to Morgan"))
+                async with RawClient(b.url, seeded.guest.token) as jo:
+                    await jo.wait_synced()
+                    public = await morgan.command("chat.send", {"text": "hello Jo"})
+                    await jo.recv_until(is_event("chat.posted", text="hello Jo"))
+                    await alex.recv_until(is_event("chat.posted", text="hello Jo"))
+                    assert {private["seq"], reply["seq"]}.isdisjoint(seqs(alex)) and public["seq"] in seqs(alex)
+                    assert {private["seq"], reply["seq"]}.isdisjoint(seqs(jo))
+                    # The guest reads people by first name only, and nothing private.
+                    assert [f["actor_name"] for f in jo.events if f["type"] == "chat.posted"] == ["Morgan"]
+                    assert "Lee-Hart" not in repr(jo.frames) and "PRIVATE" not in repr(jo.frames)
+                    assert "PRIVATE" not in repr(alex.frames)
+
+
+async def test_a_paused_owner_is_fenced_and_nothing_it_decides_reaches_anyone(pg_url, seeded):
+    """SIGSTOP the owner past its lease; a member connects through B, which claims the group;
+    SIGCONT: the old owner's next commit is refused and its members are told the group moved."""
+    sam_c, alex_c, _riley = seeded.participants
+    with nodes(pg_url, "a", "b") as (a, b):
+        async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(a.url, sam_c.token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            await dana.command("chat.send", {"text": "before"})
+            _, epoch = owner_of(pg_url, seeded.group_id)
+            os.kill(a.pid, signal.SIGSTOP)
+            try:
+                # Sam writes while A is paused: the frame waits in A's socket.
+                await sam.send("chat.send", {"text": "decided by the paused owner"}, id="paused-1")
+                async with RawClient(b.url, alex_c.token, hello=False) as alex:
+                    await slow_hello(alex, alex_c.token, 20)  # B waits out A's lease, then claims
+                    await alex.wait_synced()
+                    assert owner_of(pg_url, seeded.group_id) == ("b", epoch + 1)
+                    head = alex.welcome["head_seq"] if alex.welcome else -1
+                    os.kill(a.pid, signal.SIGCONT)
+                    for c in (dana, sam):
+                        assert await c.wait_closed(timeout=10) == CloseCode.OWNER_MOVED
+                    after = await alex.command("chat.send", {"text": "from the new owner"})
+                    assert after["seq"] == head + 1
+                    texts = [f["data"].get("text") for f in alex.events if f["type"] == "chat.posted"]
+                    assert "decided by the paused owner" not in texts
+                    assert b"decided by the paused owner" not in b"".join(d for _s, _t, d in stored(pg_url, seeded.group_id))
+                    assert [s for s, _t, _d in stored(pg_url, seeded.group_id)] == list(range(1, after["seq"] + 1))
+            finally:
+                os.kill(a.pid, signal.SIGCONT)
+
+
+async def until(condition, what: str, timeout: float = 10.0):
+    async def poll():
+        while not (value := condition()):
+            await asyncio.sleep(0.01)
+        return value
+
+    try:
+        return await asyncio.wait_for(poll(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
+async def test_the_client_reconnects_at_once_on_4012_and_resumes_where_the_group_moved(pg_url, seeded):
+    """Sam's client is forwarded by B to A; A stops cleanly (its groups released, its links
+    closed with 4012): the client reconnects at once (its backoff is 30 s), B claims the
+    group, and the command sent as A stopped is applied exactly once."""
+    sam_c = seeded.participants[0]
+    with nodes(pg_url, "a", "b") as (a, b):
+        async with RawClient(a.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            conn = Connection(b.url, sam_c.token, backoff=(30.0,))
+            frames: list[dict] = []
+            conn.add_listener(frames.append)
+            task = asyncio.create_task(conn.run())
+            try:
+                await until(lambda: any(f["kind"] == "synced" for f in frames), "Sam's first sync")
+                one = await dana.command("chat.send", {"text": "one"})
+                await until(lambda: conn.last_seq == one["seq"], "Sam to receive 'one'")
+                a.proc.send_signal(signal.SIGTERM)
+                conn.send("chat.send", {"text": "sent as A stopped"})
+                assert await dana.wait_closed(timeout=10) in (CloseCode.OWNER_MOVED, 1001)
+                await until(lambda: not conn.outbox and sum(f["kind"] == "welcome" for f in frames) == 2, "Sam to resume and be answered")
+                moved = [f for f in frames if f["kind"] == "status" and f.get("message") == words.OWNER_MOVED_TEXT]
+                assert moved and moved[0]["retry_in"] <= OWNER_MOVED_JITTER
+                second = [f for f in frames if f["kind"] == "welcome"][1]
+                assert second["mode"] == "resume" and second["replay_from"] <= one["seq"] + 1
+                assert owner_of(pg_url, seeded.group_id)[0] == "b"
+                rows = stored(pg_url, seeded.group_id)
+                assert sum(1 for _s, _t, d in rows if b"sent as A stopped" in d) == 1
+                got = [f["seq"] for f in frames if f["kind"] == "event"]
+                assert got == sorted(set(got)) and got[-1] == rows[-1][0]
+            finally:
+                await conn.close()
+                await asyncio.wait_for(task, 5)

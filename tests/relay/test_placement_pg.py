@@ -1,0 +1,128 @@
+"""Placement's SQL on a real PostgreSQL (issue 16): leases, claims, epochs and the fenced commit.
+
+Two :class:`server.placement.PgPlacement` in one process stand for two nodes on
+one fresh schema; a lapsed lease is made by moving ``lease_until`` into the
+past on the database's clock (what a paused node's lease does by itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import psycopg
+import pytest
+
+from protocol.events import Event
+from server.placement import Forward, Local, Moved, PgPlacement
+from server.store import HeadMoved, open_store
+from server.store_pg import PgStore
+from tests.support.pg import fresh_schema
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def store(pg_url: str) -> Iterator[PgStore]:
+    s = open_store(pg_url)
+    assert isinstance(s, PgStore)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+async def two(pg_url: str, store: PgStore) -> AsyncIterator[tuple[PgPlacement, PgPlacement]]:
+    a = PgPlacement(pg_url, "a", {}, renew_every=0.2)
+    b = PgPlacement(pg_url, "b", {}, renew_every=0.2)
+    await a.start("ws://127.0.0.1:1/")
+    await b.start("ws://127.0.0.1:2/")
+    yield a, b
+    await a.stop()
+    await b.stop()
+
+
+def sql(url: str, statement: str, params: tuple = ()) -> list[tuple]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(statement.encode(), params)
+        return cur.fetchall() if cur.description else []
+
+
+def lapse(url: str, node: str) -> None:
+    sql(url, "UPDATE nodes SET lease_until = now() - interval '1 second' WHERE node_id = %s", (node,))
+
+
+def chat(seq: int, text: str) -> Event:
+    return Event(seq, "chat.posted", 0.0, 0, "", "all", None, {"text": text})
+
+
+async def test_a_group_without_an_owner_is_claimed_with_a_new_epoch_and_the_other_node_forwards_to_it(pg_url, store, two):
+    a, b = two
+    gid = store.create_group("Tuesday IOP")
+    assert await a.place(gid) == Local(fresh=True)
+    assert a.epochs == {gid: 1}
+    assert sql(pg_url, "SELECT owner_node, owner_epoch FROM groups WHERE id = %s", (gid,)) == [("a", 1)]
+    assert await a.place(gid) == Local()  # held: no claim, no new epoch
+    where = await b.place(gid)
+    assert isinstance(where, Forward) and where.node_id == "a" and where.url == "ws://127.0.0.1:1/" and 0 < where.remaining <= a.lease
+    assert await b.place(gid, internal=True) == Moved()  # a link from another node is never forwarded again
+    assert b.epochs == {}
+
+
+async def test_a_lapsed_owner_loses_the_group_to_a_claim_that_bumps_the_epoch_and_its_commit_is_refused(pg_url, store, two):
+    a, b = two
+    gid = store.create_group("Tuesday IOP")
+    store.fence = a.epochs  # this store commits as node A
+    await a.place(gid)
+    store.commit([(gid, chat(1, "A owns it"))], [])
+    lapse(pg_url, "a")
+    assert await b.place(gid) == Local(fresh=True)
+    assert b.epochs == {gid: 2}
+    with pytest.raises(HeadMoved) as refused:
+        store.commit([(gid, chat(2, "A after losing it"))], [])
+    assert refused.value.fenced == {gid}
+    assert [e.data["text"] for e in store.events_after(gid, 0)] == ["A owns it"]
+    store.fence = b.epochs  # node B's commits go through
+    store.commit([(gid, chat(2, "B owns it"))], [])
+    assert [e.data["text"] for e in store.events_after(gid, 0)] == ["A owns it", "B owns it"]
+
+
+async def test_a_node_whose_lease_lapsed_drops_every_group_at_its_next_renewal(pg_url, store, two):
+    a, _b = two
+    gids = [store.create_group(f"Group {i}") for i in range(3)]
+    for gid in gids:
+        await a.place(gid)
+    lost: list[int] = []
+    a.on_lost = lambda gid, _reason: lost.append(gid)
+    lapse(pg_url, "a")
+    for _ in range(50):
+        if lost:
+            break
+        await asyncio.sleep(0.1)
+    assert sorted(lost) == gids and a.epochs == {}
+    # It registered again and claims anew (a new epoch), its lease running again.
+    assert await a.place(gids[0]) == Local(fresh=True) and a.epochs == {gids[0]: 2}
+
+
+async def test_a_node_stopping_cleanly_releases_its_groups_at_once(pg_url, store, two):
+    a, b = two
+    gid = store.create_group("Tuesday IOP")
+    await a.place(gid)
+    await a.stop()
+    assert sql(pg_url, "SELECT node_id FROM nodes") == [("b",)]
+    assert await b.place(gid) == Local(fresh=True) and b.epochs == {gid: 2}
+
+
+async def test_two_nodes_claiming_one_group_at_once_give_it_one_owner(pg_url, store, two):
+    a, b = two
+    gids = [store.create_group(f"Group {i}") for i in range(10)]
+    results = await asyncio.gather(*(p.place(g) for g in gids for p in (a, b)))
+    for i, gid in enumerate(gids):
+        pair = results[2 * i : 2 * i + 2]
+        assert sum(isinstance(w, Local) for w in pair) == 1, pair
+        assert (gid in a.epochs) != (gid in b.epochs)
+    owners = dict(sql(pg_url, "SELECT id, owner_node FROM groups"))
+    assert all(owners[g] == ("a" if g in a.epochs else "b") for g in gids)
