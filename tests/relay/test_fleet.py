@@ -144,13 +144,18 @@ async def test_the_owner_of_busy_groups_sigkilled_mid_burst_three_times_loses_an
                     polls.append(poll["seq"])
                 stop = asyncio.Event()
                 tasks = [
-                    asyncio.create_task(load(c, c.log.role, i, stop, polls[i // 5]))
+                    asyncio.create_task(load(c, c.log.role, i, stop, polls[i // 5], pace=(0.04, 0.08)))
                     for i, c in enumerate(clients)
                 ]
                 killed = []
                 for _ in range(3):
-                    for c in clients:
-                        await c.wait_connected(TIMEOUT)
+                    try:
+                        for c in clients:
+                            await c.wait_connected(TIMEOUT)
+                    except AssertionError as exc:
+                        (tmp_path / "stderr.txt").write_text(fleet.stderr_text())
+                        closes = {c.log.name: (c.log.close_codes[-6:], c.ws is not None, c.log.frames) for c in clients if not c.connected.is_set()}
+                        raise AssertionError(f"{exc}; after killing {killed}; not synced: {closes}; owners {fleet.owners()}") from None
                     acked = sum(len(c.log.acks) for c in clients)
                     while sum(len(c.log.acks) for c in clients) < acked + 60:
                         await asyncio.sleep(0.01)
