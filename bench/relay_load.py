@@ -398,7 +398,8 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("IOP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--pg-options", default="", help="server settings for the relay's sessions, e.g. '-csynchronous_commit=off'")
     parser.add_argument("--nodes", type=int, default=None, help="with --store pg: N relay nodes behind a balancer (issue 16; N > 1 adds a one-node baseline)")
-    parser.add_argument("--kill-every", type=float, default=None, metavar="S", help="with --nodes: SIGKILL the busiest owner every S seconds (restarted 1 s later)")
+    parser.add_argument("--kill-every", type=float, default=None, metavar="S", help="with --nodes: SIGKILL the busiest owner every S seconds")
+    parser.add_argument("--restart-after", type=float, default=5.0, metavar="S", help="with --kill-every: start the killed node again (same id, same port) S seconds later, as a supervisor would; 0: never")
     args = parser.parse_args()
     raise_nofile()
     if args.store == "pg" and args.nodes:
@@ -669,6 +670,7 @@ class FleetRunResult:
     errors: int
     resets: int
     reconnects: int
+    p50_reconnect_s: float
     p99_reconnect_s: float
     max_reconnect_s: float
     node_cpu_s: list
@@ -746,18 +748,22 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
             while next_kill < start_at + args.duration - 1:
                 time.sleep(max(0.0, next_kill - time.time()))
                 owned = _owner_counts(url)
-                victim = max(range(n), key=lambda i: (owned.get(nodes[i].name, 0), -i)) if owned else kills % n
+                alive = [i for i in range(n) if nodes[i].alive]
+                if len(alive) < 2 and args.restart_after <= 0:
+                    break  # keep one node serving
+                victim = max(alive, key=lambda i: (owned.get(nodes[i].name, 0), -i)) if owned else alive[kills % len(alive)]
                 node = nodes[victim]
                 cpu_done[victim] += proc_cpu_seconds(node.pid) - cpu0[victim]
                 node.kill()
                 kills += 1
                 print(f"  killed {node.name} (owned {owned.get(node.name, '?')} groups) at t={time.time() - start_at:.1f} s", flush=True)
-                time.sleep(1.0)
-                node.restart()
-                cpu0[victim] = proc_cpu_seconds(node.pid)
+                if args.restart_after > 0:
+                    time.sleep(args.restart_after)
+                    node.restart()
+                    cpu0[victim] = proc_cpu_seconds(node.pid)
                 next_kill += kill_every
         out = [results.get(timeout=args.duration + 300) for _ in workers]
-        node_cpu = [cpu_done[i] + proc_cpu_seconds(node.pid) - cpu0[i] for i, node in enumerate(nodes)]
+        node_cpu = [cpu_done[i] + (proc_cpu_seconds(node.pid) - cpu0[i] if node.alive else 0.0) for i, node in enumerate(nodes)]
         bal_cpu = proc_cpu_seconds(balancer.pid) - bal0
         for p in workers:
             p.join(10)
@@ -777,7 +783,7 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
     return FleetRunResult(
         n, kills, deliveries / args.duration, _pct(lat, 0.5) * 1000, _pct(lat, 0.99) * 1000,
         sum(r.lost for r in out), sum(r.dup for r in out), sum(r.sent for r in out), sum(r.errors for r in out),
-        sum(r.resets for r in out), len(rec), _pct(rec, 0.99), max(rec, default=float("nan")), node_cpu, bal_cpu, deliveries,
+        sum(r.resets for r in out), len(rec), _pct(rec, 0.5), _pct(rec, 0.99), max(rec, default=float("nan")), node_cpu, bal_cpu, deliveries,
     )
 
 
@@ -785,7 +791,7 @@ def fleet_report(r: FleetRunResult) -> None:
     print(
         f"{r.nodes} node(s): deliveries/s={r.deliveries_per_s:,.0f} p50={r.p50_ms:.1f} ms p99={r.p99_ms:.1f} ms sent={r.sent} "
         f"lost={r.lost} dup={r.dup} errors={r.errors} resets={r.resets} kills={r.kills} reconnects={r.reconnects} "
-        f"p99_reconnect_to_synced={r.p99_reconnect_s:.2f} s max={r.max_reconnect_s:.2f} s "
+        f"reconnect_to_synced p50={r.p50_reconnect_s:.2f} s p99={r.p99_reconnect_s:.2f} s max={r.max_reconnect_s:.2f} s "
         f"node_cpu_s={[round(c, 2) for c in r.node_cpu_s]} balancer_cpu_s={r.balancer_cpu_s:.2f} "
         f"cpu_s_per_1k_deliveries={r.cpu_per_1k:.3f}",
         flush=True,
