@@ -81,7 +81,7 @@ from .limits import (
     MESSAGE_QUEUE,
 )
 from .store import MemberRecord, Store, hash_token, is_store_url, open_store
-from .forward import MOVED, NODE_HEADER, forward
+from .forward import DONE, MOVED, NODE_HEADER, REFUSED, Splice, forward
 from .placement import LEASE, Local, Moved, PgPlacement, Placement, PlacementError, SinglePlacement
 
 __all__ = [
@@ -311,6 +311,7 @@ class RelayServer:
         self.internal_secret = internal_secret if internal_secret is not None else os.environ.get("IOP_INTERNAL_SECRET", "")
         self.lease = lease
         self.placement: Placement = SinglePlacement()
+        self._splices: set[Splice] = set()  # members forwarded to other nodes, byte for byte
         # A SQLite folder, or a postgresql:// URL (issue 16: server/store_pg.py).
         self.data_dir: Path | str = data_dir if is_store_url(data_dir) else Path(data_dir)
         # -- schedules and reminders (issue 15a) --
@@ -497,6 +498,11 @@ class RelayServer:
             await self.placement.stop()
             for gid in list(self.hub.rooms):
                 self.hub.drop_group(gid, "This relay node is stopping; reconnect now and resume.")
+            splices = list(self._splices)
+            for splice in splices:
+                splice.end(CloseCode.OWNER_MOVED, "This relay node is stopping; reconnect now and resume.")
+            if splices:
+                await asyncio.wait([splice.done for splice in splices], timeout=3)
         server.close()
         await server.wait_closed()
         self._stopping.set()
@@ -585,9 +591,10 @@ class RelayServer:
         """True: this node owns the group (claimed if needed), serve the member here.
         False: the member was forwarded to the owner until done, or closed."""
         ws = conn.ws
+        gone: str | None = None
         for _ in range(8):
             try:
-                where = await self.placement.place(group_id, internal=from_node)
+                where = await self.placement.place(group_id, internal=from_node, gone=gone)
             except (PlacementError, LookupError) as exc:
                 self._say("placement", f"Could not decide which node serves group {group_id} ({exc}); the member retries")
                 conn.cut(CloseCode.GOING_AWAY, "The relay cannot reach its database; reconnecting shortly.")
@@ -601,8 +608,15 @@ class RelayServer:
                 return False
             hello = ws.hello_raw if isinstance(ws, _EdgeConnection) else b""
             lapsed = self.placement.lapsed(where.node_id)
-            if await forward(conn, hello, where.url, self.internal_secret, lapsed, open_timeout=min(self.hello_timeout, where.remaining + 1)):
+            outcome = await forward(
+                conn, hello, where.url, self.internal_secret, lapsed,
+                open_timeout=min(self.hello_timeout, where.remaining + 1), send_buffer=self.send_buffer, registry=self._splices,
+            )
+            if outcome == DONE:
                 return False
+            if outcome == REFUSED:  # nothing listens there: the owner's process is gone; claim now
+                gone = where.node_id
+                continue
             # The owner did not answer (dead or paused): wait for its lease, then ask again (and claim).
             await self.placement.wait_lapse(where.node_id, where.remaining)
             if ws.protocol.state is not State.OPEN:

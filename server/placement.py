@@ -20,7 +20,9 @@ nodes forward their members' frames to the owner (:mod:`server.forward`).
     group this node holds is :class:`Local`; one without an owner, or whose
     owner's lease lapsed (or this node's own id, from a previous process), is
     claimed in one statement that bumps ``groups.owner_epoch`` (the fencing
-    token) and is then :class:`Local` with ``fresh`` set; one held by another
+    token) and is then :class:`Local` with ``fresh`` set (so is one whose
+    owner's address refused a connection, ``gone``: its process is gone, and
+    the epoch fences it should it be alive after all); one held by another
     live node is :class:`Forward` (its internal URL and the lease's remaining
     seconds). A connection that itself came from another node is never
     forwarded again: it is :class:`Moved` (the member reconnects and asks
@@ -107,7 +109,9 @@ class Placement:
     async def stop(self) -> None:
         """Release every group at once (clean shutdown)."""
 
-    async def place(self, group_id: int, *, internal: bool = False) -> Where:
+    async def place(self, group_id: int, *, internal: bool = False, gone: str | None = None) -> Where:
+        """Where the group's members are served. ``gone``: a node whose address refused the
+        connection (its process is gone): claim from it without waiting for its lease."""
         return Local()
 
     def forget(self, group_id: int) -> None:
@@ -146,7 +150,7 @@ _CLAIM = (
     " UPDATE groups AS g SET owner_node = %(me)s, owner_epoch = g.owner_epoch + 1"
     " WHERE g.id = %(g)s"
     " AND EXISTS (SELECT 1 FROM nodes WHERE node_id = %(me)s AND lease_until > now())"
-    " AND (g.owner_node IS NULL OR g.owner_node = %(me)s"
+    " AND (g.owner_node IS NULL OR g.owner_node = %(me)s OR g.owner_node = %(gone)s"
     "  OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node_id = g.owner_node AND n.lease_until > now()))"
     " RETURNING g.owner_epoch)"
     " SELECT (SELECT owner_epoch FROM claimed), g.owner_node, n.internal_url,"
@@ -267,7 +271,7 @@ class PgPlacement(Placement):
 
     # -- groups ------------------------------------------------------------------
 
-    async def place(self, group_id: int, *, internal: bool = False) -> Where:
+    async def place(self, group_id: int, *, internal: bool = False, gone: str | None = None) -> Where:
         if group_id in self.epochs and self._valid():
             return Local()
         lock = self._claims.setdefault(group_id, asyncio.Lock())
@@ -275,7 +279,7 @@ class PgPlacement(Placement):
             if group_id in self.epochs and self._valid():
                 return Local()
             for _ in range(int(self.lease * 10) + 20):
-                rows = await self._run(_CLAIM, {"me": self.node_id, "g": group_id})
+                rows = await self._run(_CLAIM, {"me": self.node_id, "g": group_id, "gone": gone})
                 if not rows:
                     raise LookupError(f"no group {group_id}")
                 epoch, owner, url, remaining = rows[0]

@@ -297,10 +297,11 @@ PG_ALSO: dict[int, str] = {
         lease_until TIMESTAMPTZ NOT NULL,
         started_at TIMESTAMPTZ NOT NULL DEFAULT now()
     );
-    -- iop_commit, fenced: under the same row locks, a group whose owner_epoch is not the
-    -- writer's (h_epoch; NULL: not checked) refuses the whole batch, named as -id; else iop_commit.
+    -- iop_commit, fenced: under the same row locks, a group of the batch (with events or
+    -- command results: f_id) whose owner_epoch is not the writer's (f_epoch) refuses the
+    -- whole batch, named as -id; else iop_commit. Empty f_id: no check (the CLI).
     CREATE FUNCTION iop_commit_fenced(
-        h_epoch BIGINT[], h_id BIGINT[], h_old BIGINT[], h_new BIGINT[],
+        f_id BIGINT[], f_epoch BIGINT[], h_id BIGINT[], h_old BIGINT[], h_new BIGINT[],
         e_group BIGINT[], e_seq BIGINT[], e_type TEXT[], e_ts DOUBLE PRECISION[], e_actor BIGINT[], e_actor_name TEXT[],
         e_audience TEXT[], e_subject BIGINT[], e_data BYTEA[],
         r_member BIGINT[], r_command TEXT[], r_group BIGINT[], r_first BIGINT[], r_last BIGINT[], r_code TEXT[], r_message TEXT[],
@@ -310,10 +311,10 @@ PG_ALSO: dict[int, str] = {
     DECLARE
         fenced BIGINT[];
     BEGIN
-        PERFORM 1 FROM groups WHERE id = ANY(h_id) ORDER BY id FOR UPDATE;
+        PERFORM 1 FROM groups WHERE id = ANY(f_id || h_id) ORDER BY id FOR UPDATE;
         SELECT COALESCE(array_agg(-v.id ORDER BY v.id), '{}') INTO fenced
-            FROM unnest(h_id, h_epoch) AS v(id, epoch) JOIN groups g ON g.id = v.id
-            WHERE v.epoch IS NOT NULL AND g.owner_epoch IS DISTINCT FROM v.epoch;
+            FROM unnest(f_id, f_epoch) AS v(id, epoch) JOIN groups g ON g.id = v.id
+            WHERE g.owner_epoch IS DISTINCT FROM v.epoch;
         IF cardinality(fenced) > 0 THEN
             RETURN fenced;
         END IF;

@@ -66,7 +66,7 @@ _OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO ", re.S)
 _TWO_MAX = re.compile(r"\bMAX\(([^(),]+),([^(),]+)\)")
 #: The commit: one call of the function migration 6 creates (server/store.py: PG_ALSO).
 _COMMIT = (
-    "SELECT iop_commit_fenced(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[],"
+    "SELECT iop_commit_fenced(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[],"
     " ?::bigint[], ?::bigint[], ?::text[], ?::float8[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bytea[],"
     " ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::float8,"
     " ?::bigint[], ?::bigint[], ?::bigint[])"
@@ -266,8 +266,9 @@ class PgStore(Store):
         res = list(zip(*((m, c, g, r.first_seq, r.last_seq, r.error_code, r.error_message) for m, c, g, r in results), strict=True)) or [()] * 7
         use = list(zip(*usage, strict=True)) or [(), ()]
         fence = self.fence
-        epochs = [None] * len(ids) if fence is None else [fence.get(g, -1) for g in ids]
-        params = [epochs, ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids], *map(list, ev), *map(list, res), time.time(), list(revoked), *map(list, use)]
+        # Placement (issue 16): every group with events or results in the batch, at this node's epoch.
+        fenced = [] if fence is None else sorted({*ids, *(g for _m, _c, g, _r in results)})
+        params = [fenced, [fence.get(g, -1) for g in fenced] if fence is not None else [], ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids], *map(list, ev), *map(list, res), time.time(), list(revoked), *map(list, use)]
         moved = self._db.execute(_COMMIT, params, write=True).fetchone()[0]
         if moved:
             raise HeadMoved([abs(g) for g in moved], [-g for g in moved if g < 0])

@@ -20,6 +20,7 @@ import pytest
 from iop_tui.core import words
 from iop_tui.core.connection import OWNER_MOVED_JITTER, Connection
 from protocol.errors import CloseCode
+from server.edge import RelayServer
 from server.store import open_store
 from tests.support.pg import fresh_schema
 from tests.support.procs import ServerProcess, start_server_process
@@ -229,3 +230,32 @@ async def test_the_client_reconnects_at_once_on_4012_and_resumes_where_the_group
             finally:
                 await conn.close()
                 await asyncio.wait_for(task, 5)
+
+
+def deck(i: int, size: int = 58_000) -> str:
+    per = size // 4
+    return "\n---\n".join(f"# Deck {i} slide {s}\n" + ("calm breathing\n" * (per // 15))[: per - 40] for s in range(4))
+
+
+async def test_a_forwarded_member_that_stops_reading_is_cut_by_its_node_and_never_slows_the_owner(pg_url, seeded):
+    """Riley, through B, stops reading: B (not the owner) holds the backlog up to its send
+    buffer and closes Riley; Sam on the owner receives every deck meanwhile."""
+    sam_c, _alex, riley_c = seeded.participants
+    limits = {"rate_per_s": 1000, "burst": 1000, "send_buffer": 256 * 1024}
+    async with RelayServer(pg_url, node_id="a", **limits) as a, RelayServer(pg_url, node_id="b", **limits) as b:
+        async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(a.url, sam_c.token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            async with RawClient(b.url, riley_c.token) as riley:
+                await riley.wait_synced()
+                assert len(b._splices) == 1  # forwarded byte for byte
+                riley.ws.transport.pause_reading()
+                for i in range(400):
+                    assert (await dana.command("deck.load", {"markdown": deck(i)}, timeout=10))["kind"] == "ack"
+                    # Sam, on the owner, holds each deck before the next is sent.
+                    await sam.recv_until(lambda f, i=i: f.get("type") == "deck.loaded" and f["data"]["title"] == f"Deck {i} slide 0", timeout=10)
+                    if not b._splices:
+                        break
+                assert not b._splices, "node B never closed the member that stopped reading"
+                assert i < 399
+                riley.ws.transport.resume_reading()

@@ -126,3 +126,33 @@ async def test_two_nodes_claiming_one_group_at_once_give_it_one_owner(pg_url, st
         assert (gid in a.epochs) != (gid in b.epochs)
     owners = dict(sql(pg_url, "SELECT id, owner_node FROM groups"))
     assert all(owners[g] == ("a" if g in a.epochs else "b") for g in gids)
+
+
+async def test_a_refusal_decided_by_a_node_that_lost_the_group_is_not_stored_either(pg_url, store, two):
+    """A command result without events (a refusal) is fenced like events: a retry of its id
+    through the new owner is decided again, never answered from the old owner's stale refusal."""
+    from server.store import CommandResult
+
+    a, b = two
+    gid = store.create_group("Tuesday IOP")
+    mid, _token = store.add_member(gid, "Sam", "participant")
+    store.fence = a.epochs
+    await a.place(gid)
+    lapse(pg_url, "a")
+    await b.place(gid)
+    with pytest.raises(HeadMoved) as refused:
+        store.commit([], [(mid, "c1", gid, CommandResult(None, None, "invalid", "refused on stale state"))])
+    assert refused.value.fenced == {gid}
+    assert store.command_result(mid, "c1") is None
+
+
+async def test_a_node_whose_address_refused_a_connection_loses_the_group_at_once_and_is_fenced(pg_url, store, two):
+    a, b = two
+    gid = store.create_group("Tuesday IOP")
+    store.fence = a.epochs
+    await a.place(gid)
+    assert isinstance(await b.place(gid), Forward)  # A's lease runs
+    assert await b.place(gid, gone="a") == Local(fresh=True) and b.epochs == {gid: 2}
+    with pytest.raises(HeadMoved) as refused:  # had A been alive after all, its commit is refused
+        store.commit([(gid, chat(1, "A, stale"))], [])
+    assert refused.value.fenced == {gid}
