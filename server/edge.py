@@ -90,6 +90,9 @@ __all__ = [
     "raise_open_files_limit",
 ]
 
+#: The path a load balancer's health check asks (``GET /healthz``: 200 serving, 503 not).
+HEALTH_PATH = "/healthz"
+
 log = logging.getLogger("iop.server")
 
 #: Ways a connection ends that mean the link broke, not that the member left:
@@ -381,6 +384,7 @@ class RelayServer:
                 open_timeout=self.hello_timeout,
                 # websockets types this as a class; it calls any factory of connections the same way.
                 create_connection=functools.partial(_EdgeConnection, relay=self),  # type: ignore[arg-type]
+                process_request=self._health_check,
             )
         except BaseException:
             self._stopping.set()
@@ -623,6 +627,20 @@ class RelayServer:
                 return False
         conn.cut(CloseCode.OWNER_MOVED, MOVED)
         return False
+
+    # -- the load balancer's health check (issue 16: docs/deployment.md) -----------
+
+    def _health_check(self, connection: ServerConnection, request: Any) -> Any:
+        """``GET /healthz``: 200 while this node serves (its lease proven, when it has one),
+        503 while it stops or cannot prove its lease, so a load balancer sends no member
+        to a node that would only close them with 4012. Any other path is a websocket."""
+        if request.path.split("?", 1)[0] != HEALTH_PATH:
+            return None
+        valid = getattr(self.placement, "_valid", None)
+        stopping = self._stopping is not None and self._stopping.is_set()
+        if stopping or (valid is not None and not valid()):
+            return connection.respond(503, "not serving\n")
+        return connection.respond(200, "ok\n")
 
     # -- one connection -----------------------------------------------------------
 

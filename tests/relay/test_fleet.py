@@ -177,3 +177,41 @@ async def test_the_owner_of_busy_groups_sigkilled_mid_burst_three_times_loses_an
                 assert sum(log.resets for log in auditor.logs) == 0, "a new owner resumes members, never resets them"
             finally:
                 await close_all(clients)
+
+
+def health(node) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{node.port}/healthz", timeout=5) as answer:
+            return answer.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+async def until_health(node, status: int, timeout: float = 20) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    seen = None
+    while loop.time() < deadline:
+        seen = await asyncio.to_thread(health, node)
+        if seen == status:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{node.name}: /healthz answered {seen}, not {status}, within {timeout} s")
+
+
+@needs_nodes
+async def test_the_health_check_says_503_while_a_node_cannot_prove_its_lease_and_200_again_after(tmp_path):
+    """What a load balancer asks (docs/deployment.md): a node cut from PostgreSQL past its lease
+    is taken out of rotation, and put back once it renews."""
+    with private_postgres() as pg:
+        seeded_pg(pg.url)
+        async with Fleet(pg.url, 1, tmp_path) as fleet:
+            node = fleet.nodes[0]
+            await until_health(node, 200)
+            await asyncio.to_thread(pg.crash)
+            await until_health(node, 503)
+            await asyncio.to_thread(pg.start)
+            await until_health(node, 200)
