@@ -676,6 +676,8 @@ class FleetRunResult:
     node_cpu_s: list
     balancer_cpu_s: float
     deliveries: int
+    events_per_s: float = 0.0
+    group_commits_per_s: float = 0.0
 
     @property
     def cpu_per_1k(self) -> float:
@@ -699,6 +701,18 @@ def _owner_counts(url: str) -> dict[str, int]:
     return {str(name): int(n) for name, n in rows}
 
 
+def _pg_writes(url: str) -> tuple[int, int]:
+    """(events inserted, group rows updated: one per group per commit) in this schema, from PostgreSQL's statistics."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        rows = dict(conn.execute(
+            "SELECT relname, n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('events', 'groups')"
+        ).fetchall())
+    return int(rows.get("events", 0)), int(rows.get("groups", 0))
+
+
 def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, kill_every: float | None) -> FleetRunResult:
     sys.path.insert(0, str(REPO))
     from tests.support.fleet import Node, serve_has_node_flags
@@ -707,7 +721,7 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
     if n > 1 and not flags:
         raise SystemExit("serve has no --node-id yet: several nodes need the placement of issue 16 (branch nodes)")
     work = Path(tempfile.mkdtemp(prefix="relay-nodes-"))
-    nodes = [Node(f"node{i + 1}", url, work, extra=("--quiet", "--rate", "100", "--burst", "100"), node_flags=flags) for i in range(n)]
+    nodes = [Node(f"node{i + 1}", url, work, extra=("--quiet", "--rate", "100", "--burst", "100", "--trusted-proxy", "127.0.0.1"), node_flags=flags) for i in range(n)]
     cpu_done = [0.0] * n  # CPU of node processes already killed
     balancer = None
     try:
@@ -742,6 +756,7 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
         time.sleep(max(0.0, start_at - time.time()))
         cpu0 = [proc_cpu_seconds(node.pid) for node in nodes]
         bal0 = proc_cpu_seconds(balancer.pid)
+        writes0 = _pg_writes(url)
         kills = 0
         if kill_every:
             next_kill = start_at + kill_every
@@ -767,6 +782,12 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
         bal_cpu = proc_cpu_seconds(balancer.pid) - bal0
         for p in workers:
             p.join(10)
+        time.sleep(1.5)  # backends report their statistics at most once a second
+        writes = [b - a for a, b in zip(writes0, _pg_writes(url), strict=True)]
+        if sum(r.lost for r in out) or os.environ.get("RELAY_LOAD_LOGS"):
+            for node in nodes:  # what the nodes said, to see why
+                said = [line for line in node.stderr_text().splitlines() if line[:2].isdigit()]
+                print(f"  {node.name} said ({len(said)} lines): " + " | ".join(said[-8:]), flush=True)
     finally:
         if balancer is not None:
             balancer.send_signal(signal.SIGTERM)
@@ -784,6 +805,7 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
         n, kills, deliveries / args.duration, _pct(lat, 0.5) * 1000, _pct(lat, 0.99) * 1000,
         sum(r.lost for r in out), sum(r.dup for r in out), sum(r.sent for r in out), sum(r.errors for r in out),
         sum(r.resets for r in out), len(rec), _pct(rec, 0.5), _pct(rec, 0.99), max(rec, default=float("nan")), node_cpu, bal_cpu, deliveries,
+        writes[0] / args.duration, writes[1] / args.duration,
     )
 
 
@@ -793,7 +815,7 @@ def fleet_report(r: FleetRunResult) -> None:
         f"lost={r.lost} dup={r.dup} errors={r.errors} resets={r.resets} kills={r.kills} reconnects={r.reconnects} "
         f"reconnect_to_synced p50={r.p50_reconnect_s:.2f} s p99={r.p99_reconnect_s:.2f} s max={r.max_reconnect_s:.2f} s "
         f"node_cpu_s={[round(c, 2) for c in r.node_cpu_s]} balancer_cpu_s={r.balancer_cpu_s:.2f} "
-        f"cpu_s_per_1k_deliveries={r.cpu_per_1k:.3f}",
+        f"cpu_s_per_1k_deliveries={r.cpu_per_1k:.3f} pg_events_per_s={r.events_per_s:.0f} pg_group_commits_per_s={r.group_commits_per_s:.0f}",
         flush=True,
     )
 
@@ -828,7 +850,8 @@ def compare_nodes(args) -> None:
         f"cpu_s_per_1k_deliveries_1node={one.cpu_per_1k:.3f} "
         f"cpu_s_per_1k_deliveries_per_node_{last.nodes}nodes={last.cpu_per_1k / last.nodes:.3f} "
         f"cpu_s_per_1k_deliveries_all_{last.nodes}nodes={last.cpu_per_1k:.3f} "
-        f"cpu_ratio_{last.nodes}nodes_vs_1={last.cpu_per_1k / one.cpu_per_1k:.2f} balancer_cpu_s={last.balancer_cpu_s:.2f}",
+        f"cpu_ratio_{last.nodes}nodes_vs_1={last.cpu_per_1k / one.cpu_per_1k:.2f} balancer_cpu_s={last.balancer_cpu_s:.2f} "
+        f"pg_events_per_s={last.events_per_s:.0f} pg_group_commits_per_s={last.group_commits_per_s:.0f}",
         flush=True,
     )
 

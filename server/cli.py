@@ -132,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--internal-secret", default=None, metavar="SECRET",
         help="a secret shared by the nodes; their links present it (default: $IOP_INTERNAL_SECRET)",
     )
+    # -- behind a load balancer (issue 16: docs/deployment.md) --
+    serve.add_argument(
+        "--trusted-proxy", action="append", default=[], metavar="ADDRESS",
+        help="the address of a load balancer in front (repeatable): its connections are not held to the per-address cap "
+        "of connections before hello, which the balancer enforces per member instead",
+    )
     _add_data(serve)
 
     group = commands.add_parser("group", help="create or list groups", description="Create or list groups.")
@@ -503,6 +509,7 @@ async def _serve(args: argparse.Namespace) -> int:
         sms=sms, reminder_every=args.reminder_every, reminder_lease=args.reminder_lease,
         node_id=args.node_id, internal_url=args.internal_url, internal_secret=args.internal_secret,
     )
+    relay.trusted_proxies = frozenset(args.trusted_proxy)
     try:
         await relay.start()
     except StoreError:

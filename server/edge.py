@@ -15,8 +15,8 @@ have passed.
 
 A member holds at most ``max_connections_per_member`` connections (3): a
 newer one closes the oldest with 4009, so a member back from a cut is never
-locked out by its own half-open sockets. An address holds at most
-``max_pending_per_address`` connections that have not yet said a valid hello
+locked out by its own half-open sockets. An address (but a load balancer's,
+``trusted_proxies``) holds at most ``max_pending_per_address`` connections that have not yet said a valid hello
 (64); more are closed as soon as they are accepted. Errors of the server
 itself (an accept that fails for want of file descriptors, a refused address)
 are logged once per ``LOG_INTERVAL`` with a count, never with a traceback.
@@ -281,6 +281,11 @@ class RelayServer:
     where clients connect, ``relay.store`` the open :class:`Store`.
     """
 
+    #: Load balancers in front (``serve --trusted-proxy``): every member behind one comes from
+    #: its address, so its connections are not held to ``max_pending_per_address`` (the
+    #: balancer limits each member's connections itself: docs/deployment.md).
+    trusted_proxies: frozenset[str] = frozenset()
+
     def __init__(
         self,
         data_dir: Path | str,
@@ -445,6 +450,8 @@ class RelayServer:
         """Count a new socket against its address; close it at once past the cap."""
         peer = transport.get_extra_info("peername")
         address = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
+        if address in self.trusted_proxies:
+            return
         if self._pending.get(address, 0) >= self.max_pending_per_address:
             transport.abort()
             self._say(

@@ -215,3 +215,39 @@ async def test_the_health_check_says_503_while_a_node_cannot_prove_its_lease_and
             await until_health(node, 503)
             await asyncio.to_thread(pg.start)
             await until_health(node, 200)
+
+
+async def test_a_trusted_load_balancer_is_not_held_to_the_per_address_cap_of_connections_before_hello(tmp_path):
+    """Behind HAProxy every member comes from the balancer's address: a reconnect storm (a node
+    died) must not be refused for "64 connections from one address have not said hello"."""
+    from tests.support.fleet import _env, _start
+    from tests.support.procs import run_cli
+
+    data = tmp_path / "data"
+    created = run_cli("group", "create", "Tuesday IOP", "--facilitator", "Dana", "--data", str(data), "--json")
+    assert created.returncode == 0, created.stderr
+    import json
+
+    token = json.loads(created.stdout)["token"]
+    results = {}
+    for trusted in (False, True):
+        extra = ["--trusted-proxy", "127.0.0.1"] if trusted else []
+        node = _start(["--port", "0", "--data", str(data), "--quiet", *extra], _env())
+        silent = []
+        try:
+            port = int(node.url.rsplit(":", 1)[1].strip("/"))
+            for _ in range(80):  # members of the storm, connected, not yet past their hello
+                _r, w = await asyncio.open_connection("127.0.0.1", port)
+                silent.append(w)
+            await asyncio.sleep(0.3)
+            try:
+                async with RawClient(node.url, token) as member:
+                    results[trusted] = member.welcome is not None
+            except Exception:
+                results[trusted] = False
+        finally:
+            for w in silent:
+                w.close()
+            node.kill()
+            node.__exit__(None, None, None)
+    assert results == {False: False, True: True}
