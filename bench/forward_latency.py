@@ -7,7 +7,9 @@ directly and half to node B, which forwards them to A. Every member chats
 every ``--period`` seconds with its send time in the line; every member
 measures each line's delivery latency (send -> receipt; one clock:
 CLOCK_MONOTONIC is system-wide). The same events reach both kinds of
-receiver, so the difference between them is the forwarding hop alone:
+receiver, so the difference between them is the forwarding hop alone. The direct and
+the forwarded members live in two client processes alike (so neither kind
+waits behind the other in one client's event loop):
 
 - ``direct``: received by members on the owner (A);
 - ``forwarded``: received by members on B (owner -> B -> member);
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import random
 import statistics
@@ -31,6 +34,7 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import msgpack
 from websockets.asyncio.client import connect
@@ -92,20 +96,22 @@ class Member:
             await asyncio.sleep(period)
 
 
-async def drive(a_url: str, b_url: str, groups: list[list[str]], args: argparse.Namespace) -> dict[str, list[float]]:
-    lat: dict[str, list[float]] = {"direct": [], "forwarded": [], "ack_direct": [], "ack_forwarded": []}
-    members: list[Member] = []
+async def own(a_url: str, groups: list[list[str]]) -> None:
+    """Each group's facilitator joins A, so A owns every group (for as long as its lease runs)."""
+    lat: dict[str, list[float]] = {"direct": [], "ack_direct": []}
     for tokens in groups:
-        owner = Member(a_url, tokens[0], "direct", lat)  # the facilitator joins A first: A owns the group
+        owner = Member(a_url, tokens[0], "direct", lat)
         await owner.join()
-        members.append(owner)
-    for tokens in groups:
-        for i, token in enumerate(tokens[1:]):
-            m = Member(b_url if i % 2 else a_url, token, "forwarded" if i % 2 else "direct", lat)
-            members.append(m)
-    await asyncio.gather(*(m.join() for m in members[len(groups):]))
+        await owner.ws.close()
+
+
+async def drive(url: str, kind: str, tokens: list[str], start: float, args: argparse.Namespace) -> dict[str, list[float]]:
+    """One worker process: its members, all direct (on A) or all forwarded (through B)."""
+    lat: dict[str, list[float]] = {kind: [], f"ack_{kind}": []}
+    members = [Member(url, token, kind, lat) for token in tokens]
+    await asyncio.gather(*(m.join() for m in members))
     readers = [asyncio.create_task(m.read()) for m in members]
-    start = time.monotonic()
+    await asyncio.sleep(max(0.0, start - time.monotonic()))
     stop = start + args.warmup + args.duration
     talkers = [asyncio.create_task(m.talk(args.period, stop)) for m in members]
     await asyncio.sleep(args.warmup)
@@ -120,6 +126,10 @@ async def drive(a_url: str, b_url: str, groups: list[list[str]], args: argparse.
         r.cancel()
     await asyncio.gather(*readers, return_exceptions=True)
     return lat
+
+
+def worker(url: str, kind: str, tokens: list[str], start: float, args: argparse.Namespace, out: Any) -> None:
+    out.put(asyncio.run(drive(url, kind, tokens, start, args)))
 
 
 def main() -> None:
@@ -151,8 +161,25 @@ def main() -> None:
         with ExitStack() as stack:
             a = stack.enter_context(start_server_process(url, 0, "--store", url, "--node-id", "a", "--quiet"))  # type: ignore[arg-type]
             b = stack.enter_context(start_server_process(url, 0, "--store", url, "--node-id", "b", "--quiet"))  # type: ignore[arg-type]
+            asyncio.run(own(a.url, groups))
             cpu0 = {p.pid: _cpu(p.pid) for p in (a, b)}
-            lat = asyncio.run(drive(a.url, b.url, groups, args))
+            # Two client processes alike: one with every group's direct members, one with the forwarded.
+            direct = [t for tokens in groups for i, t in enumerate(tokens[1:]) if i % 2 == 0]
+            forwarded = [t for tokens in groups for i, t in enumerate(tokens[1:]) if i % 2 == 1]
+            ctx = multiprocessing.get_context("spawn")
+            out = ctx.Queue()
+            start = time.monotonic() + 8.0  # joins done by then
+            procs = [
+                ctx.Process(target=worker, args=(a.url, "direct", direct, start, args, out)),
+                ctx.Process(target=worker, args=(b.url, "forwarded", forwarded, start, args, out)),
+            ]
+            for proc in procs:
+                proc.start()
+            lat: dict[str, list[float]] = {}
+            for _ in procs:
+                lat.update(out.get(timeout=start - time.monotonic() + args.warmup + args.duration + 60))
+            for proc in procs:
+                proc.join(10)
             cpu = {name: _cpu(p.pid) - cpu0[p.pid] for name, p in (("a", a), ("b", b))}
     finally:
         admin.execute(f"DROP SCHEMA {schema} CASCADE".encode())

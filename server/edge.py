@@ -398,6 +398,8 @@ class RelayServer:
             loop.set_exception_handler(self._old_exception_handler)
             raise
         self.port = self._server.sockets[0].getsockname()[1]
+        if self.placement.several and self.internal_url is None and self.host in ("0.0.0.0", "::", ""):
+            log.warning("Listening on every address: give --internal-url with an address the other relay nodes can reach")
         try:
             await self.placement.start(self.internal_url or self.url)
         except BaseException:
@@ -585,7 +587,14 @@ class RelayServer:
         else:
             self.placement = SinglePlacement()
         self.placement.on_lost = self.hub.drop_group
+        self.placement.on_claimed = self._claimed
         self.hub.on_group_dropped = self.placement.forget
+
+    def _claimed(self, group_id: int) -> None:
+        """A group just claimed: a room of it held from before (an earlier ownership, or read by
+        the reminders while another node owned it) is stale; it is loaded again on the next join."""
+        if group_id in self.hub.rooms:
+            self.hub.drop_group(group_id, MOVED)
 
     def _from_node(self, ws: ServerConnection) -> bool:
         """Whether the connection is another node's link (header ``X-Iop-Node``). With the shared
@@ -611,8 +620,6 @@ class RelayServer:
                 conn.cut(CloseCode.GOING_AWAY, "The relay cannot reach its database; reconnecting shortly.")
                 return False
             if isinstance(where, Local):
-                if where.fresh and group_id in self.hub.rooms:
-                    self.hub.drop_group(group_id, MOVED)  # a room left from an earlier ownership: load it again
                 return ws.protocol.state is State.OPEN
             if isinstance(where, Moved):
                 conn.cut(CloseCode.OWNER_MOVED, MOVED)

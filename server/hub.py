@@ -237,7 +237,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
 
     def submit(self, peer: Any, command: Command) -> None:
         """Queue a validated command; it is decided and committed on the next loop turn."""
-        room = self.rooms[peer.group_id]
+        room = self.rooms.get(peer.group_id)
+        if room is None:  # the group was dropped (another node owns it now): its peers are closing with 4012
+            return
         if not room.pending:
             self._dirty.append(room)
         room.pending.append((peer, command))

@@ -102,6 +102,8 @@ class Placement:
     several: bool = False
     #: Called with a group this node no longer owns and the reason (the hub closes its peers).
     on_lost: Callable[[int, str], None] | None = None
+    #: Called with a group just claimed, before its epoch is held (the hub forgets any stale room of it).
+    on_claimed: Callable[[int], None] | None = None
 
     async def start(self, internal_url: str) -> None:
         """Register the node (after it listens: ``internal_url`` may name its port)."""
@@ -284,6 +286,8 @@ class PgPlacement(Placement):
                     raise LookupError(f"no group {group_id}")
                 epoch, owner, url, remaining = rows[0]
                 if epoch is not None:
+                    if self.on_claimed is not None:
+                        self.on_claimed(group_id)
                     self.epochs[group_id] = int(epoch)
                     log.info("node %s claimed group %d (epoch %d)", self.node_id, group_id, epoch)
                     return Local(fresh=True)

@@ -221,7 +221,7 @@ async def test_the_client_reconnects_at_once_on_4012_and_resumes_where_the_group
                 moved = [f for f in frames if f["kind"] == "status" and f.get("message") == words.OWNER_MOVED_TEXT]
                 assert moved and moved[0]["retry_in"] <= OWNER_MOVED_JITTER
                 second = [f for f in frames if f["kind"] == "welcome"][1]
-                assert second["mode"] == "resume" and second["replay_from"] <= one["seq"] + 1
+                assert second["mode"] == "resume" and second["replay_from"] > one["seq"]  # from what it held
                 assert owner_of(pg_url, seeded.group_id)[0] == "b"
                 rows = stored(pg_url, seeded.group_id)
                 assert sum(1 for _s, _t, d in rows if b"sent as A stopped" in d) == 1
@@ -259,3 +259,21 @@ async def test_a_forwarded_member_that_stops_reading_is_cut_by_its_node_and_neve
                 assert not b._splices, "node B never closed the member that stopped reading"
                 assert i < 399
                 riley.ws.transport.resume_reading()
+
+
+async def test_a_node_that_claims_a_group_it_read_before_serves_it_from_the_store_not_from_its_stale_room(pg_url, seeded):
+    """Node B read the group while A owned it (as the reminders do); A stops; B claims the
+    group: its members get what A committed meanwhile, and B's own commits go through."""
+    sam_c = seeded.participants[0]
+    async with RelayServer(pg_url, node_id="a") as a, RelayServer(pg_url, node_id="b") as b:
+        async with RawClient(a.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            b.hub.room(seeded.group_id)  # read while A owns it
+            said = await dana.command("chat.send", {"text": "said on A"})
+        await a.stop()
+        async with RawClient(b.url, sam_c.token) as sam:
+            await sam.wait_synced()
+            assert said["seq"] in seqs(sam)
+            after = await sam.command("chat.send", {"text": "said on B"})
+            assert after["seq"] == sam.welcome["head_seq"] + 1
+            assert owner_of(pg_url, seeded.group_id)[0] == "b"
