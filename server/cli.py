@@ -503,7 +503,10 @@ async def _serve(args: argparse.Namespace) -> int:
     sms = SmsSettings(args.sms_url) if args.sms_url else SmsSettings.from_env()
     several = {flag: value for flag, value in (("--node-id", args.node_id), ("--internal-url", args.internal_url), ("--internal-secret", args.internal_secret)) if value}
     if several and not is_store_url(data):
-        raise CliError(f"{', '.join(several)} need a PostgreSQL store (--store postgresql://...); a SQLite folder serves one node only.")
+        raise CliError(
+            f"{' and '.join(several)} {'needs' if len(several) == 1 else 'need'} a PostgreSQL store (--store postgresql://...);"
+            " a SQLite folder serves one node only."
+        )
     relay = RelayServer(
         data, args.host, args.port, rate_per_s=args.rate, burst=args.burst, smtp=smtp, on_call_after=args.on_call_after,
         sms=sms, reminder_every=args.reminder_every, reminder_lease=args.reminder_lease,

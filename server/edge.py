@@ -400,6 +400,7 @@ class RelayServer:
         self.port = self._server.sockets[0].getsockname()[1]
         if self.placement.several and self.internal_url is None and self.host in ("0.0.0.0", "::", ""):
             log.warning("Listening on every address: give --internal-url with an address the other relay nodes can reach")
+        self._share_fence()  # (again: a commit thread made after the placement shares it too)
         try:
             await self.placement.start(self.internal_url or self.url)
         except BaseException:
@@ -584,11 +585,20 @@ class RelayServer:
             fence: dict[int, int] = {}
             store.fence = fence  # type: ignore[attr-defined]  # PgStore's
             self.placement = PgPlacement(self.data_dir, self.node_id, fence, lease=self.lease)
+            self._share_fence()
         else:
             self.placement = SinglePlacement()
         self.placement.on_lost = self.hub.drop_group
         self.placement.on_claimed = self._claimed
         self.hub.on_group_dropped = self.placement.forget
+
+    def _share_fence(self) -> None:
+        """Every store connection that commits the hub's batches checks the same epochs: also a
+        commit thread's own connection (the tail's writer, ``hub.writer.store``), when there is one."""
+        fence = getattr(self.store, "fence", None)
+        writer = getattr(self.hub, "writer", None)
+        if fence is not None and writer is not None and hasattr(writer.store, "fence"):
+            writer.store.fence = fence
 
     def _claimed(self, group_id: int) -> None:
         """A group just claimed: a room of it held from before (an earlier ownership, or read by

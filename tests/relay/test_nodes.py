@@ -14,6 +14,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+import msgpack
 import psycopg
 import pytest
 
@@ -23,7 +24,7 @@ from protocol.errors import CloseCode
 from server.edge import RelayServer
 from server.store import open_store
 from tests.support.pg import fresh_schema
-from tests.support.procs import ServerProcess, start_server_process
+from tests.support.procs import ServerProcess, run_cli, start_server_process
 from tests.support.wsclient import RawClient, Seeded, is_event, seed
 
 SECRET = "s3cret-for-tests"
@@ -157,17 +158,22 @@ async def test_the_audience_rule_and_the_guest_rules_hold_over_a_forwarded_conne
 async def test_a_paused_owner_is_fenced_and_nothing_it_decides_reaches_anyone(pg_url, seeded):
     """SIGSTOP the owner past its lease; a member connects through B, which claims the group;
     SIGCONT: the old owner's next commit is refused and its members are told the group moved."""
-    sam_c, alex_c, _riley = seeded.participants
+    sam_c, alex_c, riley_c = seeded.participants
     with nodes(pg_url, "a", "b") as (a, b):
         async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(a.url, sam_c.token) as sam:
             await dana.wait_synced()
             await sam.wait_synced()
             await dana.command("chat.send", {"text": "before"})
             _, epoch = owner_of(pg_url, seeded.group_id)
+            riley = await RawClient(b.url, riley_c.token).__aenter__()  # forwarded by B to A
+            await riley.wait_synced()
             os.kill(a.pid, signal.SIGSTOP)
             try:
                 # Sam writes while A is paused: the frame waits in A's socket.
                 await sam.send("chat.send", {"text": "decided by the paused owner"}, id="paused-1")
+                # B sees A's lease lapse and tells the member it forwards that the group moved.
+                assert await riley.wait_closed(timeout=15) == CloseCode.OWNER_MOVED
+                await riley.close()
                 async with RawClient(b.url, alex_c.token, hello=False) as alex:
                     await slow_hello(alex, alex_c.token, 20)  # B waits out A's lease, then claims
                     await alex.wait_synced()
@@ -277,3 +283,63 @@ async def test_a_node_that_claims_a_group_it_read_before_serves_it_from_the_stor
             after = await sam.command("chat.send", {"text": "said on B"})
             assert after["seq"] == sam.welcome["head_seq"] + 1
             assert owner_of(pg_url, seeded.group_id)[0] == "b"
+
+
+async def test_every_commit_of_a_relay_on_postgresql_is_fenced_by_its_epoch(pg_url, seeded):
+    """Another node's claim (the epoch moved in the database): this relay's next batch of the
+    group is refused, nothing of it stored or delivered, and its members are told the group moved.
+    (A guard for every connection that commits the hub's batches, a commit thread's included.)"""
+    sam_c = seeded.participants[0]
+    async with RelayServer(pg_url, node_id="a") as a:
+        async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(a.url, sam_c.token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            await dana.command("chat.send", {"text": "while A owns it"})
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                conn.execute("UPDATE groups SET owner_epoch = owner_epoch + 1 WHERE id = %s", (seeded.group_id,))
+            await dana.send("chat.send", {"text": "after another node claimed it"})
+            for c in (dana, sam):
+                assert await c.wait_closed(timeout=10) == CloseCode.OWNER_MOVED
+            assert not [f for f in sam.events if f["data"].get("text") == "after another node claimed it"]
+            assert b"after another node claimed it" not in b"".join(d for _s, _t, d in stored(pg_url, seeded.group_id))
+
+
+async def test_a_member_who_sends_before_its_welcome_is_forwarded_frame_by_frame_and_loses_nothing(pg_url, seeded):
+    """The hello and a command in one burst: node B cannot splice (it already read the command),
+    so it pipes the frames as messages; the command reaches the owner and is answered."""
+    sam_c = seeded.participants[0]
+    async with RelayServer(pg_url, node_id="a") as a, RelayServer(pg_url, node_id="b") as b:
+        async with RawClient(a.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            async with RawClient(b.url, sam_c.token, hello=False) as sam:
+                hello = {"kind": "hello", "v": sam.version, "token": sam_c.token, "resume_from": None, "client": "tests"}
+                command = {"kind": "chat.send", "id": "early-1", "data": {"text": "sent with my hello"}}
+                await sam.ws.send(msgpack.packb(hello))
+                await sam.ws.send(msgpack.packb(command))
+                answer = await sam.wait_ack("early-1")
+                assert answer["kind"] == "ack" and not b._splices
+                await dana.recv_until(is_event("chat.posted", text="sent with my hello"))
+                later = await sam.command("chat.send", {"text": "and one more"})
+                await dana.recv_until(is_event("chat.posted", text="and one more"))
+                assert later["seq"] == answer["seq"] + 1
+
+
+def test_the_several_node_flags_are_refused_on_sqlite_in_one_sentence(tmp_path):
+    refused = run_cli("serve", "--port", "0", "--data", str(tmp_path / "data"), "--node-id", "relay-1")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "iop-server: --node-id needs a PostgreSQL store (--store postgresql://...); a SQLite folder serves one node only."
+    )
+
+
+async def test_a_member_revoked_by_the_cli_is_closed_through_the_node_that_forwards_them(pg_url, seeded):
+    sam_c = seeded.participants[0]
+    with nodes(pg_url, "a", "b") as (a, b):
+        async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(b.url, sam_c.token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            revoked = await asyncio.to_thread(run_cli, "revoke", seeded.group_name, "--name", "Sam", "--store", pg_url)
+            assert revoked.returncode == 0, revoked.stderr
+            assert await sam.wait_closed(timeout=10) == CloseCode.UNAUTHORIZED  # the owner's close, passed on by B
+            async with RawClient(b.url, sam_c.token) as again:
+                assert again.welcome is None and await again.wait_closed() == CloseCode.UNAUTHORIZED
