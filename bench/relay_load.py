@@ -786,8 +786,10 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
         writes = [b - a for a, b in zip(writes0, _pg_writes(url), strict=True)]
         if sum(r.lost for r in out) or os.environ.get("RELAY_LOAD_LOGS"):
             for node in nodes:  # what the nodes said, to see why
-                said = [line for line in node.stderr_text().splitlines() if line[:2].isdigit()]
-                print(f"  {node.name} said ({len(said)} lines): " + " | ".join(said[-8:]), flush=True)
+                text = node.stderr_text()
+                (work / f"{node.name}.log").write_text(text)
+                said = [line for line in text.splitlines() if line[:2].isdigit()]
+                print(f"  {node.name} said ({len(said)} lines, all in {work / node.name}.log): " + " | ".join(said[-8:]), flush=True)
     finally:
         if balancer is not None:
             balancer.send_signal(signal.SIGTERM)
