@@ -251,3 +251,37 @@ async def test_a_trusted_load_balancer_is_not_held_to_the_per_address_cap_of_con
             node.kill()
             node.__exit__(None, None, None)
     assert results == {False: False, True: True}
+
+
+async def test_a_claim_stuck_behind_a_row_lock_does_not_stop_the_node_renewing_its_lease():
+    """Found by ``bench/relay_load.py --nodes 3 --kill-every 20`` at 100 x 10: during a reconnect storm
+    every member's claim queued on the placement's one connection ahead of the lease's renewal, the
+    renewal came too late, the node dropped every group (4012 to their members) and the storm fed on
+    itself. The lease is renewed on a connection of its own."""
+    import psycopg
+
+    from server.placement import Local, PgPlacement
+    from server.store import open_store
+
+    with fresh_schema() as url:
+        store = open_store(url)
+        try:
+            held, busy = store.create_group("Held"), store.create_group("Busy")
+        finally:
+            store.close()
+        node = PgPlacement(url, "a", {}, lease=1.0, renew_every=0.2)
+        await node.start("ws://127.0.0.1:1/")
+        try:
+            assert await node.place(held) == Local(fresh=True)
+            with psycopg.connect(url) as blocker:  # another writer holds the busy group's row
+                blocker.execute("SELECT 1 FROM groups WHERE id = %s FOR UPDATE", (busy,))
+                claim = asyncio.create_task(node.place(busy))
+                renewals = node.renewals
+                await asyncio.sleep(2.5)  # 2.5 leases
+                assert not claim.done()
+                assert node.renewals > renewals, "the lease was not renewed while a claim waited"
+                assert held in node.epochs, "the node dropped its groups while a claim waited"
+                blocker.rollback()
+            assert await asyncio.wait_for(claim, 10) == Local(fresh=True)
+        finally:
+            await node.stop()
