@@ -403,10 +403,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=0, help="N repetitions of relay then raw; report p99 and max of each (the tail)")
     parser.add_argument("--lag-log", type=Path, default=None, help="with --repeat: the relay's --lag-log file (appended per repetition)")
     parser.add_argument("--baseline-from", default=None, metavar="DIR", help="with --repeat: also run the relay of this checkout (an export of an older commit)")
+    parser.add_argument("--nodes", type=int, default=None, help="with --store pg: N relay nodes behind a balancer (issue 16; N > 1 adds a one-node baseline)")
+    parser.add_argument("--kill-every", type=float, default=None, metavar="S", help="with --nodes: SIGKILL the busiest owner every S seconds")
+    parser.add_argument("--restart-after", type=float, default=5.0, metavar="S", help="with --kill-every: start the killed node again (same id, same port) S seconds later, as a supervisor would; 0: never")
     args = parser.parse_args()
     raise_nofile()
     if args.repeat:
         return tail_runs(args)
+    if args.store == "pg" and args.nodes:
+        return compare_nodes(args)
     if args.store == "pg":
         return compare_pg(args)
     with tempfile.TemporaryDirectory(prefix="relay-load-") as tmp:
@@ -559,6 +564,389 @@ def tail_runs(args) -> None:
         line += f" {name}_p99_ms={span(p99[name])} {name}_p99_ratio={min(ratios[name]):.2f}-{max(ratios[name]):.2f} {name}_max_ms={span(worst[name])}"
     line += f" raw_p99_ms={span(p99['raw'])} raw_max_ms={span(worst['raw'])} lost={lost} dup={dup} load={min(loads):.2f}-{max(loads):.2f}"
     print(line, flush=True)
+# -- several nodes (issue 16): N relay nodes on one PostgreSQL schema behind a balancer --
+#
+#     python bench/relay_load.py --store pg --nodes 3 --kill-every 20 --groups 300 --members 10 --period 5
+#
+# Members connect through a round-robin TCP balancer (tests/support/fleet.py, its own
+# process) to N ``serve --store PGURL --node-id --internal-url`` nodes; each member
+# reconnects through the balancer when its connection drops, resumes from its last
+# seq and resends its unanswered chats with the same ids. With ``--kill-every S`` the
+# node that owns the most groups is SIGKILLed every S seconds and started again on
+# the same port one second later. With N > 1 a one-node run under the same load
+# comes first (the baseline, never killed). The last line:
+#
+#     relay_load_nodes groups=G members=M nodes=N kills=K deliveries_per_s=D p50_ms=X p99_ms=Y
+#         lost=L dup=D reconnects=R p99_reconnect_to_synced_s=S
+#         cpu_s_per_1k_deliveries_1node=A cpu_s_per_1k_deliveries_per_node_Nnodes=B ...
+
+
+@dataclass
+class FleetMember:
+    group: int
+    index: int
+    token: str
+    client: WsClient | None = None
+    synced: asyncio.Future | None = None
+    last_seq: int | None = None
+    sent: int = 0
+    outbox: dict = field(default_factory=dict)  # cid -> frame bytes, until acked
+    seqs: list = field(default_factory=list)  # every event seq, in arrival order
+    keys: dict = field(default_factory=dict)  # (client id, n) -> times received
+    reconnects: list = field(default_factory=list)  # seconds from the drop to synced
+
+
+@dataclass
+class FleetWorkerResult:
+    latencies: bytes
+    reconnects: bytes
+    deliveries: int
+    sent: int
+    lost: int
+    dup: int
+    errors: int
+    resets: int
+
+
+async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, str]]], period: float, duration: float, ready, go) -> FleetWorkerResult:
+    raise_nofile()
+    from protocol.messages import PROTOCOL_VERSION
+
+    loop = asyncio.get_running_loop()
+    latencies, reconnect_times = array("d"), array("d")
+    counts = {"errors": 0, "resets": 0}
+    members = [FleetMember(gid, index, token) for gid, people in groups.items() for index, token in people]
+    done = [False]
+
+    def handler(m: FleetMember):
+        unpack, wall = msgpack.unpackb, time.time
+
+        def on_message(payload: bytes) -> None:
+            frame = unpack(payload, raw=False, strict_map_key=False)
+            kind = frame.get("kind")
+            if kind == "event":
+                seq = frame["seq"]
+                if m.last_seq is not None and seq <= m.last_seq:
+                    m.seqs.append(seq)  # counted as a duplicate below
+                    return
+                m.last_seq = seq
+                m.seqs.append(seq)
+                text = frame["data"].get("text", "") if frame.get("type") == "chat.posted" else ""
+                try:
+                    sender, n, sent_at = text.split(":", 2)
+                except ValueError:
+                    return
+                latencies.append(wall() - float(sent_at))
+                key = (int(sender), int(n))
+                m.keys[key] = m.keys.get(key, 0) + 1
+            elif kind == "ack":
+                m.outbox.pop(frame["id"], None)
+            elif kind == "welcome":
+                if frame.get("mode") == "reset" and m.last_seq is not None:
+                    counts["resets"] += 1
+            elif kind == "synced":
+                if m.synced is not None and not m.synced.done():
+                    m.synced.set_result(None)
+            elif kind == "error":
+                if frame.get("code") in ("internal", "rate_limited") and frame.get("id") in m.outbox:
+                    loop.call_later(0.3, resend, m, frame["id"])
+                    return
+                counts["errors"] += 1
+                if counts["errors"] <= 3:
+                    print(f"error frame: {frame}", file=sys.stderr)
+
+        return on_message
+
+    def resend(m: FleetMember, cid: str) -> None:
+        data = m.outbox.get(cid)
+        if data is not None and m.client is not None and m.synced is not None and m.synced.done():
+            m.client.send(data)
+
+    async def connect(m: FleetMember) -> None:
+        """Connect through the balancer, hello with the last seq, wait for synced; retry until it works."""
+        while True:
+            m.synced = loop.create_future()
+            try:
+                m.client = await asyncio.wait_for(ws_connect(host, port, "/", handler(m)), 10)
+                m.client.send(msgpack.packb({"kind": "hello", "v": PROTOCOL_VERSION, "token": m.token, "resume_from": m.last_seq, "client": "bench"}))
+                closed = m.client.closed
+                await asyncio.wait([m.synced, closed], timeout=30, return_when=asyncio.FIRST_COMPLETED)
+                if m.synced.done():
+                    for data in list(m.outbox.values()):
+                        m.client.send(data)
+                    return
+                m.client.transport.close()
+            except (OSError, ConnectionError, TimeoutError):
+                pass
+            await asyncio.sleep(0.02 + random.random() * 0.1)
+
+    async def keep(m: FleetMember) -> None:
+        """Reconnect whenever the connection drops (a node killed), until the run ends."""
+        while not done[0]:
+            await m.client.closed
+            if done[0]:
+                return
+            dropped = time.monotonic()
+            await connect(m)
+            reconnect_times.append(time.monotonic() - dropped)
+
+    for chunk in range(0, len(members), 50):
+        await asyncio.gather(*(connect(m) for m in members[chunk : chunk + 50]))
+    keepers = [asyncio.create_task(keep(m)) for m in members]
+    ready.put(len(members))
+    start_at = await loop.run_in_executor(None, go.get)
+    end_at = start_at + duration
+
+    async def talk(m: FleetMember) -> None:
+        phase = random.random() * period
+        n = 0
+        while True:
+            target = start_at + phase + n * period
+            if target >= end_at:
+                return
+            await asyncio.sleep(max(0.0, target - time.time()))
+            cid = f"c{n}"
+            data = msgpack.packb({"kind": "chat.send", "id": cid, "data": {"text": f"{m.index}:{n}:{time.time():.6f}"}})
+            m.outbox[cid] = data
+            if m.synced is not None and m.synced.done() and m.client is not None:
+                m.client.send(data)
+            n += 1
+            m.sent = n
+
+    await asyncio.gather(*(talk(m) for m in members))
+    by_group: dict[int, list[FleetMember]] = {}
+    for m in members:
+        by_group.setdefault(m.group, []).append(m)
+    expected = {gid: sum(m.sent for m in ms) for gid, ms in by_group.items()}
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if all(len(m.keys) >= expected[m.group] and not m.outbox for m in members):
+            break
+        await asyncio.sleep(0.05)
+    done[0] = True
+    lost = dup = deliveries = sent = 0
+    for ms in by_group.values():
+        keys = {(m.index, n) for m in ms for n in range(m.sent)}
+        for m in ms:
+            deliveries += len(m.keys)
+            lost += len(keys - m.keys.keys())
+            dup += sum(c - 1 for c in m.keys.values()) + (len(m.seqs) - len(set(m.seqs)))
+            distinct = sorted(set(m.seqs))
+            if distinct and distinct[-1] - distinct[0] + 1 != len(distinct):
+                lost += distinct[-1] - distinct[0] + 1 - len(distinct)
+        sent += sum(m.sent for m in ms)
+    for task in keepers:
+        task.cancel()
+    for m in members:
+        if m.client is not None:
+            m.client.transport.close()
+    return FleetWorkerResult(latencies.tobytes(), reconnect_times.tobytes(), deliveries, sent, lost, dup, counts["errors"], counts["resets"])
+
+
+def fleet_worker_main(host, port, groups, period, duration, ready, go, results) -> None:
+    results.put(asyncio.run(_fleet_worker(host, port, groups, period, duration, ready, go)))
+
+
+@dataclass
+class FleetRunResult:
+    nodes: int
+    kills: int
+    deliveries_per_s: float
+    p50_ms: float
+    p99_ms: float
+    lost: int
+    dup: int
+    sent: int
+    errors: int
+    resets: int
+    reconnects: int
+    p50_reconnect_s: float
+    p99_reconnect_s: float
+    max_reconnect_s: float
+    node_cpu_s: list
+    balancer_cpu_s: float
+    deliveries: int
+    events_per_s: float = 0.0
+    group_commits_per_s: float = 0.0
+
+    @property
+    def cpu_per_1k(self) -> float:
+        """CPU-seconds of all nodes per 1,000 deliveries."""
+        return sum(self.node_cpu_s) / (self.deliveries / 1000) if self.deliveries else float("nan")
+
+
+def _pct(values, q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def _owner_counts(url: str) -> dict[str, int]:
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = conn.execute("SELECT owner_node, count(*) FROM groups WHERE owner_node IS NOT NULL GROUP BY owner_node").fetchall()
+    except psycopg.Error:
+        return {}
+    return {str(name): int(n) for name, n in rows}
+
+
+def _pg_writes(url: str) -> tuple[int, int]:
+    """(events inserted, group rows updated: one per group per commit) in this schema, from PostgreSQL's statistics."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        rows = dict(conn.execute(
+            "SELECT relname, n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('events', 'groups')"
+        ).fetchall())
+    return int(rows.get("events", 0)), int(rows.get("groups", 0))
+
+
+def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, kill_every: float | None) -> FleetRunResult:
+    sys.path.insert(0, str(REPO))
+    from tests.support.fleet import Node, serve_has_node_flags
+
+    flags = serve_has_node_flags()
+    if n > 1 and not flags:
+        raise SystemExit("serve has no --node-id yet: several nodes need the placement of issue 16 (branch nodes)")
+    work = Path(tempfile.mkdtemp(prefix="relay-nodes-"))
+    nodes = [Node(f"node{i + 1}", url, work, extra=("--quiet", "--rate", "100", "--burst", "100", "--trusted-proxy", "127.0.0.1"), node_flags=flags) for i in range(n)]
+    cpu_done = [0.0] * n  # CPU of node processes already killed
+    balancer = None
+    try:
+        nodes[0].start()
+        for node in nodes[1:]:
+            node.start()
+        balancer = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.fleet", "balance", "--port", "0", *(f"127.0.0.1:{node.port}" for node in nodes)],
+            cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=subprocess.PIPE, text=True, preexec_fn=raise_nofile,
+        )
+        match = re.search(r"on ws://([\d.]+):(\d+)/", balancer.stdout.readline())
+        if not match:
+            raise SystemExit("the balancer did not start")
+        host, port = match.group(1), int(match.group(2))
+        ctx = mp.get_context("fork")
+        ready, results = ctx.Queue(), ctx.Queue()
+        gos, workers = [], []
+        ids = sorted(groups)
+        for w in range(args.workers):
+            share = {gid: groups[gid] for gid in ids[w :: args.workers]}
+            go = ctx.Queue()
+            gos.append(go)
+            p = ctx.Process(target=fleet_worker_main, args=(host, port, share, args.period, args.duration, ready, go, results))
+            p.start()
+            workers.append(p)
+        for _ in workers:
+            ready.get(timeout=600)
+        time.sleep(0.5)
+        start_at = time.time() + 0.5
+        for go in gos:
+            go.put(start_at)
+        time.sleep(max(0.0, start_at - time.time()))
+        cpu0 = [proc_cpu_seconds(node.pid) for node in nodes]
+        bal0 = proc_cpu_seconds(balancer.pid)
+        writes0 = _pg_writes(url)
+        kills = 0
+        if kill_every:
+            next_kill = start_at + kill_every
+            while next_kill < start_at + args.duration - 1:
+                time.sleep(max(0.0, next_kill - time.time()))
+                owned = _owner_counts(url)
+                alive = [i for i in range(n) if nodes[i].alive]
+                if len(alive) < 2 and args.restart_after <= 0:
+                    break  # keep one node serving
+                victim = max(alive, key=lambda i: (owned.get(nodes[i].name, 0), -i)) if owned else alive[kills % len(alive)]
+                node = nodes[victim]
+                cpu_done[victim] += proc_cpu_seconds(node.pid) - cpu0[victim]
+                node.kill()
+                kills += 1
+                print(f"  killed {node.name} (owned {owned.get(node.name, '?')} groups) at t={time.time() - start_at:.1f} s", flush=True)
+                if args.restart_after > 0:
+                    time.sleep(args.restart_after)
+                    node.restart()
+                    cpu0[victim] = proc_cpu_seconds(node.pid)
+                next_kill += kill_every
+        out = [results.get(timeout=args.duration + 300) for _ in workers]
+        node_cpu = [cpu_done[i] + (proc_cpu_seconds(node.pid) - cpu0[i] if node.alive else 0.0) for i, node in enumerate(nodes)]
+        bal_cpu = proc_cpu_seconds(balancer.pid) - bal0
+        for p in workers:
+            p.join(10)
+        time.sleep(1.5)  # backends report their statistics at most once a second
+        writes = [b - a for a, b in zip(writes0, _pg_writes(url), strict=True)]
+        if sum(r.lost for r in out) or os.environ.get("RELAY_LOAD_LOGS"):
+            for node in nodes:  # what the nodes said, to see why
+                text = node.stderr_text()
+                (work / f"{node.name}.log").write_text(text)
+                said = [line for line in text.splitlines() if line[:2].isdigit()]
+                print(f"  {node.name} said ({len(said)} lines, all in {work / node.name}.log): " + " | ".join(said[-8:]), flush=True)
+    finally:
+        if balancer is not None:
+            balancer.send_signal(signal.SIGTERM)
+            balancer.wait(10)
+        for node in nodes:
+            if node.alive:
+                node.stop()
+            node.close()
+    lat, rec = array("d"), array("d")
+    for r in out:
+        lat.frombytes(r.latencies)
+        rec.frombytes(r.reconnects)
+    deliveries = sum(r.deliveries for r in out)
+    return FleetRunResult(
+        n, kills, deliveries / args.duration, _pct(lat, 0.5) * 1000, _pct(lat, 0.99) * 1000,
+        sum(r.lost for r in out), sum(r.dup for r in out), sum(r.sent for r in out), sum(r.errors for r in out),
+        sum(r.resets for r in out), len(rec), _pct(rec, 0.5), _pct(rec, 0.99), max(rec, default=float("nan")), node_cpu, bal_cpu, deliveries,
+        writes[0] / args.duration, writes[1] / args.duration,
+    )
+
+
+def fleet_report(r: FleetRunResult) -> None:
+    print(
+        f"{r.nodes} node(s): deliveries/s={r.deliveries_per_s:,.0f} p50={r.p50_ms:.1f} ms p99={r.p99_ms:.1f} ms sent={r.sent} "
+        f"lost={r.lost} dup={r.dup} errors={r.errors} resets={r.resets} kills={r.kills} reconnects={r.reconnects} "
+        f"reconnect_to_synced p50={r.p50_reconnect_s:.2f} s p99={r.p99_reconnect_s:.2f} s max={r.max_reconnect_s:.2f} s "
+        f"node_cpu_s={[round(c, 2) for c in r.node_cpu_s]} balancer_cpu_s={r.balancer_cpu_s:.2f} "
+        f"cpu_s_per_1k_deliveries={r.cpu_per_1k:.3f} pg_events_per_s={r.events_per_s:.0f} pg_group_commits_per_s={r.group_commits_per_s:.0f}",
+        flush=True,
+    )
+
+
+def compare_nodes(args) -> None:
+    import secrets
+    from urllib.parse import quote
+
+    import psycopg
+
+    print(f"{args.groups} groups x {args.members} members, a chat every {args.period:g} s for {args.duration:g} s, "
+          f"{args.workers} load workers; PostgreSQL, {args.nodes} node(s) behind a balancer"
+          + (f", the busiest owner SIGKILLed every {args.kill_every:g} s" if args.kill_every else ""), flush=True)
+    runs: list[FleetRunResult] = []
+    with psycopg.connect(args.pg_url, autocommit=True) as admin:
+        for n, kill in ([(1, None)] if args.nodes > 1 else []) + [(args.nodes, args.kill_every)]:
+            schema = f"bench_{secrets.token_hex(4)}"
+            url = f"{args.pg_url}{'&' if '?' in args.pg_url else '?'}options={quote(f'-csearch_path={schema} {args.pg_options}'.strip())}"
+            admin.execute(f"CREATE SCHEMA {schema}".encode())
+            try:
+                r = fleet_run(url, n, seed(url, args.groups, args.members), args, kill)
+            finally:
+                admin.execute(f"DROP SCHEMA {schema} CASCADE".encode())
+            fleet_report(r)
+            runs.append(r)
+    last, one = runs[-1], runs[0]
+    print(
+        f"relay_load_nodes groups={args.groups} members={args.members} nodes={last.nodes} kills={last.kills} "
+        f"deliveries_per_s={last.deliveries_per_s:.0f} p50_ms={last.p50_ms:.1f} p99_ms={last.p99_ms:.1f} "
+        f"lost={sum(r.lost for r in runs)} dup={sum(r.dup for r in runs)} resets={last.resets} reconnects={last.reconnects} "
+        f"p99_reconnect_to_synced_s={last.p99_reconnect_s:.2f} max_reconnect_to_synced_s={last.max_reconnect_s:.2f} "
+        f"cpu_s_per_1k_deliveries_1node={one.cpu_per_1k:.3f} "
+        f"cpu_s_per_1k_deliveries_per_node_{last.nodes}nodes={last.cpu_per_1k / last.nodes:.3f} "
+        f"cpu_s_per_1k_deliveries_all_{last.nodes}nodes={last.cpu_per_1k:.3f} "
+        f"cpu_ratio_{last.nodes}nodes_vs_1={last.cpu_per_1k / one.cpu_per_1k:.2f} balancer_cpu_s={last.balancer_cpu_s:.2f} "
+        f"pg_events_per_s={last.events_per_s:.0f} pg_group_commits_per_s={last.group_commits_per_s:.0f}",
+        flush=True,
+    )
+
 
 if __name__ == "__main__":
     main()

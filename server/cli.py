@@ -138,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--lag-log", type=Path, default=None, metavar="FILE",
         help="append, once a second, how late the event loop ran and how long flushes, commits and fan-outs took (default: none)",
     )
+    # -- behind a load balancer (issue 16: docs/deployment.md) --
+    serve.add_argument(
+        "--trusted-proxy", action="append", default=[], metavar="ADDRESS",
+        help="the address of a load balancer in front (repeatable): its connections are not held to the per-address cap "
+        "of connections before hello, which the balancer enforces per member instead",
+    )
     _add_data(serve)
 
     group = commands.add_parser("group", help="create or list groups", description="Create or list groups.")
@@ -512,6 +518,7 @@ async def _serve(args: argparse.Namespace) -> int:
         sms=sms, reminder_every=args.reminder_every, reminder_lease=args.reminder_lease,
         node_id=args.node_id, internal_url=args.internal_url, internal_secret=args.internal_secret,
     )
+    relay.trusted_proxies = frozenset(args.trusted_proxy)
     try:
         await relay.start()
     except StoreError:

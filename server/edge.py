@@ -15,8 +15,8 @@ have passed.
 
 A member holds at most ``max_connections_per_member`` connections (3): a
 newer one closes the oldest with 4009, so a member back from a cut is never
-locked out by its own half-open sockets. An address holds at most
-``max_pending_per_address`` connections that have not yet said a valid hello
+locked out by its own half-open sockets. An address (but a load balancer's,
+``trusted_proxies``) holds at most ``max_pending_per_address`` connections that have not yet said a valid hello
 (64); more are closed as soon as they are accepted. Errors of the server
 itself (an accept that fails for want of file descriptors, a refused address)
 are logged once per ``LOG_INTERVAL`` with a count, never with a traceback.
@@ -90,6 +90,9 @@ __all__ = [
     "Connection",
     "raise_open_files_limit",
 ]
+
+#: The path a load balancer's health check asks (``GET /healthz``: 200 serving, 503 not).
+HEALTH_PATH = "/healthz"
 
 log = logging.getLogger("iop.server")
 
@@ -279,6 +282,11 @@ class RelayServer:
     where clients connect, ``relay.store`` the open :class:`Store`.
     """
 
+    #: Load balancers in front (``serve --trusted-proxy``): every member behind one comes from
+    #: its address, so its connections are not held to ``max_pending_per_address`` (the
+    #: balancer limits each member's connections itself: docs/deployment.md).
+    trusted_proxies: frozenset[str] = frozenset()
+
     def __init__(
         self,
         data_dir: Path | str,
@@ -385,6 +393,7 @@ class RelayServer:
                 open_timeout=self.hello_timeout,
                 # websockets types this as a class; it calls any factory of connections the same way.
                 create_connection=functools.partial(_EdgeConnection, relay=self),  # type: ignore[arg-type]
+                process_request=self._health_check,
             )
         except BaseException:
             self._stopping.set()
@@ -450,6 +459,8 @@ class RelayServer:
         """Count a new socket against its address; close it at once past the cap."""
         peer = transport.get_extra_info("peername")
         address = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
+        if address in self.trusted_proxies:
+            return
         if self._pending.get(address, 0) >= self.max_pending_per_address:
             transport.abort()
             self._say(
@@ -648,6 +659,20 @@ class RelayServer:
                 return False
         conn.cut(CloseCode.OWNER_MOVED, MOVED)
         return False
+
+    # -- the load balancer's health check (issue 16: docs/deployment.md) -----------
+
+    def _health_check(self, connection: ServerConnection, request: Any) -> Any:
+        """``GET /healthz``: 200 while this node serves (its lease proven, when it has one),
+        503 while it stops or cannot prove its lease, so a load balancer sends no member
+        to a node that would only close them with 4012. Any other path is a websocket."""
+        if request.path.split("?", 1)[0] != HEALTH_PATH:
+            return None
+        valid = getattr(self.placement, "_valid", None)
+        stopping = self._stopping is not None and self._stopping.is_set()
+        if stopping or (valid is not None and not valid()):
+            return connection.respond(503, "not serving\n")
+        return connection.respond(200, "ok\n")
 
     # -- one connection -----------------------------------------------------------
 

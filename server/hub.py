@@ -160,6 +160,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self._known: dict[int, set[str]] = {}
         self._actors: dict[int, Actor] = {}
         self._flush_handle: asyncio.Handle | None = None
+        # Groups whose room holds decided events that were never stored (a commit failed
+        # and the store could not be read back): reloaded before anything else (issue 16).
+        self._stale: set[int] = set()
         # Revocations and new tokens come from the CLI in another process: the
         # store's data_version tells when it committed, and every flush checks
         # it before deciding anything (see check_members).
@@ -179,6 +182,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         (a guest's replay, paced like a member's, starts at its session's start)."""
         self.check_members()
         room = self.room(member.group_id)
+        self._reload_if_stale(room)
         self._refresh_roster(room.state, member.group_id)
         if room.membership:
             # Log a revocation or reinstatement before the welcome, so the
@@ -305,6 +309,10 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 if room.pending:
                     leftover.append(room)
             gid = room.group.id
+            if gid in self._stale and not self._reload_if_stale(room, quiet=True):
+                # The store is still unreachable: nothing is decided on a state it never held.
+                outcomes.extend(_Outcome(room, peer, command.id, None, []) for peer, command in pending)
+                continue
             before[gid] = room.head
             if room.membership:
                 events = self._sequence_server(room, self._membership_drafts(room), now)
@@ -387,7 +395,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         outcomes, revoked = batch.outcomes, batch.revoked
         if refused is None:
             for room in batch.rooms:
-                self._reload(room)
+                # stale until the store can be read back (PostgreSQL restarting): see _reload_if_stale
+                self._stale.add(room.group.id)
+                self._reload_if_stale(room, quiet=True)
             for outcome in outcomes:
                 outcome.result, outcome.events = None, []
             revoked = []
@@ -474,6 +484,39 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         return room.head
 
     # -- the store seam (issue 16): the group's head check --
+
+    def _reload_if_stale(self, room: Room, *, quiet: bool = False) -> bool:
+        """Fold a stale room again from the store; True when it is fresh.
+
+        After a failed commit the room's state holds events that were decided but
+        never stored. When the store cannot be read back either (PostgreSQL
+        restarting), the group stays stale: its commands are answered "nothing was
+        applied, so try again" and joins fail (the member retries) until a reload
+        works, so no welcome, replay or seq is built on what was never stored.
+
+        A commit whose answer was lost (the connection broke after PostgreSQL
+        committed) was stored after all: its events, found beyond the last seq
+        delivered, are delivered now, so live members hold no gap (their retried
+        ids are answered from the stored results). ``quiet``: a reload that fails
+        is logged, not raised."""
+        if room.group.id not in self._stale:
+            return True
+        delivered = room.tail[-1].seq if room.tail else 0
+        try:
+            self._reload(room)
+            stored = self.store.events_after(room.group.id, delivered)
+        except Exception:
+            if not quiet:
+                raise
+            log.warning("group %s cannot be read back from the store yet; its commands are refused until it can", room.group.id)
+            return False
+        self._stale.discard(room.group.id)
+        if stored:
+            log.warning("group %s: a commit reported as failed was stored (seqs %d..%d); delivering it now", room.group.id, stored[0].seq, stored[-1].seq)
+            while room.tail and room.tail[-1].seq > delivered:
+                room.tail.pop()
+            self._fan_out(room, stored)
+        return True
 
     def _commit(
         self, to_store: list[tuple[int, Event]], results: list[tuple[int, str, int, CommandResult]], revoked: list[int], usage: dict[int, int],

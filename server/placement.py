@@ -178,6 +178,10 @@ class PgPlacement(Placement):
         self.internal_url = ""
         self._conn: Any = None  # psycopg.AsyncConnection, opened by start()
         self._lock = asyncio.Lock()  # one statement at a time on the connection
+        # The lease's own connection: a renewal never queues behind claims (a reconnect storm
+        # queues hundreds; one claim may wait on a row lock), else the lease lapses under load.
+        self._lease_conn: Any = None
+        self._lease_lock = asyncio.Lock()
         self._valid_until = 0.0  # loop time until which our lease is proven
         self._claims: dict[int, asyncio.Lock] = {}
         self._lapsed: dict[str, asyncio.Event] = {}
@@ -187,18 +191,22 @@ class PgPlacement(Placement):
 
     # -- the connection ----------------------------------------------------------
 
-    async def _run(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    async def _run(self, sql: str, params: dict[str, Any], *, lease: bool = False) -> list[tuple[Any, ...]]:
+        """One statement on the claims' connection, or with ``lease`` on the lease's own."""
         import psycopg
 
-        async with self._lock:
+        slot = "_lease_conn" if lease else "_conn"
+        async with self._lease_lock if lease else self._lock:
             for attempt in (0, 1):
+                conn = getattr(self, slot)
                 try:
-                    if self._conn is None or self._conn.closed or self._conn.broken:
-                        self._conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, connect_timeout=max(1, int(self.lease)))
-                    cur = await self._conn.execute(sql.encode(), params)
+                    if conn is None or conn.closed or conn.broken:
+                        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, connect_timeout=max(1, int(self.lease)))
+                        setattr(self, slot, conn)
+                    cur = await conn.execute(sql.encode(), params)
                     return list(await cur.fetchall()) if cur.description is not None else []
                 except psycopg.OperationalError as exc:
-                    if attempt or (self._conn is not None and not self._conn.broken):
+                    if attempt or (conn is not None and not conn.broken):
                         raise PlacementError(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__) from None
             raise AssertionError("unreachable")
 
@@ -208,7 +216,7 @@ class PgPlacement(Placement):
         self.internal_url = internal_url
         loop = asyncio.get_running_loop()
         sent = loop.time()
-        rows = await self._run(_REGISTER, {"me": self.node_id, "url": internal_url, "lease": self.lease})
+        rows = await self._run(_REGISTER, {"me": self.node_id, "url": internal_url, "lease": self.lease}, lease=True)
         self._valid_until = sent + float(rows[0][0])
         self._task = loop.create_task(self._renew_forever())
         log.info("node %s registered (%s), lease %g s", self.node_id, internal_url, self.lease)
@@ -226,13 +234,13 @@ class PgPlacement(Placement):
                 self._drop_all("this relay node's lease lapsed")
             sent = loop.time()
             try:
-                rows = await self._run(_RENEW, {"me": self.node_id, "lease": self.lease})
+                rows = await self._run(_RENEW, {"me": self.node_id, "lease": self.lease}, lease=True)
                 if not rows:  # lapsed: another node may own our groups now
                     self._drop_all("this relay node's lease lapsed")
-                    rows = await self._run(_REGISTER, {"me": self.node_id, "url": self.internal_url, "lease": self.lease})
+                    rows = await self._run(_REGISTER, {"me": self.node_id, "url": self.internal_url, "lease": self.lease}, lease=True)
                 self._valid_until = sent + float(rows[0][0])
                 self.renewals += 1
-                live = {row[0] for row in await self._run(_LIVE, {})}
+                live = {row[0] for row in await self._run(_LIVE, {}, lease=True)}
             except PlacementError as exc:
                 log.warning("node %s could not renew its lease (%s); retrying", self.node_id, exc)
                 continue
@@ -268,8 +276,9 @@ class PgPlacement(Placement):
             await self._run(_UNREGISTER, {"me": self.node_id})
         except PlacementError as exc:
             log.warning("node %s could not release its groups (%s); they move when its lease lapses", self.node_id, exc)
-        if self._conn is not None:
-            await self._conn.close()
+        for conn in (self._conn, self._lease_conn):
+            if conn is not None:
+                await conn.close()
 
     # -- groups ------------------------------------------------------------------
 

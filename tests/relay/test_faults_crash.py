@@ -34,7 +34,7 @@ def seeded_data(data_dir):
         store.close()
 
 
-async def load(client: ResilientClient, role: str, seed_value: int, stop: asyncio.Event, poll_id: int) -> int:
+async def load(client: ResilientClient, role: str, seed_value: int, stop: asyncio.Event, poll_id: int, pace: tuple[float, float] = (0.003, 0.015)) -> int:
     """Commands at a steady pace until ``stop``; returns how many were queued."""
     rng = random.Random(seed_value)
     sent = 0
@@ -47,7 +47,7 @@ async def load(client: ResilientClient, role: str, seed_value: int, stop: asynci
             await client.send("checkin.submit", {"mood": rng.randrange(11), "feelings": ["tired"], "note": f"{client.log.name} note {sent}", "note_to": rng.choice(["group", "facilitators"])})
         if role != "facilitator" and sent % 5 == 0:
             await client.send("hand.raise" if sent % 10 == 0 else "hand.lower", {})
-        await asyncio.sleep(rng.uniform(0.003, 0.015))
+        await asyncio.sleep(rng.uniform(*pace))
     return sent
 
 
