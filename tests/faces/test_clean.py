@@ -197,3 +197,27 @@ async def test_a_deck_file_loaded_from_the_slides_pane_reaches_the_group_clean(s
         async with RawClient(seeded.url, seeded.participants[0].token) as sam:
             loaded = await sam.recv_until(is_event("deck.loaded"))
         assert loaded["data"]["title"] == "Deck" and loaded["data"]["slides"][0]["body"] == "# One\nBody"
+
+
+async def test_a_field_holding_escape_sequences_draws_none_of_them_and_keeps_them_as_typed() -> None:
+    """A path or a pasted line with an escape sequence or a bidi override in it: the field
+    draws each such character as a visible mark, wherever the field's window falls."""
+    from textual.app import App, ComposeResult
+
+    from iop_tui.tui.widgets.pane import quiet_input
+
+    held = f"week3{OSC_TITLE}{CSI}{BIDI}.md"
+
+    class OneField(App[None]):
+        def compose(self) -> ComposeResult:
+            yield quiet_input(id="f")
+
+    app = OneField()
+    async with app.run_test(size=(80, 5)) as pilot:
+        box = app.query_one("#f")
+        box.value = held
+        box.focus()
+        await pilot.pause()
+        rows = _rows(box)
+        assert _dirty("".join(rows)) == [] and "\ufffd" in "".join(rows)
+        assert box.value == held

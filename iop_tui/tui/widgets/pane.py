@@ -11,9 +11,12 @@ changed, so an idle session writes nothing to the terminal.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from rich.highlighter import Highlighter
+from rich.text import Text
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Label, TextArea
@@ -23,8 +26,29 @@ from iop_tui.tui.widgets.text import plain, set_text
 
 __all__ = ["Pane", "SELF", "set_text", "plain", "quiet_input", "quiet_text_area", "split_items", "field"]
 
+#: Characters a field never draws as they are (see :class:`ShownClean`).
+#: Controls (C0, C1) and the bidi marks and overrides; a joiner in an emoji stays as it is.
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
 #: In :attr:`Pane.FOCUS`: the pane itself (it scrolls with the arrow keys).
 SELF = ""
+
+
+class ShownClean(Highlighter):
+    """What a field holds, drawn with every control character (an escape sequence pasted
+    or in a file's name) and bidi override as a visible "\ufffd": the value
+    is kept as it is, one character for one, so the caret and a selection stay in place,
+    and no byte of it reaches the terminal as a command."""
+
+    def __call__(self, text: str | Text) -> Text:
+        shown = text.copy() if isinstance(text, Text) else Text(text)
+        self.highlight(shown)
+        return shown
+
+    def highlight(self, text: Text) -> None:
+        plain = text.plain
+        if _UNSHOWN.search(plain):
+            text.plain = _UNSHOWN.sub("\ufffd", plain)
 
 
 def quiet_input(*, hint: str = "", **kwargs: Any) -> Input:
@@ -36,6 +60,7 @@ def quiet_input(*, hint: str = "", **kwargs: Any) -> Input:
     # Coming back into a filled field puts the caret at the end, never a selection of
     # all its text that the next key would replace (a note would be lost to one letter).
     kwargs.setdefault("select_on_focus", False)
+    kwargs.setdefault("highlighter", ShownClean())
     widget = Input(placeholder=hint, **kwargs)
     widget.cursor_blink = False
     return widget
