@@ -447,11 +447,18 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         # The writer's commit moved the loop connection's data_version. Read it, then the
         # writer connection's (idle now; only others' commits move it): if that moved since
         # the last landing, another connection (the CLI) committed: re-read the tokens.
-        loop_version = self.store.data_version()
-        writer_version = self.writer.data_version()
-        others = writer_version != self._writer_version
-        self._writer_version = writer_version
-        self._data_version = -1 if others else loop_version
+        try:
+            loop_version = self.store.data_version()
+            writer_version = self.writer.data_version()
+        except Exception:
+            # The store is unreachable (PostgreSQL restarting): the batch is still answered,
+            # and the tokens are read again once it answers (the next check_members).
+            log.warning("the store's data_version could not be read after a commit; the tokens will be read again")
+            self._data_version = -1
+        else:
+            others = writer_version != self._writer_version
+            self._writer_version = writer_version
+            self._data_version = -1 if others else loop_version
         self._land(batch, refused)
         if self._dirty and self._flush_handle is None:
             self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
