@@ -31,8 +31,12 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/iop-tui demo
 
+# The suite on 4 workers (its tests mostly wait on relays, terminals and PostgreSQL, so 4
+# fit 2 cores), then the few marked `serial` alone: they measure how one process meets
+# the machine (write backlogs, file limits), which other tests running beside would blur.
 test: install-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 4 -m "not serial"
+	$(BIN)/python -m pytest -q -m serial
 
 # Formatting (ruff format, and import order) is configured in pyproject.toml
 # and applied to the whole tree at once with `make format`; `check` checks

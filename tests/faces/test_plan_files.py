@@ -34,6 +34,7 @@ def _bounded(argv: list[str]) -> list[str]:
     return ["sh", "-c", 'ulimit -v 3000000; exec "$@"', "sh", *argv]
 
 
+@pytest.mark.serial
 async def test_the_plain_face_refuses_devices_fifos_and_escaping_plans_and_keeps_going(seeded, tmp_path, secret):
     fifo = tmp_path / "deck.fifo"
     os.mkfifo(fifo)

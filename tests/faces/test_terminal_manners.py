@@ -50,6 +50,7 @@ def _full_screen(url: str, token: str, *extra: str) -> list[str]:
 # -- 1. quick hide comes before whatever is queued ---------------------------------------
 
 
+@pytest.mark.serial
 async def test_quick_hide_is_written_before_the_output_queued_for_the_covered_screen(seeded, tmp_path) -> None:
     """F12 with the terminal's output backed up (a slow link): the hide line comes first.
 

@@ -51,6 +51,7 @@ async def load(client: ResilientClient, role: str, seed_value: int, stop: asynci
     return sent
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("stop", ["sigkill", "sigterm"])
 async def test_a_relay_stopped_under_load_loses_and_repeats_nothing(tmp_path, stop):
     """SIGKILL is a crash; SIGTERM a clean shutdown (answer what is queued, close with 1001)."""

@@ -233,6 +233,7 @@ async def test_fifty_silent_sockets_from_one_address_are_refused_past_the_cap_wh
                 s.close()
 
 
+@pytest.mark.serial
 def test_sockets_beyond_the_open_files_limit_are_logged_once_per_interval_without_tracebacks(tmp_path):
     """Silent sockets from many addresses exhaust a relay limited to 80 open files:
     it says so in a line now and then, not a traceback per refused accept."""
