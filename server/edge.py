@@ -448,6 +448,10 @@ class RelayServer:
         one line per kind and interval, no traceback."""
         message = str(context.get("message") or "unexpected error in the event loop")
         exc = context.get("exception")
+        if self._server is None and isinstance(exc, ValueError) and "_start_serving" in repr(context.get("handle")):
+            # asyncio's accept retry (due a second after an accept failed for want of file
+            # descriptors) found the listening socket already closed by stop(): nothing to do.
+            return
         if isinstance(exc, OSError):
             self._say(f"loop:{message}", f"{message}: {exc}; raise the open-files limit or find who holds the connections")
         elif self._said.note(f"loop:{message}") is not None:
