@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-import msgpack
-from websockets.exceptions import ConnectionClosed
 
 from tests.support.wsclient import RawClient, is_event, is_kind
 
@@ -68,23 +66,10 @@ class DurabilityWitness(RawClient):
     group_id: int
     early: list[str]
 
-    async def _read(self) -> None:
-        try:
-            async for message in self.ws:
-                frame = msgpack.unpackb(message, raw=False, strict_map_key=False)
-                seq = frame.get("seq") if frame.get("kind") in ("ack", "event") else None
-                if seq is not None and seq not in stored_seqs(self.path, self.group_id):
-                    self.early.append(f"{frame['kind']} {seq}")
-                self.frames.append(frame)
-                if frame.get("kind") == "event":
-                    self.events.append(frame)
-                self._changed.set()
-        except ConnectionClosed:
-            pass
-        finally:
-            self.close_code = self.ws.close_code
-            self._closed.set()
-            self._changed.set()
+    def on_frame(self, frame: dict) -> None:
+        seq = frame.get("seq") if frame.get("kind") in ("ack", "event") else None
+        if seq is not None and seq not in stored_seqs(self.path, self.group_id):
+            self.early.append(f"{frame['kind']} {seq}")
 
 
 async def test_no_ack_and_no_event_reaches_anyone_before_its_batch_is_in_the_database(relay, seeded):

@@ -128,10 +128,14 @@ class RawClient:
         self.ws.transport.abort()
         await asyncio.wait_for(self._closed.wait(), 5)
 
+    def on_frame(self, frame: dict) -> None:
+        """Called on the loop turn each frame arrives, before it is kept (a test's own check)."""
+
     async def _read(self) -> None:
         try:
             async for message in self.ws:
                 frame = msgpack.unpackb(message, raw=False, strict_map_key=False)
+                self.on_frame(frame)
                 self.frames.append(frame)
                 if frame.get("kind") == "event":
                     self.events.append(frame)
