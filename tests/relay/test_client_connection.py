@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 import socket
 from typing import Any
-from collections.abc import Callable
 
 import pytest
 from websockets.asyncio.server import serve
@@ -21,7 +20,7 @@ from protocol.codec import decode, encode
 from protocol.errors import ProtocolError
 from protocol.messages import Limits, synced_frame, welcome_frame
 from server.edge import RelayServer
-from tests.support.wsclient import RawClient
+from tests.support.wsclient import RawClient, until
 
 import iop_tui.core.connection as client_module
 from iop_tui.core import words
@@ -30,20 +29,6 @@ from iop_tui.core.session import ClientSession
 
 FAST = (0.05, 0.1, 0.2)  # backoff for tests that should come back quickly
 HOLD = (30.0,)  # backoff for tests that decide themselves when to come back (retry_now)
-
-
-async def until(condition: Callable[[], Any], what: str, timeout: float = 5.0) -> Any:
-    """Wait for ``condition()`` to be truthy; fail with ``what`` after ``timeout`` s."""
-
-    async def poll() -> Any:
-        while not (value := condition()):
-            await asyncio.sleep(0.01)
-        return value
-
-    try:
-        return await asyncio.wait_for(poll(), timeout)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 class Running:

@@ -25,7 +25,7 @@ from server.edge import RelayServer
 from server.store import open_store
 from tests.support.pg import fresh_schema
 from tests.support.procs import ServerProcess, run_cli, start_server_process
-from tests.support.wsclient import RawClient, Seeded, is_event, seed
+from tests.support.wsclient import RawClient, Seeded, is_event, seed, until
 
 SECRET = "s3cret-for-tests"
 
@@ -192,18 +192,6 @@ async def test_a_paused_owner_is_fenced_and_nothing_it_decides_reaches_anyone(pg
                 os.kill(a.pid, signal.SIGCONT)
 
 
-async def until(condition, what: str, timeout: float = 10.0):
-    async def poll():
-        while not (value := condition()):
-            await asyncio.sleep(0.01)
-        return value
-
-    try:
-        return await asyncio.wait_for(poll(), timeout)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
-
-
 async def test_the_client_reconnects_at_once_on_4012_and_resumes_where_the_group_moved(pg_url, seeded):
     """Sam's client is forwarded by B to A; A stops cleanly (its groups released, its links
     closed with 4012): the client reconnects at once (its backoff is 30 s), B claims the
@@ -217,13 +205,13 @@ async def test_the_client_reconnects_at_once_on_4012_and_resumes_where_the_group
             conn.add_listener(frames.append)
             task = asyncio.create_task(conn.run())
             try:
-                await until(lambda: any(f["kind"] == "synced" for f in frames), "Sam's first sync")
+                await until(lambda: any(f["kind"] == "synced" for f in frames), "Sam's first sync", timeout=10.0)
                 one = await dana.command("chat.send", {"text": "one"})
-                await until(lambda: conn.last_seq == one["seq"], "Sam to receive 'one'")
+                await until(lambda: conn.last_seq == one["seq"], "Sam to receive 'one'", timeout=10.0)
                 a.proc.send_signal(signal.SIGTERM)
                 conn.send("chat.send", {"text": "sent as A stopped"})
                 assert await dana.wait_closed(timeout=10) in (CloseCode.OWNER_MOVED, 1001)
-                await until(lambda: not conn.outbox and sum(f["kind"] == "welcome" for f in frames) == 2, "Sam to resume and be answered")
+                await until(lambda: not conn.outbox and sum(f["kind"] == "welcome" for f in frames) == 2, "Sam to resume and be answered", timeout=10.0)
                 moved = [f for f in frames if f["kind"] == "status" and f.get("message") == words.OWNER_MOVED_TEXT]
                 assert moved and moved[0]["retry_in"] <= OWNER_MOVED_JITTER
                 second = [f for f in frames if f["kind"] == "welcome"][1]

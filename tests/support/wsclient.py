@@ -221,3 +221,17 @@ class RawClient:
     def last_seq(self) -> int:
         """The last seq this client holds (0 when none)."""
         return self.events[-1]["seq"] if self.events else 0
+
+
+async def until(condition: Callable[[], Any], what: str, timeout: float = 5.0) -> Any:
+    """Wait for ``condition()`` to be truthy; fail with ``what`` after ``timeout`` s."""
+
+    async def poll() -> Any:
+        while not (value := condition()):
+            await asyncio.sleep(0.01)
+        return value
+
+    try:
+        return await asyncio.wait_for(poll(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
