@@ -79,6 +79,9 @@ __all__ = ["Hub", "Peer", "Room", "PRESENCE_GRACE"]
 
 log = logging.getLogger("iop.server")
 
+#: Why a group's members are closed with 4012 when another node claimed it (issue 16).
+GROUP_MOVED = "The group moved to another relay node; reconnect now and resume."
+
 #: Commands one batch decides at most when commits run on a writer thread (issue 16).
 MAX_BATCH_COMMANDS = 64
 
@@ -193,12 +196,11 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             # With a writer (issue 16), never wait here: the change is logged by the next
             # batch and reaches the joiner live, after the durable head its welcome shows.
             self.flush()
-        if peer.role == GUEST:
-            self._arrive(room, peer)
         # Small rooms (issue 13): a member who comes late goes to a room; after a restart the round's clock runs again.
-        late = late_placement(room.state, peer.member_id)
-        if late:
-            self.record(room, late)
+        if (peer.role == GUEST and not self._arrive(room, peer)) or ((late := late_placement(room.state, peer.member_id)) and not self.record(room, late)):
+            # Refused (another node owns the group now: it was dropped, its members closed): so is the joiner.
+            peer.close(CloseCode.OWNER_MOVED, GROUP_MOVED)
+            return room
         self.breakouts.ensure(room)
         head = self.shown_head(room)  # durable seqs only (a batch may be in flight)
         resume = hello.resume_from
@@ -248,20 +250,23 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             self.tell_attendance(room, only=peer)  # the live session's attendance so far (server/between.py)
         return room
 
-    def _arrive(self, room: Room, peer: Any) -> None:
+    def _arrive(self, room: Room, peer: Any) -> bool:
         """Log that a guest is now in the live session (once per session), before
-        their replay: what they see of it is counted from this event."""
+        their replay: what they see of it is counted from this event. False: the
+        commit was refused (:meth:`_commit_direct`)."""
         self.settle()  # sequenced on the durable head, committed from the loop
         drafts = arrival(room.state, peer.member_id)
         if not drafts:
-            return
+            return True
         now, first = self.clock(), room.head + 1
         # Logged by the relay itself (actor 0), not by a command of the guest.
         events = [Event(first + i, d.type, now, 0, "", d.audience, d.subject, _substitute(d.data, first)) for i, d in enumerate(drafts)]
-        self.store.commit([(room.group.id, e) for e in events], [], [])
+        if not self._commit_direct(room, events):
+            return False
         for event in events:
             room.state.apply(event)
         self._fan_out(room, events)
+        return True
 
     # -- commands --------------------------------------------------------------
 
@@ -408,7 +413,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 log.warning("the stored head of group(s) %s moved (another writer); their batch was dropped", sorted(refused))
                 for room in batch.rooms:
                     if room.group.id in self.fenced:  # another node owns it now (issue 16)
-                        self.drop_group(room.group.id, "The group moved to another relay node; reconnect now and resume.")
+                        self.drop_group(room.group.id, GROUP_MOVED)
                     elif room.group.id in refused:
                         self._reload(room)
                 for outcome in outcomes:
@@ -643,7 +648,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             self.breakouts.watch(room, events)
 
     def record(self, room: Room, drafts: list[Draft]) -> list[Event]:
-        """Log events the relay itself decided (actor 0), such as an email sent: stored, then delivered."""
+        """Log events the relay itself decided (actor 0), such as an email sent: stored, then
+        delivered. Returns them; ``[]`` when the commit was refused (:meth:`_commit_direct`)."""
         self.settle()  # sequenced on the durable head, committed from the loop
         if self._dirty:  # anything queued is decided first
             if self._flush_handle is not None:
@@ -652,11 +658,33 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             self.flush()
             self.settle()
         events = self._sequence_server(room, drafts, self.clock())
-        self.store.commit([(room.group.id, e) for e in events], [], [])
+        if not self._commit_direct(room, events):
+            return []
         for event in events:
             room.state.apply(event)
         self._fan_out(room, events)
         return events
+
+    def _commit_direct(self, room: Room, events: list[Event]) -> bool:
+        """Store events the relay decided itself, from the loop (not through a batch).
+
+        False: refused, and nothing was stored (so nothing is delivered). When another
+        node claimed the group (its epoch moved: the fence), this node is not its owner
+        any more: the group is dropped at once and its members closed with 4012, as a
+        refused batch does; an expected event of several nodes, logged as a warning. When
+        only its head moved (another writer), the room is read again from the store."""
+        try:
+            self.store.commit([(room.group.id, e) for e in events], [], [])
+        except HeadMoved as moved:
+            gid = room.group.id
+            if gid in moved.fenced:
+                log.warning("group %s: %s was refused because another relay node owns it now; dropping it here", gid, events[0].type)
+                self.drop_group(gid, GROUP_MOVED)
+            else:
+                log.warning("group %s: %s was refused because its stored head moved (another writer); reading it again", gid, events[0].type)
+                self._reload(room)
+            return False
+        return True
 
     def facilitators_online(self, room: Room) -> bool:
         """Whether a facilitator of the room has a live connection."""

@@ -53,7 +53,9 @@ class Replay:
         live); the last check of the head and going live happen in one step of
         the loop, so no event is lost or repeated.
         """
-        room = self.rooms[peer.group_id]
+        room = self.rooms.get(peer.group_id)
+        if room is None or peer.closing:
+            return  # refused as it joined (the group moved to another node): it is closing with 4012
         batch: list[Logged] = []  # events read from the store, not all sent yet
         while not peer.live and not peer.closing:
             if peer.cursor > self.shown_head(room):  # durable seqs only (issue 16: a batch may be in flight)

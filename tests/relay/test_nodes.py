@@ -9,6 +9,7 @@ forwarded to A, and every rule is A's.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ import pytest
 from iop_tui.core import words
 from iop_tui.core.connection import OWNER_MOVED_JITTER, Connection
 from protocol.errors import CloseCode
+from protocol.events import Draft
+from protocol.roles import FACILITATORS
 from server.edge import RelayServer
 from server.store import open_store
 from tests.support.pg import fresh_schema
@@ -331,3 +334,64 @@ async def test_a_member_revoked_by_the_cli_is_closed_through_the_node_that_forwa
             assert await sam.wait_closed(timeout=10) == CloseCode.UNAUTHORIZED  # the owner's close, passed on by B
             async with RawClient(b.url, sam_c.token) as again:
                 assert again.welcome is None and await again.wait_closed() == CloseCode.UNAUTHORIZED
+
+
+def claim_as_another_node(url: str, group_id: int, node: str = "b") -> int:
+    """What another node's claim leaves in the database: the group is ``node``'s at the next epoch."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "UPDATE groups SET owner_node = %s, owner_epoch = owner_epoch + 1 WHERE id = %s RETURNING owner_epoch", (node, group_id),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def no_tracebacks(records: list) -> list[str]:
+    """The relay's log records at ERROR or with a traceback (there should be none)."""
+    return [r.getMessage() for r in records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+async def test_a_guest_arriving_at_an_owner_that_lost_its_group_closes_every_member_with_4012_at_once(pg_url, seeded, caplog):
+    """The guest's arrival is a direct commit (Hub._arrive), not a batch: refused by the fence
+    (another node claimed the group, this one does not know yet), it stores and delivers
+    nothing, drops the group at once (the guest, Dana and Sam get 4012 now, not at the next
+    flush) and is logged as the expected event it is: a warning, no traceback."""
+    sam_c = seeded.participants[0]
+    caplog.set_level(logging.INFO, logger="iop.server")
+    async with RelayServer(pg_url, node_id="a") as a:
+        async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(a.url, sam_c.token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            await dana.command("session.start", {"title": "Family session"})
+            head = [s for s, _t, _d in stored(pg_url, seeded.group_id)][-1]
+            claim_as_another_node(pg_url, seeded.group_id)
+            async with RawClient(a.url, seeded.guest.token, hello=False) as jo:
+                await jo.send_frame({"kind": "hello", "v": jo.version, "token": seeded.guest.token, "resume_from": None, "client": "tests"})
+                for c in (jo, dana, sam):
+                    assert await c.wait_closed(timeout=10) == CloseCode.OWNER_MOVED
+                assert not [f for f in jo.events + dana.events + sam.events if f["type"] == "guest.arrived"]
+            assert [s for s, _t, _d in stored(pg_url, seeded.group_id)][-1] == head
+            assert seeded.group_id not in a.hub.rooms
+    assert no_tracebacks(caplog.records) == []
+    assert any("another relay node owns it now" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+
+
+async def test_an_event_the_relay_records_on_an_owner_that_lost_its_group_drops_the_group_at_once(pg_url, seeded, caplog):
+    """Hub.record (an email sent, a small room's clock): refused by the fence, nothing is
+    stored or delivered, the group is dropped at once and its members get 4012; a warning, no traceback."""
+    sam_c = seeded.participants[0]
+    caplog.set_level(logging.INFO, logger="iop.server")
+    async with RelayServer(pg_url, node_id="a") as a:
+        async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(a.url, sam_c.token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            head = (await dana.command("chat.send", {"text": "before"}))["seq"]
+            claim_as_another_node(pg_url, seeded.group_id)
+            room = a.hub.rooms[seeded.group_id]
+            assert a.hub.record(room, [Draft("urgent.emailed", FACILITATORS, {"alert_id": head, "member_id": sam_c.member_id, "to": "x@y.example"})]) == []
+            for c in (dana, sam):
+                assert await c.wait_closed(timeout=10) == CloseCode.OWNER_MOVED
+            assert not [f for f in dana.events if f["type"] == "urgent.emailed"]
+            assert [s for s, _t, _d in stored(pg_url, seeded.group_id)][-1] == head
+            assert seeded.group_id not in a.hub.rooms
+    assert no_tracebacks(caplog.records) == []
