@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import json
 import multiprocessing as mp
 import os
 import random
@@ -175,6 +176,66 @@ class WorkerResult:
     errors: int
 
 
+def read_chat(m: Member, frame: dict, latencies: array) -> None:
+    """The one reader of a chat the load sent (``sender:n:sent_at``): its latency, and how
+    many times ``m`` received (sender, n). An event of another kind counts nothing here."""
+    text = frame["data"].get("text", "") if frame.get("type", "chat.posted") == "chat.posted" else ""
+    try:
+        sender, n, sent_at = text.split(":", 2)
+    except ValueError:
+        return
+    latencies.append(time.time() - float(sent_at))
+    key = (int(sender), int(n))
+    m.keys[key] = m.keys.get(key, 0) + 1
+
+
+async def talk(m: Member, start_at: float, period: float, duration: float, send) -> None:
+    """Send ``m``'s chats every ``period`` s (a random phase) until ``duration`` ends: ``send(m, n, text)``."""
+    phase = random.random() * period
+    end_at = start_at + duration
+    n = 0
+    while True:
+        target = start_at + phase + n * period
+        if target >= end_at:
+            return
+        await asyncio.sleep(max(0.0, target - time.time()))
+        send(m, n, f"{m.index}:{n}:{time.time():.6f}")
+        n += 1
+        m.sent = n
+
+
+def expected_per_group(members: list) -> dict[int, int]:
+    """How many chats each group's members sent: what each of its receivers should hold."""
+    expected: dict[int, int] = {}
+    for m in members:
+        expected[m.group] = expected.get(m.group, 0) + m.sent
+    return expected
+
+
+def tally(members: list, *, resumed: bool) -> tuple[int, int, int, int]:
+    """(lost, dup, deliveries, sent) over ``members``, each group's stream checked whole: every
+    (sender, n) its group sent received once, seqs gap-free and never twice. ``resumed``
+    (members that reconnect and resume): a seq replayed in order is not out of order, and
+    deliveries are the distinct chats received."""
+    by_group: dict[int, list] = {}
+    for m in members:
+        by_group.setdefault(m.group, []).append(m)
+    lost = dup = deliveries = sent = 0
+    for ms in by_group.values():
+        keys = {(m.index, n) for m in ms for n in range(m.sent)}
+        for m in ms:
+            deliveries += len(m.keys) if resumed else len(m.seqs)
+            lost += len(keys - m.keys.keys())
+            dup += sum(c - 1 for c in m.keys.values()) + (len(m.seqs) - len(set(m.seqs)))
+            if not resumed and m.seqs != sorted(m.seqs):
+                dup += 1
+            distinct = sorted(set(m.seqs))
+            if distinct and distinct[-1] - distinct[0] + 1 != len(distinct):
+                lost += distinct[-1] - distinct[0] + 1 - len(distinct)
+        sent += sum(m.sent for m in ms)
+    return lost, dup, deliveries, sent
+
+
 async def _worker(mode: str, host: str, port: int, groups: dict[int, list[tuple[int, str]]], period: float, duration: float, ready, go) -> WorkerResult:
     raise_nofile()
     latencies = array("d")
@@ -187,21 +248,13 @@ async def _worker(mode: str, host: str, port: int, groups: dict[int, list[tuple[
 
     def handler(member: Member):
         unpack = msgpack.unpackb
-        wall = time.time
 
         def on_message(payload: bytes) -> None:
             frame = unpack(payload, raw=False, strict_map_key=False)
             kind = frame.get("kind")
             if kind == "event":
-                text = frame["data"].get("text", "")
-                try:
-                    sender, n, sent_at = text.split(":", 2)
-                except ValueError:
-                    return
-                latencies.append(wall() - float(sent_at))
                 member.seqs.append(frame["seq"])
-                key = (int(sender), int(n))
-                member.keys[key] = member.keys.get(key, 0) + 1
+                read_chat(member, frame, latencies)
             elif kind == "ack":
                 member.acked.add(frame["id"])
             elif kind == "synced":
@@ -230,47 +283,22 @@ async def _worker(mode: str, host: str, port: int, groups: dict[int, list[tuple[
     ready.put(len(members))
     loop = asyncio.get_running_loop()
     start_at = await loop.run_in_executor(None, go.get)
-    end_at = start_at + duration
 
-    async def talk(m: Member) -> None:
-        phase = random.random() * period
-        n = 0
-        while True:
-            target = start_at + phase + n * period
-            if target >= end_at:
-                return
-            await asyncio.sleep(max(0.0, target - time.time()))
-            text = f"{m.index}:{n}:{time.time():.6f}"
-            if relay:
-                m.client.send(msgpack.packb({"kind": "chat.send", "id": f"c{n}", "data": {"text": text}}))
-            else:
-                m.client.send(msgpack.packb({"kind": "chat", "text": text}))
-            n += 1
-            m.sent = n
+    def send(m: Member, n: int, text: str) -> None:
+        if relay:
+            m.client.send(msgpack.packb({"kind": "chat.send", "id": f"c{n}", "data": {"text": text}}))
+        else:
+            m.client.send(msgpack.packb({"kind": "chat", "text": text}))
 
-    await asyncio.gather(*(talk(m) for m in members))
+    await asyncio.gather(*(talk(m, start_at, period, duration, send) for m in members))
     # Drain: wait until every receiver holds every message its group sent (or 10 s).
-    by_group: dict[int, list[Member]] = {}
-    for m in members:
-        by_group.setdefault(m.group, []).append(m)
-    expected = {gid: sum(m.sent for m in ms) for gid, ms in by_group.items()}
+    expected = expected_per_group(members)
     deadline = time.time() + 10
     while time.time() < deadline:
         if all(len(m.keys) >= expected[m.group] for m in members) and (not relay or all(len(m.acked) >= m.sent for m in members)):
             break
         await asyncio.sleep(0.05)
-    lost = dup = deliveries = sent = 0
-    for ms in by_group.values():
-        keys = {(m.index, n) for m in ms for n in range(m.sent)}
-        for m in ms:
-            deliveries += len(m.seqs)
-            lost += len(keys - m.keys.keys())
-            dup += sum(c - 1 for c in m.keys.values()) + (len(m.seqs) - len(set(m.seqs)))
-            if m.seqs != sorted(m.seqs):
-                dup += 1
-            if m.seqs and m.seqs[-1] - m.seqs[0] + 1 != len(set(m.seqs)):
-                lost += m.seqs[-1] - m.seqs[0] + 1 - len(set(m.seqs))
-        sent += sum(m.sent for m in ms)
+    lost, dup, deliveries, sent = tally(members, resumed=False)
     for m in members:
         m.client.transport.close()
     return WorkerResult(latencies.tobytes(), deliveries, sent, lost, dup, errors[0])
@@ -380,6 +408,32 @@ def seed(data: Path | str, groups: int, members: int) -> dict[int, list[tuple[in
     return out
 
 
+def seed_with(checkout: Path, data: Path, groups: int, members: int) -> dict[int, list[tuple[int, str]]]:
+    """Seed ``data`` with the relay of ``checkout`` (its own store and migrations: a relay from
+    before a migration refuses a database a newer one wrote), in one process of that checkout;
+    the groups and tokens it made, as :func:`seed` returns them.
+
+    Not its CLI, one member at a time: ``python -m server invite`` costs 0.4 s a member here,
+    200 s for 50 x 10; one process calling the checkout's own store costs about a second."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--seed-into", str(data), "--groups", str(groups), "--members", str(members)]
+    env = dict(os.environ, PYTHONPATH=str(checkout), PYTHONUNBUFFERED="1")
+    done = subprocess.run(cmd, cwd=checkout, env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"relay_load: the relay of {checkout} could not seed its data ({last}); is it a checkout of iop-tui?")
+    return {int(gid): [(int(i), str(t)) for i, t in people] for gid, people in json.loads(done.stdout).items()}
+
+
+def check_checkout(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse, in one sentence, a --baseline-from that cannot run, before anything starts."""
+    if args.baseline_from is None:
+        return
+    if not args.repeat:
+        parser.error("--baseline-from needs --repeat N: the baseline runs in each repetition, beside this relay.")
+    if not (Path(args.baseline_from) / "server" / "__main__.py").is_file():
+        parser.error(f"--baseline-from {args.baseline_from}: no relay there (no server/__main__.py); give a checkout, e.g. git archive COMMIT | tar -x -C DIR.")
+
+
 def report(name: str, r: RunResult) -> None:
     print(
         f"{name:6}: deliveries/s={r.deliveries_per_s:,.0f} p50={r.p50_ms:.1f} ms p99={r.p99_ms:.1f} ms "
@@ -406,7 +460,12 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=None, help="with --store pg: N relay nodes behind a balancer (issue 16; N > 1 adds a one-node baseline)")
     parser.add_argument("--kill-every", type=float, default=None, metavar="S", help="with --nodes: SIGKILL the busiest owner every S seconds")
     parser.add_argument("--restart-after", type=float, default=5.0, metavar="S", help="with --kill-every: start the killed node again (same id, same port) S seconds later, as a supervisor would; 0: never")
+    parser.add_argument("--seed-into", type=Path, default=None, metavar="DIR", help=argparse.SUPPRESS)  # seed_with's child
     args = parser.parse_args()
+    check_checkout(parser, args)
+    if args.seed_into is not None:
+        print(json.dumps(seed(args.seed_into, args.groups, args.members)), flush=True)
+        return
     raise_nofile()
     if args.repeat:
         return tail_runs(args)
@@ -529,10 +588,14 @@ def tail_runs(args) -> None:
     with tempfile.TemporaryDirectory(prefix="relay-tail-") as tmp:
         template = Path(tmp) / "seeded"
         groups = seed(template, args.groups, args.members)
+        if args.baseline_from:  # the baseline's data, written by the baseline's own relay
+            baseline = Path(args.baseline_from).resolve()
+            template_before = Path(tmp) / "seeded-before"
+            groups_before = seed_with(baseline, template_before, args.groups, args.members)
         for rep in range(args.repeat):
             results: dict[str, RunResult] = {"relay": tail_run(args, template, REPO, groups)}
             if args.baseline_from:
-                results["before"] = tail_run(args, template, Path(args.baseline_from).resolve(), groups)
+                results["before"] = tail_run(args, template_before, baseline, groups_before)
             raw_proc, host, port = start([sys.executable, str(REPO / "bench" / "raw_broadcast.py"), "--port", "0"], "raw listening")
             try:
                 results["raw"] = run("raw", raw_proc, host, port, groups, args)
@@ -582,18 +645,11 @@ def tail_runs(args) -> None:
 
 
 @dataclass
-class FleetMember:
-    group: int
-    index: int
-    token: str
-    client: WsClient | None = None
-    synced: asyncio.Future | None = None
+class FleetMember(Member):
+    """A :class:`Member` that reconnects: it resumes from ``last_seq`` and resends its outbox."""
+
     last_seq: int | None = None
-    sent: int = 0
     outbox: dict = field(default_factory=dict)  # cid -> frame bytes, until acked
-    seqs: list = field(default_factory=list)  # every event seq, in arrival order
-    keys: dict = field(default_factory=dict)  # (client id, n) -> times received
-    reconnects: list = field(default_factory=list)  # seconds from the drop to synced
 
 
 @dataclass
@@ -619,26 +675,18 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
     done = [False]
 
     def handler(m: FleetMember):
-        unpack, wall = msgpack.unpackb, time.time
+        unpack = msgpack.unpackb
 
         def on_message(payload: bytes) -> None:
             frame = unpack(payload, raw=False, strict_map_key=False)
             kind = frame.get("kind")
             if kind == "event":
                 seq = frame["seq"]
-                if m.last_seq is not None and seq <= m.last_seq:
-                    m.seqs.append(seq)  # counted as a duplicate below
-                    return
-                m.last_seq = seq
                 m.seqs.append(seq)
-                text = frame["data"].get("text", "") if frame.get("type") == "chat.posted" else ""
-                try:
-                    sender, n, sent_at = text.split(":", 2)
-                except ValueError:
-                    return
-                latencies.append(wall() - float(sent_at))
-                key = (int(sender), int(n))
-                m.keys[key] = m.keys.get(key, 0) + 1
+                if m.last_seq is not None and seq <= m.last_seq:
+                    return  # counted as a duplicate by tally
+                m.last_seq = seq
+                read_chat(m, frame, latencies)
             elif kind == "ack":
                 m.outbox.pop(frame["id"], None)
             elif kind == "welcome":
@@ -695,46 +743,23 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
     keepers = [asyncio.create_task(keep(m)) for m in members]
     ready.put(len(members))
     start_at = await loop.run_in_executor(None, go.get)
-    end_at = start_at + duration
 
-    async def talk(m: FleetMember) -> None:
-        phase = random.random() * period
-        n = 0
-        while True:
-            target = start_at + phase + n * period
-            if target >= end_at:
-                return
-            await asyncio.sleep(max(0.0, target - time.time()))
-            cid = f"c{n}"
-            data = msgpack.packb({"kind": "chat.send", "id": cid, "data": {"text": f"{m.index}:{n}:{time.time():.6f}"}})
-            m.outbox[cid] = data
-            if m.synced is not None and m.synced.done() and m.client is not None:
-                m.client.send(data)
-            n += 1
-            m.sent = n
+    def send(m: FleetMember, n: int, text: str) -> None:
+        cid = f"c{n}"
+        data = msgpack.packb({"kind": "chat.send", "id": cid, "data": {"text": text}})
+        m.outbox[cid] = data
+        if m.synced is not None and m.synced.done() and m.client is not None:
+            m.client.send(data)
 
-    await asyncio.gather(*(talk(m) for m in members))
-    by_group: dict[int, list[FleetMember]] = {}
-    for m in members:
-        by_group.setdefault(m.group, []).append(m)
-    expected = {gid: sum(m.sent for m in ms) for gid, ms in by_group.items()}
+    await asyncio.gather(*(talk(m, start_at, period, duration, send) for m in members))
+    expected = expected_per_group(members)
     deadline = time.time() + 60
     while time.time() < deadline:
         if all(len(m.keys) >= expected[m.group] and not m.outbox for m in members):
             break
         await asyncio.sleep(0.05)
     done[0] = True
-    lost = dup = deliveries = sent = 0
-    for ms in by_group.values():
-        keys = {(m.index, n) for m in ms for n in range(m.sent)}
-        for m in ms:
-            deliveries += len(m.keys)
-            lost += len(keys - m.keys.keys())
-            dup += sum(c - 1 for c in m.keys.values()) + (len(m.seqs) - len(set(m.seqs)))
-            distinct = sorted(set(m.seqs))
-            if distinct and distinct[-1] - distinct[0] + 1 != len(distinct):
-                lost += distinct[-1] - distinct[0] + 1 - len(distinct)
-        sent += sum(m.sent for m in ms)
+    lost, dup, deliveries, sent = tally(members, resumed=True)
     for task in keepers:
         task.cancel()
     for m in members:

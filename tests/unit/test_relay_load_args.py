@@ -1,0 +1,82 @@
+"""bench/relay_load.py's argument handling and its baseline's data (cheap: no load is run).
+
+``--baseline-from DIR`` runs an older checkout's relay beside this one; an older relay
+refuses a database a newer one wrote, so the baseline's data is seeded by the baseline's
+own store (:func:`relay_load.seed_with`, a child process of that checkout).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BENCH = REPO / "bench" / "relay_load.py"
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("relay_load", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("relay_load", module)  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True, timeout=60, cwd=REPO)
+
+
+def test_a_baseline_without_repetitions_is_refused_in_one_sentence(tmp_path):
+    done = bench("--baseline-from", str(REPO))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "relay_load.py: error: --baseline-from needs --repeat N: the baseline runs in each repetition, beside this relay."
+    )
+
+
+def test_a_baseline_folder_with_no_relay_is_refused_before_anything_runs(tmp_path):
+    done = bench("--repeat", "1", "--baseline-from", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"relay_load.py: error: --baseline-from {tmp_path}: no relay there (no server/__main__.py); "
+        "give a checkout, e.g. git archive COMMIT | tar -x -C DIR."
+    )
+
+
+def test_the_baselines_data_is_written_by_the_baselines_own_store(tmp_path):
+    """A checkout one migration behind this one (an older relay) seeds data at its own schema,
+    which its relay opens; the groups and tokens are the ones it made."""
+    older = tmp_path / "older"
+    for part in ("server", "protocol"):
+        shutil.copytree(REPO / part, older / part, ignore=shutil.ignore_patterns("__pycache__"))
+    store_py = older / "server" / "store.py"
+    store_py.write_text(store_py.read_text() + "\nMIGRATIONS = MIGRATIONS[:-1]  # the test's older relay\n")
+    relay_load = load_bench()
+    from server.store import MIGRATIONS
+
+    groups = relay_load.seed_with(older, tmp_path / "data", 3, 2)
+    assert sorted(len(people) for people in groups.values()) == [2, 2, 2]
+    assert sorted(i for people in groups.values() for i, _t in people) == list(range(6))
+    with sqlite3.connect(tmp_path / "data" / "iop.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) - 1
+        assert db.execute("SELECT count(*) FROM members").fetchone()[0] == 6
+
+
+def test_a_baseline_that_cannot_seed_says_so_in_one_sentence(tmp_path):
+    broken = tmp_path / "broken"
+    (broken / "server").mkdir(parents=True)
+    (broken / "server" / "__init__.py").write_text("raise ImportError('this checkout is broken')\n")
+    relay_load = load_bench()
+    try:
+        relay_load.seed_with(broken, tmp_path / "data", 1, 1)
+    except SystemExit as exc:
+        assert str(exc) == (
+            f"relay_load: the relay of {broken} could not seed its data (ImportError: this checkout is broken); is it a checkout of iop-tui?"
+        )
+    else:
+        raise AssertionError("a broken baseline seeded data")
