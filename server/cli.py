@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--reminder-every", type=float, default=REMINDER_EVERY, metavar="SECONDS", help=f"how often the relay looks for reminders due (default: {REMINDER_EVERY:g})")
     serve.add_argument(
         "--reminder-lease", type=float, default=REMINDER_LEASE, metavar="SECONDS",
-        help=f"how long a claimed reminder is held before another relay may send it (default: {REMINDER_LEASE:g})",
+        help=f"how long a claimed reminder or on-call email is held before another relay may send it (default: {REMINDER_LEASE:g})",
     )
     # -- several nodes (issue 16): server/placement.py, server/forward.py (PostgreSQL only) --
     serve.add_argument("--node-id", default=None, metavar="NAME", help="this relay node's unique name among the nodes on one PostgreSQL database (default: hostname-pid)")

@@ -421,7 +421,7 @@ class RelayServer:
         # that the relay which did start then waited a lease for (found by qaf). Nothing is
         # awaited until these exist, so no connection is handled before them.
         if self.smtp is not None:
-            self.oncall = OnCall(self.hub, Notifier(self.smtp), after=self.on_call_after)
+            self.oncall = OnCall(self.hub, Notifier(self.smtp), after=self.on_call_after, placement=self.placement, lease=self.reminder_lease)
             self.oncall.resume()
         elif self.store.groups_on_call():
             log.warning("Some groups have an on-call address but no mail server is set; start with --smtp-host to email urgent requests.")
@@ -514,7 +514,7 @@ class RelayServer:
             try:
                 await asyncio.wait_for(self.oncall.wait_sent(), SMTP_TIMEOUT)
             except TimeoutError:
-                log.warning("an on-call email was still being sent at shutdown; it will be sent again after the restart")
+                log.warning("an on-call email was still being sent at shutdown; its claim runs out and the group's next owner sends it")
             self.oncall.close()
         self.hub.close()
         if self.placement.several:
@@ -617,6 +617,8 @@ class RelayServer:
         the reminders while another node owned it) is stale; it is loaded again on the next join."""
         if group_id in self.hub.rooms:
             self.hub.drop_group(group_id, MOVED)
+        if self.oncall is not None:  # its alerts are this node's to email now (server/oncall.py)
+            self.oncall.adopt(group_id)
 
     def _from_node(self, ws: ServerConnection) -> bool:
         """Whether the connection is another node's link (header ``X-Iop-Node``). With the shared

@@ -14,6 +14,30 @@ the relay logs ``urgent.emailed`` (facilitators only), and an alert with that
 event is never emailed again, across restarts too: :meth:`OnCall.resume`
 looks at every group with an on-call address when the relay starts. A message
 the server refused is tried again after ``retry`` seconds.
+
+Exactly once across several nodes (issue 16):
+
+- Only the group's **owner** decides an email (it alone knows whether a
+  facilitator is connected): when an alert's clock runs out on a node that does
+  not own the group, the node asks the placement; a group another live node
+  owns is left to it, and a group nobody owns (nobody is connected anywhere) is
+  claimed, so one node decides. A node that claims a group looks at its alerts
+  at once (:meth:`OnCall.adopt`): an owner that died leaves its alerts to the next.
+- Before sending, the owner **claims** the email in the store's outbox, as
+  reminders are claimed (:meth:`~server.store.Store.claim_reminder`: the row
+  (member, ``oncall:ALERT``, ``oncall``) under a lease of ``lease`` seconds,
+  ``serve --reminder-lease``), and marks it sent once the SMTP server accepted
+  it. Another node (a paused old owner that wakes up) finds it claimed and
+  leaves it. A claim whose node died before sending (the fault hook
+  ``IOP_FAULT=die-after-oncall-claim`` for the tests) is taken over when its
+  lease has run out and sent then; a row found sent whose ``urgent.emailed``
+  was never logged (the sender died in between) is logged then, not sent again.
+- The one window left, as for reminders: a node that dies (or is paused past
+  the claim's lease) after the SMTP server accepted the message and before the
+  row says sent; the next owner sends it again, with the same ``Message-ID``
+  (the outbox key), so a mail system that drops duplicates drops it. Never two
+  emails from two live nodes: the guarantee is at most one send per live claim,
+  at least one while any node serves the group.
 """
 
 from __future__ import annotations
@@ -21,6 +45,9 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import logging
+import os
+import re
+import time
 from typing import Any
 
 from protocol.events import Draft, Event
@@ -28,6 +55,8 @@ from protocol.roles import FACILITATORS
 
 from .hub import Hub, Room
 from .notify import Notifier, NotifyError
+from .placement import Local, Placement, PlacementError, SinglePlacement
+from .reminders import FAULT_ENV, REMINDER_LEASE
 
 __all__ = ["OnCall", "ON_CALL_AFTER", "email_text"]
 
@@ -39,6 +68,10 @@ ON_CALL_AFTER = 120.0
 RETRY_AFTER = 60.0
 
 ALERT_EVENTS = ("urgent.raised", "alert.raised")
+#: The outbox channel of on-call emails (their rows sit beside the reminders').
+CHANNEL = "oncall"
+#: Tries of one on-call email: an urgent request is never given up.
+ATTEMPTS = 10**9
 
 
 def email_text(member: str, group: str, ts: float) -> tuple[str, str]:
@@ -56,11 +89,17 @@ def email_text(member: str, group: str, ts: float) -> tuple[str, str]:
 class OnCall:
     """Watches one hub's alerts and emails the on-call address when nobody is online."""
 
-    def __init__(self, hub: Hub, notifier: Notifier, *, after: float = ON_CALL_AFTER, retry: float = RETRY_AFTER) -> None:
+    def __init__(
+        self, hub: Hub, notifier: Notifier, *, after: float = ON_CALL_AFTER, retry: float = RETRY_AFTER,
+        placement: Placement | None = None, lease: float = REMINDER_LEASE, clock=time.time,
+    ) -> None:
         self.hub = hub
         self.notifier = notifier
         self.after = after
         self.retry = retry
+        self.placement = placement if placement is not None else SinglePlacement()
+        self.lease = lease
+        self.clock = clock
         self._timers: dict[tuple[int, int], asyncio.TimerHandle] = {}
         self._sending: dict[tuple[int, int], asyncio.Task[Any]] = {}
         hub.watcher = self.watch
@@ -79,6 +118,17 @@ class OnCall:
             for alert in room.state.unacknowledged():
                 if not alert.emailed:
                     self._schedule(group_id, alert.alert_id, self.after)
+
+    def adopt(self, group_id: int) -> None:
+        """This node just claimed the group (issue 16): its alerts neither acknowledged nor
+        emailed get their clocks, counted from when they were raised (the last owner may be dead)."""
+        if not self.hub.store.group_settings(group_id).on_call:
+            return
+        room = self.hub.room(group_id)
+        now = self.clock()
+        for alert in room.state.unacknowledged():
+            if not alert.emailed:
+                self._schedule(group_id, alert.alert_id, max(0.0, alert.ts + self.after - now))
 
     def close(self) -> None:
         for timer in self._timers.values():
@@ -102,9 +152,25 @@ class OnCall:
     def _due(self, group_id: int, alert_id: int) -> None:
         key = (group_id, alert_id)
         self._timers.pop(key, None)
-        room = self.hub.rooms.get(group_id)
-        alert = room.state.alerts.get(alert_id) if room is not None else None
-        if room is None or alert is None or alert.acknowledged_by is not None or alert.emailed or key in self._sending:
+        if key in self._sending:
+            return
+        task = asyncio.get_running_loop().create_task(self._decide(group_id, alert_id))
+        self._sending[key] = task
+        task.add_done_callback(lambda _t: self._sending.pop(key, None))
+
+    async def _decide(self, group_id: int, alert_id: int) -> None:
+        """The alert's clock ran out: on the group's owner, claim the email, send it, log it."""
+        try:
+            where = await self.placement.place(group_id)
+        except (PlacementError, LookupError) as exc:
+            log.warning("Could not tell which node owns group %d (%s); its urgent request is looked at again shortly.", group_id, exc)
+            self._schedule(group_id, alert_id, self.retry)
+            return
+        if not isinstance(where, Local):
+            return  # another live node owns the group: it decides (its clock, or adopt() when it claimed it)
+        room = self.hub.room(group_id)  # (read again when this node just claimed the group)
+        alert = room.state.alerts.get(alert_id)
+        if alert is None or alert.acknowledged_by is not None or alert.emailed:
             return
         if self.hub.facilitators_online(room):
             self._schedule(group_id, alert_id, self.after)  # look again while nobody has acknowledged
@@ -113,19 +179,31 @@ class OnCall:
         if not on_call:
             log.warning("An urgent request in %s went unseen and the group has no on-call address; set one with 'iop-server group set'.", room.group.name)
             return
-        task = asyncio.get_running_loop().create_task(self._send(room, alert_id, on_call))
-        self._sending[key] = task
-        task.add_done_callback(lambda _t: self._sending.pop(key, None))
-
-    async def _send(self, room: Room, alert_id: int, to: str) -> None:
-        alert = room.state.alerts[alert_id]
+        occasion = f"oncall:{alert_id}"
+        store, node, now = self.hub.store, self.placement.node_id, self.clock()
+        if not store.claim_reminder(alert.member_id, occasion, CHANNEL, group_id, alert.ts, owner=node, lease=self.lease, now=now, max_attempts=ATTEMPTS):
+            state = store.outbox_state(alert.member_id, occasion, CHANNEL)
+            if state is not None and state[0] == "sent":  # sent by a node that died before logging it
+                self._log_sent(room, alert_id, alert.member_id, on_call)
+            elif state is not None:  # another node holds the claim: look again when it runs out
+                self._schedule(group_id, alert_id, max(0.5, state[1] - now + 0.1))
+            return
+        if os.environ.get(FAULT_ENV) == "die-after-oncall-claim":
+            os._exit(75)  # the tests' fault: dead between the claim and the send
         subject, body = email_text(room.state.name_of(alert.member_id), room.group.name, alert.ts)
+        message_id = f"<{re.sub(r'[^A-Za-z0-9.-]', '-', f'{alert.member_id}:{occasion}:{CHANNEL}')}@iop-tui>"
         try:
-            await self.notifier.send(to, subject, body)
+            await self.notifier.send(on_call, subject, body, message_id=message_id)
         except NotifyError as exc:
             log.warning("%s", exc)
-            self._schedule(room.group.id, alert_id, self.retry)
+            store.finish_reminder(alert.member_id, occasion, CHANNEL, owner=node, sent=False, now=now, retry_at=self.clock() + self.retry, error=str(exc))
+            self._schedule(group_id, alert_id, self.retry)
             return
-        room = self.hub.rooms.get(room.group.id, room)
-        self.hub.record(room, [Draft("urgent.emailed", FACILITATORS, {"alert_id": alert_id, "member_id": alert.member_id, "to": to})])
-        log.info("emailed the on-call address of %s about an urgent request", room.group.name)
+        store.finish_reminder(alert.member_id, occasion, CHANNEL, owner=node, sent=True, now=self.clock())
+        self._log_sent(self.hub.rooms.get(group_id, room), alert_id, alert.member_id, on_call)
+
+    def _log_sent(self, room: Room, alert_id: int, member_id: int, to: str) -> None:
+        """Log ``urgent.emailed`` (refused, and the group dropped, should another node own it now:
+        that node logs it when its clock of the alert finds the email sent)."""
+        if self.hub.record(room, [Draft("urgent.emailed", FACILITATORS, {"alert_id": alert_id, "member_id": member_id, "to": to})]):
+            log.info("emailed the on-call address of %s about an urgent request", room.group.name)

@@ -1040,6 +1040,14 @@ class Store:
                 (retry_at, error[:300], member_id, occasion, channel, owner),
             )
 
+    def outbox_state(self, member_id: int, occasion: str, channel: str) -> tuple[str, float] | None:
+        """An outbox row's state (claimed, sent, failed) and its claim's lease, or None when never claimed."""
+        row = self._db.execute(
+            "SELECT state, lease_until FROM reminder_outbox WHERE member_id = ? AND occasion = ? AND channel = ?",
+            (member_id, occasion, channel),
+        ).fetchone()
+        return None if row is None else (str(row[0]), float(row[1]))
+
     def reminder_log(self, group_id: int) -> list[tuple[int, str, str, str, int, float | None, str]]:
         """The group's outbox, oldest first: (member_id, occasion, channel, state, attempts, sent_at, error)."""
         return list(self._db.execute(
