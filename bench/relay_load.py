@@ -162,8 +162,10 @@ class Member:
     synced: asyncio.Future | None = None
     sent: int = 0
     acked: set = field(default_factory=set)
-    seqs: list = field(default_factory=list)
+    seqs: list = field(default_factory=list)  # every event seq, in arrival order
     keys: dict = field(default_factory=dict)  # (client id, n) -> times received
+    last_seq: int | None = None  # the last new seq: where a reconnecting member resumes
+    outbox: dict = field(default_factory=dict)  # cid -> frame bytes, until acked (members that resend)
 
 
 @dataclass
@@ -187,6 +189,43 @@ def read_chat(m: Member, frame: dict, latencies: array) -> None:
     latencies.append(time.time() - float(sent_at))
     key = (int(sender), int(n))
     m.keys[key] = m.keys.get(key, 0) + 1
+
+
+def reader(m: Member, latencies: array, counts: dict[str, int], retry=None):
+    """The one reader of a load member's frames: events (seqs, and each chat's latency once;
+    a seq already held, replayed again, counted as a duplicate by :func:`tally`), acks,
+    welcomes (a reset after holding events counted), synced, errors. ``retry(cid)``: a
+    command the relay could not take now (internal, rate limited) is sent again."""
+    unpack = msgpack.unpackb
+
+    def on_message(payload: bytes) -> None:
+        frame = unpack(payload, raw=False, strict_map_key=False)
+        kind = frame.get("kind")
+        if kind == "event":
+            seq = frame["seq"]
+            m.seqs.append(seq)
+            if m.last_seq is not None and seq <= m.last_seq:
+                return
+            m.last_seq = seq
+            read_chat(m, frame, latencies)
+        elif kind == "ack":
+            m.acked.add(frame["id"])
+            m.outbox.pop(frame["id"], None)
+        elif kind == "welcome":
+            if frame.get("mode") == "reset" and m.last_seq is not None:
+                counts["resets"] += 1
+        elif kind == "synced":
+            if m.synced is not None and not m.synced.done():
+                m.synced.set_result(None)
+        elif kind == "error":
+            if retry is not None and frame.get("code") in ("internal", "rate_limited") and frame.get("id") in m.outbox:
+                retry(frame["id"])
+                return
+            counts["errors"] += 1
+            if counts["errors"] <= 3:
+                print(f"error frame: {frame}", file=sys.stderr)
+
+    return on_message
 
 
 async def talk(m: Member, start_at: float, period: float, duration: float, send) -> None:
@@ -239,32 +278,16 @@ def tally(members: list, *, resumed: bool) -> tuple[int, int, int, int]:
 async def _worker(mode: str, host: str, port: int, groups: dict[int, list[tuple[int, str]]], period: float, duration: float, ready, go) -> WorkerResult:
     raise_nofile()
     latencies = array("d")
-    errors = [0]
     members: list[Member] = []
     for gid, people in groups.items():
         for index, token in people:
             members.append(Member(gid, index, token))
     relay = mode == "relay"
 
+    counts = {"errors": 0, "resets": 0}
+
     def handler(member: Member):
-        unpack = msgpack.unpackb
-
-        def on_message(payload: bytes) -> None:
-            frame = unpack(payload, raw=False, strict_map_key=False)
-            kind = frame.get("kind")
-            if kind == "event":
-                member.seqs.append(frame["seq"])
-                read_chat(member, frame, latencies)
-            elif kind == "ack":
-                member.acked.add(frame["id"])
-            elif kind == "synced":
-                member.synced.set_result(None)
-            elif kind == "error":
-                errors[0] += 1
-                if errors[0] <= 3:
-                    print(f"error frame: {frame}", file=sys.stderr)
-
-        return on_message
+        return reader(member, latencies, counts)
 
     for chunk in range(0, len(members), 50):
         batch = members[chunk : chunk + 50]
@@ -301,7 +324,7 @@ async def _worker(mode: str, host: str, port: int, groups: dict[int, list[tuple[
     lost, dup, deliveries, sent = tally(members, resumed=False)
     for m in members:
         m.client.transport.close()
-    return WorkerResult(latencies.tobytes(), deliveries, sent, lost, dup, errors[0])
+    return WorkerResult(latencies.tobytes(), deliveries, sent, lost, dup, counts["errors"])
 
 
 def worker_main(mode, host, port, groups, period, duration, ready, go, results) -> None:
@@ -349,26 +372,33 @@ class RunResult:
     max_ms: float = float("nan")  # the worst delivery (issue 16, the tail)
 
 
-def run(mode: str, proc: subprocess.Popen, host: str, port: int, groups: dict[int, list[tuple[int, str]]], args) -> RunResult:
+def start_workers(target, first: tuple, groups: dict[int, list[tuple[int, str]]], args, *, ready_timeout: float) -> tuple[list, object, float]:
+    """Fork ``args.workers`` load processes, each ``target(*first, its groups, period, duration,
+    ready, go, results)`` on a share of the groups; once all are connected, tell them all the
+    same start time a second ahead and return (the processes, their results queue, that time)."""
     ctx = mp.get_context("fork")
     ready, results = ctx.Queue(), ctx.Queue()
-    gos = []
-    workers = []
+    gos, workers = [], []
     ids = sorted(groups)
     for w in range(args.workers):
         share = {gid: groups[gid] for gid in ids[w :: args.workers]}
         go = ctx.Queue()
         gos.append(go)
-        p = ctx.Process(target=worker_main, args=(mode, host, port, share, args.period, args.duration, ready, go, results))
+        p = ctx.Process(target=target, args=(*first, share, args.period, args.duration, ready, go, results))
         p.start()
         workers.append(p)
     for _ in workers:
-        ready.get(timeout=300)
+        ready.get(timeout=ready_timeout)
     time.sleep(0.5)
     start_at = time.time() + 0.5
     for go in gos:
         go.put(start_at)
     time.sleep(max(0.0, start_at - time.time()))
+    return workers, results, start_at
+
+
+def run(mode: str, proc: subprocess.Popen, host: str, port: int, groups: dict[int, list[tuple[int, str]]], args) -> RunResult:
+    workers, results, _start_at = start_workers(worker_main, (mode, host, port), groups, args, ready_timeout=300)
     cpu0 = proc_cpu_seconds(proc.pid)
     out = [results.get(timeout=args.duration + 120) for _ in workers]
     cpu = proc_cpu_seconds(proc.pid) - cpu0
@@ -389,6 +419,19 @@ def run(mode: str, proc: subprocess.Popen, host: str, port: int, groups: dict[in
         sum(r.lost for r in out), sum(r.dup for r in out), sum(r.sent for r in out), sum(r.errors for r in out),
         max_ms=pct(1.0),
     )
+
+
+def run_then_stop(mode: str, started: tuple[subprocess.Popen, str, int], groups: dict[int, list[tuple[int, str]]], args) -> RunResult:
+    """:func:`run` the load against a server just ``started`` (process, host, port), then SIGTERM it."""
+    proc, host, port = started
+    try:
+        return run(mode, proc, host, port, groups, args)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
+RAW = [sys.executable, str(REPO / "bench" / "raw_broadcast.py"), "--port", "0"]
 
 
 def seed(data: Path | str, groups: int, members: int) -> dict[int, list[tuple[int, str]]]:
@@ -477,21 +520,11 @@ def main() -> None:
         data = Path(tmp)
         groups = seed(data, args.groups, args.members)
         print(f"{args.groups} groups x {args.members} members, a chat every {args.period:g} s for {args.duration:g} s, {args.workers} load workers", flush=True)
-        relay_proc, host, port = start([sys.executable, "-m", "server", "serve", "--port", "0", "--data", str(data), "--quiet"], "iop-server listening")
-        try:
-            relay = run("relay", relay_proc, host, port, groups, args)
-        finally:
-            relay_proc.send_signal(signal.SIGTERM)
-            relay_proc.wait(30)
+        relay = run_then_stop("relay", start([sys.executable, "-m", "server", "serve", "--port", "0", "--data", str(data), "--quiet"], "iop-server listening"), groups, args)
         report("relay", relay)
         ratio = float("nan")
         if not args.skip_raw:
-            raw_proc, host, port = start([sys.executable, str(REPO / "bench" / "raw_broadcast.py"), "--port", "0"], "raw listening")
-            try:
-                raw = run("raw", raw_proc, host, port, groups, args)
-            finally:
-                raw_proc.send_signal(signal.SIGTERM)
-                raw_proc.wait(30)
+            raw = run_then_stop("raw", start(RAW, "raw listening"), groups, args)
             report("raw", raw)
             ratio = relay.cpu_s / raw.cpu_s if raw.cpu_s else float("inf")
     print(
@@ -505,12 +538,7 @@ def main() -> None:
 
 
 def relay_run(store_ref: str, groups: dict[int, list[tuple[int, str]]], args) -> RunResult:
-    proc, host, port = start([sys.executable, "-m", "server", "serve", "--port", "0", "--store", store_ref, "--quiet"], "iop-server listening")
-    try:
-        return run("relay", proc, host, port, groups, args)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+    return run_then_stop("relay", start([sys.executable, "-m", "server", "serve", "--port", "0", "--store", store_ref, "--quiet"], "iop-server listening"), groups, args)
 
 
 def compare_pg(args) -> None:
@@ -565,12 +593,7 @@ def tail_run(args, template: Path, relay_from: Path, groups: dict[int, list[tupl
     with tempfile.TemporaryDirectory(prefix="relay-tail-run-") as tmp:
         data = Path(tmp) / "data"
         shutil.copytree(template, data)
-        proc, host, port = tail_start(args, data, relay_from)
-        try:
-            return run("relay", proc, host, port, groups, args)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(30)
+        return run_then_stop("relay", tail_start(args, data, relay_from), groups, args)
 
 
 def tail_runs(args) -> None:
@@ -596,12 +619,7 @@ def tail_runs(args) -> None:
             results: dict[str, RunResult] = {"relay": tail_run(args, template, REPO, groups)}
             if args.baseline_from:
                 results["before"] = tail_run(args, template_before, baseline, groups_before)
-            raw_proc, host, port = start([sys.executable, str(REPO / "bench" / "raw_broadcast.py"), "--port", "0"], "raw listening")
-            try:
-                results["raw"] = run("raw", raw_proc, host, port, groups, args)
-            finally:
-                raw_proc.send_signal(signal.SIGTERM)
-                raw_proc.wait(30)
+            results["raw"] = run_then_stop("raw", start(RAW, "raw listening"), groups, args)
             load = os.getloadavg()[0]
             loads.append(load)
             raw = results["raw"]
@@ -644,12 +662,8 @@ def tail_runs(args) -> None:
 #         cpu_s_per_1k_deliveries_1node=A cpu_s_per_1k_deliveries_per_node_Nnodes=B ...
 
 
-@dataclass
-class FleetMember(Member):
-    """A :class:`Member` that reconnects: it resumes from ``last_seq`` and resends its outbox."""
-
-    last_seq: int | None = None
-    outbox: dict = field(default_factory=dict)  # cid -> frame bytes, until acked
+#: A fleet's load member: a :class:`Member` that reconnects, resumes from ``last_seq`` and resends its outbox.
+FleetMember = Member
 
 
 @dataclass
@@ -675,35 +689,7 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
     done = [False]
 
     def handler(m: FleetMember):
-        unpack = msgpack.unpackb
-
-        def on_message(payload: bytes) -> None:
-            frame = unpack(payload, raw=False, strict_map_key=False)
-            kind = frame.get("kind")
-            if kind == "event":
-                seq = frame["seq"]
-                m.seqs.append(seq)
-                if m.last_seq is not None and seq <= m.last_seq:
-                    return  # counted as a duplicate by tally
-                m.last_seq = seq
-                read_chat(m, frame, latencies)
-            elif kind == "ack":
-                m.outbox.pop(frame["id"], None)
-            elif kind == "welcome":
-                if frame.get("mode") == "reset" and m.last_seq is not None:
-                    counts["resets"] += 1
-            elif kind == "synced":
-                if m.synced is not None and not m.synced.done():
-                    m.synced.set_result(None)
-            elif kind == "error":
-                if frame.get("code") in ("internal", "rate_limited") and frame.get("id") in m.outbox:
-                    loop.call_later(0.3, resend, m, frame["id"])
-                    return
-                counts["errors"] += 1
-                if counts["errors"] <= 3:
-                    print(f"error frame: {frame}", file=sys.stderr)
-
-        return on_message
+        return reader(m, latencies, counts, retry=lambda cid: loop.call_later(0.3, resend, m, cid))
 
     def resend(m: FleetMember, cid: str) -> None:
         data = m.outbox.get(cid)
@@ -851,24 +837,7 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
         if not match:
             raise SystemExit("the balancer did not start")
         host, port = match.group(1), int(match.group(2))
-        ctx = mp.get_context("fork")
-        ready, results = ctx.Queue(), ctx.Queue()
-        gos, workers = [], []
-        ids = sorted(groups)
-        for w in range(args.workers):
-            share = {gid: groups[gid] for gid in ids[w :: args.workers]}
-            go = ctx.Queue()
-            gos.append(go)
-            p = ctx.Process(target=fleet_worker_main, args=(host, port, share, args.period, args.duration, ready, go, results))
-            p.start()
-            workers.append(p)
-        for _ in workers:
-            ready.get(timeout=600)
-        time.sleep(0.5)
-        start_at = time.time() + 0.5
-        for go in gos:
-            go.put(start_at)
-        time.sleep(max(0.0, start_at - time.time()))
+        workers, results, start_at = start_workers(fleet_worker_main, (host, port), groups, args, ready_timeout=600)
         cpu0 = [proc_cpu_seconds(node.pid) for node in nodes]
         bal0 = proc_cpu_seconds(balancer.pid)
         writes0 = _pg_writes(url)

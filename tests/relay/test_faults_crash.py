@@ -17,6 +17,7 @@ import random
 
 import pytest
 from tests.support.audit import Auditor, ResilientClient, free_port, settle
+from tests.support.loadmix import load, start_load
 from tests.support.procs import start_server_process
 from tests.support.wsclient import seed
 
@@ -32,23 +33,6 @@ def seeded_data(data_dir):
         return seed(store)
     finally:
         store.close()
-
-
-async def load(client: ResilientClient, role: str, seed_value: int, stop: asyncio.Event, poll_id: int, pace: tuple[float, float] = (0.003, 0.015)) -> int:
-    """Commands at a steady pace until ``stop``; returns how many were queued."""
-    rng = random.Random(seed_value)
-    sent = 0
-    while not stop.is_set():
-        sent += 1
-        await client.send("chat.send", {"text": f"{client.log.name} {sent}"})
-        if role in ("participant", "guest") and sent % 9 == 0:
-            await client.send("poll.vote", {"poll_id": poll_id, "choices": [rng.randrange(2)]})
-        if role == "participant" and sent % 13 == 0:
-            await client.send("checkin.submit", {"mood": rng.randrange(11), "feelings": ["tired"], "note": f"{client.log.name} note {sent}", "note_to": rng.choice(["group", "facilitators"])})
-        if role != "facilitator" and sent % 5 == 0:
-            await client.send("hand.raise" if sent % 10 == 0 else "hand.lower", {})
-        await asyncio.sleep(rng.uniform(*pace))
-    return sent
 
 
 @pytest.mark.serial
@@ -171,13 +155,8 @@ async def test_sigkill_under_load_with_the_real_client(tmp_path):
     auditor = Auditor()
     members = [RealMember(server.url, c.token, auditor.log(c.name, c.member_id, c.role, seeded.group_id)).start() for c in creds]
     try:
-        for m in members:
-            await m.wait_connected(TIMEOUT)
+        stop, tasks = await start_load(members, TIMEOUT, "Real clients")
         dana = members[0]
-        assert (await dana.command("session.start", {"title": "Real clients"}, timeout=TIMEOUT))["kind"] == "ack"
-        poll = await dana.command("poll.open", {"question": "Pick", "poll_kind": "single", "options": ["A", "B"]}, timeout=TIMEOUT)
-        stop = asyncio.Event()
-        tasks = [asyncio.create_task(load(m, cred.role, i, stop, poll["seq"])) for i, (m, cred) in enumerate(zip(members, creds, strict=True))]
         for _ in range(2):
             for m in members:
                 await m.wait_connected(TIMEOUT)

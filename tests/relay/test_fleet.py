@@ -23,23 +23,13 @@ import random
 
 import pytest
 
-from tests.relay.test_faults_crash import load
 from tests.support.audit import Auditor, ResilientClient, settle
+from tests.support.loadmix import load, start_load
 from tests.support.fleet import Balancer, Fleet, private_postgres, serve_has_node_flags
-from tests.support.pg import fresh_schema
-from tests.support.wsclient import RawClient, Seeded, seed
+from tests.support.pg import fresh_schema, seeded_pg
+from tests.support.wsclient import RawClient, Seeded
 
 TIMEOUT = 30
-
-
-def seeded_pg(url: str, groups: int = 1) -> list[Seeded]:
-    from server.store_pg import PgStore
-
-    store = PgStore(url)
-    try:
-        return [seed(store, name=f"Group {i + 1}") for i in range(groups)]
-    finally:
-        store.close()
 
 
 def members(auditor: Auditor, url: str, seeded: Seeded, **kw) -> list[ResilientClient]:
@@ -80,15 +70,8 @@ async def test_postgresql_crashed_under_load_no_ack_without_a_stored_event_and_t
             auditor = Auditor()
             clients = members(auditor, fleet.url, seeded)
             try:
-                for c in clients:
-                    await c.wait_connected(TIMEOUT)
+                stop, tasks = await start_load(clients, TIMEOUT, "PG restart")
                 dana = clients[0]
-                assert (await dana.command("session.start", {"title": "PG restart"}, timeout=TIMEOUT))["kind"] == "ack"
-                poll = await dana.command("poll.open", {"question": "Pick", "poll_kind": "single", "options": ["A", "B"]}, timeout=TIMEOUT)
-                assert poll["kind"] == "ack", poll
-                stop = asyncio.Event()
-                roles = [c.role for c in seeded.everyone]
-                tasks = [asyncio.create_task(load(c, role, i, stop, poll["seq"])) for i, (c, role) in enumerate(zip(clients, roles, strict=True))]
                 acked_at_crash = []
                 for _ in range(2):
                     acked = sum(len(c.log.acks) for c in clients)
@@ -220,7 +203,7 @@ async def test_the_health_check_says_503_while_a_node_cannot_prove_its_lease_and
 async def test_a_trusted_load_balancer_is_not_held_to_the_per_address_cap_of_connections_before_hello(tmp_path):
     """Behind HAProxy every member comes from the balancer's address: a reconnect storm (a node
     died) must not be refused for "64 connections from one address have not said hello"."""
-    from tests.support.fleet import _env, _start
+    from tests.support.procs import start_serve
     from tests.support.procs import run_cli
 
     data = tmp_path / "data"
@@ -232,7 +215,7 @@ async def test_a_trusted_load_balancer_is_not_held_to_the_per_address_cap_of_con
     results = {}
     for trusted in (False, True):
         extra = ["--trusted-proxy", "127.0.0.1"] if trusted else []
-        node = _start(["--port", "0", "--data", str(data), "--quiet", *extra], _env())
+        node = start_serve(["--port", "0", "--data", str(data), "--quiet", *extra])
         silent = []
         try:
             port = int(node.url.rsplit(":", 1)[1].strip("/"))

@@ -12,8 +12,8 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 
 import msgpack
 import psycopg
@@ -26,9 +26,9 @@ from protocol.events import Draft
 from protocol.roles import FACILITATORS
 from server.edge import RelayServer
 from server.store import open_store
-from tests.support.pg import fresh_schema
+from tests.support.pg import seeded_pg
 from tests.support.procs import ServerProcess, run_cli, start_server_process
-from tests.support.wsclient import RawClient, Seeded, is_event, seed, until
+from tests.support.wsclient import RawClient, Seeded, is_event, until
 
 SECRET = "s3cret-for-tests"
 
@@ -46,18 +46,8 @@ def nodes(url: str, *names: str) -> Iterator[list[ServerProcess]]:
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    with fresh_schema() as url:
-        yield url
-
-
-@pytest.fixture
 def seeded(pg_url: str) -> Seeded:
-    store = open_store(pg_url)
-    try:
-        return seed(store)
-    finally:
-        store.close()
+    return seeded_pg(pg_url)[0]
 
 
 def owner_of(url: str, group_id: int) -> tuple[str | None, int]:
@@ -351,27 +341,33 @@ def no_tracebacks(records: list) -> list[str]:
     return [r.getMessage() for r in records if r.levelno >= logging.ERROR or r.exc_info]
 
 
+@asynccontextmanager
+async def owner_with_dana_and_sam(pg_url: str, seeded: Seeded) -> AsyncIterator[tuple[RelayServer, RawClient, RawClient]]:
+    """Node A (in this process) owns the group; Dana and Sam are connected to it, synced."""
+    async with RelayServer(pg_url, node_id="a") as a:
+        async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(a.url, seeded.participants[0].token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            yield a, dana, sam
+
+
 async def test_a_guest_arriving_at_an_owner_that_lost_its_group_closes_every_member_with_4012_at_once(pg_url, seeded, caplog):
     """The guest's arrival is a direct commit (Hub._arrive), not a batch: refused by the fence
     (another node claimed the group, this one does not know yet), it stores and delivers
     nothing, drops the group at once (the guest, Dana and Sam get 4012 now, not at the next
     flush) and is logged as the expected event it is: a warning, no traceback."""
-    sam_c = seeded.participants[0]
     caplog.set_level(logging.INFO, logger="iop.server")
-    async with RelayServer(pg_url, node_id="a") as a:
-        async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(a.url, sam_c.token) as sam:
-            await dana.wait_synced()
-            await sam.wait_synced()
-            await dana.command("session.start", {"title": "Family session"})
-            head = [s for s, _t, _d in stored(pg_url, seeded.group_id)][-1]
-            claim_as_another_node(pg_url, seeded.group_id)
-            async with RawClient(a.url, seeded.guest.token, hello=False) as jo:
-                await jo.send_frame({"kind": "hello", "v": jo.version, "token": seeded.guest.token, "resume_from": None, "client": "tests"})
-                for c in (jo, dana, sam):
-                    assert await c.wait_closed(timeout=10) == CloseCode.OWNER_MOVED
-                assert not [f for f in jo.events + dana.events + sam.events if f["type"] == "guest.arrived"]
-            assert [s for s, _t, _d in stored(pg_url, seeded.group_id)][-1] == head
-            assert seeded.group_id not in a.hub.rooms
+    async with owner_with_dana_and_sam(pg_url, seeded) as (a, dana, sam):
+        await dana.command("session.start", {"title": "Family session"})
+        head = [s for s, _t, _d in stored(pg_url, seeded.group_id)][-1]
+        claim_as_another_node(pg_url, seeded.group_id)
+        async with RawClient(a.url, seeded.guest.token, hello=False) as jo:
+            await jo.send_frame({"kind": "hello", "v": jo.version, "token": seeded.guest.token, "resume_from": None, "client": "tests"})
+            for c in (jo, dana, sam):
+                assert await c.wait_closed(timeout=10) == CloseCode.OWNER_MOVED
+            assert not [f for f in jo.events + dana.events + sam.events if f["type"] == "guest.arrived"]
+        assert [s for s, _t, _d in stored(pg_url, seeded.group_id)][-1] == head
+        assert seeded.group_id not in a.hub.rooms
     assert no_tracebacks(caplog.records) == []
     assert any("another relay node owns it now" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
 
@@ -379,19 +375,16 @@ async def test_a_guest_arriving_at_an_owner_that_lost_its_group_closes_every_mem
 async def test_an_event_the_relay_records_on_an_owner_that_lost_its_group_drops_the_group_at_once(pg_url, seeded, caplog):
     """Hub.record (an email sent, a small room's clock): refused by the fence, nothing is
     stored or delivered, the group is dropped at once and its members get 4012; a warning, no traceback."""
-    sam_c = seeded.participants[0]
     caplog.set_level(logging.INFO, logger="iop.server")
-    async with RelayServer(pg_url, node_id="a") as a:
-        async with RawClient(a.url, seeded.facilitator.token) as dana, RawClient(a.url, sam_c.token) as sam:
-            await dana.wait_synced()
-            await sam.wait_synced()
-            head = (await dana.command("chat.send", {"text": "before"}))["seq"]
-            claim_as_another_node(pg_url, seeded.group_id)
-            room = a.hub.rooms[seeded.group_id]
-            assert a.hub.record(room, [Draft("urgent.emailed", FACILITATORS, {"alert_id": head, "member_id": sam_c.member_id, "to": "x@y.example"})]) == []
-            for c in (dana, sam):
-                assert await c.wait_closed(timeout=10) == CloseCode.OWNER_MOVED
-            assert not [f for f in dana.events if f["type"] == "urgent.emailed"]
-            assert [s for s, _t, _d in stored(pg_url, seeded.group_id)][-1] == head
-            assert seeded.group_id not in a.hub.rooms
+    async with owner_with_dana_and_sam(pg_url, seeded) as (a, dana, sam):
+        head = (await dana.command("chat.send", {"text": "before"}))["seq"]
+        claim_as_another_node(pg_url, seeded.group_id)
+        room = a.hub.rooms[seeded.group_id]
+        sam_id = seeded.participants[0].member_id
+        assert a.hub.record(room, [Draft("urgent.emailed", FACILITATORS, {"alert_id": head, "member_id": sam_id, "to": "x@y.example"})]) == []
+        for c in (dana, sam):
+            assert await c.wait_closed(timeout=10) == CloseCode.OWNER_MOVED
+        assert not [f for f in dana.events if f["type"] == "urgent.emailed"]
+        assert [s for s, _t, _d in stored(pg_url, seeded.group_id)][-1] == head
+        assert seeded.group_id not in a.hub.rooms
     assert no_tracebacks(caplog.records) == []

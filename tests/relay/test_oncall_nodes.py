@@ -17,10 +17,9 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
-from server.store import open_store
-from tests.support.pg import fresh_schema
+from tests.support.pg import seeded_pg
 from tests.support.procs import ServerProcess, start_server_process
-from tests.support.wsclient import RawClient, Seeded, seed
+from tests.support.wsclient import RawClient, Seeded
 
 SECRET = "s3cret-for-tests"
 ON_CALL = "oncall@clinic.example"
@@ -29,20 +28,8 @@ LEASE = 3.0  # --reminder-lease: how long a claimed email is held
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    with fresh_schema() as url:
-        yield url
-
-
-@pytest.fixture
 def seeded(pg_url: str) -> Seeded:
-    store = open_store(pg_url)
-    try:
-        found = seed(store)
-        store.set_group_settings(found.group_id, on_call=ON_CALL)
-        return found
-    finally:
-        store.close()
+    return seeded_pg(pg_url, on_call=ON_CALL)[0]
 
 
 @contextmanager

@@ -33,20 +33,18 @@ import asyncio
 import functools
 import itertools
 import os
-import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tests.support.audit import Auditor, AuditReport, free_port
-from tests.support.procs import LISTENING, REPO, ServerProcess
+from tests.support.procs import REPO, ServerProcess, _env, start_serve
 
 __all__ = ["Balancer", "Fleet", "Node", "PrivatePostgres", "serve_has_node_flags", "pg_audit", "SECRET"]
 
@@ -63,45 +61,6 @@ def serve_has_node_flags() -> bool:
         [sys.executable, "-m", "server", "serve", "--help"], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=30
     )
     return "--node-id" in out.stdout and "--internal-url" in out.stdout
-
-
-def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra or {})
-    return env
-
-
-def _start(args: list[str], env: dict[str, str], timeout: float = 20) -> ServerProcess:
-    """Start ``python -m server serve ARGS`` and wait for its listening line."""
-    stderr_file = tempfile.TemporaryFile()
-    proc = subprocess.Popen([sys.executable, "-m", "server", "serve", *args], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=stderr_file)
-    assert proc.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    buffer = b""
-    try:
-        while b"\n" not in buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or proc.poll() is not None:
-                proc.kill()
-                proc.wait()
-                stderr_file.seek(0)
-                raise RuntimeError(f"the node did not start: {stderr_file.read().decode(errors='replace')[-2000:]}")
-            if selector.select(min(left, 0.5)):
-                chunk = os.read(proc.stdout.fileno(), 4096)
-                buffer += chunk
-    finally:
-        selector.close()
-    line = buffer.split(b"\n", 1)[0].decode()
-    match = LISTENING.match(line)
-    if not match:
-        proc.kill()
-        proc.wait()
-        raise RuntimeError(f"unexpected first line from the node: {line!r}")
-    return ServerProcess(proc, match.group(1), line, stderr_file)
 
 
 class Node:
@@ -133,7 +92,7 @@ class Node:
         args = ["--port", str(self.port), "--data", str(self.data), "--store", self.store_url, *self.extra]
         if self.node_flags:
             args += ["--node-id", self.name, "--internal-url", self.internal_url]
-        self.proc = _start(args, _env({"IOP_INTERNAL_SECRET": SECRET}))
+        self.proc = start_serve(args, {"IOP_INTERNAL_SECRET": SECRET})
         self.paused = False
         return self
 

@@ -15,7 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import quote
 
+from typing import TYPE_CHECKING
+
 import pytest
+
+if TYPE_CHECKING:
+    from tests.support.wsclient import Seeded
 
 BASE = os.environ.get("IOP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -48,3 +53,20 @@ def fresh_schema() -> Iterator[str]:
             yield f"{BASE}{sep}options={quote(f'-csearch_path={name}')}"
         finally:
             admin.execute(f"DROP SCHEMA {name} CASCADE".encode())
+
+
+def seeded_pg(url: str, groups: int = 1, *, on_call: str = "") -> list[Seeded]:
+    """Seed ``groups`` groups ("Group 1", ...: a facilitator, three participants, a guest) on
+    the schema at ``url``; ``on_call``: each group's on-call address."""
+    from server.store import open_store
+    from tests.support.wsclient import seed
+
+    store = open_store(url)
+    try:
+        found = [seed(store, name=f"Group {i + 1}") for i in range(groups)]
+        if on_call:
+            for group in found:
+                store.set_group_settings(group.group_id, on_call=on_call)
+        return found
+    finally:
+        store.close()

@@ -18,16 +18,18 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["REPO", "ServerProcess", "start_server_process", "run_cli"]
+__all__ = ["REPO", "ServerProcess", "start_serve", "start_server_process", "run_cli"]
 
 REPO = Path(__file__).resolve().parents[2]
 LISTENING = re.compile(r"^iop-server listening on (ws://\S+/)$")
 
 
-def _env() -> dict[str, str]:
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This checkout's environment for a child ``python -m server``, plus ``extra``."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
     return env
 
 
@@ -83,10 +85,18 @@ class ServerProcess:
 
 
 def start_server_process(data_dir: Path, port: int = 0, *extra: str, timeout: float = 20, open_files: int | None = None) -> ServerProcess:
-    """Start ``python -m server serve`` and wait for its listening line.
+    """Start ``python -m server serve`` on ``data_dir`` and wait for its listening line.
 
     ``open_files`` caps the process's open files (soft and hard), as a small machine would.
     """
+    return start_serve(["--port", str(port), "--data", str(data_dir), *extra], timeout=timeout, open_files=open_files)
+
+
+def start_serve(
+    args: list[str], env: dict[str, str] | None = None, *, timeout: float = 20, open_files: int | None = None,
+) -> ServerProcess:
+    """Start ``python -m server serve ARGS`` (with ``env`` added to this checkout's environment)
+    and wait for its listening line; its stderr is kept in a temporary file (``stderr_text``)."""
     stderr_file = tempfile.TemporaryFile()
 
     def limit_files() -> None:
@@ -94,26 +104,26 @@ def start_server_process(data_dir: Path, port: int = 0, *extra: str, timeout: fl
             resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port), "--data", str(data_dir), *extra],
-        cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=stderr_file, preexec_fn=limit_files,
+        [sys.executable, "-m", "server", "serve", *args],
+        cwd=REPO, env=_env(env), stdout=subprocess.PIPE, stderr=stderr_file, preexec_fn=limit_files,
     )
+    assert proc.stdout is not None
     selector = selectors.DefaultSelector()
     selector.register(proc.stdout, selectors.EVENT_READ)
     deadline = time.monotonic() + timeout
     buffer = b""
-    while b"\n" not in buffer:
-        left = deadline - time.monotonic()
-        if left <= 0 or proc.poll() is not None:
-            proc.kill()
-            proc.wait()
-            stderr_file.seek(0)
-            raise RuntimeError(f"the server did not start: {stderr_file.read().decode(errors='replace')[-2000:]}")
-        if selector.select(min(left, 0.5)):
-            chunk = os.read(proc.stdout.fileno(), 4096)
-            if not chunk:
-                continue
-            buffer += chunk
-    selector.close()
+    try:
+        while b"\n" not in buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or proc.poll() is not None:
+                proc.kill()
+                proc.wait()
+                stderr_file.seek(0)
+                raise RuntimeError(f"the server did not start: {stderr_file.read().decode(errors='replace')[-2000:]}")
+            if selector.select(min(left, 0.5)):
+                buffer += os.read(proc.stdout.fileno(), 4096)
+    finally:
+        selector.close()
     line = buffer.split(b"\n", 1)[0].decode()
     match = LISTENING.match(line)
     if not match:
