@@ -423,6 +423,7 @@ class RelayServer:
         if self.smtp is not None:
             self.oncall = OnCall(self.hub, Notifier(self.smtp), after=self.on_call_after, placement=self.placement, lease=self.reminder_lease)
             self.oncall.resume()
+            self.oncall.start()
         elif self.store.groups_on_call():
             log.warning("Some groups have an on-call address but no mail server is set; start with --smtp-host to email urgent requests.")
         if self.smtp is not None or self.sms is not None:

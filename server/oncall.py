@@ -23,6 +23,13 @@ Exactly once across several nodes (issue 16):
   owns is left to it, and a group nobody owns (nobody is connected anywhere) is
   claimed, so one node decides. A node that claims a group looks at its alerts
   at once (:meth:`OnCall.adopt`): an owner that died leaves its alerts to the next.
+- The owner writes each new alert's email into the outbox when the alert is
+  raised, held by it until the email is due. Every node looks every
+  ``min(after, 30)`` seconds (:meth:`OnCall.sweep`) for such rows whose hold ran
+  out and that no clock of its own watches: a row whose owner died while nobody
+  was connected (so nobody claims the group for a member) is found by another
+  node, which claims the group once the owner's lease has lapsed and sends it.
+  A row whose alert was acknowledged meanwhile is marked ``cancelled``.
 - Before sending, the owner **claims** the email in the store's outbox, as
   reminders are claimed (:meth:`~server.store.Store.claim_reminder`: the row
   (member, ``oncall:ALERT``, ``oncall``) under a lease of ``lease`` seconds,
@@ -72,6 +79,8 @@ ALERT_EVENTS = ("urgent.raised", "alert.raised")
 CHANNEL = "oncall"
 #: Tries of one on-call email: an urgent request is never given up.
 ATTEMPTS = 10**9
+#: Seconds between two looks for emails left due by a node that died (at most; ``after`` if shorter).
+SWEEP_EVERY = 30.0
 
 
 def email_text(member: str, group: str, ts: float) -> tuple[str, str]:
@@ -102,13 +111,41 @@ class OnCall:
         self.clock = clock
         self._timers: dict[tuple[int, int], asyncio.TimerHandle] = {}
         self._sending: dict[tuple[int, int], asyncio.Task[Any]] = {}
+        self._sweeper: asyncio.Task[None] | None = None
         hub.watcher = self.watch
 
     def watch(self, room: Room, events: list[Event]) -> None:
-        """Hub callback: start the clock of every new alert."""
+        """Hub callback: start the clock of every new alert, and hold its email in the outbox
+        until it is due (so another node finds it should this one die: :meth:`sweep`)."""
         for event in events:
             if event.type in ALERT_EVENTS:
                 self._schedule(room.group.id, event.seq, self.after)
+                if self.hub.store.group_settings(room.group.id).on_call:
+                    member_id = int(event.data.get("member_id", 0))
+                    self.hub.store.claim_reminder(
+                        member_id, f"oncall:{event.seq}", CHANNEL, room.group.id, event.ts,
+                        owner=self.placement.node_id, lease=self.after, now=self.clock(), max_attempts=ATTEMPTS,
+                    )
+
+    def start(self) -> None:
+        """Look for emails left due by a node that died (:meth:`sweep`) every ``min(after, 30)`` s."""
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    async def _sweep_forever(self) -> None:
+        every = min(self.after, SWEEP_EVERY)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                self.sweep()
+            except Exception as exc:  # the store unreachable (PostgreSQL restarting): look again next time
+                log.warning("Could not look for on-call emails due (%s); looking again in %g s.", exc, every)
+
+    def sweep(self) -> None:
+        """Decide every on-call email due in the outbox that no clock of this node watches."""
+        for _member_id, occasion, group_id in self.hub.store.due_outbox(CHANNEL, self.clock()):
+            key = (group_id, int(occasion.split(":", 1)[1]))
+            if key not in self._timers and key not in self._sending:
+                self._schedule(*key, 0.0)
 
     def resume(self) -> None:
         """At start: every alert of a group with an on-call address that was neither
@@ -136,6 +173,8 @@ class OnCall:
         self._timers.clear()
         for task in self._sending.values():
             task.cancel()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
 
     async def wait_sent(self) -> None:
         """Wait for the emails being handed to the SMTP server now (tests, shutdown)."""
@@ -171,6 +210,8 @@ class OnCall:
         room = self.hub.room(group_id)  # (read again when this node just claimed the group)
         alert = room.state.alerts.get(alert_id)
         if alert is None or alert.acknowledged_by is not None or alert.emailed:
+            if alert is not None and alert.acknowledged_by is not None:
+                self.hub.store.cancel_outbox(alert.member_id, f"oncall:{alert_id}", CHANNEL)  # not needed: no node looks again
             return
         if self.hub.facilitators_online(room):
             self._schedule(group_id, alert_id, self.after)  # look again while nobody has acknowledged
@@ -181,7 +222,12 @@ class OnCall:
             return
         occasion = f"oncall:{alert_id}"
         store, node, now = self.hub.store, self.placement.node_id, self.clock()
-        if not store.claim_reminder(alert.member_id, occasion, CHANNEL, group_id, alert.ts, owner=node, lease=self.lease, now=now, max_attempts=ATTEMPTS):
+        # (own_again: a row this node's id holds is from this node, which decides here now, or from its
+        # earlier process, which is gone: its hold until the email is due, or a send it never finished)
+        claimed = store.claim_reminder(
+            alert.member_id, occasion, CHANNEL, group_id, alert.ts, owner=node, lease=self.lease, now=now, max_attempts=ATTEMPTS, own_again=True,
+        )
+        if not claimed:
             state = store.outbox_state(alert.member_id, occasion, CHANNEL)
             if state is not None and state[0] == "sent":  # sent by a node that died before logging it
                 self._log_sent(room, alert_id, alert.member_id, on_call)

@@ -984,20 +984,23 @@ class Store:
 
     def claim_reminder(
         self, member_id: int, occasion: str, channel: str, group_id: int, due: float, *, owner: str, lease: float, now: float,
-        max_attempts: int,
+        max_attempts: int, own_again: bool = False,
     ) -> bool:
         """Claim the (member, occasion, channel) reminder for ``owner`` in one transaction.
 
         True when this caller now holds it: it was never claimed, or its last
         claim's lease ran out (the sender died or failed) with attempts left.
-        A row already sent, given up, or held under a live lease is not claimed.
+        A row already sent, given up, or held under a live lease is not claimed;
+        with ``own_again``, one held by ``owner`` itself is (a node's earlier
+        process, which is gone: on-call emails, server/oncall.py).
         """
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
             row = db.execute(
-                "SELECT state, lease_until, attempts FROM reminder_outbox WHERE member_id = ? AND occasion = ? AND channel = ?",
-                (member_id, occasion, channel),
+                "SELECT state, CASE WHEN owner = ? AND ? = 1 THEN 0 ELSE lease_until END, attempts FROM reminder_outbox"
+                " WHERE member_id = ? AND occasion = ? AND channel = ?",
+                (owner, 1 if own_again else 0, member_id, occasion, channel),
             ).fetchone()
             if row is None:
                 db.execute(
@@ -1047,6 +1050,20 @@ class Store:
             (member_id, occasion, channel),
         ).fetchone()
         return None if row is None else (str(row[0]), float(row[1]))
+
+    def due_outbox(self, channel: str, now: float) -> list[tuple[int, str, int]]:
+        """Rows of ``channel`` still claimed whose lease has run out: (member_id, occasion, group_id)."""
+        return [(int(m), str(o), int(g)) for m, o, g in self._db.execute(
+            "SELECT member_id, occasion, group_id FROM reminder_outbox WHERE channel = ? AND state = 'claimed' AND lease_until <= ?",
+            (channel, now),
+        )]
+
+    def cancel_outbox(self, member_id: int, occasion: str, channel: str) -> None:
+        """A claimed row that is not needed any more (its alert was acknowledged): state ``cancelled``."""
+        self._db.execute(
+            "UPDATE reminder_outbox SET state = 'cancelled' WHERE member_id = ? AND occasion = ? AND channel = ? AND state = 'claimed'",
+            (member_id, occasion, channel),
+        )
 
     def reminder_log(self, group_id: int) -> list[tuple[int, str, str, str, int, float | None, str]]:
         """The group's outbox, oldest first: (member_id, occasion, channel, state, attempts, sent_at, error)."""

@@ -99,3 +99,25 @@ async def test_an_owner_killed_between_its_claim_and_the_send_still_gets_the_ema
             assert len(box.messages) == 1
             assert logged_emails(pg_url, seeded.group_id) == 1
             assert b.proc.poll() is None
+
+
+async def test_an_owner_killed_while_an_alert_waits_with_nobody_connected_leaves_the_email_to_another_node(pg_url, seeded, smtp):
+    """Sam raises an urgent request on A and leaves; A is SIGKILLed before the email is due, and
+    nobody connects again. B, up all along, finds the email due with nobody to send it, claims the
+    group once A's lease has lapsed, and sends it: once."""
+    box, settings = smtp
+    sam_c = seeded.participants[0]
+    with node(pg_url, "b", settings.port) as b:
+        with node(pg_url, "a", settings.port) as a:
+            async with RawClient(a.url, sam_c.token) as sam:
+                await sam.wait_synced()
+                await sam.command("urgent.raise", {"text": "please, someone"})
+            a.kill()
+        try:
+            await box.wait_for(1, timeout=AFTER + 5 + 15)  # its clock, A's lease, B's look
+        except TimeoutError:
+            raise AssertionError(f"no email; node B said: {b.stderr_text()[-3000:]}") from None
+        await until_logged(pg_url, seeded.group_id, 10)
+        await asyncio.sleep(AFTER + 1)
+        assert len(box.messages) == 1
+        assert logged_emails(pg_url, seeded.group_id) == 1
