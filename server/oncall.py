@@ -37,14 +37,15 @@ Exactly once across several nodes (issue 16):
   it. Another node (a paused old owner that wakes up) finds it claimed and
   leaves it. A claim whose node died before sending (the fault hook
   ``IOP_FAULT=die-after-oncall-claim`` for the tests) is taken over when its
-  lease has run out and sent then; a row found sent whose ``urgent.emailed``
+  lease has run out and sent then (at once by the same node id started again:
+  its earlier process is gone); a row found sent whose ``urgent.emailed``
   was never logged (the sender died in between) is logged then, not sent again.
 - The one window left, as for reminders: a node that dies (or is paused past
   the claim's lease) after the SMTP server accepted the message and before the
   row says sent; the next owner sends it again, with the same ``Message-ID``
   (the outbox key), so a mail system that drops duplicates drops it. Never two
   emails from two live nodes: the guarantee is at most one send per live claim,
-  at least one while any node serves the group.
+  at least one while any node runs.
 """
 
 from __future__ import annotations
