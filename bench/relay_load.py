@@ -17,6 +17,10 @@ machine). The last line is:
 
     relay_load groups=G members=M deliveries_per_s=N p50_ms=X p99_ms=Y cpu_ratio=R lost=L dup=D
 
+With ``--repeat N`` (issue 16, the tail) each repetition runs the relay, then (with
+``--baseline-from DIR``, an older checkout, e.g. ``git archive a9b919a | tar -x -C DIR``)
+DIR's relay on data DIR's own store seeded (:func:`seed_with`), then the raw broadcast.
+
 With ``--store pg`` (issue 16) the relay runs twice under the same load, on
 SQLite and then on PostgreSQL (``--pg-url``, default the machine's loopback
 server; a fresh schema, dropped after), and the last line compares them:
