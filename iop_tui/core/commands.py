@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from protocol.messages import MAX_ROOM_MINUTES, MAX_ROOMS, PHASES, parse_day
@@ -60,6 +60,9 @@ class Outcome:
     declined: str = ""  # said when the answer is no
     done: str = ""  # may be said once the sends are accepted ("Raising your hand.")
     leave: bool = False
+    #: The line as typed (set by :func:`interpret`): a face sends it with the sends
+    #: (``ClientSession.send(typed=...)``), so a relay's refusal gives it back, never loses it.
+    typed: str = ""
 
     @property
     def nothing(self) -> bool:
@@ -159,7 +162,13 @@ def command(*names: str, help: tuple[Help, ...] = ()) -> Callable[[Handler], Han
 
 
 def interpret(line: str, ctx: Context) -> Outcome:
-    """One typed line -> one :class:`Outcome` (see the module docstring)."""
+    """One typed line -> one :class:`Outcome` (see the module docstring); an outcome that
+    sends carries the line as typed (``typed``)."""
+    outcome = _interpret(line, ctx)
+    return replace(outcome, typed=line.strip()) if outcome.sends else outcome
+
+
+def _interpret(line: str, ctx: Context) -> Outcome:
     text = line.strip()
     if not text:
         return Outcome()

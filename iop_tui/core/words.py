@@ -831,6 +831,13 @@ def phase_waiting_text(phase: str | None, pane_title: str, key: str) -> str:
     return f"Phase: {phase_name(phase)}. Press {key} to see the {pane_title.lower()}; what you are typing stays here."
 
 
+def returned_line_text(line: str) -> str:
+    """A typed line the relay refused, said back whole (after the refusal's own sentence)
+    where it cannot go back into the box being typed in: ``"Not sent, so here it is to
+    type again: /vote 2"``."""
+    return f"Not sent, so here it is to type again: {line}"
+
+
 def too_long_text(length: int, limit: int, what: str = "message") -> str:
     """``"Your message is 100,000 characters; the limit is 2,000. It is kept in the box for you to shorten."``"""
     return f"Your {what} is {length:,} characters; the limit is {limit:,}. It is kept in the box for you to shorten."

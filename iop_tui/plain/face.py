@@ -95,7 +95,7 @@ class PlainFace(Narrator):
             self.say(outcome.ask_typed or outcome.ask, verbatim=True)  # it may quote a member's words
         else:
             for send in outcome.sends:
-                if not self._send(send.kind, send.data):
+                if not self._send(send.kind, send.data, typed=outcome.typed):
                     break
             if outcome.local == "more":
                 if self._pending:
@@ -106,9 +106,9 @@ class PlainFace(Narrator):
                 self._page(lambda: self._local(outcome.local, outcome.arg))
         return True
 
-    def _send(self, kind: str, data: dict[str, Any]) -> bool:
+    def _send(self, kind: str, data: dict[str, Any], *, typed: str = "") -> bool:
         try:
-            self.session.send(kind, data)
+            self.session.send(kind, data, typed=typed)  # typed: said back if the relay refuses it
         except ProtocolError as err:
             self.say(err.message)
             return False
