@@ -831,6 +831,14 @@ def phase_waiting_text(phase: str | None, pane_title: str, key: str) -> str:
     return f"Phase: {phase_name(phase)}. Press {key} to see the {pane_title.lower()}; what you are typing stays here."
 
 
+#: The end of a status-line sentence cut to its two rows (full-screen face): the cut said in
+#: words, and the key that reads it whole (the notices view, iop_tui.tui.screens.notices).
+STATUS_CUT = "... (cut; Ctrl+N reads it whole)"
+#: The notices view's first line.
+NOTICES_HEAD = "Notices, newest last: what the status line said, whole. Escape closes."
+NOTICES_NONE = "No notices yet."
+
+
 def returned_line_text(line: str) -> str:
     """A typed line the relay refused, said back whole (after the refusal's own sentence)
     where it cannot go back into the box being typed in: ``"Not sent, so here it is to

@@ -63,7 +63,7 @@ async def test_a_refused_line_comes_back_on_the_prompt_row_to_edit_and_send_agai
 
 
 async def test_a_refused_line_never_writes_over_a_new_line_being_typed():
-    line, out, _ = guard()
+    line, _out, _ = guard()
     line.keys("something new")
     line.give_back("/vote 6")
     assert line.text == "something new"
