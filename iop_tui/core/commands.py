@@ -471,9 +471,9 @@ def _lower(rest: str, ctx: Context) -> Outcome:
     return send("hand.lower", {"member_id": None}, done=words.LOWERING_HAND)
 
 
-@command("who", help=(Help("/who", "who is here, and whose hands are raised."),))
+@command("who", help=(Help("/who", "who is here, and whose hands are raised; /who guests also names the past guests."),))
 def _who(rest: str, ctx: Context) -> Outcome:
-    return Outcome(local="who")
+    return Outcome(local="who", arg=rest.strip().lower() in ("guests", "guest", "all"))
 
 
 def _homework_list(ctx: Context) -> list[Any]:

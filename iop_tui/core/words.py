@@ -680,12 +680,31 @@ def summary_lines(model: Any, now: float, today: _dt.date | None = None) -> list
     return lines
 
 
-def revoked_line(state: GroupState) -> str | None:
-    """Who is no longer in the group (removed, or their token revoked), or None."""
+#: How each face names the past guests it counts (:func:`revoked_line`).
+PAST_GUESTS_KEY = "P on the list names them"
+PAST_GUESTS_TYPED = "type /who guests to name them"
+
+
+def past_guests_text(count: int, *, named: list[str] | None, hint: str) -> str:
+    """Guests whose invitation ended: named (``"Past guests: Ana, Jo."``) or one count with the
+    way to name them (``"4 past guests, their invitations ended; P on the list names them."``)."""
+    if named is not None:
+        return ("Past guest: " if len(named) == 1 else "Past guests: ") + ", ".join(named) + "."
+    return f"{count} past guests, their invitations ended; {hint}."
+
+
+def revoked_line(state: GroupState, *, guests_named: bool = False, hint: str = PAST_GUESTS_TYPED) -> str | None:
+    """Who is no longer in the group, or None. A removed member (or one whose token was revoked)
+    is named: a facilitator's decision to keep in view. Past guests (a family session's, whose
+    invitation ended) are folded into one count past one, so a group's list does not grow with
+    every family session; ``guests_named`` names them (P on the People list, ``/who guests``)."""
     gone = state.revoked_members()
-    if not gone:
-        return None
-    return "Revoked: " + ", ".join(e.name for e in gone) + "."
+    members = [e.name for e in gone if e.role != GUEST]
+    guests = [e.name for e in gone if e.role == GUEST]
+    parts = ["Revoked: " + ", ".join(members) + "."] if members else []
+    if guests:
+        parts.append(past_guests_text(len(guests), named=guests if guests_named or len(guests) == 1 else None, hint=hint))
+    return " ".join(parts) or None
 
 
 def completion_text(state: GroupState, hw: Homework) -> str:

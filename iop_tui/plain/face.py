@@ -238,7 +238,7 @@ class PlainFace(Narrator):
         for line in words.planned_measure_lines(self.plan, _dt.date.today()):
             self.say(clean(line))
 
-    def _who(self, _: Any) -> None:
+    def _who(self, named_guests: Any) -> None:
         state = self.model.state
         me = self.model.me
         if me is not None and me.role == GUEST:
@@ -267,7 +267,7 @@ class PlainFace(Narrator):
         self.say(words.hands_text(state))
         for guest in state.waiting_guests():
             self.say(clean(words.waiting_text(guest.name)))
-        revoked = words.revoked_line(state)
+        revoked = words.revoked_line(state, guests_named=bool(named_guests), hint=words.PAST_GUESTS_TYPED)
         if revoked:
             self.say(clean(revoked))
 

@@ -90,7 +90,6 @@ class IopApp(App[int]):
         Binding("f7", "next_phase", "Next phase"),
         Binding("f8", "start_or_end_session", "Start/end", tooltip="Start the session, or end it after you confirm"),
         Binding("ctrl+o", "load_plan", "Load session plan", show=False),
-        Binding("ctrl+n", "notices", "Notices", tooltip="Read what the status line said, whole, newest last", show=False),
         Binding("f12", "hide", "Hide", tooltip="Hide the screen at once", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -345,16 +344,6 @@ class IopApp(App[int]):
 
     def action_measures(self) -> None:
         safety.open_measures(self)
-
-    def action_notices(self) -> None:
-        """Ctrl+N: the status line's recent sentences, whole (a long one is cut there)."""
-        from iop_tui.tui.screens.notices import NoticesScreen
-
-        screen = self.session_screen()
-        if screen is None or self.screen is not screen:
-            return  # over a dialog or another view: that view's keys come first
-        line = screen.query_one("#status", StatusLine)
-        self.push_screen(NoticesScreen(line.history))
 
     # -- quick hide ----------------------------------------------------------------
 

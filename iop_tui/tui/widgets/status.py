@@ -112,7 +112,7 @@ class StatusLine(Static):
 
     def _fit(self) -> None:
         """Show the sentence in the two rows: whole when it fits, else cut with words saying so."""
-        width = self.content_size.width or max(0, self.app.size.width - 2)  # before the first layout: the app's width
+        width = self.content_size.width  # 0 before the first layout: shown as it is, fitted on the first resize
         if self._fitted != (self.shown_text, width):
             self._fitted = (self.shown_text, width)
             self.update(plain(fit_rows(self.shown_text, width)))
