@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.support.apphelp import joined, say, text_of, wait_until
+from tests.support.apphelp import joined, text_of, wait_until
 from tests.support.plainface import plain_joined, until
 from tests.support.wsclient import RawClient, is_event
 
