@@ -680,6 +680,12 @@ def summary_lines(model: Any, now: float, today: _dt.date | None = None) -> list
     return lines
 
 
+def cue_cards_sent_text(count: int) -> str:
+    """A facilitator's one sentence for a scene's cue cards (the relay sends one event per
+    member, right after the start): ``"Cue cards sent to 4: each reads only their own."``."""
+    return "Cue card sent to 1: only they read it." if count == 1 else f"Cue cards sent to {count}: each reads only their own."
+
+
 #: How each face names the past guests it counts (:func:`revoked_line`).
 PAST_GUESTS_KEY = "P on the list names them"
 PAST_GUESTS_TYPED = "type /who guests to name them"
@@ -2069,11 +2075,13 @@ def smallroom_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: i
         mine = next((str(c["role"]) for c in cast if int(c["member_id"]) == me_id), None)
         if mine is not None:
             text += " You are the observer; /role reads your card." if _observer_role(d, mine) else f" You play {mine}; /role reads your cue card."
+        elif facilitator and cast:
+            text += " " + cue_cards_sent_text(len(cast))  # the cards that follow are not said one by one
         return text
     if t == "roleplay.cue":
         role, cue = str(d.get("role", "")), str(d.get("cue", "")).strip()
         if mid != me_id:
-            return f"Cue card to {_name(state, mid)} ({role})." if facilitator else None
+            return None  # a facilitator's copy: said once, with the count, in the scene's start line
         card = f" Cue card: {cue}" if cue else ""
         if d.get("observer"):
             watch = "; ".join(str(c) for c in d.get("checklist", []))

@@ -72,9 +72,9 @@ def announce(app: IopApp, notice: Any) -> None:
         app.status(f"{text} {MEASURE_HINT}")
     elif kind in KEPT_IN_CHAT:
         screen = app.session_screen()
-        if screen is not None and not (kind == "roleplay.cue" and app.model.is_facilitator):  # "Cue card to Sam": said, not kept
+        if screen is not None:
             screen.keep_in_chat(text)
-        if _pane_in_front(app) != "chat" or (kind == "roleplay.cue" and app.model.is_facilitator):
+        if _pane_in_front(app) != "chat":
             app.status(text)
     elif kind in SHOWN_IN_PANE and pane is not None and _pane_in_front(app) == pane:
         return  # the pane in front shows it: said there once, not again on the status line
