@@ -6,8 +6,10 @@ lists do not. A braille display or a screen reader's review cursor follows
 the terminal cursor, so without it a list's selection is invisible to them.
 :func:`row_cursor_offset` finds the highlighted row on screen; the app reads
 it at paint time. Checkbox rows say "[x]" or "[ ]", not only a colour, and
-the highlighted row starts with "> " (the others with two spaces), so the
-selection shows without colour or bold (``NO_COLOR``, a monochrome screen).
+the highlighted row starts with "> " while the list has the focus (the others
+with two spaces), so where the keys go shows without colour or bold
+(``NO_COLOR``, a monochrome screen), and of a board's columns only the one in
+focus is marked.
 """
 
 from __future__ import annotations
@@ -66,8 +68,8 @@ class _RowCursor:
             index, line_offset = None, None
         if index is not None and index == self.highlighted:  # type: ignore[attr-defined]
             style = self.get_visual_style("option-list--option", "option-list--option-highlighted").rich_style  # type: ignore[attr-defined]
-            if line_offset == 0:
-                mark = MARKER
+            if line_offset == 0 and self.has_focus:  # type: ignore[attr-defined]
+                mark = MARKER  # where the keys go: only the list in focus (a board's other columns keep two spaces)
         width = self.scrollable_content_region.width  # type: ignore[attr-defined]
         return Strip([Segment(mark, style), *strip], strip.cell_length + len(mark)).crop(0, width)
 
@@ -75,6 +77,10 @@ class _RowCursor:
         # Textual also runs the base classes' _on_focus (handlers follow the MRO).
         if self.highlighted is None and self.option_count:  # type: ignore[attr-defined]
             self.highlighted = 0  # type: ignore[attr-defined]
+        self.refresh()  # type: ignore[attr-defined]  # the marker comes with the focus
+
+    def _on_blur(self, event) -> None:
+        self.refresh()  # type: ignore[attr-defined]  # and goes with it
 
     def add_options(self, *args: Any, **kwargs: Any) -> Any:
         # A list focused while still empty (a pane key moves the focus at once) highlights its first row when rows arrive.
