@@ -1765,7 +1765,7 @@ def _all_help() -> list[Help]:
     return table
 
 
-class EveryHelp(list):
+class EveryHelp(list[Help]):
     """``/help all``'s entries: every one, paged by the plain face however tall (``/help``
     alone may be said as topics instead when it is taller than the screen)."""
 

@@ -1738,7 +1738,8 @@ def live_rows(model: Any) -> list[Any] | None:
     live, state = getattr(model, "live_attendance", None), model.state
     if live is None or state.session is None or live[0] != state.session.session_id:
         return None
-    return live[1]
+    rows: list[Any] = live[1]
+    return rows
 
 
 def attendance_now_lines(model: Any, session_id: int | None = None) -> list[str]:

@@ -65,8 +65,8 @@ def announce(app: IopApp, notice: Any) -> None:
         app.status(text)
     elif kind == "welcome":
         app.status(with_keys(text, max(20, app.size.width - 2)))
-        if hint := take_hint(app):  # a slow terminal or link, once: held a while against the notices behind it
-            for line in app.session_screen().query("#status").results(StatusLine):
+        if (hint := take_hint(app)) and (screen := app.session_screen()) is not None:  # a slow terminal or link, once: held a while
+            for line in screen.query("#status").results(StatusLine):
                 line.hold(f"{text} {hint}", HINT_HOLD_S)
     elif kind == "measure.given" and not app.model.is_facilitator:
         app.status(f"{text} {MEASURE_HINT}")

@@ -208,7 +208,10 @@ class SessionScreen(Screen[None]):
         except MountError:
             return  # the app is closing
         if pane == "chat" and self.kept:
-            body.local(*self.kept)  # what was kept before the chat was first shown
+            from iop_tui.tui.widgets.chat import ChatPane  # imported above, when the chat was first shown
+
+            if isinstance(body, ChatPane):
+                body.local(*self.kept)  # what was kept before the chat was first shown
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_chat_label()
@@ -230,7 +233,10 @@ class SessionScreen(Screen[None]):
         is first shown, if it has not been yet."""
         self.kept.append(text)
         if (chat := self.pane("chat")) is not None:
-            chat.local(text)
+            from iop_tui.tui.widgets.chat import ChatPane  # imported when the chat was first shown
+
+            if isinstance(chat, ChatPane):
+                chat.local(text)
 
     # -- attributes down ------------------------------------------------------
 

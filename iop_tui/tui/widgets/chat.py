@@ -244,7 +244,7 @@ class ChatPane(Pane):
     def carry_out(self, outcome: Outcome) -> bool:
         """Do what the interpreter said: send (after a yes if it asks), refuse, or show."""
         if outcome.leave:
-            self.run_action("app.quit")
+            self.call_later(self.run_action, "app.quit")  # a coroutine: run by the loop, not dropped
             return True
         if outcome.local and not outcome.refusal:
             self._show_local(outcome.local, outcome.arg)

@@ -32,7 +32,7 @@ class WordRadioButton(RadioButton):
     def _button(self) -> Content:
         parent = self.parent
         here = isinstance(parent, RadioSet) and parent.has_focus and self.has_class("-selected")
-        return Content.assemble(_mark(here) + ("(x)" if self.value else "( )"), self.get_visual_style("toggle--button"))
+        return Content.assemble(_mark(here), ("(x)" if self.value else "( )", self.get_visual_style("toggle--button")))
 
 
 class WordCheckbox(Checkbox):
@@ -40,7 +40,7 @@ class WordCheckbox(Checkbox):
 
     @property
     def _button(self) -> Content:
-        return Content.assemble(_mark(self.has_focus) + ("[x]" if self.value else "[ ]"), self.get_visual_style("toggle--button"))
+        return Content.assemble(_mark(self.has_focus), ("[x]" if self.value else "[ ]", self.get_visual_style("toggle--button")))
 
 
 class WordButton(Button):
