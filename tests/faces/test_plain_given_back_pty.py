@@ -13,35 +13,23 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-
 from iop_tui.core import words
 from iop_tui.core.session import ClientSession
+from tests.support.plainface import until
 from tests.support.plainpty import PtyProgram, client_env, plain_argv, seed_group
 from tests.support.procs import start_server_process
 
 CHECKIN = "/checkin 4 tired --group -- a rough week"
 
 
-@pytest.fixture
-def relay_proc(tmp_path: Path):
-    data = tmp_path / "data"
-    creds = seed_group(data, participants=("Sam", "Alex"))
-    with start_server_process(data) as server:
-        yield server, creds
+async def test_a_refused_line_is_back_on_the_plain_prompt_and_enter_sends_it(tmp_path: Path) -> None:
+    creds = seed_group(tmp_path / "data", participants=("Sam", "Alex"))
+    with start_server_process(tmp_path / "data") as server:
+        await _muted_checkin_given_back(server, creds, tmp_path)
         server.stop()
 
 
-async def until(condition, what: str, timeout: float = 10) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
-async def test_a_refused_line_is_back_on_the_plain_prompt_and_enter_sends_it(relay_proc, tmp_path) -> None:
-    server, creds = relay_proc
+async def _muted_checkin_given_back(server, creds, tmp_path: Path) -> None:
     dana = ClientSession(server.url, creds["Dana"]["token"])
     task = asyncio.create_task(dana.run())
     try:
