@@ -14,7 +14,7 @@ focus is marked.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
 from textual import events
@@ -48,8 +48,14 @@ def row_cursor_offset(option_list: OptionList) -> Offset | None:
 MARKER = "> "
 
 
-class _RowCursor(OptionList):
-    """Base of the lists below: a focused list always has a highlighted row.
+if TYPE_CHECKING:
+    _List = OptionList  # mixed into an OptionList (or a SelectionList, one of them)
+else:
+    _List = object  # at run time a plain mixin: Textual's styles follow a widget's first widget base
+
+
+class _RowCursor(_List):
+    """Mixin for OptionList subclasses: a focused list always has a highlighted row.
 
     The app's ``cursor_position`` (see :class:`iop_tui.tui.app.IopApp`) puts the
     terminal cursor on that row at every repaint. Every row has a gutter of
@@ -91,7 +97,7 @@ class _RowCursor(OptionList):
         return result
 
 
-class CursorOptionList(_RowCursor):
+class CursorOptionList(_RowCursor, OptionList):
     """An OptionList whose highlighted row carries the terminal cursor and a "> " marker."""
 
     def render_line(self, y: int) -> Strip:
