@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.support.apphelp import joined, option_texts, say, text_of, wait_until
+from tests.support.apphelp import _key, joined, option_texts, say, text_of, wait_until
 from tests.support.plainface import plain_joined, until
 from tests.support.wsclient import RawClient
 
@@ -79,3 +79,28 @@ async def test_the_plain_prompt_gets_a_refused_line_back_to_edit(seeded) -> None
         await until(lambda: session.model.me is not None and session.model.me.muted, "Sam muted")
         face.handle(CHECKIN)
         await until(lambda: given == [CHECKIN], "the line given back to the prompt")
+
+
+async def test_a_card_the_relay_refuses_comes_back_to_the_boards_own_field(seeded) -> None:
+    """On the board a refused card went back to the chat input under it, as "/card 1 ...",
+    out of sight: it comes back to the board's field, the refusal said on the board."""
+    from iop_tui.tui.screens.board import BoardScreen
+
+    sam_c = seeded.participants[0]
+    async with RawClient(seeded.url, seeded.facilitator.token) as dana, joined(seeded.url, sam_c.token) as (sam, pilot):
+        await _muted_in_session(seeded, dana)
+        await dana.command("board.open", {"title": "What helps", "columns": ["Now", "Later"], "anonymous": False})
+        await wait_until(pilot, lambda: sam.session.model.me is not None and sam.session.model.me.muted and sam.session.model.state.boards, "Sam muted, the board open")
+        await pilot.press("f4")  # the chat input is there, under the board
+        await wait_until(pilot, lambda: sam.session_screen().query("#chat-input"), "the chat pane")
+        await pilot.press("escape", "b")
+        await wait_until(pilot, lambda: isinstance(sam.screen, BoardScreen), "the board")
+        await pilot.press("a", *[_key(c) for c in "A walk"], "enter")
+        await wait_until(pilot, lambda: "muted" in (sam.session.model.last_error or ""), "the relay's refusal")
+        await wait_until(pilot, lambda: sam.screen.query_one("#board-input").value == "A walk", "the card back in the board's field")
+        assert "muted" in text_of_board(sam)
+        assert sam.session_screen().query_one("#chat-input").value == "", "not sent to the chat input"
+
+
+def text_of_board(app) -> str:
+    return getattr(app.screen.query_one("#board-said"), "shown_text", "")
