@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from protocol.messages import MAX_ROOM_MINUTES, MAX_ROOMS, PHASES, parse_day
@@ -60,6 +60,9 @@ class Outcome:
     declined: str = ""  # said when the answer is no
     done: str = ""  # may be said once the sends are accepted ("Raising your hand.")
     leave: bool = False
+    #: The line as typed (set by :func:`interpret`): a face sends it with the sends
+    #: (``ClientSession.send(typed=...)``), so a relay's refusal gives it back, never loses it.
+    typed: str = ""
 
     @property
     def nothing(self) -> bool:
@@ -159,7 +162,13 @@ def command(*names: str, help: tuple[Help, ...] = ()) -> Callable[[Handler], Han
 
 
 def interpret(line: str, ctx: Context) -> Outcome:
-    """One typed line -> one :class:`Outcome` (see the module docstring)."""
+    """One typed line -> one :class:`Outcome` (see the module docstring); an outcome that
+    sends carries the line as typed (``typed``)."""
+    outcome = _interpret(line, ctx)
+    return replace(outcome, typed=line.strip()) if outcome.sends else outcome
+
+
+def _interpret(line: str, ctx: Context) -> Outcome:
     text = line.strip()
     if not text:
         return Outcome()
@@ -462,9 +471,9 @@ def _lower(rest: str, ctx: Context) -> Outcome:
     return send("hand.lower", {"member_id": None}, done=words.LOWERING_HAND)
 
 
-@command("who", help=(Help("/who", "who is here, and whose hands are raised."),))
+@command("who", help=(Help("/who", "who is here, and whose hands are raised; /who guests also names the past guests."),))
 def _who(rest: str, ctx: Context) -> Outcome:
-    return Outcome(local="who")
+    return Outcome(local="who", arg=rest.strip().lower() in ("guests", "guest", "all"))
 
 
 def _homework_list(ctx: Context) -> list[Any]:
@@ -1756,7 +1765,7 @@ def _all_help() -> list[Help]:
     return table
 
 
-class EveryHelp(list):
+class EveryHelp(list[Help]):
     """``/help all``'s entries: every one, paged by the plain face however tall (``/help``
     alone may be said as topics instead when it is taller than the screen)."""
 

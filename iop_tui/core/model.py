@@ -107,8 +107,9 @@ class SessionModel:
         #: How this reader's own removal was said ("The family session has ended, and your
         #: invitation with it; ..."), the session's last word rather than the close code's.
         self.removal: str | None = None
-        #: Group lines on their way (command id -> text) and the last one the relay refused
-        #: (a slowed member's line too soon, a muted member's): the full-screen input takes it
+        #: Typed lines on their way (command id -> the line as typed: chat, or a slash-command
+        #: such as ``/vote 2`` or ``/mute Sam``) and the last one the relay refused (a slowed
+        #: member's line too soon, a muted member's note, a closed poll's vote): each face takes it
         #: back with :meth:`take_returned_line`, so what someone typed is never lost.
         self._lines_out: dict[str, str] = {}
         self.returned_line: str | None = None
@@ -314,7 +315,7 @@ class SessionModel:
         return [Notice(words.presence_line(entry.name, status), None, "info", True, "presence")]
 
     def note_line(self, command_id: str, text: str) -> None:
-        """A group line just sent (``chat.send``): kept until the relay answers it."""
+        """A typed line just sent as the command ``command_id``: kept until the relay answers it."""
         self._lines_out[command_id] = text
         if len(self._lines_out) > 100:
             self._lines_out.pop(next(iter(self._lines_out)))
@@ -338,7 +339,9 @@ class SessionModel:
         self.last_error = self._said_error = message
         cid = frame.get("id")
         if isinstance(cid, str) and cid in self._lines_out:
-            self.returned_line = self._lines_out.pop(cid)
+            line = self.returned_line = self._lines_out.pop(cid)
+            for other in [k for k, v in self._lines_out.items() if v == line]:
+                del self._lines_out[other]  # a line that became several commands comes back once
         return [Notice(message, None, "error", True, "error")]
 
     # -- schedules (issue 15a) ----------------------------------------------------

@@ -88,8 +88,10 @@ class ClientSession:
 
     # -- commands -------------------------------------------------------------------
 
-    def send(self, kind: str, data: dict[str, Any] | None = None) -> str:
-        """Send a command; returns its id.
+    def send(self, kind: str, data: dict[str, Any] | None = None, *, typed: str = "") -> str:
+        """Send a command; returns its id. ``typed`` is the line the person typed for it
+        (:attr:`iop_tui.core.commands.Outcome.typed`): kept until the relay answers, and
+        given back (:meth:`SessionModel.take_returned_line`) if the relay refuses it.
 
         Raises :class:`~protocol.errors.ProtocolError` with one sentence when
         the command is malformed, when this member's role may not send it, or
@@ -100,8 +102,10 @@ class ClientSession:
         if role is not None and not may(role, kind):
             raise ProtocolError(ErrorCode.FORBIDDEN, words.forbidden_text(role, kind))
         cid = self.connection.send(kind, data)
-        if kind == "chat.send" and data:
-            self.model.note_line(cid, str(data.get("text", "")))  # given back if the relay refuses it
+        if not typed and kind == "chat.send" and data:
+            typed = str(data.get("text", ""))
+        if typed:
+            self.model.note_line(cid, typed)  # given back if the relay refuses it
         return cid
 
     # -- running --------------------------------------------------------------------

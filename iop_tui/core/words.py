@@ -680,12 +680,37 @@ def summary_lines(model: Any, now: float, today: _dt.date | None = None) -> list
     return lines
 
 
-def revoked_line(state: GroupState) -> str | None:
-    """Who is no longer in the group (removed, or their token revoked), or None."""
+def cue_cards_sent_text(count: int) -> str:
+    """A facilitator's one sentence for a scene's cue cards (the relay sends one event per
+    member, right after the start): ``"Cue cards sent to 4: each reads only their own."``."""
+    return "Cue card sent to 1: only they read it." if count == 1 else f"Cue cards sent to {count}: each reads only their own."
+
+
+#: How each face names the past guests it counts (:func:`revoked_line`).
+PAST_GUESTS_KEY = "P on the list names them"
+PAST_GUESTS_TYPED = "type /who guests to name them"
+
+
+def past_guests_text(count: int, *, named: list[str] | None, hint: str) -> str:
+    """Guests whose invitation ended: named (``"Past guests: Ana, Jo."``) or one count with the
+    way to name them (``"4 past guests, their invitations ended; P on the list names them."``)."""
+    if named is not None:
+        return ("Past guest: " if len(named) == 1 else "Past guests: ") + ", ".join(named) + "."
+    return f"{count} past guests, their invitations ended; {hint}."
+
+
+def revoked_line(state: GroupState, *, guests_named: bool = False, hint: str = PAST_GUESTS_TYPED) -> str | None:
+    """Who is no longer in the group, or None. A removed member (or one whose token was revoked)
+    is named: a facilitator's decision to keep in view. Past guests (a family session's, whose
+    invitation ended) are folded into one count past one, so a group's list does not grow with
+    every family session; ``guests_named`` names them (P on the People list, ``/who guests``)."""
     gone = state.revoked_members()
-    if not gone:
-        return None
-    return "Revoked: " + ", ".join(e.name for e in gone) + "."
+    members = [e.name for e in gone if e.role != GUEST]
+    guests = [e.name for e in gone if e.role == GUEST]
+    parts = ["Revoked: " + ", ".join(members) + "."] if members else []
+    if guests:
+        parts.append(past_guests_text(len(guests), named=guests if guests_named or len(guests) == 1 else None, hint=hint))
+    return " ".join(parts) or None
 
 
 def completion_text(state: GroupState, hw: Homework) -> str:
@@ -829,6 +854,21 @@ def phase_waiting_text(phase: str | None, pane_title: str, key: str) -> str:
     Said instead of moving the person when a phase changes while they type.
     """
     return f"Phase: {phase_name(phase)}. Press {key} to see the {pane_title.lower()}; what you are typing stays here."
+
+
+#: The end of a status-line sentence cut to its two rows (full-screen face): the cut said in
+#: words, and the key that reads it whole (the notices view, iop_tui.tui.screens.notices).
+STATUS_CUT = "... (cut; Ctrl+N reads it whole)"
+#: The notices view's first line.
+NOTICES_HEAD = "Notices, newest last: what the status line said, whole. Escape closes."
+NOTICES_NONE = "No notices yet."
+
+
+def returned_line_text(line: str) -> str:
+    """A typed line the relay refused, said back whole (after the refusal's own sentence)
+    where it cannot go back into the box being typed in: ``"Not sent, so here it is to
+    type again: /vote 2"``."""
+    return f"Not sent, so here it is to type again: {line}"
 
 
 def too_long_text(length: int, limit: int, what: str = "message") -> str:
@@ -1698,7 +1738,8 @@ def live_rows(model: Any) -> list[Any] | None:
     live, state = getattr(model, "live_attendance", None), model.state
     if live is None or state.session is None or live[0] != state.session.session_id:
         return None
-    return live[1]
+    rows: list[Any] = live[1]
+    return rows
 
 
 def attendance_now_lines(model: Any, session_id: int | None = None) -> list[str]:
@@ -2035,11 +2076,13 @@ def smallroom_sentence(ev: Event, d: dict[str, Any], state: GroupState, me_id: i
         mine = next((str(c["role"]) for c in cast if int(c["member_id"]) == me_id), None)
         if mine is not None:
             text += " You are the observer; /role reads your card." if _observer_role(d, mine) else f" You play {mine}; /role reads your cue card."
+        elif facilitator and cast:
+            text += " " + cue_cards_sent_text(len(cast))  # the cards that follow are not said one by one
         return text
     if t == "roleplay.cue":
         role, cue = str(d.get("role", "")), str(d.get("cue", "")).strip()
         if mid != me_id:
-            return f"Cue card to {_name(state, mid)} ({role})." if facilitator else None
+            return None  # a facilitator's copy: said once, with the count, in the scene's start line
         card = f" Cue card: {cue}" if cue else ""
         if d.get("observer"):
             watch = "; ".join(str(c) for c in d.get("checklist", []))

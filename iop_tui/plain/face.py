@@ -95,7 +95,7 @@ class PlainFace(Narrator):
             self.say(outcome.ask_typed or outcome.ask, verbatim=True)  # it may quote a member's words
         else:
             for send in outcome.sends:
-                if not self._send(send.kind, send.data):
+                if not self._send(send.kind, send.data, typed=outcome.typed):
                     break
             if outcome.local == "more":
                 if self._pending:
@@ -106,9 +106,9 @@ class PlainFace(Narrator):
                 self._page(lambda: self._local(outcome.local, outcome.arg))
         return True
 
-    def _send(self, kind: str, data: dict[str, Any]) -> bool:
+    def _send(self, kind: str, data: dict[str, Any], *, typed: str = "") -> bool:
         try:
-            self.session.send(kind, data)
+            self.session.send(kind, data, typed=typed)  # typed: said back if the relay refuses it
         except ProtocolError as err:
             self.say(err.message)
             return False
@@ -238,7 +238,7 @@ class PlainFace(Narrator):
         for line in words.planned_measure_lines(self.plan, _dt.date.today()):
             self.say(clean(line))
 
-    def _who(self, _: Any) -> None:
+    def _who(self, named_guests: Any) -> None:
         state = self.model.state
         me = self.model.me
         if me is not None and me.role == GUEST:
@@ -267,7 +267,7 @@ class PlainFace(Narrator):
         self.say(words.hands_text(state))
         for guest in state.waiting_guests():
             self.say(clean(words.waiting_text(guest.name)))
-        revoked = words.revoked_line(state)
+        revoked = words.revoked_line(state, guests_named=bool(named_guests), hint=words.PAST_GUESTS_TYPED)
         if revoked:
             self.say(clean(revoked))
 

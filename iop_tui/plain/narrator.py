@@ -100,6 +100,8 @@ class Narrator:
         self.fatal: str | None = None
         self.last_said = ""  # the last line written, so a final sentence is never said twice in a row
         self.on_join: Callable[[], None] | None = None  # called once the first catch-up is done
+        #: A typed line the relay refused, once said back: run.py puts it on the prompt row to edit.
+        self.give_back: Callable[[str], None] = lambda line: None
         self.bell = False  # a BEL before a raised hand and a private line
         self.heard: list[Heard] = []  # every event received, replay included (/history)
         self.missed: list[Heard] = []  # live events since the person last typed (/missed)
@@ -297,6 +299,10 @@ class Narrator:
             return  # presence is gathered from the roster, connection lines from the status (and the waiting room)
         if level == "error" or kind == "error":
             self.say(text)
+            returned = self.model.take_returned_line() if kind == "error" else None
+            if returned:  # a typed line the relay refused: said back whole, and back at the prompt
+                self.say(words.returned_line_text(returned), verbatim=True)
+                self.give_back(returned)
             return
         if kind == "phase":
             if state.phase:

@@ -185,6 +185,14 @@ class TypedLine:
         if self.echo:
             self._settle(text)
 
+    def give_back(self, line: str) -> None:
+        """A typed line the relay refused, back on the prompt row to edit and send again
+        (unless a new line is being typed: that one is not written over)."""
+        if self.text:
+            return
+        self.text = line
+        self._echo(line)
+
     def show(self, data: str) -> None:
         """Print finished rows (ending in a newline) without breaking into the typed line."""
         if not self.text:
@@ -295,6 +303,8 @@ async def run_plain(session: Any, *, stdin: Any, stdout: TextIO, verbosity: str 
             editor = None
     if editor is None:
         threading.Thread(target=_reader, args=(stdin, loop, queue), name="plain-stdin", daemon=True).start()
+    else:
+        face.give_back = editor.give_back  # a refused line, back on the prompt row
     runner = asyncio.ensure_future(session.run())
     join_waiter = asyncio.ensure_future(joined.wait())
     getter: asyncio.Future | None = None

@@ -60,9 +60,10 @@ class SessionActions:
     def __init__(self, app: IopApp) -> None:
         self.app = app
 
-    def send(self, kind: str, data: dict[str, Any]) -> bool:
+    def send(self, kind: str, data: dict[str, Any], *, typed: str = "") -> bool:
         """Send one command through the session, after the person's role allows it;
-        say why in one sentence and return False when it cannot go."""
+        say why in one sentence and return False when it cannot go. ``typed``: the line
+        it came from, given back to the chat input if the relay refuses it."""
         app = self.app
         role = app.model.role
         if role is None:
@@ -72,7 +73,7 @@ class SessionActions:
             app.say(words.forbidden_text(role, kind), error=True)
             return False
         try:
-            app.session.send(kind, data)
+            app.session.send(kind, data, typed=typed)
         except ProtocolError as exc:
             app.say(exc.message, error=True)
             return False
@@ -83,7 +84,7 @@ class SessionActions:
         stopping at the first that cannot go (the app says why), and say its ``done``;
         True when all went."""
         for item in outcome.sends:
-            if not self.app.send_command(item.kind, item.data):
+            if not self.send(item.kind, item.data, typed=outcome.typed):
                 return False
         if outcome.done:
             self.app.say(outcome.done)

@@ -65,16 +65,16 @@ def announce(app: IopApp, notice: Any) -> None:
         app.status(text)
     elif kind == "welcome":
         app.status(with_keys(text, max(20, app.size.width - 2)))
-        if hint := take_hint(app):  # a slow terminal or link, once: held a while against the notices behind it
-            for line in app.session_screen().query("#status").results(StatusLine):
+        if (hint := take_hint(app)) and (screen := app.session_screen()) is not None:  # a slow terminal or link, once: held a while
+            for line in screen.query("#status").results(StatusLine):
                 line.hold(f"{text} {hint}", HINT_HOLD_S)
     elif kind == "measure.given" and not app.model.is_facilitator:
         app.status(f"{text} {MEASURE_HINT}")
     elif kind in KEPT_IN_CHAT:
         screen = app.session_screen()
-        if screen is not None and not (kind == "roleplay.cue" and app.model.is_facilitator):  # "Cue card to Sam": said, not kept
+        if screen is not None:
             screen.keep_in_chat(text)
-        if _pane_in_front(app) != "chat" or (kind == "roleplay.cue" and app.model.is_facilitator):
+        if _pane_in_front(app) != "chat":
             app.status(text)
     elif kind in SHOWN_IN_PANE and pane is not None and _pane_in_front(app) == pane:
         return  # the pane in front shows it: said there once, not again on the status line

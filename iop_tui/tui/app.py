@@ -138,7 +138,7 @@ class IopApp(App[int]):
     def cursor_position(self, value: Offset) -> None:
         self._cursor_at = value
 
-    async def _on_app_focus(self, event: events.AppFocus) -> None:
+    async def _on_app_focus(self, event: events.AppFocus | events.AppBlur) -> None:
         """The terminal window gained or lost the focus: nothing on screen changes. Textual
         would restyle the whole screen and move the focus back, repainting every row
         (kilobytes on a slow link, twice per window switch); the focus stays where it was."""
@@ -156,7 +156,7 @@ class IopApp(App[int]):
 
     # -- start and stop ----------------------------------------------------------
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[Any]:
         return SessionScreen(self._focus, model=self.model)
 
     def on_mount(self) -> None:
@@ -332,7 +332,7 @@ class IopApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return allowed(action, self.model)
 
-    def get_system_commands(self, screen: Screen) -> Any:
+    def get_system_commands(self, screen: Screen[Any]) -> Any:
         yield from super().get_system_commands(screen)
         yield from session_commands(self, self.model.role)
 

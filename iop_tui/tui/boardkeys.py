@@ -99,6 +99,7 @@ def follow(screen: Any, model: Any, plan: Any) -> None:
     alarm.update(model, plan)
     for other in screen.app.screen_stack:
         if isinstance(other, BoardScreen):
+            other.take_back(model)  # now, before the chat input under it takes a refused card line
             other.call_later(other.show_model, model, plan)
 
 

@@ -27,7 +27,7 @@ def cursor_offset(focused: Widget | None) -> Offset | None:
     if isinstance(focused, (Input, TextArea)):
         return focused.cursor_screen_offset  # the caret, after any scroll
     row_offset = getattr(focused, "cursor_row_offset", None)  # a Line API list (the chat log) says its own
-    if callable(row_offset) and (offset := row_offset()) is not None:
+    if callable(row_offset) and isinstance(offset := row_offset(), Offset):
         return offset
     if isinstance(focused, OptionList):
         offset = row_cursor_offset(focused)

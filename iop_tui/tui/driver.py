@@ -202,6 +202,8 @@ class TerminalDriver(LinuxDriver):
 
     def __init__(self, app: Any, *, debug: bool = False, mouse: bool = True, size: tuple[int, int] | None = None) -> None:
         super().__init__(app, debug=debug, mouse=mouse and mouse_wanted(), size=size)
+        if self._file is None:
+            raise RuntimeError("There is no terminal to draw on: the standard error stream is closed.")
         self._terminal = _Terminal(self._file.fileno(), terminal_encoding())
         self._file = self._terminal  # type: ignore[assignment]  # the writer thread's file
         self._hidden = False  # the hidden screen is asked for or up: F12 now brings the session back

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 __all__ = ["session_commands"]
 
 
+def _journal(app: IopApp) -> None:
+    """The palette's Journal: the session screen's J."""
+    if (screen := app.session_screen()) is not None:
+        screen.action_journal()
+
+
 def session_commands(app: IopApp, role: str | None) -> Iterator[SystemCommand]:
     """The palette's session commands for ``role`` (after Textual's own)."""
     yield SystemCommand("Hide the screen", "Cover the session at once; Enter brings it back (F12)", app.action_hide)
@@ -32,7 +38,7 @@ def session_commands(app: IopApp, role: str | None) -> Iterator[SystemCommand]:
     yield from safety.system_commands(app, role)
     if role in ("participant", "facilitator"):  # the facilitator's kit: the Journal view (J)
         yield SystemCommand("Journal: write or read", "The open journaling prompt and your journal; facilitators: counts and shared entries (J)",
-                            lambda: app.session_screen().action_journal())
+                            lambda: _journal(app))
     if (screen := app.session_screen()) is not None:
         yield from boardkeys.system_commands(screen, role)  # the board and moods (issue 14 part B)
     if role in ("participant", "guest"):

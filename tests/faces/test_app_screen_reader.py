@@ -90,10 +90,10 @@ async def test_buttons_and_choices_sit_one_a_row_so_each_move_reads_its_own_row(
         assert "Submit check-in" in cursor_row(app) and "Pass" not in cursor_row(app)
         await pilot.press("tab")
         await pilot.pause(0.2)
-        assert app.cursor_position.y == first + 1 and cursor_row(app).strip() == "Pass"
+        assert app.cursor_position.y == first + 1 and cursor_row(app).strip() == "> Pass", "the button in focus says so in text"
         app.session_screen().query_one("#checkin-note-to").focus()
         await pilot.pause(0.2)
-        assert cursor_row(app).strip() == "(x) Facilitators only", cursor_row(app)
+        assert cursor_row(app).strip() == "> (x) Facilitators only", cursor_row(app)
 
 
 async def test_the_pane_in_front_is_marked_by_a_symbol_in_the_high_contrast_theme(seeded) -> None:

@@ -97,7 +97,9 @@ async def test_members_brainstorm_on_an_anonymous_board_and_read_it_as_an_outlin
         assert "Column 2, What I will try: one card:" in outline
         assert "Card 2: Call my sister on Sunday. Also: Tea before bed." in outline
         assert "Card 1: Walking after dinner, even ten minutes." in outline
-        assert (await alex.type("/plus 1"))[-1].startswith("You have already given card 1 a +1")
+        refused = await alex.type("/plus 1")
+        assert refused[-2].startswith("You have already given card 1 a +1")
+        assert refused[-1] == words.returned_line_text("/plus 1"), "the line given back, after the refusal"
         # Clearing asks first; the answer "yes" clears.
         assert dana.said("/board clear") == ["Clear the whole board What helps? Its two cards go from the board (they stay in the session's log). Type /board clear yes"]
         await dana.type("/board clear yes")
@@ -139,7 +141,8 @@ async def test_board_inputs_are_bounded_and_bad_ones_change_nothing(relay):
             sam.face.handle(f"/card 1 idea {i}")
         await _until(lambda: not sam.session.pending, "the cards to be stored")
         said = await sam.type("/card 1 one too many")
-        assert said[-1] == f"The board 'Ideas' holds its most cards ({MAX_CARDS}); ask the facilitator to open another."
+        assert said[-2:] == [f"The board 'Ideas' holds its most cards ({MAX_CARDS}); ask the facilitator to open another.",
+                             words.returned_line_text("/card 1 one too many")]
 
 
 async def test_moods_over_sessions_in_figures_each_member_their_own_facilitators_everyone(relay):

@@ -307,3 +307,18 @@ def test_a_private_line_counts_apart_from_group_chat_and_is_announced_distinctly
     assert (dana.unread_chat, dana.unread_private) == (0, 1)  # Sam's line; Dana's own reply is not unread
     assert [c.text for c in dana.private_thread(SAM["id"])] == ["can we talk?", "Yes."]
     assert dana.private_thread(ALEX["id"]) == []
+
+
+def test_a_typed_line_that_became_several_commands_comes_back_once_when_one_is_refused() -> None:
+    m = SessionModel()
+    m.note_line("c1", "/breakout plan 1")
+    m.note_line("c2", "/breakout plan 1")
+    m.note_line("c3", "hello all")
+    m.apply({"kind": "error", "id": "c2", "code": "conflict", "message": "Breakout rooms are already open."})
+    assert m.take_returned_line() == "/breakout plan 1"
+    assert m.take_returned_line() is None, "given back once"
+    m.apply({"kind": "error", "id": "c1", "code": "conflict", "message": "Breakout rooms are already open."})
+    assert m.take_returned_line() is None, "its other command's refusal does not give it back again"
+    m.apply({"kind": "ack", "id": "c3", "seq": 9})
+    m.apply({"kind": "error", "id": "c3", "code": "conflict", "message": "late"})
+    assert m.take_returned_line() is None, "an accepted line is never given back"

@@ -49,3 +49,21 @@ async def test_typing_on_after_enter_starts_a_new_row_and_held_lines_come_with_t
     assert "held" not in "".join(out)
     dumb.keys("ke it\r")
     assert out[-1] == "\nChat, Alex: held\n", "Enter's newline and the held line in one write"
+
+
+async def test_a_refused_line_comes_back_on_the_prompt_row_to_edit_and_send_again():
+    line, out, queue = guard()
+    line.keys("/vote 6\r")
+    assert queue.get_nowait() == "/vote 6\n"
+    line.show("That poll has closed.\n")
+    line.give_back("/vote 6")
+    assert line.text == "/vote 6" and "".join(out).endswith("That poll has closed.\n/vote 6")
+    line.keys("\x7f7\r")  # Backspace, then the right number
+    assert queue.get_nowait() == "/vote 7\n"
+
+
+async def test_a_refused_line_never_writes_over_a_new_line_being_typed():
+    line, _out, _ = guard()
+    line.keys("something new")
+    line.give_back("/vote 6")
+    assert line.text == "something new"

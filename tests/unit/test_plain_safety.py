@@ -109,7 +109,7 @@ async def test_a_member_answers_a_questionnaire_one_line_per_question():
     assert fed.lines[-1] == ("GAD-7, question 1 of 7: Feeling nervous, anxious, or on edge. Over the last 2 weeks: 0 not at all, "
                              "1 several days, 2 more than half the days, 3 nearly every day. Type /answer and a number.")
     sent = []
-    fed.session.send = lambda kind, data: sent.append((kind, data))  # the socket's side; the face's own code runs
+    fed.session.send = lambda kind, data, typed="": sent.append((kind, data))  # the socket's side; the face's own code runs
     fed.face.handle("/answer 2")
     assert sent == [("measure.answer", {"measure_id": given, "item": 0, "answer": 2})]
     fed.event("measure.answered", {"measure_id": given, "measure": "gad7", "member_id": 2, "item": 0, "answer": 2}, actor=2, name="Sam", audience="member", subject=2)

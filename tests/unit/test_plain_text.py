@@ -145,7 +145,7 @@ async def test_typed_commands_and_refusals():
     fed.event("session.started", {"session_id": 1, "title": "Week 3"})
     fed.synced()
     sent: list[tuple[str, dict]] = []
-    fed.session.send = lambda kind, data=None: sent.append((kind, data)) or "id"  # record instead of going to the network
+    fed.session.send = lambda kind, data=None, typed="": sent.append((kind, data)) or "id"  # record instead of going to the network
     fed.face.handle("/checkin 4 tired, hopeful --group -- slept badly")
     assert sent[-1] == ("checkin.submit", {"mood": 4, "feelings": ["tired", "hopeful"], "note": "slept badly", "note_to": "group", "passed": False})
     fed.face.handle("/checkin 7 calm")
@@ -174,7 +174,7 @@ async def test_facilitator_poll_open_parsing():
     fed.welcome()
     fed.synced()
     sent: list[tuple[str, dict]] = []
-    fed.session.send = lambda kind, data=None: sent.append((kind, data)) or "id"
+    fed.session.send = lambda kind, data=None, typed="": sent.append((kind, data)) or "id"
     fed.face.handle('/poll open quiz "Which trap is this?" Mind reading; Labelling; Fortune telling correct=2 named')
     assert sent[-1] == ("poll.open", {"question": "Which trap is this?", "poll_kind": "quiz", "options": ["Mind reading", "Labelling", "Fortune telling"], "correct": 1, "anonymous": False})
     fed.face.handle('/poll open scale "How are you, 0 to 10?"')

@@ -79,6 +79,8 @@ class BoardScreen(PaneKeysClose, Screen[None]):
         self._shape: tuple[Any, ...] | None = None  # the board and columns the widgets were built for
         self._editing: int | None = None  # the card number being edited (None: adding a card)
         self._merging: int | None = None  # the card number marked to merge into another
+        #: Card lines sent from the field (line -> (text, card edited)), the last few: a refused one comes back (take_back).
+        self._typed: dict[str, tuple[str, int | None]] = {}
 
     # -- building and showing ---------------------------------------------------------
 
@@ -231,6 +233,18 @@ class BoardScreen(PaneKeysClose, Screen[None]):
         field.add_class("open")
         field.focus()
 
+    def take_back(self, model: Any) -> None:
+        """A card line of this board's field that the relay refused: taken from the model
+        before the chat input under the board would take it, back in the field, the
+        refusal said on the board (the status line is under it)."""
+        line = model.returned_line
+        if line is None or line not in self._typed:
+            return
+        text, editing = self._typed.pop(model.take_returned_line())
+        self._editing = editing
+        self._open_field(text, "your card; Enter sends it again")
+        self._say(model.last_error or "")
+
     def _close_field(self) -> None:
         field = self.query_one("#board-input", Input)
         field.remove_class("open")
@@ -250,6 +264,9 @@ class BoardScreen(PaneKeysClose, Screen[None]):
         else:
             column = getattr(self, "_column_before", None)
             line = f"/card {(column or 0) + 1} {text}"
+        self._typed[line] = (text, self._editing)  # given back here if the relay refuses it (take_back)
+        while len(self._typed) > 20:
+            self._typed.pop(next(iter(self._typed)))
         if self._run(line):
             event.input.value = ""
             self._editing = None

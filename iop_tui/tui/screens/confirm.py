@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from iop_tui.tui.widgets.toggles import WordButton
+
 __all__ = ["ConfirmScreen"]
 
 
@@ -29,8 +31,8 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(self.question, id="confirm-question", markup=False)
             yield Static("Press Y for yes or N for no.", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button(self.no_label, id="confirm-no", compact=True)
-                yield Button(self.yes_label, id="confirm-yes", variant="error", compact=True)
+                yield WordButton(self.no_label, id="confirm-no", compact=True)
+                yield WordButton(self.yes_label, id="confirm-yes", variant="error", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#confirm-no").focus()

@@ -129,6 +129,7 @@ class SessionScreen(Screen[None]):
         Binding("j", "journal", "Journal", show=False, tooltip="Your private journal and the open journaling prompt"),
         Binding("b", "board", "Board", tooltip="The session's shared board: columns of cards", show=False),
         Binding("g", "moods", "Moods", tooltip="Check-in moods over sessions, in figures with a small chart", show=False),
+        Binding("ctrl+n", "notices", "Notices", tooltip="Read what the status line said, whole, newest last", show=False),
     ]
 
     def action_board(self) -> None:
@@ -136,6 +137,12 @@ class SessionScreen(Screen[None]):
 
     def action_moods(self) -> None:
         boardkeys.open_moods(self)
+
+    def action_notices(self) -> None:
+        """Ctrl+N: the status line's recent sentences, whole (a long one is cut there)."""
+        from iop_tui.tui.screens.notices import NoticesScreen
+
+        self.app.push_screen(NoticesScreen(self.query_one("#status", StatusLine).history))
 
     #: Focus is placed by the app (in the active pane); Textual's auto focus
     #: could land in a pane mounted in the background and bring it forward.
@@ -201,7 +208,10 @@ class SessionScreen(Screen[None]):
         except MountError:
             return  # the app is closing
         if pane == "chat" and self.kept:
-            body.local(*self.kept)  # what was kept before the chat was first shown
+            from iop_tui.tui.widgets.chat import ChatPane  # imported above, when the chat was first shown
+
+            if isinstance(body, ChatPane):
+                body.local(*self.kept)  # what was kept before the chat was first shown
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_chat_label()
@@ -223,7 +233,10 @@ class SessionScreen(Screen[None]):
         is first shown, if it has not been yet."""
         self.kept.append(text)
         if (chat := self.pane("chat")) is not None:
-            chat.local(text)
+            from iop_tui.tui.widgets.chat import ChatPane  # imported when the chat was first shown
+
+            if isinstance(chat, ChatPane):
+                chat.local(text)
 
     # -- attributes down ------------------------------------------------------
 

@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Static
 
 from iop_tui.core import words
 from iop_tui.tui.widgets.pane import quiet_input
+from iop_tui.tui.widgets.toggles import WordButton
 from protocol.messages import MAX_TEXT
 
 __all__ = ["UrgentScreen"]
@@ -42,8 +43,8 @@ class UrgentScreen(ModalScreen[str | None]):
             yield quiet_input(hint=words.URGENT_WORDS_HINT, id="urgent-words", max_length=MAX_TEXT)
             yield Static(words.URGENT_DIALOG_KEYS, markup=False)
             with Horizontal(classes="buttons"):
-                yield Button(self.no_label, id="urgent-no", compact=True)
-                yield Button(self.yes_label, id="urgent-yes", variant="error", compact=True)
+                yield WordButton(self.no_label, id="urgent-no", compact=True)
+                yield WordButton(self.yes_label, id="urgent-yes", variant="error", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#urgent-words").focus()

@@ -10,9 +10,20 @@ and then brings the pane forward, as the key does everywhere else.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from textual.binding import Binding
 
 from iop_tui.tui.panekeys import PANES
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.screen import Screen
+
+    _View = Screen[Any]  # the mixin is only ever mixed into a Screen
+else:
+    _View = object
 
 __all__ = ["PANE_KEY_BINDINGS", "PaneKeysClose"]
 
@@ -23,13 +34,15 @@ PANE_KEY_BINDINGS = [
 ]
 
 
-class PaneKeysClose:
+class PaneKeysClose(_View):
     """Mixed into a view's Screen: its ``close_for_pane`` closes it as Escape does (True when closed)."""
+
+    action_close: Callable[[], None]  # each view's Escape
 
     def close_for_pane(self) -> bool:
         """Close as the view's Escape does (its ``action_close``; the journal's saves first). A view
         that must keep something being typed overrides this and returns False then (the board)."""
-        self.action_close()  # type: ignore[attr-defined]
+        self.action_close()
         return True
 
     def action_pane_key(self, pane: str) -> None:

@@ -89,11 +89,14 @@ class ChatPane(Pane):
         self.query_one(ChatLog).show_lines(model.state.chat, lambda line: chat_line_text(line, numbered=numbered, model=model))
         self.query_one(RoomBar).show_model(model, self._memory.in_role)
         self._set_target()  # a breakout room opened, visited or recalled changes where a line goes
-        take = getattr(model, "take_returned_line", None)  # a line the relay refused (too soon, muted): back in the input
+        take = getattr(model, "take_returned_line", None)  # a typed line the relay refused: back in the input
         returned = take() if take is not None else None
         field = self.query_one("#chat-input", Input)
         if returned and not field.value:
             field.value = returned
+            field.cursor_position = len(returned)
+        elif returned:  # they typed on since: not written over, kept in the log to copy
+            self.local(words.returned_line_text(returned))
         shown = self.check_action("toggle_role", ())
         if shown != self._role_key_shown:  # Ctrl+R shows while the reader has a part (the footer is redrawn only then)
             self._role_key_shown = shown
@@ -241,7 +244,7 @@ class ChatPane(Pane):
     def carry_out(self, outcome: Outcome) -> bool:
         """Do what the interpreter said: send (after a yes if it asks), refuse, or show."""
         if outcome.leave:
-            self.run_action("app.quit")
+            self.call_later(self.run_action, "app.quit")  # a coroutine: run by the loop, not dropped
             return True
         if outcome.local and not outcome.refusal:
             self._show_local(outcome.local, outcome.arg)

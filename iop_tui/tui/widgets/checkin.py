@@ -21,7 +21,7 @@ from iop_tui.core import words
 from iop_tui.tui.widgets.pane import SELF, Pane, field, quiet_input, set_text
 from iop_tui.tui.widgets.cursor_list import CursorOptionList
 from iop_tui.tui.widgets.text import hanging, set_rows
-from iop_tui.tui.widgets.toggles import WordRadioButton
+from iop_tui.tui.widgets.toggles import WordButton, WordRadioButton
 
 __all__ = ["CheckinPane", "checkin_line", "round_lines"]
 
@@ -96,8 +96,8 @@ class CheckinPane(Pane):
             yield field("Where you are (optional, facilitators only):",
                         quiet_input(id="checkin-location", hint="for example: at home", max_length=MAX_LOCATION))
             with Horizontal(classes="buttons"):
-                yield Button("Submit check-in", id="checkin-submit", variant="primary", compact=True)
-                yield Button("Pass", id="checkin-pass", compact=True)
+                yield WordButton("Submit check-in", id="checkin-submit", variant="primary", compact=True)
+                yield WordButton("Pass", id="checkin-pass", compact=True)
         yield RoundList(id="checkin-round", compact=True)
 
     def show_model(self, model: Any) -> None:

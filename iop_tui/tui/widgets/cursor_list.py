@@ -6,15 +6,18 @@ lists do not. A braille display or a screen reader's review cursor follows
 the terminal cursor, so without it a list's selection is invisible to them.
 :func:`row_cursor_offset` finds the highlighted row on screen; the app reads
 it at paint time. Checkbox rows say "[x]" or "[ ]", not only a colour, and
-the highlighted row starts with "> " (the others with two spaces), so the
-selection shows without colour or bold (``NO_COLOR``, a monochrome screen).
+the highlighted row starts with "> " while the list has the focus (the others
+with two spaces), so where the keys go shows without colour or bold
+(``NO_COLOR``, a monochrome screen), and of a board's columns only the one in
+focus is marked.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
+from textual import events
 from textual.geometry import Offset
 from textual.strip import Strip
 from textual.widgets._toggle_button import ToggleButton
@@ -45,7 +48,13 @@ def row_cursor_offset(option_list: OptionList) -> Offset | None:
 MARKER = "> "
 
 
-class _RowCursor:
+if TYPE_CHECKING:
+    _List = OptionList  # mixed into an OptionList (or a SelectionList, one of them)
+else:
+    _List = object  # at run time a plain mixin: Textual's styles follow a widget's first widget base
+
+
+class _RowCursor(_List):
     """Mixin for OptionList subclasses: a focused list always has a highlighted row.
 
     The app's ``cursor_position`` (see :class:`iop_tui.tui.app.IopApp`) puts the
@@ -54,33 +63,37 @@ class _RowCursor:
     """
 
     def _get_left_gutter_width(self) -> int:
-        return super()._get_left_gutter_width() + len(MARKER)  # type: ignore[misc]
+        return int(super()._get_left_gutter_width()) + len(MARKER)
 
     def _marked(self, strip: Strip, y: int) -> Strip:
         """``strip`` with the marker gutter in front of it."""
         mark = " " * len(MARKER)
-        style = self.get_visual_style("option-list--option").rich_style  # type: ignore[attr-defined]
+        style = self.get_visual_style("option-list--option").rich_style
         try:
-            index, line_offset = self._lines[int(self.scroll_offset.y) + y]  # type: ignore[attr-defined]
+            index, line_offset = self._lines[int(self.scroll_offset.y) + y]
         except IndexError:
             index, line_offset = None, None
-        if index is not None and index == self.highlighted:  # type: ignore[attr-defined]
-            style = self.get_visual_style("option-list--option", "option-list--option-highlighted").rich_style  # type: ignore[attr-defined]
-            if line_offset == 0:
-                mark = MARKER
-        width = self.scrollable_content_region.width  # type: ignore[attr-defined]
+        if index is not None and index == self.highlighted:
+            style = self.get_visual_style("option-list--option", "option-list--option-highlighted").rich_style
+            if line_offset == 0 and self.has_focus:
+                mark = MARKER  # where the keys go: only the list in focus (a board's other columns keep two spaces)
+        width = self.scrollable_content_region.width
         return Strip([Segment(mark, style), *strip], strip.cell_length + len(mark)).crop(0, width)
 
-    def _on_focus(self, event) -> None:
+    def _on_focus(self, event: events.Focus) -> None:
         # Textual also runs the base classes' _on_focus (handlers follow the MRO).
-        if self.highlighted is None and self.option_count:  # type: ignore[attr-defined]
-            self.highlighted = 0  # type: ignore[attr-defined]
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+        self.refresh()  # the marker comes with the focus
 
-    def add_options(self, *args: Any, **kwargs: Any) -> Any:
+    def _on_blur(self, event: events.Blur) -> None:
+        self.refresh()  # and goes with it
+
+    def add_options(self, *args: Any, **kwargs: Any) -> Any:  # a SelectionList's take selections: passed on as they are
         # A list focused while still empty (a pane key moves the focus at once) highlights its first row when rows arrive.
-        result = super().add_options(*args, **kwargs)  # type: ignore[misc]
-        if self.has_focus and self.highlighted is None and self.option_count:  # type: ignore[attr-defined]
-            self.highlighted = 0  # type: ignore[attr-defined]
+        result = super().add_options(*args, **kwargs)
+        if self.has_focus and self.highlighted is None and self.option_count:
+            self.highlighted = 0
         return result
 
 
@@ -91,7 +104,7 @@ class CursorOptionList(_RowCursor, OptionList):
         return self._marked(super().render_line(y), y)
 
 
-class CursorSelectionList(_RowCursor, SelectionList):
+class CursorSelectionList(_RowCursor, SelectionList[Any]):
     """A SelectionList whose rows say "[x]" or "[ ]" and whose highlight carries the cursor and a "> " marker."""
 
     def render_line(self, y: int) -> Strip:

@@ -20,7 +20,7 @@ from iop_tui.core.words import homework_status
 from iop_tui.tui.widgets.cursor_list import CursorOptionList, CursorSelectionList
 from iop_tui.tui.widgets.pane import SELF, Pane, field, plain, quiet_input, quiet_text_area, set_text, split_items
 from iop_tui.tui.widgets.text import set_rows
-from iop_tui.tui.widgets.toggles import WordRadioButton
+from iop_tui.tui.widgets.toggles import WordButton, WordRadioButton
 
 __all__ = ["HomeworkPane", "completion_lines", "parse_log"]
 
@@ -85,7 +85,7 @@ class _HomeworkTools(Vertical):
             yield field("Instructions:", quiet_input(id="hw-instructions", hint="what to do"))
             yield field("Checklist items, separated by ; (checklist only):", quiet_input(id="hw-items", hint="Walk; Call a friend"))
             yield field("Due date, YYYY-MM-DD or +7 for a week:", quiet_input(id="hw-due", hint="+7 or YYYY-MM-DD", max_length=12))
-            yield Button("Assign homework", id="hw-assign", variant="primary", compact=True)
+            yield WordButton("Assign homework", id="hw-assign", variant="primary", compact=True)
 
 
 class HomeworkPane(Pane):
@@ -109,7 +109,7 @@ class HomeworkPane(Pane):
             yield quiet_text_area(id="hw-text", classes="answer")
             yield CursorSelectionList(id="hw-checklist", classes="short-list", compact=True)
             yield quiet_text_area(id="hw-log", classes="answer")
-            yield Button("Submit homework", id="hw-submit", variant="primary", compact=True)
+            yield WordButton("Submit homework", id="hw-submit", variant="primary", compact=True)
         yield Static("", id="hw-completion", markup=False)
 
     def facilitator_tools(self) -> Any:

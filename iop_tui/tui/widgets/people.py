@@ -6,6 +6,9 @@ facilitator moderates from the highlighted row: M mutes or unmutes, H lowers
 a hand, R removes (after a confirmation), A orders the list by airtime,
 quietest first, and back (each member's row then says their share of the
 session's group-chat words: the facilitator's kit, facilitators only).
+Removed members are named above the list ("Revoked: Riley."); past guests
+(whose family-session invitation ended) are one count there, and P names them
+(:func:`iop_tui.core.words.revoked_line`).
 """
 
 from __future__ import annotations
@@ -66,7 +69,13 @@ class PeopleList(CursorOptionList):
         Binding("h", "moderate('lower')", "Lower", show=False),
         Binding("r", "moderate('remove')", "Remove", show=False),
         Binding("a", "airtime_order", "Airtime order", show=False, tooltip="Order the people by airtime, quietest first, or by role and name"),
+        Binding("p", "past_guests", "Past guests", show=False, tooltip="Name the past guests, or fold them into a count again"),
     ]
+
+    def action_past_guests(self) -> None:
+        pane = self.parent
+        if isinstance(pane, PeoplePane):
+            pane.toggle_past_guests()
 
     def action_airtime_order(self) -> None:
         pane = self.parent
@@ -96,6 +105,7 @@ class PeoplePane(Pane):
         self._ids: list[int] = []
         self._rows: list[str] = []
         self.by_airtime = False  # a facilitator's A: quietest first
+        self.guests_named = False  # P: the past guests named instead of counted
 
     def compose(self) -> ComposeResult:
         yield Static("", id="people-hands", classes="lead", markup=False)
@@ -127,7 +137,7 @@ class PeoplePane(Pane):
                 plist.highlighted = 0 if highlighted is None else min(highlighted, len(ids) - 1)
             self._ids, self._rows = ids, rows
         hands = [state.name_of(m) for m in state.hands]
-        revoked = words.revoked_line(state)
+        revoked = words.revoked_line(state, guests_named=self.guests_named, hint=words.PAST_GUESTS_KEY)
         set_text(
             self.query_one("#people-hands", Static),
             (("Hands up, oldest first: " + ", ".join(hands) + ".") if hands else "No hands are up.")
@@ -152,6 +162,12 @@ class PeoplePane(Pane):
         if self._model is not None:
             self.show_model(self._model)
         self.say(words.airtime_order_text(self.by_airtime))
+
+    def toggle_past_guests(self) -> None:
+        """P: name the past guests, or fold them into one count again."""
+        self.guests_named = not self.guests_named
+        if self._model is not None:
+            self.show_model(self._model)
 
     def moderate_selected(self, what: str) -> None:
         index = self.query_one("#people-list", PeopleList).highlighted

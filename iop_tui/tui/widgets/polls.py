@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 from iop_tui.core import words
 from iop_tui.tui.widgets.cursor_list import CursorOptionList, CursorSelectionList
 from iop_tui.tui.widgets.pane import SELF, Pane, field, plain, quiet_input, set_text, split_items
-from iop_tui.tui.widgets.toggles import WordCheckbox, WordRadioButton
+from iop_tui.tui.widgets.toggles import WordButton, WordCheckbox, WordRadioButton
 
 __all__ = ["PollsPane", "poll_summary", "result_block"]
 
@@ -67,7 +67,7 @@ class _PollTools(Vertical):
             yield field("Quiz only, number of the correct option (1 is the first):",
                         quiet_input(id="poll-correct", hint="1", type="integer", max_length=2))
             yield WordCheckbox("Anonymous to the group", value=True, id="poll-anonymous", compact=True)
-            yield Button("Open poll", id="poll-open", variant="primary", compact=True)
+            yield WordButton("Open poll", id="poll-open", variant="primary", compact=True)
 
 
 class PollsPane(Pane):
@@ -90,11 +90,11 @@ class PollsPane(Pane):
             yield Label("Your answer: move with the arrow keys, press Enter to vote.", id="vote-help")
             yield CursorOptionList(id="vote-single", classes="short-list", compact=True)
             yield CursorSelectionList(id="vote-multiple", classes="short-list", compact=True)
-            yield Button("Send my choices", id="vote-send", compact=True)
+            yield WordButton("Send my choices", id="vote-send", compact=True)
         yield Static("", id="poll-results", markup=False)
         with Horizontal(id="poll-controls", classes="buttons"):
-            yield Button("Close poll", id="poll-close", compact=True)
-            yield Button("Reveal results", id="poll-reveal", variant="primary", compact=True)
+            yield WordButton("Close poll", id="poll-close", compact=True)
+            yield WordButton("Reveal results", id="poll-reveal", variant="primary", compact=True)
 
     def facilitator_tools(self) -> Any:
         rows = self._prepared(True, self._model.state) if self._model is not None else ()

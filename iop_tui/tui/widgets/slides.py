@@ -21,6 +21,7 @@ from textual.widgets import Button, Input, Label, Static
 from protocol.text import clean_line, clean_text
 
 from iop_tui.tui.widgets.pane import SELF, Pane, field, quiet_input, set_text
+from iop_tui.tui.widgets.toggles import WordButton
 
 __all__ = ["SlidesPane", "slide_status"]
 
@@ -38,7 +39,7 @@ class _DeckForm(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("Load a deck: a Markdown file on this computer (slides separated by ---):")
         yield field("Deck file:", quiet_input(id="deck-path", hint="for example: ~/decks/week3.md"))
-        yield Button("Load deck", id="deck-load", compact=True)  # under the field: Tab moves down a row
+        yield WordButton("Load deck", id="deck-load", compact=True)  # under the field: Tab moves down a row
 
 
 class SlidesPane(Pane, can_focus=True):
