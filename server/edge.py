@@ -400,6 +400,9 @@ class RelayServer:
         self._make_placement()  # after the writer: its connection checks the same epochs (_share_fence)
         self._schedule_revisions = self.store.schedule_revisions()
         self.hub.side_writes["reminders.set"] = self._save_reminder_choice
+        # A landed batch's acks and events go to the sockets at once, not at the end of a loop turn
+        # that may hold many members' reads first (issue 16, the tail): one hop less per chat.
+        self.hub.on_landed = self._outbox.flush
         self._stopping = asyncio.Event()
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
         loop = asyncio.get_running_loop()
