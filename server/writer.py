@@ -18,14 +18,6 @@ rules that make this safe:
 - events the relay decides itself (``Hub.record``) and joins that must log a
   change first wait for the batch in flight (rare; a blocking wait).
 
-The thread never preempts the event loop when a batch wakes it (Linux: the
-``SCHED_BATCH`` policy, set by the thread itself; elsewhere nothing changes): it
-runs on a free core, or at the running thread's next scheduling point, with its
-usual fair share of the CPU. Otherwise waking it on a busy machine often took the
-loop's core away, with the GIL held, so the loop waited for its own helper (the
-hand-off's cost on the loop is in ``--lag-log``'s ``handoff`` column; figures in
-docs/relay.md, "The tail (issue 16)").
-
 Revocations by the CLI are seen through ``data_version``: the writer's own
 commits move the loop connection's ``data_version`` too, so when a batch lands
 the hub reads the loop connection's value, then the writer connection's
@@ -38,7 +30,6 @@ read. Read in that order, no commit of the CLI falls between the two.
 from __future__ import annotations
 
 import concurrent.futures
-import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -47,25 +38,12 @@ __all__ = ["Writer"]
 T = TypeVar("T")
 
 
-def _yield_to_the_loop() -> None:
-    """On the commit thread, once: never preempt another thread when woken (Linux ``SCHED_BATCH``)."""
-    batch = getattr(os, "SCHED_BATCH", None)
-    if batch is None:
-        return
-    try:
-        os.sched_setscheduler(0, batch, os.sched_param(0))  # pid 0: this thread only
-    except Exception:  # a hint only: an initializer that raised would break the thread for good
-        pass  # not allowed here (a seccomp filter): the thread keeps the usual policy
-
-
 class Writer:
     """One thread that commits on its own store connection."""
 
     def __init__(self, store: Any) -> None:
         self.store = store
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="iop-commit", initializer=_yield_to_the_loop
-        )
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="iop-commit")
 
     def submit(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
         """Run ``fn(store, *args)`` on the commit thread."""

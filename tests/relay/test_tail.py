@@ -17,7 +17,6 @@ import struct
 from typing import Any
 
 import msgpack
-import pytest
 from websockets.frames import Frame, Opcode
 
 from protocol import PROTOCOL_VERSION
@@ -202,10 +201,3 @@ async def test_a_close_frame_follows_every_frame_queued_before_it(tmp_path):
             # Every command the relay accepted and stored was answered before the close frame.
             assert len(acks) >= 10 and sorted(acks) == stored
 
-
-@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="SCHED_BATCH is Linux's")
-async def test_the_commit_thread_never_preempts_the_event_loop_when_a_batch_wakes_it(relay):
-    assert relay.hub.writer is not None
-    policy = relay.hub.writer.submit(lambda store: os.sched_getscheduler(0)).result(5)
-    assert policy == os.SCHED_BATCH, "the commit thread may take the loop's core when woken"
-    assert os.sched_getscheduler(0) == os.SCHED_OTHER, "the loop's own thread keeps the usual policy"
