@@ -556,6 +556,8 @@ def _watch_lag(relay: Any, path: Path) -> asyncio.Task[None]:
     store.checkpoint = monitor.time("checkpoint_thread", store.checkpoint)
     if hub.writer is not None:  # commits on the writer's thread (server/writer.py)
         hub.writer.store.commit = monitor.time("commit_thread", hub.writer.store.commit)
+        hub.writer.submit = monitor.time("handoff", hub.writer.submit)  # on the loop: waking the writer's thread
+        hub._landed = monitor.time("landed", hub._landed)  # on the loop: deliver a batch, decide the next
     return asyncio.get_running_loop().create_task(monitor.run())
 
 

@@ -30,7 +30,10 @@ Writes never wait: :meth:`Connection.write` queues a frame on the connection's
 websocket protocol and the :class:`Outbox` hands each connection's frames to
 its socket in one write at the end of the loop turn (never awaiting a drain),
 so a slow reader never slows anyone else; a connection whose unsent backlog
-passes ``send_buffer`` bytes is closed with 4008 and may resume later.
+passes ``send_buffer`` bytes is closed with 4008 and may resume later. A
+message written to many connections (an event's fan-out) is framed once per
+turn (:meth:`Outbox.framed`) and the same bytes are queued on each, in order
+with websockets' own frames (pongs, close frames).
 
 Close codes (:class:`protocol.errors.CloseCode`): 4001 unauthorized (also
 when revoked while connected), 4002 unsupported version, 4003 removed from the
@@ -56,6 +59,7 @@ from typing import Any, cast
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 from protocol.codec import MAX_FRAME_BYTES, decode_command, encode, frame_cost
@@ -161,13 +165,28 @@ class Outbox:
     Frames are queued on each connection's websocket protocol as they are
     decided and written out together at the end of the turn: one socket write
     per connection per turn, however many events and acks it got.
+
+    A server's frames are unmasked and the relay runs no extension
+    (``compression=None``), so one message's frame is the same bytes for every
+    recipient: :meth:`framed` frames each message once per turn (websockets'
+    own :class:`~websockets.frames.Frame` serialises it), not once per recipient.
     """
 
-    __slots__ = ("_dirty", "_scheduled")
+    __slots__ = ("_dirty", "_scheduled", "_framed")
 
     def __init__(self) -> None:
         self._dirty: list[Connection] = []
         self._scheduled = False
+        # id(message) -> (message, its frame). Holding the message keeps its id from being
+        # reused by another object until the end of the turn, when this is emptied.
+        self._framed: dict[int, tuple[bytes, bytes]] = {}
+
+    def framed(self, data: bytes) -> bytes:
+        """The websocket frame (binary, final, unmasked) carrying ``data``, framed once per turn."""
+        entry = self._framed.get(id(data))
+        if entry is None:
+            entry = self._framed[id(data)] = (data, Frame(Opcode.BINARY, data).serialize(mask=False))
+        return entry[1]
 
     def add(self, conn: Connection) -> None:
         self._dirty.append(conn)
@@ -177,6 +196,7 @@ class Outbox:
 
     def flush(self) -> None:
         self._scheduled = False
+        self._framed.clear()
         dirty, self._dirty = self._dirty, []
         for conn in dirty:
             conn.send_queued()
@@ -217,7 +237,12 @@ class Connection:
         protocol = self.ws.protocol
         if protocol.state is not State.OPEN:
             return
-        protocol.send_binary(data)
+        if protocol.extensions or protocol.expect_continuation_frame:
+            protocol.send_binary(data)  # never with this relay's settings; kept exact
+        else:
+            # The frame framed once for every recipient, queued with the protocol's own output
+            # (a pong, a close frame), so what websockets sends later keeps its place after it.
+            protocol.writes.append(self._outbox.framed(data))
         if not self._queued:
             self._queued = True
             self._outbox.add(self)
@@ -375,6 +400,9 @@ class RelayServer:
         self._make_placement()  # after the writer: its connection checks the same epochs (_share_fence)
         self._schedule_revisions = self.store.schedule_revisions()
         self.hub.side_writes["reminders.set"] = self._save_reminder_choice
+        # A landed batch's acks and events go to the sockets at once, not at the end of a loop turn
+        # that may hold many members' reads first (issue 16, the tail): one hop less per chat.
+        self.hub.on_landed = self._outbox.flush
         self._stopping = asyncio.Event()
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
         loop = asyncio.get_running_loop()

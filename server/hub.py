@@ -177,6 +177,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self._in_flight: tuple[_Batch, concurrent.futures.Future[set[int]]] | None = None
         self._after_next: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
         self._writer_version = 0  # the writer connection's data_version at the last landing
+        #: Called once a landed batch's frames are all written (the edge sends them then, not a loop turn later).
+        self.on_landed: Callable[[], None] | None = None
 
     # -- joining and leaving ---------------------------------------------------
 
@@ -437,8 +439,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         """On the writer's thread: the head-checked commit, on the writer's connection."""
         return self._commit(*args, store=store)
 
-    def _landed(self, batch: _Batch) -> None:
-        """On the loop, once the batch in flight is durable or failed: deliver it, then decide what queued meanwhile."""
+    def _landed(self, batch: _Batch, *, go_on: bool = True) -> None:
+        """On the loop, once the batch in flight is durable or failed: deliver it, then decide what queued
+        meanwhile, in this same step (``go_on``; :meth:`settle` instead leaves nothing in flight)."""
         if self._in_flight is None or self._in_flight[0] is not batch:
             return  # already landed by settle()
         future = self._in_flight[1]
@@ -465,7 +468,17 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             self._writer_version = writer_version
             self._data_version = -1 if others else loop_version
         self._land(batch, refused)
-        if self._dirty and self._flush_handle is None:
+        if self.on_landed is not None:
+            self.on_landed()
+        if not self._dirty:
+            return
+        if go_on:
+            # The next batch goes to the writer now, not a loop turn later (issue 16, the tail).
+            if self._flush_handle is not None:
+                self._flush_handle.cancel()
+                self._flush_handle = None
+            self.flush()
+        elif self._flush_handle is None:
             self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
 
     def settle(self) -> None:
@@ -475,7 +488,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             return
         batch, future = self._in_flight
         concurrent.futures.wait([future])
-        self._landed(batch)
+        self._landed(batch, go_on=False)
 
     def after_answers(self, fn: Callable[..., object], *args: Any) -> None:
         """Call ``fn(*args)`` once every command submitted so far is answered (its batch landed):

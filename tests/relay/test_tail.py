@@ -10,10 +10,81 @@ itself, with a connection of the test's own.
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import sqlite3
+import struct
+from typing import Any
+
+import msgpack
+from websockets.frames import Frame, Opcode
+
+from protocol import PROTOCOL_VERSION
+from protocol.errors import CloseCode
+from server.edge import RelayServer
+from tests.support.wsclient import RawClient, is_event, is_kind, seed, until
 
 
-from tests.support.wsclient import RawClient, is_event, is_kind
+class WireReader:
+    """A member on a bare TCP socket: it keeps each frame the relay sends exactly as the bytes
+    came (header and payload), to compare what different recipients were sent, byte for byte."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port, self.token = port, token
+        self.frames: list[tuple[int, bytes, bytes]] = []  # (opcode, the frame's bytes, payload)
+        self._buffer = b""
+
+    async def __aenter__(self) -> WireReader:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.writer.write(
+            f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+        self.send({"kind": "hello", "v": PROTOCOL_VERSION, "token": self.token, "resume_from": None})
+        self._task = asyncio.get_running_loop().create_task(self._read())
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self._task.cancel()
+        self.writer.close()
+
+    def send(self, frame: dict[str, Any]) -> None:
+        self.writer.write(Frame(Opcode.BINARY, msgpack.packb(frame)).serialize(mask=True))
+
+    async def _read(self) -> None:
+        while data := await self.reader.read(65536):
+            self._buffer += data
+            while (frame := self._next()) is not None:
+                self.frames.append(frame)
+
+    def _next(self) -> tuple[int, bytes, bytes] | None:
+        buf = self._buffer
+        if len(buf) < 2:
+            return None
+        assert not buf[1] & 0x80, "a server frame is never masked"
+        length, offset = buf[1] & 0x7F, 2
+        if length == 126:
+            (length,), offset = struct.unpack_from("!H", buf, 2), 4
+        elif length == 127:
+            (length,), offset = struct.unpack_from("!Q", buf, 2), 10
+        if len(buf) < offset + length:
+            return None
+        self._buffer = buf[offset + length:]
+        return buf[0] & 0x0F, buf[: offset + length], buf[offset : offset + length]
+
+    def decoded(self) -> list[dict[str, Any]]:
+        return [msgpack.unpackb(payload, strict_map_key=False) for op, _, payload in self.frames if op == Opcode.BINARY]
+
+    def wire_of(self, text: str) -> bytes | None:
+        """The bytes of the frame carrying the chat line ``text``, as this member received them."""
+        for op, raw, payload in self.frames:
+            frame = msgpack.unpackb(payload, strict_map_key=False) if op == Opcode.BINARY else {}
+            if frame.get("kind") == "event" and frame.get("data", {}).get("text") == text:
+                return raw
+        return None
 
 
 def stored_seqs(path, group_id: int) -> set[int]:
@@ -89,3 +160,44 @@ async def test_no_ack_and_no_event_reaches_anyone_before_its_batch_is_in_the_dat
             assert (await client.wait_ack(cid))["kind"] == "ack"
         assert len(s.events) >= 40 and len(a.events) >= 40
     assert early == []
+
+
+async def test_an_events_frame_is_the_same_bytes_for_every_recipient_a_whole_unmasked_binary_frame(relay, seeded):
+    dana = seeded.facilitator
+    readers = [WireReader(relay.port, cred.token) for cred in seeded.participants]
+    async with readers[0] as sam, readers[1] as alex, readers[2] as riley, RawClient(relay.url, dana.token) as d:
+        await d.wait_synced()
+        await until(lambda: all(any(f.get("kind") == "synced" for f in r.decoded()) for r in readers), "all three synced")
+        texts = [f"line {n} " + "x" * size for n, size in enumerate((3, 300, 1900))]  # 7-bit and 16-bit lengths
+        for text in texts:
+            await d.command("chat.send", {"text": text})
+        for text in texts:
+            await until(lambda text=text: all(r.wire_of(text) is not None for r in readers), f"{text[:8]!r} at every reader")
+            wires = {r.wire_of(text) for r in readers}
+            assert len(wires) == 1, "recipients were sent different bytes for one event"
+            (wire,) = wires
+            op, raw, payload = next(f for f in sam.frames if f[1] == wire)
+            assert op == Opcode.BINARY and raw[0] == 0x80 | Opcode.BINARY  # final, no reserved bits
+            assert raw == Frame(Opcode.BINARY, payload).serialize(mask=False)
+            assert msgpack.unpackb(payload)["data"]["text"] == text
+        assert all(r.frames[-1][0] == Opcode.BINARY for r in (alex, riley))
+
+
+async def test_a_close_frame_follows_every_frame_queued_before_it(tmp_path):
+    async with RelayServer(tmp_path / "data", rate_per_s=20.0, burst=10, flood_penalty=1.0) as relay:
+        g = seed(relay.store, relay.url)
+        sam = g.participants[0]
+        async with WireReader(relay.port, sam.token) as wire:
+            await until(lambda: any(f.get("kind") == "synced" for f in wire.decoded()), "Sam synced")
+            for i in range(40):  # a burst of 10 is accepted, the rest dropped, then the connection is cut
+                wire.send({"kind": "chat.send", "id": f"flood-{i}", "data": {"text": f"flood {i}"}})
+            await until(lambda: wire.frames and wire.frames[-1][0] == Opcode.CLOSE, "a close frame")
+            payload = wire.frames[-1][2]
+            assert struct.unpack("!H", payload[:2])[0] == CloseCode.FLOODING
+            assert [f[0] for f in wire.frames].count(Opcode.CLOSE) == 1
+            acks = [f["id"] for f in wire.decoded() if f.get("kind") == "ack"]
+            with sqlite3.connect(relay.store.path) as db:
+                stored = sorted(row[0] for row in db.execute("SELECT command_id FROM command_results WHERE member_id = ?", (sam.member_id,)))
+            # Every command the relay accepted and stored was answered before the close frame.
+            assert len(acks) >= 10 and sorted(acks) == stored
+
