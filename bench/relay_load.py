@@ -606,6 +606,7 @@ class FleetWorkerResult:
     dup: int
     errors: int
     resets: int
+    cpu_s: float = 0.0  # this load worker's own CPU-seconds from the start (a saturated worker measures itself)
 
 
 async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, str]]], period: float, duration: float, ready, go) -> FleetWorkerResult:
@@ -696,6 +697,7 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
     ready.put(len(members))
     start_at = await loop.run_in_executor(None, go.get)
     end_at = start_at + duration
+    usage0 = resource.getrusage(resource.RUSAGE_SELF)
 
     async def talk(m: FleetMember) -> None:
         phase = random.random() * period
@@ -740,7 +742,11 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
     for m in members:
         if m.client is not None:
             m.client.transport.close()
-    return FleetWorkerResult(latencies.tobytes(), reconnect_times.tobytes(), deliveries, sent, lost, dup, counts["errors"], counts["resets"])
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return FleetWorkerResult(
+        latencies.tobytes(), reconnect_times.tobytes(), deliveries, sent, lost, dup, counts["errors"], counts["resets"],
+        usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime,
+    )
 
 
 def fleet_worker_main(host, port, groups, period, duration, ready, go, results) -> None:
@@ -768,6 +774,8 @@ class FleetRunResult:
     deliveries: int
     events_per_s: float = 0.0
     group_commits_per_s: float = 0.0
+    worker_cpu_s: list = field(default_factory=list)
+    steps: str = ""  # where the nodes' seconds went (their --lag-log, summed over the run): steps_summary()
 
     @property
     def cpu_per_1k(self) -> float:
@@ -811,7 +819,8 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
     if n > 1 and not flags:
         raise SystemExit("serve has no --node-id yet: several nodes need the placement of issue 16 (branch nodes)")
     work = Path(tempfile.mkdtemp(prefix="relay-nodes-"))
-    nodes = [Node(f"node{i + 1}", url, work, extra=("--quiet", "--rate", "100", "--burst", "100", "--trusted-proxy", "127.0.0.1"), node_flags=flags) for i in range(n)]
+    extra = ("--quiet", "--rate", "100", "--burst", "100", "--trusted-proxy", "127.0.0.1")
+    nodes = [Node(f"node{i + 1}", url, work, extra=(*extra, "--lag-log", str(work / f"node{i + 1}.lag")), node_flags=flags) for i in range(n)]
     cpu_done = [0.0] * n  # CPU of node processes already killed
     balancer = None
     try:
@@ -874,6 +883,7 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
             p.join(10)
         time.sleep(1.5)  # backends report their statistics at most once a second
         writes = [b - a for a, b in zip(writes0, _pg_writes(url), strict=True)]
+        steps = steps_summary([work / f"{node.name}.lag" for node in nodes], start_at)
         if sum(r.lost for r in out) or os.environ.get("RELAY_LOAD_LOGS"):
             for node in nodes:  # what the nodes said, to see why
                 text = node.stderr_text()
@@ -897,8 +907,41 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
         n, kills, deliveries / args.duration, _pct(lat, 0.5) * 1000, _pct(lat, 0.99) * 1000,
         sum(r.lost for r in out), sum(r.dup for r in out), sum(r.sent for r in out), sum(r.errors for r in out),
         sum(r.resets for r in out), len(rec), _pct(rec, 0.5), _pct(rec, 0.99), max(rec, default=float("nan")), node_cpu, bal_cpu, deliveries,
-        writes[0] / args.duration, writes[1] / args.duration,
+        writes[0] / args.duration, writes[1] / args.duration, [round(r.cpu_s, 1) for r in out], steps,
     )
+
+
+def steps_summary(logs: list[Path], since: float) -> str:
+    """The nodes' ``--lag-log`` lines from ``since`` on (server/lag.py), summed over nodes and
+    seconds: for each timed step its calls, total seconds and worst milliseconds (token lookup,
+    room load, join, and the wall time of placement and of its claim statements), and the
+    event loop's worst lag. A restarted node appends to its killed predecessor's file."""
+    first = time.strftime("%H:%M:%S", time.localtime(since))
+    sums: dict[str, list[float]] = {}
+    worst_lag = 0.0
+    for path in logs:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            stamp, _, rest = line.partition(" ")
+            if stamp < first:
+                continue
+            for part in rest.split(" | "):
+                name, _, fields = part.partition(" ")
+                values = dict(f.split("=", 1) for f in fields.split() if "=" in f)
+                if name == "lag":
+                    worst_lag = max(worst_lag, float(values.get("max_ms", 0)))
+                elif "total_ms" in values:
+                    count, total, worst = sums.setdefault(name, [0, 0.0, 0.0])
+                    sums[name] = [count + int(values["n"]), total + float(values["total_ms"]) / 1000, max(worst, float(values["max_ms"]))]
+    shown = [f"{name} n={int(c)} {t:.2f} s max={w:.0f} ms" for name, (c, t, w) in sums.items() if c and name in STEPS]
+    return "; ".join(shown) + f"; loop lag max={worst_lag:.0f} ms"
+
+
+#: The steps steps_summary() reports (the rest of the lag log is the tail's: flush, commit, fan-out).
+STEPS = ("token", "room_load", "join", "place", "claim_sql", "flush", "commit")
 
 
 def fleet_report(r: FleetRunResult) -> None:
@@ -907,9 +950,12 @@ def fleet_report(r: FleetRunResult) -> None:
         f"lost={r.lost} dup={r.dup} errors={r.errors} resets={r.resets} kills={r.kills} reconnects={r.reconnects} "
         f"reconnect_to_synced p50={r.p50_reconnect_s:.2f} s p99={r.p99_reconnect_s:.2f} s max={r.max_reconnect_s:.2f} s "
         f"node_cpu_s={[round(c, 2) for c in r.node_cpu_s]} balancer_cpu_s={r.balancer_cpu_s:.2f} "
-        f"cpu_s_per_1k_deliveries={r.cpu_per_1k:.3f} pg_events_per_s={r.events_per_s:.0f} pg_group_commits_per_s={r.group_commits_per_s:.0f}",
+        f"cpu_s_per_1k_deliveries={r.cpu_per_1k:.3f} pg_events_per_s={r.events_per_s:.0f} pg_group_commits_per_s={r.group_commits_per_s:.0f} "
+        f"load_worker_cpu_s={r.worker_cpu_s}",
         flush=True,
     )
+    if r.steps:
+        print(f"  where the nodes' seconds went (all nodes, from the start): {r.steps}", flush=True)
 
 
 def compare_nodes(args) -> None:

@@ -19,14 +19,17 @@ nodes forward their members' frames to the owner (:mod:`server.forward`).
   * :meth:`PgPlacement.place` answers where a member of a group is served: a
     group this node holds is :class:`Local`; one without an owner, or whose
     owner's lease lapsed (or this node's own id, from a previous process), is
-    claimed in one statement that bumps ``groups.owner_epoch`` (the fencing
+    claimed by a statement that bumps ``groups.owner_epoch`` (the fencing
     token) and is then :class:`Local` with ``fresh`` set (so is one whose
     owner's address refused a connection, ``gone``: its process is gone, and
     the epoch fences it should it be alive after all); one held by another
     live node is :class:`Forward` (its internal URL and the lease's remaining
     seconds). A connection that itself came from another node is never
     forwarded again: it is :class:`Moved` (the member reconnects and asks
-    again). Claims of one group in one process are serialised.
+    again). Claims of one group in one process are serialised; claims of
+    different groups share statements: every claim asked for while one claim
+    statement runs goes into the next (:meth:`PgPlacement._claim_batches`), so
+    the hundreds of groups a dead owner leaves are claimed in a few round trips.
   * The epochs this node holds are :attr:`PgStore.fence <server.store_pg.PgStore.fence>`:
     every commit checks them in its transaction, so a node that lost a group
     (a paused owner that wakes up) can never store, hence never deliver, an
@@ -144,21 +147,30 @@ _RENEW = (
     " RETURNING EXTRACT(EPOCH FROM lease_until - now())::float8"
 )
 _LIVE = "SELECT node_id FROM nodes WHERE lease_until > now()"
-# Claim the group when it has no owner, its owner's lease lapsed, or its owner is this node's id
-# (a previous process of it); only while this node's own lease runs. The outer SELECT sees the
-# row as it was before the claim: the owner and its lease when the claim did not happen.
+# Claim the groups that have no owner, whose owner's lease lapsed, whose owner is this node's id
+# (a previous process of it) or a node whose address refused a connection (``gone``: its process
+# is gone; the epoch fences it should it be alive after all); only while this node's own lease
+# runs. One statement for every claim that queued meanwhile (a reconnect storm asks for hundreds
+# at once). ``locked`` takes the rows' locks in id order first, as iop_commit_fenced does, so two
+# nodes claiming overlapping sets (or a claim and a commit) wait on each other, never deadlock;
+# the UPDATE then re-checks each row as it is now (READ COMMITTED), so of two nodes claiming one
+# group at once, one bumps its epoch and the other sees it owned by a live node. The outer
+# SELECT sees each row as it was before the claim: the owner and its lease when it did not happen.
 _CLAIM = (
-    "WITH claimed AS ("
+    "WITH locked AS (SELECT id FROM groups WHERE id = ANY(%(gs)s::bigint[]) ORDER BY id FOR UPDATE),"
+    " claimed AS ("
     " UPDATE groups AS g SET owner_node = %(me)s, owner_epoch = g.owner_epoch + 1"
-    " WHERE g.id = %(g)s"
+    " WHERE g.id IN (SELECT id FROM locked)"
     " AND EXISTS (SELECT 1 FROM nodes WHERE node_id = %(me)s AND lease_until > now())"
-    " AND (g.owner_node IS NULL OR g.owner_node = %(me)s OR g.owner_node = %(gone)s"
+    " AND (g.owner_node IS NULL OR g.owner_node = %(me)s OR g.owner_node = ANY(%(gone)s::text[])"
     "  OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node_id = g.owner_node AND n.lease_until > now()))"
-    " RETURNING g.owner_epoch)"
-    " SELECT (SELECT owner_epoch FROM claimed), g.owner_node, n.internal_url,"
-    " EXTRACT(EPOCH FROM n.lease_until - now())::float8"
-    " FROM groups AS g LEFT JOIN nodes AS n ON n.node_id = g.owner_node WHERE g.id = %(g)s"
+    " RETURNING g.id, g.owner_epoch)"
+    " SELECT g.id, c.owner_epoch, g.owner_node, n.internal_url, EXTRACT(EPOCH FROM n.lease_until - now())::float8"
+    " FROM groups AS g LEFT JOIN claimed AS c ON c.id = g.id LEFT JOIN nodes AS n ON n.node_id = g.owner_node"
+    " WHERE g.id = ANY(%(gs)s::bigint[])"
 )
+#: At most this many groups in one claim statement.
+CLAIM_BATCH = 500
 _RELEASE = "UPDATE groups SET owner_node = NULL WHERE owner_node = %(me)s"
 _UNREGISTER = "DELETE FROM nodes WHERE node_id = %(me)s"
 
@@ -184,6 +196,11 @@ class PgPlacement(Placement):
         self._lease_lock = asyncio.Lock()
         self._valid_until = 0.0  # loop time until which our lease is proven
         self._claims: dict[int, asyncio.Lock] = {}
+        # Claims waiting for the next statement: (group, gone, answer); one task runs them.
+        self._wanted: list[tuple[int, str | None, asyncio.Future[tuple[Any, ...] | None]]] = []
+        self._claimer: asyncio.Task[None] | None = None
+        self.claimed = 0  # groups claimed since start
+        self.claim_statements = 0  # claim statements run (claimed / statements: the batching)
         self._lapsed: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -264,6 +281,8 @@ class PgPlacement(Placement):
     async def stop(self) -> None:
         """Release every group and the node's row (clean shutdown): other nodes claim them at once."""
         self._stopping = True
+        if self._claimer is not None:
+            self._claimer.cancel()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -290,14 +309,15 @@ class PgPlacement(Placement):
             if group_id in self.epochs and self._valid():
                 return Local()
             for _ in range(int(self.lease * 10) + 20):
-                rows = await self._run(_CLAIM, {"me": self.node_id, "g": group_id, "gone": gone})
-                if not rows:
+                row = await self._claim(group_id, gone)
+                if row is None:
                     raise LookupError(f"no group {group_id}")
-                epoch, owner, url, remaining = rows[0]
+                epoch, owner, url, remaining = row
                 if epoch is not None:
                     if self.on_claimed is not None:
                         self.on_claimed(group_id)
                     self.epochs[group_id] = int(epoch)
+                    self.claimed += 1
                     log.info("node %s claimed group %d (epoch %d)", self.node_id, group_id, epoch)
                     return Local(fresh=True)
                 if owner is not None and owner != self.node_id and url is not None and remaining is not None and remaining > 0:
@@ -305,6 +325,43 @@ class PgPlacement(Placement):
                 # Not claimable yet: our own lease is being renewed, or a race with another claim.
                 await asyncio.sleep(0.1)
             raise PlacementError(f"group {group_id} could not be placed")
+
+    async def _claim(self, group_id: int, gone: str | None) -> tuple[Any, ...] | None:
+        """Ask to claim the group in the next claim statement: (epoch if claimed, owner, its
+        URL, its lease's remaining seconds), or None when there is no such group."""
+        answer: asyncio.Future[tuple[Any, ...] | None] = asyncio.get_running_loop().create_future()
+        self._wanted.append((group_id, gone, answer))
+        if self._claimer is None or self._claimer.done():
+            self._claimer = asyncio.get_running_loop().create_task(self._claim_batches())
+        return await answer
+
+    async def _claim_batches(self) -> None:
+        """Run the queued claims, every one that queued while the last statement ran in the next
+        (so the first claim waits for nobody, and a storm costs a few statements, not hundreds)."""
+        while self._wanted:
+            batch, self._wanted = self._wanted[:CLAIM_BATCH], self._wanted[CLAIM_BATCH:]
+            params = {
+                "me": self.node_id,
+                "gs": sorted({group_id for group_id, _gone, _answer in batch}),
+                "gone": sorted({gone for _group_id, gone, _answer in batch if gone is not None}),
+            }
+            try:
+                rows = await self._run_claims(params)
+            except Exception as exc:
+                for _group_id, _gone, answer in batch:
+                    if not answer.done():
+                        answer.set_exception(exc)
+                continue
+            found = {int(row[0]): tuple(row[1:]) for row in rows}
+            for group_id, _gone, answer in batch:
+                if not answer.done():
+                    answer.set_result(found.get(group_id))
+
+    async def _run_claims(self, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """One claim statement (a method of its own, so ``--lag-log`` times it)."""
+        rows = await self._run(_CLAIM, params)
+        self.claim_statements += 1
+        return rows
 
     def forget(self, group_id: int) -> None:
         self.epochs.pop(group_id, None)

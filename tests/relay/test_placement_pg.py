@@ -156,3 +156,44 @@ async def test_a_node_whose_address_refused_a_connection_loses_the_group_at_once
     with pytest.raises(HeadMoved) as refused:  # had A been alive after all, its commit is refused
         store.commit([(gid, chat(1, "A, stale"))], [])
     assert refused.value.fenced == {gid}
+
+
+def dead_owner(url: str, gids: list[int]) -> None:
+    """A node that owned ``gids`` at epoch 1 and died: its lease lapsed, its row and claims stay."""
+    sql(url, "INSERT INTO nodes (node_id, internal_url, lease_until) VALUES ('dead', 'ws://127.0.0.1:3/', now() - interval '1 second')")
+    sql(url, "UPDATE groups SET owner_node = 'dead', owner_epoch = 1 WHERE id = ANY(%s)", (gids,))
+
+
+async def test_claims_asked_for_while_a_claim_statement_runs_share_the_next_statement(pg_url, store, two):
+    a, _b = two
+    gids = [store.create_group(f"Group {i}") for i in range(60)]
+    dead_owner(pg_url, gids)
+    assert await asyncio.gather(*(a.place(g) for g in gids)) == [Local(fresh=True)] * 60
+    assert a.epochs == dict.fromkeys(gids, 2)
+    assert a.claimed == 60 and a.claim_statements <= 3  # the first alone, the rest together
+
+
+async def test_two_nodes_batch_claiming_the_same_lapsed_groups_at_once_give_each_group_one_owner_and_one_epoch_bump(pg_url, store, two):
+    a, b = two
+    gids = [store.create_group(f"Group {i}") for i in range(80)]
+    dead_owner(pg_url, gids)
+    # Each node asks in another order (its statements lock in id order: no deadlock either way).
+    results = await asyncio.gather(*(a.place(g) for g in gids), *(b.place(g) for g in reversed(gids)))
+    by_a, by_b = results[: len(gids)], list(reversed(results[len(gids) :]))
+    for gid, here, there in zip(gids, by_a, by_b, strict=True):
+        assert (here == Local(fresh=True)) != (there == Local(fresh=True)), (gid, here, there)
+        assert isinstance(here, Forward) or isinstance(there, Forward)
+    assert set(a.epochs) | set(b.epochs) == set(gids) and not set(a.epochs) & set(b.epochs)
+    stored = dict((gid, (owner, epoch)) for gid, owner, epoch in sql(pg_url, "SELECT id, owner_node, owner_epoch FROM groups"))
+    for gid in gids:
+        holder = a if gid in a.epochs else b
+        assert stored[gid] == (holder.node_id, 2) and holder.epochs[gid] == 2
+    assert a.claim_statements + b.claim_statements < len(gids)
+
+
+async def test_a_claim_of_a_group_that_does_not_exist_fails_alone_in_its_batch(pg_url, store, two):
+    a, _b = two
+    gids = [store.create_group(f"Group {i}") for i in range(5)]
+    results = await asyncio.gather(*(a.place(g) for g in [*gids, 99999]), return_exceptions=True)
+    assert results[:5] == [Local(fresh=True)] * 5
+    assert isinstance(results[5], LookupError) and a.epochs == dict.fromkeys(gids, 1)
