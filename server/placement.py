@@ -195,9 +195,11 @@ class PgPlacement(Placement):
         self._lease_conn: Any = None
         self._lease_lock = asyncio.Lock()
         self._valid_until = 0.0  # loop time until which our lease is proven
-        self._claims: dict[int, asyncio.Lock] = {}
-        # Claims waiting for the next statement: (group, gone, answer); one task runs them.
-        self._wanted: list[tuple[int, str | None, asyncio.Future[tuple[Any, ...] | None]]] = []
+        # Claims: group -> (its answer, the gone nodes it claims from), until answered; the
+        # groups waiting for the next statement, and those in the running one. One task runs them.
+        self._asked: dict[int, tuple[asyncio.Future[tuple[Any, ...] | None], set[str]]] = {}
+        self._wanted: list[int] = []
+        self._running: set[int] = set()
         self._claimer: asyncio.Task[None] | None = None
         self.claimed = 0  # groups claimed since start
         self.claim_statements = 0  # claim statements run (claimed / statements: the batching)
@@ -302,60 +304,87 @@ class PgPlacement(Placement):
     # -- groups ------------------------------------------------------------------
 
     async def place(self, group_id: int, *, internal: bool = False, gone: str | None = None) -> Where:
-        if group_id in self.epochs and self._valid():
-            return Local()
-        lock = self._claims.setdefault(group_id, asyncio.Lock())
-        async with lock:
+        for _ in range(int(self.lease * 10) + 20):
             if group_id in self.epochs and self._valid():
                 return Local()
-            for _ in range(int(self.lease * 10) + 20):
-                row = await self._claim(group_id, gone)
-                if row is None:
-                    raise LookupError(f"no group {group_id}")
-                epoch, owner, url, remaining = row
-                if epoch is not None:
-                    if self.on_claimed is not None:
-                        self.on_claimed(group_id)
-                    self.epochs[group_id] = int(epoch)
-                    self.claimed += 1
-                    log.info("node %s claimed group %d (epoch %d)", self.node_id, group_id, epoch)
-                    return Local(fresh=True)
-                if owner is not None and owner != self.node_id and url is not None and remaining is not None and remaining > 0:
-                    return Moved() if internal else Forward(owner, url, float(remaining))
-                # Not claimable yet: our own lease is being renewed, or a race with another claim.
-                await asyncio.sleep(0.1)
-            raise PlacementError(f"group {group_id} could not be placed")
+            row = await self._claim(group_id, gone)
+            if row is None:
+                raise LookupError(f"no group {group_id}")
+            epoch, owner, url, remaining = row
+            if epoch is not None and group_id in self.epochs:
+                return Local(fresh=True)  # claimed by the statement this asked for (or shared)
+            if owner is not None and owner != self.node_id and url is not None and remaining is not None and remaining > 0:
+                return Moved() if internal else Forward(owner, url, float(remaining))
+            # Not claimable yet: our own lease is being renewed, or a race with another claim.
+            await asyncio.sleep(0.1)
+        raise PlacementError(f"group {group_id} could not be placed")
 
     async def _claim(self, group_id: int, gone: str | None) -> tuple[Any, ...] | None:
-        """Ask to claim the group in the next claim statement: (epoch if claimed, owner, its
-        URL, its lease's remaining seconds), or None when there is no such group."""
-        answer: asyncio.Future[tuple[Any, ...] | None] = asyncio.get_running_loop().create_future()
-        self._wanted.append((group_id, gone, answer))
+        """Claim the group in the next claim statement: (its epoch if this node holds it now,
+        the owner before the statement, its URL, its lease's remaining seconds), or None when
+        there is no such group. Members of one group share one claim: a claim of the group
+        already asked for (queued, or running with this ``gone``) answers them all, so a group
+        is never claimed twice at once by this node (each claim bumps its epoch)."""
+        asked = self._asked.get(group_id)
+        if asked is not None and (gone is None or gone in asked[1]):
+            return await asyncio.shield(asked[0])
+        if asked is not None and gone is not None and group_id not in self._running:
+            asked[1].add(gone)  # still queued: its statement claims from this node too
+            return await asyncio.shield(asked[0])
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[tuple[Any, ...] | None] = loop.create_future()
+        self._asked[group_id] = (answer, {gone} if gone is not None else set())
+        self._wanted.append(group_id)
         if self._claimer is None or self._claimer.done():
-            self._claimer = asyncio.get_running_loop().create_task(self._claim_batches())
-        return await answer
+            self._claimer = loop.create_task(self._claim_batches())
+        return await asyncio.shield(answer)  # a waiter that goes away leaves it to the others
 
     async def _claim_batches(self) -> None:
-        """Run the queued claims, every one that queued while the last statement ran in the next
-        (so the first claim waits for nobody, and a storm costs a few statements, not hundreds)."""
+        """Run the queued claims, every one asked for while the last statement ran in the next
+        (so the first claim waits for nobody, and a storm costs a few statements, not hundreds).
+        A group this node came to hold meanwhile (a claim answered after it was asked for
+        again) is not claimed again: its answer is the epoch held."""
         while self._wanted:
-            batch, self._wanted = self._wanted[:CLAIM_BATCH], self._wanted[CLAIM_BATCH:]
-            params = {
-                "me": self.node_id,
-                "gs": sorted({group_id for group_id, _gone, _answer in batch}),
-                "gone": sorted({gone for _group_id, gone, _answer in batch if gone is not None}),
-            }
+            ids, self._wanted = self._wanted[:CLAIM_BATCH], self._wanted[CLAIM_BATCH:]
+            batch = {group_id: self._asked[group_id] for group_id in ids}
+            for group_id in [g for g in batch if g in self.epochs and self._valid()]:
+                self._answer(group_id, batch.pop(group_id), (self.epochs[group_id], self.node_id, self.internal_url, None))
+            if not batch:
+                continue
+            self._running = set(batch)
+            params = {"me": self.node_id, "gs": sorted(batch), "gone": sorted(set().union(*(gone for _a, gone in batch.values())))}
             try:
                 rows = await self._run_claims(params)
             except Exception as exc:
-                for _group_id, _gone, answer in batch:
-                    if not answer.done():
-                        answer.set_exception(exc)
+                for group_id, asked in batch.items():
+                    self._answer(group_id, asked, exc)
                 continue
+            finally:
+                self._running = set()
             found = {int(row[0]): tuple(row[1:]) for row in rows}
-            for group_id, _gone, answer in batch:
-                if not answer.done():
-                    answer.set_result(found.get(group_id))
+            for group_id, asked in batch.items():
+                row = found.get(group_id)
+                if row is not None and row[0] is not None:
+                    if self.on_claimed is not None:
+                        self.on_claimed(group_id)
+                    self.epochs[group_id] = int(row[0])
+                    self.claimed += 1
+                    log.info("node %s claimed group %d (epoch %d)", self.node_id, group_id, row[0])
+                self._answer(group_id, asked, row)
+
+    def _answer(self, group_id: int, asked: tuple[asyncio.Future[tuple[Any, ...] | None], set[str]], result: Any) -> None:
+        """Answer a claim's waiters (a row, None, or the exception the statement raised); the
+        next claim of the group is a new one."""
+        if self._asked.get(group_id) is asked:
+            del self._asked[group_id]
+        answer = asked[0]
+        if answer.done():
+            return
+        if isinstance(result, BaseException):
+            answer.set_exception(result)
+            answer.exception()  # retrieved: every waiter may have gone
+        else:
+            answer.set_result(result)
 
     async def _run_claims(self, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """One claim statement (a method of its own, so ``--lag-log`` times it)."""

@@ -173,6 +173,21 @@ async def test_claims_asked_for_while_a_claim_statement_runs_share_the_next_stat
     assert a.claimed == 60 and a.claim_statements <= 3  # the first alone, the rest together
 
 
+async def test_members_of_one_group_asking_at_once_share_one_claim_statement(pg_url, store, two):
+    """Found by ``bench/relay_load.py --nodes 3 --kill-every 20`` at 100 x 10: the ten members of a
+    group that reconnect to a node at once each waited for a claim statement of their own, one
+    after another, so the tenth waited ten round trips for the same answer."""
+    a, b = two
+    gid = store.create_group("Tuesday IOP")
+    await b.place(gid)
+    wheres = await asyncio.gather(*(a.place(gid) for _ in range(10)))
+    assert all(isinstance(w, Forward) and w.node_id == "b" for w in wheres), wheres
+    assert a.claim_statements == 1 and a.epochs == {}
+    lapse(pg_url, "b")
+    assert await asyncio.gather(*(a.place(gid) for _ in range(10))) == [Local(fresh=True)] * 10
+    assert a.claim_statements == 2 and a.epochs == {gid: 2}
+
+
 async def test_two_nodes_batch_claiming_the_same_lapsed_groups_at_once_give_each_group_one_owner_and_one_epoch_bump(pg_url, store, two):
     a, b = two
     gids = [store.create_group(f"Group {i}") for i in range(80)]
@@ -184,7 +199,7 @@ async def test_two_nodes_batch_claiming_the_same_lapsed_groups_at_once_give_each
         assert (here == Local(fresh=True)) != (there == Local(fresh=True)), (gid, here, there)
         assert isinstance(here, Forward) or isinstance(there, Forward)
     assert set(a.epochs) | set(b.epochs) == set(gids) and not set(a.epochs) & set(b.epochs)
-    stored = dict((gid, (owner, epoch)) for gid, owner, epoch in sql(pg_url, "SELECT id, owner_node, owner_epoch FROM groups"))
+    stored = {gid: (owner, epoch) for gid, owner, epoch in sql(pg_url, "SELECT id, owner_node, owner_epoch FROM groups")}
     for gid in gids:
         holder = a if gid in a.epochs else b
         assert stored[gid] == (holder.node_id, 2) and holder.epochs[gid] == 2
