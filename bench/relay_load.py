@@ -594,6 +594,7 @@ class FleetMember:
     seqs: list = field(default_factory=list)  # every event seq, in arrival order
     keys: dict = field(default_factory=dict)  # (client id, n) -> times received
     reconnects: list = field(default_factory=list)  # seconds from the drop to synced
+    welcomed: float = 0.0  # when the last welcome came (monotonic)
 
 
 @dataclass
@@ -607,6 +608,8 @@ class FleetWorkerResult:
     errors: int
     resets: int
     cpu_s: float = 0.0  # this load worker's own CPU-seconds from the start (a saturated worker measures itself)
+    to_welcome: bytes = b""  # per reconnect: seconds from the drop to the welcome (placement, claim, forward, join)
+    tries: bytes = b""  # per reconnect: connections it took (each one closed before synced is another)
 
 
 async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, str]]], period: float, duration: float, ready, go) -> FleetWorkerResult:
@@ -614,7 +617,7 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
     from protocol.messages import PROTOCOL_VERSION
 
     loop = asyncio.get_running_loop()
-    latencies, reconnect_times = array("d"), array("d")
+    latencies, reconnect_times, welcome_times, tries = array("d"), array("d"), array("d"), array("d")
     counts = {"errors": 0, "resets": 0}
     members = [FleetMember(gid, index, token) for gid, people in groups.items() for index, token in people]
     done = [False]
@@ -643,6 +646,7 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
             elif kind == "ack":
                 m.outbox.pop(frame["id"], None)
             elif kind == "welcome":
+                m.welcomed = time.monotonic()
                 if frame.get("mode") == "reset" and m.last_seq is not None:
                     counts["resets"] += 1
             elif kind == "synced":
@@ -663,9 +667,12 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
         if data is not None and m.client is not None and m.synced is not None and m.synced.done():
             m.client.send(data)
 
-    async def connect(m: FleetMember) -> None:
-        """Connect through the balancer, hello with the last seq, wait for synced; retry until it works."""
+    async def connect(m: FleetMember) -> int:
+        """Connect through the balancer, hello with the last seq, wait for synced; retry until it
+        works. Returns the number of connections it took."""
+        attempts = 0
         while True:
+            attempts += 1
             m.synced = loop.create_future()
             try:
                 m.client = await asyncio.wait_for(ws_connect(host, port, "/", handler(m)), 10)
@@ -675,7 +682,7 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
                 if m.synced.done():
                     for data in list(m.outbox.values()):
                         m.client.send(data)
-                    return
+                    return attempts
                 m.client.transport.close()
             except (OSError, ConnectionError, TimeoutError):
                 pass
@@ -688,8 +695,9 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
             if done[0]:
                 return
             dropped = time.monotonic()
-            await connect(m)
+            tries.append(await connect(m))
             reconnect_times.append(time.monotonic() - dropped)
+            welcome_times.append(m.welcomed - dropped)
 
     for chunk in range(0, len(members), 50):
         await asyncio.gather(*(connect(m) for m in members[chunk : chunk + 50]))
@@ -745,7 +753,7 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return FleetWorkerResult(
         latencies.tobytes(), reconnect_times.tobytes(), deliveries, sent, lost, dup, counts["errors"], counts["resets"],
-        usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime,
+        usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime, welcome_times.tobytes(), tries.tobytes(),
     )
 
 
@@ -898,10 +906,16 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
             if node.alive:
                 node.stop()
             node.close()
-    lat, rec = array("d"), array("d")
+    lat, rec, welcomed, tries = array("d"), array("d"), array("d"), array("d")
     for r in out:
         lat.frombytes(r.latencies)
         rec.frombytes(r.reconnects)
+        welcomed.frombytes(r.to_welcome)
+        tries.frombytes(r.tries)
+    if rec:  # the member's side of a reconnect: before the welcome (placement, claim, forward, join) or after (replay)
+        after = sorted(r - w for r, w in zip(rec, welcomed, strict=True))
+        steps += (f"; members: drop to welcome p50={_pct(welcomed, 0.5):.2f} s p99={_pct(welcomed, 0.99):.2f} s, welcome to synced "
+                  f"p99={_pct(after, 0.99):.2f} s, connections per reconnect max={max(tries):.0f} (>1 for {sum(1 for t in tries if t > 1)})")
     deliveries = sum(r.deliveries for r in out)
     return FleetRunResult(
         n, kills, deliveries / args.duration, _pct(lat, 0.5) * 1000, _pct(lat, 0.99) * 1000,
