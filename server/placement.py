@@ -150,7 +150,9 @@ _LIVE = "SELECT node_id FROM nodes WHERE lease_until > now()"
 # Claim the groups that have no owner, whose owner's lease lapsed, whose owner is this node's id
 # (a previous process of it) or a node whose address refused a connection (``gone``: its process
 # is gone; the epoch fences it should it be alive after all); only while this node's own lease
-# runs. One statement for every claim that queued meanwhile (a reconnect storm asks for hundreds
+# runs. A node found gone is remembered (``since``: when, on the database's clock) and its other
+# groups are claimed from it at once too, unless it started again since (``nodes.started_at``).
+# One statement for every claim that queued meanwhile (a reconnect storm asks for hundreds
 # at once). ``locked`` takes the rows' locks in id order first, as iop_commit_fenced does, so two
 # nodes claiming overlapping sets (or a claim and a commit) wait on each other, never deadlock;
 # the UPDATE then re-checks each row as it is now (READ COMMITTED), so of two nodes claiming one
@@ -162,15 +164,21 @@ _CLAIM = (
     " UPDATE groups AS g SET owner_node = %(me)s, owner_epoch = g.owner_epoch + 1"
     " WHERE g.id IN (SELECT id FROM locked)"
     " AND EXISTS (SELECT 1 FROM nodes WHERE node_id = %(me)s AND lease_until > now())"
-    " AND (g.owner_node IS NULL OR g.owner_node = %(me)s OR g.owner_node = ANY(%(gone)s::text[])"
+    " AND (g.owner_node IS NULL OR g.owner_node = %(me)s"
+    "  OR EXISTS (SELECT 1 FROM unnest(%(gone)s::text[], %(since)s::float8[]) AS x(node, since) WHERE x.node = g.owner_node"
+    "   AND NOT EXISTS (SELECT 1 FROM nodes AS r WHERE r.node_id = x.node AND r.started_at > to_timestamp(x.since)))"
     "  OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node_id = g.owner_node AND n.lease_until > now()))"
     " RETURNING g.id, g.owner_epoch)"
-    " SELECT g.id, c.owner_epoch, g.owner_node, n.internal_url, EXTRACT(EPOCH FROM n.lease_until - now())::float8"
+    " SELECT g.id, c.owner_epoch, g.owner_node, n.internal_url, EXTRACT(EPOCH FROM n.lease_until - now())::float8,"
+    " EXTRACT(EPOCH FROM now())::float8"
     " FROM groups AS g LEFT JOIN claimed AS c ON c.id = g.id LEFT JOIN nodes AS n ON n.node_id = g.owner_node"
     " WHERE g.id = ANY(%(gs)s::bigint[])"
 )
 #: At most this many groups in one claim statement.
 CLAIM_BATCH = 500
+#: Seconds a node whose address refused a connection is remembered as gone (its groups claimed
+#: at once, without asking its address first), unless it registers again meanwhile.
+GONE_FOR = 30.0
 _RELEASE = "UPDATE groups SET owner_node = NULL WHERE owner_node = %(me)s"
 _UNREGISTER = "DELETE FROM nodes WHERE node_id = %(me)s"
 
@@ -200,6 +208,8 @@ class PgPlacement(Placement):
         self._asked: dict[int, tuple[asyncio.Future[tuple[Any, ...] | None], set[str]]] = {}
         self._wanted: list[int] = []
         self._running: set[int] = set()
+        # Nodes whose address refused a connection: node -> (when, on the database's clock; loop time).
+        self._gone: dict[str, tuple[float, float]] = {}
         self._claimer: asyncio.Task[None] | None = None
         self.claimed = 0  # groups claimed since start
         self.claim_statements = 0  # claim statements run (claimed / statements: the batching)
@@ -352,7 +362,12 @@ class PgPlacement(Placement):
             if not batch:
                 continue
             self._running = set(batch)
-            params = {"me": self.node_id, "gs": sorted(batch), "gone": sorted(set().union(*(gone for _a, gone in batch.values())))}
+            now = asyncio.get_running_loop().time()
+            for node in [n for n, (_since, seen) in self._gone.items() if now - seen > GONE_FOR]:
+                del self._gone[node]
+            found_gone = set().union(*(gone for _a, gone in batch.values()))
+            gone = {node: since for node, (since, _seen) in self._gone.items()} | dict.fromkeys(found_gone, float("inf"))
+            params = {"me": self.node_id, "gs": sorted(batch), "gone": list(gone), "since": list(gone.values())}
             try:
                 rows = await self._run_claims(params)
             except Exception as exc:
@@ -361,7 +376,10 @@ class PgPlacement(Placement):
                 continue
             finally:
                 self._running = set()
-            found = {int(row[0]): tuple(row[1:]) for row in rows}
+            found = {int(row[0]): tuple(row[1:5]) for row in rows}
+            if rows:
+                for node in found_gone:  # the database's clock now: a node that starts after it is alive
+                    self._gone[node] = (float(rows[0][5]), now)
             for group_id, asked in batch.items():
                 row = found.get(group_id)
                 if row is not None and row[0] is not None:

@@ -212,3 +212,32 @@ async def test_a_claim_of_a_group_that_does_not_exist_fails_alone_in_its_batch(p
     results = await asyncio.gather(*(a.place(g) for g in [*gids, 99999]), return_exceptions=True)
     assert results[:5] == [Local(fresh=True)] * 5
     assert isinstance(results[5], LookupError) and a.epochs == dict.fromkeys(gids, 1)
+
+
+async def test_a_node_found_gone_loses_its_other_groups_to_the_next_claims_without_asking_its_address_again(pg_url, store, two):
+    a, b = two
+    gids = [store.create_group(f"Group {i}") for i in range(3)]
+    for gid in gids:
+        await a.place(gid)
+    assert await b.place(gids[0], gone="a") == Local(fresh=True)  # a member's link to A was refused
+    statements = b.claim_statements
+    assert await asyncio.gather(b.place(gids[1]), b.place(gids[2])) == [Local(fresh=True)] * 2
+    assert b.epochs == dict.fromkeys(gids, 2) and b.claim_statements == statements + 1
+
+
+async def test_a_node_found_gone_that_starts_again_keeps_the_groups_it_claims_anew(pg_url, store, two):
+    a, b = two
+    gids = [store.create_group(f"Group {i}") for i in range(3)]
+    for gid in gids:
+        await a.place(gid)
+    assert await b.place(gids[0], gone="a") == Local(fresh=True)
+    again = PgPlacement(pg_url, "a", {}, renew_every=0.2)  # A's process started again (same id, later)
+    await again.start("ws://127.0.0.1:1/")
+    try:
+        assert await again.place(gids[1]) == Local(fresh=True) and again.epochs == {gids[1]: 2}
+        for gid in gids[1:]:  # B no longer takes A's groups without asking: A is alive
+            where = await b.place(gid)
+            assert isinstance(where, Forward) and where.node_id == "a", where
+        assert gids[1] not in b.epochs and gids[2] not in b.epochs
+    finally:
+        await again.stop()
