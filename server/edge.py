@@ -104,7 +104,7 @@ LOST_CLOSE_CODES = frozenset({None, 1006, 1011, CloseCode.TOO_SLOW})
 #: Joins (welcome and room load) at most in one turn of the event loop. A claim answered for
 #: hundreds of members waiting on it wakes them all in one turn; joined in that turn, they held
 #: the loop for seconds (5 s at 300 groups x 10, past the lease: the node dropped every group).
-JOINS_AT_ONCE = 16
+JOINS_AT_ONCE = 32
 
 _RELAYS = itertools.count()
 
@@ -703,12 +703,18 @@ class RelayServer:
         mine.append(conn)
         try:
             # join() welcomes and registers; catch_up() replays at the pace
-            # the member reads, then makes the connection live. A join holds its
-            # turn until the loop has run what else was ready (JOINS_AT_ONCE).
+            # the member reads, then makes the connection live. A join waits for
+            # its turn (JOINS_AT_ONCE a turn), then nothing comes between it and
+            # catch_up (the group could be dropped meanwhile).
             async with self._joining:
+                await asyncio.sleep(0)  # the turn: what else was ready runs first
+                if ws.protocol.state is not State.OPEN:
+                    return
+                if not self.placement.holds(member.group_id):  # lost while waiting: the member asks again
+                    conn.cut(CloseCode.OWNER_MOVED, MOVED)
+                    return
                 self.hub.join(conn, member, hello)
-                self._send_schedule(conn)
-                await asyncio.sleep(0)
+            self._send_schedule(conn)
             await self.hub.catch_up(conn)
             await self._read_commands(conn)
         except ConnectionClosed:

@@ -119,6 +119,10 @@ class Placement:
         connection (its process is gone): claim from it without waiting for its lease."""
         return Local()
 
+    def holds(self, group_id: int) -> bool:
+        """Whether this node holds the group now (on one node: always)."""
+        return True
+
     def forget(self, group_id: int) -> None:
         """The hub dropped the group (its commit was refused): it is not ours any more."""
 
@@ -315,7 +319,7 @@ class PgPlacement(Placement):
 
     async def place(self, group_id: int, *, internal: bool = False, gone: str | None = None) -> Where:
         for _ in range(int(self.lease * 10) + 20):
-            if group_id in self.epochs and self._valid():
+            if self.holds(group_id):
                 return Local()
             row = await self._claim(group_id, gone)
             if row is None:
@@ -328,6 +332,9 @@ class PgPlacement(Placement):
             # Not claimable yet: our own lease is being renewed, or a race with another claim.
             await asyncio.sleep(0.1)
         raise PlacementError(f"group {group_id} could not be placed")
+
+    def holds(self, group_id: int) -> bool:
+        return group_id in self.epochs and self._valid()
 
     async def _claim(self, group_id: int, gone: str | None) -> tuple[Any, ...] | None:
         """Claim the group in the next claim statement: (its epoch if this node holds it now,
@@ -357,7 +364,7 @@ class PgPlacement(Placement):
         while self._wanted:
             ids, self._wanted = self._wanted[:CLAIM_BATCH], self._wanted[CLAIM_BATCH:]
             batch = {group_id: self._asked[group_id] for group_id in ids}
-            for group_id in [g for g in batch if g in self.epochs and self._valid()]:
+            for group_id in [g for g in batch if self.holds(g)]:
                 self._answer(group_id, batch.pop(group_id), (self.epochs[group_id], self.node_id, self.internal_url, None))
             if not batch:
                 continue
