@@ -101,11 +101,6 @@ log = logging.getLogger("iop.server")
 LOST_CLOSE_CODES = frozenset({None, 1006, 1011, CloseCode.TOO_SLOW})
 
 
-#: Joins (welcome and room load) at most in one turn of the event loop. A claim answered for
-#: hundreds of members waiting on it wakes them all in one turn; joined in that turn, they held
-#: the loop for seconds (5 s at 300 groups x 10, past the lease: the node dropped every group).
-JOINS_AT_ONCE = 32
-
 _RELAYS = itertools.count()
 
 
@@ -352,7 +347,6 @@ class RelayServer:
         self.hub: Hub  # made by start()
         self._server: Server | None = None
         self._tasks: set[asyncio.Task] = set()
-        self._joining = asyncio.Semaphore(JOINS_AT_ONCE)
         self._outbox = Outbox()
         self._buckets: dict[int, list[float]] = {}  # member_id -> [tokens, last refill]
         self.max_pending_per_address = max_pending_per_address
@@ -703,17 +697,8 @@ class RelayServer:
         mine.append(conn)
         try:
             # join() welcomes and registers; catch_up() replays at the pace
-            # the member reads, then makes the connection live. A join waits for
-            # its turn (JOINS_AT_ONCE a turn), then nothing comes between it and
-            # catch_up (the group could be dropped meanwhile).
-            async with self._joining:
-                await asyncio.sleep(0)  # the turn: what else was ready runs first
-                if ws.protocol.state is not State.OPEN:
-                    return
-                if not self.placement.holds(member.group_id):  # lost while waiting: the member asks again
-                    conn.cut(CloseCode.OWNER_MOVED, MOVED)
-                    return
-                self.hub.join(conn, member, hello)
+            # the member reads, then makes the connection live.
+            self.hub.join(conn, member, hello)
             self._send_schedule(conn)
             await self.hub.catch_up(conn)
             await self._read_commands(conn)
