@@ -170,6 +170,7 @@ class Member:
     keys: dict = field(default_factory=dict)  # (client id, n) -> times received
     last_seq: int | None = None  # the last new seq: where a reconnecting member resumes
     outbox: dict = field(default_factory=dict)  # cid -> frame bytes, until acked (members that resend)
+    welcomed: float = 0.0  # when the last welcome came (monotonic): a reconnect's drop to welcome
 
 
 @dataclass
@@ -216,6 +217,7 @@ def reader(m: Member, latencies: array, counts: dict[str, int], retry=None):
             m.acked.add(frame["id"])
             m.outbox.pop(frame["id"], None)
         elif kind == "welcome":
+            m.welcomed = time.monotonic()
             if frame.get("mode") == "reset" and m.last_seq is not None:
                 counts["resets"] += 1
         elif kind == "synced":
@@ -680,6 +682,9 @@ class FleetWorkerResult:
     dup: int
     errors: int
     resets: int
+    cpu_s: float = 0.0  # this load worker's own CPU-seconds from the start (a saturated worker measures itself)
+    to_welcome: bytes = b""  # per reconnect: seconds from the drop to the welcome (placement, claim, forward, join)
+    tries: bytes = b""  # per reconnect: connections it took (each one closed before synced is another)
 
 
 async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, str]]], period: float, duration: float, ready, go) -> FleetWorkerResult:
@@ -687,7 +692,7 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
     from protocol.messages import PROTOCOL_VERSION
 
     loop = asyncio.get_running_loop()
-    latencies, reconnect_times = array("d"), array("d")
+    latencies, reconnect_times, welcome_times, tries = array("d"), array("d"), array("d"), array("d")
     counts = {"errors": 0, "resets": 0}
     members = [FleetMember(gid, index, token) for gid, people in groups.items() for index, token in people]
     done = [False]
@@ -700,9 +705,12 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
         if data is not None and m.client is not None and m.synced is not None and m.synced.done():
             m.client.send(data)
 
-    async def connect(m: FleetMember) -> None:
-        """Connect through the balancer, hello with the last seq, wait for synced; retry until it works."""
+    async def connect(m: FleetMember) -> int:
+        """Connect through the balancer, hello with the last seq, wait for synced; retry until it
+        works. Returns the number of connections it took."""
+        attempts = 0
         while True:
+            attempts += 1
             m.synced = loop.create_future()
             try:
                 m.client = await asyncio.wait_for(ws_connect(host, port, "/", handler(m)), 10)
@@ -712,7 +720,7 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
                 if m.synced.done():
                     for data in list(m.outbox.values()):
                         m.client.send(data)
-                    return
+                    return attempts
                 m.client.transport.close()
             except (OSError, ConnectionError, TimeoutError):
                 pass
@@ -725,14 +733,16 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
             if done[0]:
                 return
             dropped = time.monotonic()
-            await connect(m)
+            tries.append(await connect(m))
             reconnect_times.append(time.monotonic() - dropped)
+            welcome_times.append(m.welcomed - dropped)
 
     for chunk in range(0, len(members), 50):
         await asyncio.gather(*(connect(m) for m in members[chunk : chunk + 50]))
     keepers = [asyncio.create_task(keep(m)) for m in members]
     ready.put(len(members))
     start_at = await loop.run_in_executor(None, go.get)
+    usage0 = resource.getrusage(resource.RUSAGE_SELF)
 
     def send(m: FleetMember, n: int, text: str) -> None:
         cid = f"c{n}"
@@ -755,7 +765,11 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
     for m in members:
         if m.client is not None:
             m.client.transport.close()
-    return FleetWorkerResult(latencies.tobytes(), reconnect_times.tobytes(), deliveries, sent, lost, dup, counts["errors"], counts["resets"])
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return FleetWorkerResult(
+        latencies.tobytes(), reconnect_times.tobytes(), deliveries, sent, lost, dup, counts["errors"], counts["resets"],
+        usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime, welcome_times.tobytes(), tries.tobytes(),
+    )
 
 
 def fleet_worker_main(host, port, groups, period, duration, ready, go, results) -> None:
@@ -783,6 +797,8 @@ class FleetRunResult:
     deliveries: int
     events_per_s: float = 0.0
     group_commits_per_s: float = 0.0
+    worker_cpu_s: list = field(default_factory=list)
+    steps: str = ""  # where the nodes' seconds went (their --lag-log, summed over the run): steps_summary()
 
     @property
     def cpu_per_1k(self) -> float:
@@ -826,7 +842,8 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
     if n > 1 and not flags:
         raise SystemExit("serve has no --node-id yet: several nodes need the placement of issue 16 (branch nodes)")
     work = Path(tempfile.mkdtemp(prefix="relay-nodes-"))
-    nodes = [Node(f"node{i + 1}", url, work, extra=("--quiet", "--rate", "100", "--burst", "100", "--trusted-proxy", "127.0.0.1"), node_flags=flags) for i in range(n)]
+    extra = ("--quiet", "--rate", "100", "--burst", "100", "--trusted-proxy", "127.0.0.1")
+    nodes = [Node(f"node{i + 1}", url, work, extra=(*extra, "--lag-log", str(work / f"node{i + 1}.lag")), node_flags=flags) for i in range(n)]
     cpu_done = [0.0] * n  # CPU of node processes already killed
     balancer = None
     try:
@@ -872,6 +889,7 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
             p.join(10)
         time.sleep(1.5)  # backends report their statistics at most once a second
         writes = [b - a for a, b in zip(writes0, _pg_writes(url), strict=True)]
+        steps = steps_summary([work / f"{node.name}.lag" for node in nodes], start_at)
         if sum(r.lost for r in out) or os.environ.get("RELAY_LOAD_LOGS"):
             for node in nodes:  # what the nodes said, to see why
                 text = node.stderr_text()
@@ -886,17 +904,56 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
             if node.alive:
                 node.stop()
             node.close()
-    lat, rec = array("d"), array("d")
+    lat, rec, welcomed, tries = array("d"), array("d"), array("d"), array("d")
     for r in out:
         lat.frombytes(r.latencies)
         rec.frombytes(r.reconnects)
+        welcomed.frombytes(r.to_welcome)
+        tries.frombytes(r.tries)
+    if rec:  # the member's side of a reconnect: before the welcome (placement, claim, forward, join) or after (replay)
+        after = sorted(r - w for r, w in zip(rec, welcomed, strict=True))
+        steps += (f"; members: drop to welcome p50={_pct(welcomed, 0.5):.2f} s p99={_pct(welcomed, 0.99):.2f} s, welcome to synced "
+                  f"p99={_pct(after, 0.99):.2f} s, connections per reconnect max={max(tries):.0f} (>1 for {sum(1 for t in tries if t > 1)})")
     deliveries = sum(r.deliveries for r in out)
     return FleetRunResult(
         n, kills, deliveries / args.duration, _pct(lat, 0.5) * 1000, _pct(lat, 0.99) * 1000,
         sum(r.lost for r in out), sum(r.dup for r in out), sum(r.sent for r in out), sum(r.errors for r in out),
         sum(r.resets for r in out), len(rec), _pct(rec, 0.5), _pct(rec, 0.99), max(rec, default=float("nan")), node_cpu, bal_cpu, deliveries,
-        writes[0] / args.duration, writes[1] / args.duration,
+        writes[0] / args.duration, writes[1] / args.duration, [round(r.cpu_s, 1) for r in out], steps,
     )
+
+
+def steps_summary(logs: list[Path], since: float) -> str:
+    """The nodes' ``--lag-log`` lines from ``since`` on (server/lag.py), summed over nodes and
+    seconds: for each timed step its calls, total seconds and worst milliseconds (token lookup,
+    room load, join, and the wall time of placement and of its claim statements), and the
+    event loop's worst lag. A restarted node appends to its killed predecessor's file."""
+    first = time.strftime("%H:%M:%S", time.localtime(since))
+    sums: dict[str, list[float]] = {}
+    worst_lag = 0.0
+    for path in logs:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            stamp, _, rest = line.partition(" ")
+            if stamp < first:
+                continue
+            for part in rest.split(" | "):
+                name, _, fields = part.partition(" ")
+                values = dict(f.split("=", 1) for f in fields.split() if "=" in f)
+                if name == "lag":
+                    worst_lag = max(worst_lag, float(values.get("max_ms", 0)))
+                elif "total_ms" in values:
+                    count, total, worst = sums.setdefault(name, [0, 0.0, 0.0])
+                    sums[name] = [count + int(values["n"]), total + float(values["total_ms"]) / 1000, max(worst, float(values["max_ms"]))]
+    shown = [f"{name} n={int(c)} {t:.2f} s max={w:.0f} ms" for name, (c, t, w) in sums.items() if c and name in STEPS]
+    return "; ".join(shown) + f"; loop lag max={worst_lag:.0f} ms"
+
+
+#: The steps steps_summary() reports (the rest of the lag log is the tail's: flush, commit, fan-out).
+STEPS = ("token", "room_load", "join", "place", "claim_sql", "flush", "commit")
 
 
 def fleet_report(r: FleetRunResult) -> None:
@@ -905,9 +962,12 @@ def fleet_report(r: FleetRunResult) -> None:
         f"lost={r.lost} dup={r.dup} errors={r.errors} resets={r.resets} kills={r.kills} reconnects={r.reconnects} "
         f"reconnect_to_synced p50={r.p50_reconnect_s:.2f} s p99={r.p99_reconnect_s:.2f} s max={r.max_reconnect_s:.2f} s "
         f"node_cpu_s={[round(c, 2) for c in r.node_cpu_s]} balancer_cpu_s={r.balancer_cpu_s:.2f} "
-        f"cpu_s_per_1k_deliveries={r.cpu_per_1k:.3f} pg_events_per_s={r.events_per_s:.0f} pg_group_commits_per_s={r.group_commits_per_s:.0f}",
+        f"cpu_s_per_1k_deliveries={r.cpu_per_1k:.3f} pg_events_per_s={r.events_per_s:.0f} pg_group_commits_per_s={r.group_commits_per_s:.0f} "
+        f"load_worker_cpu_s={r.worker_cpu_s}",
         flush=True,
     )
+    if r.steps:
+        print(f"  where the nodes' seconds went (all nodes, from the start): {r.steps}", flush=True)
 
 
 def compare_nodes(args) -> None:

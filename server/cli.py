@@ -558,6 +558,17 @@ def _watch_lag(relay: Any, path: Path) -> asyncio.Task[None]:
         hub.writer.store.commit = monitor.time("commit_thread", hub.writer.store.commit)
         hub.writer.submit = monitor.time("handoff", hub.writer.submit)  # on the loop: waking the writer's thread
         hub._landed = monitor.time("landed", hub._landed)  # on the loop: deliver a batch, decide the next
+    # A reconnect's steps (issue 16, an owner dies): the token's lookup, the room folded from the
+    # store when it is new here, the join (welcome), and on several nodes how long a member waited
+    # for the placement (claims included) and how long each claim statement took.
+    store.member_for_token = monitor.time("token", store.member_for_token)
+    hub._load = monitor.time("room_load", hub._load)
+    hub.join = monitor.time("join", hub.join)
+    placement = relay.placement
+    if placement.several:
+        placement.place = monitor.atime("place", placement.place)
+        if hasattr(placement, "_claim_batches"):
+            placement._run_claims = monitor.atime("claim_sql", placement._run_claims)
     return asyncio.get_running_loop().create_task(monitor.run())
 
 

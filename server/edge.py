@@ -105,6 +105,13 @@ log = logging.getLogger("iop.server")
 LOST_CLOSE_CODES = frozenset({None, 1006, 1011, CloseCode.TOO_SLOW})
 
 
+#: Connections the kernel may hold completed for the relay before it accepts them (asyncio's
+#: default is 100; the kernel caps it at net.core.somaxconn). When an owner dies, a thousand
+#: members reconnect within a second while the loop is busy claiming and joining: past the
+#: queue, the kernel drops their handshakes and each retries a second or more later
+#: (the bench at 300 groups x 10: TcpExtListenOverflows counted them).
+LISTEN_BACKLOG = 4096
+
 _RELAYS = itertools.count()
 
 
@@ -422,6 +429,7 @@ class RelayServer:
                 # websockets types this as a class; it calls any factory of connections the same way.
                 create_connection=functools.partial(_EdgeConnection, relay=self),  # type: ignore[arg-type]
                 process_request=self._health_check,
+                backlog=LISTEN_BACKLOG,
             )
         except BaseException:
             self._stopping.set()

@@ -5,7 +5,9 @@ records how much later than asked each sleep woke: that lateness is exactly
 how long some other callback held the loop, so it bounds what any member
 waited on top of the work for their own frame. :meth:`LagMonitor.time` wraps
 a method (the hub's ``flush``, the store's ``commit``) so the report also
-says how long those steps ran on the loop's thread, and their worst case.
+says how long those steps ran on the loop's thread, and their worst case;
+:meth:`LagMonitor.atime` wraps a coroutine function (the placement's ``place``
+and its claim statements) and says how long its callers waited for it.
 
 ``iop-server serve --lag-log FILE`` appends one line per ``interval`` seconds
 (and one at the end) to FILE::
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +31,7 @@ from typing import Any, TypeVar
 __all__ = ["LagMonitor", "Timing"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+A = TypeVar("A", bound=Callable[..., Awaitable[Any]])
 
 
 @dataclass(slots=True)
@@ -72,6 +75,22 @@ class LagMonitor:
             start = clock()
             try:
                 return fn(*args, **kwargs)
+            finally:
+                timing.add(clock() - start)
+
+        return timed  # type: ignore[return-value]
+
+    def atime(self, name: str, fn: A) -> A:
+        """The coroutine function ``fn``, timed under ``name`` from call to answer (wall seconds,
+        waiting included: how long a caller waited for it, not how long it held the loop)."""
+        timing = self.timings.setdefault(name, Timing())
+        clock = time.perf_counter
+
+        @functools.wraps(fn)
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            start = clock()
+            try:
+                return await fn(*args, **kwargs)
             finally:
                 timing.add(clock() - start)
 

@@ -19,14 +19,17 @@ nodes forward their members' frames to the owner (:mod:`server.forward`).
   * :meth:`PgPlacement.place` answers where a member of a group is served: a
     group this node holds is :class:`Local`; one without an owner, or whose
     owner's lease lapsed (or this node's own id, from a previous process), is
-    claimed in one statement that bumps ``groups.owner_epoch`` (the fencing
+    claimed by a statement that bumps ``groups.owner_epoch`` (the fencing
     token) and is then :class:`Local` with ``fresh`` set (so is one whose
     owner's address refused a connection, ``gone``: its process is gone, and
     the epoch fences it should it be alive after all); one held by another
     live node is :class:`Forward` (its internal URL and the lease's remaining
     seconds). A connection that itself came from another node is never
     forwarded again: it is :class:`Moved` (the member reconnects and asks
-    again). Claims of one group in one process are serialised.
+    again). Claims of one group in one process are serialised; claims of
+    different groups share statements: every claim asked for while one claim
+    statement runs goes into the next (:meth:`PgPlacement._claim_batches`), so
+    the hundreds of groups a dead owner leaves are claimed in a few round trips.
   * The epochs this node holds are :attr:`PgStore.fence <server.store_pg.PgStore.fence>`:
     every commit checks them in its transaction, so a node that lost a group
     (a paused owner that wakes up) can never store, hence never deliver, an
@@ -116,6 +119,10 @@ class Placement:
         connection (its process is gone): claim from it without waiting for its lease."""
         return Local()
 
+    def holds(self, group_id: int) -> bool:
+        """Whether this node holds the group now (on one node: always)."""
+        return True
+
     def forget(self, group_id: int) -> None:
         """The hub dropped the group (its commit was refused): it is not ours any more."""
 
@@ -144,21 +151,38 @@ _RENEW = (
     " RETURNING EXTRACT(EPOCH FROM lease_until - now())::float8"
 )
 _LIVE = "SELECT node_id FROM nodes WHERE lease_until > now()"
-# Claim the group when it has no owner, its owner's lease lapsed, or its owner is this node's id
-# (a previous process of it); only while this node's own lease runs. The outer SELECT sees the
-# row as it was before the claim: the owner and its lease when the claim did not happen.
+# Claim the groups that have no owner, whose owner's lease lapsed, whose owner is this node's id
+# (a previous process of it) or a node whose address refused a connection (``gone``: its process
+# is gone; the epoch fences it should it be alive after all); only while this node's own lease
+# runs. A node found gone is remembered (``since``: when, on the database's clock) and its other
+# groups are claimed from it at once too, unless it started again since (``nodes.started_at``).
+# One statement for every claim that queued meanwhile (a reconnect storm asks for hundreds
+# at once). ``locked`` takes the rows' locks in id order first, as iop_commit_fenced does, so two
+# nodes claiming overlapping sets (or a claim and a commit) wait on each other, never deadlock;
+# the UPDATE then re-checks each row as it is now (READ COMMITTED), so of two nodes claiming one
+# group at once, one bumps its epoch and the other sees it owned by a live node. The outer
+# SELECT sees each row as it was before the claim: the owner and its lease when it did not happen.
 _CLAIM = (
-    "WITH claimed AS ("
+    "WITH locked AS (SELECT id FROM groups WHERE id = ANY(%(gs)s::bigint[]) ORDER BY id FOR UPDATE),"
+    " claimed AS ("
     " UPDATE groups AS g SET owner_node = %(me)s, owner_epoch = g.owner_epoch + 1"
-    " WHERE g.id = %(g)s"
+    " WHERE g.id IN (SELECT id FROM locked)"
     " AND EXISTS (SELECT 1 FROM nodes WHERE node_id = %(me)s AND lease_until > now())"
-    " AND (g.owner_node IS NULL OR g.owner_node = %(me)s OR g.owner_node = %(gone)s"
+    " AND (g.owner_node IS NULL OR g.owner_node = %(me)s"
+    "  OR EXISTS (SELECT 1 FROM unnest(%(gone)s::text[], %(since)s::float8[]) AS x(node, since) WHERE x.node = g.owner_node"
+    "   AND NOT EXISTS (SELECT 1 FROM nodes AS r WHERE r.node_id = x.node AND r.started_at > to_timestamp(x.since)))"
     "  OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node_id = g.owner_node AND n.lease_until > now()))"
-    " RETURNING g.owner_epoch)"
-    " SELECT (SELECT owner_epoch FROM claimed), g.owner_node, n.internal_url,"
-    " EXTRACT(EPOCH FROM n.lease_until - now())::float8"
-    " FROM groups AS g LEFT JOIN nodes AS n ON n.node_id = g.owner_node WHERE g.id = %(g)s"
+    " RETURNING g.id, g.owner_epoch)"
+    " SELECT g.id, c.owner_epoch, g.owner_node, n.internal_url, EXTRACT(EPOCH FROM n.lease_until - now())::float8,"
+    " EXTRACT(EPOCH FROM now())::float8"
+    " FROM groups AS g LEFT JOIN claimed AS c ON c.id = g.id LEFT JOIN nodes AS n ON n.node_id = g.owner_node"
+    " WHERE g.id = ANY(%(gs)s::bigint[])"
 )
+#: At most this many groups in one claim statement.
+CLAIM_BATCH = 500
+#: Seconds a node whose address refused a connection is remembered as gone (its groups claimed
+#: at once, without asking its address first), unless it registers again meanwhile.
+GONE_FOR = 30.0
 _RELEASE = "UPDATE groups SET owner_node = NULL WHERE owner_node = %(me)s"
 _UNREGISTER = "DELETE FROM nodes WHERE node_id = %(me)s"
 
@@ -183,7 +207,16 @@ class PgPlacement(Placement):
         self._lease_conn: Any = None
         self._lease_lock = asyncio.Lock()
         self._valid_until = 0.0  # loop time until which our lease is proven
-        self._claims: dict[int, asyncio.Lock] = {}
+        # Claims: group -> (its answer, the gone nodes it claims from), until answered; the
+        # groups waiting for the next statement, and those in the running one. One task runs them.
+        self._asked: dict[int, tuple[asyncio.Future[tuple[Any, ...] | None], set[str]]] = {}
+        self._wanted: list[int] = []
+        self._running: set[int] = set()
+        # Nodes whose address refused a connection: node -> (when, on the database's clock; loop time).
+        self._gone: dict[str, tuple[float, float]] = {}
+        self._claimer: asyncio.Task[None] | None = None
+        self.claimed = 0  # groups claimed since start
+        self.claim_statements = 0  # claim statements run (claimed / statements: the batching)
         self._lapsed: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -264,6 +297,8 @@ class PgPlacement(Placement):
     async def stop(self) -> None:
         """Release every group and the node's row (clean shutdown): other nodes claim them at once."""
         self._stopping = True
+        if self._claimer is not None:
+            self._claimer.cancel()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -283,28 +318,104 @@ class PgPlacement(Placement):
     # -- groups ------------------------------------------------------------------
 
     async def place(self, group_id: int, *, internal: bool = False, gone: str | None = None) -> Where:
-        if group_id in self.epochs and self._valid():
-            return Local()
-        lock = self._claims.setdefault(group_id, asyncio.Lock())
-        async with lock:
-            if group_id in self.epochs and self._valid():
+        for _ in range(int(self.lease * 10) + 20):
+            if self.holds(group_id):
                 return Local()
-            for _ in range(int(self.lease * 10) + 20):
-                rows = await self._run(_CLAIM, {"me": self.node_id, "g": group_id, "gone": gone})
-                if not rows:
-                    raise LookupError(f"no group {group_id}")
-                epoch, owner, url, remaining = rows[0]
-                if epoch is not None:
+            row = await self._claim(group_id, gone)
+            if row is None:
+                raise LookupError(f"no group {group_id}")
+            epoch, owner, url, remaining = row
+            if epoch is not None and group_id in self.epochs:
+                return Local(fresh=True)  # claimed by the statement this asked for (or shared)
+            if owner is not None and owner != self.node_id and url is not None and remaining is not None and remaining > 0:
+                return Moved() if internal else Forward(owner, url, float(remaining))
+            # Not claimable yet: our own lease is being renewed, or a race with another claim.
+            await asyncio.sleep(0.1)
+        raise PlacementError(f"group {group_id} could not be placed")
+
+    def holds(self, group_id: int) -> bool:
+        return group_id in self.epochs and self._valid()
+
+    async def _claim(self, group_id: int, gone: str | None) -> tuple[Any, ...] | None:
+        """Claim the group in the next claim statement: (its epoch if this node holds it now,
+        the owner before the statement, its URL, its lease's remaining seconds), or None when
+        there is no such group. Members of one group share one claim: a claim of the group
+        already asked for (queued, or running with this ``gone``) answers them all, so a group
+        is never claimed twice at once by this node (each claim bumps its epoch)."""
+        asked = self._asked.get(group_id)
+        if asked is not None and (gone is None or gone in asked[1]):
+            return await asyncio.shield(asked[0])
+        if asked is not None and gone is not None and group_id not in self._running:
+            asked[1].add(gone)  # still queued: its statement claims from this node too
+            return await asyncio.shield(asked[0])
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[tuple[Any, ...] | None] = loop.create_future()
+        self._asked[group_id] = (answer, {gone} if gone is not None else set())
+        self._wanted.append(group_id)
+        if self._claimer is None or self._claimer.done():
+            self._claimer = loop.create_task(self._claim_batches())
+        return await asyncio.shield(answer)  # a waiter that goes away leaves it to the others
+
+    async def _claim_batches(self) -> None:
+        """Run the queued claims, every one asked for while the last statement ran in the next
+        (so the first claim waits for nobody, and a storm costs a few statements, not hundreds).
+        A group this node came to hold meanwhile (a claim answered after it was asked for
+        again) is not claimed again: its answer is the epoch held."""
+        while self._wanted:
+            ids, self._wanted = self._wanted[:CLAIM_BATCH], self._wanted[CLAIM_BATCH:]
+            batch = {group_id: self._asked[group_id] for group_id in ids}
+            for group_id in [g for g in batch if self.holds(g)]:
+                self._answer(group_id, batch.pop(group_id), (self.epochs[group_id], self.node_id, self.internal_url, None))
+            if not batch:
+                continue
+            self._running = set(batch)
+            now = asyncio.get_running_loop().time()
+            for node in [n for n, (_since, seen) in self._gone.items() if now - seen > GONE_FOR]:
+                del self._gone[node]
+            found_gone = set().union(*(gone for _a, gone in batch.values()))
+            gone = {node: since for node, (since, _seen) in self._gone.items()} | dict.fromkeys(found_gone, float("inf"))
+            params = {"me": self.node_id, "gs": sorted(batch), "gone": list(gone), "since": list(gone.values())}
+            try:
+                rows = await self._run_claims(params)
+            except Exception as exc:
+                for group_id, asked in batch.items():
+                    self._answer(group_id, asked, exc)
+                continue
+            finally:
+                self._running = set()
+            found = {int(row[0]): tuple(row[1:5]) for row in rows}
+            if rows:
+                for node in found_gone:  # the database's clock now: a node that starts after it is alive
+                    self._gone[node] = (float(rows[0][5]), now)
+            for group_id, asked in batch.items():
+                row = found.get(group_id)
+                if row is not None and row[0] is not None:
                     if self.on_claimed is not None:
                         self.on_claimed(group_id)
-                    self.epochs[group_id] = int(epoch)
-                    log.info("node %s claimed group %d (epoch %d)", self.node_id, group_id, epoch)
-                    return Local(fresh=True)
-                if owner is not None and owner != self.node_id and url is not None and remaining is not None and remaining > 0:
-                    return Moved() if internal else Forward(owner, url, float(remaining))
-                # Not claimable yet: our own lease is being renewed, or a race with another claim.
-                await asyncio.sleep(0.1)
-            raise PlacementError(f"group {group_id} could not be placed")
+                    self.epochs[group_id] = int(row[0])
+                    self.claimed += 1
+                    log.info("node %s claimed group %d (epoch %d)", self.node_id, group_id, row[0])
+                self._answer(group_id, asked, row)
+
+    def _answer(self, group_id: int, asked: tuple[asyncio.Future[tuple[Any, ...] | None], set[str]], result: Any) -> None:
+        """Answer a claim's waiters (a row, None, or the exception the statement raised); the
+        next claim of the group is a new one."""
+        if self._asked.get(group_id) is asked:
+            del self._asked[group_id]
+        answer = asked[0]
+        if answer.done():
+            return
+        if isinstance(result, BaseException):
+            answer.set_exception(result)
+            answer.exception()  # retrieved: every waiter may have gone
+        else:
+            answer.set_result(result)
+
+    async def _run_claims(self, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """One claim statement (a method of its own, so ``--lag-log`` times it)."""
+        rows = await self._run(_CLAIM, params)
+        self.claim_statements += 1
+        return rows
 
     def forget(self, group_id: int) -> None:
         self.epochs.pop(group_id, None)

@@ -156,3 +156,88 @@ async def test_a_node_whose_address_refused_a_connection_loses_the_group_at_once
     with pytest.raises(HeadMoved) as refused:  # had A been alive after all, its commit is refused
         store.commit([(gid, chat(1, "A, stale"))], [])
     assert refused.value.fenced == {gid}
+
+
+def dead_owner(url: str, gids: list[int]) -> None:
+    """A node that owned ``gids`` at epoch 1 and died: its lease lapsed, its row and claims stay."""
+    sql(url, "INSERT INTO nodes (node_id, internal_url, lease_until) VALUES ('dead', 'ws://127.0.0.1:3/', now() - interval '1 second')")
+    sql(url, "UPDATE groups SET owner_node = 'dead', owner_epoch = 1 WHERE id = ANY(%s)", (gids,))
+
+
+async def test_claims_asked_for_while_a_claim_statement_runs_share_the_next_statement(pg_url, store, two):
+    a, _b = two
+    gids = [store.create_group(f"Group {i}") for i in range(60)]
+    dead_owner(pg_url, gids)
+    assert await asyncio.gather(*(a.place(g) for g in gids)) == [Local(fresh=True)] * 60
+    assert a.epochs == dict.fromkeys(gids, 2)
+    assert a.claimed == 60 and a.claim_statements <= 3  # the first alone, the rest together
+
+
+async def test_members_of_one_group_asking_at_once_share_one_claim_statement(pg_url, store, two):
+    """Found by ``bench/relay_load.py --nodes 3 --kill-every 20`` at 100 x 10: the ten members of a
+    group that reconnect to a node at once each waited for a claim statement of their own, one
+    after another, so the tenth waited ten round trips for the same answer."""
+    a, b = two
+    gid = store.create_group("Tuesday IOP")
+    await b.place(gid)
+    wheres = await asyncio.gather(*(a.place(gid) for _ in range(10)))
+    assert all(isinstance(w, Forward) and w.node_id == "b" for w in wheres), wheres
+    assert a.claim_statements == 1 and a.epochs == {}
+    lapse(pg_url, "b")
+    assert await asyncio.gather(*(a.place(gid) for _ in range(10))) == [Local(fresh=True)] * 10
+    assert a.claim_statements == 2 and a.epochs == {gid: 2}
+
+
+async def test_two_nodes_batch_claiming_the_same_lapsed_groups_at_once_give_each_group_one_owner_and_one_epoch_bump(pg_url, store, two):
+    a, b = two
+    gids = [store.create_group(f"Group {i}") for i in range(80)]
+    dead_owner(pg_url, gids)
+    # Each node asks in another order (its statements lock in id order: no deadlock either way).
+    results = await asyncio.gather(*(a.place(g) for g in gids), *(b.place(g) for g in reversed(gids)))
+    by_a, by_b = results[: len(gids)], list(reversed(results[len(gids) :]))
+    for gid, here, there in zip(gids, by_a, by_b, strict=True):
+        assert (here == Local(fresh=True)) != (there == Local(fresh=True)), (gid, here, there)
+        assert isinstance(here, Forward) or isinstance(there, Forward)
+    assert set(a.epochs) | set(b.epochs) == set(gids) and not set(a.epochs) & set(b.epochs)
+    stored = {gid: (owner, epoch) for gid, owner, epoch in sql(pg_url, "SELECT id, owner_node, owner_epoch FROM groups")}
+    for gid in gids:
+        holder = a if gid in a.epochs else b
+        assert stored[gid] == (holder.node_id, 2) and holder.epochs[gid] == 2
+    assert a.claim_statements + b.claim_statements < len(gids)
+
+
+async def test_a_claim_of_a_group_that_does_not_exist_fails_alone_in_its_batch(pg_url, store, two):
+    a, _b = two
+    gids = [store.create_group(f"Group {i}") for i in range(5)]
+    results = await asyncio.gather(*(a.place(g) for g in [*gids, 99999]), return_exceptions=True)
+    assert results[:5] == [Local(fresh=True)] * 5
+    assert isinstance(results[5], LookupError) and a.epochs == dict.fromkeys(gids, 1)
+
+
+async def test_a_node_found_gone_loses_its_other_groups_to_the_next_claims_without_asking_its_address_again(pg_url, store, two):
+    a, b = two
+    gids = [store.create_group(f"Group {i}") for i in range(3)]
+    for gid in gids:
+        await a.place(gid)
+    assert await b.place(gids[0], gone="a") == Local(fresh=True)  # a member's link to A was refused
+    statements = b.claim_statements
+    assert await asyncio.gather(b.place(gids[1]), b.place(gids[2])) == [Local(fresh=True)] * 2
+    assert b.epochs == dict.fromkeys(gids, 2) and b.claim_statements == statements + 1
+
+
+async def test_a_node_found_gone_that_starts_again_keeps_the_groups_it_claims_anew(pg_url, store, two):
+    a, b = two
+    gids = [store.create_group(f"Group {i}") for i in range(3)]
+    for gid in gids:
+        await a.place(gid)
+    assert await b.place(gids[0], gone="a") == Local(fresh=True)
+    again = PgPlacement(pg_url, "a", {}, renew_every=0.2)  # A's process started again (same id, later)
+    await again.start("ws://127.0.0.1:1/")
+    try:
+        assert await again.place(gids[1]) == Local(fresh=True) and again.epochs == {gids[1]: 2}
+        for gid in gids[1:]:  # B no longer takes A's groups without asking: A is alive
+            where = await b.place(gid)
+            assert isinstance(where, Forward) and where.node_id == "a", where
+        assert gids[1] not in b.epochs and gids[2] not in b.epochs
+    finally:
+        await again.stop()
