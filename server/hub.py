@@ -198,8 +198,10 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             # With a writer (issue 16), never wait here: the change is logged by the next
             # batch and reaches the joiner live, after the durable head its welcome shows.
             self.flush()
+        arrived = peer.role != GUEST or self._arrive(room, peer)  # a guest's arrival is logged first
         # Small rooms (issue 13): a member who comes late goes to a room; after a restart the round's clock runs again.
-        if (peer.role == GUEST and not self._arrive(room, peer)) or ((late := late_placement(room.state, peer.member_id)) and not self.record(room, late)):
+        late = late_placement(room.state, peer.member_id) if arrived else []
+        if not arrived or (late and not self.record(room, late)):
             # Refused (another node owns the group now: it was dropped, its members closed): so is the joiner.
             peer.close(CloseCode.OWNER_MOVED, GROUP_MOVED)
             return room
