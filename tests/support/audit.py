@@ -34,6 +34,7 @@ import msgpack
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from protocol.codec import frame_cost
 from protocol.messages import PROTOCOL_VERSION, command_frame
 from protocol.roles import GUEST, sees
 from protocol.state import guest_visits
@@ -410,6 +411,8 @@ class ResilientClient(_Waits):
         self._closing = False
         self._prefix = f"{log.name[:8]}-{next(_ids)}-"
         self._count = itertools.count(1)
+        self._limits: dict = {}  # the relay's announced rate limit (the last welcome's)
+        self._resends: set[asyncio.Task] = set()
 
     @property
     def url(self) -> str:
@@ -426,6 +429,8 @@ class ResilientClient(_Waits):
                 await asyncio.wait_for(self.ws.close(), 2)
             except Exception:
                 pass
+        for resend in list(self._resends):
+            resend.cancel()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -459,10 +464,10 @@ class ResilientClient(_Waits):
                         if kind == "welcome":
                             welcomed = True
                             attempt = 0
+                            self._limits = dict(frame.get("limits") or {})
                         elif kind == "synced" and welcomed:
                             self.connected.set()
-                            for f in list(self.outbox.values()):
-                                await ws.send(msgpack.packb(f, use_bin_type=True))
+                            self._resend_paced(ws, list(self.outbox.values()))
                         elif kind in ("ack", "error"):
                             self._answered(frame)
                         self._changed.set()
@@ -498,8 +503,37 @@ class ResilientClient(_Waits):
         del self.outbox[cid]
 
     def _resend_outstanding(self) -> None:
-        for cid in list(self.outbox):
-            self._resend(cid)
+        if self.ws is not None and self.connected.is_set():
+            self._resend_paced(self.ws, list(self.outbox.values()))
+
+    def _resend_paced(self, ws: Any, frames: list[dict]) -> None:
+        """Send ``frames`` again under the relay's announced rate, as the real client paces its outbox
+        (iop_tui/core/connection.py): an outbox grown past the burst while the relay could not store
+        (PostgreSQL down), sent all at once, is cut for flooding (4029) on every reconnect."""
+        task = asyncio.ensure_future(self._send_paced(ws, frames))
+        self._resends.add(task)
+        task.add_done_callback(self._resends.discard)
+
+    async def _send_paced(self, ws: Any, frames: list[dict]) -> None:
+        loop = asyncio.get_running_loop()
+        rate = float(self._limits.get("rate_per_s") or 20.0) * 0.9
+        burst = max(1.0, float(self._limits.get("burst") or 40) * 0.5)  # half: the live load shares the bucket
+        tokens, last = burst, loop.time()
+        for frame in frames:
+            if frame.get("id") not in self.outbox:
+                continue  # answered meanwhile
+            now = loop.time()
+            tokens, last = min(burst, tokens + (now - last) * rate), now
+            data = msgpack.packb(frame, use_bin_type=True)
+            cost = min(float(frame_cost(len(data))), burst)
+            if tokens < cost:
+                await asyncio.sleep((cost - tokens) / rate)
+                tokens, last = cost, loop.time()
+            tokens -= cost
+            try:
+                await ws.send(data)
+            except ConnectionClosed:
+                return
 
     def _resend(self, cid: str) -> None:
         frame = self.outbox.get(cid)
