@@ -267,7 +267,7 @@ class PlainFace(Narrator):
         self.say(words.hands_text(state))
         for guest in state.waiting_guests():
             self.say(clean(words.waiting_text(guest.name)))
-        revoked = words.revoked_line(state, guests_named=bool(named_guests), hint=words.PAST_GUESTS_TYPED)
+        revoked = words.revoked_line(state, guests_named=bool(named_guests))
         if revoked:
             self.say(clean(revoked))
 

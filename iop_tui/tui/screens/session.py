@@ -16,7 +16,7 @@ was placed for the person, not by them.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -37,6 +37,9 @@ from iop_tui.tui.widgets.alerts import AlertBanner
 from iop_tui.tui.widgets.pane import Pane
 from iop_tui.tui.widgets.quiet import QuietTabPane, tab_marked, use_quiet_scrollbars
 from iop_tui.tui.widgets.status import HeaderLine, StatusLine
+
+if TYPE_CHECKING:
+    from iop_tui.tui.widgets.chat import ChatPane  # imported at run time when the chat is first shown
 
 __all__ = ["SessionScreen", "PANES", "PANE_TITLES", "SHORT_TITLES", "KEYS_HINT", "tab_label", "with_keys"]
 
@@ -207,11 +210,8 @@ class SessionScreen(Screen[None]):
             await tab_pane.mount(body)
         except MountError:
             return  # the app is closing
-        if pane == "chat" and self.kept:
-            from iop_tui.tui.widgets.chat import ChatPane  # imported above, when the chat was first shown
-
-            if isinstance(body, ChatPane):
-                body.local(*self.kept)  # what was kept before the chat was first shown
+        if pane == "chat" and self.kept and (chat := self._chat()) is not None:
+            chat.local(*self.kept)  # what was kept before the chat was first shown
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_chat_label()
@@ -232,11 +232,15 @@ class SessionScreen(Screen[None]):
         status line cut at 80 columns and the next notice replaced. Kept until the chat
         is first shown, if it has not been yet."""
         self.kept.append(text)
-        if (chat := self.pane("chat")) is not None:
-            from iop_tui.tui.widgets.chat import ChatPane  # imported when the chat was first shown
+        if (chat := self._chat()) is not None:
+            chat.local(text)
 
-            if isinstance(chat, ChatPane):
-                chat.local(text)
+    def _chat(self) -> ChatPane | None:
+        """The chat's body, once it has been shown."""
+        from iop_tui.tui.widgets.chat import ChatPane  # imported when the chat was first shown
+
+        chat = self.pane("chat")
+        return chat if isinstance(chat, ChatPane) else None
 
     # -- attributes down ------------------------------------------------------
 

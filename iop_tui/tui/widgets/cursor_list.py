@@ -84,10 +84,7 @@ class _RowCursor(_List):
         # Textual also runs the base classes' _on_focus (handlers follow the MRO).
         if self.highlighted is None and self.option_count:
             self.highlighted = 0
-        self.refresh()  # the marker comes with the focus
-
-    def _on_blur(self, event: events.Blur) -> None:
-        self.refresh()  # and goes with it
+        # The marker comes and goes with the focus: Widget's own _on_focus and _on_blur repaint.
 
     def add_options(self, *args: Any, **kwargs: Any) -> Any:  # a SelectionList's take selections: passed on as they are
         # A list focused while still empty (a pane key moves the focus at once) highlights its first row when rows arrive.
