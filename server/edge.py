@@ -49,10 +49,12 @@ import functools
 import hmac
 import itertools
 import logging
+import math
 import os
 import socket
 import resource
 import time
+from asyncio.constants import ACCEPT_RETRY_DELAY
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any, cast
@@ -388,6 +390,7 @@ class RelayServer:
         self.flood_penalty = flood_penalty
         self._benched: dict[int, float] = {}  # member_id -> loop time until which new connections are refused
         self._said = OncePerInterval()
+        self._accept_failed_at = -math.inf  # loop time of the last accept refused for want of file descriptors
         self._old_exception_handler: Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object] | None = None
 
     async def __aenter__(self) -> RelayServer:
@@ -490,6 +493,7 @@ class RelayServer:
             # descriptors) found the listening socket already closed by stop(): nothing to do.
             return
         if isinstance(exc, OSError):
+            self._accept_failed_at = loop.time()
             self._say(f"loop:{message}", f"{message}: {exc}; raise the open-files limit or find who holds the connections")
         elif self._said.note(f"loop:{message}") is not None:
             loop.default_exception_handler(context)  # a defect: keep its traceback, once per interval
@@ -571,6 +575,12 @@ class RelayServer:
         if self.hub.writer is not None:
             self.hub.writer.close()
         self.store.close()
+        # asyncio retries a failed accept a second later (ACCEPT_RETRY_DELAY) on the socket
+        # closed above; let that retry meet our handler, which knows it is harmless, rather
+        # than the old one, which prints a traceback.
+        retry_due = self._accept_failed_at + ACCEPT_RETRY_DELAY - asyncio.get_running_loop().time()
+        if retry_due > 0:
+            await asyncio.sleep(retry_due + 0.05)
         asyncio.get_running_loop().set_exception_handler(self._old_exception_handler)
 
     async def _housekeeping(self, every: float = 1.0) -> None:
