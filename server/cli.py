@@ -555,8 +555,9 @@ def _watch_lag(relay: Any, path: Path) -> asyncio.Task[None]:
     store.commit = monitor.time("commit", store.commit)
     store.checkpoint = monitor.time("checkpoint_thread", store.checkpoint)
     if hub.writer is not None:  # commits on the writer's thread (server/writer.py)
-        hub.writer.store.commit = monitor.time("commit_thread", hub.writer.store.commit)
-        hub.writer.submit = monitor.time("handoff", hub.writer.submit)  # on the loop: waking the writer's thread
+        # the writer connection's commits: on the loop (SQLite's default), or on the writer's thread
+        hub.writer.store.commit = monitor.time("writer_commit", hub.writer.store.commit)
+        hub.writer.hand_off = monitor.time("handoff", hub.writer.hand_off)  # on the loop: waking the writer's thread
         hub._landed = monitor.time("landed", hub._landed)  # on the loop: deliver a batch, decide the next
     # A reconnect's steps (issue 16, an owner dies): the token's lookup, the room folded from the
     # store when it is new here, the join (welcome), and on several nodes how long a member waited

@@ -384,17 +384,22 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self._dirty[:0] = leftover  # first in line for the next batch
         batch = _Batch(rooms, outcomes, to_store, results, revoked, usage, now, before, self._after_next)
         self._after_next = []
+        self.fenced = set()
         if self.writer is None:
             try:
-                refused = self._commit(to_store, results, revoked, usage)
+                refused = self._commit(to_store, results, revoked, usage, set())
             except Exception:
                 log.exception("saving %d events failed; nothing was applied", len(to_store))
                 refused = None
             self._land(batch, refused)
             return
-        # The tail (issue 16): the commit runs on the writer's thread; the loop goes on.
-        future = self.writer.submit(self._commit_on, to_store, results, revoked, usage)
+        # The tail (issue 16): the writer commits here when its commit cannot wait on the disk or
+        # the network, else on its thread while the loop goes on (server/writer.py).
+        future = self.writer.submit(self._commit_on, to_store, results, revoked, usage, set())
         self._in_flight = (batch, future)
+        if future.done():
+            self._landed(batch, go_on=False)  # what queued meanwhile is decided on the next turn
+            return
         loop = asyncio.get_running_loop()
         future.add_done_callback(lambda f: loop.call_soon_threadsafe(self._landed, batch))
 
@@ -438,7 +443,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self._writer_version = writer.data_version()
 
     def _commit_on(self, store: Store, *args: Any) -> set[int]:
-        """On the writer's thread: the head-checked commit, on the writer's connection."""
+        """The head-checked commit, on the writer's connection (here or on its thread)."""
         return self._commit(*args, store=store)
 
     def _landed(self, batch: _Batch, *, go_on: bool = True) -> None:
@@ -547,14 +552,14 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
 
     def _commit(
         self, to_store: list[tuple[int, Event]], results: list[tuple[int, str, int, CommandResult]], revoked: list[int], usage: dict[int, int],
-        *, store: Store | None = None,
+        refused: set[int], *, store: Store | None = None,
     ) -> set[int]:
-        """Commit the batch; return the groups dropped from it because their stored
-        head moved (:class:`~server.store.HeadMoved`: another writer committed
-        first). The rest is committed without them, in one transaction; the
-        lists and ``usage`` are left holding only what was committed."""
-        refused: set[int] = set()
-        self.fenced = set()
+        """Commit the batch; return ``refused``, grown by the groups dropped from it because
+        their stored head moved (:class:`~server.store.HeadMoved`: another writer committed
+        first; :attr:`fenced` the ones another node claimed). The rest is committed without
+        them, in one transaction; the lists and ``usage`` are left holding only what was
+        committed. Called again after :class:`~server.store.StoreBusy` (the writer moved it
+        to its thread), it goes on with what it refused before."""
         while True:
             try:
                 (store or self.store).commit(to_store, results, revoked, usage.items())

@@ -74,6 +74,7 @@ from protocol.schedule import Rule as ScheduleRule
 
 __all__ = [
     "DB_NAME",
+    "StoreBusy",
     "GroupRecord",
     "GroupSettings",
     "MemberRecord",
@@ -338,6 +339,11 @@ class StoreError(Exception):
     """A request the store refuses, with a one-sentence message for a person."""
 
 
+class StoreBusy(StoreError):
+    """A commit that found the write lock held by another connection (the CLI's) and
+    was not to wait for it (:meth:`Store.wait_for_lock`); nothing was written."""
+
+
 class HeadMoved(Exception):
     """A commit refused because these groups' stored heads are not where the batch starts
     (another writer committed first); nothing of the batch was written."""
@@ -487,9 +493,10 @@ class Store:
         finally:
             os.umask(old_umask)
         self.path = path
+        self.durable = durable
         _owner_only(folder, path)
         self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.execute(f"PRAGMA busy_timeout={self.lock_wait_ms}")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._checkpointer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
@@ -677,6 +684,21 @@ class Store:
         row = self._db.execute("SELECT bytes FROM member_usage WHERE member_id = ?", (member_id,)).fetchone()
         return row[0] if row else 0
 
+    @property
+    def commit_may_block(self) -> bool:
+        """Whether a commit may wait on the disk: with ``durable`` every commit syncs; without,
+        WAL mode with ``synchronous=NORMAL`` writes commits to the page cache and syncs only at
+        checkpoints (server/writer.py decides from this where a commit runs)."""
+        return self.durable
+
+    #: How long a write waits for the write lock another connection (the CLI) holds.
+    lock_wait_ms = 5000
+
+    def wait_for_lock(self, wait: bool) -> None:
+        """Whether a commit waits (up to :attr:`lock_wait_ms`) for a write lock another
+        connection holds, or raises :class:`StoreBusy` at once."""
+        self._db.execute(f"PRAGMA busy_timeout={self.lock_wait_ms if wait else 0}")
+
     def data_version(self) -> int:
         """A number that changes whenever another connection (the CLI) commits."""
         return self._db.execute("PRAGMA data_version").fetchone()[0]
@@ -763,7 +785,12 @@ class Store:
         db = self._db
         events = list(events)
         heads = batch_heads(events)
-        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            raise StoreBusy("The database is locked by another program; the batch waits for it.") from None
         try:
             moved = self._move_heads(heads) if heads else []
             if moved:

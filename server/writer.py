@@ -3,10 +3,23 @@
 A :class:`Writer` owns a second connection to the relay's store (a second
 :class:`~server.store.Store` on the same SQLite file, or a second
 :class:`~server.store_pg.PgStore`) and one thread. :meth:`Writer.submit` runs a
-commit there and returns a :class:`concurrent.futures.Future`; the event loop
-goes on reading frames, fanning out the previous batch and replaying to
-joiners while the disk (or PostgreSQL) works. The hub (server/hub.py) keeps the
-rules that make this safe:
+commit and returns a :class:`concurrent.futures.Future`:
+
+- **On the thread** when the commit may wait: on the disk (SQLite with
+  ``durable=True`` syncs every commit), on the network (PostgreSQL), or on
+  another connection's write lock (the CLI's, held for as long as it likes).
+  The event loop goes on reading frames, fanning out the previous batch and
+  replaying to joiners while the commit waits.
+- **Here, on the caller's thread** (``here_first``) when it cannot: SQLite in
+  WAL mode with ``synchronous=NORMAL`` (the relay's default) writes a commit to
+  the operating system's page cache and syncs only at checkpoints, which run on
+  a thread of their own. The write lock is asked for without waiting; when
+  another connection holds it, the same commit goes to the thread and waits
+  there. Waking a thread for a commit of a tenth of a millisecond cost the loop
+  more than the commit (``docs/relay.md``, "The tail": about a fifth of the
+  relay's CPU, and a loop turn per batch).
+
+The hub (server/hub.py) keeps the rules that make this safe:
 
 - at most one batch is in flight, and nothing is decided on top of it: the
   next flush waits until it has landed (commands queue meanwhile, so the next
@@ -33,21 +46,56 @@ import concurrent.futures
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .store import StoreBusy
+
 __all__ = ["Writer"]
 
 T = TypeVar("T")
 
 
 class Writer:
-    """One thread that commits on its own store connection."""
+    """One connection that commits: here when its commit cannot wait, else on a thread of its own.
 
-    def __init__(self, store: Any) -> None:
+    A commit function given to :meth:`submit` may be called a second time, on the
+    thread, after it raised :class:`~server.store.StoreBusy` here (the write lock was
+    held): nothing was written then, and it goes on from where it stopped.
+    """
+
+    def __init__(self, store: Any, *, here_first: bool = False) -> None:
         self.store = store
+        self.here_first = here_first
+        if here_first:
+            store.wait_for_lock(False)  # here, the lock is taken at once or not at all
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="iop-commit")
 
     def submit(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
-        """Run ``fn(store, *args)`` on the commit thread."""
-        return self._pool.submit(fn, self.store, *args)
+        """Run ``fn(store, *args)``: here if ``here_first`` and the write lock is free (the
+        future is then done), else on the commit thread."""
+        if self.here_first:
+            future: concurrent.futures.Future[T] = concurrent.futures.Future()
+            try:
+                future.set_result(fn(self.store, *args))
+            except StoreBusy:
+                pass  # another connection holds the write lock: wait for it on the thread
+            except BaseException as exc:  # the future carries it, as the thread's would
+                future.set_exception(exc)
+                return future
+            else:
+                return future
+        return self.hand_off(fn, *args)
+
+    def hand_off(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+        """Run ``fn(store, *args)`` on the commit thread, waiting there for the write lock."""
+        return self._pool.submit(self._waiting, fn, *args)
+
+    def _waiting(self, fn: Callable[..., T], *args: Any) -> T:
+        if not self.here_first:
+            return fn(self.store, *args)
+        self.store.wait_for_lock(True)
+        try:
+            return fn(self.store, *args)
+        finally:
+            self.store.wait_for_lock(False)
 
     def data_version(self) -> int:
         """The writer connection's ``data_version``: it moves when any other connection commits,

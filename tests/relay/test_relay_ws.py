@@ -507,7 +507,7 @@ async def test_a_failed_save_applies_nothing_and_a_retry_works(seeded, relay):
     import sqlite3
 
     relay.store._db.execute("PRAGMA busy_timeout=50")
-    relay.hub.writer.store._db.execute("PRAGMA busy_timeout=50")  # batches commit on the writer's connection (issue 16)
+    relay.hub.writer.store.lock_wait_ms = 50  # batches commit on the writer's connection (issue 16)
     async with connected(seeded.url, seeded.facilitator, seeded.participants[0]) as (dana, sam):
         before = await dana.command("chat.send", {"text": "before"})
         other = sqlite3.connect(relay.store.path, isolation_level=None)

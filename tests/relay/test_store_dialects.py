@@ -103,6 +103,13 @@ def test_an_unreachable_postgresql_is_one_sentence_without_the_password():
     assert "SECRET-PW" not in str(err.value)
 
 
+async def test_only_a_commit_that_cannot_wait_on_the_disk_or_the_network_runs_on_the_loop(relay):
+    """SQLite's default writes a commit to the page cache (server/writer.py); PostgreSQL's is a
+    round trip and a WAL flush, so its relay commits on the writer's thread."""
+    on_loop = relay.hub.writer.here_first
+    assert on_loop == (not is_store_url(relay.data_dir)), relay.data_dir
+
+
 def test_a_batch_that_does_not_start_at_the_stored_head_is_refused_and_writes_nothing(store):
     gid = store.create_group("Tuesday IOP")
     other = store.create_group("Thursday IOP")

@@ -14,6 +14,7 @@ import base64
 import os
 import sqlite3
 import struct
+import threading
 from typing import Any
 
 import msgpack
@@ -201,3 +202,63 @@ async def test_a_close_frame_follows_every_frame_queued_before_it(tmp_path):
             # Every command the relay accepted and stored was answered before the close frame.
             assert len(acks) >= 10 and sorted(acks) == stored
 
+
+
+def commit_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("iop-commit")]
+
+
+def stored_texts(path, group_id: int) -> list[str]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT data FROM events WHERE group_id = ? AND type = 'chat.posted' ORDER BY seq", (group_id,))
+        return [msgpack.unpackb(row[0]).get("text") for row in rows]
+
+
+async def test_a_commit_that_cannot_wait_on_the_disk_lands_on_the_loop_without_waking_a_thread(relay, seeded):
+    """SQLite's default (WAL, synchronous=NORMAL) writes a commit to the page cache: it runs
+    here, on the loop, and its batch is delivered in the same step; no commit thread wakes."""
+    sam, alex = seeded.participants[:2]
+    async with RawClient(relay.url, sam.token) as s, RawClient(relay.url, alex.token) as a:
+        await s.wait_synced()
+        await a.wait_synced()
+        for n in range(20):
+            assert (await s.wait_ack(await s.send("chat.send", {"text": f"line {n}"})))["kind"] == "ack"
+        await a.recv_until(is_event("chat.posted", text="line 19"))
+    assert commit_threads() == [], "a commit thread was woken although no commit could wait"
+    assert stored_texts(relay.store.path, seeded.group_id) == [f"line {n}" for n in range(20)]
+
+
+async def test_a_commit_meeting_another_programs_write_lock_waits_on_the_thread_each_time_and_is_stored_once(relay, seeded):
+    """The lock is asked for without waiting; when the CLI (here: a test connection) holds it,
+    the same batch waits on the commit thread while the loop goes on, twice in a row: after the
+    first wait the next commits are here again, and never wait on the loop."""
+    sam, riley = seeded.participants[0], seeded.participants[2]
+    async with RawClient(relay.url, sam.token) as s:
+        await s.wait_synced()
+        for round_ in range(2):
+            blocker = sqlite3.connect(relay.store.path, isolation_level=None)
+            blocker.execute("BEGIN IMMEDIATE")
+            try:
+                cid = await s.send("chat.send", {"text": f"held {round_}"})
+                await asyncio.sleep(0.3)
+                assert not any(f.get("id") == cid for f in s.frames), "answered before it was stored"
+                async with RawClient(relay.url, riley.token) as r:  # the loop is free meanwhile
+                    await r.wait_synced()
+            finally:
+                blocker.execute("ROLLBACK")
+                blocker.close()
+            assert (await s.wait_ack(cid))["kind"] == "ack"
+            assert commit_threads(), "the held batch did not wait on the commit thread"
+            # the next commit runs here again: with the lock free it is answered at once
+            assert (await s.wait_ack(await s.send("chat.send", {"text": f"free {round_}"})))["kind"] == "ack"
+    assert stored_texts(relay.store.path, seeded.group_id) == ["held 0", "free 0", "held 1", "free 1"]
+
+
+async def test_a_durable_relay_syncs_every_commit_so_it_commits_on_the_thread(tmp_path):
+    async with RelayServer(tmp_path / "data", durable=True) as relay:
+        seeded = seed(relay.store, relay.url)
+        assert relay.store.commit_may_block and not relay.hub.writer.here_first
+        async with RawClient(relay.url, seeded.participants[0].token) as s:
+            await s.wait_synced()
+            assert (await s.wait_ack(await s.send("chat.send", {"text": "synced"})))["kind"] == "ack"
+            assert commit_threads()
