@@ -504,7 +504,7 @@ def main() -> None:
     parser.add_argument("--pg-options", default="", help="server settings for the relay's sessions, e.g. '-csynchronous_commit=off'")
     # -- the tail (issue 16): relay and raw in each of N repetitions --
     parser.add_argument("--repeat", type=int, default=0, help="N repetitions of relay then raw; report p99 and max of each (the tail)")
-    parser.add_argument("--lag-log", type=Path, default=None, help="with --repeat: the relay's --lag-log file (appended per repetition)")
+    parser.add_argument("--lag-log", type=Path, default=None, help="with --repeat: the relay's --lag-log file (appended per repetition); with --store pg: FILE.sqlite and FILE.pg")
     parser.add_argument("--baseline-from", default=None, metavar="DIR", help="with --repeat: also run the relay of this checkout (an export of an older commit)")
     parser.add_argument("--nodes", type=int, default=None, help="with --store pg: N relay nodes behind a balancer (issue 16; N > 1 adds a one-node baseline)")
     parser.add_argument("--kill-every", type=float, default=None, metavar="S", help="with --nodes: SIGKILL the busiest owner every S seconds")
@@ -543,8 +543,11 @@ def main() -> None:
 # -- the store seam (issue 16): SQLite vs PostgreSQL on one node, in the same run --
 
 
-def relay_run(store_ref: str, groups: dict[int, list[tuple[int, str]]], args) -> RunResult:
-    return run_then_stop("relay", start([sys.executable, "-m", "server", "serve", "--port", "0", "--store", store_ref, "--quiet"], "iop-server listening"), groups, args)
+def relay_run(store_ref: str, groups: dict[int, list[tuple[int, str]]], args, label: str) -> RunResult:
+    """One relay on ``store_ref``; with ``--lag-log FILE`` its lag log is FILE.LABEL."""
+    extra = ["--lag-log", f"{args.lag_log}.{label}"] if args.lag_log is not None else []
+    cmd = [sys.executable, "-m", "server", "serve", "--port", "0", "--store", store_ref, "--quiet", *extra]
+    return run_then_stop("relay", start(cmd, "iop-server listening"), groups, args)
 
 
 def compare_pg(args) -> None:
@@ -560,9 +563,9 @@ def compare_pg(args) -> None:
     with tempfile.TemporaryDirectory(prefix="relay-load-") as tmp, psycopg.connect(args.pg_url, autocommit=True) as admin:
         admin.execute(f"CREATE SCHEMA {schema}".encode())
         try:
-            lite = relay_run(tmp, seed(Path(tmp), args.groups, args.members), args)
+            lite = relay_run(tmp, seed(Path(tmp), args.groups, args.members), args, "sqlite")
             report("sqlite", lite)
-            pg = relay_run(url, seed(url, args.groups, args.members), args)
+            pg = relay_run(url, seed(url, args.groups, args.members), args, "pg")
             report("pg", pg)
         finally:
             admin.execute(f"DROP SCHEMA {schema} CASCADE".encode())

@@ -459,12 +459,18 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             log.exception("saving %d events failed; nothing was applied", len(batch.to_store))
             refused = None
         assert self.writer is not None
-        # The writer's commit moved the loop connection's data_version. Read it, then the
+        # SQLite: the writer's commit moved the loop connection's data_version. Read it, then the
         # writer connection's (idle now; only others' commits move it): if that moved since
         # the last landing, another connection (the CLI) committed: re-read the tokens.
+        # PostgreSQL: one counter for all, read by the commit's own statement, so the loop
+        # makes no round trip here (the next flush's check reads what moved since).
+        seen = self.writer.store.version_at_commit
         try:
-            loop_version = self.store.data_version()
-            writer_version = self.writer.data_version()
+            if seen is None:
+                loop_version = self.store.data_version()
+                writer_version = self.writer.data_version()
+            else:
+                loop_version = writer_version = seen
         except Exception:
             # The store is unreachable (PostgreSQL restarting): the batch is still answered,
             # and the tokens are read again once it answers (the next check_members).

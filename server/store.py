@@ -691,6 +691,10 @@ class Store:
         checkpoints (server/writer.py decides from this where a commit runs)."""
         return self.durable
 
+    #: PostgreSQL: ``data_version`` as its last commit statement began, read in the same round
+    #: trip (one counter for every connection there). SQLite's is per connection: None.
+    version_at_commit: int | None = None
+
     #: How long a write waits for the write lock another connection (the CLI) holds.
     lock_wait_ms = 5000
 

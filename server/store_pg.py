@@ -69,7 +69,7 @@ _COMMIT = (
     "SELECT iop_commit_fenced(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[],"
     " ?::bigint[], ?::bigint[], ?::text[], ?::float8[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bytea[],"
     " ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::float8,"
-    " ?::bigint[], ?::bigint[], ?::bigint[])"
+    " ?::bigint[], ?::bigint[], ?::bigint[]), (SELECT data_version FROM store_meta)"
 )
 _READER_POOL = 4  # replay readers at once (worker threads)
 _MIGRATION_LOCK = 0x10F_16  # pg_advisory_xact_lock key: one node migrates at a time
@@ -275,7 +275,8 @@ class PgStore(Store):
         # Placement (issue 16): every group with events or results in the batch, at this node's epoch.
         fenced = [] if fence is None else sorted({*ids, *(g for _m, _c, g, _r in results)})
         params = [fenced, [fence.get(g, -1) for g in fenced] if fence is not None else [], ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids], *map(list, ev), *map(list, res), time.time(), list(revoked), *map(list, use)]
-        moved = self._db.execute(_COMMIT, params, write=True).fetchone()[0]
+        self.version_at_commit = None
+        moved, self.version_at_commit = self._db.execute(_COMMIT, params, write=True).fetchone()
         if moved:
             raise HeadMoved([abs(g) for g in moved], [-g for g in moved if g < 0])
 
