@@ -237,6 +237,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE groups ADD COLUMN owner_node TEXT;
     ALTER TABLE groups ADD COLUMN owner_epoch INTEGER NOT NULL DEFAULT 0;
     """,
+    # 8 (issue 16): every node looks for due claims in the outbox (on-call emails each
+    # min(after, 30) s, reminders each minute) and a facilitator lists a group's: by index,
+    # not by scanning every reminder ever sent. Only claimed rows are ever due.
+    """
+    CREATE INDEX reminder_outbox_due ON reminder_outbox(channel, lease_until) WHERE state = 'claimed';
+    CREATE INDEX reminder_outbox_by_group ON reminder_outbox(group_id, due);
+    """,
 )
 
 #: What PostgreSQL runs besides a migration's translated SQL, by migration number:

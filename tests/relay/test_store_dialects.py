@@ -86,6 +86,32 @@ def test_opening_runs_every_migration_once_and_reopening_keeps_the_data(store_re
     first.close()
 
 
+def test_the_look_for_due_outbox_claims_and_a_groups_outbox_are_read_by_index_not_by_a_scan(store):
+    """Every node looks for due on-call emails and reminders again and again; the outbox keeps
+    every reminder ever sent, so these reads must not grow with it (migration 8)."""
+    groups = [store.create_group(f"Group {g}") for g in range(20)]
+    members = [store.add_member(gid, "Sam", "participant")[0] for gid in groups]
+    db = store._db
+    db.execute("BEGIN IMMEDIATE")
+    for n in range(3000):
+        state = "claimed" if n % 500 == 0 else "sent"
+        db.execute(
+            "INSERT INTO reminder_outbox (member_id, occasion, channel, group_id, due, state, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (members[n % 20], f"occasion {n}", "email" if n % 2 else "oncall", groups[n % 20], float(n), state, float(n)),
+        )
+    db.execute("COMMIT")
+    due = "SELECT member_id, occasion, group_id FROM reminder_outbox WHERE channel = 'oncall' AND state = 'claimed' AND lease_until <= 5000"
+    listing = f"SELECT member_id, occasion FROM reminder_outbox WHERE group_id = {groups[3]} ORDER BY due, member_id"
+    if is_store_url(store.path):
+        db.execute("ANALYZE reminder_outbox")
+        plans = ["\n".join(row[0] for row in db.execute(f"EXPLAIN {sql}").fetchall()) for sql in (due, listing)]
+    else:
+        plans = ["\n".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()) for sql in (due, listing)]
+    assert "reminder_outbox_due" in plans[0], plans[0]
+    assert "reminder_outbox_by_group" in plans[1], plans[1]
+    assert sorted(r[1] for r in store.due_outbox("oncall", 5000)) == sorted(f"occasion {n}" for n in range(0, 3000, 500))
+
+
 def test_a_postgresql_database_from_a_newer_server_is_refused_with_a_sentence():
     with fresh_schema() as url:
         open_store(url).close()
