@@ -413,8 +413,7 @@ class RelayServer:
         self.hub = Hub(self.store, self.limits, presence_grace=self.presence_grace, quota=self.quota)
         # The tail (issue 16): batches commit on a second connection, on the loop when the commit
         # cannot wait on the disk or the network, else on a thread of its own (server/writer.py).
-        committer = open_store(self.data_dir, durable=self.durable, background_checkpoints=True)
-        self.hub.use_writer(Writer(committer, here_first=not committer.commit_may_block))
+        self.hub.use_writer(Writer(open_store(self.data_dir, durable=self.durable, background_checkpoints=True)))
         self.store.checkpoint()  # opens the checkpoint connection now, before load can use up file descriptors
         self._make_placement()  # after the writer: its connection checks the same epochs (_share_fence)
         self._schedule_revisions = self.store.schedule_revisions()

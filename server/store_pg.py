@@ -237,11 +237,9 @@ class PgStore(Store):
     def checkpoint(self) -> None:
         """Nothing to do: PostgreSQL checkpoints by itself."""
 
-    #: A commit is a round trip to PostgreSQL and its WAL flush: always on the writer's thread.
+    #: A commit is a round trip to PostgreSQL and its WAL flush: always on the writer's thread
+    #: (which never asks it not to wait for a lock: :meth:`Store.wait_for_lock` is SQLite's).
     commit_may_block = True
-
-    def wait_for_lock(self, wait: bool) -> None:
-        """Nothing to set: PostgreSQL's commits run on the writer's thread and wait there."""
 
     def data_version(self) -> int:
         return self._db.execute("SELECT data_version FROM store_meta").fetchone()[0]

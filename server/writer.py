@@ -10,7 +10,8 @@ commit and returns a :class:`concurrent.futures.Future`:
   another connection's write lock (the CLI's, held for as long as it likes).
   The event loop goes on reading frames, fanning out the previous batch and
   replaying to joiners while the commit waits.
-- **Here, on the caller's thread** (``here_first``) when it cannot: SQLite in
+- **Here, on the caller's thread** (:attr:`Writer.here_first`, from the store's
+  ``commit_may_block``) when it cannot: SQLite in
   WAL mode with ``synchronous=NORMAL`` (the relay's default) writes a commit to
   the operating system's page cache and syncs only at checkpoints, which run on
   a thread of their own. The write lock is asked for without waiting; when
@@ -61,10 +62,11 @@ class Writer:
     held): nothing was written then, and it goes on from where it stopped.
     """
 
-    def __init__(self, store: Any, *, here_first: bool = False) -> None:
+    def __init__(self, store: Any) -> None:
         self.store = store
-        self.here_first = here_first
-        if here_first:
+        #: Whether commits run here first: only when the store's commit cannot wait on the disk or the network.
+        self.here_first = not store.commit_may_block
+        if self.here_first:
             store.wait_for_lock(False)  # here, the lock is taken at once or not at all
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="iop-commit")
 
