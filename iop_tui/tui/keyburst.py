@@ -39,7 +39,10 @@ from iop_tui.tui.panekeys import PANE_KEYS, bring_forward_now
 __all__ = ["KeyBurst", "QUIET", "text_field", "spaces_for_breaks"]
 
 #: Seconds after a burst's last key in which a lone printable key still counts as part of it.
-QUIET = 0.1
+#: A paste over a slow SSH link or on a busy machine is read in chunks a few hundred
+#: milliseconds apart; a person who has just pasted looks at the screen before pressing a
+#: hotkey, so half a second costs no one a key and lets no chunk's letter act as a command.
+QUIET = 0.5
 
 #: Keys that are text inside a burst although they are not printable.
 _TEXT_KEYS = {"enter": "\n", "tab": "\t", "ctrl+j": "\n"}

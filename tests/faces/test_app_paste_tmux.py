@@ -160,3 +160,24 @@ async def test_keys_sent_at_once_outside_a_text_field_raise_no_hand(relay_and_cr
             assert [t for t in relay_events(data) if t.startswith("hand.")] == ["hand.raised"]
         finally:
             client.close()
+
+
+async def test_a_paste_whose_last_chunk_comes_a_quarter_second_late_raises_no_hand(relay_and_creds, tmp_path: Path) -> None:
+    # A paste over a slow or busy link is read in chunks; its last letter may come
+    # well after the rest, and it must not count as a hotkey.
+    server, creds, data = relay_and_creds
+    async with RawClient(server.url, creds["Dana"]["token"]) as dana:
+        await dana.wait_ack(await dana.send("session.start", {"title": "Week 3"}))
+        client = TmuxClient(tmp_path, server.url, creds["Sam"]["token"])
+        try:
+            await client.wait_for("Tuesday IOP", "Mood")
+            client.keys("F2")
+            await client.wait_for("No slides yet")
+            client.literal("hello there, h is for hand ")
+            await asyncio.sleep(0.25)
+            client.literal("h")
+            await client.wait_for("arrived at once")
+            await asyncio.sleep(QUIET * 3)
+            assert not [t for t in relay_events(data) if t.startswith("hand.")], relay_events(data)
+        finally:
+            client.close()
