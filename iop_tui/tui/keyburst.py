@@ -17,9 +17,13 @@ person could arrive. Then:
   and no Enter in a burst sends anything: the person reads the text and
   presses Enter themselves); anywhere else none of them is a command, and
   the person is told so in one sentence;
-- a key that follows a burst closely (``QUIET`` seconds, by the time the
-  terminal's keys were read) still belongs to it, so a long paste read in
-  several chunks never lets a stray letter or Enter through as a command.
+- a key that follows a burst closely (by the time the terminal's keys were
+  read) still belongs to it, so a long paste read in several chunks never
+  lets a stray letter or Enter through as a command: a letter within
+  ``QUIET`` seconds, an Enter or Tab within ``BREAK_QUIET``. The two differ
+  because a letter alone matters only outside a text field, where it is a
+  command, while over a slow link the letters a person types arrive together
+  and the Enter they press a moment later must still send their line.
 
 So the work per burst is one insertion, whatever its length, and a burst
 never sends a command (no hand raised or lowered, no message sent, no vote,
@@ -36,13 +40,17 @@ from textual.widgets import Input, TextArea
 from iop_tui.core import words
 from iop_tui.tui.panekeys import PANE_KEYS, bring_forward_now
 
-__all__ = ["KeyBurst", "QUIET", "text_field", "spaces_for_breaks"]
+__all__ = ["BREAK_QUIET", "KeyBurst", "QUIET", "text_field", "spaces_for_breaks"]
 
 #: Seconds after a burst's last key in which a lone printable key still counts as part of it.
 #: A paste over a slow SSH link or on a busy machine is read in chunks a few hundred
 #: milliseconds apart; a person who has just pasted looks at the screen before pressing a
 #: hotkey, so half a second costs no one a key and lets no chunk's letter act as a command.
 QUIET = 0.5
+
+#: The same for a lone Enter, Tab or line feed: a person presses Enter a fifth of a second
+#: after typing, and over a slow link what they typed arrived as one burst.
+BREAK_QUIET = 0.1
 
 #: Keys that are text inside a burst although they are not printable.
 _TEXT_KEYS = {"enter": "\n", "tab": "\t", "ctrl+j": "\n"}
@@ -71,7 +79,8 @@ class KeyBurst:
         return bool(self.keys)
 
     def _follows_burst(self, event: events.Key) -> bool:
-        return self._last_burst_at is not None and event.time - self._last_burst_at < QUIET
+        quiet = QUIET if event.is_printable else BREAK_QUIET
+        return self._last_burst_at is not None and event.time - self._last_burst_at < quiet
 
     async def before(self, event: events.Event) -> events.Event | None:
         """Filter one input event from the terminal before Textual handles it.

@@ -181,3 +181,26 @@ async def test_a_paste_whose_last_chunk_comes_a_quarter_second_late_raises_no_ha
             assert not [t for t in relay_events(data) if t.startswith("hand.")], relay_events(data)
         finally:
             client.close()
+
+
+async def test_enter_a_moment_after_typing_that_a_slow_link_brought_at_once_still_sends(relay_and_creds, tmp_path: Path) -> None:
+    # Over a slow SSH link the letters a person types arrive together; the Enter they press
+    # a moment later is theirs, not part of a paste, and sends the line.
+    server, creds, data = relay_and_creds
+    async with RawClient(server.url, creds["Dana"]["token"]) as dana:
+        await dana.wait_ack(await dana.send("session.start", {"title": "Week 3"}))
+        client = TmuxClient(tmp_path, server.url, creds["Sam"]["token"])
+        try:
+            await client.wait_for("Tuesday IOP", "Mood")
+            client.keys("F4")
+            await client.wait_for("Sending to: the group")
+            client.literal("ok")
+            await asyncio.sleep(0.25)
+            client.keys("Enter")
+            for _ in range(100):
+                if "chat.posted" in relay_events(data):
+                    break
+                await asyncio.sleep(0.1)
+            assert "chat.posted" in relay_events(data), client.screen()
+        finally:
+            client.close()
