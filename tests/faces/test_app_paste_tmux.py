@@ -15,11 +15,13 @@ asserts on time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import sqlite3
 import subprocess
 import sys
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,22 @@ class TmuxClient(TmuxPane):
     def close(self) -> None:
         self.keys("C-q")
         super().close()
+
+
+@contextlib.asynccontextmanager
+async def sam_on_pane(relay_and_creds, tmp_path: Path, key: str, shown: str) -> AsyncIterator[TmuxClient]:
+    """A session started by Dana (a raw client); Sam's full-screen client on the pane ``key`` brings forward."""
+    server, creds, _data = relay_and_creds
+    async with RawClient(server.url, creds["Dana"]["token"]) as dana:
+        await dana.wait_ack(await dana.send("session.start", {"title": "Week 3"}))
+        client = TmuxClient(tmp_path, server.url, creds["Sam"]["token"])
+        try:
+            await client.wait_for("Tuesday IOP", "Mood")
+            client.keys(key)
+            await client.wait_for(shown)
+            yield client
+        finally:
+            client.close()
 
 
 def relay_events(data: Path) -> list[str]:
@@ -137,70 +155,46 @@ async def test_an_unbracketed_100_kb_paste_into_the_chat_is_kept_as_text_and_sen
 
 
 async def test_keys_sent_at_once_outside_a_text_field_raise_no_hand(relay_and_creds, tmp_path: Path) -> None:
-    server, creds, data = relay_and_creds
-    async with RawClient(server.url, creds["Dana"]["token"]) as dana:
-        await dana.wait_ack(await dana.send("session.start", {"title": "Week 3"}))
-        client = TmuxClient(tmp_path, server.url, creds["Sam"]["token"])
-        try:
-            await client.wait_for("Tuesday IOP", "Mood")
-            client.keys("F2")
-            await client.wait_for("No slides yet")
-            client.literal("hh hello 1 2 3 4 5 6 l [ ] h " * 20)
-            await client.wait_for("arrived at once")
-            await asyncio.sleep(QUIET * 5)
-            screen = client.screen()
-            assert "No slides yet" in screen, screen  # still the slides pane
-            assert not [t for t in relay_events(data) if t.startswith("hand.")]
-            # One H on its own still raises the hand: the check above could fail.
-            client.keys("h")
-            for _ in range(100):
-                if "hand.raised" in relay_events(data):
-                    break
-                await asyncio.sleep(0.1)
-            assert [t for t in relay_events(data) if t.startswith("hand.")] == ["hand.raised"]
-        finally:
-            client.close()
+    data = relay_and_creds[2]
+    async with sam_on_pane(relay_and_creds, tmp_path, "F2", "No slides yet") as client:
+        client.literal("hh hello 1 2 3 4 5 6 l [ ] h " * 20)
+        await client.wait_for("arrived at once")
+        await asyncio.sleep(QUIET * 5)
+        screen = client.screen()
+        assert "No slides yet" in screen, screen  # still the slides pane
+        assert not [t for t in relay_events(data) if t.startswith("hand.")]
+        # One H on its own still raises the hand: the check above could fail.
+        client.keys("h")
+        for _ in range(100):
+            if "hand.raised" in relay_events(data):
+                break
+            await asyncio.sleep(0.1)
+        assert [t for t in relay_events(data) if t.startswith("hand.")] == ["hand.raised"]
 
 
 async def test_a_paste_whose_last_chunk_comes_a_quarter_second_late_raises_no_hand(relay_and_creds, tmp_path: Path) -> None:
     # A paste over a slow or busy link is read in chunks; its last letter may come
     # well after the rest, and it must not count as a hotkey.
-    server, creds, data = relay_and_creds
-    async with RawClient(server.url, creds["Dana"]["token"]) as dana:
-        await dana.wait_ack(await dana.send("session.start", {"title": "Week 3"}))
-        client = TmuxClient(tmp_path, server.url, creds["Sam"]["token"])
-        try:
-            await client.wait_for("Tuesday IOP", "Mood")
-            client.keys("F2")
-            await client.wait_for("No slides yet")
-            client.literal("hello there, h is for hand ")
-            await asyncio.sleep(0.25)
-            client.literal("h")
-            await client.wait_for("arrived at once")
-            await asyncio.sleep(QUIET * 3)
-            assert not [t for t in relay_events(data) if t.startswith("hand.")], relay_events(data)
-        finally:
-            client.close()
+    data = relay_and_creds[2]
+    async with sam_on_pane(relay_and_creds, tmp_path, "F2", "No slides yet") as client:
+        client.literal("hello there, h is for hand ")
+        await asyncio.sleep(0.25)
+        client.literal("h")
+        await client.wait_for("arrived at once")
+        await asyncio.sleep(QUIET * 3)
+        assert not [t for t in relay_events(data) if t.startswith("hand.")], relay_events(data)
 
 
 async def test_enter_a_moment_after_typing_that_a_slow_link_brought_at_once_still_sends(relay_and_creds, tmp_path: Path) -> None:
     # Over a slow SSH link the letters a person types arrive together; the Enter they press
     # a moment later is theirs, not part of a paste, and sends the line.
-    server, creds, data = relay_and_creds
-    async with RawClient(server.url, creds["Dana"]["token"]) as dana:
-        await dana.wait_ack(await dana.send("session.start", {"title": "Week 3"}))
-        client = TmuxClient(tmp_path, server.url, creds["Sam"]["token"])
-        try:
-            await client.wait_for("Tuesday IOP", "Mood")
-            client.keys("F4")
-            await client.wait_for("Sending to: the group")
-            client.literal("ok")
-            await asyncio.sleep(0.25)
-            client.keys("Enter")
-            for _ in range(100):
-                if "chat.posted" in relay_events(data):
-                    break
-                await asyncio.sleep(0.1)
-            assert "chat.posted" in relay_events(data), client.screen()
-        finally:
-            client.close()
+    data = relay_and_creds[2]
+    async with sam_on_pane(relay_and_creds, tmp_path, "F4", "Sending to: the group") as client:
+        client.literal("ok")
+        await asyncio.sleep(0.25)
+        client.keys("Enter")
+        for _ in range(100):
+            if "chat.posted" in relay_events(data):
+                break
+            await asyncio.sleep(0.1)
+        assert "chat.posted" in relay_events(data), client.screen()
