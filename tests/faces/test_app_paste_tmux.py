@@ -87,6 +87,15 @@ def relay_events(data: Path) -> list[str]:
         db.close()
 
 
+async def logged(data: Path, event_type: str) -> bool:
+    """Whether the relay stores an event of this type within ten seconds."""
+    for _ in range(100):
+        if event_type in relay_events(data):
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
 def cpu_and_memory(pid: int | None) -> tuple[float, int]:
     """CPU seconds and resident memory (KiB) of ``pid``, from /proc."""
     if pid is None:
@@ -165,10 +174,7 @@ async def test_keys_sent_at_once_outside_a_text_field_raise_no_hand(relay_and_cr
         assert not [t for t in relay_events(data) if t.startswith("hand.")]
         # One H on its own still raises the hand: the check above could fail.
         client.keys("h")
-        for _ in range(100):
-            if "hand.raised" in relay_events(data):
-                break
-            await asyncio.sleep(0.1)
+        await logged(data, "hand.raised")
         assert [t for t in relay_events(data) if t.startswith("hand.")] == ["hand.raised"]
 
 
@@ -193,8 +199,4 @@ async def test_enter_a_moment_after_typing_that_a_slow_link_brought_at_once_stil
         client.literal("ok")
         await asyncio.sleep(0.25)
         client.keys("Enter")
-        for _ in range(100):
-            if "chat.posted" in relay_events(data):
-                break
-            await asyncio.sleep(0.1)
-        assert "chat.posted" in relay_events(data), client.screen()
+        assert await logged(data, "chat.posted"), client.screen()
