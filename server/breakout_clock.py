@@ -57,9 +57,10 @@ class BreakoutClock:
         room = self.hub.rooms.get(gid)
         if room is None:
             return
-        drafts = due(room.state, self.hub.clock())
-        if drafts:
-            self.hub.record(room, drafts)  # its fan-out calls watch, which schedules the next call
+        if due(room.state, self.hub.clock()):
+            # Decided in the room's next batch (if still due then): its fan-out calls watch,
+            # which schedules the next call.
+            self.hub.log_soon(room, due)
         else:
             self.ensure(room)
 

@@ -62,6 +62,7 @@ from protocol.messages import (
 )
 from protocol.family import for_guest, guest_roster
 from protocol.roles import FACILITATOR, GUEST, sees
+from protocol.state import GroupState
 
 from .between import Between
 from .membership import Membership
@@ -116,6 +117,11 @@ def _substitute(data: dict[str, Any], seq: int) -> dict[str, Any]:
     return out
 
 
+#: Events the relay decides itself, from the room's state and the time (:meth:`Hub.log_soon`),
+#: and what to call with them once they are stored (or None).
+Job = tuple[Callable[[GroupState, float], list[Draft]], Callable[[list[Event]], None] | None]
+
+
 @dataclass(slots=True)
 class _Outcome:
     room: Room
@@ -123,6 +129,7 @@ class _Outcome:
     command_id: str
     result: CommandResult | None  # None: an internal failure, not stored
     events: list[Event]
+    job: Job | None = None  # the relay's own events (Hub.log_soon): asked again if the batch fails
 
 
 @dataclass(slots=True)
@@ -199,12 +206,15 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             # batch and reaches the joiner live, after the durable head its welcome shows.
             self.flush()
         arrived = peer.role != GUEST or self._arrive(room, peer)  # a guest's arrival is logged first
-        # Small rooms (issue 13): a member who comes late goes to a room; after a restart the round's clock runs again.
-        late = late_placement(room.state, peer.member_id) if arrived else []
-        if not arrived or (late and not self.record(room, late)):
+        if not arrived:
             # Refused (another node owns the group now: it was dropped, its members closed): so is the joiner.
             peer.close(CloseCode.OWNER_MOVED, GROUP_MOVED)
             return room
+        # Small rooms (issue 13): a member who comes late goes to a room, logged by the room's next
+        # batch (it reaches them live, after the welcome); after a restart the round's clock runs again.
+        if late_placement(room.state, peer.member_id):
+            member_id = peer.member_id
+            self.log_soon(room, lambda state, _now: late_placement(state, member_id))
         self.breakouts.ensure(room)
         head = self.shown_head(room)  # durable seqs only (a batch may be in flight)
         resume = hello.resume_from
@@ -330,6 +340,13 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                     to_store.append((gid, event))
                 if events:
                     outcomes.append(_Outcome(room, None, "", None, events))
+            jobs, room.jobs = room.jobs, []
+            for job in jobs:
+                events = self._sequence_server(room, job[0](room.state, now), now)
+                for event in events:
+                    room.state.apply(event)
+                    to_store.append((gid, event))
+                outcomes.append(_Outcome(room, None, "", None, events, job))
             for peer, command in pending:
                 refusal = self._refusal(peer)
                 if refusal is not None:
@@ -407,6 +424,12 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         """The batch is durable (``refused``: groups dropped from it) or failed whole
         (None): apply quotas, reload what was dropped, then deliver and answer."""
         outcomes, revoked = batch.outcomes, batch.revoked
+        # The relay's own events of a room whose part of the batch was not stored are asked for
+        # again from the room as it is read back (a room another node owns now is dropped).
+        failed = {room.group.id for room in batch.rooms} if refused is None else refused - self.fenced
+        for outcome in outcomes:
+            if outcome.job is not None and outcome.room.group.id in failed:
+                self._queue_job(outcome.room, outcome.job)
         if refused is None:
             for room in batch.rooms:
                 # stale until the store can be read back (PostgreSQL restarting): see _reload_if_stale
@@ -638,8 +661,11 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
     def _deliver(self, outcome: _Outcome) -> None:
         self._fan_out(outcome.room, outcome.events)
         result = outcome.result
-        if outcome.peer is None:
-            return  # the relay's own events: nobody waits for an answer
+        if outcome.peer is None:  # the relay's own events: nobody waits for an answer
+            then = outcome.job[1] if outcome.job is not None else None
+            if then is not None and outcome.events:
+                then(outcome.events)
+            return
         if result is None:
             err = ProtocolError(ErrorCode.INTERNAL, "The server could not save that; nothing was applied, so try again.")
             outcome.peer.write(encode(error_frame(err.with_id(outcome.command_id))))
@@ -673,23 +699,27 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         if events:
             self.breakouts.watch(room, events)
 
-    def record(self, room: Room, drafts: list[Draft]) -> list[Event]:
-        """Log events the relay itself decided (actor 0), such as an email sent: stored, then
-        delivered. Returns them; ``[]`` when the commit was refused (:meth:`_commit_direct`)."""
-        self.settle()  # sequenced on the durable head, committed from the loop
-        if self._dirty:  # anything queued is decided first
-            if self._flush_handle is not None:
-                self._flush_handle.cancel()
-                self._flush_handle = None
-            self.flush()
-            self.settle()
-        events = self._sequence_server(room, drafts, self.clock())
-        if not self._commit_direct(room, events):
-            return []
-        for event in events:
-            room.state.apply(event)
-        self._fan_out(room, events)
-        return events
+    def log_soon(self, room: Room, make: Callable[[GroupState, float], list[Draft]], then: Callable[[list[Event]], None] | None = None) -> None:
+        """Log events the relay decides itself (actor 0: a late member placed in a small room, a
+        room's "2 minutes left", an email sent): ``make(state, now)`` gives their drafts when the
+        room's next batch is decided, first in it, so they are stored with that batch and delivered
+        once it is durable; nothing waits for them on the loop (issue 16, the tail: on PostgreSQL a
+        wait here held every group for a commit's round trip, once per group whose clock was due).
+
+        ``make`` derives them from the state, giving nothing once they are no longer due: when
+        the batch is not stored, the room is read back and ``make`` asked again, so nothing is
+        logged twice or lost. ``then(events)`` is called once they are stored and delivered;
+        when another node owns the group now, it is dropped here and that node logs them."""
+        self._queue_job(room, (make, then))
+
+    def _queue_job(self, room: Room, job: Job) -> None:
+        if self.rooms.get(room.group.id) is not room:
+            return  # dropped (another node owns the group now)
+        room.jobs.append(job)
+        if room not in self._dirty:
+            self._dirty.append(room)
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
 
     def _commit_direct(self, room: Room, events: list[Event]) -> bool:
         """Store events the relay decided itself, from the loop (not through a batch).

@@ -60,6 +60,7 @@ from typing import Any
 
 from protocol.events import Draft, Event
 from protocol.roles import FACILITATORS
+from protocol.state import GroupState
 
 from .hub import Hub, Room
 from .notify import Notifier, NotifyError
@@ -250,7 +251,16 @@ class OnCall:
         self._log_sent(self.hub.rooms.get(group_id, room), alert_id, alert.member_id, on_call)
 
     def _log_sent(self, room: Room, alert_id: int, member_id: int, to: str) -> None:
-        """Log ``urgent.emailed`` (refused, and the group dropped, should another node own it now:
-        that node logs it when its clock of the alert finds the email sent)."""
-        if self.hub.record(room, [Draft("urgent.emailed", FACILITATORS, {"alert_id": alert_id, "member_id": member_id, "to": to})]):
+        """Log ``urgent.emailed`` with the room's next batch (refused, and the group dropped, should
+        another node own it now: that node logs it when its clock of the alert finds the email sent)."""
+
+        def emailed(state: GroupState, _now: float) -> list[Draft]:
+            alert = state.alerts.get(alert_id)
+            if alert is not None and alert.emailed:
+                return []  # logged already (a batch stored after all, read back)
+            return [Draft("urgent.emailed", FACILITATORS, {"alert_id": alert_id, "member_id": member_id, "to": to})]
+
+        def said(_events: list[Event]) -> None:
             log.info("emailed the on-call address of %s about an urgent request", room.group.name)
+
+        self.hub.log_soon(room, emailed, said)

@@ -54,6 +54,7 @@ class Room:
         self.away: dict[int, asyncio.TimerHandle] = {}  # lost members within their grace period
         self.pending: list[tuple[Any, Command]] = []
         self.membership = True  # compare the roster with the members table on the next flush
+        self.jobs: list[Any] = []  # events the relay decides itself, for the next batch (Hub.log_soon)
         self.lost_at: dict[int, float] = {}  # member_id -> when their link broke (attendance)
 
     @property

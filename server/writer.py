@@ -29,8 +29,9 @@ The hub (server/hub.py) keeps the rules that make this safe:
 - nothing of a batch is written to anyone before its future says it is durable
   (persist-before-deliver), and a welcome or a replay shows only the head that
   is durable (``Hub.shown_head``);
-- events the relay decides itself (``Hub.record``) and joins that must log a
-  change first wait for the batch in flight (rare; a blocking wait).
+- events the relay decides itself go into their room's next batch
+  (``Hub.log_soon``); only a guest's arrival, which the guest's replay is
+  counted from, waits for the batch in flight (rare; a blocking wait).
 
 Revocations by the CLI are seen through ``data_version``: the writer's own
 commits move the loop connection's ``data_version`` too, so when a batch lands

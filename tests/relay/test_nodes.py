@@ -373,18 +373,20 @@ async def test_a_guest_arriving_at_an_owner_that_lost_its_group_closes_every_mem
 
 
 async def test_an_event_the_relay_records_on_an_owner_that_lost_its_group_drops_the_group_at_once(pg_url, seeded, caplog):
-    """Hub.record (an email sent, a small room's clock): refused by the fence, nothing is
-    stored or delivered, the group is dropped at once and its members get 4012; a warning, no traceback."""
+    """Hub.log_soon (an email sent, a small room's clock): its batch is refused by the fence, nothing
+    is stored or delivered, the group is dropped at once and its members get 4012; a warning, no traceback."""
     caplog.set_level(logging.INFO, logger="iop.server")
     async with owner_with_dana_and_sam(pg_url, seeded) as (a, dana, sam):
         head = (await dana.command("chat.send", {"text": "before"}))["seq"]
         claim_as_another_node(pg_url, seeded.group_id)
         room = a.hub.rooms[seeded.group_id]
         sam_id = seeded.participants[0].member_id
-        assert a.hub.record(room, [Draft("urgent.emailed", FACILITATORS, {"alert_id": head, "member_id": sam_id, "to": "x@y.example"})]) == []
+        logged: list = []
+        a.hub.log_soon(room, lambda _s, _n: [Draft("urgent.emailed", FACILITATORS, {"alert_id": head, "member_id": sam_id, "to": "x@y.example"})], logged.extend)
         for c in (dana, sam):
             assert await c.wait_closed(timeout=10) == CloseCode.OWNER_MOVED
         assert not [f for f in dana.events if f["type"] == "urgent.emailed"]
         assert [s for s, _t, _d in stored(pg_url, seeded.group_id)][-1] == head
         assert seeded.group_id not in a.hub.rooms
+        assert logged == [], "told it was stored"
     assert no_tracebacks(caplog.records) == []

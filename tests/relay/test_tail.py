@@ -18,6 +18,7 @@ import threading
 from typing import Any
 
 import msgpack
+import psycopg
 from websockets.frames import Frame, Opcode
 
 from protocol import PROTOCOL_VERSION
@@ -262,3 +263,50 @@ async def test_a_durable_relay_syncs_every_commit_so_it_commits_on_the_thread(tm
             await s.wait_synced()
             assert (await s.wait_ack(await s.send("chat.send", {"text": "synced"})))["kind"] == "ack"
             assert commit_threads()
+
+
+async def test_an_event_the_relay_decides_itself_waits_in_its_rooms_batch_not_on_the_loop(pg_url):
+    """A member who comes late to open small rooms is placed by the relay itself (actor 0), as a
+    room's clock says "2 minutes left". On PostgreSQL, with the group's batch in flight and its
+    commit waiting (a test connection holds the group's row, as a slow database would), the
+    placement queues behind it in the room's next batch, and the loop goes on meanwhile: the late
+    member and a member of another group are welcomed before the commit can go on. The placement
+    is then stored and delivered once. A timer lets the row go after 5 s, so a relay that waits
+    on the loop instead fails here rather than hanging."""
+    async with RelayServer(pg_url) as relay:
+        seeded = seed(relay.store, relay.url)
+        dana, sam, _alex, riley = seeded.facilitator, *seeded.participants
+        thursday = relay.store.create_group("Thursday IOP")
+        _, pat_token = relay.store.add_member(thursday, "Pat", "participant")
+        async with RawClient(relay.url, dana.token) as d, RawClient(relay.url, sam.token) as s:
+            await d.wait_synced()
+            await s.wait_synced()
+            await d.command("session.start", {"title": "Week 4"})
+            await d.command("breakout.open", {"rooms": 2, "minutes": 10, "prompt": "Name one trigger.", "assign": "random"})
+            holder = psycopg.connect(pg_url)
+            holder.execute("SELECT head_seq FROM groups WHERE id = %s FOR NO KEY UPDATE", (seeded.group_id,))
+            released = threading.Event()
+
+            def release() -> None:
+                released.set()
+                holder.rollback()
+
+            timer = threading.Timer(5.0, release)
+            timer.start()
+            try:
+                cid = await s.send("chat.send", {"text": "held back"})
+                await asyncio.sleep(0.3)  # decided; its commit waits on the thread for the row
+                async with RawClient(relay.url, riley.token) as r, RawClient(relay.url, pat_token) as p:
+                    await r.wait_synced(timeout=10)
+                    await p.wait_synced(timeout=10)
+                    assert not released.is_set(), "the loop waited for the batch in flight"
+                    timer.cancel()
+                    release()
+                    assert (await s.wait_ack(cid))["kind"] == "ack"
+                    placed = await r.recv_until(is_event("room.joined", member_id=riley.member_id))
+                    await d.recv_until(lambda f: f.get("seq") == placed["seq"])
+            finally:
+                timer.cancel()
+                holder.close()
+        joined = [e for e in relay.store.events_after(seeded.group_id, 0) if e.type == "room.joined" and e.data["member_id"] == riley.member_id]
+        assert len(joined) == 1, "Riley was placed once"
