@@ -117,6 +117,9 @@ def _substitute(data: dict[str, Any], seq: int) -> dict[str, Any]:
     return out
 
 
+#: Seconds before the relay's own events of a batch that was not stored are asked for again.
+JOB_RETRY = 1.0
+
 #: Events the relay decides itself, from the room's state and the time (:meth:`Hub.log_soon`),
 #: and what to call with them once they are stored (or None).
 Job = tuple[Callable[[GroupState, float], list[Draft]], Callable[[list[Event]], None] | None]
@@ -425,11 +428,12 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         (None): apply quotas, reload what was dropped, then deliver and answer."""
         outcomes, revoked = batch.outcomes, batch.revoked
         # The relay's own events of a room whose part of the batch was not stored are asked for
-        # again from the room as it is read back (a room another node owns now is dropped).
+        # again, a moment later, from the room as it is read back (not at once: a store that
+        # refuses every write must not spin the loop); a room another node owns now is dropped.
         failed = {room.group.id for room in batch.rooms} if refused is None else refused - self.fenced
         for outcome in outcomes:
             if outcome.job is not None and outcome.room.group.id in failed:
-                self._queue_job(outcome.room, outcome.job)
+                asyncio.get_running_loop().call_later(JOB_RETRY, self._queue_job, outcome.room, outcome.job)
         if refused is None:
             for room in batch.rooms:
                 # stale until the store can be read back (PostgreSQL restarting): see _reload_if_stale
@@ -707,8 +711,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         wait here held every group for a commit's round trip, once per group whose clock was due).
 
         ``make`` derives them from the state, giving nothing once they are no longer due: when
-        the batch is not stored, the room is read back and ``make`` asked again, so nothing is
-        logged twice or lost. ``then(events)`` is called once they are stored and delivered;
+        the batch is not stored, the room is read back and ``make`` asked again (``JOB_RETRY``
+        seconds later), so nothing is logged twice or lost. ``then(events)`` is called once they are stored and delivered;
         when another node owns the group now, it is dropped here and that node logs them."""
         self._queue_job(room, (make, then))
 

@@ -310,3 +310,35 @@ async def test_an_event_the_relay_decides_itself_waits_in_its_rooms_batch_not_on
                 holder.close()
         joined = [e for e in relay.store.events_after(seeded.group_id, 0) if e.type == "room.joined" and e.data["member_id"] == riley.member_id]
         assert len(joined) == 1, "Riley was placed once"
+
+
+async def test_the_relays_own_event_whose_batch_failed_is_asked_for_again_and_stored_once(relay, seeded):
+    """The round of small rooms ends (the relay's clock) while another program holds the write
+    lock past the relay's wait: that batch fails, and the end of the round is asked for again a
+    moment later, from the room as read back, and stored and delivered once."""
+    relay.hub.writer.store.lock_wait_ms = 50
+    dana, sam = seeded.facilitator, seeded.participants[0]
+    async with RawClient(relay.url, dana.token) as d, RawClient(relay.url, sam.token) as s:
+        await d.wait_synced()
+        await s.wait_synced()
+        await d.command("session.start", {"title": "Week 4"})
+        await d.command("breakout.open", {"rooms": 2, "minutes": 5, "prompt": "", "assign": "random"})
+        blocker = sqlite3.connect(relay.store.path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            real = relay.hub.clock
+            relay.hub.clock = lambda: real() + 5 * 60 + 1
+            relay.hub.breakouts.ensure(relay.hub.rooms[seeded.group_id])
+            await asyncio.sleep(0.4)  # the batch with the round's end waited 50 ms for the lock, and failed
+            assert not [e for e in d.events if e["type"] == "breakout.closed"]
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        closed = await d.recv_until(is_event("breakout.closed"), timeout=5)
+        assert closed["data"]["reason"] == "time"
+        await s.recv_until(is_event("breakout.closed"), timeout=5)
+        await asyncio.sleep(1.5)  # a second retry would have landed by now
+        assert [e["type"] for e in d.events].count("breakout.closed") == 1
+    with sqlite3.connect(relay.store.path) as db:
+        stored = [row[0] for row in db.execute("SELECT type FROM events WHERE group_id = ? AND type = 'breakout.closed'", (seeded.group_id,))]
+    assert stored == ["breakout.closed"]
