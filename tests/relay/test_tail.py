@@ -89,6 +89,12 @@ class WireReader:
         return None
 
 
+def member_of_another_group(store: Any) -> str:
+    """The token of Pat, a participant of "Thursday IOP": someone the loop must go on serving."""
+    thursday = store.create_group("Thursday IOP")
+    return str(store.add_member(thursday, "Pat", "participant")[1])
+
+
 def stored_seqs(path, group_id: int) -> set[int]:
     with sqlite3.connect(path) as db:
         return {row[0] for row in db.execute("SELECT seq FROM events WHERE group_id = ?", (group_id,))}
@@ -96,8 +102,7 @@ def stored_seqs(path, group_id: int) -> set[int]:
 
 async def test_a_stalled_commit_holds_back_its_batch_but_not_the_loop_and_welcomes_show_only_durable_seqs(relay, seeded):
     dana, sam, alex, riley = seeded.facilitator, *seeded.participants
-    thursday = relay.store.create_group("Thursday IOP")
-    _, pat_token = relay.store.add_member(thursday, "Pat", "participant")
+    pat_token = member_of_another_group(relay.store)
     async with RawClient(relay.url, sam.token) as s, RawClient(relay.url, alex.token) as a:
         await s.wait_synced()
         await a.wait_synced()
@@ -276,8 +281,7 @@ async def test_an_event_the_relay_decides_itself_waits_in_its_rooms_batch_not_on
     async with RelayServer(pg_url) as relay:
         seeded = seed(relay.store, relay.url)
         dana, sam, _alex, riley = seeded.facilitator, *seeded.participants
-        thursday = relay.store.create_group("Thursday IOP")
-        _, pat_token = relay.store.add_member(thursday, "Pat", "participant")
+        pat_token = member_of_another_group(relay.store)
         async with RawClient(relay.url, dana.token) as d, RawClient(relay.url, sam.token) as s:
             await d.wait_synced()
             await s.wait_synced()
