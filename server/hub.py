@@ -186,6 +186,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self.writer: Writer | None = None
         self._in_flight: tuple[_Batch, concurrent.futures.Future[set[int]]] | None = None
         self._after_next: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
+        self._closed = False  # close() ran: nothing more is queued
         self._writer_version = 0  # the writer connection's data_version at the last landing
         #: Called once a landed batch's frames are all written (the edge sends them then, not a loop turn later).
         self.on_landed: Callable[[], None] | None = None
@@ -717,8 +718,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self._queue_job(room, (make, then))
 
     def _queue_job(self, room: Room, job: Job) -> None:
-        if self.rooms.get(room.group.id) is not room:
-            return  # dropped (another node owns the group now)
+        if self._closed or self.rooms.get(room.group.id) is not room:
+            return  # shut down, or dropped (another node owns the group now)
         room.jobs.append(job)
         if room not in self._dirty:
             self._dirty.append(room)
@@ -759,3 +760,4 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self.settle()
         self.flush()
         self.settle()
+        self._closed = True  # a retry of the relay's own events still timed finds nothing to do
