@@ -493,20 +493,26 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         # PostgreSQL: one counter for all, read by the commit's own statement, so the loop
         # makes no round trip here (the next flush's check reads what moved since).
         seen = self.writer.store.version_at_commit
+        writer_version: int | None
         try:
-            if seen is None:
+            if seen is not None:
+                loop_version = writer_version = seen
+            elif self.writer.idle:
                 loop_version = self.store.data_version()
                 writer_version = self.writer.data_version()
             else:
-                loop_version = writer_version = seen
+                # An attendance write waits on the thread behind this batch (the CLI held the
+                # lock): the connection is the thread's, so the next flush reads the tokens again.
+                loop_version, writer_version = -1, None
         except Exception:
             # The store is unreachable (PostgreSQL restarting): the batch is still answered,
             # and the tokens are read again once it answers (the next check_members).
             log.warning("the store's data_version could not be read after a commit; the tokens will be read again")
             self._data_version = -1
         else:
-            others = writer_version != self._writer_version
-            self._writer_version = writer_version
+            others = writer_version is not None and writer_version != self._writer_version
+            if writer_version is not None:
+                self._writer_version = writer_version
             self._data_version = -1 if others else loop_version
         self._land(batch, refused)
         if self.on_landed is not None:

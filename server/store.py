@@ -844,9 +844,20 @@ class Store:
 
     # -- between sessions: attendance stretches and guests' invitations (issue 15 part B) --
 
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        """One statement in its own transaction; :class:`StoreBusy` when another connection holds
+        the write lock past this one's wait (the relay's writer asks without waiting, and on
+        StoreBusy runs the same write on its thread, where it waits: server/writer.py)."""
+        try:
+            self._db.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            raise StoreBusy("The database is locked by another program; the write waits for it.") from None
+
     def open_stretch(self, group_id: int, session_id: int, member_id: int, joined: float) -> None:
         """A member is present in a session from ``joined`` (until :meth:`close_stretch`)."""
-        self._db.execute(
+        self._write(
             "INSERT INTO attendance (group_id, session_id, member_id, joined_at) VALUES (?, ?, ?, ?)",
             (group_id, session_id, member_id, joined),
         )
@@ -858,11 +869,11 @@ class Store:
         if member_id is not None:
             sql += " AND member_id = ?"
             params += (member_id,)
-        self._db.execute(sql, params)
+        self._write(sql, params)
 
     def reopen_stretch(self, group_id: int, session_id: int, member_id: int) -> None:
         """A member back soon after leaving: their latest stretch in the session goes on."""
-        self._db.execute(
+        self._write(
             "UPDATE attendance SET left_at = NULL WHERE rowid = (SELECT MAX(rowid) FROM attendance"
             " WHERE group_id = ? AND session_id = ? AND member_id = ?)",
             (group_id, session_id, member_id),

@@ -70,11 +70,20 @@ class Writer:
         if self.here_first:
             store.wait_for_lock(False)  # here, the lock is taken at once or not at all
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="iop-commit")
+        # The last write handed to the thread: until it is done, every write goes there too, after
+        # it, so writes are stored in the order they were submitted (a member's attendance stretch
+        # is never closed before it was opened).
+        self._behind: concurrent.futures.Future[Any] | None = None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing is waiting or running on the commit thread."""
+        return self._behind is None or self._behind.done()
 
     def submit(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
-        """Run ``fn(store, *args)``: here if ``here_first`` and the write lock is free (the
-        future is then done), else on the commit thread."""
-        if self.here_first:
+        """Run ``fn(store, *args)``: here if ``here_first``, nothing waits on the thread and the
+        write lock is free (the future is then done), else on the commit thread."""
+        if self.here_first and self.idle:
             future: concurrent.futures.Future[T] = concurrent.futures.Future()
             try:
                 future.set_result(fn(self.store, *args))
@@ -89,7 +98,9 @@ class Writer:
 
     def hand_off(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
         """Run ``fn(store, *args)`` on the commit thread, waiting there for the write lock."""
-        return self._pool.submit(self._waiting, fn, *args)
+        future = self._pool.submit(self._waiting, fn, *args)
+        self._behind = future
+        return future
 
     def _waiting(self, fn: Callable[..., T], *args: Any) -> T:
         if not self.here_first:
@@ -102,7 +113,7 @@ class Writer:
 
     def data_version(self) -> int:
         """The writer connection's ``data_version``: it moves when any other connection commits,
-        never for the writer's own commits. Call only while no batch is in flight."""
+        never for the writer's own commits. Call only while :attr:`idle` (the thread may be using it)."""
         return int(self.store.data_version())
 
     def close(self) -> None:

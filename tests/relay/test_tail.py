@@ -346,3 +346,37 @@ async def test_the_relays_own_event_whose_batch_failed_is_asked_for_again_and_st
     with sqlite3.connect(relay.store.path) as db:
         stored = [row[0] for row in db.execute("SELECT type FROM events WHERE group_id = ? AND type = 'breakout.closed'", (seeded.group_id,))]
     assert stored == ["breakout.closed"]
+
+
+async def test_a_join_to_a_live_session_records_attendance_without_waiting_on_the_loop_for_a_held_lock(relay, seeded):
+    """Joining a live session opens the member's attendance stretch. With another program
+    holding the write lock (and a batch waiting for it), the stretch waits on the writer's
+    thread behind that batch: the member is welcomed, and the loop goes on; once the lock is
+    free the batch and the stretch are stored, in that order."""
+    dana, sam, alex = seeded.facilitator, seeded.participants[0], seeded.participants[1]
+    pat_token = member_of_another_group(relay.store)
+    async with RawClient(relay.url, dana.token) as d, RawClient(relay.url, sam.token) as s:
+        await d.wait_synced()
+        await s.wait_synced()
+        await d.command("session.start", {"title": "Week 4"})
+        blocker = sqlite3.connect(relay.store.path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            cid = await s.send("chat.send", {"text": "held back"})
+            await asyncio.sleep(0.3)  # decided; its commit waits on the thread for the lock
+            async with RawClient(relay.url, alex.token) as a, RawClient(relay.url, pat_token) as p:
+                await a.wait_synced()
+                await p.wait_synced()
+                assert not any(f.get("id") == cid for f in s.frames), "the lock was free already"
+                blocker.execute("ROLLBACK")
+                assert (await s.wait_ack(cid))["kind"] == "ack"
+                await until(lambda: alex.member_id in stored_stretches(relay.store.path, seeded.group_id), "Alex's stretch stored")
+        finally:
+            if blocker.in_transaction:
+                blocker.execute("ROLLBACK")
+            blocker.close()
+
+
+def stored_stretches(path, group_id: int) -> list[int]:
+    with sqlite3.connect(path) as db:
+        return [row[0] for row in db.execute("SELECT member_id FROM attendance WHERE group_id = ?", (group_id,))]
