@@ -475,9 +475,12 @@ class RelayServer:
             log.warning("Some groups have an on-call address but no mail server is set; start with --smtp-host to email urgent requests.")
         if self.smtp is not None or self.sms is not None:
             notifier = Notifier(self.smtp) if self.smtp is not None else None
-            self.reminders = Reminders(self.hub, notifier, self.sms, every=self.reminder_every, lease=self.reminder_lease)
+            self.reminders = Reminders(
+                self.hub, notifier, self.sms, every=self.reminder_every, lease=self.reminder_lease,
+                store=open_store(self.data_dir, durable=self.durable),  # the reminders' own connection, off the loop
+            )
             self._reminder_task = asyncio.get_running_loop().create_task(self.reminders.run())
-            await asyncio.sleep(0)  # the first look for reminders due runs before start() returns, as it always has
+            await self.reminders.first_looked.wait()  # the first look for reminders due is done before start() returns, as it always was
 
     def connections(self, member_id: int) -> list[Connection]:
         """The member's open connections, oldest first."""
@@ -558,6 +561,7 @@ class RelayServer:
             except TimeoutError:
                 log.warning("a reminder was still being sent at shutdown; its claim runs out and another start sends it")
                 self._reminder_task.cancel()
+            self.reminders.close()
         if self.oncall is not None:
             # An email being handed over finishes and is logged, so a restart never sends it twice.
             try:

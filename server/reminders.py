@@ -38,29 +38,35 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import functools
 import json
 import logging
 import os
 import re
 import secrets
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from protocol.roles import PARTICIPANT
 from protocol.schedule import ReminderPrefs, calendar_ics, in_quiet, send_at, zone
+from protocol.state import GroupState
 
 from .hub import Hub
 from .notify import Attachment, Notifier, NotifyError
 from .schedule import public_text, upcoming
-from .store import MemberRecord
+from .store import MemberRecord, Store
 
 __all__ = ["Reminders", "SmsSettings", "REMINDER_EVERY", "REMINDER_LEASE", "FAULT_ENV", "reminder_text"]
 
 log = logging.getLogger("iop.server")
+
+T = TypeVar("T")
 
 #: Seconds between two looks for reminders due.
 REMINDER_EVERY = 30.0
@@ -128,10 +134,19 @@ class Reminders:
 
     def __init__(
         self, hub: Hub, notifier: Notifier | None, sms: SmsSettings | None, *,
-        every: float = REMINDER_EVERY, lease: float = REMINDER_LEASE, clock=time.time,
+        every: float = REMINDER_EVERY, lease: float = REMINDER_LEASE, clock=time.time, store: Store | None = None,
     ) -> None:
         self.hub = hub
-        self.store = hub.store
+        #: The store as the reminders read and write it: a connection of their own (the relay
+        #: gives one), used from worker threads, one call at a time, so a look over every group
+        #: (its queries, a PostgreSQL round trip each) and a claim waiting for a lock never hold
+        #: the event loop (issue 16). Without one (tests of one tick), the hub's.
+        self.store = store if store is not None else hub.store
+        self._own_store = store is not None
+        self._store_lock = threading.Lock()
+        # Each group's state as the reminders last folded it (homework, due dates), and the seq it
+        # is folded to: a look reads only the events since, and never loads the group's room.
+        self._folded: dict[int, tuple[GroupState, int]] = {}
         self.notifier = notifier
         self.sms = sms
         self.every = every
@@ -139,6 +154,8 @@ class Reminders:
         self.clock = clock
         self.owner = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._stop = asyncio.Event()
+        #: Set once the first look has found what is due (the relay's start waits for it).
+        self.first_looked = asyncio.Event()
         self.sent = 0
 
     @property
@@ -160,6 +177,12 @@ class Reminders:
     def stop(self) -> None:
         self._stop.set()
 
+    def close(self) -> None:
+        """Close the reminders' own store connection (after :meth:`run` has ended)."""
+        if self._own_store:
+            with self._store_lock:
+                self.store.close()
+
     # -- what is due ---------------------------------------------------------------
 
     def occasions(self, group_id: int, tz: ZoneInfo, label: str, join: str, now: float) -> list[Occasion]:
@@ -169,8 +192,8 @@ class Reminders:
                 continue
             ics = calendar_ics([occ], label=label, join=join, group_id=group_id, now=now)
             found.append(Occasion(f"session:{occ.key}", occ.start, f"{occ.kind} session", occ.minutes, None, ics))
-        room = self.hub.room(group_id)
-        for hw in room.state.homework.values():
+        state = self._state(group_id)
+        for hw in state.homework.values():
             try:
                 day = _dt.date.fromisoformat(hw.due)
             except ValueError:
@@ -178,7 +201,7 @@ class Reminders:
             at = _dt.datetime.combine(day, HOMEWORK_DUE_AT, tz).timestamp()
             if at <= now:
                 continue
-            participants = {m.member_id for m in room.state.roster.values() if m.role == PARTICIPANT and not m.removed}
+            participants = {m.member_id for m in state.roster.values() if m.role == PARTICIPANT and not m.removed}
             if hw.assigned_to is not None:  # personal homework: only those it is for are reminded
                 participants &= set(hw.assigned_to)
             found.append(Occasion(f"homework:{hw.homework_id}", at, "homework due", 0, frozenset(participants - set(hw.submissions))))
@@ -187,8 +210,29 @@ class Reminders:
     async def tick(self, now: float) -> int:
         """Send every reminder due now; return how many went out."""
         if not self.channels:
+            self.first_looked.set()
             return 0
         count = 0
+        try:
+            due = await self._off_loop(self._due, now)
+        finally:
+            self.first_looked.set()
+        for one in due:
+            count += await self._one(*one, now)
+        return count
+
+    async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on a worker thread, alone on the reminders' store."""
+
+        def alone() -> T:
+            with self._store_lock:
+                return fn(*args)
+
+        return await asyncio.to_thread(alone)
+
+    def _due(self, now: float) -> list[tuple[int, MemberRecord, ReminderPrefs, str, Occasion, ZoneInfo, str, str]]:
+        """Every (group, member, prefs, channel, occasion, ...) whose reminder is due now (a worker thread)."""
+        found = []
         for group in self.store.groups():
             members = self.store.reminder_members(group.id)
             if not members:
@@ -204,8 +248,20 @@ class Reminders:
                         continue  # not yet; never in the member's quiet hours
                     for channel in prefs.channels:
                         if channel in self.channels:
-                            count += await self._one(group.id, member, prefs, channel, occasion, tz, label, join, now)
-        return count
+                            found.append((group.id, member, prefs, channel, occasion, tz, label, join))
+        return found
+
+    def _state(self, group_id: int) -> GroupState:
+        """The group's state folded from its log, up to date (a worker thread; no room is loaded)."""
+        state, seq = self._folded.get(group_id) or (GroupState(), 0)
+        for record in self.store.members(group_id):
+            if record.id not in state.roster:
+                state.update_member({"id": record.id, "name": record.name, "role": record.role})
+        for event in self.store.iter_events(group_id, after=seq):
+            state.apply(event)
+            seq = event.seq
+        self._folded[group_id] = (state, seq)
+        return state
 
     # -- one reminder ----------------------------------------------------------------
 
@@ -213,9 +269,10 @@ class Reminders:
         self, group_id: int, member: MemberRecord, prefs: ReminderPrefs, channel: str, occasion: Occasion,
         tz: ZoneInfo, label: str, join: str, now: float,
     ) -> int:
-        claimed = self.store.claim_reminder(
+        claimed = await self._off_loop(functools.partial(
+            self.store.claim_reminder,
             member.id, occasion.key, channel, group_id, occasion.at, owner=self.owner, lease=self.lease, now=now, max_attempts=MAX_ATTEMPTS,
-        )
+        ))
         if not claimed:
             return 0
         if os.environ.get(FAULT_ENV) == "die-after-reminder-claim":
@@ -231,10 +288,14 @@ class Reminders:
                 await self._post_sms(prefs.sms, sms, key)
         except NotifyError as exc:
             log.warning("A %s reminder for %s (member %d) was not accepted: %s", channel, member.name, member.id, exc)
-            self.store.finish_reminder(member.id, occasion.key, channel, owner=self.owner, sent=False, now=now,
-                                       retry_at=self.clock() + RETRY_AFTER, error=str(exc))
+            await self._off_loop(functools.partial(
+                self.store.finish_reminder, member.id, occasion.key, channel, owner=self.owner, sent=False, now=now,
+                retry_at=self.clock() + RETRY_AFTER, error=str(exc),
+            ))
             return 0
-        self.store.finish_reminder(member.id, occasion.key, channel, owner=self.owner, sent=True, now=self.clock())
+        await self._off_loop(functools.partial(
+            self.store.finish_reminder, member.id, occasion.key, channel, owner=self.owner, sent=True, now=self.clock(),
+        ))
         self.sent += 1
         log.info("sent the %s reminder to %s (member %d) for %s", channel, member.name, member.id, occasion.key)
         return 1
