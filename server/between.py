@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import operator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgpack
@@ -37,8 +37,9 @@ from protocol.roles import FACILITATORS, GUEST, visible_to
 
 from .room import Room, member_wire
 
+from .store import Store
+
 if TYPE_CHECKING:
-    from .store import Store
     from .writer import Writer
 
 log = logging.getLogger("iop.server")
@@ -73,16 +74,15 @@ class Between:
         """Whether a connected member counts as present in the live session (a guest once let in)."""
         return room.state.session is not None and (role != GUEST or room.state.visited(member_id))
 
-    def _attendance_write(self, method: str, *args: Any) -> None:
+    def _attendance_write(self, write: Callable[..., None], *args: Any) -> None:
         """Write a stretch off the loop: on the writer, after the batches and writes before it
         (issue 16, the tail: a join never waits for another program's write lock or a
         round trip). The live session's attendance is the room's state; the table is for a
         restart, another node and the CLI's export, so a failed write is logged, not fatal."""
-        writer = self.writer
-        if writer is None:
-            getattr(self.store, method)(*args)
-            return
-        writer.submit(operator.methodcaller(method, *args)).add_done_callback(_logged_if_failed)
+        if self.writer is None:
+            write(self.store, *args)
+        else:
+            self.writer.submit(write, *args).add_done_callback(_logged_if_failed)
 
     def attend_join(self, room: Room, member_id: int, role: str) -> None:
         """A member's first connection: their stretch opens (or a broken link's continues)."""
@@ -118,7 +118,7 @@ class Between:
         if not any(s.member_id == member_id and s.left is None for s in state.stretches):
             return
         state.stretches = [Stretch(s.member_id, s.joined, left) if s.member_id == member_id and s.left is None else s for s in state.stretches]
-        self._attendance_write("close_stretch", room.group.id, session.session_id, member_id, left)
+        self._attendance_write(Store.close_stretch, room.group.id, session.session_id, member_id, left)
         self.tell_attendance(room)
 
     def _open(self, room: Room, member_id: int, at: float) -> None:
@@ -132,10 +132,10 @@ class Between:
             # member who reconnects again and again adds no rows
             if last.left is not None:
                 state.stretches[mine[-1]] = Stretch(member_id, last.joined)
-                self._attendance_write("reopen_stretch", room.group.id, session.session_id, member_id)
+                self._attendance_write(Store.reopen_stretch, room.group.id, session.session_id, member_id)
             return
         state.stretches.append(Stretch(member_id, at))
-        self._attendance_write("open_stretch", room.group.id, session.session_id, member_id, at)
+        self._attendance_write(Store.open_stretch, room.group.id, session.session_id, member_id, at)
 
     def before_fan_out(self, room: Room, events: list[Event]) -> None:
         """Act on what these events change for attendance and guests, before anyone reads them."""
@@ -148,7 +148,7 @@ class Between:
                         self._open(room, member_id, event.ts)
                 told = True
             elif event.type == "session.ended":
-                self._attendance_write("close_stretch", room.group.id, int(event.data.get("session_id", 0)), None, event.ts)
+                self._attendance_write(Store.close_stretch, room.group.id, int(event.data.get("session_id", 0)), None, event.ts)
                 room.lost_at.clear()
             elif event.type == "guest.arrived" and event.data.get("admitted"):
                 guest_id = int(event.data["member_id"])

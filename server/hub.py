@@ -350,7 +350,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 for event in events:
                     room.state.apply(event)
                     to_store.append((gid, event))
-                outcomes.append(_Outcome(room, None, "", None, events, job))
+                if events:
+                    outcomes.append(_Outcome(room, None, "", None, events, job))
             for peer, command in pending:
                 refusal = self._refusal(peer)
                 if refusal is not None:
@@ -493,7 +494,6 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         # PostgreSQL: one counter for all, read by the commit's own statement, so the loop
         # makes no round trip here (the next flush's check reads what moved since).
         seen = self.writer.store.version_at_commit
-        writer_version: int | None
         try:
             if seen is not None:
                 loop_version = writer_version = seen
@@ -503,16 +503,15 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             else:
                 # An attendance write waits on the thread behind this batch (the CLI held the
                 # lock): the connection is the thread's, so the next flush reads the tokens again.
-                loop_version, writer_version = -1, None
+                loop_version, writer_version = -1, self._writer_version
         except Exception:
             # The store is unreachable (PostgreSQL restarting): the batch is still answered,
             # and the tokens are read again once it answers (the next check_members).
             log.warning("the store's data_version could not be read after a commit; the tokens will be read again")
             self._data_version = -1
         else:
-            others = writer_version is not None and writer_version != self._writer_version
-            if writer_version is not None:
-                self._writer_version = writer_version
+            others = writer_version != self._writer_version
+            self._writer_version = writer_version
             self._data_version = -1 if others else loop_version
         self._land(batch, refused)
         if self.on_landed is not None:
@@ -674,7 +673,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         result = outcome.result
         if outcome.peer is None:  # the relay's own events: nobody waits for an answer
             then = outcome.job[1] if outcome.job is not None else None
-            if then is not None and outcome.events:
+            if then is not None and outcome.events:  # empty: the batch was not stored
                 then(outcome.events)
             return
         if result is None:

@@ -59,6 +59,7 @@ from protocol.state import GroupState
 
 from .hub import Hub
 from .notify import Attachment, Notifier, NotifyError
+from .room import add_invited
 from .schedule import public_text, upcoming
 from .store import MemberRecord, Store
 
@@ -142,7 +143,6 @@ class Reminders:
         #: (its queries, a PostgreSQL round trip each) and a claim waiting for a lock never hold
         #: the event loop (issue 16). Without one (tests of one tick), the hub's.
         self.store = store if store is not None else hub.store
-        self._own_store = store is not None
         self._store_lock = threading.Lock()
         # Each group's state as the reminders last folded it (homework, due dates), and the seq it
         # is folded to: a look reads only the events since, and never loads the group's room.
@@ -179,7 +179,7 @@ class Reminders:
 
     def close(self) -> None:
         """Close the reminders' own store connection (after :meth:`run` has ended)."""
-        if self._own_store:
+        if self.store is not self.hub.store:
             with self._store_lock:
                 self.store.close()
 
@@ -254,9 +254,7 @@ class Reminders:
     def _state(self, group_id: int) -> GroupState:
         """The group's state folded from its log, up to date (a worker thread; no room is loaded)."""
         state, seq = self._folded.get(group_id) or (GroupState(), 0)
-        for record in self.store.members(group_id):
-            if record.id not in state.roster:
-                state.update_member({"id": record.id, "name": record.name, "role": record.role})
+        add_invited(state, self.store.members(group_id))
         for event in self.store.iter_events(group_id, after=seq):
             state.apply(event)
             seq = event.seq

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from protocol.codec import encode
 from protocol.messages import Command
 from protocol.state import GroupState
 
-from .store import GroupRecord
+from .store import GroupRecord, MemberRecord
 
 if TYPE_CHECKING:
     from .store import Store
@@ -80,6 +81,13 @@ def member_wire(peer: Any) -> dict[str, Any]:
     return {"id": peer.member_id, "name": peer.name, "role": peer.role}
 
 
+def add_invited(state: GroupState, records: Iterable[MemberRecord]) -> None:
+    """Put members the fold has not met yet (invited since) in the state's roster."""
+    for record in records:
+        if record.id not in state.roster:
+            state.update_member({"id": record.id, "name": record.name, "role": record.role})
+
+
 class Rooms:
     """Loading and refreshing the rooms of :class:`server.hub.Hub`."""
 
@@ -125,9 +133,7 @@ class Rooms:
         events when the members table says otherwise, so every reader's fold
         agrees with the store.
         """
-        for record in self.store.members(group_id):
-            if record.id not in state.roster:
-                state.update_member({"id": record.id, "name": record.name, "role": record.role})
+        add_invited(state, self.store.members(group_id))
         settings = self.store.group_settings(group_id)
         state.alert_mood, state.watch_words = settings.alert_mood, frozenset(settings.watch_words)
         state.guest_invites = self.store.guest_invites(group_id)  # family sessions (protocol/family.py)

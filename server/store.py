@@ -796,12 +796,7 @@ class Store:
         db = self._db
         events = list(events)
         heads = batch_heads(events)
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                raise
-            raise StoreBusy("The database is locked by another program; the batch waits for it.") from None
+        self._write("BEGIN IMMEDIATE")
         try:
             moved = self._move_heads(heads) if heads else []
             if moved:
@@ -844,10 +839,11 @@ class Store:
 
     # -- between sessions: attendance stretches and guests' invitations (issue 15 part B) --
 
-    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
-        """One statement in its own transaction; :class:`StoreBusy` when another connection holds
-        the write lock past this one's wait (the relay's writer asks without waiting, and on
-        StoreBusy runs the same write on its thread, where it waits: server/writer.py)."""
+    def _write(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """A statement that takes the write lock (alone, it is its own transaction);
+        :class:`StoreBusy` when another connection holds the lock past this one's wait (the
+        relay's writer asks without waiting, and on StoreBusy runs the same write on its
+        thread, where it waits: server/writer.py)."""
         try:
             self._db.execute(sql, params)
         except sqlite3.OperationalError as exc:
