@@ -6,7 +6,7 @@ public label, the time and how to join, and nothing clinical; nothing without
 consent or in quiet hours; two relays on one store send each reminder once;
 a member's own ``reminders.set`` keeps the address out of the log; a relay
 killed between a reminder's claim and its sending sends it exactly once after
-a restart.
+a restart; a claim waiting for another program's write lock leaves the loop free.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import asyncio
 import datetime as _dt
 import json
 import math
+import sqlite3
+import threading
 import time
 
 import pytest
@@ -253,3 +255,46 @@ async def test_a_guest_is_told_of_the_family_sessions_only(tmp_path):
         async with RawClient(relay.url, token) as client:
             frame = await client.recv_until(lambda f: f.get("kind") == "schedule")
         assert [s["kind"] for s in frame["sessions"]] == ["family"] and frame["reminders"] is None
+
+
+async def test_a_reminders_claim_waiting_for_a_held_write_lock_leaves_the_loop_serving_members(tmp_path, smtp):
+    """Another program holds the store's write lock (the CLI, a backup) when a reminder falls due:
+    its claim waits for the lock on the reminders' own thread, and the relay goes on serving
+    meanwhile (a member of the group is welcomed and synced); once the lock is free the reminder
+    is claimed and sent once. A timer lets the lock go after 3 s, so a relay that waits on the
+    loop fails here rather than hanging."""
+    box, settings = smtp
+    async with RelayServer(tmp_path / "data", smtp=settings, reminder_every=3600) as relay:
+        gid, _start = plan_session(relay.store)
+        sam, _ = relay.store.add_member(gid, "Sam", PARTICIPANT)
+        relay.store.set_reminder_prefs(sam, consent=True, email="sam@example.org")
+        _alex, alex_token = relay.store.add_member(gid, "Alex", PARTICIPANT)
+        assert relay.reminders is not None
+        holder = sqlite3.connect(relay.store.path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+        released = threading.Event()
+
+        def release() -> None:
+            released.set()
+            holder.execute("ROLLBACK")
+
+        timer = threading.Timer(3.0, release)
+        timer.start()
+        try:
+            tick = asyncio.get_running_loop().create_task(relay.reminders.tick(time.time()))
+            await asyncio.sleep(0.3)  # the look is done (reads); the claim waits for the lock
+            assert not tick.done()
+            async with RawClient(relay.url, alex_token) as alex:
+                await alex.wait_synced(timeout=10)
+                assert not released.is_set(), "the loop waited for the reminder's claim"
+            timer.cancel()
+            release()
+            assert await tick == 1
+        finally:
+            timer.cancel()
+            if holder.in_transaction:
+                holder.execute("ROLLBACK")
+            holder.close()
+        await box.wait_for(1)
+        assert [rcpt for rcpt, _ in box.messages] == [["sam@example.org"]]
+        assert outbox(relay.store, gid)[0][1:] == ("email", "sent")
