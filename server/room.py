@@ -106,7 +106,9 @@ class Rooms:
             self._want_membership(room)
         return room
 
-    def _load(self, group_id: int) -> Room:
+    def _load(self, group_id: int, *, first: bool = True) -> Room:
+        """The group's room folded from the store. ``first``: loaded by this relay for the first
+        time, so stretches still open in the table were left by a run that stopped."""
         group = self.store.group(group_id)
         if group is None:
             raise LookupError(f"no group {group_id}")
@@ -119,9 +121,10 @@ class Rooms:
             last_ts = event.ts
             tail.append(Logged(event.seq, event.audience, event.subject, encode(event.to_wire()), event.type))
         if state.session is not None:  # attendance of the session still running (server/between.py)
-            # Stretches left open by a relay that stopped end with its last logged event:
-            # nobody is known to be present since; who reconnects opens a new stretch.
-            self.store.close_stretch(group_id, state.session.session_id, None, last_ts)
+            if first:
+                # Stretches left open by a relay that stopped end with its last logged event:
+                # nobody is known to be present since; who reconnects opens a new stretch.
+                self.store.close_stretch(group_id, state.session.session_id, None, last_ts)
             state.stretches = self.store.stretches(group_id, state.session.session_id)
         return Room(group, state, tail)
 
@@ -139,7 +142,15 @@ class Rooms:
         state.guest_invites = self.store.guest_invites(group_id)  # family sessions (protocol/family.py)
 
     def _reload(self, room: Room) -> None:
-        fresh = self._load(room.group.id)
+        """Fold the room again from the store (a batch was not stored), writing nothing there.
+
+        Who is present in the live session is this relay's word, not the log's: the members
+        connected all along keep their stretches as they were (the table may not have every
+        write yet: they wait on the writer's thread, server/between.py). Only when the batch not
+        stored had started or ended a session are the stretches the table's."""
+        before, fresh = room.state, self._load(room.group.id, first=False)
+        if before.session is not None and fresh.state.session is not None and fresh.state.session.session_id == before.session.session_id:
+            fresh.state.stretches = before.stretches
         room.state, room.tail = fresh.state, fresh.tail
         room.membership = True
         for member_id in room.online:

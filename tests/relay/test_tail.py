@@ -380,3 +380,47 @@ async def test_a_join_to_a_live_session_records_attendance_without_waiting_on_th
 def stored_stretches(path, group_id: int) -> list[int]:
     with sqlite3.connect(path) as db:
         return [row[0] for row in db.execute("SELECT member_id FROM attendance WHERE group_id = ?", (group_id,))]
+
+
+async def test_a_member_still_connected_when_a_batch_fails_stays_present_in_the_sessions_attendance(relay, seeded):
+    """A batch that cannot be stored (another program held the write lock past the relay's wait)
+    makes the relay read its room back from the store, without writing there and so without
+    waiting on the loop for that lock: the member is told at once and a member of another group
+    is welcomed meanwhile. The members connected all along are still present: the attendance
+    recorded when the session ends, twenty minutes later, gives them the whole session, not a
+    stretch closed at the moment of the failure. A timer lets the lock go after 3 s, so a relay
+    that waits on the loop fails here rather than hanging."""
+    relay.hub.writer.store.lock_wait_ms = 50
+    dana, sam = seeded.facilitator, seeded.participants[0]
+    pat_token = member_of_another_group(relay.store)
+    async with RawClient(relay.url, dana.token) as d, RawClient(relay.url, sam.token) as s:
+        await d.wait_synced()
+        await s.wait_synced()
+        await d.command("session.start", {"title": "Week 4"})
+        blocker = sqlite3.connect(relay.store.path, isolation_level=None, check_same_thread=False)
+        blocker.execute("BEGIN IMMEDIATE")
+        released = threading.Event()
+
+        def release() -> None:
+            released.set()
+            blocker.execute("ROLLBACK")
+
+        timer = threading.Timer(3.0, release)
+        timer.start()
+        try:
+            cid = await s.send("chat.send", {"text": "not stored"})
+            assert (await s.wait_ack(cid, timeout=10))["kind"] == "error"
+            async with RawClient(relay.url, pat_token) as p:
+                await p.wait_synced(timeout=10)
+            assert not released.is_set(), "the loop waited for the lock"
+        finally:
+            timer.cancel()
+            if blocker.in_transaction:
+                blocker.execute("ROLLBACK")
+            blocker.close()
+        real = relay.hub.clock
+        relay.hub.clock = lambda: real() + 20 * 60
+        await d.command("session.end", {"summary": "", "reveal": False})
+        recorded = await d.recv_until(is_event("attendance.recorded"))
+    minutes = {row["name"]: row["minutes"] for row in recorded["data"]["rows"]}
+    assert minutes == {"Dana": 20, "Sam": 20, "Alex": 0, "Riley": 0}  # Alex and Riley never came
