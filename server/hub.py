@@ -171,6 +171,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         # Command ids with a stored result, per member with a live connection:
         # a new id (nearly every command) is then known to be new without a query.
         self._known: dict[int, set[str]] = {}
+        # Members whose command ids and stored bytes are being read ahead (issue 16, PostgreSQL:
+        # read_ahead), by how many of their connections asked: their _known is not dropped meanwhile.
+        self._reading_ahead: dict[int, int] = {}
         self._actors: dict[int, Actor] = {}
         self._flush_handle: asyncio.Handle | None = None
         # Groups whose room holds decided events that were never stored (a commit failed
@@ -257,6 +260,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         peer.live = False
         peer.cursor = start
         room.peers.append(peer)
+        self._read_ahead(room, peer.member_id)
         if first_peer:
             self.attend_join(room, peer.member_id, peer.role)
             self._presence(room, peer, "online", skip=peer)
@@ -285,6 +289,38 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             room.state.apply(event)
         self._fan_out(room, events)
         return True
+
+    def _read_ahead(self, room: Room, member_id: int) -> None:
+        """On PostgreSQL, read what deciding a member's commands needs (the command ids already
+        answered, the bytes they stored) while they catch up, on the writer's thread, not at their
+        first command on the loop: a round trip each, and after an owner dies, thousands at once.
+
+        Read there, in order after every batch submitted before it, and taken once those batches
+        have landed (their landings are queued on the loop first), so it holds every command of
+        theirs decided so far. A command of theirs decided meanwhile reads the store itself, as
+        without this (no batch is in flight then), and the read is dropped; while it runs their
+        known ids are not dropped (:meth:`leave`), so nothing decided meanwhile is forgotten."""
+        if self.writer is None or not self.store.reads_are_round_trips:
+            return  # SQLite: a read at the first command is a page of a local file
+        if member_id in self._known and member_id in self.quota.totals:
+            return
+        self._reading_ahead[member_id] = self._reading_ahead.get(member_id, 0) + 1
+        loop = asyncio.get_running_loop()
+        future = self.writer.submit(Store.member_state, member_id)
+        future.add_done_callback(lambda f: loop.call_soon_threadsafe(self._read_ahead_done, room, member_id, f))
+
+    def _read_ahead_done(self, room: Room, member_id: int, future: concurrent.futures.Future[tuple[set[str], int]]) -> None:
+        still = self._reading_ahead.pop(member_id) - 1
+        if still:
+            self._reading_ahead[member_id] = still
+        gone = not room.online.get(member_id)
+        if gone and not still:
+            self._known.pop(member_id, None)  # gone meanwhile: what leave() kept is dropped now
+        if gone or self.rooms.get(room.group.id) is not room or future.exception() is not None or self._closed:
+            return  # (a read that failed: read at their first command instead)
+        ids, stored = future.result()
+        self._known.setdefault(member_id, ids)
+        self.quota.totals.setdefault(member_id, stored)
 
     # -- commands --------------------------------------------------------------
 

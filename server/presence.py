@@ -38,6 +38,7 @@ class Presence:
     presence_grace: float
     clock: Any
     _known: dict[int, set[str]]
+    _reading_ahead: dict[int, int]
 
     if TYPE_CHECKING:
 
@@ -56,7 +57,8 @@ class Presence:
             room.online[peer.member_id] = left
             return
         room.online.pop(peer.member_id, None)
-        self._known.pop(peer.member_id, None)  # reloaded from the store if needed again
+        if peer.member_id not in self._reading_ahead:  # else dropped once that read is done (Hub._read_ahead)
+            self._known.pop(peer.member_id, None)  # reloaded from the store if needed again
         entry = room.state.roster.get(peer.member_id)
         if getattr(peer, "lost", False) and self.presence_grace > 0 and not (entry is not None and entry.removed):
             # The link broke (no close from the member): they are probably coming back.

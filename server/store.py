@@ -705,6 +705,10 @@ class Store:
     #: How long a write waits for the write lock another connection (the CLI) holds.
     lock_wait_ms = 5000
 
+    #: Whether a read is a round trip to a server (PostgreSQL), not a local file's page (SQLite):
+    #: then the hub reads what it can ahead of time, off the loop.
+    reads_are_round_trips = False
+
     def wait_for_lock(self, wait: bool) -> None:
         """Whether a commit waits (up to :attr:`lock_wait_ms`) for a write lock another
         connection holds, or raises :class:`StoreBusy` at once."""
@@ -765,6 +769,10 @@ class Store:
             if len(batch) < chunk:
                 return
             after = batch[-1].seq
+
+    def member_state(self, member_id: int) -> tuple[set[str], int]:
+        """What deciding a member's commands needs: :meth:`command_ids` and :meth:`stored_bytes`."""
+        return self.command_ids(member_id), self.stored_bytes(member_id)
 
     def command_ids(self, member_id: int) -> set[str]:
         """Every command id this member has a stored result for."""

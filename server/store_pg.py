@@ -240,6 +240,7 @@ class PgStore(Store):
     #: A commit is a round trip to PostgreSQL and its WAL flush: always on the writer's thread
     #: (which never asks it not to wait for a lock: :meth:`Store.wait_for_lock` is SQLite's).
     commit_may_block = True
+    reads_are_round_trips = True
 
     def data_version(self) -> int:
         return self._db.execute("SELECT data_version FROM store_meta").fetchone()[0]

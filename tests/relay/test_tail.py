@@ -424,3 +424,47 @@ async def test_a_member_still_connected_when_a_batch_fails_stays_present_in_the_
         recorded = await d.recv_until(is_event("attendance.recorded"))
     minutes = {row["name"]: row["minutes"] for row in recorded["data"]["rows"]}
     assert minutes == {"Dana": 20, "Sam": 20, "Alex": 0, "Riley": 0}  # Alex and Riley never came
+
+
+async def test_on_postgresql_a_members_first_command_makes_no_round_trip_on_the_loop(pg_url):
+    """What deciding a member's commands needs from the store (the command ids already answered,
+    the bytes they stored) is read while they catch up, on the writer's thread in order after
+    the batches before it, not on the loop at their first command: with another connection
+    holding the command results table locked, Sam's first command after a reconnect is decided
+    and waits on the writer's thread, and a member of another group is welcomed meanwhile.
+    Sam's earlier command, sent again with the same id, is answered from its stored result."""
+    async with RelayServer(pg_url) as relay:
+        seeded = seed(relay.store, relay.url)
+        sam = seeded.participants[0]
+        pat_token = member_of_another_group(relay.store)
+        async with RawClient(relay.url, sam.token) as s:
+            await s.wait_synced()
+            first = await s.command("chat.send", {"text": "before"}, id="earlier")
+        async with RawClient(relay.url, sam.token) as s:
+            await s.wait_synced()
+            await until(lambda: sam.member_id in relay.hub._known, "Sam's answered commands read ahead")
+            holder = psycopg.connect(pg_url)
+            holder.execute("LOCK TABLE command_results IN ACCESS EXCLUSIVE MODE")
+            released = threading.Event()
+
+            def release() -> None:
+                released.set()
+                holder.rollback()
+
+            timer = threading.Timer(5.0, release)
+            timer.start()
+            try:
+                cid = await s.send("chat.send", {"text": "first since the reconnect"})
+                await asyncio.sleep(0.3)  # decided; its commit waits on the thread for the table
+                async with RawClient(relay.url, pat_token) as p:
+                    await p.wait_synced(timeout=10)
+                assert not released.is_set(), "the loop waited for the table"
+                timer.cancel()
+                release()
+                assert (await s.wait_ack(cid))["kind"] == "ack"
+            finally:
+                timer.cancel()
+                holder.close()
+            assert await s.command("chat.send", {"text": "before"}, id="earlier") == first
+        texts = [e.data["text"] for e in relay.store.events_after(seeded.group_id, 0) if e.type == "chat.posted"]
+        assert texts == ["before", "first since the reconnect"]
