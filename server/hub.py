@@ -202,7 +202,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self.check_members()
         room = self.room(member.group_id)
         self._reload_if_stale(room)
-        self._refresh_roster(room.state, member.group_id)
+        self.refresh_if_changed(room)
         if room.membership:
             # Log a revocation or reinstatement before the welcome, so the
             # joiner's roster already says it (a reissued member is back in).

@@ -90,6 +90,7 @@ class Membership:
         """Events that bring the log's roster in line with the members table."""
         room.membership = False
         self._refresh_roster(room.state, room.group.id)
+        room.roster_read_at = self._data_version
         drafts = []
         for record in self.store.members(room.group.id):
             entry = room.state.roster[record.id]

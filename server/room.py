@@ -56,6 +56,9 @@ class Room:
         self.pending: list[tuple[Any, Command]] = []
         self.membership = True  # compare the roster with the members table on the next flush
         self.jobs: list[Any] = []  # events the relay decides itself, for the next batch (Hub.log_soon)
+        #: The store's data_version when the roster, settings and invitations were last read
+        #: (:meth:`Rooms.refresh_if_changed`); None: read them at the next join.
+        self.roster_read_at: int | None = None
         self.lost_at: dict[int, float] = {}  # member_id -> when their link broke (attendance)
 
     @property
@@ -93,6 +96,7 @@ class Rooms:
 
     rooms: dict[int, Room]
     store: Store
+    _data_version: int
 
     if TYPE_CHECKING:
 
@@ -126,7 +130,18 @@ class Rooms:
                 # nobody is known to be present since; who reconnects opens a new stretch.
                 self.store.close_stretch(group_id, state.session.session_id, None, last_ts)
             state.stretches = self.store.stretches(group_id, state.session.session_id)
-        return Room(group, state, tail)
+        room = Room(group, state, tail)
+        room.roster_read_at = self._data_version
+        return room
+
+    def refresh_if_changed(self, room: Room) -> None:
+        """Read the room's members, settings and invitations again if another process (the CLI)
+        may have changed them since they were last read: when the store's data_version moved
+        (run :meth:`check_members` first). On PostgreSQL each read is a round trip on the loop,
+        three a join, thousands when an owner dies; nothing changed, nothing is read."""
+        if room.roster_read_at != self._data_version:
+            self._refresh_roster(room.state, room.group.id)
+            room.roster_read_at = self._data_version
 
     def _refresh_roster(self, state: GroupState, group_id: int) -> None:
         """Add members invited since the room was loaded (the CLI may run meanwhile).
@@ -151,7 +166,7 @@ class Rooms:
         before, fresh = room.state, self._load(room.group.id, first=False)
         if before.session is not None and fresh.state.session is not None and fresh.state.session.session_id == before.session.session_id:
             fresh.state.stretches = before.stretches
-        room.state, room.tail = fresh.state, fresh.tail
+        room.state, room.tail, room.roster_read_at = fresh.state, fresh.tail, fresh.roster_read_at
         room.membership = True
         for member_id in room.online:
             room.state.update_member({"id": member_id}, status="online")

@@ -244,6 +244,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX reminder_outbox_due ON reminder_outbox(channel, lease_until) WHERE state = 'claimed';
     CREATE INDEX reminder_outbox_by_group ON reminder_outbox(group_id, due);
     """,
+    # 9 (issue 16): nothing for SQLite, whose data_version moves at every commit of another
+    # connection; PG_ALSO[9] moves PostgreSQL's at a change of a group's settings or a guest's
+    # invitation too, so a join reads them only when the CLI changed something.
+    """
+    -- SQLite: nothing to change
+    """,
 )
 
 #: What PostgreSQL runs besides a migration's translated SQL, by migration number:
@@ -252,7 +258,8 @@ PG_ALSO: dict[int, str] = {
     # attendance is read in insertion order and its latest stretch found by SQLite's rowid.
     4: "ALTER TABLE attendance ADD COLUMN rowid BIGSERIAL;",
     # PRAGMA data_version: a counter every change to the members moves (revocations and new
-    # tokens from the CLI, in another process, are noticed by the relay in one cheap read).
+    # tokens from the CLI, in another process, are noticed by the relay in one cheap read;
+    # from migration 9 a group's settings and guests' invitations move it too).
     6: """
     CREATE TABLE store_meta (data_version BIGINT NOT NULL);
     INSERT INTO store_meta (data_version) VALUES (0);
@@ -329,6 +336,13 @@ PG_ALSO: dict[int, str] = {
         RETURN iop_commit(h_id, h_old, h_new, e_group, e_seq, e_type, e_ts, e_actor, e_actor_name, e_audience, e_subject, e_data,
             r_member, r_command, r_group, r_first, r_last, r_code, r_message, r_ts, m_revoked, u_member, u_bytes);
     END $$;
+    """,
+    # 9: what else the CLI changes for a running relay moves data_version too.
+    9: """
+    CREATE TRIGGER group_settings_changed AFTER INSERT OR UPDATE OR DELETE ON group_settings
+        FOR EACH STATEMENT EXECUTE FUNCTION iop_bump_data_version();
+    CREATE TRIGGER guest_invites_changed AFTER INSERT OR UPDATE OR DELETE ON guest_invites
+        FOR EACH STATEMENT EXECUTE FUNCTION iop_bump_data_version();
     """,
 }
 

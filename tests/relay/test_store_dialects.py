@@ -351,3 +351,19 @@ def test_a_commit_that_revokes_nobody_leaves_the_data_version_alone(store):
     assert store.data_version() == before
     store.commit([(gid, _event(2, type="member.removed", data={"member_id": mid}))], [], [mid])
     assert store.member(mid).revoked
+
+
+async def test_a_groups_safety_settings_changed_with_the_cli_apply_to_the_next_check_in_with_nobody_joining(relay, store_ref):
+    """The CLI (another connection) adds a watched feeling word while the session runs: the next
+    check-in naming it raises an alert for the facilitator, though nobody joined since."""
+    g = seed(relay.store, relay.url)
+    async with connected(relay.url, g.facilitator, g.participants[0]) as (dana, sam):
+        await dana.command("session.start", {"title": "Week 2"})
+        cli = open_store(store_ref)
+        try:
+            cli.set_group_settings(g.group_id, watch_words=["hopeless"])
+        finally:
+            cli.close()
+        await sam.command("checkin.submit", {"mood": 6, "feelings": ["hopeless"], "note": "", "note_to": "facilitators"})
+        alert = await dana.recv_until(is_event("alert.raised"))
+        assert alert["data"]["member_id"] == g.participants[0].member_id and "hopeless" in alert["data"]["reason"]

@@ -468,3 +468,44 @@ async def test_on_postgresql_a_members_first_command_makes_no_round_trip_on_the_
             assert await s.command("chat.send", {"text": "before"}, id="earlier") == first
         texts = [e.data["text"] for e in relay.store.events_after(seeded.group_id, 0) if e.type == "chat.posted"]
         assert texts == ["before", "first since the reconnect"]
+
+
+async def test_on_postgresql_a_join_reads_the_roster_and_settings_only_when_the_cli_changed_them(pg_url):
+    """A join to a group already loaded reads its members, settings and guests' invitations again
+    only when the store's data_version moved (the CLI changed one of them): with another
+    connection holding the settings table locked, Alex is welcomed (a read there would hold the
+    loop until a timer lets the table go); a member the CLI invites after that is in the
+    roster of the next welcome."""
+    async with RelayServer(pg_url) as relay:
+        seeded = seed(relay.store, relay.url)
+        dana, sam, alex, _riley = seeded.facilitator, *seeded.participants
+        async with RawClient(relay.url, dana.token) as d:
+            await d.wait_synced()
+            # The members seeded after the relay started moved data_version once: a landed batch
+            # and a join take that in (the roster read again, once).
+            await d.command("session.start", {"title": "Week 4"})
+            async with RawClient(relay.url, sam.token) as s:
+                await s.wait_synced()
+            holder = psycopg.connect(pg_url)
+            holder.execute("LOCK TABLE group_settings IN ACCESS EXCLUSIVE MODE")
+            released = threading.Event()
+
+            def release() -> None:
+                released.set()
+                holder.rollback()
+
+            timer = threading.Timer(5.0, release)
+            timer.start()
+            try:
+                async with RawClient(relay.url, alex.token) as a:
+                    await a.wait_synced(timeout=10)
+                assert not released.is_set(), "the join read the settings"
+            finally:
+                timer.cancel()
+                if not released.is_set():
+                    release()
+                holder.close()
+            _casey, casey_token = relay.store.add_member(seeded.group_id, "Casey", "participant")
+            async with RawClient(relay.url, casey_token) as c:
+                await c.wait_synced()
+                assert "Casey" in [m["name"] for m in c.welcome["roster"]]
