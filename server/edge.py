@@ -74,7 +74,7 @@ from .quota import Quota
 from .notify import SMTP_TIMEOUT, Notifier, SmtpSettings
 from .oncall import ON_CALL_AFTER, OnCall
 from .reminders import REMINDER_EVERY, REMINDER_LEASE, Reminders, SmsSettings
-from .schedule import frame_for as schedule_frame_for
+from .schedule import Schedules
 from .limits import (
     DEFAULT_BURST,
     DEFAULT_RATE_PER_S,
@@ -371,6 +371,7 @@ class RelayServer:
         self.reminders: Reminders | None = None
         self._reminder_task: asyncio.Task | None = None
         self._schedule_revisions: dict[int, int] = {}
+        self._schedules: Schedules
         self.smtp = smtp
         self.on_call_after = on_call_after
         self.oncall: OnCall | None = None
@@ -417,6 +418,7 @@ class RelayServer:
         self.store.checkpoint()  # opens the checkpoint connection now, before load can use up file descriptors
         self._make_placement()  # after the writer: its connection checks the same epochs (_share_fence)
         self._schedule_revisions = self.store.schedule_revisions()
+        self._schedules = Schedules(self.store)
         self.hub.side_writes["reminders.set"] = self._save_reminder_choice
         # A landed batch's acks and events go to the sockets at once, not at the end of a loop turn
         # that may hold many members' reads first (issue 16, the tail): one hop less per chat.
@@ -618,7 +620,8 @@ class RelayServer:
 
     def _send_schedule(self, conn: Any) -> None:
         try:
-            conn.write(encode(schedule_frame_for(self.store, conn.group_id, conn.member_id, conn.role, time.time())))
+            revision = self._schedule_revisions.get(conn.group_id)
+            conn.write(encode(self._schedules.frame_for(conn.group_id, conn.member_id, conn.role, time.time(), revision)))
         except Exception:
             log.exception("could not compute the schedule of group %d; the member joins without it", conn.group_id)
 

@@ -6,7 +6,7 @@ Contract:
   join) lives in the store (migration 4); :func:`upcoming` expands it with
   :func:`protocol.schedule.occurrences` over the next
   :data:`~protocol.schedule.HORIZON_DAYS` days.
-- :func:`frame_for` is the ``schedule`` frame one connection gets after its
+- :meth:`Schedules.frame_for` is the ``schedule`` frame one connection gets after its
   welcome and whenever the group's schedule revision changes: the coming
   sessions, the public label and the member's *own* reminder choices (a guest
   gets the family sessions only, and no choices). No other member's address
@@ -53,7 +53,7 @@ from protocol.sessionkind import DEFAULT_SESSION_KIND, SESSION_KINDS, SessionKin
 
 from .store import GroupRecord, MemberRecord, Store, StoreError
 
-__all__ = ["DEFAULT_LABEL", "DEFAULT_JOIN", "upcoming", "frame_for", "group_ics", "public_text", "add_cli", "run_cli", "check_email", "check_phone"]
+__all__ = ["DEFAULT_LABEL", "DEFAULT_JOIN", "upcoming", "Schedules", "group_ics", "public_text", "add_cli", "run_cli", "check_email", "check_phone"]
 
 #: What a reminder and a calendar call the group until a facilitator sets a public label:
 #: never the group's own name, which may say what it treats.
@@ -82,14 +82,37 @@ def upcoming(store: Store, group_id: int, now: float, *, days: int = HORIZON_DAY
     return occurrences(store.schedule_rules(group_id), store.schedule_cancellations(group_id), tz, now, now + days * 86400, limit)
 
 
-def frame_for(store: Store, group_id: int, member_id: int, role: str, now: float) -> dict[str, Any]:
-    """The ``schedule`` frame for one member's connection."""
-    tz, label, join = public_text(store, group_id)
-    sessions = upcoming(store, group_id, now)
-    if role == GUEST:  # a family member is told of the family sessions only, and keeps no reminder choices here
-        return schedule_frame(group_id=group_id, tz=tz, label=label, join=join,
-                              sessions=[o for o in sessions if o.kind == SessionKind.FAMILY], reminders=None)
-    return schedule_frame(group_id=group_id, tz=tz, label=label, join=join, sessions=sessions, reminders=store.reminder_prefs(member_id))
+class Schedules:
+    """The ``schedule`` frames a relay sends: each group's part (its public text and upcoming
+    sessions) read once per schedule revision, and at most :attr:`FRESH_FOR` seconds old.
+
+    A join's frame then costs one read, the member's reminder choices, instead of five (on
+    PostgreSQL each a round trip on the loop, and hundreds of joins come at once when an owner
+    dies: issue 16). A revision moves whenever a group's schedule, settings or a member's
+    choices change; the relay looks every second and sends the changed groups fresh frames,
+    so a join in that second may get the last frame, followed by the fresh one."""
+
+    #: Seconds a group's sessions are kept: sessions that have ended since are left out as the
+    #: frame is made; one that comes within the horizon meanwhile waits this long at most.
+    FRESH_FOR = 60.0
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        # group -> (its revision then, when read, time zone, label, join text, upcoming sessions)
+        self._groups: dict[int, tuple[int | None, float, str, str, str, list[Occurrence]]] = {}
+
+    def frame_for(self, group_id: int, member_id: int, role: str, now: float, revision: int | None) -> dict[str, Any]:
+        """The ``schedule`` frame for one member's connection, the group's schedule being at ``revision``."""
+        kept = self._groups.get(group_id)
+        if kept is None or kept[0] != revision or now - kept[1] >= self.FRESH_FOR:
+            tz, label, join = public_text(self.store, group_id)
+            kept = self._groups[group_id] = (revision, now, tz, label, join, upcoming(self.store, group_id, now))
+        _revision, _read, tz, label, join, planned = kept
+        sessions = [o for o in planned if o.start + o.minutes * 60 > now]
+        if role == GUEST:  # a family member is told of the family sessions only, and keeps no reminder choices here
+            return schedule_frame(group_id=group_id, tz=tz, label=label, join=join,
+                                  sessions=[o for o in sessions if o.kind == SessionKind.FAMILY], reminders=None)
+        return schedule_frame(group_id=group_id, tz=tz, label=label, join=join, sessions=sessions, reminders=self.store.reminder_prefs(member_id))
 
 
 def group_ics(store: Store, group_id: int, now: float) -> bytes:

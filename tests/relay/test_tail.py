@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as _dt
 import os
 import sqlite3
 import struct
@@ -23,6 +24,7 @@ from websockets.frames import Frame, Opcode
 
 from protocol import PROTOCOL_VERSION
 from protocol.errors import CloseCode
+from protocol.schedule import Rule
 from server.edge import RelayServer
 from tests.support.wsclient import RawClient, is_event, is_kind, seed, until
 
@@ -509,3 +511,40 @@ async def test_on_postgresql_a_join_reads_the_roster_and_settings_only_when_the_
             async with RawClient(relay.url, casey_token) as c:
                 await c.wait_synced()
                 assert "Casey" in [m["name"] for m in c.welcome["roster"]]
+
+
+async def test_on_postgresql_a_joins_schedule_frame_reads_the_groups_schedule_once_per_revision(pg_url):
+    """The ``schedule`` frame after a welcome reads the group's schedule (its settings, rules and
+    cancellations) once per schedule revision, then only the member's own reminder choices: with
+    another connection holding the rules table locked, Alex gets his welcome, his schedule with
+    the planned session and his replay (a read there would hold the loop until a timer lets the
+    table go)."""
+    async with RelayServer(pg_url) as relay:
+        seeded = seed(relay.store, relay.url)
+        dana, alex = seeded.facilitator, seeded.participants[1]
+        start = _dt.datetime.now(_dt.UTC).replace(second=0, microsecond=0) + _dt.timedelta(days=1)
+        relay.store.add_schedule_rule(seeded.group_id, Rule(0, "group", start.date(), start.time(), 60))
+        async with RawClient(relay.url, dana.token) as d:
+            await d.wait_synced()
+            first = await d.recv_until(lambda f: f.get("kind") == "schedule" and f["sessions"], timeout=5)
+            holder = psycopg.connect(pg_url)
+            holder.execute("LOCK TABLE schedule_rules IN ACCESS EXCLUSIVE MODE")
+            released = threading.Event()
+
+            def release() -> None:
+                released.set()
+                holder.rollback()
+
+            timer = threading.Timer(5.0, release)
+            timer.start()
+            try:
+                async with RawClient(relay.url, alex.token) as a:
+                    schedule = await a.recv_until(lambda f: f.get("kind") == "schedule", timeout=10)
+                    await a.wait_synced(timeout=10)
+                assert not released.is_set(), "the join read the group's schedule"
+            finally:
+                timer.cancel()
+                if not released.is_set():
+                    release()
+                holder.close()
+        assert schedule["sessions"] == first["sessions"] and schedule["sessions"][0]["start"] == start.timestamp()

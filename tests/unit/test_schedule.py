@@ -179,3 +179,22 @@ def test_the_full_screen_header_says_the_next_session_and_still_says_the_connect
     header = words.header_fit(model, time.time(), 80)
     assert len(header) <= 80 and header.endswith("· connected")
     assert "Next: " in header and ", workshop" in header
+
+
+def test_a_relays_schedule_frames_read_the_group_once_per_revision_and_leave_out_sessions_ended_since(tmp_path):
+    from server.schedule import Schedules
+
+    store = Store(tmp_path / "data")
+    gid = store.create_group("Tuesday IOP")
+    sam, _ = store.add_member(gid, "Sam", "participant")
+    begins = _dt.datetime.now(_dt.UTC).replace(second=0, microsecond=0) + _dt.timedelta(minutes=2)
+    rule = store.add_schedule_rule(gid, Rule(0, "group", begins.date(), begins.time(), 1))
+    revision = store.schedule_revisions()[gid]
+    frames = Schedules(store)
+    during = begins.timestamp() + 30
+    assert [s["start"] for s in frames.frame_for(gid, sam, "participant", during, revision)["sessions"]] == [begins.timestamp()]
+    store.remove_schedule_rule(gid, rule)  # not yet seen by the relay: the same revision
+    assert len(frames.frame_for(gid, sam, "participant", during + 5, revision)["sessions"]) == 1, "read once per revision"
+    assert frames.frame_for(gid, sam, "participant", during + 31, revision)["sessions"] == [], "it ended meanwhile"
+    assert frames.frame_for(gid, sam, "participant", during, store.schedule_revisions()[gid])["sessions"] == []
+    store.close()
