@@ -136,10 +136,13 @@ class Rooms:
 
     def refresh_if_changed(self, room: Room) -> None:
         """Read the room's members, settings and invitations again if another process (the CLI)
-        may have changed them since they were last read: when the store's data_version moved
-        (run :meth:`check_members` first). On PostgreSQL each read is a round trip on the loop,
-        three a join, thousands when an owner dies; nothing changed, nothing is read."""
-        if room.roster_read_at != self._data_version:
+        may have changed them since they were last read (run :meth:`check_members` first).
+
+        On PostgreSQL each read is a round trip on the loop, three a join, thousands when an
+        owner dies: they are read only when the store's data_version moved, which every change
+        to them moves, from any connection (triggers, migrations 6 and 9). SQLite's moves only
+        for other connections' commits, and its reads are pages of a local file: read always."""
+        if not self.store.reads_are_round_trips or room.roster_read_at != self._data_version:
             self._refresh_roster(room.state, room.group.id)
             room.roster_read_at = self._data_version
 
