@@ -75,7 +75,6 @@ from .notify import SMTP_TIMEOUT, Notifier, SmtpSettings
 from .oncall import ON_CALL_AFTER, OnCall
 from .reminders import REMINDER_EVERY, REMINDER_LEASE, Reminders, SmsSettings
 from .schedule import Schedules
-from .admission import JOINS_PER_TURN, Admission
 from .limits import (
     DEFAULT_BURST,
     DEFAULT_RATE_PER_S,
@@ -372,7 +371,6 @@ class RelayServer:
         self.reminders: Reminders | None = None
         self._reminder_task: asyncio.Task | None = None
         self._schedule_revisions: dict[int, int] = {}
-        self._admission = Admission(JOINS_PER_TURN)
         self._schedules: Schedules
         self.smtp = smtp
         self.on_call_after = on_call_after
@@ -754,9 +752,6 @@ class RelayServer:
         conn, member, hello = accepted
         if self.placement.several and not await self._placed_here(conn, member.group_id, from_node):
             return  # forwarded to the group's owner, or closed
-        await self._admission.turn()  # a burst of joins: a few a turn (server/admission.py)
-        if ws.protocol.state is not State.OPEN:
-            return  # gone while waiting for its turn: nothing was registered
         mine = self._members.setdefault(member.id, [])
         while len(mine) >= self.max_connections_per_member:
             mine.pop(0).close(
@@ -828,7 +823,6 @@ class RelayServer:
         except ProtocolError as err:
             await self._refuse(ws, err, hello_close_code(err.code))
             return None
-        await self._admission.turn()  # a burst of joins: a few a turn (server/admission.py)
         member = await self._member_or_refuse(ws, hello.token)
         if member is None:
             return None
