@@ -16,13 +16,13 @@ import datetime as _dt
 import json
 import math
 import sqlite3
-import threading
 import time
 
 import pytest
 from icalendar import Calendar
 from tests.support.outside import Webhook
 from tests.support.procs import start_server_process
+from tests.support.held import Held
 from tests.support.wsclient import RawClient
 
 from protocol.roles import FACILITATOR, PARTICIPANT
@@ -272,28 +272,18 @@ async def test_a_reminders_claim_waiting_for_a_held_write_lock_leaves_the_loop_s
         assert relay.reminders is not None
         holder = sqlite3.connect(relay.store.path, isolation_level=None, check_same_thread=False)
         holder.execute("BEGIN IMMEDIATE")
-        released = threading.Event()
-
-        def release() -> None:
-            released.set()
-            holder.execute("ROLLBACK")
-
-        timer = threading.Timer(3.0, release)
-        timer.start()
+        held = Held(lambda: holder.execute("ROLLBACK"), 3.0)
         try:
             tick = asyncio.get_running_loop().create_task(relay.reminders.tick(time.time()))
             await asyncio.sleep(0.3)  # the look is done (reads); the claim waits for the lock
             assert not tick.done()
             async with RawClient(relay.url, alex_token) as alex:
                 await alex.wait_synced(timeout=10)
-                assert not released.is_set(), "the loop waited for the reminder's claim"
-            timer.cancel()
-            release()
+                assert not held.timed_out, "the loop waited for the reminder's claim"
+            held.let_go()
             assert await tick == 1
         finally:
-            timer.cancel()
-            if holder.in_transaction:
-                holder.execute("ROLLBACK")
+            held.let_go()
             holder.close()
         await box.wait_for(1)
         assert [rcpt for rcpt, _ in box.messages] == [["sam@example.org"]]

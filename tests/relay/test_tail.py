@@ -26,6 +26,7 @@ from protocol import PROTOCOL_VERSION
 from protocol.errors import CloseCode
 from protocol.schedule import Rule
 from server.edge import RelayServer
+from tests.support.held import Held
 from tests.support.wsclient import RawClient, is_event, is_kind, seed, until
 
 
@@ -291,28 +292,20 @@ async def test_an_event_the_relay_decides_itself_waits_in_its_rooms_batch_not_on
             await d.command("breakout.open", {"rooms": 2, "minutes": 10, "prompt": "Name one trigger.", "assign": "random"})
             holder = psycopg.connect(pg_url)
             holder.execute("SELECT head_seq FROM groups WHERE id = %s FOR NO KEY UPDATE", (seeded.group_id,))
-            released = threading.Event()
-
-            def release() -> None:
-                released.set()
-                holder.rollback()
-
-            timer = threading.Timer(5.0, release)
-            timer.start()
+            held = Held(holder.rollback)
             try:
                 cid = await s.send("chat.send", {"text": "held back"})
                 await asyncio.sleep(0.3)  # decided; its commit waits on the thread for the row
                 async with RawClient(relay.url, riley.token) as r, RawClient(relay.url, pat_token) as p:
                     await r.wait_synced(timeout=10)
                     await p.wait_synced(timeout=10)
-                    assert not released.is_set(), "the loop waited for the batch in flight"
-                    timer.cancel()
-                    release()
+                    assert not held.timed_out, "the loop waited for the batch in flight"
+                    held.let_go()
                     assert (await s.wait_ack(cid))["kind"] == "ack"
                     placed = await r.recv_until(is_event("room.joined", member_id=riley.member_id))
                     await d.recv_until(lambda f: f.get("seq") == placed["seq"])
             finally:
-                timer.cancel()
+                held.let_go()
                 holder.close()
         joined = [e for e in relay.store.events_after(seeded.group_id, 0) if e.type == "room.joined" and e.data["member_id"] == riley.member_id]
         assert len(joined) == 1, "Riley was placed once"
@@ -401,24 +394,15 @@ async def test_a_member_still_connected_when_a_batch_fails_stays_present_in_the_
         await d.command("session.start", {"title": "Week 4"})
         blocker = sqlite3.connect(relay.store.path, isolation_level=None, check_same_thread=False)
         blocker.execute("BEGIN IMMEDIATE")
-        released = threading.Event()
-
-        def release() -> None:
-            released.set()
-            blocker.execute("ROLLBACK")
-
-        timer = threading.Timer(3.0, release)
-        timer.start()
+        held = Held(lambda: blocker.execute("ROLLBACK"), 3.0)
         try:
             cid = await s.send("chat.send", {"text": "not stored"})
             assert (await s.wait_ack(cid, timeout=10))["kind"] == "error"
             async with RawClient(relay.url, pat_token) as p:
                 await p.wait_synced(timeout=10)
-            assert not released.is_set(), "the loop waited for the lock"
+            assert not held.timed_out, "the loop waited for the lock"
         finally:
-            timer.cancel()
-            if blocker.in_transaction:
-                blocker.execute("ROLLBACK")
+            held.let_go()
             blocker.close()
         real = relay.hub.clock
         relay.hub.clock = lambda: real() + 20 * 60
@@ -447,25 +431,17 @@ async def test_on_postgresql_a_members_first_command_makes_no_round_trip_on_the_
             await until(lambda: sam.member_id in relay.hub._known, "Sam's answered commands read ahead")
             holder = psycopg.connect(pg_url)
             holder.execute("LOCK TABLE command_results IN ACCESS EXCLUSIVE MODE")
-            released = threading.Event()
-
-            def release() -> None:
-                released.set()
-                holder.rollback()
-
-            timer = threading.Timer(5.0, release)
-            timer.start()
+            held = Held(holder.rollback)
             try:
                 cid = await s.send("chat.send", {"text": "first since the reconnect"})
                 await asyncio.sleep(0.3)  # decided; its commit waits on the thread for the table
                 async with RawClient(relay.url, pat_token) as p:
                     await p.wait_synced(timeout=10)
-                assert not released.is_set(), "the loop waited for the table"
-                timer.cancel()
-                release()
+                assert not held.timed_out, "the loop waited for the table"
+                held.let_go()
                 assert (await s.wait_ack(cid))["kind"] == "ack"
             finally:
-                timer.cancel()
+                held.let_go()
                 holder.close()
             assert await s.command("chat.send", {"text": "before"}, id="earlier") == first
         texts = [e.data["text"] for e in relay.store.events_after(seeded.group_id, 0) if e.type == "chat.posted"]
@@ -490,22 +466,13 @@ async def test_on_postgresql_a_join_reads_the_roster_and_settings_only_when_the_
                 await s.wait_synced()
             holder = psycopg.connect(pg_url)
             holder.execute("LOCK TABLE group_settings IN ACCESS EXCLUSIVE MODE")
-            released = threading.Event()
-
-            def release() -> None:
-                released.set()
-                holder.rollback()
-
-            timer = threading.Timer(5.0, release)
-            timer.start()
+            held = Held(holder.rollback)
             try:
                 async with RawClient(relay.url, alex.token) as a:
                     await a.wait_synced(timeout=10)
-                assert not released.is_set(), "the join read the settings"
+                assert not held.timed_out, "the join read the settings"
             finally:
-                timer.cancel()
-                if not released.is_set():
-                    release()
+                held.let_go()
                 holder.close()
             _casey, casey_token = relay.store.add_member(seeded.group_id, "Casey", "participant")
             async with RawClient(relay.url, casey_token) as c:
@@ -529,22 +496,13 @@ async def test_on_postgresql_a_joins_schedule_frame_reads_the_groups_schedule_on
             first = await d.recv_until(lambda f: f.get("kind") == "schedule" and f["sessions"], timeout=5)
             holder = psycopg.connect(pg_url)
             holder.execute("LOCK TABLE schedule_rules IN ACCESS EXCLUSIVE MODE")
-            released = threading.Event()
-
-            def release() -> None:
-                released.set()
-                holder.rollback()
-
-            timer = threading.Timer(5.0, release)
-            timer.start()
+            held = Held(holder.rollback)
             try:
                 async with RawClient(relay.url, alex.token) as a:
                     schedule = await a.recv_until(lambda f: f.get("kind") == "schedule", timeout=10)
                     await a.wait_synced(timeout=10)
-                assert not released.is_set(), "the join read the group's schedule"
+                assert not held.timed_out, "the join read the group's schedule"
             finally:
-                timer.cancel()
-                if not released.is_set():
-                    release()
+                held.let_go()
                 holder.close()
         assert schedule["sessions"] == first["sessions"] and schedule["sessions"][0]["start"] == start.timestamp()
