@@ -506,3 +506,39 @@ async def test_on_postgresql_a_joins_schedule_frame_reads_the_groups_schedule_on
                 held.let_go()
                 holder.close()
         assert schedule["sessions"] == first["sessions"] and schedule["sessions"][0]["start"] == start.timestamp()
+
+
+async def test_on_postgresql_a_line_in_flight_when_its_member_reconnects_is_answered_once_when_sent_again(pg_url):
+    """Sam's line is decided and its batch waits (another connection holds the group's row) when his
+    link drops; he reconnects, and his answered command ids are read ahead on the writer's thread,
+    after that batch. Once the row is free and the read is in, the line sent again with the same id
+    is answered from its stored result: stored once, with the same seq (a read that missed the
+    batch would decide it again, and its commit would fail on the stored result)."""
+    async with RelayServer(pg_url) as relay:
+        seeded = seed(relay.store, relay.url)
+        sam = seeded.participants[0]
+        async with RawClient(relay.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            holder = psycopg.connect(pg_url)
+            try:
+                async with RawClient(relay.url, sam.token) as before:
+                    await before.wait_synced()
+                    holder.execute("SELECT head_seq FROM groups WHERE id = %s FOR NO KEY UPDATE", (seeded.group_id,))
+                    held = Held(holder.rollback)
+                    await before.send("chat.send", {"text": "once"}, id="line-1")
+                    await asyncio.sleep(0.3)  # decided; its batch waits for the row
+                    await before.abort()  # the link drops before the ack
+                await until(lambda: sam.member_id not in relay.hub._known, "Sam gone")
+                async with RawClient(relay.url, sam.token) as after:
+                    await after.wait_synced(timeout=10)
+                    assert not held.timed_out, "the loop waited for the row"
+                    held.let_go()
+                    await until(lambda: sam.member_id in relay.hub._known, "Sam's answered commands read ahead")
+                    again = await after.command("chat.send", {"text": "once"}, id="line-1")
+            finally:
+                held.let_go()
+                holder.close()
+            stored = [e for e in relay.store.events_after(seeded.group_id, 0) if e.type == "chat.posted"]
+            assert [e.data["text"] for e in stored] == ["once"] and again["seq"] == stored[0].seq
+            await dana.recv_until(is_event("chat.posted", text="once"))
+            assert [e["data"]["text"] for e in dana.events if e["type"] == "chat.posted"] == ["once"]
