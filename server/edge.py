@@ -478,8 +478,8 @@ class RelayServer:
         if self.smtp is not None or self.sms is not None:
             notifier = Notifier(self.smtp) if self.smtp is not None else None
             self.reminders = Reminders(
-                self.hub, notifier, self.sms, every=self.reminder_every, lease=self.reminder_lease,
-                store=open_store(self.data_dir, durable=self.durable),  # the reminders' own connection, off the loop
+                open_store(self.data_dir, durable=self.durable),  # the reminders' own connection, off the loop
+                notifier, self.sms, every=self.reminder_every, lease=self.reminder_lease,
             )
             self._reminder_task = asyncio.get_running_loop().create_task(self.reminders.run())
             await self.reminders.first_looked.wait()  # the first look for reminders due is done before start() returns, as it always was

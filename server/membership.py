@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from protocol.errors import CloseCode
 from protocol.events import Draft
 from protocol.roles import EVERYONE
-from protocol.state import GroupState
 
 from .room import Room
 
@@ -42,7 +41,7 @@ class Membership:
 
         def flush(self) -> None: ...
 
-        def _refresh_roster(self, state: GroupState, group_id: int) -> None: ...
+        def _reread_roster(self, room: Room) -> None: ...
 
     def check_members(self, *, schedule: bool = True) -> None:
         """Act on revocations and new tokens committed by another process, at once.
@@ -89,8 +88,7 @@ class Membership:
     def _membership_drafts(self, room: Room) -> list[Draft]:
         """Events that bring the log's roster in line with the members table."""
         room.membership = False
-        self._refresh_roster(room.state, room.group.id)
-        room.roster_read_at = self._data_version
+        self._reread_roster(room)
         drafts = []
         for record in self.store.members(room.group.id):
             entry = room.state.roster[record.id]

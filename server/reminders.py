@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
-import functools
 import json
 import logging
 import os
@@ -57,7 +56,6 @@ from protocol.roles import PARTICIPANT
 from protocol.schedule import ReminderPrefs, calendar_ics, in_quiet, send_at, zone
 from protocol.state import GroupState
 
-from .hub import Hub
 from .notify import Attachment, Notifier, NotifyError
 from .room import add_invited
 from .schedule import public_text, upcoming
@@ -134,15 +132,14 @@ class Reminders:
     """Looks for reminders due and sends each (member, occasion, channel) once."""
 
     def __init__(
-        self, hub: Hub, notifier: Notifier | None, sms: SmsSettings | None, *,
-        every: float = REMINDER_EVERY, lease: float = REMINDER_LEASE, clock=time.time, store: Store | None = None,
+        self, store: Store, notifier: Notifier | None, sms: SmsSettings | None, *,
+        every: float = REMINDER_EVERY, lease: float = REMINDER_LEASE, clock=time.time,
     ) -> None:
-        self.hub = hub
-        #: The store as the reminders read and write it: a connection of their own (the relay
-        #: gives one), used from worker threads, one call at a time, so a look over every group
-        #: (its queries, a PostgreSQL round trip each) and a claim waiting for a lock never hold
-        #: the event loop (issue 16). Without one (tests of one tick), the hub's.
-        self.store = store if store is not None else hub.store
+        #: The store as the reminders read and write it: a connection of their own, used from
+        #: worker threads, one call at a time, so a look over every group (its queries, a
+        #: PostgreSQL round trip each) and a claim waiting for a lock never hold the event loop
+        #: (issue 16). Never the hub's: that one belongs to the loop's thread.
+        self.store = store
         self._store_lock = threading.Lock()
         # Each group's state as the reminders last folded it (homework, due dates), and the seq it
         # is folded to: a look reads only the events since, and never loads the group's room.
@@ -179,9 +176,8 @@ class Reminders:
 
     def close(self) -> None:
         """Close the reminders' own store connection (after :meth:`run` has ended)."""
-        if self.store is not self.hub.store:
-            with self._store_lock:
-                self.store.close()
+        with self._store_lock:
+            self.store.close()
 
     # -- what is due ---------------------------------------------------------------
 
@@ -221,12 +217,12 @@ class Reminders:
             count += await self._one(*one, now)
         return count
 
-    async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` on a worker thread, alone on the reminders' store."""
+    async def _off_loop(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` on a worker thread, alone on the reminders' store."""
 
         def alone() -> T:
             with self._store_lock:
-                return fn(*args)
+                return fn(*args, **kwargs)
 
         return await asyncio.to_thread(alone)
 
@@ -267,10 +263,10 @@ class Reminders:
         self, group_id: int, member: MemberRecord, prefs: ReminderPrefs, channel: str, occasion: Occasion,
         tz: ZoneInfo, label: str, join: str, now: float,
     ) -> int:
-        claimed = await self._off_loop(functools.partial(
+        claimed = await self._off_loop(
             self.store.claim_reminder,
             member.id, occasion.key, channel, group_id, occasion.at, owner=self.owner, lease=self.lease, now=now, max_attempts=MAX_ATTEMPTS,
-        ))
+        )
         if not claimed:
             return 0
         if os.environ.get(FAULT_ENV) == "die-after-reminder-claim":
@@ -286,14 +282,14 @@ class Reminders:
                 await self._post_sms(prefs.sms, sms, key)
         except NotifyError as exc:
             log.warning("A %s reminder for %s (member %d) was not accepted: %s", channel, member.name, member.id, exc)
-            await self._off_loop(functools.partial(
+            await self._off_loop(
                 self.store.finish_reminder, member.id, occasion.key, channel, owner=self.owner, sent=False, now=now,
                 retry_at=self.clock() + RETRY_AFTER, error=str(exc),
-            ))
+            )
             return 0
-        await self._off_loop(functools.partial(
+        await self._off_loop(
             self.store.finish_reminder, member.id, occasion.key, channel, owner=self.owner, sent=True, now=self.clock(),
-        ))
+        )
         self.sent += 1
         log.info("sent the %s reminder to %s (member %d) for %s", channel, member.name, member.id, occasion.key)
         return 1

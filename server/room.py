@@ -143,8 +143,12 @@ class Rooms:
         to them moves, from any connection (triggers, migrations 6 and 9). SQLite's moves only
         for other connections' commits, and its reads are pages of a local file: read always."""
         if not self.store.reads_are_round_trips or room.roster_read_at != self._data_version:
-            self._refresh_roster(room.state, room.group.id)
-            room.roster_read_at = self._data_version
+            self._reread_roster(room)
+
+    def _reread_roster(self, room: Room) -> None:
+        """:meth:`_refresh_roster` of a loaded room, noting the data_version it is now up to date with."""
+        self._refresh_roster(room.state, room.group.id)
+        room.roster_read_at = self._data_version
 
     def _refresh_roster(self, state: GroupState, group_id: int) -> None:
         """Add members invited since the room was loaded (the CLI may run meanwhile).

@@ -26,7 +26,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from protocol.roles import GUEST
 from protocol.schedule import (
@@ -82,6 +82,17 @@ def upcoming(store: Store, group_id: int, now: float, *, days: int = HORIZON_DAY
     return occurrences(store.schedule_rules(group_id), store.schedule_cancellations(group_id), tz, now, now + days * 86400, limit)
 
 
+class _GroupPart(NamedTuple):
+    """What every member of a group is sent alike, as read at one schedule revision."""
+
+    revision: int | None
+    read_at: float
+    tz: str
+    label: str
+    join: str
+    planned: list[Occurrence]
+
+
 class Schedules:
     """The ``schedule`` frames a relay sends: each group's part (its public text and upcoming
     sessions) read once per schedule revision, and at most :attr:`FRESH_FOR` seconds old.
@@ -98,17 +109,15 @@ class Schedules:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        # group -> (its revision then, when read, time zone, label, join text, upcoming sessions)
-        self._groups: dict[int, tuple[int | None, float, str, str, str, list[Occurrence]]] = {}
+        self._groups: dict[int, _GroupPart] = {}
 
     def frame_for(self, group_id: int, member_id: int, role: str, now: float, revision: int | None) -> dict[str, Any]:
         """The ``schedule`` frame for one member's connection, the group's schedule being at ``revision``."""
-        kept = self._groups.get(group_id)
-        if kept is None or kept[0] != revision or now - kept[1] >= self.FRESH_FOR:
-            tz, label, join = public_text(self.store, group_id)
-            kept = self._groups[group_id] = (revision, now, tz, label, join, upcoming(self.store, group_id, now))
-        _revision, _read, tz, label, join, planned = kept
-        sessions = [o for o in planned if o.start + o.minutes * 60 > now]
+        part = self._groups.get(group_id)
+        if part is None or part.revision != revision or now - part.read_at >= self.FRESH_FOR:
+            part = self._groups[group_id] = _GroupPart(revision, now, *public_text(self.store, group_id), upcoming(self.store, group_id, now))
+        tz, label, join = part.tz, part.label, part.join
+        sessions = [o for o in part.planned if o.start + o.minutes * 60 > now]
         if role == GUEST:  # a family member is told of the family sessions only, and keeps no reminder choices here
             return schedule_frame(group_id=group_id, tz=tz, label=label, join=join,
                                   sessions=[o for o in sessions if o.kind == SessionKind.FAMILY], reminders=None)
