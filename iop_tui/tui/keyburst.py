@@ -23,7 +23,11 @@ person could arrive. Then:
   ``QUIET`` seconds, an Enter or Tab within ``BREAK_QUIET``. The two differ
   because a letter alone matters only outside a text field, where it is a
   command, while over a slow link the letters a person types arrive together
-  and the Enter they press a moment later must still send their line.
+  and the Enter they press a moment later must still send their line;
+- an Enter or Tab within ``QUIET`` of a burst is held too, and is text when
+  more keys were queued behind it: a chunk read late on a busy machine may
+  begin with the paste's line break, and the person's own Enter is the last
+  key they press, never the first of a run of letters.
 
 So the work per burst is one insertion, whatever its length, and a burst
 never sends a command (no hand raised or lowered, no message sent, no vote,
@@ -102,9 +106,18 @@ class KeyBurst:
             return events.Paste(spaces_for_breaks(event.text))
         return event
 
+    def _near_burst(self, event: events.Key) -> bool:
+        """Whether ``event`` came within ``QUIET`` of the last burst: it may open the paste's next chunk."""
+        return self._last_burst_at is not None and event.time - self._last_burst_at < QUIET
+
     def take(self, event: events.Key) -> bool:
-        """Hold ``event`` if it may be part of a burst; False means handle it now."""
-        if event.is_printable or (event.key in _TEXT_KEYS and (self.keys or self._follows_burst(event))):
+        """Hold ``event`` if it may be part of a burst; False means handle it now.
+
+        An Enter or Tab is held when keys are held or a burst came lately: a chunk of
+        a paste read late may begin with its line break, and only the keys queued
+        behind the Enter tell it from the person's own (see :meth:`flush`).
+        """
+        if event.is_printable or (event.key in _TEXT_KEYS and (self.keys or self._near_burst(event))):
             if not self.keys:
                 self.app.call_later(self.flush)
             self.keys.append(event)
@@ -116,14 +129,14 @@ class KeyBurst:
         keys, self.keys = self.keys, []
         if not keys:
             return
-        follows_burst = self._follows_burst(keys[0])
         field = text_field(self.app.focused)
-        if len(keys) == 1 and not follows_burst:
+        if len(keys) == 1 and not self._follows_burst(keys[0]):
             self._last_burst_at = None
             pane = PANE_KEYS.get(keys[0].key) if field is None else None  # in a text field a digit is text
             if pane is None or not await bring_forward_now(self.app, pane):
                 await self.app.handle_key_now(keys[0])
             return
+        follows_burst = self._near_burst(keys[0])  # the same paste, read in another chunk
         self._last_burst_at = keys[-1].time
         if field is not None:
             self._insert(field, keys)

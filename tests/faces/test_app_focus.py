@@ -229,6 +229,29 @@ async def test_a_burst_of_keys_in_a_text_field_is_text(seeded) -> None:
             assert hand_events(dana) == []
 
 
+async def test_a_paste_chunk_that_starts_with_a_line_break_sends_nothing(seeded) -> None:
+    """On a busy machine a paste is read in chunks well apart; a chunk may begin with
+    the paste's line break. That Enter came with more text behind it: it is text."""
+    sam = seeded.participants[0]
+    async with joined(seeded.url, sam.token) as (app, pilot):
+        model = app.session.model
+        screen = app.session_screen()
+        async with RawClient(seeded.url, seeded.facilitator.token) as dana:
+            await start(dana, pilot, model)
+            await pilot.press("f4")
+            box = screen.query_one("#chat-input", Input)
+            await wait_until(pilot, lambda: app.focused is box, "the chat input")
+            send_burst(app, "the first line of a paste")
+            await wait_until(pilot, lambda: box.value.endswith("paste"), "the first chunk in the box")
+            await pilot.pause(0.3)  # longer than a person's Enter after a burst, shorter than QUIET
+            send_burst(app, "\rand its second line")
+            await wait_until(pilot, lambda: box.value.endswith("line"), "the second chunk in the box")
+            assert box.value == "the first line of a paste and its second line"
+            await pilot.pause(0.2)
+            assert not model.state.chat
+            assert not [f for f in dana.frames if str(f.get("type", "")).startswith("chat.")]
+
+
 async def test_a_number_and_enter_that_arrive_together_still_give_the_mood(seeded) -> None:
     async with joined(seeded.url, seeded.participants[0].token) as (app, pilot):
         mood = app.session_screen().query_one("#checkin-mood", Input)
