@@ -505,6 +505,7 @@ def main() -> None:
     # -- the tail (issue 16): relay and raw in each of N repetitions --
     parser.add_argument("--repeat", type=int, default=0, help="N repetitions of relay then raw; report p99 and max of each (the tail)")
     parser.add_argument("--lag-log", type=Path, default=None, help="with --repeat: the relay's --lag-log file (appended per repetition); with --store pg: FILE.sqlite and FILE.pg")
+    parser.add_argument("--collect-every", type=float, default=None, metavar="S", help="the relay's --collect-every (this checkout's relay only): its garbage collector's scheduled passes, timed as gc_pass in --lag-log")
     parser.add_argument("--baseline-from", default=None, metavar="DIR", help="with --repeat: also run the relay of this checkout (an export of an older commit)")
     parser.add_argument("--nodes", type=int, default=None, help="with --store pg: N relay nodes behind a balancer (issue 16; N > 1 adds a one-node baseline)")
     parser.add_argument("--kill-every", type=float, default=None, metavar="S", help="with --nodes: SIGKILL the busiest owner every S seconds")
@@ -546,6 +547,7 @@ def main() -> None:
 def relay_run(store_ref: str, groups: dict[int, list[tuple[int, str]]], args, label: str) -> RunResult:
     """One relay on ``store_ref``; with ``--lag-log FILE`` its lag log is FILE.LABEL."""
     extra = ["--lag-log", f"{args.lag_log}.{label}"] if args.lag_log is not None else []
+    extra += ["--collect-every", str(args.collect_every)] if args.collect_every is not None else []
     cmd = [sys.executable, "-m", "server", "serve", "--port", "0", "--store", store_ref, "--quiet", *extra]
     return run_then_stop("relay", start(cmd, "iop-server listening"), groups, args)
 
@@ -584,6 +586,7 @@ def compare_pg(args) -> None:
 def tail_start(args, data: Path, relay_from: Path) -> tuple[subprocess.Popen, str, int]:
     """A relay from the checkout ``relay_from`` (this one, or --baseline-from) on ``data``."""
     extra = ["--lag-log", str(args.lag_log)] if args.lag_log is not None and relay_from == REPO else []
+    extra += ["--collect-every", str(args.collect_every)] if args.collect_every is not None and relay_from == REPO else []
     cmd = [sys.executable, "-m", "server", "serve", "--port", "0", "--data", str(data), "--quiet", *extra]
     env = dict(os.environ, PYTHONPATH=str(relay_from), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(cmd, cwd=relay_from, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

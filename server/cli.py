@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import logging
 import os
@@ -40,6 +39,7 @@ from platformdirs import user_data_dir
 
 from protocol.roles import FACILITATOR, GUEST, PARTICIPANT
 
+from .collector import PASS_EVERY, Collector
 from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S
 from .export import member_export
 from .notify import SmtpSettings
@@ -133,7 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--internal-secret", default=None, metavar="SECRET",
         help="a secret shared by the nodes; their links present it (default: $IOP_INTERNAL_SECRET)",
     )
-    # -- the tail (issue 16): server/lag.py --
+    # -- the tail (issue 16): server/lag.py, server/collector.py --
+    serve.add_argument(
+        "--collect-every", type=float, default=PASS_EVERY, metavar="SECONDS",
+        help=f"seconds between the garbage collector's scheduled passes, each walking only what was created since the last "
+        f"(default: {PASS_EVERY:g})",
+    )
     serve.add_argument(
         "--lag-log", type=Path, default=None, metavar="FILE",
         help="append, once a second, how late the event loop ran and how long flushes, commits and fan-outs took (default: none)",
@@ -477,25 +482,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
         store.close()
 
 
-#: Seconds between two full garbage collections in ``serve``.
-FULL_COLLECTION_EVERY = 300.0
-
-
-async def _collect_garbage_regularly() -> None:
-    """Run the garbage collector's full passes on a schedule, not under load.
-
-    The relay's long-lived state (every group's folded events) only grows, so
-    CPython's automatic full collections rescan more each time and stalled the
-    event loop for tens of milliseconds under load. Young generations are still
-    collected automatically; the oldest one every FULL_COLLECTION_EVERY seconds.
-    """
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, 1_000_000)
-    while True:
-        await asyncio.sleep(FULL_COLLECTION_EVERY)
-        gc.collect()
-
-
 async def _serve(args: argparse.Namespace) -> int:
     from .edge import RelayServer  # the management commands need no websockets
 
@@ -533,10 +519,12 @@ async def _serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     print(f"iop-server listening on {relay.url}", flush=True)
     logging.getLogger("iop.server").info("serving data from %s", relay.store.path)
-    collector = loop.create_task(_collect_garbage_regularly())
-    monitor = _watch_lag(relay, args.lag_log) if args.lag_log is not None else None
+    collector = Collector(lambda: relay.quiet, pass_every=args.collect_every)
+    collector.start()  # what the relay holds once serving is never walked by an ordinary pass
+    collecting = loop.create_task(collector.run())
+    monitor = _watch_lag(relay, args.lag_log, collector) if args.lag_log is not None else None
     await stop.wait()
-    collector.cancel()
+    collecting.cancel()
     if monitor is not None:
         monitor.cancel()
     await relay.stop()
@@ -544,13 +532,14 @@ async def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _watch_lag(relay: Any, path: Path) -> asyncio.Task[None]:
+def _watch_lag(relay: Any, path: Path, collector: Collector) -> asyncio.Task[None]:
     """``--lag-log``: sample the loop's lateness and time the hub's steps (server/lag.py)."""
     from .lag import LagMonitor
 
     monitor = LagMonitor(path)
     hub, store = relay.hub, relay.store
     hub.flush = monitor.time("flush", hub.flush)
+    collector.run_pass = monitor.time("gc_pass", collector.run_pass)  # type: ignore[method-assign]
     hub._fan_out = monitor.time("fan_out", hub._fan_out)
     store.commit = monitor.time("commit", store.commit)
     store.checkpoint = monitor.time("checkpoint_thread", store.checkpoint)

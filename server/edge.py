@@ -408,6 +408,11 @@ class RelayServer:
     async def __aexit__(self, *exc: Any) -> None:
         await self.stop()
 
+    @property
+    def quiet(self) -> bool:
+        """Nobody is connected here: no member, none forwarded to another node, no hello pending."""
+        return not self._members and not self._splices and not self._pending
+
     async def start(self) -> None:
         raise_open_files_limit()
         self.store = open_store(self.data_dir, durable=self.durable, background_checkpoints=True)
