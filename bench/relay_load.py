@@ -27,6 +27,9 @@ server; a fresh schema, dropped after), and the last line compares them:
 
     relay_load_pg groups=G members=M sqlite_deliveries_per_s=N pg_deliveries_per_s=N deliveries_ratio=R
         sqlite_p99_ms=X pg_p99_ms=Y p99_ratio=R lost=L dup=D
+
+With ``--store pg --repeat N``, N such pairs on fresh stores; the last line gives each
+figure's range over the pairs and the median p99 ratio (``p99_ratio_median``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import os
 import random
 import re
 import resource
+import statistics
 import signal
 import struct
 import subprocess
@@ -479,6 +483,8 @@ def check_checkout(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         return
     if not args.repeat:
         parser.error("--baseline-from needs --repeat N: the baseline runs in each repetition, beside this relay.")
+    if args.store == "pg":
+        parser.error("--baseline-from runs an older relay beside this one on SQLite; with --store pg, run each checkout's bench in turn.")
     if not (Path(args.baseline_from) / "server" / "__main__.py").is_file():
         parser.error(f"--baseline-from {args.baseline_from}: no relay there (no server/__main__.py); give a checkout, e.g. git archive COMMIT | tar -x -C DIR.")
 
@@ -503,7 +509,7 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("IOP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--pg-options", default="", help="server settings for the relay's sessions, e.g. '-csynchronous_commit=off'")
     # -- the tail (issue 16): relay and raw in each of N repetitions --
-    parser.add_argument("--repeat", type=int, default=0, help="N repetitions of relay then raw; report p99 and max of each (the tail)")
+    parser.add_argument("--repeat", type=int, default=0, help="N repetitions of relay then raw; report p99 and max of each (the tail); with --store pg: N pairs of SQLite then PostgreSQL, each figure's range and the median p99 ratio")
     parser.add_argument("--lag-log", type=Path, default=None, help="with --repeat: the relay's --lag-log file (appended per repetition); with --store pg: FILE.sqlite and FILE.pg")
     parser.add_argument("--collect-every", type=float, default=None, metavar="S", help="the relay's --collect-every (this checkout's relay only): its garbage collector's scheduled passes, timed as gc_pass in --lag-log")
     parser.add_argument("--baseline-from", default=None, metavar="DIR", help="with --repeat: also run the relay of this checkout (an export of an older commit)")
@@ -517,12 +523,12 @@ def main() -> None:
         print(json.dumps(seed(args.seed_into, args.groups, args.members)), flush=True)
         return
     raise_nofile()
-    if args.repeat:
-        return tail_runs(args)
     if args.store == "pg" and args.nodes:
         return compare_nodes(args)
     if args.store == "pg":
         return compare_pg(args)
+    if args.repeat:
+        return tail_runs(args)
     with tempfile.TemporaryDirectory(prefix="relay-load-") as tmp:
         data = Path(tmp)
         groups = seed(data, args.groups, args.members)
@@ -553,29 +559,57 @@ def relay_run(store_ref: str, groups: dict[int, list[tuple[int, str]]], args, la
 
 
 def compare_pg(args) -> None:
+    """SQLite, then PostgreSQL, on one node under the same load; with ``--repeat N``, N such
+    pairs, each on fresh stores, and the last line gives each figure's range and the median
+    p99 ratio (one 10-s run's p99 is decided by a handful of stalls)."""
     import secrets
     from urllib.parse import quote
 
     import psycopg
 
-    schema = f"bench_{secrets.token_hex(4)}"
-    url = f"{args.pg_url}{'&' if '?' in args.pg_url else '?'}options={quote(f'-csearch_path={schema} {args.pg_options}'.strip())}"
+    reps = max(1, args.repeat)
     print(f"{args.groups} groups x {args.members} members, a chat every {args.period:g} s for {args.duration:g} s, "
-          f"{args.workers} load workers; SQLite, then PostgreSQL {args.pg_options}".rstrip(), flush=True)
-    with tempfile.TemporaryDirectory(prefix="relay-load-") as tmp, psycopg.connect(args.pg_url, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}".encode())
-        try:
-            lite = relay_run(tmp, seed(Path(tmp), args.groups, args.members), args, "sqlite")
-            report("sqlite", lite)
-            pg = relay_run(url, seed(url, args.groups, args.members), args, "pg")
-            report("pg", pg)
-        finally:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE".encode())
+          f"{args.workers} load workers; SQLite, then PostgreSQL {args.pg_options}".rstrip()
+          + (f"; {reps} repetitions" if reps > 1 else ""), flush=True)
+    pairs: list[tuple[RunResult, RunResult]] = []
+    for rep in range(reps):
+        schema = f"bench_{secrets.token_hex(4)}"
+        url = f"{args.pg_url}{'&' if '?' in args.pg_url else '?'}options={quote(f'-csearch_path={schema} {args.pg_options}'.strip())}"
+        label = "" if reps == 1 else f".{rep + 1}"
+        with tempfile.TemporaryDirectory(prefix="relay-load-") as tmp, psycopg.connect(args.pg_url, autocommit=True) as admin:
+            admin.execute(f"CREATE SCHEMA {schema}".encode())
+            try:
+                lite = relay_run(tmp, seed(Path(tmp), args.groups, args.members), args, f"sqlite{label}")
+                report("sqlite", lite)
+                pg = relay_run(url, seed(url, args.groups, args.members), args, f"pg{label}")
+                report("pg", pg)
+            finally:
+                admin.execute(f"DROP SCHEMA {schema} CASCADE".encode())
+        if reps > 1:
+            print(f"rep {rep + 1}: p99 ratio {pg.p99_ms / lite.p99_ms:.2f}", flush=True)
+        pairs.append((lite, pg))
+    lost = sum(a.lost + b.lost for a, b in pairs)
+    dup = sum(a.dup + b.dup for a, b in pairs)
+    if reps == 1:
+        print(
+            f"relay_load_pg groups={args.groups} members={args.members} sqlite_deliveries_per_s={lite.deliveries_per_s:.0f} "
+            f"pg_deliveries_per_s={pg.deliveries_per_s:.0f} deliveries_ratio={pg.deliveries_per_s / lite.deliveries_per_s:.2f} "
+            f"sqlite_p99_ms={lite.p99_ms:.1f} pg_p99_ms={pg.p99_ms:.1f} p99_ratio={pg.p99_ms / lite.p99_ms:.2f} "
+            f"sqlite_cpu_s={lite.cpu_s:.2f} pg_cpu_s={pg.cpu_s:.2f} lost={lost} dup={dup}",
+            flush=True,
+        )
+        return
+
+    def span(xs: list[float], fmt: str = ".1f") -> str:
+        return f"{min(xs):{fmt}}-{max(xs):{fmt}}"
+
+    ratios = sorted(b.p99_ms / a.p99_ms for a, b in pairs)
     print(
-        f"relay_load_pg groups={args.groups} members={args.members} sqlite_deliveries_per_s={lite.deliveries_per_s:.0f} "
-        f"pg_deliveries_per_s={pg.deliveries_per_s:.0f} deliveries_ratio={pg.deliveries_per_s / lite.deliveries_per_s:.2f} "
-        f"sqlite_p99_ms={lite.p99_ms:.1f} pg_p99_ms={pg.p99_ms:.1f} p99_ratio={pg.p99_ms / lite.p99_ms:.2f} "
-        f"sqlite_cpu_s={lite.cpu_s:.2f} pg_cpu_s={pg.cpu_s:.2f} lost={lite.lost + pg.lost} dup={lite.dup + pg.dup}",
+        f"relay_load_pg groups={args.groups} members={args.members} reps={reps} "
+        f"deliveries_ratio={span([b.deliveries_per_s / a.deliveries_per_s for a, b in pairs], '.2f')} "
+        f"sqlite_p99_ms={span([a.p99_ms for a, _ in pairs])} pg_p99_ms={span([b.p99_ms for _, b in pairs])} "
+        f"p99_ratio={span(ratios, '.2f')} p99_ratio_median={statistics.median(ratios):.2f} "
+        f"sqlite_cpu_s={span([a.cpu_s for a, _ in pairs], '.2f')} pg_cpu_s={span([b.cpu_s for _, b in pairs], '.2f')} lost={lost} dup={dup}",
         flush=True,
     )
 

@@ -39,6 +39,15 @@ def test_a_baseline_without_repetitions_is_refused_in_one_sentence(tmp_path):
     )
 
 
+def test_a_baseline_beside_postgresql_is_refused_in_one_sentence(tmp_path):
+    done = bench("--store", "pg", "--repeat", "3", "--baseline-from", str(REPO))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "relay_load.py: error: --baseline-from runs an older relay beside this one on SQLite; "
+        "with --store pg, run each checkout's bench in turn."
+    )
+
+
 def test_a_baseline_folder_with_no_relay_is_refused_before_anything_runs(tmp_path):
     done = bench("--repeat", "1", "--baseline-from", str(tmp_path))
     assert done.returncode == 2
