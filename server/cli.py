@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -96,6 +97,17 @@ def _add_who(parser: argparse.ArgumentParser) -> None:
     who.add_argument("--id", type=int, metavar="ID", help="the member's id, as 'iop-server members' shows it")
 
 
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0 (0 would run a periodic task on every turn of the loop)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="iop-server",
@@ -118,9 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # -- reminders (issue 15a): server/reminders.py --
     serve.add_argument("--sms-url", default=None, metavar="URL", help="the clinic's SMS provider webhook for text-message reminders (default: $IOP_SMS_URL; none: no texts)")
-    serve.add_argument("--reminder-every", type=float, default=REMINDER_EVERY, metavar="SECONDS", help=f"how often the relay looks for reminders due (default: {REMINDER_EVERY:g})")
+    serve.add_argument("--reminder-every", type=positive_seconds, default=REMINDER_EVERY, metavar="SECONDS", help=f"how often the relay looks for reminders due (default: {REMINDER_EVERY:g})")
     serve.add_argument(
-        "--reminder-lease", type=float, default=REMINDER_LEASE, metavar="SECONDS",
+        "--reminder-lease", type=positive_seconds, default=REMINDER_LEASE, metavar="SECONDS",
         help=f"how long a claimed reminder or on-call email is held before another relay may send it (default: {REMINDER_LEASE:g})",
     )
     # -- several nodes (issue 16): server/placement.py, server/forward.py (PostgreSQL only) --
@@ -135,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # -- the tail (issue 16): server/lag.py, server/collector.py --
     serve.add_argument(
-        "--collect-every", type=float, default=PASS_EVERY, metavar="SECONDS",
+        "--collect-every", type=positive_seconds, default=PASS_EVERY, metavar="SECONDS",
         help=f"seconds between the garbage collector's scheduled passes, each walking only what was created since the last "
         f"(default: {PASS_EVERY:g})",
     )

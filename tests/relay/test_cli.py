@@ -76,6 +76,16 @@ def test_a_bad_choice_is_an_argparse_error():
     assert result.returncode == 2 and "invalid choice" in result.stderr
 
 
+@pytest.mark.parametrize("flag", ["--collect-every", "--reminder-every", "--reminder-lease"])
+@pytest.mark.parametrize("value", ["0", "-5", "nan", "soon"])
+def test_a_period_that_is_not_a_positive_number_of_seconds_is_refused_before_serving(tmp_path, flag, value):
+    # 0 would run a garbage-collection pass or a reminder look on every turn of the loop.
+    result = run_cli("serve", "--port", "0", "--data", str(tmp_path), f"{flag}={value}")
+    assert result.returncode == 2
+    assert f"argument {flag}: expected a number of seconds above 0, got '{value}'" in result.stderr
+    assert "listening" not in result.stdout
+
+
 async def test_serve_prints_its_line_and_logs_joins_without_content(tmp_path):
     dana = _json(run_cli("group", "create", "Tuesday IOP", "--facilitator", "Dana", "--data", str(tmp_path), "--json"))
     with start_server_process(tmp_path) as server:
