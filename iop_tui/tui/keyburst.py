@@ -82,9 +82,12 @@ class KeyBurst:
     def pending(self) -> bool:
         return bool(self.keys)
 
+    def _within(self, event: events.Key, seconds: float) -> bool:
+        """Whether ``event`` came less than ``seconds`` after the last burst's newest key."""
+        return self._last_burst_at is not None and event.time - self._last_burst_at < seconds
+
     def _follows_burst(self, event: events.Key) -> bool:
-        quiet = QUIET if event.is_printable else BREAK_QUIET
-        return self._last_burst_at is not None and event.time - self._last_burst_at < quiet
+        return self._within(event, QUIET if event.is_printable else BREAK_QUIET)
 
     async def before(self, event: events.Event) -> events.Event | None:
         """Filter one input event from the terminal before Textual handles it.
@@ -106,10 +109,6 @@ class KeyBurst:
             return events.Paste(spaces_for_breaks(event.text))
         return event
 
-    def _near_burst(self, event: events.Key) -> bool:
-        """Whether ``event`` came within ``QUIET`` of the last burst: it may open the paste's next chunk."""
-        return self._last_burst_at is not None and event.time - self._last_burst_at < QUIET
-
     def take(self, event: events.Key) -> bool:
         """Hold ``event`` if it may be part of a burst; False means handle it now.
 
@@ -117,7 +116,7 @@ class KeyBurst:
         a paste read late may begin with its line break, and only the keys queued
         behind the Enter tell it from the person's own (see :meth:`flush`).
         """
-        if event.is_printable or (event.key in _TEXT_KEYS and (self.keys or self._near_burst(event))):
+        if event.is_printable or (event.key in _TEXT_KEYS and (self.keys or self._within(event, QUIET))):
             if not self.keys:
                 self.app.call_later(self.flush)
             self.keys.append(event)
@@ -136,7 +135,7 @@ class KeyBurst:
             if pane is None or not await bring_forward_now(self.app, pane):
                 await self.app.handle_key_now(keys[0])
             return
-        follows_burst = self._near_burst(keys[0])  # the same paste, read in another chunk
+        follows_burst = self._within(keys[0], QUIET)  # the same paste, read in another chunk
         self._last_burst_at = keys[-1].time
         if field is not None:
             self._insert(field, keys)

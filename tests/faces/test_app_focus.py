@@ -57,6 +57,15 @@ async def start(dana: RawClient, pilot, model) -> None:
     await pilot.pause()
 
 
+async def open_chat(app, pilot, dana: RawClient) -> Input:
+    """Dana starts the session; the member brings the chat forward (F4): its input, focused."""
+    await start(dana, pilot, app.session.model)
+    await pilot.press("f4")
+    box = app.session_screen().query_one("#chat-input", Input)
+    await wait_until(pilot, lambda: app.focused is box, "the chat input")
+    return box
+
+
 async def set_phase(dana: RawClient, pilot, model, phase: str) -> None:
     await dana.wait_ack(await dana.send("phase.set", {"phase": phase}))
     await wait_until(pilot, lambda: model.state.phase == phase, f"the phase {phase}")
@@ -214,10 +223,7 @@ async def test_a_burst_of_keys_in_a_text_field_is_text(seeded) -> None:
         model = app.session.model
         screen = app.session_screen()
         async with RawClient(seeded.url, seeded.facilitator.token) as dana:
-            await start(dana, pilot, model)
-            await pilot.press("f4")
-            box = screen.query_one("#chat-input", Input)
-            await wait_until(pilot, lambda: app.focused is box, "the chat input")
+            box = await open_chat(app, pilot, dana)
             send_burst(app, "line one h 4\rline two\tl 2\nend")
             await wait_until(pilot, lambda: box.value.endswith("end"), "the burst in the box")
             assert box.value == "line one h 4 line two l 2 end"
@@ -232,15 +238,10 @@ async def test_a_burst_of_keys_in_a_text_field_is_text(seeded) -> None:
 async def test_a_paste_chunk_that_starts_with_a_line_break_sends_nothing(seeded) -> None:
     """On a busy machine a paste is read in chunks well apart; a chunk may begin with
     the paste's line break. That Enter came with more text behind it: it is text."""
-    sam = seeded.participants[0]
-    async with joined(seeded.url, sam.token) as (app, pilot):
+    async with joined(seeded.url, seeded.participants[0].token) as (app, pilot):
         model = app.session.model
-        screen = app.session_screen()
         async with RawClient(seeded.url, seeded.facilitator.token) as dana:
-            await start(dana, pilot, model)
-            await pilot.press("f4")
-            box = screen.query_one("#chat-input", Input)
-            await wait_until(pilot, lambda: app.focused is box, "the chat input")
+            box = await open_chat(app, pilot, dana)
             send_burst(app, "the first line of a paste")
             await wait_until(pilot, lambda: box.value.endswith("paste"), "the first chunk in the box")
             await pilot.pause(0.3)  # longer than a person's Enter after a burst, shorter than QUIET
