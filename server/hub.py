@@ -73,7 +73,7 @@ from .room import Logged, Room, Rooms, member_wire
 from .breakout_clock import BreakoutClock
 from .rules import Actor, arrival, decide
 from .smallrooms import late_placement
-from .store import CommandResult, HeadMoved, MemberRecord, Store
+from .store import CommandResult, HeadMoved, MemberRecord, Store, VersionMoved
 from .writer import Writer
 
 __all__ = ["Hub", "Peer", "Room", "PRESENCE_GRACE"]
@@ -85,6 +85,9 @@ GROUP_MOVED = "The group moved to another relay node; reconnect now and resume."
 
 #: Commands one batch decides at most when commits run on a writer thread (issue 16).
 MAX_BATCH_COMMANDS = 64
+
+#: Batches :meth:`Hub.close` runs at most to answer what is still queued.
+CLOSE_ROUNDS = 100
 
 
 class Peer(Protocol):
@@ -133,6 +136,7 @@ class _Outcome:
     result: CommandResult | None  # None: an internal failure, not stored
     events: list[Event]
     job: Job | None = None  # the relay's own events (Hub.log_soon): asked again if the batch fails
+    command: Command | None = None  # the member's command: decided again if the batch is (VersionMoved)
 
 
 @dataclass(slots=True)
@@ -148,6 +152,7 @@ class _Batch:
     now: float
     before: dict[int, int]  # group -> durable head before this batch
     after: list[tuple[Callable[..., object], tuple[Any, ...]]]  # called once it is delivered (Hub.after_answers)
+    version: int | None  # the data_version it was decided at, which its commit checks (Store.checks_version)
 
 
 class Hub(Rooms, Membership, Presence, Replay, Between):
@@ -340,7 +345,12 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self._flush_handle = None
         if self._in_flight is not None:
             return  # decided once the batch in flight has landed (it schedules the next flush)
-        self.check_members(schedule=False)
+        # Revocations and new tokens first. On PostgreSQL the commit checks data_version itself
+        # (a read here would be a round trip on the loop before every batch): read the tokens
+        # here only when it is not known (at start, or after a commit saw it move).
+        version_in_commit = self.writer is not None and self.store.checks_version
+        if not version_in_commit or self._data_version < 0:
+            self.check_members(schedule=False)
         rooms, self._dirty = self._dirty, []
         if not rooms:
             for fn, args in self._after_next:
@@ -402,7 +412,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 if prior is None and command.id in known:
                     prior = self.store.command_result(*key)
                 if prior is not None:
-                    outcomes.append(_Outcome(room, peer, command.id, prior, []))
+                    outcomes.append(_Outcome(room, peer, command.id, prior, [], command=command))
                     continue
                 try:
                     actor = self._actors.get(peer.member_id)
@@ -424,7 +434,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                     events = []
                 except Exception:
                     log.exception("deciding %s for %s failed", command.kind, peer.name)
-                    outcomes.append(_Outcome(room, peer, command.id, None, []))
+                    outcomes.append(_Outcome(room, peer, command.id, None, [], command=command))
                     continue
                 else:
                     if size:
@@ -438,14 +448,15 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 seen[key] = result
                 known.add(command.id)
                 results.append((peer.member_id, command.id, gid, result))
-                outcomes.append(_Outcome(room, peer, command.id, result, events))
+                outcomes.append(_Outcome(room, peer, command.id, result, events, command=command))
         self._dirty[:0] = leftover  # first in line for the next batch
-        batch = _Batch(rooms, outcomes, to_store, results, revoked, usage, now, before, self._after_next)
+        version = self._data_version if version_in_commit else None
+        batch = _Batch(rooms, outcomes, to_store, results, revoked, usage, now, before, self._after_next, version)
         self._after_next = []
         self.fenced = set()
         if self.writer is None:
             try:
-                refused = self._commit(to_store, results, revoked, usage, set())
+                refused = self._commit(to_store, results, revoked, usage, set(), None)
             except Exception:
                 log.exception("saving %d events failed; nothing was applied", len(to_store))
                 refused = None
@@ -453,7 +464,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             return
         # The tail (issue 16): the writer commits here when its commit cannot wait on the disk or
         # the network, else on its thread while the loop goes on (server/writer.py).
-        future = self.writer.submit(self._commit_on, to_store, results, revoked, usage, set())
+        future = self.writer.submit(self._commit_on, to_store, results, revoked, usage, set(), version)
         self._in_flight = (batch, future)
         if future.done():
             self._landed(batch, go_on=False)  # what queued meanwhile is decided on the next turn
@@ -520,6 +531,10 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self._in_flight = None
         try:
             refused: set[int] | None = future.result()
+        except VersionMoved:
+            self._decide_again(batch)
+            self._next_batch(go_on)
+            return
         except Exception:
             log.exception("saving %d events failed; nothing was applied", len(batch.to_store))
             refused = None
@@ -527,8 +542,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         # SQLite: the writer's commit moved the loop connection's data_version. Read it, then the
         # writer connection's (idle now; only others' commits move it): if that moved since
         # the last landing, another connection (the CLI) committed: re-read the tokens.
-        # PostgreSQL: one counter for all, read by the commit's own statement, so the loop
-        # makes no round trip here (the next flush's check reads what moved since).
+        # PostgreSQL: one counter for all, read by the commit's own statement (and checked by it:
+        # Store.checks_version), so the loop makes no round trip here; a revocation the batch
+        # committed itself moved it past what the statement read: read the tokens again.
         seen = self.writer.store.version_at_commit
         try:
             if seen is not None:
@@ -546,12 +562,16 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             log.warning("the store's data_version could not be read after a commit; the tokens will be read again")
             self._data_version = -1
         else:
-            others = writer_version != self._writer_version
+            others = writer_version != self._writer_version or (seen is not None and bool(batch.revoked))
             self._writer_version = writer_version
             self._data_version = -1 if others else loop_version
         self._land(batch, refused)
         if self.on_landed is not None:
             self.on_landed()
+        self._next_batch(go_on)
+
+    def _next_batch(self, go_on: bool) -> None:
+        """After a landing: decide what queued meanwhile now (``go_on``), or on the next loop turn."""
         if not self._dirty:
             return
         if go_on:
@@ -562,6 +582,32 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             self.flush()
         elif self._flush_handle is None:
             self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+
+    def _decide_again(self, batch: _Batch) -> None:
+        """The store refused ``batch`` because data_version moved after it was decided (the CLI
+        revoked a member, gave a new token, or changed a group's settings or a guest's invitation):
+        nothing of it was stored or sent. Its rooms are folded again from the store and its
+        commands and the relay's own events queued again, first in line, to be decided once the
+        tokens are read again (the next flush): a revoked member's are refused then."""
+        log.info("data_version moved while a batch of %d events was in flight; deciding it again", len(batch.to_store))
+        self._data_version = -1
+        again: dict[int, list[tuple[Any, Command]]] = {}
+        for outcome in batch.outcomes:
+            if outcome.command is not None:
+                again.setdefault(outcome.room.group.id, []).append((outcome.peer, outcome.command))
+            elif outcome.job is not None:
+                outcome.room.jobs.append(outcome.job)
+        for room in reversed(batch.rooms):
+            gid = room.group.id
+            if self.rooms.get(gid) is not room:
+                continue  # dropped meanwhile (another node owns it now): its members were closed
+            self._stale.add(gid)  # read back now; stale (its commands refused) while the store cannot be read
+            self._reload_if_stale(room, quiet=True)
+            room.pending[:0] = again.get(gid, [])
+            if room in self._dirty:
+                self._dirty.remove(room)
+            self._dirty.insert(0, room)
+        self._after_next[:0] = batch.after
 
     def settle(self) -> None:
         """Wait (blocking) for the batch in flight and deliver it: for the rare steps that
@@ -627,17 +673,19 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
 
     def _commit(
         self, to_store: list[tuple[int, Event]], results: list[tuple[int, str, int, CommandResult]], revoked: list[int], usage: dict[int, int],
-        refused: set[int], *, store: Store | None = None,
+        refused: set[int], version: int | None, *, store: Store | None = None,
     ) -> set[int]:
         """Commit the batch; return ``refused``, grown by the groups dropped from it because
         their stored head moved (:class:`~server.store.HeadMoved`: another writer committed
         first; :attr:`fenced` the ones another node claimed). The rest is committed without
         them, in one transaction; the lists and ``usage`` are left holding only what was
         committed. Called again after :class:`~server.store.StoreBusy` (the writer moved it
-        to its thread), it goes on with what it refused before."""
+        to its thread), it goes on with what it refused before. ``version``: the data_version
+        the batch was decided at, which the store checks (:class:`~server.store.VersionMoved`
+        is raised, nothing written, when it moved; None: not checked)."""
         while True:
             try:
-                (store or self.store).commit(to_store, results, revoked, usage.items())
+                (store or self.store).commit(to_store, results, revoked, usage.items(), version=version)
                 return refused
             except HeadMoved as moved:
                 refused |= moved.groups
@@ -799,6 +847,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             self._flush_handle.cancel()
             self._flush_handle = None
         self.settle()
-        self.flush()
-        self.settle()
+        for _ in range(CLOSE_ROUNDS):  # each round decides at most MAX_BATCH_COMMANDS; a batch may be decided again
+            self.flush()
+            self.settle()
+            if not self._dirty:
+                break
         self._closed = True  # a retry of the relay's own events still timed finds nothing to do

@@ -81,6 +81,7 @@ __all__ = [
     "CommandResult",
     "Store",
     "StoreError",
+    "VersionMoved",
     "HeadMoved",
     "hash_token",
     "open_store",
@@ -250,6 +251,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     -- SQLite: nothing to change
     """,
+    # 10 (issue 16, the tail): nothing for SQLite, whose relay reads data_version before each
+    # batch for free; PG_ALSO[10] checks it in the commit itself, which spares the relay a round
+    # trip on its event loop before every batch.
+    """
+    -- SQLite: nothing to change
+    """,
 )
 
 #: What PostgreSQL runs besides a migration's translated SQL, by migration number:
@@ -344,6 +351,29 @@ PG_ALSO: dict[int, str] = {
     CREATE TRIGGER guest_invites_changed AFTER INSERT OR UPDATE OR DELETE ON guest_invites
         FOR EACH STATEMENT EXECUTE FUNCTION iop_bump_data_version();
     """,
+    # 10: iop_commit_fenced, checked: when data_version is not v_expected (another connection
+    # revoked a member, gave a new token, or changed a group's settings or a guest's invitation
+    # since the relay last read them), nothing is written and it returns NULL: the relay reads
+    # them again and decides the batch afresh. A NULL v_expected: no check (the CLI).
+    10: """
+    CREATE FUNCTION iop_commit_checked(
+        v_expected BIGINT,
+        f_id BIGINT[], f_epoch BIGINT[], h_id BIGINT[], h_old BIGINT[], h_new BIGINT[],
+        e_group BIGINT[], e_seq BIGINT[], e_type TEXT[], e_ts DOUBLE PRECISION[], e_actor BIGINT[], e_actor_name TEXT[],
+        e_audience TEXT[], e_subject BIGINT[], e_data BYTEA[],
+        r_member BIGINT[], r_command TEXT[], r_group BIGINT[], r_first BIGINT[], r_last BIGINT[], r_code TEXT[], r_message TEXT[],
+        r_ts DOUBLE PRECISION,
+        m_revoked BIGINT[], u_member BIGINT[], u_bytes BIGINT[]
+    ) RETURNS BIGINT[] LANGUAGE plpgsql AS $$
+    BEGIN
+        IF v_expected IS NOT NULL AND v_expected IS DISTINCT FROM (SELECT data_version FROM store_meta) THEN
+            RETURN NULL;
+        END IF;
+        RETURN iop_commit_fenced(f_id, f_epoch, h_id, h_old, h_new, e_group, e_seq, e_type, e_ts, e_actor, e_actor_name,
+            e_audience, e_subject, e_data, r_member, r_command, r_group, r_first, r_last, r_code, r_message, r_ts,
+            m_revoked, u_member, u_bytes);
+    END $$;
+    """,
 }
 
 
@@ -375,6 +405,16 @@ class HeadMoved(Exception):
         #: server/placement.py); the node drops them rather than reloading them.
         self.fenced = frozenset(fenced)
         super().__init__(f"the stored head of group(s) {sorted(self.groups)} moved; nothing was written")
+
+
+class VersionMoved(Exception):
+    """A commit refused because ``data_version`` moved since the relay last read the members'
+    tokens (:attr:`Store.checks_version`): another connection revoked a member, gave a new token
+    or changed a group's settings or a guest's invitation. Nothing of the batch was written."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        super().__init__(f"data_version moved past {expected}; nothing was written")
 
 
 @dataclass(frozen=True)
@@ -716,6 +756,10 @@ class Store:
     #: trip (one counter for every connection there). SQLite's is per connection: None.
     version_at_commit: int | None = None
 
+    #: Whether :meth:`commit` checks its ``version`` against ``data_version`` (PostgreSQL, where
+    #: reading it before each batch would be a round trip on the relay's loop): see VersionMoved.
+    checks_version = False
+
     #: How long a write waits for the write lock another connection (the CLI) holds.
     lock_wait_ms = 5000
 
@@ -807,13 +851,17 @@ class Store:
         results: Iterable[tuple[int, str, int, CommandResult]],
         revoked: Iterable[int] = (),
         usage: Iterable[tuple[int, int]] = (),
+        *,
+        version: int | None = None,
     ) -> None:
         """Write a batch in one transaction: (group_id, event) pairs, command results
         as (member_id, command_id, group_id, result), members to revoke, and
         (member_id, bytes) to add to what each member has stored.
 
         Each group's batch must start right after its stored head (the head
-        check): otherwise nothing is written and :class:`HeadMoved` is raised."""
+        check): otherwise nothing is written and :class:`HeadMoved` is raised.
+        ``version`` is checked only where :attr:`checks_version` (PostgreSQL); here the
+        relay reads ``data_version`` before deciding, a read of a local page."""
         now = time.time()
         db = self._db
         events = list(events)

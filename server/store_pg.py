@@ -4,9 +4,11 @@
 with the same ``--store``) runs on it. Only the connection differs from SQLite;
 every query is :class:`~server.store.Store`'s, written once, but the commit:
 
-- :meth:`PgStore.commit` is one statement, ``SELECT iop_commit_fenced(...)`` (functions
-  migrations 6 and 7 create, :data:`server.store.PG_ALSO`), given the batch's rows as
-  arrays: one round trip and its own transaction. It locks the batch's groups
+- :meth:`PgStore.commit` is one statement, ``SELECT iop_commit_checked(...)`` (functions
+  migrations 6, 7 and 10 create, :data:`server.store.PG_ALSO`), given the batch's rows as
+  arrays: one round trip and its own transaction. It first checks ``data_version``
+  against the relay's (:class:`~server.store.VersionMoved`: the relay then reads the
+  tokens again, where SQLite's relay reads it before each batch), then locks the batch's groups
   (``FOR UPDATE``, in id order), checks their heads and writes nothing when one
   moved, returning those groups (:class:`~server.store.HeadMoved`); else it moves
   the heads and writes the events, results, revocations and usage. With
@@ -55,7 +57,7 @@ from psycopg_pool import ConnectionPool
 
 from protocol.events import Event
 
-from .store import _EVENT_COLUMNS, MIGRATIONS, PG_ALSO, CommandResult, HeadMoved, Store, StoreError, _event, _pack, batch_heads
+from .store import _EVENT_COLUMNS, MIGRATIONS, PG_ALSO, CommandResult, HeadMoved, Store, StoreError, VersionMoved, _event, _pack, batch_heads
 
 __all__ = ["PgStore", "translate", "translate_ddl"]
 
@@ -64,9 +66,9 @@ _ID_TABLES = ("groups", "members", "schedule_rules")
 _INSERT_ID = re.compile(r"^\s*INSERT INTO (" + "|".join(_ID_TABLES) + ") ")
 _OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO ", re.S)
 _TWO_MAX = re.compile(r"\bMAX\(([^(),]+),([^(),]+)\)")
-#: The commit: one call of the function migration 6 creates (server/store.py: PG_ALSO).
+#: The commit: one call of the function migrations 6, 7 and 10 create (server/store.py: PG_ALSO).
 _COMMIT = (
-    "SELECT iop_commit_fenced(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[],"
+    "SELECT iop_commit_checked(?::bigint, ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[],"
     " ?::bigint[], ?::bigint[], ?::text[], ?::float8[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bytea[],"
     " ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::float8,"
     " ?::bigint[], ?::bigint[], ?::bigint[]), (SELECT data_version FROM store_meta)"
@@ -241,6 +243,7 @@ class PgStore(Store):
     #: (which never asks it not to wait for a lock: :meth:`Store.wait_for_lock` is SQLite's).
     commit_may_block = True
     reads_are_round_trips = True
+    checks_version = True
 
     def data_version(self) -> int:
         return self._db.execute("SELECT data_version FROM store_meta").fetchone()[0]
@@ -258,11 +261,14 @@ class PgStore(Store):
         results: Iterable[tuple[int, str, int, CommandResult]],
         revoked: Iterable[int] = (),
         usage: Iterable[tuple[int, int]] = (),
+        *,
+        version: int | None = None,
     ) -> None:
-        """:meth:`Store.commit` as one statement, ``iop_commit`` (migration 6): one round
-        trip and its own transaction, each batch's rows as arrays. The function locks
-        the batch's groups, checks their heads and writes nothing when one moved
-        (then :class:`~server.store.HeadMoved` names them)."""
+        """:meth:`Store.commit` as one statement, ``iop_commit_checked`` (migrations 6, 7 and 10):
+        one round trip and its own transaction, each batch's rows as arrays. The function
+        writes nothing when ``data_version`` is not ``version`` (:class:`~server.store.VersionMoved`;
+        None: no check), locks the batch's groups, checks their heads and writes nothing when
+        one moved (then :class:`~server.store.HeadMoved` names them)."""
         events = list(events)
         results = list(results)
         heads = batch_heads(events)
@@ -273,9 +279,11 @@ class PgStore(Store):
         fence = self.fence
         # Placement (issue 16): every group with events or results in the batch, at this node's epoch.
         fenced = [] if fence is None else sorted({*ids, *(g for _m, _c, g, _r in results)})
-        params = [fenced, [fence.get(g, -1) for g in fenced] if fence is not None else [], ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids], *map(list, ev), *map(list, res), time.time(), list(revoked), *map(list, use)]
+        params = [version, fenced, [fence.get(g, -1) for g in fenced] if fence is not None else [], ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids], *map(list, ev), *map(list, res), time.time(), list(revoked), *map(list, use)]
         self.version_at_commit = None
         moved, self.version_at_commit = self._db.execute(_COMMIT, params, write=True).fetchone()
+        if moved is None:
+            raise VersionMoved(version if version is not None else -1)
         if moved:
             raise HeadMoved([abs(g) for g in moved], [-g for g in moved if g < 0])
 

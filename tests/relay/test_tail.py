@@ -542,3 +542,56 @@ async def test_on_postgresql_a_line_in_flight_when_its_member_reconnects_is_answ
             assert [e.data["text"] for e in stored] == ["once"] and again["seq"] == stored[0].seq
             await dana.recv_until(is_event("chat.posted", text="once"))
             assert [e["data"]["text"] for e in dana.events if e["type"] == "chat.posted"] == ["once"]
+
+
+def _waiting_for_the_counter(url: str) -> bool:
+    """Whether a statement waits for a lock on ``store_meta`` (data_version's table)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'store_meta' AND NOT l.granted"
+        ).fetchone()
+    return bool(row and row[0])
+
+
+async def test_on_postgresql_a_batch_is_decided_without_reading_data_version_on_the_loop_and_its_commit_checks_it(pg_url):
+    """On PostgreSQL the relay does not read data_version on its loop before each batch (a round
+    trip there held every member for it, and for as long as another connection held the counter):
+    the batch's commit checks it instead. Another connection holds the counter: Sam's and Alex's
+    lines are decided and their commit waits on the writer's thread while the loop answers Dana's
+    ping. That connection then revokes Sam and commits: the batch is refused (data_version moved),
+    nothing of it stored, and decided again with the tokens read again: Sam is closed (4001) and
+    his line never stored; Alex's is stored once and acked."""
+    async with RelayServer(pg_url) as relay:
+        seeded = seed(relay.store, relay.url)
+        dana, sam, alex, _riley = seeded.facilitator, *seeded.participants
+        async with RawClient(relay.url, dana.token) as d, RawClient(relay.url, sam.token) as s, RawClient(relay.url, alex.token) as a:
+            for client in (d, s, a):
+                await client.wait_synced()
+            await d.command("chat.send", {"text": "before"})  # a landed batch: data_version is known
+            holder = psycopg.connect(pg_url)
+            holder.execute("LOCK TABLE store_meta IN ACCESS EXCLUSIVE MODE")
+
+            def revoke_sam() -> None:
+                holder.execute("UPDATE members SET revoked = 1 WHERE id = %s", (sam.member_id,))
+                holder.commit()
+
+            held = Held(revoke_sam)
+            answered = False
+            try:
+                sam_line = await s.send("chat.send", {"text": "from Sam"})
+                alex_line = await a.send("chat.send", {"text": "from Alex"})
+                await until(lambda: _waiting_for_the_counter(pg_url), "a statement waiting for data_version")
+                try:
+                    await asyncio.wait_for(await d.ws.ping(), 2)  # answered by the relay's loop
+                    answered = True
+                except TimeoutError:
+                    pass
+            finally:
+                held.let_go()
+                holder.close()
+            assert answered and not held.timed_out, "the loop waited for data_version"
+            assert (await a.wait_ack(alex_line, timeout=10))["kind"] == "ack"
+            assert await s.wait_closed(timeout=10) == CloseCode.UNAUTHORIZED
+            assert all(f.get("kind") != "ack" or f.get("id") != sam_line for f in s.frames)
+        texts = [e.data["text"] for e in relay.store.events_after(seeded.group_id, 0) if e.type == "chat.posted"]
+        assert texts == ["before", "from Alex"]
