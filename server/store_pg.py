@@ -48,7 +48,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -75,6 +75,32 @@ _COMMIT = (
 )
 _READER_POOL = 4  # replay readers at once (worker threads)
 _MIGRATION_LOCK = 0x10F_16  # pg_advisory_xact_lock key: one node migrates at a time
+
+
+def _ints(values: Iterable[int | None]) -> str:
+    """A ``bigint[]`` literal."""
+    return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
+
+
+def _floats(values: Iterable[float]) -> str:
+    """A ``float8[]`` literal (``repr`` gives the shortest text that reads back exactly)."""
+    return "{" + ",".join(repr(float(v)) for v in values) + "}"
+
+
+def _texts(values: Iterable[str | None]) -> str:
+    """A ``text[]`` literal: every element quoted, its backslashes and double quotes escaped."""
+    return "{" + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def _byteas(values: Iterable[bytes]) -> str:
+    """A ``bytea[]`` literal: each element in bytea's hex form, its backslash escaped."""
+    return "{" + ",".join('"\\\\x' + v.hex() + '"' for v in values) + "}"
+
+
+#: The literal of each events column and each command results column, in the commit's order.
+_Literal = Callable[[Iterable[Any]], str]
+_EVENT_LITERALS: tuple[_Literal, ...] = (_ints, _ints, _texts, _floats, _ints, _texts, _texts, _ints, _byteas)
+_RESULT_LITERALS: tuple[_Literal, ...] = (_ints, _texts, _ints, _ints, _ints, _texts, _texts)
 
 
 def translate(sql: str) -> str:
@@ -279,7 +305,21 @@ class PgStore(Store):
         fence = self.fence
         # Placement (issue 16): every group with events or results in the batch, at this node's epoch.
         fenced = [] if fence is None else sorted({*ids, *(g for _m, _c, g, _r in results)})
-        params = [version, fenced, [fence.get(g, -1) for g in fenced] if fence is not None else [], ids, [heads[g][0] for g in ids], [heads[g][1] for g in ids], *map(list, ev), *map(list, res), time.time(), list(revoked), *map(list, use)]
+        # Each array as PostgreSQL's array literal (text the statement casts): psycopg's dumping of
+        # 24 Python lists took as much of the GIL as the batch's landing on the loop (docs/relay.md).
+        params = [
+            version,
+            _ints(fenced),
+            _ints([fence.get(g, -1) for g in fenced] if fence is not None else []),
+            _ints(ids),
+            _ints([heads[g][0] for g in ids]),
+            _ints([heads[g][1] for g in ids]),
+            *(literal(column) for literal, column in zip(_EVENT_LITERALS, ev, strict=True)),
+            *(literal(column) for literal, column in zip(_RESULT_LITERALS, res, strict=True)),
+            time.time(),
+            _ints(list(revoked)),
+            *(_ints(column) for column in use),
+        ]
         self.version_at_commit = None
         moved, self.version_at_commit = self._db.execute(_COMMIT, params, write=True).fetchone()
         if moved is None:

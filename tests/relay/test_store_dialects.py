@@ -41,6 +41,7 @@ from tests.unit.test_store import (  # noqa: F401
     test_revoke_marks_the_member_and_keeps_the_record,
 )
 
+from protocol.events import Event
 from protocol.schedule import Rule
 from server.edge import RelayServer
 from server.store import MIGRATIONS, CommandResult, HeadMoved, Store, StoreError, is_store_url, open_store
@@ -150,6 +151,25 @@ def test_a_batch_that_does_not_start_at_the_stored_head_is_refused_and_writes_no
     assert store.command_result(mid, "c2") is None and store.stored_bytes(mid) == 0
     store.commit([(other, _event(1))], [])
     assert store.head_seq(other) == 1
+
+
+#: What members and the relay may write, at its most awkward for an array literal (PostgreSQL's
+#: commit sends each column as one: server/store_pg.py).
+AWKWARD = ['say "hi", {then} leave', "back\\slash \\\" and \\x00ff", "NULL", "", "  ", "new\nline\ttab", "Zoë 💬 ,;{}", "\\"]
+
+
+def test_a_commit_stores_every_character_members_and_the_relay_wrote_exactly(store):
+    gid = store.create_group("Tuesday IOP")
+    mid, _ = store.add_member(gid, "Sam", "participant")
+    events = [
+        (gid, Event(i + 1, "chat.posted", 1796121155.1508613 + i / 7, mid, text, "everyone", None if i % 2 else mid, {"text": text, "raw": text.encode()}))
+        for i, text in enumerate(AWKWARD)
+    ]
+    results = [(mid, text or "empty", gid, CommandResult(None, None, "bad_command", text)) for text in AWKWARD]
+    store.commit(events, results, [], [(mid, 1)])
+    assert store.events_after(gid, 0) == [event for _gid, event in events]
+    for text in AWKWARD:
+        assert store.command_result(mid, text or "empty") == CommandResult(None, None, "bad_command", text)
 
 
 def test_attendance_schedules_and_reminder_claims_speak_both_dialects(store):
