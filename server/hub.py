@@ -44,7 +44,7 @@ import asyncio
 import concurrent.futures
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from collections.abc import Callable
 
@@ -153,6 +153,7 @@ class _Batch:
     before: dict[int, int]  # group -> durable head before this batch
     after: list[tuple[Callable[..., object], tuple[Any, ...]]]  # called once it is delivered (Hub.after_answers)
     version: int | None  # the data_version it was decided at, which its commit checks (Store.checks_version)
+    refused: set[int] = field(default_factory=set)  # groups dropped from it so far (Hub._commit)
 
 
 class Hub(Rooms, Membership, Presence, Replay, Between):
@@ -464,7 +465,12 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             return
         # The tail (issue 16): the writer commits here when its commit cannot wait on the disk or
         # the network, else on its thread while the loop goes on (server/writer.py).
-        future = self.writer.submit(self._commit_on, to_store, results, revoked, usage, set(), version)
+        self._send(batch)
+
+    def _send(self, batch: _Batch) -> None:
+        """Hand ``batch`` to the writer; it lands (:meth:`_landed`) once durable or refused."""
+        assert self.writer is not None
+        future = self.writer.submit(self._commit_on, batch.to_store, batch.results, batch.revoked, batch.usage, batch.refused, batch.version)
         self._in_flight = (batch, future)
         if future.done():
             self._landed(batch, go_on=False)  # what queued meanwhile is decided on the next turn
@@ -532,8 +538,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         try:
             refused: set[int] | None = future.result()
         except VersionMoved:
-            self._decide_again(batch)
-            self._next_batch(go_on)
+            self._decided_at_an_old_version(batch, go_on)
             return
         except Exception:
             log.exception("saving %d events failed; nothing was applied", len(batch.to_store))
@@ -582,6 +587,30 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             self.flush()
         elif self._flush_handle is None:
             self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+
+    def _decided_at_an_old_version(self, batch: _Batch, go_on: bool) -> None:
+        """The store refused ``batch`` because data_version moved after it was decided: nothing of
+        it was stored. The tokens are read again now; when none of its commands is from a member
+        the change refuses and its rooms' members, settings and invitations are as they were
+        decided with (the change was about another group, or someone else's token), the same batch
+        is committed again at the new version, with no room folded again from its log; else it is
+        decided again (:meth:`_decide_again`)."""
+        self._data_version = -1
+        try:
+            self.check_members()
+            unchanged = not any(o.command is not None and self._refusal(o.peer) is not None for o in batch.outcomes) and all(
+                self.as_decided(room) for room in batch.rooms
+            )
+        except Exception:
+            log.warning("the members' tokens or a group's settings could not be read again; deciding the batch again")
+        else:
+            if unchanged:
+                log.info("data_version moved while a batch of %d events was in flight; committing it again", len(batch.to_store))
+                batch.version = self._data_version
+                self._send(batch)
+                return
+        self._decide_again(batch)
+        self._next_batch(go_on)
 
     def _decide_again(self, batch: _Batch) -> None:
         """The store refused ``batch`` because data_version moved after it was decided (the CLI

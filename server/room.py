@@ -163,6 +163,21 @@ class Rooms:
         state.alert_mood, state.watch_words = settings.alert_mood, frozenset(settings.watch_words)
         state.guest_invites = self.store.guest_invites(group_id)  # family sessions (protocol/family.py)
 
+    def as_decided(self, room: Room) -> bool:
+        """Whether the room's members, settings and invitations in the store are still what its
+        state was decided with (a batch refused because data_version moved may then be committed
+        again as it is); True also marks them read at the current data_version."""
+        gid = room.group.id
+        settings = self.store.group_settings(gid)
+        same = (
+            (settings.alert_mood, frozenset(settings.watch_words)) == (room.state.alert_mood, room.state.watch_words)
+            and self.store.guest_invites(gid) == room.state.guest_invites
+            and all(record.id in room.state.roster for record in self.store.members(gid))
+        )
+        if same:
+            room.roster_read_at = self._data_version
+        return same
+
     def _reload(self, room: Room) -> None:
         """Fold the room again from the store (a batch was not stored), writing nothing there.
 

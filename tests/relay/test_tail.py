@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as _dt
+import logging
 import os
 import sqlite3
 import struct
@@ -595,3 +596,38 @@ async def test_on_postgresql_a_batch_is_decided_without_reading_data_version_on_
             assert all(f.get("kind") != "ack" or f.get("id") != sam_line for f in s.frames)
         texts = [e.data["text"] for e in relay.store.events_after(seeded.group_id, 0) if e.type == "chat.posted"]
         assert texts == ["before", "from Alex"]
+
+
+async def test_on_postgresql_a_change_about_nobody_in_the_batch_commits_it_again_without_reading_rooms_back(pg_url, caplog):
+    """The counter moves while Alex's line is in flight, for a change about someone else (Riley,
+    offline, is revoked): the batch is refused, the tokens read again, and the same batch committed
+    again at the new version; no room is folded again from the log (a whole group's history, on
+    the loop). Alex's line is acked and stored once."""
+    caplog.set_level(logging.INFO, logger="iop.server")
+    async with RelayServer(pg_url) as relay:
+        seeded = seed(relay.store, relay.url)
+        dana, _sam, alex, riley = seeded.facilitator, *seeded.participants
+        async with RawClient(relay.url, dana.token) as d, RawClient(relay.url, alex.token) as a:
+            for client in (d, a):
+                await client.wait_synced()
+            await d.command("chat.send", {"text": "before"})  # a landed batch: data_version is known
+            holder = psycopg.connect(pg_url)
+            holder.execute("LOCK TABLE store_meta IN ACCESS EXCLUSIVE MODE")
+
+            def revoke_riley() -> None:
+                holder.execute("UPDATE members SET revoked = 1 WHERE id = %s", (riley.member_id,))
+                holder.commit()
+
+            held = Held(revoke_riley)
+            try:
+                alex_line = await a.send("chat.send", {"text": "from Alex"})
+                await until(lambda: _waiting_for_the_counter(pg_url), "a statement waiting for data_version")
+            finally:
+                held.let_go()
+                holder.close()
+            assert not held.timed_out
+            assert (await a.wait_ack(alex_line, timeout=10))["kind"] == "ack"
+        texts = [e.data["text"] for e in relay.store.events_after(seeded.group_id, 0) if e.type == "chat.posted"]
+        assert texts == ["before", "from Alex"]
+    said = [r.getMessage() for r in caplog.records]
+    assert any("committing it again" in m for m in said) and not any("deciding it again" in m for m in said), said
