@@ -4,8 +4,8 @@
 with the same ``--store``) runs on it. Only the connection differs from SQLite;
 every query is :class:`~server.store.Store`'s, written once, but the commit:
 
-- :meth:`PgStore.commit` is one statement, ``SELECT iop_commit_checked(...)`` (functions
-  migrations 6, 7 and 10 create, :data:`server.store.PG_ALSO`), given the batch's rows as
+- :meth:`PgStore.commit` is one statement, ``SELECT iop_commit_checked(...)`` (the function
+  migration 11 makes, :data:`server.store.PG_ALSO`), given the batch's rows as
   arrays: one round trip and its own transaction. It first checks ``data_version``
   against the relay's (:class:`~server.store.VersionMoved`: the relay then reads the
   tokens again, where SQLite's relay reads it before each batch), then locks the batch's groups
@@ -66,7 +66,7 @@ _ID_TABLES = ("groups", "members", "schedule_rules")
 _INSERT_ID = re.compile(r"^\s*INSERT INTO (" + "|".join(_ID_TABLES) + ") ")
 _OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO ", re.S)
 _TWO_MAX = re.compile(r"\bMAX\(([^(),]+),([^(),]+)\)")
-#: The commit: one call of the function migrations 6, 7 and 10 create (server/store.py: PG_ALSO).
+#: The commit: one call of the function migration 11 makes (server/store.py: PG_ALSO).
 _COMMIT = (
     "SELECT iop_commit_checked(?::bigint, ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[],"
     " ?::bigint[], ?::bigint[], ?::text[], ?::float8[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bytea[],"
@@ -290,7 +290,7 @@ class PgStore(Store):
         *,
         version: int | None = None,
     ) -> None:
-        """:meth:`Store.commit` as one statement, ``iop_commit_checked`` (migrations 6, 7 and 10):
+        """:meth:`Store.commit` as one statement, ``iop_commit_checked`` (migration 11):
         one round trip and its own transaction, each batch's rows as arrays. The function
         writes nothing when ``data_version`` is not ``version`` (:class:`~server.store.VersionMoved`;
         None: no check), locks the batch's groups, checks their heads and writes nothing when
