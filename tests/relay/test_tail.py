@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as _dt
 import logging
 import os
 import sqlite3
 import struct
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import msgpack
@@ -545,6 +547,25 @@ async def test_on_postgresql_a_line_in_flight_when_its_member_reconnects_is_answ
             assert [e["data"]["text"] for e in dana.events if e["type"] == "chat.posted"] == ["once"]
 
 
+@contextlib.contextmanager
+def _counter_held_then_revoking(url: str, member_id: int) -> Iterator[Held]:
+    """Another connection holds data_version's table (``store_meta``); let go, it revokes
+    ``member_id`` (which moves the counter) and commits."""
+    holder = psycopg.connect(url)
+    holder.execute("LOCK TABLE store_meta IN ACCESS EXCLUSIVE MODE")
+
+    def revoke() -> None:
+        holder.execute("UPDATE members SET revoked = 1 WHERE id = %s", (member_id,))
+        holder.commit()
+
+    held = Held(revoke)
+    try:
+        yield held
+    finally:
+        held.let_go()
+        holder.close()
+
+
 def _waiting_for_the_counter(url: str) -> bool:
     """Whether a statement waits for a lock on ``store_meta`` (data_version's table)."""
     with psycopg.connect(url) as conn:
@@ -569,16 +590,8 @@ async def test_on_postgresql_a_batch_is_decided_without_reading_data_version_on_
             for client in (d, s, a):
                 await client.wait_synced()
             await d.command("chat.send", {"text": "before"})  # a landed batch: data_version is known
-            holder = psycopg.connect(pg_url)
-            holder.execute("LOCK TABLE store_meta IN ACCESS EXCLUSIVE MODE")
-
-            def revoke_sam() -> None:
-                holder.execute("UPDATE members SET revoked = 1 WHERE id = %s", (sam.member_id,))
-                holder.commit()
-
-            held = Held(revoke_sam)
             answered = False
-            try:
+            with _counter_held_then_revoking(pg_url, sam.member_id) as held:
                 sam_line = await s.send("chat.send", {"text": "from Sam"})
                 alex_line = await a.send("chat.send", {"text": "from Alex"})
                 await until(lambda: _waiting_for_the_counter(pg_url), "a statement waiting for data_version")
@@ -587,9 +600,6 @@ async def test_on_postgresql_a_batch_is_decided_without_reading_data_version_on_
                     answered = True
                 except TimeoutError:
                     pass
-            finally:
-                held.let_go()
-                holder.close()
             assert answered and not held.timed_out, "the loop waited for data_version"
             assert (await a.wait_ack(alex_line, timeout=10))["kind"] == "ack"
             assert await s.wait_closed(timeout=10) == CloseCode.UNAUTHORIZED
@@ -611,20 +621,9 @@ async def test_on_postgresql_a_change_about_nobody_in_the_batch_commits_it_again
             for client in (d, a):
                 await client.wait_synced()
             await d.command("chat.send", {"text": "before"})  # a landed batch: data_version is known
-            holder = psycopg.connect(pg_url)
-            holder.execute("LOCK TABLE store_meta IN ACCESS EXCLUSIVE MODE")
-
-            def revoke_riley() -> None:
-                holder.execute("UPDATE members SET revoked = 1 WHERE id = %s", (riley.member_id,))
-                holder.commit()
-
-            held = Held(revoke_riley)
-            try:
+            with _counter_held_then_revoking(pg_url, riley.member_id) as held:
                 alex_line = await a.send("chat.send", {"text": "from Alex"})
                 await until(lambda: _waiting_for_the_counter(pg_url), "a statement waiting for data_version")
-            finally:
-                held.let_go()
-                holder.close()
             assert not held.timed_out
             assert (await a.wait_ack(alex_line, timeout=10))["kind"] == "ack"
         texts = [e.data["text"] for e in relay.store.events_after(seeded.group_id, 0) if e.type == "chat.posted"]
