@@ -616,10 +616,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         """The store refused ``batch`` because data_version moved after it was decided (the CLI
         revoked a member, gave a new token, or changed a group's settings or a guest's invitation):
         nothing of it was stored or sent. Its rooms are folded again from the store and its
-        commands and the relay's own events queued again, first in line, to be decided once the
-        tokens are read again (the next flush): a revoked member's are refused then."""
+        commands and the relay's own events queued again, first in line, to be decided on the
+        tokens as read again (a revoked member's are refused then)."""
         log.info("data_version moved while a batch of %d events was in flight; deciding it again", len(batch.to_store))
-        self._data_version = -1
         again: dict[int, list[tuple[Any, Command]]] = {}
         for outcome in batch.outcomes:
             if outcome.command is not None:

@@ -39,7 +39,9 @@ the hub reads the loop connection's value, then the writer connection's
 (:meth:`Writer.data_version`, which only others' commits move): when the latter
 moved since the last landing, someone else committed (the CLI, or the loop's
 own writes) and the hub re-reads the tokens; otherwise it takes the former as
-read. Read in that order, no commit of the CLI falls between the two.
+read. Read in that order, no commit of the CLI falls between the two. On
+PostgreSQL the commit itself checks the counter (``Store.checks_version``), so
+the loop reads nothing before or after a batch.
 """
 
 from __future__ import annotations
