@@ -132,11 +132,10 @@ Job = tuple[Callable[[GroupState, float], list[Draft]], Callable[[list[Event]], 
 class _Outcome:
     room: Room
     peer: Any
-    command_id: str
+    command: Command | None  # the member's (None: the relay's own events); decided again if the batch is (VersionMoved)
     result: CommandResult | None  # None: an internal failure, not stored
     events: list[Event]
     job: Job | None = None  # the relay's own events (Hub.log_soon): asked again if the batch fails
-    command: Command | None = None  # the member's command: decided again if the batch is (VersionMoved)
 
 
 @dataclass(slots=True)
@@ -381,7 +380,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             gid = room.group.id
             if gid in self._stale and not self._reload_if_stale(room, quiet=True):
                 # The store is still unreachable: nothing is decided on a state it never held.
-                outcomes.extend(_Outcome(room, peer, command.id, None, []) for peer, command in pending)
+                outcomes.extend(_Outcome(room, peer, command, None, []) for peer, command in pending)
                 continue
             before[gid] = room.head
             if room.membership:
@@ -390,7 +389,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                     room.state.apply(event)
                     to_store.append((gid, event))
                 if events:
-                    outcomes.append(_Outcome(room, None, "", None, events))
+                    outcomes.append(_Outcome(room, None, None, None, events))
             jobs, room.jobs = room.jobs, []
             for job in jobs:
                 events = self._sequence_server(room, job[0](room.state, now), now)
@@ -398,7 +397,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                     room.state.apply(event)
                     to_store.append((gid, event))
                 if events:
-                    outcomes.append(_Outcome(room, None, "", None, events, job))
+                    outcomes.append(_Outcome(room, None, None, None, events, job))
             for peer, command in pending:
                 refusal = self._refusal(peer)
                 if refusal is not None:
@@ -413,7 +412,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 if prior is None and command.id in known:
                     prior = self.store.command_result(*key)
                 if prior is not None:
-                    outcomes.append(_Outcome(room, peer, command.id, prior, [], command=command))
+                    outcomes.append(_Outcome(room, peer, command, prior, []))
                     continue
                 try:
                     actor = self._actors.get(peer.member_id)
@@ -435,7 +434,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                     events = []
                 except Exception:
                     log.exception("deciding %s for %s failed", command.kind, peer.name)
-                    outcomes.append(_Outcome(room, peer, command.id, None, [], command=command))
+                    outcomes.append(_Outcome(room, peer, command, None, []))
                     continue
                 else:
                     if size:
@@ -449,7 +448,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 seen[key] = result
                 known.add(command.id)
                 results.append((peer.member_id, command.id, gid, result))
-                outcomes.append(_Outcome(room, peer, command.id, result, events, command=command))
+                outcomes.append(_Outcome(room, peer, command, result, events))
         self._dirty[:0] = leftover  # first in line for the next batch
         version = self._data_version if version_in_commit else None
         batch = _Batch(rooms, outcomes, to_store, results, revoked, usage, now, before, self._after_next, version)
@@ -457,7 +456,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self.fenced = set()
         if self.writer is None:
             try:
-                refused = self._commit(to_store, results, revoked, usage, set(), None)
+                refused = self._commit(batch)
             except Exception:
                 log.exception("saving %d events failed; nothing was applied", len(to_store))
                 refused = None
@@ -470,7 +469,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
     def _send(self, batch: _Batch) -> None:
         """Hand ``batch`` to the writer; it lands (:meth:`_landed`) once durable or refused."""
         assert self.writer is not None
-        future = self.writer.submit(self._commit_on, batch.to_store, batch.results, batch.revoked, batch.usage, batch.refused, batch.version)
+        future = self.writer.submit(self._commit_on, batch)
         self._in_flight = (batch, future)
         if future.done():
             self._landed(batch, go_on=False)  # what queued meanwhile is decided on the next turn
@@ -524,9 +523,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self.writer = writer
         self._writer_version = writer.data_version()
 
-    def _commit_on(self, store: Store, *args: Any) -> set[int]:
+    def _commit_on(self, store: Store, batch: _Batch) -> set[int]:
         """The head-checked commit, on the writer's connection (here or on its thread)."""
-        return self._commit(*args, store=store)
+        return self._commit(batch, store=store)
 
     def _landed(self, batch: _Batch, *, go_on: bool = True) -> None:
         """On the loop, once the batch in flight is durable or failed: deliver it, then decide what queued
@@ -699,21 +698,19 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             self._fan_out(room, stored)
         return True
 
-    def _commit(
-        self, to_store: list[tuple[int, Event]], results: list[tuple[int, str, int, CommandResult]], revoked: list[int], usage: dict[int, int],
-        refused: set[int], version: int | None, *, store: Store | None = None,
-    ) -> set[int]:
-        """Commit the batch; return ``refused``, grown by the groups dropped from it because
+    def _commit(self, batch: _Batch, *, store: Store | None = None) -> set[int]:
+        """Commit the batch; return ``batch.refused``, grown by the groups dropped from it because
         their stored head moved (:class:`~server.store.HeadMoved`: another writer committed
         first; :attr:`fenced` the ones another node claimed). The rest is committed without
-        them, in one transaction; the lists and ``usage`` are left holding only what was
+        them, in one transaction; its lists and ``usage`` are left holding only what was
         committed. Called again after :class:`~server.store.StoreBusy` (the writer moved it
-        to its thread), it goes on with what it refused before. ``version``: the data_version
-        the batch was decided at, which the store checks (:class:`~server.store.VersionMoved`
-        is raised, nothing written, when it moved; None: not checked)."""
+        to its thread) or with the batch sent again, it goes on with what it refused before.
+        The store checks ``batch.version``, the data_version it was decided at
+        (:class:`~server.store.VersionMoved` is raised, nothing written, when it moved; None: not checked)."""
+        to_store, results, revoked, usage, refused = batch.to_store, batch.results, batch.revoked, batch.usage, batch.refused
         while True:
             try:
-                (store or self.store).commit(to_store, results, revoked, usage.items(), version=version)
+                (store or self.store).commit(to_store, results, revoked, usage.items(), version=batch.version)
                 return refused
             except HeadMoved as moved:
                 refused |= moved.groups
@@ -783,19 +780,20 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
     def _deliver(self, outcome: _Outcome) -> None:
         self._fan_out(outcome.room, outcome.events)
         result = outcome.result
-        if outcome.peer is None:  # the relay's own events: nobody waits for an answer
+        command = outcome.command
+        if command is None:  # the relay's own events: nobody waits for an answer
             then = outcome.job[1] if outcome.job is not None else None
             if then is not None and outcome.events:  # empty: the batch was not stored
                 then(outcome.events)
             return
         if result is None:
             err = ProtocolError(ErrorCode.INTERNAL, "The server could not save that; nothing was applied, so try again.")
-            outcome.peer.write(encode(error_frame(err.with_id(outcome.command_id))))
+            outcome.peer.write(encode(error_frame(err.with_id(command.id))))
         elif result.error_code is not None:
-            err = ProtocolError(result.error_code, result.error_message or "That was refused.", outcome.command_id)
+            err = ProtocolError(result.error_code, result.error_message or "That was refused.", command.id)
             outcome.peer.write(encode(error_frame(err)))
         else:
-            outcome.peer.write(encode(ack_frame(outcome.command_id, result.last_seq)))
+            outcome.peer.write(encode(ack_frame(command.id, result.last_seq)))
 
     def _fan_out(self, room: Room, events: list[Event]) -> None:
         """Log ``events`` in the room's tail and write each to every live peer the one rule admits."""

@@ -462,9 +462,8 @@ class VersionMoved(Exception):
     tokens (:attr:`Store.checks_version`): another connection revoked a member, gave a new token
     or changed a group's settings or a guest's invitation. Nothing of the batch was written."""
 
-    def __init__(self, expected: int) -> None:
-        self.expected = expected
-        super().__init__(f"data_version moved past {expected}; nothing was written")
+    def __init__(self) -> None:
+        super().__init__("data_version moved since the batch was decided; nothing was written")
 
 
 @dataclass(frozen=True)

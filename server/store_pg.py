@@ -323,7 +323,7 @@ class PgStore(Store):
         self.version_at_commit = None
         moved, self.version_at_commit = self._db.execute(_COMMIT, params, write=True).fetchone()
         if moved is None:
-            raise VersionMoved(version if version is not None else -1)
+            raise VersionMoved  # (only when version was given)
         if moved:
             raise HeadMoved([abs(g) for g in moved], [-g for g in moved if g < 0])
 
