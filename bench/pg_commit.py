@@ -60,16 +60,30 @@ def list_params(store: PgStore, events: list, results: list, usage: list, versio
     ]
 
 
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1/postgres", help="a database on the server to use (a scratch one is made there)")
-    parser.add_argument("--lines", type=int, default=2, help="chat lines a commit")
-    parser.add_argument("--commits", type=int, default=1500, help="commits of each kind a round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--lines", type=at_least_one, default=2, help="chat lines a commit")
+    parser.add_argument("--commits", type=at_least_one, default=1500, help="commits of each kind a round")
+    parser.add_argument("--rounds", type=at_least_one, default=3)
     args = parser.parse_args()
-    with psycopg.connect(args.url, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH}")
-        admin.execute(f"CREATE DATABASE {SCRATCH}")
+    try:
+        with psycopg.connect(args.url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH}")
+            admin.execute(f"CREATE DATABASE {SCRATCH}")
+    except psycopg.Error as exc:
+        parser.error(f"--url: cannot make the scratch database on that server ({str(exc).strip().splitlines()[0]})")
     url = urlsplit(args.url)._replace(path=f"/{SCRATCH}").geturl()
     try:
         run(url, args)
@@ -80,6 +94,13 @@ def main() -> None:
 
 def run(url: str, args: argparse.Namespace) -> None:
     store = PgStore(url)
+    try:
+        measure(store, args)
+    finally:
+        store.close()  # before the scratch database is dropped
+
+
+def measure(store: PgStore, args: argparse.Namespace) -> None:
     groups = [store.create_group(f"bench {i}") for i in range(10)]
     members = [store.add_member(g, "Sam", "participant")[0] for g in groups]
     store.fence = dict.fromkeys(groups, 0)
@@ -121,7 +142,6 @@ def run(url: str, args: argparse.Namespace) -> None:
             walls, cpus = timed(kind)
             figures[kind][0].extend(walls)
             figures[kind][1].extend(cpus)
-    store.close()
 
     def p(values: list[float], q: float) -> float:
         ordered = sorted(values)
