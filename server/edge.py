@@ -67,6 +67,7 @@ from websockets.protocol import State
 from protocol.codec import MAX_FRAME_BYTES, decode_command, encode, frame_cost
 from protocol.errors import CloseCode, ErrorCode, ProtocolError, hello_close_code
 from protocol.messages import Hello, Limits, error_frame, parse_command, parse_hello
+from protocol.roles import GUEST
 from protocol.schedule import ReminderPrefs, clean_email, clean_phone, parse_quiet
 
 from .hub import PRESENCE_GRACE, Hub
@@ -765,8 +766,13 @@ class RelayServer:
             )
         mine.append(conn)
         try:
+            # A guest's arrival is stored first (arrive: it waits for its batch, the loop does not);
             # join() welcomes and registers; catch_up() replays at the pace
             # the member reads, then makes the connection live.
+            refused = await self.hub.arrive(member) if member.role == GUEST else None
+            if refused is not None:
+                conn.cut(*refused)  # another node owns the group now, or the relay is stopping
+                return
             self.hub.join(conn, member, hello)
             self._send_schedule(conn)
             await self.hub.catch_up(conn)

@@ -82,6 +82,7 @@ log = logging.getLogger("iop.server")
 
 #: Why a group's members are closed with 4012 when another node claimed it (issue 16).
 GROUP_MOVED = "The group moved to another relay node; reconnect now and resume."
+STOPPING = "The relay is stopping; reconnect shortly."
 
 #: Commands one batch decides at most when commits run on a writer thread (issue 16).
 MAX_BATCH_COMMANDS = 64
@@ -122,6 +123,10 @@ def _substitute(data: dict[str, Any], seq: int) -> dict[str, Any]:
 
 #: Seconds before the relay's own events of a batch that was not stored are asked for again.
 JOB_RETRY = 1.0
+
+#: How many times :meth:`Hub.arrive` logs a guest's arrival before giving up waiting for it
+#: (each time, a new session began between the landing and the join).
+ARRIVAL_ROUNDS = 3
 
 #: Events the relay decides itself, from the room's state and the time (:meth:`Hub.log_soon`),
 #: and what to call with them once they are stored (or None).
@@ -201,9 +206,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
 
     # -- joining and leaving ---------------------------------------------------
 
-    def join(self, peer: Any, member: MemberRecord, hello: Hello) -> Room:
-        """Welcome ``peer`` and register it; it next runs :meth:`catch_up`
-        (a guest's replay, paced like a member's, starts at its session's start)."""
+    def _room_for_join(self, member: MemberRecord) -> Room:
+        """The joiner's room, its tokens, roster, settings and invitations as the store has them now."""
         self.check_members()
         room = self.room(member.group_id)
         self._reload_if_stale(room)
@@ -217,11 +221,56 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             # With a writer (issue 16), never wait here: the change is logged by the next
             # batch and reaches the joiner live, after the durable head its welcome shows.
             self.flush()
-        arrived = peer.role != GUEST or self._arrive(room, peer)  # a guest's arrival is logged first
-        if not arrived:
-            # Refused (another node owns the group now: it was dropped, its members closed): so is the joiner.
-            peer.close(CloseCode.OWNER_MOVED, GROUP_MOVED)
-            return room
+        return room
+
+    async def arrive(self, member: MemberRecord) -> tuple[CloseCode, str] | None:
+        """Before a guest's welcome: log that they are now in the live session (``guest.arrived``,
+        or ``guest.waiting`` for a family session's waiting room), once per session, and wait until
+        it is stored and delivered. What they see of the session is counted from that event, so
+        their welcome (their roster) and replay already include it.
+
+        It goes into the room's next batch (:meth:`log_soon`) and this waits for that batch on the
+        loop's terms: nothing else waits for it (issue 16, the tail: a commit from the loop here held
+        every group while the disk, the CLI's write lock or PostgreSQL held it). True: nothing is
+        left to log, and the caller joins in this same step (no turn of the loop between the last
+        look and the welcome). Else the close code and reason to close the guest with: another node
+        owns the group now (it was dropped here: 4012), or the relay is stopping (1001)."""
+        for _ in range(ARRIVAL_ROUNDS):
+            room = self._room_for_join(member)
+            if not arrival(room.state, member.id):
+                return None
+            logged: asyncio.Future[tuple[CloseCode, str] | None] = asyncio.get_running_loop().create_future()
+            room.arriving.append(logged)
+
+            def done(_events: list[Event], logged: asyncio.Future[tuple[CloseCode, str] | None] = logged) -> None:
+                if not logged.done():
+                    logged.set_result(None)
+
+            def make(state: GroupState, _now: float, member_id: int = member.id, done: Callable[[list[Event]], None] = done) -> list[Draft]:
+                drafts = arrival(state, member_id)
+                if not drafts:
+                    done([])  # logged meanwhile (another connection of theirs): every batch before this one landed
+                return drafts
+
+            self.log_soon(room, make, done)
+            try:
+                refused = await logged
+            finally:
+                if logged in room.arriving:
+                    room.arriving.remove(logged)
+            if refused is not None:
+                return refused
+        return None  # (a session began again each time meanwhile) join() logs it, to reach them live
+
+    def join(self, peer: Any, member: MemberRecord, hello: Hello) -> Room:
+        """Welcome ``peer`` and register it; it next runs :meth:`catch_up`
+        (a guest's replay, paced like a member's, starts at its session's start).
+        The edge first has a guest's arrival stored (:meth:`arrive`); a guest not yet arrived here
+        (the hub driven directly) has their arrival logged by the next batch, live."""
+        room = self._room_for_join(member)
+        if peer.role == GUEST and arrival(room.state, peer.member_id):
+            member_id = peer.member_id
+            self.log_soon(room, lambda state, _now: arrival(state, member_id))
         # Small rooms (issue 13): a member who comes late goes to a room, logged by the room's next
         # batch (it reaches them live, after the welcome); after a restart the round's clock runs again.
         if late_placement(room.state, peer.member_id):
@@ -276,24 +325,6 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         if peer.role == FACILITATOR:
             self.tell_attendance(room, only=peer)  # the live session's attendance so far (server/between.py)
         return room
-
-    def _arrive(self, room: Room, peer: Any) -> bool:
-        """Log that a guest is now in the live session (once per session), before
-        their replay: what they see of it is counted from this event. False: the
-        commit was refused (:meth:`_commit_direct`)."""
-        self.settle()  # sequenced on the durable head, committed from the loop
-        drafts = arrival(room.state, peer.member_id)
-        if not drafts:
-            return True
-        now, first = self.clock(), room.head + 1
-        # Logged by the relay itself (actor 0), not by a command of the guest.
-        events = [Event(first + i, d.type, now, 0, "", d.audience, d.subject, _substitute(d.data, first)) for i, d in enumerate(drafts)]
-        if not self._commit_direct(room, events):
-            return False
-        for event in events:
-            room.state.apply(event)
-        self._fan_out(room, events)
-        return True
 
     def _read_ahead(self, room: Room, member_id: int) -> None:
         """On PostgreSQL, read what deciding a member's commands needs (the command ids already
@@ -500,7 +531,10 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             for member_id, size in batch.usage.items():
                 self.quota.add(member_id, size, batch.now)
             if refused:
-                log.warning("the stored head of group(s) %s moved (another writer); their batch was dropped", sorted(refused))
+                if refused & self.fenced:
+                    log.warning("the batch of group(s) %s was refused because another relay node owns them now; dropping them here", sorted(refused & self.fenced))
+                if refused - self.fenced:
+                    log.warning("the stored head of group(s) %s moved (another writer); their batch was dropped", sorted(refused - self.fenced))
                 for room in batch.rooms:
                     if room.group.id in self.fenced:  # another node owns it now (issue 16)
                         self.drop_group(room.group.id, GROUP_MOVED)
@@ -637,8 +671,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self._after_next[:0] = batch.after
 
     def settle(self) -> None:
-        """Wait (blocking) for the batch in flight and deliver it: for the rare steps that
-        write to the log from the loop (events the relay decides, a joiner's change)."""
+        """Wait (blocking) for the batch in flight and deliver it: at shutdown (:meth:`close`),
+        the one step that may hold the loop for the store."""
         if self._in_flight is None:
             return
         batch, future = self._in_flight
@@ -741,6 +775,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         for handle in room.away.values():
             handle.cancel()
         room.away.clear()
+        for logged in room.arriving:  # guests waiting for their arrival: closed by the edge
+            if not logged.done():
+                logged.set_result((CloseCode.OWNER_MOVED, reason))
         room.pending.clear()
         if room in self._dirty:
             self._dirty.remove(room)
@@ -841,27 +878,6 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         if self._flush_handle is None:
             self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
 
-    def _commit_direct(self, room: Room, events: list[Event]) -> bool:
-        """Store events the relay decided itself, from the loop (not through a batch).
-
-        False: refused, and nothing was stored (so nothing is delivered). When another
-        node claimed the group (its epoch moved: the fence), this node is not its owner
-        any more: the group is dropped at once and its members closed with 4012, as a
-        refused batch does; an expected event of several nodes, logged as a warning. When
-        only its head moved (another writer), the room is read again from the store."""
-        try:
-            self.store.commit([(room.group.id, e) for e in events], [], [])
-        except HeadMoved as moved:
-            gid = room.group.id
-            if gid in moved.fenced:
-                log.warning("group %s: %s was refused because another relay node owns it now; dropping it here", gid, events[0].type)
-                self.drop_group(gid, GROUP_MOVED)
-            else:
-                log.warning("group %s: %s was refused because its stored head moved (another writer); reading it again", gid, events[0].type)
-                self._reload(room)
-            return False
-        return True
-
     def facilitators_online(self, room: Room) -> bool:
         """Whether a facilitator of the room has a live connection."""
         return any(p.role == FACILITATOR and not p.closing for p in room.peers)
@@ -879,3 +895,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             if not self._dirty:
                 break
         self._closed = True  # a retry of the relay's own events still timed finds nothing to do
+        for room in self.rooms.values():  # a guest whose arrival's batch failed: not welcomed now
+            for logged in room.arriving:
+                if not logged.done():
+                    logged.set_result((CloseCode.GOING_AWAY, STOPPING))

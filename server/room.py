@@ -56,6 +56,8 @@ class Room:
         self.pending: list[tuple[Any, Command]] = []
         self.membership = True  # compare the roster with the members table on the next flush
         self.jobs: list[Any] = []  # events the relay decides itself, for the next batch (Hub.log_soon)
+        #: Guests waiting for their arrival to be stored (Hub.arrive): None once it is, else how to close them.
+        self.arriving: list[asyncio.Future[Any]] = []
         #: The store's data_version when the roster, settings and invitations were last read
         #: (:meth:`Rooms.refresh_if_changed`); None: read them at the next join.
         self.roster_read_at: int | None = None

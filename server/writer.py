@@ -30,8 +30,9 @@ The hub (server/hub.py) keeps the rules that make this safe:
   (persist-before-deliver), and a welcome or a replay shows only the head that
   is durable (``Hub.shown_head``);
 - events the relay decides itself go into their room's next batch
-  (``Hub.log_soon``); only a guest's arrival, which the guest's replay is
-  counted from, waits for the batch in flight (rare; a blocking wait).
+  (``Hub.log_soon``), and so does a guest's arrival, which the guest's welcome
+  waits for (``Hub.arrive``); only shutdown waits for the batch in flight on
+  the loop (``Hub.settle``).
 
 Revocations by the CLI are seen through ``data_version``: the writer's own
 commits move the loop connection's ``data_version`` too, so when a batch lands

@@ -23,6 +23,7 @@ from typing import Any
 
 import msgpack
 import psycopg
+import pytest
 from websockets.frames import Frame, Opcode
 
 from protocol import PROTOCOL_VERSION
@@ -630,3 +631,114 @@ async def test_on_postgresql_a_change_about_nobody_in_the_batch_commits_it_again
         assert texts == ["before", "from Alex"]
     said = [r.getMessage() for r in caplog.records]
     assert any("committing it again" in m for m in said) and not any("deciding it again" in m for m in said), said
+
+
+async def test_a_guests_arrival_waits_for_its_batch_on_the_writers_thread_not_on_the_loop(relay, seeded):
+    """A guest's first join in a live session logs their arrival before their welcome (what they
+    see of the session is counted from it). With another program holding the write lock and a
+    batch waiting for it, that arrival waits behind the batch while the loop goes on serving:
+    a member of another group is welcomed meanwhile. Once the lock is free the batch and then
+    the arrival are stored, once each, and the guest is welcomed already arrived."""
+    dana, sam, jo_id = seeded.facilitator, seeded.participants[0], seeded.guest.member_id
+    pat_token = member_of_another_group(relay.store)
+    async with RawClient(relay.url, dana.token) as d, RawClient(relay.url, sam.token) as s:
+        await d.wait_synced()
+        await s.wait_synced()
+        await d.command("session.start", {"title": "Week 4"})
+        blocker = sqlite3.connect(relay.store.path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        jo = RawClient(relay.url, seeded.guest.token)
+        try:
+            cid = await s.send("chat.send", {"text": "held back"})
+            await asyncio.sleep(0.3)  # decided; its commit waits on the thread for the lock
+            joining = asyncio.create_task(jo.__aenter__())
+            await asyncio.sleep(0.3)  # Jo's hello has arrived
+            async with RawClient(relay.url, pat_token) as p:
+                await p.wait_synced()
+            assert not any(f.get("id") == cid for f in s.frames), "the lock was free already"
+            assert not joining.done(), "Jo was welcomed before her arrival could be stored"
+            blocker.execute("ROLLBACK")
+            await asyncio.wait_for(joining, 5)
+        finally:
+            if blocker.in_transaction:
+                blocker.execute("ROLLBACK")
+            blocker.close()
+        try:
+            assert jo.welcome is not None
+            assert [m["name"] for m in jo.welcome["roster"]] != [], "Jo was welcomed before she arrived"
+            assert (await s.wait_ack(cid))["kind"] == "ack"
+            await jo.wait_synced()
+            await d.recv_until(is_event("guest.arrived", member_id=jo_id))
+        finally:
+            await jo.close()
+    with sqlite3.connect(relay.store.path) as db:
+        stored = [row[0] for row in db.execute("SELECT type FROM events WHERE group_id = ? AND seq > ? ORDER BY seq", (seeded.group_id, 1))]
+    assert stored[-2:] == ["chat.posted", "guest.arrived"], stored
+    assert stored.count("guest.arrived") == 1
+
+
+async def test_on_postgresql_a_guests_arrival_waits_behind_a_held_batch_while_the_loop_serves_others(pg_url):
+    """The same on PostgreSQL, where the arrival was a commit from the loop: with the group's
+    batch held by a row lock (a slow database), a guest's arrival queues behind it and a member
+    of another group is welcomed meanwhile; then the guest is welcomed, arrived, once."""
+    async with RelayServer(pg_url) as relay:
+        seeded = seed(relay.store, relay.url)
+        dana, sam, jo = seeded.facilitator, seeded.participants[0], seeded.guest
+        pat_token = member_of_another_group(relay.store)
+        async with RawClient(relay.url, dana.token) as d, RawClient(relay.url, sam.token) as s:
+            await d.wait_synced()
+            await s.wait_synced()
+            await d.command("session.start", {"title": "Week 4"})
+            holder = psycopg.connect(pg_url)
+            holder.execute("SELECT head_seq FROM groups WHERE id = %s FOR NO KEY UPDATE", (seeded.group_id,))
+            held = Held(holder.rollback)
+            guest = RawClient(relay.url, jo.token)
+            try:
+                cid = await s.send("chat.send", {"text": "held back"})
+                await asyncio.sleep(0.3)  # decided; its commit waits on the thread for the row
+                joining = asyncio.create_task(guest.__aenter__())
+                await asyncio.sleep(0.3)
+                async with RawClient(relay.url, pat_token) as p:
+                    await p.wait_synced(timeout=10)
+                assert not held.timed_out, "the loop waited for the batch in flight"
+                assert not joining.done(), "Jo was welcomed before her arrival could be stored"
+                held.let_go()
+                await asyncio.wait_for(joining, 10)
+                assert guest.welcome is not None and guest.welcome["roster"], "Jo was welcomed before she arrived"
+                assert (await s.wait_ack(cid))["kind"] == "ack"
+                await d.recv_until(is_event("guest.arrived", member_id=jo.member_id))
+            finally:
+                held.let_go()
+                holder.close()
+                await guest.close()
+        arrived = [e for e in relay.store.events_after(seeded.group_id, 0) if e.type == "guest.arrived"]
+        assert len(arrived) == 1, "Jo's arrival was stored once"
+
+
+async def test_a_guest_still_waiting_for_their_arrival_when_the_relay_stops_is_told_it_is_stopping(tmp_path):
+    """The guest's arrival was in a batch that failed (another program held the write lock past
+    the relay's wait), so it is asked for again a second later; the relay stops before that: it
+    does not wait for the guest forever, and the guest is closed with 1001, not welcomed."""
+    relay = RelayServer(tmp_path / "data")
+    await relay.start()
+    try:
+        seeded = seed(relay.store, relay.url)
+        relay.hub.writer.store.lock_wait_ms = 50
+        async with RawClient(relay.url, seeded.facilitator.token) as d:
+            await d.wait_synced()
+            await d.command("session.start", {"title": "Week 4"})
+            jo = RawClient(relay.url, seeded.guest.token)
+            blocker = sqlite3.connect(relay.store.path, isolation_level=None)
+            blocker.execute("BEGIN IMMEDIATE")
+            try:
+                joining = asyncio.create_task(jo.__aenter__())
+                await asyncio.sleep(0.3)  # the batch with her arrival waited 50 ms for the lock, and failed
+            finally:
+                blocker.execute("ROLLBACK")
+                blocker.close()
+            await asyncio.wait_for(relay.stop(), 10)
+            with pytest.raises(ConnectionError, match="1001"):
+                await asyncio.wait_for(joining, 5)
+            assert jo.welcome is None and jo.close_code == CloseCode.GOING_AWAY
+    finally:
+        await relay.stop()

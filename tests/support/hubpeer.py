@@ -26,6 +26,7 @@ from typing import Any
 
 from protocol.codec import decode
 from protocol.messages import PROTOCOL_VERSION, Hello, command_frame, parse_command
+from protocol.roles import GUEST
 from server.hub import Hub
 from server.store import Store, hash_token
 
@@ -97,7 +98,10 @@ def start_catch_up(hub: Hub, store: Store, cred: Cred, resume_from: int | None =
 
 
 async def connect(hub: Hub, store: Store, cred: Cred, resume_from: int | None = None) -> MemoryPeer:
-    """Join and replay to the head: the returned peer is live."""
+    """Join and replay to the head: the returned peer is live (a guest arrives first, as at the edge)."""
+    if cred.role == GUEST:
+        member = store.member(cred.member_id)
+        assert member is not None and await hub.arrive(member) is None, f"{cred.name}'s arrival was refused"
     peer, task = start_catch_up(hub, store, cred, resume_from)
     await task
     assert peer.live, f"{cred.name} did not go live"
