@@ -515,6 +515,11 @@ def main() -> None:
     parser.add_argument("--baseline-from", default=None, metavar="DIR", help="with --repeat: also run the relay of this checkout (an export of an older commit)")
     parser.add_argument("--nodes", type=int, default=None, help="with --store pg: N relay nodes behind a balancer (issue 16; N > 1 adds a one-node baseline)")
     parser.add_argument("--kill-every", type=float, default=None, metavar="S", help="with --nodes: SIGKILL the busiest owner every S seconds")
+    parser.add_argument(
+        "--balancer", choices=("python", "haproxy"), default="python",
+        help="with --nodes: the balancer in front: the test suite's TCP proxy (tests/support/fleet.py) or HAProxy "
+        "with docs/deployment.md's configuration (plain HTTP, no per-address limits: every member here is 127.0.0.1)",
+    )
     parser.add_argument("--restart-after", type=float, default=5.0, metavar="S", help="with --kill-every: start the killed node again (same id, same port) S seconds later, as a supervisor would; 0: never")
     parser.add_argument("--seed-into", type=Path, default=None, metavar="DIR", help=argparse.SUPPRESS)  # seed_with's child
     args = parser.parse_args()
@@ -874,6 +879,51 @@ def _pg_writes(url: str) -> tuple[int, int]:
     return int(rows.get("events", 0)), int(rows.get("groups", 0))
 
 
+def haproxy_config(port: int, backends: list[int]) -> str:
+    """docs/deployment.md's HAProxy configuration, for this machine: plain HTTP on loopback, the
+    nodes given, and without the per-address limits (every load worker's member is 127.0.0.1)."""
+    page = (REPO / "docs" / "deployment.md").read_text()
+    found = re.search(r"<!-- haproxy.cfg begins -->\n```haproxy\n(.*?)```\n<!-- haproxy.cfg ends -->", page, re.S)
+    if not found:
+        raise SystemExit("docs/deployment.md has no haproxy.cfg block")
+    per_address = ("stick-table", "http-request track-sc0", "http-request deny", "server ")
+    lines = []
+    for line in found.group(1).splitlines():
+        if line.strip().startswith(per_address):
+            continue
+        if line.strip().startswith("bind "):
+            line = f"    bind 127.0.0.1:{port}"
+        lines.append(re.sub(r"maxconn \d+", "maxconn 8000", line))
+    lines += [f"    server node-{i + 1} 127.0.0.1:{p} check" for i, p in enumerate(backends)]
+    return "\n".join(lines) + "\n"
+
+
+def start_haproxy(work: Path, backends: list[int]) -> tuple[subprocess.Popen, str, int]:
+    """HAProxy in front of the nodes (``--balancer haproxy``), once it accepts connections."""
+    import shutil
+    import socket
+
+    if shutil.which("haproxy") is None:
+        raise SystemExit("--balancer haproxy: haproxy is not installed (apt-get install haproxy)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cfg = work / "haproxy.cfg"
+    cfg.write_text(haproxy_config(port, backends))
+    proc = subprocess.Popen(["haproxy", "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"haproxy did not start: {(proc.stderr.read() if proc.stderr else '').strip()[:300]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, "127.0.0.1", port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("haproxy did not accept connections within 10 s")
+
+
 def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, kill_every: float | None) -> FleetRunResult:
     sys.path.insert(0, str(REPO))
     from tests.support.fleet import Node, serve_has_node_flags
@@ -890,14 +940,17 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
         nodes[0].start()
         for node in nodes[1:]:
             node.start()
-        balancer = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.fleet", "balance", "--port", "0", *(f"127.0.0.1:{node.port}" for node in nodes)],
-            cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=subprocess.PIPE, text=True, preexec_fn=raise_nofile,
-        )
-        match = re.search(r"on ws://([\d.]+):(\d+)/", balancer.stdout.readline())
-        if not match:
-            raise SystemExit("the balancer did not start")
-        host, port = match.group(1), int(match.group(2))
+        if args.balancer == "haproxy":
+            balancer, host, port = start_haproxy(work, [node.port for node in nodes])
+        else:
+            balancer = subprocess.Popen(
+                [sys.executable, "-m", "tests.support.fleet", "balance", "--port", "0", *(f"127.0.0.1:{node.port}" for node in nodes)],
+                cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=subprocess.PIPE, text=True, preexec_fn=raise_nofile,
+            )
+            match = re.search(r"on ws://([\d.]+):(\d+)/", balancer.stdout.readline())
+            if not match:
+                raise SystemExit("the balancer did not start")
+            host, port = match.group(1), int(match.group(2))
         workers, results, start_at = start_workers(fleet_worker_main, (host, port), groups, args, ready_timeout=600)
         cpu0 = [proc_cpu_seconds(node.pid) for node in nodes]
         bal0 = proc_cpu_seconds(balancer.pid)
@@ -1017,7 +1070,7 @@ def compare_nodes(args) -> None:
     import psycopg
 
     print(f"{args.groups} groups x {args.members} members, a chat every {args.period:g} s for {args.duration:g} s, "
-          f"{args.workers} load workers; PostgreSQL, {args.nodes} node(s) behind a balancer"
+          f"{args.workers} load workers; PostgreSQL, {args.nodes} node(s) behind a balancer ({args.balancer})"
           + (f", the busiest owner SIGKILLed every {args.kill_every:g} s" if args.kill_every else ""), flush=True)
     runs: list[FleetRunResult] = []
     with psycopg.connect(args.pg_url, autocommit=True) as admin:
