@@ -563,7 +563,7 @@ def _watch_lag(relay: Any, path: Path, collector: Collector) -> asyncio.Task[Non
     # A reconnect's steps (issue 16, an owner dies): the token's lookup, the room folded from the
     # store when it is new here, the join (welcome), and on several nodes how long a member waited
     # for the placement (claims included) and how long each claim statement took.
-    store.member_for_token = monitor.time("token", store.member_for_token)
+    store.member_at_hello = monitor.time("token", store.member_at_hello)  # the token's member and reminder choices
     hub._load = monitor.time("room_load", hub._load)
     hub.join = monitor.time("join", hub.join)
     placement = relay.placement

@@ -624,10 +624,11 @@ class RelayServer:
 
     # -- schedules (issue 15a): the ``schedule`` frame, after welcome and on every change --
 
-    def _send_schedule(self, conn: Any) -> None:
+    def _send_schedule(self, conn: Any, prefs: ReminderPrefs | None = None) -> None:
+        """The connection's ``schedule`` frame; ``prefs``: the member's reminder choices as read at their hello (else read now)."""
         try:
             revision = self._schedule_revisions.get(conn.group_id)
-            conn.write(encode(self._schedules.frame_for(conn.group_id, conn.member_id, conn.role, time.time(), revision)))
+            conn.write(encode(self._schedules.frame_for(conn.group_id, conn.member_id, conn.role, time.time(), revision, prefs)))
         except Exception:
             log.exception("could not compute the schedule of group %d; the member joins without it", conn.group_id)
 
@@ -755,7 +756,7 @@ class RelayServer:
         accepted = await self._handshake(ws)
         if accepted is None:
             return
-        conn, member, hello = accepted
+        conn, member, hello, prefs = accepted
         if self.placement.several and not await self._placed_here(conn, member.group_id, from_node):
             return  # forwarded to the group's owner, or closed
         mine = self._members.setdefault(member.id, [])
@@ -774,7 +775,7 @@ class RelayServer:
                 conn.cut(*refused)  # another node owns the group now, or the relay is stopping
                 return
             self.hub.join(conn, member, hello)
-            self._send_schedule(conn)
+            self._send_schedule(conn, prefs)
             await self.hub.catch_up(conn)
             await self._read_commands(conn)
         except ConnectionClosed:
@@ -787,9 +788,10 @@ class RelayServer:
             conn.lost = ws.close_code in LOST_CLOSE_CODES
             self.hub.leave(conn)
 
-    async def _member_or_refuse(self, ws: ServerConnection, token: str) -> MemberRecord | None:
-        """The token's member, or None after refusing the connection (unknown or revoked)."""
-        member = self.store.member_for_token(token)
+    async def _member_or_refuse(self, ws: ServerConnection, token: str) -> tuple[MemberRecord, ReminderPrefs | None] | None:
+        """The token's member and their reminder choices, or None after refusing the connection
+        (unknown or revoked)."""
+        member, prefs = self.store.member_at_hello(token)
         if member is None or member.revoked:
             await self._refuse(
                 ws,
@@ -797,7 +799,7 @@ class RelayServer:
                 CloseCode.UNAUTHORIZED,
             )
             return None
-        return member
+        return member, prefs
 
     async def _refuse(self, ws: ServerConnection, err: ProtocolError, code: CloseCode) -> None:
         """Send the error and a close frame, then end the TCP connection without
@@ -812,7 +814,7 @@ class RelayServer:
         ws.transport.close()
         await ws.wait_closed()
 
-    async def _handshake(self, ws: ServerConnection) -> tuple[Connection, MemberRecord, Hello] | None:
+    async def _handshake(self, ws: ServerConnection) -> tuple[Connection, MemberRecord, Hello, ReminderPrefs | None] | None:
         try:
             message = await asyncio.wait_for(ws.recv(), self.hello_timeout)
         except TimeoutError:
@@ -834,9 +836,10 @@ class RelayServer:
         except ProtocolError as err:
             await self._refuse(ws, err, hello_close_code(err.code))
             return None
-        member = await self._member_or_refuse(ws, hello.token)
-        if member is None:
+        found = await self._member_or_refuse(ws, hello.token)
+        if found is None:
             return None
+        member, prefs = found
         benched = self._benched.get(member.id)
         if benched is not None:
             # Closed for flooding a moment ago: hold this connection (unread; it
@@ -845,9 +848,10 @@ class RelayServer:
             wait = benched - asyncio.get_running_loop().time()
             if wait > 0:
                 await asyncio.sleep(wait)
-                member = await self._member_or_refuse(ws, hello.token)  # it may have been revoked meanwhile
-                if member is None:
+                found = await self._member_or_refuse(ws, hello.token)  # it may have been revoked meanwhile
+                if found is None:
                     return None
+                member, prefs = found
             if self._benched.get(member.id) == benched:
                 del self._benched[member.id]
         if ws.protocol.state is not State.OPEN:
@@ -855,7 +859,7 @@ class RelayServer:
         self._settle(ws)
         conn = Connection(ws, member.id, member.name, member.role, member.group_id, self.send_buffer, self._outbox, self._tasks, self.hub.leave)
         conn.token_hash = hash_token(hello.token)
-        return conn, member, hello
+        return conn, member, hello, prefs
 
     async def _read_commands(self, conn: Connection) -> None:
         ws = conn.ws

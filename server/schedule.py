@@ -111,8 +111,9 @@ class Schedules:
         self.store = store
         self._groups: dict[int, _GroupPart] = {}
 
-    def frame_for(self, group_id: int, member_id: int, role: str, now: float, revision: int | None) -> dict[str, Any]:
-        """The ``schedule`` frame for one member's connection, the group's schedule being at ``revision``."""
+    def frame_for(self, group_id: int, member_id: int, role: str, now: float, revision: int | None, prefs: ReminderPrefs | None = None) -> dict[str, Any]:
+        """The ``schedule`` frame for one member's connection, the group's schedule being at ``revision``;
+        ``prefs``: the member's reminder choices if already read (else they are read here)."""
         part = self._groups.get(group_id)
         if part is None or part.revision != revision or now - part.read_at >= self.FRESH_FOR:
             part = self._groups[group_id] = _GroupPart(revision, now, *public_text(self.store, group_id), upcoming(self.store, group_id, now))
@@ -121,7 +122,7 @@ class Schedules:
         if role == GUEST:  # a family member is told of the family sessions only, and keeps no reminder choices here
             return schedule_frame(group_id=group_id, tz=tz, label=label, join=join,
                                   sessions=[o for o in sessions if o.kind == SessionKind.FAMILY], reminders=None)
-        return schedule_frame(group_id=group_id, tz=tz, label=label, join=join, sessions=sessions, reminders=self.store.reminder_prefs(member_id))
+        return schedule_frame(group_id=group_id, tz=tz, label=label, join=join, sessions=sessions, reminders=prefs if prefs is not None else self.store.reminder_prefs(member_id))
 
 
 def group_ics(store: Store, group_id: int, now: float) -> bytes:

@@ -427,6 +427,18 @@ PG_ALSO: dict[int, str] = {
 }
 
 
+def _prefs(row: Any) -> ReminderPrefs:
+    """A member's reminder choices from their ``reminder_prefs`` row (consent, email, sms, lead,
+    quiet), or the defaults when they have none (a row of NULLs from an outer join, or None)."""
+    if row is None or row[0] is None:
+        return ReminderPrefs()
+    try:
+        quiet = parse_quiet(row[4])
+    except ValueError:
+        quiet = None
+    return ReminderPrefs(bool(row[0]), row[1], row[2], row[3], quiet)
+
+
 def _taken_sentence(member: MemberRecord) -> str:
     if member.revoked:
         return (
@@ -772,6 +784,20 @@ class Store:
         ).fetchone()
         return MemberRecord(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
 
+    def member_at_hello(self, token: str) -> tuple[MemberRecord | None, ReminderPrefs | None]:
+        """The token's member and their reminder choices (None for a guest, who keeps none here), in
+        one statement: a connection's hello needs both, and on PostgreSQL each read is a round trip
+        on the relay's loop, thousands at once after a node dies (issue 16, the storm)."""
+        row = self._db.execute(
+            "SELECT m.id, m.group_id, m.name, m.role, m.revoked, p.consent, p.email, p.sms, p.lead, p.quiet"
+            " FROM members AS m LEFT JOIN reminder_prefs AS p ON p.member_id = m.id WHERE m.token_hash = ?",
+            (hash_token(token),),
+        ).fetchone()
+        if row is None:
+            return None, None
+        member = MemberRecord(row[0], row[1], row[2], row[3], bool(row[4]))
+        return member, None if member.role == "guest" else _prefs(row[5:])
+
     def member_for_token(self, token: str) -> MemberRecord | None:
         row = self._db.execute(
             "SELECT id, group_id, name, role, revoked FROM members WHERE token_hash = ?", (hash_token(token),)
@@ -1093,13 +1119,7 @@ class Store:
 
     def reminder_prefs(self, member_id: int) -> ReminderPrefs:
         row = self._db.execute("SELECT consent, email, sms, lead, quiet FROM reminder_prefs WHERE member_id = ?", (member_id,)).fetchone()
-        if row is None:
-            return ReminderPrefs()
-        try:
-            quiet = parse_quiet(row[4])
-        except ValueError:
-            quiet = None
-        return ReminderPrefs(bool(row[0]), row[1], row[2], row[3], quiet)
+        return _prefs(row)
 
     def set_reminder_prefs(
         self, member_id: int, *, consent: bool | None = None, email: str | None = None, sms: str | None = None,

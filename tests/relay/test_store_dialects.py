@@ -387,3 +387,23 @@ async def test_a_groups_safety_settings_changed_with_the_cli_apply_to_the_next_c
         await sam.command("checkin.submit", {"mood": 6, "feelings": ["hopeless"], "note": "", "note_to": "facilitators"})
         alert = await dana.recv_until(is_event("alert.raised"))
         assert alert["data"]["member_id"] == g.participants[0].member_id and "hopeless" in alert["data"]["reason"]
+
+
+def test_a_hellos_one_read_gives_the_member_and_their_reminder_choices(store):
+    """A connection's hello reads the token's member and their reminder choices in one statement
+    (a round trip on the relay's loop on PostgreSQL): the defaults for a member who chose nothing,
+    none for a guest (who keeps none here), nothing for a token nobody holds, and a revoked
+    member as revoked."""
+    gid = store.create_group("Tuesday IOP")
+    sam, sam_token = store.add_member(gid, "Sam", "participant")
+    _alex, alex_token = store.add_member(gid, "Alex", "participant")
+    _jo, jo_token = store.add_member(gid, "Jo", "guest")
+    store.set_reminder_prefs(sam, consent=True, email="sam@example.org", lead=30, quiet="22:00-07:00")
+    member, prefs = store.member_at_hello(sam_token)
+    assert (member.id, member.name, member.role, member.revoked) == (sam, "Sam", "participant", False)
+    assert prefs == store.reminder_prefs(sam) and prefs.consent and prefs.email == "sam@example.org" and prefs.lead == 30
+    assert store.member_at_hello(alex_token)[1] == store.reminder_prefs(_alex)
+    assert store.member_at_hello(jo_token)[0].role == "guest" and store.member_at_hello(jo_token)[1] is None
+    assert store.member_at_hello("not a token") == (None, None)
+    store.revoke_member(sam)
+    assert store.member_at_hello(sam_token)[0].revoked
