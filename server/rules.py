@@ -86,7 +86,19 @@ def decide(state: GroupState, actor: Actor, command: Command, now: float) -> lis
     entry = state.roster.get(actor.member_id)
     if entry is not None and entry.removed:
         raise ProtocolError(ErrorCode.FORBIDDEN, "You were removed from this group, so nothing you send is accepted; ask your facilitator.")
+    if actor.role == GUEST and state.session is not None and not state.visited(actor.member_id) and command.kind not in _GUEST_BEFORE_ARRIVAL:
+        # A guest sees a session only from their arrival on (protocol.roles.sees), and an invited
+        # guest arrives only in their family session, once let in: until then they say nothing into it.
+        raise ProtocolError(ErrorCode.FORBIDDEN, GUEST_NOT_IN)
     return handler(_Context(state, actor, command.data, now))
+
+
+#: What a guest may send before they are in the live session: a call for help reaches the facilitators.
+_GUEST_BEFORE_ARRIVAL = frozenset({"urgent.raise"})
+GUEST_NOT_IN = (
+    "You are not in this session yet, so nothing you send reaches the group; a facilitator will let you in "
+    "(you can still ask the facilitators for help urgently)."
+)
 
 
 def arrival(state: GroupState, guest_id: int) -> list[Draft]:

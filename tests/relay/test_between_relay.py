@@ -193,3 +193,48 @@ async def test_live_a_guest_and_a_member_not_assigned_receive_nothing_that_is_no
         assert secrets_in(jo.frames, set(SECRETS.values())) == set()
         assert not {f["type"] for f in alex.events + jo.events} & {"attendance.recorded", "guest.waiting"}
         assert "attendance.recorded" in {f["type"] for f in dana.events}
+
+
+async def test_a_guest_not_let_in_says_nothing_into_the_session_but_may_still_ask_for_help(relay_fast):
+    """A guest invited to the next family session waits in its waiting room, seeing nothing of
+    the group, while any other session runs, and in the family session until a facilitator lets
+    them in. Until then nothing they send reaches the group: a chat line (to the group or to the
+    facilitators), a raised hand and a vote are refused in one sentence, and nothing is stored;
+    a call for help still reaches the facilitators. Once let in, their line is posted."""
+    store = relay_fast.store
+    g = seed(store, relay_fast.url)
+    mid, token = store.add_member(g.group_id, "Ana", "guest")
+    store.invite_guest(mid, store.head_seq(g.group_id))
+    async with contextlib.AsyncExitStack() as stack:
+        dana = await stack.enter_async_context(RawClient(relay_fast.url, g.facilitator.token))
+        sam = await stack.enter_async_context(RawClient(relay_fast.url, g.participants[0].token))
+        await dana.wait_synced()
+        await sam.wait_synced()
+        await dana.command("session.start", {"title": "Week 4"})  # a group session: never theirs
+        ana = await stack.enter_async_context(RawClient(relay_fast.url, token))
+        await ana.wait_synced()
+        poll = await dana.command("poll.open", {"question": "How was the week?", "poll_kind": "single", "options": ["good", "hard"], "anonymous": False})
+        for round_ in ("the group session", "the family session's waiting room"):
+            for kind, data in (
+                ("chat.send", {"text": f"hello from {round_}"}),
+                ("chat.send", {"text": f"let me in, {round_}", "to": "facilitators"}),
+                ("hand.raise", {}),
+                ("poll.vote", {"poll_id": poll["seq"], "choices": [1]}),
+            ):
+                answer = await ana.wait_ack(await ana.send(kind, data))
+                assert answer["kind"] == "error" and answer["code"] == "forbidden", (round_, kind, answer)
+                assert "let you in" in answer["message"], answer["message"]
+            if round_ == "the group session":
+                await dana.command("session.end", {"summary": ""})
+                await dana.command("session.start", {"title": "Family evening", "kind": "family"})
+                await dana.recv_until(is_event("guest.waiting"), TIMEOUT)
+                poll = await dana.command("poll.open", {"question": "Ready?", "poll_kind": "single", "options": ["yes", "no"], "anonymous": False})
+        await ana.command("urgent.raise", {"text": "I need to talk to someone"})
+        await dana.recv_until(is_event("urgent.raised"), TIMEOUT)
+        await dana.command("guest.admit", {"member_id": mid})
+        await ana.recv_until(is_event("guest.arrived"), TIMEOUT)
+        await ana.command("chat.send", {"text": "thank you for having me"})
+        await sam.recv_until(is_event("chat.posted", text="thank you for having me"), TIMEOUT)
+    said = [e.data.get("text") for e in store.events_after(g.group_id, 0) if e.type == "chat.posted"]
+    assert said == ["thank you for having me"], said
+    assert not [e for e in store.events_after(g.group_id, 0) if e.type in ("hand.raised", "poll.voted") and e.actor == mid]

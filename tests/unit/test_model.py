@@ -33,7 +33,7 @@ from protocol.roles import (
     visible_to,
 )
 from protocol.state import GroupState
-from server.rules import Actor, decide
+from server.rules import Actor, arrival, decide
 
 NOW = dt.datetime(2026, 11, 28, 18, 30, tzinfo=dt.UTC).timestamp()
 TODAY = "2026-11-28"
@@ -125,7 +125,18 @@ class Room:
     # Shortcuts that return the id of what they created.
 
     def start(self, title: str = "Week 3") -> int:
-        return self.do(DANA, "session.start", {"title": title})[0].seq
+        seq = self.do(DANA, "session.start", {"title": title})[0].seq
+        self.by_relay(arrival(self.state, JO.member_id))  # Jo is here: the relay logs her arrival (Hub.arrive)
+        return seq
+
+    def by_relay(self, drafts: list[Draft]) -> list[Event]:
+        """Events the relay decides itself (actor 0), sequenced and folded as the hub does."""
+        first = self.state.head_seq + 1
+        events = [Event(first + i, d.type, self.now, 0, "", d.audience, d.subject, _substitute(d.data, first)) for i, d in enumerate(drafts)]
+        for event in events:
+            self.state.apply(event)
+            self.log.append(event)
+        return events
 
     def poll(self, kind: str = "single", options: list[str] | None = None, **extra: Any) -> int:
         if options is None:
