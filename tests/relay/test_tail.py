@@ -18,7 +18,7 @@ import os
 import sqlite3
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import msgpack
@@ -347,14 +347,12 @@ async def test_the_relays_own_event_whose_batch_failed_is_asked_for_again_and_st
     assert stored == ["breakout.closed"]
 
 
-async def test_a_join_to_a_live_session_records_attendance_without_waiting_on_the_loop_for_a_held_lock(relay, seeded):
-    """Joining a live session opens the member's attendance stretch. With another program
-    holding the write lock (and a batch waiting for it), the stretch waits on the writer's
-    thread behind that batch: the member is welcomed, and the loop goes on; once the lock is
-    free the batch and the stretch are stored, in that order."""
-    dana, sam, alex = seeded.facilitator, seeded.participants[0], seeded.participants[1]
-    pat_token = member_of_another_group(relay.store)
-    async with RawClient(relay.url, dana.token) as d, RawClient(relay.url, sam.token) as s:
+@contextlib.asynccontextmanager
+async def a_held_batch_in_a_live_session(relay: RelayServer, seeded: Any) -> AsyncIterator[tuple[RawClient, RawClient, sqlite3.Connection, str]]:
+    """Dana and Sam in a live session; another program holds SQLite's write lock and Sam's line
+    waits for it on the writer's thread. Yields Dana, Sam, the lock's connection (``ROLLBACK``
+    lets it go) and the line's command id."""
+    async with RawClient(relay.url, seeded.facilitator.token) as d, RawClient(relay.url, seeded.participants[0].token) as s:
         await d.wait_synced()
         await s.wait_synced()
         await d.command("session.start", {"title": "Week 4"})
@@ -363,17 +361,28 @@ async def test_a_join_to_a_live_session_records_attendance_without_waiting_on_th
         try:
             cid = await s.send("chat.send", {"text": "held back"})
             await asyncio.sleep(0.3)  # decided; its commit waits on the thread for the lock
-            async with RawClient(relay.url, alex.token) as a, RawClient(relay.url, pat_token) as p:
-                await a.wait_synced()
-                await p.wait_synced()
-                assert not any(f.get("id") == cid for f in s.frames), "the lock was free already"
-                blocker.execute("ROLLBACK")
-                assert (await s.wait_ack(cid))["kind"] == "ack"
-                await until(lambda: alex.member_id in stored_stretches(relay.store.path, seeded.group_id), "Alex's stretch stored")
+            yield d, s, blocker, cid
         finally:
             if blocker.in_transaction:
                 blocker.execute("ROLLBACK")
             blocker.close()
+
+
+async def test_a_join_to_a_live_session_records_attendance_without_waiting_on_the_loop_for_a_held_lock(relay, seeded):
+    """Joining a live session opens the member's attendance stretch. With another program
+    holding the write lock (and a batch waiting for it), the stretch waits on the writer's
+    thread behind that batch: the member is welcomed, and the loop goes on; once the lock is
+    free the batch and the stretch are stored, in that order."""
+    alex = seeded.participants[1]
+    pat_token = member_of_another_group(relay.store)
+    async with a_held_batch_in_a_live_session(relay, seeded) as (_d, s, blocker, cid):
+        async with RawClient(relay.url, alex.token) as a, RawClient(relay.url, pat_token) as p:
+            await a.wait_synced()
+            await p.wait_synced()
+            assert not any(f.get("id") == cid for f in s.frames), "the lock was free already"
+            blocker.execute("ROLLBACK")
+            assert (await s.wait_ack(cid))["kind"] == "ack"
+            await until(lambda: alex.member_id in stored_stretches(relay.store.path, seeded.group_id), "Alex's stretch stored")
 
 
 def stored_stretches(path, group_id: int) -> list[int]:
@@ -639,30 +648,18 @@ async def test_a_guests_arrival_waits_for_its_batch_on_the_writers_thread_not_on
     batch waiting for it, that arrival waits behind the batch while the loop goes on serving:
     a member of another group is welcomed meanwhile. Once the lock is free the batch and then
     the arrival are stored, once each, and the guest is welcomed already arrived."""
-    dana, sam, jo_id = seeded.facilitator, seeded.participants[0], seeded.guest.member_id
+    jo_id = seeded.guest.member_id
     pat_token = member_of_another_group(relay.store)
-    async with RawClient(relay.url, dana.token) as d, RawClient(relay.url, sam.token) as s:
-        await d.wait_synced()
-        await s.wait_synced()
-        await d.command("session.start", {"title": "Week 4"})
-        blocker = sqlite3.connect(relay.store.path, isolation_level=None)
-        blocker.execute("BEGIN IMMEDIATE")
-        jo = RawClient(relay.url, seeded.guest.token)
-        try:
-            cid = await s.send("chat.send", {"text": "held back"})
-            await asyncio.sleep(0.3)  # decided; its commit waits on the thread for the lock
-            joining = asyncio.create_task(jo.__aenter__())
-            await asyncio.sleep(0.3)  # Jo's hello has arrived
-            async with RawClient(relay.url, pat_token) as p:
-                await p.wait_synced()
-            assert not any(f.get("id") == cid for f in s.frames), "the lock was free already"
-            assert not joining.done(), "Jo was welcomed before her arrival could be stored"
-            blocker.execute("ROLLBACK")
-            await asyncio.wait_for(joining, 5)
-        finally:
-            if blocker.in_transaction:
-                blocker.execute("ROLLBACK")
-            blocker.close()
+    jo = RawClient(relay.url, seeded.guest.token)
+    async with a_held_batch_in_a_live_session(relay, seeded) as (d, s, blocker, cid):
+        joining = asyncio.create_task(jo.__aenter__())
+        await asyncio.sleep(0.3)  # Jo's hello has arrived
+        async with RawClient(relay.url, pat_token) as p:
+            await p.wait_synced()
+        assert not any(f.get("id") == cid for f in s.frames), "the lock was free already"
+        assert not joining.done(), "Jo was welcomed before her arrival could be stored"
+        blocker.execute("ROLLBACK")
+        await asyncio.wait_for(joining, 5)
         try:
             assert jo.welcome is not None
             assert [m["name"] for m in jo.welcome["roster"]] != [], "Jo was welcomed before she arrived"
