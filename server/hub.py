@@ -109,6 +109,10 @@ class Peer(Protocol):
     def close(self, code: CloseCode, reason: str) -> None: ...
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def _substitute(data: dict[str, Any], seq: int) -> dict[str, Any]:
     """Replace the :data:`SEQ` marker with ``seq`` (top level and nested maps)."""
     out = {}
@@ -385,7 +389,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         room = self.rooms.get(peer.group_id)
         if room is None:  # the group was dropped (another node owns it now): its peers are closing with 4012
             return
-        if not room.pending:
+        if room not in self._dirty:  # (not "if nothing was pending": a room must never keep commands unflushed)
             self._dirty.append(room)
         room.pending.append((peer, command))
         if self._flush_handle is None:
@@ -435,7 +439,14 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 continue
             before[gid] = room.head
             if room.membership:
-                events = self._sequence_server(room, self._membership_drafts(room), now)
+                try:
+                    drafts = self._membership_drafts(room)
+                except Exception as exc:  # the store is unreachable (PostgreSQL restarting): read them at the next batch
+                    room.membership = True
+                    log.warning("group %s: its members could not be read (%s); its commands are answered 'try again'", gid, _first_line(exc))
+                    outcomes.extend(_Outcome(room, peer, command, None, []) for peer, command in pending)
+                    continue
+                events = self._sequence_server(room, drafts, now)
                 for event in events:
                     room.state.apply(event)
                     to_store.append((gid, event))
@@ -456,12 +467,19 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                     peer.write(encode(error_frame(ProtocolError(ErrorCode.UNAUTHORIZED, refusal, command.id))))
                     continue
                 key = (peer.member_id, command.id)
-                known = self._known.get(peer.member_id)
-                if known is None:
-                    known = self._known[peer.member_id] = self.store.command_ids(peer.member_id)
-                prior = seen.get(key)
-                if prior is None and command.id in known:
-                    prior = self.store.command_result(*key)
+                try:
+                    known = self._known.get(peer.member_id)
+                    if known is None:
+                        known = self._known[peer.member_id] = self.store.command_ids(peer.member_id)
+                    prior = seen.get(key)
+                    if prior is None and command.id in known:
+                        prior = self.store.command_result(*key)
+                except Exception as exc:
+                    # The store is unreachable (PostgreSQL restarting): nothing is decided on what it
+                    # could not say (a retry's stored result); answered "try again", like a failed commit.
+                    log.warning("%s's answered commands could not be read (%s); their command is answered 'try again'", peer.name, _first_line(exc))
+                    outcomes.append(_Outcome(room, peer, command, None, []))
+                    continue
                 if prior is not None:
                     outcomes.append(_Outcome(room, peer, command, prior, []))
                     continue
