@@ -73,7 +73,7 @@ from .room import Logged, Room, Rooms, member_wire
 from .breakout_clock import BreakoutClock
 from .rules import Actor, arrival, decide
 from .smallrooms import late_placement
-from .store import CommandResult, HeadMoved, MemberRecord, Store, VersionMoved
+from .store import CommandResult, HeadMoved, MemberRecord, Store, VersionMoved, first_line
 from .writer import Writer
 
 __all__ = ["Hub", "Peer", "Room", "PRESENCE_GRACE"]
@@ -107,10 +107,6 @@ class Peer(Protocol):
     async def drain(self) -> None: ...
 
     def close(self, code: CloseCode, reason: str) -> None: ...
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _substitute(data: dict[str, Any], seq: int) -> dict[str, Any]:
@@ -255,7 +251,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
 
         It goes into the room's next batch (:meth:`log_soon`) and this waits for that batch on the
         loop's terms: nothing else waits for it (issue 16, the tail: a commit from the loop here held
-        every group while the disk, the CLI's write lock or PostgreSQL held it). True: nothing is
+        every group while the disk, the CLI's write lock or PostgreSQL held it). None: nothing is
         left to log, and the caller joins in this same step (no turn of the loop between the last
         look and the welcome). Else the close code and reason to close the guest with: another node
         owns the group now (it was dropped here: 4012), or the relay is stopping (1001)."""
@@ -443,7 +439,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                     drafts = self._membership_drafts(room)
                 except Exception as exc:  # the store is unreachable (PostgreSQL restarting): read them at the next batch
                     room.membership = True
-                    log.warning("group %s: its members could not be read (%s); its commands are answered 'try again'", gid, _first_line(exc))
+                    log.warning("group %s: its members could not be read (%s); its commands are answered 'try again'", gid, first_line(exc))
                     outcomes.extend(_Outcome(room, peer, command, None, []) for peer, command in pending)
                     continue
                 events = self._sequence_server(room, drafts, now)
@@ -477,7 +473,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 except Exception as exc:
                     # The store is unreachable (PostgreSQL restarting): nothing is decided on what it
                     # could not say (a retry's stored result); answered "try again", like a failed commit.
-                    log.warning("%s's answered commands could not be read (%s); their command is answered 'try again'", peer.name, _first_line(exc))
+                    log.warning("%s's answered commands could not be read (%s); their command is answered 'try again'", peer.name, first_line(exc))
                     outcomes.append(_Outcome(room, peer, command, None, []))
                     continue
                 if prior is not None:

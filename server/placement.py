@@ -51,6 +51,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .store import first_line
+
 __all__ = [
     "Forward",
     "LEASE",
@@ -240,7 +242,7 @@ class PgPlacement(Placement):
                     return list(await cur.fetchall()) if cur.description is not None else []
                 except psycopg.OperationalError as exc:
                     if attempt or (conn is not None and not conn.broken):
-                        raise PlacementError(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__) from None
+                        raise PlacementError(first_line(exc)) from None
             raise AssertionError("unreachable")
 
     # -- the lease ---------------------------------------------------------------

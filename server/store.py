@@ -68,12 +68,13 @@ import msgpack
 from protocol.attendance import Stretch
 from protocol.events import Event
 from protocol.names import find_by_name, tidy_name
-from protocol.roles import ROLES
+from protocol.roles import GUEST, ROLES
 from protocol.schedule import MAX_RULES, ReminderPrefs, parse_quiet
 from protocol.schedule import Rule as ScheduleRule
 
 __all__ = [
     "DB_NAME",
+    "first_line",
     "StoreBusy",
     "GroupRecord",
     "GroupSettings",
@@ -425,6 +426,16 @@ PG_ALSO: dict[int, str] = {
     END $$;
     """,
 }
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message for a one-line log or sentence: its first line, or its type's name."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _member(row: Any) -> MemberRecord:
+    """A member from a row that starts with id, group_id, name, role, revoked."""
+    return MemberRecord(row[0], row[1], row[2], row[3], bool(row[4]))
 
 
 def _prefs(row: Any) -> ReminderPrefs:
@@ -782,7 +793,7 @@ class Store:
         row = self._db.execute(
             "SELECT id, group_id, name, role, revoked FROM members WHERE id = ?", (member_id,)
         ).fetchone()
-        return MemberRecord(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+        return _member(row) if row else None
 
     def member_at_hello(self, token: str) -> tuple[MemberRecord | None, ReminderPrefs | None]:
         """The token's member and their reminder choices (None for a guest, who keeps none here), in
@@ -795,14 +806,11 @@ class Store:
         ).fetchone()
         if row is None:
             return None, None
-        member = MemberRecord(row[0], row[1], row[2], row[3], bool(row[4]))
-        return member, None if member.role == "guest" else _prefs(row[5:])
+        member = _member(row)
+        return member, None if member.role == GUEST else _prefs(row[5:])
 
     def member_for_token(self, token: str) -> MemberRecord | None:
-        row = self._db.execute(
-            "SELECT id, group_id, name, role, revoked FROM members WHERE token_hash = ?", (hash_token(token),)
-        ).fetchone()
-        return MemberRecord(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+        return self.member_at_hello(token)[0]
 
     def revoked_among(self, member_ids: Iterable[int]) -> set[int]:
         """Which of these members have been revoked (perhaps by another process)."""

@@ -57,7 +57,7 @@ from psycopg_pool import ConnectionPool
 
 from protocol.events import Event
 
-from .store import _EVENT_COLUMNS, MIGRATIONS, PG_ALSO, CommandResult, HeadMoved, Store, StoreError, VersionMoved, _event, _pack, batch_heads
+from .store import _EVENT_COLUMNS, MIGRATIONS, PG_ALSO, CommandResult, HeadMoved, Store, StoreError, VersionMoved, _event, _pack, batch_heads, first_line
 
 __all__ = ["PgStore", "translate", "translate_ddl"]
 
@@ -226,7 +226,7 @@ class PgStore(Store):
         try:
             conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
-            raise StoreError(f"Cannot open the database {self.path} ({_first_line(exc)}); check that PostgreSQL runs and the URL.") from None
+            raise StoreError(f"Cannot open the database {self.path} ({first_line(exc)}); check that PostgreSQL runs and the URL.") from None
         self._db = _PgConnection(conn, url)
         #: Placement (issue 16, server/placement.py): group id -> the epoch this node owns it
         #: at; every commit checks it (a group not in it is refused). None: no check (the CLI).
@@ -336,7 +336,3 @@ class PgStore(Store):
         sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE group_id = %s AND seq > %s ORDER BY seq LIMIT %s"
         with pool.connection() as conn:
             return [_event(row) for row in conn.execute(sql.encode(), (group_id, seq, limit))]
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -89,10 +89,13 @@ class Room:
         return decide(self.state, actor, command, self.now)
 
     def do(self, actor: Actor, kind: str, data: dict[str, Any] | None = None) -> list[Event]:
-        drafts = self.decide(actor, kind, data)
+        return self._log(self.decide(actor, kind, data), actor.member_id, actor.name)
+
+    def _log(self, drafts: list[Draft], actor_id: int, actor_name: str) -> list[Event]:
+        """Sequence ``drafts`` as the hub does (replacing ``"$seq"``) and fold them in."""
         first = self.state.head_seq + 1
         events = [
-            Event(first + i, d.type, self.now, actor.member_id, actor.name, d.audience, d.subject, _substitute(d.data, first))
+            Event(first + i, d.type, self.now, actor_id, actor_name, d.audience, d.subject, _substitute(d.data, first))
             for i, d in enumerate(drafts)
         ]
         for event in events:
@@ -130,13 +133,8 @@ class Room:
         return seq
 
     def by_relay(self, drafts: list[Draft]) -> list[Event]:
-        """Events the relay decides itself (actor 0), sequenced and folded as the hub does."""
-        first = self.state.head_seq + 1
-        events = [Event(first + i, d.type, self.now, 0, "", d.audience, d.subject, _substitute(d.data, first)) for i, d in enumerate(drafts)]
-        for event in events:
-            self.state.apply(event)
-            self.log.append(event)
-        return events
+        """Events the relay decides itself (actor 0)."""
+        return self._log(drafts, 0, "")
 
     def poll(self, kind: str = "single", options: list[str] | None = None, **extra: Any) -> int:
         if options is None:
