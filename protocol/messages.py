@@ -636,10 +636,12 @@ def welcome_frame(
     head_seq: int,
     mode: WelcomeMode,
     replay_from: int,
+    route: str | None = None,
 ) -> dict[str, Any]:
     """``mode`` is ``"resume"`` (events after your seq follow) or ``"reset"``
-    (drop your state: every visible event from ``replay_from`` follows)."""
-    return {
+    (drop your state: every visible event from ``replay_from`` follows). ``route``:
+    the owning relay node's id, when there are several (:mod:`protocol.route`)."""
+    frame: dict[str, Any] = {
         "kind": "welcome",
         "v": PROTOCOL_VERSION,
         "member": member,
@@ -650,6 +652,9 @@ def welcome_frame(
         "mode": mode,
         "replay_from": replay_from,
     }
+    if route is not None:
+        frame["route"] = route
+    return frame
 
 
 def event_frame(event: Event) -> dict[str, Any]:

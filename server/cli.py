@@ -39,6 +39,7 @@ from typing import Any
 from platformdirs import user_data_dir
 
 from protocol.roles import FACILITATOR, GUEST, PARTICIPANT
+from protocol.route import MAX_ROUTE, valid_route
 
 from .collector import PASS_EVERY, Collector
 from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S
@@ -510,6 +511,11 @@ async def _serve(args: argparse.Namespace) -> int:
         raise CliError(
             f"{' and '.join(several)} {'needs' if len(several) == 1 else 'need'} a PostgreSQL store (--store postgresql://...);"
             " a SQLite folder serves one node only."
+        )
+    if args.node_id is not None and valid_route(args.node_id) is None:
+        raise CliError(
+            f"--node-id {args.node_id!r} is not a node id: use 1-{MAX_ROUTE} letters, digits, dots, hyphens or underscores"
+            " (the balancer routes members by it: docs/deployment.md)."
         )
     relay = RelayServer(
         data, args.host, args.port, rate_per_s=args.rate, burst=args.burst, smtp=smtp, on_call_after=args.on_call_after,

@@ -68,6 +68,7 @@ from protocol.codec import MAX_FRAME_BYTES, decode_command, encode, frame_cost
 from protocol.errors import CloseCode, ErrorCode, ProtocolError, hello_close_code
 from protocol.messages import Hello, Limits, error_frame, parse_command, parse_hello
 from protocol.roles import GUEST
+from protocol.route import route_frame, route_in_cookies, valid_route
 from protocol.schedule import ReminderPrefs, clean_email, clean_phone, parse_quiet
 
 from .hub import PRESENCE_GRACE, Hub
@@ -667,6 +668,9 @@ class RelayServer:
             store.fence = fence  # type: ignore[attr-defined]  # PgStore's
             self.placement = PgPlacement(self.data_dir, self.node_id, fence, lease=self.lease)
             self._share_fence()
+            # Each welcome names this node, the balancer routes the member's next connection by it
+            # (protocol/route.py); a node id that is not a route is left out, never sent.
+            self.hub.route = valid_route(self.node_id)
         else:
             self.placement = SinglePlacement()
         self.placement.on_lost = self.hub.drop_group
@@ -717,6 +721,15 @@ class RelayServer:
             if isinstance(where, Moved):
                 conn.cut(CloseCode.OWNER_MOVED, MOVED)
                 return False
+            asked = self._asked_route(ws)
+            owner = valid_route(where.node_id)
+            if asked is not None and owner is not None and asked != owner:
+                # A route-aware client that did not ask for the owner (protocol/route.py): name the
+                # owner and let it come back there through the balancer, rather than forward every
+                # frame of its session through this node. Once it asks for the owner, it is forwarded.
+                conn.write(encode(route_frame(owner)))
+                conn.cut(CloseCode.OWNER_MOVED, MOVED)
+                return False
             hello = ws.hello_raw if isinstance(ws, _EdgeConnection) else b""
             lapsed = self.placement.lapsed(where.node_id)
             outcome = await forward(
@@ -734,6 +747,13 @@ class RelayServer:
                 return False
         conn.cut(CloseCode.OWNER_MOVED, MOVED)
         return False
+
+    @staticmethod
+    def _asked_route(ws: ServerConnection) -> str | None:
+        """The route the opening handshake's cookie asked for: None when the client sent no
+        route cookie (it does not know routes), "" when it has none yet (protocol/route.py)."""
+        request = ws.request
+        return route_in_cookies(request.headers.get_all("Cookie")) if request is not None else None
 
     # -- the load balancer's health check (issue 16: docs/deployment.md) -----------
 

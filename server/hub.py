@@ -204,6 +204,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self._writer_version = 0  # the writer connection's data_version at the last landing
         #: Called once a landed batch's frames are all written (the edge sends them then, not a loop turn later).
         self.on_landed: Callable[[], None] | None = None
+        #: This node's id in every welcome when there are several nodes (protocol/route.py), else None.
+        self.route: str | None = None
 
     # -- joining and leaving ---------------------------------------------------
 
@@ -328,6 +330,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                     head_seq=head,
                     mode=mode,
                     replay_from=start,
+                    route=self.route,
                 )
             )
         )

@@ -41,6 +41,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMes
 from protocol.codec import decode, encode, frame_cost
 from protocol.errors import HELLO_CLOSE_CODES, CloseCode, ErrorCode, ProtocolError
 from protocol.messages import command_frame, hello_frame, parse_command
+from protocol.route import cookie_header, valid_route
 
 from iop_tui.core import words
 
@@ -172,6 +173,11 @@ class Connection:
         self._opening: asyncio.Task | None = None  # the connection attempt under way
         self._ever_welcomed = False  # a relay has answered at this address at least once
         self._moved = False  # the last close was 4012 OWNER_MOVED (issue 16)
+        #: The relay node that owns our group, from the last welcome or route frame: sent as a cookie
+        #: so the balancer routes us there (protocol/route.py); None before the relay named one.
+        self.route: str | None = None
+        self._rerouted = False  # the last connection was sent round to the owner by a route frame
+        self._reroutes = 0  # route frames since the last welcome
 
     # -- listeners ------------------------------------------------------------
 
@@ -252,7 +258,13 @@ class Connection:
                 if self._closing:
                     break
                 if welcomed:
-                    attempt = 0
+                    attempt = self._reroutes = 0
+                if self._rerouted:
+                    self._rerouted = False
+                    self._reroutes += 1
+                    if self._reroutes == 1:
+                        self._moved = False
+                        continue  # at once and quietly: the owner is named, go there (protocol/route.py)
                 delay = self.backoff[min(attempt, len(self.backoff) - 1)]
                 attempt += 1
                 if self._moved:  # 4012 (issue 16): the group moved to another relay node; go now
@@ -359,6 +371,11 @@ class Connection:
                     self._emit({"kind": "error", "id": None, "code": ErrorCode.BAD_FRAME, "message": UNREADABLE})
                     continue
                 kind = frame.get("kind")
+                if kind == "route" and not welcomed:
+                    # This node does not own our group: it named the owner; come back with its name.
+                    self.route = valid_route(frame.get("route")) or self.route
+                    self._rerouted = self._moved = True  # a second one without a welcome waits as 4012 does
+                    return False, words.OWNER_MOVED_TEXT
                 if not welcomed and kind not in ("welcome", "error") and not self._ever_welcomed:
                     raise _Fatal(words.not_a_relay_service_text(self.url))  # an echo server, another protocol
                 if kind == "welcome":
@@ -415,10 +432,12 @@ class Connection:
             open_timeout=OPEN_TIMEOUT,
             close_timeout=CLOSE_TIMEOUT,
             user_agent_header=f"{self.client_name} (websockets)",
+            additional_headers={"Cookie": cookie_header(self.route)},
         )
 
     def _on_welcome(self, frame: dict[str, Any]) -> None:
         self.limits = dict(frame.get("limits") or {})
+        self.route = valid_route(frame.get("route"))
         if frame.get("mode") != "resume":
             self.last_seq = None  # our seq means nothing in this log: start over
 

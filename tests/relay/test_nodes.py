@@ -220,6 +220,66 @@ async def test_the_client_reconnects_at_once_on_4012_and_resumes_where_the_group
                 await asyncio.wait_for(task, 5)
 
 
+async def first_answer(client: RawClient, token: str) -> dict:
+    """Say hello on a client opened with ``hello=False``; its first answer: route, welcome or error."""
+    await client.send_frame({"kind": "hello", "v": client.version, "token": token, "resume_from": None, "client": "tests"})
+    return await client.recv_until(lambda f: f.get("kind") in ("route", "welcome", "error"), 10)
+
+
+async def test_a_route_aware_member_at_a_node_that_does_not_own_their_group_is_named_the_owner_instead_of_forwarded(pg_url, seeded):
+    """Every welcome names the owner (A). Sam, through B with the route cookie empty or naming a
+    node that does not own his group, is sent a route frame naming A and closed with 4012, nothing
+    else; with the cookie naming A (the balancer did not route by it) or without the cookie (a
+    client that does not know routes), B forwards him as before."""
+    sam_c = seeded.participants[0]
+    with nodes(pg_url, "a", "b") as (a, b):
+        async with RawClient(a.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            assert dana.welcome is not None and dana.welcome["route"] == "a"
+            for cookie in ("iop_node=", "iop_node=b", "theme=dark; iop_node=gone-node", 'iop_node="b"', "iop_node=no route!"):
+                async with RawClient(b.url, sam_c.token, hello=False, cookie=cookie) as sam:
+                    answer = await first_answer(sam, sam_c.token)
+                    assert answer == {"kind": "route", "route": "a"}, cookie
+                    assert await sam.wait_closed(timeout=10) == CloseCode.OWNER_MOVED
+                    assert [f["kind"] for f in sam.frames] == ["route"]
+            for cookie in ("iop_node=a", None):
+                async with RawClient(b.url, sam_c.token, cookie=cookie) as sam:
+                    assert sam.welcome is not None and sam.welcome["route"] == "a", cookie
+                    await sam.wait_synced()
+                    await sam.command("chat.send", {"text": f"through b with {cookie}"})
+            assert owner_of(pg_url, seeded.group_id)[0] == "a"
+
+
+async def test_the_client_goes_round_to_its_groups_owner_once_quietly_and_keeps_its_name(pg_url, seeded):
+    """Sam's client reaches B, which does not own his group: it is named A, comes back (here to B
+    again, as a balancer that does not route by the cookie would send it) asking for A, and is
+    forwarded; one welcome, no 'reconnecting' said, and the route kept for the next connection."""
+    sam_c = seeded.participants[0]
+    with nodes(pg_url, "a", "b") as (a, b):
+        async with RawClient(a.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            conn = Connection(b.url, sam_c.token, backoff=(30.0,))
+            frames: list[dict] = []
+            conn.add_listener(frames.append)
+            task = asyncio.create_task(conn.run())
+            try:
+                await until(lambda: any(f["kind"] == "synced" for f in frames), "Sam's sync through B", timeout=10.0)
+                assert conn.route == "a"
+                assert sum(f["kind"] == "welcome" for f in frames) == 1
+                assert [f["state"] for f in frames if f["kind"] == "status"] == ["connecting", "connected"]
+                conn.send("chat.send", {"text": "forwarded, once"})
+                await dana.recv_until(is_event("chat.posted", text="forwarded, once"), 10)
+            finally:
+                await conn.close()
+                await asyncio.wait_for(task, 5)
+
+
+def test_serve_refuses_a_node_id_a_balancer_cannot_route_by_in_one_sentence(pg_url):
+    refused = run_cli("serve", "--port", "0", "--store", pg_url, "--node-id", "node 1;x")
+    assert refused.returncode != 0
+    assert "--node-id 'node 1;x' is not a node id" in refused.stderr and "Traceback" not in refused.stderr
+
+
 def deck(i: int, size: int = 58_000) -> str:
     per = size // 4
     return "\n---\n".join(f"# Deck {i} slide {s}\n" + ("calm breathing\n" * (per // 15))[: per - 40] for s in range(4))

@@ -84,8 +84,9 @@ class RawClient:
     returns the next not-yet-consumed frame matching a predicate.
     """
 
-    def __init__(self, url: str, token: str, resume_from: int | None = None, *, hello: bool = True, version: int = PROTOCOL_VERSION, client: str = "tests") -> None:
+    def __init__(self, url: str, token: str, resume_from: int | None = None, *, hello: bool = True, version: int = PROTOCOL_VERSION, client: str = "tests", cookie: str | None = None) -> None:
         self.url = url
+        self.cookie = cookie  # a Cookie header for the opening handshake (protocol/route.py)
         self.token = token
         self.resume_from = resume_from
         self.send_hello = hello
@@ -102,7 +103,8 @@ class RawClient:
         self.ws = None
 
     async def __aenter__(self) -> RawClient:
-        self.ws = await connect(self.url, compression=None, max_size=None, open_timeout=5)
+        headers = {"Cookie": self.cookie} if self.cookie is not None else None
+        self.ws = await connect(self.url, compression=None, max_size=None, open_timeout=5, additional_headers=headers)
         self._reader = asyncio.create_task(self._read())
         if self.send_hello:
             await self.send_frame({"kind": "hello", "v": self.version, "token": self.token, "resume_from": self.resume_from, "client": self.client})
