@@ -879,26 +879,30 @@ def _pg_writes(url: str) -> tuple[int, int]:
     return int(rows.get("events", 0)), int(rows.get("groups", 0))
 
 
-def haproxy_config(port: int, backends: list[int]) -> str:
+def haproxy_config(port: int, backends: list[tuple[str, int]]) -> str:
     """docs/deployment.md's HAProxy configuration, for this machine: plain HTTP on loopback, the
-    nodes given, and without the per-address limits (every load worker's member is 127.0.0.1)."""
-    page = (REPO / "docs" / "deployment.md").read_text()
-    found = re.search(r"<!-- haproxy.cfg begins -->\n```haproxy\n(.*?)```\n<!-- haproxy.cfg ends -->", page, re.S)
-    if not found:
-        raise SystemExit("docs/deployment.md has no haproxy.cfg block")
-    per_address = ("stick-table", "http-request track-sc0", "http-request deny", "server ")
+    nodes given (name, port), each server line shaped as the page's (its checks, and its cookie
+    naming the node: the members' route), and without the per-address limits (every load
+    worker's member is 127.0.0.1)."""
+    sys.path.insert(0, str(REPO))
+    from tests.support.haproxy import page_config, server_lines
+
+    try:
+        kept, servers = server_lines(page_config(), backends)
+    except LookupError as exc:
+        raise SystemExit(str(exc)) from None
+    per_address = ("stick-table", "http-request track-sc0", "http-request deny")
     lines = []
-    for line in found.group(1).splitlines():
+    for line in kept:
         if line.strip().startswith(per_address):
             continue
         if line.strip().startswith("bind "):
             line = f"    bind 127.0.0.1:{port}"
         lines.append(re.sub(r"maxconn \d+", "maxconn 8000", line))
-    lines += [f"    server node-{i + 1} 127.0.0.1:{p} check" for i, p in enumerate(backends)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + servers) + "\n"
 
 
-def start_haproxy(work: Path, backends: list[int]) -> tuple[subprocess.Popen, str, int]:
+def start_haproxy(work: Path, backends: list[tuple[str, int]]) -> tuple[subprocess.Popen, str, int]:
     """HAProxy in front of the nodes (``--balancer haproxy``), once it accepts connections."""
     import shutil
     import socket
@@ -941,7 +945,7 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
         for node in nodes[1:]:
             node.start()
         if args.balancer == "haproxy":
-            balancer, host, port = start_haproxy(work, [node.port for node in nodes])
+            balancer, host, port = start_haproxy(work, [(node.name, node.port) for node in nodes])
         else:
             balancer = subprocess.Popen(
                 [sys.executable, "-m", "tests.support.fleet", "balance", "--port", "0", *(f"127.0.0.1:{node.port}" for node in nodes)],

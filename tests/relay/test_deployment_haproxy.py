@@ -13,6 +13,7 @@ dependency of the project: ``apt-get install haproxy``).
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -20,11 +21,16 @@ import time
 
 import pytest
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from iop_tui.core.connection import Connection
 from tests.relay.test_fleet import members, seeded_pg
 from tests.support.audit import Auditor, free_port, settle
 from tests.support.fleet import LIMITS, Fleet, serve_has_node_flags
+from tests.support.haproxy import page_config, server_lines
 from tests.support.pg import fresh_schema
-from tests.support.procs import REPO
+from tests.support.wsclient import until
 
 TIMEOUT = 30
 
@@ -34,15 +40,11 @@ pytestmark = [
 ]
 
 
-def page_config(port: int, pem: str, nodes: list[int]) -> str:
-    page = (REPO / "docs" / "deployment.md").read_text()
-    found = re.search(r"<!-- haproxy.cfg begins -->\n```haproxy\n(.*?)```\n<!-- haproxy.cfg ends -->", page, re.S)
-    assert found, "docs/deployment.md lost its haproxy.cfg block"
-    cfg = found.group(1).replace("bind :443", f"bind 127.0.0.1:{port}").replace("/etc/haproxy/relay.pem", pem)
+def config_for(port: int, pem: str, nodes: list[tuple[str, int]]) -> str:
+    cfg = page_config().replace("bind :443", f"bind 127.0.0.1:{port}").replace("/etc/haproxy/relay.pem", pem)
     cfg = re.sub(r"maxconn \d+", "maxconn 2000", cfg)  # this machine's open-files limit, not a clinic's
-    lines = [line for line in cfg.splitlines() if not line.strip().startswith("server ")]
-    lines += [f"    server node-{i + 1} 127.0.0.1:{p} check" for i, p in enumerate(nodes)]
-    return "\n".join(lines) + "\n"
+    kept, servers = server_lines(cfg, nodes)
+    return "\n".join(kept + servers) + "\n"
 
 
 def self_signed(folder) -> tuple[str, str]:
@@ -62,29 +64,41 @@ def start_haproxy(cfg) -> subprocess.Popen:
     return subprocess.Popen(["haproxy", "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def test_members_over_tls_through_the_pages_haproxy_survive_their_owner_being_killed(tmp_path, monkeypatch):
+@asynccontextmanager
+async def page_haproxy(tmp_path, fleet: Fleet) -> AsyncIterator[str]:
+    """The page's HAProxy in front of ``fleet`` over TLS (the client trusts the test's
+    certificate through ``SSL_CERT_FILE``): its members' URL, once it accepts connections."""
     cert, pem = self_signed(tmp_path)
-    monkeypatch.setenv("SSL_CERT_FILE", cert)  # the client trusts the test's certificate
+    os.environ["SSL_CERT_FILE"] = cert
     port = free_port()
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(config_for(port, pem, [(n.name, n.port) for n in fleet.nodes]))
+    haproxy = await asyncio.to_thread(start_haproxy, cfg)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                _r, w = await asyncio.open_connection("127.0.0.1", port)
+                w.close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and haproxy.poll() is None, "HAProxy did not start"
+                await asyncio.sleep(0.1)
+        yield f"wss://localhost:{port}/"
+    finally:
+        haproxy.terminate()
+        haproxy.wait(10)
+
+
+async def test_members_over_tls_through_the_pages_haproxy_survive_their_owner_being_killed(tmp_path, monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)  # restored after the test
     with fresh_schema() as url:
         (seeded,) = seeded_pg(url)
-        async with Fleet(url, 2, tmp_path, extra=(*LIMITS, "--trusted-proxy", "127.0.0.1")) as fleet:
-            cfg = tmp_path / "haproxy.cfg"
-            cfg.write_text(page_config(port, pem, [n.port for n in fleet.nodes]))
-            haproxy = await asyncio.to_thread(start_haproxy, cfg)
+        async with Fleet(url, 2, tmp_path, extra=(*LIMITS, "--trusted-proxy", "127.0.0.1")) as fleet, page_haproxy(tmp_path, fleet) as members_url:
             auditor = Auditor()
             clients = []
             try:
-                deadline = time.monotonic() + 10
-                while True:
-                    try:
-                        _r, w = await asyncio.open_connection("127.0.0.1", port)
-                        w.close()
-                        break
-                    except OSError:
-                        assert time.monotonic() < deadline and haproxy.poll() is None, "HAProxy did not start"
-                        await asyncio.sleep(0.1)
-                clients = members(auditor, f"wss://localhost:{port}/", seeded)
+                clients = members(auditor, members_url, seeded)
                 for c in clients:
                     await c.wait_connected(TIMEOUT)
                 dana = clients[0]
@@ -107,5 +121,41 @@ async def test_members_over_tls_through_the_pages_haproxy_survive_their_owner_be
                 assert sum(log.resumes for log in auditor.logs) >= len(clients)
             finally:
                 await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
-                haproxy.terminate()
-                haproxy.wait(10)
+
+
+async def test_through_the_pages_haproxy_every_client_ends_on_its_groups_owner_so_another_node_dying_cuts_nobody(tmp_path, monkeypatch):
+    """The product's client, through the page's HAProxy: HAProxy spreads the first connections
+    over both nodes; the one that does not own the group names the owner (a route frame), and the
+    client's next handshake carries it as the cookie HAProxy routes by. So every member ends up on
+    the owner itself, with one welcome each and no 'reconnecting' said, and SIGKILLing the other
+    node cuts nobody (a member it forwarded would be cut)."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    with fresh_schema() as url:
+        (seeded,) = seeded_pg(url)
+        async with Fleet(url, 2, tmp_path, extra=(*LIMITS, "--trusted-proxy", "127.0.0.1")) as fleet, page_haproxy(tmp_path, fleet) as members_url:
+            conns = [Connection(members_url, c.token, backoff=(0.2,)) for c in seeded.everyone]
+            frames: list[list[dict]] = [[] for _ in conns]
+            for conn, got in zip(conns, frames, strict=True):
+                conn.add_listener(got.append)
+            tasks = [asyncio.create_task(conn.run()) for conn in conns]
+            try:
+                await until(lambda: all(any(f["kind"] == "synced" for f in got) for got in frames), "every member synced", timeout=TIMEOUT)
+                owner = fleet.owner(seeded.group_id)
+                assert owner is not None
+                assert [conn.route for conn in conns] == [owner.name] * len(conns)
+                other = next(node for node in fleet.nodes if node is not owner)
+                other.kill()
+                dana = conns[0]
+                dana.send("session.start", {"title": "Routed"})
+                dana.send("chat.send", {"text": "after the other node died"})
+                await until(
+                    lambda: all(any(f.get("type") == "chat.posted" for f in got) for got in frames),
+                    "every member to receive Dana's line", timeout=TIMEOUT,
+                )
+                await asyncio.sleep(1)  # a member forwarded by the dead node would be cut by now
+                for conn, got in zip(conns, frames, strict=True):
+                    assert [f["state"] for f in got if f["kind"] == "status"] == ["connecting", "connected"], conn.token
+                    assert sum(f["kind"] == "welcome" for f in got) == 1
+            finally:
+                await asyncio.gather(*(conn.close() for conn in conns), return_exceptions=True)
+                await asyncio.gather(*tasks, return_exceptions=True)

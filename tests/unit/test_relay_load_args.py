@@ -95,13 +95,14 @@ def test_the_benchs_haproxy_runs_the_pages_configuration_on_loopback_without_per
     """``--balancer haproxy`` measures docs/deployment.md's configuration, not one of its own: the
     page's health check and timeouts, its nodes on loopback, and no per-address cap (every load
     worker's member comes from 127.0.0.1, which the page's stick table would refuse)."""
-    cfg = load_bench().haproxy_config(8123, [9001, 9002])
+    cfg = load_bench().haproxy_config(8123, [("node1", 9001), ("node2", 9002)])
     page = (REPO / "docs" / "deployment.md").read_text()
     for kept in ("option httpchk GET /healthz", "timeout check 5s", "default-server inter 2s fall 3 rise 2 on-marked-down shutdown-sessions", "option redispatch"):
         assert kept in page and kept in cfg, kept
     assert "bind 127.0.0.1:8123\n" in cfg and "ssl" not in cfg
     assert "stick-table" not in cfg and "track-sc0" not in cfg and "deny" not in cfg
-    assert cfg.splitlines()[-2:] == ["    server node-1 127.0.0.1:9001 check", "    server node-2 127.0.0.1:9002 check"]
+    assert "cookie iop_node" in page and "cookie iop_node" in cfg  # members are routed to their group's owner
+    assert cfg.splitlines()[-2:] == ["    server node1 127.0.0.1:9001 check cookie node1", "    server node2 127.0.0.1:9002 check cookie node2"]
     if shutil.which("haproxy"):
         (tmp_path / "haproxy.cfg").write_text(cfg)
         checked = subprocess.run(["haproxy", "-c", "-f", str(tmp_path / "haproxy.cfg")], capture_output=True, text=True, timeout=30)
