@@ -141,7 +141,7 @@ class WsClient(asyncio.Protocol):
         self._send(0x2, payload)
 
 
-async def ws_connect(host: str, port: int, path: str, on_message) -> WsClient:
+async def ws_connect(host: str, port: int, path: str, on_message, cookie: str | None = None) -> WsClient:
     loop = asyncio.get_running_loop()
     # Each worker connects from a loopback address of its own: the relay lets one
     # address have at most 64 connections waiting for their hello.
@@ -151,7 +151,7 @@ async def ws_connect(host: str, port: int, path: str, on_message) -> WsClient:
     client.transport.write(
         (
             f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n" + (f"Cookie: {cookie}\r\n" if cookie is not None else "") + "\r\n"
         ).encode()
     )
     await client.handshaken
@@ -174,6 +174,8 @@ class Member:
     keys: dict = field(default_factory=dict)  # (client id, n) -> times received
     last_seq: int | None = None  # the last new seq: where a reconnecting member resumes
     outbox: dict = field(default_factory=dict)  # cid -> frame bytes, until acked (members that resend)
+    route: str | None = None  # the group's owner as the last welcome or route frame named it (protocol/route.py)
+    rerouted: bool = False  # the connection's answer was a route frame: go round to the owner
     welcomed: float = 0.0  # when the last welcome came (monotonic): a reconnect's drop to welcome
 
 
@@ -222,11 +224,14 @@ def reader(m: Member, latencies: array, counts: dict[str, int], retry=None):
             m.outbox.pop(frame["id"], None)
         elif kind == "welcome":
             m.welcomed = time.monotonic()
+            m.route = frame.get("route")
             if frame.get("mode") == "reset" and m.last_seq is not None:
                 counts["resets"] += 1
         elif kind == "synced":
             if m.synced is not None and not m.synced.done():
                 m.synced.set_result(None)
+        elif kind == "route":
+            m.route, m.rerouted = frame.get("route"), True
         elif kind == "error":
             if retry is not None and frame.get("code") in ("internal", "rate_limited") and frame.get("id") in m.outbox:
                 retry(frame["id"])
@@ -514,6 +519,10 @@ def main() -> None:
     parser.add_argument("--collect-every", type=float, default=None, metavar="S", help="the relay's --collect-every (this checkout's relay only): its garbage collector's scheduled passes, timed as gc_pass in --lag-log")
     parser.add_argument("--baseline-from", default=None, metavar="DIR", help="with --repeat: also run the relay of this checkout (an export of an older commit)")
     parser.add_argument("--nodes", type=int, default=None, help="with --store pg: N relay nodes behind a balancer (issue 16; N > 1 adds a one-node baseline)")
+    parser.add_argument(
+        "--no-routes", action="store_true",
+        help="with --nodes: members send no route cookie (clients that do not know routes: every member stays where the balancer put it and is forwarded)",
+    )
     parser.add_argument("--kill-every", type=float, default=None, metavar="S", help="with --nodes: SIGKILL the busiest owner every S seconds")
     parser.add_argument(
         "--balancer", choices=("python", "haproxy"), default="python",
@@ -730,15 +739,16 @@ class FleetWorkerResult:
     cpu_s: float = 0.0  # this load worker's own CPU-seconds from the start (a saturated worker measures itself)
     to_welcome: bytes = b""  # per reconnect: seconds from the drop to the welcome (placement, claim, forward, join)
     tries: bytes = b""  # per reconnect: connections it took (each one closed before synced is another)
+    reroutes: int = 0  # connections answered with a route frame (sent round to their group's owner)
 
 
-async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, str]]], period: float, duration: float, ready, go) -> FleetWorkerResult:
+async def _fleet_worker(host: str, port: int, routes: bool, groups: dict[int, list[tuple[int, str]]], period: float, duration: float, ready, go) -> FleetWorkerResult:
     raise_nofile()
     from protocol.messages import PROTOCOL_VERSION
 
     loop = asyncio.get_running_loop()
     latencies, reconnect_times, welcome_times, tries = array("d"), array("d"), array("d"), array("d")
-    counts = {"errors": 0, "resets": 0}
+    counts = {"errors": 0, "resets": 0, "reroutes": 0}
     members = [FleetMember(gid, index, token) for gid, people in groups.items() for index, token in people]
     done = [False]
 
@@ -758,7 +768,9 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
             attempts += 1
             m.synced = loop.create_future()
             try:
-                m.client = await asyncio.wait_for(ws_connect(host, port, "/", handler(m)), 10)
+                # A route-aware member (the product's client) asks for its group's owner by the cookie.
+                cookie = f"iop_node={m.route or ''}" if routes else None
+                m.client = await asyncio.wait_for(ws_connect(host, port, "/", handler(m), cookie), 10)
                 m.client.send(msgpack.packb({"kind": "hello", "v": PROTOCOL_VERSION, "token": m.token, "resume_from": m.last_seq, "client": "bench"}))
                 closed = m.client.closed
                 await asyncio.wait([m.synced, closed], timeout=30, return_when=asyncio.FIRST_COMPLETED)
@@ -767,6 +779,10 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
                         m.client.send(data)
                     return attempts
                 m.client.transport.close()
+                if m.rerouted:  # the node named the group's owner: go there at once
+                    m.rerouted = False
+                    counts["reroutes"] += 1
+                    continue
             except (OSError, ConnectionError, TimeoutError):
                 pass
             await asyncio.sleep(0.02 + random.random() * 0.1)
@@ -813,12 +829,12 @@ async def _fleet_worker(host: str, port: int, groups: dict[int, list[tuple[int, 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return FleetWorkerResult(
         latencies.tobytes(), reconnect_times.tobytes(), deliveries, sent, lost, dup, counts["errors"], counts["resets"],
-        usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime, welcome_times.tobytes(), tries.tobytes(),
+        usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime, welcome_times.tobytes(), tries.tobytes(), counts["reroutes"],
     )
 
 
-def fleet_worker_main(host, port, groups, period, duration, ready, go, results) -> None:
-    results.put(asyncio.run(_fleet_worker(host, port, groups, period, duration, ready, go)))
+def fleet_worker_main(host, port, routes, groups, period, duration, ready, go, results) -> None:
+    results.put(asyncio.run(_fleet_worker(host, port, routes, groups, period, duration, ready, go)))
 
 
 @dataclass
@@ -844,6 +860,7 @@ class FleetRunResult:
     group_commits_per_s: float = 0.0
     worker_cpu_s: list = field(default_factory=list)
     steps: str = ""  # where the nodes' seconds went (their --lag-log, summed over the run): steps_summary()
+    reroutes: int = 0  # connections sent round to their group's owner by a route frame (protocol/route.py)
 
     @property
     def cpu_per_1k(self) -> float:
@@ -955,7 +972,7 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
             if not match:
                 raise SystemExit("the balancer did not start")
             host, port = match.group(1), int(match.group(2))
-        workers, results, start_at = start_workers(fleet_worker_main, (host, port), groups, args, ready_timeout=600)
+        workers, results, start_at = start_workers(fleet_worker_main, (host, port, not args.no_routes), groups, args, ready_timeout=600)
         cpu0 = [proc_cpu_seconds(node.pid) for node in nodes]
         bal0 = proc_cpu_seconds(balancer.pid)
         writes0 = _pg_writes(url)
@@ -1016,7 +1033,7 @@ def fleet_run(url: str, n: int, groups: dict[int, list[tuple[int, str]]], args, 
         n, kills, deliveries / args.duration, _pct(lat, 0.5) * 1000, _pct(lat, 0.99) * 1000,
         sum(r.lost for r in out), sum(r.dup for r in out), sum(r.sent for r in out), sum(r.errors for r in out),
         sum(r.resets for r in out), len(rec), _pct(rec, 0.5), _pct(rec, 0.99), max(rec, default=float("nan")), node_cpu, bal_cpu, deliveries,
-        writes[0] / args.duration, writes[1] / args.duration, [round(r.cpu_s, 1) for r in out], steps,
+        writes[0] / args.duration, writes[1] / args.duration, [round(r.cpu_s, 1) for r in out], steps, sum(r.reroutes for r in out),
     )
 
 
@@ -1056,7 +1073,7 @@ STEPS = ("token", "room_load", "join", "place", "claim_sql", "flush", "commit")
 def fleet_report(r: FleetRunResult) -> None:
     print(
         f"{r.nodes} node(s): deliveries/s={r.deliveries_per_s:,.0f} p50={r.p50_ms:.1f} ms p99={r.p99_ms:.1f} ms sent={r.sent} "
-        f"lost={r.lost} dup={r.dup} errors={r.errors} resets={r.resets} kills={r.kills} reconnects={r.reconnects} "
+        f"lost={r.lost} dup={r.dup} errors={r.errors} resets={r.resets} kills={r.kills} reconnects={r.reconnects} reroutes={r.reroutes} "
         f"reconnect_to_synced p50={r.p50_reconnect_s:.2f} s p99={r.p99_reconnect_s:.2f} s max={r.max_reconnect_s:.2f} s "
         f"node_cpu_s={[round(c, 2) for c in r.node_cpu_s]} balancer_cpu_s={r.balancer_cpu_s:.2f} "
         f"cpu_s_per_1k_deliveries={r.cpu_per_1k:.3f} pg_events_per_s={r.events_per_s:.0f} pg_group_commits_per_s={r.group_commits_per_s:.0f} "
@@ -1074,7 +1091,7 @@ def compare_nodes(args) -> None:
     import psycopg
 
     print(f"{args.groups} groups x {args.members} members, a chat every {args.period:g} s for {args.duration:g} s, "
-          f"{args.workers} load workers; PostgreSQL, {args.nodes} node(s) behind a balancer ({args.balancer})"
+          f"{args.workers} load workers; PostgreSQL, {args.nodes} node(s) behind a balancer ({args.balancer}), " + ("members without routes" if args.no_routes else "route-aware members")
           + (f", the busiest owner SIGKILLed every {args.kill_every:g} s" if args.kill_every else ""), flush=True)
     runs: list[FleetRunResult] = []
     with psycopg.connect(args.pg_url, autocommit=True) as admin:
@@ -1092,7 +1109,7 @@ def compare_nodes(args) -> None:
     print(
         f"relay_load_nodes groups={args.groups} members={args.members} nodes={last.nodes} kills={last.kills} "
         f"deliveries_per_s={last.deliveries_per_s:.0f} p50_ms={last.p50_ms:.1f} p99_ms={last.p99_ms:.1f} "
-        f"lost={sum(r.lost for r in runs)} dup={sum(r.dup for r in runs)} resets={last.resets} reconnects={last.reconnects} "
+        f"lost={sum(r.lost for r in runs)} dup={sum(r.dup for r in runs)} resets={last.resets} reconnects={last.reconnects} reroutes={last.reroutes} "
         f"p99_reconnect_to_synced_s={last.p99_reconnect_s:.2f} max_reconnect_to_synced_s={last.max_reconnect_s:.2f} "
         f"cpu_s_per_1k_deliveries_1node={one.cpu_per_1k:.3f} "
         f"cpu_s_per_1k_deliveries_per_node_{last.nodes}nodes={last.cpu_per_1k / last.nodes:.3f} "
