@@ -19,6 +19,7 @@ from websockets.asyncio.server import serve
 from protocol.codec import decode, encode
 from protocol.errors import ProtocolError
 from protocol.messages import Limits, synced_frame, welcome_frame
+from protocol.route import route_frame
 from server.edge import RelayServer
 from tests.support.wsclient import RawClient, until
 
@@ -341,6 +342,47 @@ async def test_too_slow_close_reconnects_and_resumes() -> None:
         await asyncio.wait_for(task, 5)
         assert connection.state == "offline"
     finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_the_client_asks_for_the_node_it_was_named_goes_round_once_quietly_and_ignores_a_name_that_is_not_a_route() -> None:
+    """A stand-in for relay nodes behind a balancer: the first two handshakes are answered with
+    route frames (node-b, then node-c), the third with a welcome naming node-d, the fourth with a
+    welcome naming "not a route!". Each handshake's cookie asks for the last valid name; the first
+    round is taken at once and says nothing, the second without a welcome in between is said as
+    the group moving (4012), and a name that is not a route is never sent."""
+    cookies: list[str | None] = []
+
+    async def handler(ws) -> None:
+        cookies.append(ws.request.headers.get("Cookie"))
+        await ws.recv()  # hello
+        n = len(cookies)
+        if n <= 2:
+            await ws.send(encode(route_frame("node-b" if n == 1 else "node-c")))
+            await ws.close(4012, "moved")
+            return
+        await ws.send(encode(welcome_frame(member={"id": 2, "name": "Sam", "role": "participant"}, group={"id": 1, "name": "G"},
+                                           roster=[], limits=Limits(65536, 20.0, 40), head_seq=0, mode="reset", replay_from=1,
+                                           route="node-d" if n == 3 else "not a route!")))
+        await ws.send(encode(synced_frame(0)))
+        await ws.close(1011, "gone")
+
+    server = await serve(handler, "127.0.0.1", 0, compression=None)
+    url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    connection = Connection(url, "token", backoff=FAST)
+    statuses: list[dict] = []
+    connection.add_listener(lambda f: statuses.append(f) if f["kind"] == "status" else None)
+    task = asyncio.create_task(connection.run())
+    try:
+        await until(lambda: len(cookies) >= 5, "five handshakes")
+        assert cookies[:5] == ["iop_node=", "iop_node=node-b", "iop_node=node-c", "iop_node=node-d", "iop_node="]
+        said = [(f["state"], f["message"]) for f in statuses]
+        assert said[:3] == [("connecting", None), ("reconnecting", words.OWNER_MOVED_TEXT), ("reconnecting", None)]
+        assert [m for _s, m in said].count(words.OWNER_MOVED_TEXT) == 1  # the first round said nothing
+    finally:
+        await connection.close()
+        await asyncio.wait_for(task, 5)
         server.close()
         await server.wait_closed()
 
