@@ -74,6 +74,21 @@ def seqs(client: RawClient) -> list[int]:
     return [f["seq"] for f in client.events]
 
 
+@asynccontextmanager
+async def running_client(url: str, token: str) -> AsyncIterator[tuple[Connection, list[dict]]]:
+    """The product's client connected to ``url`` (a 30 s backoff: a quick reconnect is a 4012's
+    or a route's), with every frame it reports, closed on exit."""
+    conn = Connection(url, token, backoff=(30.0,))
+    frames: list[dict] = []
+    conn.add_listener(frames.append)
+    task = asyncio.create_task(conn.run())
+    try:
+        yield conn, frames
+    finally:
+        await conn.close()
+        await asyncio.wait_for(task, 5)
+
+
 async def test_a_member_who_leaves_node_a_resumes_through_node_b_with_exactly_what_they_missed(pg_url, seeded):
     sam_c = seeded.participants[0]
     with nodes(pg_url, "a", "b") as (a, b):
@@ -194,11 +209,7 @@ async def test_the_client_reconnects_at_once_on_4012_and_resumes_where_the_group
     with nodes(pg_url, "a", "b") as (a, b):
         async with RawClient(a.url, seeded.facilitator.token) as dana:
             await dana.wait_synced()
-            conn = Connection(b.url, sam_c.token, backoff=(30.0,))
-            frames: list[dict] = []
-            conn.add_listener(frames.append)
-            task = asyncio.create_task(conn.run())
-            try:
+            async with running_client(b.url, sam_c.token) as (conn, frames):
                 await until(lambda: any(f["kind"] == "synced" for f in frames), "Sam's first sync", timeout=10.0)
                 one = await dana.command("chat.send", {"text": "one"})
                 await until(lambda: conn.last_seq == one["seq"], "Sam to receive 'one'", timeout=10.0)
@@ -215,9 +226,6 @@ async def test_the_client_reconnects_at_once_on_4012_and_resumes_where_the_group
                 assert sum(1 for _s, _t, d in rows if b"sent as A stopped" in d) == 1
                 got = [f["seq"] for f in frames if f["kind"] == "event"]
                 assert got == sorted(set(got)) and got[-1] == rows[-1][0]
-            finally:
-                await conn.close()
-                await asyncio.wait_for(task, 5)
 
 
 async def first_answer(client: RawClient, token: str) -> dict:
@@ -258,20 +266,13 @@ async def test_the_client_goes_round_to_its_groups_owner_once_quietly_and_keeps_
     with nodes(pg_url, "a", "b") as (a, b):
         async with RawClient(a.url, seeded.facilitator.token) as dana:
             await dana.wait_synced()
-            conn = Connection(b.url, sam_c.token, backoff=(30.0,))
-            frames: list[dict] = []
-            conn.add_listener(frames.append)
-            task = asyncio.create_task(conn.run())
-            try:
+            async with running_client(b.url, sam_c.token) as (conn, frames):
                 await until(lambda: any(f["kind"] == "synced" for f in frames), "Sam's sync through B", timeout=10.0)
                 assert conn.route == "a"
                 assert sum(f["kind"] == "welcome" for f in frames) == 1
                 assert [f["state"] for f in frames if f["kind"] == "status"] == ["connecting", "connected"]
                 conn.send("chat.send", {"text": "forwarded, once"})
                 await dana.recv_until(is_event("chat.posted", text="forwarded, once"), 10)
-            finally:
-                await conn.close()
-                await asyncio.wait_for(task, 5)
 
 
 def test_serve_refuses_a_node_id_a_balancer_cannot_route_by_in_one_sentence(pg_url):
