@@ -77,12 +77,13 @@ def seqs(client: RawClient) -> list[int]:
 @asynccontextmanager
 async def running_client(url: str, token: str) -> AsyncIterator[tuple[Connection, list[dict]]]:
     """The product's client connected to ``url`` (a 30 s backoff: a quick reconnect is a 4012's
-    or a route's), with every frame it reports, closed on exit."""
+    or a route's) once it is synced, with every frame it reports; closed on exit."""
     conn = Connection(url, token, backoff=(30.0,))
     frames: list[dict] = []
     conn.add_listener(frames.append)
     task = asyncio.create_task(conn.run())
     try:
+        await until(lambda: any(f["kind"] == "synced" for f in frames), "the client's first sync", timeout=10.0)
         yield conn, frames
     finally:
         await conn.close()
@@ -210,7 +211,6 @@ async def test_the_client_reconnects_at_once_on_4012_and_resumes_where_the_group
         async with RawClient(a.url, seeded.facilitator.token) as dana:
             await dana.wait_synced()
             async with running_client(b.url, sam_c.token) as (conn, frames):
-                await until(lambda: any(f["kind"] == "synced" for f in frames), "Sam's first sync", timeout=10.0)
                 one = await dana.command("chat.send", {"text": "one"})
                 await until(lambda: conn.last_seq == one["seq"], "Sam to receive 'one'", timeout=10.0)
                 a.proc.send_signal(signal.SIGTERM)
@@ -267,7 +267,6 @@ async def test_the_client_goes_round_to_its_groups_owner_once_quietly_and_keeps_
         async with RawClient(a.url, seeded.facilitator.token) as dana:
             await dana.wait_synced()
             async with running_client(b.url, sam_c.token) as (conn, frames):
-                await until(lambda: any(f["kind"] == "synced" for f in frames), "Sam's sync through B", timeout=10.0)
                 assert conn.route == "a"
                 assert sum(f["kind"] == "welcome" for f in frames) == 1
                 assert [f["state"] for f in frames if f["kind"] == "status"] == ["connecting", "connected"]
