@@ -9,6 +9,7 @@
     iop-server invite GROUP (--name NAME | --id ID) --new-token [--data DIR] [--json]
     iop-server revoke GROUP (--name NAME | --id ID) [--data DIR]
     iop-server members GROUP [--data DIR] [--json]
+    iop-server nodes --store postgresql://... [--json]
     iop-server export GROUP (--name NAME | --id ID) --out FILE [--data DIR]
     iop-server invite GROUP --name NAME --role guest [--family-session next|ID] [--data DIR]
     iop-server attendance GROUP [--session N] [--csv] [--data DIR]
@@ -233,6 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     members.add_argument("group", metavar="GROUP", help="the group's name or id")
     _add_data(members)
     _add_json(members)
+
+    nodes = commands.add_parser(
+        "nodes", help="list the relay nodes sharing a PostgreSQL store",
+        description="List the relay nodes that share a PostgreSQL store: each node's id (the route its members' clients send, "
+        "which the balancer's server cookie must match), internal URL, lease and the groups it owns.",
+    )
+    _add_data(nodes)
+    _add_json(nodes)
     # -- schedules and reminders (issue 15a): server/schedule.py --
     add_schedule_cli(commands)
     return parser
@@ -475,6 +484,31 @@ def _cmd_members(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _cmd_nodes(args: argparse.Namespace) -> int:
+    if not is_store_url(store_ref(args)):
+        raise CliError("A SQLite folder is served by one relay node only; 'nodes' lists the nodes sharing a PostgreSQL store (--store postgresql://...).")
+    store = _open_store(args)
+    try:
+        nodes, unowned = store.relay_nodes()  # type: ignore[attr-defined]  # PgStore's
+        if args.json:
+            print(json.dumps({
+                "nodes": [{"node_id": n, "internal_url": url, "lease_s": round(left, 1), "live": left > 0, "groups": owned} for n, url, left, owned in nodes],
+                "groups_without_a_live_owner": unowned,
+            }))
+            return 0
+        for node_id, url, left, owned in nodes:
+            lease = f"lease {left:.1f} s left" if left > 0 else f"lease lapsed {-left:.0f} s ago"
+            print("\t".join([node_id, url, lease, f"owns {owned} group{'' if owned == 1 else 's'}"]))
+        if not nodes:
+            print("No relay node has registered with this store yet.")
+        if unowned:
+            print(f"{unowned} group{' has' if unowned == 1 else 's have'} no owner with a live lease: the node their next member reaches claims "
+                  f"{'it' if unowned == 1 else 'them'}.")
+        return 0
+    finally:
+        store.close()
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     store = _open_store(args)
     try:
@@ -603,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_serve(args))
         if args.command in ("schedule", "member"):
             return run_schedule_cli(args, _open_store)
-        handler = {"group": _cmd_group, "invite": _cmd_invite, "revoke": _cmd_revoke, "members": _cmd_members, "export": _cmd_export,
+        handler = {"group": _cmd_group, "invite": _cmd_invite, "revoke": _cmd_revoke, "members": _cmd_members, "nodes": _cmd_nodes, "export": _cmd_export,
                    "attendance": _cmd_attendance}[args.command]
         return handler(args)
     except (CliError, StoreError) as exc:

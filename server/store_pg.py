@@ -327,6 +327,21 @@ class PgStore(Store):
         if moved:
             raise HeadMoved([abs(g) for g in moved], [-g for g in moved if g < 0])
 
+    def relay_nodes(self) -> tuple[list[tuple[str, str, float, int]], int]:
+        """The relay nodes that share this database (``iop-server nodes``): each node's id, internal
+        URL, seconds its lease has left on the database's clock (negative: lapsed that long ago)
+        and the groups it owns; and how many groups have no owner with a live lease (the node
+        their next member reaches claims them)."""
+        rows = self._db.execute(
+            "SELECT n.node_id, n.internal_url, EXTRACT(EPOCH FROM n.lease_until - now())::float8,"
+            " (SELECT count(*) FROM groups g WHERE g.owner_node = n.node_id) FROM nodes n ORDER BY n.node_id"
+        ).fetchall()
+        (unowned,) = self._db.execute(
+            "SELECT count(*) FROM groups g WHERE g.owner_node IS NULL"
+            " OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = g.owner_node AND n.lease_until > now())"
+        ).fetchone()
+        return [(str(r[0]), str(r[1]), float(r[2]), int(r[3])) for r in rows], int(unowned)
+
     def read_events_after(self, group_id: int, seq: int, limit: int) -> list:
         """:meth:`events_after` on a pooled connection of its own, for worker threads."""
         with self._reader_lock:

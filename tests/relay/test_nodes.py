@@ -9,6 +9,7 @@ forwarded to A, and every rule is A's.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -278,6 +279,38 @@ def test_serve_refuses_a_node_id_a_balancer_cannot_route_by_in_one_sentence(pg_u
     refused = run_cli("serve", "--port", "0", "--store", pg_url, "--node-id", "node 1;x")
     assert refused.returncode != 0
     assert "--node-id 'node 1;x' is not a node id" in refused.stderr and "Traceback" not in refused.stderr
+
+
+async def test_nodes_lists_each_relay_node_its_lease_and_the_groups_it_owns(pg_url, seeded):
+    """An operator's view of the fleet: A owns the group Dana joined, B owns none, both leases
+    live; once both stop (their rows deleted, their groups released) none is listed and the
+    group has no owner."""
+    with nodes(pg_url, "a", "b") as (a, b):
+        async with RawClient(a.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            listed = run_cli("nodes", "--store", pg_url)
+            assert listed.returncode == 0, listed.stderr
+            rows = {line.split("\t")[0]: line.split("\t")[1:] for line in listed.stdout.splitlines()}
+            assert rows["a"][0].startswith("ws://") and rows["a"][1].startswith("lease ") and rows["a"][2] == "owns 1 group"
+            assert rows["b"][2] == "owns 0 groups"
+            as_json = json.loads(run_cli("nodes", "--store", pg_url, "--json").stdout)
+            assert [(n["node_id"], n["live"], n["groups"]) for n in as_json["nodes"]] == [("a", True, 1), ("b", True, 0)]
+            assert as_json["groups_without_a_live_owner"] == 0
+        assert a.stop() == 0 and b.stop() == 0
+    after = run_cli("nodes", "--store", pg_url)
+    assert after.returncode == 0, after.stderr
+    assert after.stdout.splitlines() == [
+        "No relay node has registered with this store yet.",
+        "1 group has no owner with a live lease: the node their next member reaches claims it.",
+    ]
+
+
+def test_nodes_on_a_sqlite_folder_is_refused_in_one_sentence(tmp_path):
+    refused = run_cli("nodes", "--data", str(tmp_path / "data"))
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.strip() == (
+        "iop-server: A SQLite folder is served by one relay node only; 'nodes' lists the nodes sharing a PostgreSQL store (--store postgresql://...)."
+    )
 
 
 def deck(i: int, size: int = 58_000) -> str:
