@@ -113,7 +113,9 @@ async def test_members_over_tls_through_the_pages_haproxy_survive_their_owner_be
                     for c in clients[:4]:
                         await c.send("chat.send", {"text": f"{c.log.name} after {i}"})
                 await settle(clients, dana, TIMEOUT)
-                assert fleet.owner(seeded.group_id) not in (None, owner)
+                new_owner = fleet.owner(seeded.group_id)
+                assert new_owner not in (None, owner)
+                assert [c.route for c in clients] == [new_owner.name] * len(clients)  # their next connection goes there
                 report = fleet.audit(auditor)
                 print(report.summary())
                 assert report.ok, report.summary()

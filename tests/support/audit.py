@@ -37,6 +37,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from protocol.codec import frame_cost
 from protocol.messages import PROTOCOL_VERSION, command_frame
 from protocol.roles import GUEST, sees
+from protocol.route import cookie_header, valid_route
 from protocol.state import guest_visits
 
 __all__ = ["Auditor", "AuditReport", "ClientLog", "ResilientClient", "RealMember", "free_port", "secrets_in"]
@@ -393,8 +394,14 @@ class ResilientClient(_Waits):
         retry_after: float = 0.3,
         on_frame: Callable[[dict], None] | None = None,
         local_addr: tuple[str, int] | None = None,
+        routes: bool = True,
     ) -> None:
         self._url = url
+        #: As the product's client: the cookie asks for the node the last welcome or route frame
+        #: named, and a route frame is followed once by a reconnect at once (protocol/route.py).
+        self.routes = routes
+        self.route: str | None = None
+        self.reroutes = 0
         self.token = token
         self.log = log
         self.backoff = backoff
@@ -440,11 +447,15 @@ class ResilientClient(_Waits):
 
     async def _run(self) -> None:
         attempt = 0
+        rounds = 0  # route frames since the last welcome: the first is followed at once
         while not self._closing and self.fatal is None:
+            rerouted = False
             try:
                 kwargs: dict[str, Any] = dict(compression=None, max_size=None, open_timeout=5, close_timeout=1, ping_interval=None)
                 if self.local_addr is not None:
                     kwargs["local_addr"] = self.local_addr
+                if self.routes:
+                    kwargs["additional_headers"] = {"Cookie": cookie_header(self.route)}
                 async with connect(self.url, **kwargs) as ws:
                     self.ws = ws
                     self.connects += 1
@@ -461,10 +472,17 @@ class ResilientClient(_Waits):
                         if self.on_frame is not None:
                             self.on_frame(frame)
                         kind = frame.get("kind")
+                        if kind == "route" and not welcomed:
+                            self.route = valid_route(frame.get("route")) or self.route
+                            rerouted = True
+                            self.reroutes += 1
+                            rounds += 1
+                            break
                         if kind == "welcome":
                             welcomed = True
-                            attempt = 0
+                            attempt = rounds = 0
                             self._limits = dict(frame.get("limits") or {})
+                            self.route = valid_route(frame.get("route"))
                         elif kind == "synced" and welcomed:
                             self.connected.set()
                             self._resend_paced(ws, list(self.outbox.values()))
@@ -485,6 +503,8 @@ class ResilientClient(_Waits):
                 self._changed.set()
             if self._closing or self.fatal is not None:
                 return
+            if rerouted and rounds == 1:
+                continue  # named the group's owner: go there at once
             await asyncio.sleep(self.backoff[min(attempt, len(self.backoff) - 1)] * (0.5 + random.random()))
             attempt += 1
 
