@@ -8,7 +8,11 @@ with a capped backoff, forever; a refusal that cannot change by retrying
 (an unknown or revoked token, another protocol version, removal from the
 group) stops it with one sentence saying why. A close with 4012 (the group
 moved to another relay node, issue 16) is retried at once, after a jitter of
-at most :data:`OWNER_MOVED_JITTER` s, not after the backoff.
+at most :data:`OWNER_MOVED_JITTER` s, not after the backoff. Every opening
+handshake carries the cookie ``iop_node``: the relay node the last welcome or
+``route`` frame named as the group's owner, so a balancer routes us there
+(:mod:`protocol.route`); a ``route`` frame is followed by a reconnect at once,
+quietly, once per welcome.
 
 Commands go through an ordered outbox. Each gets a short random id when it
 is sent; it stays in the outbox until the relay's ``ack`` or ``error`` for
