@@ -97,7 +97,7 @@ def test_the_benchs_haproxy_runs_the_pages_configuration_on_loopback_without_per
     worker's member comes from 127.0.0.1, which the page's stick table would refuse)."""
     cfg = load_bench().haproxy_config(8123, [("node1", 9001), ("node2", 9002)])
     page = (REPO / "docs" / "deployment.md").read_text()
-    for kept in ("option httpchk GET /healthz", "timeout check 5s", "default-server inter 2s fall 3 rise 2 on-marked-down shutdown-sessions", "option redispatch"):
+    for kept in ("option httpchk GET /healthz", "timeout check 5s", "default-server inter 2s fall 3 rise 2 on-marked-down shutdown-sessions", "option redispatch 1"):
         assert kept in page and kept in cfg, kept
     assert "bind 127.0.0.1:8123\n" in cfg and "ssl" not in cfg
     assert "stick-table" not in cfg and "track-sc0" not in cfg and "deny" not in cfg
