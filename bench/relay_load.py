@@ -745,6 +745,7 @@ class FleetWorkerResult:
 async def _fleet_worker(host: str, port: int, routes: bool, groups: dict[int, list[tuple[int, str]]], period: float, duration: float, ready, go) -> FleetWorkerResult:
     raise_nofile()
     from protocol.messages import PROTOCOL_VERSION
+    from protocol.route import cookie_header
 
     loop = asyncio.get_running_loop()
     latencies, reconnect_times, welcome_times, tries = array("d"), array("d"), array("d"), array("d")
@@ -769,7 +770,7 @@ async def _fleet_worker(host: str, port: int, routes: bool, groups: dict[int, li
             m.synced = loop.create_future()
             try:
                 # A route-aware member (the product's client) asks for its group's owner by the cookie.
-                cookie = f"iop_node={m.route or ''}" if routes else None
+                cookie = cookie_header(m.route) if routes else None
                 m.client = await asyncio.wait_for(ws_connect(host, port, "/", handler(m), cookie), 10)
                 m.client.send(msgpack.packb({"kind": "hello", "v": PROTOCOL_VERSION, "token": m.token, "resume_from": m.last_seq, "client": "bench"}))
                 closed = m.client.closed
