@@ -13,7 +13,6 @@ dependency of the project: ``apt-get install haproxy``).
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
 import subprocess
@@ -65,11 +64,11 @@ def start_haproxy(cfg) -> subprocess.Popen:
 
 
 @asynccontextmanager
-async def page_haproxy(tmp_path, fleet: Fleet) -> AsyncIterator[str]:
+async def page_haproxy(tmp_path, fleet: Fleet, monkeypatch) -> AsyncIterator[str]:
     """The page's HAProxy in front of ``fleet`` over TLS (the client trusts the test's
     certificate through ``SSL_CERT_FILE``): its members' URL, once it accepts connections."""
     cert, pem = self_signed(tmp_path)
-    os.environ["SSL_CERT_FILE"] = cert
+    monkeypatch.setenv("SSL_CERT_FILE", cert)
     port = free_port()
     cfg = tmp_path / "haproxy.cfg"
     cfg.write_text(config_for(port, pem, [(n.name, n.port) for n in fleet.nodes]))
@@ -91,10 +90,9 @@ async def page_haproxy(tmp_path, fleet: Fleet) -> AsyncIterator[str]:
 
 
 async def test_members_over_tls_through_the_pages_haproxy_survive_their_owner_being_killed(tmp_path, monkeypatch):
-    monkeypatch.delenv("SSL_CERT_FILE", raising=False)  # restored after the test
     with fresh_schema() as url:
         (seeded,) = seeded_pg(url)
-        async with Fleet(url, 2, tmp_path, extra=(*LIMITS, "--trusted-proxy", "127.0.0.1")) as fleet, page_haproxy(tmp_path, fleet) as members_url:
+        async with Fleet(url, 2, tmp_path, extra=(*LIMITS, "--trusted-proxy", "127.0.0.1")) as fleet, page_haproxy(tmp_path, fleet, monkeypatch) as members_url:
             auditor = Auditor()
             clients = []
             try:
@@ -131,10 +129,9 @@ async def test_through_the_pages_haproxy_every_client_ends_on_its_groups_owner_s
     client's next handshake carries it as the cookie HAProxy routes by. So every member ends up on
     the owner itself, with one welcome each and no 'reconnecting' said, and SIGKILLing the other
     node cuts nobody (a member it forwarded would be cut)."""
-    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     with fresh_schema() as url:
         (seeded,) = seeded_pg(url)
-        async with Fleet(url, 2, tmp_path, extra=(*LIMITS, "--trusted-proxy", "127.0.0.1")) as fleet, page_haproxy(tmp_path, fleet) as members_url:
+        async with Fleet(url, 2, tmp_path, extra=(*LIMITS, "--trusted-proxy", "127.0.0.1")) as fleet, page_haproxy(tmp_path, fleet, monkeypatch) as members_url:
             conns = [Connection(members_url, c.token, backoff=(0.2,)) for c in seeded.everyone]
             frames: list[list[dict]] = [[] for _ in conns]
             for conn, got in zip(conns, frames, strict=True):
