@@ -64,6 +64,10 @@ class BreakoutClock:
         else:
             self.ensure(room)
 
+    def running(self, gid: int) -> bool:
+        """Whether the group has a round whose call is still to come (its room stays loaded)."""
+        return gid in self._timers
+
     def close(self) -> None:
         for timer in self._timers.values():
             timer.cancel()

@@ -45,6 +45,7 @@ from protocol.route import MAX_ROUTE, valid_route
 from .collector import PASS_EVERY, Collector
 from .limits import DEFAULT_BURST, DEFAULT_RATE_PER_S
 from .export import member_export
+from .hub import RELEASE_IDLE
 from .notify import SmtpSettings
 from .oncall import ON_CALL_AFTER
 from .reminders import REMINDER_EVERY, REMINDER_LEASE, SmsSettings
@@ -146,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--internal-secret", default=None, metavar="SECRET",
         help="a secret shared by the nodes; their links present it (default: $IOP_INTERNAL_SECRET)",
+    )
+    serve.add_argument(
+        "--release-idle", type=positive_seconds, default=RELEASE_IDLE, metavar="SECONDS",
+        help="unload a group's room once nobody has been in it this long, and on PostgreSQL release the group, so the next "
+        f"session's first member claims it on whichever node the balancer chose (default: {RELEASE_IDLE:g})",
     )
     # -- the tail (issue 16): server/lag.py, server/collector.py --
     serve.add_argument(
@@ -555,6 +561,7 @@ async def _serve(args: argparse.Namespace) -> int:
         data, args.host, args.port, rate_per_s=args.rate, burst=args.burst, smtp=smtp, on_call_after=args.on_call_after,
         sms=sms, reminder_every=args.reminder_every, reminder_lease=args.reminder_lease,
         node_id=args.node_id, internal_url=args.internal_url, internal_secret=args.internal_secret,
+        release_idle=args.release_idle,
     )
     relay.trusted_proxies = frozenset(args.trusted_proxy)
     try:

@@ -71,7 +71,7 @@ from protocol.roles import GUEST
 from protocol.route import route_frame, route_in_cookies, valid_route
 from protocol.schedule import ReminderPrefs, clean_email, clean_phone, parse_quiet
 
-from .hub import PRESENCE_GRACE, Hub
+from .hub import PRESENCE_GRACE, RELEASE_IDLE, Hub
 from .quota import Quota
 from .notify import SMTP_TIMEOUT, Notifier, SmtpSettings
 from .oncall import ON_CALL_AFTER, OnCall
@@ -355,6 +355,7 @@ class RelayServer:
         internal_url: str | None = None,
         internal_secret: str | None = None,
         lease: float = LEASE,
+        release_idle: float = RELEASE_IDLE,
     ) -> None:
         # -- several nodes (issue 16): server/placement.py, server/forward.py --
         serial = next(_RELAYS)  # relays in one process (tests) are distinct nodes
@@ -362,6 +363,8 @@ class RelayServer:
         self.internal_url = internal_url
         self.internal_secret = internal_secret if internal_secret is not None else os.environ.get("IOP_INTERNAL_SECRET", "")
         self.lease = lease
+        #: Seconds a quiet room stays loaded before it is unloaded and its group released (Hub.idle_rooms).
+        self.release_idle = release_idle
         self.placement: Placement = SinglePlacement()
         self._splices: set[Splice] = set()  # members forwarded to other nodes, byte for byte
         # A SQLite folder, or a postgresql:// URL (issue 16: server/store_pg.py).
@@ -606,8 +609,9 @@ class RelayServer:
 
     async def _housekeeping(self, every: float = 1.0) -> None:
         """Once a second: close connections of members revoked meanwhile (the CLI
-        may revoke while the server runs), and keep the WAL short from a worker
-        thread so the event loop never waits for a checkpoint."""
+        may revoke while the server runs), unload the rooms idle long enough, and
+        keep the WAL short from a worker thread so the event loop never waits for
+        a checkpoint."""
         while True:
             try:
                 await asyncio.wait_for(self._stopping.wait(), every)
@@ -617,11 +621,21 @@ class RelayServer:
             try:
                 self.hub.close_revoked()
                 self._push_schedules()
+                self._unload_idle_rooms()
                 await asyncio.to_thread(self.store.checkpoint)
             except OSError as exc:  # e.g. no file descriptor left for the worker thread
                 self._say("housekeeping", f"Housekeeping (checkpoint or revocations) failed: {exc}; will retry")
             except Exception:
                 log.exception("housekeeping failed (checkpoint or revocations); will retry")
+
+    def _unload_idle_rooms(self) -> None:
+        """Unload the rooms quiet for ``release_idle`` seconds; on several nodes, release their groups
+        too, so the next session's first member claims its group on whichever node the balancer
+        chose (a node restarted after a crash gets its share back between sessions). Memory then
+        holds the groups in session, not every group this process ever served."""
+        for gid in self.hub.idle_rooms(asyncio.get_running_loop().time(), self.release_idle):
+            self.placement.release(gid)
+            self.hub.drop_group(gid, f"nobody in it for {self.release_idle:g} s; unloaded until someone joins")
 
     # -- schedules (issue 15a): the ``schedule`` frame, after welcome and on every change --
 

@@ -76,7 +76,7 @@ from .smallrooms import late_placement
 from .store import CommandResult, HeadMoved, MemberRecord, Store, VersionMoved, first_line
 from .writer import Writer
 
-__all__ = ["Hub", "Peer", "Room", "PRESENCE_GRACE"]
+__all__ = ["Hub", "Peer", "Room", "PRESENCE_GRACE", "RELEASE_IDLE"]
 
 log = logging.getLogger("iop.server")
 
@@ -86,6 +86,11 @@ STOPPING = "The relay is stopping; reconnect shortly."
 
 #: Commands one batch decides at most when commits run on a writer thread (issue 16).
 MAX_BATCH_COMMANDS = 64
+
+#: Seconds a room stays loaded once nobody is in it and nothing of it is pending (Hub.idle_rooms):
+#: longer than a break in a session, so a room is unloaded (and released to the other nodes) between
+#: sessions, never during one. ``iop-server serve --release-idle``.
+RELEASE_IDLE = 900.0
 
 #: Batches :meth:`Hub.close` runs at most to answer what is still queued.
 CLOSE_ROUNDS = 100
@@ -206,6 +211,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         self.on_landed: Callable[[], None] | None = None
         #: This node's id in every welcome when there are several nodes (protocol/route.py), else None.
         self.route: str | None = None
+        self._quiet_since: dict[int, float] = {}  # group id -> when its room was first seen quiet (idle_rooms)
 
     # -- joining and leaving ---------------------------------------------------
 
@@ -290,6 +296,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         The edge first has a guest's arrival stored (:meth:`arrive`); a guest not yet arrived here
         (the hub driven directly) has their arrival logged by the next batch, live."""
         room = self._room_for_join(member)
+        self._quiet_since.pop(room.group.id, None)  # someone came: the room's idle wait starts again when they go
         if peer.role == GUEST and arrival(room.state, peer.member_id):
             member_id = peer.member_id
             self.log_soon(room, lambda state, _now: arrival(state, member_id))
@@ -794,6 +801,30 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             for member_id in members:
                 usage.pop(member_id, None)
 
+    # -- idle rooms (issue 16): unloaded between sessions, and released to the other nodes --
+
+    def idle_rooms(self, now: float, after: float) -> list[int]:
+        """The groups whose room has been quiet for ``after`` seconds by ``now`` (any clock that only
+        goes forward, the same at every call). Quiet: nobody connected or within their grace
+        period, nothing queued, decided or in flight, no guest arriving, no breakout round's call
+        to come. Such a room holds nothing the store does not: the caller may unload it
+        (:meth:`drop_group`), and it is folded again from the store when someone comes back.
+        A join, or an event the relay logs, in between two calls starts the wait again."""
+        in_flight = self._in_flight[0].rooms if self._in_flight is not None else ()
+        quiet_since = self._quiet_since
+        idle: list[int] = []
+        for gid, room in self.rooms.items():
+            if (
+                room.peers or room.away or room.pending or room.jobs or room.arriving
+                or room in self._dirty or room in in_flight or gid in self._stale or self.breakouts.running(gid)
+            ):
+                quiet_since.pop(gid, None)
+            elif now - quiet_since.setdefault(gid, now) >= after:
+                idle.append(gid)
+        for gid in [g for g in quiet_since if g not in self.rooms]:
+            del quiet_since[gid]
+        return idle
+
     # -- placement (issue 16): a group this node no longer owns (server/placement.py) --
 
     #: Groups of the last commit refused because another node owns them now (their epoch moved).
@@ -910,6 +941,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         if self._closed or self.rooms.get(room.group.id) is not room:
             return  # shut down, or dropped (another node owns the group now)
         room.jobs.append(job)
+        self._quiet_since.pop(room.group.id, None)
         if room not in self._dirty:
             self._dirty.append(room)
         if self._flush_handle is None:

@@ -40,7 +40,9 @@ nodes forward their members' frames to the owner (:mod:`server.forward`).
     OWNER_MOVED, 4012).
   * A node stopping cleanly releases its groups at once (``owner_node`` NULL)
     and deletes its row, so the next member's node claims them without
-    waiting for the lease.
+    waiting for the lease. So does a running node with a group whose room
+    stayed idle (:meth:`PgPlacement.release`, ``serve --release-idle``): the
+    next session's members land wherever the balancer sends the first of them.
 """
 
 from __future__ import annotations
@@ -128,6 +130,10 @@ class Placement:
     def forget(self, group_id: int) -> None:
         """The hub dropped the group (its commit was refused): it is not ours any more."""
 
+    def release(self, group_id: int) -> None:
+        """The group's room was unloaded, idle (:meth:`server.hub.Hub.idle_rooms`): stop owning it,
+        so the next member's node claims it, whichever node that is (on one node: nothing to do)."""
+
     def lapsed(self, node_id: str) -> asyncio.Event:
         """An event set once ``node_id``'s lease lapses."""
         return asyncio.Event()
@@ -186,6 +192,9 @@ CLAIM_BATCH = 500
 #: at once, without asking its address first), unless it registers again meanwhile.
 GONE_FOR = 30.0
 _RELEASE = "UPDATE groups SET owner_node = NULL WHERE owner_node = %(me)s"
+# One idle group, at the epoch this node held it: a claim of it since (by this node's next member,
+# or another node's after our lease lapsed) moved the epoch, and this then changes nothing.
+_RELEASE_GROUP = "UPDATE groups SET owner_node = NULL WHERE id = %(g)s AND owner_node = %(me)s AND owner_epoch = %(epoch)s"
 _UNREGISTER = "DELETE FROM nodes WHERE node_id = %(me)s"
 
 
@@ -223,6 +232,8 @@ class PgPlacement(Placement):
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.renewals = 0
+        self._releasing: set[asyncio.Task[None]] = set()  # idle groups' releases still running
+        self.released = 0  # idle groups released since start
 
     # -- the connection ----------------------------------------------------------
 
@@ -308,6 +319,8 @@ class PgPlacement(Placement):
             except (asyncio.CancelledError, Exception):
                 pass
         self.epochs.clear()
+        if self._releasing:
+            await asyncio.gather(*self._releasing, return_exceptions=True)
         try:
             await self._run(_RELEASE, {"me": self.node_id})
             await self._run(_UNREGISTER, {"me": self.node_id})
@@ -421,6 +434,28 @@ class PgPlacement(Placement):
 
     def forget(self, group_id: int) -> None:
         self.epochs.pop(group_id, None)
+
+    def release(self, group_id: int) -> None:
+        """Stop holding the group at once (the fence refuses any commit of it from now on), then
+        clear its owner in the database, so that the node the next member reaches claims it without
+        waiting or forwarding: between sessions the groups spread again over the nodes that run (a
+        node restarted after a crash gets its share back)."""
+        epoch = self.epochs.pop(group_id, None)
+        if epoch is None or self._stopping:
+            return
+        task = asyncio.get_running_loop().create_task(self._release(group_id, epoch))
+        self._releasing.add(task)
+        task.add_done_callback(self._releasing.discard)
+
+    async def _release(self, group_id: int, epoch: int) -> None:
+        try:
+            await self._run(_RELEASE_GROUP, {"g": group_id, "me": self.node_id, "epoch": epoch})
+        except PlacementError as exc:
+            # Still ours in the database: other nodes forward its members here, and this node claims it again then.
+            log.warning("node %s could not release idle group %d (%s); it stays this node's until claimed", self.node_id, group_id, exc)
+            return
+        self.released += 1
+        log.info("node %s released idle group %d (epoch %d)", self.node_id, group_id, epoch)
 
     def lapsed(self, node_id: str) -> asyncio.Event:
         event = self._lapsed.get(node_id)

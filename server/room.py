@@ -5,7 +5,8 @@ A :class:`Room` is what every part of the hub works on (:mod:`server.hub`,
 :class:`Rooms`, part of :class:`server.hub.Hub`, loads a group's room from the
 store on first use (its state folded from every stored event, its roster from
 the members table) and keeps the last :data:`TAIL_EVENTS` events encoded, so a
-short resume never reads the store.
+short resume never reads the store. A room quiet for long enough is unloaded
+(:meth:`server.hub.Hub.idle_rooms`) and loaded again by the next member.
 """
 
 from __future__ import annotations

@@ -36,11 +36,11 @@ SECRET = "s3cret-for-tests"
 
 
 @contextmanager
-def nodes(url: str, *names: str) -> Iterator[list[ServerProcess]]:
+def nodes(url: str, *names: str, extra: tuple[str, ...] = ()) -> Iterator[list[ServerProcess]]:
     with ExitStack() as stack:
         procs = [
             stack.enter_context(start_server_process(
-                url, 0, "--store", url, "--node-id", name, "--internal-secret", SECRET, "--quiet",  # type: ignore[arg-type]
+                url, 0, "--store", url, "--node-id", name, "--internal-secret", SECRET, "--quiet", *extra,  # type: ignore[arg-type]
             ))
             for name in names
         ]
@@ -303,6 +303,37 @@ async def test_nodes_lists_each_relay_node_its_lease_and_the_groups_it_owns(pg_u
         "No relay node has registered with this store yet.",
         "1 group has no owner with a live lease: the node their next member reaches claims it.",
     ]
+
+
+async def test_a_group_idle_on_its_owner_is_released_and_its_next_session_is_served_where_its_first_member_lands(pg_url, seeded):
+    """Between sessions the groups spread again: A owned the group while Dana was in it; once
+    nobody has been in it for --release-idle, A releases it (no owner in the database), and the
+    next session's first member, who reaches B, is served by B, which claims it (a new epoch)
+    rather than forwarding to A. The log goes on with no gap, and A keeps nothing of it."""
+    gid = seeded.group_id
+    with nodes(pg_url, "a", "b", extra=("--release-idle", "0.5")) as (a, b):
+        async with RawClient(a.url, seeded.facilitator.token) as dana:
+            await dana.wait_synced()
+            week1 = await dana.command("chat.send", {"text": "week 1"})
+            owner, epoch = owner_of(pg_url, gid)
+            assert owner == "a"
+            await asyncio.sleep(2.5)  # past --release-idle with Dana in the room: A keeps it
+            assert owner_of(pg_url, gid) == ("a", epoch)
+        for _ in range(100):
+            if owner_of(pg_url, gid)[0] is None:
+                break
+            await asyncio.sleep(0.2)
+        assert owner_of(pg_url, gid) == (None, epoch)  # released, its epoch untouched
+        async with RawClient(b.url, seeded.participants[0].token) as sam:
+            await sam.wait_synced()
+            assert owner_of(pg_url, gid) == ("b", epoch + 1)  # claimed by the node Sam reached
+            assert any(e["type"] == "chat.posted" and e["data"]["text"] == "week 1" for e in sam.events)
+            week2 = await sam.command("chat.send", {"text": "week 2"})
+            assert week2["seq"] > week1["seq"]
+            async with RawClient(a.url, seeded.facilitator.token) as dana:  # forwarded to B now
+                await dana.wait_synced()
+                assert any(e["type"] == "chat.posted" and e["data"]["text"] == "week 2" for e in dana.events)
+        assert [seq for seq, _t, _d in stored(pg_url, gid)] == list(range(1, week2["seq"] + 1))
 
 
 def test_nodes_on_a_sqlite_folder_is_refused_in_one_sentence(tmp_path):

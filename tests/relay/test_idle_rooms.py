@@ -1,0 +1,65 @@
+"""Idle rooms are unloaded between sessions (issue 16): ``serve --release-idle``.
+
+A room nobody has been in for ``release_idle`` seconds holds nothing the store
+does not, so the relay unloads it (and on PostgreSQL releases its group: see
+tests/relay/test_nodes.py); the next member folds it again from the store and
+finds everything as it was. A room with someone in it, or within their grace
+period, stays loaded. Real relays, real websockets, a real SQLite folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.support.wsclient import RawClient, is_event, seed, until
+
+from server.edge import RelayServer
+
+
+async def test_a_room_nobody_has_been_in_is_unloaded_and_the_next_member_finds_everything_as_it_was(tmp_path):
+    async with RelayServer(tmp_path / "data", presence_grace=0.2, release_idle=0.3) as relay:
+        g = seed(relay.store, relay.url)
+        sam_c = g.participants[0]
+        async with RawClient(relay.url, g.facilitator.token) as dana, RawClient(relay.url, sam_c.token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            await dana.command("session.start", {"title": "Week 3"})
+            await sam.command("chat.send", {"text": "before the break"})
+            await dana.recv_until(is_event("chat.posted", text="before the break"))
+            head = dana.last_seq
+            seen_by_sam = [(e["seq"], e["type"]) for e in sam.events]
+        await until(lambda: g.group_id not in relay.hub.rooms, "the idle room unloaded", timeout=10)
+
+        async with RawClient(relay.url, sam_c.token) as sam, RawClient(relay.url, g.facilitator.token) as dana:
+            synced = await sam.wait_synced()
+            await dana.wait_synced()
+            assert synced["head_seq"] >= head  # (a "left" line may follow what Dana saw)
+            assert [(e["seq"], e["type"]) for e in sam.events][: len(seen_by_sam)] == seen_by_sam
+            phased = await dana.command("phase.set", {"phase": "checkin"})  # refused were the session not still running
+            after = await sam.command("chat.send", {"text": "after the break"})
+            assert after["seq"] == phased["seq"] + 1
+        stored = [e.seq for e in relay.store.iter_events(g.group_id)]
+        assert stored == list(range(1, after["seq"] + 1))
+
+
+async def test_a_room_with_a_member_in_it_or_within_their_grace_stays_loaded(tmp_path):
+    async with RelayServer(tmp_path / "data", presence_grace=30, release_idle=0.3) as relay:
+        g = seed(relay.store, relay.url)
+        async with RawClient(relay.url, g.facilitator.token) as dana:
+            await dana.wait_synced()
+            await asyncio.sleep(2.5)  # two housekeeping passes past release_idle
+            assert g.group_id in relay.hub.rooms
+            sam = RawClient(relay.url, g.participants[0].token)
+            await sam.__aenter__()
+            await sam.wait_synced()
+        await sam.abort()  # Sam's link breaks: 30 s of "reconnecting" keep the room
+        await asyncio.sleep(2.5)
+        assert g.group_id in relay.hub.rooms
+
+
+def test_release_idle_must_be_a_number_of_seconds_above_zero(tmp_path):
+    from tests.support.procs import run_cli
+
+    out = run_cli("serve", "--data", str(tmp_path / "data"), "--release-idle", "0")
+    assert out.returncode == 2
+    assert "--release-idle: expected a number of seconds above 0, got '0'" in out.stderr
