@@ -149,9 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="a secret shared by the nodes; their links present it (default: $IOP_INTERNAL_SECRET)",
     )
     serve.add_argument(
-        "--release-idle", type=positive_seconds, default=RELEASE_IDLE, metavar="SECONDS",
+        "--release-idle", type=positive_seconds, default=None, metavar="SECONDS",
         help="unload a group's room once nobody has been in it this long, and on PostgreSQL release the group, so the next "
-        f"session's first member claims it on whichever node the balancer chose (default: {RELEASE_IDLE:g})",
+        f"session's first member claims it on whichever node the balancer chose (default: {RELEASE_IDLE:g} on PostgreSQL; "
+        "never on a SQLite folder)",
     )
     # -- the tail (issue 16): server/lag.py, server/collector.py --
     serve.add_argument(

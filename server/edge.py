@@ -355,7 +355,7 @@ class RelayServer:
         internal_url: str | None = None,
         internal_secret: str | None = None,
         lease: float = LEASE,
-        release_idle: float = RELEASE_IDLE,
+        release_idle: float | None = None,
     ) -> None:
         # -- several nodes (issue 16): server/placement.py, server/forward.py --
         serial = next(_RELAYS)  # relays in one process (tests) are distinct nodes
@@ -363,8 +363,9 @@ class RelayServer:
         self.internal_url = internal_url
         self.internal_secret = internal_secret if internal_secret is not None else os.environ.get("IOP_INTERNAL_SECRET", "")
         self.lease = lease
-        #: Seconds a quiet room stays loaded before it is unloaded and its group released (Hub.idle_rooms).
-        self.release_idle = release_idle
+        #: Seconds a quiet room stays loaded before it is unloaded and its group released (Hub.idle_rooms);
+        #: None: RELEASE_IDLE on PostgreSQL, never on a SQLite folder.
+        self.release_idle = release_idle if release_idle is not None else RELEASE_IDLE if is_store_url(data_dir) else math.inf
         self.placement: Placement = SinglePlacement()
         self._splices: set[Splice] = set()  # members forwarded to other nodes, byte for byte
         # A SQLite folder, or a postgresql:// URL (issue 16: server/store_pg.py).
@@ -633,6 +634,8 @@ class RelayServer:
         too, so the next session's first member claims its group on whichever node the balancer
         chose (a node restarted after a crash gets its share back between sessions). Memory then
         holds the groups in session, not every group this process ever served."""
+        if math.isinf(self.release_idle):
+            return
         for gid in self.hub.idle_rooms(asyncio.get_running_loop().time(), self.release_idle):
             self.placement.release(gid)
             self.hub.drop_group(gid, f"nobody in it for {self.release_idle:g} s; unloaded until someone joins")

@@ -87,9 +87,11 @@ STOPPING = "The relay is stopping; reconnect shortly."
 #: Commands one batch decides at most when commits run on a writer thread (issue 16).
 MAX_BATCH_COMMANDS = 64
 
-#: Seconds a room stays loaded once nobody is in it and nothing of it is pending (Hub.idle_rooms):
-#: longer than a break in a session, so a room is unloaded (and released to the other nodes) between
-#: sessions, never during one. ``iop-server serve --release-idle``.
+#: Seconds a room stays loaded once nobody is in it and nothing of it is pending (Hub.idle_rooms),
+#: on PostgreSQL: longer than a break in a session, so a room is unloaded (and its group released to
+#: the other nodes) between sessions, never during one. ``iop-server serve --release-idle``. On a
+#: SQLite folder (one node, nothing to spread) rooms stay loaded unless the flag is given: loading a
+#: room again folds its whole log on the loop (13 us an event here: docs/relay.md).
 RELEASE_IDLE = 900.0
 
 #: Batches :meth:`Hub.close` runs at most to answer what is still queued.

@@ -1,9 +1,9 @@
 """Idle rooms are unloaded between sessions (issue 16): ``serve --release-idle``.
 
 A room nobody has been in for ``release_idle`` seconds holds nothing the store
-does not, so the relay unloads it (and on PostgreSQL releases its group: see
-tests/relay/test_nodes.py); the next member folds it again from the store and
-finds everything as it was. A room with someone in it, or within their grace
+does not, so the relay unloads it (and on PostgreSQL, where it is the default,
+releases its group: see tests/relay/test_nodes.py); the next member folds it
+again from the store and finds everything as it was. A room with someone in it, or within their grace
 period, stays loaded. Real relays, real websockets, a real SQLite folder.
 """
 
@@ -53,6 +53,17 @@ async def test_a_room_with_a_member_in_it_or_within_their_grace_stays_loaded(tmp
             await sam.__aenter__()
             await sam.wait_synced()
         await sam.abort()  # Sam's link breaks: 30 s of "reconnecting" keep the room
+        await asyncio.sleep(2.5)
+        assert g.group_id in relay.hub.rooms
+
+
+async def test_on_a_sqlite_folder_rooms_stay_loaded_unless_release_idle_is_given(tmp_path):
+    """One node has no other node to spread groups to: its rooms are unloaded only on request."""
+    async with RelayServer(tmp_path / "data", presence_grace=0.2) as relay:
+        assert relay.release_idle == float("inf")
+        g = seed(relay.store, relay.url)
+        async with RawClient(relay.url, g.facilitator.token) as dana:
+            await dana.wait_synced()
         await asyncio.sleep(2.5)
         assert g.group_id in relay.hub.rooms
 
