@@ -449,7 +449,15 @@ def run_then_stop(mode: str, started: tuple[subprocess.Popen, str, int], groups:
 RAW = [sys.executable, str(REPO / "bench" / "raw_broadcast.py"), "--port", "0"]
 
 
-def seed(data: Path | str, groups: int, members: int) -> dict[int, list[tuple[int, str]]]:
+#: ``--history``: what each earlier line of a group's log says (a chat line of an earlier session).
+HISTORY_LINE = "Last week I noticed the thought before it ran away with me, and wrote it down instead."
+
+
+def seed(data: Path | str, groups: int, members: int, history: int = 0) -> dict[int, list[tuple[int, str]]]:
+    """``groups`` groups of ``members`` participants each; with ``history``, each group's log
+    already holds that many chat lines (the earlier sessions a node folds when it loads the group)."""
+    from protocol.events import Event
+    from protocol.roles import EVERYONE
     from server.store import open_store
 
     store = open_store(data)
@@ -458,10 +466,22 @@ def seed(data: Path | str, groups: int, members: int) -> dict[int, list[tuple[in
     for g in range(groups):
         gid = store.create_group(f"bench {g}")
         out[gid] = []
+        ids = []
         for m in range(members):
-            _, token = store.add_member(gid, f"member {m}", "participant")
+            member_id, token = store.add_member(gid, f"member {m}", "participant")
+            ids.append(member_id)
             out[gid].append((index, token))
             index += 1
+        ts = time.time() - 86400
+        for first in range(1, history + 1, 1000):
+            store.commit(
+                [
+                    (gid, Event(seq, "chat.posted", ts, ids[seq % members], f"member {seq % members}", EVERYONE, None,
+                                {"member_id": ids[seq % members], "text": f"{seq} {HISTORY_LINE}", "to": "group"}))
+                    for seq in range(first, min(history, first + 999) + 1)
+                ],
+                [],
+            )
     store.close()
     return out
 
@@ -506,6 +526,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Load the relay with G groups x M chatting members; compare with a raw broadcast.")
     parser.add_argument("--groups", type=int, default=50)
     parser.add_argument("--members", type=int, default=10)
+    parser.add_argument(
+        "--history", type=int, default=0, metavar="N",
+        help="with --nodes: each group's log already holds N chat lines (what a node folds when it claims the group)",
+    )
     parser.add_argument("--period", type=float, default=1.0, help="seconds between one member's chats")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of sending")
     parser.add_argument("--workers", type=int, default=2, help="load-generating processes")
@@ -1068,7 +1092,7 @@ def steps_summary(logs: list[Path], since: float) -> str:
 
 
 #: The steps steps_summary() reports (the rest of the lag log is the tail's: flush, commit, fan-out).
-STEPS = ("token", "room_load", "join", "place", "claim_sql", "flush", "commit")
+STEPS = ("token", "room_load", "room_wait", "join", "place", "claim_sql", "flush", "commit")
 
 
 def fleet_report(r: FleetRunResult) -> None:
@@ -1101,7 +1125,7 @@ def compare_nodes(args) -> None:
             url = f"{args.pg_url}{'&' if '?' in args.pg_url else '?'}options={quote(f'-csearch_path={schema} {args.pg_options}'.strip())}"
             admin.execute(f"CREATE SCHEMA {schema}".encode())
             try:
-                r = fleet_run(url, n, seed(url, args.groups, args.members), args, kill)
+                r = fleet_run(url, n, seed(url, args.groups, args.members, args.history), args, kill)
             finally:
                 admin.execute(f"DROP SCHEMA {schema} CASCADE".encode())
             fleet_report(r)

@@ -609,10 +609,11 @@ def _watch_lag(relay: Any, path: Path, collector: Collector) -> asyncio.Task[Non
         hub.writer.hand_off = monitor.time("handoff", hub.writer.hand_off)  # on the loop: waking the writer's thread
         hub._landed = monitor.time("landed", hub._landed)  # on the loop: deliver a batch, decide the next
     # A reconnect's steps (issue 16, an owner dies): the token's lookup, the room folded from the
-    # store when it is new here, the join (welcome), and on several nodes how long a member waited
+    # store when it is new here (a joiner waits for it, the loop does not), the join (welcome), and on several nodes how long a member waited
     # for the placement (claims included) and how long each claim statement took.
     store.member_at_hello = monitor.time("token", store.member_at_hello)  # the token's member and reminder choices
-    hub._load = monitor.time("room_load", hub._load)
+    hub._load = monitor.time("room_load", hub._load)  # a room folded in one step (a reload, or a load outside a join)
+    hub.load_room = monitor.atime("room_wait", hub.load_room)  # a joiner's wait for its room, folded in slices
     hub.join = monitor.time("join", hub.join)
     placement = relay.placement
     if placement.several:

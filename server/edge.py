@@ -804,6 +804,13 @@ class RelayServer:
             )
         mine.append(conn)
         try:
+            # The group's room is folded from its log, in slices, before the join (a node that claims
+            # many groups at once, or many sessions starting together, never holds the loop for
+            # every log in one step); the group may have moved meanwhile.
+            await self.hub.load_room(member.group_id)
+            if not self.placement.holds(member.group_id):
+                conn.cut(CloseCode.OWNER_MOVED, MOVED)
+                return
             # A guest's arrival is stored first (arrive: it waits for its batch, the loop does not);
             # join() welcomes and registers; catch_up() replays at the pace
             # the member reads, then makes the connection live.

@@ -44,6 +44,7 @@ import asyncio
 import concurrent.futures
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from collections.abc import Callable
@@ -214,6 +215,9 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         #: This node's id in every welcome when there are several nodes (protocol/route.py), else None.
         self.route: str | None = None
         self._quiet_since: dict[int, float] = {}  # group id -> when its room was first seen quiet (idle_rooms)
+        self._loading: dict[int, asyncio.Future[None]] = {}  # rooms being loaded in slices (Rooms.load_room)
+        self._to_load: deque[int] = deque()
+        self._loader: asyncio.Task[None] | None = None
 
     # -- joining and leaving ---------------------------------------------------
 
@@ -839,6 +843,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         with OWNER_MOVED (4012): they reconnect at once and resume from the group's new owner."""
         if self.on_group_dropped is not None:
             self.on_group_dropped(group_id)
+        self.forget_load(group_id)
         room = self.rooms.pop(group_id, None)
         if room is None:
             return
@@ -956,6 +961,10 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
     def close(self) -> None:
         """Run whatever is still queued, so every accepted command is answered."""
         self.breakouts.close()
+        if self._loader is not None:
+            self._loader.cancel()
+        for group_id in list(self._loading):
+            self.forget_load(group_id)  # their joiners go on to a relay that stops
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None

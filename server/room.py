@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from protocol.codec import encode
+from protocol.events import Event
 from protocol.messages import Command
 from protocol.state import GroupState
 
@@ -25,10 +26,13 @@ from .store import GroupRecord, MemberRecord
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["TAIL_EVENTS", "Logged", "Room", "Rooms", "member_wire"]
+__all__ = ["FOLD_SLICE", "TAIL_EVENTS", "Logged", "Room", "Rooms", "member_wire"]
 
 #: How many recent encoded events each room keeps for fast resumes.
 TAIL_EVENTS = 256
+
+#: Events :meth:`Rooms.load_room` folds between two turns of the loop (about 3 ms here).
+FOLD_SLICE = 256
 
 
 class Logged(NamedTuple):
@@ -82,6 +86,42 @@ class Room:
         ]
 
 
+class _Folding:
+    """A room being folded from its log: what :meth:`Rooms._load` does in one step and
+    :meth:`Rooms.load_room` in slices. Its roster, settings and invitations are read first,
+    at the data_version the hub knew then (so a change meanwhile is read again at the join)."""
+
+    def __init__(self, rooms: Rooms, group_id: int) -> None:
+        group = rooms.store.group(group_id)
+        if group is None:
+            raise LookupError(f"no group {group_id}")
+        self.rooms, self.group = rooms, group
+        self.read_at = rooms._data_version
+        self.state = GroupState()
+        rooms._refresh_roster(self.state, group_id)
+        self.tail: deque[Logged] = deque(maxlen=TAIL_EVENTS)
+        self.last_ts = 0.0
+
+    def fold(self, events: Iterable[Event]) -> None:
+        state, tail = self.state, self.tail
+        for event in events:
+            state.apply(event)
+            self.last_ts = event.ts
+            tail.append(Logged(event.seq, event.audience, event.subject, encode(event.to_wire()), event.type))
+
+    def room(self, *, first: bool) -> Room:
+        state, store, gid = self.state, self.rooms.store, self.group.id
+        if state.session is not None:  # attendance of the session still running (server/between.py)
+            if first:
+                # Stretches left open by a relay that stopped end with its last logged event:
+                # nobody is known to be present since; who reconnects opens a new stretch.
+                store.close_stretch(gid, state.session.session_id, None, self.last_ts)
+            state.stretches = store.stretches(gid, state.session.session_id)
+        room = Room(self.group, state, self.tail)
+        room.roster_read_at = self.read_at
+        return room
+
+
 def member_wire(peer: Any) -> dict[str, Any]:
     """A connection's member as the wire names them (welcome, presence)."""
     return {"id": peer.member_id, "name": peer.name, "role": peer.role}
@@ -100,6 +140,10 @@ class Rooms:
     rooms: dict[int, Room]
     store: Store
     _data_version: int
+    # load_room: group id -> the future its joiners await; the groups queued, in order; the task folding them.
+    _loading: dict[int, asyncio.Future[None]]
+    _to_load: deque[int]
+    _loader: asyncio.Task[None] | None
 
     if TYPE_CHECKING:
 
@@ -114,28 +158,76 @@ class Rooms:
         return room
 
     def _load(self, group_id: int, *, first: bool = True) -> Room:
-        """The group's room folded from the store. ``first``: loaded by this relay for the first
-        time, so stretches still open in the table were left by a run that stopped."""
-        group = self.store.group(group_id)
-        if group is None:
-            raise LookupError(f"no group {group_id}")
-        state = GroupState()
-        self._refresh_roster(state, group_id)
-        tail: deque[Logged] = deque(maxlen=TAIL_EVENTS)
-        last_ts = 0.0
-        for event in self.store.iter_events(group_id):
-            state.apply(event)
-            last_ts = event.ts
-            tail.append(Logged(event.seq, event.audience, event.subject, encode(event.to_wire()), event.type))
-        if state.session is not None:  # attendance of the session still running (server/between.py)
-            if first:
-                # Stretches left open by a relay that stopped end with its last logged event:
-                # nobody is known to be present since; who reconnects opens a new stretch.
-                self.store.close_stretch(group_id, state.session.session_id, None, last_ts)
-            state.stretches = self.store.stretches(group_id, state.session.session_id)
-        room = Room(group, state, tail)
-        room.roster_read_at = self._data_version
-        return room
+        """The group's room folded from the store, in one step. ``first``: loaded by this relay for
+        the first time, so stretches still open in the table were left by a run that stopped."""
+        folding = _Folding(self, group_id)
+        folding.fold(self.store.iter_events(group_id))
+        return folding.room(first=first)
+
+    async def load_room(self, group_id: int) -> None:
+        """Have the group's room loaded, without holding the loop for its whole log: a join awaits
+        this first (the edge), so the next :meth:`room` finds it. Loads queue, and one task folds
+        them in slices of :data:`FOLD_SLICE` events with a turn of the loop after each, so the
+        members of other groups wait at most one slice, not every log at once (a node claiming a
+        dead node's groups, or many sessions starting together, folds hundreds of logs).
+        :class:`LookupError` when there is no such group."""
+        if group_id in self.rooms:
+            return
+        loading = self._loading.get(group_id)
+        if loading is None:
+            loading = self._loading[group_id] = asyncio.get_running_loop().create_future()
+            self._to_load.append(group_id)
+            if self._loader is None or self._loader.done():
+                self._loader = asyncio.get_running_loop().create_task(self._load_queued())
+        await asyncio.shield(loading)  # a joiner that goes away leaves the load to the others
+
+    async def _load_queued(self) -> None:
+        while self._to_load:
+            group_id = self._to_load.popleft()
+            loading = self._loading.get(group_id)
+            if loading is None:
+                continue
+            try:
+                self._install(group_id, loading, await self._load_in_slices(group_id, loading))
+            except Exception as exc:
+                if self._loading.get(group_id) is loading:
+                    del self._loading[group_id]
+                if not loading.done():
+                    loading.set_exception(exc)
+                    loading.exception()  # retrieved: every joiner may have gone
+
+    async def _load_in_slices(self, group_id: int, loading: asyncio.Future[None]) -> Room | None:
+        """The room folded slice by slice (None: loaded meanwhile in one step, or dropped)."""
+        folding = _Folding(self, group_id)
+        after = 0
+        while True:
+            if self.store.reads_are_round_trips:  # PostgreSQL: the reader pool, off the loop
+                events = await asyncio.to_thread(self.store.read_events_after, group_id, after, FOLD_SLICE)
+            else:
+                events = self.store.events_after(group_id, after, FOLD_SLICE)
+            if group_id in self.rooms or self._loading.get(group_id) is not loading:
+                return None
+            folding.fold(events)
+            if len(events) < FOLD_SLICE:
+                return folding.room(first=True)
+            after = events[-1].seq
+            await asyncio.sleep(0)
+
+    def _install(self, group_id: int, loading: asyncio.Future[None], room: Room | None) -> None:
+        if self._loading.get(group_id) is loading:
+            del self._loading[group_id]
+            if room is not None and group_id not in self.rooms:
+                self.rooms[group_id] = room
+                self._want_membership(room)
+        if not loading.done():
+            loading.set_result(None)
+
+    def forget_load(self, group_id: int) -> None:
+        """The group was dropped: a load of it under way is not installed (its joiners go on, and
+        find the group placed elsewhere or load it again)."""
+        loading = self._loading.pop(group_id, None)
+        if loading is not None and not loading.done():
+            loading.set_result(None)
 
     def refresh_if_changed(self, room: Room) -> None:
         """Read the room's members, settings and invitations again if another process (the CLI)

@@ -1,10 +1,12 @@
-"""Idle rooms are unloaded between sessions (issue 16): ``serve --release-idle``.
+"""Loading and unloading rooms (issue 16): folded in slices, unloaded between sessions (``serve --release-idle``).
 
 A room nobody has been in for ``release_idle`` seconds holds nothing the store
 does not, so the relay unloads it (and on PostgreSQL, where it is the default,
 releases its group: see tests/relay/test_nodes.py); the next member folds it
 again from the store and finds everything as it was. A room with someone in it, or within their grace
-period, stays loaded. Real relays, real websockets, a real SQLite folder.
+period, stays loaded. A room is folded from its log in slices, so a join to a
+group with a long history never holds the other groups' lines. Real relays,
+real websockets, a real SQLite folder.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import asyncio
 
 from tests.support.wsclient import RawClient, is_event, seed, until
 
+from protocol.events import Event
+from protocol.roles import EVERYONE
 from server.edge import RelayServer
+from server.room import FOLD_SLICE
 
 
 async def test_a_room_nobody_has_been_in_is_unloaded_and_the_next_member_finds_everything_as_it_was(tmp_path):
@@ -74,3 +79,42 @@ def test_release_idle_must_be_a_number_of_seconds_above_zero(tmp_path):
     out = run_cli("serve", "--data", str(tmp_path / "data"), "--release-idle", "0")
     assert out.returncode == 2
     assert "--release-idle: expected a number of seconds above 0, got '0'" in out.stderr
+
+
+async def test_a_join_that_folds_a_long_log_lets_another_groups_line_through_meanwhile(tmp_path):
+    """A group whose log holds 20 slices of earlier lines: while its room is folded for Dana's
+    join, Sam's line in another group is decided, stored and answered, before Dana's welcome
+    (folded in one step, the fold held the loop and every other group waited for it)."""
+    arrived: list[tuple[str, str]] = []
+
+    class Noting(RawClient):
+        def on_frame(self, frame: dict) -> None:
+            arrived.append((self.client, frame.get("kind", "")))
+
+    async with RelayServer(tmp_path / "data") as relay:
+        long = seed(relay.store, relay.url, name="Long history")
+        other = seed(relay.store, relay.url, name="Tuesday IOP")
+        dana_id, lines = long.facilitator.member_id, 20 * FOLD_SLICE
+        relay.store.commit(
+            [
+                (long.group_id, Event(seq, "chat.posted", 1.0e9 + seq, dana_id, "Dana", EVERYONE, None, {"member_id": dana_id, "text": f"line {seq}", "to": "group"}))
+                for seq in range(1, lines + 1)
+            ],
+            [],
+        )
+        async with Noting(relay.url, other.participants[0].token, client="sam") as sam:
+            await sam.wait_synced()
+            dana = Noting(relay.url, long.facilitator.token, hello=False, client="dana")
+            await dana.__aenter__()
+            try:
+                await dana.send_frame({"kind": "hello", "v": dana.version, "token": dana.token, "resume_from": lines, "client": "dana"})
+                await until(lambda: long.group_id in relay.hub._loading, "the long room's fold begun")
+                said = await sam.send("chat.send", {"text": "meanwhile, in another group"})
+                await sam.wait_ack(said)
+                welcome = await dana.recv_until(lambda f: f.get("kind") == "welcome")
+                assert welcome["head_seq"] == lines
+                assert arrived.index(("sam", "ack")) < arrived.index(("dana", "welcome"))
+                mine = await dana.command("chat.send", {"text": "after 20 slices"})
+                assert mine["seq"] == lines + 1
+            finally:
+                await dana.close()
