@@ -12,6 +12,7 @@ short resume never reads the store. A room quiet for long enough is unloaded
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -26,13 +27,15 @@ from .store import GroupRecord, MemberRecord
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["FOLD_SLICE", "TAIL_EVENTS", "Logged", "Room", "Rooms", "member_wire"]
+__all__ = ["FOLD_SLICE", "FOLD_TURN", "TAIL_EVENTS", "Logged", "Room", "Rooms", "member_wire"]
 
 #: How many recent encoded events each room keeps for fast resumes.
 TAIL_EVENTS = 256
 
-#: Events :meth:`Rooms.load_room` folds between two turns of the loop (about 3 ms here).
+#: Events :meth:`Rooms.load_room` reads and folds at once (about 3 ms here).
 FOLD_SLICE = 256
+#: Seconds :meth:`Rooms.load_room` folds in one turn of the loop, at most (and one slice more).
+FOLD_TURN = 0.005
 
 
 class Logged(NamedTuple):
@@ -166,52 +169,60 @@ class Rooms:
 
     async def load_room(self, group_id: int) -> None:
         """Have the group's room loaded, without holding the loop for its whole log: a join awaits
-        this first (the edge), so the next :meth:`room` finds it. Loads queue, and one task folds
-        them in slices of :data:`FOLD_SLICE` events with a turn of the loop after each, so the
-        members of other groups wait at most one slice, not every log at once (a node claiming a
-        dead node's groups, or many sessions starting together, folds hundreds of logs).
-        :class:`LookupError` when there is no such group."""
+        this first (the edge), so the next :meth:`room` finds it. Loads queue, first come first
+        served, and one task folds them, in slices of :data:`FOLD_SLICE` events, yielding a turn
+        of the loop whenever it has folded for :data:`FOLD_TURN` seconds: many short logs load in
+        one turn, a long one over several, and the members of other groups wait one such turn at
+        most, not every log at once (a node claiming a dead node's groups, or many sessions
+        starting together, folds hundreds of logs). :class:`LookupError` when there is no such group."""
         if group_id in self.rooms:
             return
         loading = self._loading.get(group_id)
         if loading is None:
             loading = self._loading[group_id] = asyncio.get_running_loop().create_future()
             self._to_load.append(group_id)
+            # A loader that has returned is done at once (its done-callbacks run a turn later), and
+            # it returns only once the queue is empty, with no turn of the loop in between.
             if self._loader is None or self._loader.done():
                 self._loader = asyncio.get_running_loop().create_task(self._load_queued())
         await asyncio.shield(loading)  # a joiner that goes away leaves the load to the others
 
     async def _load_queued(self) -> None:
+        turn = time.perf_counter()
         while self._to_load:
             group_id = self._to_load.popleft()
             loading = self._loading.get(group_id)
             if loading is None:
                 continue
             try:
-                self._install(group_id, loading, await self._load_in_slices(group_id, loading))
+                folding = _Folding(self, group_id)
+                after, room = 0, None
+                while True:
+                    if after and self.store.reads_are_round_trips:  # PostgreSQL, past the first slice: the reader pool, off the loop
+                        events = await asyncio.to_thread(self.store.read_events_after, group_id, after, FOLD_SLICE)
+                        turn = time.perf_counter()
+                    else:  # (a short log, most of them, costs what a load in one step did: one read on the loop)
+                        events = self.store.events_after(group_id, after, FOLD_SLICE)
+                    if group_id in self.rooms or self._loading.get(group_id) is not loading:
+                        break  # loaded meanwhile in one step, or dropped
+                    folding.fold(events)
+                    if len(events) < FOLD_SLICE:
+                        room = folding.room(first=True)
+                        break
+                    after = events[-1].seq
+                    if time.perf_counter() - turn > FOLD_TURN:
+                        await asyncio.sleep(0)
+                        turn = time.perf_counter()
+                self._install(group_id, loading, room)
             except Exception as exc:
                 if self._loading.get(group_id) is loading:
                     del self._loading[group_id]
                 if not loading.done():
                     loading.set_exception(exc)
                     loading.exception()  # retrieved: every joiner may have gone
-
-    async def _load_in_slices(self, group_id: int, loading: asyncio.Future[None]) -> Room | None:
-        """The room folded slice by slice (None: loaded meanwhile in one step, or dropped)."""
-        folding = _Folding(self, group_id)
-        after = 0
-        while True:
-            if self.store.reads_are_round_trips:  # PostgreSQL: the reader pool, off the loop
-                events = await asyncio.to_thread(self.store.read_events_after, group_id, after, FOLD_SLICE)
-            else:
-                events = self.store.events_after(group_id, after, FOLD_SLICE)
-            if group_id in self.rooms or self._loading.get(group_id) is not loading:
-                return None
-            folding.fold(events)
-            if len(events) < FOLD_SLICE:
-                return folding.room(first=True)
-            after = events[-1].seq
-            await asyncio.sleep(0)
+            if time.perf_counter() - turn > FOLD_TURN:
+                await asyncio.sleep(0)
+                turn = time.perf_counter()
 
     def _install(self, group_id: int, loading: asyncio.Future[None], room: Room | None) -> None:
         if self._loading.get(group_id) is loading:

@@ -82,7 +82,7 @@ def test_release_idle_must_be_a_number_of_seconds_above_zero(tmp_path):
 
 
 async def test_a_join_that_folds_a_long_log_lets_another_groups_line_through_meanwhile(tmp_path):
-    """A group whose log holds 20 slices of earlier lines: while its room is folded for Dana's
+    """A group whose log holds 100 slices of earlier lines: while its room is folded for Dana's
     join, Sam's line in another group is decided, stored and answered, before Dana's welcome
     (folded in one step, the fold held the loop and every other group waited for it)."""
     arrived: list[tuple[str, str]] = []
@@ -94,7 +94,7 @@ async def test_a_join_that_folds_a_long_log_lets_another_groups_line_through_mea
     async with RelayServer(tmp_path / "data") as relay:
         long = seed(relay.store, relay.url, name="Long history")
         other = seed(relay.store, relay.url, name="Tuesday IOP")
-        dana_id, lines = long.facilitator.member_id, 20 * FOLD_SLICE
+        dana_id, lines = long.facilitator.member_id, 100 * FOLD_SLICE
         relay.store.commit(
             [
                 (long.group_id, Event(seq, "chat.posted", 1.0e9 + seq, dana_id, "Dana", EVERYONE, None, {"member_id": dana_id, "text": f"line {seq}", "to": "group"}))
@@ -114,7 +114,24 @@ async def test_a_join_that_folds_a_long_log_lets_another_groups_line_through_mea
                 welcome = await dana.recv_until(lambda f: f.get("kind") == "welcome")
                 assert welcome["head_seq"] == lines
                 assert arrived.index(("sam", "ack")) < arrived.index(("dana", "welcome"))
-                mine = await dana.command("chat.send", {"text": "after 20 slices"})
+                mine = await dana.command("chat.send", {"text": "after 100 slices"})
                 assert mine["seq"] == lines + 1
             finally:
                 await dana.close()
+
+
+async def test_members_of_many_groups_joining_at_once_are_all_welcomed(tmp_path):
+    """Loads queue and finish in every order: none is left waiting (a room queued just as the
+    loader ran out of work once waited forever)."""
+    async with RelayServer(tmp_path / "data") as relay:
+        groups = [seed(relay.store, relay.url, name=f"Group {i}") for i in range(40)]
+
+        async def join(token: str, delay: float) -> dict:
+            await asyncio.sleep(delay)
+            async with RawClient(relay.url, token) as member:
+                return await member.wait_synced(timeout=10)
+
+        synced = await asyncio.gather(*(
+            join(cred.token, 0.002 * i) for i, cred in enumerate(c for g in groups for c in (g.facilitator, g.participants[0]))
+        ))
+        assert len(synced) == 80 and len(relay.hub.rooms) == 40

@@ -70,3 +70,16 @@ async def test_a_room_with_a_breakout_rounds_call_to_come_stays_loaded(hub, stor
     await quiet_turns()
     assert not hub.rooms[group.group_id].peers
     assert hub.idle_rooms(0.0, 0.0) == [] and hub.idle_rooms(1e6, 0.0) == []  # "2 minutes left" is still to come
+
+
+async def test_a_room_asked_for_just_as_the_loader_ran_out_of_work_is_loaded_too(hub, store, group):
+    """The loader folds the queued rooms and returns when none is left; a load asked for in the
+    same turn of the loop, after it returned, starts a new loader instead of waiting forever."""
+    from tests.support.wsclient import seed
+
+    other = seed(store, name="Other group")
+    first = asyncio.ensure_future(hub.load_room(group.group_id))
+    await asyncio.sleep(0)  # first asked: the loader runs in the next turn, then this one's next step
+    second = asyncio.ensure_future(hub.load_room(other.group_id))
+    await asyncio.wait_for(asyncio.gather(first, second), 5)
+    assert {group.group_id, other.group_id} <= set(hub.rooms)
