@@ -135,3 +135,33 @@ async def test_members_of_many_groups_joining_at_once_are_all_welcomed(tmp_path)
             join(cred.token, 0.002 * i) for i, cred in enumerate(c for g in groups for c in (g.facilitator, g.participants[0]))
         ))
         assert len(synced) == 80 and len(relay.hub.rooms) == 40
+
+
+async def test_on_postgresql_a_long_log_is_read_in_chunks_off_the_loop_and_folded_whole(pg_url):
+    """The first slice is read on the loop's connection, the rest from the reader pool in chunks:
+    the room holds every line, in order, and the log goes on at the next seq."""
+    from server.room import READ_CHUNK
+    from tests.support.pg import seeded_pg
+
+    (g,) = seeded_pg(pg_url)
+    lines = FOLD_SLICE + READ_CHUNK + 7  # the first slice, one whole chunk, and a short one
+    from server.store import open_store
+
+    store = open_store(pg_url)
+    try:
+        dana_id = g.facilitator.member_id
+        store.commit(
+            [
+                (g.group_id, Event(seq, "chat.posted", 1.0e9 + seq, dana_id, "Dana", EVERYONE, None, {"member_id": dana_id, "text": f"line {seq}", "to": "group"}))
+                for seq in range(1, lines + 1)
+            ],
+            [],
+        )
+    finally:
+        store.close()
+    async with RelayServer(pg_url) as relay, RawClient(relay.url, g.facilitator.token, resume_from=lines) as dana:
+        synced = await dana.wait_synced()
+        assert synced["head_seq"] == lines
+        state = relay.hub.rooms[g.group_id].state
+        assert [line.text for line in state.chat] == [f"line {seq}" for seq in range(1, lines + 1)]
+        assert (await dana.command("chat.send", {"text": "next"}))["seq"] == lines + 1
