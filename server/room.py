@@ -27,7 +27,7 @@ from .store import GroupRecord, MemberRecord
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["FOLD_SLICE", "FOLD_TURN", "TAIL_EVENTS", "Logged", "Room", "Rooms", "member_wire"]
+__all__ = ["FOLD_SLICE", "FOLD_TURN", "READ_CHUNK", "TAIL_EVENTS", "Logged", "Room", "Rooms", "member_wire"]
 
 #: How many recent encoded events each room keeps for fast resumes.
 TAIL_EVENTS = 256
