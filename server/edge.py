@@ -636,8 +636,11 @@ class RelayServer:
         holds the groups in session, not every group this process ever served."""
         if math.isinf(self.release_idle):
             return
-        for gid in self.hub.idle_rooms(asyncio.get_running_loop().time(), self.release_idle):
-            self.placement.release(gid)
+        idle = self.hub.idle_rooms(asyncio.get_running_loop().time(), self.release_idle)
+        if not idle:
+            return
+        self.placement.release(idle)
+        for gid in idle:
             self.hub.drop_group(gid, f"nobody in it for {self.release_idle:g} s; unloaded until someone joins")
 
     # -- schedules (issue 15a): the ``schedule`` frame, after welcome and on every change --

@@ -130,9 +130,10 @@ class Placement:
     def forget(self, group_id: int) -> None:
         """The hub dropped the group (its commit was refused): it is not ours any more."""
 
-    def release(self, group_id: int) -> None:
-        """The group's room was unloaded, idle (:meth:`server.hub.Hub.idle_rooms`): stop owning it,
-        so the next member's node claims it, whichever node that is (on one node: nothing to do)."""
+    def release(self, group_ids: list[int]) -> None:
+        """These groups' rooms were unloaded, idle (:meth:`server.hub.Hub.idle_rooms`): stop owning
+        them, so each one's next member's node claims it, whichever node that is (on one node:
+        nothing to do)."""
 
     def lapsed(self, node_id: str) -> asyncio.Event:
         """An event set once ``node_id``'s lease lapses."""
@@ -192,9 +193,12 @@ CLAIM_BATCH = 500
 #: at once, without asking its address first), unless it registers again meanwhile.
 GONE_FOR = 30.0
 _RELEASE = "UPDATE groups SET owner_node = NULL WHERE owner_node = %(me)s"
-# One idle group, at the epoch this node held it: a claim of it since (by this node's next member,
-# or another node's after our lease lapsed) moved the epoch, and this then changes nothing.
-_RELEASE_GROUP = "UPDATE groups SET owner_node = NULL WHERE id = %(g)s AND owner_node = %(me)s AND owner_epoch = %(epoch)s"
+# Idle groups, each at the epoch this node held it: a claim of one since (by this node's next member,
+# or another node's after our lease lapsed) moved its epoch, and this then leaves it as it is.
+_RELEASE_IDLE = (
+    "UPDATE groups AS g SET owner_node = NULL FROM unnest(%(gs)s::bigint[], %(epochs)s::bigint[]) AS r(id, epoch)"
+    " WHERE g.id = r.id AND g.owner_node = %(me)s AND g.owner_epoch = r.epoch RETURNING g.id"
+)
 _UNREGISTER = "DELETE FROM nodes WHERE node_id = %(me)s"
 
 
@@ -435,27 +439,27 @@ class PgPlacement(Placement):
     def forget(self, group_id: int) -> None:
         self.epochs.pop(group_id, None)
 
-    def release(self, group_id: int) -> None:
-        """Stop holding the group at once (the fence refuses any commit of it from now on), then
-        clear its owner in the database, so that the node the next member reaches claims it without
-        waiting or forwarding: between sessions the groups spread again over the nodes that run (a
-        node restarted after a crash gets its share back)."""
-        epoch = self.epochs.pop(group_id, None)
-        if epoch is None or self._stopping:
+    def release(self, group_ids: list[int]) -> None:
+        """Stop holding the groups at once (the fence refuses any commit of them from now on), then
+        clear their owner in the database, in one statement, so that the node each one's next member
+        reaches claims it without waiting or forwarding: between sessions the groups spread again
+        over the nodes that run (a node restarted after a crash gets its share back)."""
+        held = {gid: epoch for gid in group_ids if (epoch := self.epochs.pop(gid, None)) is not None}
+        if not held or self._stopping:
             return
-        task = asyncio.get_running_loop().create_task(self._release(group_id, epoch))
+        task = asyncio.get_running_loop().create_task(self._release(held))
         self._releasing.add(task)
         task.add_done_callback(self._releasing.discard)
 
-    async def _release(self, group_id: int, epoch: int) -> None:
+    async def _release(self, held: dict[int, int]) -> None:
         try:
-            await self._run(_RELEASE_GROUP, {"g": group_id, "me": self.node_id, "epoch": epoch})
+            rows = await self._run(_RELEASE_IDLE, {"gs": list(held), "epochs": list(held.values()), "me": self.node_id})
         except PlacementError as exc:
-            # Still ours in the database: other nodes forward its members here, and this node claims it again then.
-            log.warning("node %s could not release idle group %d (%s); it stays this node's until claimed", self.node_id, group_id, exc)
+            # Still ours in the database: other nodes forward their members here, and this node claims them again then.
+            log.warning("node %s could not release %d idle group(s) (%s); they stay this node's until claimed", self.node_id, len(held), exc)
             return
-        self.released += 1
-        log.info("node %s released idle group %d (epoch %d)", self.node_id, group_id, epoch)
+        self.released += len(rows)
+        log.info("node %s released %d idle group(s): %s", self.node_id, len(rows), sorted(int(row[0]) for row in rows))
 
     def lapsed(self, node_id: str) -> asyncio.Event:
         event = self._lapsed.get(node_id)

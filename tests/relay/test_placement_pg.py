@@ -116,6 +116,26 @@ async def test_a_node_stopping_cleanly_releases_its_groups_at_once(pg_url, store
     assert await b.place(gid) == Local(fresh=True) and b.epochs == {gid: 2}
 
 
+async def test_idle_groups_are_released_in_one_statement_each_at_the_epoch_the_node_held(pg_url, store, two):
+    """Three idle groups released at once: two lose their owner, their epochs untouched; the third
+    was claimed again meanwhile (a new epoch) and stays owned. The fence forgets all three at once."""
+    a, b = two
+    gids = [store.create_group(f"Group {i}") for i in range(3)]
+    for gid in gids:
+        await a.place(gid)
+    kept = gids[2]
+    sql(pg_url, "UPDATE groups SET owner_epoch = owner_epoch + 1 WHERE id = %s", (kept,))  # claimed again since
+    a.release(gids)
+    assert a.epochs == {}  # at once: no commit of them passes the fence from now on
+    for _ in range(50):
+        if a.released == 2:
+            break
+        await asyncio.sleep(0.05)
+    rows = dict((r[0], (r[1], r[2])) for r in sql(pg_url, "SELECT id, owner_node, owner_epoch FROM groups"))
+    assert rows == {gids[0]: (None, 1), gids[1]: (None, 1), kept: ("a", 2)}
+    assert await b.place(gids[0]) == Local(fresh=True) and b.epochs == {gids[0]: 2}
+
+
 async def test_two_nodes_claiming_one_group_at_once_give_it_one_owner(pg_url, store, two):
     a, b = two
     gids = [store.create_group(f"Group {i}") for i in range(10)]
