@@ -131,7 +131,7 @@ async def test_idle_groups_are_released_in_one_statement_each_at_the_epoch_the_n
         if a.released == 2:
             break
         await asyncio.sleep(0.05)
-    rows = dict((r[0], (r[1], r[2])) for r in sql(pg_url, "SELECT id, owner_node, owner_epoch FROM groups"))
+    rows = {r[0]: (r[1], r[2]) for r in sql(pg_url, "SELECT id, owner_node, owner_epoch FROM groups")}
     assert rows == {gids[0]: (None, 1), gids[1]: (None, 1), kept: ("a", 2)}
     assert await b.place(gids[0]) == Local(fresh=True) and b.epochs == {gids[0]: 2}
 
