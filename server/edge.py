@@ -811,6 +811,8 @@ class RelayServer:
             # many groups at once, or many sessions starting together, never holds the loop for
             # every log in one step); the group may have moved meanwhile.
             await self.hub.load_room(member.group_id)
+            if conn.ws.protocol.state is not State.OPEN:
+                return  # gone while the room was folded: never joined, never shown as here
             if not self.placement.holds(member.group_id):
                 conn.cut(CloseCode.OWNER_MOVED, MOVED)
                 return

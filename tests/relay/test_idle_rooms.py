@@ -165,3 +165,32 @@ async def test_on_postgresql_a_long_log_is_read_in_chunks_off_the_loop_and_folde
         state = relay.hub.rooms[g.group_id].state
         assert [line.text for line in state.chat] == [f"line {seq}" for seq in range(1, lines + 1)]
         assert (await dana.command("chat.send", {"text": "next"}))["seq"] == lines + 1
+
+
+async def test_a_member_who_leaves_while_their_room_is_folded_is_never_shown_as_here(tmp_path):
+    """Dana says hello to a group with a long log and goes before its fold ends: she is not
+    joined, so Sam, already there, never sees her come online (nor go)."""
+    async with RelayServer(tmp_path / "data", presence_grace=0.2) as relay:
+        g = seed(relay.store, relay.url)
+        dana_id, lines = g.facilitator.member_id, 100 * FOLD_SLICE
+        relay.store.commit(
+            [
+                (g.group_id, Event(seq, "chat.posted", 1.0e9 + seq, dana_id, "Dana", EVERYONE, None, {"member_id": dana_id, "text": f"line {seq}", "to": "group"}))
+                for seq in range(1, lines + 1)
+            ],
+            [],
+        )
+        sam_c = g.participants[0]
+        dana = RawClient(relay.url, g.facilitator.token, hello=False)
+        await dana.__aenter__()
+        await dana.send_frame({"kind": "hello", "v": dana.version, "token": dana.token, "resume_from": lines, "client": "tests"})
+        await until(lambda: g.group_id in relay.hub._loading, "the room's fold begun")
+        await dana.abort()
+        async with RawClient(relay.url, sam_c.token, resume_from=lines) as sam:
+            await sam.wait_synced()
+            await sam.command("chat.send", {"text": "anyone?"})
+            await asyncio.sleep(0.5)  # past Dana's grace, were she joined
+            seen = [f for f in sam.frames if f.get("kind") == "presence" and f["member"]["id"] == dana_id]
+            assert seen == []
+            roster = {m["id"]: m["status"] for m in sam.welcome["roster"]}
+            assert roster[dana_id] == "offline"
