@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from protocol.codec import encode
@@ -149,6 +149,7 @@ class Rooms:
     _loading: dict[int, asyncio.Future[None]]
     _to_load: deque[int]
     _loader: asyncio.Task[None] | None
+    _turn_began: float  # when the loader's current turn of the loop began (perf_counter)
 
     if TYPE_CHECKING:
 
@@ -158,9 +159,14 @@ class Rooms:
         """The group's room, folded from the store on first use."""
         room = self.rooms.get(group_id)
         if room is None:
-            room = self.rooms[group_id] = self._load(group_id)
-            self._want_membership(room)
+            room = self._load(group_id)
+            self._put(room)
         return room
+
+    def _put(self, room: Room) -> None:
+        """A room just loaded: in, and its roster compared with the members table on its first flush."""
+        self.rooms[room.group.id] = room
+        self._want_membership(room)
 
     def _load(self, group_id: int, *, first: bool = True) -> Room:
         """The group's room folded from the store, in one step. ``first``: loaded by this relay for
@@ -190,53 +196,66 @@ class Rooms:
         await asyncio.shield(loading)  # a joiner that goes away leaves the load to the others
 
     async def _load_queued(self) -> None:
-        turn = time.perf_counter()
+        self._turn_began = time.perf_counter()
         while self._to_load:
             group_id = self._to_load.popleft()
             loading = self._loading.get(group_id)
             if loading is None:
                 continue
             try:
-                folding = _Folding(self, group_id)
-                after, room, limit = 0, None, FOLD_SLICE
-                while True:
-                    if after and self.store.reads_are_round_trips:  # PostgreSQL, past the first slice: the reader pool, off the loop
-                        limit = READ_CHUNK
-                        events = await asyncio.to_thread(self.store.read_events_after, group_id, after, limit)
-                        turn = time.perf_counter()
-                    else:  # (a short log, most of them, costs what a load in one step did: one read on the loop)
-                        events = self.store.events_after(group_id, after, limit)
-                    for start in range(0, max(1, len(events)), FOLD_SLICE):
-                        if group_id in self.rooms or self._loading.get(group_id) is not loading:
-                            break  # loaded meanwhile in one step, or dropped
-                        folding.fold(events[start:start + FOLD_SLICE])
-                        if time.perf_counter() - turn > FOLD_TURN:
-                            await asyncio.sleep(0)
-                            turn = time.perf_counter()
-                    else:
-                        if len(events) < limit:
-                            room = folding.room(first=True)
-                            break
-                        after = events[-1].seq
-                        continue
-                    break
-                self._install(group_id, loading, room)
+                self._install(group_id, loading, await self._fold_in_slices(group_id, loading))
             except Exception as exc:
                 if self._loading.get(group_id) is loading:
                     del self._loading[group_id]
                 if not loading.done():
                     loading.set_exception(exc)
                     loading.exception()  # retrieved: every joiner may have gone
-            if time.perf_counter() - turn > FOLD_TURN:
-                await asyncio.sleep(0)
-                turn = time.perf_counter()
+            await self._yield_if_turn_used()
+
+    async def _fold_in_slices(self, group_id: int, loading: asyncio.Future[None]) -> Room | None:
+        """The group's room, or None once it is not wanted any more (loaded meanwhile in one step,
+        or dropped): then nothing more is read, folded or written."""
+
+        def wanted() -> bool:
+            return group_id not in self.rooms and self._loading.get(group_id) is loading
+
+        folding = _Folding(self, group_id)
+        async for events in self._log_in_chunks(group_id):
+            for start in range(0, len(events), FOLD_SLICE):
+                if not wanted():
+                    return None
+                folding.fold(events[start:start + FOLD_SLICE])
+                await self._yield_if_turn_used()
+        return folding.room(first=True) if wanted() else None
+
+    async def _log_in_chunks(self, group_id: int) -> AsyncIterator[list[Event]]:
+        """The group's log in order: its first slice read on the loop (a short log, most of them,
+        costs what a load in one step did), the rest on PostgreSQL in chunks from the reader pool,
+        off the loop."""
+        after, limit = 0, FOLD_SLICE
+        while True:
+            if after and self.store.reads_are_round_trips:
+                limit = READ_CHUNK
+                events = await asyncio.to_thread(self.store.read_events_after, group_id, after, limit)
+                self._turn_began = time.perf_counter()
+            else:
+                events = self.store.events_after(group_id, after, limit)
+            yield events
+            if len(events) < limit:
+                return
+            after = events[-1].seq
+
+    async def _yield_if_turn_used(self) -> None:
+        """A turn of the loop for everyone else once the loader has folded for FOLD_TURN in this one."""
+        if time.perf_counter() - self._turn_began > FOLD_TURN:
+            await asyncio.sleep(0)
+            self._turn_began = time.perf_counter()
 
     def _install(self, group_id: int, loading: asyncio.Future[None], room: Room | None) -> None:
         if self._loading.get(group_id) is loading:
             del self._loading[group_id]
             if room is not None and group_id not in self.rooms:
-                self.rooms[group_id] = room
-                self._want_membership(room)
+                self._put(room)
         if not loading.done():
             loading.set_result(None)
 
