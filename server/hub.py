@@ -74,6 +74,7 @@ from .room import Logged, Room, Rooms, member_wire
 from .breakout_clock import BreakoutClock
 from .rules import Actor, arrival, decide
 from .smallrooms import late_placement
+from .snapshot import FOLD_VERSION, SNAPSHOT_EVENTS, dump
 from .store import CommandResult, HeadMoved, MemberRecord, Store, VersionMoved, first_line
 from .writer import Writer
 
@@ -127,6 +128,17 @@ def _substitute(data: dict[str, Any], seq: int) -> dict[str, Any]:
             value = _substitute(value, seq)
         out[key] = value
     return out
+
+
+def _save_snapshot(store: Store, group_id: int, seq: int, data: bytes) -> None:
+    if store.save_snapshot(group_id, seq, FOLD_VERSION, data):
+        log.info("group %d: its state up to seq %d is kept as a snapshot (%d KB)", group_id, seq, len(data) // 1024)
+
+
+def _snapshot_failed(future: concurrent.futures.Future[None]) -> None:
+    exc = future.exception()
+    if exc is not None:
+        log.warning("a room's snapshot could not be saved (%s); its next load folds its whole log", first_line(exc))
 
 
 #: Seconds before the relay's own events of a batch that was not stored are asked for again.
@@ -830,6 +842,21 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         for gid in [g for g in quiet_since if g not in self.rooms]:
             del quiet_since[gid]
         return idle
+
+    def put_away(self, group_id: int) -> None:
+        """An idle room (:meth:`idle_rooms`) about to be unloaded: when at least SNAPSHOT_EVENTS events
+        were folded since its last snapshot, write a new one (server/snapshot.py), so its next load
+        restores it and folds only what follows. Written like a stretch, after the batches before it;
+        a snapshot not written costs the next load a longer fold, nothing else."""
+        room = self.rooms.get(group_id)
+        if room is None or room.head - room.snapshot_seq < SNAPSHOT_EVENTS:
+            return
+        data = dump(room.state)
+        room.snapshot_seq = room.head
+        if self.writer is None:
+            _save_snapshot(self.store, group_id, room.head, data)
+        else:
+            self.writer.submit(_save_snapshot, group_id, room.head, data).add_done_callback(_snapshot_failed)
 
     # -- placement (issue 16): a group this node no longer owns (server/placement.py) --
 

@@ -12,6 +12,7 @@ short resume never reads the store. A room quiet for long enough is unloaded
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
@@ -22,10 +23,13 @@ from protocol.events import Event
 from protocol.messages import Command
 from protocol.state import GroupState
 
-from .store import GroupRecord, MemberRecord
+from .snapshot import FOLD_VERSION, SnapshotError, restore
+from .store import GroupRecord, MemberRecord, Snapshot
 
 if TYPE_CHECKING:
     from .store import Store
+
+log = logging.getLogger("iop.server")
 
 __all__ = ["FOLD_SLICE", "FOLD_TURN", "READ_CHUNK", "TAIL_EVENTS", "Logged", "Room", "Rooms", "member_wire"]
 
@@ -72,6 +76,8 @@ class Room:
         #: (:meth:`Rooms.refresh_if_changed`); None: read them at the next join.
         self.roster_read_at: int | None = None
         self.lost_at: dict[int, float] = {}  # member_id -> when their link broke (attendance)
+        #: The seq of the group's snapshot the room was loaded from (0: none), or last written.
+        self.snapshot_seq = 0
 
     @property
     def head(self) -> int:
@@ -93,19 +99,29 @@ class Room:
 
 class _Folding:
     """A room being folded from its log: what :meth:`Rooms._load` does in one step and
-    :meth:`Rooms.load_room` in slices. Its roster, settings and invitations are read first,
-    at the data_version the hub knew then (so a change meanwhile is read again at the join)."""
+    :meth:`Rooms.load_room` in slices, from the group's ``snapshot`` when there is one
+    (server/snapshot.py): then only the events after :attr:`after` are folded. Its roster,
+    settings and invitations are read first, at the data_version the hub knew then (so a
+    change meanwhile is read again at the join)."""
 
-    def __init__(self, rooms: Rooms, group_id: int) -> None:
+    def __init__(self, rooms: Rooms, group_id: int, snapshot: Snapshot | None) -> None:
         group = rooms.store.group(group_id)
         if group is None:
             raise LookupError(f"no group {group_id}")
         self.rooms, self.group = rooms, group
         self.read_at = rooms._data_version
-        self.state = GroupState()
+        self.state, self.after, self.last_ts = GroupState(), 0, 0.0
+        if snapshot is not None:
+            try:
+                state = restore(snapshot.data)
+                if state.head_seq != snapshot.seq:
+                    raise SnapshotError(f"it holds seq {state.head_seq}, not {snapshot.seq}")
+            except SnapshotError as exc:
+                log.warning("group %s: its snapshot at seq %d was not used (%s); its whole log is folded", group_id, snapshot.seq, exc)
+            else:
+                self.state, self.after, self.last_ts = state, snapshot.seq, snapshot.last_ts
         rooms._refresh_roster(self.state, group_id)
         self.tail: deque[Logged] = deque(maxlen=TAIL_EVENTS)
-        self.last_ts = 0.0
 
     def fold(self, events: Iterable[Event]) -> None:
         state, tail = self.state, self.tail
@@ -123,7 +139,7 @@ class _Folding:
                 store.close_stretch(gid, state.session.session_id, None, self.last_ts)
             state.stretches = store.stretches(gid, state.session.session_id)
         room = Room(self.group, state, self.tail)
-        room.roster_read_at = self.read_at
+        room.roster_read_at, room.snapshot_seq = self.read_at, self.after
         return room
 
 
@@ -171,8 +187,8 @@ class Rooms:
     def _load(self, group_id: int, *, first: bool = True) -> Room:
         """The group's room folded from the store, in one step. ``first``: loaded by this relay for
         the first time, so stretches still open in the table were left by a run that stopped."""
-        folding = _Folding(self, group_id)
-        folding.fold(self.store.iter_events(group_id))
+        folding = _Folding(self, group_id, self.store.snapshot(group_id, FOLD_VERSION))
+        folding.fold(self.store.iter_events(group_id, folding.after))
         return folding.room(first=first)
 
     async def load_room(self, group_id: int) -> None:
@@ -219,8 +235,15 @@ class Rooms:
         def wanted() -> bool:
             return group_id not in self.rooms and self._loading.get(group_id) is loading
 
-        folding = _Folding(self, group_id)
-        async for events in self._log_in_chunks(group_id):
+        if self.store.reads_are_round_trips:
+            snapshot = await asyncio.to_thread(self.store.read_snapshot, group_id, FOLD_VERSION)
+            self._turn_began = time.perf_counter()
+            if not wanted():
+                return None
+        else:
+            snapshot = self.store.snapshot(group_id, FOLD_VERSION)
+        folding = _Folding(self, group_id, snapshot)
+        async for events in self._log_in_chunks(group_id, folding.after):
             for start in range(0, len(events), FOLD_SLICE):
                 if not wanted():
                     return None
@@ -228,11 +251,11 @@ class Rooms:
                 await self._yield_if_turn_used()
         return folding.room(first=True) if wanted() else None
 
-    async def _log_in_chunks(self, group_id: int) -> AsyncIterator[list[Event]]:
-        """The group's log in order: its first slice read on the loop (a short log, most of them,
-        costs what a load in one step did), the rest on PostgreSQL in chunks from the reader pool,
-        off the loop."""
-        after, limit = 0, FOLD_SLICE
+    async def _log_in_chunks(self, group_id: int, after: int) -> AsyncIterator[list[Event]]:
+        """The group's log after ``after``, in order: its first slice read on the loop (a short log,
+        most of them, costs what a load in one step did), the rest on PostgreSQL in chunks from the
+        reader pool, off the loop."""
+        limit = FOLD_SLICE
         while True:
             if after and self.store.reads_are_round_trips:
                 limit = READ_CHUNK

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from datetime import date
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgpack
 
@@ -76,6 +76,7 @@ __all__ = [
     "DB_NAME",
     "first_line",
     "StoreBusy",
+    "Snapshot",
     "GroupRecord",
     "GroupSettings",
     "MemberRecord",
@@ -261,6 +262,18 @@ MIGRATIONS: tuple[str, ...] = (
     # 11 (issue 16, the tail): nothing for SQLite; PG_ALSO[11] makes PostgreSQL's commit one function.
     """
     -- SQLite: nothing to change
+    """,
+    # 12 (issue 16): each group's last snapshot of its folded state (server/snapshot.py): a room
+    # loads from it and the events after ``seq``. ``last_ts``: the time of event ``seq``.
+    """
+    CREATE TABLE snapshots (
+        group_id INTEGER PRIMARY KEY REFERENCES groups(id),
+        seq INTEGER NOT NULL,
+        last_ts REAL NOT NULL,
+        fold_version TEXT NOT NULL,
+        data BLOB NOT NULL,
+        written_at REAL NOT NULL
+    );
     """,
 )
 
@@ -511,6 +524,14 @@ class GroupSettings:
     on_call: str = ""  # the email address urgent requests go to when no facilitator is connected
     alert_mood: int = 2  # a check-in mood at or below this raises an alert
     watch_words: tuple[str, ...] = ()  # feeling words that raise an alert (casefolded)
+
+
+class Snapshot(NamedTuple):
+    """A group's state folded up to ``seq`` (server/snapshot.py); ``last_ts``: the time of event ``seq``."""
+
+    seq: int
+    last_ts: float
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -895,12 +916,46 @@ class Store:
         """:meth:`events_after` on a connection of its own, for worker threads: it
         sees committed batches only (WAL), so the event loop's writes go on meanwhile."""
         with self._reader_lock:
-            if self._reader is None:
-                self._reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-                self._reader.execute("PRAGMA busy_timeout=5000")
-                self._reader.execute("PRAGMA query_only=ON")
             sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE group_id = ? AND seq > ? ORDER BY seq LIMIT ?"
-            return [_event(row) for row in self._reader.execute(sql, (group_id, seq, limit))]
+            return [_event(row) for row in self._reading().execute(sql, (group_id, seq, limit))]
+
+    def _reading(self) -> sqlite3.Connection:
+        """The worker threads' read-only connection (hold ``_reader_lock``)."""
+        if self._reader is None:
+            self._reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._reader.execute("PRAGMA busy_timeout=5000")
+            self._reader.execute("PRAGMA query_only=ON")
+        return self._reader
+
+    def snapshot(self, group_id: int, fold_version: str) -> Snapshot | None:
+        """The group's last snapshot if this fold wrote it (server/snapshot.py), else None."""
+        return self._snapshot_on(self._db, group_id, fold_version)
+
+    def read_snapshot(self, group_id: int, fold_version: str) -> Snapshot | None:
+        """:meth:`snapshot` on a connection of its own, for worker threads."""
+        with self._reader_lock:
+            return self._snapshot_on(self._reading(), group_id, fold_version)
+
+    @staticmethod
+    def _snapshot_on(db: Any, group_id: int, fold_version: str) -> Snapshot | None:
+        row = db.execute(
+            "SELECT seq, last_ts, data FROM snapshots WHERE group_id = ? AND fold_version = ?", (group_id, fold_version)
+        ).fetchone()
+        return Snapshot(int(row[0]), float(row[1]), bytes(row[2])) if row else None
+
+    def save_snapshot(self, group_id: int, seq: int, fold_version: str, data: bytes) -> bool:
+        """Keep this snapshot of the group's state folded up to ``seq``, unless a later one of the same
+        fold is kept already (another node's, written meanwhile) or event ``seq`` is not stored
+        (then it could not be the fold of the stored log): whether it was kept."""
+        cur = self._write(
+            "INSERT INTO snapshots (group_id, seq, last_ts, fold_version, data, written_at)"
+            " SELECT group_id, seq, ts, ?, ?, ? FROM events WHERE group_id = ? AND seq = ?"
+            " ON CONFLICT (group_id) DO UPDATE SET seq = excluded.seq, last_ts = excluded.last_ts,"
+            " fold_version = excluded.fold_version, data = excluded.data, written_at = excluded.written_at"
+            " WHERE snapshots.seq < excluded.seq OR snapshots.fold_version <> excluded.fold_version",
+            (fold_version, data, time.time(), group_id, seq),
+        )
+        return cur.rowcount == 1
 
     def iter_events(self, group_id: int, after: int = 0, chunk: int = 5000) -> Iterator[Event]:
         """Every event after ``after``, in order, read in chunks."""
@@ -992,13 +1047,13 @@ class Store:
 
     # -- between sessions: attendance stretches and guests' invitations (issue 15 part B) --
 
-    def _write(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+    def _write(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         """A statement that takes the write lock (alone, it is its own transaction);
         :class:`StoreBusy` when another connection holds the lock past this one's wait (the
         relay's writer asks without waiting, and on StoreBusy runs the same write on its
         thread, where it waits: server/writer.py)."""
         try:
-            self._db.execute(sql, params)
+            return self._db.execute(sql, params)
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                 raise

@@ -57,7 +57,7 @@ from psycopg_pool import ConnectionPool
 
 from protocol.events import Event
 
-from .store import _EVENT_COLUMNS, MIGRATIONS, PG_ALSO, CommandResult, HeadMoved, Store, StoreError, VersionMoved, _event, _pack, batch_heads, first_line
+from .store import _EVENT_COLUMNS, MIGRATIONS, PG_ALSO, CommandResult, HeadMoved, Snapshot, Store, StoreError, VersionMoved, _event, _pack, batch_heads, first_line
 
 __all__ = ["PgStore", "translate", "translate_ddl"]
 
@@ -344,10 +344,19 @@ class PgStore(Store):
 
     def read_events_after(self, group_id: int, seq: int, limit: int) -> list:
         """:meth:`events_after` on a pooled connection of its own, for worker threads."""
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE group_id = %s AND seq > %s ORDER BY seq LIMIT %s"
+        with self._readers().connection() as conn:
+            return [_event(row) for row in conn.execute(sql.encode(), (group_id, seq, limit))]
+
+    def read_snapshot(self, group_id: int, fold_version: str) -> Snapshot | None:
+        """:meth:`snapshot` on a pooled connection of its own, for worker threads."""
+        sql = b"SELECT seq, last_ts, data FROM snapshots WHERE group_id = %s AND fold_version = %s"
+        with self._readers().connection() as conn:
+            row = conn.execute(sql, (group_id, fold_version)).fetchone()
+        return Snapshot(int(row[0]), float(row[1]), bytes(row[2])) if row else None
+
+    def _readers(self) -> ConnectionPool:
         with self._reader_lock:
             if self._pool is None:
                 self._pool = ConnectionPool(self.url, min_size=1, max_size=_READER_POOL, kwargs={"autocommit": True}, open=True)
-            pool = self._pool
-        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE group_id = %s AND seq > %s ORDER BY seq LIMIT %s"
-        with pool.connection() as conn:
-            return [_event(row) for row in conn.execute(sql.encode(), (group_id, seq, limit))]
+            return self._pool

@@ -407,3 +407,54 @@ def test_a_hellos_one_read_gives_the_member_and_their_reminder_choices(store):
     assert store.member_at_hello("not a token") == (None, None)
     store.revoke_member(sam)
     assert store.member_at_hello(sam_token)[0].revoked
+
+
+def test_a_snapshot_is_kept_only_of_a_stored_seq_and_read_back_from_either_connection(store):
+    from server.snapshot import FOLD_VERSION
+
+    gid = store.create_group("Tuesday IOP")
+    assert not store.save_snapshot(gid, 1, FOLD_VERSION, b"state at 1")  # event 1 is not stored
+    store.commit([(gid, _event(1)), (gid, _event(2))], [])
+    assert store.save_snapshot(gid, 2, FOLD_VERSION, b"state at 2")
+    assert not store.save_snapshot(gid, 1, FOLD_VERSION, b"state at 1")  # never an older one over a newer one
+    kept = store.snapshot(gid, FOLD_VERSION)
+    assert kept is not None and (kept.seq, kept.data) == (2, b"state at 2")
+    assert store.read_snapshot(gid, FOLD_VERSION) == kept  # the worker threads' connection (PostgreSQL: the pool)
+    assert store.snapshot(gid, "another fold") is None
+
+
+async def test_a_group_unloaded_between_sessions_comes_back_from_its_snapshot(store_ref, monkeypatch):
+    from server.snapshot import FOLD_VERSION
+
+    monkeypatch.setattr("server.hub.SNAPSHOT_EVENTS", 3)
+    async with RelayServer(store_ref, presence_grace=0.2, release_idle=0.3) as relay:
+        g = seed(relay.store, relay.url)
+        sam_c = g.participants[0]
+        async with RawClient(relay.url, g.facilitator.token) as dana, RawClient(relay.url, sam_c.token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            await dana.command("session.start", {"title": "Week 3"})
+            for i in range(5):
+                await sam.command("chat.send", {"text": f"line {i}"})
+            await dana.command("session.end", {})
+            await dana.recv_until(is_event("session.ended"))
+        for _ in range(100):
+            if g.group_id not in relay.hub.rooms:
+                break
+            await asyncio.sleep(0.1)
+        assert g.group_id not in relay.hub.rooms
+        head = relay.store.head_seq(g.group_id)
+        for _ in range(50):
+            kept = relay.store.snapshot(g.group_id, FOLD_VERSION)
+            if kept is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert kept is not None and kept.seq == head
+
+        async with RawClient(relay.url, sam_c.token) as sam:
+            await sam.wait_synced()
+            assert relay.hub.rooms[g.group_id].snapshot_seq == head
+            assert [e["data"]["text"] for e in sam.events if e["type"] == "chat.posted"] == [f"line {i}" for i in range(5)]
+            after = await sam.command("chat.send", {"text": "the next week"})
+            assert after["seq"] == head + 1
+        assert [e.seq for e in relay.store.iter_events(g.group_id)] == list(range(1, after["seq"] + 1))
