@@ -8,16 +8,22 @@ this measures both sides of that:
 - memory: the bytes the G loaded rooms hold (tracemalloc: Python's own
   allocations, not the process's RSS, which the allocator keeps), then the
   bytes left once they are unloaded; ``held_ratio`` = left / loaded;
-- time: a member's join (welcome and full replay) to an unloaded room (folded
+- time: a member's join (welcome and full replay) to an unloaded room (loaded
   again from the store) against the same join to a loaded room, in the same
-  run; ``join_ratio`` = unloaded p50 / loaded p50.
+  run; ``join_ratio`` = unloaded p50 / loaded p50;
+- snapshots (server/snapshot.py): a room put away with at least
+  ``SNAPSHOT_EVENTS`` events since its last snapshot writes one, and the next
+  load restores it; the same unloaded joins with the snapshots deleted (every
+  log folded whole) give ``fold_ratio`` = folded whole p50 / from snapshot p50
+  (1.0 below ``SNAPSHOT_EVENTS`` lines: no snapshot is written).
 
 Run with::
 
     .venv/bin/python bench/idle_rooms.py [--groups 200] [--lines 200]
+    .venv/bin/python bench/idle_rooms.py --groups 20 --lines 5000   # snapshots
 
 The last line is ``idle_rooms groups=G lines=L kb_per_room=K kb_left_per_room=R held_ratio=H
-join_loaded_ms=A join_unloaded_ms=B join_ratio=J``.
+join_loaded_ms=A join_unloaded_ms=B join_ratio=J join_folded_ms=F fold_ratio=R``.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ async def unload_all(hub: Hub) -> None:
         await asyncio.sleep(0)  # a room just loaded compares its roster with the store in its first flush
     hub.idle_rooms(0.0, 0.0)
     for gid in hub.idle_rooms(1.0, 0.0):
+        hub.put_away(gid)
         hub.drop_group(gid, "bench")
 
 
@@ -84,8 +91,11 @@ async def run(groups: int, lines: int) -> None:
             await asyncio.sleep(0)
         await unload_all(hub)
 
-        cold = await joins(hub, store, creds)  # each room folded again from the store
+        cold = await joins(hub, store, creds)  # each room loaded again from the store (its snapshot, if any)
         warm = await joins(hub, store, creds)  # the same rooms, loaded
+        await unload_all(hub)
+        store._db.execute("DELETE FROM snapshots")
+        folded = await joins(hub, store, creds)  # each room folded whole
         await unload_all(hub)
 
         gc.collect()
@@ -103,13 +113,14 @@ async def run(groups: int, lines: int) -> None:
         store.close()
 
     kb, kb_left = loaded / groups / 1024, left / groups / 1024
-    cold_p50, warm_p50 = statistics.median(cold), statistics.median(warm)
+    cold_p50, warm_p50, folded_p50 = statistics.median(cold), statistics.median(warm), statistics.median(folded)
     print(f"{groups} rooms of {lines} lines: loaded {kb:.1f} KB each, {kb_left:.2f} KB each once unloaded")
     print(f"join (welcome and replay): loaded p50 {warm_p50:.2f} ms, unloaded p50 {cold_p50:.2f} ms (p99 {sorted(cold)[int(len(cold) * 0.99) - 1]:.2f} ms)")
+    print(f"unloaded, every log folded whole (no snapshot): p50 {folded_p50:.2f} ms")
     print(
         f"idle_rooms groups={groups} lines={lines} kb_per_room={kb:.1f} kb_left_per_room={kb_left:.2f}"
         f" held_ratio={left / loaded:.3f} join_loaded_ms={warm_p50:.2f} join_unloaded_ms={cold_p50:.2f}"
-        f" join_ratio={cold_p50 / warm_p50:.2f}"
+        f" join_ratio={cold_p50 / warm_p50:.2f} join_folded_ms={folded_p50:.2f} fold_ratio={folded_p50 / cold_p50:.2f}"
     )
 
 
