@@ -453,11 +453,16 @@ RAW = [sys.executable, str(REPO / "bench" / "raw_broadcast.py"), "--port", "0"]
 HISTORY_LINE = "Last week I noticed the thought before it ran away with me, and wrote it down instead."
 
 
-def seed(data: Path | str, groups: int, members: int, history: int = 0) -> dict[int, list[tuple[int, str]]]:
+def seed(data: Path | str, groups: int, members: int, history: int = 0, snapshots: bool = False) -> dict[int, list[tuple[int, str]]]:
     """``groups`` groups of ``members`` participants each; with ``history``, each group's log
-    already holds that many chat lines (the earlier sessions a node folds when it loads the group)."""
+    already holds that many chat lines (the earlier sessions a node folds when it loads the group);
+    with ``snapshots`` too, the snapshot of that history a relay writes when it puts the room away
+    after those sessions (server/snapshot.py), so a load restores it instead of folding the lines."""
     from protocol.events import Event
     from protocol.roles import EVERYONE
+    from protocol.state import GroupState
+    from server.room import add_invited
+    from server.snapshot import FOLD_VERSION, dump
     from server.store import open_store
 
     store = open_store(data)
@@ -482,6 +487,12 @@ def seed(data: Path | str, groups: int, members: int, history: int = 0) -> dict[
                 ],
                 [],
             )
+        if history and snapshots:
+            state = GroupState()
+            add_invited(state, store.members(gid))
+            for event in store.iter_events(gid):
+                state.apply(event)
+            assert store.save_snapshot(gid, history, FOLD_VERSION, dump(state))
     store.close()
     return out
 
@@ -529,6 +540,10 @@ def main() -> None:
     parser.add_argument(
         "--history", type=int, default=0, metavar="N",
         help="with --nodes: each group's log already holds N chat lines (what a node folds when it claims the group)",
+    )
+    parser.add_argument(
+        "--history-snapshots", action="store_true",
+        help="with --history: each group also has the snapshot of that history a relay keeps once the room was put away (server/snapshot.py)",
     )
     parser.add_argument("--period", type=float, default=1.0, help="seconds between one member's chats")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of sending")
@@ -1125,7 +1140,7 @@ def compare_nodes(args) -> None:
             url = f"{args.pg_url}{'&' if '?' in args.pg_url else '?'}options={quote(f'-csearch_path={schema} {args.pg_options}'.strip())}"
             admin.execute(f"CREATE SCHEMA {schema}".encode())
             try:
-                r = fleet_run(url, n, seed(url, args.groups, args.members, args.history), args, kill)
+                r = fleet_run(url, n, seed(url, args.groups, args.members, args.history, args.history_snapshots), args, kill)
             finally:
                 admin.execute(f"DROP SCHEMA {schema} CASCADE".encode())
             fleet_report(r)
