@@ -254,7 +254,7 @@ class Rooms:
     async def _log_in_chunks(self, group_id: int, after: int) -> AsyncIterator[list[Event]]:
         """The group's log after ``after``, in order: its first slice read on the loop (a short log,
         most of them, costs what a load in one step did), the rest on PostgreSQL in chunks from the
-        reader pool, off the loop."""
+        reader pool, off the loop (all of it there when ``after`` is a snapshot's seq)."""
         limit = FOLD_SLICE
         while True:
             if after and self.store.reads_are_round_trips:
@@ -343,7 +343,7 @@ class Rooms:
         before, fresh = room.state, self._load(room.group.id, first=False)
         if before.session is not None and fresh.state.session is not None and fresh.state.session.session_id == before.session.session_id:
             fresh.state.stretches = before.stretches
-        room.state, room.tail, room.roster_read_at = fresh.state, fresh.tail, fresh.roster_read_at
+        room.state, room.tail, room.roster_read_at, room.snapshot_seq = fresh.state, fresh.tail, fresh.roster_read_at, fresh.snapshot_seq
         room.membership = True
         for member_id in room.online:
             room.state.update_member({"id": member_id}, status="online")
