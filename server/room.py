@@ -121,16 +121,18 @@ class _Folding:
             else:
                 self.state, self.after, self.last_ts = state, snapshot.seq, snapshot.last_ts
         rooms._refresh_roster(self.state, group_id)
-        self.tail: deque[Logged] = deque(maxlen=TAIL_EVENTS)
+        self.recent: deque[Event] = deque(maxlen=TAIL_EVENTS)  # the room's tail, once encoded
 
     def fold(self, events: Iterable[Event]) -> None:
-        state, tail = self.state, self.tail
+        state, recent = self.state, self.recent
         for event in events:
             state.apply(event)
-            self.last_ts = event.ts
-            tail.append(Logged(event.seq, event.audience, event.subject, encode(event.to_wire()), event.type))
+            recent.append(event)  # encoded once the fold is done: only the last TAIL_EVENTS are kept
+        if recent:
+            self.last_ts = recent[-1].ts
 
     def room(self, *, first: bool) -> Room:
+        tail = deque((Logged(e.seq, e.audience, e.subject, encode(e.to_wire()), e.type) for e in self.recent), maxlen=TAIL_EVENTS)
         state, store, gid = self.state, self.rooms.store, self.group.id
         if state.session is not None:  # attendance of the session still running (server/between.py)
             if first:
@@ -138,7 +140,7 @@ class _Folding:
                 # nobody is known to be present since; who reconnects opens a new stretch.
                 store.close_stretch(gid, state.session.session_id, None, self.last_ts)
             state.stretches = store.stretches(gid, state.session.session_id)
-        room = Room(self.group, state, self.tail)
+        room = Room(self.group, state, tail)
         room.roster_read_at, room.snapshot_seq = self.read_at, self.after
         return room
 
