@@ -843,20 +843,31 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             del quiet_since[gid]
         return idle
 
-    def put_away(self, group_id: int) -> None:
-        """An idle room (:meth:`idle_rooms`) about to be unloaded: when at least SNAPSHOT_EVENTS events
-        were folded since its last snapshot, write a new one (server/snapshot.py), so its next load
-        restores it and folds only what follows. Written like a stretch, after the batches before it;
-        a snapshot not written costs the next load a longer fold, nothing else."""
+    def put_away(self, group_id: int) -> asyncio.Future[bytes] | None:
+        """An idle room (:meth:`idle_rooms`) about to be unloaded (:meth:`drop_group`, at once: nothing
+        changes its state after this): when at least SNAPSHOT_EVENTS events were folded since its last
+        snapshot, write a new one (server/snapshot.py), so its next load restores it and folds only
+        what follows. It is pickled on a worker thread (the loop gets its turn between its pieces),
+        then written on the writer's thread, after the batches before it (the next batch waits for
+        that write); a snapshot not written costs the next load a longer fold, nothing else.
+        Returns the pickling, or None when none is written."""
         room = self.rooms.get(group_id)
         if room is None or room.head - room.snapshot_seq < SNAPSHOT_EVENTS:
+            return None
+        seq = room.snapshot_seq = room.head
+        dumped = asyncio.get_running_loop().run_in_executor(None, dump, room.state)
+        dumped.add_done_callback(lambda f: self._write_snapshot(group_id, seq, f))
+        return dumped
+
+    def _write_snapshot(self, group_id: int, seq: int, dumped: asyncio.Future[bytes]) -> None:
+        if self._closed or dumped.cancelled():
             return
-        data = dump(room.state)
-        room.snapshot_seq = room.head
-        if self.writer is None:
-            _save_snapshot(self.store, group_id, room.head, data)
-        else:
-            self.writer.submit(_save_snapshot, group_id, room.head, data).add_done_callback(_snapshot_failed)
+        if dumped.exception() is not None:
+            log.warning("group %d: its state could not be kept as a snapshot (%s); its next load folds its whole log", group_id, dumped.exception())
+        elif self.writer is None:
+            _save_snapshot(self.store, group_id, seq, dumped.result())
+        else:  # on the writer's thread, even where commits run here: a long group's snapshot is megabytes
+            self.writer.hand_off(_save_snapshot, group_id, seq, dumped.result()).add_done_callback(_snapshot_failed)
 
     # -- placement (issue 16): a group this node no longer owns (server/placement.py) --
 

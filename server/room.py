@@ -104,22 +104,13 @@ class _Folding:
     settings and invitations are read first, at the data_version the hub knew then (so a
     change meanwhile is read again at the join)."""
 
-    def __init__(self, rooms: Rooms, group_id: int, snapshot: Snapshot | None) -> None:
+    def __init__(self, rooms: Rooms, group_id: int, start: Restored | None) -> None:
         group = rooms.store.group(group_id)
         if group is None:
             raise LookupError(f"no group {group_id}")
         self.rooms, self.group = rooms, group
         self.read_at = rooms._data_version
-        self.state, self.after, self.last_ts = GroupState(), 0, 0.0
-        if snapshot is not None:
-            try:
-                state = restore(snapshot.data)
-                if state.head_seq != snapshot.seq:
-                    raise SnapshotError(f"it holds seq {state.head_seq}, not {snapshot.seq}")
-            except SnapshotError as exc:
-                log.warning("group %s: its snapshot at seq %d was not used (%s); its whole log is folded", group_id, snapshot.seq, exc)
-            else:
-                self.state, self.after, self.last_ts = state, snapshot.seq, snapshot.last_ts
+        self.state, self.after, self.last_ts = (GroupState(), 0, 0.0) if start is None else start
         rooms._refresh_roster(self.state, group_id)
         self.recent: deque[Event] = deque(maxlen=TAIL_EVENTS)  # the room's tail, once encoded
 
@@ -143,6 +134,31 @@ class _Folding:
         room = Room(self.group, state, tail)
         room.roster_read_at, room.snapshot_seq = self.read_at, self.after
         return room
+
+
+class Restored(NamedTuple):
+    """A group's state restored from its snapshot (server/snapshot.py), folded up to ``after``,
+    the time of event ``after`` being ``last_ts``."""
+
+    state: GroupState
+    after: int
+    last_ts: float
+
+
+def restored(group_id: int, snapshot: Snapshot | None) -> Restored | None:
+    """The group's snapshot restored, or None (none, or one that is not used: logged). Pickle holds
+    the interpreter while it runs, so the sliced load calls this on a worker thread, where the loop
+    gets its turn between the snapshot's pieces."""
+    if snapshot is None:
+        return None
+    try:
+        state = restore(snapshot.data)
+        if state.head_seq != snapshot.seq:
+            raise SnapshotError(f"it holds seq {state.head_seq}, not {snapshot.seq}")
+    except SnapshotError as exc:
+        log.warning("group %s: its snapshot at seq %d was not used (%s); its whole log is folded", group_id, snapshot.seq, exc)
+        return None
+    return Restored(state, snapshot.seq, snapshot.last_ts)
 
 
 def member_wire(peer: Any) -> dict[str, Any]:
@@ -189,7 +205,7 @@ class Rooms:
     def _load(self, group_id: int, *, first: bool = True) -> Room:
         """The group's room folded from the store, in one step. ``first``: loaded by this relay for
         the first time, so stretches still open in the table were left by a run that stopped."""
-        folding = _Folding(self, group_id, self.store.snapshot(group_id, FOLD_VERSION))
+        folding = _Folding(self, group_id, restored(group_id, self.store.snapshot(group_id, FOLD_VERSION)))
         folding.fold(self.store.iter_events(group_id, folding.after))
         return folding.room(first=first)
 
@@ -237,14 +253,13 @@ class Rooms:
         def wanted() -> bool:
             return group_id not in self.rooms and self._loading.get(group_id) is loading
 
-        if self.store.reads_are_round_trips:
-            snapshot = await asyncio.to_thread(self.store.read_snapshot, group_id, FOLD_VERSION)
-            self._turn_began = time.perf_counter()
-            if not wanted():
-                return None
-        else:
-            snapshot = self.store.snapshot(group_id, FOLD_VERSION)
-        folding = _Folding(self, group_id, snapshot)
+        # Read and restored on a worker thread: a long group's snapshot is megabytes, and neither
+        # the read nor the unpickling of a piece lets go of the interpreter while it runs.
+        from_snapshot = await asyncio.to_thread(self._read_and_restore, group_id)
+        self._turn_began = time.perf_counter()
+        if not wanted():
+            return None
+        folding = _Folding(self, group_id, from_snapshot)
         async for events in self._log_in_chunks(group_id, folding.after):
             for start in range(0, len(events), FOLD_SLICE):
                 if not wanted():
@@ -252,6 +267,9 @@ class Rooms:
                 folding.fold(events[start:start + FOLD_SLICE])
                 await self._yield_if_turn_used()
         return folding.room(first=True) if wanted() else None
+
+    def _read_and_restore(self, group_id: int) -> Restored | None:
+        return restored(group_id, self.store.read_snapshot(group_id, FOLD_VERSION))
 
     async def _log_in_chunks(self, group_id: int, after: int) -> AsyncIterator[list[Event]]:
         """The group's log after ``after``, in order: its first slice read on the loop (a short log,

@@ -13,6 +13,7 @@ import os
 import pickle
 from pathlib import Path
 
+import msgpack
 import pytest
 
 from protocol.codec import MAX_FRAME_BYTES
@@ -127,6 +128,20 @@ async def test_a_room_restored_after_any_event_and_folded_on_is_the_room_folded_
         assert restored == whole, f"restored after event {cut} ({log[cut - 1].type if cut else 'none'}), then folded on, it differs"
 
 
+async def test_a_long_chat_is_kept_in_pieces_and_restored_whole_and_in_order(hub, store, group, monkeypatch):
+    monkeypatch.setattr(snapshot, "CHAT_PIECE", 7)
+    await two_sessions(hub, store, group)
+    log = store.events_after(group.group_id, 0)
+    state = roster_then_fold(store, group, log)
+    extra = [Event(log[-1].seq + i, "chat.posted", 1.0, 2, "Sam", "everyone", None, {"member_id": 2, "text": f"line {i}"}) for i in range(1, 30)]
+    for event in extra:
+        state.apply(event)
+    assert len(state.chat) > 3 * 7
+    _layout, _main, pieces = msgpack.unpackb(dump(state))
+    assert len(pieces) == -(-len(state.chat) // 7)
+    assert restore(dump(state)) == state
+
+
 async def test_the_live_session_stays_one_record_in_a_snapshot(hub, store, group):
     dana = await connect(hub, store, group.facilitator)
     await run(dana, hub, "session.start", {"title": "Week 1"})
@@ -148,12 +163,16 @@ async def test_a_snapshot_holds_only_the_logs_part_and_leaves_the_room_as_it_was
 
 
 async def put_away_all(hub: Hub) -> None:
-    """What the relay's housekeeping does once every room has been quiet long enough (server/edge.py)."""
+    """What the relay's housekeeping does once every room has been quiet long enough (server/edge.py),
+    then waits for the snapshots to be pickled (on a worker thread) and written."""
     await settle()
     hub.idle_rooms(0.0, 0.0)
+    pickling = []
     for gid in hub.idle_rooms(1.0, 0.0):
-        hub.put_away(gid)
+        pickling.append(hub.put_away(gid))
         hub.drop_group(gid, "test")
+    await asyncio.gather(*(p for p in pickling if p is not None))
+    await settle()
 
 
 async def test_an_idle_room_is_put_away_as_a_snapshot_and_the_next_member_is_served_from_it(hub, store, group, monkeypatch):
@@ -230,17 +249,25 @@ async def test_a_forged_snapshot_runs_nothing_and_the_log_is_folded_whole(hub, s
     await put_away_all(hub)
     planted = tmp_path / "planted"
     monkeypatch.setenv("PLANTED", str(planted))
-    store._db.execute("UPDATE snapshots SET data = ?", (pickle.dumps(_Planted()),))
+    forged = msgpack.packb([snapshot._LAYOUT, pickle.dumps(_Planted()), []], use_bin_type=True)
+    store._db.execute("UPDATE snapshots SET data = ?", (forged,))
     with pytest.raises(SnapshotError):
-        restore(pickle.dumps(_Planted()))
+        restore(forged)
+    with pytest.raises(SnapshotError):  # nor in a piece of the chat
+        restore(msgpack.packb([snapshot._LAYOUT, pickle.dumps(GroupState()), [pickle.dumps(_Planted())]], use_bin_type=True))
     with caplog.at_level(logging.WARNING, logger="iop.server"):
         room = hub._load(group.group_id)
     assert not planted.exists()
     assert room.snapshot_seq == 0 and room.state.session is not None
     assert "may not make posix.system" in caplog.text or "may not make os.system" in caplog.text
-    for garbage in (b"", b"not a pickle", pickle.dumps({"head_seq": 3})):
+    not_chat = [pickle.dumps([GroupState()])]  # a piece of the chat that is not chat lines
+    for garbage in (
+        b"", b"not a snapshot", pickle.dumps(GroupState()), msgpack.packb(["another/1", pickle.dumps(GroupState()), []]),
+        msgpack.packb([snapshot._LAYOUT, pickle.dumps({"head_seq": 3}), []]), msgpack.packb([snapshot._LAYOUT, pickle.dumps(GroupState()), not_chat]),
+    ):
         with pytest.raises(SnapshotError):
             restore(garbage)
+    assert not planted.exists()
 
 
 def test_a_snapshot_is_kept_only_of_a_stored_seq_and_never_replaced_by_an_older_one(store, group):
