@@ -18,9 +18,10 @@ The contract:
   append-only), so a snapshot any node wrote of a group it held is right for every node: it was
   written by a room with nothing in flight, whose every event was stored.
 - **Only this code's fold.** :data:`FOLD_VERSION` is a digest of the ``protocol`` package's
-  source, which holds the fold, and of this module's, which holds the layout: a snapshot written by another version of it (older or newer, a
-  fleet during an upgrade) is not used, and the group is folded whole, as before, until its next
-  snapshot. So no change to the fold can meet a state it did not make.
+  source, which holds the fold, and of this module's, which holds the layout: a snapshot
+  written by another version (older or newer, a fleet during an upgrade) is not used, and the
+  group is folded whole, as before, until its next snapshot. So no change to the fold can meet
+  a state it did not make.
 - **Only our classes.** The state is pickled (shared objects stay shared: the live session is
   also the last of ``sessions``), and :func:`restore` resolves only classes the ``protocol``
   package defines, no function or other module: a row someone forged in the database can make a
