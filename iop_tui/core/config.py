@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from platformdirs import user_config_dir
@@ -39,8 +40,9 @@ def save_credentials(url: str, token: str) -> Path:
     except OSError:
         pass
     path = folder / _FILE
-    tmp = folder / (_FILE + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A temp file of its own (mode 0600 from the start): another client of this user saving at the
+    # same moment writes and renames its own, and the last rename wins whole.
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{_FILE}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -48,10 +50,12 @@ def save_credentials(url: str, token: str) -> Path:
             json.dump({"url": url, "token": token}, fh)
             fh.flush()
             os.fsync(fh.fileno())
-    finally:
+        os.replace(tmp, path)
+    except BaseException:
         if fd != -1:
             os.close(fd)
-    os.replace(tmp, path)
+        Path(tmp).unlink(missing_ok=True)
+        raise
     os.chmod(path, 0o600)
     return path
 

@@ -38,3 +38,25 @@ def test_unreadable_or_partial_files_mean_no_credentials(tmp_path, monkeypatch) 
 def test_default_folder_is_the_platform_config_dir(monkeypatch) -> None:
     monkeypatch.delenv(config.CONFIG_ENV, raising=False)
     assert config.config_dir().name == "iop-tui"
+
+
+def test_two_clients_saving_at_the_same_moment_both_succeed_and_leave_one_whole_file(tmp_path, monkeypatch) -> None:
+    """Found running two members' clients on one machine: the second said "Could not save the
+    invitation (No such file or directory)". Another client's save, done whole between this
+    one's write and its rename, must not take this one's file from under it."""
+    import os
+
+    monkeypatch.setenv(config.CONFIG_ENV, str(tmp_path))
+    real_replace = os.replace
+    saves_between = [1]
+
+    def replace_after_another_save(src, dst):
+        if saves_between:
+            saves_between.pop()
+            config.save_credentials("ws://127.0.0.1:8765/", "sams-token")  # the other client, in between
+        real_replace(src, dst)
+
+    monkeypatch.setattr(config.os, "replace", replace_after_another_save)
+    config.save_credentials("ws://127.0.0.1:8765/", "danas-token")
+    assert config.load_credentials() == ("ws://127.0.0.1:8765/", "danas-token")  # the last to finish
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["credentials.json"]
