@@ -175,6 +175,15 @@ async def put_away_all(hub: Hub) -> None:
     await settle()
 
 
+async def a_session_put_away(hub: Hub, store: Store, group: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session started, its room left and put away with a snapshot (any number of events is enough)."""
+    monkeypatch.setattr("server.hub.SNAPSHOT_EVENTS", 1)
+    dana = await connect(hub, store, group.facilitator)
+    await run(dana, hub, "session.start", {"title": "Week 1"})
+    dana.close(1000, "bye")
+    await put_away_all(hub)
+
+
 async def test_an_idle_room_is_put_away_as_a_snapshot_and_the_next_member_is_served_from_it(hub, store, group, monkeypatch):
     monkeypatch.setattr("server.hub.SNAPSHOT_EVENTS", 10)
     await two_sessions(hub, store, group)
@@ -209,11 +218,7 @@ async def test_a_room_with_few_events_since_its_snapshot_writes_none(hub, store,
 
 
 async def test_a_snapshot_of_another_fold_is_not_used(hub, store, group, monkeypatch):
-    monkeypatch.setattr("server.hub.SNAPSHOT_EVENTS", 1)
-    dana = await connect(hub, store, group.facilitator)
-    await run(dana, hub, "session.start", {"title": "Week 1"})
-    dana.close(1000, "bye")
-    await put_away_all(hub)
+    await a_session_put_away(hub, store, group, monkeypatch)
     assert store.snapshot(group.group_id, FOLD_VERSION) is not None
     assert store.snapshot(group.group_id, "another fold") is None
     monkeypatch.setattr("server.room.FOLD_VERSION", "another fold")
@@ -242,11 +247,7 @@ class _Planted:
 
 
 async def test_a_forged_snapshot_runs_nothing_and_the_log_is_folded_whole(hub, store, group, tmp_path: Path, monkeypatch, caplog):
-    monkeypatch.setattr("server.hub.SNAPSHOT_EVENTS", 1)
-    dana = await connect(hub, store, group.facilitator)
-    await run(dana, hub, "session.start", {"title": "Week 1"})
-    dana.close(1000, "bye")
-    await put_away_all(hub)
+    await a_session_put_away(hub, store, group, monkeypatch)
     planted = tmp_path / "planted"
     monkeypatch.setenv("PLANTED", str(planted))
     forged = msgpack.packb([snapshot._LAYOUT, pickle.dumps(_Planted()), []], use_bin_type=True)
@@ -289,11 +290,7 @@ def test_the_fold_version_is_the_protocol_packages_source():
 
 
 async def test_a_room_loaded_in_slices_starts_from_its_snapshot_too(hub, store, group, monkeypatch):
-    monkeypatch.setattr("server.hub.SNAPSHOT_EVENTS", 1)
-    dana = await connect(hub, store, group.facilitator)
-    await run(dana, hub, "session.start", {"title": "Week 1"})
-    dana.close(1000, "bye")
-    await put_away_all(hub)
+    await a_session_put_away(hub, store, group, monkeypatch)
     seq = store.snapshot(group.group_id, FOLD_VERSION).seq  # type: ignore[union-attr]
     sam = await connect(hub, store, group.participants[0])
     await run(sam, hub, "chat.send", {"text": "one more"})
