@@ -93,7 +93,7 @@ MAX_BATCH_COMMANDS = 64
 #: on PostgreSQL: longer than a break in a session, so a room is unloaded (and its group released to
 #: the other nodes) between sessions, never during one. ``iop-server serve --release-idle``. On a
 #: SQLite folder (one node, nothing to spread) rooms stay loaded unless the flag is given: loading a
-#: room again folds its whole log on the loop (13 us an event here: docs/relay.md).
+#: room again costs a read of its snapshot and a fold of what follows (docs/relay.md).
 RELEASE_IDLE = 900.0
 
 #: Batches :meth:`Hub.close` runs at most to answer what is still queued.
@@ -826,7 +826,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         goes forward, the same at every call). Quiet: nobody connected or within their grace
         period, nothing queued, decided or in flight, no guest arriving, no breakout round's call
         to come. Such a room holds nothing the store does not: the caller may unload it
-        (:meth:`drop_group`), and it is folded again from the store when someone comes back.
+        (:meth:`drop_group`, after :meth:`put_away`), and it is loaded again from the store when
+        someone comes back.
         A join, or an event the relay logs, in between two calls starts the wait again."""
         in_flight = self._in_flight[0].rooms if self._in_flight is not None else ()
         quiet_since = self._quiet_since

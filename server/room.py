@@ -3,9 +3,11 @@
 A :class:`Room` is what every part of the hub works on (:mod:`server.hub`,
 :mod:`server.replay`, :mod:`server.presence`, :mod:`server.membership`).
 :class:`Rooms`, part of :class:`server.hub.Hub`, loads a group's room from the
-store on first use (its state folded from every stored event, its roster from
+store on first use (its state restored from the group's last snapshot,
+server/snapshot.py, and folded from every stored event after it; its roster from
 the members table) and keeps the last :data:`TAIL_EVENTS` events encoded, so a
-short resume never reads the store. A room quiet for long enough is unloaded
+short resume never reads the store. A room quiet for long enough is put away
+(:meth:`server.hub.Hub.put_away`: a new snapshot when it is due), unloaded
 (:meth:`server.hub.Hub.idle_rooms`) and loaded again by the next member.
 """
 
