@@ -739,3 +739,82 @@ async def test_a_guest_still_waiting_for_their_arrival_when_the_relay_stops_is_t
             assert jo.welcome is None and jo.close_code == CloseCode.GOING_AWAY
     finally:
         await relay.stop()
+
+
+def in_flight_texts(relay: Any) -> list[str] | None:
+    flying = relay.hub._in_flight
+    return None if flying is None else [o.command.data.get("text", o.command.kind) for o in flying[0].outcomes if o.command is not None]
+
+
+@contextlib.contextmanager
+def write_lock_held(path: Any) -> Iterator[None]:
+    """Another program holds the database's write lock until the block ends (then rolls back)."""
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+
+
+def in_flight_at_each_delivery(relay: Any) -> list[tuple[list[str], list[str] | None]]:
+    """For each batch the hub delivers: its commands (a chat line's text, else the command's kind),
+    and what is on its way to the store at that moment (None: nothing)."""
+    seen: list[tuple[list[str], list[str] | None]] = []
+    deliver = relay.hub._land
+
+    def texts(batch: Any) -> list[str]:
+        return [o.command.data.get("text", o.command.kind) for o in batch.outcomes if o.command is not None]
+
+    def land(batch: Any, refused: Any) -> None:
+        flying = relay.hub._in_flight
+        seen.append((texts(batch), None if flying is None else texts(flying[0])))
+        deliver(batch, refused)
+
+    relay.hub._land = land
+    return seen
+
+
+async def test_on_a_relay_committing_on_a_thread_the_next_batch_is_on_its_way_while_the_landed_one_is_delivered(tmp_path):
+    """The commit of what queued during a batch's flight overlaps that batch's fan-out (on PostgreSQL a
+    line waited for the fan-out, then for its own commit's round trip): decided on durable state only,
+    delivered after it, each line once and in order."""
+    async with RelayServer(tmp_path / "data", durable=True) as relay:
+        seeded = seed(relay.store, relay.url)
+        seen = in_flight_at_each_delivery(relay)
+        async with RawClient(relay.url, seeded.participants[0].token) as sam, RawClient(relay.url, seeded.participants[1].token) as alex:
+            await sam.wait_synced()
+            await alex.wait_synced()
+            await until(lambda: relay.hub._in_flight is None and not relay.hub._dirty, "the joins' own events stored")
+            with write_lock_held(relay.store.path):  # the first batch waits on the lock, so the second queues behind it
+                first = await sam.send("chat.send", {"text": "first"})
+                await until(lambda: in_flight_texts(relay) == ["first"], "the first line's batch in flight")
+                second = await alex.send("chat.send", {"text": "second"})
+                await asyncio.sleep(0.1)
+            assert (await sam.wait_ack(first))["kind"] == "ack" and (await alex.wait_ack(second))["kind"] == "ack"
+            await alex.recv_until(is_event("chat.posted", text="second"))
+            assert (["first"], ["second"]) in seen, seen  # on its way to the store as "first" was delivered
+            texts = [e["data"]["text"] for e in alex.events if e["type"] == "chat.posted"]
+            assert texts == ["first", "second"]
+            assert [e["seq"] for e in alex.events] == sorted({e["seq"] for e in alex.events})
+        assert stored_seqs(relay.store.path, seeded.group_id) >= {e["seq"] for e in alex.events}
+
+
+async def test_a_batch_that_starts_a_session_is_delivered_before_anything_more_is_decided(tmp_path):
+    """Its fan-out opens the attendance of everyone connected, which what follows is decided on."""
+    async with RelayServer(tmp_path / "data", durable=True) as relay:
+        seeded = seed(relay.store, relay.url)
+        seen = in_flight_at_each_delivery(relay)
+        async with RawClient(relay.url, seeded.facilitator.token) as dana, RawClient(relay.url, seeded.participants[0].token) as sam:
+            await dana.wait_synced()
+            await sam.wait_synced()
+            await until(lambda: relay.hub._in_flight is None and not relay.hub._dirty, "the joins' own events stored")
+            with write_lock_held(relay.store.path):
+                start = await dana.send("session.start", {"title": "Week 5"})
+                await until(lambda: in_flight_texts(relay) == ["session.start"], "the session's start in flight")
+                line = await sam.send("chat.send", {"text": "hello"})
+                await asyncio.sleep(0.1)
+            assert (await dana.wait_ack(start))["kind"] == "ack" and (await sam.wait_ack(line))["kind"] == "ack"
+            assert (["session.start"], None) in seen, seen
+            assert relay.hub.rooms[seeded.group_id].state.stretches  # opened as the start was delivered
