@@ -44,18 +44,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("iop.server")
 
-__all__ = ["ACTED_ON_AT_FAN_OUT", "Between", "guest_frame"]
+__all__ = ["Between", "guest_frame"]
 
 
 def _logged_if_failed(future: concurrent.futures.Future[Any]) -> None:
     exc = future.exception()
     if exc is not None:
         log.warning("an attendance stretch could not be saved (%s); the live session's attendance stays in the room and in its record at the end", exc)
-
-
-#: The events :meth:`Between.before_fan_out` acts on: their fan-out changes the room (stretches
-#: opened or closed, a guest let in), so the hub decides nothing more until it has run.
-ACTED_ON_AT_FAN_OUT = frozenset({"session.started", "session.ended", "guest.arrived"})
 
 
 def guest_frame(frame: bytes) -> bytes:
@@ -146,8 +141,6 @@ class Between:
         """Act on what these events change for attendance and guests, before anyone reads them."""
         told = False
         for event in events:
-            if event.type not in ACTED_ON_AT_FAN_OUT:
-                continue
             if event.type == "session.started":
                 online = {p.member_id: p.role for p in room.peers}
                 for member_id, role in sorted(online.items()):

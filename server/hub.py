@@ -65,7 +65,7 @@ from protocol.family import for_guest, guest_roster
 from protocol.roles import FACILITATOR, GUEST, sees
 from protocol.state import GroupState
 
-from .between import ACTED_ON_AT_FAN_OUT, Between
+from .between import Between
 from .membership import Membership
 from .presence import PRESENCE_GRACE, Presence
 from .quota import Quota
@@ -590,7 +590,8 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
                 outcome.result, outcome.events = None, []
             revoked = []
         else:
-            self._count_usage(batch)
+            for member_id, size in batch.usage.items():
+                self.quota.add(member_id, size, batch.now)
             if refused:
                 if refused & self.fenced:
                     log.warning("the batch of group(s) %s was refused because another relay node owns them now; dropping them here", sorted(refused & self.fenced))
@@ -664,40 +665,10 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
             others = writer_version != self._writer_version or (seen is not None and bool(batch.revoked))
             self._writer_version = writer_version
             self._data_version = -1 if others else loop_version
-        if go_on and refused is not None and not refused and self._may_decide_before_delivering(batch):
-            # The next batch goes to the writer first, so its commit overlaps this one's fan-out.
-            self._count_usage(batch)
-            self._next_batch(True)
-            self._land(batch, refused)
-            if self.on_landed is not None:
-                self.on_landed()
-            return
         self._land(batch, refused)
         if self.on_landed is not None:
             self.on_landed()
         self._next_batch(go_on)
-
-    def _may_decide_before_delivering(self, batch: _Batch) -> bool:
-        """Whether the next batch may be decided before ``batch`` (stored whole) is delivered: the
-        commit then overlaps the fan-out (issue 16, the tail: on PostgreSQL a line waited for the
-        landed batch's fan-out, then its own commit's round trip). Deciding needs only what is
-        durable, which ``batch`` is, and its fan-out changes nothing the next batch is decided on,
-        unless it revokes members (they are closed as it is delivered) or carries an event whose
-        fan-out acts on the room (attendance, guests let in: ``Between.ACTED_ON_AT_FAN_OUT``). Not
-        where the writer commits on the loop: the next batch could then land, and be delivered,
-        before this one."""
-        assert self.writer is not None
-        return (
-            not self.writer.here_first
-            and not batch.revoked
-            and not any(event.type in ACTED_ON_AT_FAN_OUT for _gid, event in batch.to_store)
-        )
-
-    def _count_usage(self, batch: _Batch) -> None:
-        """What a stored batch stored for each member, counted against their quota (once)."""
-        for member_id, size in batch.usage.items():
-            self.quota.add(member_id, size, batch.now)
-        batch.usage = {}
 
     def _next_batch(self, go_on: bool) -> None:
         """After a landing: decide what queued meanwhile now (``go_on``), or on the next loop turn."""
