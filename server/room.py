@@ -255,14 +255,22 @@ class Rooms:
         def wanted() -> bool:
             return group_id not in self.rooms and self._loading.get(group_id) is loading
 
-        # Read and restored on a worker thread: a long group's snapshot is megabytes, and neither
-        # the read nor the unpickling of a piece lets go of the interpreter while it runs.
-        from_snapshot = await asyncio.to_thread(self._read_and_restore, group_id)
-        self._turn_began = time.perf_counter()
-        if not wanted():
-            return None
+        # A snapshot is read and restored on a worker thread: a long group's is megabytes, and neither
+        # the read nor the unpickling of a piece lets go of the interpreter while it runs. On
+        # PostgreSQL the first events after it are read there too (one round trip off the loop, not
+        # two); on SQLite a group with no snapshot, most of them, costs one local read on the loop.
+        from_snapshot: Restored | None = None
+        first: list[Event] | None = None
+        if self.store.reads_are_round_trips:
+            from_snapshot, first = await asyncio.to_thread(self._read_start, group_id)
+        elif self.store.snapshot_seq(group_id, FOLD_VERSION) is not None:
+            from_snapshot = await asyncio.to_thread(self._read_and_restore, group_id)
+        if from_snapshot is not None or first is not None:
+            self._turn_began = time.perf_counter()
+            if not wanted():
+                return None
         folding = _Folding(self, group_id, from_snapshot)
-        async for events in self._log_in_chunks(group_id, folding.after):
+        async for events in self._log_in_chunks(group_id, folding.after, first):
             for start in range(0, len(events), FOLD_SLICE):
                 if not wanted():
                     return None
@@ -273,11 +281,22 @@ class Rooms:
     def _read_and_restore(self, group_id: int) -> Restored | None:
         return restored(group_id, self.store.read_snapshot(group_id, FOLD_VERSION))
 
-    async def _log_in_chunks(self, group_id: int, after: int) -> AsyncIterator[list[Event]]:
-        """The group's log after ``after``, in order: its first slice read on the loop (a short log,
-        most of them, costs what a load in one step did), the rest on PostgreSQL in chunks from the
-        reader pool, off the loop (all of it there when ``after`` is a snapshot's seq)."""
+    def _read_start(self, group_id: int) -> tuple[Restored | None, list[Event]]:
+        """On a worker thread: the group's snapshot restored, and the first READ_CHUNK events after it."""
+        start = self._read_and_restore(group_id)
+        return start, self.store.read_events_after(group_id, start.after if start else 0, READ_CHUNK)
+
+    async def _log_in_chunks(self, group_id: int, after: int, first: list[Event] | None) -> AsyncIterator[list[Event]]:
+        """The group's log after ``after``, in order, from ``first`` (the first READ_CHUNK events
+        after it, read already) when given: on SQLite its first slice read on the loop (a short log,
+        most of them, costs what a load in one step did), on PostgreSQL in chunks from the reader
+        pool, off the loop."""
         limit = FOLD_SLICE
+        if first is not None:
+            yield first
+            if len(first) < READ_CHUNK:
+                return
+            after = first[-1].seq
         while True:
             if after and self.store.reads_are_round_trips:
                 limit = READ_CHUNK

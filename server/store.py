@@ -927,6 +927,11 @@ class Store:
             self._reader.execute("PRAGMA query_only=ON")
         return self._reader
 
+    def snapshot_seq(self, group_id: int, fold_version: str) -> int | None:
+        """The seq of the group's last snapshot if this fold wrote it (not the snapshot itself), else None."""
+        row = self._db.execute("SELECT seq FROM snapshots WHERE group_id = ? AND fold_version = ?", (group_id, fold_version)).fetchone()
+        return int(row[0]) if row else None
+
     def snapshot(self, group_id: int, fold_version: str) -> Snapshot | None:
         """The group's last snapshot if this fold wrote it (server/snapshot.py), else None."""
         return self._snapshot_on(self._db, group_id, fold_version)

@@ -458,3 +458,38 @@ async def test_a_group_unloaded_between_sessions_comes_back_from_its_snapshot(st
             after = await sam.command("chat.send", {"text": "the next week"})
             assert after["seq"] == head + 1
         assert [e.seq for e in relay.store.iter_events(g.group_id)] == list(range(1, after["seq"] + 1))
+
+
+async def test_a_room_restored_from_its_snapshot_folds_every_event_after_it_in_order(store):
+    """More events after the snapshot than one read brings (READ_CHUNK): all of them, once, in order."""
+    from protocol.codec import MAX_FRAME_BYTES
+    from protocol.messages import Limits
+    from protocol.roles import EVERYONE
+    from protocol.state import GroupState
+    from server.hub import Hub
+    from server.room import READ_CHUNK, add_invited
+    from server.snapshot import FOLD_VERSION, dump
+
+    gid = store.create_group("Tuesday IOP")
+    sam = store.add_member(gid, "Sam", "participant")[0]
+
+    def lines(first: int, last: int) -> list[tuple[int, Event]]:
+        return [(gid, Event(seq, "chat.posted", 1.0 + seq, sam, "Sam", EVERYONE, None, {"member_id": sam, "text": f"line {seq}"})) for seq in range(first, last + 1)]
+
+    store.commit(lines(1, 10), [])
+    state = GroupState()
+    add_invited(state, store.members(gid))
+    for _gid, event in lines(1, 10):
+        state.apply(event)
+    assert store.save_snapshot(gid, 10, FOLD_VERSION, dump(state))
+    head = 10 + READ_CHUNK + 5
+    for first in range(11, head + 1, 1000):
+        store.commit(lines(first, min(head, first + 999)), [])
+    hub = Hub(store, Limits(MAX_FRAME_BYTES, 1e9, 10**9), presence_grace=0)
+    try:
+        await asyncio.wait_for(hub.load_room(gid), 30)
+        room = hub.rooms[gid]
+        assert room.snapshot_seq == 10 and room.head == head
+        assert [line.text for line in room.state.chat] == [f"line {seq}" for seq in range(1, head + 1)]
+    finally:
+        hub.close()
