@@ -23,10 +23,13 @@ The contract:
   group is folded whole, as before, until its next snapshot. So no change to the fold can meet
   a state it did not make.
 - **Only our classes.** The state is pickled (shared objects stay shared: the live session is
-  also the last of ``sessions``), and :func:`restore` resolves only classes the ``protocol``
-  package defines, no function or other module: a row someone forged in the database can make a
-  wrong state at worst, which forging the events could too, never run code. A snapshot that cannot
-  be restored (:class:`SnapshotError`) is logged and the log folded whole.
+  also the last of ``sessions``), and :func:`restore` resolves only classes a ``protocol`` module
+  defines itself: no function, nothing it imports, no path through their attributes. So the only
+  things a snapshot can call are those classes, whose constructors do no I/O: a row someone forged
+  in the database cannot run code. It can make a wrong state, as forged events could, and, since
+  pickle may set attributes on what it makes, disturb that relay process until it restarts;
+  anyone who can write the database can already forge every member's words and tokens. A snapshot
+  that cannot be restored (:class:`SnapshotError`) is logged and the log folded whole.
 - **In pieces.** Pickling holds the interpreter for as long as it runs, so the chat, most of a
   long group's state, is pickled :data:`CHAT_PIECE` lines at a time, apart from the rest (no
   other record refers to a chat line): :func:`dump` and :func:`restore` run on a worker thread
@@ -102,9 +105,10 @@ class _ProtocolClasses(pickle.Unpickler):
     """An unpickler that makes only the ``protocol`` package's classes."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if module == "protocol" or module.startswith("protocol."):
+        # A class that module defines itself: no dotted path through its attributes or its imports.
+        if (module == "protocol" or module.startswith("protocol.")) and "." not in name:
             found = super().find_class(module, name)
-            if isinstance(found, type):
+            if isinstance(found, type) and found.__module__ == module:
                 return found
         raise SnapshotError(f"a snapshot may not make {module}.{name}")
 

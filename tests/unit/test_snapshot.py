@@ -241,6 +241,14 @@ async def test_a_snapshot_that_does_not_hold_what_it_says_is_not_used(hub, store
     assert "its whole log is folded" in caplog.text
 
 
+def a_pickle_making(module: str, name: str) -> bytes:
+    """A pickle that makes an instance of ``module``.``name`` (PROTO 4, two strings, STACK_GLOBAL, NEWOBJ)."""
+    def text(value: str) -> bytes:
+        return b"\x8c" + bytes([len(value)]) + value.encode()
+
+    return b"\x80\x04" + text(module) + text(name) + b"\x93)\x81."
+
+
 class _Planted:
     def __reduce__(self):
         return (os.system, (f"touch {os.environ['PLANTED']}",))
@@ -261,6 +269,10 @@ async def test_a_forged_snapshot_runs_nothing_and_the_log_is_folded_whole(hub, s
     assert not planted.exists()
     assert room.snapshot_seq == 0 and room.state.session is not None
     assert "may not make posix.system" in caplog.text or "may not make os.system" in caplog.text
+    # Only a class the named module defines itself: not one it imports, nor a path through its attributes.
+    for module, name in (("protocol.state", "Board"), ("protocol.state", "re.Pattern"), ("protocol.state", "GroupState.__base__.__base__")):
+        with pytest.raises(SnapshotError, match="may not make"):
+            restore(msgpack.packb([snapshot._LAYOUT, a_pickle_making(module, name), []], use_bin_type=True))
     not_chat = [pickle.dumps([GroupState()])]  # a piece of the chat that is not chat lines
     for garbage in (
         b"", b"not a snapshot", pickle.dumps(GroupState()), msgpack.packb(["another/1", pickle.dumps(GroupState()), []]),
