@@ -492,7 +492,7 @@ def seed(data: Path | str, groups: int, members: int, history: int = 0, snapshot
             add_invited(state, store.members(gid))
             for event in store.iter_events(gid):
                 state.apply(event)
-            assert store.save_snapshot(gid, history, FOLD_VERSION, dump(state))
+            assert store.save_snapshot(gid, history, FOLD_VERSION, dump(state, gid))
     store.close()
     return out
 

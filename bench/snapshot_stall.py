@@ -117,7 +117,7 @@ async def run(lines: int) -> None:
         hub.drop_group(gid, "bench")
 
         async with Ticker() as one_step:
-            restore(kept.data)  # the baseline: unpickled in one step, on the loop
+            restore(kept.data, gid)  # the baseline: unpickled in one step, on the loop
 
         store._db.execute("DELETE FROM snapshots")
         async with Ticker() as folded:

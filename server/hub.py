@@ -856,7 +856,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         if room is None or room.head - room.snapshot_seq < SNAPSHOT_EVENTS:
             return None
         seq = room.snapshot_seq = room.head
-        dumped = asyncio.get_running_loop().run_in_executor(None, dump, room.state)
+        dumped = asyncio.get_running_loop().run_in_executor(None, dump, room.state, group_id)
         dumped.add_done_callback(lambda f: self._write_snapshot(group_id, seq, f))
         return dumped
 

@@ -154,7 +154,7 @@ def restored(group_id: int, snapshot: Snapshot | None) -> Restored | None:
     if snapshot is None:
         return None
     try:
-        state = restore(snapshot.data)
+        state = restore(snapshot.data, group_id)
         if state.head_seq != snapshot.seq:
             raise SnapshotError(f"it holds seq {state.head_seq}, not {snapshot.seq}")
     except SnapshotError as exc:

@@ -34,8 +34,9 @@ The contract:
   long group's state, is pickled :data:`CHAT_PIECE` lines at a time, apart from the rest (no
   other record refers to a chat line): :func:`dump` and :func:`restore` run on a worker thread
   (the relay's loop gets its turn between two pieces, about 8 ms apart at most here), not on
-  the loop. The pieces travel in one msgpack array, so the format is read before anything is
-  unpickled.
+  the loop. The pieces travel in one msgpack array with the layout's name and the group's id,
+  both checked before anything is unpickled: another group's snapshot, whatever row it is found
+  in, is never restored.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ SNAPSHOT_EVENTS = 2000
 CHAT_PIECE = 4096
 
 #: The first item of a snapshot: its layout (a change here changes FOLD_VERSION too).
-_LAYOUT = "iop-snapshot/1"
+_LAYOUT = "iop-snapshot/2"
 
 
 def _fold_version() -> str:
@@ -83,10 +84,10 @@ class SnapshotError(Exception):
     """A snapshot that cannot be restored: folded whole instead."""
 
 
-def dump(state: GroupState) -> bytes:
-    """``state`` as the log alone made it (what the store gives is left out), as bytes for the store.
-    ``state`` itself is not changed; nothing else may change it meanwhile (on a worker thread:
-    the room is unloaded)."""
+def dump(state: GroupState, group_id: int) -> bytes:
+    """Group ``group_id``'s ``state`` as the log alone made it (what the store gives is left out), as
+    bytes for the store. ``state`` itself is not changed; nothing else may change it meanwhile (on a
+    worker thread: the room is unloaded)."""
     log_only = copy.copy(state)  # a new top object; the records under it are shared, not copied
     log_only.roster = {mid: _offline(entry) for mid, entry in state.roster.items()}
     log_only.alert_mood, log_only.watch_words = DEFAULT_ALERT_MOOD, frozenset()
@@ -94,7 +95,8 @@ def dump(state: GroupState) -> bytes:
     log_only.chat = []
     chat = state.chat
     pieces = [pickle.dumps(chat[i:i + CHAT_PIECE], protocol=pickle.HIGHEST_PROTOCOL) for i in range(0, len(chat), CHAT_PIECE)]
-    return msgpack.packb([_LAYOUT, pickle.dumps(log_only, protocol=pickle.HIGHEST_PROTOCOL), pieces], use_bin_type=True)
+    main = pickle.dumps(log_only, protocol=pickle.HIGHEST_PROTOCOL)
+    return msgpack.packb([_LAYOUT, group_id, main, pieces], use_bin_type=True)
 
 
 def _offline(entry: RosterEntry) -> RosterEntry:
@@ -113,12 +115,15 @@ class _ProtocolClasses(pickle.Unpickler):
         raise SnapshotError(f"a snapshot may not make {module}.{name}")
 
 
-def restore(data: bytes) -> GroupState:
-    """The state :func:`dump` wrote; :class:`SnapshotError` when ``data`` is not one."""
+def restore(data: bytes, group_id: int) -> GroupState:
+    """The state :func:`dump` wrote of group ``group_id``; :class:`SnapshotError` when ``data`` is not
+    one, or is another group's (never shown to this group's members, whatever row it was found in)."""
     try:
-        layout, main, pieces = msgpack.unpackb(data, raw=False, use_list=True)
+        layout, of_group, main, pieces = msgpack.unpackb(data, raw=False, use_list=True)
         if layout != _LAYOUT or not isinstance(main, bytes) or not all(isinstance(p, bytes) for p in pieces):
             raise SnapshotError(f"not a snapshot (layout {layout!r})")
+        if of_group != group_id:
+            raise SnapshotError(f"it is group {of_group!r}'s")
         state = _unpickled(main)
         if not isinstance(state, GroupState):
             raise SnapshotError(f"not a snapshot (a {type(state).__name__})")

@@ -481,7 +481,7 @@ async def test_a_room_restored_from_its_snapshot_folds_every_event_after_it_in_o
     add_invited(state, store.members(gid))
     for _gid, event in lines(1, 10):
         state.apply(event)
-    assert store.save_snapshot(gid, 10, FOLD_VERSION, dump(state))
+    assert store.save_snapshot(gid, 10, FOLD_VERSION, dump(state, gid))
     head = 10 + READ_CHUNK + 5
     for first in range(11, head + 1, 1000):
         store.commit(lines(first, min(head, first + 999)), [])

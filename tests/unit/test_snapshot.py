@@ -121,7 +121,7 @@ async def test_a_room_restored_after_any_event_and_folded_on_is_the_room_folded_
     whole = roster_then_fold(store, group, log)
     for cut in range(len(log) + 1):
         state = roster_then_fold(store, group, log[:cut])
-        restored = restore(dump(state))
+        restored = restore(dump(state, group.group_id), group.group_id)
         assert restored == state, f"the snapshot after event {cut} is not the state it was taken of"
         for event in log[cut:]:
             restored.apply(event)
@@ -137,15 +137,15 @@ async def test_a_long_chat_is_kept_in_pieces_and_restored_whole_and_in_order(hub
     for event in extra:
         state.apply(event)
     assert len(state.chat) > 3 * 7
-    _layout, _main, pieces = msgpack.unpackb(dump(state))
+    _layout, _group, _main, pieces = msgpack.unpackb(dump(state, group.group_id))
     assert len(pieces) == -(-len(state.chat) // 7)
-    assert restore(dump(state)) == state
+    assert restore(dump(state, group.group_id), group.group_id) == state
 
 
 async def test_the_live_session_stays_one_record_in_a_snapshot(hub, store, group):
     dana = await connect(hub, store, group.facilitator)
     await run(dana, hub, "session.start", {"title": "Week 1"})
-    state = restore(dump(hub.rooms[group.group_id].state))
+    state = restore(dump(hub.rooms[group.group_id].state, group.group_id), group.group_id)
     assert state.session is state.sessions[-1]  # ending it ends the one in the history too
 
 
@@ -155,7 +155,7 @@ async def test_a_snapshot_holds_only_the_logs_part_and_leaves_the_room_as_it_was
     await run(dana, hub, "session.start", {"title": "Week 1"})
     room = hub.rooms[group.group_id]
     before = (room.state.roster[dana.member_id].status, room.state.alert_mood, room.state.watch_words, list(room.state.stretches))
-    state = restore(dump(room.state))
+    state = restore(dump(room.state, group.group_id), group.group_id)
     assert {e.status for e in state.roster.values()} == {"offline"}
     assert state.stretches == [] and state.guest_invites == {} and state.watch_words == frozenset()
     assert (room.state.roster[dana.member_id].status, room.state.alert_mood, room.state.watch_words, list(room.state.stretches)) == before
@@ -225,6 +225,30 @@ async def test_a_snapshot_of_another_fold_is_not_used(hub, store, group, monkeyp
     assert hub._load(group.group_id).snapshot_seq == 0
 
 
+async def test_another_groups_snapshot_found_in_this_groups_row_is_never_used(hub, store, group, monkeypatch, caplog):
+    """Whatever put it there (a bug, a hand-edited database), members never see another group's state."""
+    from tests.support.wsclient import seed
+
+    other = seed(store, name="Thursday IOP")
+    await a_session_put_away(hub, store, group, monkeypatch)
+    pat = await connect(hub, store, other.facilitator)
+    await run(pat, hub, "session.start", {"title": "Thursday's week 1"})
+    await run(pat, hub, "chat.send", {"text": "Thursday's private words"})
+    pat.close(1000, "bye")
+    await put_away_all(hub)
+    theirs = store.snapshot(other.group_id, FOLD_VERSION)
+    assert theirs is not None
+    store._db.execute("DELETE FROM snapshots WHERE group_id = ?", (group.group_id,))
+    store._db.execute(
+        "INSERT INTO snapshots (group_id, seq, last_ts, fold_version, data, written_at) VALUES (?, ?, ?, ?, ?, 0)",
+        (group.group_id, store.head_seq(group.group_id), theirs.last_ts, FOLD_VERSION, theirs.data),
+    )
+    with caplog.at_level(logging.WARNING, logger="iop.server"):
+        room = hub._load(group.group_id)
+    assert room.snapshot_seq == 0 and not any("Thursday" in line.text for line in room.state.chat)
+    assert f"it is group {other.group_id}'s" in caplog.text
+
+
 async def test_a_snapshot_that_does_not_hold_what_it_says_is_not_used(hub, store, group, monkeypatch, caplog):
     monkeypatch.setattr("server.hub.SNAPSHOT_EVENTS", 1)
     dana = await connect(hub, store, group.facilitator)
@@ -234,7 +258,7 @@ async def test_a_snapshot_that_does_not_hold_what_it_says_is_not_used(hub, store
     await put_away_all(hub)
     head = store.snapshot(group.group_id, FOLD_VERSION).seq  # type: ignore[union-attr]
     early = roster_then_fold(store, group, store.events_after(group.group_id, 0)[:1])
-    store._db.execute("UPDATE snapshots SET data = ?", (dump(early),))  # the state at seq 1, said to be at the head
+    store._db.execute("UPDATE snapshots SET data = ?", (dump(early, group.group_id),))  # the state at seq 1, said to be at the head
     with caplog.at_level(logging.WARNING, logger="iop.server"):
         room = hub._load(group.group_id)
     assert room.snapshot_seq == 0 and room.head == head and room.state.chat
@@ -258,12 +282,13 @@ async def test_a_forged_snapshot_runs_nothing_and_the_log_is_folded_whole(hub, s
     await a_session_put_away(hub, store, group, monkeypatch)
     planted = tmp_path / "planted"
     monkeypatch.setenv("PLANTED", str(planted))
-    forged = msgpack.packb([snapshot._LAYOUT, pickle.dumps(_Planted()), []], use_bin_type=True)
+    gid = group.group_id
+    forged = msgpack.packb([snapshot._LAYOUT, gid, pickle.dumps(_Planted()), []], use_bin_type=True)
     store._db.execute("UPDATE snapshots SET data = ?", (forged,))
     with pytest.raises(SnapshotError):
-        restore(forged)
+        restore(forged, gid)
     with pytest.raises(SnapshotError):  # nor in a piece of the chat
-        restore(msgpack.packb([snapshot._LAYOUT, pickle.dumps(GroupState()), [pickle.dumps(_Planted())]], use_bin_type=True))
+        restore(msgpack.packb([snapshot._LAYOUT, gid, pickle.dumps(GroupState()), [pickle.dumps(_Planted())]], use_bin_type=True), gid)
     with caplog.at_level(logging.WARNING, logger="iop.server"):
         room = hub._load(group.group_id)
     assert not planted.exists()
@@ -272,21 +297,21 @@ async def test_a_forged_snapshot_runs_nothing_and_the_log_is_folded_whole(hub, s
     # Only a class the named module defines itself: not one it imports, nor a path through its attributes.
     for module, name in (("protocol.state", "Board"), ("protocol.state", "re.Pattern"), ("protocol.state", "GroupState.__base__.__base__")):
         with pytest.raises(SnapshotError, match="may not make"):
-            restore(msgpack.packb([snapshot._LAYOUT, a_pickle_making(module, name), []], use_bin_type=True))
+            restore(msgpack.packb([snapshot._LAYOUT, gid, a_pickle_making(module, name), []], use_bin_type=True), gid)
     not_chat = [pickle.dumps([GroupState()])]  # a piece of the chat that is not chat lines
     for garbage in (
-        b"", b"not a snapshot", pickle.dumps(GroupState()), msgpack.packb(["another/1", pickle.dumps(GroupState()), []]),
-        msgpack.packb([snapshot._LAYOUT, pickle.dumps({"head_seq": 3}), []]), msgpack.packb([snapshot._LAYOUT, pickle.dumps(GroupState()), not_chat]),
+        b"", b"not a snapshot", pickle.dumps(GroupState()), msgpack.packb(["another/1", gid, pickle.dumps(GroupState()), []]),
+        msgpack.packb([snapshot._LAYOUT, gid, pickle.dumps({"head_seq": 3}), []]), msgpack.packb([snapshot._LAYOUT, gid, pickle.dumps(GroupState()), not_chat]),
     ):
         with pytest.raises(SnapshotError):
-            restore(garbage)
+            restore(garbage, gid)
     assert not planted.exists()
 
 
 def test_a_snapshot_is_kept_only_of_a_stored_seq_and_never_replaced_by_an_older_one(store, group):
     gid = group.group_id
     state = GroupState()
-    assert not store.save_snapshot(gid, 1, FOLD_VERSION, dump(state))  # no event 1 is stored
+    assert not store.save_snapshot(gid, 1, FOLD_VERSION, dump(state, gid))  # no event 1 is stored
     store.commit([(gid, Event(seq, "chat.posted", 100.0 + seq, 0, "", "everyone", None, {"member_id": 1, "text": "hi"})) for seq in (1, 2)], [])
     assert store.save_snapshot(gid, 2, FOLD_VERSION, b"two")
     assert not store.save_snapshot(gid, 1, FOLD_VERSION, b"one")
