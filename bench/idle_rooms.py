@@ -52,13 +52,14 @@ LINE = "I noticed the thought before it ran away with me this week, and I wrote 
 
 
 async def unload_all(hub: Hub) -> None:
-    """What the relay's housekeeping does once every room has been quiet long enough."""
+    """What the relay's housekeeping does once every room has been quiet long enough; then waits for
+    the snapshots being pickled (until then a room's state is still held)."""
     for _ in range(3):
         await asyncio.sleep(0)  # a room just loaded compares its roster with the store in its first flush
     hub.idle_rooms(0.0, 0.0)
-    for gid in hub.idle_rooms(1.0, 0.0):
-        hub.put_away(gid)
-        hub.drop_group(gid, "bench")
+    pickling = [hub.unload(gid, "bench") for gid in hub.idle_rooms(1.0, 0.0)]
+    await asyncio.gather(*(p for p in pickling if p is not None))
+    await asyncio.sleep(0)
 
 
 async def joins(hub: Hub, store: Store, creds: list[Cred]) -> list[float]:

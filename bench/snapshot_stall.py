@@ -6,7 +6,7 @@ commits and writes on a writer thread and its garbage collector scheduled as the
 ticker task measures the event loop's worst lateness (the longest the loop was held)
 while the relay:
 
-- puts the room away (:meth:`server.hub.Hub.put_away`: the snapshot pickled on a
+- puts the room away (:meth:`server.room.Rooms.unload`: the snapshot pickled on a
   worker thread, in pieces, then written);
 - loads it back (:meth:`server.hub.Hub.load_room`: the snapshot read and unpickled
   on a worker thread, in pieces, then the events after it folded in slices);
@@ -100,8 +100,7 @@ async def run(lines: int) -> None:
         await hub.load_room(gid)  # folded whole: no snapshot yet
 
         async with Ticker() as put_away:
-            pickling = hub.put_away(gid)
-            hub.drop_group(gid, "bench")
+            pickling = hub.unload(gid, "bench")
             assert pickling is not None
             await pickling
             while not writer.idle:  # the write, on the writer's thread

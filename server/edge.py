@@ -641,8 +641,7 @@ class RelayServer:
             return
         self.placement.release(idle)
         for gid in idle:
-            self.hub.put_away(gid)
-            self.hub.drop_group(gid, f"nobody in it for {self.release_idle:g} s; unloaded until someone joins")
+            self.hub.unload(gid, f"nobody in it for {self.release_idle:g} s; unloaded until someone joins")
 
     # -- schedules (issue 15a): the ``schedule`` frame, after welcome and on every change --
 

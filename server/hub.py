@@ -74,7 +74,6 @@ from .room import Logged, Room, Rooms, member_wire
 from .breakout_clock import BreakoutClock
 from .rules import Actor, arrival, decide
 from .smallrooms import late_placement
-from .snapshot import FOLD_VERSION, SNAPSHOT_EVENTS, dump
 from .store import CommandResult, HeadMoved, MemberRecord, Store, VersionMoved, first_line
 from .writer import Writer
 
@@ -128,17 +127,6 @@ def _substitute(data: dict[str, Any], seq: int) -> dict[str, Any]:
             value = _substitute(value, seq)
         out[key] = value
     return out
-
-
-def _save_snapshot(store: Store, group_id: int, seq: int, data: bytes) -> None:
-    if store.save_snapshot(group_id, seq, FOLD_VERSION, data):
-        log.info("group %d: its state up to seq %d is kept as a snapshot (%d KB)", group_id, seq, len(data) // 1024)
-
-
-def _snapshot_failed(future: concurrent.futures.Future[None]) -> None:
-    exc = future.exception()
-    if exc is not None:
-        log.warning("a room's snapshot could not be saved (%s); its next load folds its whole log", first_line(exc))
 
 
 #: Seconds before the relay's own events of a batch that was not stored are asked for again.
@@ -826,8 +814,7 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         goes forward, the same at every call). Quiet: nobody connected or within their grace
         period, nothing queued, decided or in flight, no guest arriving, no breakout round's call
         to come. Such a room holds nothing the store does not: the caller may unload it
-        (:meth:`drop_group`, after :meth:`put_away`), and it is loaded again from the store when
-        someone comes back.
+        (:meth:`unload`), and it is loaded again from the store when someone comes back.
         A join, or an event the relay logs, in between two calls starts the wait again."""
         in_flight = self._in_flight[0].rooms if self._in_flight is not None else ()
         quiet_since = self._quiet_since
@@ -843,32 +830,6 @@ class Hub(Rooms, Membership, Presence, Replay, Between):
         for gid in [g for g in quiet_since if g not in self.rooms]:
             del quiet_since[gid]
         return idle
-
-    def put_away(self, group_id: int) -> asyncio.Future[bytes] | None:
-        """An idle room (:meth:`idle_rooms`) about to be unloaded (:meth:`drop_group`, at once: nothing
-        changes its state after this): when at least SNAPSHOT_EVENTS events were folded since its last
-        snapshot, write a new one (server/snapshot.py), so its next load restores it and folds only
-        what follows. It is pickled on a worker thread (the loop gets its turn between its pieces),
-        then written on the writer's thread, after the batches before it (the next batch waits for
-        that write); a snapshot not written costs the next load a longer fold, nothing else.
-        Returns the pickling, or None when none is written."""
-        room = self.rooms.get(group_id)
-        if room is None or room.head - room.snapshot_seq < SNAPSHOT_EVENTS:
-            return None
-        seq = room.snapshot_seq = room.head
-        dumped = asyncio.get_running_loop().run_in_executor(None, dump, room.state, group_id)
-        dumped.add_done_callback(lambda f: self._write_snapshot(group_id, seq, f))
-        return dumped
-
-    def _write_snapshot(self, group_id: int, seq: int, dumped: asyncio.Future[bytes]) -> None:
-        if self._closed or dumped.cancelled():
-            return
-        if dumped.exception() is not None:
-            log.warning("group %d: its state could not be kept as a snapshot (%s); its next load folds its whole log", group_id, dumped.exception())
-        elif self.writer is None:
-            _save_snapshot(self.store, group_id, seq, dumped.result())
-        else:  # on the writer's thread, even where commits run here: a long group's snapshot is megabytes
-            self.writer.hand_off(_save_snapshot, group_id, seq, dumped.result()).add_done_callback(_snapshot_failed)
 
     # -- placement (issue 16): a group this node no longer owns (server/placement.py) --
 

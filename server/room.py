@@ -6,9 +6,9 @@ A :class:`Room` is what every part of the hub works on (:mod:`server.hub`,
 store on first use (its state restored from the group's last snapshot,
 server/snapshot.py, and folded from every stored event after it; its roster from
 the members table) and keeps the last :data:`TAIL_EVENTS` events encoded, so a
-short resume never reads the store. A room quiet for long enough is put away
-(:meth:`server.hub.Hub.put_away`: a new snapshot when it is due), unloaded
-(:meth:`server.hub.Hub.idle_rooms`) and loaded again by the next member.
+short resume never reads the store. A room quiet for long enough
+(:meth:`server.hub.Hub.idle_rooms`) is unloaded (:meth:`Rooms.unload`: a new
+snapshot first, when one is due) and loaded again by the next member.
 """
 
 from __future__ import annotations
@@ -25,11 +25,14 @@ from protocol.events import Event
 from protocol.messages import Command
 from protocol.state import GroupState
 
-from .snapshot import FOLD_VERSION, SnapshotError, restore
-from .store import GroupRecord, MemberRecord, Snapshot
+from .snapshot import FOLD_VERSION, SNAPSHOT_EVENTS, SnapshotError, dump, restore
+from .store import GroupRecord, MemberRecord, Snapshot, first_line
 
 if TYPE_CHECKING:
+    import concurrent.futures
+
     from .store import Store
+    from .writer import Writer
 
 log = logging.getLogger("iop.server")
 
@@ -163,6 +166,17 @@ def restored(group_id: int, snapshot: Snapshot | None) -> Restored | None:
     return Restored(state, snapshot.seq, snapshot.last_ts)
 
 
+def _save_snapshot(store: Store, group_id: int, seq: int, data: bytes) -> None:
+    if store.save_snapshot(group_id, seq, FOLD_VERSION, data):
+        log.info("group %d: its state up to seq %d is kept as a snapshot (%d KB)", group_id, seq, len(data) // 1024)
+
+
+def _snapshot_failed(future: concurrent.futures.Future[None]) -> None:
+    exc = future.exception()
+    if exc is not None:
+        log.warning("a room's snapshot could not be saved (%s); its next load folds its whole log", first_line(exc))
+
+
 def member_wire(peer: Any) -> dict[str, Any]:
     """A connection's member as the wire names them (welcome, presence)."""
     return {"id": peer.member_id, "name": peer.name, "role": peer.role}
@@ -188,8 +202,12 @@ class Rooms:
     _turn_began: float  # when the loader's current turn of the loop began (perf_counter)
 
     if TYPE_CHECKING:
+        writer: Writer | None
+        _closed: bool
 
         def _want_membership(self, room: Room, *, schedule: bool = True) -> None: ...
+
+        def drop_group(self, group_id: int, reason: str) -> None: ...
 
     def room(self, group_id: int) -> Room:
         """The group's room, folded from the store on first use."""
@@ -329,6 +347,34 @@ class Rooms:
         loading = self._loading.pop(group_id, None)
         if loading is not None and not loading.done():
             loading.set_result(None)
+
+    def unload(self, group_id: int, reason: str) -> asyncio.Future[bytes] | None:
+        """Unload an idle room (:meth:`server.hub.Hub.idle_rooms`; on several nodes, after its group
+        was released): when at least SNAPSHOT_EVENTS events were folded since its last snapshot,
+        write a new one (server/snapshot.py) so its next load restores it and folds only what
+        follows; then drop it (``reason``). The state is pickled on a worker thread (the loop gets
+        its turn between its pieces), which is safe because nothing changes a dropped room's
+        state, then written on the writer's thread after the batches before it (the next batch
+        waits for that write). A snapshot not written costs the next load a longer fold, nothing
+        else. Returns the pickling, or None when no snapshot is due."""
+        room = self.rooms.get(group_id)
+        pickling = None
+        if room is not None and room.head - room.snapshot_seq >= SNAPSHOT_EVENTS:
+            seq = room.snapshot_seq = room.head
+            pickling = asyncio.get_running_loop().run_in_executor(None, dump, room.state, group_id)
+            pickling.add_done_callback(lambda f: self._write_snapshot(group_id, seq, f))
+        self.drop_group(group_id, reason)
+        return pickling
+
+    def _write_snapshot(self, group_id: int, seq: int, pickled: asyncio.Future[bytes]) -> None:
+        if self._closed or pickled.cancelled():
+            return
+        if pickled.exception() is not None:
+            log.warning("group %d: its state could not be kept as a snapshot (%s); its next load folds its whole log", group_id, pickled.exception())
+        elif self.writer is None:
+            _save_snapshot(self.store, group_id, seq, pickled.result())
+        else:  # on the writer's thread, even where commits run here: a long group's snapshot is megabytes
+            self.writer.hand_off(_save_snapshot, group_id, seq, pickled.result()).add_done_callback(_snapshot_failed)
 
     def refresh_if_changed(self, room: Room) -> None:
         """Read the room's members, settings and invitations again if another process (the CLI)

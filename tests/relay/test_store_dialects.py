@@ -426,7 +426,7 @@ def test_a_snapshot_is_kept_only_of_a_stored_seq_and_read_back_from_either_conne
 async def test_a_group_unloaded_between_sessions_comes_back_from_its_snapshot(store_ref, monkeypatch):
     from server.snapshot import FOLD_VERSION
 
-    monkeypatch.setattr("server.hub.SNAPSHOT_EVENTS", 3)
+    monkeypatch.setattr("server.room.SNAPSHOT_EVENTS", 3)
     async with RelayServer(store_ref, presence_grace=0.2, release_idle=0.3) as relay:
         g = seed(relay.store, relay.url)
         sam_c = g.participants[0]

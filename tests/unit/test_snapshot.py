@@ -169,15 +169,14 @@ async def put_away_all(hub: Hub) -> None:
     hub.idle_rooms(0.0, 0.0)
     pickling = []
     for gid in hub.idle_rooms(1.0, 0.0):
-        pickling.append(hub.put_away(gid))
-        hub.drop_group(gid, "test")
+        pickling.append(hub.unload(gid, "test"))
     await asyncio.gather(*(p for p in pickling if p is not None))
     await settle()
 
 
 async def a_session_put_away(hub: Hub, store: Store, group: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
     """A session started, its room left and put away with a snapshot (any number of events is enough)."""
-    monkeypatch.setattr("server.hub.SNAPSHOT_EVENTS", 1)
+    monkeypatch.setattr("server.room.SNAPSHOT_EVENTS", 1)
     dana = await connect(hub, store, group.facilitator)
     await run(dana, hub, "session.start", {"title": "Week 1"})
     dana.close(1000, "bye")
@@ -185,7 +184,7 @@ async def a_session_put_away(hub: Hub, store: Store, group: Seeded, monkeypatch:
 
 
 async def test_an_idle_room_is_put_away_as_a_snapshot_and_the_next_member_is_served_from_it(hub, store, group, monkeypatch):
-    monkeypatch.setattr("server.hub.SNAPSHOT_EVENTS", 10)
+    monkeypatch.setattr("server.room.SNAPSHOT_EVENTS", 10)
     await two_sessions(hub, store, group)
     head = store.events_after(group.group_id, 0)[-1].seq
     await put_away_all(hub)
@@ -250,7 +249,7 @@ async def test_another_groups_snapshot_found_in_this_groups_row_is_never_used(hu
 
 
 async def test_a_snapshot_that_does_not_hold_what_it_says_is_not_used(hub, store, group, monkeypatch, caplog):
-    monkeypatch.setattr("server.hub.SNAPSHOT_EVENTS", 1)
+    monkeypatch.setattr("server.room.SNAPSHOT_EVENTS", 1)
     dana = await connect(hub, store, group.facilitator)
     await run(dana, hub, "session.start", {"title": "Week 1"})
     await run(dana, hub, "chat.send", {"text": "hello"})
